@@ -1,0 +1,38 @@
+# Two entry points, as the README's Quickstart says: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint unit validate bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+# Set up, check the assistant's project files, and run it.
+run: $(STAMP)
+	$(BIN)/parlez data validate
+
+validate: $(STAMP)
+	$(BIN)/parlez data validate
+
+# Set up and run the whole test suite: lint, types, then pytest.
+# pytest exits 5 when it collects no test; make treats that as a failure too.
+test: $(STAMP) lint unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check parlez tests bench actions connectors
+	$(BIN)/ruff format --check parlez tests bench actions connectors
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/load.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

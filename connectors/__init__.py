@@ -1,0 +1,1 @@
+"""The assistant's channels, referenced from credentials.yml by dotted path."""

@@ -1,0 +1,3 @@
+"""parlez: a Rasa-compatible conversational AI framework."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from parlez.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The `parlez` command line: one module per command."""

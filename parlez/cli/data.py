@@ -1,0 +1,166 @@
+"""`parlez data validate | split nlu | convert nlu | migrate`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from parlez import diagnostics
+from parlez.diagnostics import Diagnostic
+from parlez.exceptions import ParlezError, ProjectError, relative
+from parlez.io.yaml import read_text_file
+from parlez.migrate import migrate_domain_file
+from parlez.project import DataFiles, Project, data_files, read_data_file
+from parlez.training_data.nlu_json import write_nlu_json
+from parlez.training_data.nlu_yaml import write_nlu_yaml
+from parlez.validator import Validator, summarize
+
+
+def _print_findings(console: Console, findings: list[Diagnostic]) -> None:
+    for finding in sorted(findings, key=lambda f: (f.level != "error", str(f.where or ""))):
+        colour = "red" if finding.level == "error" else "yellow"
+        place = f"{finding.where}: " if finding.where else ""
+        console.print(f"[{colour}]{finding.level} {finding.code}[/] {place}{finding.message}", soft_wrap=True)
+        if finding.hint:
+            console.print(f"    hint: {finding.hint}", soft_wrap=True)
+
+
+def validate(args: argparse.Namespace) -> int:
+    console = Console(highlight=False)
+    project = Project(args.project, domain=args.domain, config=args.config, data=args.data)
+    findings: list[Diagnostic] = []
+    with diagnostics.collect() as warnings:
+        loaded = True
+        for part in ("config", "domain", "data", "test_stories", "endpoints", "credentials"):
+            try:
+                getattr(project, part)
+            except ParlezError as error:
+                findings.append(Diagnostic.from_error(error))
+                loaded = loaded and part not in ("domain", "data")
+        if loaded:
+            max_history = args.max_history if args.max_history is not None else project.config.max_history()
+            validator = Validator(project.domain, project.training_data, project.stories, project.rules)
+            findings += validator.run(max_history=max_history)
+    findings = list(warnings) + findings
+    _print_findings(console, findings)
+    errors, warning_count = summarize(findings)
+    nlu = project.training_data if loaded else None
+    if nlu is not None:
+        console.print(
+            f"Read {len(project.domain.intents)} intents, {len(nlu.examples)} examples, "
+            f"{len(project.stories)} stories, {len(project.rules)} rules, "
+            f"{len(project.test_stories)} test stories."
+        )
+    if errors or (warning_count and args.fail_on_warnings):
+        console.print(f"[red]{errors} error(s), {warning_count} warning(s).[/]")
+        return 1
+    console.print(f"[green]The project is valid[/] ({warning_count} warning(s)).")
+    return 0
+
+
+def _read_nlu(paths: list[Path]) -> DataFiles:
+    files = DataFiles()
+    found = data_files(paths)
+    if not found:
+        raise ProjectError(f"no training data found in {', '.join(relative(p) for p in paths)}", hint="pass --nlu PATH")
+    for path in found:
+        read_data_file(path, files)
+    return files
+
+
+def split_nlu(args: argparse.Namespace) -> int:
+    files = _read_nlu([Path(p) for p in args.nlu])
+    train, test = files.nlu.split(args.training_fraction, seed=args.random_seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    suffix = "json" if args.format == "json" else "yml"
+    writer = write_nlu_json if args.format == "json" else write_nlu_yaml
+    (out / f"training_data.{suffix}").write_text(writer(train), encoding="utf-8")
+    (out / f"test_data.{suffix}").write_text(writer(test), encoding="utf-8")
+    Console(highlight=False).print(
+        f"Wrote {len(train.examples)} training and {len(test.examples)} test examples to '{relative(out)}'."
+    )
+    return 0
+
+
+def convert_nlu(args: argparse.Namespace) -> int:
+    source = Path(args.data)
+    files = _read_nlu([source])
+    fmt = args.format
+    text = write_nlu_json(files.nlu) if fmt == "json" else write_nlu_yaml(files.nlu)
+    out = Path(args.out)
+    if out.suffix in (".yml", ".yaml", ".json"):
+        target = out
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        target = out / f"{source.stem}_converted.{'json' if fmt == 'json' else 'yml'}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    Console(highlight=False).print(f"Converted {len(files.nlu.examples)} examples to '{relative(target)}'.")
+    return 0
+
+
+def migrate(args: argparse.Namespace) -> int:
+    out, backup = migrate_domain_file(Path(args.domain), Path(args.out) if args.out else None)
+    Console(highlight=False).print(
+        f"Migrated '{args.domain}' to the Rasa 3 format in '{relative(out)}'; "
+        f"the original is kept as '{relative(backup)}'."
+    )
+    return 0
+
+
+def _read_file_check(path: str) -> str:
+    read_text_file(path)
+    return path
+
+
+def register(commands: Any) -> None:
+    data = commands.add_parser("data", help="check and transform training data")
+    sub = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
+
+    check = sub.add_parser("validate", help="check the domain, data and stories for mistakes")
+    check.add_argument("--project", default=".", help="project folder (default: here)")
+    check.add_argument("-d", "--domain", default=None, help="domain file or folder")
+    check.add_argument("-c", "--config", default=None, help="config file")
+    check.add_argument("--data", nargs="+", default=None, help="training data files or folders")
+    check.add_argument("--max-history", type=int, default=None, help="turns compared when looking for story conflicts")
+    check.add_argument("--fail-on-warnings", action="store_true", help="exit 1 on warnings too")
+    check.set_defaults(handler=validate)
+
+    split = sub.add_parser("split", help="split NLU data into training and test sets")
+    split_sub = split.add_subparsers(dest="split_what", metavar="WHAT")
+    split_nlu_parser = split_sub.add_parser("nlu", help="stratified split of NLU examples")
+    split_nlu_parser.add_argument("-u", "--nlu", nargs="+", default=["data"], help="NLU files or folders")
+    split_nlu_parser.add_argument("--training-fraction", type=float, default=0.8)
+    split_nlu_parser.add_argument("--random-seed", type=int, default=42)
+    split_nlu_parser.add_argument("-f", "--format", choices=("yaml", "json"), default="yaml")
+    split_nlu_parser.add_argument("--out", default="train_test_split")
+    split_nlu_parser.set_defaults(handler=split_nlu)
+
+    convert = sub.add_parser("convert", help="convert NLU data between Rasa's JSON and YAML formats")
+    convert_sub = convert.add_subparsers(dest="convert_what", metavar="WHAT")
+    convert_nlu_parser = convert_sub.add_parser("nlu", help="convert NLU data")
+    convert_nlu_parser.add_argument("-f", "--format", choices=("yaml", "json"), required=True)
+    convert_nlu_parser.add_argument("--data", required=True, help="file or folder to convert")
+    convert_nlu_parser.add_argument("--out", required=True, help="output file or folder")
+    convert_nlu_parser.set_defaults(handler=convert_nlu)
+
+    move = sub.add_parser("migrate", help="convert a Rasa 2.x domain to the 3.x format")
+    move.add_argument("-d", "--domain", default="domain.yml", help="domain file or folder")
+    move.add_argument("--out", default=None, help="where to write the migrated domain")
+    move.set_defaults(handler=migrate)
+
+    for parser, name in ((split, "split"), (convert, "convert")):
+        parser.set_defaults(handler=_usage(parser, name))
+    data.set_defaults(handler=_usage(data, "data"))
+
+
+def _usage(parser: argparse.ArgumentParser, name: str) -> Any:
+    def show(args: argparse.Namespace) -> int:
+        parser.print_help()
+        return 2
+
+    return show

@@ -1,0 +1,1 @@
+"""Reading project files: YAML with positions, `${VAR}` substitution, file discovery."""

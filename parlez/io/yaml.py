@@ -1,0 +1,297 @@
+"""Reading YAML the way Rasa does, keeping where every key and item came from.
+
+libyaml (through PyYAML's C parser) builds the node tree, which is what makes a 15,000-example
+NLU file load in milliseconds; we then turn nodes into plain dicts and lists ourselves so that
+every mapping and sequence remembers the line and column of its keys and items, and errors
+can point at them. Scalars are resolved with YAML 1.2's core schema, as Rasa's reader does:
+`yes`, `no`, `on` and `off` stay strings.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml import nodes
+
+from parlez.exceptions import (
+    EmptyFileError,
+    FileEncodingError,
+    FileReadError,
+    FileTooLargeError,
+    Location,
+    SchemaError,
+    YamlSyntaxError,
+    relative,
+)
+
+#: Files above this size are refused: they are nearly always a mistake (a data dump, a binary),
+#: and reading one would take the machine's memory. PARLEZ_MAX_FILE_MB raises the limit.
+DEFAULT_MAX_FILE_MB = 32.0
+
+
+class YamlMap(dict[str, Any]):
+    """A mapping read from YAML, with the position of each key and value."""
+
+    path: str | None
+    line: int
+    column: int
+    key_pos: dict[str, tuple[int, int]]
+    value_pos: dict[str, tuple[int, int]]
+
+    def where(self, key: str | None = None, *, value: bool = False) -> Location:
+        """The location of this mapping, of one of its keys, or of that key's value."""
+        table = self.value_pos if value else self.key_pos
+        if key is not None and key in table:
+            line, column = table[key]
+            return Location(self.path, line, column)
+        return Location(self.path, self.line, self.column)
+
+
+class YamlSeq(list[Any]):
+    """A sequence read from YAML, with the position of each item."""
+
+    path: str | None
+    line: int
+    column: int
+    item_pos: list[tuple[int, int]]
+
+    def where(self, index: int | None = None) -> Location:
+        if index is not None and 0 <= index < len(self.item_pos):
+            line, column = self.item_pos[index]
+            return Location(self.path, line, column)
+        return Location(self.path, self.line, self.column)
+
+
+def where(container: Any, key: str | int | None = None, *, value: bool = False) -> Location | None:
+    """The location of `container` (or of `key` in it) if it was read from a file."""
+    if isinstance(container, YamlMap):
+        return container.where(key if isinstance(key, str) else None, value=value)
+    if isinstance(container, YamlSeq):
+        return container.where(key if isinstance(key, int) else None)
+    return None
+
+
+class _Resolver(yaml.resolver.Resolver):
+    """YAML 1.2 core schema: only true/false are booleans, no sexagesimal numbers."""
+
+
+_Resolver.yaml_implicit_resolvers = {}
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    list("-+0123456789"),
+)
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
+
+
+_CParser: Any = getattr(yaml, "CParser", None)
+
+
+if _CParser is not None:
+
+    class _Loader(_CParser, _Resolver):  # type: ignore[misc]
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            _Resolver.__init__(self)
+
+else:  # pragma: no cover - PyYAML built without libyaml
+
+    class _Loader(  # type: ignore[no-redef]
+        yaml.reader.Reader,
+        yaml.scanner.Scanner,
+        yaml.parser.Parser,
+        yaml.composer.Composer,
+        _Resolver,
+    ):
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            _Resolver.__init__(self)
+
+
+def _pos(mark: Any) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1)
+
+
+def _scalar(node: nodes.ScalarNode, path: str | None) -> Any:
+    tag, text = node.tag, node.value
+    if tag == "tag:yaml.org,2002:str":
+        return text
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    if tag == "tag:yaml.org,2002:bool":
+        return text.lower() == "true"
+    if tag == "tag:yaml.org,2002:int":
+        if text.startswith("0o"):
+            return int(text[2:], 8)
+        return int(text, 0) if text.startswith("0x") else int(text)
+    if tag == "tag:yaml.org,2002:float":
+        lowered = text.lower()
+        if lowered.endswith(".inf"):
+            return float("-inf") if lowered.startswith("-") else float("inf")
+        if lowered == ".nan":
+            return float("nan")
+        return float(text)
+    # Explicit tags (`!!str`, custom ones) keep their text; Rasa's formats use none.
+    return text
+
+
+def _build(node: nodes.Node, path: str | None) -> Any:
+    if isinstance(node, nodes.ScalarNode):
+        return _scalar(node, path)
+    if isinstance(node, nodes.SequenceNode):
+        seq = YamlSeq()
+        seq.path, (seq.line, seq.column) = path, _pos(node.start_mark)
+        seq.item_pos = []
+        for item in node.value:
+            seq.append(_build(item, path))
+            seq.item_pos.append(_pos(item.start_mark))
+        return seq
+    if isinstance(node, nodes.MappingNode):
+        mapping = YamlMap()
+        mapping.path, (mapping.line, mapping.column) = path, _pos(node.start_mark)
+        mapping.key_pos, mapping.value_pos = {}, {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                merged = _build(value_node, path)
+                for source in merged if isinstance(merged, list) else [merged]:
+                    for k, v in source.items():
+                        mapping.setdefault(k, v)
+                continue
+            key = _build(key_node, path)
+            if isinstance(key, (dict, list)):
+                raise SchemaError(
+                    "a mapping key must be a plain value, not a list or mapping",
+                    Location(path, *_pos(key_node.start_mark)),
+                )
+            key = key if isinstance(key, str) else ("null" if key is None else str(key))
+            if key in mapping:
+                first_line = mapping.key_pos[key][0]
+                raise SchemaError(
+                    f"duplicate key '{key}' (first defined on line {first_line})",
+                    Location(path, *_pos(key_node.start_mark)),
+                    hint="remove one of them or merge their contents",
+                )
+            mapping[key] = _build(value_node, path)
+            mapping.key_pos[key] = _pos(key_node.start_mark)
+            mapping.value_pos[key] = _pos(value_node.start_mark)
+        return mapping
+    raise SchemaError(f"unsupported YAML node {type(node).__name__}", Location(path))
+
+
+def _syntax_error(error: yaml.MarkedYAMLError, path: str | None) -> YamlSyntaxError:
+    mark = error.problem_mark or error.context_mark
+    where = Location(path, *_pos(mark)) if mark else Location(path)
+    problem = error.problem or "invalid YAML"
+    if "'\\t'" in problem or "\t" in problem:
+        return YamlSyntaxError(
+            "a tab character is used for indentation",
+            where,
+            hint="YAML indents with spaces only; replace the tab with spaces",
+        )
+    message = problem
+    if error.context:
+        message = f"{problem} ({error.context}"
+        if error.context_mark and error.problem_mark and error.context_mark != error.problem_mark:
+            message += f" on line {error.context_mark.line + 1}"
+        message += ")"
+    hint = "check the indentation and that every ':' and '-' is followed by a space"
+    if "found character '%'" in problem or "found character '@'" in problem:
+        hint = "quote the value: a plain YAML value cannot start with this character"
+    elif "mapping values are not allowed" in problem:
+        hint = "quote the text if it contains ': ', or fix the indentation of the line"
+    return YamlSyntaxError(message, where, hint=hint)
+
+
+def read_yaml(text: str, path: str | None = None) -> Any:
+    """Parse one YAML document into plain values that remember their positions.
+
+    An empty document gives None.
+    """
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as error:
+        raise _syntax_error(error, path) from None
+    except yaml.YAMLError as error:
+        raise YamlSyntaxError(str(error), Location(path)) from None
+    finally:
+        loader.dispose()
+    if node is None:
+        return None
+    return _build(node, path)
+
+
+def max_file_bytes() -> int:
+    megabytes = float(os.environ.get("PARLEZ_MAX_FILE_MB", DEFAULT_MAX_FILE_MB))
+    return int(megabytes * 1024 * 1024)
+
+
+def read_text_file(path: Path | str) -> str:
+    """A project file's text: UTF-8 (with or without a byte-order mark), size-checked."""
+    p = Path(path)
+    shown = relative(p)
+    try:
+        size = p.stat().st_size
+    except FileNotFoundError:
+        raise FileReadError(f"file '{shown}' does not exist", Location(shown)) from None
+    limit = max_file_bytes()
+    if size > limit:
+        raise FileTooLargeError(
+            f"the file is {size / 1024 / 1024:.1f} MB, more than the "
+            f"{limit / 1024 / 1024:.0f} MB parlez reads in one file",
+            Location(shown),
+            hint="split it into several files in the same folder, "
+            "or raise PARLEZ_MAX_FILE_MB if it really is one document",
+        )
+    raw = p.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FileEncodingError(
+            "the file is encoded as UTF-16",
+            Location(shown, 1, 1),
+            hint="save it as UTF-8 (your editor's 'Save with encoding' menu)",
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        raise FileEncodingError(
+            f"the file is not valid UTF-8 (byte 0x{raw[error.start]:02x} cannot be decoded)",
+            Location(shown, line, column),
+            hint="save it as UTF-8; files written as Latin-1 or Windows-1252 must be converted",
+        ) from None
+
+
+def read_yaml_file(path: Path | str, *, allow_empty: bool = True) -> Any:
+    """Read a YAML file; an empty one gives None, or an error when `allow_empty` is false."""
+    shown = relative(path)
+    data = read_yaml(read_text_file(path), shown)
+    if data is None and not allow_empty:
+        raise EmptyFileError(
+            "the file is empty", Location(shown), hint="add content or remove the file"
+        )
+    return data
+
+
+def is_yaml_file(path: Path) -> bool:
+    return path.suffix in (".yml", ".yaml")

@@ -1,0 +1,162 @@
+"""A Rasa project on disk: where its files are and what they hold, read once each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from parlez.config import Config
+from parlez.diagnostics import warn
+from parlez.domain import Domain, is_domain_document
+from parlez.endpoints import Endpoints, read_credentials
+from parlez.exceptions import Location, SchemaError, did_you_mean, relative
+from parlez.io.yaml import YamlMap, is_yaml_file, read_text_file, read_yaml_file
+from parlez.responses import read_responses
+from parlez.training_data.nlu_json import read_nlu_json
+from parlez.training_data.nlu_yaml import read_nlu_section
+from parlez.training_data.stories import StoryBlock, read_story_section
+from parlez.training_data.training_data import TrainingData
+
+DATA_KEYS = {"version", "nlu", "stories", "rules", "responses"}
+
+
+@dataclass
+class DataFiles:
+    """What the project's data files hold, merged."""
+
+    nlu: TrainingData = field(default_factory=TrainingData)
+    stories: list[StoryBlock] = field(default_factory=list)
+    rules: list[StoryBlock] = field(default_factory=list)
+
+
+def read_data_file(path: Path, into: DataFiles) -> None:
+    """Add one training data file (YAML or Rasa JSON) to `into`."""
+    if path.suffix == ".json":
+        into.nlu = into.nlu.merge(read_nlu_json(read_text_file(path), relative(path)))
+        return
+    raw = read_yaml_file(path)
+    shown = relative(path)
+    if raw is None:
+        warn("P103", "the file is empty and holds no training data", Location(shown), hint="add content or remove it")
+        return
+    if not isinstance(raw, YamlMap):
+        raise SchemaError("a training data file must be a mapping with 'nlu', 'stories' or 'rules'", Location(shown, 1, 1))
+    for key in raw:
+        if key not in DATA_KEYS:
+            warn("P113", f"unknown key '{key}' is ignored", raw.where(key), hint=did_you_mean(key, DATA_KEYS) or "training data files hold nlu, stories, rules and responses")
+    _check_version(raw, shown)
+    into.nlu = into.nlu.merge(read_nlu_section(raw.get("nlu"), path))
+    if raw.get("responses"):
+        into.nlu.responses.update(read_responses(raw["responses"], raw.where("responses")))
+    into.stories += read_story_section(raw.get("stories"), "story", path)
+    into.rules += read_story_section(raw.get("rules"), "rule", path)
+
+
+def _check_version(raw: YamlMap, shown: str) -> None:
+    version = raw.get("version")
+    if version is None:
+        return
+    if not isinstance(version, str):
+        warn("P114", f"the format version should be a quoted string, not {version!r}", raw.where("version", value=True), hint='version: "3.1"')
+        version = str(version)
+    try:
+        major = int(version.split(".")[0])
+    except ValueError:
+        major = 3
+    if major < 3:
+        warn("P115", f"the file declares format version {version}; it is read as Rasa 3.x data", raw.where("version", value=True), hint='update it to version: "3.1" (parlez data migrate converts a 2.x domain)')
+
+
+def data_files(paths: list[Path]) -> list[Path]:
+    """Every training data file under `paths` (files or folders), in a stable order."""
+    found: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found += sorted(f for f in p.rglob("*") if f.is_file() and (is_yaml_file(f) or f.suffix == ".json"))
+        elif p.is_file():
+            found.append(p)
+    return found
+
+
+class Project:
+    """A Rasa 3.x project rooted at `root`, with Rasa's default file locations."""
+
+    def __init__(
+        self,
+        root: Path | str = ".",
+        *,
+        domain: Path | str | None = None,
+        config: Path | str | None = None,
+        data: list[Path | str] | None = None,
+    ) -> None:
+        self.root = Path(root)
+        self.domain_path = Path(domain) if domain else self._default_domain()
+        self.config_path = Path(config) if config else self.root / "config.yml"
+        self.data_paths = [Path(d) for d in data] if data else [self.root / "data"]
+        self.endpoints_path = self.root / "endpoints.yml"
+        self.credentials_path = self.root / "credentials.yml"
+        self.tests_path = self.root / "tests"
+
+    def _default_domain(self) -> Path:
+        folder = self.root / "domain"
+        return folder if folder.is_dir() else self.root / "domain.yml"
+
+    @cached_property
+    def config(self) -> Config:
+        return Config.load(self.config_path)
+
+    @cached_property
+    def data(self) -> DataFiles:
+        files = DataFiles()
+        domain_files = {f.resolve() for f in data_files([self.domain_path])} if self.domain_path.exists() else set()
+        for path in data_files(self.data_paths):
+            if path.resolve() in domain_files:
+                continue
+            if is_yaml_file(path) and _looks_like_domain(path):
+                continue  # a domain file kept under data/: Rasa reads it as the domain only
+            read_data_file(path, files)
+        return files
+
+    @cached_property
+    def domain(self) -> Domain:
+        domain = Domain.load(self.domain_path)
+        for name, variations in self.data.nlu.responses.items():
+            domain.responses.setdefault(name, variations)
+        return domain
+
+    @property
+    def training_data(self) -> TrainingData:
+        return self.data.nlu
+
+    @property
+    def stories(self) -> list[StoryBlock]:
+        return self.data.stories
+
+    @property
+    def rules(self) -> list[StoryBlock]:
+        return self.data.rules
+
+    @cached_property
+    def test_stories(self) -> list[StoryBlock]:
+        files = DataFiles()
+        if self.tests_path.is_dir():
+            for path in sorted(self.tests_path.rglob("test_*.yml")) + sorted(self.tests_path.rglob("test_*.yaml")):
+                read_data_file(path, files)
+        return files.stories + files.rules
+
+    @cached_property
+    def endpoints(self) -> Endpoints:
+        return Endpoints.load(self.endpoints_path)
+
+    @cached_property
+    def credentials(self) -> dict[str, dict[str, Any]]:
+        return read_credentials(self.credentials_path)
+
+
+def _looks_like_domain(path: Path) -> bool:
+    head = read_text_file(path)[:20000]
+    if not any(f"\n{k}:" in f"\n{head}" for k in ("intents", "slots", "forms", "actions", "session_config", "entities")):
+        return False
+    return is_domain_document(read_yaml_file(path))

@@ -1,0 +1,302 @@
+"""DialogueStateTracker: a conversation's state, derived from its events alone.
+
+The tracker never edits the past: `update()` appends an event and applies it, and every
+derived view (`applied_events`, `prior_trackers`, `past_states`) is recomputed from the event
+list, exactly as Rasa defines them, so a stored conversation replays to the same state.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from parlez.events import (
+    ACTION_LISTEN,
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActionReverted,
+    ActiveLoop,
+    AllSlotsReset,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    DefinePrevUserUtteredFeaturization,
+    EntitiesAdded,
+    Event,
+    FollowupAction,
+    LoopInterrupted,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+    UserUtteranceReverted,
+    events_from_dicts,
+)
+from parlez.slots import Slot
+
+if TYPE_CHECKING:
+    from parlez.domain import Domain
+
+ACTION_SESSION_START = "action_session_start"
+
+
+class DialogueStateTracker:
+    def __init__(
+        self,
+        sender_id: str,
+        slots: Iterable[Slot] = (),
+        max_event_history: int | None = None,
+    ) -> None:
+        self.sender_id = sender_id
+        self.max_event_history = max_event_history
+        self._slot_defs = {slot.name: slot for slot in slots}
+        self.events: list[Event] = []
+        self._reset()
+
+    @classmethod
+    def from_events(
+        cls, sender_id: str, events: Iterable[Event], slots: Iterable[Slot] = ()
+    ) -> DialogueStateTracker:
+        tracker = cls(sender_id, slots)
+        for event in events:
+            tracker.update(event)
+        return tracker
+
+    @classmethod
+    def from_dict(
+        cls, sender_id: str, events: list[dict[str, Any]], slots: Iterable[Slot] = ()
+    ) -> DialogueStateTracker:
+        return cls.from_events(sender_id, events_from_dicts(events), slots)
+
+    @classmethod
+    def for_domain(cls, sender_id: str, domain: Domain) -> DialogueStateTracker:
+        return cls(sender_id, domain.all_slots.values())
+
+    def init_copy(self) -> DialogueStateTracker:
+        """An empty tracker with the same sender and slot definitions."""
+        return DialogueStateTracker(self.sender_id, self._slot_defs.values(), self.max_event_history)
+
+    # ---- state -------------------------------------------------------------------------------
+
+    def _reset(self) -> None:
+        self.slots: dict[str, Any] = {}
+        self._reset_slots()
+        self.latest_message: UserUttered | None = UserUttered()
+        self.latest_bot_utterance: BotUttered | None = None
+        self.latest_action: dict[str, str] | None = None
+        self.followup_action: str | None = ACTION_LISTEN
+        self.active_loop: dict[str, Any] = {}
+        self._paused = False
+
+    def _reset_slots(self) -> None:
+        self.slots = {name: copy.deepcopy(s.initial_value) for name, s in self._slot_defs.items()}
+
+    def is_paused(self) -> bool:
+        return self._paused
+
+    @property
+    def active_loop_name(self) -> str | None:
+        name = self.active_loop.get("name")
+        return name if isinstance(name, str) else None
+
+    @property
+    def latest_action_name(self) -> str | None:
+        return (self.latest_action or {}).get("action_name")
+
+    def get_slot(self, name: str) -> Any:
+        return self.slots.get(name)
+
+    # ---- events ------------------------------------------------------------------------------
+
+    def update(self, event: Event) -> None:
+        """Append `event` and apply it; a few events rebuild the state from the whole history."""
+        self.events.append(event)
+        if self.max_event_history and len(self.events) > self.max_event_history:
+            del self.events[0]
+        self._apply(event)
+
+    def _apply(self, event: Event) -> None:
+        if isinstance(event, UserUttered):
+            self.latest_message = event
+            self.followup_action = None
+        elif isinstance(event, BotUttered):
+            self.latest_bot_utterance = event
+        elif isinstance(event, ActionExecuted):
+            self.latest_action = event.as_sub_state()
+            if self.active_loop_name and self.active_loop_name == event.action_name:
+                self.active_loop["validate"] = True
+                self.active_loop["rejected"] = False
+            self.followup_action = None
+        elif isinstance(event, SlotSet):
+            self.slots[event.key] = event.value
+        elif isinstance(event, AllSlotsReset):
+            self._reset_slots()
+        elif isinstance(event, Restarted):
+            self._reset()
+            self.followup_action = ACTION_SESSION_START
+        elif isinstance(event, SessionStarted):
+            self._reset()
+        elif isinstance(event, (UserUtteranceReverted, ActionReverted)):
+            self._replay()
+        elif isinstance(event, FollowupAction):
+            self.followup_action = event.action_name
+        elif isinstance(event, ConversationPaused):
+            self._paused = True
+        elif isinstance(event, ConversationResumed):
+            self._paused = False
+        elif isinstance(event, ActiveLoop):
+            self._change_loop_to(event.name)
+        elif isinstance(event, LoopInterrupted):
+            if self.active_loop:
+                self.active_loop["validate"] = not event.is_interrupted
+        elif isinstance(event, ActionExecutionRejected):
+            if self.active_loop_name == event.action_name:
+                self.active_loop["rejected"] = True
+        elif isinstance(event, EntitiesAdded):
+            if self.latest_action_name == ACTION_LISTEN and self.latest_message is not None:
+                entities = list(self.latest_message.entities)
+                entities += [e for e in event.entities if e not in entities]
+                self.latest_message = dataclasses.replace(self.latest_message, entities=entities)
+        elif isinstance(event, DefinePrevUserUtteredFeaturization):
+            if self.latest_action_name == ACTION_LISTEN and self.latest_message is not None:
+                self.latest_message = dataclasses.replace(
+                    self.latest_message,
+                    use_text_for_featurization=event.use_text_for_featurization,
+                )
+
+    def _change_loop_to(self, name: str | None) -> None:
+        if name is None:
+            self.active_loop = {}
+            return
+        trigger = self.latest_message.parse_data if self.latest_message else {}
+        self.active_loop = {"name": name, "validate": True, "rejected": False, "trigger_message": trigger}
+
+    def _replay(self) -> None:
+        """Rebuild the state from the applied events (after a rewind or undo)."""
+        self._reset()
+        for event in self.applied_events():
+            self._apply(event)
+
+    # ---- derived views -----------------------------------------------------------------------
+
+    def applied_events(self) -> list[Event]:
+        """The events that still count: after the last restart or session start, minus the
+        ones that rewinds and undos took back, with repeated form turns folded into one."""
+        loop_names = {e.name for e in self.events if isinstance(e, ActiveLoop) and e.name}
+        applied: list[Event] = []
+        for event in self.events:
+            if isinstance(event, (Restarted, SessionStarted)):
+                applied = []
+            elif isinstance(event, ActionReverted):
+                _undo_till_previous(ActionExecuted, applied)
+            elif isinstance(event, UserUtteranceReverted):
+                _undo_till_previous(UserUttered, applied)
+                _undo_till_previous(ActionExecuted, applied)
+            elif (
+                isinstance(event, ActionExecuted)
+                and event.action_name in loop_names
+                and not _first_loop_execution_or_unhappy_path(event.action_name, applied)
+            ):
+                _undo_till_previous_loop_execution(event.action_name, applied)
+                applied.append(event)
+            else:
+                applied.append(event)
+        return applied
+
+    def prior_trackers(self) -> Iterator[DialogueStateTracker]:
+        """The tracker as it was before each action, then as it is now."""
+        tracker = self.init_copy()
+        for event in self.applied_events():
+            if isinstance(event, ActionExecuted):
+                yield tracker
+            tracker.update(event)
+        yield tracker
+
+    def past_states(self, domain: Domain) -> list[dict[str, dict[str, Any]]]:
+        return domain.states_for_tracker_history(self)
+
+    def latest_input_channel(self) -> str | None:
+        for event in reversed(self.events):
+            if isinstance(event, UserUttered):
+                return event.input_channel
+        return None
+
+    # ---- serialising ---------------------------------------------------------------------------
+
+    def current_state(self, events: str = "all") -> dict[str, Any]:
+        """Rasa's tracker JSON (`GET /conversations/<id>/tracker`).
+
+        `events` is Rasa's EventVerbosity: `all`, `applied`, `after_restart` or `none`.
+        """
+        if events == "all":
+            serialised: list[dict[str, Any]] | None = [e.to_dict() for e in self.events]
+        elif events == "applied":
+            serialised = [e.to_dict() for e in self.applied_events()]
+        elif events == "after_restart":
+            serialised = [e.to_dict() for e in self._events_after_latest_restart()]
+        else:
+            serialised = None
+        latest_message: dict[str, Any] = {}
+        if self.latest_message is not None:
+            latest_message = dict(self.latest_message.parse_data)
+            latest_message["entities"] = list(self.latest_message.entities)
+        return {
+            "sender_id": self.sender_id,
+            "slots": dict(self.slots),
+            "latest_message": latest_message,
+            "latest_event_time": self.events[-1].timestamp if self.events else None,
+            "followup_action": self.followup_action,
+            "paused": self.is_paused(),
+            "events": serialised,
+            "latest_input_channel": self.latest_input_channel(),
+            "active_loop": self.active_loop,
+            "latest_action": self.latest_action,
+            "latest_action_name": self.latest_action_name,
+        }
+
+    def _events_after_latest_restart(self) -> list[Event]:
+        for index in range(len(self.events) - 1, -1, -1):
+            if isinstance(self.events[index], Restarted):
+                return self.events[index + 1 :]
+        return list(self.events)
+
+
+def _undo_till_previous(kind: type[Event], done: list[Event]) -> None:
+    """Drop events from the end up to and including the last one of `kind`."""
+    while done:
+        event = done.pop()
+        if isinstance(event, kind):
+            return
+
+
+def _first_loop_execution_or_unhappy_path(loop: str, applied: list[Event]) -> bool:
+    next_action: str | None = None
+    for event in reversed(applied):
+        if isinstance(event, ActiveLoop) and event.name is None:
+            return True
+        rejected = isinstance(event, ActionExecutionRejected) and event.action_name == loop
+        # In training data there are no rejections: another action answering the latest user
+        # message instead of the loop marks the unhappy path.
+        other_action = (
+            isinstance(event, UserUttered) and next_action is not None and next_action != loop
+        )
+        if rejected or other_action:
+            return True
+        if isinstance(event, ActionExecuted):
+            if event.action_name == loop:
+                return False
+            next_action = event.action_name
+    return True
+
+
+def _undo_till_previous_loop_execution(loop: str, done: list[Event]) -> None:
+    offset = 0
+    for event in reversed(done[:]):
+        if isinstance(event, ActionExecuted) and event.action_name == loop:
+            break
+        if isinstance(event, (ActionExecuted, UserUttered, DefinePrevUserUtteredFeaturization)):
+            del done[-1 - offset]
+        else:
+            offset += 1

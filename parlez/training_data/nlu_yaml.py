@@ -1,0 +1,229 @@
+"""Rasa's YAML NLU format: read `nlu:` sections into TrainingData, and write them back."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from parlez.diagnostics import warn
+from parlez.exceptions import Location, SchemaError, did_you_mean
+from parlez.io.yaml import YamlMap, where
+from parlez.training_data import markup
+from parlez.training_data.message import Message, split_intent
+from parlez.training_data.training_data import LookupTable, RegexFeature, TrainingData
+
+KEY_KINDS = ("intent", "synonym", "regex", "lookup")
+ITEM_KEYS = {*KEY_KINDS, "examples", "metadata"}
+
+
+def _item_kind(item: YamlMap) -> str:
+    kinds = [k for k in KEY_KINDS if k in item]
+    if len(kinds) != 1:
+        unknown = [k for k in item if k not in ITEM_KEYS]
+        hint = did_you_mean(unknown[0], ITEM_KEYS) if unknown else None
+        raise SchemaError(
+            "each item in 'nlu' needs exactly one of 'intent', 'synonym', 'regex' or 'lookup'"
+            + (f", found {', '.join(kinds)}" if kinds else ""),
+            item.where(),
+            hint=hint or "start the item with '- intent: <name>'",
+        )
+    for key in item:
+        if key not in ITEM_KEYS:
+            raise SchemaError(
+                f"unknown key '{key}' in the {kinds[0]} '{item[kinds[0]]}'",
+                item.where(key),
+                hint=did_you_mean(key, ITEM_KEYS) or f"allowed keys: {', '.join(sorted(ITEM_KEYS))}",
+            )
+    name = item[kinds[0]]
+    if not isinstance(name, (str, int, float)) or isinstance(name, bool) or name == "":
+        raise SchemaError(
+            f"the {kinds[0]} name must be a plain text, not {name!r}", item.where(kinds[0], value=True)
+        )
+    return kinds[0]
+
+
+def _block_lines(
+    item: YamlMap, owner: str
+) -> list[tuple[str, Location | None, dict[str, Any] | None]]:
+    """The examples of an item as (text, location, metadata) triples."""
+    examples = item.get("examples")
+    if examples is None:
+        warn(
+            "P111",
+            f"'{owner}' has no examples",
+            item.where(),
+            hint="add 'examples: |' with one '- example' per line",
+        )
+        return []
+    if isinstance(examples, str):
+        line0 = item.where("examples", value=True).line or 0
+        found: list[tuple[str, Location | None, dict[str, Any] | None]] = []
+        for offset, raw in enumerate(examples.splitlines(), start=1):
+            stripped = raw.strip()
+            if not stripped:
+                continue
+            at = Location(item.path, line0 + offset) if line0 else item.where("examples")
+            if not stripped.startswith("-"):
+                warn(
+                    "P112",
+                    f"the example {stripped!r} of '{owner}' does not start with '- ' and is skipped",
+                    at,
+                    hint="write each example on its own line as '- example'",
+                )
+                continue
+            found.append((stripped[1:].strip(), at, None))
+        return found
+    if isinstance(examples, list):
+        listed: list[tuple[str, Location | None, dict[str, Any] | None]] = []
+        for index, entry in enumerate(examples):
+            at = where(examples, index)
+            if isinstance(entry, dict):
+                if "text" not in entry:
+                    raise SchemaError(
+                        f"an example of '{owner}' given as a mapping needs a 'text' key",
+                        at,
+                        hint="- text: |\n      the example\n    metadata: ...",
+                    )
+                unknown = set(entry) - {"text", "metadata"}
+                if unknown:
+                    key = sorted(unknown)[0]
+                    raise SchemaError(
+                        f"unknown key '{key}' in an example of '{owner}'",
+                        where(entry, key),
+                        hint="an example mapping has 'text' and optionally 'metadata'",
+                    )
+                listed.append((str(entry["text"]).strip(), at, entry.get("metadata")))
+            elif isinstance(entry, (str, int, float)):
+                listed.append((str(entry).strip(), at, None))
+            else:
+                raise SchemaError(f"an example of '{owner}' must be text", at)
+        return listed
+    raise SchemaError(
+        f"the examples of '{owner}' must be a '|' block of '- ' lines or a list",
+        item.where("examples", value=True),
+    )
+
+
+def _lookup_file(item: YamlMap, source: Path | None) -> list[str] | None:
+    """Elements of a lookup table given as a path to a text file, one element per line."""
+    examples = item.get("examples")
+    if not isinstance(examples, str) or "\n" in examples.strip() or examples.strip().startswith("-"):
+        return None
+    candidate = Path(examples.strip())
+    for base in ([source.parent] if source else []) + [Path.cwd()]:
+        path = candidate if candidate.is_absolute() else base / candidate
+        if path.is_file():
+            from parlez.io.yaml import read_text_file
+
+            return [line.strip() for line in read_text_file(path).splitlines() if line.strip()]
+    return None
+
+
+def read_nlu_section(items: Any, source: Path | None = None) -> TrainingData:
+    """TrainingData from the value of an `nlu:` key."""
+    data = TrainingData()
+    if items is None:
+        return data
+    if not isinstance(items, list):
+        raise SchemaError(
+            "'nlu' must be a list of items such as '- intent: greet'",
+            Location(str(source) if source else None),
+        )
+    for index, item in enumerate(items):
+        if not isinstance(item, YamlMap):
+            raise SchemaError(
+                "each item in 'nlu' must be a mapping such as '- intent: greet'",
+                where(items, index),
+            )
+        kind = _item_kind(item)
+        name = str(item[kind])
+        if kind == "intent":
+            _read_intent(item, name, data)
+        elif kind == "synonym":
+            for text, _, _ in _block_lines(item, name):
+                data.entity_synonyms[text] = name
+        elif kind == "regex":
+            for text, at, _ in _block_lines(item, name):
+                try:
+                    re.compile(text)
+                except re.error as error:
+                    raise SchemaError(
+                        f"the regex {text!r} of '{name}' is not a valid pattern ({error})",
+                        at,
+                        hint="escape special characters such as '(' or '+' with '\\'",
+                    ) from None
+                data.regex_features.append(RegexFeature(name, text, at))
+        else:
+            elements = _lookup_file(item, source)
+            if elements is None:
+                elements = [text for text, _, _ in _block_lines(item, name)]
+            data.lookup_tables.append(LookupTable(name, elements, item.where()))
+    return data
+
+
+def _read_intent(item: YamlMap, name: str, data: TrainingData) -> None:
+    intent, response_key = split_intent(name)
+    intent_metadata = item.get("metadata")
+    for text, at, metadata in _block_lines(item, name):
+        plain, entities = markup.parse(text, at)
+        merged: dict[str, Any] | None = None
+        if intent_metadata or metadata:
+            merged = {}
+            if isinstance(intent_metadata, dict):
+                merged.update(intent_metadata)
+            if isinstance(metadata, dict):
+                merged.update(metadata)
+            elif metadata is not None:
+                merged["example"] = metadata
+        data.examples.append(Message(plain, intent, entities, merged, response_key, at))
+
+
+# ---- writing -----------------------------------------------------------------------------
+
+_PLAIN = re.compile(r"^[A-Za-z_][\w./-]*$")
+_RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "~"}
+
+
+def _scalar(text: str) -> str:
+    if _PLAIN.match(text) and text.lower() not in _RESERVED:
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _block(lines: list[str], indent: str = "    ") -> str:
+    return "".join(f"{indent}- {line}\n" for line in lines)
+
+
+def write_nlu_yaml(data: TrainingData) -> str:
+    """Rasa 3.x YAML for the training data, grouped by intent in first-seen order."""
+    out = ['version: "3.1"\n', "nlu:\n"]
+    grouped: dict[str, list[Message]] = {}
+    for m in data.examples:
+        grouped.setdefault(m.full_intent or "", []).append(m)
+    for intent, messages in grouped.items():
+        out.append(f"- intent: {_scalar(intent)}\n")
+        if any(m.metadata for m in messages) or any("\n" in m.text for m in messages):
+            out.append("  examples:\n")
+            for m in messages:
+                text = markup.annotate(m.text, m.entities)
+                out.append(f"  - text: {json.dumps(text, ensure_ascii=False)}\n")
+                if m.metadata:
+                    out.append(f"    metadata: {json.dumps(m.metadata, ensure_ascii=False)}\n")
+        else:
+            out.append("  examples: |\n")
+            out.append(_block([markup.annotate(m.text, m.entities) for m in messages]))
+    synonyms: dict[str, list[str]] = {}
+    for text, value in data.entity_synonyms.items():
+        synonyms.setdefault(value, []).append(text)
+    for value, texts in synonyms.items():
+        out.append(f"- synonym: {_scalar(value)}\n  examples: |\n{_block(texts)}")
+    regexes: dict[str, list[str]] = {}
+    for feature in data.regex_features:
+        regexes.setdefault(feature.name, []).append(feature.pattern)
+    for name, patterns in regexes.items():
+        out.append(f"- regex: {_scalar(name)}\n  examples: |\n{_block(patterns)}")
+    for table in data.lookup_tables:
+        out.append(f"- lookup: {_scalar(table.name)}\n  examples: |\n{_block(table.elements)}")
+    return "".join(out)
