@@ -12,7 +12,18 @@ from parlez.exceptions import Location, SchemaError, did_you_mean, relative
 from parlez.io.env import expand_all
 from parlez.io.yaml import read_yaml, read_yaml_file, where
 
-CONFIG_KEYS = {"recipe", "language", "pipeline", "policies", "assistant_id", "importers", "version", "core_target", "nlu_target", "spaces"}
+CONFIG_KEYS = {
+    "recipe",
+    "language",
+    "pipeline",
+    "policies",
+    "assistant_id",
+    "importers",
+    "version",
+    "core_target",
+    "nlu_target",
+    "spaces",
+}
 #: What Rasa 3.x writes when assistant_id is missing; `parlez init` replaces it with a real name.
 PLACEHOLDER_ASSISTANT_ID = "placeholder_default"
 
@@ -63,7 +74,10 @@ class Config:
     def load(cls, path: Path | str) -> Config:
         p = Path(path)
         if not p.exists():
-            warn("P161", f"no config file at '{relative(p)}'; Rasa's default pipeline and policies are used")
+            warn(
+                "P161",
+                f"no config file at '{relative(p)}'; Rasa's default pipeline and policies are used",
+            )
             return cls.from_raw(None, Location(relative(p)))
         return cls.from_raw(read_yaml_file(p), Location(relative(p)))
 
@@ -79,12 +93,21 @@ class Config:
         expand_all(raw)
         for key in raw:
             if key not in CONFIG_KEYS:
-                warn("P162", f"unknown config key '{key}' is ignored", where(raw, key) or at, hint=did_you_mean(key, CONFIG_KEYS))
+                warn(
+                    "P162",
+                    f"unknown config key '{key}' is ignored",
+                    where(raw, key) or at,
+                    hint=did_you_mean(key, CONFIG_KEYS),
+                )
         config = cls(location=at)
         config.language = str(raw.get("language") or "en")
         config.recipe = str(raw.get("recipe") or "default.v1")
         if config.recipe not in ("default.v1", "graph.v1"):
-            raise SchemaError(f"unknown recipe '{config.recipe}'", where(raw, "recipe", value=True) or at, hint="use 'default.v1'")
+            raise SchemaError(
+                f"unknown recipe '{config.recipe}'",
+                where(raw, "recipe", value=True) or at,
+                hint="use 'default.v1'",
+            )
         if raw.get("assistant_id"):
             config.assistant_id = str(raw["assistant_id"])
         else:
@@ -98,7 +121,16 @@ class Config:
             items = raw.get(part)
             if items is None or items == []:
                 config.defaulted.append(part)
-                setattr(config, part, [ComponentConfig(d["name"], {k: v for k, v in copy.deepcopy(d).items() if k != "name"}) for d in defaults])
+                setattr(
+                    config,
+                    part,
+                    [
+                        ComponentConfig(
+                            d["name"], {k: v for k, v in copy.deepcopy(d).items() if k != "name"}
+                        )
+                        for d in defaults
+                    ],
+                )
                 continue
             setattr(config, part, _components(items, part, where(raw, part) or at))
         return config
@@ -128,7 +160,9 @@ def _components(items: Any, part: str, at: Location | None) -> list[ComponentCon
         if isinstance(item, str):
             item = {"name": item}
         if not isinstance(item, dict) or not item.get("name"):
-            raise SchemaError(f"each item of '{part}' needs a 'name'", here, hint="- name: WhitespaceTokenizer")
+            raise SchemaError(
+                f"each item of '{part}' needs a 'name'", here, hint="- name: WhitespaceTokenizer"
+            )
         params = {k: v for k, v in item.items() if k != "name"}
         found.append(ComponentConfig(str(item["name"]), params, here))
     return found

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from parlez.diagnostics import warn
-from parlez.exceptions import DomainError, Location, ProjectError, SchemaError, did_you_mean, relative
+from parlez.exceptions import (
+    DomainError,
+    Location,
+    ProjectError,
+    SchemaError,
+    did_you_mean,
+    relative,
+)
 from parlez.io.env import expand_all
 from parlez.io.yaml import YamlMap, is_yaml_file, read_yaml, read_yaml_file, where
 from parlez.responses import read_responses
@@ -134,7 +141,8 @@ class Domain:
                     "P131",
                     f"unknown domain key '{key}' is ignored",
                     where(raw, key) or at,
-                    hint=did_you_mean(key, DOMAIN_KEYS) or f"known keys: {', '.join(sorted(DOMAIN_KEYS))}",
+                    hint=did_you_mean(key, DOMAIN_KEYS)
+                    or f"known keys: {', '.join(sorted(DOMAIN_KEYS))}",
                 )
         domain = cls()
         domain._read_intents(raw.get("intents"), where(raw, "intents") or at)
@@ -168,6 +176,7 @@ class Domain:
             raise SchemaError("'intents' must be a list", at, hint="intents:\n  - greet")
         for index, item in enumerate(raw):
             here = where(raw, index) or at
+            props: dict[str, Any]
             if isinstance(item, str):
                 name, props = item, {}
             elif isinstance(item, dict) and len(item) == 1:
@@ -177,8 +186,7 @@ class Domain:
                     raise SchemaError(f"the properties of intent '{name}' must be a mapping", here)
             else:
                 raise SchemaError(
-                    "each intent must be a name, or a name with properties such as "
-                    "'use_entities'",
+                    "each intent must be a name, or a name with properties such as 'use_entities'",
                     here,
                     hint="- greet\n  - inform:\n      use_entities: [city]",
                 )
@@ -191,7 +199,11 @@ class Domain:
                         hint=did_you_mean(key, allowed) or "use use_entities or ignore_entities",
                     )
             use = props.get("use_entities", True)
-            use_entities = None if use is True or use is None else ([] if use is False else [str(u) for u in use])
+            use_entities = (
+                None
+                if use is True or use is None
+                else ([] if use is False else [str(u) for u in use])
+            )
             intent = Intent(
                 str(name),
                 use_entities,
@@ -210,6 +222,7 @@ class Domain:
             raise SchemaError("'entities' must be a list", at, hint="entities:\n  - city")
         for index, item in enumerate(raw):
             here = where(raw, index) or at
+            props: dict[str, Any]
             if isinstance(item, str):
                 name, props = item, {}
             elif isinstance(item, dict) and len(item) == 1:
@@ -299,7 +312,9 @@ class Domain:
                 f"session_expiration_time must be a number of minutes, not {expiry!r}",
                 where(raw, "session_expiration_time") or at,
             ) from None
-        self.session_config = SessionConfig(minutes, bool(raw.get("carry_over_slots_to_new_session", True)))
+        self.session_config = SessionConfig(
+            minutes, bool(raw.get("carry_over_slots_to_new_session", True))
+        )
 
     # ---- combining ---------------------------------------------------------------------------
 
@@ -308,24 +323,12 @@ class Domain:
         """One domain from several files: later files add to earlier ones, as Rasa merges."""
         merged = cls()
         for index, part in enumerate(parts):
-            for kind, mine, theirs in (
-                ("intent", merged.intents, part.intents),
-                ("slot", merged.slots, part.slots),
-                ("response", merged.responses, part.responses),
-                ("form", merged.forms, part.forms),
-            ):
-                for name in theirs:
-                    if name in mine:
-                        first = merged.locations.get(f"{kind}:{name}")
-                        warn(
-                            "P133",
-                            f"the {kind} '{name}' is declared in more than one domain file"
-                            + (f" (first at {first})" if first else ""),
-                            part.locations.get(f"{kind}:{name}"),
-                            hint="keep one declaration; the first one is used",
-                        )
-                    else:
-                        mine[name] = theirs[name]  # type: ignore[index]
+            _merge_named("intent", merged.intents, part.intents, merged.locations, part.locations)
+            _merge_named("slot", merged.slots, part.slots, merged.locations, part.locations)
+            _merge_named(
+                "response", merged.responses, part.responses, merged.locations, part.locations
+            )
+            _merge_named("form", merged.forms, part.forms, merged.locations, part.locations)
             merged.entities += [e for e in part.entities if e not in merged.entities]
             merged.roles.update(part.roles)
             merged.groups.update(part.groups)
@@ -336,7 +339,9 @@ class Domain:
                 merged.locations.setdefault(key, value)
             if index == 0 or part.session_config != SessionConfig():
                 merged.session_config = part.session_config
-            merged.store_entities_as_slots = merged.store_entities_as_slots and part.store_entities_as_slots
+            merged.store_entities_as_slots = (
+                merged.store_entities_as_slots and part.store_entities_as_slots
+            )
         return merged
 
     # ---- what the assistant can do -------------------------------------------------------------
@@ -367,7 +372,12 @@ class Domain:
         return names + [t for t in self.action_texts if t not in names]
 
     def is_known_action(self, name: str) -> bool:
-        return name in self.user_actions or name in self.forms or name in self.responses or name in DEFAULT_ACTIONS
+        return (
+            name in self.user_actions
+            or name in self.forms
+            or name in self.responses
+            or name in DEFAULT_ACTIONS
+        )
 
     def entity_labels(self) -> list[str]:
         """Entities with their role and group variants (`city#from`)."""
@@ -388,7 +398,9 @@ class Domain:
         if props.use_entities is not None:
             used |= {label for label in labels if label.split("#")[0] in props.use_entities}
         ignored = set(props.ignore_entities)
-        return {label for label in used if label not in ignored and label.split("#")[0] not in ignored}
+        return {
+            label for label in used if label not in ignored and label.split("#")[0] not in ignored
+        }
 
     # ---- states for the dialogue policies --------------------------------------------------------
 
@@ -425,7 +437,9 @@ class Domain:
                 del state["entities"]
         return state
 
-    def states_for_tracker_history(self, tracker: DialogueStateTracker) -> list[dict[str, dict[str, Any]]]:
+    def states_for_tracker_history(
+        self, tracker: DialogueStateTracker
+    ) -> list[dict[str, dict[str, Any]]]:
         return [self.get_active_state(prior) for prior in tracker.prior_trackers()]
 
     # ---- writing ------------------------------------------------------------------------------------
@@ -473,8 +487,46 @@ class Domain:
         }
 
 
+T = TypeVar("T")
+
+
+def _merge_named(
+    kind: str,
+    mine: dict[str, T],
+    theirs: dict[str, T],
+    my_places: dict[str, Location],
+    their_places: dict[str, Location],
+) -> None:
+    """Add `theirs` to `mine`; a name declared twice keeps its first declaration, with a warning."""
+    for name, value in theirs.items():
+        if name not in mine:
+            mine[name] = value
+            continue
+        first = my_places.get(f"{kind}:{name}")
+        warn(
+            "P133",
+            f"the {kind} '{name}' is declared in more than one domain file"
+            + (f" (first at {first})" if first else ""),
+            their_places.get(f"{kind}:{name}"),
+            hint="keep one declaration; the first one is used",
+        )
+
+
 def is_domain_document(raw: Any) -> bool:
     """Whether a parsed YAML file looks like a domain file rather than training data."""
-    return isinstance(raw, YamlMap | dict) and any(
-        key in raw for key in ("intents", "slots", "responses", "actions", "forms", "entities", "session_config")
-    ) and not any(key in raw for key in ("nlu", "stories", "rules"))
+    return (
+        isinstance(raw, YamlMap | dict)
+        and any(
+            key in raw
+            for key in (
+                "intents",
+                "slots",
+                "responses",
+                "actions",
+                "forms",
+                "entities",
+                "session_config",
+            )
+        )
+        and not any(key in raw for key in ("nlu", "stories", "rules"))
+    )

@@ -10,7 +10,17 @@ from parlez.exceptions import Location, SchemaError, relative
 from parlez.io.env import expand_all
 from parlez.io.yaml import read_yaml_file, where
 
-ENDPOINT_KEYS = {"action_endpoint", "nlg", "models", "tracker_store", "lock_store", "event_broker", "llm", "model_groups", "vector_store"}
+ENDPOINT_KEYS = {
+    "action_endpoint",
+    "nlg",
+    "models",
+    "tracker_store",
+    "lock_store",
+    "event_broker",
+    "llm",
+    "model_groups",
+    "vector_store",
+}
 
 
 @dataclass
@@ -72,7 +82,9 @@ class Endpoints:
             if value is None:
                 continue
             if not isinstance(value, dict):
-                raise SchemaError(f"'{key}' must be a mapping such as 'url: ...'", where(raw, key) or at)
+                raise SchemaError(
+                    f"'{key}' must be a mapping such as 'url: ...'", where(raw, key) or at
+                )
             if key == "action_endpoint" and "actions_module" in value:
                 endpoints.actions_module = str(value["actions_module"])
                 continue

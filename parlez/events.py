@@ -366,9 +366,7 @@ class LegacyFormValidation(LoopInterrupted):
 
     @classmethod
     def _from(cls, data: dict[str, Any]) -> Event:
-        return LoopInterrupted(
-            is_interrupted=not data.get("validate", True), **cls._base(data)
-        )
+        return LoopInterrupted(is_interrupted=not data.get("validate", True), **cls._base(data))
 
 
 @dataclass(frozen=True)
@@ -381,7 +379,9 @@ class ActionExecutionRejected(Event):
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
-        data.update({"name": self.action_name, "policy": self.policy, "confidence": self.confidence})
+        data.update(
+            {"name": self.action_name, "policy": self.policy, "confidence": self.confidence}
+        )
         return data
 
     @classmethod

@@ -58,7 +58,11 @@ class ParlezError(Exception):
 
 def did_you_mean(name: str, known: Iterable[str]) -> str | None:
     """A hint naming the closest known names, or None when nothing is close."""
-    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
+    scored = sorted(
+        ((difflib.SequenceMatcher(None, name, k).ratio(), k) for k in set(known)), reverse=True
+    )
+    # Only names about as close as the best one: a typo has one intended spelling.
+    close = [k for score, k in scored if score >= 0.6 and score >= scored[0][0] - 0.05][:3]
     if not close:
         return None
     return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"

@@ -28,7 +28,9 @@ def _condition(form: str, mapping: dict[str, Any], slot: str) -> dict[str, Any]:
     return {"active_loop": form, "requested_slot": slot}
 
 
-def _merge_mappings(existing: list[dict[str, Any]], from_form: list[dict[str, Any]], form: str, slot: str) -> list[dict[str, Any]]:
+def _merge_mappings(
+    existing: list[dict[str, Any]], from_form: list[dict[str, Any]], form: str, slot: str
+) -> list[dict[str, Any]]:
     pending = [copy.deepcopy(m) for m in from_form]
     merged: list[dict[str, Any]] = []
     for mapping in existing:
@@ -60,7 +62,9 @@ def migrate_domain(original: dict[str, Any]) -> dict[str, Any]:
         else:
             for slot_name, mappings in (slot_mappings or {}).items():
                 properties = slots.setdefault(slot_name, {})
-                properties["mappings"] = _merge_mappings(properties.get("mappings", []), mappings or [], form_name, slot_name)
+                properties["mappings"] = _merge_mappings(
+                    properties.get("mappings", []), mappings or [], form_name, slot_name
+                )
             forms[form_name] = {"required_slots": list((slot_mappings or {}).keys())}
         if ignored:
             forms[form_name]["ignored_intents"] = ignored
@@ -73,7 +77,10 @@ def migrate_domain(original: dict[str, Any]) -> dict[str, Any]:
             mappings.append(from_entity)
         if not mappings:
             properties["mappings"] = [{"type": "custom"}]
-            warn("P171", f"a custom mapping was added to slot '{slot_name}'; check that this is right")
+            warn(
+                "P171",
+                f"a custom mapping was added to slot '{slot_name}'; check that this is right",
+            )
     migrated: dict[str, Any] = {}
     for key, value in original.items():
         if key == "slots":
@@ -94,7 +101,9 @@ def migrate_domain(original: dict[str, Any]) -> dict[str, Any]:
 def migrate_domain_file(domain: Path, out: Path | None = None) -> tuple[Path, Path]:
     """Migrate `domain` (a file or a folder); returns (migrated path, backup path)."""
     if not domain.exists():
-        raise MigrationError(f"there is no domain at '{relative(domain)}'", Location(relative(domain)))
+        raise MigrationError(
+            f"there is no domain at '{relative(domain)}'", Location(relative(domain))
+        )
     is_file = domain.is_file()
     backup = domain.parent / ("original_domain.yml" if is_file else "original_domain")
     out = out or domain.parent / ("new_domain.yml" if is_file else "new_domain")
@@ -105,8 +114,16 @@ def migrate_domain_file(domain: Path, out: Path | None = None) -> tuple[Path, Pa
             hint="remove or rename it, then run the migration again",
         )
     if is_file and out.exists():
-        raise MigrationError(f"'{relative(out)}' already exists", Location(relative(out)), hint="remove it or pass --out")
-    files = [domain] if is_file else sorted(f for f in domain.iterdir() if f.is_file() and is_yaml_file(f))
+        raise MigrationError(
+            f"'{relative(out)}' already exists",
+            Location(relative(out)),
+            hint="remove it or pass --out",
+        )
+    files = (
+        [domain]
+        if is_file
+        else sorted(f for f in domain.iterdir() if f.is_file() and is_yaml_file(f))
+    )
     documents = {f: read_yaml_file(f) or {} for f in files}
     for f, document in documents.items():
         if str(document.get("version", "")).startswith("3"):

@@ -39,13 +39,27 @@ def read_data_file(path: Path, into: DataFiles) -> None:
     raw = read_yaml_file(path)
     shown = relative(path)
     if raw is None:
-        warn("P103", "the file is empty and holds no training data", Location(shown), hint="add content or remove it")
+        warn(
+            "P103",
+            "the file is empty and holds no training data",
+            Location(shown),
+            hint="add content or remove it",
+        )
         return
     if not isinstance(raw, YamlMap):
-        raise SchemaError("a training data file must be a mapping with 'nlu', 'stories' or 'rules'", Location(shown, 1, 1))
+        raise SchemaError(
+            "a training data file must be a mapping with 'nlu', 'stories' or 'rules'",
+            Location(shown, 1, 1),
+        )
     for key in raw:
         if key not in DATA_KEYS:
-            warn("P113", f"unknown key '{key}' is ignored", raw.where(key), hint=did_you_mean(key, DATA_KEYS) or "training data files hold nlu, stories, rules and responses")
+            warn(
+                "P113",
+                f"unknown key '{key}' is ignored",
+                raw.where(key),
+                hint=did_you_mean(key, DATA_KEYS)
+                or "training data files hold nlu, stories, rules and responses",
+            )
     _check_version(raw, shown)
     into.nlu = into.nlu.merge(read_nlu_section(raw.get("nlu"), path))
     if raw.get("responses"):
@@ -59,14 +73,24 @@ def _check_version(raw: YamlMap, shown: str) -> None:
     if version is None:
         return
     if not isinstance(version, str):
-        warn("P114", f"the format version should be a quoted string, not {version!r}", raw.where("version", value=True), hint='version: "3.1"')
+        warn(
+            "P114",
+            f"the format version should be a quoted string, not {version!r}",
+            raw.where("version", value=True),
+            hint='version: "3.1"',
+        )
         version = str(version)
     try:
         major = int(version.split(".")[0])
     except ValueError:
         major = 3
     if major < 3:
-        warn("P115", f"the file declares format version {version}; it is read as Rasa 3.x data", raw.where("version", value=True), hint='update it to version: "3.1" (parlez data migrate converts a 2.x domain)')
+        warn(
+            "P115",
+            f"the file declares format version {version}; it is read as Rasa 3.x data",
+            raw.where("version", value=True),
+            hint='update it to version: "3.1" (parlez data migrate converts a 2.x domain)',
+        )
 
 
 def data_files(paths: list[Path]) -> list[Path]:
@@ -74,7 +98,9 @@ def data_files(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for p in paths:
         if p.is_dir():
-            found += sorted(f for f in p.rglob("*") if f.is_file() and (is_yaml_file(f) or f.suffix == ".json"))
+            found += sorted(
+                f for f in p.rglob("*") if f.is_file() and (is_yaml_file(f) or f.suffix == ".json")
+            )
         elif p.is_file():
             found.append(p)
     return found
@@ -110,7 +136,11 @@ class Project:
     @cached_property
     def data(self) -> DataFiles:
         files = DataFiles()
-        domain_files = {f.resolve() for f in data_files([self.domain_path])} if self.domain_path.exists() else set()
+        domain_files = (
+            {f.resolve() for f in data_files([self.domain_path])}
+            if self.domain_path.exists()
+            else set()
+        )
         for path in data_files(self.data_paths):
             if path.resolve() in domain_files:
                 continue
@@ -142,7 +172,9 @@ class Project:
     def test_stories(self) -> list[StoryBlock]:
         files = DataFiles()
         if self.tests_path.is_dir():
-            for path in sorted(self.tests_path.rglob("test_*.yml")) + sorted(self.tests_path.rglob("test_*.yaml")):
+            for path in sorted(self.tests_path.rglob("test_*.yml")) + sorted(
+                self.tests_path.rglob("test_*.yaml")
+            ):
                 read_data_file(path, files)
         return files.stories + files.rules
 
@@ -157,6 +189,9 @@ class Project:
 
 def _looks_like_domain(path: Path) -> bool:
     head = read_text_file(path)[:20000]
-    if not any(f"\n{k}:" in f"\n{head}" for k in ("intents", "slots", "forms", "actions", "session_config", "entities")):
+    if not any(
+        f"\n{k}:" in f"\n{head}"
+        for k in ("intents", "slots", "forms", "actions", "session_config", "entities")
+    ):
         return False
     return is_domain_document(read_yaml_file(path))

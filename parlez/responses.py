@@ -27,7 +27,9 @@ CONTENT_KEYS = ("text", "image", "buttons", "quick_replies", "elements", "attach
 
 def _check_buttons(buttons: Any, name: str, at: Location | None) -> None:
     if not isinstance(buttons, list):
-        raise SchemaError(f"the buttons of '{name}' must be a list", at, hint="- title: ...\n  payload: ...")
+        raise SchemaError(
+            f"the buttons of '{name}' must be a list", at, hint="- title: ...\n  payload: ..."
+        )
     for index, button in enumerate(buttons):
         here = where(buttons, index) or at
         if not isinstance(button, dict) or "title" not in button:
@@ -93,6 +95,8 @@ def read_responses(raw: Any, at: Location | None) -> dict[str, list[dict[str, An
             if "buttons" in variation:
                 _check_buttons(variation["buttons"], name, where(variation, "buttons") or var_at)
             if "condition" in variation:
-                _check_condition(variation["condition"], name, where(variation, "condition") or var_at)
+                _check_condition(
+                    variation["condition"], name, where(variation, "condition") or var_at
+                )
         responses[str(name)] = [dict(v) for v in variations]
     return responses

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parlez.exceptions import DomainError, Location, SchemaError, did_you_mean
-from parlez.io.yaml import YamlMap, where
+from parlez.io.yaml import where
 
 MAPPING_TYPES = ("from_entity", "from_text", "from_intent", "from_trigger_intent", "custom")
 _MAPPING_KEYS = {
@@ -17,7 +17,11 @@ _MAPPING_KEYS = {
     "from_trigger_intent": {"value", "intent", "not_intent", "conditions"},
     "custom": {"action", "conditions"},
 }
-_REQUIRED_KEYS = {"from_entity": ("entity",), "from_intent": ("value",), "from_trigger_intent": ("value",)}
+_REQUIRED_KEYS = {
+    "from_entity": ("entity",),
+    "from_intent": ("value",),
+    "from_trigger_intent": ("value",),
+}
 
 
 def _names(value: Any) -> list[str]:
@@ -264,14 +268,17 @@ def read_slot(name: str, raw: Any, at: Location | None) -> Slot:
         raise SchemaError(f"slot '{name}' must be a mapping with a 'type'", at, hint="type: text")
     kind = raw.get("type")
     if kind is None:
-        raise SchemaError(f"slot '{name}' has no 'type'", at, hint=f"use one of {', '.join(SLOT_TYPES)}")
+        raise SchemaError(
+            f"slot '{name}' has no 'type'", at, hint=f"use one of {', '.join(SLOT_TYPES)}"
+        )
     if kind not in SLOT_TYPES:
         legacy = {"unfeaturized": "any (with influence_conversation: false)"}.get(str(kind))
         raise SchemaError(
             f"slot '{name}' has the unknown type '{kind}'",
             where(raw, "type", value=True) or at,
-            hint=f"use {legacy}" if legacy else did_you_mean(str(kind), SLOT_TYPES)
-            or f"use one of {', '.join(SLOT_TYPES)}",
+            hint=f"use {legacy}"
+            if legacy
+            else did_you_mean(str(kind), SLOT_TYPES) or f"use one of {', '.join(SLOT_TYPES)}",
         )
     allowed = _COMMON_KEYS | _TYPE_KEYS.get(kind, set())
     for key in raw:
@@ -285,7 +292,9 @@ def read_slot(name: str, raw: Any, at: Location | None) -> Slot:
     if mappings_raw is None:
         mappings_raw = []
     if not isinstance(mappings_raw, list):
-        raise SchemaError(f"the mappings of slot '{name}' must be a list", where(raw, "mappings") or at)
+        raise SchemaError(
+            f"the mappings of slot '{name}' must be a list", where(raw, "mappings") or at
+        )
     mappings = [
         read_mapping(m, name, where(mappings_raw, i) or at) for i, m in enumerate(mappings_raw)
     ]
@@ -328,7 +337,3 @@ def read_slot(name: str, raw: Any, at: Location | None) -> Slot:
             values.append("__other__")
         return CategoricalSlot(**common, values=values)
     return SLOT_TYPES[kind](**common)
-
-
-def is_slot_mapping_container(raw: YamlMap) -> bool:
-    return "mappings" in raw

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from parlez.events import (
@@ -30,8 +30,8 @@ from parlez.events import (
     Restarted,
     SessionStarted,
     SlotSet,
-    UserUttered,
     UserUtteranceReverted,
+    UserUttered,
     events_from_dicts,
 )
 from parlez.slots import Slot
@@ -76,7 +76,9 @@ class DialogueStateTracker:
 
     def init_copy(self) -> DialogueStateTracker:
         """An empty tracker with the same sender and slot definitions."""
-        return DialogueStateTracker(self.sender_id, self._slot_defs.values(), self.max_event_history)
+        return DialogueStateTracker(
+            self.sender_id, self._slot_defs.values(), self.max_event_history
+        )
 
     # ---- state -------------------------------------------------------------------------------
 
@@ -118,60 +120,75 @@ class DialogueStateTracker:
         self._apply(event)
 
     def _apply(self, event: Event) -> None:
-        if isinstance(event, UserUttered):
-            self.latest_message = event
-            self.followup_action = None
-        elif isinstance(event, BotUttered):
-            self.latest_bot_utterance = event
-        elif isinstance(event, ActionExecuted):
-            self.latest_action = event.as_sub_state()
-            if self.active_loop_name and self.active_loop_name == event.action_name:
-                self.active_loop["validate"] = True
-                self.active_loop["rejected"] = False
-            self.followup_action = None
-        elif isinstance(event, SlotSet):
-            self.slots[event.key] = event.value
-        elif isinstance(event, AllSlotsReset):
-            self._reset_slots()
-        elif isinstance(event, Restarted):
-            self._reset()
-            self.followup_action = ACTION_SESSION_START
-        elif isinstance(event, SessionStarted):
-            self._reset()
-        elif isinstance(event, (UserUtteranceReverted, ActionReverted)):
-            self._replay()
-        elif isinstance(event, FollowupAction):
-            self.followup_action = event.action_name
-        elif isinstance(event, ConversationPaused):
-            self._paused = True
-        elif isinstance(event, ConversationResumed):
-            self._paused = False
-        elif isinstance(event, ActiveLoop):
-            self._change_loop_to(event.name)
-        elif isinstance(event, LoopInterrupted):
-            if self.active_loop:
-                self.active_loop["validate"] = not event.is_interrupted
-        elif isinstance(event, ActionExecutionRejected):
-            if self.active_loop_name == event.action_name:
-                self.active_loop["rejected"] = True
-        elif isinstance(event, EntitiesAdded):
-            if self.latest_action_name == ACTION_LISTEN and self.latest_message is not None:
-                entities = list(self.latest_message.entities)
-                entities += [e for e in event.entities if e not in entities]
-                self.latest_message = dataclasses.replace(self.latest_message, entities=entities)
-        elif isinstance(event, DefinePrevUserUtteredFeaturization):
-            if self.latest_action_name == ACTION_LISTEN and self.latest_message is not None:
-                self.latest_message = dataclasses.replace(
-                    self.latest_message,
-                    use_text_for_featurization=event.use_text_for_featurization,
-                )
+        handler = _HANDLERS.get(type(event))
+        if handler is None:
+            # Legacy subclasses (`form`, `form_validation`) act as their parents.
+            handler = next((h for k, h in _HANDLERS.items() if isinstance(event, k)), None)
+        if handler is not None:
+            handler(self, event)
+
+    def _on_user(self, event: UserUttered) -> None:
+        self.latest_message = event
+        self.followup_action = None
+
+    def _on_bot(self, event: BotUttered) -> None:
+        self.latest_bot_utterance = event
+
+    def _on_action(self, event: ActionExecuted) -> None:
+        self.latest_action = event.as_sub_state()
+        if self.active_loop_name and self.active_loop_name == event.action_name:
+            self.active_loop["validate"] = True
+            self.active_loop["rejected"] = False
+        self.followup_action = None
+
+    def _on_slot(self, event: SlotSet) -> None:
+        self.slots[event.key] = event.value
+
+    def _on_restart(self, event: Restarted) -> None:
+        self._reset()
+        self.followup_action = ACTION_SESSION_START
+
+    def _on_followup(self, event: FollowupAction) -> None:
+        self.followup_action = event.action_name
+
+    def _on_pause(self, event: ConversationPaused) -> None:
+        self._paused = True
+
+    def _on_resume(self, event: ConversationResumed) -> None:
+        self._paused = False
+
+    def _on_loop_interrupted(self, event: LoopInterrupted) -> None:
+        if self.active_loop:
+            self.active_loop["validate"] = not event.is_interrupted
+
+    def _on_rejected(self, event: ActionExecutionRejected) -> None:
+        if self.active_loop_name == event.action_name:
+            self.active_loop["rejected"] = True
+
+    def _on_entities(self, event: EntitiesAdded) -> None:
+        # Entities (and featurization) belong to the user message the bot is answering.
+        if self.latest_action_name == ACTION_LISTEN and self.latest_message is not None:
+            entities = list(self.latest_message.entities)
+            entities += [e for e in event.entities if e not in entities]
+            self.latest_message = dataclasses.replace(self.latest_message, entities=entities)
+
+    def _on_featurization(self, event: DefinePrevUserUtteredFeaturization) -> None:
+        if self.latest_action_name == ACTION_LISTEN and self.latest_message is not None:
+            self.latest_message = dataclasses.replace(
+                self.latest_message, use_text_for_featurization=event.use_text_for_featurization
+            )
 
     def _change_loop_to(self, name: str | None) -> None:
         if name is None:
             self.active_loop = {}
             return
         trigger = self.latest_message.parse_data if self.latest_message else {}
-        self.active_loop = {"name": name, "validate": True, "rejected": False, "trigger_message": trigger}
+        self.active_loop = {
+            "name": name,
+            "validate": True,
+            "rejected": False,
+            "trigger_message": trigger,
+        }
 
     def _replay(self) -> None:
         """Rebuild the state from the applied events (after a rewind or undo)."""
@@ -261,6 +278,27 @@ class DialogueStateTracker:
             if isinstance(self.events[index], Restarted):
                 return self.events[index + 1 :]
         return list(self.events)
+
+
+_HANDLERS: dict[type[Event], Callable[[DialogueStateTracker, Any], None]] = {
+    UserUttered: DialogueStateTracker._on_user,
+    BotUttered: DialogueStateTracker._on_bot,
+    ActionExecuted: DialogueStateTracker._on_action,
+    SlotSet: DialogueStateTracker._on_slot,
+    AllSlotsReset: lambda t, e: t._reset_slots(),
+    Restarted: DialogueStateTracker._on_restart,
+    SessionStarted: lambda t, e: t._reset(),
+    UserUtteranceReverted: lambda t, e: t._replay(),
+    ActionReverted: lambda t, e: t._replay(),
+    FollowupAction: DialogueStateTracker._on_followup,
+    ConversationPaused: DialogueStateTracker._on_pause,
+    ConversationResumed: DialogueStateTracker._on_resume,
+    ActiveLoop: lambda t, e: t._change_loop_to(e.name),
+    LoopInterrupted: DialogueStateTracker._on_loop_interrupted,
+    ActionExecutionRejected: DialogueStateTracker._on_rejected,
+    EntitiesAdded: DialogueStateTracker._on_entities,
+    DefinePrevUserUtteredFeaturization: DialogueStateTracker._on_featurization,
+}
 
 
 def _undo_till_previous(kind: type[Event], done: list[Event]) -> None:

@@ -16,8 +16,8 @@ from parlez.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
 from parlez.exceptions import Location
 from parlez.slots import CategoricalSlot
 from parlez.tracker import DialogueStateTracker
-from parlez.training_data.story_graph import conversations
 from parlez.training_data.stories import FILLED, StoryBlock
+from parlez.training_data.story_graph import conversations
 from parlez.training_data.training_data import TrainingData
 
 
@@ -29,10 +29,14 @@ class Validator:
     rules: list[StoryBlock] = field(default_factory=list)
     findings: list[Diagnostic] = field(default_factory=list)
 
-    def _error(self, code: str, message: str, where: Location | None = None, hint: str | None = None) -> None:
+    def _error(
+        self, code: str, message: str, where: Location | None = None, hint: str | None = None
+    ) -> None:
         self.findings.append(Diagnostic("error", code, message, where, hint))
 
-    def _warning(self, code: str, message: str, where: Location | None = None, hint: str | None = None) -> None:
+    def _warning(
+        self, code: str, message: str, where: Location | None = None, hint: str | None = None
+    ) -> None:
         self.findings.append(Diagnostic("warning", code, message, where, hint))
 
     def run(self, max_history: int | None = None, check_conflicts: bool = True) -> list[Diagnostic]:
@@ -107,7 +111,10 @@ class Validator:
                         m.location,
                         hint=f"add '- {e.entity}' under 'entities:' in the domain",
                     )
-                for kind, value, known in (("role", e.role, self.domain.roles), ("group", e.group, self.domain.groups)):
+                for kind, value, known in (
+                    ("role", e.role, self.domain.roles),
+                    ("group", e.group, self.domain.groups),
+                ):
                     if value is not None and value not in known.get(e.entity, []):
                         key = f"{e.entity}#{kind}#{value}"
                         if key not in reported:
@@ -153,7 +160,10 @@ class Validator:
                             hint=f"add it under '{'responses' if kind == 'response' else 'actions'}:' in the domain",
                         )
                 elif isinstance(event, ActiveLoop) and event.name is not None:
-                    if event.name not in self.domain.forms and event.name not in self.domain.user_actions:
+                    if (
+                        event.name not in self.domain.forms
+                        and event.name not in self.domain.user_actions
+                    ):
                         self._error(
                             "P213",
                             f"the {block.kind} '{block.name}' activates '{event.name}', which is not a form in the domain",
@@ -186,12 +196,24 @@ class Validator:
             for e, _ in block.all_events()
             if isinstance(e, ActionExecuted) and e.action_name
         }
-        form_asks = {f"utter_ask_{slot}" for form in self.domain.forms.values() for slot in form.required_slots}
-        form_asks |= {f"utter_ask_{form}_{slot}" for form, f in self.domain.forms.items() for slot in f.required_slots}
+        form_asks = {
+            f"utter_ask_{slot}"
+            for form in self.domain.forms.values()
+            for slot in form.required_slots
+        }
+        form_asks |= {
+            f"utter_ask_{form}_{slot}"
+            for form, f in self.domain.forms.items()
+            for slot in f.required_slots
+        }
         for name in self.domain.responses:
             if "/" in name:
                 continue  # retrieval responses are chosen by the ResponseSelector, not by stories
-            if name in used or name in form_asks or name in ("utter_default", "utter_ask_rephrase", "utter_ask_affirmation"):
+            if (
+                name in used
+                or name in form_asks
+                or name in ("utter_default", "utter_ask_rephrase", "utter_ask_affirmation")
+            ):
                 continue
             if name.startswith("utter_ask_") or name.startswith("utter_invalid_"):
                 continue
@@ -202,7 +224,11 @@ class Validator:
                 hint="use it in a story or rule, call it from a custom action, or remove it",
             )
         for name in self.domain.user_actions:
-            if name not in used and not name.startswith("validate_") and name not in DEFAULT_ACTIONS:
+            if (
+                name not in used
+                and not name.startswith("validate_")
+                and name not in DEFAULT_ACTIONS
+            ):
                 self._warning(
                     "P221",
                     f"the action '{name}' is not used in any story or rule",
@@ -231,7 +257,11 @@ class Validator:
                     )
             for intent in form.ignored_intents:
                 if intent not in self.domain.intent_names:
-                    self._error("P232", f"the form '{form.name}' ignores the intent '{intent}', which the domain does not list", form.location)
+                    self._error(
+                        "P232",
+                        f"the form '{form.name}' ignores the intent '{intent}', which the domain does not list",
+                        form.location,
+                    )
 
     def verify_slot_mappings(self) -> None:
         intents = set(self.domain.intent_names)
@@ -247,7 +277,11 @@ class Validator:
                     )
                 for intent in (*mapping.intent, *mapping.not_intent):
                     if intent not in intents:
-                        self._error("P234", f"a mapping of slot '{slot.name}' names the intent '{intent}', which the domain does not list", at)
+                        self._error(
+                            "P234",
+                            f"a mapping of slot '{slot.name}' names the intent '{intent}', which the domain does not list",
+                            at,
+                        )
                 for condition in mapping.conditions:
                     form = self.domain.forms.get(condition.active_loop or "")
                     if condition.active_loop and form is None:
@@ -256,21 +290,36 @@ class Validator:
                             f"a mapping of slot '{slot.name}' is conditioned on the form '{condition.active_loop}', which the domain does not declare",
                             at,
                         )
-                    elif form and condition.requested_slot and condition.requested_slot not in form.required_slots:
+                    elif (
+                        form
+                        and condition.requested_slot
+                        and condition.requested_slot not in form.required_slots
+                    ):
                         self._warning(
                             "P236",
                             f"a mapping of slot '{slot.name}' waits for '{condition.requested_slot}' to be requested, but the form '{form.name}' never asks for it",
                             at,
                         )
-                if mapping.type == "custom" and mapping.action and not self.domain.is_known_action(mapping.action):
-                    self._error("P237", f"slot '{slot.name}' is filled by the action '{mapping.action}', which the domain does not list", at)
+                if (
+                    mapping.type == "custom"
+                    and mapping.action
+                    and not self.domain.is_known_action(mapping.action)
+                ):
+                    self._error(
+                        "P237",
+                        f"slot '{slot.name}' is filled by the action '{mapping.action}', which the domain does not list",
+                        at,
+                    )
 
     def verify_response_conditions(self) -> None:
         slots = self.domain.all_slots
         for name, variations in self.domain.responses.items():
             for variation in variations:
                 for condition in variation.get("condition") or []:
-                    if condition.get("name") not in slots and condition.get("name") != REQUESTED_SLOT:
+                    if (
+                        condition.get("name") not in slots
+                        and condition.get("name") != REQUESTED_SLOT
+                    ):
                         self._error(
                             "P240",
                             f"a variation of the response '{name}' is conditioned on the slot '{condition.get('name')}', which the domain does not declare",
@@ -281,10 +330,14 @@ class Validator:
 
     def verify_story_structure(self, max_history: int | None) -> None:
         """Two stories that reach the same state and then do different things conflict."""
-        predicted: dict[tuple[str, ...], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        predicted: dict[tuple[str, ...], dict[str, set[str]]] = defaultdict(
+            lambda: defaultdict(set)
+        )
         blocks_by_name = {b.name: b for b in self.stories}
         for conversation in conversations(self.stories):
-            tracker = DialogueStateTracker.from_events("validate", conversation.events, self.domain.all_slots.values())
+            tracker = DialogueStateTracker.from_events(
+                "validate", conversation.events, self.domain.all_slots.values()
+            )
             states = tracker.past_states(self.domain)
             actions = [e for e in tracker.applied_events() if isinstance(e, ActionExecuted)]
             for index, action in enumerate(actions):
@@ -298,7 +351,10 @@ class Validator:
             if len(by_action) < 2:
                 continue
             last_user = _describe(key[-1]) if key else "the start"
-            parts = [f"'{action}' in {', '.join(repr(s) for s in sorted(stories))}" for action, stories in sorted(by_action.items())]
+            parts = [
+                f"'{action}' in {', '.join(repr(s) for s in sorted(stories))}"
+                for action, stories in sorted(by_action.items())
+            ]
             first_story = sorted(next(iter(by_action.values())))[0]
             self._error(
                 "P250",

@@ -11,7 +11,6 @@ from rich.console import Console
 from parlez import diagnostics
 from parlez.diagnostics import Diagnostic
 from parlez.exceptions import ParlezError, ProjectError, relative
-from parlez.io.yaml import read_text_file
 from parlez.migrate import migrate_domain_file
 from parlez.project import DataFiles, Project, data_files, read_data_file
 from parlez.training_data.nlu_json import write_nlu_json
@@ -23,7 +22,9 @@ def _print_findings(console: Console, findings: list[Diagnostic]) -> None:
     for finding in sorted(findings, key=lambda f: (f.level != "error", str(f.where or ""))):
         colour = "red" if finding.level == "error" else "yellow"
         place = f"{finding.where}: " if finding.where else ""
-        console.print(f"[{colour}]{finding.level} {finding.code}[/] {place}{finding.message}", soft_wrap=True)
+        console.print(
+            f"[{colour}]{finding.level} {finding.code}[/] {place}{finding.message}", soft_wrap=True
+        )
         if finding.hint:
             console.print(f"    hint: {finding.hint}", soft_wrap=True)
 
@@ -41,8 +42,12 @@ def validate(args: argparse.Namespace) -> int:
                 findings.append(Diagnostic.from_error(error))
                 loaded = loaded and part not in ("domain", "data")
         if loaded:
-            max_history = args.max_history if args.max_history is not None else project.config.max_history()
-            validator = Validator(project.domain, project.training_data, project.stories, project.rules)
+            max_history = (
+                args.max_history if args.max_history is not None else project.config.max_history()
+            )
+            validator = Validator(
+                project.domain, project.training_data, project.stories, project.rules
+            )
             findings += validator.run(max_history=max_history)
     findings = list(warnings) + findings
     _print_findings(console, findings)
@@ -65,7 +70,10 @@ def _read_nlu(paths: list[Path]) -> DataFiles:
     files = DataFiles()
     found = data_files(paths)
     if not found:
-        raise ProjectError(f"no training data found in {', '.join(relative(p) for p in paths)}", hint="pass --nlu PATH")
+        raise ProjectError(
+            f"no training data found in {', '.join(relative(p) for p in paths)}",
+            hint="pass --nlu PATH",
+        )
     for path in found:
         read_data_file(path, files)
     return files
@@ -99,7 +107,9 @@ def convert_nlu(args: argparse.Namespace) -> int:
         target = out / f"{source.stem}_converted.{'json' if fmt == 'json' else 'yml'}"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
-    Console(highlight=False).print(f"Converted {len(files.nlu.examples)} examples to '{relative(target)}'.")
+    Console(highlight=False).print(
+        f"Converted {len(files.nlu.examples)} examples to '{relative(target)}'."
+    )
     return 0
 
 
@@ -112,11 +122,6 @@ def migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_file_check(path: str) -> str:
-    read_text_file(path)
-    return path
-
-
 def register(commands: Any) -> None:
     data = commands.add_parser("data", help="check and transform training data")
     sub = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
@@ -126,21 +131,30 @@ def register(commands: Any) -> None:
     check.add_argument("-d", "--domain", default=None, help="domain file or folder")
     check.add_argument("-c", "--config", default=None, help="config file")
     check.add_argument("--data", nargs="+", default=None, help="training data files or folders")
-    check.add_argument("--max-history", type=int, default=None, help="turns compared when looking for story conflicts")
+    check.add_argument(
+        "--max-history",
+        type=int,
+        default=None,
+        help="turns compared when looking for story conflicts",
+    )
     check.add_argument("--fail-on-warnings", action="store_true", help="exit 1 on warnings too")
     check.set_defaults(handler=validate)
 
     split = sub.add_parser("split", help="split NLU data into training and test sets")
     split_sub = split.add_subparsers(dest="split_what", metavar="WHAT")
     split_nlu_parser = split_sub.add_parser("nlu", help="stratified split of NLU examples")
-    split_nlu_parser.add_argument("-u", "--nlu", nargs="+", default=["data"], help="NLU files or folders")
+    split_nlu_parser.add_argument(
+        "-u", "--nlu", nargs="+", default=["data"], help="NLU files or folders"
+    )
     split_nlu_parser.add_argument("--training-fraction", type=float, default=0.8)
     split_nlu_parser.add_argument("--random-seed", type=int, default=42)
     split_nlu_parser.add_argument("-f", "--format", choices=("yaml", "json"), default="yaml")
     split_nlu_parser.add_argument("--out", default="train_test_split")
     split_nlu_parser.set_defaults(handler=split_nlu)
 
-    convert = sub.add_parser("convert", help="convert NLU data between Rasa's JSON and YAML formats")
+    convert = sub.add_parser(
+        "convert", help="convert NLU data between Rasa's JSON and YAML formats"
+    )
     convert_sub = convert.add_subparsers(dest="convert_what", metavar="WHAT")
     convert_nlu_parser = convert_sub.add_parser("nlu", help="convert NLU data")
     convert_nlu_parser.add_argument("-f", "--format", choices=("yaml", "json"), required=True)

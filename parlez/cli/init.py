@@ -12,7 +12,15 @@ from rich.console import Console
 import parlez
 from parlez.exceptions import ProjectError, relative
 
-TEMPLATE_ITEMS = ("domain.yml", "config.yml", "credentials.yml", "endpoints.yml", "data", "actions", "tests/test_stories.yml")
+TEMPLATE_ITEMS = (
+    "domain.yml",
+    "config.yml",
+    "credentials.yml",
+    "endpoints.yml",
+    "data",
+    "actions",
+    "tests/test_stories.yml",
+)
 
 
 def template_dir() -> Path:
@@ -24,7 +32,9 @@ def template_dir() -> Path:
     source = package.parent
     if (source / "domain.yml").is_file() and (source / "data").is_dir():
         return source
-    raise ProjectError("the assistant template is missing from this installation", hint="reinstall parlez")
+    raise ProjectError(
+        "the assistant template is missing from this installation", hint="reinstall parlez"
+    )
 
 
 def create_project(target: Path, force: bool = False) -> list[Path]:
@@ -39,7 +49,9 @@ def create_project(target: Path, force: bool = False) -> list[Path]:
     for item in TEMPLATE_ITEMS:
         src, dst = source / item, target / item
         if src.is_dir():
-            shutil.copytree(src, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copytree(
+                src, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
         else:
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dst)
@@ -59,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     parser = commands.add_parser("init", help="create a new assistant project from the template")
-    parser.add_argument("path", nargs="?", default=".", help="folder for the project (default: here)")
-    parser.add_argument("--force", action="store_true", help="write into a folder that is not empty")
+    parser.add_argument(
+        "path", nargs="?", default=".", help="folder for the project (default: here)"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="write into a folder that is not empty"
+    )
     parser.set_defaults(handler=run)

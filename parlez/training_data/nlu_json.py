@@ -28,7 +28,9 @@ def read_nlu_json(text: str, path: str | None = None) -> TrainingData:
     for example in body.get("common_examples", []) + body.get("intent_examples", []):
         if "text" not in example:
             raise SchemaError("every common example needs a 'text'", Location(path))
-        intent, response_key = split_intent(example["intent"]) if example.get("intent") else (None, None)
+        intent, response_key = (
+            split_intent(example["intent"]) if example.get("intent") else (None, None)
+        )
         entities = [Entity.from_dict(e) for e in example.get("entities", [])]
         data.examples.append(
             Message(example["text"], intent, entities, example.get("metadata"), response_key)

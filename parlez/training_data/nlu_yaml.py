@@ -34,12 +34,14 @@ def _item_kind(item: YamlMap) -> str:
             raise SchemaError(
                 f"unknown key '{key}' in the {kinds[0]} '{item[kinds[0]]}'",
                 item.where(key),
-                hint=did_you_mean(key, ITEM_KEYS) or f"allowed keys: {', '.join(sorted(ITEM_KEYS))}",
+                hint=did_you_mean(key, ITEM_KEYS)
+                or f"allowed keys: {', '.join(sorted(ITEM_KEYS))}",
             )
     name = item[kinds[0]]
     if not isinstance(name, (str, int, float)) or isinstance(name, bool) or name == "":
         raise SchemaError(
-            f"the {kinds[0]} name must be a plain text, not {name!r}", item.where(kinds[0], value=True)
+            f"the {kinds[0]} name must be a plain text, not {name!r}",
+            item.where(kinds[0], value=True),
         )
     return kinds[0]
 
@@ -78,12 +80,12 @@ def _block_lines(
     if isinstance(examples, list):
         listed: list[tuple[str, Location | None, dict[str, Any] | None]] = []
         for index, entry in enumerate(examples):
-            at = where(examples, index)
+            item_at = where(examples, index)
             if isinstance(entry, dict):
                 if "text" not in entry:
                     raise SchemaError(
                         f"an example of '{owner}' given as a mapping needs a 'text' key",
-                        at,
+                        item_at,
                         hint="- text: |\n      the example\n    metadata: ...",
                     )
                 unknown = set(entry) - {"text", "metadata"}
@@ -94,11 +96,11 @@ def _block_lines(
                         where(entry, key),
                         hint="an example mapping has 'text' and optionally 'metadata'",
                     )
-                listed.append((str(entry["text"]).strip(), at, entry.get("metadata")))
+                listed.append((str(entry["text"]).strip(), item_at, entry.get("metadata")))
             elif isinstance(entry, (str, int, float)):
-                listed.append((str(entry).strip(), at, None))
+                listed.append((str(entry).strip(), item_at, None))
             else:
-                raise SchemaError(f"an example of '{owner}' must be text", at)
+                raise SchemaError(f"an example of '{owner}' must be text", item_at)
         return listed
     raise SchemaError(
         f"the examples of '{owner}' must be a '|' block of '- ' lines or a list",
@@ -109,7 +111,11 @@ def _block_lines(
 def _lookup_file(item: YamlMap, source: Path | None) -> list[str] | None:
     """Elements of a lookup table given as a path to a text file, one element per line."""
     examples = item.get("examples")
-    if not isinstance(examples, str) or "\n" in examples.strip() or examples.strip().startswith("-"):
+    if (
+        not isinstance(examples, str)
+        or "\n" in examples.strip()
+        or examples.strip().startswith("-")
+    ):
         return None
     candidate = Path(examples.strip())
     for base in ([source.parent] if source else []) + [Path.cwd()]:

@@ -11,7 +11,19 @@ from parlez.exceptions import Location, SchemaError, StoryError, did_you_mean
 from parlez.io.yaml import YamlMap, where
 from parlez.training_data import markup
 
-STEP_KEYS = {"intent", "user", "entities", "action", "bot", "active_loop", "slot_was_set", "checkpoint", "or", "metadata", "slot_was_not_set"}
+STEP_KEYS = {
+    "intent",
+    "user",
+    "entities",
+    "action",
+    "bot",
+    "active_loop",
+    "slot_was_set",
+    "checkpoint",
+    "or",
+    "metadata",
+    "slot_was_not_set",
+}
 STORY_KEYS = {"story", "steps", "metadata"}
 RULE_KEYS = {"rule", "steps", "condition", "conversation_start", "wait_for_user_input", "metadata"}
 #: Rasa's stand-in value for `slot_was_set: [- name]` ("set to something").
@@ -55,7 +67,9 @@ def _entities(raw: Any, at: Location | None) -> list[dict[str, Any]]:
     if raw is None:
         return []
     if not isinstance(raw, list):
-        raise SchemaError("'entities' of a story step must be a list", at, hint="entities:\n  - city: Berlin")
+        raise SchemaError(
+            "'entities' of a story step must be a list", at, hint="entities:\n  - city: Berlin"
+        )
     found: list[dict[str, Any]] = []
     for index, item in enumerate(raw):
         here = where(raw, index) or at
@@ -64,7 +78,7 @@ def _entities(raw: Any, at: Location | None) -> list[dict[str, Any]]:
         elif isinstance(item, dict) and "entity" in item:
             found.append(dict(item))
         elif isinstance(item, dict) and len(item) == 1:
-            (name, value), = item.items()
+            ((name, value),) = item.items()
             found.append({"entity": str(name), "value": value})
         else:
             raise SchemaError("each entity of a story step must be 'name' or 'name: value'", here)
@@ -114,21 +128,26 @@ def _step(raw: Any, owner: str, at: Location | None) -> Step:
             raise SchemaError(
                 f"unknown key '{key}' in a step of '{owner}'",
                 raw.where(key),
-                hint=did_you_mean(key, STEP_KEYS) or "steps use intent, user, action, bot, active_loop, slot_was_set, checkpoint or or",
+                hint=did_you_mean(key, STEP_KEYS)
+                or "steps use intent, user, action, bot, active_loop, slot_was_set, checkpoint or or",
             )
     if "intent" in raw or "user" in raw:
         return Step(events=[_user_event(raw, at)], location=at)
     if "action" in raw:
         name = raw["action"]
         if not isinstance(name, str) or not name:
-            raise SchemaError(f"the action of a step in '{owner}' must be a name", raw.where("action", value=True))
+            raise SchemaError(
+                f"the action of a step in '{owner}' must be a name", raw.where("action", value=True)
+            )
         return Step(events=[ActionExecuted(name)], location=at)
     if "bot" in raw:
         return Step(events=[ActionExecuted(action_text=str(raw["bot"]).strip())], location=at)
     if "active_loop" in raw:
         return Step(events=[ActiveLoop(raw["active_loop"])], location=at)
     if "slot_was_set" in raw:
-        return Step(events=_slot_events(raw["slot_was_set"], raw.where("slot_was_set")), location=at)
+        return Step(
+            events=_slot_events(raw["slot_was_set"], raw.where("slot_was_set")), location=at
+        )
     if "slot_was_not_set" in raw:
         return Step(location=at)  # a rule-only guard; it changes no state when replayed
     if "checkpoint" in raw:
@@ -144,10 +163,17 @@ def _step(raw: Any, owner: str, at: Location | None) -> Step:
                 if "slot_was_set" in option:
                     alternatives += inner.events
                     continue
-                raise StoryError(f"'or' in '{owner}' may hold only intents and slot events", where(options, index))
+                raise StoryError(
+                    f"'or' in '{owner}' may hold only intents and slot events",
+                    where(options, index),
+                )
             alternatives.append(inner.events[0])
         return Step(alternatives=alternatives, location=at)
-    raise SchemaError(f"a step of '{owner}' is empty", at, hint="e.g. '- intent: greet' or '- action: utter_greet'")
+    raise SchemaError(
+        f"a step of '{owner}' is empty",
+        at,
+        hint="e.g. '- intent: greet' or '- action: utter_greet'",
+    )
 
 
 def _read_block(raw: Any, kind: str, at: Location | None) -> StoryBlock:
@@ -164,7 +190,11 @@ def _read_block(raw: Any, kind: str, at: Location | None) -> StoryBlock:
             )
     steps_raw = raw.get("steps")
     if not isinstance(steps_raw, list):
-        raise SchemaError(f"the {kind} '{name}' has no 'steps' list", raw.where(), hint="steps:\n    - intent: greet")
+        raise SchemaError(
+            f"the {kind} '{name}' has no 'steps' list",
+            raw.where(),
+            hint="steps:\n    - intent: greet",
+        )
     steps = [_step(s, name, where(steps_raw, i)) for i, s in enumerate(steps_raw)]
     condition: list[Event] = []
     if kind == "rule":

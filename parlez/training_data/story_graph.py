@@ -65,7 +65,7 @@ def _segments(block: StoryBlock) -> list[_Segment]:
             continue
         pending_start = False
         if step.alternatives:
-            paths = [p + [alt] for p in paths for alt in step.alternatives]
+            paths = [[*p, alt] for p in paths for alt in step.alternatives]
         else:
             paths = [p + step.events for p in paths]
     # A story that ends on a checkpoint has already closed its last segment there.
@@ -74,7 +74,9 @@ def _segments(block: StoryBlock) -> list[_Segment]:
     return segments
 
 
-def conversations(blocks: list[StoryBlock], max_conversations: int = 10_000) -> Iterator[Conversation]:
+def conversations(
+    blocks: list[StoryBlock], max_conversations: int = 10_000
+) -> Iterator[Conversation]:
     """Every complete conversation the stories describe (rules are not stories)."""
     segments = [s for block in blocks if not block.is_rule for s in _segments(block)]
     by_start: dict[str, list[_Segment]] = {}
@@ -89,7 +91,9 @@ def conversations(blocks: list[StoryBlock], max_conversations: int = 10_000) -> 
         for segment in by_start.get(checkpoint, []):
             for path in segment.paths:
                 events = prefix.events + _with_listens(path, final_listen=not segment.end)
-                names = prefix.story_names + ([segment.name] if segment.name not in prefix.story_names else [])
+                names = prefix.story_names + (
+                    [segment.name] if segment.name not in prefix.story_names else []
+                )
                 if segment.end:
                     for end in segment.end:
                         key = (end, hash(tuple(repr(e) for e in events)))

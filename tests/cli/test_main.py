@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from parlez import __version__
+from parlez.cli.main import main
+from tests.conftest import write
+
+
+def test_version_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out.strip() == f"parlez {__version__}"
+
+
+def test_an_unknown_command_is_a_usage_error() -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["dance"])
+    assert caught.value.code == 2
+
+
+def test_a_broken_file_prints_one_block_without_a_traceback(tmp_path: Path) -> None:
+    write(tmp_path / "domain.yml", "intents:\n\t- greet\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "parlez", "data", "validate"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "error P101 domain.yml:2:1: a tab character is used for indentation" in result.stdout
+    assert "hint: YAML indents with spaces only" in result.stdout
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    write(tmp_path / "domain.yml", "version: '3.1'\n")
+    write(tmp_path / "data" / "nlu.yml", "nlu:\n- intent: greet\n  examples: |\n    - [hi(x)\n")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "parlez",
+            "--debug",
+            "data",
+            "convert",
+            "nlu",
+            "-f",
+            "json",
+            "--data",
+            "data",
+            "--out",
+            "out",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr and "EntityAnnotationError" in result.stderr

@@ -1,0 +1,68 @@
+"""Fixtures that build small real projects on disk."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from parlez.project import Project
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+ProjectFactory = Callable[..., Project]
+
+MINIMAL_DOMAIN = """
+version: "3.1"
+intents:
+  - greet
+responses:
+  utter_greet:
+    - text: hi
+"""
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def tmp_project(tmp_path: Path) -> ProjectFactory:
+    """Write the given files into a fresh project folder and return the Project."""
+
+    def make(
+        *,
+        domain: str = MINIMAL_DOMAIN,
+        nlu: str | None = None,
+        stories: str | None = None,
+        rules: str | None = None,
+        config: str | None = None,
+        files: dict[str, str] | None = None,
+    ) -> Project:
+        write(tmp_path / "domain.yml", domain)
+        if config is not None:
+            write(tmp_path / "config.yml", config)
+        for name, content in (("nlu.yml", nlu), ("stories.yml", stories), ("rules.yml", rules)):
+            if content is not None:
+                write(tmp_path / "data" / name, content)
+        for name, content in (files or {}).items():
+            write(tmp_path / name, content)
+        return Project(tmp_path)
+
+    return make
+
+
+def nlu_file(body: str) -> str:
+    return 'version: "3.1"\nnlu:\n' + textwrap.dedent(body).lstrip("\n")
+
+
+def shared_path(*parts: str) -> Path:
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is not available")
+    return path

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+from parlez.diagnostics import Diagnostic
+from parlez.validator import Validator
+from tests.conftest import ProjectFactory, nlu_file
+
+DOMAIN = """
+version: "3.1"
+intents: [greet, bye, inform]
+entities: [city]
+slots:
+  city:
+    type: text
+    mappings:
+    - type: from_entity
+      entity: city
+forms:
+  trip_form:
+    required_slots: [city]
+responses:
+  utter_greet:
+  - text: hi
+  utter_bye:
+  - text: bye
+  utter_unused:
+  - text: nobody says this
+"""
+NLU = nlu_file("""
+- intent: greet
+  examples: |
+    - hi
+    - hello
+- intent: bye
+  examples: |
+    - bye
+    - hello
+- intent: inform
+  examples: |
+    - to [Paris](city)
+""")
+
+
+def findings(
+    project_factory: ProjectFactory,
+    stories: str,
+    domain: str = DOMAIN,
+    nlu: str = NLU,
+    rules: str | None = None,
+) -> list[Diagnostic]:
+    project = project_factory(domain=domain, nlu=nlu, stories=stories, rules=rules)
+    validator = Validator(project.domain, project.training_data, project.stories, project.rules)
+    return validator.run(max_history=project.config.max_history())
+
+
+def codes(found: list[Diagnostic], level: str | None = None) -> list[str]:
+    return [f.code for f in found if level is None or f.level == level]
+
+
+GOOD_STORIES = """
+version: "3.1"
+stories:
+- story: hello
+  steps:
+  - intent: greet
+  - action: utter_greet
+  - intent: bye
+  - action: utter_bye
+"""
+
+
+def test_a_clean_project_has_no_errors(tmp_project: ProjectFactory) -> None:
+    found = findings(tmp_project, GOOD_STORIES)
+    assert codes(found, "error") == []
+
+
+def test_unused_responses_and_repeated_examples_are_warnings(tmp_project: ProjectFactory) -> None:
+    found = findings(tmp_project, GOOD_STORIES)
+    assert sorted(codes(found, "warning")) == ["P203", "P220"]
+    repeated = next(f for f in found if f.code == "P203")
+    assert "'hello'" in repeated.message and "bye, greet" in repeated.message
+    unused = next(f for f in found if f.code == "P220")
+    assert "utter_unused" in unused.message and unused.where is not None and unused.where.line == 18
+
+
+def test_a_story_using_an_undeclared_intent_is_an_error_with_its_line(
+    tmp_project: ProjectFactory,
+) -> None:
+    found = findings(tmp_project, GOOD_STORIES.replace("intent: bye", "intent: goodbye"))
+    [error] = [f for f in found if f.code == "P210"]
+    assert "'goodbye'" in error.message
+    assert (
+        error.where is not None
+        and str(error.where.path).endswith("data/stories.yml")
+        and error.where.line == 7
+    )
+
+
+def test_undeclared_actions_forms_and_slots_in_stories_are_errors(
+    tmp_project: ProjectFactory,
+) -> None:
+    found = findings(
+        tmp_project,
+        """
+version: "3.1"
+stories:
+- story: broken
+  steps:
+  - intent: greet
+  - action: utter_hello
+  - action: action_missing
+  - active_loop: nope_form
+  - slot_was_set:
+    - colour: red
+""",
+    )
+    assert sorted(codes(found, "error")) == ["P212", "P212", "P213", "P214"]
+
+
+def test_nlu_intents_missing_from_the_domain_are_errors(tmp_project: ProjectFactory) -> None:
+    found = findings(
+        tmp_project, GOOD_STORIES, nlu=NLU + "- intent: order\n  examples: |\n    - a pizza\n"
+    )
+    assert "P201" in codes(found, "error")
+
+
+def test_form_slots_and_mappings_are_checked(tmp_project: ProjectFactory) -> None:
+    domain = DOMAIN.replace("required_slots: [city]", "required_slots: [city, date]").replace(
+        "entity: city\n", "entity: town\n      conditions:\n      - active_loop: other_form\n"
+    )
+    found = findings(tmp_project, GOOD_STORIES, domain=domain)
+    assert {"P230", "P233", "P235"} <= set(codes(found, "error"))
+
+
+def test_stories_that_diverge_from_the_same_state_conflict(tmp_project: ProjectFactory) -> None:
+    found = findings(
+        tmp_project,
+        """
+version: "3.1"
+stories:
+- story: polite
+  steps:
+  - intent: greet
+  - action: utter_greet
+- story: rude
+  steps:
+  - intent: greet
+  - action: utter_bye
+""",
+    )
+    [conflict] = [f for f in found if f.code == "P250"]
+    assert "after intent 'greet'" in conflict.message
+    assert (
+        "'utter_bye' in 'rude'" in conflict.message
+        and "'utter_greet' in 'polite'" in conflict.message
+    )
+
+
+def test_max_history_decides_whether_earlier_turns_tell_stories_apart(
+    tmp_project: ProjectFactory,
+) -> None:
+    stories = """
+version: "3.1"
+stories:
+- story: a
+  steps:
+  - intent: greet
+  - action: utter_greet
+  - intent: bye
+  - action: utter_bye
+- story: b
+  steps:
+  - intent: inform
+  - action: utter_greet
+  - intent: bye
+  - action: utter_greet
+"""
+    project = tmp_project(domain=DOMAIN, nlu=NLU, stories=stories)
+    validator = Validator(project.domain, project.training_data, project.stories)
+    assert "P250" not in codes(validator.run(max_history=None))
+    validator = Validator(project.domain, project.training_data, project.stories)
+    # The state before the last action differs only in the intent that opened the story.
+    assert "P250" in codes(validator.run(max_history=1))

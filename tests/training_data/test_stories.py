@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import pytest
+
+from parlez.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
+from parlez.exceptions import SchemaError
+from parlez.io.yaml import read_yaml
+from parlez.training_data.stories import StoryBlock, read_story_section
+from parlez.training_data.story_graph import conversations
+
+
+def stories(text: str, key: str = "stories") -> list[StoryBlock]:
+    return read_story_section(
+        read_yaml(text, "data/stories.yml")[key], "story" if key == "stories" else "rule"
+    )
+
+
+def test_story_steps_become_events() -> None:
+    [story] = stories("""
+stories:
+- story: happy path
+  steps:
+  - intent: inform
+    entities:
+    - city: Paris
+    - date
+  - action: utter_ok
+  - bot: Have a nice trip!
+  - active_loop: booking_form
+  - slot_was_set:
+    - city: Paris
+    - confirmed
+  - active_loop: null
+""")
+    events = [e for step in story.steps for e in step.events]
+    assert events == [
+        UserUttered(
+            intent={"name": "inform", "confidence": 1.0},
+            entities=[{"entity": "city", "value": "Paris"}, {"entity": "date", "value": ""}],
+        ),
+        ActionExecuted("utter_ok"),
+        ActionExecuted(action_text="Have a nice trip!"),
+        ActiveLoop("booking_form"),
+        SlotSet("city", "Paris"),
+        SlotSet("confirmed", "filled"),
+        ActiveLoop(None),
+    ]
+    assert story.steps[1].location is not None and story.steps[1].location.line == 9
+
+
+def test_end_to_end_user_text_keeps_the_intent_and_inline_entities() -> None:
+    [story] = stories("""
+stories:
+- story: e2e
+  steps:
+  - user: |
+      I live in [Berlin](city)
+    intent: inform
+""")
+    [event] = story.steps[0].events
+    assert isinstance(event, UserUttered)
+    assert event.text == "I live in Berlin"
+    assert event.intent_name == "inform"
+    assert event.entities == [{"start": 10, "end": 16, "value": "Berlin", "entity": "city"}]
+
+
+def test_rules_read_condition_conversation_start_and_wait_for_user_input() -> None:
+    [rule] = stories(
+        """
+rules:
+- rule: submit
+  condition:
+  - active_loop: restaurant_form
+  - slot_was_set:
+    - cuisine: thai
+  conversation_start: true
+  wait_for_user_input: false
+  steps:
+  - action: restaurant_form
+  - active_loop: null
+""",
+        key="rules",
+    )
+    assert rule.is_rule
+    assert rule.condition == [ActiveLoop("restaurant_form"), SlotSet("cuisine", "thai")]
+    assert rule.conversation_start and not rule.wait_for_user_input
+
+
+def test_or_steps_give_alternatives_and_checkpoints_join_stories() -> None:
+    blocks = stories("""
+stories:
+- story: start
+  steps:
+  - intent: greet
+  - action: utter_greet
+  - checkpoint: greeted
+- story: continue
+  steps:
+  - checkpoint: greeted
+  - or:
+    - intent: affirm
+    - intent: thankyou
+  - action: utter_happy
+""")
+    assert blocks[1].steps[1].alternatives == [
+        UserUttered(intent={"name": "affirm", "confidence": 1.0}),
+        UserUttered(intent={"name": "thankyou", "confidence": 1.0}),
+    ]
+    paths = list(conversations(blocks))
+    assert len(paths) == 2
+    names = [
+        [e.action_name if isinstance(e, ActionExecuted) else e.intent_name for e in p.events]
+        for p in paths
+    ]  # type: ignore[union-attr]
+    assert names[0] == [
+        "action_listen",
+        "greet",
+        "utter_greet",
+        "action_listen",
+        "affirm",
+        "utter_happy",
+        "action_listen",
+    ]
+    assert paths[0].story_names == ["start", "continue"]
+
+
+def test_a_checkpoint_cycle_stops_instead_of_running_forever() -> None:
+    blocks = stories("""
+stories:
+- story: loop
+  steps:
+  - checkpoint: again
+  - intent: greet
+  - action: utter_greet
+  - checkpoint: again
+- story: entry
+  steps:
+  - intent: hi
+  - action: utter_hi
+  - checkpoint: again
+""")
+    assert len(list(conversations(blocks, max_conversations=50))) <= 50
+
+
+def test_an_unknown_step_key_is_an_error_with_a_suggestion() -> None:
+    with pytest.raises(SchemaError) as caught:
+        stories("""
+stories:
+- story: typo
+  steps:
+  - intnet: greet
+""")
+    assert caught.value.hint == "did you mean 'intent'?"
+    assert caught.value.where is not None and caught.value.where.line == 5
+
+
+def test_a_story_without_steps_is_an_error() -> None:
+    with pytest.raises(SchemaError, match="no 'steps'"):
+        stories("stories:\n- story: empty\n")
