@@ -76,7 +76,14 @@ def main() -> None:
     for name, work in inputs:
         count, times, peak = measure(work, args.repeat)
         median = statistics.median(times)
-        table.add_row(name, str(count), f"{median:.3f}", f"{max(times):.3f}", f"{count / median:,.0f}", f"{peak:.1f}")
+        table.add_row(
+            name,
+            str(count),
+            f"{median:.3f}",
+            f"{max(times):.3f}",
+            f"{count / median:,.0f}",
+            f"{peak:.1f}",
+        )
     Console().print(table)
 
 
