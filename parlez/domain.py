@@ -65,6 +65,8 @@ class Intent:
     use_entities: list[str] | None = None  # None: all entities
     ignore_entities: list[str] = field(default_factory=list)
     is_retrieval_intent: bool = False
+    #: Rasa 1.x MappingPolicy `triggers: action`; kept only to report it
+    triggers: str | None = None
     location: Location | None = field(default=None, compare=False, repr=False)
 
 
@@ -209,8 +211,11 @@ class Domain:
                 use_entities,
                 [str(e) for e in props.get("ignore_entities") or []],
                 bool(props.get("is_retrieval_intent", False)),
+                props.get("triggers"),
                 here,
             )
+            if intent.name in self.intents:
+                _warn_duplicate("intent", intent.name, here)
             self.intents[intent.name] = intent
             if here:
                 self.locations[f"intent:{intent.name}"] = here
@@ -237,7 +242,10 @@ class Domain:
                         where(props, key) or here,
                         hint=did_you_mean(key, ("roles", "groups")) or "use roles or groups",
                     )
-            self.entities.append(str(name))
+            if str(name) in self.entities:
+                _warn_duplicate("entity", str(name), here)
+            else:
+                self.entities.append(str(name))
             if props.get("roles"):
                 self.roles[str(name)] = [str(r) for r in props["roles"]]
             if props.get("groups"):
@@ -259,6 +267,9 @@ class Domain:
                 name = item
             else:
                 raise SchemaError("each action must be a name", here, hint="- action_check_order")
+            if str(name) in self.user_actions:
+                _warn_duplicate("action", str(name), here)
+                continue
             self.user_actions.append(str(name))
             if here:
                 self.locations[f"action:{name}"] = here
@@ -363,20 +374,30 @@ class Domain:
         return slots
 
     @property
+    def response_actions(self) -> list[str]:
+        """Response names as actions: `utter_faq/ask_hours` is said by the action `utter_faq`."""
+        names: list[str] = []
+        for name in self.responses:
+            action = name.split("/")[0]
+            if action not in names:
+                names.append(action)
+        return names
+
+    @property
     def action_names_or_texts(self) -> list[str]:
         """Every action the policies may predict, in Rasa's order."""
         names = list(DEFAULT_ACTIONS)
-        for name in [*self.user_actions, *self.forms, *self.responses]:
+        for name in [*self.user_actions, *self.forms, *self.response_actions]:
             if name not in names:
                 names.append(name)
         return names + [t for t in self.action_texts if t not in names]
 
     def is_known_action(self, name: str) -> bool:
         return (
-            name in self.user_actions
+            name in DEFAULT_ACTIONS
+            or name in self.user_actions
             or name in self.forms
-            or name in self.responses
-            or name in DEFAULT_ACTIONS
+            or name in self.response_actions
         )
 
     def entity_labels(self) -> list[str]:
@@ -488,6 +509,10 @@ class Domain:
 
 
 T = TypeVar("T")
+
+
+def _warn_duplicate(kind: str, name: str, where: Location | None) -> None:
+    warn("P135", f"the {kind} '{name}' is listed twice", where, hint="remove the second one")
 
 
 def _merge_named(

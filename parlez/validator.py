@@ -40,7 +40,9 @@ class Validator:
         self.findings.append(Diagnostic("warning", code, message, where, hint))
 
     def run(self, max_history: int | None = None, check_conflicts: bool = True) -> list[Diagnostic]:
+        self.verify_domain_validity()
         self.verify_intents()
+        self.verify_intents_in_stories()
         self.verify_example_repetition_in_intents()
         self.verify_entities()
         self.verify_story_steps()
@@ -55,6 +57,31 @@ class Validator:
     @property
     def _blocks(self) -> list[StoryBlock]:
         return self.stories + self.rules
+
+    # ---- domain ----------------------------------------------------------------------------
+
+    def verify_domain_validity(self) -> None:
+        d = self.domain
+        if not (d.intents or d.responses or d.user_actions or d.forms or d.slots):
+            self._error(
+                "P200", "the domain is empty", hint="declare intents and responses in domain.yml"
+            )
+        for intent in d.intents.values():
+            if intent.triggers is not None:
+                self._error(
+                    "P207",
+                    f"the intent '{intent.name}' uses 'triggers', the MappingPolicy format Rasa 3 removed",
+                    intent.location,
+                    hint=f"write a rule: '- intent: {intent.name}' then '- action: {intent.triggers}'",
+                )
+        for action in d.user_actions:
+            if action.startswith("utter_") and action not in d.responses:
+                self._warning(
+                    "P208",
+                    f"the action '{action}' looks like a response but no response has that name",
+                    d.locations.get(f"action:{action}"),
+                    hint=f"add '{action}:' under 'responses:', or rename the action",
+                )
 
     # ---- NLU -------------------------------------------------------------------------------
 
@@ -79,6 +106,22 @@ class Validator:
                     f"the intent '{intent}' is listed in the domain but has no NLU examples",
                     self.domain.locations.get(f"intent:{intent}"),
                     hint="add examples for it, or remove it from the domain",
+                )
+
+    def verify_intents_in_stories(self) -> None:
+        used = {
+            e.intent_name.split("/")[0]
+            for block in self._blocks
+            for e, _ in block.all_events()
+            if isinstance(e, UserUttered) and e.intent_name
+        }
+        for intent in self.domain.intents:
+            if intent not in used and intent not in DEFAULT_INTENTS:
+                self._warning(
+                    "P206",
+                    f"the intent '{intent}' is not used in any story or rule",
+                    self.domain.locations.get(f"intent:{intent}"),
+                    hint="add a rule or story for it, or remove it if nobody says it",
                 )
 
     def verify_example_repetition_in_intents(self) -> None:
@@ -206,21 +249,19 @@ class Validator:
             for form, f in self.domain.forms.items()
             for slot in f.required_slots
         }
-        for name in self.domain.responses:
-            if "/" in name:
-                continue  # retrieval responses are chosen by the ResponseSelector, not by stories
-            if (
-                name in used
-                or name in form_asks
-                or name in ("utter_default", "utter_ask_rephrase", "utter_ask_affirmation")
-            ):
+        # Responses that default actions and forms say on their own count as used.
+        used |= form_asks | {"utter_default", "utter_ask_rephrase", "utter_ask_affirmation"}
+        reported: set[str] = set()
+        for full_name in self.domain.responses:
+            # `utter_faq/ask_hours` is one answer of the retrieval action `utter_faq`.
+            name = full_name.split("/")[0]
+            if name in used or name in reported:
                 continue
-            if name.startswith("utter_ask_") or name.startswith("utter_invalid_"):
-                continue
+            reported.add(name)
             self._warning(
                 "P220",
                 f"the response '{name}' is not used in any story or rule",
-                self.domain.locations.get(f"response:{name}"),
+                self.domain.locations.get(f"response:{full_name}"),
                 hint="use it in a story or rule, call it from a custom action, or remove it",
             )
         for name in self.domain.user_actions:
@@ -289,6 +330,17 @@ class Validator:
                             "P235",
                             f"a mapping of slot '{slot.name}' is conditioned on the form '{condition.active_loop}', which the domain does not declare",
                             at,
+                        )
+                    elif (
+                        form
+                        and slot.name not in form.required_slots
+                        and mapping.type != "from_trigger_intent"
+                    ):
+                        self._error(
+                            "P238",
+                            f"a mapping of slot '{slot.name}' is conditioned on the form '{form.name}', which does not require that slot",
+                            at,
+                            hint=f"add '{slot.name}' to the required_slots of '{form.name}', or drop the condition",
                         )
                     elif (
                         form

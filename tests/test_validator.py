@@ -75,7 +75,8 @@ def test_a_clean_project_has_no_errors(tmp_project: ProjectFactory) -> None:
 
 def test_unused_responses_and_repeated_examples_are_warnings(tmp_project: ProjectFactory) -> None:
     found = findings(tmp_project, GOOD_STORIES)
-    assert sorted(codes(found, "warning")) == ["P203", "P220"]
+    assert sorted(codes(found, "warning")) == ["P203", "P206", "P220"]
+    assert "'inform'" in next(f for f in found if f.code == "P206").message
     repeated = next(f for f in found if f.code == "P203")
     assert "'hello'" in repeated.message and "bye, greet" in repeated.message
     unused = next(f for f in found if f.code == "P220")
@@ -180,3 +181,82 @@ stories:
     validator = Validator(project.domain, project.training_data, project.stories)
     # The state before the last action differs only in the intent that opened the story.
     assert "P250" in codes(validator.run(max_history=1))
+
+
+def test_mapping_policy_triggers_and_responseless_utter_actions_are_reported(
+    tmp_project: ProjectFactory,
+) -> None:
+    domain = DOMAIN.replace(
+        "intents: [greet, bye, inform]",
+        "intents:\n  - greet:\n      triggers: utter_greet\n  - bye\n  - inform\nactions:\n  - utter_nothing\n",
+    )
+    found = findings(tmp_project, GOOD_STORIES, domain=domain)
+    assert "P207" in codes(found, "error")
+    assert "P208" in codes(found, "warning")
+
+
+def test_an_empty_domain_is_an_error(tmp_project: ProjectFactory) -> None:
+    found = findings(
+        tmp_project,
+        GOOD_STORIES,
+        domain='version: "3.1"\nsession_config:\n  session_expiration_time: 5\n',
+    )
+    assert "P200" in codes(found, "error")
+
+
+def test_a_mapping_conditioned_on_a_form_that_does_not_require_the_slot_is_an_error(
+    tmp_project: ProjectFactory,
+) -> None:
+    domain = """
+intents: [greet, bye, inform]
+entities: [city]
+slots:
+  city:
+    type: text
+    mappings:
+    - type: from_entity
+      entity: city
+      conditions:
+      - active_loop: trip_form
+  note:
+    type: text
+    mappings:
+    - type: from_text
+forms:
+  trip_form:
+    required_slots: [note]
+responses:
+  utter_greet:
+  - text: hi
+  utter_bye:
+  - text: bye
+"""
+    [error] = [f for f in findings(tmp_project, GOOD_STORIES, domain=domain) if f.code == "P238"]
+    assert "slot 'city'" in error.message and "'trip_form'" in error.message
+
+
+def test_retrieval_responses_count_as_used_through_their_retrieval_action(
+    tmp_project: ProjectFactory,
+) -> None:
+    domain = DOMAIN.replace("intents: [greet, bye, inform]", "intents: [greet, bye, inform, faq]")
+    nlu = NLU + "- intent: faq/ask_hours\n  examples: |\n    - when are you open?\n"
+    stories = GOOD_STORIES + "- story: faq\n  steps:\n  - intent: faq\n  - action: utter_faq\n"
+    project = tmp_project(
+        domain=domain,
+        nlu=nlu,
+        stories=stories,
+        files={
+            "data/responses.yml": 'version: "3.1"\nresponses:\n  utter_faq/ask_hours:\n  - text: 9 to 5\n'
+        },
+    )
+    found = Validator(project.domain, project.training_data, project.stories).run()
+    assert not any("utter_faq" in f.message for f in found)
+    assert "P212" not in codes(found)
+
+
+def test_an_intent_listed_twice_is_a_warning(tmp_project: ProjectFactory) -> None:
+    from parlez.diagnostics import collect
+
+    with collect() as warnings:
+        tmp_project(domain="intents: [greet, greet]\n").domain  # noqa: B018
+    assert [w.code for w in warnings] == ["P135"]
