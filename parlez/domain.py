@@ -16,6 +16,7 @@ from parlez.exceptions import (
     relative,
 )
 from parlez.io.env import expand_all
+from parlez.io.schema import names
 from parlez.io.yaml import YamlMap, is_yaml_file, read_yaml, read_yaml_file, where
 from parlez.responses import read_responses
 from parlez.slots import AnySlot, Slot, TextSlot, read_slot
@@ -168,7 +169,9 @@ class Domain:
         config = raw.get("config") or {}
         if isinstance(config, dict):
             domain.store_entities_as_slots = bool(config.get("store_entities_as_slots", True))
-        domain.action_texts = [str(t) for t in raw.get("e2e_actions") or []]
+        domain.action_texts = names(
+            raw.get("e2e_actions"), "e2e_actions", where(raw, "e2e_actions") or at
+        )
         return domain
 
     def _read_intents(self, raw: Any, at: Location | None) -> None:
@@ -204,12 +207,12 @@ class Domain:
             use_entities = (
                 None
                 if use is True or use is None
-                else ([] if use is False else [str(u) for u in use])
+                else ([] if use is False else names(use, f"use_entities of '{name}'", here))
             )
             intent = Intent(
                 str(name),
                 use_entities,
-                [str(e) for e in props.get("ignore_entities") or []],
+                names(props.get("ignore_entities"), f"ignore_entities of '{name}'", here),
                 bool(props.get("is_retrieval_intent", False)),
                 props.get("triggers"),
                 here,
@@ -247,9 +250,9 @@ class Domain:
             else:
                 self.entities.append(str(name))
             if props.get("roles"):
-                self.roles[str(name)] = [str(r) for r in props["roles"]]
+                self.roles[str(name)] = names(props["roles"], f"the roles of '{name}'", here)
             if props.get("groups"):
-                self.groups[str(name)] = [str(g) for g in props["groups"]]
+                self.groups[str(name)] = names(props["groups"], f"the groups of '{name}'", here)
             if here:
                 self.locations[f"entity:{name}"] = here
 
@@ -304,9 +307,14 @@ class Domain:
                     )
             if not isinstance(required, list):
                 raise SchemaError(f"the required_slots of form '{name}' must be a list", here)
-            ignored = definition.get("ignored_intents") or []
-            ignored = [ignored] if isinstance(ignored, str) else [str(i) for i in ignored]
-            self.forms[str(name)] = Form(str(name), [str(s) for s in required], ignored, here)
+            ignored = names(
+                definition.get("ignored_intents"),
+                f"ignored_intents of '{name}'",
+                here,
+                single_ok=True,
+            )
+            required_names = names(required, f"required_slots of '{name}'", here)
+            self.forms[str(name)] = Form(str(name), required_names, ignored, here)
             if here:
                 self.locations[f"form:{name}"] = here
 

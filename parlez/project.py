@@ -98,9 +98,15 @@ def data_files(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for p in paths:
         if p.is_dir():
-            found += sorted(
-                f for f in p.rglob("*") if f.is_file() and (is_yaml_file(f) or f.suffix == ".json")
-            )
+            files = sorted(f for f in p.rglob("*") if f.is_file())
+            found += [f for f in files if is_yaml_file(f) or f.suffix == ".json"]
+            for markdown in (f for f in files if f.suffix == ".md"):
+                warn(
+                    "P116",
+                    "Markdown training data is not read (Rasa 3 reads YAML only)",
+                    Location(relative(markdown)),
+                    hint="convert it with Rasa 2's `rasa data convert`, or move it out of the data folder",
+                )
         elif p.is_file():
             found.append(p)
     return found

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parlez.exceptions import DomainError, Location, SchemaError, did_you_mean
+from parlez.io.schema import mapping_list, number
 from parlez.io.yaml import where
 
 MAPPING_TYPES = ("from_entity", "from_text", "from_intent", "from_trigger_intent", "custom")
@@ -111,7 +112,8 @@ def read_mapping(raw: Any, slot: str, at: Location | None) -> SlotMapping:
                 hint=f"add '{key}: ...' to the mapping",
             )
     conditions = []
-    for index, cond in enumerate(raw.get("conditions") or []):
+    raw_conditions = mapping_list(raw.get("conditions"), f"the conditions of slot '{slot}'", at)
+    for index, cond in enumerate(raw_conditions):
         if not isinstance(cond, dict) or "active_loop" not in cond:
             raise SchemaError(
                 f"a condition of slot '{slot}' needs an 'active_loop'",
@@ -315,8 +317,8 @@ def read_slot(name: str, raw: Any, at: Location | None) -> Slot:
     if kind == "float":
         slot: Slot = FloatSlot(
             **common,
-            max_value=float(raw.get("max_value", 1.0)),
-            min_value=float(raw.get("min_value", 0.0)),
+            max_value=number(raw.get("max_value", 1.0), f"max_value of slot '{name}'", at),
+            min_value=number(raw.get("min_value", 0.0), f"min_value of slot '{name}'", at),
         )
         if slot.min_value > slot.max_value:  # type: ignore[attr-defined]
             raise DomainError(

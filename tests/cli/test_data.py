@@ -105,3 +105,20 @@ def test_migrate_writes_a_new_domain(project: Path) -> None:
 
 def test_data_without_a_subcommand_shows_help(project: Path) -> None:
     assert main(["data"]) == 2
+
+
+def test_validate_without_a_domain_says_where_it_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["data", "validate"]) == 1
+    out = capsys.readouterr().out
+    assert "error P160" in out and "no domain file at 'domain.yml'" in out
+
+
+def test_markdown_training_data_is_reported_not_silently_ignored(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(project / "data" / "old_nlu.md", "## intent:greet\n- hi\n")
+    assert main(["data", "validate"]) == 0
+    assert "warning P116" in capsys.readouterr().out
