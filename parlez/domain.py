@@ -422,7 +422,7 @@ class Domain:
         props = self.intents.get(intent)
         labels = self.entity_labels()
         if props is None:
-            return set(labels)
+            return set(labels)  # Rasa keeps every entity of an intent it has no settings for
         used = set(labels) if props.use_entities is None else set(props.use_entities)
         if props.use_entities is not None:
             used |= {label for label in labels if label.split("#")[0] in props.use_entities}
@@ -454,12 +454,14 @@ class Domain:
 
     def _user_sub_state(self, tracker: DialogueStateTracker) -> dict[str, Any]:
         message = tracker.latest_message
-        if message is None or message.is_empty() or not tracker.latest_action:
+        if message is None or message.is_empty():
             return {}
         state = message.as_sub_state()
         if state.get("entities"):
-            wanted = self.used_entities(message.intent_name or "")
-            kept = sorted({label for label in state["entities"] if label in wanted})
+            kept = sorted(set(state["entities"]))
+            if message.intent_name in self.intents:
+                wanted = self.used_entities(message.intent_name)
+                kept = [label for label in kept if label in wanted]
             if kept:
                 state["entities"] = tuple(kept)
             else:
