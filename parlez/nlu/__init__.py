@@ -1,0 +1,1 @@
+"""Natural language understanding: the component contract, components and pipeline."""

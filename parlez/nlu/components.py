@@ -1,0 +1,23 @@
+"""Every built-in NLU component, imported so that the registry knows their names."""
+
+from parlez.nlu.classifiers.fallback import FallbackClassifier
+from parlez.nlu.classifiers.keyword import KeywordIntentClassifier
+from parlez.nlu.classifiers.logistic_regression import LogisticRegressionClassifier
+from parlez.nlu.extractors.regex import RegexEntityExtractor
+from parlez.nlu.extractors.synonyms import EntitySynonymMapper
+from parlez.nlu.featurizers.count_vectors import CountVectorsFeaturizer
+from parlez.nlu.featurizers.lexical_syntactic import LexicalSyntacticFeaturizer
+from parlez.nlu.featurizers.regex import RegexFeaturizer
+from parlez.nlu.tokenizers.whitespace import WhitespaceTokenizer
+
+__all__ = [
+    "CountVectorsFeaturizer",
+    "EntitySynonymMapper",
+    "FallbackClassifier",
+    "KeywordIntentClassifier",
+    "LexicalSyntacticFeaturizer",
+    "LogisticRegressionClassifier",
+    "RegexEntityExtractor",
+    "RegexFeaturizer",
+    "WhitespaceTokenizer",
+]

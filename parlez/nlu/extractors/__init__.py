@@ -1,0 +1,1 @@
+"""Entity extractors and entity post-processors."""

@@ -1,0 +1,169 @@
+"""CountVectorsFeaturizer: bag-of-words and character n-gram counts, as sparse features."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+
+from parlez.nlu.component import Component
+from parlez.nlu.message import Features, Message, Token
+from parlez.registry import register_component
+from parlez.training_data.training_data import TrainingData
+
+ANALYZERS = ("word", "char", "char_wb")
+
+
+def _strip_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _document_count(limit: float, documents: int) -> float:
+    """scikit-learn's min_df/max_df: an int counts documents, a float is a share of them."""
+    return limit if isinstance(limit, int) and not isinstance(limit, bool) else limit * documents
+
+
+@register_component("CountVectorsFeaturizer")
+class CountVectorsFeaturizer(Component):
+    """Per-token counts as sequence features, whole-message n-gram counts as sentence features.
+
+    With `analyzer: word` a token's sequence row holds the token itself and the sentence row
+    holds word n-grams; with `char_wb` (`char`) both hold character n-grams of the tokens,
+    padded with spaces (unpadded). Words unseen in training map to `OOV_token` when it is set.
+    """
+
+    defaults = {
+        "analyzer": "word",
+        "min_ngram": 1,
+        "max_ngram": 1,
+        "lowercase": True,
+        "strip_accents": None,
+        "stop_words": None,
+        "min_df": 1,
+        "max_df": 1.0,
+        "max_features": None,
+        "OOV_token": None,
+        "OOV_words": [],
+    }
+    accepted = {
+        "alias",
+        "additional_vocabulary_size",
+        "use_shared_vocab",
+        "token_pattern",
+        "use_lemma",
+    }
+    process_training_data = True
+    needs = ("tokens",)
+    gives = ("features",)
+
+    def __init__(self, config: Any = None) -> None:
+        super().__init__(config)
+        if self.config["analyzer"] not in ANALYZERS:
+            from parlez.exceptions import SchemaError
+
+            raise SchemaError(
+                f"CountVectorsFeaturizer has the unknown analyzer '{self.config['analyzer']}'",
+                hint=f"use one of {', '.join(ANALYZERS)}",
+            )
+
+    # ---- turning tokens into terms --------------------------------------------------------------
+
+    def _norm(self, text: str) -> str:
+        if self.config["lowercase"]:
+            text = text.lower()
+        if self.config["strip_accents"]:
+            text = _strip_accents(text)
+        return text
+
+    def _word(self, token: Token) -> str | None:
+        """The term a token counts as: normalised, OOV words replaced, stop words dropped."""
+        word = self._norm(token.text)
+        if word in {self._norm(w) for w in self.config["stop_words"] or []}:
+            return None
+        oov = self.config["OOV_token"]
+        if oov and word in {self._norm(w) for w in self.config["OOV_words"]}:
+            return str(oov)
+        return word
+
+    def _words(self, tokens: Sequence[Token]) -> list[str]:
+        return [w for w in (self._word(t) for t in tokens) if w is not None]
+
+    def _char_grams(self, word: str) -> list[str]:
+        text = f" {word} " if self.config["analyzer"] == "char_wb" else word
+        grams: list[str] = []
+        for n in range(self.config["min_ngram"], self.config["max_ngram"] + 1):
+            grams += [text[i : i + n] for i in range(len(text) - n + 1)]
+        return grams
+
+    def _token_terms(self, word: str) -> list[str]:
+        return [word] if self.config["analyzer"] == "word" else self._char_grams(word)
+
+    def _sentence_terms(self, words: list[str]) -> list[str]:
+        if self.config["analyzer"] != "word":
+            return [g for w in words for g in self._char_grams(w)]
+        terms: list[str] = []
+        for n in range(self.config["min_ngram"], self.config["max_ngram"] + 1):
+            terms += [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+        return terms
+
+    # ---- learning and applying -------------------------------------------------------------------
+
+    def train(self, data: TrainingData, messages: Sequence[Message]) -> CountVectorsFeaturizer:
+        documents = [set(self._sentence_terms(self._words(m.tokens))) for m in messages]
+        frequency: Counter[str] = Counter(term for doc in documents for term in doc)
+        total = max(len(documents), 1)
+        min_count = _document_count(self.config["min_df"], total)
+        max_count = _document_count(self.config["max_df"], total)
+        kept = [t for t, c in frequency.items() if min_count <= c <= max_count]
+        if self.config["max_features"]:
+            kept = sorted(kept, key=lambda t: (-frequency[t], t))[: self.config["max_features"]]
+        if self.config["OOV_token"]:
+            kept.append(self.config["OOV_token"])
+        self.vocabulary_ = {term: index for index, term in enumerate(sorted(set(kept)))}
+        return self
+
+    def _row(self, terms: list[str]) -> tuple[list[int], list[float]]:
+        counts: Counter[int] = Counter()
+        oov = self.vocabulary_.get(self.config["OOV_token"]) if self.config["OOV_token"] else None
+        for term in terms:
+            index = self.vocabulary_.get(term, oov)
+            if index is not None:
+                counts[index] += 1
+        columns = sorted(counts)
+        return columns, [float(counts[c]) for c in columns]
+
+    def _matrix(self, rows: list[list[str]]) -> scipy.sparse.csr_matrix:
+        indptr, indices, values = [0], [], []
+        for terms in rows:
+            columns, counts = self._row(terms)
+            indices += columns
+            values += counts
+            indptr.append(len(indices))
+        shape = (len(rows), len(self.vocabulary_))
+        return scipy.sparse.csr_matrix(
+            (
+                np.array(values, dtype=np.float32),
+                np.array(indices, dtype=np.int64),
+                np.array(indptr),
+            ),
+            shape=shape,
+        )
+
+    def process(self, messages: Sequence[Message]) -> None:
+        for message in messages:
+            per_token = [self._word(t) for t in message.tokens]
+            sequence = self._matrix(
+                [self._token_terms(w) if w is not None else [] for w in per_token]
+            )
+            sentence = self._matrix([self._sentence_terms([w for w in per_token if w is not None])])
+            message.features[self.key] = Features(sequence, sentence)
+
+    def state(self) -> dict[str, Any]:
+        return {"vocabulary": sorted(self.vocabulary_, key=self.vocabulary_.__getitem__)}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.vocabulary_ = {term: index for index, term in enumerate(state["vocabulary"])}

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from tests.nlu.helpers import run, trained
+
+DATA = """
+- intent: greet
+  examples: |
+    - hi
+    - hello there
+    - good morning
+    - hey you
+- intent: book
+  examples: |
+    - book a table in [Paris](city)
+    - a table in [Rome](city) please
+    - reserve in [NYC](city:New York) tonight
+    - I want to book a table
+- intent: hours
+  examples: |
+    - when are you open
+    - opening hours please
+    - are you open on sunday
+- synonym: New York
+  examples: |
+    - new york city
+- lookup: city
+  examples: |
+    - Paris
+    - Rome
+    - NYC
+    - new york city
+"""
+BASE = [
+    "WhitespaceTokenizer",
+    "CountVectorsFeaturizer",
+    ("CountVectorsFeaturizer", {"analyzer": "char_wb", "min_ngram": 1, "max_ngram": 4}),
+]
+
+
+def test_logistic_regression_ranks_every_intent_by_confidence() -> None:
+    pipeline = trained([*BASE, "LogisticRegressionClassifier"], DATA)
+    message = run(pipeline, "can I book a table?")
+    assert message.intent is not None and message.intent["name"] == "book"
+    confidences = [r["confidence"] for r in message.intent_ranking]
+    assert confidences == sorted(confidences, reverse=True)
+    assert abs(sum(confidences) - 1.0) < 1e-6
+    assert {r["name"] for r in message.intent_ranking} == {"greet", "book", "hours"}
+
+
+def test_ranking_length_limits_the_ranking() -> None:
+    pipeline = trained([*BASE, ("LogisticRegressionClassifier", {"ranking_length": 2})], DATA)
+    assert len(run(pipeline, "hello").intent_ranking) == 2
+
+
+def test_fallback_replaces_an_unsure_intent_with_nlu_fallback() -> None:
+    pipeline = trained(
+        [*BASE, "LogisticRegressionClassifier", ("FallbackClassifier", {"threshold": 0.9999})], DATA
+    )
+    message = run(pipeline, "hello")
+    assert message.intent == {"name": "nlu_fallback", "confidence": 0.9999}
+    assert message.intent_ranking[0]["name"] == "nlu_fallback"
+    assert message.intent_ranking[1]["name"] == "greet"
+
+
+def test_a_message_without_words_falls_back() -> None:
+    pipeline = trained([*BASE, "LogisticRegressionClassifier", "FallbackClassifier"], DATA)
+    assert run(pipeline, "😀 !!").intent == {"name": "nlu_fallback", "confidence": 0.3}
+
+
+def test_keywords_match_whole_words_of_an_example() -> None:
+    pipeline = trained([("KeywordIntentClassifier", {"case_sensitive": False})], DATA)
+    assert run(pipeline, "Well, HI!").intent == {"name": "greet", "confidence": 1.0}
+    assert run(pipeline, "this is unrelated").intent == {"name": None, "confidence": 0.0}
+
+
+def test_regex_extractor_finds_lookup_entries_and_synonyms_map_them() -> None:
+    pipeline = trained(["WhitespaceTokenizer", "RegexEntityExtractor", "EntitySynonymMapper"], DATA)
+    message = run(pipeline, "a table in new york city or paris")
+    assert message.entities == [
+        {
+            "entity": "city",
+            "start": 11,
+            "end": 24,
+            "value": "New York",
+            "extractor": "RegexEntityExtractor",
+            "processors": ["EntitySynonymMapper"],
+        },
+        {
+            "entity": "city",
+            "start": 28,
+            "end": 33,
+            "value": "paris",
+            "extractor": "RegexEntityExtractor",
+        },
+    ]
+
+
+def test_synonyms_annotated_in_examples_are_learned() -> None:
+    pipeline = trained(["WhitespaceTokenizer", "RegexEntityExtractor", "EntitySynonymMapper"], DATA)
+    assert run(pipeline, "NYC").entities[0]["value"] == "New York"

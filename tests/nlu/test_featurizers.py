@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import numpy as np
+
+from tests.nlu.helpers import run, trained
+
+DATA = """
+- intent: greet
+  examples: |
+    - Hello there
+    - hello again
+- intent: bye
+  examples: |
+    - bye now
+- regex: zip
+  examples: |
+    - \\d{5}
+- lookup: city
+  examples: |
+    - New York
+    - Paris
+"""
+
+
+def test_count_vectors_give_each_token_its_word_and_the_sentence_its_ngrams() -> None:
+    pipeline = trained(["WhitespaceTokenizer", ("CountVectorsFeaturizer", {"max_ngram": 2})], DATA)
+    featurizer = pipeline.steps[1]
+    vocabulary = featurizer.vocabulary_  # type: ignore[attr-defined]
+    assert {"hello", "there", "hello there", "bye now"} <= set(vocabulary)
+    features = run(pipeline, "hello hello there").features[featurizer.key]
+    sequence = features.sequence.toarray()
+    assert sequence.shape == (3, len(vocabulary))
+    assert sequence[0, vocabulary["hello"]] == 1 and sequence[2, vocabulary["there"]] == 1
+    sentence = features.sentence.toarray()[0]
+    assert sentence[vocabulary["hello"]] == 2 and sentence[vocabulary["hello there"]] == 1
+
+
+def test_unseen_words_count_as_the_oov_token_when_one_is_set() -> None:
+    pipeline = trained(
+        ["WhitespaceTokenizer", ("CountVectorsFeaturizer", {"OOV_token": "oov"})], DATA
+    )
+    featurizer = pipeline.steps[1]
+    sentence = run(pipeline, "hello zebra giraffe").features[featurizer.key].sentence.toarray()[0]
+    assert sentence[featurizer.vocabulary_["oov"]] == 2  # type: ignore[attr-defined]
+
+
+def test_char_wb_ngrams_are_padded_with_spaces() -> None:
+    pipeline = trained(
+        [
+            "WhitespaceTokenizer",
+            ("CountVectorsFeaturizer", {"analyzer": "char_wb", "min_ngram": 2, "max_ngram": 3}),
+        ],
+        DATA,
+    )
+    vocabulary = pipeline.steps[1].vocabulary_  # type: ignore[attr-defined]
+    assert " b" in vocabulary and "ye " in vocabulary and "by" in vocabulary
+
+
+def test_min_df_drops_rare_terms() -> None:
+    pipeline = trained(["WhitespaceTokenizer", ("CountVectorsFeaturizer", {"min_df": 2})], DATA)
+    assert set(pipeline.steps[1].vocabulary_) == {"hello"}  # type: ignore[attr-defined]
+
+
+def test_lexical_features_describe_each_token_and_its_neighbours() -> None:
+    pipeline = trained(["WhitespaceTokenizer", "LexicalSyntacticFeaturizer"], DATA)
+    featurizer = pipeline.steps[1]
+    vocabulary = featurizer.vocabulary_  # type: ignore[attr-defined]
+    sequence = run(pipeline, "Hello there").features[featurizer.key].sequence.toarray()
+    assert (
+        sequence[0, vocabulary["0:BOS:True"]] == 1 and sequence[0, vocabulary["0:title:True"]] == 1
+    )
+    assert (
+        sequence[1, vocabulary["-1:title:True"]] == 1 and sequence[1, vocabulary["0:EOS:True"]] == 1
+    )
+
+
+def test_regex_features_mark_the_tokens_a_regex_or_lookup_matches() -> None:
+    pipeline = trained(["WhitespaceTokenizer", "RegexFeaturizer"], DATA)
+    featurizer = pipeline.steps[1]
+    features = run(pipeline, "from New York to 75001").features[featurizer.key]
+    sequence = features.sequence.toarray()
+    assert sequence.tolist() == [[0, 0], [0, 1], [0, 1], [0, 0], [1, 0]]
+    assert np.array_equal(features.sentence.toarray(), [[1, 1]])
