@@ -1,5 +1,6 @@
 """Every built-in NLU component, imported so that the registry knows their names."""
 
+from parlez.nlu.classifiers.diet import DIETClassifier
 from parlez.nlu.classifiers.fallback import FallbackClassifier
 from parlez.nlu.classifiers.keyword import KeywordIntentClassifier
 from parlez.nlu.classifiers.logistic_regression import LogisticRegressionClassifier
@@ -12,6 +13,7 @@ from parlez.nlu.tokenizers.whitespace import WhitespaceTokenizer
 
 __all__ = [
     "CountVectorsFeaturizer",
+    "DIETClassifier",
     "EntitySynonymMapper",
     "FallbackClassifier",
     "KeywordIntentClassifier",

@@ -27,6 +27,8 @@ def test_tokens_carry_their_character_offsets() -> None:
         ("it costs 10.50 at 3:30pm", ["it", "costs", "10.50", "at", "3:30pm"]),
         ("a blow-dry, can't wait", ["a", "blow-dry", "can't", "wait"]),
         ("#sale for @maple", ["#sale", "for", "@maple"]),
+        ("call +44 20 7946 0958", ["call", "+44", "20", "7946", "0958"]),
+        ("1 + 1", ["1", "1"]),
         ("hi 😀 there", ["hi", "there"]),
         ("Grüße aus Köln", ["Grüße", "aus", "Köln"]),
         ("?!...", []),

@@ -9,9 +9,10 @@ from parlez.nlu.tokenizers.tokenizer import Tokenizer
 from parlez.registry import register_component
 
 # A word, or words joined by connectors with no space between them: `e-mail`, `3:30pm`,
-# `anna@example.com`, `https://example.org/a?b=1`. Leading # and @ stay (hashtags, handles);
+# `anna@example.com`, `https://example.org/a?b=1`. Leading # and @ stay (hashtags, handles),
+# and so does the + of an international phone number;
 # other punctuation and emoji at the edges of words are not tokens.
-_WORD = re.compile(r"[#@]?\w+(?:[._@&'\u2019:/?=+%~-]+\w+)*", re.UNICODE)
+_WORD = re.compile(r"(?:[#@]|\+(?=\d))?\w+(?:[._@&'\u2019:/?=+%~-]+\w+)*", re.UNICODE)
 
 
 @register_component("WhitespaceTokenizer")

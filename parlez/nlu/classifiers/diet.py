@@ -1,0 +1,388 @@
+"""DIETClassifier: parlez's joint intent classifier and entity tagger, trained with torch.
+
+It reads every feature the featurizers before it produce (sparse n-grams, lexical and regex
+features, dense language-model vectors), runs a small transformer over the tokens with a
+sentence position in front, and predicts the intent from the sentence position and the
+entities, roles and groups with CRF taggers (BILOU tags) over the tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from parlez.diagnostics import warn
+from parlez.nlu.classifiers.logistic_regression import NotEnoughIntentsError
+from parlez.nlu.classifiers.ranking import RANKING_LENGTH, set_intent
+from parlez.nlu.component import Component
+from parlez.nlu.features import MessageFeatures, split_features
+from parlez.nlu.message import Message
+from parlez.nlu.models.diet import Batch, DIETModel, Dimensions
+from parlez.nlu.progress import report_epoch
+from parlez.nlu.tagging import OUTSIDE, entity_dicts, misaligned, tags_for
+from parlez.registry import register_component
+from parlez.training_data.training_data import TrainingData
+
+TAGGERS = ("entity", "role", "group")
+
+
+def _bags(rows: Sequence[Any]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """EmbeddingBag inputs for sparse rows: column indices, values, and where each row starts."""
+    indices: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    offsets = [0]
+    for matrix in rows:
+        for row in range(matrix.shape[0]):
+            start, end = matrix.indptr[row], matrix.indptr[row + 1]
+            indices.append(matrix.indices[start:end])
+            values.append(matrix.data[start:end])
+            offsets.append(offsets[-1] + end - start)
+    flat_indices = np.concatenate(indices) if indices else np.zeros(0)
+    flat_values = np.concatenate(values) if values else np.zeros(0)
+    return (
+        torch.as_tensor(flat_indices, dtype=torch.long),
+        torch.as_tensor(flat_values, dtype=torch.float32),
+        torch.as_tensor(offsets[:-1], dtype=torch.long),
+    )
+
+
+@register_component("DIETClassifier")
+class DIETClassifier(Component):
+    defaults = {
+        "epochs": 100,
+        "batch_size": [64, 256],
+        "learning_rate": 0.001,
+        "hidden_size": 256,
+        "number_of_transformer_layers": 2,
+        "number_of_attention_heads": 4,
+        "max_tokens": 128,
+        "drop_rate": 0.2,
+        "weight_decay": 0.0,
+        "random_seed": None,
+        "intent_classification": True,
+        "entity_recognition": True,
+        "BILOU_flag": True,
+        "model_confidence": "softmax",
+        "constrain_similarities": False,
+        "ranking_length": RANKING_LENGTH,
+        "evaluate_every_number_of_epochs": -1,
+    }
+    # Rasa knobs of its own architecture that this network does not have.
+    accepted = {
+        "transformer_size",
+        "embedding_dimension",
+        "hidden_layers_sizes",
+        "number_of_negative_examples",
+        "similarity_type",
+        "loss_type",
+        "connection_density",
+        "use_masked_language_model",
+        "tensorboard_log_directory",
+        "tensorboard_log_level",
+        "checkpoint_model",
+        "run_eagerly",
+        "evaluate_on_number_of_examples",
+        "split_entities_by_comma",
+        "scale_loss",
+        "renormalize_confidences",
+        "use_key_relative_attention",
+        "use_value_relative_attention",
+        "max_relative_position",
+        "unidirectional_encoder",
+        "regularization_constant",
+        "negative_margin_scale",
+        "drop_rate_dialogue",
+        "drop_rate_attention",
+        "dense_dimension",
+        "concat_dimension",
+        "use_sparse_input_dropout",
+        "use_dense_input_dropout",
+        "maximum_positive_similarity",
+        "maximum_negative_similarity",
+        "use_maximum_negative_similarity",
+        "featurizers",
+        "entity_recognition_ignore",
+    }
+    needs = ("tokens", "features")
+    gives = ("intent", "entities")
+
+    # ---- training -------------------------------------------------------------------------------
+
+    def _labels(self, data: TrainingData, messages: Sequence[Message]) -> None:
+        examples = [m.example for m in messages if m.example is not None]
+        intents = sorted({e.intent for e in examples if e.intent is not None})
+        if self.config["intent_classification"] and len(intents) < 2:
+            raise NotEnoughIntentsError(
+                f"DIETClassifier needs at least two intents, the training data has {len(intents)}",
+                hint="add examples of a second intent, or set intent_classification: false",
+            )
+        self.intents_ = intents if self.config["intent_classification"] else []
+        self.tags_: dict[str, list[str]] = {}
+        if not self.config["entity_recognition"]:
+            return
+        for field in TAGGERS:
+            labels = sorted(
+                {
+                    str(getattr(e, field))
+                    for ex in examples
+                    for e in ex.entities
+                    if getattr(e, field) is not None
+                }
+            )
+            if not labels:
+                continue
+            prefixes = ("B", "I", "L", "U") if self.config["BILOU_flag"] else ("I",)
+            self.tags_[field] = [OUTSIDE] + [f"{p}-{label}" for label in labels for p in prefixes]
+
+    def _gold_tags(self, message: Message, field: str) -> list[int]:
+        assert message.example is not None
+        index = {tag: i for i, tag in enumerate(self.tags_[field])}
+        tags = tags_for(message.tokens, message.example.entities, field, self.config["BILOU_flag"])
+        return [index.get(tag, 0) for tag in tags]
+
+    def train(self, data: TrainingData, messages: Sequence[Message]) -> DIETClassifier:
+        self._labels(data, messages)
+        self._warn_misaligned(messages)
+        features = [split_features(m) for m in messages]
+        dims = Dimensions(
+            sparse_tokens=max((f.tokens.shape[1] for f in features), default=0),
+            sparse_sentence=max((f.sentence.shape[1] for f in features), default=0),
+            dense=max(
+                (f.dense_tokens.shape[1] for f in features if f.dense_tokens is not None), default=0
+            ),
+            intents=len(self.intents_),
+            tags={field: len(tags) for field, tags in self.tags_.items()},
+        )
+        seed = self.config["random_seed"]
+        seed = 0 if seed is None else int(seed)
+        torch.manual_seed(seed)
+        self.model_ = self._network(dims)
+        intent_ids = {name: i for i, name in enumerate(self.intents_)}
+        usable = [
+            i
+            for i, m in enumerate(messages)
+            if m.example is not None and (not self.intents_ or m.example.intent in intent_ids)
+        ]
+        gold_intents = [intent_ids.get(messages[i].example.intent or "", 0) for i in usable]  # type: ignore[union-attr]
+        gold_tags = {
+            field: [self._gold_tags(messages[i], field) for i in usable] for field in self.tags_
+        }
+        self._fit([features[i] for i in usable], gold_intents, gold_tags, seed)
+        return self
+
+    def _network(self, dims: Dimensions) -> DIETModel:
+        return DIETModel(
+            dims,
+            hidden=self.config["hidden_size"],
+            layers=self.config["number_of_transformer_layers"],
+            heads=self.config["number_of_attention_heads"],
+            max_tokens=self.config["max_tokens"],
+            drop_rate=self.config["drop_rate"],
+        )
+
+    def _warn_misaligned(self, messages: Sequence[Message]) -> None:
+        for message in messages:
+            if message.example is None:
+                continue
+            for entity in message.example.entities:
+                if misaligned(message.tokens, entity):
+                    warn(
+                        "P197",
+                        f"the entity '{entity.entity}' ({message.text[entity.start : entity.end]!r}) does not start and end on token boundaries in {message.text!r}",
+                        message.example.location,
+                        hint="annotate whole words, or use a tokenizer that splits there",
+                    )
+
+    def _batch_sizes(self, epochs: int) -> list[int]:
+        sizes = self.config["batch_size"]
+        low, high = (sizes, sizes) if isinstance(sizes, int) else (int(sizes[0]), int(sizes[-1]))
+        if epochs <= 1:
+            return [low] * max(epochs, 0)
+        return [int(low + (high - low) * e / (epochs - 1)) for e in range(epochs)]
+
+    def _fit(
+        self,
+        features: list[MessageFeatures],
+        intents: list[int],
+        tags: dict[str, list[list[int]]],
+        seed: int,
+    ) -> None:
+        model = self.model_
+        optimizer = torch.optim.AdamW(
+            model.parameters(),
+            lr=self.config["learning_rate"],
+            weight_decay=self.config["weight_decay"],
+        )
+        order = list(range(len(features)))
+        shuffle = random.Random(seed)
+        epochs = int(self.config["epochs"])
+        for epoch, batch_size in enumerate(self._batch_sizes(epochs), start=1):
+            model.train()
+            shuffle.shuffle(order)
+            totals = {"loss": 0.0, "acc": 0.0}
+            batches = 0
+            for start in range(0, len(order), batch_size):
+                chosen = order[start : start + batch_size]
+                batch = self._batch(
+                    [features[i] for i in chosen],
+                    [intents[i] for i in chosen] if self.intents_ else None,
+                    {field: [rows[i] for i in chosen] for field, rows in tags.items()},
+                )
+                optimizer.zero_grad()
+                loss, metrics = model.loss(batch)
+                torch.autograd.backward(loss)
+                optimizer.step()
+                batches += 1
+                for key in totals:
+                    totals[key] += metrics.get(key, 0.0)
+            report_epoch(
+                self.name, epoch, epochs, {k: v / max(batches, 1) for k, v in totals.items()}
+            )
+        model.eval()
+
+    def _batch(
+        self,
+        features: Sequence[MessageFeatures],
+        intents: Sequence[int] | None = None,
+        tags: Mapping[str, Sequence[Sequence[int]]] | None = None,
+    ) -> Batch:
+        dims = self.model_.dims
+        token_rows = [_fit_width(f.tokens, dims.sparse_tokens) for f in features]
+        token_indices, token_values, token_offsets = _bags(token_rows)
+        sentence_indices, sentence_values, sentence_offsets = _bags(
+            [_fit_width(f.sentence, dims.sparse_sentence) for f in features]
+        )
+        counts = torch.as_tensor([f.tokens.shape[0] for f in features], dtype=torch.long)
+        dense_tokens = dense_sentence = None
+        if dims.dense:
+            dense_tokens = torch.as_tensor(
+                np.concatenate(
+                    [_dense_rows(f.dense_tokens, f.tokens.shape[0], dims.dense) for f in features]
+                ),
+                dtype=torch.float32,
+            )
+            dense_sentence = torch.as_tensor(
+                np.stack(
+                    [
+                        f.dense_sentence if f.dense_sentence is not None else np.zeros(dims.dense)
+                        for f in features
+                    ]
+                ),
+                dtype=torch.float32,
+            )
+        tag_tensors = None
+        if tags:
+            width = int(counts.clamp(max=self.model_.max_tokens).max().item()) if len(counts) else 0
+            tag_tensors = {}
+            for field, rows in tags.items():
+                padded = torch.zeros((len(rows), max(width, 1)), dtype=torch.long)
+                for r, row in enumerate(rows):
+                    row = list(row)[:width]
+                    padded[r, : len(row)] = torch.as_tensor(row, dtype=torch.long)
+                tag_tensors[field] = padded
+        return Batch(
+            token_indices,
+            token_values,
+            token_offsets,
+            counts,
+            sentence_indices,
+            sentence_values,
+            sentence_offsets,
+            dense_tokens,
+            dense_sentence,
+            torch.as_tensor(intents, dtype=torch.long) if intents is not None else None,
+            tag_tensors,
+        )
+
+    # ---- prediction -----------------------------------------------------------------------------
+
+    def process(self, messages: Sequence[Message]) -> None:
+        for start in range(0, len(messages), 256):
+            chunk = messages[start : start + 256]
+            batch = self._batch([split_features(m) for m in chunk])
+            intents, tagged = self.model_.predict(batch)
+            for row, message in enumerate(chunk):
+                if intents is not None:
+                    if message.tokens:
+                        set_intent(
+                            message,
+                            self.intents_,
+                            intents[row].numpy(),
+                            self.config["ranking_length"],
+                        )
+                    else:
+                        message.intent, message.intent_ranking = (
+                            {"name": None, "confidence": 0.0},
+                            [],
+                        )
+                if "entity" in tagged and message.tokens:
+                    message.entities = message.entities + self._entities(message, row, tagged)
+
+    def _entities(
+        self, message: Message, row: int, tagged: dict[str, tuple[list[list[int]], torch.Tensor]]
+    ) -> list[dict[str, Any]]:
+        count = min(len(message.tokens), self.model_.max_tokens)
+        names: dict[str, list[str]] = {}
+        for field, (best, _) in tagged.items():
+            names[field] = [self.tags_[field][t] for t in best[row][:count]]
+        best_entities, probabilities = tagged["entity"]
+        confidences = [
+            float(probabilities[row, i, t]) for i, t in enumerate(best_entities[row][:count])
+        ]
+        return entity_dicts(
+            message.text,
+            message.tokens[:count],
+            names["entity"],
+            confidences,
+            self.name,
+            roles=names.get("role"),
+            groups=names.get("group"),
+        )
+
+    # ---- files ----------------------------------------------------------------------------------
+
+    def persist(self, path: Path) -> None:
+        save_file(
+            {k: v.contiguous() for k, v in self.model_.state_dict().items()},
+            str(path / "model.safetensors"),
+        )
+        dims = self.model_.dims
+        meta = {
+            "intents": self.intents_,
+            "tags": self.tags_,
+            "dims": {
+                "sparse_tokens": dims.sparse_tokens,
+                "sparse_sentence": dims.sparse_sentence,
+                "dense": dims.dense,
+                "intents": dims.intents,
+                "tags": dims.tags,
+            },
+        }
+        (path / "labels.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path, config: Mapping[str, Any]) -> DIETClassifier:
+        component = cls(config)
+        meta = json.loads((path / "labels.json").read_text(encoding="utf-8"))
+        component.intents_ = meta["intents"]
+        component.tags_ = meta["tags"]
+        component.model_ = component._network(Dimensions(**meta["dims"]))
+        component.model_.load_state_dict(load_file(str(path / "model.safetensors")))
+        component.model_.eval()
+        return component
+
+
+def _fit_width(matrix: Any, width: int) -> Any:
+    """Columns beyond the trained width (never produced by trained featurizers) are dropped."""
+    return matrix if matrix.shape[1] <= width else matrix[:, :width]
+
+
+def _dense_rows(rows: np.ndarray | None, count: int, width: int) -> np.ndarray:
+    return rows if rows is not None else np.zeros((count, width), dtype=np.float32)

@@ -1,0 +1,1 @@
+"""The neural networks behind trainable components."""
