@@ -1,0 +1,110 @@
+"""`parlez test nlu`: evaluate NLU on test data or by cross-validation; reports in `results/`."""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from parlez.diagnostics import collect
+from parlez.evaluation.nlu import (
+    NLUEvaluation,
+    cross_validate,
+    entity_report,
+    evaluate,
+    intent_summary,
+)
+from parlez.evaluation.reports import write_nlu_reports
+from parlez.exceptions import ProjectError, relative
+from parlez.model import latest_model
+from parlez.nlu.pipeline import Pipeline
+from parlez.project import DataFiles, Project, data_files, read_data_file
+from parlez.training import load_nlu
+
+
+def _test_data(paths: list[str]) -> DataFiles:
+    files = DataFiles()
+    found = data_files([Path(p) for p in paths])
+    if not found:
+        raise ProjectError(f"no test data at {', '.join(paths)}", hint="pass --nlu PATH")
+    for path in found:
+        read_data_file(path, files)
+    return files
+
+
+def _summary(
+    console: Console, evaluation: NLUEvaluation, folds: list[dict[str, float]] | None = None
+) -> None:
+    table = Table(title="NLU evaluation")
+    table.add_column("part")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in intent_summary(evaluation).items():
+        shown = f"{value:.4f}"
+        if folds:
+            spread = statistics.pstdev(f[key] for f in folds)
+            shown += f" ± {spread:.4f}"
+        table.add_row("intents", key, shown)
+    if evaluation.has_entities:
+        for extractor in evaluation.extractors:
+            micro = entity_report(evaluation, extractor)["micro avg"]
+            for key in ("precision", "recall", "f1-score"):
+                table.add_row(extractor, key, f"{micro[key]:.4f}")
+    console.print(table)
+
+
+def run_nlu(args: argparse.Namespace) -> int:
+    console = Console(highlight=False)
+    out = Path(args.out)
+    if args.cross_validation:
+        project = Project(args.project, config=args.config, data=args.nlu)
+        config = project.config
+        with collect():
+            evaluation, folds = cross_validate(
+                lambda: Pipeline.from_config(config.pipeline, config.language),
+                project.training_data,
+                args.folds,
+            )
+        written = write_nlu_reports(evaluation, out, successes=args.successes)
+        _summary(console, evaluation, folds)
+    else:
+        archive = latest_model(Path(args.model), prefix=None)
+        if archive is None:
+            raise ProjectError(
+                f"no model in '{args.model}'", hint="train one with `parlez train nlu`"
+            )
+        pipeline = load_nlu(archive)
+        test = _test_data(args.nlu or ["data"])
+        evaluation = evaluate(pipeline, test.nlu)
+        written = write_nlu_reports(evaluation, out, successes=args.successes)
+        console.print(f"Model: '{relative(archive)}'")
+        _summary(console, evaluation)
+    console.print(f"Wrote {len(written)} files to '{relative(out)}'.")
+    return 0
+
+
+def register(commands: Any) -> None:
+    test = commands.add_parser("test", help="evaluate models")
+    sub = test.add_subparsers(dest="test_what", metavar="WHAT")
+    nlu = sub.add_parser("nlu", help="evaluate the NLU model")
+    nlu.add_argument("--project", default=".", help="project folder (default: here)")
+    nlu.add_argument("-m", "--model", default="models", help="model archive or folder of archives")
+    nlu.add_argument("-u", "--nlu", nargs="+", default=None, help="test data files or folders")
+    nlu.add_argument("-c", "--config", default=None, help="config for cross-validation")
+    nlu.add_argument(
+        "--cross-validation", action="store_true", help="train and test on k folds of the data"
+    )
+    nlu.add_argument("-f", "--folds", type=int, default=5)
+    nlu.add_argument("--out", default="results", help="folder for the reports")
+    nlu.add_argument("--successes", action="store_true", help="also write intent_successes.json")
+    nlu.set_defaults(handler=run_nlu)
+
+    def usage(args: argparse.Namespace) -> int:
+        test.print_help()
+        return 2
+
+    test.set_defaults(handler=usage)

@@ -1,0 +1,1 @@
+"""Evaluating trained models: NLU (including cross-validation) and, later, stories."""

@@ -1,0 +1,117 @@
+"""The model archive: `models/<timestamp>-<name>.tar.gz`, readable by a person.
+
+It holds `metadata.json` (parlez version, when it was trained, the fingerprint of the data and
+config each part was trained from, the resolved config) and one folder per trained part:
+`nlu/` (the pipeline, one `NN_Component/` folder per component) and, later, `core/`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tarfile
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from parlez import __version__
+from parlez.exceptions import Location, ParlezError, relative
+
+METADATA = "metadata.json"
+
+
+class ModelError(ParlezError):
+    code = "P185"
+
+
+def fingerprint(*parts: Any) -> str:
+    """A stable hash of JSON-able data: the same data and config give the same fingerprint."""
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class Metadata:
+    parlez_version: str = __version__
+    trained_at: float = field(default_factory=time.time)
+    assistant_id: str | None = None
+    language: str = "en"
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    training_seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+def archive_name(assistant_id: str | None, prefix: str = "") -> str:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    name = f"{prefix}{stamp}"
+    return f"{name}-{assistant_id}.tar.gz" if assistant_id else f"{name}.tar.gz"
+
+
+def write_archive(folder: Path, metadata: Metadata, target: Path) -> Path:
+    """Pack `folder` (holding `nlu/`, `core/`) with its metadata into the archive `target`."""
+    (folder / METADATA).write_text(
+        json.dumps(metadata.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    with tarfile.open(partial, "w:gz") as tar:
+        for item in sorted(folder.iterdir()):
+            tar.add(item, arcname=item.name)
+    partial.replace(target)  # a crash mid-write never leaves a half archive under the real name
+    return target
+
+
+@contextmanager
+def opened(archive: Path) -> Iterator[Path]:
+    """The archive extracted into a temporary folder, removed when the block ends."""
+    with tempfile.TemporaryDirectory(prefix="parlez-model-") as folder:
+        yield unpack(archive, Path(folder))
+
+
+def unpack(archive: Path, target: Path) -> Path:
+    """Extract an archive into the folder `target` and return it."""
+    if not archive.is_file():
+        raise ModelError(
+            f"there is no model at '{relative(archive)}'",
+            Location(relative(archive)),
+            hint="train one with `parlez train`",
+        )
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            tar.extractall(target, filter="data")
+    except (tarfile.TarError, OSError, EOFError) as error:
+        raise ModelError(
+            f"'{relative(archive)}' is not a readable model archive ({error})",
+            Location(relative(archive)),
+            hint="retrain the model",
+        ) from None
+    if not (target / METADATA).exists():
+        raise ModelError(
+            f"'{relative(archive)}' is not a parlez model (no {METADATA})",
+            Location(relative(archive)),
+            hint="Rasa's own archives cannot be loaded: retrain with `parlez train`",
+        )
+    return target
+
+
+def read_metadata(folder: Path) -> Metadata:
+    data = json.loads((folder / METADATA).read_text(encoding="utf-8"))
+    known = set(Metadata.__dataclass_fields__)
+    return Metadata(**{k: v for k, v in data.items() if k in known})
+
+
+def latest_model(models: Path, prefix: str | None = None) -> Path | None:
+    """The newest archive in `models/`; with a prefix ("nlu-"), the newest of that kind."""
+    if models.is_file():
+        return models
+    if not models.is_dir():
+        return None
+    archives = [p for p in models.glob("*.tar.gz") if prefix is None or p.name.startswith(prefix)]
+    return max(archives, key=lambda p: (p.stat().st_mtime, p.name), default=None)

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from parlez.cli.main import main
+from parlez.model import latest_model, opened, read_metadata
+from tests.conftest import nlu_file, write
+
+CONFIG = """
+assistant_id: shop
+language: en
+pipeline:
+  - name: WhitespaceTokenizer
+  - name: CountVectorsFeaturizer
+  - name: CountVectorsFeaturizer
+    analyzer: char_wb
+    min_ngram: 1
+    max_ngram: 4
+  - name: DIETClassifier
+    epochs: 30
+    random_seed: 3
+  - name: EntitySynonymMapper
+  - name: FallbackClassifier
+    threshold: 0.3
+policies:
+  - name: RulePolicy
+"""
+NLU = nlu_file("""
+- intent: greet
+  examples: |
+    - hi
+    - hello there
+    - good morning
+    - hey
+- intent: order
+  examples: |
+    - I want a [pizza](food)
+    - one [burger](food) please
+    - can I get [fries](food)
+    - order a [salad](food)
+- intent: bye
+  examples: |
+    - bye
+    - see you
+    - goodbye then
+""")
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    write(
+        tmp_path / "domain.yml", 'version: "3.1"\nintents: [greet, order, bye]\nentities: [food]\n'
+    )
+    write(tmp_path / "config.yml", CONFIG)
+    write(tmp_path / "data" / "nlu.yml", NLU)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_train_nlu_writes_an_archive_with_metadata_and_the_pipeline(project: Path) -> None:
+    assert main(["train", "nlu"]) == 0
+    archive = latest_model(project / "models")
+    assert (
+        archive is not None
+        and archive.name.startswith("nlu-")
+        and archive.name.endswith("-shop.tar.gz")
+    )
+    with opened(archive) as folder:
+        metadata = read_metadata(folder)
+        assert metadata.assistant_id == "shop" and "nlu" in metadata.fingerprints
+        assert metadata.config["pipeline"][3]["name"] == "DIETClassifier"
+        manifest = json.loads((folder / "nlu" / "pipeline.json").read_text())
+        assert [c["name"] for c in manifest["components"]][-1] == "FallbackClassifier"
+        assert (folder / "nlu" / "03_DIETClassifier" / "model.safetensors").is_file()
+
+
+def test_training_again_without_changes_reuses_the_nlu_part(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train", "nlu", "--fixed-model-name", "first"]) == 0
+    assert main(["train", "nlu", "--fixed-model-name", "second"]) == 0
+    assert "unchanged" in capsys.readouterr().out
+    write(project / "data" / "nlu.yml", NLU + "    - farewell\n")
+    assert main(["train", "nlu", "--fixed-model-name", "third"]) == 0
+    assert "unchanged" not in capsys.readouterr().out
+    assert sorted(p.name for p in (project / "models").iterdir()) == [
+        "first.tar.gz",
+        "second.tar.gz",
+        "third.tar.gz",
+    ]
+
+
+def test_test_nlu_writes_rasa_s_report_files(project: Path) -> None:
+    assert main(["train", "nlu"]) == 0
+    assert main(["test", "nlu", "--successes"]) == 0
+    results = project / "results"
+    names = sorted(p.name for p in results.iterdir())
+    assert names == [
+        "DIETClassifier_errors.json",
+        "DIETClassifier_report.json",
+        "intent_confusion_matrix.png",
+        "intent_errors.json",
+        "intent_histogram.png",
+        "intent_report.json",
+        "intent_successes.json",
+    ]
+    report = json.loads((results / "intent_report.json").read_text())
+    assert report["accuracy"] == 1.0
+    assert set(report["greet"]) == {"precision", "recall", "f1-score", "support", "confused_with"}
+    entities = json.loads((results / "DIETClassifier_report.json").read_text())
+    assert entities["food"]["support"] == 4 and "micro avg" in entities
+    assert (results / "intent_confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cross_validation_reports_every_example_once(project: Path) -> None:
+    assert main(["test", "nlu", "--cross-validation", "--folds", "3", "--out", "cv"]) == 0
+    report = json.loads((project / "cv" / "intent_report.json").read_text())
+    assert report["weighted avg"]["support"] == 11
+
+
+def test_shell_nlu_prints_a_parse_per_line(project: Path) -> None:
+    assert main(["train", "nlu"]) == 0
+    result = subprocess.run(
+        [sys.executable, "-m", "parlez", "shell", "nlu"],
+        input="I want a pizza\n\n",
+        capture_output=True,
+        text=True,
+        cwd=project,
+        check=True,
+    )
+    first, second = [json.loads(line) for line in result.stdout.splitlines()]
+    assert first["intent"]["name"] == "order"
+    assert first["entities"][0]["value"] == "pizza"
+    assert second["text"] == "" and second["intent"]["name"] == "nlu_fallback"
+
+
+def test_testing_without_a_model_says_how_to_get_one(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["test", "nlu"]) == 1
+    assert "parlez train nlu" in capsys.readouterr().err
+
+
+def test_a_model_archive_that_is_not_one_is_refused(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "models").mkdir()
+    (project / "models" / "broken.tar.gz").write_bytes(b"not a tar file")
+    assert main(["test", "nlu"]) == 1
+    assert "not a readable model archive" in capsys.readouterr().err
