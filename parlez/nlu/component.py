@@ -29,6 +29,8 @@ class Component:
     process_training_data: ClassVar[bool] = False
     #: where this component's output is kept on a message; the pipeline makes it unique
     key: str = "Component"
+    #: the assistant's language (config.yml), set by the pipeline
+    language: str = "en"
     #: what must come before it in the pipeline, and what it adds to a message:
     #: "tokens", "features", "intent", "entities"
     needs: ClassVar[tuple[str, ...]] = ()

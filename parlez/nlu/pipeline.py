@@ -36,6 +36,7 @@ class Pipeline:
         self.language = language
         for index, component in enumerate(self.steps):
             component.key = f"{index:02d}_{component.name}"
+            component.language = language
 
     @classmethod
     def from_config(cls, items: Sequence[ComponentConfig], language: str = "en") -> Pipeline:
