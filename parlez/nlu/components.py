@@ -8,8 +8,10 @@ from parlez.nlu.extractors.duckling import DucklingEntityExtractor
 from parlez.nlu.extractors.regex import RegexEntityExtractor
 from parlez.nlu.extractors.synonyms import EntitySynonymMapper
 from parlez.nlu.featurizers.count_vectors import CountVectorsFeaturizer
+from parlez.nlu.featurizers.language_model import LanguageModelFeaturizer
 from parlez.nlu.featurizers.lexical_syntactic import LexicalSyntacticFeaturizer
 from parlez.nlu.featurizers.regex import RegexFeaturizer
+from parlez.nlu.spacy_components import SpacyFeaturizer, SpacyNLP, SpacyTokenizer
 from parlez.nlu.tokenizers.whitespace import WhitespaceTokenizer
 
 __all__ = [
@@ -19,9 +21,13 @@ __all__ = [
     "EntitySynonymMapper",
     "FallbackClassifier",
     "KeywordIntentClassifier",
+    "LanguageModelFeaturizer",
     "LexicalSyntacticFeaturizer",
     "LogisticRegressionClassifier",
     "RegexEntityExtractor",
     "RegexFeaturizer",
+    "SpacyFeaturizer",
+    "SpacyNLP",
+    "SpacyTokenizer",
     "WhitespaceTokenizer",
 ]

@@ -45,6 +45,8 @@ class Message:
     intent_ranking: list[dict[str, Any]] = field(default_factory=list)
     entities: list[dict[str, Any]] = field(default_factory=list)
     response_selector: dict[str, Any] = field(default_factory=dict)
+    #: what one component hands to the next that is not a feature (e.g. a spaCy doc)
+    data: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_example(cls, example: Example) -> Message:

@@ -23,6 +23,7 @@ _PROVIDER_HINTS = {
     "features": "add a featurizer such as CountVectorsFeaturizer before it",
     "intent": "add an intent classifier before it",
     "entities": "add an entity extractor before it",
+    "spacy_doc": "put SpacyNLP first",
 }
 
 

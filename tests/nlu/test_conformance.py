@@ -24,6 +24,7 @@ PROVIDERS = {
     "features": "CountVectorsFeaturizer",
     "intent": "LogisticRegressionClassifier",
     "entities": "RegexEntityExtractor",
+    "spacy_doc": "SpacyNLP",
 }
 
 DATA = nlu_file(r"""

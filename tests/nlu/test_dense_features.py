@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import numpy as np
+
+from parlez.config import ComponentConfig
+from parlez.diagnostics import collect
+from parlez.nlu.featurizers.language_model import packaged_model_path, resolve_weights
+from parlez.nlu.message import Message
+from parlez.nlu.pipeline import Pipeline
+from tests.nlu.helpers import data, run, trained
+
+DATA = """
+- intent: greet
+  examples: |
+    - hi
+    - hello there
+- intent: sad
+  examples: |
+    - I am very sad
+    - not good
+"""
+
+
+def test_language_model_features_give_every_token_and_the_sentence_a_vector() -> None:
+    pipeline = trained(["WhitespaceTokenizer", "LanguageModelFeaturizer"], DATA)
+    features = run(pipeline, "book a haircut, please").features[pipeline.steps[1].key]
+    assert features.sequence.shape == (4, 384)
+    assert np.all(np.abs(features.sequence).sum(axis=1) > 0)
+    assert features.sentence.shape == (1, 384)
+    assert abs(float(np.linalg.norm(features.sentence)) - 1.0) < 1e-4
+
+
+def test_similar_sentences_get_similar_sentence_vectors() -> None:
+    pipeline = trained(["WhitespaceTokenizer", "LanguageModelFeaturizer"], DATA)
+    key = pipeline.steps[1].key
+
+    def vector(text: str) -> np.ndarray:
+        return run(pipeline, text).features[key].sentence[0]
+
+    hours, open_, pizza = (
+        vector("when do you open?"),
+        vector("what are your opening hours"),
+        vector("I like pizza"),
+    )
+    assert float(hours @ open_) > float(hours @ pizza)
+
+
+def test_a_model_that_is_not_available_offline_falls_back_with_one_warning() -> None:
+    with collect() as warnings:
+        path = resolve_weights("rasa/LaBSE")
+    assert path == packaged_model_path()
+    assert [w.code for w in warnings] == ["P189"]
+
+
+def test_a_project_folder_holding_a_model_is_used_as_it_is() -> None:
+    folder = packaged_model_path()
+    with collect() as warnings:
+        assert resolve_weights(str(folder)) == folder
+    assert warnings == []
+
+
+def test_spacy_nlp_without_its_package_uses_the_blank_pipeline_with_one_warning() -> None:
+    items = [
+        ComponentConfig("SpacyNLP", {"model": "en_core_web_md"}),
+        ComponentConfig("SpacyTokenizer"),
+        ComponentConfig("SpacyFeaturizer"),
+    ]
+    with collect() as warnings:
+        pipeline = Pipeline.from_config(items).train(data(DATA))
+    assert [w.code for w in warnings].count("P184") <= 1
+    message = Message("Hello, world!")
+    pipeline.process([message])
+    assert [(t.text, t.start) for t in message.tokens] == [
+        ("Hello", 0),
+        (",", 5),
+        ("world", 7),
+        ("!", 12),
+    ]
+    assert message.features[pipeline.steps[2].key].sequence.shape == (4, 384)
