@@ -27,16 +27,18 @@ CONFIG_KEYS = {
 #: What Rasa 3.x writes when assistant_id is missing; `parlez init` replaces it with a real name.
 PLACEHOLDER_ASSISTANT_ID = "placeholder_default"
 
-#: Rasa 3.x's default pipeline for languages that split words on whitespace.
+#: parlez's most accurate pipeline within its training budget, used when config.yml names none.
+#: It follows Rasa 3.x's default (sparse word and character n-grams, lexical and regex features,
+#: DIET, synonyms, fallback) and adds dense features from the packaged pretrained encoder.
 DEFAULT_PIPELINE: list[dict[str, Any]] = [
     {"name": "WhitespaceTokenizer"},
     {"name": "RegexFeaturizer"},
     {"name": "LexicalSyntacticFeaturizer"},
     {"name": "CountVectorsFeaturizer"},
     {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 1, "max_ngram": 4},
-    {"name": "DIETClassifier", "epochs": 100, "constrain_similarities": True},
+    {"name": "LanguageModelFeaturizer"},
+    {"name": "DIETClassifier", "epochs": 40},
     {"name": "EntitySynonymMapper"},
-    {"name": "ResponseSelector", "epochs": 100, "constrain_similarities": True},
     {"name": "FallbackClassifier", "threshold": 0.3, "ambiguity_threshold": 0.1},
 ]
 DEFAULT_POLICIES: list[dict[str, Any]] = [

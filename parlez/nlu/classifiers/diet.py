@@ -59,11 +59,12 @@ class DIETClassifier(Component):
         "epochs": 100,
         "batch_size": [64, 256],
         "learning_rate": 0.001,
-        "hidden_size": 256,
+        "transformer_size": 128,
         "number_of_transformer_layers": 2,
         "number_of_attention_heads": 4,
         "max_tokens": 128,
         "drop_rate": 0.2,
+        "drop_rate_attention": 0.0,
         "weight_decay": 0.0,
         "random_seed": None,
         "intent_classification": True,
@@ -76,7 +77,6 @@ class DIETClassifier(Component):
     }
     # Rasa knobs of its own architecture that this network does not have.
     accepted = {
-        "transformer_size",
         "embedding_dimension",
         "hidden_layers_sizes",
         "number_of_negative_examples",
@@ -99,7 +99,6 @@ class DIETClassifier(Component):
         "regularization_constant",
         "negative_margin_scale",
         "drop_rate_dialogue",
-        "drop_rate_attention",
         "dense_dimension",
         "concat_dimension",
         "use_sparse_input_dropout",
@@ -180,11 +179,12 @@ class DIETClassifier(Component):
     def _network(self, dims: Dimensions) -> DIETModel:
         return DIETModel(
             dims,
-            hidden=self.config["hidden_size"],
+            hidden=self.config["transformer_size"],
             layers=self.config["number_of_transformer_layers"],
             heads=self.config["number_of_attention_heads"],
             max_tokens=self.config["max_tokens"],
             drop_rate=self.config["drop_rate"],
+            attention_dropout=self.config["drop_rate_attention"],
         )
 
     def _warn_misaligned(self, messages: Sequence[Message]) -> None:
@@ -215,11 +215,14 @@ class DIETClassifier(Component):
         seed: int,
     ) -> None:
         model = self.model_
-        optimizer = torch.optim.AdamW(
-            model.parameters(),
-            lr=self.config["learning_rate"],
-            weight_decay=self.config["weight_decay"],
-        )
+        sparse = model.sparse_parameters()
+        dense = [p for p in model.parameters() if all(p is not s for s in sparse)]
+        optimizers = [
+            torch.optim.AdamW(
+                dense, lr=self.config["learning_rate"], weight_decay=self.config["weight_decay"]
+            ),
+            torch.optim.SparseAdam(sparse, lr=self.config["learning_rate"]),
+        ]
         order = list(range(len(features)))
         shuffle = random.Random(seed)
         epochs = int(self.config["epochs"])
@@ -235,10 +238,12 @@ class DIETClassifier(Component):
                     [intents[i] for i in chosen] if self.intents_ else None,
                     {field: [rows[i] for i in chosen] for field, rows in tags.items()},
                 )
-                optimizer.zero_grad()
+                for optimizer in optimizers:
+                    optimizer.zero_grad()
                 loss, metrics = model.loss(batch)
                 torch.autograd.backward(loss)
-                optimizer.step()
+                for optimizer in optimizers:
+                    optimizer.step()
                 batches += 1
                 for key in totals:
                     totals[key] += metrics.get(key, 0.0)

@@ -1,0 +1,38 @@
+"""The benchmarks still run (tiny data, few epochs). Their figures are measured by hand."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import REPO, shared_path
+
+
+def test_load_benchmark_prints_its_table() -> None:
+    shared_path("bench", "nlu", "clinc150")
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "load.py"), "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "clinc150/train.yml" in done.stdout and "15100" in done.stdout
+
+
+def test_nlu_benchmark_smoke_prints_its_table() -> None:
+    shared_path("bench", "nlu", "snips_goo2018")
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "nlu.py"),
+            "--smoke",
+            "--limit",
+            "150",
+            "--datasets",
+            "snips_goo2018",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "SMOKE" in done.stdout and "parlez" in done.stdout and "tfidf+logreg" in done.stdout

@@ -1,0 +1,47 @@
+"""parlez's CRF gives exactly what the reference implementation (pytorch-crf) gives."""
+
+from __future__ import annotations
+
+import torch
+import torchcrf
+
+from parlez.nlu.models.crf import CRF
+
+
+def _pair(tags: int) -> tuple[CRF, torchcrf.CRF]:
+    torch.manual_seed(0)
+    mine, reference = CRF(tags), torchcrf.CRF(tags, batch_first=True)
+    with torch.no_grad():
+        reference.start_transitions.copy_(mine.start)
+        reference.end_transitions.copy_(mine.end)
+        reference.transitions.copy_(mine.transitions)
+    return mine, reference
+
+
+def test_log_likelihood_and_its_gradient_match_the_reference() -> None:
+    mine, reference = _pair(9)
+    emissions = torch.randn(5, 7, 9, requires_grad=True)
+    tags = torch.randint(0, 9, (5, 7))
+    mask = torch.tensor([[1] * 7, [1] * 3 + [0] * 4, [1] + [0] * 6, [1] * 6 + [0], [1] * 7]).bool()
+    ours = mine.log_likelihood(emissions, tags, mask)
+    theirs = reference(emissions, tags, mask=mask, reduction="none")
+    assert torch.allclose(ours, theirs, atol=1e-4)
+    (grad_ours,) = torch.autograd.grad(ours.sum(), emissions)
+    (grad_theirs,) = torch.autograd.grad(theirs.sum(), emissions)
+    assert torch.allclose(grad_ours, grad_theirs, atol=1e-4)
+
+
+def test_viterbi_decoding_matches_the_reference() -> None:
+    mine, reference = _pair(5)
+    emissions = torch.randn(4, 6, 5)
+    mask = torch.tensor([[1] * 6, [1] * 2 + [0] * 4, [1] + [0] * 5, [1] * 5 + [0]]).bool()
+    assert mine.decode(emissions, mask) == reference.decode(emissions, mask=mask)
+
+
+def test_large_scores_do_not_overflow() -> None:
+    mine, _ = _pair(4)
+    emissions = torch.full((2, 3, 4), 500.0)
+    mask = torch.ones((2, 3), dtype=torch.bool)
+    assert torch.isfinite(
+        mine.log_likelihood(emissions, torch.zeros((2, 3), dtype=torch.long), mask)
+    ).all()
