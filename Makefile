@@ -33,6 +33,7 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/nlu.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -12,6 +12,7 @@ from parlez import diagnostics
 from parlez.diagnostics import Diagnostic
 from parlez.exceptions import ParlezError, ProjectError, relative
 from parlez.migrate import migrate_domain_file
+from parlez.nlu.pipeline import Pipeline
 from parlez.project import DataFiles, Project, data_files, read_data_file
 from parlez.training_data.nlu_json import write_nlu_json
 from parlez.training_data.nlu_yaml import write_nlu_yaml
@@ -34,13 +35,20 @@ def validate(args: argparse.Namespace) -> int:
     project = Project(args.project, domain=args.domain, config=args.config, data=args.data)
     findings: list[Diagnostic] = []
     with diagnostics.collect() as warnings:
-        loaded = True
+        failed: set[str] = set()
         for part in ("config", "domain", "data", "test_stories", "endpoints", "credentials"):
             try:
                 getattr(project, part)
             except ParlezError as error:
                 findings.append(Diagnostic.from_error(error))
-                loaded = loaded and part not in ("domain", "data")
+                failed.add(part)
+        if "config" not in failed:
+            try:
+                # Resolving the pipeline's names catches typos before a long training run does.
+                Pipeline.from_config(project.config.pipeline, project.config.language)
+            except ParlezError as error:
+                findings.append(Diagnostic.from_error(error))
+        loaded = not failed & {"config", "domain", "data"}
         if loaded:
             max_history = (
                 args.max_history if args.max_history is not None else project.config.max_history()

@@ -87,9 +87,11 @@ class SpacyTokenizer(Tokenizer):
     needs = (SPACY_DOC,)
 
     def tokenize(self, text: str) -> list[Token]:
+        """Tokens from spaCy's blank tokenizer, for a message that reached us without a doc."""
+        if getattr(self, "_blank", None) is None:
+            self._blank = _spacy().blank(self.language.split("_")[0])
         return [
-            Token(text[i : i + len(t)], i, i + len(t))
-            for t, i in ((t.text, t.idx) for t in _spacy().blank("en")(text))
+            Token(t.text, t.idx, t.idx + len(t.text)) for t in self._blank(text) if t.text.strip()
         ]
 
     def process(self, messages: Sequence[Message]) -> None:

@@ -122,3 +122,16 @@ def test_markdown_training_data_is_reported_not_silently_ignored(
     write(project / "data" / "old_nlu.md", "## intent:greet\n- hi\n")
     assert main(["data", "validate"]) == 0
     assert "warning P116" in capsys.readouterr().out
+
+
+def test_validate_catches_a_misspelt_component_name(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(
+        project / "config.yml",
+        "assistant_id: test\npipeline:\n  - name: WhitespaceTokeniser\npolicies: []\n",
+    )
+    assert main(["data", "validate"]) == 1
+    out = capsys.readouterr().out
+    assert "error P180 config.yml:3:5: unknown component 'WhitespaceTokeniser'" in out
+    assert "did you mean 'WhitespaceTokenizer'?" in out
