@@ -166,6 +166,15 @@ class Project:
     def training_data(self) -> TrainingData:
         return self.data.nlu
 
+    def nlu_training_data(self) -> TrainingData:
+        """The NLU data with the domain's retrieval responses (`utter_faq/...`) added, as the
+        ResponseSelector needs them whichever file declares them."""
+        data = self.data.nlu.merge()
+        for name, variations in self.domain.responses.items():
+            if "/" in name:
+                data.responses.setdefault(name, variations)
+        return data
+
     @property
     def stories(self) -> list[StoryBlock]:
         return self.data.stories

@@ -63,7 +63,7 @@ def train_nlu(
 ) -> TrainingResult:
     """Train the NLU pipeline into `models/nlu-<timestamp>-<assistant>.tar.gz`."""
     started = time.perf_counter()
-    config, data = project.config, project.training_data
+    config, data = project.config, project.nlu_training_data()
     wanted = nlu_fingerprint(config, data)
     metadata = Metadata(
         assistant_id=config.assistant_id, language=config.language, config=config.to_dict()

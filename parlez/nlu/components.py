@@ -11,6 +11,7 @@ from parlez.nlu.featurizers.count_vectors import CountVectorsFeaturizer
 from parlez.nlu.featurizers.language_model import LanguageModelFeaturizer
 from parlez.nlu.featurizers.lexical_syntactic import LexicalSyntacticFeaturizer
 from parlez.nlu.featurizers.regex import RegexFeaturizer
+from parlez.nlu.selectors.response_selector import ResponseSelector
 from parlez.nlu.spacy_components import SpacyFeaturizer, SpacyNLP, SpacyTokenizer
 from parlez.nlu.tokenizers.whitespace import WhitespaceTokenizer
 
@@ -26,6 +27,7 @@ __all__ = [
     "LogisticRegressionClassifier",
     "RegexEntityExtractor",
     "RegexFeaturizer",
+    "ResponseSelector",
     "SpacyFeaturizer",
     "SpacyNLP",
     "SpacyTokenizer",

@@ -40,6 +40,14 @@ DATA = nlu_file(r"""
     - a table for two in [Rome](city) please
     - reserve in [NYC](city:New York) tonight
     - I want to eat in [Berlin](city)
+- intent: faq/ask_parking
+  examples: |
+    - where can I park
+    - is there parking nearby
+- intent: faq/ask_wifi
+  examples: |
+    - do you have wifi
+    - what is the wifi password
 - intent: hours
   examples: |
     - when are you open?
@@ -59,6 +67,8 @@ DATA = nlu_file(r"""
     - NYC
 """)
 PROBES = [
+    "where do I park?",
+    "wifi please",
     "hi there",
     "a table in Paris",
     "open on sunday?",
@@ -74,7 +84,12 @@ PROBES = [
 
 
 def training_data() -> TrainingData:
-    return read_nlu_section(read_yaml(DATA)["nlu"])
+    data = read_nlu_section(read_yaml(DATA)["nlu"])
+    data.responses = {
+        "utter_faq/ask_parking": [{"text": "Park behind the shop."}],
+        "utter_faq/ask_wifi": [{"text": "Yes: 'maple'."}],
+    }
+    return data
 
 
 def pipeline_for(name: str) -> list[str]:

@@ -1,0 +1,1 @@
+"""Response selectors for retrieval intents."""
