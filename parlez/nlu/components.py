@@ -4,6 +4,7 @@ from parlez.nlu.classifiers.diet import DIETClassifier
 from parlez.nlu.classifiers.fallback import FallbackClassifier
 from parlez.nlu.classifiers.keyword import KeywordIntentClassifier
 from parlez.nlu.classifiers.logistic_regression import LogisticRegressionClassifier
+from parlez.nlu.extractors.crf import CRFEntityExtractor
 from parlez.nlu.extractors.duckling import DucklingEntityExtractor
 from parlez.nlu.extractors.regex import RegexEntityExtractor
 from parlez.nlu.extractors.synonyms import EntitySynonymMapper
@@ -16,6 +17,7 @@ from parlez.nlu.spacy_components import SpacyFeaturizer, SpacyNLP, SpacyTokenize
 from parlez.nlu.tokenizers.whitespace import WhitespaceTokenizer
 
 __all__ = [
+    "CRFEntityExtractor",
     "CountVectorsFeaturizer",
     "DIETClassifier",
     "DucklingEntityExtractor",

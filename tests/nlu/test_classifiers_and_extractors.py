@@ -98,3 +98,15 @@ def test_regex_extractor_finds_lookup_entries_and_synonyms_map_them() -> None:
 def test_synonyms_annotated_in_examples_are_learned() -> None:
     pipeline = trained(["WhitespaceTokenizer", "RegexEntityExtractor", "EntitySynonymMapper"], DATA)
     assert run(pipeline, "NYC").entities[0]["value"] == "New York"
+
+
+def test_crf_entity_extractor_learns_entities_from_token_features() -> None:
+    pipeline = trained(
+        ["WhitespaceTokenizer", "RegexFeaturizer", ("CRFEntityExtractor", {"max_iterations": 100})],
+        DATA,
+    )
+    entities = run(pipeline, "book a table in Rome").entities
+    assert [(e["entity"], e["value"], e["extractor"]) for e in entities] == [
+        ("city", "Rome", "CRFEntityExtractor")
+    ]
+    assert 0 < entities[0]["confidence_entity"] <= 1
