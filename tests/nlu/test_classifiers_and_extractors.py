@@ -110,3 +110,10 @@ def test_crf_entity_extractor_learns_entities_from_token_features() -> None:
         ("city", "Rome", "CRFEntityExtractor")
     ]
     assert 0 < entities[0]["confidence_entity"] <= 1
+
+
+def test_sklearn_intent_classifier_ranks_intents_with_confidences() -> None:
+    pipeline = trained([*BASE, ("SklearnIntentClassifier", {"C": [1, 10]})], DATA)
+    message = run(pipeline, "are you open on monday")
+    assert message.intent is not None and message.intent["name"] == "hours"
+    assert abs(sum(r["confidence"] for r in message.intent_ranking) - 1.0) < 1e-6
