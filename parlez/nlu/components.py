@@ -15,6 +15,7 @@ from parlez.nlu.featurizers.lexical_syntactic import LexicalSyntacticFeaturizer
 from parlez.nlu.featurizers.regex import RegexFeaturizer
 from parlez.nlu.selectors.response_selector import ResponseSelector
 from parlez.nlu.spacy_components import SpacyFeaturizer, SpacyNLP, SpacyTokenizer
+from parlez.nlu.tokenizers.jieba import JiebaTokenizer
 from parlez.nlu.tokenizers.whitespace import WhitespaceTokenizer
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "DucklingEntityExtractor",
     "EntitySynonymMapper",
     "FallbackClassifier",
+    "JiebaTokenizer",
     "KeywordIntentClassifier",
     "LanguageModelFeaturizer",
     "LexicalSyntacticFeaturizer",

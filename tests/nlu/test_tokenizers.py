@@ -49,3 +49,11 @@ def test_intent_names_split_only_when_asked() -> None:
 def test_a_custom_token_pattern_replaces_the_default() -> None:
     tokenizer = WhitespaceTokenizer({"token_pattern": r"\S+"})
     assert [t.text for t in tokenizer.tokenize("hi, there!")] == ["hi,", "there!"]
+
+
+def test_jieba_segments_chinese_with_offsets() -> None:
+    from parlez.nlu.tokenizers.jieba import JiebaTokenizer
+
+    tokens = JiebaTokenizer().tokenize("我想订明天去北京的机票")
+    assert "".join(t.text for t in tokens) == "我想订明天去北京的机票"
+    assert ("北京", 6, 8) in [(t.text, t.start, t.end) for t in tokens]
