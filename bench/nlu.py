@@ -69,6 +69,7 @@ def _scores(targets: list[str], predictions: list[str], entity_f1: float | None)
 
 
 def run_parlez(dataset: str, limit: int | None, epochs: int | None) -> dict[str, Any]:
+    """The default pipeline; PARLEZ_BENCH_DIET='{"drop_rate": 0.3}' overrides DIET parameters."""
     from parlez.config import Config
     from parlez.diagnostics import collect
     from parlez.evaluation.nlu import entity_report, evaluate
@@ -79,10 +80,12 @@ def run_parlez(dataset: str, limit: int | None, epochs: int | None) -> dict[str,
         _load(dataset, "test", limit and max(limit // 4, 50)),
     )
     config = Config.from_raw({"assistant_id": "bench", "language": "en"})
-    if epochs is not None:
-        for item in config.pipeline:
-            if "epochs" in item.params:
-                item.params["epochs"] = epochs
+    overrides = json.loads(os.environ.get("PARLEZ_BENCH_DIET", "{}"))
+    for item in config.pipeline:
+        if item.name == "DIETClassifier":
+            item.params.update(overrides)
+        if epochs is not None and "epochs" in item.params:
+            item.params["epochs"] = epochs
     started = time.perf_counter()
     with collect():
         pipeline = Pipeline.from_config(config.pipeline, config.language).train(train)

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from parlez.diagnostics import collect
+from parlez.evaluation.comparison import compare_configs
 from parlez.evaluation.nlu import (
     NLUEvaluation,
     cross_validate,
@@ -60,8 +61,25 @@ def _summary(
 def run_nlu(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     out = Path(args.out)
+    if args.percentages:
+        project = Project(args.project, data=args.nlu)
+        configs = [Path(c) for c in args.config or [str(project.config_path)]]
+        report = compare_configs(configs, project.training_data, args.percentages, args.runs, out)
+        table = Table(title="Weighted intent F1 by training examples")
+        table.add_column("config")
+        for size in report["training_examples"]:
+            table.add_column(str(size), justify="right")
+        for name, runs in report["weighted_f1"].items():
+            table.add_row(
+                name, *(f"{statistics.mean(column):.4f}" for column in zip(*runs, strict=True))
+            )
+        console.print(table)
+        console.print(f"Wrote the comparison to '{relative(out)}'.")
+        return 0
     if args.cross_validation:
-        project = Project(args.project, config=args.config, data=args.nlu)
+        project = Project(
+            args.project, config=args.config[0] if args.config else None, data=args.nlu
+        )
         config = project.config
         with collect():
             evaluation, folds = cross_validate(
@@ -94,7 +112,23 @@ def register(commands: Any) -> None:
     nlu.add_argument("--project", default=".", help="project folder (default: here)")
     nlu.add_argument("-m", "--model", default="models", help="model archive or folder of archives")
     nlu.add_argument("-u", "--nlu", nargs="+", default=None, help="test data files or folders")
-    nlu.add_argument("-c", "--config", default=None, help="config for cross-validation")
+    nlu.add_argument(
+        "-c",
+        "--config",
+        nargs="+",
+        default=None,
+        help="config(s) for cross-validation or --percentages",
+    )
+    nlu.add_argument(
+        "--percentages",
+        type=int,
+        nargs="+",
+        default=None,
+        help="compare configs with these %% of training data excluded",
+    )
+    nlu.add_argument(
+        "--runs", type=int, default=3, help="repetitions of the --percentages comparison"
+    )
     nlu.add_argument(
         "--cross-validation", action="store_true", help="train and test on k folds of the data"
     )

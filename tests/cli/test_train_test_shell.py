@@ -153,3 +153,38 @@ def test_a_model_archive_that_is_not_one_is_refused(
     (project / "models" / "broken.tar.gz").write_bytes(b"not a tar file")
     assert main(["test", "nlu"]) == 1
     assert "not a readable model archive" in capsys.readouterr().err
+
+
+def test_percentages_compare_configs_at_several_training_sizes(project: Path) -> None:
+    write(
+        project / "linear.yml",
+        "assistant_id: a\npipeline:\n  - name: WhitespaceTokenizer\n  - name: CountVectorsFeaturizer\n  - name: LogisticRegressionClassifier\n",
+    )
+    write(
+        project / "keywords.yml", "assistant_id: a\npipeline:\n  - name: KeywordIntentClassifier\n"
+    )
+    assert (
+        main(
+            [
+                "test",
+                "nlu",
+                "--config",
+                "linear.yml",
+                "keywords.yml",
+                "--percentages",
+                "0",
+                "50",
+                "--runs",
+                "2",
+                "--out",
+                "cmp",
+            ]
+        )
+        == 0
+    )
+    report = json.loads((project / "cmp" / "nlu_model_comparison_results.json").read_text())
+    assert report["percentages_excluded"] == [0, 50]
+    assert set(report["weighted_f1"]) == {"linear", "keywords"}
+    assert [len(runs) for runs in report["weighted_f1"].values()] == [2, 2]
+    assert report["training_examples"][0] > report["training_examples"][1]
+    assert (project / "cmp" / "nlu_model_comparison_graph.pdf").read_bytes()[:4] == b"%PDF"
