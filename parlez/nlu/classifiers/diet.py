@@ -20,7 +20,7 @@ from safetensors.torch import load_file, save_file
 
 from parlez.diagnostics import warn
 from parlez.nlu.classifiers.logistic_regression import NotEnoughIntentsError
-from parlez.nlu.classifiers.ranking import RANKING_LENGTH, set_intent
+from parlez.nlu.classifiers.ranking import RANKING_LENGTH, set_intents
 from parlez.nlu.component import Component
 from parlez.nlu.features import MessageFeatures, split_features
 from parlez.nlu.message import Message
@@ -313,20 +313,9 @@ class DIETClassifier(Component):
             chunk = messages[start : start + 256]
             batch = self._batch([split_features(m) for m in chunk])
             intents, tagged = self.model_.predict(batch)
+            if intents is not None:
+                set_intents(chunk, self.intents_, intents.numpy(), self.config["ranking_length"])
             for row, message in enumerate(chunk):
-                if intents is not None:
-                    if message.tokens:
-                        set_intent(
-                            message,
-                            self.intents_,
-                            intents[row].numpy(),
-                            self.config["ranking_length"],
-                        )
-                    else:
-                        message.intent, message.intent_ranking = (
-                            {"name": None, "confidence": 0.0},
-                            [],
-                        )
                 if "entity" in tagged and message.tokens:
                     message.entities = message.entities + self._entities(message, row, tagged)
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from parlez.nlu.classifiers.linear import LinearModel
 from parlez.nlu.component import Component
 from parlez.nlu.features import sentence_matrix
 from parlez.nlu.message import Message
@@ -61,40 +62,32 @@ class ResponseSelector(Component):
         self.responses_ = {
             key: data.responses.get(f"utter_{key}", []) for key in sorted({k for k in keys if k})
         }
-        self.keys_: list[str] = sorted(self.responses_)
-        if len(self.keys_) < 2:
+        keys_found = sorted(self.responses_)
+        if len(keys_found) < 2:
             # One answer (or none) needs no model: it is always the one.
-            self.coef_, self.intercept_ = np.zeros((0, 0)), np.zeros(0)
+            self.model_ = LinearModel(keys_found, np.zeros((0, 0)), np.zeros(0))
             return self
         model = LogisticRegression(
             C=self.config["C"],
             max_iter=self.config["max_iter"],
             random_state=self.config["random_seed"],
         )
-        model.fit(sentence_matrix(chosen), keys)
-        self.keys_ = [str(k) for k in model.classes_]
-        self.coef_ = np.asarray(model.coef_, dtype=np.float64)
-        self.intercept_ = np.asarray(model.intercept_, dtype=np.float64)
+        self.model_ = LinearModel.from_estimator(model.fit(sentence_matrix(chosen), keys))
         return self
 
     def _probabilities(self, messages: Sequence[Message]) -> np.ndarray:
-        if len(self.keys_) < 2:
-            return np.ones((len(messages), len(self.keys_)))
-        scores = np.asarray(sentence_matrix(messages) @ self.coef_.T) + self.intercept_
-        if len(self.keys_) == 2:
-            positive = 1.0 / (1.0 + np.exp(-np.clip(scores[:, 0], -500, 500)))
-            return np.stack([1.0 - positive, positive], axis=1)
-        scores -= scores.max(axis=1, keepdims=True)
-        exp = np.exp(scores)
-        return np.asarray(exp / exp.sum(axis=1, keepdims=True))
+        if len(self.model_.labels) < 2:
+            return np.ones((len(messages), len(self.model_.labels)))
+        return self.model_.probabilities(sentence_matrix(messages))
 
     def process(self, messages: Sequence[Message]) -> None:
-        if not messages or not self.keys_:
+        keys = self.model_.labels
+        if not messages or not keys:
             return
         probabilities = self._probabilities(messages)
         for message, row in zip(messages, probabilities, strict=True):
             order = np.argsort(-row, kind="stable")[: self.config["ranking_length"] or None]
-            best = self.keys_[int(order[0])]
+            best = keys[int(order[0])]
             selection = {
                 "response": {
                     "responses": self.responses_.get(best, []),
@@ -103,7 +96,7 @@ class ResponseSelector(Component):
                     "utter_action": f"utter_{best}",
                 },
                 "ranking": [
-                    {"confidence": float(row[i]), "intent_response_key": self.keys_[int(i)]}
+                    {"confidence": float(row[i]), "intent_response_key": keys[int(i)]}
                     for i in order
                 ],
             }
@@ -115,12 +108,8 @@ class ResponseSelector(Component):
             }
 
     def persist(self, path: Path) -> None:
-        np.savez(path / "weights.npz", coef=self.coef_, intercept=self.intercept_)
-        state = {
-            "keys": self.keys_,
-            "responses": self.responses_,
-            "retrieval_intents": self.retrieval_intents_,
-        }
+        self.model_.save(path)
+        state = {"responses": self.responses_, "retrieval_intents": self.retrieval_intents_}
         (path / "responses.json").write_text(
             json.dumps(state, ensure_ascii=False), encoding="utf-8"
         )
@@ -128,10 +117,8 @@ class ResponseSelector(Component):
     @classmethod
     def load(cls, path: Path, config: Mapping[str, Any]) -> ResponseSelector:
         component = cls(config)
-        with np.load(path / "weights.npz") as weights:
-            component.coef_, component.intercept_ = weights["coef"], weights["intercept"]
+        component.model_ = LinearModel.load(path)
         state = json.loads((path / "responses.json").read_text(encoding="utf-8"))
-        component.keys_ = state["keys"]
         component.responses_ = state["responses"]
         component.retrieval_intents_ = state["retrieval_intents"]
         return component

@@ -1,0 +1,58 @@
+"""Linear models' learned weights: confidences from them, and their files (`.npz` + labels)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.special import expit
+
+from parlez.exceptions import ParlezError
+
+
+@dataclass
+class LinearModel:
+    """scikit-learn's `coef_`/`intercept_`/`classes_`, without the estimator object."""
+
+    labels: list[str]
+    coef: np.ndarray
+    intercept: np.ndarray
+
+    @classmethod
+    def from_estimator(cls, estimator: Any) -> LinearModel:
+        return cls(
+            [str(c) for c in estimator.classes_],
+            np.asarray(estimator.coef_, dtype=np.float64),
+            np.asarray(estimator.intercept_, dtype=np.float64),
+        )
+
+    def probabilities(self, features: Any) -> np.ndarray:
+        """One row per message: a logistic for two labels, a softmax over more."""
+        width = self.coef.shape[1]
+        if features.shape[1] != width:  # a featurizer was retrained without this model
+            raise ParlezError(
+                f"the model expects {width} features, the pipeline gives {features.shape[1]}",
+                hint="retrain the whole NLU pipeline",
+            )
+        scores = np.asarray(features @ self.coef.T) + self.intercept
+        if self.coef.shape[0] == 1:
+            positive = expit(scores[:, 0])
+            return np.stack([1.0 - positive, positive], axis=1)
+        scores -= scores.max(axis=1, keepdims=True)
+        exp = np.exp(scores)
+        return np.asarray(exp / exp.sum(axis=1, keepdims=True))
+
+    def save(self, path: Path) -> None:
+        np.savez(path / "weights.npz", coef=self.coef, intercept=self.intercept)
+        (path / "labels.json").write_text(
+            json.dumps(self.labels, ensure_ascii=False), encoding="utf-8"
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> LinearModel:
+        with np.load(path / "weights.npz") as weights:
+            coef, intercept = weights["coef"], weights["intercept"]
+        return cls(json.loads((path / "labels.json").read_text(encoding="utf-8")), coef, intercept)
