@@ -7,35 +7,21 @@ back into memory; no Python object is pickled.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from parlez.exceptions import SchemaError, did_you_mean
 from parlez.nlu.component import Component
-from parlez.nlu.message import Message, Token
+from parlez.nlu.message import Message
 from parlez.nlu.tagging import entity_dicts, tags_for
+from parlez.nlu.token_features import SHAPE, check_windows, window_values
 from parlez.registry import register_component
 from parlez.training_data.training_data import TrainingData
 
-_FEATURES: dict[str, Callable[[Token, Message], Any]] = {
-    "bias": lambda t, m: "bias",
-    "low": lambda t, m: t.text.lower(),
-    "title": lambda t, m: t.text.istitle(),
-    "upper": lambda t, m: t.text.isupper(),
-    "digit": lambda t, m: t.text.isdigit(),
-    "prefix5": lambda t, m: t.text[:5],
-    "prefix2": lambda t, m: t.text[:2],
-    "suffix5": lambda t, m: t.text[-5:],
-    "suffix3": lambda t, m: t.text[-3:],
-    "suffix2": lambda t, m: t.text[-2:],
-    "suffix1": lambda t, m: t.text[-1:],
-    "pos": lambda t, m: t.data.get("pos"),
-    "pos2": lambda t, m: (t.data.get("pos") or "")[:2] or None,
-    "pattern": lambda t, m: None,  # regex matches, read from the RegexFeaturizer below
-}
+#: Rasa's CRF feature names: the shared token shapes, plus a bias and the regex matches.
+FEATURES = [*SHAPE, "bias", "pattern"]
 
 
 def _pattern_columns(message: Message, index: int) -> list[str]:
@@ -79,37 +65,16 @@ class CRFEntityExtractor(Component):
 
     def __init__(self, config: Any = None) -> None:
         super().__init__(config)
-        for window in self.config["features"]:
-            for name in window:
-                if name not in _FEATURES:
-                    raise SchemaError(
-                        f"CRFEntityExtractor has no feature '{name}'",
-                        hint=did_you_mean(name, _FEATURES) or f"use {', '.join(_FEATURES)}",
-                    )
+        check_windows(self.name, self.config["features"], FEATURES)
 
     def _token_features(self, message: Message) -> list[list[str]]:
-        windows = self.config["features"]
-        half = len(windows) // 2
-        rows = []
-        for index in range(len(message.tokens)):
-            values = []
-            for offset, names in enumerate(windows, start=-half):
-                position = index + offset
-                if not 0 <= position < len(message.tokens):
-                    values.append(f"{offset}:{'BOS' if position < 0 else 'EOS'}")
-                    continue
-                token = message.tokens[position]
-                for name in names:
-                    if name == "pattern":
-                        values += [
-                            f"{offset}:pattern:{c}" for c in _pattern_columns(message, position)
-                        ]
-                        continue
-                    value = _FEATURES[name](token, message)
-                    if value is not None:
-                        values.append(f"{offset}:{name}:{value}")
-            rows.append(values)
-        return rows
+        # Rasa's CRF reads "low" as the lower-cased word itself, not as "is lower case".
+        extra = {
+            "bias": lambda i: ["bias"],
+            "low": lambda i: [message.tokens[i].text.lower()],
+            "pattern": lambda i: _pattern_columns(message, i),
+        }
+        return window_values(message.tokens, self.config["features"], extra, edges=True)
 
     def train(self, data: TrainingData, messages: Sequence[Message]) -> CRFEntityExtractor:
         import pycrfsuite

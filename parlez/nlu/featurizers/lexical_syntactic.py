@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import scipy.sparse
 
-from parlez.exceptions import SchemaError, did_you_mean
 from parlez.nlu.component import Component
 from parlez.nlu.message import Features, Message, Token
+from parlez.nlu.token_features import SHAPE, check_windows, window_values
 from parlez.registry import register_component
 from parlez.training_data.training_data import TrainingData
-
-_FEATURES: dict[str, Callable[[Token, int, int], Any]] = {
-    "low": lambda t, i, n: t.text.islower(),
-    "title": lambda t, i, n: t.text.istitle(),
-    "upper": lambda t, i, n: t.text.isupper(),
-    "digit": lambda t, i, n: t.text.isdigit(),
-    "prefix5": lambda t, i, n: t.text[:5],
-    "prefix2": lambda t, i, n: t.text[:2],
-    "suffix5": lambda t, i, n: t.text[-5:],
-    "suffix3": lambda t, i, n: t.text[-3:],
-    "suffix2": lambda t, i, n: t.text[-2:],
-    "suffix1": lambda t, i, n: t.text[-1:],
-    "BOS": lambda t, i, n: i == 0,
-    "EOS": lambda t, i, n: i == n - 1,
-    "pos": lambda t, i, n: t.data.get("pos"),
-    "pos2": lambda t, i, n: (t.data.get("pos") or "")[:2] or None,
-}
 
 
 @register_component("LexicalSyntacticFeaturizer")
@@ -50,29 +33,10 @@ class LexicalSyntacticFeaturizer(Component):
 
     def __init__(self, config: Any = None) -> None:
         super().__init__(config)
-        for window in self.config["features"]:
-            for name in window:
-                if name not in _FEATURES:
-                    raise SchemaError(
-                        f"LexicalSyntacticFeaturizer has no feature '{name}'",
-                        hint=did_you_mean(name, _FEATURES) or f"use {', '.join(_FEATURES)}",
-                    )
+        check_windows(self.name, self.config["features"], list(SHAPE))
 
     def _token_values(self, tokens: Sequence[Token]) -> list[list[str]]:
-        windows = self.config["features"]
-        half = len(windows) // 2
-        rows = []
-        for index in range(len(tokens)):
-            values = []
-            for offset, names in enumerate(windows, start=-half):
-                position = index + offset
-                if 0 <= position < len(tokens):
-                    for name in names:
-                        value = _FEATURES[name](tokens[position], position, len(tokens))
-                        if value is not None:
-                            values.append(f"{offset}:{name}:{value}")
-            rows.append(values)
-        return rows
+        return window_values(tokens, self.config["features"])
 
     def train(self, data: TrainingData, messages: Sequence[Message]) -> LexicalSyntacticFeaturizer:
         seen = {v for m in messages for row in self._token_values(m.tokens) for v in row}
