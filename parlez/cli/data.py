@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 
 from parlez import diagnostics
+from parlez.cli.usage import shows_help
 from parlez.diagnostics import Diagnostic
 from parlez.exceptions import ParlezError, ProjectError, relative
 from parlez.migrate import migrate_domain_file
@@ -175,14 +176,5 @@ def register(commands: Any) -> None:
     move.add_argument("--out", default=None, help="where to write the migrated domain")
     move.set_defaults(handler=migrate)
 
-    for parser, name in ((split, "split"), (convert, "convert")):
-        parser.set_defaults(handler=_usage(parser, name))
-    data.set_defaults(handler=_usage(data, "data"))
-
-
-def _usage(parser: argparse.ArgumentParser, name: str) -> Any:
-    def show(args: argparse.Namespace) -> int:
-        parser.print_help()
-        return 2
-
-    return show
+    for group in (split, convert, data):
+        group.set_defaults(handler=shows_help(group))

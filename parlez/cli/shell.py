@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.console import Console
 
+from parlez.cli.usage import shows_help
 from parlez.exceptions import ProjectError, relative
 from parlez.model import latest_model
 from parlez.training import load_nlu
@@ -46,8 +47,4 @@ def register(commands: Any) -> None:
     nlu.add_argument("-m", "--model", default="models", help="model archive or folder of archives")
     nlu.set_defaults(handler=run_nlu)
 
-    def usage(args: argparse.Namespace) -> int:
-        shell.print_help()
-        return 2
-
-    shell.set_defaults(handler=usage)
+    shell.set_defaults(handler=shows_help(shell))

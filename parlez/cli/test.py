@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from parlez.cli.usage import shows_help
 from parlez.diagnostics import collect
 from parlez.evaluation.comparison import compare_configs
 from parlez.evaluation.nlu import (
@@ -137,8 +138,4 @@ def register(commands: Any) -> None:
     nlu.add_argument("--successes", action="store_true", help="also write intent_successes.json")
     nlu.set_defaults(handler=run_nlu)
 
-    def usage(args: argparse.Namespace) -> int:
-        test.print_help()
-        return 2
-
-    test.set_defaults(handler=usage)
+    test.set_defaults(handler=shows_help(test))

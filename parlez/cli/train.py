@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 
 from parlez.cli.progress import training_progress
+from parlez.cli.usage import shows_help
 from parlez.exceptions import relative
 from parlez.project import Project
 from parlez.training import train_nlu
@@ -41,8 +42,4 @@ def register(commands: Any) -> None:
     nlu.add_argument("--force", action="store_true", help="retrain even when nothing changed")
     nlu.set_defaults(handler=run_nlu)
 
-    def usage(args: argparse.Namespace) -> int:
-        train.print_help()
-        return 2
-
-    train.set_defaults(handler=usage)
+    train.set_defaults(handler=shows_help(train))
