@@ -12,9 +12,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-# Set up, check the assistant's project files, and run it.
+# Set up, check the assistant's project files, train its NLU (reused when nothing changed),
+# and talk to it: each message you type is shown as the assistant understands it.
 run: $(STAMP)
 	$(BIN)/parlez data validate
+	$(BIN)/parlez train nlu
+	$(BIN)/parlez shell nlu
 
 validate: $(STAMP)
 	$(BIN)/parlez data validate
