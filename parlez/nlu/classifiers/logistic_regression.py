@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,38 @@ def intent_examples(messages: Sequence[Message], name: str) -> tuple[list[Messag
     return labelled, labels
 
 
+class LinearIntentClassifier(Component, ABC):
+    """An intent classifier whose model is a LinearModel over the sentence features."""
+
+    needs = ("tokens", "features")
+    gives = ("intent",)
+
+    @abstractmethod
+    def fit(self, features: Any, labels: list[str]) -> Any:
+        """A fitted scikit-learn linear estimator (with coef_, intercept_, classes_)."""
+
+    def train(self, data: TrainingData, messages: Sequence[Message]) -> LinearIntentClassifier:
+        labelled, labels = intent_examples(messages, self.name)
+        self.model_ = LinearModel.from_estimator(self.fit(sentence_matrix(labelled), labels))
+        return self
+
+    def process(self, messages: Sequence[Message]) -> None:
+        if messages:
+            probabilities = self.model_.probabilities(sentence_matrix(messages))
+            set_intents(messages, self.model_.labels, probabilities, self.config["ranking_length"])
+
+    def persist(self, path: Path) -> None:
+        self.model_.save(path)
+
+    @classmethod
+    def load(cls, path: Path, config: Mapping[str, Any]) -> LinearIntentClassifier:
+        component = cls(config)
+        component.model_ = LinearModel.load(path)
+        return component
+
+
 @register_component("LogisticRegressionClassifier")
-class LogisticRegressionClassifier(Component):
+class LogisticRegressionClassifier(LinearIntentClassifier):
     defaults = {
         "max_iter": 100,
         "solver": "lbfgs",
@@ -46,13 +77,8 @@ class LogisticRegressionClassifier(Component):
         "random_state": None,
         "ranking_length": RANKING_LENGTH,
     }
-    needs = ("tokens", "features")
-    gives = ("intent",)
 
-    def train(
-        self, data: TrainingData, messages: Sequence[Message]
-    ) -> LogisticRegressionClassifier:
-        labelled, labels = intent_examples(messages, self.name)
+    def fit(self, features: Any, labels: list[str]) -> Any:
         model = LogisticRegression(
             C=self.config["C"],
             max_iter=self.config["max_iter"],
@@ -61,23 +87,4 @@ class LogisticRegressionClassifier(Component):
             class_weight=self.config["class_weight"],
             random_state=self.config["random_state"],
         )
-        self.model_ = LinearModel.from_estimator(model.fit(sentence_matrix(labelled), labels))
-        return self
-
-    def process(self, messages: Sequence[Message]) -> None:
-        if messages:
-            set_intents(
-                messages,
-                self.model_.labels,
-                self.model_.probabilities(sentence_matrix(messages)),
-                self.config["ranking_length"],
-            )
-
-    def persist(self, path: Path) -> None:
-        self.model_.save(path)
-
-    @classmethod
-    def load(cls, path: Path, config: Mapping[str, Any]) -> LogisticRegressionClassifier:
-        component = cls(config)
-        component.model_ = LinearModel.load(path)
-        return component
+        return model.fit(features, labels)
