@@ -36,10 +36,13 @@ class EntityResult:
 class NLUEvaluation:
     intents: list[IntentResult] = field(default_factory=list)
     entities: list[EntityResult] = field(default_factory=list)
+    #: retrieval intents: the response key (`faq/ask_hours`) against the selector's choice
+    responses: list[IntentResult] = field(default_factory=list)
 
     def extend(self, other: NLUEvaluation) -> None:
         self.intents += other.intents
         self.entities += other.entities
+        self.responses += other.responses
 
     @property
     def extractors(self) -> list[str]:
@@ -70,6 +73,10 @@ def evaluate(pipeline: Pipeline, data: TrainingData) -> NLUEvaluation:
                     float(predicted.get("confidence") or 0.0),
                 )
             )
+        if example.intent_response_key and message.response_selector:
+            result.responses.append(
+                _selected(example.text, example.intent_response_key, message.response_selector)
+            )
         by_extractor: dict[str, list[dict[str, Any]]] = {name: [] for name in extractors}
         for entity in message.entities:
             by_extractor.setdefault(str(entity.get("extractor")), []).append(entity)
@@ -77,6 +84,16 @@ def evaluate(pipeline: Pipeline, data: TrainingData) -> NLUEvaluation:
             EntityResult(example.text, [e.to_dict() for e in example.entities], by_extractor)
         )
     return result
+
+
+def _selected(text: str, target: str, selector: dict[str, Any]) -> IntentResult:
+    """The selector's answer for the message's retrieval intent (or the default selector)."""
+    intent = target.split("/")[0]
+    chosen = selector.get(intent) or selector.get("default") or {}
+    response = chosen.get("response", {})
+    return IntentResult(
+        text, target, response.get("intent_response_key"), float(response.get("confidence") or 0.0)
+    )
 
 
 def cross_validate(

@@ -45,6 +45,22 @@ def write_nlu_reports(
             written.append(out / "intent_successes.json")
         written += plot_confusion_matrix(evaluation, out / "intent_confusion_matrix.png")
         written += plot_histogram(evaluation, out / "intent_histogram.png")
+    if evaluation.responses:
+        _write_json(out / "response_selection_report.json", intent_report(evaluation.responses))
+        errors = [
+            {
+                "text": r.text,
+                "intent_response_key_target": r.target,
+                "intent_response_key_prediction": {
+                    "name": r.prediction,
+                    "confidence": r.confidence,
+                },
+            }
+            for r in evaluation.responses
+            if r.prediction != r.target
+        ]
+        _write_json(out / "response_selection_errors.json", errors)
+        written += [out / "response_selection_report.json", out / "response_selection_errors.json"]
     if evaluation.has_entities:
         for extractor in evaluation.extractors:
             _write_json(out / f"{extractor}_report.json", entity_report(evaluation, extractor))

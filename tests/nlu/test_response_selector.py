@@ -73,3 +73,25 @@ def test_the_response_selector_picks_the_answer_of_a_retrieval_intent(
         "default"
     ]["response"]
     assert wifi["responses"] == [{"text": "Yes, the password is maple."}]
+
+
+def test_test_nlu_writes_the_response_selection_report(tmp_project: ProjectFactory) -> None:
+    import json
+
+    from parlez.evaluation.nlu import evaluate
+    from parlez.evaluation.reports import write_nlu_reports
+
+    project: Project = tmp_project(
+        domain=DOMAIN.replace(
+            "Park behind the shop.", "Park behind the shop.\n  utter_faq/ask_wifi:\n  - text: maple"
+        ),
+        nlu=NLU,
+        config=CONFIG,
+    )
+    with collect():
+        result = train_nlu(project, project.root / "models")
+    evaluation = evaluate(load_nlu(result.archive), project.nlu_training_data())
+    written = write_nlu_reports(evaluation, project.root / "results")
+    report = json.loads((project.root / "results" / "response_selection_report.json").read_text())
+    assert report["faq/ask_parking"]["support"] == 3 and report["accuracy"] == 1.0
+    assert project.root / "results" / "response_selection_errors.json" in written
