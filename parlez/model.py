@@ -107,6 +107,18 @@ def read_metadata(folder: Path) -> Metadata:
     return Metadata(**{k: v for k, v in data.items() if k in known})
 
 
+def require_model(models: Path) -> Path:
+    """The archive `models` names, or the newest in that folder; none is an error."""
+    archive = latest_model(models)
+    if archive is None:
+        raise ModelError(
+            f"no model in '{relative(models)}'",
+            Location(relative(models)),
+            hint="train one with `parlez train nlu`",
+        )
+    return archive
+
+
 def latest_model(models: Path, prefix: str | None = None) -> Path | None:
     """The newest archive in `models/`; with a prefix ("nlu-"), the newest of that kind."""
     if models.is_file():

@@ -11,7 +11,7 @@ from parlez.config import Config
 from parlez.diagnostics import warn
 from parlez.domain import Domain, is_domain_document
 from parlez.endpoints import Endpoints, read_credentials
-from parlez.exceptions import Location, SchemaError, did_you_mean, relative
+from parlez.exceptions import Location, ProjectError, SchemaError, did_you_mean, relative
 from parlez.io.yaml import YamlMap, is_yaml_file, read_text_file, read_yaml_file
 from parlez.responses import read_responses
 from parlez.training_data.nlu_json import read_nlu_json
@@ -110,6 +110,20 @@ def data_files(paths: list[Path]) -> list[Path]:
         elif p.is_file():
             found.append(p)
     return found
+
+
+def read_data(paths: list[Path]) -> DataFiles:
+    """Every training data file under `paths`, merged; no file at all is an error."""
+    found = data_files(paths)
+    if not found:
+        raise ProjectError(
+            f"no training data found in {', '.join(relative(p) for p in paths)}",
+            hint="pass --nlu PATH",
+        )
+    files = DataFiles()
+    for path in found:
+        read_data_file(path, files)
+    return files
 
 
 class Project:

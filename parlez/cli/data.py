@@ -11,10 +11,10 @@ from rich.console import Console
 from parlez import diagnostics
 from parlez.cli.usage import shows_help
 from parlez.diagnostics import Diagnostic
-from parlez.exceptions import ParlezError, ProjectError, relative
+from parlez.exceptions import ParlezError, relative
 from parlez.migrate import migrate_domain_file
 from parlez.nlu.pipeline import Pipeline
-from parlez.project import DataFiles, Project, data_files, read_data_file
+from parlez.project import Project, read_data
 from parlez.training_data.nlu_json import write_nlu_json
 from parlez.training_data.nlu_yaml import write_nlu_yaml
 from parlez.validator import Validator, summarize
@@ -75,21 +75,8 @@ def validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_nlu(paths: list[Path]) -> DataFiles:
-    files = DataFiles()
-    found = data_files(paths)
-    if not found:
-        raise ProjectError(
-            f"no training data found in {', '.join(relative(p) for p in paths)}",
-            hint="pass --nlu PATH",
-        )
-    for path in found:
-        read_data_file(path, files)
-    return files
-
-
 def split_nlu(args: argparse.Namespace) -> int:
-    files = _read_nlu([Path(p) for p in args.nlu])
+    files = read_data([Path(p) for p in args.nlu])
     train, test = files.nlu.split(args.training_fraction, seed=args.random_seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -105,7 +92,7 @@ def split_nlu(args: argparse.Namespace) -> int:
 
 def convert_nlu(args: argparse.Namespace) -> int:
     source = Path(args.data)
-    files = _read_nlu([source])
+    files = read_data([source])
     fmt = args.format
     text = write_nlu_json(files.nlu) if fmt == "json" else write_nlu_yaml(files.nlu)
     out = Path(args.out)

@@ -11,16 +11,14 @@ from typing import Any
 from rich.console import Console
 
 from parlez.cli.usage import shows_help
-from parlez.exceptions import ProjectError, relative
-from parlez.model import latest_model
+from parlez.exceptions import relative
+from parlez.model import require_model
 from parlez.training import load_nlu
 
 
 def run_nlu(args: argparse.Namespace) -> int:
     console = Console(highlight=False, stderr=True)
-    archive = latest_model(Path(args.model))
-    if archive is None:
-        raise ProjectError(f"no model in '{args.model}'", hint="train one with `parlez train nlu`")
+    archive = require_model(Path(args.model))
     pipeline = load_nlu(archive)
     interactive = sys.stdin.isatty()
     if interactive:

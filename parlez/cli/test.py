@@ -21,21 +21,11 @@ from parlez.evaluation.nlu import (
     intent_summary,
 )
 from parlez.evaluation.reports import write_nlu_reports
-from parlez.exceptions import ProjectError, relative
-from parlez.model import latest_model
+from parlez.exceptions import relative
+from parlez.model import require_model
 from parlez.nlu.pipeline import Pipeline
-from parlez.project import DataFiles, Project, data_files, read_data_file
+from parlez.project import Project, read_data
 from parlez.training import load_nlu
-
-
-def _test_data(paths: list[str]) -> DataFiles:
-    files = DataFiles()
-    found = data_files([Path(p) for p in paths])
-    if not found:
-        raise ProjectError(f"no test data at {', '.join(paths)}", hint="pass --nlu PATH")
-    for path in found:
-        read_data_file(path, files)
-    return files
 
 
 def _summary(
@@ -91,13 +81,9 @@ def run_nlu(args: argparse.Namespace) -> int:
         written = write_nlu_reports(evaluation, out, successes=args.successes)
         _summary(console, evaluation, folds)
     else:
-        archive = latest_model(Path(args.model), prefix=None)
-        if archive is None:
-            raise ProjectError(
-                f"no model in '{args.model}'", hint="train one with `parlez train nlu`"
-            )
+        archive = require_model(Path(args.model))
         pipeline = load_nlu(archive)
-        test = _test_data(args.nlu or ["data"])
+        test = read_data([Path(p) for p in args.nlu or ["data"]])
         evaluation = evaluate(pipeline, test.nlu)
         written = write_nlu_reports(evaluation, out, successes=args.successes)
         console.print(f"Model: '{relative(archive)}'")
