@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse
 import torch
 from safetensors.torch import load_file, save_file
 
 from parlez.diagnostics import warn
 from parlez.nlu.classifiers.logistic_regression import NotEnoughIntentsError
 from parlez.nlu.classifiers.ranking import RANKING_LENGTH, set_intents
+from parlez.nlu.classifiers.sentence_linear import SentenceLinearModel
 from parlez.nlu.component import Component
 from parlez.nlu.features import MessageFeatures, split_features
 from parlez.nlu.message import Message
@@ -74,6 +76,14 @@ class DIETClassifier(Component):
         "constrain_similarities": False,
         "ranking_length": RANKING_LENGTH,
         "evaluate_every_number_of_epochs": -1,
+        #: how much the calibrated linear sentence model counts in the intent (0: only the
+        #: transformer's intent head, 1: only the linear model, which then trains no head).
+        #: "auto": the linear model alone when the data has no entities to tag (the tagger,
+        #: and so the transformer, is then not needed), else both, equally weighted.
+        "linear_intent_weight": "auto",
+        #: parlez's floor on optimizer updates: `epochs: 1` on a small project is a handful
+        #: of updates, too few for the entity tagger to learn anything
+        "minimum_training_steps": 300,
     }
     # Rasa knobs of its own architecture that this network does not have.
     accepted = {
@@ -161,8 +171,6 @@ class DIETClassifier(Component):
         )
         seed = self.config["random_seed"]
         seed = 0 if seed is None else int(seed)
-        torch.manual_seed(seed)
-        self.model_ = self._network(dims)
         intent_ids = {name: i for i, name in enumerate(self.intents_)}
         usable = [
             i
@@ -170,11 +178,35 @@ class DIETClassifier(Component):
             if m.example is not None and (not self.intents_ or m.example.intent in intent_ids)
         ]
         gold_intents = [intent_ids.get(messages[i].example.intent or "", 0) for i in usable]  # type: ignore[union-attr]
-        gold_tags = {
-            field: [self._gold_tags(messages[i], field) for i in usable] for field in self.tags_
-        }
-        self._fit([features[i] for i in usable], gold_intents, gold_tags, seed)
+        self.linear_ = None
+        if self.intents_ and self._linear_weight > 0:
+            self.linear_ = SentenceLinearModel(seed=seed).fit(
+                *_sentence_inputs([features[i] for i in usable]),
+                [self.intents_[g] for g in gold_intents],
+            )
+        if self._linear_weight >= 1.0:
+            dims.intents = 0  # the linear model decides alone: no intent head to train
+        self.model_ = None
+        if dims.intents or dims.tags:
+            torch.manual_seed(seed)
+            self.model_ = self._network(dims)
+            gold_tags = {
+                field: [self._gold_tags(messages[i], field) for i in usable] for field in self.tags_
+            }
+            self._fit(
+                [features[i] for i in usable],
+                gold_intents if dims.intents else None,
+                gold_tags,
+                seed,
+            )
         return self
+
+    @property
+    def _linear_weight(self) -> float:
+        weight = self.config["linear_intent_weight"]
+        if weight == "auto":
+            return 0.5 if getattr(self, "tags_", None) else 1.0
+        return min(max(float(weight), 0.0), 1.0)
 
     def _network(self, dims: Dimensions) -> DIETModel:
         return DIETModel(
@@ -207,14 +239,33 @@ class DIETClassifier(Component):
             return [low] * max(epochs, 0)
         return [int(low + (high - low) * e / (epochs - 1)) for e in range(epochs)]
 
+    def _epochs(self, examples: int) -> int:
+        """The configured epochs, raised to reach `minimum_training_steps` updates."""
+        epochs = int(self.config["epochs"])
+        sizes = self.config["batch_size"]
+        low = sizes if isinstance(sizes, int) else int(sizes[0])
+        per_epoch = max(1, -(-examples // max(low, 1)))
+        minimum = int(self.config["minimum_training_steps"])
+        if epochs * per_epoch >= minimum:
+            return epochs
+        raised = -(-minimum // per_epoch)
+        warn(
+            "P190",
+            f"{self.name}: epochs: {epochs} gives {epochs * per_epoch} updates on "
+            f"{examples} examples; it trains {raised} epochs ({minimum} updates) instead",
+            hint="set minimum_training_steps: 0 to train exactly the configured epochs",
+        )
+        return raised
+
     def _fit(
         self,
         features: list[MessageFeatures],
-        intents: list[int],
+        intents: list[int] | None,
         tags: dict[str, list[list[int]]],
         seed: int,
     ) -> None:
         model = self.model_
+        assert model is not None
         sparse = model.sparse_parameters()
         dense = [p for p in model.parameters() if all(p is not s for s in sparse)]
         optimizers = [
@@ -225,7 +276,7 @@ class DIETClassifier(Component):
         ]
         order = list(range(len(features)))
         shuffle = random.Random(seed)
-        epochs = int(self.config["epochs"])
+        epochs = self._epochs(len(features))
         for epoch, batch_size in enumerate(self._batch_sizes(epochs), start=1):
             model.train()
             shuffle.shuffle(order)
@@ -235,7 +286,7 @@ class DIETClassifier(Component):
                 chosen = order[start : start + batch_size]
                 batch = self._batch(
                     [features[i] for i in chosen],
-                    [intents[i] for i in chosen] if self.intents_ else None,
+                    [intents[i] for i in chosen] if intents is not None else None,
                     {field: [rows[i] for i in chosen] for field, rows in tags.items()},
                 )
                 for optimizer in optimizers:
@@ -258,6 +309,7 @@ class DIETClassifier(Component):
         intents: Sequence[int] | None = None,
         tags: Mapping[str, Sequence[Sequence[int]]] | None = None,
     ) -> Batch:
+        assert self.model_ is not None
         dims = self.model_.dims
         token_rows = [_fit_width(f.tokens, dims.sparse_tokens) for f in features]
         token_indices, token_values, token_offsets = _bags(token_rows)
@@ -311,17 +363,37 @@ class DIETClassifier(Component):
     def process(self, messages: Sequence[Message]) -> None:
         for start in range(0, len(messages), 256):
             chunk = messages[start : start + 256]
-            batch = self._batch([split_features(m) for m in chunk])
-            intents, tagged = self.model_.predict(batch)
-            if intents is not None:
-                set_intents(chunk, self.intents_, intents.numpy(), self.config["ranking_length"])
+            features = [split_features(m) for m in chunk]
+            intents: torch.Tensor | None = None
+            tagged: dict[str, tuple[list[list[int]], torch.Tensor]] = {}
+            if self.model_ is not None:
+                intents, tagged = self.model_.predict(self._batch(features))
+            if self.intents_:
+                probabilities = self._intent_probabilities(features, intents)
+                set_intents(chunk, self.intents_, probabilities, self.config["ranking_length"])
             for row, message in enumerate(chunk):
                 if "entity" in tagged and message.tokens:
                     message.entities = message.entities + self._entities(message, row, tagged)
 
+    def _intent_probabilities(
+        self, features: list[MessageFeatures], head: torch.Tensor | None
+    ) -> np.ndarray:
+        """The linear model's and the transformer head's log-probabilities, mixed."""
+        weight = self._linear_weight if self.linear_ is not None else 0.0
+        mixed = np.zeros((len(features), len(self.intents_)))
+        if self.linear_ is not None and weight > 0:
+            order = [self.linear_.labels_.index(i) for i in self.intents_]
+            mixed += weight * self.linear_.log_probabilities(*_sentence_inputs(features))[:, order]
+        if head is not None and weight < 1:
+            mixed += (1 - weight) * np.log(head.numpy().astype(np.float64) + 1e-12)
+        mixed -= mixed.max(axis=1, keepdims=True)
+        probabilities = np.exp(mixed)
+        return np.asarray(probabilities / probabilities.sum(axis=1, keepdims=True))
+
     def _entities(
         self, message: Message, row: int, tagged: dict[str, tuple[list[list[int]], torch.Tensor]]
     ) -> list[dict[str, Any]]:
+        assert self.model_ is not None
         count = min(len(message.tokens), self.model_.max_tokens)
         names: dict[str, list[str]] = {}
         for field, (best, _) in tagged.items():
@@ -343,22 +415,23 @@ class DIETClassifier(Component):
     # ---- files ----------------------------------------------------------------------------------
 
     def persist(self, path: Path) -> None:
-        save_file(
-            {k: v.contiguous() for k, v in self.model_.state_dict().items()},
-            str(path / "model.safetensors"),
-        )
-        dims = self.model_.dims
-        meta = {
-            "intents": self.intents_,
-            "tags": self.tags_,
-            "dims": {
+        meta: dict[str, Any] = {"intents": self.intents_, "tags": self.tags_, "dims": None}
+        if self.linear_ is not None:
+            self.linear_.save(path)
+            meta["linear_labels"] = self.linear_.labels_
+        if self.model_ is not None:
+            save_file(
+                {k: v.contiguous() for k, v in self.model_.state_dict().items()},
+                str(path / "model.safetensors"),
+            )
+            dims = self.model_.dims
+            meta["dims"] = {
                 "sparse_tokens": dims.sparse_tokens,
                 "sparse_sentence": dims.sparse_sentence,
                 "dense": dims.dense,
                 "intents": dims.intents,
                 "tags": dims.tags,
-            },
-        }
+            }
         (path / "labels.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
@@ -367,10 +440,43 @@ class DIETClassifier(Component):
         meta = json.loads((path / "labels.json").read_text(encoding="utf-8"))
         component.intents_ = meta["intents"]
         component.tags_ = meta["tags"]
-        component.model_ = component._network(Dimensions(**meta["dims"]))
-        component.model_.load_state_dict(load_file(str(path / "model.safetensors")))
-        component.model_.eval()
+        component.linear_ = None
+        if "linear_labels" in meta:
+            component.linear_ = SentenceLinearModel.load(path, meta["linear_labels"])
+        component.model_ = None
+        if meta["dims"] is not None:
+            component.model_ = component._network(Dimensions(**meta["dims"]))
+            component.model_.load_state_dict(load_file(str(path / "model.safetensors")))
+            component.model_.eval()
         return component
+
+
+def _sentence_inputs(
+    features: Sequence[MessageFeatures],
+) -> tuple[scipy.sparse.csr_matrix, np.ndarray | None]:
+    """Every message's sparse sentence row (padded to one width) and dense sentence vector."""
+    width = max((f.sentence.shape[1] for f in features), default=0)
+    sparse = (
+        scipy.sparse.vstack(
+            [
+                f.sentence if f.sentence.shape[1] == width else _pad(f.sentence, width)
+                for f in features
+            ],
+            format="csr",
+        )
+        if features
+        else scipy.sparse.csr_matrix((0, 0))
+    )
+    dense_rows = [f.dense_sentence for f in features]
+    dense = None
+    if dense_rows and all(d is not None for d in dense_rows):
+        dense = np.stack([np.asarray(d, dtype=np.float64) for d in dense_rows])
+    return sparse, dense
+
+
+def _pad(matrix: scipy.sparse.csr_matrix, width: int) -> scipy.sparse.csr_matrix:
+    padded = scipy.sparse.csr_matrix(matrix, shape=(matrix.shape[0], width))
+    return padded
 
 
 def _fit_width(matrix: Any, width: int) -> Any:
