@@ -12,12 +12,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-# Set up, check the assistant's project files, train its NLU (reused when nothing changed),
-# and talk to it: each message you type is shown as the assistant understands it.
+# Set up, check the assistant's project files, train it (each part is reused when its
+# inputs did not change), and talk to it in the terminal.
 run: $(STAMP)
 	$(BIN)/parlez data validate
-	$(BIN)/parlez train nlu
-	$(BIN)/parlez shell nlu
+	$(BIN)/parlez train
+	$(BIN)/parlez shell
 
 validate: $(STAMP)
 	$(BIN)/parlez data validate
@@ -37,6 +37,7 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/nlu.py
+	$(BIN)/python bench/dialogue.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from parlez.exceptions import Location, ParlezError, did_you_mean
 
 if TYPE_CHECKING:
+    from parlez.core.policies.policy import Policy
     from parlez.nlu.component import Component
 
 T = TypeVar("T")
@@ -20,8 +22,10 @@ class UnknownComponentError(ParlezError):
 class Registry(Generic[T]):
     """Classes registered under one or more names; aliases resolve to the same class."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, builtins: str) -> None:
         self.kind = kind
+        #: the module whose import registers the built-in classes
+        self.builtins = builtins
         self._classes: dict[str, type[T]] = {}
 
     def register(self, name: str, *aliases: str) -> Callable[[type[T]], type[T]]:
@@ -59,9 +63,11 @@ class Registry(Generic[T]):
         return iter(seen)
 
     def _load_builtins(self) -> None:
-        # Importing the packages runs their @register decorators.
-        import parlez.nlu.components  # noqa: F401
+        # Importing the package runs its @register decorators.
+        importlib.import_module(self.builtins)
 
 
-components: Registry[Component] = Registry("component")
+components: Registry[Component] = Registry("component", "parlez.nlu.components")
 register_component = components.register
+policies: Registry[Policy] = Registry("policy", "parlez.core.policies")
+register_policy = policies.register

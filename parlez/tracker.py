@@ -80,6 +80,15 @@ class DialogueStateTracker:
             self.sender_id, self._slot_defs.values(), self.max_event_history
         )
 
+    def copy(self) -> DialogueStateTracker:
+        """An independent tracker in the same state (events are immutable and shared)."""
+        copied = copy.copy(self)
+        copied.events = list(self.events)
+        copied.slots = dict(self.slots)
+        copied.active_loop = dict(self.active_loop)
+        copied.latest_action = dict(self.latest_action) if self.latest_action else None
+        return copied
+
     # ---- state -------------------------------------------------------------------------------
 
     def _reset(self) -> None:

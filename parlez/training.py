@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 import time
@@ -9,6 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parlez.config import Config
+from parlez.core.policies.ensemble import PolicyEnsemble
+from parlez.core.training_trackers import rule_trackers, story_trackers
+from parlez.domain import Domain
+from parlez.events import Event
 from parlez.model import (
     Metadata,
     ModelError,
@@ -22,7 +27,10 @@ from parlez.model import (
 from parlez.nlu.pipeline import Pipeline
 from parlez.project import Project
 from parlez.training_data.nlu_yaml import write_nlu_yaml
+from parlez.training_data.stories import StoryBlock
 from parlez.training_data.training_data import TrainingData
+
+DOMAIN_FILE = "domain.json"
 
 
 @dataclass
@@ -90,3 +98,99 @@ def train_nlu(
 def load_nlu(archive: Path) -> Pipeline:
     with opened(archive) as folder:
         return Pipeline.load(folder / "nlu")
+
+
+def _blocks_data(blocks: list[StoryBlock]) -> list[object]:
+    """Stories and rules as plain data for the fingerprint (timestamps left out)."""
+
+    def plain(event: Event) -> dict[str, object]:
+        data = event.to_dict()
+        data.pop("timestamp", None)
+        return data
+
+    return [
+        {
+            "kind": block.kind,
+            "name": block.name,
+            "condition": [plain(e) for e in block.condition],
+            "conversation_start": block.conversation_start,
+            "wait_for_user_input": block.wait_for_user_input,
+            "steps": [
+                {
+                    "events": [plain(e) for e in step.events],
+                    "or": [plain(e) for e in step.alternatives],
+                    "checkpoint": step.checkpoint,
+                }
+                for step in block.steps
+            ],
+        }
+        for block in blocks
+    ]
+
+
+def core_fingerprint(
+    config: Config, domain: Domain, stories: list[StoryBlock], rules: list[StoryBlock]
+) -> str:
+    """What the dialogue part depends on: the policies, the domain, the stories and rules."""
+    return fingerprint(
+        [c.to_dict() for c in config.policies],
+        domain.to_dict(),
+        _blocks_data(stories),
+        _blocks_data(rules),
+    )
+
+
+def train_core_into(project: Project, folder: Path) -> None:
+    domain = project.domain
+    trackers = story_trackers(project.stories) + rule_trackers(project.rules)
+    ensemble = PolicyEnsemble.from_config(project.config.policies).train(trackers, domain)
+    ensemble.persist(folder / "core")
+    (folder / "core" / DOMAIN_FILE).write_text(
+        json.dumps(domain.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+
+
+def train(
+    project: Project,
+    models: Path,
+    *,
+    force: bool = False,
+    fixed_name: str | None = None,
+    parts: tuple[str, ...] = ("nlu", "core"),
+) -> TrainingResult:
+    """Train the assistant into `models/<timestamp>-<assistant>.tar.gz`: each part is copied
+    from the newest model when its inputs did not change, and trained otherwise."""
+    started = time.perf_counter()
+    config = project.config
+    metadata = Metadata(
+        assistant_id=config.assistant_id, language=config.language, config=config.to_dict()
+    )
+    wanted: dict[str, str] = {}
+    if "nlu" in parts:
+        wanted["nlu"] = nlu_fingerprint(config, project.nlu_training_data())
+    if "core" in parts:
+        wanted["core"] = core_fingerprint(config, project.domain, project.stories, project.rules)
+    metadata.fingerprints.update(wanted)
+    reused: list[str] = []
+    trained: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="parlez-train-") as work:
+        folder = Path(work)
+        for part, fingerprint_ in wanted.items():
+            if not force and _reuse(models, part, fingerprint_, folder):
+                reused.append(part)
+                continue
+            part_started = time.perf_counter()
+            if part == "nlu":
+                Pipeline.from_config(config.pipeline, config.language).train(
+                    project.nlu_training_data()
+                ).persist(folder / "nlu")
+            else:
+                train_core_into(project, folder)
+            metadata.training_seconds[part] = round(time.perf_counter() - part_started, 3)
+            trained.append(part)
+        prefix = "" if len(parts) == 2 else f"{parts[0]}-"
+        name = fixed_name or archive_name(config.assistant_id, prefix=prefix)
+        if not name.endswith(".tar.gz"):
+            name += ".tar.gz"
+        archive = write_archive(folder, metadata, models / name)
+    return TrainingResult(archive, reused, trained, time.perf_counter() - started)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +81,109 @@ def test_the_repository_s_own_assistant_validates_without_a_single_warning() -> 
     project = Project(REPO)
     assert validate(project) == []
     assert project.config.assistant_id == "maple_street_studio"
+
+
+# ---- training and test stories: the projects work as they are ------------------------------------
+
+FORMBOT_VALIDATION = '''
+from rasa_sdk import FormValidationAction
+
+CUISINES = ["caribbean", "chinese", "french", "greek", "indian", "italian", "mexican", "afghan"]
+
+
+class ValidateRestaurantForm(FormValidationAction):
+    """What formbot's action server does (Rasa's example), as a test fixture."""
+
+    def name(self):
+        return "validate_restaurant_form"
+
+    def validate_cuisine(self, value, dispatcher, tracker, domain):
+        if value and value.lower() in CUISINES:
+            return {"cuisine": value.lower()}
+        dispatcher.utter_message(response="utter_wrong_cuisine")
+        return {"cuisine": None}
+
+    def validate_num_people(self, value, dispatcher, tracker, domain):
+        try:
+            number = int(float(value))
+        except (TypeError, ValueError):
+            number = 0
+        if number > 0:
+            return {"num_people": number}
+        dispatcher.utter_message(response="utter_wrong_num_people")
+        return {"num_people": None}
+
+    def validate_outdoor_seating(self, value, dispatcher, tracker, domain):
+        if isinstance(value, bool):
+            return {"outdoor_seating": value}
+        if isinstance(value, str) and value.lower() in ("in", "inside", "indoors", "out", "outside", "outdoors"):
+            return {"outdoor_seating": value.lower() in ("out", "outside", "outdoors")}
+        dispatcher.utter_message(response="utter_wrong_outdoor_seating")
+        return {"outdoor_seating": None}
+'''
+
+
+@pytest.fixture(scope="module")
+def trained_compat(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Both compat projects trained once, unchanged, with `parlez train`."""
+    from parlez.training import train
+
+    out = tmp_path_factory.mktemp("compat-models")
+    archives = {}
+    for name in ("moodbot", "formbot"):
+        with collect():
+            archives[name] = train(Project(shared_path("compat", name)), out / name).archive
+    return archives
+
+
+@pytest.mark.parametrize("name", ["moodbot", "formbot"])
+def test_compat_projects_pass_all_their_test_stories(
+    name: str, trained_compat: dict[str, Path]
+) -> None:
+    from parlez.agent import Agent
+    from parlez.evaluation.stories import evaluate_stories
+
+    project = Project(shared_path("compat", name))
+    agent = Agent.load(trained_compat[name])
+    with collect():
+        evaluation = asyncio.run(evaluate_stories(agent.processor, project.test_stories))
+    failed = [s.name for s in evaluation.failed]
+    assert failed == []
+    assert len(evaluation.stories) == len(project.test_stories)
+
+
+def test_formbot_fills_its_form_with_its_validation_action(
+    trained_compat: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parlez.agent import Agent
+    from parlez.endpoints import Endpoints
+
+    package = tmp_path / "formbot_actions"
+    package.mkdir()
+    (package / "__init__.py").write_text(FORMBOT_VALIDATION, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with collect():
+        agent = Agent.load(trained_compat["formbot"], Endpoints(), actions_module="formbot_actions")
+
+    def say(text: str) -> list[str]:
+        return [m.get("text") or "" for m in asyncio.run(agent.handle_text(text, "diner"))]
+
+    with collect():
+        assert say("hi") == ["Hello! I am restaurant search assistant! How can I help?"]
+        assert say("im looking for a restaurant") == ["What cuisine?"]
+        assert say("klingon") == [
+            "Cuisine type is not in the database, please try again",
+            "What cuisine?",
+        ]
+        assert say("chinese food") == ["How many people?"]
+        # The number comes from parlez's embedded Duckling (formbot's Duckling url is down).
+        assert say("for four people") == ["Do you want to sit outside?"]
+        assert say("yes") == ["Please provide additional preferences"]
+        assert say("no") == ["Please give your feedback on your experience so far"]
+        answer = say("great service")
+    assert answer[0] == "All done!"
+    assert "cuisine: chinese" in answer[1] and "num_people: 4" in answer[1]
+    assert (
+        "outdoor_seating: True" in answer[1]
+        and "preferences: no additional preferences" in answer[1]
+    )

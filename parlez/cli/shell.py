@@ -1,16 +1,19 @@
-"""`parlez shell nlu`: type messages, see how the NLU model parses them (Rasa's JSON)."""
+"""`parlez shell`: talk to the assistant in the terminal; `parlez shell nlu`: see parses."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
-from parlez.cli.usage import shows_help
+from parlez.agent import Agent
+from parlez.endpoints import Endpoints
 from parlez.exceptions import relative
 from parlez.model import require_model
 from parlez.training import load_nlu
@@ -38,11 +41,65 @@ def run_nlu(args: argparse.Namespace) -> int:
         )
 
 
+def _show(console: Console, message: dict[str, Any]) -> list[dict[str, Any]]:
+    """Print one bot message; its buttons become numbered choices."""
+    if message.get("text"):
+        console.print(f"[cyan]{message['text']}[/]", markup=True)
+    if message.get("image"):
+        console.print(f"[dim]Image: {message['image']}[/]")
+    if message.get("attachment"):
+        console.print(f"[dim]Attachment: {message['attachment']}[/]")
+    if message.get("custom"):
+        console.print(f"[dim]{json.dumps(message['custom'], ensure_ascii=False)}[/]")
+    buttons = list(message.get("buttons") or message.get("quick_replies") or [])
+    for number, button in enumerate(buttons, start=1):
+        console.print(f"  {number}: {button.get('title')} [dim]({button.get('payload')})[/]")
+    return buttons
+
+
+def run_shell(args: argparse.Namespace) -> int:
+    console = Console(highlight=False)
+    archive = require_model(Path(args.model))
+    endpoints = Endpoints.load(args.endpoints)
+    agent = Agent.load(archive, endpoints, actions_module=args.actions)
+    sender = args.conversation_id or uuid.uuid4().hex
+    interactive = sys.stdin.isatty()
+    if interactive:
+        console.print(f"Loaded '{relative(archive)}'. Type a message; /stop or Ctrl-D to quit.")
+
+    async def talk() -> int:
+        buttons: list[dict[str, Any]] = []
+        while True:
+            if interactive:
+                console.print("[bold]Your input ->[/]", end=" ")
+            line = await asyncio.to_thread(sys.stdin.readline)
+            if not line:
+                return 0
+            text = line.strip()
+            if text == "/stop":
+                return 0
+            if text.isdigit() and 1 <= int(text) <= len(buttons):
+                text = str(buttons[int(text) - 1].get("payload") or text)
+            buttons = []
+            for message in await agent.handle_text(text, sender):
+                buttons = _show(console, message) or buttons
+
+    return asyncio.run(talk())
+
+
 def register(commands: Any) -> None:
-    shell = commands.add_parser("shell", help="talk to a trained model")
+    shell = commands.add_parser("shell", help="talk to the assistant in the terminal")
     sub = shell.add_subparsers(dest="shell_what", metavar="WHAT")
     nlu = sub.add_parser("nlu", help="see how messages are parsed")
     nlu.add_argument("-m", "--model", default="models", help="model archive or folder of archives")
     nlu.set_defaults(handler=run_nlu)
 
-    shell.set_defaults(handler=shows_help(shell))
+    shell.add_argument(
+        "-m", "--model", default="models", help="model archive or folder of archives"
+    )
+    shell.add_argument("--endpoints", default="endpoints.yml", help="endpoints file")
+    shell.add_argument(
+        "--actions", default=None, help="package of custom actions to run in-process"
+    )
+    shell.add_argument("--conversation-id", default=None, help="continue this conversation")
+    shell.set_defaults(handler=run_shell)

@@ -1,8 +1,9 @@
-"""`parlez test nlu`: evaluate NLU on test data or by cross-validation; reports in `results/`."""
+"""`parlez test [core|nlu]`: replay test stories, evaluate NLU; reports in `results/`."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from parlez.cli.usage import shows_help
+from parlez.agent import Agent
 from parlez.diagnostics import collect
 from parlez.evaluation.comparison import compare_configs
 from parlez.evaluation.nlu import (
@@ -21,10 +22,11 @@ from parlez.evaluation.nlu import (
     intent_summary,
 )
 from parlez.evaluation.reports import write_nlu_reports
+from parlez.evaluation.stories import StoryEvaluation, evaluate_stories, write_story_reports
 from parlez.exceptions import relative
 from parlez.model import require_model
 from parlez.nlu.pipeline import Pipeline
-from parlez.project import Project, read_data
+from parlez.project import DataFiles, Project, read_data, read_data_file
 from parlez.training import load_nlu
 
 
@@ -92,6 +94,97 @@ def run_nlu(args: argparse.Namespace) -> int:
     return 0
 
 
+def _test_stories(paths: list[str] | None, project: Project) -> list[Any]:
+    if not paths:
+        return project.test_stories
+    files = DataFiles()
+    for path in [Path(p) for p in paths]:
+        found = (
+            sorted(path.rglob("*.yml")) + sorted(path.rglob("*.yaml")) if path.is_dir() else [path]
+        )
+        for item in found:
+            read_data_file(item, files)
+    return files.stories + files.rules
+
+
+def _story_summary(console: Console, evaluation: StoryEvaluation) -> None:
+    total = len(evaluation.stories)
+    correct = total - len(evaluation.failed)
+    targets = evaluation.action_targets
+    right = sum(t == p for t, p in zip(targets, evaluation.action_predictions, strict=True))
+    table = Table(title="Test stories")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("stories passed", f"{correct} / {total}")
+    table.add_row("actions predicted right", f"{right} / {len(targets)}")
+    console.print(table)
+    for story in evaluation.failed:
+        where = f" ({story.location})" if story.location else ""
+        console.print(f"[red]failed:[/] {story.name}{where}")
+
+
+def run_core(args: argparse.Namespace) -> int:
+    console = Console(highlight=False)
+    project = Project(args.project)
+    archive = require_model(Path(args.model))
+    agent = Agent.load(archive)
+    stories = _test_stories(args.stories, project)
+    if not stories:
+        console.print("[yellow]No test stories found[/] (tests/test_*.yml).")
+        return 1
+    evaluation = asyncio.run(evaluate_stories(agent.processor, stories))
+    out = Path(args.out)
+    written = write_story_reports(evaluation, out, successes=args.successes)
+    console.print(f"Model: '{relative(archive)}'")
+    _story_summary(console, evaluation)
+    console.print(f"Wrote {len(written)} files to '{relative(out)}'.")
+    if evaluation.failed and args.fail_on_prediction_errors:
+        return 1
+    return 0
+
+
+def run_all(args: argparse.Namespace) -> int:
+    """`parlez test`: the test stories, then the NLU model on the NLU data."""
+    status = run_core(args)
+    nlu_args = argparse.Namespace(
+        project=args.project,
+        model=args.model,
+        nlu=args.nlu,
+        config=None,
+        percentages=None,
+        cross_validation=False,
+        out=args.out,
+        successes=args.successes,
+    )
+    return max(status, run_nlu(nlu_args))
+
+
+def _core_arguments(parser: Any) -> None:
+    parser.add_argument("--project", default=".", help="project folder (default: here)")
+    parser.add_argument(
+        "-m", "--model", default="models", help="model archive or folder of archives"
+    )
+    parser.add_argument(
+        "-s",
+        "--stories",
+        nargs="+",
+        default=None,
+        help="test story files or folders (default: tests/)",
+    )
+    parser.add_argument("--out", default="results", help="folder for the reports")
+    parser.add_argument(
+        "--successes", action="store_true", help="also write the stories that passed"
+    )
+    parser.add_argument(
+        "--fail-on-prediction-errors",
+        action="store_true",
+        help="exit with status 1 when a story fails",
+    )
+    parser.add_argument(
+        "--e2e", action="store_true", help="accepted for Rasa; user text is always checked"
+    )
+
+
 def register(commands: Any) -> None:
     test = commands.add_parser("test", help="evaluate models")
     sub = test.add_subparsers(dest="test_what", metavar="WHAT")
@@ -123,5 +216,10 @@ def register(commands: Any) -> None:
     nlu.add_argument("--out", default="results", help="folder for the reports")
     nlu.add_argument("--successes", action="store_true", help="also write intent_successes.json")
     nlu.set_defaults(handler=run_nlu)
+    core = sub.add_parser("core", help="replay the test stories")
+    _core_arguments(core)
+    core.set_defaults(handler=run_core)
 
-    test.set_defaults(handler=shows_help(test))
+    _core_arguments(test)
+    test.add_argument("-u", "--nlu", nargs="+", default=None, help="NLU test data (default: data/)")
+    test.set_defaults(handler=run_all)

@@ -1,4 +1,4 @@
-"""`parlez train nlu`: train the NLU pipeline into a model archive in `models/`."""
+"""`parlez train [nlu|core]`: train the assistant (or one part) into an archive in `models/`."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from typing import Any
 from rich.console import Console
 
 from parlez.cli.progress import training_progress
-from parlez.cli.usage import shows_help
 from parlez.exceptions import relative
 from parlez.project import Project
-from parlez.training import train_nlu
+from parlez.training import train, train_nlu
 
 
 def run_nlu(args: argparse.Namespace) -> int:
@@ -30,6 +29,38 @@ def run_nlu(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_all(args: argparse.Namespace) -> int:
+    """`parlez train` / `parlez train core`: the dialogue part, and NLU unless core only."""
+    console = Console(highlight=False)
+    project = Project(args.project, config=args.config, data=args.data, domain=args.domain)
+    parts = ("core",) if getattr(args, "train_what", None) == "core" else ("nlu", "core")
+    with training_progress(console):
+        result = train(
+            project, Path(args.out), force=args.force, fixed_name=args.fixed_model_name, parts=parts
+        )
+    for part in result.reused:
+        console.print(f"The inputs of the {_PART_NAMES[part]} are unchanged: it was reused.")
+    for part in result.trained:
+        console.print(f"Trained the {_PART_NAMES[part]}.")
+    console.print(f"Your model is ready: '{relative(result.archive)}' ({result.seconds:.1f} s).")
+    return 0
+
+
+_PART_NAMES = {"nlu": "NLU pipeline", "core": "dialogue policies"}
+
+
+def _common(parser: Any) -> None:
+    parser.add_argument("--project", default=".", help="project folder (default: here)")
+    parser.add_argument("-c", "--config", default=None, help="config file")
+    parser.add_argument("-d", "--domain", default=None, help="domain file or folder")
+    parser.add_argument("--data", nargs="+", default=None, help="training data files or folders")
+    parser.add_argument("--out", default="models", help="folder for the model archive")
+    parser.add_argument(
+        "--fixed-model-name", default=None, help="archive name instead of a timestamp"
+    )
+    parser.add_argument("--force", action="store_true", help="retrain even when nothing changed")
+
+
 def register(commands: Any) -> None:
     train = commands.add_parser("train", help="train models")
     sub = train.add_subparsers(dest="train_what", metavar="WHAT")
@@ -41,5 +72,9 @@ def register(commands: Any) -> None:
     nlu.add_argument("--fixed-model-name", default=None, help="archive name instead of a timestamp")
     nlu.add_argument("--force", action="store_true", help="retrain even when nothing changed")
     nlu.set_defaults(handler=run_nlu)
+    core = sub.add_parser("core", help="train the dialogue policies")
+    _common(core)
+    core.set_defaults(handler=run_all)
 
-    train.set_defaults(handler=shows_help(train))
+    _common(train)
+    train.set_defaults(handler=run_all)

@@ -36,3 +36,14 @@ def test_nlu_benchmark_smoke_prints_its_table() -> None:
         check=True,
     )
     assert "SMOKE" in done.stdout and "parlez" in done.stdout and "tfidf+logreg" in done.stdout
+
+
+def test_dialogue_benchmark_smoke_prints_its_table() -> None:
+    shared_path("compat", "moodbot")
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "dialogue.py"), "--smoke"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "SMOKE" in done.stdout and "moodbot" in done.stdout and "7 / 7" in done.stdout

@@ -1,0 +1,118 @@
+"""Agent: a trained model with its stores, responses and actions, ready to talk."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from parlez.channels.channel import OutputChannel, UserMessage
+from parlez.core.actions.custom import CustomActionExecutor, InProcessExecutor, RemoteExecutor
+from parlez.core.policies.ensemble import PolicyEnsemble
+from parlez.core.processor import MessageProcessor
+from parlez.domain import Domain
+from parlez.endpoints import Endpoints
+from parlez.exceptions import ParlezError
+from parlez.model import opened, read_metadata
+from parlez.nlg.endpoint import EndpointGenerator
+from parlez.nlg.generator import NaturalLanguageGenerator, TemplatedGenerator
+from parlez.nlu.pipeline import Pipeline
+from parlez.stores.tracker_store import InMemoryTrackerStore, TrackerStore
+
+logger = logging.getLogger(__name__)
+
+DOMAIN_FILE = "domain.json"
+
+
+def custom_executor(
+    endpoints: Endpoints, actions_module: str | None = None
+) -> CustomActionExecutor | None:
+    """In-process actions when a package is named (`--actions` wins), else the action server."""
+    package = actions_module or endpoints.actions_module
+    if package:
+        return InProcessExecutor(package)
+    if endpoints.action is not None and endpoints.action.url:
+        return RemoteExecutor(endpoints.action)
+    return None
+
+
+class Agent:
+    def __init__(
+        self,
+        domain: Domain,
+        ensemble: PolicyEnsemble,
+        nlu: Pipeline | None,
+        tracker_store: TrackerStore | None = None,
+        nlg: NaturalLanguageGenerator | None = None,
+        custom: CustomActionExecutor | None = None,
+        model: Path | None = None,
+    ) -> None:
+        self.domain = domain
+        self.model = model
+        self.tracker_store = tracker_store or InMemoryTrackerStore(domain.all_slots.values())
+        self.processor = MessageProcessor(
+            domain,
+            ensemble,
+            nlu,
+            self.tracker_store,
+            nlg or TemplatedGenerator(domain.responses),
+            custom,
+        )
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    @classmethod
+    def load(
+        cls,
+        archive: Path,
+        endpoints: Endpoints | None = None,
+        actions_module: str | None = None,
+        tracker_store: TrackerStore | None = None,
+    ) -> Agent:
+        endpoints = endpoints or Endpoints()
+        with opened(archive) as folder:
+            if not (folder / "core").is_dir():
+                raise ParlezError(
+                    f"the model '{archive.name}' has no dialogue part",
+                    hint="train the whole assistant with `parlez train` (not only `train nlu`)",
+                )
+            read_metadata(folder)
+            domain = Domain.from_raw(
+                json.loads((folder / "core" / DOMAIN_FILE).read_text(encoding="utf-8"))
+            )
+            ensemble = PolicyEnsemble.load(folder / "core")
+            nlu = Pipeline.load(folder / "nlu") if (folder / "nlu").is_dir() else None
+        templated = TemplatedGenerator(domain.responses)
+        nlg: NaturalLanguageGenerator = (
+            EndpointGenerator(endpoints.nlg, templated)
+            if endpoints.nlg and endpoints.nlg.url
+            else templated
+        )
+        return cls(
+            domain,
+            ensemble,
+            nlu,
+            tracker_store,
+            nlg,
+            custom_executor(endpoints, actions_module),
+            archive,
+        )
+
+    async def handle_message(self, message: UserMessage) -> list[dict[str, Any]]:
+        # One message at a time per conversation: two messages of one user never interleave.
+        async with self._locks[message.sender_id]:
+            return await self.processor.handle_message(message)
+
+    async def handle_text(
+        self,
+        text: str,
+        sender_id: str = "default",
+        output_channel: OutputChannel | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        return await self.handle_message(UserMessage(text, output_channel, sender_id, metadata))
+
+    async def parse_message(self, text: str) -> dict[str, Any]:
+        return await self.processor.parse(text)

@@ -1,0 +1,1 @@
+"""Input and output channels: how messages reach the assistant and how answers go back."""

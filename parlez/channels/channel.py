@@ -1,0 +1,124 @@
+"""The channel contract: a `UserMessage` in, bot messages out through an `OutputChannel`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_SENDER = "default"
+
+
+@dataclass
+class UserMessage:
+    text: str | None
+    output_channel: OutputChannel | None = None
+    sender_id: str = DEFAULT_SENDER
+    metadata: dict[str, Any] | None = None
+    input_channel: str | None = None
+    message_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    #: a parse given by the caller (e.g. `/intent{"entity": "value"}` or trigger_intent)
+    parse_data: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.output_channel is None:
+            self.output_channel = CollectingOutputChannel()
+
+
+class OutputChannel:
+    """Sends bot messages to the user; channels override the parts their platform has."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "collector"
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """Send one bot message: text, then images, buttons, quick replies, elements, custom."""
+        if message.get("quick_replies"):
+            await self.send_quick_replies(
+                recipient_id, message.get("text") or "", message["quick_replies"]
+            )
+        elif message.get("buttons"):
+            await self.send_text_with_buttons(
+                recipient_id, message.get("text") or "", message["buttons"]
+            )
+        elif message.get("text"):
+            await self.send_text_message(recipient_id, message["text"])
+        if message.get("custom"):
+            await self.send_custom_json(recipient_id, message["custom"])
+        if message.get("image"):
+            await self.send_image_url(recipient_id, message["image"])
+        if message.get("attachment"):
+            await self.send_attachment(recipient_id, message["attachment"])
+        if message.get("elements"):
+            await self.send_elements(recipient_id, message["elements"])
+
+    async def send_text_message(self, recipient_id: str, text: str) -> None:
+        raise NotImplementedError
+
+    async def send_image_url(self, recipient_id: str, image: str) -> None:
+        await self.send_text_message(recipient_id, f"Image: {image}")
+
+    async def send_attachment(self, recipient_id: str, attachment: Any) -> None:
+        await self.send_text_message(recipient_id, f"Attachment: {attachment}")
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]]
+    ) -> None:
+        await self.send_text_message(recipient_id, text)
+        for index, button in enumerate(buttons, start=1):
+            await self.send_text_message(recipient_id, f"{index}: {button.get('title')}")
+
+    async def send_quick_replies(
+        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]]
+    ) -> None:
+        await self.send_text_with_buttons(recipient_id, text, quick_replies)
+
+    async def send_elements(self, recipient_id: str, elements: list[dict[str, Any]]) -> None:
+        for element in elements:
+            await self.send_text_message(recipient_id, str(element.get("title", "")))
+
+    async def send_custom_json(self, recipient_id: str, custom: dict[str, Any]) -> None:
+        await self.send_text_message(recipient_id, str(custom))
+
+
+class CollectingOutputChannel(OutputChannel):
+    """Keeps the bot's messages in a list in Rasa's REST shape (`recipient_id`, `text`, ...)."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    @classmethod
+    def name(cls) -> str:
+        return "collector"
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        out: dict[str, Any] = {"recipient_id": recipient_id}
+        for key in (
+            "text",
+            "image",
+            "buttons",
+            "quick_replies",
+            "attachment",
+            "elements",
+            "custom",
+        ):
+            if message.get(key):
+                out[key] = message[key]
+        self.messages.append(out)
+
+    async def send_text_message(self, recipient_id: str, text: str) -> None:
+        self.messages.append({"recipient_id": recipient_id, "text": text})
+
+
+class CallbackOutputChannel(CollectingOutputChannel):
+    """Hands each message to a coroutine as soon as the action produced it."""
+
+    def __init__(self, on_message: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        super().__init__()
+        self.on_message = on_message
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        await super().send_response(recipient_id, message)
+        await self.on_message(self.messages[-1])

@@ -1,0 +1,234 @@
+"""Custom actions: run by `rasa_sdk` in this process, or by an action server over HTTP.
+
+Both speak Rasa's action protocol: `{next_action, sender_id, tracker, domain, version}` in,
+`{events, responses}` out. When an action fails (server down, timeout, exception, malformed
+events) the conversation goes on: the failure is logged, the user gets the fallback answer,
+and no event already in the conversation is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from typing import Any
+
+import httpx
+
+from parlez.core.actions.action import MESSAGE_DATA_KEYS, Action, ActionContext, bot_event
+from parlez.domain import Domain
+from parlez.endpoints import EndpointConfig
+from parlez.events import ActionExecutionRejected, Event, EventError
+from parlez.exceptions import ParlezError
+from parlez.tracker import DialogueStateTracker
+
+logger = logging.getLogger(__name__)
+
+#: the response the user gets when a custom action fails; a domain may define its own
+ACTION_FAILED_RESPONSE = "utter_action_failed"
+ACTION_FAILED_TEXT = "Sorry, something went wrong on my side. Please try again in a moment."
+#: Rasa's protocol version the tracker and domain are written in
+PROTOCOL_VERSION = "3.6.0"
+
+
+class ActionFailedError(ParlezError):
+    code = "P320"
+
+
+class ActionRejectedError(Exception):
+    """The action refused to run (`ActionExecutionRejection` in rasa_sdk)."""
+
+
+class CustomActionExecutor:
+    async def run(self, name: str, tracker: DialogueStateTracker, domain: Domain) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def names(self) -> list[str] | None:
+        """The actions this executor knows, when it can tell."""
+        return None
+
+
+def action_call(name: str, tracker: DialogueStateTracker, domain: Domain) -> dict[str, Any]:
+    return {
+        "next_action": name,
+        "sender_id": tracker.sender_id,
+        "tracker": tracker.current_state(),
+        "domain": domain.to_dict(),
+        "version": PROTOCOL_VERSION,
+    }
+
+
+class InProcessExecutor(CustomActionExecutor):
+    """The `rasa_sdk` actions of a Python package, run in this process."""
+
+    def __init__(self, package: str) -> None:
+        from rasa_sdk.executor import ActionExecutor
+
+        try:
+            importlib.import_module(package)
+        except ImportError as error:
+            raise ActionFailedError(
+                f"the actions package '{package}' cannot be imported: {error}",
+                hint="check `action_endpoint: actions_module:` in endpoints.yml, or --actions",
+            ) from error
+        self.package = package
+        self.executor = ActionExecutor()
+        self.executor.register_package(package)
+
+    def names(self) -> list[str] | None:
+        return sorted(self.executor.actions)
+
+    async def run(self, name: str, tracker: DialogueStateTracker, domain: Domain) -> dict[str, Any]:
+        from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
+
+        try:
+            result = await self.executor.run(action_call(name, tracker, domain))
+        except ActionExecutionRejection as error:
+            raise ActionRejectedError(str(error)) from error
+        except ActionNotFoundException as error:
+            raise ActionFailedError(
+                f"no action '{name}' in the package '{self.package}'",
+                hint="register it as a rasa_sdk Action whose name() returns this name",
+            ) from error
+        if result is None:
+            return {"events": [], "responses": []}
+        dumped: dict[str, Any] = result.model_dump()
+        return dumped
+
+
+class RemoteExecutor(CustomActionExecutor):
+    """An action server (`action_endpoint: url:`), e.g. `rasa run actions` or `parlez run actions`."""
+
+    def __init__(self, endpoint: EndpointConfig, timeout: float | None = None) -> None:
+        self.endpoint = endpoint
+        self.timeout = float(timeout or endpoint.kwargs.get("timeout", 30))
+
+    async def run(self, name: str, tracker: DialogueStateTracker, domain: Domain) -> dict[str, Any]:
+        params = dict(self.endpoint.params)
+        if self.endpoint.token:
+            params[self.endpoint.token_name] = self.endpoint.token
+        auth = None
+        if self.endpoint.basic_auth:
+            auth = (
+                str(self.endpoint.basic_auth.get("username", "")),
+                str(self.endpoint.basic_auth.get("password", "")),
+            )
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout, auth=auth) as client:
+                reply = await client.post(
+                    str(self.endpoint.url),
+                    json=action_call(name, tracker, domain),
+                    headers=dict(self.endpoint.headers),
+                    params=params,
+                )
+        except httpx.TimeoutException as error:
+            raise ActionFailedError(
+                f"the action server at {self.endpoint.url} did not answer '{name}' within "
+                f"{self.timeout:g} s"
+            ) from error
+        except httpx.HTTPError as error:
+            raise ActionFailedError(
+                f"the action server at {self.endpoint.url} cannot be reached for '{name}': {error}",
+                hint="start it with `parlez run actions` (or `rasa run actions`)",
+            ) from error
+        if reply.status_code == 400:
+            body = _json(reply)
+            if body.get("action_name") or body.get("error"):
+                raise ActionRejectedError(str(body.get("error", "")))
+        if reply.status_code >= 400:
+            raise ActionFailedError(
+                f"the action server answered '{name}' with HTTP {reply.status_code}: "
+                f"{reply.text[:300]}"
+            )
+        body = _json(reply)
+        if not isinstance(body, dict):
+            raise ActionFailedError(f"the action server's answer to '{name}' is not a JSON object")
+        return body
+
+
+def _json(reply: httpx.Response) -> Any:
+    try:
+        return reply.json()
+    except ValueError:
+        return {}
+
+
+class CustomAction(Action):
+    def __init__(self, action_name: str) -> None:
+        self.action_name = action_name
+
+    def name(self) -> str:
+        return self.action_name
+
+    async def run(
+        self, context: ActionContext, tracker: DialogueStateTracker, domain: Domain
+    ) -> list[Event]:
+        events = await self.call(context, tracker, domain)
+        if events is None:
+            message = await context.nlg.generate(
+                ACTION_FAILED_RESPONSE, tracker, context.channel_name
+            )
+            return [
+                bot_event(message or {"text": ACTION_FAILED_TEXT}, action_failed=self.action_name)
+            ]
+        return events
+
+    async def call(
+        self, context: ActionContext, tracker: DialogueStateTracker, domain: Domain
+    ) -> list[Event] | None:
+        """The action's events, or None when it failed (the failure is logged)."""
+        if context.custom is None:
+            logger.error(
+                "the custom action '%s' cannot run: no action server or actions package is "
+                "configured (action_endpoint in endpoints.yml, or --actions)",
+                self.action_name,
+            )
+            return None
+        try:
+            result = await context.custom.run(self.action_name, tracker, domain)
+        except ActionRejectedError:
+            return [ActionExecutionRejected(self.action_name)]
+        except asyncio.CancelledError:
+            raise
+        except ActionFailedError as error:
+            logger.error("%s", error.render() if hasattr(error, "render") else error)
+            return None
+        except Exception:  # an action's own bug must not end the conversation
+            logger.exception("the custom action '%s' raised an exception", self.action_name)
+            return None
+        events: list[Event] = []
+        for response in result.get("responses") or []:
+            events += await self._response(response, context, tracker)
+        for raw in result.get("events") or []:
+            try:
+                events.append(Event.from_dict(raw))
+            except EventError as error:
+                logger.error(
+                    "the custom action '%s' returned a malformed event, which is ignored: %s",
+                    self.action_name,
+                    error,
+                )
+        return events
+
+    async def _response(
+        self, response: dict[str, Any], context: ActionContext, tracker: DialogueStateTracker
+    ) -> list[Event]:
+        if not isinstance(response, dict):
+            return []
+        name = response.get("response") or response.get("template")
+        # rasa_sdk sends every key, empty ones included; extra keys are the response's kwargs.
+        message = {
+            k: v
+            for k, v in response.items()
+            if v not in (None, "", [], {}) and k not in ("response", "template")
+        }
+        if name:
+            generated = await context.nlg.generate(name, tracker, context.channel_name, **message)
+            if generated is None:
+                logger.error(
+                    "the action '%s' asked for the unknown response '%s'", self.action_name, name
+                )
+                return []
+            given = {k: v for k, v in message.items() if k in MESSAGE_DATA_KEYS}
+            message = {**generated, **given, "utter_action": name}
+        return [bot_event(message)]

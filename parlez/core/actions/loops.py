@@ -1,0 +1,327 @@
+"""Loops: forms, which ask for slots until they are filled, and the two-stage fallback.
+
+A loop runs as Rasa's LoopAction: activate (the first time), do one step, and deactivate
+when done. A form rejects its turn (`ActionExecutionRejected`) when it asked for a slot and
+the user's answer filled none, so that rules and stories can handle the interruption.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+from parlez.core.actions.action import Action, ActionContext, utter
+from parlez.domain import REQUESTED_SLOT, Domain
+from parlez.events import (
+    ACTION_LISTEN,
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActiveLoop,
+    Event,
+    Restarted,
+    SlotSet,
+    UserUtteranceReverted,
+    UserUttered,
+)
+from parlez.tracker import DialogueStateTracker
+
+NLU_FALLBACK = "nlu_fallback"
+OUT_OF_SCOPE = "out_of_scope"
+
+
+class LoopAction(Action):
+    async def run(
+        self, context: ActionContext, tracker: DialogueStateTracker, domain: Domain
+    ) -> list[Event]:
+        events: list[Event] = []
+        if tracker.active_loop_name != self.name():
+            events.append(ActiveLoop(self.name()))
+            events += await self.activate(context, tracker, domain)
+        if not self.is_done(tracker, events):
+            events += await self.do(context, tracker, domain, events)
+        if self.is_done(tracker, events):
+            events.append(ActiveLoop(None))
+            events += await self.deactivate(context, tracker, domain)
+        return events
+
+    async def activate(
+        self, context: ActionContext, tracker: DialogueStateTracker, domain: Domain
+    ) -> list[Event]:
+        return []
+
+    async def do(
+        self,
+        context: ActionContext,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        events_so_far: list[Event],
+    ) -> list[Event]:
+        raise NotImplementedError
+
+    def is_done(self, tracker: DialogueStateTracker, events_so_far: list[Event]) -> bool:
+        raise NotImplementedError
+
+    async def deactivate(
+        self, context: ActionContext, tracker: DialogueStateTracker, domain: Domain
+    ) -> list[Event]:
+        return []
+
+
+def with_events(tracker: DialogueStateTracker, events: list[Event]) -> DialogueStateTracker:
+    copied = tracker.copy()
+    for event in events:
+        copied.update(event)
+    return copied
+
+
+class FormAction(LoopAction):
+    def __init__(self, form: str) -> None:
+        self.form = form
+
+    def name(self) -> str:
+        return self.form
+
+    def required_slots(self, domain: Domain) -> list[str]:
+        form = domain.forms.get(self.form)
+        return list(form.required_slots) if form else []
+
+    # ---- the loop -------------------------------------------------------------------------------
+
+    async def activate(
+        self, context: ActionContext, tracker: DialogueStateTracker, domain: Domain
+    ) -> list[Event]:
+        """Fill what the message that started the form gives (trigger intents, slots with
+        conditions on this form), then validate the required slots already filled."""
+        from parlez.core.actions.extract_slots import ActionExtractSlots, conditions_hold
+
+        active = with_events(tracker, [ActiveLoop(self.form)])
+        events = await ActionExtractSlots().run(context, active, domain)
+        intent = tracker.latest_message.intent_name if tracker.latest_message else None
+        for name in self.required_slots(domain):
+            slot = domain.slots.get(name)
+            for mapping in slot.mappings if slot else []:
+                if (
+                    mapping.type == "from_trigger_intent"
+                    and mapping.intent_allowed(intent)
+                    and (not mapping.intent or intent in mapping.intent)
+                    and conditions_hold(mapping, active, name)
+                ):
+                    events.append(SlotSet(name, mapping.value))
+                    break
+        filled = with_events(tracker, events)
+        prefilled = {
+            name: filled.get_slot(name)
+            for name in self.required_slots(domain)
+            if filled.get_slot(name) is not None
+        }
+        if not prefilled or f"validate_{self.form}" not in domain.user_actions:
+            return events
+        return events + await self.validate_slots(prefilled, context, filled, domain)
+
+    async def do(
+        self,
+        context: ActionContext,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        events_so_far: list[Event],
+    ) -> list[Event]:
+        needs_validation = not tracker.active_loop or (
+            tracker.latest_action_name == ACTION_LISTEN
+            and tracker.active_loop.get("validate", True)
+        )
+        if needs_validation:
+            events = await self.validate(context, tracker, domain)
+        else:
+            # Back from an interruption: nothing new to validate, ask for the next slot.
+            events = await self.validate_slots({}, context, tracker, domain)
+        if any(isinstance(e, ActionExecutionRejected) for e in events):
+            return events
+        return events + await self.request_next_slot(
+            context, tracker, domain, events_so_far + events
+        )
+
+    def is_done(self, tracker: DialogueStateTracker, events_so_far: list[Event]) -> bool:
+        if any(isinstance(e, ActionExecutionRejected) for e in events_so_far):
+            return False
+        last_request = next(
+            (
+                e
+                for e in reversed(events_so_far)
+                if isinstance(e, SlotSet) and e.key == REQUESTED_SLOT
+            ),
+            None,
+        )
+        last_loop = next((e for e in reversed(events_so_far) if isinstance(e, ActiveLoop)), None)
+        return (last_request is not None and last_request.value is None) or (
+            last_loop is not None and last_loop.name is None
+        )
+
+    # ---- validation -----------------------------------------------------------------------------
+
+    async def validate(
+        self, context: ActionContext, tracker: DialogueStateTracker, domain: Domain
+    ) -> list[Event]:
+        candidates = slots_set_this_turn(tracker)
+        events = await self.validate_slots(candidates, context, tracker, domain)
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        validated = any(isinstance(e, SlotSet) and e.key != REQUESTED_SLOT for e in events)
+        rejected = any(isinstance(e, ActionExecutionRejected) for e in events)
+        if requested and tracker.active_loop and not validated and not rejected:
+            # Nothing the form asked for was in the answer: let the policies handle it.
+            return [ActionExecutionRejected(self.form)]
+        return events
+
+    async def validate_slots(
+        self,
+        candidates: dict[str, Any],
+        context: ActionContext,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+    ) -> list[Event]:
+        """The slot events after validation by `validate_<form>` when the domain has it."""
+        from parlez.core.actions.custom import CustomAction
+
+        events: list[Event] = [SlotSet(name, value) for name, value in candidates.items()]
+        validator = f"validate_{self.form}"
+        if validator not in domain.user_actions:
+            return events
+        validated = await CustomAction(validator).call(
+            context, with_events(tracker, events), domain
+        )
+        if validated is None:
+            # Logged already; the form goes on with the values as extracted.
+            return events
+        return validated
+
+    # ---- asking -----------------------------------------------------------------------------------
+
+    async def request_next_slot(
+        self,
+        context: ActionContext,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        events_so_far: list[Event],
+    ) -> list[Event]:
+        if self.is_done(tracker, events_so_far):
+            return [SlotSet(REQUESTED_SLOT, None)]
+        current = with_events(tracker, events_so_far)
+        asked = next(
+            (e.value for e in events_so_far if isinstance(e, SlotSet) and e.key == REQUESTED_SLOT),
+            None,
+        )
+        events: list[Event] = []
+        if not asked:
+            asked = next(
+                (s for s in self.required_slots(domain) if current.get_slot(s) is None), None
+            )
+            events.append(SlotSet(REQUESTED_SLOT, asked))
+        if not asked:
+            return [SlotSet(REQUESTED_SLOT, None)]
+        current = with_events(current, events)
+        return events + await self.ask_for_slot(str(asked), context, current, domain)
+
+    async def ask_for_slot(
+        self, slot: str, context: ActionContext, tracker: DialogueStateTracker, domain: Domain
+    ) -> list[Event]:
+        from parlez.core.actions.custom import CustomAction
+
+        for name in (f"action_ask_{self.form}_{slot}", f"action_ask_{slot}"):
+            if name in domain.user_actions:
+                return await CustomAction(name).run(context, tracker, domain)
+        for name in (f"utter_ask_{self.form}_{slot}", f"utter_ask_{slot}"):
+            if name in domain.responses:
+                return await utter(name, context, tracker)
+        return []
+
+
+def slots_set_this_turn(tracker: DialogueStateTracker) -> dict[str, Any]:
+    """Slot values set since the latest user message (by `action_extract_slots`)."""
+    found: dict[str, Any] = {}
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            break
+        if isinstance(event, SlotSet) and event.key != REQUESTED_SLOT and event.key not in found:
+            found[event.key] = event.value
+    return dict(reversed(list(found.items())))
+
+
+# ---- two-stage fallback ------------------------------------------------------------------------
+
+
+def _intents_since_restart(tracker: DialogueStateTracker) -> list[str | None]:
+    intents: list[str | None] = []
+    for event in tracker.events:
+        if isinstance(event, Restarted):
+            intents = []
+        elif isinstance(event, UserUttered):
+            intents.append(event.intent_name)
+    return intents
+
+
+def _last_intents(tracker: DialogueStateTracker, count: int) -> list[str | None]:
+    return _intents_since_restart(tracker)[-count:]
+
+
+def fallback_turns(tracker: DialogueStateTracker) -> int:
+    """How many user turns a finished fallback took (what `action_revert_fallback_events` undoes)."""
+    turns = 0
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            turns += 1
+        if isinstance(event, ActiveLoop) and event.name == "action_two_stage_fallback":
+            break
+    return max(turns, 1)
+
+
+class TwoStageFallbackAction(LoopAction):
+    """Rasa's two-stage fallback: "Did you mean ...?"; if not, "please rephrase"; then
+    "Did you mean ...?" once more; if that fails too, the default fallback."""
+
+    def name(self) -> str:
+        return "action_two_stage_fallback"
+
+    async def do(
+        self,
+        context: ActionContext,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        events_so_far: list[Event],
+    ) -> list[Event]:
+        from parlez.core.actions.default import (
+            ActionDefaultAskAffirmation,
+            ActionDefaultAskRephrase,
+        )
+
+        just_activated = any(isinstance(e, ActiveLoop) for e in events_so_far)
+        last = _last_intents(tracker, 1)
+        if just_activated or last == [NLU_FALLBACK]:
+            return await ActionDefaultAskAffirmation().run(context, tracker, domain)
+        return await ActionDefaultAskRephrase().run(context, tracker, domain)
+
+    def is_done(self, tracker: DialogueStateTracker, events_so_far: list[Event]) -> bool:
+        last = _last_intents(tracker, 1)
+        clarified = bool(last) and last[0] not in (NLU_FALLBACK, OUT_OF_SCOPE)
+        if any(isinstance(e, ActiveLoop) and e.name for e in events_so_far):
+            clarified = False  # the message that started the fallback clarifies nothing
+        return clarified or self._failed(tracker)
+
+    def _failed(self, tracker: DialogueStateTracker) -> bool:
+        return _last_intents(tracker, 2) == [NLU_FALLBACK, NLU_FALLBACK] or _last_intents(
+            tracker, 3
+        ) == [OUT_OF_SCOPE, NLU_FALLBACK, OUT_OF_SCOPE]
+
+    async def deactivate(
+        self, context: ActionContext, tracker: DialogueStateTracker, domain: Domain
+    ) -> list[Event]:
+        from parlez.core.actions.default import ActionDefaultFallback
+
+        if self._failed(tracker):
+            return await ActionDefaultFallback().run(context, tracker, domain)
+        message = tracker.latest_message
+        if message is None:
+            return []
+        intent = dict(message.intent)
+        intent["confidence"] = 1.0
+        clarified = replace(message, intent=intent, timestamp=time.time())
+        return [UserUtteranceReverted(), ActionExecuted(ACTION_LISTEN), clarified]

@@ -1,0 +1,106 @@
+"""MemoizationPolicy and AugmentedMemoizationPolicy: the stories' next actions, remembered.
+
+A story's last `max_history` states before each action become a key; a conversation whose
+recent states equal a key gets that action with confidence 1. Keys that stories disagree
+about are forgotten rather than guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from parlez.core.policies.policy import MEMOIZATION_PRIORITY, Policy, PolicyPrediction
+from parlez.core.states import State, state_key, tracker_states, without_intent
+from parlez.domain import Domain
+from parlez.events import ActionExecuted, ActiveLoop, Event, SlotSet
+from parlez.registry import register_policy
+from parlez.tracker import DialogueStateTracker
+
+if TYPE_CHECKING:
+    from parlez.core.training_trackers import TrainingTracker
+
+
+def action_names(events: Sequence[Event]) -> list[str]:
+    return [e.action_name or e.action_text or "" for e in events if isinstance(e, ActionExecuted)]
+
+
+@register_policy("MemoizationPolicy")
+class MemoizationPolicy(Policy):
+    defaults = {"priority": MEMOIZATION_PRIORITY, "max_history": 5}
+    accepted = {"use_nlu_confidence_as_score"}
+
+    def train(self, trackers: Sequence[TrainingTracker], domain: Domain) -> MemoizationPolicy:
+        lookup: dict[str, str | None] = {}
+        for training in trackers:
+            if training.is_rule or training.is_augmented:
+                continue
+            tracker = training.tracker(domain)
+            states = tracker_states(tracker, domain)
+            for index, action in enumerate(action_names(tracker.applied_events())):
+                for variant in _variants(self._window(states[: index + 1])):
+                    key = state_key(variant)
+                    if key in lookup and lookup[key] != action:
+                        lookup[key] = None  # stories disagree: remember neither
+                    else:
+                        lookup.setdefault(key, action)
+        self.lookup_ = {k: v for k, v in lookup.items() if v is not None}
+        return self
+
+    def _window(self, states: list[State]) -> list[State]:
+        history = self.config["max_history"]
+        return states[-int(history) :] if history else states
+
+    def recall(self, tracker: DialogueStateTracker, domain: Domain) -> str | None:
+        states = self._window(tracker_states(tracker, domain))
+        for variant in _variants(states):
+            action = self.lookup_.get(state_key(variant))
+            if action is not None:
+                return action
+        return None
+
+    def predict(self, tracker: DialogueStateTracker, domain: Domain) -> PolicyPrediction:
+        return self.prediction(domain, self.recall(tracker, domain))
+
+    def state(self) -> dict[str, Any]:
+        return {"lookup": self.lookup_}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.lookup_ = dict(state.get("lookup", {}))
+
+
+def _variants(states: list[State]) -> list[list[State]]:
+    """The states by intent, and (for end-to-end stories) the same states by user text."""
+    by_text = [without_intent(s) for s in states]
+    return [states] if by_text == states else [states, by_text]
+
+
+@register_policy("AugmentedMemoizationPolicy")
+class AugmentedMemoizationPolicy(MemoizationPolicy):
+    """Memoization that, when the whole recent history is unknown, forgets the oldest turns
+    one at a time (keeping the slots and loop they set) until the rest is a known story."""
+
+    def recall(self, tracker: DialogueStateTracker, domain: Domain) -> str | None:
+        action = super().recall(tracker, domain)
+        cut = 1
+        while action is None:
+            shorter = _forget_until_action(tracker, cut)
+            if shorter is None:
+                return None
+            action = super().recall(shorter, domain)
+            cut += 1
+        return action
+
+
+def _forget_until_action(tracker: DialogueStateTracker, count: int) -> DialogueStateTracker | None:
+    """The tracker starting at its `count`-th next action, with earlier slots and loop kept."""
+    events = tracker.applied_events()
+    positions = [i for i, e in enumerate(events) if isinstance(e, ActionExecuted)]
+    if count >= len(positions):
+        return None
+    start = positions[count]
+    kept: list[Event] = [e for e in events[:start] if isinstance(e, (SlotSet, ActiveLoop))]
+    shorter = tracker.init_copy()
+    for event in kept + events[start:]:
+        shorter.update(event)
+    return shorter

@@ -1,0 +1,215 @@
+"""RulePolicy: rules, forms and fallback, as Rasa 3 applies them.
+
+Each action step of a rule becomes a key: the rule's states before it (from after `...`,
+with only the slots and loop the rule names). A conversation matches a key when each of its
+latest states has what the key's state asks for; the longest matching rule wins. An active
+form (loop) is predicted until it rejects, and a rule that ends by listening while a form is
+active gives the turn back to the form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from parlez.core.policies.memoization import action_names
+from parlez.core.policies.policy import RULE_PRIORITY, Policy, PolicyPrediction
+from parlez.core.states import (
+    RULE_SNIPPET_ACTION,
+    State,
+    rule_matches,
+    rule_states,
+    state_key,
+    states_from_key,
+    tracker_states,
+    without_intent,
+)
+from parlez.domain import Domain
+from parlez.events import ACTION_LISTEN, LoopInterrupted
+from parlez.exceptions import Location, ParlezError
+from parlez.registry import register_policy
+from parlez.tracker import DialogueStateTracker
+
+if TYPE_CHECKING:
+    from parlez.core.training_trackers import TrainingTracker
+
+#: Rasa's built-in rules: these intents always run these actions.
+DEFAULT_RULES = {
+    "restart": "action_restart",
+    "back": "action_back",
+    "session_start": "action_session_start",
+}
+
+
+class RuleContradictionError(ParlezError):
+    code = "P300"
+
+
+@dataclass
+class _Rule:
+    states: list[State]
+    action: str
+    name: str
+    location: Location | None
+    conversation_start: bool
+
+
+@register_policy("RulePolicy")
+class RulePolicy(Policy):
+    defaults = {
+        "priority": RULE_PRIORITY,
+        "core_fallback_threshold": 0.3,
+        "core_fallback_action_name": "action_default_fallback",
+        "enable_fallback_prediction": True,
+        "restrict_rules": True,
+        "check_for_contradictions": True,
+    }
+    accepted = {"use_nlu_confidence_as_score", "max_history"}
+
+    # ---- training -------------------------------------------------------------------------------
+
+    def train(self, trackers: Sequence[TrainingTracker], domain: Domain) -> RulePolicy:
+        rules: dict[str, _Rule] = {}
+        for training in trackers:
+            if not training.is_rule:
+                continue
+            tracker = training.tracker(domain)
+            states = rule_states(tracker, domain)
+            actions = action_names(tracker.applied_events())
+            for index, action in enumerate(actions):
+                if action == RULE_SNIPPET_ACTION:
+                    continue
+                known = _after_snippet(states[: index + 1])
+                if not known:
+                    continue
+                where = (
+                    training.action_locations[index]
+                    if index < len(training.action_locations)
+                    else training.location
+                )
+                rule = _Rule(known, action, training.name, where, training.conversation_start)
+                key = state_key(known) + ("^" if training.conversation_start else "")
+                other = rules.get(key)
+                if other is not None and other.action != action:
+                    if self.config["check_for_contradictions"]:
+                        raise RuleContradictionError(
+                            f"the rules '{other.name}' and '{rule.name}' contradict each other: "
+                            f"in the same situation one runs '{other.action}', the other '{action}'",
+                            where,
+                            hint=f"'{other.name}' is at {other.location or 'an unknown place'}; "
+                            "change one rule's steps or add a condition that tells them apart",
+                        )
+                    continue
+                rules[key] = rule
+        self.rules_ = list(rules.values())
+        return self
+
+    # ---- prediction -----------------------------------------------------------------------------
+
+    def predict(self, tracker: DialogueStateTracker, domain: Domain) -> PolicyPrediction:
+        action = self._default_rule(tracker)
+        if action is not None:
+            return self.prediction(domain, action)
+        loop = tracker.active_loop_name
+        rejected = bool(tracker.active_loop.get("rejected"))
+        if loop and not rejected:
+            # A form asks for its slots until it rejects the user's answer.
+            return self.prediction(
+                domain, ACTION_LISTEN if tracker.latest_action_name == loop else loop
+            )
+        states = tracker_states(tracker, domain)
+        found = self._best_rule(states, exclude=loop if rejected else None)
+        if found is None and _has_text(tracker):
+            found = self._best_rule(
+                [without_intent(s) for s in states], exclude=loop if rejected else None
+            )
+        if found is not None:
+            if loop and found.action == ACTION_LISTEN and "active_loop" not in found.states[-1]:
+                # A general rule finished (e.g. answered a question during the form):
+                # back to the form, which knows it was interrupted.
+                return self.prediction(domain, loop, optional_events=[LoopInterrupted(True)])
+            return self.prediction(domain, found.action)
+        if self.config["enable_fallback_prediction"]:
+            return self.prediction(
+                domain,
+                self.config["core_fallback_action_name"],
+                float(self.config["core_fallback_threshold"]),
+            )
+        return self.prediction(domain)
+
+    def _default_rule(self, tracker: DialogueStateTracker) -> str | None:
+        if tracker.latest_action_name != ACTION_LISTEN or tracker.latest_message is None:
+            return None
+        return DEFAULT_RULES.get(tracker.latest_message.intent_name or "")
+
+    def _best_rule(self, states: list[State], exclude: str | None) -> _Rule | None:
+        best: _Rule | None = None
+        for rule in self.rules_:
+            if rule.action == exclude or not _applies(rule, states):
+                continue
+            if best is None or (len(rule.states), len(state_key(rule.states))) > (
+                len(best.states),
+                len(state_key(best.states)),
+            ):
+                best = rule
+        return best
+
+    def rule_for(self, tracker: DialogueStateTracker, domain: Domain) -> tuple[str, str] | None:
+        """The action and the name of the rule that applies now, if one does."""
+        found = self._best_rule(tracker_states(tracker, domain), exclude=None)
+        return (found.action, found.name) if found else None
+
+    # ---- files ----------------------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "rules": [
+                {
+                    "states": state_key(r.states),
+                    "action": r.action,
+                    "name": r.name,
+                    "conversation_start": r.conversation_start,
+                }
+                for r in self.rules_
+            ]
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.rules_ = [
+            _Rule(
+                states_from_key(r["states"]),
+                r["action"],
+                r["name"],
+                None,
+                bool(r.get("conversation_start")),
+            )
+            for r in state.get("rules", [])
+        ]
+
+
+def _after_snippet(states: list[State]) -> list[State]:
+    """The states after the last `...`: what came before it does not matter to the rule."""
+    for index in range(len(states) - 1, -1, -1):
+        if states[index].get("prev_action", {}).get("action_name") == RULE_SNIPPET_ACTION:
+            return states[index + 1 :]
+    return states
+
+
+def _applies(rule: _Rule, states: list[State]) -> bool:
+    if rule.conversation_start and len(rule.states) != len(states):
+        return False
+    if len(rule.states) > len(states):
+        return False
+    for rule_state, state in zip(reversed(rule.states), reversed(states), strict=False):
+        if not rule_state:
+            # The start of a conversation: nothing has happened (slots may have initial values).
+            if state.get("prev_action") or state.get("user"):
+                return False
+        elif not rule_matches(rule_state, state):
+            return False
+    return True
+
+
+def _has_text(tracker: DialogueStateTracker) -> bool:
+    return bool(tracker.latest_message and tracker.latest_message.text)

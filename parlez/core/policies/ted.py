@@ -1,0 +1,288 @@
+"""TEDPolicy: parlez's machine-learned dialogue policy, in torch.
+
+Each of the last `max_history` states becomes a bag of symbolic features (the intent and
+entities after a user turn, the previous action, the active loop, slot features); a small
+transformer reads the sequence and scores every action from the last position. Because it
+sees features rather than whole remembered states, it handles combinations of intents,
+slots and actions that no story spelled out.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from parlez.core.policies.memoization import action_names
+from parlez.core.policies.policy import ML_PRIORITY, Policy, PolicyPrediction
+from parlez.core.states import State, tracker_states
+from parlez.core.training_trackers import augmented
+from parlez.domain import Domain
+from parlez.events import ACTION_LISTEN
+from parlez.nlu.progress import report_epoch
+from parlez.registry import register_policy
+from parlez.tracker import DialogueStateTracker
+
+if TYPE_CHECKING:
+    from parlez.core.training_trackers import TrainingTracker
+
+
+def state_features(state: State) -> list[tuple[str, float]]:
+    """The symbolic features of one state; user input counts only right after listening."""
+    found: list[tuple[str, float]] = []
+    prev = state.get("prev_action", {})
+    if prev:
+        found.append((f"prev:{prev.get('action_name') or prev.get('action_text')}", 1.0))
+    user = state.get("user", {})
+    if user and prev.get("action_name") == ACTION_LISTEN:
+        if "intent" in user:
+            found.append((f"intent:{user['intent']}", 1.0))
+        for entity in user.get("entities", ()):
+            found.append((f"entity:{entity}", 1.0))
+    loop = state.get("active_loop", {})
+    if loop.get("name"):
+        found.append((f"loop:{loop['name']}", 1.0))
+    for slot, values in state.get("slots", {}).items():
+        if isinstance(values, tuple):
+            found += [(f"slot:{slot}:{i}", float(v)) for i, v in enumerate(values) if v]
+    return found
+
+
+class _Network(nn.Module):
+    def __init__(
+        self, features: int, actions: int, hidden: int, layers: int, history: int, drop: float
+    ) -> None:
+        super().__init__()
+        self.embed = nn.EmbeddingBag(max(features, 1), hidden, mode="sum")
+        self.position = nn.Embedding(history, hidden)
+        self.norm = nn.LayerNorm(hidden)
+        self.dropout = nn.Dropout(drop)
+        layer = nn.TransformerEncoderLayer(
+            hidden, 4, dim_feedforward=hidden * 2, dropout=drop, batch_first=True, norm_first=True
+        )
+        self.encoder = (
+            nn.TransformerEncoder(layer, layers, enable_nested_tensor=False) if layers else None
+        )
+        self.out = nn.Linear(hidden, actions)
+        self.history = history
+
+    def forward(
+        self,
+        indices: torch.Tensor,
+        weights: torch.Tensor,
+        offsets: torch.Tensor,
+        lengths: torch.Tensor,
+    ) -> torch.Tensor:
+        """Scores (B, actions) for B dialogues of `lengths` states, right-aligned."""
+        states = self.embed(indices, offsets, per_sample_weights=weights)  # (sum lengths, H)
+        batch = len(lengths)
+        hidden = states.new_zeros((batch, self.history, states.shape[-1]))
+        mask = torch.ones((batch, self.history), dtype=torch.bool)
+        start = 0
+        for row, length in enumerate(lengths.tolist()):
+            hidden[row, self.history - length :] = states[start : start + length]
+            mask[row, self.history - length :] = False
+            start += length
+        hidden = self.dropout(self.norm(hidden + self.position.weight.unsqueeze(0)))
+        if self.encoder is not None:
+            hidden = self.encoder(hidden, src_key_padding_mask=mask)
+        scores: torch.Tensor = self.out(hidden[:, -1])
+        return scores
+
+
+@register_policy("TEDPolicy")
+class TEDPolicy(Policy):
+    defaults = {
+        "priority": ML_PRIORITY,
+        "max_history": 5,
+        "epochs": 1,
+        "batch_size": [64, 256],
+        "learning_rate": 0.001,
+        "transformer_size": 128,
+        "number_of_transformer_layers": 1,
+        "drop_rate": 0.1,
+        "random_seed": None,
+        "augmentation_factor": 20,
+        "model_confidence": "softmax",
+        "constrain_similarities": False,
+        "minimum_training_steps": 0,
+    }
+    accepted = {
+        "embedding_dimension",
+        "hidden_layers_sizes",
+        "number_of_attention_heads",
+        "number_of_negative_examples",
+        "similarity_type",
+        "loss_type",
+        "ranking_length",
+        "evaluate_every_number_of_epochs",
+        "evaluate_on_number_of_examples",
+        "tensorboard_log_directory",
+        "tensorboard_log_level",
+        "checkpoint_model",
+        "split_entities_by_comma",
+        "entity_recognition",
+        "BILOU_flag",
+        "featurizers",
+        "use_gpu",
+        "drop_rate_dialogue",
+        "drop_rate_label",
+        "drop_rate_attention",
+        "connection_density",
+        "weight_sparsity",
+        "scale_loss",
+        "renormalize_confidences",
+        "regularization_constant",
+        "negative_margin_scale",
+        "use_maximum_negative_similarity",
+        "maximum_positive_similarity",
+        "maximum_negative_similarity",
+        "unidirectional_encoder",
+        "use_key_relative_attention",
+        "use_value_relative_attention",
+        "max_relative_position",
+        "encoding_dimension",
+        "run_eagerly",
+    }
+
+    # ---- training -------------------------------------------------------------------------------
+
+    def _examples(
+        self, trackers: Sequence[TrainingTracker], domain: Domain
+    ) -> list[tuple[list[State], str]]:
+        examples = []
+        history = int(self.config["max_history"])
+        for training in trackers:
+            tracker = training.tracker(domain)
+            states = tracker_states(tracker, domain)
+            for index, action in enumerate(action_names(tracker.applied_events())):
+                examples.append((states[max(0, index + 1 - history) : index + 1], action))
+        return examples
+
+    def train(self, trackers: Sequence[TrainingTracker], domain: Domain) -> TEDPolicy:
+        stories = [t for t in trackers if not t.is_rule and not t.is_augmented]
+        seed = self.config["random_seed"]
+        seed = 0 if seed is None else int(seed)
+        stories += augmented(stories, int(self.config["augmentation_factor"]), seed)
+        examples = self._examples(stories, domain)
+        self.actions_ = list(domain.action_names_or_texts)
+        vocabulary = sorted(
+            {name for states, _ in examples for s in states for name, _ in state_features(s)}
+        )
+        self.vocabulary_ = {name: i for i, name in enumerate(vocabulary)}
+        torch.manual_seed(seed)
+        self.model_ = self._network()
+        if examples:
+            self._fit(examples, seed)
+        self.model_.eval()
+        return self
+
+    def _network(self) -> _Network:
+        return _Network(
+            len(self.vocabulary_),
+            len(self.actions_),
+            int(self.config["transformer_size"]),
+            int(self.config["number_of_transformer_layers"]),
+            int(self.config["max_history"]),
+            float(self.config["drop_rate"]),
+        )
+
+    def _batch(self, dialogues: Sequence[list[State]]) -> tuple[torch.Tensor, ...]:
+        indices: list[int] = []
+        weights: list[float] = []
+        offsets: list[int] = []
+        lengths = []
+        for states in dialogues:
+            lengths.append(len(states))
+            for state in states:
+                offsets.append(len(indices))
+                for name, value in state_features(state):
+                    if name in self.vocabulary_:
+                        indices.append(self.vocabulary_[name])
+                        weights.append(value)
+        return (
+            torch.as_tensor(indices, dtype=torch.long),
+            torch.as_tensor(weights, dtype=torch.float32),
+            torch.as_tensor(offsets, dtype=torch.long),
+            torch.as_tensor(lengths, dtype=torch.long),
+        )
+
+    def _fit(self, examples: list[tuple[list[State], str]], seed: int) -> None:
+        action_index = {name: i for i, name in enumerate(self.actions_)}
+        usable = [(s, action_index[a]) for s, a in examples if a in action_index and s]
+        sizes = self.config["batch_size"]
+        low, high = (sizes, sizes) if isinstance(sizes, int) else (int(sizes[0]), int(sizes[-1]))
+        epochs = max(int(self.config["epochs"]), 1)
+        batches_per_epoch = max(1, -(-len(usable) // low))
+        minimum = int(self.config["minimum_training_steps"])
+        if minimum and epochs * batches_per_epoch < minimum:
+            epochs = -(-minimum // batches_per_epoch)
+        optimizer = torch.optim.AdamW(
+            self.model_.parameters(), lr=float(self.config["learning_rate"])
+        )
+        shuffle = random.Random(seed)
+        order = list(range(len(usable)))
+        for epoch in range(1, epochs + 1):
+            self.model_.train()
+            size = low if epochs == 1 else int(low + (high - low) * (epoch - 1) / (epochs - 1))
+            shuffle.shuffle(order)
+            total, correct, batches = 0.0, 0.0, 0
+            for start in range(0, len(order), size):
+                chosen = [usable[i] for i in order[start : start + size]]
+                scores = self.model_(*self._batch([s for s, _ in chosen]))
+                gold = torch.as_tensor([a for _, a in chosen], dtype=torch.long)
+                loss = nn.functional.cross_entropy(scores, gold)
+                optimizer.zero_grad()
+                torch.autograd.backward(loss)
+                optimizer.step()
+                total += float(loss.detach())
+                correct += float((scores.argmax(-1) == gold).float().mean())
+                batches += 1
+            report_epoch(
+                self.name, epoch, epochs, {"loss": total / batches, "acc": correct / batches}
+            )
+
+    # ---- prediction -----------------------------------------------------------------------------
+
+    def predict(self, tracker: DialogueStateTracker, domain: Domain) -> PolicyPrediction:
+        history = int(self.config["max_history"])
+        states = tracker_states(tracker, domain)[-history:]
+        with torch.no_grad():
+            scores = self.model_(*self._batch([states]))[0]
+            probabilities = torch.softmax(scores, -1).tolist()
+        by_name = dict(zip(self.actions_, probabilities, strict=True))
+        names = domain.action_names_or_texts
+        return PolicyPrediction(
+            [float(by_name.get(name, 0.0)) for name in names], self.name, self.priority
+        )
+
+    # ---- files ----------------------------------------------------------------------------------
+
+    def persist(self, path: Path) -> None:
+        save_file(
+            {k: v.contiguous() for k, v in self.model_.state_dict().items()},
+            str(path / "model.safetensors"),
+        )
+        (path / "labels.json").write_text(
+            json.dumps(
+                {"actions": self.actions_, "vocabulary": self.vocabulary_}, ensure_ascii=False
+            ),
+            encoding="utf-8",
+        )
+
+    @classmethod
+    def load(cls, path: Path, config: Mapping[str, Any]) -> TEDPolicy:
+        policy = cls(config)
+        labels = json.loads((path / "labels.json").read_text(encoding="utf-8"))
+        policy.actions_ = labels["actions"]
+        policy.vocabulary_ = labels["vocabulary"]
+        policy.model_ = policy._network()
+        policy.model_.load_state_dict(load_file(str(path / "model.safetensors")))
+        policy.model_.eval()
+        return policy

@@ -1,0 +1,250 @@
+"""MessageProcessor: one user message through NLU, slot filling, the policies and actions.
+
+parse -> `UserUttered` -> `action_extract_slots` -> loop { predict -> run the action -> log
+its events, send its messages } until the bot listens -> save. A failing action never ends
+the conversation; the prediction loop stops after `max_predictions` actions in a row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from typing import Any
+
+from parlez.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
+from parlez.core.actions.action import (
+    Action,
+    ActionContext,
+    UnknownActionError,
+    action_for_name,
+    bot_event,
+)
+from parlez.core.actions.custom import ACTION_FAILED_TEXT, CustomActionExecutor
+from parlez.core.actions.extract_slots import ActionExtractSlots
+from parlez.core.policies.ensemble import PolicyEnsemble
+from parlez.core.policies.policy import PolicyPrediction
+from parlez.domain import Domain
+from parlez.events import (
+    ACTION_LISTEN,
+    ActionExecuted,
+    ActionExecutionRejected,
+    BotUttered,
+    UserUtteranceReverted,
+    UserUttered,
+)
+from parlez.nlg.generator import NaturalLanguageGenerator
+from parlez.nlu.pipeline import Pipeline
+from parlez.stores.tracker_store import TrackerStore
+from parlez.tracker import ACTION_SESSION_START, DialogueStateTracker
+
+logger = logging.getLogger(__name__)
+
+MAX_PREDICTIONS = 10
+#: `/intent{"entity": "value"}`: a message that names its intent (buttons send these)
+_COMMAND = re.compile(
+    r"^/(?P<intent>[^{@]+?)(?:@(?P<confidence>[0-9.]+))?(?P<entities>\{.*\})?\s*$", re.S
+)
+
+
+def parse_command(text: str, domain: Domain) -> dict[str, Any] | None:
+    """The parse of a `/intent{...}` message, or None if the text is not one."""
+    match = _COMMAND.match(text.strip())
+    if match is None:
+        return None
+    intent = match.group("intent").strip()
+    confidence = float(match.group("confidence") or 1.0)
+    entities: list[dict[str, Any]] = []
+    if match.group("entities"):
+        try:
+            given = json.loads(match.group("entities"))
+        except json.JSONDecodeError:
+            logger.warning("the entities in %r are not JSON; they are ignored", text)
+            given = {}
+        if isinstance(given, dict):
+            for name, value in given.items():
+                for item in value if isinstance(value, list) else [value]:
+                    entities.append({"entity": name, "value": item, "start": None, "end": None})
+    return {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "intent_ranking": [{"name": intent, "confidence": confidence}],
+        "entities": entities,
+    }
+
+
+class MessageProcessor:
+    def __init__(
+        self,
+        domain: Domain,
+        ensemble: PolicyEnsemble,
+        nlu: Pipeline | None,
+        tracker_store: TrackerStore,
+        nlg: NaturalLanguageGenerator,
+        custom: CustomActionExecutor | None = None,
+        max_predictions: int = MAX_PREDICTIONS,
+    ) -> None:
+        self.domain = domain
+        self.ensemble = ensemble
+        self.nlu = nlu
+        self.tracker_store = tracker_store
+        self.nlg = nlg
+        self.custom = custom
+        self.max_predictions = max_predictions
+
+    # ---- the message path -----------------------------------------------------------------------
+
+    async def handle_message(self, message: UserMessage) -> list[dict[str, Any]]:
+        output = message.output_channel or CollectingOutputChannel()
+        tracker = await self.tracker_store.get_or_create(message.sender_id)
+        context = self._context(output, message.metadata)
+        await self.start_session_if_needed(tracker, context)
+        await self.log_message(message, tracker, context)
+        if not tracker.is_paused():
+            await self.run_prediction_loop(tracker, context)
+        await self.tracker_store.save(tracker)
+        return list(output.messages) if isinstance(output, CollectingOutputChannel) else []
+
+    def _context(
+        self, output: OutputChannel, metadata: dict[str, Any] | None = None
+    ) -> ActionContext:
+        return ActionContext(output, self.nlg, self.custom, dict(metadata or {}))
+
+    async def parse(
+        self, text: str | None, metadata: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        text = text or ""
+        command = parse_command(text, self.domain) if text.startswith("/") else None
+        if command is not None:
+            return command
+        if self.nlu is None:
+            return {"text": text, "intent": {"name": None, "confidence": 0.0}, "entities": []}
+        loop = asyncio.get_running_loop()
+        # Inference is CPU-bound: off the event loop, so other conversations keep moving.
+        return await loop.run_in_executor(None, self.nlu.parse, text, metadata)
+
+    async def log_message(
+        self, message: UserMessage, tracker: DialogueStateTracker, context: ActionContext
+    ) -> None:
+        parsed = message.parse_data or await self.parse(message.text, message.metadata)
+        event = UserUttered(
+            text=message.text,
+            intent=parsed.get("intent") or {},
+            entities=list(parsed.get("entities") or []),
+            parse_data_extra={k: v for k, v in parsed.items() if k not in ("intent", "entities")},
+            input_channel=message.input_channel,
+            message_id=message.message_id,
+            metadata=dict(message.metadata or {}),
+        )
+        tracker.update(event)
+        if tracker.is_paused():
+            return
+        for extracted in await ActionExtractSlots().run(context, tracker, self.domain):
+            tracker.update(extracted)
+            if isinstance(extracted, BotUttered):
+                await self._send(extracted, tracker, context)
+
+    # ---- sessions ---------------------------------------------------------------------------------
+
+    def session_expired(self, tracker: DialogueStateTracker) -> bool:
+        minutes = self.domain.session_config.session_expiration_time
+        if not minutes or minutes <= 0:
+            return False
+        last_user = next((e for e in reversed(tracker.events) if isinstance(e, UserUttered)), None)
+        if last_user is None:
+            return False
+        return (time.time() - last_user.timestamp) / 60 > minutes
+
+    async def start_session_if_needed(
+        self, tracker: DialogueStateTracker, context: ActionContext
+    ) -> None:
+        if not tracker.events or self.session_expired(tracker):
+            await self.run_action(
+                action_for_name(ACTION_SESSION_START, self.domain),
+                tracker,
+                context,
+                PolicyPrediction([], None),
+            )
+
+    # ---- predicting and acting --------------------------------------------------------------------
+
+    def predict_next(self, tracker: DialogueStateTracker) -> tuple[str, PolicyPrediction]:
+        if tracker.followup_action and tracker.followup_action != ACTION_LISTEN:
+            action = tracker.followup_action
+            names = self.domain.action_names_or_texts
+            probabilities = [1.0 if n == action else 0.0 for n in names]
+            return action, PolicyPrediction(probabilities, "followup_action", 0)
+        prediction = self.ensemble.predict(tracker, self.domain)
+        names = self.domain.action_names_or_texts
+        index = prediction.max_confidence_index
+        if index < 0 or prediction.max_confidence <= 0:
+            return ACTION_LISTEN, prediction
+        return names[index], prediction
+
+    async def run_prediction_loop(
+        self, tracker: DialogueStateTracker, context: ActionContext
+    ) -> None:
+        for _ in range(self.max_predictions):
+            name, prediction = self.predict_next(tracker)
+            try:
+                action = action_for_name(name, self.domain)
+            except UnknownActionError:
+                logger.error("the policies predicted '%s', which is not in the domain", name)
+                action = action_for_name(ACTION_LISTEN, self.domain)
+            if not await self.run_action(action, tracker, context, prediction):
+                return
+        logger.warning(
+            "the bot ran %d actions in a row without listening; it stops here and waits for the user "
+            "(check the stories and rules for a loop)",
+            self.max_predictions,
+        )
+        tracker.update(ActionExecuted(ACTION_LISTEN))
+
+    async def run_action(
+        self,
+        action: Action,
+        tracker: DialogueStateTracker,
+        context: ActionContext,
+        prediction: PolicyPrediction,
+    ) -> bool:
+        """Run `action`, log its events; whether the bot should act again before listening."""
+        try:
+            events = await action.run(context, tracker, self.domain)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug in one action must not lose the conversation
+            logger.exception("the action '%s' failed", action.name())
+            events = [bot_event({"text": ACTION_FAILED_TEXT}, action_failed=action.name())]
+        rejected = any(
+            isinstance(e, ActionExecutionRejected) and e.action_name == action.name()
+            for e in events
+        )
+        if not rejected:
+            for event in prediction.events:
+                tracker.update(event)
+            tracker.update(
+                ActionExecuted(
+                    action.name(),
+                    policy=prediction.policy_name,
+                    confidence=prediction.max_confidence if prediction.probabilities else None,
+                )
+            )
+        for event in events:
+            tracker.update(event)
+            if isinstance(event, BotUttered):
+                await self._send(event, tracker, context)
+        if events and isinstance(events[-1], UserUtteranceReverted):
+            # The user's message was taken back (fallback, back): wait for a new one.
+            tracker.update(ActionExecuted(ACTION_LISTEN))
+            return False
+        return action.name() not in (ACTION_LISTEN, ACTION_SESSION_START) or rejected
+
+    async def _send(
+        self, event: BotUttered, tracker: DialogueStateTracker, context: ActionContext
+    ) -> None:
+        try:
+            await context.output_channel.send_response(tracker.sender_id, event.message())
+        except Exception:  # the channel failing must not lose the events already logged
+            logger.exception("the channel could not deliver a message to '%s'", tracker.sender_id)

@@ -1,0 +1,1 @@
+"""Where conversations are kept: tracker stores (and, with the server, lock stores)."""

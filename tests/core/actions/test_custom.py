@@ -1,0 +1,212 @@
+"""Custom actions in-process and on a real action server; failures never end a conversation."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from parlez.core.actions.custom import ACTION_FAILED_TEXT, InProcessExecutor, RemoteExecutor
+from parlez.endpoints import EndpointConfig
+from tests.core.helpers import agent, domain, events, say
+
+DOMAIN = """
+version: "3.1"
+intents: [greet, order, crash, garbage, slow]
+slots:
+  orders:
+    type: float
+    initial_value: 0
+    influence_conversation: false
+    mappings:
+    - type: custom
+actions: [action_{tag}_order, action_{tag}_crash, action_{tag}_garbage, action_{tag}_slow]
+responses:
+  utter_greet: [{text: "Hello {name}!"}]
+  utter_confirm: [{text: "Order {number} is on its way."}]
+"""
+
+RULES = """
+rules:
+- rule: order
+  steps:
+  - intent: order
+  - action: action_{tag}_order
+- rule: crash
+  steps:
+  - intent: crash
+  - action: action_{tag}_crash
+- rule: garbage
+  steps:
+  - intent: garbage
+  - action: action_{tag}_garbage
+- rule: slow
+  steps:
+  - intent: slow
+  - action: action_{tag}_slow
+"""
+
+ACTIONS = """
+import asyncio
+from rasa_sdk import Action
+from rasa_sdk.events import SlotSet
+
+class Order(Action):
+    def name(self):
+        return "action_{tag}_order"
+
+    async def run(self, dispatcher, tracker, domain):
+        count = (tracker.get_slot("orders") or 0) + 1
+        dispatcher.utter_message(response="utter_confirm", number=int(count))
+        dispatcher.utter_message(text="Anything else?", buttons=[{"title": "No", "payload": "/greet"}])
+        return [SlotSet("orders", count)]
+
+class Crash(Action):
+    def name(self):
+        return "action_{tag}_crash"
+
+    def run(self, dispatcher, tracker, domain):
+        raise RuntimeError("the database is on fire")
+
+class Garbage(Action):
+    def name(self):
+        return "action_{tag}_garbage"
+
+    def run(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(text="Half done.")
+        return [{"event": "no_such_event"}, SlotSet("orders", 99)]
+
+class Slow(Action):
+    def name(self):
+        return "action_{tag}_slow"
+
+    async def run(self, dispatcher, tracker, domain):
+        await asyncio.sleep(3)
+        return []
+"""
+
+
+@pytest.fixture
+def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
+    tag = uuid.uuid4().hex[:8]
+    name = f"custom_actions_{tag}"
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "__init__.py").write_text(
+        textwrap.dedent(ACTIONS.replace("{tag}", tag)), encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield name, tag
+    sys.modules.pop(name, None)
+
+
+def _bot(tag: str, executor: object) -> object:
+    return agent(
+        domain(DOMAIN.replace("{tag}", tag)), rules=RULES.replace("{tag}", tag), custom=executor
+    )  # type: ignore[arg-type]
+
+
+def test_in_process_sdk_actions_answer_and_set_slots(package: tuple[str, str]) -> None:
+    name, tag = package
+    bot = _bot(tag, InProcessExecutor(name))
+    assert say(bot, "/order") == ["Order 1 is on its way.", "Anything else?"]  # type: ignore[arg-type]
+    assert say(bot, "/order") == ["Order 2 is on its way.", "Anything else?"]  # type: ignore[arg-type]
+    slots = [e["value"] for e in events(bot) if e["event"] == "slot" and e["name"] == "orders"]  # type: ignore[arg-type]
+    assert slots == [1.0, 2.0]
+
+
+def test_an_action_that_raises_gets_the_fallback_answer_and_keeps_the_events(
+    package: tuple[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    name, tag = package
+    bot = _bot(tag, InProcessExecutor(name))
+    say(bot, "/order")  # type: ignore[arg-type]
+    assert say(bot, "/crash") == [ACTION_FAILED_TEXT]  # type: ignore[arg-type]
+    assert "the database is on fire" in caplog.text
+    logged = events(bot)  # type: ignore[arg-type]
+    assert [e["name"] for e in logged if e["event"] == "action"][-2:] == [
+        f"action_{tag}_crash",
+        "action_listen",
+    ]
+    assert any(e["event"] == "slot" and e["value"] == 1.0 for e in logged)
+
+
+def test_malformed_events_are_dropped_and_the_rest_kept(
+    package: tuple[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    name, tag = package
+    bot = _bot(tag, InProcessExecutor(name))
+    assert say(bot, "/garbage") == ["Half done."]  # type: ignore[arg-type]
+    assert "no_such_event" in caplog.text
+    assert any(e["event"] == "slot" and e["value"] == 99 for e in events(bot))  # type: ignore[arg-type]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def action_server(package: tuple[str, str], tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """`parlez run actions` serving the package on a free port."""
+    name, tag = package
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "parlez", "run", "actions", "--actions", name, "--port", str(port)],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # Sanic starts worker processes: stop them all at the end
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None:
+                raise RuntimeError(process.stderr.read().decode() if process.stderr else "exited")
+            time.sleep(0.1)
+        yield f"{url}/webhook", tag
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+
+
+def test_a_remote_action_server_speaks_rasas_protocol(action_server: tuple[str, str]) -> None:
+    url, tag = action_server
+    bot = _bot(tag, RemoteExecutor(EndpointConfig(url=url)))
+    assert say(bot, "/order") == ["Order 1 is on its way.", "Anything else?"]  # type: ignore[arg-type]
+    assert say(bot, "/crash") == [ACTION_FAILED_TEXT]  # type: ignore[arg-type]
+
+
+def test_a_slow_action_server_times_out_into_the_fallback(action_server: tuple[str, str]) -> None:
+    url, tag = action_server
+    bot = _bot(tag, RemoteExecutor(EndpointConfig(url=url, kwargs={"timeout": 0.5})))
+    assert say(bot, "/slow") == [ACTION_FAILED_TEXT]  # type: ignore[arg-type]
+    assert say(bot, "/order") == ["Order 1 is on its way.", "Anything else?"]  # type: ignore[arg-type]
+
+
+def test_an_action_server_that_is_down_gets_the_fallback(caplog: pytest.LogCaptureFixture) -> None:
+    tag = uuid.uuid4().hex[:8]
+    url = f"http://127.0.0.1:{_free_port()}/webhook"
+    bot = _bot(tag, RemoteExecutor(EndpointConfig(url=url)))
+    assert say(bot, "/order") == [ACTION_FAILED_TEXT]  # type: ignore[arg-type]
+    assert "cannot be reached" in caplog.text
+    assert say(bot, "/order") == [ACTION_FAILED_TEXT]  # type: ignore[arg-type]

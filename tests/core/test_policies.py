@@ -1,0 +1,112 @@
+"""Memoization remembers stories; TEDPolicy generalises beyond them."""
+
+from __future__ import annotations
+
+from parlez.core.policies.memoization import AugmentedMemoizationPolicy, MemoizationPolicy
+from parlez.core.policies.ted import TEDPolicy
+from parlez.events import ActionExecuted, UserUttered
+from parlez.tracker import DialogueStateTracker
+from tests.core.helpers import domain, trackers
+
+DOMAIN = """
+version: "3.1"
+intents: [greet, ask_price, ask_hours, thank, bot_challenge]
+responses:
+  utter_greet: [{text: "Hello"}]
+  utter_price: [{text: "10 euros"}]
+  utter_hours: [{text: "9 to 5"}]
+  utter_welcome: [{text: "You're welcome"}]
+  utter_iamabot: [{text: "I am a bot"}]
+  utter_anything_else: [{text: "Anything else?"}]
+"""
+
+STORIES = """
+stories:
+- story: price
+  steps:
+  - intent: greet
+  - action: utter_greet
+  - intent: ask_price
+  - action: utter_price
+  - action: utter_anything_else
+  - intent: thank
+  - action: utter_welcome
+- story: hours
+  steps:
+  - intent: ask_hours
+  - action: utter_hours
+  - action: utter_anything_else
+- story: greet then hours
+  steps:
+  - intent: greet
+  - action: utter_greet
+  - intent: ask_hours
+  - action: utter_hours
+  - action: utter_anything_else
+"""
+
+
+def _tracker(dom: object, turns: list[tuple[str, list[str]]]) -> DialogueStateTracker:
+    tracker = DialogueStateTracker.for_domain("t", dom)  # type: ignore[arg-type]
+    tracker.update(ActionExecuted("action_listen"))
+    for intent, actions in turns:
+        tracker.update(UserUttered(intent={"name": intent, "confidence": 1.0}))
+        for action in actions:
+            tracker.update(ActionExecuted(action))
+    return tracker
+
+
+def _best(policy: object, tracker: DialogueStateTracker, dom: object) -> tuple[str, float]:
+    prediction = policy.predict(tracker, dom)  # type: ignore[attr-defined]
+    names = dom.action_names_or_texts  # type: ignore[attr-defined]
+    return names[prediction.max_confidence_index], prediction.max_confidence
+
+
+def test_memoization_recalls_a_story_exactly() -> None:
+    dom = domain(DOMAIN)
+    policy = MemoizationPolicy({"max_history": 5}).train(trackers(STORIES), dom)
+    tracker = _tracker(dom, [("greet", ["utter_greet", "action_listen"]), ("ask_price", [])])
+    assert _best(policy, tracker, dom) == ("utter_price", 1.0)
+
+
+def test_memoization_knows_nothing_outside_its_stories() -> None:
+    dom = domain(DOMAIN)
+    policy = MemoizationPolicy({"max_history": 5}).train(trackers(STORIES), dom)
+    tracker = _tracker(
+        dom, [("bot_challenge", ["utter_iamabot", "action_listen"]), ("ask_price", [])]
+    )
+    assert _best(policy, tracker, dom)[1] == 0.0
+
+
+def test_augmented_memoization_forgets_the_unknown_beginning() -> None:
+    dom = domain(DOMAIN)
+    policy = AugmentedMemoizationPolicy({"max_history": 5}).train(trackers(STORIES), dom)
+    tracker = _tracker(
+        dom, [("bot_challenge", ["utter_iamabot", "action_listen"]), ("ask_hours", [])]
+    )
+    assert _best(policy, tracker, dom) == ("utter_hours", 1.0)
+
+
+def test_ted_generalises_to_a_combination_no_story_has() -> None:
+    """No story asks for the price without greeting first; TED still answers it, and then
+    follows the pattern 'answer, then ask if there is anything else' that the stories share."""
+    dom = domain(DOMAIN)
+    training = trackers(STORIES)
+    ted = TEDPolicy({"epochs": 80, "max_history": 3, "random_seed": 1}).train(training, dom)
+    memo = MemoizationPolicy({"max_history": 3}).train(training, dom)
+    tracker = _tracker(dom, [("ask_price", [])])
+    assert _best(memo, tracker, dom)[1] == 0.0  # not memorised
+    assert _best(ted, tracker, dom)[0] == "utter_price"
+    tracker.update(ActionExecuted("utter_price"))
+    assert _best(ted, tracker, dom)[0] == "utter_anything_else"
+    tracker.update(ActionExecuted("utter_anything_else"))
+    assert _best(ted, tracker, dom)[0] == "action_listen"
+
+
+def test_ted_predicts_the_same_after_persist_and_load(tmp_path: object) -> None:
+    dom = domain(DOMAIN)
+    ted = TEDPolicy({"epochs": 20, "random_seed": 1}).train(trackers(STORIES), dom)
+    ted.persist(tmp_path)  # type: ignore[arg-type]
+    loaded = TEDPolicy.load(tmp_path, ted.config)  # type: ignore[arg-type]
+    tracker = _tracker(dom, [("ask_price", [])])
+    assert ted.predict(tracker, dom).probabilities == loaded.predict(tracker, dom).probabilities

@@ -1,0 +1,161 @@
+"""RulePolicy: rules as Rasa 3 applies them, forms' happy and unhappy paths, contradictions."""
+
+from __future__ import annotations
+
+import pytest
+
+from parlez.core.policies.rule import RuleContradictionError
+from tests.core.helpers import agent, domain, ensemble, say, trackers
+
+DOMAIN = """
+version: "3.1"
+intents: [greet, goodbye, bot_challenge, chitchat, request_table, inform, stop]
+entities: [cuisine]
+slots:
+  cuisine:
+    type: text
+    influence_conversation: false
+    mappings:
+    - type: from_entity
+      entity: cuisine
+  vip:
+    type: bool
+    initial_value: false
+    mappings:
+    - type: custom
+forms:
+  table_form:
+    required_slots: [cuisine]
+responses:
+  utter_greet: [{text: "Hello!"}]
+  utter_greet_vip: [{text: "Welcome back, dear guest!"}]
+  utter_goodbye: [{text: "Bye"}]
+  utter_iamabot: [{text: "I am a bot."}]
+  utter_chitchat: [{text: "Let's stay on topic."}]
+  utter_ask_cuisine: [{text: "Which cuisine?"}]
+  utter_booked: [{text: "Booked a {cuisine} table."}]
+  utter_welcome: [{text: "Welcome to the restaurant!"}]
+"""
+
+RULES = """
+rules:
+- rule: greet
+  steps:
+  - intent: greet
+  - action: utter_greet
+- rule: bot challenge
+  steps:
+  - intent: bot_challenge
+  - action: utter_iamabot
+- rule: chitchat
+  steps:
+  - intent: chitchat
+  - action: utter_chitchat
+- rule: activate the form
+  steps:
+  - intent: request_table
+  - action: table_form
+  - active_loop: table_form
+- rule: submit the form
+  condition:
+  - active_loop: table_form
+  steps:
+  - action: table_form
+  - active_loop: null
+  - action: utter_booked
+"""
+
+
+def test_a_rule_answers_its_intent_in_any_context() -> None:
+    bot = agent(domain(DOMAIN), rules=RULES)
+    assert say(bot, "/greet") == ["Hello!"]
+    assert say(bot, "/bot_challenge") == ["I am a bot."]
+    assert say(bot, "/greet") == ["Hello!"]
+
+
+def test_a_form_asks_for_its_slots_and_the_submit_rule_follows() -> None:
+    bot = agent(domain(DOMAIN), rules=RULES)
+    assert say(bot, "/request_table") == ["Which cuisine?"]
+    assert say(bot, '/inform{"cuisine": "thai"}') == ["Booked a thai table."]
+
+
+def test_an_interruption_is_answered_then_the_form_asks_again() -> None:
+    bot = agent(domain(DOMAIN), rules=RULES)
+    say(bot, "/request_table")
+    # The form cannot use a chitchat message: it rejects, the chitchat rule answers,
+    # and the form takes the turn back and asks again.
+    assert say(bot, "/chitchat") == ["Let's stay on topic.", "Which cuisine?"]
+    assert say(bot, '/inform{"cuisine": "thai"}') == ["Booked a thai table."]
+
+
+def test_a_filled_slot_in_the_activating_message_skips_its_question() -> None:
+    bot = agent(domain(DOMAIN), rules=RULES)
+    assert say(bot, '/request_table{"cuisine": "greek"}') == ["Booked a greek table."]
+
+
+def test_conversation_start_rules_apply_only_at_the_start() -> None:
+    rules = (
+        RULES
+        + """
+- rule: welcome first-time greeters
+  conversation_start: true
+  steps:
+  - intent: greet
+  - action: utter_welcome
+"""
+    )
+    bot = agent(domain(DOMAIN), rules=rules)
+    assert say(bot, "/greet") == ["Welcome to the restaurant!"]
+    assert say(bot, "/greet") == ["Hello!"]
+
+
+def test_a_condition_on_a_slot_selects_the_rule() -> None:
+    rules = (
+        RULES.replace(
+            "- rule: greet\n",
+            "- rule: greet\n  condition:\n  - slot_was_set:\n    - vip: false\n",
+            1,
+        )
+        + """
+- rule: greet a vip
+  condition:
+  - slot_was_set:
+    - vip: true
+  steps:
+  - intent: greet
+  - action: utter_greet_vip
+"""
+    )
+    bot = agent(domain(DOMAIN), rules=rules)
+    assert say(bot, "/greet") == ["Hello!"]
+
+
+def test_restart_is_a_default_rule() -> None:
+    bot = agent(domain(DOMAIN), rules=RULES)
+    say(bot, "/request_table")
+    say(bot, "/restart")
+    assert say(bot, "/greet") == ["Hello!"]
+
+
+def test_nothing_known_predicts_the_core_fallback() -> None:
+    dom = domain(DOMAIN + '  utter_default: [{text: "Sorry?"}]\n')
+    bot = agent(dom, rules=RULES)
+    assert say(bot, "/goodbye") == ["Sorry?"]
+
+
+def test_contradicting_rules_are_an_error_naming_both() -> None:
+    rules = (
+        RULES
+        + """
+- rule: greet differently
+  steps:
+  - intent: greet
+  - action: utter_goodbye
+"""
+    )
+    dom = domain(DOMAIN)
+    with pytest.raises(RuleContradictionError) as error:
+        ensemble([{"name": "RulePolicy"}], trackers(rules=rules), dom)
+    message = error.value.render()
+    assert "'greet'" in message and "'greet differently'" in message
+    assert "utter_greet" in message and "utter_goodbye" in message
