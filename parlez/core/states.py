@@ -47,7 +47,21 @@ ACTION_UNLIKELY_INTENT = "action_unlikely_intent"
 
 
 def tracker_states(tracker: DialogueStateTracker, domain: Domain) -> list[State]:
-    """One state per action decision in the conversation, then the current state."""
+    """One state per action decision in the conversation, then the current state.
+
+    Every policy asks for them at every prediction: they are computed once per tracker state
+    (the tracker only ever grows by appending events).
+    """
+    marker = (len(tracker.events), id(tracker.events[-1]) if tracker.events else None, id(domain))
+    cached = getattr(tracker, "_states_cache", None)
+    if cached is not None and cached[0] == marker:
+        return list(cached[1])
+    states = _tracker_states(tracker, domain)
+    tracker._states_cache = (marker, states)  # type: ignore[attr-defined]
+    return list(states)
+
+
+def _tracker_states(tracker: DialogueStateTracker, domain: Domain) -> list[State]:
     if any(
         isinstance(e, ActionExecuted) and e.action_name == ACTION_UNLIKELY_INTENT
         for e in tracker.events

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from parlez.core.policies.policy import MEMOIZATION_PRIORITY, Policy, PolicyPrediction
 from parlez.core.states import State, state_key, tracker_states, without_intent
 from parlez.domain import Domain
-from parlez.events import ActionExecuted, ActiveLoop, Event, SlotSet
+from parlez.events import ActionExecuted, Event
 from parlez.registry import register_policy
 from parlez.tracker import DialogueStateTracker
 
@@ -81,26 +81,23 @@ class AugmentedMemoizationPolicy(MemoizationPolicy):
     one at a time (keeping the slots and loop they set) until the rest is a known story."""
 
     def recall(self, tracker: DialogueStateTracker, domain: Domain) -> str | None:
-        action = super().recall(tracker, domain)
-        cut = 1
-        while action is None:
-            shorter = _forget_until_action(tracker, cut)
-            if shorter is None:
-                return None
-            action = super().recall(shorter, domain)
-            cut += 1
-        return action
-
-
-def _forget_until_action(tracker: DialogueStateTracker, count: int) -> DialogueStateTracker | None:
-    """The tracker starting at its `count`-th next action, with earlier slots and loop kept."""
-    events = tracker.applied_events()
-    positions = [i for i, e in enumerate(events) if isinstance(e, ActionExecuted)]
-    if count >= len(positions):
+        states = tracker_states(tracker, domain)
+        for variant in _variants(self._window(states)):
+            action = self.lookup_.get(state_key(variant))
+            if action is not None:
+                return action
+        # Forgetting everything before action k leaves: a first state holding only the slots
+        # and loop set so far, then the states after it. While more than `max_history` states
+        # remain the window is unchanged, so only the last cuts can find anything new.
+        history = int(self.config["max_history"] or len(states))
+        for cut in range(max(1, len(states) - history), len(states)):
+            shorter = [_only_slots_and_loop(states[cut]), *states[cut + 1 :]]
+            for variant in _variants(self._window(shorter)):
+                action = self.lookup_.get(state_key(variant))
+                if action is not None:
+                    return action
         return None
-    start = positions[count]
-    kept: list[Event] = [e for e in events[:start] if isinstance(e, (SlotSet, ActiveLoop))]
-    shorter = tracker.init_copy()
-    for event in kept + events[start:]:
-        shorter.update(event)
-    return shorter
+
+
+def _only_slots_and_loop(state: State) -> State:
+    return {k: v for k, v in state.items() if k in ("slots", "active_loop")}
