@@ -50,6 +50,21 @@ class EndpointConfig:
             kwargs={k: v for k, v in raw.items() if k not in known},
         )
 
+    def query_params(self) -> dict[str, Any]:
+        """The query parameters of every request: `params`, plus the `token` under its name."""
+        params = dict(self.params)
+        if self.token:
+            params[self.token_name] = self.token
+        return params
+
+    def auth(self) -> tuple[str, str] | None:
+        if not self.basic_auth:
+            return None
+        return (
+            str(self.basic_auth.get("username", "")),
+            str(self.basic_auth.get("password", "")),
+        )
+
 
 @dataclass
 class Endpoints:

@@ -37,20 +37,13 @@ class EndpointGenerator(NaturalLanguageGenerator):
             "tracker": tracker.current_state(),
             "channel": {"name": channel},
         }
-        headers = dict(self.endpoint.headers)
-        params = dict(self.endpoint.params)
-        if self.endpoint.token:
-            params[self.endpoint.token_name] = self.endpoint.token
-        auth = None
-        if self.endpoint.basic_auth:
-            auth = (
-                str(self.endpoint.basic_auth.get("username", "")),
-                str(self.endpoint.basic_auth.get("password", "")),
-            )
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, auth=auth) as client:
+            async with httpx.AsyncClient(timeout=self.timeout, auth=self.endpoint.auth()) as client:
                 reply = await client.post(
-                    str(self.endpoint.url), json=body, headers=headers, params=params
+                    str(self.endpoint.url),
+                    json=body,
+                    headers=dict(self.endpoint.headers),
+                    params=self.endpoint.query_params(),
                 )
                 reply.raise_for_status()
                 message = reply.json()

@@ -7,13 +7,13 @@ learned in attributes ending in `_`; `process(messages)` works on a batch; `pers
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from parlez.diagnostics import warn
 from parlez.exceptions import Location
+from parlez.io.state import read_state, write_state
 from parlez.nlu.message import Message
 from parlez.training_data.training_data import TrainingData
 
@@ -62,18 +62,14 @@ class Component:
 
     def persist(self, path: Path) -> None:
         """Write what was learned into the folder `path` (created by the caller)."""
-        state = self.state()
-        if state:
-            (path / "state.json").write_text(
-                json.dumps(state, ensure_ascii=False), encoding="utf-8"
-            )
+        write_state(path, self.state())
 
     @classmethod
     def load(cls, path: Path, config: Mapping[str, Any]) -> Component:
         component = cls(config)
-        state_file = path / "state.json"
-        if state_file.exists():
-            component.set_state(json.loads(state_file.read_text(encoding="utf-8")))
+        state = read_state(path)
+        if state is not None:
+            component.set_state(state)
         return component
 
     def state(self) -> dict[str, Any]:

@@ -104,22 +104,13 @@ class RemoteExecutor(CustomActionExecutor):
         self.timeout = float(timeout or endpoint.kwargs.get("timeout", 30))
 
     async def run(self, name: str, tracker: DialogueStateTracker, domain: Domain) -> dict[str, Any]:
-        params = dict(self.endpoint.params)
-        if self.endpoint.token:
-            params[self.endpoint.token_name] = self.endpoint.token
-        auth = None
-        if self.endpoint.basic_auth:
-            auth = (
-                str(self.endpoint.basic_auth.get("username", "")),
-                str(self.endpoint.basic_auth.get("password", "")),
-            )
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, auth=auth) as client:
+            async with httpx.AsyncClient(timeout=self.timeout, auth=self.endpoint.auth()) as client:
                 reply = await client.post(
                     str(self.endpoint.url),
                     json=action_call(name, tracker, domain),
                     headers=dict(self.endpoint.headers),
-                    params=params,
+                    params=self.endpoint.query_params(),
                 )
         except httpx.TimeoutException as error:
             raise ActionFailedError(

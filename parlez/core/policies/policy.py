@@ -6,7 +6,6 @@ attributes ending in `_`, and `persist`/`load` write plain files in the policy's
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from parlez.diagnostics import warn
 from parlez.domain import Domain
 from parlez.events import Event
 from parlez.exceptions import Location
+from parlez.io.state import read_state, write_state
 from parlez.tracker import DialogueStateTracker
 
 if TYPE_CHECKING:
@@ -97,18 +97,14 @@ class Policy:
         return PolicyPrediction(probabilities, self.name, self.priority, **kwargs)
 
     def persist(self, path: Path) -> None:
-        state = self.state()
-        if state:
-            (path / "state.json").write_text(
-                json.dumps(state, ensure_ascii=False), encoding="utf-8"
-            )
+        write_state(path, self.state())
 
     @classmethod
     def load(cls, path: Path, config: Mapping[str, Any]) -> Policy:
         policy = cls(config)
-        state_file = path / "state.json"
-        if state_file.exists():
-            policy.set_state(json.loads(state_file.read_text(encoding="utf-8")))
+        state = read_state(path)
+        if state is not None:
+            policy.set_state(state)
         return policy
 
     def state(self) -> dict[str, Any]:
