@@ -1,0 +1,173 @@
+"""`parlez train`, `parlez test core` and `parlez shell` on a small real project."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from parlez.cli.main import main
+from parlez.model import latest_model, opened, read_metadata
+from tests.conftest import nlu_file, write
+
+CONFIG = """
+assistant_id: cafe
+language: en
+pipeline:
+  - name: WhitespaceTokenizer
+  - name: CountVectorsFeaturizer
+  - name: CountVectorsFeaturizer
+    analyzer: char_wb
+    min_ngram: 1
+    max_ngram: 4
+  - name: LogisticRegressionClassifier
+policies:
+  - name: MemoizationPolicy
+  - name: RulePolicy
+"""
+DOMAIN = """
+version: "3.1"
+intents: [greet, ask_menu, bye]
+responses:
+  utter_greet:
+    - text: "Welcome to the cafe!"
+      buttons:
+        - title: "See the menu"
+          payload: "/ask_menu"
+  utter_menu: [{text: "Coffee, tea and cake."}]
+  utter_bye: [{text: "See you!"}]
+"""
+NLU = nlu_file("""
+- intent: greet
+  examples: |
+    - hi
+    - hello
+    - good morning
+- intent: ask_menu
+  examples: |
+    - what do you have
+    - show me the menu
+    - what can I order
+- intent: bye
+  examples: |
+    - bye
+    - see you later
+    - goodbye
+""")
+RULES = """
+version: "3.1"
+rules:
+- rule: greet
+  steps:
+  - intent: greet
+  - action: utter_greet
+- rule: menu
+  steps:
+  - intent: ask_menu
+  - action: utter_menu
+- rule: bye
+  steps:
+  - intent: bye
+  - action: utter_bye
+"""
+PASSING = """
+version: "3.1"
+stories:
+- story: greet and read the menu
+  steps:
+  - user: |
+      hello
+    intent: greet
+  - action: utter_greet
+  - user: |
+      show me the menu
+    intent: ask_menu
+  - action: utter_menu
+"""
+FAILING = (
+    PASSING
+    + """
+- story: a wrong expectation
+  steps:
+  - intent: bye
+  - action: utter_menu
+"""
+)
+
+
+@pytest.fixture
+def cafe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    write(tmp_path / "domain.yml", DOMAIN)
+    write(tmp_path / "config.yml", CONFIG)
+    write(tmp_path / "data" / "nlu.yml", NLU)
+    write(tmp_path / "data" / "rules.yml", RULES)
+    write(tmp_path / "tests" / "test_stories.yml", PASSING)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_train_writes_one_archive_with_both_parts_and_reuses_them(
+    cafe: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train", "--fixed-model-name", "first"]) == 0
+    archive = latest_model(cafe / "models")
+    assert archive is not None
+    with opened(archive) as folder:
+        assert set(read_metadata(folder).fingerprints) == {"nlu", "core"}
+        assert (folder / "core" / "policies.json").is_file()
+        assert (folder / "core" / "domain.json").is_file()
+    capsys.readouterr()
+    assert main(["train", "--fixed-model-name", "second"]) == 0
+    out = capsys.readouterr().out
+    assert "NLU pipeline are unchanged" in out and "dialogue policies are unchanged" in out
+    write(cafe / "data" / "rules.yml", RULES.replace("utter_bye", "utter_greet", 1))
+    assert main(["train", "--fixed-model-name", "third"]) == 0
+    out = capsys.readouterr().out
+    assert "NLU pipeline are unchanged" in out and "Trained the dialogue policies" in out
+
+
+def test_test_core_writes_rasa_s_story_reports(cafe: Path) -> None:
+    assert main(["train"]) == 0
+    assert main(["test", "core", "--fail-on-prediction-errors"]) == 0
+    results = cafe / "results"
+    assert sorted(p.name for p in results.iterdir()) == [
+        "failed_test_stories.yml",
+        "story_confusion_matrix.png",
+        "story_report.json",
+    ]
+    report = json.loads((results / "story_report.json").read_text())
+    assert report["conversation_accuracy"]["correct"] == 1
+    assert report["utter_menu"]["f1-score"] == 1.0
+
+
+def test_a_failing_story_is_written_with_what_was_predicted(cafe: Path) -> None:
+    write(cafe / "tests" / "test_stories.yml", FAILING)
+    assert main(["train"]) == 0
+    assert main(["test", "core"]) == 0
+    assert main(["test", "core", "--fail-on-prediction-errors"]) == 1
+    failed = (cafe / "results" / "failed_test_stories.yml").read_text()
+    assert "a wrong expectation" in failed
+    assert "- action: utter_menu  # predicted: utter_bye" in failed
+    assert "greet and read the menu" not in failed
+
+
+def test_shell_talks_and_numbers_the_buttons(cafe: Path) -> None:
+    assert main(["train"]) == 0
+    result = subprocess.run(
+        [sys.executable, "-m", "parlez", "shell"],
+        input="hello\n1\nbye\n",
+        capture_output=True,
+        text=True,
+        cwd=cafe,
+        check=True,
+    )
+    lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+    assert lines == [
+        "Welcome to the cafe!",
+        "1: See the menu (/ask_menu)",
+        "Coffee, tea and cake.",
+        "See you!",
+    ]
