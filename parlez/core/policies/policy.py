@@ -6,16 +6,13 @@ attributes ending in `_`, and `persist`/`load` write plain files in the policy's
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from parlez.diagnostics import warn
+from parlez.configurable import Configurable
 from parlez.domain import Domain
 from parlez.events import Event
-from parlez.exceptions import Location
-from parlez.io.state import read_state, write_state
 from parlez.tracker import DialogueStateTracker
 
 if TYPE_CHECKING:
@@ -53,28 +50,11 @@ class PolicyPrediction:
         return max(range(len(self.probabilities)), key=self.probabilities.__getitem__)
 
 
-class Policy:
+class Policy(Configurable):
     """Base of the dialogue policies."""
 
     name: ClassVar[str] = "Policy"
     defaults: ClassVar[dict[str, Any]] = {"priority": 0}
-    #: Rasa parameters accepted without being used (no warning)
-    accepted: ClassVar[set[str]] = set()
-
-    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
-        self.config: dict[str, Any] = {**self.defaults, **(config or {})}
-
-    @classmethod
-    def create(cls, params: Mapping[str, Any], where: Location | None = None) -> Policy:
-        unused = sorted(set(params) - set(cls.defaults) - cls.accepted)
-        if unused:
-            warn(
-                "P181",
-                f"{cls.name} does not use the parameter{'s' if len(unused) > 1 else ''} "
-                f"{', '.join(unused)}; {'they are' if len(unused) > 1 else 'it is'} ignored",
-                where,
-            )
-        return cls({k: v for k, v in params.items() if k in cls.defaults})
 
     @property
     def priority(self) -> int:
@@ -95,20 +75,3 @@ class Policy:
         if action is not None and action in names:
             probabilities[names.index(action)] = confidence
         return PolicyPrediction(probabilities, self.name, self.priority, **kwargs)
-
-    def persist(self, path: Path) -> None:
-        write_state(path, self.state())
-
-    @classmethod
-    def load(cls, path: Path, config: Mapping[str, Any]) -> Policy:
-        policy = cls(config)
-        state = read_state(path)
-        if state is not None:
-            policy.set_state(state)
-        return policy
-
-    def state(self) -> dict[str, Any]:
-        return {}
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        """Restore what `state()` returned."""
