@@ -21,10 +21,9 @@ from parlez.nlg.endpoint import EndpointGenerator
 from parlez.nlg.generator import NaturalLanguageGenerator, TemplatedGenerator
 from parlez.nlu.pipeline import Pipeline
 from parlez.stores.tracker_store import InMemoryTrackerStore, TrackerStore
+from parlez.training import DOMAIN_FILE
 
 logger = logging.getLogger(__name__)
-
-DOMAIN_FILE = "domain.json"
 
 
 def custom_executor(
