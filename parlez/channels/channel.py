@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +27,7 @@ class UserMessage:
             self.output_channel = CollectingOutputChannel()
 
 
-class OutputChannel:
+class OutputChannel(ABC):
     """Sends bot messages to the user; channels override the parts their platform has."""
 
     @classmethod
@@ -54,8 +55,9 @@ class OutputChannel:
         if message.get("elements"):
             await self.send_elements(recipient_id, message["elements"])
 
+    @abstractmethod
     async def send_text_message(self, recipient_id: str, text: str) -> None:
-        raise NotImplementedError
+        """Send plain text: the one thing every channel must be able to do."""
 
     async def send_image_url(self, recipient_id: str, image: str) -> None:
         await self.send_text_message(recipient_id, f"Image: {image}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import random
 import string
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,9 +18,10 @@ logger = logging.getLogger(__name__)
 FILLED_KEYS = ("text", "image", "custom", "buttons", "attachment", "quick_replies", "elements")
 
 
-class NaturalLanguageGenerator:
+class NaturalLanguageGenerator(ABC):
     """Turns a response name into the message a channel sends."""
 
+    @abstractmethod
     async def generate(
         self,
         response: str,
@@ -27,7 +29,7 @@ class NaturalLanguageGenerator:
         channel: str | None,
         **kwargs: Any,
     ) -> dict[str, Any] | None:
-        raise NotImplementedError
+        """The message for `response`, or None when there is no such response."""
 
 
 class TemplatedGenerator(NaturalLanguageGenerator):

@@ -7,6 +7,7 @@ that was saved, exactly as it would be after a round trip through a database.
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,21 +16,24 @@ from parlez.slots import Slot
 from parlez.tracker import DialogueStateTracker
 
 
-class TrackerStore:
+class TrackerStore(ABC):
     def __init__(self, slots: Iterable[Slot] = ()) -> None:
         self.slots = list(slots)
 
     def create(self, sender_id: str) -> DialogueStateTracker:
         return DialogueStateTracker(sender_id, self.slots)
 
+    @abstractmethod
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
-        raise NotImplementedError
+        """The stored conversation, or None for a new sender."""
 
+    @abstractmethod
     async def save(self, tracker: DialogueStateTracker) -> None:
-        raise NotImplementedError
+        """Store the events added since the tracker was retrieved (append-only)."""
 
+    @abstractmethod
     async def keys(self) -> list[str]:
-        raise NotImplementedError
+        """The sender ids of every stored conversation."""
 
     async def get_or_create(self, sender_id: str) -> DialogueStateTracker:
         return await self.retrieve(sender_id) or self.create(sender_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,16 +37,18 @@ class ActionContext:
         return self.output_channel.name()
 
 
-class Action:
+class Action(ABC):
     """Something the assistant does; `run` returns the events it caused."""
 
+    @abstractmethod
     def name(self) -> str:
-        raise NotImplementedError
+        """The name policies predict and events record."""
 
+    @abstractmethod
     async def run(
         self, context: ActionContext, tracker: DialogueStateTracker, domain: Domain
     ) -> list[Event]:
-        raise NotImplementedError
+        """Do the action; the events it caused, bot messages included."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name()}>"

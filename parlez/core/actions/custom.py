@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+from abc import ABC, abstractmethod
 from typing import Any
 
 import httpx
@@ -39,9 +40,10 @@ class ActionRejectedError(Exception):
     """The action refused to run (`ActionExecutionRejection` in rasa_sdk)."""
 
 
-class CustomActionExecutor:
+class CustomActionExecutor(ABC):
+    @abstractmethod
     async def run(self, name: str, tracker: DialogueStateTracker, domain: Domain) -> dict[str, Any]:
-        raise NotImplementedError
+        """Run the action `name`: Rasa's `{events, responses}` answer."""
 
     def names(self) -> list[str] | None:
         """The actions this executor knows, when it can tell."""

@@ -8,6 +8,7 @@ the user's answer filled none, so that rules and stories can handle the interrup
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from dataclasses import replace
 from typing import Any
 
@@ -30,7 +31,7 @@ NLU_FALLBACK = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
 
 
-class LoopAction(Action):
+class LoopAction(Action, ABC):
     async def run(
         self, context: ActionContext, tracker: DialogueStateTracker, domain: Domain
     ) -> list[Event]:
@@ -50,6 +51,7 @@ class LoopAction(Action):
     ) -> list[Event]:
         return []
 
+    @abstractmethod
     async def do(
         self,
         context: ActionContext,
@@ -57,10 +59,11 @@ class LoopAction(Action):
         domain: Domain,
         events_so_far: list[Event],
     ) -> list[Event]:
-        raise NotImplementedError
+        """One step of the loop: the events it causes this turn."""
 
+    @abstractmethod
     def is_done(self, tracker: DialogueStateTracker, events_so_far: list[Event]) -> bool:
-        raise NotImplementedError
+        """Whether the loop ends after the events so far."""
 
     async def deactivate(
         self, context: ActionContext, tracker: DialogueStateTracker, domain: Domain

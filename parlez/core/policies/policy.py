@@ -6,6 +6,7 @@ attributes ending in `_`, and `persist`/`load` write plain files in the policy's
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -50,7 +51,7 @@ class PolicyPrediction:
         return max(range(len(self.probabilities)), key=self.probabilities.__getitem__)
 
 
-class Policy(Configurable):
+class Policy(Configurable, ABC):
     """Base of the dialogue policies."""
 
     name: ClassVar[str] = "Policy"
@@ -63,8 +64,9 @@ class Policy(Configurable):
     def train(self, trackers: Sequence[TrainingTracker], domain: Domain) -> Policy:
         return self
 
+    @abstractmethod
     def predict(self, tracker: DialogueStateTracker, domain: Domain) -> PolicyPrediction:
-        raise NotImplementedError
+        """Probabilities over the domain's actions for what the bot does next."""
 
     def prediction(
         self, domain: Domain, action: str | None = None, confidence: float = 1.0, **kwargs: Any
