@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from parlez.model import opened, read_metadata
 from parlez.nlg.endpoint import EndpointGenerator
 from parlez.nlg.generator import NaturalLanguageGenerator, TemplatedGenerator
 from parlez.nlu.pipeline import Pipeline
+from parlez.stores.lock_store import InMemoryLockStore, LockStore
 from parlez.stores.tracker_store import InMemoryTrackerStore, TrackerStore
 from parlez.training import DOMAIN_FILE
 
@@ -48,10 +47,15 @@ class Agent:
         nlg: NaturalLanguageGenerator | None = None,
         custom: CustomActionExecutor | None = None,
         model: Path | None = None,
+        lock_store: LockStore | None = None,
     ) -> None:
         self.domain = domain
         self.model = model
+        self.nlu = nlu
         self.tracker_store = tracker_store or InMemoryTrackerStore(domain.all_slots.values())
+        # The store may come from another agent (a model swap): it must know this domain's slots.
+        self.tracker_store.slots = list(domain.all_slots.values())
+        self.lock_store = lock_store or InMemoryLockStore()
         self.processor = MessageProcessor(
             domain,
             ensemble,
@@ -60,7 +64,6 @@ class Agent:
             nlg or TemplatedGenerator(domain.responses),
             custom,
         )
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @classmethod
     def load(
@@ -69,6 +72,7 @@ class Agent:
         endpoints: Endpoints | None = None,
         actions_module: str | None = None,
         tracker_store: TrackerStore | None = None,
+        lock_store: LockStore | None = None,
     ) -> Agent:
         endpoints = endpoints or Endpoints()
         with opened(archive) as folder:
@@ -97,11 +101,12 @@ class Agent:
             nlg,
             custom_executor(endpoints, actions_module),
             archive,
+            lock_store,
         )
 
     async def handle_message(self, message: UserMessage) -> list[dict[str, Any]]:
         # One message at a time per conversation: two messages of one user never interleave.
-        async with self._locks[message.sender_id]:
+        async with self.lock_store.lock(message.sender_id):
             return await self.processor.handle_message(message)
 
     async def handle_text(
@@ -115,3 +120,7 @@ class Agent:
 
     async def parse_message(self, text: str) -> dict[str, Any]:
         return await self.processor.parse(text)
+
+    @property
+    def model_id(self) -> str | None:
+        return self.model.name.removesuffix(".tar.gz") if self.model else None

@@ -74,6 +74,9 @@ class DialogueStateTracker:
     def for_domain(cls, sender_id: str, domain: Domain) -> DialogueStateTracker:
         return cls(sender_id, domain.all_slots.values())
 
+    def slot_definitions(self) -> list[Slot]:
+        return list(self._slot_defs.values())
+
     def init_copy(self) -> DialogueStateTracker:
         """An empty tracker with the same sender and slot definitions."""
         return DialogueStateTracker(

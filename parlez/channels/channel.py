@@ -6,7 +6,10 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sanic import Blueprint, Request
 
 DEFAULT_SENDER = "default"
 
@@ -124,3 +127,36 @@ class CallbackOutputChannel(CollectingOutputChannel):
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         await super().send_response(recipient_id, message)
         await self.on_message(self.messages[-1])
+
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+class InputChannel(ABC):
+    """A place users write from. Its Sanic blueprint is served under `/webhooks/<name>/`.
+
+    `credentials.yml` names a channel by `name()` (the built-ins) or by the dotted path of a
+    subclass; its settings go to `from_credentials`.
+    """
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.__name__
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        return cls()
+
+    def url_prefix(self) -> str:
+        return self.name()
+
+    @abstractmethod
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        """The routes (`/` health and `/webhook` at least) that turn requests into messages."""
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """Where messages the bot starts on its own (`execute`, reminders) go; None if nowhere."""
+        return None
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        return None

@@ -1,13 +1,14 @@
-"""`parlez run actions`: serve the project's rasa_sdk custom actions over Rasa's protocol."""
+"""`parlez run`: serve the assistant (Rasa's flags); `parlez run actions`: its action server."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
-from parlez.cli.usage import shows_help
 from parlez.exceptions import ParlezError
 
 
@@ -33,8 +34,91 @@ def run_actions(args: argparse.Namespace) -> int:
     return 0
 
 
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line, for log collectors."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        import json
+
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logs(args: argparse.Namespace) -> None:
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if args.debug else logging.INFO)
+    for handler in root.handlers:
+        if args.log_format == "json":
+            handler.setFormatter(JsonLogFormatter())
+    if args.log_file:
+        file_handler = logging.FileHandler(args.log_file, encoding="utf-8")
+        file_handler.setFormatter(
+            JsonLogFormatter()
+            if args.log_format == "json"
+            else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        )
+        root.addHandler(file_handler)
+    # Third-party chatter stays out unless --debug.
+    for noisy in ("sanic.access", "sanic.root", "sanic.server", "engineio", "socketio", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if args.debug else logging.WARNING)
+
+
+def run_server(args: argparse.Namespace) -> int:
+    from parlez.server.run import ServeOptions, serve
+
+    configure_logs(args)
+    options = ServeOptions(
+        project=Path(args.project),
+        model=Path(args.model),
+        host=args.interface,
+        port=args.port,
+        enable_api=args.enable_api,
+        cors=args.cors,
+        auth_token=args.auth_token,
+        jwt_secret=args.jwt_secret,
+        jwt_method=args.jwt_method,
+        credentials=Path(args.credentials) if args.credentials else None,
+        endpoints=Path(args.endpoints) if args.endpoints else None,
+        connector=args.connector,
+        actions=args.actions,
+        response_timeout=args.response_timeout,
+        train_if_missing=not args.no_train,
+        access_log=args.debug,
+    )
+    serve(options, say=lambda text: print(text, flush=True))
+    return 0
+
+
 def register(commands: Any) -> None:
-    run = commands.add_parser("run", help="run servers")
+    run = commands.add_parser("run", help="serve the assistant over HTTP (Rasa's API and channels)")
+    run.add_argument("-m", "--model", default="models", help="model archive or folder (newest)")
+    run.add_argument("--project", default=".", help="project folder (default: here)")
+    run.add_argument("-i", "--interface", default="127.0.0.1", help="interface to listen on")
+    run.add_argument("-p", "--port", type=int, default=5005, help="port (default 5005)")
+    run.add_argument("--enable-api", action="store_true", help="serve Rasa's HTTP API as well")
+    run.add_argument("--cors", nargs="*", default=None, help="allowed CORS origins ('*': any)")
+    run.add_argument("-t", "--auth-token", default=None, help="token the API asks for (?token=)")
+    run.add_argument("--jwt-secret", default=None, help="secret that signs API JWTs")
+    run.add_argument("--jwt-method", default="HS256", help="JWT algorithm (default HS256)")
+    run.add_argument("--credentials", default=None, help="channels file (credentials.yml)")
+    run.add_argument("--endpoints", default=None, help="services file (endpoints.yml)")
+    run.add_argument("--connector", default=None, help="serve only this channel")
+    run.add_argument("--actions", default=None, help="run this package's actions in-process")
+    run.add_argument("--log-file", default=None, help="also write logs to this file")
+    run.add_argument("--log-format", choices=["text", "json"], default="text")
+    run.add_argument(
+        "--response-timeout", type=float, default=3600, help="seconds to wait for an answer"
+    )
+    run.add_argument("--no-train", action="store_true", help="do not train when there is no model")
+    run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+    run.set_defaults(handler=run_server)
     sub = run.add_subparsers(dest="run_what", metavar="WHAT")
     actions = sub.add_parser("actions", help="serve custom actions (Rasa's action server protocol)")
     actions.add_argument("--actions", default="actions", help="package of rasa_sdk actions")
@@ -42,4 +126,3 @@ def register(commands: Any) -> None:
     actions.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     actions.add_argument("--cors", nargs="*", default=None, help="allowed CORS origins")
     actions.set_defaults(handler=run_actions)
-    run.set_defaults(handler=shows_help(run))

@@ -107,6 +107,62 @@ class MessageProcessor:
         await self.tracker_store.save(tracker)
         return list(output.messages) if isinstance(output, CollectingOutputChannel) else []
 
+    async def fetch_tracker_with_session(
+        self, sender_id: str, output: OutputChannel | None = None
+    ) -> DialogueStateTracker:
+        """The conversation, started (`action_session_start`) if it is new or has expired."""
+        tracker = await self.tracker_store.get_or_create(sender_id)
+        await self.start_session_if_needed(
+            tracker, self._context(output or CollectingOutputChannel())
+        )
+        return tracker
+
+    async def log_only(self, message: UserMessage) -> DialogueStateTracker:
+        """Add the user's message (and the slots it fills) without the bot answering."""
+        output = message.output_channel or CollectingOutputChannel()
+        context = self._context(output, message.metadata)
+        tracker = await self.fetch_tracker_with_session(message.sender_id, output)
+        await self.log_message(message, tracker, context)
+        await self.tracker_store.save(tracker)
+        return tracker
+
+    async def execute_action(
+        self,
+        sender_id: str,
+        name: str,
+        output: OutputChannel,
+        policy: str | None = None,
+        confidence: float | None = None,
+    ) -> DialogueStateTracker:
+        """Run one named action now (`POST .../execute`); the bot then waits, as in Rasa."""
+        tracker = await self.fetch_tracker_with_session(sender_id, output)
+        action = action_for_name(name, self.domain)
+        names = self.domain.action_names_or_texts
+        probabilities = [
+            (confidence if confidence is not None else 1.0) if n == name else 0.0 for n in names
+        ]
+        await self.run_action(
+            action, tracker, self._context(output), PolicyPrediction(probabilities, policy)
+        )
+        await self.tracker_store.save(tracker)
+        return tracker
+
+    def scores(self, tracker: DialogueStateTracker) -> dict[str, Any]:
+        """What the policies would do next (`POST .../predict`), best first; nothing is run."""
+        _, prediction = self.predict_next(tracker)
+        names = self.domain.action_names_or_texts
+        scores: list[dict[str, Any]] = [
+            {"action": action, "score": float(score)}
+            for action, score in zip(names, prediction.probabilities, strict=False)
+        ]
+        scores.sort(key=lambda item: -item["score"])
+        return {
+            "scores": scores,
+            "policy": prediction.policy_name,
+            "confidence": prediction.max_confidence if prediction.probabilities else None,
+            "tracker": tracker.current_state("after_restart"),
+        }
+
     def _context(
         self, output: OutputChannel, metadata: dict[str, Any] | None = None
     ) -> ActionContext:

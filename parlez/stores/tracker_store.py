@@ -7,18 +7,29 @@ that was saved, exactly as it would be after a round trip through a database.
 from __future__ import annotations
 
 import asyncio
+import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from parlez.events import Event, events_from_dicts
 from parlez.slots import Slot
 from parlez.tracker import DialogueStateTracker
 
+if TYPE_CHECKING:
+    from parlez.endpoints import EndpointConfig, Endpoints
+    from parlez.stores.event_broker import EventBroker
+    from parlez.stores.lock_store import LockStore
+
+logger = logging.getLogger(__name__)
+
 
 class TrackerStore(ABC):
     def __init__(self, slots: Iterable[Slot] = ()) -> None:
         self.slots = list(slots)
+        #: where saved events are published for other consumers (analytics, CRM...)
+        self.event_broker: EventBroker | None = None
 
     def create(self, sender_id: str) -> DialogueStateTracker:
         return DialogueStateTracker(sender_id, self.slots)
@@ -35,8 +46,27 @@ class TrackerStore(ABC):
     async def keys(self) -> list[str]:
         """The sender ids of every stored conversation."""
 
+    async def replace(self, tracker: DialogueStateTracker) -> None:
+        """Set a conversation to exactly the tracker's events (`PUT .../tracker`)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot replace a conversation")
+
     async def get_or_create(self, sender_id: str) -> DialogueStateTracker:
         return await self.retrieve(sender_id) or self.create(sender_id)
+
+    async def publish(self, sender_id: str, events: Sequence[Event]) -> None:
+        """Hand newly saved events to the event broker; a broker failure never loses them here."""
+        if self.event_broker is None or not events:
+            return
+        for event in events:
+            try:
+                await self.event_broker.publish({"sender_id": sender_id, **event.to_dict()})
+            except Exception:
+                logger.exception("the event broker could not take an event of '%s'", sender_id)
+
+    async def close(self) -> None:
+        """Release connections; the store is not used afterwards."""
+        if self.event_broker is not None:
+            await self.event_broker.close()
 
 
 class InMemoryTrackerStore(TrackerStore):
@@ -57,6 +87,52 @@ class InMemoryTrackerStore(TrackerStore):
             # Append-only: events already stored are never rewritten.
             new: list[Event] = tracker.events[len(stored) :]
             stored.extend(e.to_dict() for e in new)
+        await self.publish(tracker.sender_id, new)
+
+    async def replace(self, tracker: DialogueStateTracker) -> None:
+        async with self._lock:
+            self._events[tracker.sender_id] = [e.to_dict() for e in tracker.events]
 
     async def keys(self) -> list[str]:
         return list(self._events)
+
+
+def tracker_store_from_endpoint(
+    config: EndpointConfig | None, slots: Iterable[Slot] = (), project: Path | None = None
+) -> TrackerStore:
+    """The store `tracker_store:` in endpoints.yml names (in memory when it names none)."""
+    kind = (config.type or "").lower() if config else ""
+    store: TrackerStore
+    if kind in ("", "in_memory", "inmemory", "memory"):
+        store = InMemoryTrackerStore(slots)
+    elif kind == "sql":
+        from parlez.stores.sql import SQLTrackerStore
+
+        assert config is not None
+        store = SQLTrackerStore.from_endpoint(config, slots, project)
+    elif "." in kind:
+        from parlez.stores.custom import load_custom
+
+        assert config is not None
+        store = load_custom(config.type or "", TrackerStore, config, slots=slots)
+    else:
+        from parlez.stores.sql import StoreConfigError
+
+        raise StoreConfigError(
+            f"unknown tracker_store type '{config.type if config else ''}'",
+            hint="use 'SQL' (SQLite or PostgreSQL), 'in_memory', "
+            "or the dotted path of your own TrackerStore class",
+        )
+    return store
+
+
+def stores_from_endpoints(
+    endpoints: Endpoints, slots: Iterable[Slot] = (), project: Path | None = None
+) -> tuple[TrackerStore, LockStore]:
+    """The tracker store (with its event broker) and the lock store endpoints.yml configures."""
+    from parlez.stores.event_broker import event_broker_from_endpoint
+    from parlez.stores.lock_store import lock_store_from_endpoint
+
+    tracker_store = tracker_store_from_endpoint(endpoints.tracker_store, slots, project)
+    tracker_store.event_broker = event_broker_from_endpoint(endpoints.event_broker, project)
+    return tracker_store, lock_store_from_endpoint(endpoints.lock_store, project)

@@ -1,0 +1,32 @@
+"""A stored conversation written back as a Rasa story (`GET /conversations/<id>/story`)."""
+
+from __future__ import annotations
+
+from parlez.evaluation.stories import StoryResult, Turn, story_yaml
+from parlez.events import Event, SessionStarted
+from parlez.tracker import DialogueStateTracker
+
+
+def sessions(events: list[Event]) -> list[list[Event]]:
+    """The events split at each `session_started` (a session's first events included)."""
+    split: list[list[Event]] = [[]]
+    for event in events:
+        if isinstance(event, SessionStarted) and any(
+            isinstance(e, SessionStarted) for e in split[-1]
+        ):
+            split.append([])
+        split[-1].append(event)
+    return [s for s in split if s]
+
+
+def conversation_story(tracker: DialogueStateTracker, all_sessions: bool = False) -> str:
+    """One story per session (only the latest unless `all_sessions`), named after the sender."""
+    parts = sessions(tracker.events) or [[]]
+    chosen = parts if all_sessions else parts[-1:]
+    results = []
+    for index, events in enumerate(chosen, start=1):
+        name = tracker.sender_id if len(chosen) == 1 else f"{tracker.sender_id}, session {index}"
+        # Only what a story can say (user turns, actions, slots, loops) is written.
+        applied = DialogueStateTracker.from_events(tracker.sender_id, events).applied_events()
+        results.append(StoryResult(name, None, [Turn(e) for e in applied]))
+    return story_yaml(results)

@@ -1,0 +1,108 @@
+"""The Sanic application `parlez run` serves: channels, Rasa's HTTP API, shutdown that loses
+nothing."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from sanic import Request, Sanic
+from sanic.response import BaseHTTPResponse, HTTPResponse
+
+from parlez.server.errors import error_body, handle_exception
+from parlez.server.state import ServerState
+
+logger = logging.getLogger(__name__)
+
+#: Bodies above this are refused with 413 before they are read (Rasa's default is 1 GB;
+#: a chat message is a few KB, a training payload a few MB).
+DEFAULT_MAX_BODY = 8 * 1024 * 1024
+
+
+def create_app(
+    state: ServerState,
+    *,
+    enable_api: bool = False,
+    cors: list[str] | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
+) -> Sanic[Any, Any]:
+    app: Sanic[Any, Any] = Sanic(f"parlez_{uuid.uuid4().hex[:8]}", configure_logging=False)
+    app.config.REQUEST_MAX_SIZE = max_body
+    app.config.RESPONSE_TIMEOUT = int(max(state.response_timeout + 5, 60))
+    app.config.GRACEFUL_SHUTDOWN_TIMEOUT = 30
+    app.config.KEEP_ALIVE_TIMEOUT = 30
+    app.ctx.state = state
+    app.ctx.auth = state.auth
+    app.error_handler.add(Exception, handle_exception)
+
+    from parlez.server.api import api, hello, version
+
+    for channel in state.channels:
+        app.blueprint(channel.blueprint(state.on_new_message))
+    if enable_api:
+        from parlez.server.conversations import conversations
+
+        app.blueprint(api)
+        app.blueprint(conversations)
+    # The health routes are always there; the rest of the API only when asked for.
+    app.add_route(hello, "/", methods=["GET"], name="hello")
+    app.add_route(version, "/version", methods=["GET"], name="version")
+    if cors:
+        _add_cors(app, cors)
+
+    @app.before_server_stop
+    async def finish_messages(app: Sanic[Any, Any]) -> None:
+        # SIGTERM: the server stopped accepting; let messages being handled save their events.
+        await state.drain()
+
+    @app.after_server_stop
+    async def close_stores(app: Sanic[Any, Any]) -> None:
+        await state.tracker_store.close()
+        await state.lock_store.close()
+
+    return app
+
+
+def _add_cors(app: Sanic[Any, Any], origins: list[str]) -> None:
+    allowed = set(origins)
+
+    def allow(request: Request) -> str | None:
+        origin = request.headers.get("Origin")
+        if not origin:
+            return None
+        if "*" in allowed:
+            return "*"
+        return origin if origin in allowed else None
+
+    @app.on_request
+    async def preflight(request: Request) -> HTTPResponse | None:
+        if request.method != "OPTIONS" or not request.headers.get("Access-Control-Request-Method"):
+            return None
+        origin = allow(request)
+        if origin is None:
+            return HTTPResponse(
+                status=403,
+                body=json.dumps(error_body(403, "NotAuthorized", "this origin is not allowed")),
+                content_type="application/json",
+            )
+        return HTTPResponse(
+            status=204,
+            headers={
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, OPTIONS",
+                "Access-Control-Allow-Headers": request.headers.get(
+                    "Access-Control-Request-Headers", "Content-Type, Authorization"
+                ),
+                "Access-Control-Max-Age": "600",
+            },
+        )
+
+    async def headers(request: Request, response: BaseHTTPResponse) -> None:
+        origin = allow(request)
+        if origin is not None:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+
+    app.register_middleware(headers, "response")

@@ -1,0 +1,263 @@
+"""Rasa's conversation routes: read and change a tracker, run actions, trigger intents.
+
+Every change happens under the conversation's lock, exactly as a user message does, so an
+API call never interleaves with a message of the same user.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Blueprint, Request, response
+from sanic.response import HTTPResponse
+
+from parlez.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
+from parlez.core.actions.action import UnknownActionError
+from parlez.core.export import conversation_story
+from parlez.events import BotUttered, Event, EventError, events_from_dicts
+from parlez.server.api import json_body, json_object, state_of
+from parlez.server.auth import requires_auth
+from parlez.server.errors import ApiError
+from parlez.tracker import DialogueStateTracker
+
+conversations = Blueprint("conversations", url_prefix="/conversations")
+
+#: Rasa's EventVerbosity names, as `include_events` takes them
+VERBOSITY = {"ALL": "all", "APPLIED": "applied", "AFTER_RESTART": "after_restart", "NONE": "none"}
+
+
+def verbosity(request: Request, default: str = "AFTER_RESTART") -> str:
+    given = request.args.get("include_events", default).upper()
+    if given not in VERBOSITY:
+        raise ApiError(
+            400,
+            "BadRequest",
+            f"'include_events' must be one of {', '.join(VERBOSITY)}, not '{given}'",
+        )
+    return VERBOSITY[given]
+
+
+def until(tracker: DialogueStateTracker, request: Request) -> DialogueStateTracker:
+    """The conversation as it was at `?until=<timestamp>` (all of it without)."""
+    raw = request.args.get("until")
+    if raw is None:
+        return tracker
+    try:
+        moment = float(raw)
+    except ValueError:
+        raise ApiError(400, "BadRequest", "'until' must be a UNIX timestamp") from None
+    return DialogueStateTracker.from_events(
+        tracker.sender_id,
+        [e for e in tracker.events if e.timestamp <= moment],
+        tracker.slot_definitions(),
+    )
+
+
+def parse_events(body: Any) -> list[Event]:
+    items = body if isinstance(body, list) else [body]
+    try:
+        return events_from_dicts(items)
+    except EventError as error:
+        raise ApiError(
+            400, "BadRequest", f"Couldn't parse the events: {error.message}", {"hint": error.hint}
+        ) from None
+
+
+def output_for(request: Request) -> OutputChannel:
+    """`?output_channel=<name>` sends bot messages there; `latest` is the user's last channel."""
+    wanted = request.args.get("output_channel")
+    if wanted:
+        for channel in state_of(request).channels:
+            if channel.name() == wanted:
+                found = channel.get_output_channel()
+                if found is not None:
+                    return found
+    return CollectingOutputChannel()
+
+
+@conversations.get("/<conversation_id:str>/tracker")
+@requires_auth
+async def get_tracker(request: Request, conversation_id: str) -> HTTPResponse:
+    agent = state_of(request).require_agent()
+    tracker = await agent.tracker_store.retrieve(conversation_id)
+    if tracker is None:
+        tracker = agent.tracker_store.create(conversation_id)
+    return response.json(until(tracker, request).current_state(verbosity(request)))
+
+
+@conversations.post("/<conversation_id:str>/tracker/events")
+@requires_auth
+async def append_events(request: Request, conversation_id: str) -> HTTPResponse:
+    state = state_of(request)
+    agent = state.require_agent()
+    events = parse_events(json_body(request))
+    side_effects = request.args.get("execute_side_effects", "false").lower() == "true"
+    output = output_for(request)
+
+    async def append() -> DialogueStateTracker:
+        async with agent.lock_store.lock(conversation_id):
+            tracker = await agent.processor.fetch_tracker_with_session(conversation_id, output)
+            for event in events:
+                tracker.update(event)
+            await agent.tracker_store.save(tracker)
+            if side_effects:
+                for event in events:
+                    if isinstance(event, BotUttered):
+                        await output.send_response(conversation_id, event.message())
+            return tracker
+
+    tracker = await state.guarded(append())
+    return response.json(tracker.current_state(verbosity(request)))
+
+
+@conversations.put("/<conversation_id:str>/tracker")
+@requires_auth
+async def replace_events(request: Request, conversation_id: str) -> HTTPResponse:
+    state = state_of(request)
+    agent = state.require_agent()
+    body = json_body(request)
+    if not isinstance(body, list):
+        raise ApiError(400, "BadRequest", "the body must be the list of the conversation's events")
+    events = parse_events(body)
+
+    async def replace() -> DialogueStateTracker:
+        async with agent.lock_store.lock(conversation_id):
+            tracker = DialogueStateTracker.from_events(
+                conversation_id, events, agent.domain.all_slots.values()
+            )
+            await agent.tracker_store.replace(tracker)
+            return tracker
+
+    tracker = await state.guarded(replace())
+    return response.json(tracker.current_state(verbosity(request)))
+
+
+@conversations.get("/<conversation_id:str>/story")
+@requires_auth
+async def get_story(request: Request, conversation_id: str) -> HTTPResponse:
+    agent = state_of(request).require_agent()
+    tracker = await agent.tracker_store.retrieve(conversation_id)
+    if tracker is None:
+        tracker = agent.tracker_store.create(conversation_id)
+    all_sessions = request.args.get("all_sessions", "false").lower() == "true"
+    story = conversation_story(until(tracker, request), all_sessions)
+    return response.text(story, content_type="application/x-yml")
+
+
+@conversations.post("/<conversation_id:str>/messages")
+@requires_auth
+async def add_message(request: Request, conversation_id: str) -> HTTPResponse:
+    state = state_of(request)
+    agent = state.require_agent()
+    body = json_object(request)
+    if body.get("sender") != "user":
+        raise ApiError(
+            400,
+            "BadRequest",
+            "Currently, only user messages can be passed to this endpoint. "
+            "Messages of sender 'bot' should be added with POST .../tracker/events",
+        )
+    text = body.get("text")
+    if not isinstance(text, str):
+        raise ApiError(400, "BadRequest", "'text' is missing or not a string")
+    parse_data = body.get("parse_data")
+    if parse_data is not None and not isinstance(parse_data, dict):
+        raise ApiError(400, "BadRequest", "'parse_data' must be an object")
+    message = UserMessage(
+        text,
+        CollectingOutputChannel(),
+        conversation_id,
+        body.get("metadata") if isinstance(body.get("metadata"), dict) else None,
+        parse_data=parse_data,
+    )
+
+    async def log() -> DialogueStateTracker:
+        async with agent.lock_store.lock(conversation_id):
+            return await agent.processor.log_only(message)
+
+    tracker = await state.guarded(log())
+    return response.json(tracker.current_state(verbosity(request)))
+
+
+@conversations.post("/<conversation_id:str>/execute")
+@requires_auth
+async def execute(request: Request, conversation_id: str) -> HTTPResponse:
+    state = state_of(request)
+    agent = state.require_agent()
+    body = json_object(request)
+    name = body.get("name")
+    if not isinstance(name, str) or not name:
+        raise ApiError(400, "BadRequest", "'name' must name the action to run")
+    confidence = body.get("confidence")
+    if confidence is not None and not isinstance(confidence, int | float):
+        raise ApiError(400, "BadRequest", "'confidence' must be a number")
+    output = output_for(request)
+
+    async def run() -> DialogueStateTracker:
+        async with agent.lock_store.lock(conversation_id):
+            return await agent.processor.execute_action(
+                conversation_id, name, output, body.get("policy"), confidence
+            )
+
+    try:
+        tracker = await state.guarded(run())
+    except UnknownActionError as error:
+        raise ApiError(404, "NotFound", str(error)) from None
+    return response.json(
+        {
+            "tracker": tracker.current_state(verbosity(request)),
+            "messages": output.messages if isinstance(output, CollectingOutputChannel) else [],
+        }
+    )
+
+
+def entity_list(raw: Any) -> list[dict[str, Any]]:
+    if raw is None:
+        return []
+    if isinstance(raw, dict):
+        return [{"entity": str(k), "value": v} for k, v in raw.items()]
+    if isinstance(raw, list) and all(isinstance(e, dict) and "entity" in e for e in raw):
+        return list(raw)
+    raise ApiError(
+        400, "BadRequest", "'entities' must map entity names to values, or list entity objects"
+    )
+
+
+@conversations.post("/<conversation_id:str>/trigger_intent")
+@requires_auth
+async def trigger_intent(request: Request, conversation_id: str) -> HTTPResponse:
+    state = state_of(request)
+    agent = state.require_agent()
+    body = json_object(request)
+    intent = body.get("name")
+    if not isinstance(intent, str) or not intent:
+        raise ApiError(400, "BadRequest", "'name' must name the intent to trigger")
+    if intent not in agent.domain.intents:
+        raise ApiError(404, "NotFound", f"The intent {intent} does not exist in the domain.")
+    output = output_for(request)
+    parse_data = {
+        "intent": {"name": intent, "confidence": 1.0},
+        "intent_ranking": [{"name": intent, "confidence": 1.0}],
+        "entities": entity_list(body.get("entities")),
+    }
+    message = UserMessage(f"EXTERNAL: {intent}", output, conversation_id, parse_data=parse_data)
+    await state.guarded(agent.handle_message(message))
+    tracker = await agent.tracker_store.get_or_create(conversation_id)
+    return response.json(
+        {
+            "tracker": tracker.current_state(verbosity(request)),
+            "messages": output.messages if isinstance(output, CollectingOutputChannel) else [],
+        }
+    )
+
+
+@conversations.post("/<conversation_id:str>/predict")
+@requires_auth
+async def predict(request: Request, conversation_id: str) -> HTTPResponse:
+    agent = state_of(request).require_agent()
+    tracker = await agent.tracker_store.retrieve(conversation_id)
+    if tracker is None:
+        raise ApiError(
+            409, "Conflict", f"there is no conversation '{conversation_id}' to predict for"
+        )
+    return response.json(agent.processor.scores(tracker))

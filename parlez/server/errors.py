@@ -1,0 +1,92 @@
+"""Errors as Rasa's HTTP API returns them, so clients written for Rasa read them unchanged:
+`{"version", "status": "failure", "message", "reason", "details", "help", "code"}`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sanic import Request, response
+from sanic.exceptions import SanicException
+from sanic.response import HTTPResponse
+
+from parlez import __version__
+from parlez.exceptions import ParlezError
+
+logger = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        message: str,
+        details: dict[str, Any] | None = None,
+        help_url: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.details = details or {}
+        self.help_url = help_url
+
+
+def error_body(
+    status: int,
+    reason: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    help_url: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "version": __version__,
+        "status": "failure",
+        "message": message,
+        "reason": reason,
+        "details": details or {},
+        "help": help_url,
+        "code": status,
+    }
+
+
+def error_response(error: ApiError) -> HTTPResponse:
+    return response.json(
+        error_body(error.status, error.reason, error.message, error.details, error.help_url),
+        status=error.status,
+    )
+
+
+_REASONS = {
+    400: "BadRequest",
+    401: "NotAuthenticated",
+    403: "NotAuthorized",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    406: "NotAcceptable",
+    408: "RequestTimeout",
+    409: "Conflict",
+    413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
+    503: "ServiceUnavailable",
+}
+
+
+async def handle_exception(request: Request, exception: Exception) -> HTTPResponse:
+    """Every failure becomes a JSON error in Rasa's shape; the server itself goes on."""
+    if isinstance(exception, ApiError):
+        return error_response(exception)
+    if isinstance(exception, SanicException):
+        status = exception.status_code
+        return error_response(ApiError(status, _REASONS.get(status, "Error"), str(exception)))
+    if isinstance(exception, ParlezError):
+        from parlez.stores.sql import StoreUnavailableError
+
+        status = 503 if isinstance(exception, StoreUnavailableError) else 400
+        logger.error("%s %s: %s", request.method, request.path, exception)
+        return error_response(ApiError(status, _REASONS[status], exception.message))
+    logger.exception("%s %s failed", request.method, request.path)
+    return error_response(
+        ApiError(500, "InternalError", f"An unexpected error occurred: {type(exception).__name__}")
+    )

@@ -1,0 +1,133 @@
+"""`parlez run`: load (or first train) the assistant, open its stores and channels, serve."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from parlez.agent import Agent
+from parlez.channels.channel import InputChannel
+from parlez.channels.registry import ChannelConfigError, channel_class, channels_from_credentials
+from parlez.endpoints import Endpoints, read_credentials
+from parlez.model import latest_model
+from parlez.project import Project
+from parlez.server.auth import Auth
+from parlez.server.state import DEFAULT_RESPONSE_TIMEOUT, ServerState
+from parlez.stores.tracker_store import stores_from_endpoints
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ServeOptions:
+    project: Path = Path(".")
+    model: Path = Path("models")
+    host: str = "127.0.0.1"
+    port: int = 5005
+    enable_api: bool = False
+    cors: list[str] | None = None
+    auth_token: str | None = None
+    jwt_secret: str | None = None
+    jwt_method: str = "HS256"
+    credentials: Path | None = None
+    endpoints: Path | None = None
+    connector: str | None = None
+    actions: str | None = None
+    response_timeout: float = DEFAULT_RESPONSE_TIMEOUT
+    train_if_missing: bool = True
+    access_log: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def find_or_train_model(options: ServeOptions, say: Any = print) -> Path | None:
+    """The newest model; when there is none and the project has its files, train one now."""
+    archive = latest_model(options.model)
+    if archive is not None:
+        return archive
+    project = Project(options.project)
+    if not options.train_if_missing or not (
+        project.config_path.exists() and project.domain_path.exists()
+    ):
+        return None
+    from parlez.training import train
+
+    say(f"No model in '{options.model}': training one first.")
+    models = options.model if options.model.suffix != ".gz" else options.model.parent
+    models.mkdir(parents=True, exist_ok=True)
+    result = train(project, models)
+    say(f"Trained '{result.archive.name}' in {result.seconds:.1f} s.")
+    return result.archive
+
+
+def input_channels(options: ServeOptions) -> list[InputChannel]:
+    path = options.credentials or options.project / "credentials.yml"
+    credentials = read_credentials(path)
+    if options.connector:
+        return [
+            channel_class(options.connector).from_credentials(credentials.get(options.connector))
+        ]
+    if not credentials:
+        logger.info("no channel in credentials.yml: serving the REST channel")
+        return [channel_class("rest").from_credentials({})]
+    channels = channels_from_credentials(credentials)
+    names = [c.name() for c in channels]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise ChannelConfigError(f"the channel(s) {sorted(duplicates)} are configured twice")
+    return channels
+
+
+def build_state(options: ServeOptions, say: Any = print) -> ServerState:
+    sys.path.insert(0, str(options.project.resolve()))  # custom channels, stores and actions
+    endpoints = Endpoints.load(options.endpoints or options.project / "endpoints.yml")
+    archive = find_or_train_model(options, say)
+    tracker_store, lock_store = stores_from_endpoints(endpoints, (), options.project)
+    agent = None
+    if archive is not None:
+        agent = Agent.load(
+            archive, endpoints, options.actions, tracker_store=tracker_store, lock_store=lock_store
+        )
+    else:
+        say("No model to load: the server starts without one (PUT /model loads one).")
+    return ServerState(
+        agent=agent,
+        tracker_store=tracker_store,
+        lock_store=lock_store,
+        endpoints=endpoints,
+        project=options.project,
+        models=options.model if options.model.is_dir() else options.model.parent,
+        actions_module=options.actions,
+        auth=Auth(options.auth_token, options.jwt_secret, options.jwt_method),
+        channels=input_channels(options),
+        response_timeout=options.response_timeout,
+    )
+
+
+def serve(options: ServeOptions, say: Any = print) -> None:
+    from parlez.server.app import create_app
+
+    started = time.perf_counter()
+    state = build_state(options, say)
+    app = create_app(state, enable_api=options.enable_api, cors=options.cors)
+    model = state.agent.model.name if state.agent and state.agent.model else "no model"
+
+    @app.after_server_start
+    async def ready(app: Any) -> None:
+        say(
+            f"parlez is serving '{model}' at http://{options.host}:{options.port} "
+            f"(ready in {time.perf_counter() - started:.1f} s; channels: "
+            f"{', '.join(c.name() for c in state.channels) or 'none'}; "
+            f"API {'on' if options.enable_api else 'off'})"
+        )
+
+    app.run(
+        host=options.host,
+        port=options.port,
+        single_process=True,
+        access_log=options.access_log,
+        motd=False,
+    )

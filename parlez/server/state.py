@@ -1,0 +1,88 @@
+"""What a running server holds: the loaded agent (swappable), its stores and settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from parlez.agent import Agent
+from parlez.channels.channel import InputChannel, UserMessage
+from parlez.endpoints import Endpoints
+from parlez.server.auth import Auth
+from parlez.server.errors import ApiError
+from parlez.stores.lock_store import InMemoryLockStore, LockStore
+from parlez.stores.tracker_store import InMemoryTrackerStore, TrackerStore
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_RESPONSE_TIMEOUT = 3600.0
+
+
+@dataclass
+class ServerState:
+    agent: Agent | None
+    tracker_store: TrackerStore = field(default_factory=InMemoryTrackerStore)
+    lock_store: LockStore = field(default_factory=InMemoryLockStore)
+    endpoints: Endpoints = field(default_factory=Endpoints)
+    project: Path = Path(".")
+    models: Path = Path("models")
+    actions_module: str | None = None
+    auth: Auth = field(default_factory=Auth)
+    channels: list[InputChannel] = field(default_factory=list)
+    response_timeout: float = DEFAULT_RESPONSE_TIMEOUT
+    training_jobs: int = 0
+    #: messages being handled: shutdown waits for them so no event is lost
+    in_flight: set[asyncio.Future[Any]] = field(default_factory=set)
+
+    def require_agent(self) -> Agent:
+        if self.agent is None:
+            raise ApiError(
+                409,
+                "Conflict",
+                "No agent loaded. To continue processing, a model of a trained agent needs "
+                "to be loaded.",
+                help_url="PUT /model with {'model_file': ...}, or train one with POST /model/train",
+            )
+        return self.agent
+
+    def load_model(self, archive: Path) -> Agent:
+        """A new agent on the same stores: conversations go on across the swap."""
+        return Agent.load(
+            archive,
+            self.endpoints,
+            self.actions_module,
+            tracker_store=self.tracker_store,
+            lock_store=self.lock_store,
+        )
+
+    async def guarded(self, work: Awaitable[T], timeout: float | None = None) -> T:
+        """Run `work` to the end even if the client gives up or the timeout passes: its
+        events are saved either way. The caller gets a 503 after `response_timeout`."""
+        task = asyncio.ensure_future(work)
+        self.in_flight.add(task)
+        task.add_done_callback(self.in_flight.discard)
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), timeout or self.response_timeout)
+        except TimeoutError:
+            raise ApiError(
+                503,
+                "ServiceUnavailable",
+                f"the assistant did not answer within {timeout or self.response_timeout:g} s; "
+                "the message is still being handled and will be saved",
+            ) from None
+
+    async def on_new_message(self, message: UserMessage) -> Any:
+        agent = self.require_agent()
+        return await self.guarded(agent.handle_message(message))
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait for messages still being handled (graceful shutdown)."""
+        if self.in_flight:
+            logger.info("waiting for %d message(s) to finish", len(self.in_flight))
+            await asyncio.wait(set(self.in_flight), timeout=timeout)

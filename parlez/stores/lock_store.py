@@ -1,0 +1,143 @@
+"""Lock stores: one message at a time per conversation, across tasks and server processes.
+
+Messages of one user are handled in the order they arrived (asyncio's locks are FIFO) and
+never interleave. With several `parlez run` processes behind a load balancer, the Redis
+store adds a lock that all processes share; it expires after `lock_lifetime` seconds so a
+process that dies holding it cannot block the conversation for good.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from parlez.endpoints import EndpointConfig
+from parlez.stores.sql import StoreConfigError, StoreUnavailableError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LOCK_LIFETIME = 60.0
+DEFAULT_KEY_PREFIX = "lock:"
+
+
+class LockStore:
+    """The in-process part every lock store has: a FIFO lock per conversation."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
+
+    @asynccontextmanager
+    async def lock(self, sender_id: str) -> AsyncIterator[None]:
+        local = self._locks.setdefault(sender_id, asyncio.Lock())
+        self._users[sender_id] = self._users.get(sender_id, 0) + 1
+        try:
+            async with local, self.shared_lock(sender_id):
+                yield
+        finally:
+            # Forget idle conversations, so thousands of users do not leave thousands of locks.
+            self._users[sender_id] -= 1
+            if not self._users[sender_id]:
+                del self._users[sender_id]
+                del self._locks[sender_id]
+
+    @asynccontextmanager
+    async def shared_lock(self, sender_id: str) -> AsyncIterator[None]:
+        """The lock other processes see; none for a single process."""
+        yield
+
+    async def close(self) -> None:
+        """Release connections (the in-process locks hold none)."""
+        return None
+
+
+class InMemoryLockStore(LockStore):
+    pass
+
+
+class RedisLockStore(LockStore):
+    """Rasa's keys: `url` (host), `port`, `db`, `username`, `password`, `use_ssl`,
+    `key_prefix`, `socket_timeout`; `lock_lifetime` (or `LOCK_LIFETIME`) in seconds."""
+
+    def __init__(self, config: EndpointConfig) -> None:
+        super().__init__()
+        import redis.asyncio as redis
+
+        options = config.kwargs
+        self.key_prefix = str(options.get("key_prefix") or "") + DEFAULT_KEY_PREFIX
+        self.lifetime = float(
+            options.get("lock_lifetime") or os.environ.get("LOCK_LIFETIME") or DEFAULT_LOCK_LIFETIME
+        )
+        self.redis = redis.Redis(
+            host=config.url or str(options.get("host") or "localhost"),
+            port=int(options.get("port") or 6379),
+            db=int(options.get("db") or 0),
+            username=options.get("username"),
+            password=options.get("password"),
+            ssl=bool(options.get("use_ssl", False)),
+            socket_timeout=float(options.get("socket_timeout") or 10),
+        )
+
+    @asynccontextmanager
+    async def shared_lock(self, sender_id: str) -> AsyncIterator[None]:
+        from redis.exceptions import ConnectionError, LockError, TimeoutError
+
+        lock: Any = self.redis.lock(
+            self.key_prefix + sender_id,
+            timeout=self.lifetime,
+            sleep=0.005,
+            # Long enough for a lock left by a dead process to expire and be taken.
+            blocking_timeout=self.lifetime + 5,
+        )
+        try:
+            acquired = await lock.acquire()
+        except (ConnectionError, TimeoutError, OSError) as error:
+            raise StoreUnavailableError(
+                f"the Redis lock store did not answer: {error}",
+                hint="check that Redis is running at the lock_store's url and port",
+            ) from error
+        if not acquired:
+            raise StoreUnavailableError(
+                f"the conversation '{sender_id}' stayed locked for {self.lifetime + 5:.0f} s",
+                hint="another server process is still handling a message of this conversation",
+            )
+        try:
+            yield
+        finally:
+            try:
+                await lock.release()
+            except LockError:
+                # It outlived `lock_lifetime` and expired: say so, the events are saved.
+                logger.warning("the lock of '%s' expired before the message was done", sender_id)
+            except (ConnectionError, TimeoutError, OSError):
+                logger.warning(
+                    "could not release the lock of '%s'; it expires by itself", sender_id
+                )
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+def lock_store_from_endpoint(
+    config: EndpointConfig | None, project: Path | None = None
+) -> LockStore:
+    kind = (config.type or "").lower() if config else ""
+    if kind in ("", "in_memory", "inmemory", "memory"):
+        return InMemoryLockStore()
+    assert config is not None
+    if kind == "redis":
+        return RedisLockStore(config)
+    if "." in kind:
+        from parlez.stores.custom import load_custom
+
+        store: LockStore = load_custom(config.type or "", LockStore, config)
+        return store
+    raise StoreConfigError(
+        f"unknown lock_store type '{config.type}'",
+        hint="use 'in_memory', 'redis', or the dotted path of your own LockStore class",
+    )

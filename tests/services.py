@@ -1,0 +1,232 @@
+"""Real database and broker servers for the tests, started in a temporary folder.
+
+PostgreSQL, Redis and RabbitMQ run from their Debian packages (`.ci/run` installs them). On a
+machine without them the tests that need them are skipped, unless `PARLEZ_REQUIRE_SERVICES=1`
+(set by CI), where a missing server fails the run instead of hiding a gap.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+POSTGRES_BIN = Path("/usr/lib/postgresql")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_for_port(port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listened on port {port} within {timeout:.0f} s")
+
+
+def missing(what: str) -> None:
+    if os.environ.get("PARLEZ_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{what} is not installed here, and this run requires it")
+    pytest.skip(f"{what} is not installed")
+
+
+def _as_user(command: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: run it as the `postgres` user then."""
+    if os.geteuid() != 0:
+        return command
+    return ["runuser", "-u", "postgres", "--", *command]
+
+
+@dataclass
+class Postgres:
+    port: int
+    user: str
+    bin_dir: Path
+    data: Path
+
+    def stop(self) -> None:
+        """Take the server away (as a crash or a restart would)."""
+        subprocess.run(
+            _as_user(
+                [str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"]
+            ),
+            capture_output=True,
+        )
+
+    def start(self) -> None:
+        subprocess.run(
+            _as_user(
+                [
+                    str(self.bin_dir / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.data / "log"),
+                    "-w",
+                    "-o",
+                    f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+
+    def url(self, db: str = "postgres") -> str:
+        return f"postgresql+asyncpg://{self.user}@127.0.0.1:{self.port}/{db}"
+
+    def psql(self, sql: str, db: str = "postgres") -> str:
+        psql = next(POSTGRES_BIN.glob("*/bin/psql"), None) or Path(shutil.which("psql") or "psql")
+        return subprocess.run(
+            [
+                str(psql),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                self.user,
+                "-d",
+                db,
+                "-tAc",
+                sql,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
+
+def start_postgres(folder: Path) -> Iterator[Postgres]:
+    versions = sorted(POSTGRES_BIN.glob("*/bin/pg_ctl"))
+    if not versions:
+        missing("PostgreSQL")
+    bin_dir = versions[-1].parent
+    if os.geteuid() == 0:
+        # pytest's folders are private to root; the postgres user needs a folder of its own.
+        folder = Path(tempfile.mkdtemp(prefix="parlez-pg-"))
+        shutil.chown(folder, "postgres")
+    data = folder / "pgdata"
+    data.mkdir(parents=True)
+    if os.geteuid() == 0:
+        shutil.chown(data, "postgres")
+    user = "postgres" if os.geteuid() == 0 else os.environ.get("USER", "postgres")
+    subprocess.run(
+        _as_user([str(bin_dir / "initdb"), "-D", str(data), "-U", user, "-A", "trust"]),
+        check=True,
+        capture_output=True,
+    )
+    server = Postgres(free_port(), user, bin_dir, data)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        if os.geteuid() == 0:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass
+class Redis:
+    port: int
+    process: subprocess.Popen[bytes]
+
+
+def start_redis(folder: Path) -> Iterator[Redis]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        missing("Redis")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        yield Redis(port, process)
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@dataclass
+class RabbitMQ:
+    port: int
+
+
+def start_rabbitmq(folder: Path) -> Iterator[RabbitMQ]:
+    binary = shutil.which("rabbitmq-server") or (
+        "/usr/sbin/rabbitmq-server" if Path("/usr/sbin/rabbitmq-server").exists() else None
+    )
+    if binary is None:
+        missing("RabbitMQ")
+    if os.geteuid() == 0:
+        # pytest's folders are private to root; RabbitMQ runs as its own user.
+        folder = Path(tempfile.mkdtemp(prefix="parlez-rabbitmq-"))
+    port = free_port()
+    name = f"parlez{port}@localhost"
+    env = {
+        **os.environ,
+        "RABBITMQ_NODE_PORT": str(port),
+        "RABBITMQ_NODENAME": name,
+        "RABBITMQ_DIST_PORT": str(free_port()),
+        "RABBITMQ_MNESIA_BASE": str(folder / "mnesia"),
+        "RABBITMQ_LOG_BASE": str(folder / "log"),
+        "RABBITMQ_LOGS": str(folder / "rabbit.log"),
+        "RABBITMQ_ENABLED_PLUGINS_FILE": str(folder / "enabled_plugins"),
+        "RABBITMQ_SERVER_START_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+    }
+    (folder / "enabled_plugins").write_text("[].\n")
+    if os.geteuid() == 0:
+        shutil.chown(folder, "rabbitmq")
+        for sub in ("mnesia", "log"):
+            (folder / sub).mkdir(exist_ok=True)
+            shutil.chown(folder / sub, "rabbitmq")
+        shutil.chown(folder / "enabled_plugins", "rabbitmq")
+    process = subprocess.Popen(
+        [binary],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for_port(port, timeout=120)
+        yield RabbitMQ(port)
+    finally:
+        subprocess.run(
+            ["rabbitmqctl", "-n", name, "stop"], env=env, capture_output=True, timeout=60
+        )
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)

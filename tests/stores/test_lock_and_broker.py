@@ -1,0 +1,151 @@
+"""Lock stores keep one conversation's messages apart, across processes with Redis; event
+brokers publish every saved event once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from parlez.endpoints import EndpointConfig
+from parlez.events import ActionExecuted, UserUttered
+from parlez.stores.event_broker import PikaEventBroker, SQLEventBroker, broker_table
+from parlez.stores.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from parlez.stores.sql import StoreUnavailableError
+from parlez.stores.tracker_store import InMemoryTrackerStore
+from parlez.tracker import DialogueStateTracker
+from tests.services import RabbitMQ, Redis
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def redis_store(server: Redis, **options: object) -> RedisLockStore:
+    return RedisLockStore(
+        EndpointConfig(
+            url="127.0.0.1",
+            type="redis",
+            kwargs={"port": server.port, "key_prefix": uuid.uuid4().hex, **options},
+        )
+    )
+
+
+async def interleavings(stores: list[LockStore], sender: str = "ana") -> list[str]:
+    """Each task writes start/end around a pause while holding the lock; the log shows
+    whether two of them were ever inside at once."""
+    log: list[str] = []
+
+    async def one(store: LockStore, n: int) -> None:
+        async with store.lock(sender):
+            log.append(f"start {n}")
+            await asyncio.sleep(0.01)
+            log.append(f"end {n}")
+
+    await asyncio.gather(*(one(stores[n % len(stores)], n) for n in range(8)))
+    return log
+
+
+def nested(log: list[str]) -> bool:
+    return all(
+        log[i].startswith("start") and log[i + 1] == "end" + log[i][5:]
+        for i in range(0, len(log), 2)
+    )
+
+
+async def test_in_memory_locks_keep_messages_of_one_user_in_order() -> None:
+    store = InMemoryLockStore()
+    log = await interleavings([store])
+    assert nested(log)
+    assert [entry for entry in log if entry.startswith("start")] == [
+        f"start {n}" for n in range(8)
+    ]  # first come, first served
+    assert not store._locks  # idle conversations leave no lock behind
+
+
+async def test_redis_locks_hold_across_two_server_processes(redis_server: Redis) -> None:
+    prefix = uuid.uuid4().hex
+    first = redis_store(redis_server, key_prefix=prefix)
+    second = redis_store(redis_server, key_prefix=prefix)
+    assert nested(await interleavings([first, second]))
+    await first.close()
+    await second.close()
+
+
+async def test_a_lock_held_by_a_dead_process_expires(redis_server: Redis) -> None:
+    prefix = uuid.uuid4().hex
+    dead = redis_store(redis_server, key_prefix=prefix, lock_lifetime=0.5)
+    alive = redis_store(redis_server, key_prefix=prefix, lock_lifetime=0.5)
+    # `dead` takes the lock and never gives it back, as a process killed mid-message.
+    lock = dead.redis.lock(dead.key_prefix + "ana", timeout=0.5)
+    assert await lock.acquire()
+    async with alive.lock("ana"):
+        pass
+    await dead.close()
+    await alive.close()
+
+
+async def test_redis_that_is_down_is_a_clear_error() -> None:
+    store = RedisLockStore(EndpointConfig(url="127.0.0.1", type="redis", kwargs={"port": 1}))
+    with pytest.raises(StoreUnavailableError, match="Redis"):
+        async with store.lock("ana"):
+            pass
+    await store.close()
+
+
+def saved_conversation() -> DialogueStateTracker:
+    tracker = DialogueStateTracker("ana")
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(UserUttered("hi", {"name": "greet", "confidence": 1.0}))
+    return tracker
+
+
+async def test_the_sql_broker_gets_each_saved_event_once(tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    broker = SQLEventBroker(
+        EndpointConfig(type="SQL", kwargs={"dialect": "sqlite", "db": "broker.db"}), tmp_path
+    )
+    store = InMemoryTrackerStore()
+    store.event_broker = broker
+    tracker = saved_conversation()
+    await store.save(tracker)
+    await store.save(tracker)
+    async with broker.engine.connect() as connection:
+        rows = (
+            await connection.execute(select(broker_table.c.sender_id, broker_table.c.data))
+        ).all()
+    assert [(r[0], json.loads(r[1])["event"]) for r in rows] == [("ana", "action"), ("ana", "user")]
+    assert json.loads(rows[1][1])["sender_id"] == "ana"
+    await store.close()
+
+
+async def test_the_pika_broker_publishes_to_rabbitmq_queues(rabbitmq: RabbitMQ) -> None:
+    import aio_pika
+
+    queue_name = f"events_{uuid.uuid4().hex[:8]}"
+    broker = PikaEventBroker(
+        EndpointConfig(
+            url="127.0.0.1", type="pika", kwargs={"port": rabbitmq.port, "queues": [queue_name]}
+        )
+    )
+    store = InMemoryTrackerStore()
+    store.event_broker = broker
+    await store.save(saved_conversation())
+    connection = await aio_pika.connect_robust(host="127.0.0.1", port=rabbitmq.port)
+    channel = await connection.channel()
+    queue = await channel.declare_queue(queue_name, durable=True)
+    received = []
+    for _ in range(2):
+        message = await queue.get(timeout=10, fail=True)
+        received.append(json.loads(message.body))
+        await message.ack()
+    assert [(e["sender_id"], e["event"]) for e in received] == [("ana", "action"), ("ana", "user")]
+    await connection.close()
+    await store.close()

@@ -1,0 +1,190 @@
+"""The SQL tracker store keeps every event once, in Rasa's table, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from parlez.endpoints import EndpointConfig
+from parlez.events import ActionExecuted, SlotSet, UserUttered
+from parlez.slots import TextSlot
+from parlez.stores.sql import SQLTrackerStore, StoreUnavailableError, database_url
+from parlez.stores.tracker_store import InMemoryTrackerStore, TrackerStore
+from parlez.tracker import DialogueStateTracker
+from tests.services import Postgres
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+SLOTS = [TextSlot("city", mappings=[])]
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "memory":
+        return "memory"
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'events.db'}"
+    server: Postgres = request.getfixturevalue("postgres")
+    db = f"t{uuid.uuid4().hex[:10]}"
+    server.psql(f"CREATE DATABASE {db}")
+    return server.url(db)
+
+
+def make_store(url: str) -> TrackerStore:
+    return InMemoryTrackerStore(SLOTS) if url == "memory" else SQLTrackerStore(url, SLOTS)
+
+
+def conversation(sender: str = "ana") -> DialogueStateTracker:
+    tracker = DialogueStateTracker(sender, SLOTS)
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(UserUttered("I am in Paris", {"name": "inform", "confidence": 0.9}))
+    tracker.update(SlotSet("city", "Paris"))
+    tracker.update(ActionExecuted("utter_city"))
+    return tracker
+
+
+async def test_a_saved_conversation_reads_back_with_its_state(store_url: str) -> None:
+    store = make_store(store_url)
+    await store.save(conversation())
+    again = await store.retrieve("ana")
+    assert again is not None
+    assert again.get_slot("city") == "Paris"
+    assert [e.type_name for e in again.events] == ["action", "user", "slot", "action"]
+    assert await store.retrieve("nobody") is None
+    await store.close()
+
+
+async def test_saving_again_appends_only_the_new_events(store_url: str) -> None:
+    store = make_store(store_url)
+    tracker = conversation()
+    await store.save(tracker)
+    await store.save(tracker)  # nothing new: nothing written
+    tracker.update(ActionExecuted("action_listen"))
+    await store.save(tracker)
+    again = await store.retrieve("ana")
+    assert again is not None
+    assert [e.type_name for e in again.events] == ["action", "user", "slot", "action", "action"]
+    await store.close()
+
+
+async def test_two_stores_on_one_database_see_each_others_events(store_url: str) -> None:
+    if store_url == "memory":
+        pytest.skip("an in-memory store lives in one process")
+    first, second = make_store(store_url), make_store(store_url)
+    await first.save(conversation("ana"))
+    tracker = await second.retrieve("ana")
+    assert tracker is not None
+    tracker.update(ActionExecuted("action_listen"))
+    await second.save(tracker)
+    seen = await first.retrieve("ana")
+    assert seen is not None and len(seen.events) == 5
+    assert sorted(await first.keys()) == ["ana"]
+    await first.close()
+    await second.close()
+
+
+async def test_replace_sets_exactly_the_given_events(store_url: str) -> None:
+    store = make_store(store_url)
+    await store.save(conversation())
+    fresh = DialogueStateTracker("ana", SLOTS)
+    fresh.update(SlotSet("city", "Rome"))
+    await store.replace(fresh)
+    again = await store.retrieve("ana")
+    assert again is not None
+    assert [e.to_dict()["event"] for e in again.events] == ["slot"]
+    assert again.get_slot("city") == "Rome"
+    await store.close()
+
+
+async def test_rows_follow_rasas_events_table(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'events.db'}"
+    store = SQLTrackerStore(url, SLOTS)
+    await store.save(conversation())
+    async with store.engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                text("SELECT sender_id, type_name, intent_name, action_name, data FROM events")
+            )
+        ).all()
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
+        ("ana", "action", None, "action_listen"),
+        ("ana", "user", "inform", None),
+        ("ana", "slot", None, None),
+        ("ana", "action", None, "utter_city"),
+    ]
+    assert json.loads(rows[2][4])["value"] == "Paris"
+    await store.close()
+
+
+def test_the_url_follows_rasas_keys(tmp_path: Path) -> None:
+    sqlite = database_url(EndpointConfig(type="SQL", kwargs={"db": "c.db"}), tmp_path)
+    assert sqlite.drivername == "sqlite+aiosqlite"
+    assert sqlite.database == str(tmp_path / "c.db")
+    config: dict[str, Any] = {
+        "dialect": "postgresql",
+        "db": "rasa",
+        "username": "bot",
+        "password": "s3cret",
+        "port": 5433,
+    }
+    postgres = database_url(EndpointConfig(url="db.internal", type="SQL", kwargs=config))
+    assert postgres.render_as_string(hide_password=False) == (
+        "postgresql+asyncpg://bot:s3cret@db.internal:5433/rasa"
+    )
+
+
+async def test_a_database_that_goes_away_and_comes_back_loses_nothing(postgres: Postgres) -> None:
+    db = f"t{uuid.uuid4().hex[:10]}"
+    postgres.psql(f"CREATE DATABASE {db}")
+    store = SQLTrackerStore(postgres.url(db), SLOTS)
+    tracker = conversation()
+    await store.save(tracker)
+    postgres.stop()
+    # The server comes back while the save is retrying.
+    restart = threading.Timer(0.5, postgres.start)
+    restart.start()
+    tracker.update(ActionExecuted("action_listen"))
+    await store.save(tracker)
+    restart.join()
+    again = await store.retrieve("ana")
+    assert again is not None and len(again.events) == 5
+    await store.close()
+
+
+async def test_a_database_that_stays_away_is_a_clear_error(tmp_path: Path) -> None:
+    from parlez.stores import sql
+
+    store = SQLTrackerStore(
+        "postgresql+asyncpg://nobody@127.0.0.1:1/none", SLOTS
+    )  # nothing listens on port 1
+    original = sql.RETRY_DELAYS
+    sql.RETRY_DELAYS = (0.01,)
+    try:
+        with pytest.raises(StoreUnavailableError, match="did not answer"):
+            await store.save(conversation())
+    finally:
+        sql.RETRY_DELAYS = original
+        await store.close()
+
+
+async def test_many_conversations_saved_at_once_keep_their_own_events(store_url: str) -> None:
+    store = make_store(store_url)
+    trackers = [conversation(f"user{i}") for i in range(20)]
+    await asyncio.gather(*(store.save(t) for t in trackers))
+    for i in range(20):
+        again = await store.retrieve(f"user{i}")
+        assert again is not None and len(again.events) == 4
+    await store.close()
