@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit validate bench clean
+.PHONY: run shell test lint unit validate bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,9 +13,15 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # Set up, check the assistant's project files, train it (each part is reused when its
-# inputs did not change), and talk to it in the terminal.
+# inputs did not change), and serve it on 127.0.0.1:5005: the REST and socket.io channels
+# and Rasa's HTTP API, conversations kept in conversations.db (SQLite).
 run: $(STAMP)
 	$(BIN)/parlez data validate
+	$(BIN)/parlez train
+	$(BIN)/parlez run --enable-api
+
+# Talk to the assistant in the terminal.
+shell: $(STAMP)
 	$(BIN)/parlez train
 	$(BIN)/parlez shell
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from parlez.project import Project
+from tests import small_assistant
 from tests.services import (
     Postgres,
     RabbitMQ,
@@ -89,3 +90,27 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Redis]:
 @pytest.fixture(scope="session")
 def rabbitmq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitMQ]:
     yield from start_rabbitmq(tmp_path_factory.mktemp("rabbitmq"))
+
+
+@pytest.fixture(scope="session")
+def small_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small assistant's files, written once per test run."""
+    root = tmp_path_factory.mktemp("small-assistant")
+    write(root / "domain.yml", small_assistant.DOMAIN)
+    write(root / "config.yml", small_assistant.CONFIG)
+    write(root / "data" / "nlu.yml", small_assistant.NLU)
+    write(root / "data" / "rules.yml", small_assistant.RULES)
+    return root
+
+
+@pytest.fixture(scope="session")
+def small_model(small_project: Path) -> Path:
+    from parlez.training import train
+
+    return train(Project(small_project), small_project / "models").archive
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests (`pytest.mark.anyio`) run on asyncio, as the server does."""
+    return "asyncio"

@@ -235,6 +235,48 @@ async def test_intents(request: Request) -> HTTPResponse:
     return response.json(result)
 
 
+CONFIG_KEYS = ("recipe", "language", "assistant_id", "pipeline", "policies")
+DATA_KEYS = ("nlu", "stories", "rules")
+
+
+def write_training_project(payload: dict[str, Any], folder: Path) -> None:
+    """Split Rasa's one-document payload into a project's config, domain and data files.
+
+    The older form, with `config` and `domain` given as YAML strings, is read as well.
+    """
+
+    def section(value: Any, name: str) -> dict[str, Any]:
+        if isinstance(value, str):
+            value = yaml.safe_load(value)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ApiError(400, "BadRequest", f"'{name}' in the training payload must be a mapping")
+        return value
+
+    config = {k: payload[k] for k in CONFIG_KEYS if k in payload}
+    config.update(section(payload.get("config"), "config"))
+    data = {k: payload[k] for k in DATA_KEYS if k in payload and not isinstance(payload[k], str)}
+    for key in DATA_KEYS:
+        if isinstance(payload.get(key), str):  # the older form: a YAML document per key
+            data.update(section(payload[key], key))
+    domain = {
+        k: v
+        for k, v in payload.items()
+        if k not in (*CONFIG_KEYS, *DATA_KEYS, "config", "domain", "version")
+    }
+    domain.update(section(payload.get("domain"), "domain"))
+    version = {"version": str(payload.get("version", "3.1"))}
+    for name, content in (
+        ("config.yml", config),
+        ("domain.yml", {**version, **domain}),
+        ("data/training.yml", {**version, **data}),
+    ):
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(content, sort_keys=False, allow_unicode=True), "utf-8")
+
+
 @api.post("/model/train")
 @requires_auth
 async def train_model(request: Request) -> HTTPResponse:
@@ -254,9 +296,8 @@ async def train_model(request: Request) -> HTTPResponse:
     force = request.args.get("force_training", "false").lower() == "true"
     with tempfile.TemporaryDirectory(prefix="parlez-train-") as work:
         folder = Path(work)
-        source = folder / "payload.yml"
-        source.write_bytes(request.body)
-        project = Project(folder, domain=source, config=source, data=[source])
+        write_training_project(payload, folder)
+        project = Project(folder)
         out = state.models if save else folder / "models"
         out.mkdir(parents=True, exist_ok=True)
         state.training_jobs += 1

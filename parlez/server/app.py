@@ -37,6 +37,25 @@ def create_app(
     app.ctx.auth = state.auth
     app.error_handler.add(Exception, handle_exception)
 
+    async def limit_body(request: Request) -> HTTPResponse | None:
+        # Sanic's own limit applies when it serves HTTP itself; this one holds under ASGI too.
+        length = request.headers.get("content-length")
+        if (length and length.isdigit() and int(length) > max_body) or len(
+            request.body or b""
+        ) > max_body:
+            return HTTPResponse(
+                json.dumps(
+                    error_body(
+                        413, "PayloadTooLarge", f"the request body is over {max_body} bytes"
+                    )
+                ),
+                status=413,
+                content_type="application/json",
+            )
+        return None
+
+    app.register_middleware(limit_body, "request")
+
     from parlez.server.api import api, hello, version
 
     for channel in state.channels:

@@ -188,6 +188,8 @@ async def execute(request: Request, conversation_id: str) -> HTTPResponse:
     name = body.get("name")
     if not isinstance(name, str) or not name:
         raise ApiError(400, "BadRequest", "'name' must name the action to run")
+    if name not in agent.domain.action_names_or_texts:
+        raise ApiError(404, "NotFound", f"The action '{name}' is not in the domain.")
     confidence = body.get("confidence")
     if confidence is not None and not isinstance(confidence, int | float):
         raise ApiError(400, "BadRequest", "'confidence' must be a number")

@@ -22,11 +22,6 @@ from tests.services import RabbitMQ, Redis
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def redis_store(server: Redis, **options: object) -> RedisLockStore:
     return RedisLockStore(
         EndpointConfig(

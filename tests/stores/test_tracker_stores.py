@@ -23,11 +23,6 @@ from tests.services import Postgres
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 SLOTS = [TextSlot("city", mappings=[])]
 
 

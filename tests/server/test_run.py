@@ -1,0 +1,229 @@
+"""`parlez run` as a process: trains when there is no model, talks REST and socket.io,
+finishes messages on SIGTERM, and loses no answered message when a process is killed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import socketio
+
+from tests.conftest import write
+from tests.server.process import parlez_run
+from tests.services import Postgres, Redis
+from tests.small_assistant import CONFIG, DOMAIN, NLU, RULES
+
+SLOW_ACTION = """
+import time
+
+from rasa_sdk import Action
+
+
+class ActionSlowGoodbye(Action):
+    def name(self) -> str:
+        return "action_slow_goodbye"
+
+    def run(self, dispatcher, tracker, domain):
+        time.sleep(1.5)  # a slow back-end call
+        dispatcher.utter_message(text="Bye, slowly")
+        return []
+"""
+
+
+def e2e_project(root: Path, endpoints: str) -> Path:
+    write(root / "domain.yml", DOMAIN + "actions:\n  - action_slow_goodbye\n")
+    write(root / "config.yml", CONFIG)
+    write(root / "data" / "nlu.yml", NLU)
+    write(
+        root / "data" / "rules.yml",
+        RULES.replace("action: utter_goodbye", "action: action_slow_goodbye"),
+    )
+    write(root / "actions" / "__init__.py", "")
+    write(root / "actions" / "actions.py", SLOW_ACTION)
+    write(
+        root / "credentials.yml",
+        """
+        rest:
+        socketio:
+          user_message_evt: user_uttered
+          bot_message_evt: bot_uttered
+          session_persistence: true
+        """,
+    )
+    write(root / "endpoints.yml", endpoints)
+    return root
+
+
+SQLITE_ENDPOINTS = """
+action_endpoint:
+  actions_module: actions
+tracker_store:
+  type: SQL
+  dialect: sqlite
+  db: conversations.db
+"""
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    project = e2e_project(tmp_path_factory.mktemp("e2e"), SQLITE_ENDPOINTS)
+    with parlez_run(project, "--enable-api") as server:
+        yield project, server
+
+
+def stored_events(project: Path, sender: str) -> list[dict[str, Any]]:
+    with sqlite3.connect(project / "conversations.db") as db:
+        rows = db.execute(
+            "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)
+        ).fetchall()
+    return [json.loads(r[0]) for r in rows]
+
+
+def test_run_trains_first_when_there_is_no_model(served: Any) -> None:
+    project, server = served
+    assert "training one first" in server.log
+    assert list((project / "models").glob("*.tar.gz"))
+
+
+def test_rest_conversation_over_a_real_socket(served: Any) -> None:
+    project, server = served
+    reply = httpx.post(
+        f"{server.url}/webhooks/rest/webhook", json={"sender": "r1", "message": "hello"}
+    )
+    assert reply.status_code == 200
+    assert reply.json()[0]["text"] == "Hello! Where are you?"
+    assert [e["event"] for e in stored_events(project, "r1")].count("user") == 1
+
+
+async def socket_conversation(
+    url: str, session_id: str | None, texts: list[str]
+) -> tuple[str, list[dict[str, Any]]]:
+    client = socketio.AsyncClient()
+    received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    confirmed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    client.on("bot_uttered", received.put)
+    client.on("session_confirm", lambda sid: confirmed.set_result(sid))
+    await client.connect(url, transports=["websocket"])
+    await client.emit("session_request", {"session_id": session_id})
+    session = await asyncio.wait_for(confirmed, 10)
+    answers = []
+    for text in texts:
+        await client.emit("user_uttered", {"message": text, "session_id": session})
+        answers.append(await asyncio.wait_for(received.get(), 30))
+    await client.disconnect()
+    return session, answers
+
+
+def test_socketio_speaks_rasas_events_and_keeps_the_session(served: Any) -> None:
+    _, server = served
+    session, answers = asyncio.run(socket_conversation(server.url, None, ["hello"]))
+    assert answers[0]["text"] == "Hello! Where are you?"
+    assert answers[0]["quick_replies"] == [
+        {"content_type": "text", "title": "Paris", "payload": '/inform{"city": "Paris"}'}
+    ]
+    # A reload: a new socket with the same session id continues the same conversation.
+    again, answers = asyncio.run(
+        socket_conversation(server.url, session, ['/inform{"city": "Paris"}'])
+    )
+    assert again == session
+    assert answers[0]["text"] == "You are in Paris."
+    tracker = httpx.get(f"{server.url}/conversations/{session}/tracker").json()
+    assert tracker["slots"]["city"] == "Paris"
+    assert tracker["latest_input_channel"] == "socketio"
+
+
+def test_sigterm_finishes_the_message_in_flight(tmp_path: Path) -> None:
+    project = e2e_project(tmp_path, SQLITE_ENDPOINTS)
+    with parlez_run(project) as server:
+        replies: list[httpx.Response] = []
+        sending = threading.Thread(
+            target=lambda: replies.append(
+                httpx.post(
+                    f"{server.url}/webhooks/rest/webhook",
+                    json={"sender": "t1", "message": "goodbye"},
+                    timeout=30,
+                )
+            )
+        )
+        sending.start()
+        time.sleep(0.5)  # the slow action is running now
+        assert server.terminate() == 0
+        sending.join()
+    assert replies and replies[0].status_code == 200
+    assert replies[0].json()[0]["text"] == "Bye, slowly"
+    events = stored_events(project, "t1")
+    assert [e.get("name") for e in events if e["event"] == "action"][-2:] == [
+        "action_slow_goodbye",
+        "action_listen",
+    ]
+
+
+def test_killing_one_of_two_processes_loses_no_answered_message(
+    tmp_path: Path, postgres: Postgres, redis_server: Redis
+) -> None:
+    db = f"t{uuid.uuid4().hex[:10]}"
+    postgres.psql(f"CREATE DATABASE {db}")
+    endpoints = f"""
+    action_endpoint:
+      actions_module: actions
+    tracker_store:
+      type: SQL
+      dialect: postgresql
+      url: 127.0.0.1
+      port: {postgres.port}
+      username: {postgres.user}
+      db: {db}
+    lock_store:
+      type: redis
+      url: 127.0.0.1
+      port: {redis_server.port}
+      key_prefix: {db}
+    """
+    project = e2e_project(tmp_path, endpoints)
+    answered: list[tuple[str, str]] = []
+    with parlez_run(project) as first, parlez_run(project) as second:
+        servers = [first, second]
+        stop = threading.Event()
+
+        def user(n: int) -> None:
+            with httpx.Client(timeout=30) as client:
+                for turn in range(1000):
+                    if stop.is_set():
+                        return
+                    text = f"I am in City{n}x{turn}"
+                    server = servers[(n + turn) % 2]
+                    try:
+                        reply = client.post(
+                            f"{server.url}/webhooks/rest/webhook",
+                            json={"sender": f"user{n}", "message": text},
+                        )
+                    except httpx.HTTPError:
+                        continue  # that process is gone: no answer, nothing promised
+                    if reply.status_code == 200:
+                        answered.append((f"user{n}", text))
+
+        with ThreadPoolExecutor(8) as pool:
+            futures = [pool.submit(user, n) for n in range(8)]
+            time.sleep(4)
+            first.process.kill()  # kill -9, mid-load
+            time.sleep(2)
+            stop.set()
+            for future in futures:
+                future.result()
+    assert len(answered) > 20
+    found = postgres.psql(
+        "SELECT sender_id || '|' || (data::json->>'text') FROM events WHERE type_name = 'user'",
+        db,
+    ).splitlines()
+    stored = set(found)
+    assert all(f"{sender}|{text}" in stored for sender, text in answered)
+    assert len(found) == len(stored), "a message was stored twice"
