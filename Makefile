@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run shell test lint unit validate bench clean
+.PHONY: run shell test services lint unit validate bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,11 @@ validate: $(STAMP)
 
 # Set up and run the whole test suite: lint, types, then pytest.
 # pytest exits 5 when it collects no test; make treats that as a failure too.
-test: $(STAMP) lint unit
+test: $(STAMP) services lint unit
+
+# PostgreSQL, Redis and RabbitMQ, which the tests start for real (installed when missing).
+services:
+	bash scripts/install-test-services.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check parlez tests bench actions connectors

@@ -121,6 +121,12 @@ class Agent:
     async def parse_message(self, text: str) -> dict[str, Any]:
         return await self.processor.parse(text)
 
+    def warm_up(self) -> None:
+        """Parse one message now, so what loads lazily (the sentence encoder, tokenizers)
+        is loaded before the first user waits for it, and not by many threads at once."""
+        if self.nlu is not None:
+            self.nlu.parse("hello")
+
     @property
     def model_id(self) -> str | None:
         return self.model.name.removesuffix(".tar.gz") if self.model else None

@@ -51,6 +51,8 @@ class DialogueStateTracker:
     ) -> None:
         self.sender_id = sender_id
         self.max_event_history = max_event_history
+        #: how many of `events` a tracker store already holds (None: unknown, ask the store)
+        self.persisted_events: int | None = None
         self._slot_defs = {slot.name: slot for slot in slots}
         self.events: list[Event] = []
         self._reset()

@@ -45,9 +45,7 @@ def create_app(
         ) > max_body:
             return HTTPResponse(
                 json.dumps(
-                    error_body(
-                        413, "PayloadTooLarge", f"the request body is over {max_body} bytes"
-                    )
+                    error_body(413, "PayloadTooLarge", f"the request body is over {max_body} bytes")
                 ),
                 status=413,
                 content_type="application/json",

@@ -91,6 +91,7 @@ def build_state(options: ServeOptions, say: Any = print) -> ServerState:
         agent = Agent.load(
             archive, endpoints, options.actions, tracker_store=tracker_store, lock_store=lock_store
         )
+        agent.warm_up()
     else:
         say("No model to load: the server starts without one (PUT /model loads one).")
     return ServerState(

@@ -53,13 +53,15 @@ class ServerState:
 
     def load_model(self, archive: Path) -> Agent:
         """A new agent on the same stores: conversations go on across the swap."""
-        return Agent.load(
+        agent = Agent.load(
             archive,
             self.endpoints,
             self.actions_module,
             tracker_store=self.tracker_store,
             lock_store=self.lock_store,
         )
+        agent.warm_up()
+        return agent
 
     async def guarded(self, work: Awaitable[T], timeout: float | None = None) -> T:
         """Run `work` to the end even if the client gives up or the timeout passes: its

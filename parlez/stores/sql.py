@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Column as SAColumn
-from sqlalchemy import Float, Integer, MetaData, String, Table, Text, delete, func, select
+from sqlalchemy import Float, Integer, MetaData, String, Table, Text, delete, event, func, select
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -93,8 +93,21 @@ def database_url(config: EndpointConfig, project: Path | None = None) -> URL:
 def make_engine(url: URL) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         # One file, many coroutines: wait for a writer instead of failing with "locked".
-        return create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_pragmas(connection: Any, record: Any) -> None:
+    # Write-ahead log: readers never wait for the writer, and a commit needs no fsync of
+    # the main file. With synchronous=NORMAL a committed event survives the process being
+    # killed; only a power cut can lose the last few commits (use PostgreSQL where that
+    # matters). A commit goes from ~6 ms to well under 1 ms.
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 async def with_retries(what: str, attempt: Callable[[], Awaitable[T]]) -> T:
@@ -169,20 +182,24 @@ class SQLTrackerStore(TrackerStore):
         rows = await with_retries("read a conversation", read)
         if not rows:
             return None
-        return DialogueStateTracker.from_events(
+        tracker = DialogueStateTracker.from_events(
             sender_id, events_from_dicts([json.loads(r) for r in rows]), self.slots
         )
+        tracker.persisted_events = len(rows)
+        return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self._create_table()
 
         async def append() -> list[Event]:
             async with self.engine.begin() as connection:
-                stored = await connection.scalar(
-                    select(func.count())
-                    .select_from(events_table)
-                    .where(events_table.c.sender_id == tracker.sender_id)
-                )
+                stored = tracker.persisted_events
+                if stored is None:  # not read from this store: ask how much it holds
+                    stored = await connection.scalar(
+                        select(func.count())
+                        .select_from(events_table)
+                        .where(events_table.c.sender_id == tracker.sender_id)
+                    )
                 new = tracker.events[int(stored or 0) :]
                 if new:
                     await connection.execute(
@@ -191,6 +208,8 @@ class SQLTrackerStore(TrackerStore):
                 return new
 
         new = await with_retries("save a conversation", append)
+        # Only after the commit: a failed save leaves the count as it was, and is retried.
+        tracker.persisted_events = len(tracker.events)
         await self.publish(tracker.sender_id, new)
 
     async def replace(self, tracker: DialogueStateTracker) -> None:
@@ -209,6 +228,7 @@ class SQLTrackerStore(TrackerStore):
                     )
 
         await with_retries("replace a conversation", rewrite)
+        tracker.persisted_events = len(tracker.events)
 
     async def keys(self) -> list[str]:
         await self._create_table()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import REPO, shared_path
 
@@ -47,3 +48,24 @@ def test_dialogue_benchmark_smoke_prints_its_table() -> None:
         check=True,
     )
     assert "SMOKE" in done.stdout and "moodbot" in done.stdout and "7 / 7" in done.stdout
+
+
+def test_server_benchmark_smoke_checks_every_event(tmp_path: Path) -> None:
+    moodbot = shared_path("compat", "moodbot")
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "server.py"),
+            "--smoke",
+            "--project",
+            str(moodbot),
+            "--models",
+            str(tmp_path / "models"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    row = next(line for line in done.stdout.splitlines() if line.startswith("| sqlite"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1] == "5 x 3" and cells[7:10] == ["0", "0", "0"]  # errors, lost, duplicated

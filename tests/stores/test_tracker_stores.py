@@ -26,16 +26,25 @@ pytestmark = pytest.mark.anyio
 SLOTS = [TextSlot("city", mappings=[])]
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "memory":
+def database(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if kind == "memory":
         return "memory"
-    if request.param == "sqlite":
+    if kind == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'events.db'}"
     server: Postgres = request.getfixturevalue("postgres")
     db = f"t{uuid.uuid4().hex[:10]}"
     server.psql(f"CREATE DATABASE {db}")
     return server.url(db)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return database(request.param, request, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return database(request.param, request, tmp_path)
 
 
 def make_store(url: str) -> TrackerStore:
@@ -75,10 +84,8 @@ async def test_saving_again_appends_only_the_new_events(store_url: str) -> None:
     await store.close()
 
 
-async def test_two_stores_on_one_database_see_each_others_events(store_url: str) -> None:
-    if store_url == "memory":
-        pytest.skip("an in-memory store lives in one process")
-    first, second = make_store(store_url), make_store(store_url)
+async def test_two_stores_on_one_database_see_each_others_events(sql_url: str) -> None:
+    first, second = make_store(sql_url), make_store(sql_url)
     await first.save(conversation("ana"))
     tracker = await second.retrieve("ana")
     assert tracker is not None

@@ -112,9 +112,21 @@ class SentenceEncoder:
         return results
 
 
-@functools.lru_cache(maxsize=4)
+_ENCODER_LOCK = threading.Lock()
+
+
 def encoder_at(path: Path) -> SentenceEncoder:
-    """One encoder per model folder per process: it is large, and shared by components."""
+    """One encoder per model folder per process: it is large, and shared by components.
+
+    Messages are parsed in worker threads; the lock makes the first ones wait for one load
+    instead of importing transformers and loading the weights concurrently (which fails).
+    """
+    with _ENCODER_LOCK:
+        return _load_encoder(path)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_encoder(path: Path) -> SentenceEncoder:
     return SentenceEncoder(path)
 
 

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The servers the test suite starts for real: PostgreSQL, Redis and RabbitMQ (Debian packages).
+# Installs only what is missing; the tests start and stop their own instances in temporary
+# folders, so the system services are not used (and not left running by this script).
+set -euo pipefail
+
+need=()
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ -x /usr/sbin/rabbitmq-server ] || need+=(rabbitmq-server)
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+    echo "missing ${need[*]}: install them (apt-get install ${need[*]}) or run as root" >&2
+    exit 1
+  fi
+else
+  SUDO=
+fi
+echo "installing ${need[*]} for the tests"
+# No service is started by the packages' scripts: the tests run their own.
+printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+$SUDO chmod +x /usr/sbin/policy-rc.d
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+$SUDO rm -f /usr/sbin/policy-rc.d
