@@ -187,3 +187,64 @@ def test_formbot_fills_its_form_with_its_validation_action(
         "outdoor_seating: True" in answer[1]
         and "preferences: no additional preferences" in answer[1]
     )
+
+
+def test_formbot_over_the_rest_channel(
+    trained_compat: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same form, through the HTTP server as a web page would reach it."""
+    from parlez.agent import Agent
+    from parlez.channels.rest import RestInput
+    from parlez.endpoints import Endpoints
+    from parlez.server.app import create_app
+    from parlez.server.state import ServerState
+
+    package = tmp_path / "formbot_rest_actions"
+    package.mkdir()
+    (package / "__init__.py").write_text(FORMBOT_VALIDATION, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    agent = Agent.load(trained_compat["formbot"], Endpoints(), actions_module="formbot_rest_actions")
+    app = create_app(ServerState(agent=agent, channels=[RestInput()]))
+
+    async def conversation() -> list[list[str]]:
+        answers = []
+        for text in ["hi", "im looking for a restaurant", "greek", "for 2 people", "no", "no"]:
+            _, reply = await app.asgi_client.post(
+                "/webhooks/rest/webhook", json={"sender": "web", "message": text}
+            )
+            assert reply.status == 200
+            answers.append([m.get("text") for m in reply.json])
+        return answers
+
+    with collect():
+        answers = asyncio.run(conversation())
+    assert answers[1] == ["What cuisine?"]
+    assert answers[2] == ["How many people?"]
+    assert answers[3] == ["Do you want to sit outside?"]
+    assert answers[5] == ["Please give your feedback on your experience so far"]
+
+
+def test_moodbot_over_socketio_from_parlez_run(
+    trained_compat: dict[str, Path], tmp_path: Path
+) -> None:
+    """moodbot, unchanged, served by `parlez run` and talked to by a socket.io client."""
+    from tests.server.process import parlez_run
+    from tests.server.test_run import socket_conversation
+
+    credentials = tmp_path / "credentials.yml"
+    credentials.write_text("socketio:\n  session_persistence: true\nrest:\n", encoding="utf-8")
+    with parlez_run(
+        shared_path("compat", "moodbot"),
+        "-m",
+        str(trained_compat["moodbot"]),
+        "--credentials",
+        str(credentials),
+        "--endpoints",
+        str(tmp_path / "none.yml"),
+    ) as server:
+        _, answers = asyncio.run(
+            socket_conversation(server.url, None, ["hello", "/mood_unhappy", "no"])
+        )
+    assert answers[0]["text"] == "Hey! How are you?"
+    assert [r["title"] for r in answers[0]["quick_replies"]] == ["great", "super sad"]
+    assert answers[1]["text"] == "Here is something to cheer you up:"
