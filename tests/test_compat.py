@@ -203,7 +203,9 @@ def test_formbot_over_the_rest_channel(
     package.mkdir()
     (package / "__init__.py").write_text(FORMBOT_VALIDATION, encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
-    agent = Agent.load(trained_compat["formbot"], Endpoints(), actions_module="formbot_rest_actions")
+    agent = Agent.load(
+        trained_compat["formbot"], Endpoints(), actions_module="formbot_rest_actions"
+    )
     app = create_app(ServerState(agent=agent, channels=[RestInput()]))
 
     async def conversation() -> list[list[str]]:

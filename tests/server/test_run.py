@@ -227,3 +227,33 @@ def test_killing_one_of_two_processes_loses_no_answered_message(
     stored = set(found)
     assert all(f"{sender}|{text}" in stored for sender, text in answered)
     assert len(found) == len(stored), "a message was stored twice"
+
+
+def test_socketio_with_a_jwt_key_refuses_connections_without_a_valid_token(
+    tmp_path: Path,
+) -> None:
+    import jwt
+
+    project = e2e_project(tmp_path, SQLITE_ENDPOINTS)
+    key = "socket-secret-long-enough-for-hs256-signatures"
+    write(project / "credentials.yml", f"socketio:\n  jwt_key: {key}\n")
+    log_file = tmp_path / "server.log"
+    with parlez_run(project, "--log-file", str(log_file), "--log-format", "json") as server:
+
+        async def connect(auth: dict[str, str] | None) -> bool:
+            client = socketio.AsyncClient()
+            try:
+                await client.connect(server.url, transports=["websocket"], auth=auth)
+            except socketio.exceptions.ConnectionError:
+                return False
+            await client.disconnect()
+            return True
+
+        assert not asyncio.run(connect(None))
+        assert not asyncio.run(connect({"token": jwt.encode({"u": 1}, "wrong-key-" * 5)}))
+        assert asyncio.run(connect({"token": jwt.encode({"u": 1}, key)}))
+        # Only the channels in credentials.yml are served: no REST webhook here.
+        assert httpx.post(f"{server.url}/webhooks/rest/webhook", json={}).status_code == 404
+    records = [json.loads(line) for line in log_file.read_text().splitlines() if line]
+    assert any("refused a socket.io connection" in r["message"] for r in records)
+    assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
