@@ -93,12 +93,19 @@ def _check_version(raw: YamlMap, shown: str) -> None:
         )
 
 
+KB_FOLDER = "kb"
+
+
 def data_files(paths: list[Path]) -> list[Path]:
-    """Every training data file under `paths` (files or folders), in a stable order."""
+    """Every training data file under `paths` (files or folders), in a stable order.
+
+    A `kb/` folder in a data folder is the knowledge base (documents, not training data).
+    """
     found: list[Path] = []
     for p in paths:
         if p.is_dir():
-            files = sorted(f for f in p.rglob("*") if f.is_file())
+            kb = p / KB_FOLDER
+            files = sorted(f for f in p.rglob("*") if f.is_file() and not f.is_relative_to(kb))
             found += [f for f in files if is_yaml_file(f) or f.suffix == ".json"]
             for markdown in (f for f in files if f.suffix == ".md"):
                 warn(

@@ -43,6 +43,10 @@ def run_all(args: argparse.Namespace) -> int:
     for part in result.trained:
         console.print(f"Trained the {_PART_NAMES[part]}.")
     console.print(f"Your model is ready: '{relative(result.archive)}' ({result.seconds:.1f} s).")
+    if parts == ("nlu", "core"):
+        from parlez.cli.kb import index_knowledge
+
+        index_knowledge(project.root, Path(args.out), console)
     return 0
 
 

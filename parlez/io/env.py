@@ -14,13 +14,20 @@ _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 
 def expand(text: str, at: Location | None = None, env: Mapping[str, str] | None = None) -> str:
-    """Replace every `${VAR}` in `text`; an unset variable is an error naming it."""
+    """Replace every `${VAR}` in `text`; an unset variable is an error naming it.
+
+    `${VAR:-default}` gives `default` (possibly empty) when VAR is unset or empty, so an
+    optional secret (an LLM key) can be left out without an error.
+    """
     env = os.environ if env is None else env
     if "${" not in text:
         return text
 
     def substitute(match: re.Match[str]) -> str:
-        name = match.group(1).strip()
+        name, has_default, default = match.group(1).partition(":-")
+        name = name.strip()
+        if has_default:
+            return env.get(name) or default
         if name not in env:
             raise MissingEnvironmentVariableError(
                 f"environment variable '{name}' is not set (used as '{match.group(0)}')",

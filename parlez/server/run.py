@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -60,6 +61,9 @@ def find_or_train_model(options: ServeOptions, say: Any = print) -> Path | None:
     models.mkdir(parents=True, exist_ok=True)
     result = train(project, models)
     say(f"Trained '{result.archive.name}' in {result.seconds:.1f} s.")
+    from parlez.cli.kb import index_knowledge
+
+    index_knowledge(project.root, models)
     return result.archive
 
 
@@ -83,7 +87,11 @@ def input_channels(options: ServeOptions) -> list[InputChannel]:
 
 def build_state(options: ServeOptions, say: Any = print) -> ServerState:
     sys.path.insert(0, str(options.project.resolve()))  # custom channels, stores and actions
-    endpoints = Endpoints.load(options.endpoints or options.project / "endpoints.yml")
+    endpoints_path = (options.endpoints or options.project / "endpoints.yml").resolve()
+    # In-process actions read the same settings (their `llm:`, say) from here.
+    os.environ["PARLEZ_PROJECT"] = str(options.project.resolve())
+    os.environ["PARLEZ_ENDPOINTS"] = str(endpoints_path)
+    endpoints = Endpoints.load(endpoints_path)
     archive = find_or_train_model(options, say)
     tracker_store, lock_store = stores_from_endpoints(endpoints, (), options.project)
     agent = None

@@ -69,3 +69,15 @@ def test_server_benchmark_smoke_checks_every_event(tmp_path: Path) -> None:
     row = next(line for line in done.stdout.splitlines() if line.startswith("| sqlite"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[1] == "5 x 3" and cells[7:10] == ["0", "0", "0"]  # errors, lost, duplicated
+
+
+def test_kb_benchmark_smoke_prints_its_table() -> None:
+    shared_path("bench", "kb", "stackfaq")
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "kb.py"), "--smoke"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "SMOKE" in done.stdout
+    assert all(f"| stackfaq | {m}" in done.stdout for m in ("bm25", "dense", "hybrid"))

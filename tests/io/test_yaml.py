@@ -159,3 +159,10 @@ def test_the_libyaml_parser_reads_files_when_pyyaml_has_it() -> None:
 
     if yaml.__with_libyaml__:
         assert reader._Loader.__mro__[1].__name__ == "CParser"
+
+
+def test_a_default_makes_a_variable_optional() -> None:
+    assert expand("${ANTHROPIC_API_KEY:-}", None, {}) == ""
+    assert expand("${MODEL:-claude-haiku-4-5}", None, {}) == "claude-haiku-4-5"
+    assert expand("${MODEL:-x}", None, {"MODEL": "gpt"}) == "gpt"
+    assert expand("${MODEL:-x}", None, {"MODEL": ""}) == "x"  # empty counts as unset, as in sh

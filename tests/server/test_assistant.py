@@ -1,5 +1,5 @@
 """The repository's own assistant, as `make run` serves it: trained, then talked to over
-REST and socket.io, its conversations in SQLite."""
+REST and socket.io, its conversations in SQLite, its answers from data/kb/."""
 
 from __future__ import annotations
 
@@ -9,30 +9,53 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import REPO
+from tests.fakes.llm import fake_llm
 from tests.server.process import parlez_run
 from tests.server.test_run import socket_conversation
 
 
+def say(url: str, sender: str, text: str) -> list[dict[str, object]]:
+    reply = httpx.post(
+        f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+    )
+    assert reply.status_code == 200
+    messages: list[dict[str, object]] = reply.json()
+    return messages
+
+
 def test_the_assistant_trains_then_answers_over_rest_and_socketio(tmp_path: Path) -> None:
     endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(
-        "action_endpoint:\n  actions_module: actions\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp_path / 'c.db'}\n",
-        encoding="utf-8",
-    )
-    # The repository's credentials.yml: REST and socket.io with session persistence.
-    with parlez_run(
-        REPO, "-m", str(tmp_path / "models"), "--endpoints", str(endpoints), "--enable-api"
-    ) as server:
-        assert "training one first" in server.log
-        reply = httpx.post(
-            f"{server.url}/webhooks/rest/webhook",
-            json={"sender": "visitor", "message": "what are your opening hours?"},
-            timeout=60,
-        ).json()
-        assert "Monday to Friday" in reply[0]["text"]
-        _, answers = asyncio.run(socket_conversation(server.url, None, ["hello"]))
-        assert answers[0]["text"].startswith("Hello! I'm the assistant of Maple Street Studio")
-        assert [q["title"] for q in answers[0]["quick_replies"]][0] == "Opening hours"
-        status = httpx.get(f"{server.url}/status").json()
-        assert status["model_file"].startswith(str(tmp_path / "models"))
+    with fake_llm(reply="We open at 10 on Saturdays.") as llm:
+        endpoints.write_text(
+            "action_endpoint:\n  actions_module: actions\n"
+            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp_path / 'c.db'}\n"
+            f"llm:\n  type: anthropic\n  api_key: test-key\n  base_url: {llm.anthropic_url}\n",
+            encoding="utf-8",
+        )
+        # The repository's credentials.yml: REST and socket.io with session persistence.
+        with parlez_run(
+            REPO,
+            "-m",
+            str(tmp_path / "models"),
+            "--endpoints",
+            str(endpoints),
+            "--enable-api",
+        ) as server:
+            assert "training one first" in server.log
+            # Opening hours come from data/kb/, phrased by the LLM, with their source.
+            (hours,) = say(server.url, "visitor", "are you open on saturday?")
+            assert hours["text"] == "We open at 10 on Saturdays."
+            assert hours["custom"]["sources"][0]["id"] == "opening-hours"  # type: ignore[index]
+            assert "Saturday 10:00" in llm.requests[0]["body"]["system"]
+            # Nothing in the knowledge base: an honest answer and a person offered.
+            (unknown,) = say(server.url, "visitor", "what is the capital of australia?")
+            assert str(unknown["text"]).startswith("I'm sorry, I don't know")
+            assert "handoff" not in str(unknown) and unknown["buttons"]
+            (handoff,) = say(server.url, "visitor", "yes please")
+            assert "pass you to a person" in str(handoff["text"])
+            _, answers = asyncio.run(socket_conversation(server.url, None, ["hello"]))
+            assert answers[0]["text"].startswith("Hello! I'm the assistant of Maple Street")
+            assert next(q["title"] for q in answers[0]["quick_replies"]) == "Opening hours"
+            status = httpx.get(f"{server.url}/status").json()
+            assert status["model_file"].startswith(str(tmp_path / "models"))
+    assert len(llm.requests) == 1  # the unknown question never reached the LLM

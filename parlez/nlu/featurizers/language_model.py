@@ -82,6 +82,32 @@ class SentenceEncoder:
         self._torch = torch
         self._lock = threading.Lock()
 
+    def embed(
+        self, texts: Sequence[str], batch_size: int = 32, max_length: int = 256
+    ) -> np.ndarray:
+        """One unit-length vector per text (mean of its word pieces, as sentence-transformers
+        pools all-MiniLM-L6-v2), so a dot product is the cosine similarity."""
+        torch = self._torch
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        # Batches of similar length pad less.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            encoded = self.tokenizer(
+                [texts[i] for i in batch],
+                padding=True,
+                truncation=True,
+                max_length=max_length,
+                return_tensors="pt",
+            )
+            with self._lock, torch.inference_mode():
+                hidden = self.model(**encoded).last_hidden_state
+            mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = ((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).numpy()
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            vectors[batch] = pooled / np.where(norms == 0, 1, norms)
+        return vectors
+
     def encode(
         self, texts: Sequence[str], tokens: Sequence[Sequence[Token]], max_length: int = 256
     ) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -1,0 +1,87 @@
+"""Answering customers' questions from the knowledge base in `data/kb/`.
+
+The index is built by `parlez train` in `models/kb-index/` and brought up to date here when a
+document changed since. With an `llm:` in endpoints.yml (and its key in the environment) the
+answer is phrased by the LLM from the passages found; without one, the best passage is the
+answer. Either way the sources go with it, and an unknown question gets an honest "I don't
+know" and the offer of a person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+
+from parlez.endpoints import Endpoints
+from parlez.knowledge.answer import KnowledgeAnswerer
+from parlez.knowledge.index import open_index
+from parlez.llm import ChatMessage, llm_from_endpoint
+
+logger = logging.getLogger(__name__)
+
+BUSINESS = "Maple Street Studio"
+#: how many earlier messages of the conversation the LLM sees
+HISTORY_MESSAGES = 6
+
+_answerer: KnowledgeAnswerer | None = None
+
+
+def project_folder() -> Path:
+    return Path(os.environ.get("PARLEZ_PROJECT", ".")).resolve()
+
+
+def answerer() -> KnowledgeAnswerer:
+    """Loaded once per process: the index (updated if documents changed) and the LLM."""
+    global _answerer
+    if _answerer is None:
+        root = project_folder()
+        index = open_index(root / "data" / "kb", root / "models" / "kb-index")
+        # `parlez run --endpoints FILE` names the file it serves with; else the project's.
+        endpoints = Path(os.environ.get("PARLEZ_ENDPOINTS") or root / "endpoints.yml")
+        llm = llm_from_endpoint(Endpoints.load(endpoints).llm)
+        _answerer = KnowledgeAnswerer(index, llm, business=BUSINESS)
+        logger.info(
+            "knowledge base ready: %d passages, answers %s",
+            len(index.passages),
+            f"phrased by {type(llm).__name__}" if llm else "given as written (no LLM key)",
+        )
+    return _answerer
+
+
+def history(tracker: Tracker) -> list[ChatMessage]:
+    """The conversation before the latest message, as alternating turns."""
+    turns: list[ChatMessage] = []
+    for event in tracker.events[:-1]:
+        if event.get("event") == "user" and event.get("text"):
+            turns.append(ChatMessage("user", str(event["text"])))
+        elif event.get("event") == "bot" and event.get("text"):
+            turns.append(ChatMessage("assistant", str(event["text"])))
+    turns = turns[-HISTORY_MESSAGES:]
+    while turns and turns[0].role != "user":  # the APIs want the user to speak first
+        turns.pop(0)
+    return turns
+
+
+class ActionAnswerFromKnowledgeBase(Action):
+    def name(self) -> str:
+        return "action_answer_from_kb"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        question = str(tracker.latest_message.get("text") or "")
+        # The first call loads the index and the encoder: a second's work, off the event loop.
+        knowledge = _answerer or await asyncio.to_thread(answerer)
+        answer = await knowledge.answer(question, history(tracker))
+        if not answer.found:
+            # utter_offer_handoff says so and offers a person; the rules take the reply.
+            return [FollowupAction("utter_offer_handoff")]
+        dispatcher.utter_message(text=answer.text, json_message={"sources": answer.sources})
+        return []

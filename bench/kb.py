@@ -1,0 +1,100 @@
+"""Knowledge-base retrieval benchmark on ../shared/bench/kb/ (FAQ entries and real queries).
+
+    python bench/kb.py                       # BM25, dense and hybrid on every dataset
+    python bench/kb.py --weights 0.3 0.5 0.7 # the hybrid's dense weight, swept
+    python bench/kb.py --smoke               # 100 queries: for CI
+
+Prints hit@1, hit@3 and MRR (over the top 10) of each method, and the latency of one search
+(embedding the query included) p50/p99, as the answer action without an LLM runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+KB = REPO.parent / "shared" / "bench" / "kb"
+
+
+def load(dataset: Path) -> tuple[list[Any], list[dict[str, Any]]]:
+    from parlez.knowledge.documents import faq_entries
+
+    faqs = [json.loads(line) for line in (dataset / "faqs.jsonl").open(encoding="utf-8")]
+    queries = [json.loads(line) for line in (dataset / "queries.jsonl").open(encoding="utf-8")]
+    return faq_entries(faqs, str(dataset.name)), queries
+
+
+def evaluate(index: Any, queries: list[dict[str, Any]], method: str) -> dict[str, float]:
+    hits1 = hits3 = 0
+    reciprocal = 0.0
+    latencies = []
+    for query in queries:
+        started = time.perf_counter()
+        found = [h.passage.id for h in index.search(query["query"], k=10, method=method)]
+        latencies.append((time.perf_counter() - started) * 1000)
+        right = set(query["faq_ids"])
+        rank = next((i for i, pid in enumerate(found, start=1) if pid in right), None)
+        hits1 += rank == 1
+        hits3 += rank is not None and rank <= 3
+        reciprocal += 1 / rank if rank else 0.0
+    latencies.sort()
+    n = len(queries)
+    return {
+        "hit@1": 100 * hits1 / n,
+        "hit@3": 100 * hits3 / n,
+        "mrr": reciprocal / n,
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": latencies[int(0.99 * (n - 1))],
+    }
+
+
+def main() -> int:
+    from parlez.knowledge.index import KnowledgeIndex
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", nargs="*", default=None)
+    parser.add_argument("--weights", nargs="*", type=float, default=None)
+    parser.add_argument("--smoke", action="store_true")
+    args = parser.parse_args()
+    datasets = (
+        [KB / d for d in args.datasets]
+        if args.datasets
+        else sorted(p for p in KB.iterdir() if (p / "faqs.jsonl").is_file())
+    )
+    if args.smoke:
+        print("SMOKE run: figures are not measurements")
+    print("| dataset | method | hit@1 % | hit@3 % | MRR | search p50 ms | p99 ms | index s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for dataset in datasets:
+        passages, queries = load(dataset)
+        if args.smoke:
+            queries = queries[:100]
+        started = time.perf_counter()
+        index = KnowledgeIndex.build(passages)
+        built = time.perf_counter() - started
+        runs: list[tuple[str, str, float | None]] = [
+            ("bm25", "bm25", None),
+            ("dense", "dense", None),
+        ]
+        for weight in args.weights or [index.dense_weight]:
+            runs.append((f"hybrid w={weight:g}", "hybrid", weight))
+        for label, method, weight in runs:
+            if weight is not None:
+                index.dense_weight = weight
+            r = evaluate(index, queries, method)
+            print(
+                f"| {dataset.name} | {label} | {r['hit@1']:.1f} | {r['hit@3']:.1f} | "
+                f"{r['mrr']:.3f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {built:.1f} |"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Answers from the knowledge base: retrieved passages, phrased by an LLM or given as written.
+
+The answer is never invented: with no passage above `min_confidence` the assistant says it
+does not know (and the caller offers a person); an LLM asked to answer only from the
+passages may also say `NO_ANSWER`. Without an LLM the best passage is the answer, as the
+business wrote it. When the LLM fails (down, slow, bad key), the confident passage is given
+as written and the failure is logged: the customer still gets the business's own answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from parlez.knowledge.index import Hit, KnowledgeIndex
+from parlez.llm.base import LLM, ChatMessage, LLMError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MIN_CONFIDENCE = 0.45
+NO_ANSWER = "NO_ANSWER"
+
+SYSTEM_PROMPT = """You are the customer-service assistant of {business}, chatting with a \
+customer on the business's website.
+Answer the customer's last message using ONLY the numbered passages below, which come from \
+the business's own documents. Be brief and friendly: at most three sentences, plain text.
+If the passages do not contain the answer, reply with exactly {no_answer} and nothing else. \
+Never guess, never use other knowledge, never invent prices, times or policies.
+
+Passages:
+{passages}"""
+
+
+@dataclass
+class Answer:
+    text: str
+    found: bool
+    by: str  # "llm", "passage" (given as written) or "none"
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    confidence: float = 0.0
+
+
+def source_of(hit: Hit) -> dict[str, Any]:
+    passage = hit.passage
+    return {
+        "id": passage.id,
+        "title": passage.title,
+        "source": passage.source,
+        "url": passage.url,
+    }
+
+
+class KnowledgeAnswerer:
+    def __init__(
+        self,
+        index: KnowledgeIndex,
+        llm: LLM | None = None,
+        business: str = "the business",
+        min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+        passages: int = 3,
+    ) -> None:
+        self.index = index
+        self.llm = llm
+        self.business = business
+        self.min_confidence = min_confidence
+        self.passages = passages
+
+    def retrieve(self, question: str) -> list[Hit]:
+        return [
+            hit
+            for hit in self.index.search(question, k=self.passages)
+            if hit.confidence >= self.min_confidence
+        ]
+
+    async def answer(self, question: str, history: Sequence[ChatMessage] = ()) -> Answer:
+        # Embedding the question is CPU work: off the event loop, as NLU is.
+        hits = await asyncio.to_thread(self.retrieve, question)
+        if not hits:
+            return Answer("", found=False, by="none")
+        best = hits[0]
+        if self.llm is None:
+            return self._as_written(best)
+        system = SYSTEM_PROMPT.format(
+            business=self.business,
+            no_answer=NO_ANSWER,
+            passages="\n\n".join(
+                f"[{n}] {hit.passage.title}\n{hit.passage.text}" for n, hit in enumerate(hits, 1)
+            ),
+        )
+        try:
+            reply = await self.llm.complete(system, [*history, ChatMessage("user", question)])
+        except LLMError as error:
+            logger.warning("P510 %s; answering with the passage as written", error.message)
+            return self._as_written(best)
+        if NO_ANSWER in reply:
+            return Answer("", found=False, by="llm", confidence=best.confidence)
+        return Answer(
+            reply,
+            found=True,
+            by="llm",
+            sources=[source_of(h) for h in hits],
+            confidence=best.confidence,
+        )
+
+    @staticmethod
+    def _as_written(hit: Hit) -> Answer:
+        return Answer(
+            hit.passage.text,
+            found=True,
+            by="passage",
+            sources=[source_of(hit)],
+            confidence=hit.confidence,
+        )

@@ -1,0 +1,64 @@
+"""`parlez kb search | import | export | index` on a project's data/kb/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from parlez.cli.main import main
+from tests.conftest import write
+
+FAQ = """
+faq:
+  - id: parking
+    question: Is there parking nearby?
+    answer: Yes, the Maple Street car park.
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    write(tmp_path / "data" / "kb" / "faq.yml", FAQ)
+    return tmp_path
+
+
+def test_index_then_search(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # one table row per line
+    assert main(["kb", "index", "--project", str(project)]) == 0
+    assert "1 passages indexed" in capsys.readouterr().out
+    assert (project / "models" / "kb-index" / "vectors.npy").is_file()
+    assert main(["kb", "search", "where can I leave my car", "--project", str(project)]) == 0
+    out = capsys.readouterr().out
+    assert "Is there parking nearby?" in out and "faq.yml#parking" in out
+
+
+def test_import_adds_and_updates_entries(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    incoming = tmp_path / "more.csv"
+    incoming.write_text(
+        "id,question,answer\nparking,Where do I park?,Opposite the studio.\n"
+        "wifi,Do you have wifi?,Yes.\n",
+        encoding="utf-8",
+    )
+    assert main(["kb", "import", str(incoming), "--project", str(project)]) == 0
+    assert "1 new, 1 updated" in capsys.readouterr().out
+    out = tmp_path / "all.json"
+    assert main(["kb", "export", str(out), "--project", str(project)]) == 0
+    entries = {e["id"]: e for e in json.loads(out.read_text(encoding="utf-8"))}
+    assert entries["parking"]["answer"] == "Opposite the studio."
+    assert entries["wifi"]["question"] == "Do you have wifi?"
+
+
+def test_a_broken_import_is_one_clear_error(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"question": "no answer"}]', encoding="utf-8")
+    assert main(["kb", "import", str(bad), "--project", str(project)]) == 1
+    err = capsys.readouterr().err
+    assert "P500" in err and "bad.json" in err and "needs both" in err

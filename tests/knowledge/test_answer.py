@@ -1,0 +1,95 @@
+"""Answers come from the passages: phrased by a real SDK against a local API, or as written;
+an unknown question or a failing LLM never produces an invented answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from parlez.endpoints import EndpointConfig
+from parlez.knowledge.answer import KnowledgeAnswerer
+from parlez.knowledge.documents import read_kb
+from parlez.knowledge.index import KnowledgeIndex
+from parlez.llm import ChatMessage, llm_from_endpoint
+from parlez.llm.base import LLMConfigError
+from tests.conftest import write
+from tests.fakes.llm import fake_llm
+from tests.knowledge.test_index import FAQ
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeIndex:
+    kb = tmp_path_factory.mktemp("kb")
+    write(kb / "faq.yml", FAQ)
+    return KnowledgeIndex.build(read_kb(kb))
+
+
+def llm_for(kind: str, url: str, **extra: object) -> object:
+    return llm_from_endpoint(
+        EndpointConfig(type=kind, kwargs={"api_key": "test-key", "base_url": url, **extra})
+    )
+
+
+async def test_without_an_llm_the_passage_is_the_answer(index: KnowledgeIndex) -> None:
+    answer = await KnowledgeAnswerer(index).answer("is there somewhere to park?")
+    assert answer.found and answer.by == "passage"
+    assert answer.text.startswith("Yes, the Maple Street car park")
+    assert answer.sources[0]["id"] == "parking" and answer.sources[0]["source"].endswith("faq.yml")
+
+
+async def test_an_unknown_question_is_an_honest_no(index: KnowledgeIndex) -> None:
+    answer = await KnowledgeAnswerer(index).answer("what is the capital of Australia?")
+    assert not answer.found and answer.text == "" and answer.sources == []
+
+
+@pytest.mark.parametrize("kind", ["anthropic", "openai"])
+async def test_the_llm_answers_from_the_passages_through_its_sdk(
+    index: KnowledgeIndex, kind: str
+) -> None:
+    with fake_llm(reply="We're open 9 to 6 on weekdays.") as api:
+        url = api.anthropic_url if kind == "anthropic" else api.openai_url
+        answerer = KnowledgeAnswerer(index, llm_for(kind, url), business="Maple Street Studio")  # type: ignore[arg-type]
+        history = [ChatMessage("user", "hi"), ChatMessage("assistant", "Hello!")]
+        answer = await answerer.answer("when are you open?", history)
+    assert answer.found and answer.by == "llm" and answer.text == "We're open 9 to 6 on weekdays."
+    assert answer.sources[0]["id"] == "hours"
+    (request,) = api.requests
+    body = request["body"]
+    if kind == "anthropic":
+        assert request["path"] == "/v1/messages"
+        headers = request["headers"]  # the key goes as x-api-key or as a bearer token
+        assert "test-key" in (headers.get("x-api-key") or headers.get("authorization", ""))
+        assert "anthropic-version" in headers
+        system, turns = body["system"], body["messages"]
+    else:
+        assert request["path"] == "/v1/chat/completions"
+        assert request["headers"]["authorization"] == "Bearer test-key"
+        system, turns = body["messages"][0]["content"], body["messages"][1:]
+    assert "Maple Street Studio" in system and "Monday to Friday" in system  # the passage
+    assert "NO_ANSWER" in system
+    assert [t["content"] for t in turns] == ["hi", "Hello!", "when are you open?"]
+
+
+async def test_the_llm_saying_no_answer_is_not_an_answer(index: KnowledgeIndex) -> None:
+    with fake_llm(reply="NO_ANSWER") as api:
+        answerer = KnowledgeAnswerer(index, llm_for("openai", api.openai_url))  # type: ignore[arg-type]
+        answer = await answerer.answer("do you open on saturdays?")
+    assert not answer.found
+
+
+@pytest.mark.parametrize(("status", "delay"), [(500, 0.0), (401, 0.0), (200, 3.0)])
+async def test_a_failing_llm_falls_back_to_the_passage(
+    index: KnowledgeIndex, status: int, delay: float
+) -> None:
+    with fake_llm(status=status, delay=delay) as api:
+        llm = llm_for("anthropic", api.anthropic_url, timeout=1)
+        answer = await KnowledgeAnswerer(index, llm).answer("can I get a gift card")  # type: ignore[arg-type]
+    assert answer.found and answer.by == "passage" and answer.text.startswith("Yes, from 20 EUR")
+
+
+def test_no_key_means_no_llm_and_a_bad_type_is_an_error() -> None:
+    assert llm_from_endpoint(EndpointConfig(type="anthropic", kwargs={"api_key": ""})) is None
+    assert llm_from_endpoint(None) is None
+    with pytest.raises(LLMConfigError, match="unknown llm type"):
+        llm_from_endpoint(EndpointConfig(type="llama", kwargs={"api_key": "k"}))
