@@ -4,8 +4,10 @@
     python bench/kb.py --weights 0.3 0.5 0.7 # the hybrid's dense weight, swept
     python bench/kb.py --smoke               # 100 queries: for CI
 
-Prints hit@1, hit@3 and MRR (over the top 10) of each method, and the latency of one search
-(embedding the query included) p50/p99, as the answer action without an LLM runs it.
+Prints hit@1, hit@3 and MRR (over the top 10) of each method; the share of queries the
+answer action would answer (best passage's cosine similarity >= its `min_confidence`) and how
+often that answer is the right entry; and the latency of one search (embedding the query
+included) p50/p99, which is the answer action's latency without an LLM.
 """
 
 from __future__ import annotations
@@ -32,14 +34,20 @@ def load(dataset: Path) -> tuple[list[Any], list[dict[str, Any]]]:
 
 
 def evaluate(index: Any, queries: list[dict[str, Any]], method: str) -> dict[str, float]:
-    hits1 = hits3 = 0
+    from parlez.knowledge.answer import DEFAULT_MIN_CONFIDENCE
+
+    hits1 = hits3 = answered = answered_right = 0
     reciprocal = 0.0
     latencies = []
     for query in queries:
         started = time.perf_counter()
-        found = [h.passage.id for h in index.search(query["query"], k=10, method=method)]
+        hits = index.search(query["query"], k=10, method=method)
         latencies.append((time.perf_counter() - started) * 1000)
+        found = [h.passage.id for h in hits]
         right = set(query["faq_ids"])
+        if hits and hits[0].confidence >= DEFAULT_MIN_CONFIDENCE:
+            answered += 1  # the answer action would answer (else: "I don't know")
+            answered_right += found[0] in right
         rank = next((i for i, pid in enumerate(found, start=1) if pid in right), None)
         hits1 += rank == 1
         hits3 += rank is not None and rank <= 3
@@ -50,6 +58,8 @@ def evaluate(index: Any, queries: list[dict[str, Any]], method: str) -> dict[str
         "hit@1": 100 * hits1 / n,
         "hit@3": 100 * hits3 / n,
         "mrr": reciprocal / n,
+        "answered": 100 * answered / n,
+        "answered_right": 100 * answered_right / max(answered, 1),
         "p50_ms": statistics.median(latencies),
         "p99_ms": latencies[int(0.99 * (n - 1))],
     }
@@ -70,8 +80,11 @@ def main() -> int:
     )
     if args.smoke:
         print("SMOKE run: figures are not measurements")
-    print("| dataset | method | hit@1 % | hit@3 % | MRR | search p50 ms | p99 ms | index s |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| dataset | method | hit@1 % | hit@3 % | MRR | answered % | right when answered % "
+        "| search p50 ms | p99 ms | index s |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for dataset in datasets:
         passages, queries = load(dataset)
         if args.smoke:
@@ -91,7 +104,8 @@ def main() -> int:
             r = evaluate(index, queries, method)
             print(
                 f"| {dataset.name} | {label} | {r['hit@1']:.1f} | {r['hit@3']:.1f} | "
-                f"{r['mrr']:.3f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {built:.1f} |"
+                f"{r['mrr']:.3f} | {r['answered']:.1f} | {r['answered_right']:.1f} | "
+                f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {built:.1f} |"
             )
     return 0
 
