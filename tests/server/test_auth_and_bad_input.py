@@ -79,6 +79,16 @@ async def test_malformed_messages_get_a_400_in_rasas_format(
     assert set(reply.json) == {"version", "status", "message", "reason", "details", "help", "code"}
 
 
+async def test_a_10_mb_body_is_refused_by_default(make_app: AppFactory) -> None:
+    body = b'{"sender": "a", "message": "' + b"x" * (10 * 1024 * 1024) + b'"}'
+    _, reply = await make_app().asgi_client.post("/webhooks/rest/webhook", content=body)
+    assert reply.status == 413 and reply.json["reason"] == "PayloadTooLarge"
+    _, still = await make_app().asgi_client.post(
+        "/webhooks/rest/webhook", json={"sender": "a", "message": "hello"}
+    )
+    assert still.status == 200
+
+
 async def test_a_body_over_the_limit_is_refused(make_app: AppFactory) -> None:
     app = make_app(max_body=64 * 1024)
     _, reply = await app.asgi_client.post(
