@@ -17,6 +17,7 @@ TEMPLATE_ITEMS = (
     "config.yml",
     "credentials.yml",
     "endpoints.yml",
+    "business.yml",
     "data",
     "actions",
     "tests/test_stories.yml",

@@ -1,0 +1,202 @@
+"""Booking an appointment: the form's validation, then the booking itself.
+
+The form asks for the service, the time, a name and an e-mail. The time is checked against
+the business's hours and the calendar as soon as it is given; when it is not free, the
+closest free times are offered as buttons. The booking is written in one transaction, so
+nobody else can take the time in between; a calendar that is down keeps the request in the
+outbox and the customer is told the team will confirm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.business import Business, business
+from actions.integrations.calendar import (
+    Appointment,
+    Calendar,
+    CalendarError,
+    SlotTakenError,
+    calendar_from_settings,
+)
+from actions.integrations.outbox import Outbox
+from actions.scheduling import is_free, spoken, suggestions, understand_time
+
+logger = logging.getLogger(__name__)
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+
+
+def now() -> dt.datetime:
+    """The current time (tests set `PARLEZ_NOW` to an ISO time to fix it)."""
+    fixed = os.environ.get("PARLEZ_NOW")
+    return dt.datetime.fromisoformat(fixed) if fixed else dt.datetime.now(dt.UTC)
+
+
+def project() -> Path:
+    return Path(os.environ.get("PARLEZ_PROJECT", ".")).resolve()
+
+
+def calendar(settings: Business) -> Calendar:
+    return calendar_from_settings(settings.booking.calendar, project())
+
+
+def outbox() -> Outbox:
+    return Outbox(project() / "outbox.db")
+
+
+def time_buttons(
+    times: list[dt.datetime], settings: Business, at: dt.datetime
+) -> list[dict[str, str]]:
+    return [
+        {
+            "title": spoken(moment, settings, at),
+            "payload": f'/inform{{"time": "{moment.isoformat()}"}}',
+        }
+        for moment in times
+    ]
+
+
+class ValidateBookingForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_booking_form"
+
+    def validate_service(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        settings = business()
+        service = settings.service(str(value) if value else None)
+        if service is None:
+            names = ", ".join(s.name for s in settings.services)
+            dispatcher.utter_message(text=f"We offer {names}. Which one would you like?")
+            return {"service": None}
+        return {"service": service.name}
+
+    async def validate_appointment_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        settings = business()
+        service = settings.service(tracker.get_slot("service"))
+        at = now()
+        wanted = understand_time(str(value or ""), settings, at)
+        if wanted is None:
+            dispatcher.utter_message(
+                text="Sorry, I didn't catch a day and time. You can say, for example, "
+                '"tomorrow at 3pm" or "Friday morning".'
+            )
+            return {"appointment_time": None}
+        if service is None:  # the time came first: keep it, check it once the service is known
+            return {"appointment_time": value}
+        cal = calendar(settings)
+        try:
+            if wanted.start is not None and await asyncio.to_thread(
+                is_free, settings, cal, service, wanted.start, at
+            ):
+                return {"appointment_time": wanted.start.isoformat()}
+            offers = await asyncio.to_thread(suggestions, settings, cal, service, wanted, at)
+        except CalendarError as error:
+            logger.error("the calendar cannot be read: %s", error)
+            # Take the time as asked; the booking step keeps it for the team to confirm.
+            return {"appointment_time": wanted.start.isoformat() if wanted.start else value}
+        if not offers:
+            dispatcher.utter_message(
+                text=f"I'm sorry, there's no free time for a {service.name} around then. "
+                "Could you try another day?"
+            )
+            return {"appointment_time": None}
+        asked = spoken(wanted.start, settings, at) if wanted.start is not None else ""
+        intro = (
+            f"{asked[:1].upper()}{asked[1:]} isn't available."
+            if wanted.start is not None
+            else "Here are the free times I found."
+        )
+        dispatcher.utter_message(
+            text=f"{intro} Would one of these suit you?",
+            buttons=time_buttons(offers, settings, at),
+        )
+        return {"appointment_time": None}
+
+    def validate_customer_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        name = " ".join(str(value or "").split())
+        if not 1 <= len(name) <= 80:
+            dispatcher.utter_message(text="Could you tell me your name?")
+            return {"customer_name": None}
+        return {"customer_name": name}
+
+    def validate_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        email = str(value or "").strip().strip("<>.,")
+        if not EMAIL.match(email):
+            dispatcher.utter_message(
+                text="That doesn't look like an e-mail address. Could you check it?"
+            )
+            return {"email": None}
+        return {"email": email.lower()}
+
+
+class ActionBookAppointment(Action):
+    def name(self) -> str:
+        return "action_book_appointment"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        settings = business()
+        at = now()
+        service = settings.service(tracker.get_slot("service"))
+        wanted = understand_time(str(tracker.get_slot("appointment_time") or ""), settings, at)
+        if service is None or wanted is None or wanted.start is None:
+            dispatcher.utter_message(text="I'm missing a detail of the booking; let's try again.")
+            return [SlotSet("appointment_time", None), FollowupAction("booking_form")]
+        appointment = Appointment(
+            service=service.name,
+            start=wanted.start,
+            end=wanted.start + dt.timedelta(minutes=service.duration),
+            customer_name=str(tracker.get_slot("customer_name") or ""),
+            email=str(tracker.get_slot("email") or ""),
+            phone=str(tracker.get_slot("phone") or ""),
+        )
+        when = spoken(appointment.start, settings, at)
+        try:
+            cal = calendar(settings)
+            # The time may have been given before the service, when it could not be checked.
+            if not await asyncio.to_thread(is_free, settings, cal, service, appointment.start, at):
+                raise SlotTakenError(f"{when} is not free for a {service.name}")
+            booked = await asyncio.to_thread(cal.book, appointment)
+        except SlotTakenError:
+            dispatcher.utter_message(
+                text=f"I'm sorry, {when} isn't free for a {service.name}. Let's find another time."
+            )
+            return [SlotSet("appointment_time", None), FollowupAction("booking_form")]
+        except CalendarError as error:
+            logger.error("booking failed, kept in the outbox: %s", error)
+            await asyncio.to_thread(
+                outbox().put,
+                "booking",
+                {**appointment.__dict__, "sender": tracker.sender_id},
+                str(error),
+            )
+            dispatcher.utter_message(
+                text=f"Thank you, {appointment.customer_name}. I couldn't reach our calendar just "
+                f"now, so I've passed your request for a {service.name} {when} to the team: "
+                f"they'll confirm it by e-mail at {appointment.email}."
+            )
+            return [SlotSet("booking_id", None)]
+        dispatcher.utter_message(
+            text=f"You're booked, {booked.customer_name}: a {service.name} {when} "
+            f"({service.duration} minutes). We'll send the confirmation to {booked.email}."
+        )
+        return [SlotSet("booking_id", booked.id)]

@@ -1,0 +1,151 @@
+"""The business's settings (`business.yml`): name, hours, services, time zone, contacts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import functools
+import os
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from parlez.exceptions import Location, ParlezError
+from parlez.io.env import expand_all
+
+#: the assistant's own settings, next to this package
+REPO_SETTINGS = Path(__file__).resolve().parents[1] / "business.yml"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class BusinessSettingsError(ParlezError):
+    code = "P520"
+
+
+class Service(BaseModel):
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+    duration: int = Field(gt=0, description="minutes")
+    price: float | None = None
+
+
+class Contact(BaseModel):
+    phone: str | None = None
+    email: str | None = None
+    notify: str | None = None
+
+
+class Booking(BaseModel):
+    slot_minutes: int = Field(15, gt=0)
+    min_notice_minutes: int = Field(60, ge=0)
+    max_days_ahead: int = Field(60, gt=0)
+    calendar: dict[str, Any] = Field(default_factory=lambda: {"type": "sqlite"})
+
+
+class Business(BaseModel):
+    name: str
+    timezone: str = "UTC"
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+    currency: str = "€"
+    contact: Contact = Field(default_factory=Contact)
+    hours: dict[str, list[str]] = Field(default_factory=dict)
+    closed_dates: list[dt.date] = Field(default_factory=list)
+    booking: Booking = Field(default_factory=Booking)
+    services: list[Service] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone '{value}' (use a name like Europe/London)"
+            ) from None
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _ranges(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for day, ranges in value.items():
+            if day.lower() not in WEEKDAYS:
+                raise ValueError(f"'{day}' is not a weekday")
+            for text in ranges:
+                start, _, end = text.partition("-")
+                try:
+                    if dt.time.fromisoformat(start.strip()) >= dt.time.fromisoformat(end.strip()):
+                        raise ValueError
+                except ValueError:
+                    raise ValueError(f"'{text}' on {day} is not a range like 09:00-18:00") from None
+        return {day.lower(): ranges for day, ranges in value.items()}
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def opening(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+        """The open periods of `day`, as aware datetimes (none on closed days)."""
+        if day in self.closed_dates:
+            return []
+        periods = []
+        for text in self.hours.get(WEEKDAYS[day.weekday()], []):
+            start, _, end = text.partition("-")
+            periods.append(
+                (
+                    dt.datetime.combine(day, dt.time.fromisoformat(start.strip()), self.zone),
+                    dt.datetime.combine(day, dt.time.fromisoformat(end.strip()), self.zone),
+                )
+            )
+        return periods
+
+    def service(self, said: str | None) -> Service | None:
+        """The service a customer means ("a color", "Beard"), or None."""
+        if not said:
+            return None
+        text = said.strip().lower()
+        names: dict[str, Service] = {}
+        for service in self.services:
+            for name in (service.name, *service.aliases):
+                names[name.lower()] = service
+        if text in names:
+            return names[text]
+        for name, service in names.items():  # "a haircut please"
+            if f" {name} " in f" {text} ":
+                return service
+        close = difflib.get_close_matches(text, list(names), n=1, cutoff=0.75)
+        return names[close[0]] if close else None
+
+
+def settings_path() -> Path:
+    root = Path(os.environ.get("PARLEZ_PROJECT", "."))
+    return Path(os.environ.get("PARLEZ_BUSINESS", root / "business.yml"))
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: Path, mtime: float) -> Business:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as error:
+        raise BusinessSettingsError(f"cannot read the business settings: {error}") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise BusinessSettingsError(
+            f"invalid YAML: {error}", Location(str(path), mark.line + 1 if mark else None)
+        ) from None
+    expand_all(raw)
+    try:
+        return Business.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise BusinessSettingsError(problems, Location(str(path))) from None
+
+
+def business(path: Path | None = None) -> Business:
+    """The settings, read again when the file changes (edits apply without a restart)."""
+    path = path or settings_path()
+    return _load(path, path.stat().st_mtime if path.exists() else 0.0)

@@ -1,0 +1,144 @@
+"""When a service can be booked: opening hours, minus booked time, minus short notice.
+
+Customers say times the way people do ("tomorrow at 3", "four in the evening", "Friday
+afternoon", "next week"): parlez's Duckling reads them in the business's time zone. An exact
+time is checked; a day or a part of a day gets the free times that fit it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from actions.business import Business, Service
+from actions.integrations.calendar import Calendar
+from parlez.nlu.extractors.duckling import parse_times
+
+EXACT_GRAINS = ("hour", "minute", "second")
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What the customer asked for: an exact start, or a period to choose in."""
+
+    start: dt.datetime | None = None
+    period: tuple[dt.datetime, dt.datetime] | None = None
+
+
+def _moment(text: str, zone: dt.tzinfo) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).astimezone(zone)
+
+
+def understand_time(said: str, business: Business, now: dt.datetime) -> Wanted | None:
+    """The time in `said` (an ISO time from a button, or words), or None if there is none."""
+    zone = business.zone
+    try:
+        moment = dt.datetime.fromisoformat(said.strip())
+    except ValueError:
+        pass
+    else:
+        return Wanted(start=moment.replace(tzinfo=moment.tzinfo or zone).astimezone(zone))
+    found = parse_times(said, business.timezone, int(now.timestamp() * 1000))
+    if not found:
+        return None
+    info = found[0]["additional_info"]
+    if info.get("type") == "interval":
+        start = info.get("from", {}).get("value")
+        end = info.get("to", {}).get("value")
+        if not start:
+            return None
+        begin = _moment(start, zone)
+        finish = _moment(end, zone) if end else begin + dt.timedelta(hours=4)
+        return Wanted(period=(begin, finish))
+    begin = _moment(str(info["value"]), zone)
+    grain = info.get("grain")
+    if grain in EXACT_GRAINS:
+        return Wanted(start=begin)
+    length = {"day": 1, "week": 7, "month": 30}.get(str(grain), 1)
+    return Wanted(period=(begin, begin + dt.timedelta(days=length)))
+
+
+def _rounded_up(moment: dt.datetime, minutes: int) -> dt.datetime:
+    base = moment.replace(second=0, microsecond=0)
+    extra = (-base.minute) % minutes
+    if base < moment and extra == 0:
+        extra = minutes
+    return base + dt.timedelta(minutes=extra)
+
+
+def free_starts(
+    business: Business,
+    calendar: Calendar,
+    service: Service,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+) -> list[dt.datetime]:
+    """Every start time in [start, end) at which `service` fits, soonest first."""
+    rules = business.booking
+    earliest = max(start, now + dt.timedelta(minutes=rules.min_notice_minutes))
+    latest = min(end, now + dt.timedelta(days=rules.max_days_ahead))
+    if earliest >= latest:
+        return []
+    duration = dt.timedelta(minutes=service.duration)
+    busy = calendar.busy(earliest, latest + duration)
+    starts: list[dt.datetime] = []
+    day = earliest.astimezone(business.zone).date()
+    while day <= latest.astimezone(business.zone).date():
+        for opens, closes in business.opening(day):
+            moment = _rounded_up(max(opens, earliest), rules.slot_minutes)
+            while moment + duration <= closes and moment < latest:
+                if not any(
+                    b_start < moment + duration and moment < b_end for b_start, b_end in busy
+                ):
+                    starts.append(moment)
+                moment += dt.timedelta(minutes=rules.slot_minutes)
+        day += dt.timedelta(days=1)
+    return starts
+
+
+def is_free(
+    business: Business, calendar: Calendar, service: Service, start: dt.datetime, now: dt.datetime
+) -> bool:
+    return start in free_starts(
+        business, calendar, service, start, start + dt.timedelta(minutes=1), now
+    )
+
+
+def suggestions(
+    business: Business,
+    calendar: Calendar,
+    service: Service,
+    wanted: Wanted,
+    now: dt.datetime,
+    count: int = 3,
+) -> list[dt.datetime]:
+    """Free times to offer: in the asked period, else the nearest to the asked time (or to
+    the period) within the booking horizon."""
+    if wanted.period is not None:
+        inside = free_starts(business, calendar, service, *wanted.period, now)
+        if inside:
+            # Spread over the period rather than three back-to-back quarter hours.
+            step = max(1, len(inside) // count)
+            return inside[::step][:count]
+        target = wanted.period[0]
+    else:
+        assert wanted.start is not None
+        target = wanted.start
+    horizon = now + dt.timedelta(days=business.booking.max_days_ahead)
+    window_start = max(now, target - dt.timedelta(days=3))
+    nearby = free_starts(business, calendar, service, window_start, horizon, now)
+    nearby.sort(key=lambda moment: abs((moment - target).total_seconds()))
+    return sorted(nearby[:count])
+
+
+def spoken(moment: dt.datetime, business: Business, now: dt.datetime) -> str:
+    """ "today at 15:00", "tomorrow at 9:30", "Friday 28 November at 10:00"."""
+    local = moment.astimezone(business.zone)
+    today = now.astimezone(business.zone).date()
+    clock = f"{local.hour}:{local.minute:02d}"
+    if local.date() == today:
+        return f"today at {clock}"
+    if local.date() == today + dt.timedelta(days=1):
+        return f"tomorrow at {clock}"
+    return f"{local:%A} {local.day} {local:%B} at {clock}"

@@ -1,0 +1,139 @@
+"""Booking through the assistant's own domain, rules and rasa_sdk actions: the time is
+checked against the calendar, taken times get alternatives, a calendar that is down keeps
+the request."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from actions.integrations.calendar import SQLiteCalendar
+from actions.integrations.outbox import Outbox
+from parlez.agent import Agent
+from parlez.core.actions.custom import InProcessExecutor
+from parlez.core.training_trackers import rule_trackers, story_trackers
+from parlez.project import Project
+from tests.conftest import REPO
+from tests.core.helpers import ensemble
+
+NOW = "2026-11-25T10:00:00+00:00"  # a Wednesday morning
+
+
+@pytest.fixture(scope="module")
+def policies() -> Any:
+    project = Project(REPO)
+    training = story_trackers(project.stories) + rule_trackers(project.rules)
+    return project.domain, ensemble(
+        [{"name": "MemoizationPolicy", "max_history": 5}, {"name": "RulePolicy"}],
+        training,
+        project.domain,
+    )
+
+
+@pytest.fixture
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The assistant's business.yml in a folder of the test's own, with a fixed clock."""
+    shutil.copy(REPO / "business.yml", tmp_path / "business.yml")
+    monkeypatch.setenv("PARLEZ_PROJECT", str(tmp_path))
+    monkeypatch.setenv("PARLEZ_NOW", NOW)
+    return tmp_path
+
+
+@pytest.fixture
+def bot(policies: Any, studio: Path) -> Agent:
+    domain, trained = policies
+    # Without NLU: buttons and tests send `/intent{...}`; plain text fills the requested slot.
+    return Agent(domain, trained, None, custom=InProcessExecutor("actions"))
+
+
+def say(bot: Agent, text: str, sender: str = "anna") -> list[dict[str, Any]]:
+    return asyncio.run(bot.handle_text(text, sender))
+
+
+def texts(messages: list[dict[str, Any]]) -> list[str]:
+    return [m.get("text") or "" for m in messages]
+
+
+def book(bot: Agent, sender: str, time: str) -> list[dict[str, Any]]:
+    say(bot, "/book_appointment", sender)
+    say(bot, '/inform{"service": "haircut"}', sender)
+    return say(bot, time, sender)
+
+
+def test_a_free_time_is_booked_into_the_calendar(bot: Agent, studio: Path) -> None:
+    assert texts(say(bot, "/book_appointment")) == ["Which service would you like to book?"]
+    assert "When would you like" in texts(say(bot, '/inform{"service": "a cut"}'))[0]
+    assert "name" in texts(say(bot, "tomorrow at 3pm"))[0]
+    assert "e-mail" in texts(say(bot, "Anna Lind"))[0]
+    assert texts(say(bot, "anna@example"))[0].startswith("That doesn't look like an e-mail")
+    done = texts(say(bot, "anna@example.com"))
+    assert done[0] == (
+        "You're booked, Anna Lind: a haircut tomorrow at 15:00 (45 minutes). "
+        "We'll send the confirmation to anna@example.com."
+    )
+    assert done[1] == "Is there anything else I can help with?"
+    calendar = SQLiteCalendar(studio / "calendar.db")
+    (appointment,) = calendar.upcoming("anna@example.com", dt.datetime.fromisoformat(NOW))
+    assert appointment.service == "haircut" and appointment.start.hour == 15
+
+
+def test_a_taken_time_offers_the_nearest_free_ones(bot: Agent) -> None:
+    book(bot, "first", "tomorrow at 3pm")
+    say(bot, "Ben", "first")
+    say(bot, "ben@example.com", "first")
+    offer = book(bot, "second", "tomorrow at 3pm")
+    assert offer[0]["text"] == "Tomorrow at 15:00 isn't available. Would one of these suit you?"
+    buttons = offer[0]["buttons"]
+    assert [b["title"] for b in buttons] == [
+        "tomorrow at 14:00",
+        "tomorrow at 14:15",
+        "tomorrow at 15:45",
+    ]
+    assert "name" in texts(say(bot, buttons[2]["payload"], "second"))[0]  # a button click
+    say(bot, "Cleo", "second")
+    assert "tomorrow at 15:45" in texts(say(bot, "cleo@example.com", "second"))[0]
+
+
+def test_a_closed_day_gets_times_on_the_nearest_open_ones(bot: Agent) -> None:
+    offer = book(bot, "sunday", "sunday at 11")
+    assert offer[0]["text"].startswith("Sunday 29 November at 11:00 isn't available")
+    assert all("Sunday" not in b["title"] for b in offer[0]["buttons"])
+
+
+def test_an_unknown_service_lists_the_real_ones(bot: Agent) -> None:
+    say(bot, "/book_appointment", "nails")
+    assert texts(say(bot, "a manicure", "nails"))[0] == (
+        "We offer haircut, colouring, blow-dry, beard trim. Which one would you like?"
+    )
+
+
+def test_a_calendar_that_is_down_keeps_the_request(bot: Agent, studio: Path) -> None:
+    (studio / "business.yml").write_text(
+        (studio / "business.yml")
+        .read_text()
+        .replace("path: calendar.db", "path: no/such/dir/calendar.db")
+    )
+    book(bot, "down", "tomorrow at 11am")
+    say(bot, "Dora", "down")
+    answer = texts(say(bot, "dora@example.com", "down"))[0]
+    assert "couldn't reach our calendar" in answer and "dora@example.com" in answer
+    ((_, request),) = Outbox(studio / "outbox.db").pending("booking")
+    assert request["customer_name"] == "Dora" and request["service"] == "haircut"
+    assert request["start"].startswith("2026-11-26 11:00")
+
+
+def test_a_time_given_before_the_service_is_still_checked(bot: Agent) -> None:
+    say(bot, '/book_appointment{"time": "2026-11-29T11:00:00+00:00"}', "early")  # a Sunday
+    say(bot, '/inform{"service": "haircut"}', "early")
+    say(bot, "Eve", "early")
+    answer = texts(say(bot, "eve@example.com", "early"))
+    assert (
+        answer[0]
+        == "I'm sorry, Sunday 29 November at 11:00 isn't free for a haircut. Let's find another time."
+    )
+    assert "When would you like" in answer[-1]
