@@ -30,7 +30,7 @@ from actions.integrations.calendar import (
     calendar_from_settings,
 )
 from actions.integrations.outbox import Outbox
-from actions.scheduling import is_free, spoken, suggestions, understand_time
+from actions.scheduling import best_time, is_free, spoken, suggestions, understand_time
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +88,10 @@ class ValidateBookingForm(FormValidationAction):
         settings = business()
         service = settings.service(tracker.get_slot("service"))
         at = now()
-        wanted = understand_time(str(value or ""), settings, at)
+        message = str(tracker.latest_message.get("text") or "")
+        wanted = best_time(
+            [str(value or ""), "" if message.startswith("/") else message], settings, at
+        )
         if wanted is None:
             dispatcher.utter_message(
                 text="Sorry, I didn't catch a day and time. You can say, for example, "

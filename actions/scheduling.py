@@ -58,6 +58,17 @@ def understand_time(said: str, business: Business, now: dt.datetime) -> Wanted |
     return Wanted(period=(begin, begin + dt.timedelta(days=length)))
 
 
+def best_time(said: list[str], business: Business, now: dt.datetime) -> Wanted | None:
+    """The most precise time among several readings of what the customer said.
+
+    The entity the NLU extracted can be cut short ("tomorrow at" of "tomorrow at four in the
+    afternoon"): the whole message is read too, and an exact time beats a period.
+    """
+    found = [w for w in (understand_time(text, business, now) for text in said if text) if w]
+    exact = [w for w in found if w.start is not None]
+    return (exact or found or [None])[0]
+
+
 def _rounded_up(moment: dt.datetime, minutes: int) -> dt.datetime:
     base = moment.replace(second=0, microsecond=0)
     extra = (-base.minute) % minutes
@@ -117,6 +128,13 @@ def suggestions(
     the period) within the booking horizon."""
     if wanted.period is not None:
         inside = free_starts(business, calendar, service, *wanted.period, now)
+        if not inside:
+            # Nothing then (a closed day): the first open day after it.
+            after = free_starts(
+                business, calendar, service, wanted.period[1], now + dt.timedelta(days=366), now
+            )
+            first_day = after[0].astimezone(business.zone).date() if after else None
+            inside = [m for m in after if m.astimezone(business.zone).date() == first_day]
         if inside:
             # Spread over the period rather than three back-to-back quarter hours.
             step = max(1, len(inside) // count)

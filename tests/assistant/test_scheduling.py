@@ -10,7 +10,14 @@ import pytest
 
 from actions.business import REPO_SETTINGS, Business, BusinessSettingsError, business
 from actions.integrations.calendar import Appointment, SlotTakenError, SQLiteCalendar
-from actions.scheduling import free_starts, is_free, spoken, suggestions, understand_time
+from actions.scheduling import (
+    best_time,
+    free_starts,
+    is_free,
+    spoken,
+    suggestions,
+    understand_time,
+)
 from tests.conftest import write
 
 LONDON = dt.UTC  # Europe/London is UTC in November
@@ -115,3 +122,22 @@ def test_broken_settings_name_the_file_and_the_field(tmp_path: Path) -> None:
         business(path)
     assert "Mars/Olympus" in error.value.message and "funday" in error.value.message
     assert "business.yml" in str(error.value.where)
+
+
+def test_the_whole_message_rescues_a_time_cut_short(settings: Business) -> None:
+    wanted = best_time(
+        ["tomorrow at", "a haircut tomorrow at four in the afternoon"], settings, NOW
+    )
+    assert wanted is not None and wanted.start == at(26, 16)
+
+
+def test_a_closed_day_is_offered_the_next_open_day(
+    settings: Business, calendar: SQLiteCalendar
+) -> None:
+    beard = settings.service("beard")
+    assert beard is not None
+    sunday = understand_time("on sunday", settings, NOW)
+    assert sunday is not None
+    offers = suggestions(settings, calendar, beard, sunday, NOW)
+    assert {o.date() for o in offers} == {dt.date(2026, 11, 30)}  # Monday
+    assert offers[0] == at(30, 9)

@@ -129,11 +129,18 @@ class FormAction(LoopAction):
         domain: Domain,
         events_so_far: list[Event],
     ) -> list[Event]:
+        just_activated = any(
+            isinstance(e, ActiveLoop) and e.name == self.name() for e in events_so_far
+        )
         needs_validation = not tracker.active_loop or (
             tracker.latest_action_name == ACTION_LISTEN
             and tracker.active_loop.get("validate", True)
         )
-        if needs_validation:
+        if just_activated:
+            # Activation validated what this message filled; Rasa validates it a second
+            # time here, and the validator's messages ("that time is taken") come twice.
+            events = []
+        elif needs_validation:
             events = await self.validate(context, tracker, domain)
         else:
             # Back from an interruption: nothing new to validate, ask for the next slot.
