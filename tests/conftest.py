@@ -13,9 +13,11 @@ from tests import small_assistant
 from tests.services import (
     Postgres,
     RabbitMQ,
+    Radicale,
     Redis,
     start_postgres,
     start_rabbitmq,
+    start_radicale,
     start_redis,
 )
 
@@ -114,3 +116,8 @@ def small_model(small_project: Path) -> Path:
 def anyio_backend() -> str:
     """Async tests (`pytest.mark.anyio`) run on asyncio, as the server does."""
     return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radicale]:
+    yield from start_radicale(tmp_path_factory.mktemp("radicale"))

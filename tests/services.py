@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -230,3 +231,45 @@ def start_rabbitmq(folder: Path) -> Iterator[RabbitMQ]:
             process.wait(30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, 9)
+
+
+@dataclass
+class Radicale:
+    port: int
+    username: str = "studio"
+    password: str = "radicale-test-password"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+
+def start_radicale(folder: Path) -> Iterator[Radicale]:
+    """A real CalDAV server (Radicale, from PyPI) with a user and a plain-text password."""
+    try:
+        import radicale  # noqa: F401
+    except ImportError:
+        missing("Radicale")
+    server = Radicale(free_port())
+    users = folder / "users"
+    users.write_text(f"{server.username}:{server.password}\n")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "radicale",
+            f"--storage-filesystem-folder={folder / 'collections'}",
+            f"--server-hosts=127.0.0.1:{server.port}",
+            "--auth-type=htpasswd",
+            f"--auth-htpasswd-filename={users}",
+            "--auth-htpasswd-encryption=plain",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(server.port)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -150,9 +150,27 @@ class SQLiteCalendar(Calendar):
         ]
 
 
+_CALDAV: dict[tuple[Any, ...], Calendar] = {}
+
+
 def calendar_from_settings(settings: dict[str, Any], project: Path) -> Calendar:
     kind = str(settings.get("type") or "sqlite").lower()
     if kind == "sqlite":
         path = Path(str(settings.get("path") or "calendar.db"))
         return SQLiteCalendar(path if path.is_absolute() else project / path)
-    raise CalendarError(f"unknown calendar type '{kind}' in business.yml (use sqlite)")
+    if kind == "caldav":
+        from actions.integrations.caldav_calendar import DEFAULT_CALENDAR, CalDAVCalendar
+
+        if not settings.get("url"):
+            raise CalendarError("a caldav calendar needs its url in business.yml")
+        key = (settings["url"], settings.get("username"), settings.get("calendar"))
+        if key not in _CALDAV:  # keep the connection and the discovered calendar
+            _CALDAV[key] = CalDAVCalendar(
+                str(settings["url"]),
+                settings.get("username"),
+                settings.get("password"),
+                str(settings.get("calendar") or DEFAULT_CALENDAR),
+                float(settings.get("timeout") or 10),
+            )
+        return _CALDAV[key]
+    raise CalendarError(f"unknown calendar type '{kind}' in business.yml (use sqlite or caldav)")

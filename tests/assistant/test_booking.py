@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -137,3 +138,52 @@ def test_a_time_given_before_the_service_is_still_checked(bot: Agent) -> None:
         == "I'm sorry, Sunday 29 November at 11:00 isn't free for a haircut. Let's find another time."
     )
     assert "When would you like" in answer[-1]
+
+
+def use_caldav(studio: Path, url: str, username: str, password: str, name: str) -> None:
+    settings = (studio / "business.yml").read_text()
+    settings = settings.replace(
+        "    type: sqlite            # or: caldav (url, username, password: ${CALDAV_PASSWORD})\n"
+        "    path: calendar.db\n",
+        f"    type: caldav\n    url: {url}\n    username: {username}\n"
+        f"    password: ${{CALDAV_PASSWORD}}\n    calendar: {name}\n",
+    )
+    assert "type: caldav" in settings
+    (studio / "business.yml").write_text(settings)
+
+
+def test_a_booking_lands_in_a_caldav_calendar(
+    bot: Agent, studio: Path, radicale: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from actions.integrations.caldav_calendar import CalDAVCalendar
+
+    monkeypatch.setenv("CALDAV_PASSWORD", radicale.password)  # the secret stays out of the file
+    name = f"studio-{uuid.uuid4().hex[:8]}"
+    use_caldav(studio, radicale.url, radicale.username, "", name)
+    book(bot, "cal", "friday at 10am")
+    say(bot, "Fay", "cal")
+    assert (
+        "You're booked, Fay: a haircut Friday 27 November at 10:00"
+        in texts(say(bot, "fay@example.com", "cal"))[0]
+    )
+    calendar = CalDAVCalendar(radicale.url, radicale.username, radicale.password, name)
+    (appointment,) = calendar.upcoming("fay@example.com", dt.datetime.fromisoformat(NOW))
+    assert appointment.start == dt.datetime(2026, 11, 27, 10, tzinfo=dt.UTC)
+    # The next customer asking for that time is offered others.
+    offer = book(bot, "cal2", "friday at 10am")
+    assert offer[0]["text"].startswith("Friday 27 November at 10:00 isn't available")
+
+
+def test_a_caldav_server_that_is_down_keeps_the_request(
+    bot: Agent, studio: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.services import free_port
+
+    monkeypatch.setenv("CALDAV_PASSWORD", "x")
+    use_caldav(studio, f"http://127.0.0.1:{free_port()}/", "studio", "", "down")
+    book(bot, "gone", "friday at 10am")
+    say(bot, "Gus", "gone")
+    answer = texts(say(bot, "gus@example.com", "gone"))[0]
+    assert "couldn't reach our calendar" in answer
+    ((_, request),) = Outbox(studio / "outbox.db").pending("booking")
+    assert request["email"] == "gus@example.com"

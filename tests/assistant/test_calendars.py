@@ -1,0 +1,94 @@
+"""Both calendars keep the same promises: the local SQLite one and CalDAV against a real
+Radicale server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+
+import pytest
+
+from actions.integrations.caldav_calendar import CalDAVCalendar
+from actions.integrations.calendar import (
+    Appointment,
+    Calendar,
+    CalendarError,
+    SlotTakenError,
+    SQLiteCalendar,
+)
+from tests.services import Radicale
+
+UTC = dt.UTC
+
+
+def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "caldav"])
+def calendar(request: pytest.FixtureRequest, tmp_path: Path) -> Calendar:
+    if request.param == "sqlite":
+        return SQLiteCalendar(tmp_path / "calendar.db")
+    server: Radicale = request.getfixturevalue("radicale")
+    return CalDAVCalendar(
+        server.url, server.username, server.password, calendar=f"test-{uuid.uuid4().hex[:8]}"
+    )
+
+
+def test_a_booking_makes_its_time_busy(calendar: Calendar) -> None:
+    booked = calendar.book(
+        Appointment("haircut", at(26, 15), at(26, 15, 45), "Anna", "anna@example.com")
+    )
+    assert booked.id
+    assert calendar.busy(at(26, 0), at(27, 0)) == [(at(26, 15), at(26, 15, 45))]
+    assert calendar.busy(at(26, 16), at(26, 17)) == []
+
+
+def test_an_overlapping_booking_is_refused(calendar: Calendar) -> None:
+    calendar.book(Appointment("haircut", at(26, 15), at(26, 15, 45)))
+    with pytest.raises(SlotTakenError):
+        calendar.book(Appointment("beard trim", at(26, 15, 30), at(26, 15, 50)))
+    calendar.book(Appointment("beard trim", at(26, 15, 45), at(26, 16, 5)))  # back to back
+
+
+def test_a_customer_finds_and_cancels_an_appointment(calendar: Calendar) -> None:
+    calendar.book(Appointment("colouring", at(27, 10), at(27, 12), "Ben", "ben@example.com"))
+    calendar.book(Appointment("haircut", at(26, 9), at(26, 9, 45), "Ben", "ben@example.com"))
+    calendar.book(Appointment("haircut", at(26, 11), at(26, 11, 45), "Cleo", "cleo@example.com"))
+    mine = calendar.upcoming("BEN@example.com", at(25, 0))
+    assert [(a.service, a.start) for a in mine] == [
+        ("haircut", at(26, 9)),
+        ("colouring", at(27, 10)),
+    ]
+    calendar.cancel(mine[0].id)
+    assert [a.service for a in calendar.upcoming("ben@example.com", at(25, 0))] == ["colouring"]
+    assert calendar.busy(at(26, 9), at(26, 10)) == []
+
+
+def test_caldav_appointments_are_events_any_calendar_app_shows(radicale: Radicale) -> None:
+    import caldav
+
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    CalDAVCalendar(radicale.url, radicale.username, radicale.password, name).book(
+        Appointment("haircut", at(26, 15), at(26, 15, 45), "Anna", "anna@example.com", "+44 1")
+    )
+    client = caldav.DAVClient(radicale.url, username=radicale.username, password=radicale.password)
+    (found,) = [c for c in client.principal().calendars() if c.get_display_name() == name]
+    (event,) = found.search(start=at(26, 0), end=at(27, 0), event=True)
+    component = event.icalendar_component
+    assert str(component["summary"]) == "haircut — Anna"
+    assert "anna@example.com" in str(component["description"])
+
+
+def test_a_caldav_server_that_is_down_or_refuses_is_a_calendar_error(
+    radicale: Radicale,
+) -> None:
+    from tests.services import free_port
+
+    down = CalDAVCalendar(f"http://127.0.0.1:{free_port()}/", "x", "y", timeout=2)
+    with pytest.raises(CalendarError, match="cannot be reached"):
+        down.busy(at(26, 0), at(27, 0))
+    wrong = CalDAVCalendar(radicale.url, radicale.username, "not-the-password")
+    with pytest.raises(CalendarError):
+        wrong.busy(at(26, 0), at(27, 0))
