@@ -29,6 +29,7 @@ from actions.integrations.calendar import (
     SlotTakenError,
     calendar_from_settings,
 )
+from actions.integrations.email import Mailer, compose, render
 from actions.integrations.outbox import Outbox
 from actions.scheduling import best_time, is_free, spoken, suggestions, understand_time
 
@@ -65,6 +66,35 @@ def time_buttons(
         }
         for moment in times
     ]
+
+
+def mailer(settings: Business) -> Mailer:
+    return Mailer(settings.email, outbox(), project() / "mail")
+
+
+def confirm_by_email(settings: Business, booked: Appointment, duration: int) -> None:
+    """The customer's confirmation: sent now, or kept in the outbox until it can be."""
+    local = booked.start.astimezone(settings.zone)
+    text, page = render(
+        "booking_confirmation",
+        {
+            "customer_name": booked.customer_name or "there",
+            "business": settings.name,
+            "service": booked.service,
+            "when": f"{local:%A} {local.day} {local:%B %Y} at {local.hour}:{local.minute:02d}",
+            "duration": duration,
+            "address": settings.address,
+            "phone": settings.contact.phone or "",
+        },
+    )
+    message = compose(
+        settings.email.get("from") or settings.contact.email or "assistant@localhost",
+        booked.email,
+        f"Your {booked.service} at {settings.name}",
+        text,
+        page,
+    )
+    mailer(settings).send(message)
 
 
 class ValidateBookingForm(FormValidationAction):
@@ -198,6 +228,7 @@ class ActionBookAppointment(Action):
                 f"they'll confirm it by e-mail at {appointment.email}."
             )
             return [SlotSet("booking_id", None)]
+        await asyncio.to_thread(confirm_by_email, settings, booked, service.duration)
         dispatcher.utter_message(
             text=f"You're booked, {booked.customer_name}: a {service.name} {when} "
             f"({service.duration} minutes). We'll send the confirmation to {booked.email}."

@@ -50,7 +50,9 @@ class Business(BaseModel):
     timezone: str = "UTC"
     languages: list[str] = Field(default_factory=lambda: ["en"])
     currency: str = "€"
+    address: str = ""
     contact: Contact = Field(default_factory=Contact)
+    email: dict[str, Any] = Field(default_factory=lambda: {"type": "file"})
     hours: dict[str, list[str]] = Field(default_factory=dict)
     closed_dates: list[dt.date] = Field(default_factory=list)
     booking: Booking = Field(default_factory=Booking)

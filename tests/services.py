@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -273,3 +274,43 @@ def start_radicale(folder: Path) -> Iterator[Radicale]:
     finally:
         process.terminate()
         process.wait(10)
+
+
+class SMTPServer:
+    """A real SMTP server (aiosmtpd) that keeps what it receives; it can be stopped and
+    started again on the same port, as a mail server that goes away and comes back."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.received: list[Any] = []
+        self._controller: Any = None
+
+    def start(self) -> None:
+        from email import message_from_bytes
+        from email.policy import default
+
+        from aiosmtpd.controller import Controller
+
+        received = self.received
+
+        class Keep:
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                received.append(message_from_bytes(envelope.content, policy=default))
+                return "250 OK"
+
+        self._controller = Controller(Keep(), hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+def start_smtp() -> Iterator[SMTPServer]:
+    server = SMTPServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -4,9 +4,7 @@ the request."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -16,54 +14,7 @@ import pytest
 from actions.integrations.calendar import SQLiteCalendar
 from actions.integrations.outbox import Outbox
 from parlez.agent import Agent
-from parlez.core.actions.custom import InProcessExecutor
-from parlez.core.training_trackers import rule_trackers, story_trackers
-from parlez.project import Project
-from tests.conftest import REPO
-from tests.core.helpers import ensemble
-
-NOW = "2026-11-25T10:00:00+00:00"  # a Wednesday morning
-
-
-@pytest.fixture(scope="module")
-def policies() -> Any:
-    project = Project(REPO)
-    training = story_trackers(project.stories) + rule_trackers(project.rules)
-    return project.domain, ensemble(
-        [{"name": "MemoizationPolicy", "max_history": 5}, {"name": "RulePolicy"}],
-        training,
-        project.domain,
-    )
-
-
-@pytest.fixture
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The assistant's business.yml in a folder of the test's own, with a fixed clock."""
-    shutil.copy(REPO / "business.yml", tmp_path / "business.yml")
-    monkeypatch.setenv("PARLEZ_PROJECT", str(tmp_path))
-    monkeypatch.setenv("PARLEZ_NOW", NOW)
-    return tmp_path
-
-
-@pytest.fixture
-def bot(policies: Any, studio: Path) -> Agent:
-    domain, trained = policies
-    # Without NLU: buttons and tests send `/intent{...}`; plain text fills the requested slot.
-    return Agent(domain, trained, None, custom=InProcessExecutor("actions"))
-
-
-def say(bot: Agent, text: str, sender: str = "anna") -> list[dict[str, Any]]:
-    return asyncio.run(bot.handle_text(text, sender))
-
-
-def texts(messages: list[dict[str, Any]]) -> list[str]:
-    return [m.get("text") or "" for m in messages]
-
-
-def book(bot: Agent, sender: str, time: str) -> list[dict[str, Any]]:
-    say(bot, "/book_appointment", sender)
-    say(bot, '/inform{"service": "haircut"}', sender)
-    return say(bot, time, sender)
+from tests.assistant.conftest import NOW, book, say, texts
 
 
 def test_a_free_time_is_booked_into_the_calendar(bot: Agent, studio: Path) -> None:
