@@ -53,6 +53,7 @@ class Business(BaseModel):
     address: str = ""
     contact: Contact = Field(default_factory=Contact)
     email: dict[str, Any] = Field(default_factory=lambda: {"type": "file"})
+    crm: dict[str, Any] = Field(default_factory=dict)
     hours: dict[str, list[str]] = Field(default_factory=dict)
     closed_dates: list[dt.date] = Field(default_factory=list)
     booking: Booking = Field(default_factory=Booking)

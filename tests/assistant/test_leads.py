@@ -1,0 +1,108 @@
+"""Leads are stored first, synced to a HubSpot-compatible CRM by e-mail, announced to the
+business; a CRM that is down loses none of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from actions.integrations.crm import HubSpotClient, Lead, LeadStore, sync_pending
+from actions.leads import valid_phone
+from parlez.agent import Agent
+from tests.assistant.conftest import say, texts
+from tests.fakes.hubspot import TOKEN, FakeHubSpot, fake_hubspot
+
+
+@pytest.fixture
+def hubspot(studio: Path) -> Iterator[FakeHubSpot]:
+    with fake_hubspot() as fake:
+        settings = (studio / "business.yml").read_text()
+        (studio / "business.yml").write_text(
+            settings.replace(
+                "crm: {}", f"crm:\n  type: hubspot\n  url: {fake.url}\n  token: {TOKEN}"
+            )
+        )
+        yield fake
+
+
+def leave_details(bot: Agent, sender: str, name: str, email: str) -> list[str]:
+    assert texts(say(bot, "/leave_contact", sender)) == ["May I have your name?"]
+    say(bot, name, sender)
+    return texts(say(bot, email, sender))
+
+
+def test_a_lead_is_stored_synced_and_announced(
+    bot: Agent, studio: Path, hubspot: FakeHubSpot
+) -> None:
+    answer = leave_details(bot, "lead1", "Ana Lind", "Ana@Example.com")
+    assert (
+        answer[0]
+        == "Thanks, Ana Lind. Someone from the team will get back to you at ana@example.com."
+    )
+    (lead,) = LeadStore(studio / "leads.db").all()
+    assert lead.email == "ana@example.com" and lead.synced and lead.crm_id == "1001"
+    assert hubspot.contacts["1001"] == {
+        "email": "ana@example.com",
+        "firstname": "Ana",
+        "lastname": "Lind",
+        "hs_lead_status": "NEW",
+        "lifecyclestage": "lead",
+    }
+    (notice,) = (studio / "mail").glob("*.eml")  # e-mail goes to files in this test
+    content = notice.read_bytes().decode()
+    assert "team@maplestreetstudio.example" in content and "New lead: Ana Lind" in content
+
+
+def test_the_same_email_updates_the_contact_instead_of_a_duplicate(
+    bot: Agent, studio: Path, hubspot: FakeHubSpot
+) -> None:
+    leave_details(bot, "first", "Ana", "ana@example.com")
+    leave_details(bot, "second", "Ana Lind-Berg", "ANA@example.com")
+    assert list(hubspot.contacts) == ["1001"]
+    assert hubspot.contacts["1001"]["lastname"] == "Lind-Berg"
+    assert len(LeadStore(studio / "leads.db").all()) == 1
+    assert len(list((studio / "mail").glob("*.eml"))) == 1  # announced once
+
+
+def test_a_crm_that_is_down_keeps_leads_until_it_is_back(
+    bot: Agent, studio: Path, hubspot: FakeHubSpot
+) -> None:
+    hubspot.down = True
+    answer = leave_details(bot, "down1", "Bo", "bo@example.com")
+    assert answer[0].startswith("Thanks, Bo.")  # the customer is not bothered
+    leave_details(bot, "down2", "Cy", "cy@example.com")
+    store = LeadStore(studio / "leads.db")
+    assert [lead.email for lead in store.unsynced()] == ["bo@example.com", "cy@example.com"]
+    assert hubspot.contacts == {}
+    hubspot.down = False
+    leave_details(bot, "back", "Di", "di@example.com")  # the next lead syncs all three
+    assert store.unsynced() == []
+    assert sorted(c["email"] for c in hubspot.contacts.values()) == [
+        "bo@example.com",
+        "cy@example.com",
+        "di@example.com",
+    ]
+
+
+def test_a_refused_token_is_an_error_and_nothing_is_marked_synced(tmp_path: Path) -> None:
+    with fake_hubspot() as fake:
+        store = LeadStore(tmp_path / "leads.db")
+        store.save(Lead("ed@example.com", "Ed"))
+        assert sync_pending(store, HubSpotClient(fake.url, "wrong-token")) == 0
+        assert [lead.email for lead in store.unsynced()] == ["ed@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("said", "kept"),
+    [
+        ("+44 20 7946 0321", "+44 20 7946 0321"),
+        ("0612-345678", "0612-345678"),
+        ("call me", None),
+        ("12", None),
+        ("+1 234 567 890 123 456 789", None),
+    ],
+)
+def test_phone_numbers_are_checked(said: str, kept: str | None) -> None:
+    assert valid_phone(said) == kept

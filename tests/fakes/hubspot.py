@@ -1,0 +1,98 @@
+"""A local stand-in for HubSpot's CRM contacts API v3: search, create and update contacts.
+
+It checks the bearer token, keeps contacts in memory and can be made to fail (`down`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+TOKEN = "hubspot-test-token"
+
+
+@dataclass
+class FakeHubSpot:
+    contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    down: bool = False
+    calls: list[tuple[str, str]] = field(default_factory=list)
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _handler(fake: FakeHubSpot) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def _send(self, status: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _body(self) -> dict[str, Any]:
+            length = int(self.headers.get("Content-Length") or 0)
+            body: dict[str, Any] = json.loads(self.rfile.read(length) or b"{}")
+            return body
+
+        def _handle(self, method: str) -> None:
+            body = self._body()
+            fake.calls.append((method, self.path))
+            if fake.down:
+                self._send(503, {"status": "error", "message": "Service unavailable"})
+                return
+            if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                self._send(401, {"status": "error", "category": "INVALID_AUTHENTICATION"})
+                return
+            if method == "POST" and self.path == "/crm/v3/objects/contacts/search":
+                wanted = body["filterGroups"][0]["filters"][0]["value"].lower()
+                results = [
+                    {"id": cid, "properties": {"email": c["email"]}}
+                    for cid, c in fake.contacts.items()
+                    if c["email"].lower() == wanted
+                ]
+                self._send(200, {"total": len(results), "results": results})
+            elif method == "POST" and self.path == "/crm/v3/objects/contacts":
+                contact_id = str(len(fake.contacts) + 1001)
+                fake.contacts[contact_id] = dict(body["properties"])
+                self._send(201, {"id": contact_id, "properties": body["properties"]})
+            elif method == "PATCH" and (
+                match := re.fullmatch(r"/crm/v3/objects/contacts/(\d+)", self.path)
+            ):
+                fake.contacts[match.group(1)].update(body["properties"])
+                self._send(200, {"id": match.group(1), "properties": fake.contacts[match.group(1)]})
+            else:
+                self._send(404, {"status": "error", "message": "not found"})
+
+        def do_POST(self) -> None:
+            self._handle("POST")
+
+        def do_PATCH(self) -> None:
+            self._handle("PATCH")
+
+    return Handler
+
+
+@contextmanager
+def fake_hubspot() -> Iterator[FakeHubSpot]:
+    fake = FakeHubSpot()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    fake.port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
