@@ -69,7 +69,8 @@ def time_buttons(
 
 
 def mailer(settings: Business) -> Mailer:
-    return Mailer(settings.email, outbox(), project() / "mail")
+    folder = Path(str(settings.email.get("folder") or "mail"))
+    return Mailer(settings.email, outbox(), folder if folder.is_absolute() else project() / folder)
 
 
 def confirm_by_email(settings: Business, booked: Appointment, duration: int) -> None:

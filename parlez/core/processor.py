@@ -102,7 +102,11 @@ class MessageProcessor:
         context = self._context(output, message.metadata)
         await self.start_session_if_needed(tracker, context)
         await self.log_message(message, tracker, context)
-        if not tracker.is_paused():
+        if tracker.is_paused():
+            # A person has the conversation: the message is kept, the bot only listens (so
+            # that after `resume` the conversation reads as turns again).
+            tracker.update(ActionExecuted(ACTION_LISTEN))
+        else:
             await self.run_prediction_loop(tracker, context)
         await self.tracker_store.save(tracker)
         return list(output.messages) if isinstance(output, CollectingOutputChannel) else []
@@ -250,6 +254,9 @@ class MessageProcessor:
                 logger.error("the policies predicted '%s', which is not in the domain", name)
                 action = action_for_name(ACTION_LISTEN, self.domain)
             if not await self.run_action(action, tracker, context, prediction):
+                return
+            if tracker.is_paused():  # the action handed the conversation to a person
+                tracker.update(ActionExecuted(ACTION_LISTEN))
                 return
         logger.warning(
             "the bot ran %d actions in a row without listening; it stops here and waits for the user "

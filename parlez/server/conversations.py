@@ -63,9 +63,11 @@ def parse_events(body: Any) -> list[Event]:
         ) from None
 
 
-def output_for(request: Request) -> OutputChannel:
+def output_for(request: Request, tracker: DialogueStateTracker | None = None) -> OutputChannel:
     """`?output_channel=<name>` sends bot messages there; `latest` is the user's last channel."""
     wanted = request.args.get("output_channel")
+    if wanted == "latest":
+        wanted = tracker.latest_input_channel() if tracker is not None else None
     if wanted:
         for channel in state_of(request).channels:
             if channel.name() == wanted:
@@ -92,11 +94,11 @@ async def append_events(request: Request, conversation_id: str) -> HTTPResponse:
     agent = state.require_agent()
     events = parse_events(json_body(request))
     side_effects = request.args.get("execute_side_effects", "false").lower() == "true"
-    output = output_for(request)
 
     async def append() -> DialogueStateTracker:
         async with agent.lock_store.lock(conversation_id):
-            tracker = await agent.processor.fetch_tracker_with_session(conversation_id, output)
+            tracker = await agent.processor.fetch_tracker_with_session(conversation_id)
+            output = output_for(request, tracker)
             for event in events:
                 tracker.update(event)
             await agent.tracker_store.save(tracker)

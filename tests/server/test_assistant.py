@@ -1,4 +1,4 @@
-"""The repository's own assistant, as `make run` serves it: trained, then talked to over
+"""The repository's own assistant, as `make run` serves it: talked to over
 REST and socket.io, its conversations in SQLite, its answers from data/kb/."""
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ def say(url: str, sender: str, text: str) -> list[dict[str, object]]:
     return messages
 
 
-def test_the_assistant_trains_then_answers_over_rest_and_socketio(tmp_path: Path) -> None:
+def test_the_assistant_answers_over_rest_and_socketio(
+    tmp_path: Path, assistant_models: Path
+) -> None:
     endpoints = tmp_path / "endpoints.yml"
     with fake_llm(reply="We open at 10 on Saturdays.") as llm:
         endpoints.write_text(
@@ -36,12 +38,11 @@ def test_the_assistant_trains_then_answers_over_rest_and_socketio(tmp_path: Path
         with parlez_run(
             REPO,
             "-m",
-            str(tmp_path / "models"),
+            str(assistant_models),
             "--endpoints",
             str(endpoints),
             "--enable-api",
         ) as server:
-            assert "training one first" in server.log
             # Opening hours come from data/kb/, phrased by the LLM, with their source.
             (hours,) = say(server.url, "visitor", "are you open on saturday?")
             assert hours["text"] == "We open at 10 on Saturdays."
@@ -57,5 +58,5 @@ def test_the_assistant_trains_then_answers_over_rest_and_socketio(tmp_path: Path
             assert answers[0]["text"].startswith("Hello! I'm the assistant of Maple Street")
             assert next(q["title"] for q in answers[0]["quick_replies"]) == "Opening hours"
             status = httpx.get(f"{server.url}/status").json()
-            assert status["model_file"].startswith(str(tmp_path / "models"))
+            assert status["model_file"].startswith(str(assistant_models))
     assert len(llm.requests) == 1  # the unknown question never reached the LLM

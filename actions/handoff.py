@@ -1,0 +1,62 @@
+"""Handing a conversation to a person: the assistant pauses, the business is told.
+
+The conversation is paused with Rasa's `pause` event: the customer's messages are still
+stored but the assistant stays quiet. A person answers through the HTTP API (a `bot` event
+with `execute_side_effects`, sent out on the customer's own channel) and hands back with a
+`resume` event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.booking import mailer
+from actions.business import Business, business
+from actions.integrations.email import compose, render
+
+TRANSCRIPT_MESSAGES = 12
+
+
+def transcript(tracker: Tracker) -> str:
+    lines = []
+    for event in tracker.events:
+        if event.get("event") == "user" and event.get("text"):
+            lines.append(f"Customer: {event['text']}")
+        elif event.get("event") == "bot" and event.get("text"):
+            lines.append(f"Assistant: {event['text']}")
+    return "\n".join(lines[-TRANSCRIPT_MESSAGES:])
+
+
+def notify(settings: Business, tracker: Tracker) -> None:
+    to = settings.contact.notify or settings.contact.email
+    if not to:
+        return
+    name = str(tracker.get_slot("customer_name") or "")
+    text, page = render(
+        "handoff",
+        {
+            "sender_id": tracker.sender_id,
+            "name": name or "(no name given)",
+            "email": str(tracker.get_slot("email") or ""),
+            "transcript": transcript(tracker),
+        },
+    )
+    sender = settings.email.get("from") or "assistant@localhost"
+    subject = f"A customer wants a person: {name or tracker.sender_id}"
+    mailer(settings).send(compose(sender, to, subject, text, page))
+
+
+class ActionHandoff(Action):
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        await asyncio.to_thread(notify, business(), tracker)
+        return [ConversationPaused()]
