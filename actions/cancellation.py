@@ -1,0 +1,108 @@
+"""Cancelling an appointment: found by the e-mail it was booked with, confirmed, freed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.booking import calendar, mailer, now
+from actions.business import business
+from actions.integrations.calendar import CalendarError
+from actions.integrations.email import compose
+from actions.leads import ValidateContactForm
+from actions.scheduling import spoken
+
+logger = logging.getLogger(__name__)
+
+
+class ValidateCancelForm(ValidateContactForm):
+    """The same e-mail check as the contact form."""
+
+    def name(self) -> str:
+        return "validate_cancel_form"
+
+
+class ActionFindAppointment(Action):
+    def name(self) -> str:
+        return "action_find_appointment"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        settings = business()
+        email = str(tracker.get_slot("email") or "")
+        at = now()
+        try:
+            found = await asyncio.to_thread(calendar(settings).upcoming, email, at)
+        except CalendarError as error:
+            logger.error("the calendar cannot be read: %s", error)
+            dispatcher.utter_message(
+                text="I can't reach our calendar right now. Please call us to cancel, or try "
+                "again in a few minutes."
+            )
+            return [SlotSet("appointment_id", None)]
+        if not found:
+            # One message: the rules expect the customer's answer right after this action.
+            dispatcher.utter_message(
+                text=f"I can't find an upcoming appointment booked with {email}. "
+                "Is there anything else I can help with?"
+            )
+            return [SlotSet("appointment_id", None)]
+        soonest = found[0]
+        dispatcher.utter_message(
+            text=f"I found your {soonest.service} {spoken(soonest.start, settings, at)}. "
+            "Shall I cancel it?",
+            buttons=[
+                {"title": "Yes, cancel it", "payload": "/affirm"},
+                {"title": "No, keep it", "payload": "/deny"},
+            ],
+        )
+        return [SlotSet("appointment_id", soonest.id)]
+
+
+class ActionCancelAppointment(Action):
+    def name(self) -> str:
+        return "action_cancel_appointment"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        settings = business()
+        appointment_id = tracker.get_slot("appointment_id")
+        if not appointment_id:
+            dispatcher.utter_message(text="There is no appointment to cancel.")
+            return []
+        email = str(tracker.get_slot("email") or "")
+        cal = calendar(settings)
+        try:
+            mine = [
+                a
+                for a in await asyncio.to_thread(cal.upcoming, email, now())
+                if a.id == appointment_id
+            ]
+            await asyncio.to_thread(cal.cancel, str(appointment_id))
+        except CalendarError as error:
+            logger.error("cancelling failed: %s", error)
+            dispatcher.utter_message(
+                text="I couldn't reach our calendar to cancel it. Please call us, or try again "
+                "in a few minutes; your appointment is still booked."
+            )
+            return []
+        dispatcher.utter_message(text="It's cancelled. Thank you for letting us know.")
+        if mine:
+            when = spoken(mine[0].start, settings, now())
+            text = (
+                f"Hello {mine[0].customer_name or 'there'},\n\nyour {mine[0].service} {when} at "
+                f"{settings.name} is cancelled. We hope to see you another time.\n\n{settings.name}\n"
+            )
+            sender = settings.email.get("from") or "assistant@localhost"
+            await asyncio.to_thread(
+                mailer(settings).send,
+                compose(sender, email, f"Your {mine[0].service} is cancelled", text),
+            )
+        return [SlotSet("appointment_id", None), SlotSet("booking_id", None)]
