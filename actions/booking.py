@@ -13,7 +13,6 @@ import asyncio
 import datetime as dt
 import logging
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +31,9 @@ from actions.integrations.calendar import (
 from actions.integrations.email import Mailer, compose, render
 from actions.integrations.outbox import Outbox
 from actions.scheduling import best_time, is_free, spoken, suggestions, understand_time
+from actions.validation import CustomerDetails
 
 logger = logging.getLogger(__name__)
-
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 
 
 def now() -> dt.datetime:
@@ -98,7 +96,7 @@ def confirm_by_email(settings: Business, booked: Appointment, duration: int) -> 
     mailer(settings).send(message)
 
 
-class ValidateBookingForm(FormValidationAction):
+class ValidateBookingForm(CustomerDetails, FormValidationAction):
     def name(self) -> str:
         return "validate_booking_form"
 
@@ -159,26 +157,6 @@ class ValidateBookingForm(FormValidationAction):
             buttons=time_buttons(offers, settings, at),
         )
         return {"appointment_time": None}
-
-    def validate_customer_name(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> dict[str, Any]:
-        name = " ".join(str(value or "").split())
-        if not 1 <= len(name) <= 80:
-            dispatcher.utter_message(text="Could you tell me your name?")
-            return {"customer_name": None}
-        return {"customer_name": name}
-
-    def validate_email(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> dict[str, Any]:
-        email = str(value or "").strip().strip("<>.,")
-        if not EMAIL.match(email):
-            dispatcher.utter_message(
-                text="That doesn't look like an e-mail address. Could you check it?"
-            )
-            return {"email": None}
-        return {"email": email.lower()}
 
 
 class ActionBookAppointment(Action):

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -14,14 +14,14 @@ from actions.booking import calendar, mailer, now
 from actions.business import business
 from actions.integrations.calendar import CalendarError
 from actions.integrations.email import compose
-from actions.leads import ValidateContactForm
 from actions.scheduling import spoken
+from actions.validation import CustomerDetails
 
 logger = logging.getLogger(__name__)
 
 
-class ValidateCancelForm(ValidateContactForm):
-    """The same e-mail check as the contact form."""
+class ValidateCancelForm(CustomerDetails, FormValidationAction):
+    """The e-mail address is checked as in the other forms."""
 
     def name(self) -> str:
         return "validate_cancel_form"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from actions.integrations.crm import HubSpotClient, Lead, LeadStore, sync_pending
-from actions.leads import valid_phone
+from actions.validation import valid_phone
 from parlez.agent import Agent
 from tests.assistant.conftest import say, texts
 from tests.fakes.hubspot import TOKEN, FakeHubSpot, fake_hubspot
