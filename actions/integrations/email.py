@@ -23,6 +23,7 @@ import smtplib
 import ssl
 import string
 import time
+import uuid
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
@@ -108,7 +109,7 @@ class Mailer:
     def _deliver(self, message: EmailMessage) -> None:
         if self.kind == "file":
             self.folder.mkdir(parents=True, exist_ok=True)
-            name = f"{time.strftime('%Y%m%d-%H%M%S')}-{abs(hash(message.as_string())) % 10**8}.eml"
+            name = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}.eml"
             (self.folder / name).write_bytes(bytes(message))
             return
         if self.kind != "smtp":

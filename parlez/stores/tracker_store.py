@@ -46,9 +46,9 @@ class TrackerStore(ABC):
     async def keys(self) -> list[str]:
         """The sender ids of every stored conversation."""
 
+    @abstractmethod
     async def replace(self, tracker: DialogueStateTracker) -> None:
         """Set a conversation to exactly the tracker's events (`PUT .../tracker`)."""
-        raise NotImplementedError(f"{type(self).__name__} cannot replace a conversation")
 
     async def get_or_create(self, sender_id: str) -> DialogueStateTracker:
         return await self.retrieve(sender_id) or self.create(sender_id)
