@@ -499,3 +499,30 @@ class AgentUttered(Event):
     @classmethod
     def _from(cls, data: dict[str, Any]) -> Event:
         return cls(text=data.get("text"), data=data.get("data"), **cls._base(data))
+
+
+@dataclass(frozen=True)
+class FeedbackGiven(Event):
+    """A customer's rating of the conversation (1 to 5) and optional comment.
+
+    Rasa has no such event; parlez keeps it in the tracker so the rating stays with the
+    conversation it rates. Policies and stories ignore it.
+    """
+
+    type_name: ClassVar[str] = "feedback"
+
+    rating: int = 0
+    comment: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= int(self.rating) <= 5:
+            raise ValueError(f"a rating is 1 to 5, got {self.rating!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data.update({"rating": self.rating, "comment": self.comment})
+        return data
+
+    @classmethod
+    def _from(cls, data: dict[str, Any]) -> Event:
+        return cls(rating=int(data["rating"]), comment=data.get("comment"), **cls._base(data))

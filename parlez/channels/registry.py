@@ -46,6 +46,19 @@ def channel_class(name: str) -> type[InputChannel]:
 
 
 def channels_from_credentials(credentials: dict[str, dict[str, Any]]) -> list[InputChannel]:
-    return [
+    from parlez.channels.socketio import SocketIOInput
+
+    channels = [
         channel_class(name).from_credentials(settings) for name, settings in credentials.items()
     ]
+    paths: dict[str, str] = {}
+    for name, channel in zip(credentials, channels, strict=True):
+        if isinstance(channel, SocketIOInput):
+            if channel.socketio_path in paths:
+                raise ChannelConfigError(
+                    f"the channels '{paths[channel.socketio_path]}' and '{name}' in "
+                    f"credentials.yml both serve socket.io at '{channel.socketio_path}'",
+                    hint="keep one of them, or give one another 'socketio_path'",
+                )
+            paths[channel.socketio_path] = name
+    return channels

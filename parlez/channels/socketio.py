@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import socketio
@@ -100,7 +101,7 @@ class SocketIOInput(InputChannel):
         jwt_key: str | None = None,
         jwt_method: str = "HS256",
         metadata_key: str = "metadata",
-        cors_allowed_origins: list[str] | str = "*",
+        cors_allowed_origins: list[str] | str | Callable[..., bool] = "*",
     ) -> None:
         self.user_message_evt = user_message_evt
         self.bot_message_evt = bot_message_evt
@@ -156,7 +157,7 @@ class SocketIOInput(InputChannel):
             async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins
         )
         self.sio = sio
-        bp = SocketBlueprint(sio, self.socketio_path, "socketio_webhook")
+        bp = SocketBlueprint(sio, self.socketio_path, f"{self.name()}_webhook")
         namespace = self.namespace
 
         async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:

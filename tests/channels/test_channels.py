@@ -45,6 +45,14 @@ def test_unknown_channels_and_missing_settings_are_clear_errors() -> None:
         channel_class("nowhere.to.be.Found")
 
 
+def test_two_socketio_channels_on_one_path_are_a_clear_error() -> None:
+    both = {"socketio": {}, "connectors.webchat.WebChatInput": {}}
+    with pytest.raises(ChannelConfigError, match=r"both serve socket\.io at '/socket\.io'"):
+        channels_from_credentials(both)
+    both["connectors.webchat.WebChatInput"] = {"socketio_path": "/chat.io"}
+    assert len(channels_from_credentials(both)) == 2
+
+
 async def test_the_callback_channel_posts_answers_to_the_url(small_model: Path) -> None:
     received: list[dict[str, Any]] = []
     got = asyncio.Event()
