@@ -69,6 +69,24 @@ def history(tracker: Tracker) -> list[ChatMessage]:
     return turns
 
 
+#: what a button's payload (`/ask_hours`) asks, since the payload itself is no question
+PAYLOAD_QUESTIONS = {
+    "ask_hours": "What are your opening hours?",
+    "ask_prices": "How much do your services cost?",
+    "ask_services": "Which services do you offer?",
+}
+
+
+def question_of(tracker: Tracker) -> str:
+    message = tracker.latest_message or {}
+    text = str(message.get("text") or "")
+    if text.startswith("/"):
+        intent = str((message.get("intent") or {}).get("name") or "")
+        shown = (message.get("metadata") or {}).get("display")
+        return PAYLOAD_QUESTIONS.get(intent) or str(shown or intent.replace("_", " "))
+    return text
+
+
 class ActionAnswerFromKnowledgeBase(Action):
     def name(self) -> str:
         return "action_answer_from_kb"
@@ -76,7 +94,7 @@ class ActionAnswerFromKnowledgeBase(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        question = str(tracker.latest_message.get("text") or "")
+        question = question_of(tracker)
         # The first call loads the index and the encoder: a second's work, off the event loop.
         knowledge = _answerer or await asyncio.to_thread(answerer)
         answer = await knowledge.answer(question, history(tracker))

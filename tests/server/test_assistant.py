@@ -48,6 +48,9 @@ def test_the_assistant_answers_over_rest_and_socketio(
             assert hours["text"] == "We open at 10 on Saturdays."
             assert hours["custom"]["sources"][0]["id"] == "opening-hours"  # type: ignore[index]
             assert "Saturday 10:00" in llm.requests[0]["body"]["system"]
+            # A button's payload is no question: the intent says what was asked.
+            (clicked,) = say(server.url, "clicker", "/ask_hours")
+            assert clicked["custom"]["sources"][0]["id"] == "opening-hours"  # type: ignore[index]
             # Nothing in the knowledge base: an honest answer and a person offered.
             (unknown,) = say(server.url, "visitor", "what is the capital of australia?")
             assert str(unknown["text"]).startswith("I'm sorry, I don't know")
@@ -59,4 +62,4 @@ def test_the_assistant_answers_over_rest_and_socketio(
             assert next(q["title"] for q in answers[0]["quick_replies"]) == "Opening hours"
             status = httpx.get(f"{server.url}/status").json()
             assert status["model_file"].startswith(str(assistant_models))
-    assert len(llm.requests) == 1  # the unknown question never reached the LLM
+    assert len(llm.requests) == 2  # the unknown question never reached the LLM
