@@ -13,8 +13,8 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # Set up, check the assistant's project files, train it (each part is reused when its
-# inputs did not change), and serve it on 127.0.0.1:5005: the REST and socket.io channels
-# and Rasa's HTTP API, conversations kept in conversations.db (SQLite).
+# inputs did not change), and serve it on 127.0.0.1:5005: the web chat (/webchat/), REST and
+# Rasa's HTTP API, conversations kept in conversations.db (SQLite).
 run: $(STAMP)
 	$(BIN)/parlez data validate
 	$(BIN)/parlez train
@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/nlu.py
 	$(BIN)/python bench/dialogue.py
+	$(BIN)/python bench/webchat.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The servers the test suite starts for real: PostgreSQL, Redis and RabbitMQ (Debian packages).
+# The servers the test suite starts for real: PostgreSQL, Redis and RabbitMQ (Debian packages),
+# and the Chromium that the web chat's browser tests drive.
 # Installs only what is missing; the tests start and stop their own instances in temporary
 # folders, so the system services are not used (and not left running by this script).
 set -euo pipefail
@@ -8,6 +9,7 @@ need=()
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/sbin/rabbitmq-server ] || need+=(rabbitmq-server)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -121,3 +121,13 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="session")
 def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radicale]:
     yield from start_radicale(tmp_path_factory.mktemp("radicale"))
+
+
+@pytest.fixture(scope="session")
+def assistant_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's assistant trained once for the tests that serve it."""
+    from parlez.training import train
+
+    models = tmp_path_factory.mktemp("assistant-models")
+    train(Project(REPO), models)
+    return models

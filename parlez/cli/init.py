@@ -20,6 +20,7 @@ TEMPLATE_ITEMS = (
     "business.yml",
     "data",
     "actions",
+    "connectors",
     "tests/test_stories.yml",
 )
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import REPO, shared_path
+from tests.services import missing
 
 
 def test_load_benchmark_prints_its_table() -> None:
@@ -81,3 +82,22 @@ def test_kb_benchmark_smoke_prints_its_table() -> None:
     )
     assert "SMOKE" in done.stdout
     assert all(f"| stackfaq | {m}" in done.stdout for m in ("bm25", "dense", "hybrid"))
+
+
+def test_webchat_benchmark_smoke_prints_its_table(assistant_models: Path) -> None:
+    if not Path("/usr/bin/chromium").exists():
+        missing("chromium")
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "webchat.py"),
+            "--smoke",
+            "--models",
+            str(assistant_models),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "widget.js gzipped (KB)" in done.stdout
+    assert "send to reply p50 (ms)" in done.stdout

@@ -47,15 +47,3 @@ def make_app(small_model: Path, tmp_path: Path) -> AppFactory:
         )
 
     return make
-
-
-@pytest.fixture(scope="session")
-def assistant_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The repository's assistant trained once for the tests that serve it."""
-    from parlez.project import Project
-    from parlez.training import train
-    from tests.conftest import REPO
-
-    models = tmp_path_factory.mktemp("assistant-models")
-    train(Project(REPO), models)
-    return models

@@ -60,8 +60,8 @@ class ServerProcess:
 
 
 @contextmanager
-def parlez_run(project: Path, *args: str) -> Iterator[ServerProcess]:
-    server = ServerProcess(project, *args)
+def parlez_run(project: Path, *args: str, port: int | None = None) -> Iterator[ServerProcess]:
+    server = ServerProcess(project, *args, port=port)
     try:
         server.wait_ready()
         yield server

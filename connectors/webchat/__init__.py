@@ -1,0 +1,5 @@
+"""The web chat: an embeddable widget and the channel it talks to."""
+
+from connectors.webchat.channel import WebChatInput, WebChatOutput
+
+__all__ = ["WebChatInput", "WebChatOutput"]

@@ -1,0 +1,449 @@
+"""The web chat's channel: Rasa's socket.io protocol, plus what a website needs.
+
+Rasa's socket.io widgets work against it unchanged (`session_request`, `user_uttered`,
+`bot_uttered`). parlez's own widget also uses:
+- `history` after `session_confirm`: the conversation so far, so a reload shows it;
+- an acknowledgement of each `user_uttered` once its answer is saved, with the message's
+  id, so a message resent after a lost connection is answered once;
+- `feedback` (a 1-5 rating and a comment), kept as a `feedback` event;
+- uploads (`POST /webchat/upload`) that a message then links to;
+- the pages `/webchat/` (configuration and preview) and `/webchat/widget.js`.
+Pages on origins that are not allowed are refused, each conversation has a message budget,
+and messages have a size limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+import json
+import logging
+import re
+import uuid
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from sanic import Blueprint, Request, Sanic
+from sanic.response import HTTPResponse
+
+from connectors.webchat.attachments import AttachmentRefused, AttachmentStore
+from connectors.webchat.limits import RateLimiter
+from connectors.webchat.messages import bot_message, history
+from connectors.webchat.settings import WebChatSettings
+from parlez.channels.channel import OnNewMessage, OutputChannel, UserMessage
+from parlez.channels.socketio import SocketBlueprint, SocketIOInput
+from parlez.events import FeedbackGiven, UserUttered
+from parlez.server.state import ServerState
+
+logger = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+SESSION_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
+#: message metadata a page may send; anything else is dropped, and the whole is size-capped
+METADATA_KEYS = ("visitor", "page", "referrer", "language", "timezone", "display", "hidden")
+MAX_METADATA_BYTES = 4096
+SEEN_IDS = 50_000
+
+
+def origin_of(request_scheme: str, host: str) -> str:
+    return f"{request_scheme}://{host}"
+
+
+class WebChatOutput(OutputChannel):
+    """Sends each bot message as one `bot_uttered` to every tab of the conversation."""
+
+    def __init__(self, channel: WebChatInput, in_turn: bool) -> None:
+        self.channel = channel
+        #: False when a person answers through the HTTP API, outside the visitor's turn
+        self.in_turn = in_turn
+
+    @classmethod
+    def name(cls) -> str:
+        return "webchat"
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        out = bot_message(message)
+        if not out:
+            return
+        if not self.in_turn:
+            out["human"] = await self.channel.is_paused(recipient_id)
+        await self.channel.emit(self.channel.settings.bot_message_evt, out, recipient_id)
+
+    async def send_text_message(self, recipient_id: str, text: str) -> None:
+        await self.send_response(recipient_id, {"text": text})
+
+
+class WebChatInput(SocketIOInput):
+    def __init__(self, settings: WebChatSettings | None = None) -> None:
+        self.settings = settings or WebChatSettings()
+        s = self.settings
+        super().__init__(
+            s.user_message_evt,
+            s.bot_message_evt,
+            None,
+            True,
+            s.socketio_path,
+            s.jwt_key,
+            s.jwt_method,
+            s.metadata_key,
+        )
+        self.limiter = RateLimiter(s.messages_per_minute, s.burst)
+        self.attachments = AttachmentStore(s.attachments)
+        self.state: ServerState | None = None
+        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._widget: tuple[bytes, bytes, str] | None = None
+
+    @classmethod
+    def name(cls) -> str:
+        return "webchat"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> WebChatInput:
+        return cls(WebChatSettings.parse(credentials))
+
+    def get_output_channel(self) -> OutputChannel | None:
+        return WebChatOutput(self, in_turn=False) if self.sio is not None else None
+
+    # -- origins -------------------------------------------------------------------------
+
+    def origin_allowed(self, origin: str | None, own: str | None) -> bool:
+        """A page may talk to the chat if it is the server's own, or on the allowed list.
+        Requests without an Origin are not from a browser page and are let through."""
+        if not origin:
+            return True
+        allowed = self.settings.allowed_origins
+        return (
+            "*" in allowed
+            or origin.rstrip("/") in {o.rstrip("/") for o in allowed}
+            or (own is not None and origin == own)
+        )
+
+    def _socket_origin_allowed(self, origin: str | None, environ: dict[str, Any]) -> bool:
+        host = environ.get("HTTP_HOST")
+        own = origin_of(environ.get("wsgi.url_scheme", "http"), host) if host else None
+        if not self.origin_allowed(origin, own):
+            logger.warning("refused a web chat connection from the origin %s", origin)
+            return False
+        return True
+
+    def _request_origin_allowed(self, request: Request) -> bool:
+        return self.origin_allowed(
+            request.headers.get("origin"), origin_of(request.scheme, request.host)
+        )
+
+    # -- conversations -------------------------------------------------------------------
+
+    def _store_state(self) -> ServerState:
+        if self.state is None:
+            raise RuntimeError("the web chat is not mounted on a running server")
+        return self.state
+
+    async def is_paused(self, session_id: str) -> bool:
+        tracker = await self._store_state().tracker_store.retrieve(session_id)
+        return bool(tracker and tracker.is_paused())
+
+    async def emit(self, event: str, data: Any, room: str, skip_sid: str | None = None) -> None:
+        assert self.sio is not None
+        await self.sio.emit(event, data, room=room, skip_sid=skip_sid)
+
+    async def _already_received(self, session_id: str, message_id: str) -> bool:
+        key = (session_id, message_id)
+        if key in self._seen:
+            return True
+        self._seen[key] = None
+        while len(self._seen) > SEEN_IDS:
+            self._seen.popitem(last=False)
+        # Another process (or this one before a restart) may have taken it.
+        tracker = await self._store_state().tracker_store.retrieve(session_id)
+        if tracker is None:
+            return False
+        return any(
+            isinstance(e, UserUttered) and e.message_id == message_id for e in tracker.events[-200:]
+        )
+
+    def _metadata(self, raw: Any) -> dict[str, Any]:
+        if not isinstance(raw, dict):
+            return {}
+        kept = {k: raw[k] for k in METADATA_KEYS if k in raw}
+        if len(json.dumps(kept, default=str)) > MAX_METADATA_BYTES:
+            logger.warning("dropped web chat metadata over %d bytes", MAX_METADATA_BYTES)
+            return {}
+        return kept
+
+    def _attachment(self, raw: Any) -> dict[str, Any] | None:
+        """The upload a message links to, if it is one of ours."""
+        if not isinstance(raw, dict):
+            return None
+        name = str(raw.get("url") or "").rsplit("/webchat/files/", 1)[-1]
+        opened = self.attachments.open(name)
+        if opened is None:
+            return None
+        return opened[0].describe()
+
+    async def handle_user_message(
+        self, sid: str, data: Any, on_new_message: OnNewMessage
+    ) -> dict[str, Any]:
+        """The answer to one `user_uttered`: what the acknowledgement says."""
+        if not isinstance(data, dict):
+            return {"ok": False, "error": "bad_message", "message": "a message is an object"}
+        session = await self.sio.get_session(sid) if self.sio else {}
+        session_id = str(data.get("session_id") or session.get("session_id") or "")
+        if not SESSION_ID.match(session_id):
+            return {"ok": False, "error": "no_session", "message": "send session_request first"}
+        await self.sio.enter_room(sid, session_id)  # type: ignore[union-attr]
+        text = data.get("message")
+        text = "" if text is None else str(text)
+        if len(text) > self.settings.max_message_chars:
+            return {
+                "ok": False,
+                "error": "too_long",
+                "limit": self.settings.max_message_chars,
+                "message": f"a message has at most {self.settings.max_message_chars} characters",
+            }
+        message_id = str(data.get("message_id") or "") or uuid.uuid4().hex
+        if not SESSION_ID.match(message_id):
+            return {"ok": False, "error": "bad_message", "message": "message_id is not valid"}
+        if await self._already_received(session_id, message_id):
+            return {"ok": True, "id": message_id, "duplicate": True}
+        wait = self.limiter.take(session_id)
+        if wait:
+            self._seen.pop((session_id, message_id), None)  # it may come again later
+            return {
+                "ok": False,
+                "error": "rate_limited",
+                "retry_after": round(wait, 1),
+                "message": "too many messages; wait a moment",
+            }
+        metadata = self._metadata(data.get(self.settings.metadata_key))
+        parse_data = None
+        attachment = self._attachment(data.get("attachment"))
+        if attachment is not None:
+            metadata["attachment"] = attachment
+            text = text or attachment["name"]
+            if self.settings.attachment_intent:
+                parse_data = {
+                    "intent": {"name": self.settings.attachment_intent, "confidence": 1.0},
+                    "entities": [],
+                    "text": text,
+                }
+        elif not text.strip():
+            return {"ok": False, "error": "empty", "message": "the message is empty"}
+        if not metadata.get("hidden"):
+            # Other tabs of the same visitor show what this one sent.
+            echo = {"text": metadata.get("display") or text, "id": message_id}
+            if attachment:
+                echo["attachment"] = attachment
+            await self.emit("user_echo", echo, session_id, skip_sid=sid)
+        try:
+            await on_new_message(
+                UserMessage(
+                    text,
+                    WebChatOutput(self, in_turn=True),
+                    session_id,
+                    metadata,
+                    input_channel=self.name(),
+                    message_id=message_id,
+                    parse_data=parse_data,
+                )
+            )
+        except Exception:
+            # The visitor is told and may send again; the failure is logged.
+            self._seen.pop((session_id, message_id), None)
+            logger.exception("handling a web chat message of '%s' failed", session_id)
+            return {
+                "ok": False,
+                "error": "failed",
+                "message": "Sorry, something went wrong on our side. Please try again.",
+            }
+        return {"ok": True, "id": message_id, "handoff": await self.is_paused(session_id)}
+
+    async def handle_session_request(self, sid: str, data: Any) -> None:
+        data = data if isinstance(data, dict) else {}
+        asked = str(data.get("session_id") or "")
+        session_id = asked if SESSION_ID.match(asked) else uuid.uuid4().hex
+        assert self.sio is not None
+        await self.sio.save_session(sid, {"session_id": session_id})
+        await self.sio.enter_room(sid, session_id)
+        await self.sio.emit("session_confirm", session_id, room=sid)
+        tracker = await self._store_state().tracker_store.retrieve(session_id)
+        messages, paused = history(
+            tracker.events if tracker else [], self.settings.history_messages
+        )
+        await self.sio.emit(
+            "history", {"session_id": session_id, "messages": messages, "handoff": paused}, room=sid
+        )
+
+    async def handle_feedback(self, sid: str, data: Any) -> dict[str, Any]:
+        data = data if isinstance(data, dict) else {}
+        session = await self.sio.get_session(sid) if self.sio else {}
+        session_id = str(data.get("session_id") or session.get("session_id") or "")
+        if not SESSION_ID.match(session_id):
+            return {"ok": False, "error": "no_session", "message": "send session_request first"}
+        try:
+            rating = int(data.get("rating"))  # type: ignore[arg-type]
+            comment = str(data.get("comment") or "").strip()[:2000] or None
+            event = FeedbackGiven(rating=rating, comment=comment)
+        except (TypeError, ValueError):
+            return {"ok": False, "error": "bad_rating", "message": "a rating is 1 to 5"}
+        state = self._store_state()
+        async with state.lock_store.lock(session_id):
+            tracker = await state.tracker_store.get_or_create(session_id)
+            tracker.update(event)
+            await state.tracker_store.save(tracker)
+        logger.info("conversation %s rated %d", session_id, rating)
+        return {"ok": True}
+
+    # -- HTTP ----------------------------------------------------------------------------
+
+    def widget_bytes(self) -> tuple[bytes, bytes, str]:
+        """widget.js, gzipped once, and its ETag."""
+        if self._widget is None:
+            defaults = self.settings.widget.model_dump()
+            defaults["max_message_chars"] = self.settings.max_message_chars
+            raw = (
+                (STATIC / "widget.js")
+                .read_text(encoding="utf-8")
+                .replace("/*DEFAULTS*/{}", json.dumps(defaults, ensure_ascii=True))
+                .encode("utf-8")
+            )
+            self._widget = (raw, gzip.compress(raw, 9), hashlib.sha256(raw).hexdigest()[:16])
+        return self._widget
+
+    def _cors(self, request: Request, response: HTTPResponse) -> HTTPResponse:
+        origin = request.headers.get("origin")
+        if origin and self._request_origin_allowed(request):
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+        return response
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        self.cors_allowed_origins = self._socket_origin_allowed  # type: ignore[assignment]
+        bp = super().blueprint(on_new_message)
+        assert isinstance(bp, SocketBlueprint) and self.sio is not None
+        sio = self.sio
+
+        async def user_message(sid: str, data: Any) -> dict[str, Any]:
+            return await self.handle_user_message(sid, data, on_new_message)
+
+        sio.on(self.settings.user_message_evt, user_message)
+        sio.on("session_request", self.handle_session_request)
+        sio.on("feedback", self.handle_feedback)
+
+        @bp.listener("before_server_start")
+        async def keep_state(app: Sanic[Any, Any], _: Any = None) -> None:
+            self.state = app.ctx.state
+            self.attachments = AttachmentStore(self.settings.attachments, self.state.project)
+
+        self._routes(bp)
+        return bp
+
+    def _routes(self, bp: Blueprint) -> None:
+        def error(request: Request, status: int, reason: str, message: str) -> HTTPResponse:
+            body = {"status": "failure", "code": status, "reason": reason, "message": message}
+            return self._cors(
+                request,
+                HTTPResponse(json.dumps(body), status=status, content_type="application/json"),
+            )
+
+        @bp.get("/webchat/widget.js", name="webchat_widget")
+        async def widget(request: Request) -> HTTPResponse:
+            raw, zipped, etag = self.widget_bytes()
+            headers = {
+                "ETag": f'"{etag}"',
+                "Cache-Control": "no-cache",
+                "Access-Control-Allow-Origin": "*",
+                "X-Content-Type-Options": "nosniff",
+                "Vary": "Accept-Encoding",
+            }
+            if request.headers.get("if-none-match") == f'"{etag}"':
+                return HTTPResponse(status=304, headers=headers)
+            body = raw
+            if "gzip" in request.headers.get("accept-encoding", ""):
+                body, headers["Content-Encoding"] = zipped, "gzip"
+            return HTTPResponse(
+                body, headers=headers, content_type="text/javascript; charset=utf-8"
+            )
+
+        @bp.get("/webchat/", name="webchat_page")
+        async def page(request: Request) -> HTTPResponse:
+            html = (STATIC / "index.html").read_text(encoding="utf-8")
+            html = html.replace(
+                "__DEFAULTS__",
+                json.dumps(self.settings.widget.model_dump()).replace("<", "\\u003c"),
+            )
+            return HTTPResponse(
+                html,
+                content_type="text/html; charset=utf-8",
+                headers={"X-Content-Type-Options": "nosniff", "X-Frame-Options": "SAMEORIGIN"},
+            )
+
+        @bp.get("/webchat/settings.json", name="webchat_settings")
+        async def widget_settings(request: Request) -> HTTPResponse:
+            body = self.settings.widget.model_dump()
+            body["max_message_chars"] = self.settings.max_message_chars
+            attachments = self.settings.attachments
+            body["attachments"] = {
+                "enabled": attachments.enabled,
+                "max_bytes": attachments.max_bytes,
+                "types": attachments.types,
+            }
+            return self._cors(
+                request,
+                HTTPResponse(json.dumps(body), content_type="application/json"),
+            )
+
+        @bp.post("/webchat/upload", name="webchat_upload")
+        async def upload(request: Request) -> HTTPResponse:
+            if not self._request_origin_allowed(request):
+                return error(request, 403, "OriginNotAllowed", "this page may not use the chat")
+            session_id = str(request.form.get("session_id") or "") if request.form else ""
+            if not SESSION_ID.match(session_id):
+                return error(request, 400, "BadRequest", "a session_id is needed")
+            files = request.files.get("file") if request.files else None
+            if files is None:
+                return error(request, 400, "BadRequest", "send the file in the field 'file'")
+            if self.limiter.take(f"upload:{session_id}"):
+                return error(request, 429, "TooManyRequests", "too many files; wait a moment")
+            try:
+                stored = await asyncio.to_thread(self.attachments.save, files.name, files.body)
+            except AttachmentRefused as refused:
+                return error(request, refused.status, refused.reason, refused.message)
+            logger.info(
+                "stored the upload %s (%d bytes) of %s", stored.name, stored.size, session_id
+            )
+            return self._cors(
+                request,
+                HTTPResponse(
+                    json.dumps(stored.describe()), status=201, content_type="application/json"
+                ),
+            )
+
+        @bp.options("/webchat/upload", name="webchat_upload_preflight")
+        async def upload_preflight(request: Request) -> HTTPResponse:
+            if not self._request_origin_allowed(request):
+                return error(request, 403, "OriginNotAllowed", "this page may not use the chat")
+            response = HTTPResponse(status=204)
+            response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+            return self._cors(request, response)
+
+        @bp.get("/webchat/files/<name:str>", name="webchat_file")
+        async def stored_file(request: Request, name: str) -> HTTPResponse:
+            opened = self.attachments.open(name)
+            if opened is None:
+                return error(request, 404, "NotFound", "no such file")
+            info, path = opened
+            disposition = "inline" if info.media_type.startswith("image/") else "attachment"
+            quoted = info.original.replace('"', "")
+            return HTTPResponse(
+                await asyncio.to_thread(path.read_bytes),
+                content_type=info.media_type,
+                headers={
+                    "Content-Disposition": f'{disposition}; filename="{quoted}"',
+                    "X-Content-Type-Options": "nosniff",
+                    "Content-Security-Policy": "default-src 'none'",
+                    "Cache-Control": "private, max-age=86400",
+                },
+            )

@@ -1,0 +1,80 @@
+"""The web chat's settings, as written under its key in `credentials.yml`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from parlez.exceptions import ParlezError
+
+#: what a browser may upload: checked by the file's first bytes, not by what the browser says
+DEFAULT_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"]
+
+
+class WebChatConfigError(ParlezError):
+    code = "P530"
+
+
+class AttachmentSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    folder: Path = Path("attachments")
+    max_bytes: int = Field(5 * 1024 * 1024, gt=0)
+    types: list[str] = Field(default_factory=lambda: list(DEFAULT_TYPES))
+
+
+class WidgetDefaults(BaseModel):
+    """What the widget shows unless the page's script tag says otherwise."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = "Chat with us"
+    subtitle: str = ""
+    avatar: str = ""
+    color: str = "#2f5bea"
+    position: str = Field("right", pattern="^(left|right)$")
+    language: str = ""
+    greeting: str = ""
+    open: bool = False
+    prechat: bool = False
+
+
+class WebChatSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: pages allowed to talk to the chat besides the server's own ("*" for any)
+    allowed_origins: list[str] = Field(default_factory=list)
+    max_message_chars: int = Field(2000, gt=0)
+    #: per conversation: a burst of `burst` messages, then `messages_per_minute`
+    messages_per_minute: float = Field(20, gt=0)
+    burst: int = Field(8, gt=0)
+    history_messages: int = Field(100, ge=0)
+    #: the intent an upload is given (the NLU does not read file names)
+    attachment_intent: str | None = None
+    attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
+    widget: WidgetDefaults = Field(default_factory=WidgetDefaults)
+    # Rasa's socket.io keys, accepted so a Rasa `socketio:` block can be moved here as it is
+    user_message_evt: str = "user_uttered"
+    bot_message_evt: str = "bot_uttered"
+    socketio_path: str = "/socket.io"
+    session_persistence: bool = True
+    jwt_key: str | None = None
+    jwt_method: str = "HS256"
+    metadata_key: str = "metadata"
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any] | None) -> WebChatSettings:
+        try:
+            return cls.model_validate(raw or {})
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+                for e in error.errors()
+            )
+            raise WebChatConfigError(
+                f"the web chat's settings in credentials.yml are not valid: {problems}",
+                hint="see docs/webchat.md for the keys and their defaults",
+            ) from None

@@ -1,0 +1,87 @@
+"""Debian's Chromium driven by Playwright, and a web page on its own origin that embeds the
+chat with one script tag, as a business's site does."""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from tests.services import free_port, missing
+
+CHROMIUM = "/usr/bin/chromium"
+#: the flags a sandboxed machine without a network needs; no Google services, no updates
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+#: page styles that would break a widget that did not keep to its Shadow DOM
+HOSTILE_CSS = """
+button { background: rgb(255, 0, 0) !important; font-size: 40px !important; }
+div { padding: 30px !important; color: lime !important; }
+"""
+
+
+def page_html(chat_url: str, attributes: dict[str, str]) -> str:
+    attrs = "".join(f' data-{k}="{html.escape(v)}"' for k, v in attributes.items())
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Maple Street Studio</title><style>{HOSTILE_CSS}</style></head>
+<body><h1>Maple Street Studio</h1><p>Haircuts, colouring and more.</p>
+<script src="{chat_url}/webchat/widget.js"{attrs}></script>
+</body></html>"""
+
+
+@contextmanager
+def site(chat_url: str) -> Iterator[str]:
+    """A website on 127.0.0.1:<port>: `/?language=ar&open=true` sets the tag's data- attributes."""
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            query = parse_qs(urlparse(self.path).query)
+            attributes = {k: v[-1] for k, v in query.items()}
+            body = page_html(chat_url, attributes).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        missing("chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("playwright")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -1,0 +1,364 @@
+"""The widget in a real Chromium, on a page of its own origin, talking to a real `parlez run`
+with the trained assistant: open, greet, click, reload, go offline, upload, rate, hand over,
+the XSS cases, a phone screen and right-to-left languages."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import REPO, write
+from tests.connectors.webchat.browser import chromium, site
+from tests.server.process import ServerProcess, parlez_run
+from tests.services import free_port
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99"
+    b"=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+class Setup:
+    def __init__(self, server: ServerProcess, site_url: str, browser: Any, root: Path) -> None:
+        self.server = server
+        self.site = site_url
+        self.browser = browser
+        self.root = root
+
+    def events(self, session: str) -> list[dict[str, Any]]:
+        tracker = httpx.get(f"{self.server.url}/conversations/{session}/tracker").json()
+        events: list[dict[str, Any]] = tracker["events"]
+        return events
+
+    def say_as_team(self, session: str, event: dict[str, Any]) -> None:
+        reply = httpx.post(
+            f"{self.server.url}/conversations/{session}/tracker/events",
+            params={"execute_side_effects": "true", "output_channel": "latest"},
+            json=event,
+        )
+        assert reply.status_code == 200, reply.text
+
+
+@pytest.fixture(scope="module")
+def setup(assistant_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    root = tmp_path_factory.mktemp("webchat-browser")
+    business = root / "business.yml"
+    shutil.copy(REPO / "business.yml", business)
+    business.write_text(
+        business.read_text()
+        .replace("  type: file\n", f"  type: file\n  folder: {root / 'mail'}\n")
+        .replace("path: calendar.db", f"path: {root / 'calendar.db'}")
+    )
+    write(
+        root / "endpoints.yml",
+        f"""
+        action_endpoint:
+          actions_module: actions
+        tracker_store:
+          type: SQL
+          dialect: sqlite
+          db: {root / "conversations.db"}
+        """,
+    )
+    with chromium() as browser, pytest.MonkeyPatch.context() as env:
+        env.setenv("PARLEZ_BUSINESS", str(business))
+        port = free_port()
+        with site(f"http://127.0.0.1:{port}") as site_url:
+            write(
+                root / "credentials.yml",
+                (REPO / "credentials.yml")
+                .read_text()
+                .replace("- http://localhost:5005", f"- {site_url}")
+                .replace("folder: attachments", f"folder: {root / 'uploads'}"),
+            )
+            with parlez_run(
+                REPO,
+                "-m",
+                str(assistant_models),
+                "--endpoints",
+                str(root / "endpoints.yml"),
+                "--credentials",
+                str(root / "credentials.yml"),
+                "--enable-api",
+                port=port,
+            ) as server:
+                yield Setup(server, site_url, browser, root)
+
+
+@pytest.fixture
+def page(setup: Setup) -> Iterator[Any]:
+    context = setup.browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+def session_of(page: Any) -> str:
+    return str(
+        page.evaluate(
+            "() => JSON.parse(Object.entries(localStorage)"
+            ".find(([k]) => k.endsWith(':session'))[1])"
+        )
+    )
+
+
+def open_chat(page: Any, url: str) -> None:
+    page.goto(url)
+    page.locator(".launcher").click()
+    page.locator(".msg.bot").first.wait_for()
+
+
+def test_open_greet_click_a_button_and_see_the_history_after_a_reload(
+    setup: Setup, page: Any
+) -> None:
+    page.goto(setup.site)
+    launcher = page.locator(".launcher")
+    assert launcher.get_attribute("aria-expanded") == "false"
+    # The page's CSS does not reach into the widget.
+    assert launcher.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(47, 91, 234)"
+    launcher.click()
+    assert page.get_by_role("dialog").is_visible()
+    greeting = page.locator(".msg.bot").first
+    assert "Maple Street Studio" in greeting.inner_text()
+
+    page.get_by_role("button", name="Opening hours").click()
+    page.locator(".msg.user", has_text="Opening hours").wait_for()
+    answer = page.locator(".msg.bot").nth(1)
+    answer.wait_for()
+    assert "Sources" in answer.inner_text()  # answered from the knowledge base
+
+    page.reload()
+    page.locator(".msg.bot").nth(1).wait_for()  # open again, history restored
+    texts = page.locator(".msg").all_inner_texts()
+    assert len(texts) == 3 and "Opening hours" in texts[1]
+    assert sum("Maple Street Studio" in t for t in texts) == 1  # greeted once
+    users = [e for e in setup.events(session_of(page)) if e["event"] == "user"]
+    assert [u["metadata"].get("hidden") for u in users] == [True, None]
+    assert users[1]["metadata"]["page"]["url"].startswith(setup.site)
+
+
+def test_messages_typed_offline_are_sent_once_when_back(setup: Setup, page: Any) -> None:
+    open_chat(page, setup.site)
+    page.context.set_offline(True)
+    page.locator(".note", has_text="offline").wait_for()
+    box = page.get_by_role("textbox")
+    box.fill("how much is a haircut?")
+    box.press("Enter")
+    mine = page.locator(".msg.user", has_text="how much is a haircut?")
+    assert "Waiting for the connection" in mine.inner_text()
+    page.context.set_offline(False)
+    page.locator(".msg.bot").nth(1).wait_for()
+    assert "Waiting" not in mine.inner_text()
+    users = [e for e in setup.events(session_of(page)) if e["event"] == "user"]
+    assert [u["text"] for u in users].count("how much is a haircut?") == 1
+
+
+def test_a_picture_is_uploaded_and_a_wrong_file_refused(
+    setup: Setup, page: Any, tmp_path: Path
+) -> None:
+    open_chat(page, setup.site)
+    picture = tmp_path / "my hair.png"
+    picture.write_bytes(PNG)
+    page.locator("input[type=file]").set_input_files(str(picture))
+    image = page.locator(".msg.user img")
+    image.wait_for()
+    assert image.get_attribute("src").startswith(setup.server.url + "/webchat/files/")
+    page.locator(".msg.bot", has_text="got your file").wait_for()
+    assert list((setup.root / "uploads").glob("*.png"))
+
+    fake = tmp_path / "invoice.pdf"
+    fake.write_text("<html><script>alert(1)</script></html>")
+    page.locator("input[type=file]").set_input_files(str(fake))
+    page.locator(".note", has_text="not accepted").wait_for()
+
+
+def test_the_visitor_rates_the_chat_when_it_ends(setup: Setup, page: Any) -> None:
+    open_chat(page, setup.site)
+    page.get_by_role("button", name="End the chat").click()
+    page.get_by_role("radio", name="4 out of 5").click()
+    page.get_by_role("textbox", name="Anything to add").fill("Quick and clear")
+    page.get_by_role("button", name="Send rating").click()
+    page.get_by_text("Thank you for your rating!").wait_for()
+    session = session_of(page)
+    rated = [e for e in setup.events(session) if e["event"] == "feedback"]
+    assert [(e["rating"], e["comment"]) for e in rated] == [(4, "Quick and clear")]
+    page.get_by_role("button", name="Start a new conversation").click()
+    page.locator(".msg.bot").first.wait_for()
+    assert session_of(page) != session
+
+
+def test_a_person_taking_over_is_shown(setup: Setup, page: Any) -> None:
+    open_chat(page, setup.site)
+    page.get_by_role("button", name="Talk to a person").click()
+    page.locator(".note.human").wait_for()
+    setup.say_as_team(session_of(page), {"event": "bot", "text": "Hi, Ana here. How can I help?"})
+    human = page.locator(".msg.bot.human", has_text="Ana here")
+    human.wait_for()
+    assert "Team" in human.inner_text()
+
+
+XSS = "<img src=x onerror=\"window.__xss='text'\">"
+
+
+def test_nothing_in_a_message_runs_as_code(setup: Setup, page: Any) -> None:
+    open_chat(page, setup.site)
+    box = page.get_by_role("textbox")
+    box.fill(XSS)
+    box.press("Enter")
+    page.locator(".msg.user", has_text="<img src=x").wait_for()
+    setup.say_as_team(
+        session_of(page),
+        {
+            "event": "bot",
+            "text": f"{XSS} **bold** [click](javascript:window.__xss='link') "
+            "[site](https://example.com/a)",
+            "data": {
+                "buttons": [
+                    {"title": "<img src=x onerror=\"window.__xss='button'\">", "payload": "/greet"}
+                ],
+                "image": "javascript:window.__xss='image'",
+            },
+        },
+    )
+    message = page.locator(".msg.bot", has_text="bold").last
+    message.wait_for()
+    message.get_by_role("button").click()
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.__xss") is None
+    assert page.locator("img[src=x]").count() == 0
+    assert message.locator("strong").inner_text() == "bold"
+    assert message.locator("a").count() == 1  # only the https link is a link
+    link = message.locator("a")
+    assert link.get_attribute("href") == "https://example.com/a"
+    assert link.get_attribute("target") == "_blank"
+    assert "noopener" in link.get_attribute("rel")
+    assert "<img src=x" in message.inner_text()
+
+
+def test_on_a_phone_the_chat_fills_the_screen(setup: Setup) -> None:
+    context = setup.browser.new_context(
+        viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    open_chat(page, setup.site)
+    box = page.get_by_role("dialog").bounding_box()
+    assert (box["x"], box["y"], box["width"], box["height"]) == (0, 0, 375, 667)
+    page.get_by_role("button", name="Close the chat").click()
+    assert page.locator(".launcher").is_visible()
+    context.close()
+
+
+@pytest.mark.parametrize(("language", "send"), [("ar", "إرسال"), ("he", "שליחה")])
+def test_arabic_and_hebrew_are_laid_out_right_to_left(
+    setup: Setup, page: Any, language: str, send: str
+) -> None:
+    page.goto(f"{setup.site}/?language={language}&open=true")
+    root = page.locator(".root")
+    root.wait_for()
+    assert root.get_attribute("dir") == "rtl"
+    assert page.get_by_role("button", name=send, exact=True).is_visible()
+
+
+@pytest.mark.parametrize(
+    ("language", "send"), [("fr", "Envoyer"), ("de", "Senden"), ("es", "Enviar")]
+)
+def test_the_interface_speaks_the_visitors_language(
+    setup: Setup, page: Any, language: str, send: str
+) -> None:
+    page.goto(f"{setup.site}/?language={language}&open=true")
+    assert page.locator(".root").get_attribute("dir") == "ltr"
+    assert page.get_by_role("button", name=send, exact=True).is_visible()
+
+
+def test_the_keyboard_alone_opens_writes_and_closes(setup: Setup, page: Any) -> None:
+    page.goto(setup.site)
+    page.locator(".launcher").focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.tagName") == "DIV"  # the widget's host
+    page.keyboard.type("hello")
+    page.keyboard.press("Enter")
+    page.locator(".msg.user", has_text="hello").wait_for()
+    page.keyboard.press("Escape")
+    assert not page.get_by_role("dialog").is_visible()
+    assert page.locator(".launcher").evaluate("b => b.getRootNode().activeElement === b")
+
+
+def test_a_page_on_another_origin_gets_no_chat(setup: Setup, page: Any) -> None:
+    # The chat server's own address is allowed, 'localhost' on another port is not.
+    other = setup.site.replace("127.0.0.1", "localhost")
+    page.goto(other)
+    page.locator(".launcher").click()
+    page.wait_for_timeout(1500)
+    assert page.locator(".msg").count() == 0
+
+
+def test_the_pre_chat_form_comes_first_and_its_details_go_with_each_message(
+    setup: Setup, page: Any
+) -> None:
+    page.goto(f"{setup.site}/?prechat=true")
+    page.locator(".launcher").click()
+    assert page.locator(".msg").count() == 0  # the greeting waits for the form
+    page.get_by_role("textbox", name="Name").fill("Ana Lima")
+    page.get_by_role("textbox", name="E-mail").fill("ana@example.com")
+    page.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Start the chat").click()
+    page.locator(".msg.bot").first.wait_for()  # greeted once the form is done
+    box = page.get_by_role("textbox", name="Type your message")
+    box.fill("thanks")
+    box.press("Enter")
+    page.locator(".msg.bot").nth(1).wait_for()
+    users = [e for e in setup.events(session_of(page)) if e["event"] == "user"]
+    assert [u["text"] for u in users] == ["/greet", "thanks"]
+    for user in users:
+        assert user["metadata"]["visitor"] == {
+            "name": "Ana Lima",
+            "email": "ana@example.com",
+            "consent": True,
+        }
+        assert user["metadata"]["timezone"] and user["metadata"]["language"]
+
+
+def test_messages_that_arrive_while_closed_are_counted_on_the_launcher(
+    setup: Setup, page: Any
+) -> None:
+    open_chat(page, setup.site)
+    page.locator(".head").get_by_role("button", name="Close the chat").click()
+    session = session_of(page)
+    setup.say_as_team(session, {"event": "bot", "text": "Are you still there?"})
+    setup.say_as_team(
+        session,
+        {
+            "event": "bot",
+            "data": {
+                "elements": [
+                    {
+                        "title": "<b onclick=alert(1)>Haircut</b>",
+                        "subtitle": "45 minutes, 40 EUR",
+                        "image_url": "javascript:alert(1)",
+                        "buttons": [{"title": "Book it", "payload": "/book_appointment"}],
+                    }
+                ]
+            },
+        },
+    )
+    badge = page.locator(".badge")
+    badge.wait_for()
+    page.wait_for_function(
+        "() => document.querySelector('[data-parlez-chat]').shadowRoot"
+        ".querySelector('.badge').textContent === '2'"
+    )
+    assert "2 new messages" in page.locator(".launcher").get_attribute("aria-label")
+    page.locator(".launcher").click()
+    assert not badge.is_visible()
+    card = page.locator(".card")
+    assert card.locator("b").inner_text() == "<b onclick=alert(1)>Haircut</b>"
+    assert card.locator("img").count() == 0  # a javascript: image is not shown
+    card.get_by_role("button", name="Book it").click()
+    page.locator(".msg.bot", has_text="Which service").wait_for()
