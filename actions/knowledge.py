@@ -69,7 +69,8 @@ def history(tracker: Tracker) -> list[ChatMessage]:
     return turns
 
 
-#: what a button's payload (`/ask_hours`) asks, since the payload itself is no question
+#: the question each topic intent stands for: what a button's payload (`/ask_hours`) asks,
+#: and what to search for when the customer's own words find nothing
 PAYLOAD_QUESTIONS = {
     "ask_hours": "What are your opening hours?",
     "ask_prices": "How much do your services cost?",
@@ -77,14 +78,16 @@ PAYLOAD_QUESTIONS = {
 }
 
 
-def question_of(tracker: Tracker) -> str:
+def question_of(tracker: Tracker) -> tuple[str, str | None]:
+    """What the customer asked, and the question its intent stands for (if it has one)."""
     message = tracker.latest_message or {}
     text = str(message.get("text") or "")
+    intent = str((message.get("intent") or {}).get("name") or "")
+    topic = PAYLOAD_QUESTIONS.get(intent)
     if text.startswith("/"):
-        intent = str((message.get("intent") or {}).get("name") or "")
         shown = (message.get("metadata") or {}).get("display")
-        return PAYLOAD_QUESTIONS.get(intent) or str(shown or intent.replace("_", " "))
-    return text
+        return topic or str(shown or intent.replace("_", " ")), None
+    return text, topic
 
 
 class ActionAnswerFromKnowledgeBase(Action):
@@ -94,10 +97,10 @@ class ActionAnswerFromKnowledgeBase(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        question = question_of(tracker)
+        question, topic = question_of(tracker)
         # The first call loads the index and the encoder: a second's work, off the event loop.
         knowledge = _answerer or await asyncio.to_thread(answerer)
-        answer = await knowledge.answer(question, history(tracker))
+        answer = await knowledge.answer(question, history(tracker), topic=topic)
         if not answer.found:
             # utter_offer_handoff says so and offers a person; the rules take the reply.
             return [FollowupAction("utter_offer_handoff")]

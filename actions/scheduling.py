@@ -8,7 +8,7 @@ time is checked; a day or a part of a day gets the free times that fit it.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from actions.business import Business, Service
 from actions.integrations.calendar import Calendar
@@ -23,6 +23,8 @@ class Wanted:
 
     start: dt.datetime | None = None
     period: tuple[dt.datetime, dt.datetime] | None = None
+    #: how many characters of what was said the reading covers: more is more specific
+    covered: int = field(default=0, compare=False)
 
 
 def _moment(text: str, zone: dt.tzinfo) -> dt.datetime:
@@ -37,10 +39,12 @@ def understand_time(said: str, business: Business, now: dt.datetime) -> Wanted |
     except ValueError:
         pass
     else:
-        return Wanted(start=moment.replace(tzinfo=moment.tzinfo or zone).astimezone(zone))
+        start = moment.replace(tzinfo=moment.tzinfo or zone).astimezone(zone)
+        return Wanted(start=start, covered=len(said))
     found = parse_times(said, business.timezone, int(now.timestamp() * 1000))
     if not found:
         return None
+    covered = len(str(found[0].get("text") or ""))
     info = found[0]["additional_info"]
     if info.get("type") == "interval":
         start = info.get("from", {}).get("value")
@@ -49,24 +53,26 @@ def understand_time(said: str, business: Business, now: dt.datetime) -> Wanted |
             return None
         begin = _moment(start, zone)
         finish = _moment(end, zone) if end else begin + dt.timedelta(hours=4)
-        return Wanted(period=(begin, finish))
+        return Wanted(period=(begin, finish), covered=covered)
     begin = _moment(str(info["value"]), zone)
     grain = info.get("grain")
     if grain in EXACT_GRAINS:
-        return Wanted(start=begin)
+        return Wanted(start=begin, covered=covered)
     length = {"day": 1, "week": 7, "month": 30}.get(str(grain), 1)
-    return Wanted(period=(begin, begin + dt.timedelta(days=length)))
+    return Wanted(period=(begin, begin + dt.timedelta(days=length)), covered=covered)
 
 
 def best_time(said: list[str], business: Business, now: dt.datetime) -> Wanted | None:
     """The most precise time among several readings of what the customer said.
 
     The entity the NLU extracted can be cut short ("tomorrow at" of "tomorrow at four in the
-    afternoon"): the whole message is read too, and an exact time beats a period.
+    afternoon", "noon" of "thursday at noon"): the whole message is read too. An exact time
+    beats a period, and of two exact times the one read from more of the words wins.
     """
     found = [w for w in (understand_time(text, business, now) for text in said if text) if w]
     exact = [w for w in found if w.start is not None]
-    return (exact or found or [None])[0]
+    ranked = sorted(exact or found, key=lambda w: w.covered, reverse=True)
+    return ranked[0] if ranked else None
 
 
 def _rounded_up(moment: dt.datetime, minutes: int) -> dt.datetime:

@@ -9,6 +9,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+#: words that make an answer a refusal rather than a name
+REFUSALS = {"no", "not", "nope", "nah", "never", "don't", "dont", "stop", "cancel", "nothing"}
+NAME_WORD = re.compile(r"^[^\W\d_]+(?:['.-][^\W\d_]*)*$")
 PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{5,}[0-9]$")
 
 
@@ -26,6 +29,23 @@ def valid_phone(value: Any) -> str | None:
 class CustomerDetails:
     """`validate_customer_name`, `validate_email` and `validate_phone` for any form whose
     `FormValidationAction` mixes this in."""
+
+    def extract_customer_name(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A name the NLU took for a "no" ("Noah Smith", "Nina Novak" sound like "no" to a
+        character model): kept when the form asked for the name and no word refuses."""
+        if tracker.get_slot("requested_slot") != "customer_name":
+            return {}
+        message = tracker.latest_message or {}
+        if (message.get("intent") or {}).get("name") != "deny":
+            return {}
+        words = str(message.get("text") or "").split()
+        if not 1 <= len(words) <= 4:
+            return {}
+        if any(w.lower().strip(".,!?") in REFUSALS or not NAME_WORD.match(w) for w in words):
+            return {}
+        return {"customer_name": " ".join(words)}
 
     def validate_customer_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

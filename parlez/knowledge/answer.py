@@ -75,9 +75,20 @@ class KnowledgeAnswerer:
             if hit.confidence >= self.min_confidence
         ]
 
-    async def answer(self, question: str, history: Sequence[ChatMessage] = ()) -> Answer:
+    async def answer(
+        self,
+        question: str,
+        history: Sequence[ChatMessage] = (),
+        topic: str | None = None,
+    ) -> Answer:
+        """Answer `question` from the passages it retrieves. `topic` is a question to search
+        with when `question` itself finds nothing (what the NLU says was asked: "How much do
+        your services cost?" for "is a blow dry expensive?"); the LLM still answers
+        `question`."""
         # Embedding the question is CPU work: off the event loop, as NLU is.
         hits = await asyncio.to_thread(self.retrieve, question)
+        if not hits and topic and topic != question:
+            hits = await asyncio.to_thread(self.retrieve, topic)
         if not hits:
             return Answer("", found=False, by="none")
         best = hits[0]

@@ -4,6 +4,7 @@ the request."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from actions.integrations.calendar import SQLiteCalendar
 from actions.integrations.outbox import Outbox
 from parlez.agent import Agent
+from parlez.channels.channel import UserMessage
 from tests.assistant.conftest import NOW, book, say, texts
 
 
@@ -138,3 +140,20 @@ def test_a_caldav_server_that_is_down_keeps_the_request(
     assert "couldn't reach our calendar" in answer
     ((_, request),) = Outbox(studio / "outbox.db").pending("booking")
     assert request["email"] == "gus@example.com"
+
+
+def read_as(bot: Agent, text: str, intent: str, sender: str) -> list[dict[str, Any]]:
+    """`text` as the NLU understood it: some names read like a "no" to a character model."""
+    parse = {"intent": {"name": intent, "confidence": 0.8}, "entities": [], "text": text}
+    return asyncio.run(bot.handle_message(UserMessage(text, None, sender, parse_data=parse)))
+
+
+def test_a_name_that_reads_like_no_is_still_the_name(bot: Agent) -> None:
+    book(bot, "noah", "tomorrow at 11am")
+    assert "e-mail" in texts(read_as(bot, "Noah Smith", "deny", "noah"))[0]
+    done = texts(say(bot, "noah@example.com", "noah"))
+    assert done[0].startswith("You're booked, Noah Smith")
+    # A real "no" is not taken for a name.
+    book(bot, "nope", "tomorrow at 2pm")
+    answer = texts(read_as(bot, "no thanks", "deny", "nope"))
+    assert not any("e-mail" in t for t in answer)

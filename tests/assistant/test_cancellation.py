@@ -37,6 +37,15 @@ def test_an_appointment_is_found_confirmed_and_cancelled(bot: Agent, studio: Pat
     assert "name" in texts(book(bot, "web-3", "tomorrow at 3pm"))[0]
 
 
+def test_asking_again_to_cancel_is_a_yes(bot: Agent, studio: Path) -> None:
+    booked(bot, "again", "cleo@example.com")
+    say(bot, "/cancel_appointment", "again")
+    # "yes, cancel it" reads as another cancel request: it confirms, it does not start over.
+    assert texts(say(bot, "/cancel_appointment", "again"))[0] == (
+        "It's cancelled. Thank you for letting us know."
+    )
+
+
 def test_keeping_the_appointment(bot: Agent, studio: Path) -> None:
     booked(bot, "keep", "ben@example.com")
     say(bot, "/cancel_appointment", "keep")  # the e-mail is known in this conversation

@@ -129,6 +129,9 @@ def test_the_whole_message_rescues_a_time_cut_short(settings: Business) -> None:
         ["tomorrow at", "a haircut tomorrow at four in the afternoon"], settings, NOW
     )
     assert wanted is not None and wanted.start == at(26, 16)
+    # "noon" alone is today's; the whole message says which day.
+    wanted = best_time(["noon", "a blow-dry for thursday at noon?"], settings, NOW)
+    assert wanted is not None and wanted.start == at(26, 12)
 
 
 def test_a_closed_day_is_offered_the_next_open_day(

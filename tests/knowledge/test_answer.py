@@ -38,6 +38,16 @@ async def test_without_an_llm_the_passage_is_the_answer(index: KnowledgeIndex) -
     assert answer.sources[0]["id"] == "parking" and answer.sources[0]["source"].endswith("faq.yml")
 
 
+async def test_the_intents_topic_is_searched_when_the_words_find_nothing(
+    index: KnowledgeIndex,
+) -> None:
+    knowledge = KnowledgeAnswerer(index)
+    vague = "zzz qqq"  # words that find nothing on their own
+    assert not (await knowledge.answer(vague)).found
+    answer = await knowledge.answer(vague, topic="Is there parking nearby?")
+    assert answer.found and answer.sources[0]["id"] == "parking"
+
+
 async def test_an_unknown_question_is_an_honest_no(index: KnowledgeIndex) -> None:
     answer = await KnowledgeAnswerer(index).answer("what is the capital of Australia?")
     assert not answer.found and answer.text == "" and answer.sources == []
