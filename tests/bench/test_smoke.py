@@ -101,3 +101,20 @@ def test_webchat_benchmark_smoke_prints_its_table(assistant_models: Path) -> Non
     )
     assert "widget.js gzipped (KB)" in done.stdout
     assert "send to reply p50 (ms)" in done.stdout
+
+
+def test_conversation_benchmark_smoke_prints_its_table(assistant_models: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "conversations.py"),
+            "--smoke",
+            "--models",
+            str(assistant_models),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "resolved without a person" in done.stdout
+    assert "booking" in done.stdout and "handoff" in done.stdout
