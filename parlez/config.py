@@ -72,6 +72,14 @@ class Config:
     defaulted: list[str] = field(default_factory=list)
     location: Location | None = field(default=None, compare=False, repr=False)
 
+    def pipeline_intents(self) -> frozenset[str]:
+        """Intents a component of the pipeline gives on its own, without NLU examples."""
+        return frozenset(
+            str(c.params["negative_intent"])
+            for c in self.pipeline
+            if c.name == "SentimentAnalyzer" and c.params.get("negative_intent")
+        )
+
     @classmethod
     def load(cls, path: Path | str) -> Config:
         p = Path(path)

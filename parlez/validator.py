@@ -28,6 +28,8 @@ class Validator:
     stories: list[StoryBlock]
     rules: list[StoryBlock] = field(default_factory=list)
     findings: list[Diagnostic] = field(default_factory=list)
+    #: intents the NLU pipeline gives on its own (SentimentAnalyzer's `negative_intent`)
+    pipeline_intents: frozenset[str] = frozenset()
 
     def _error(
         self, code: str, message: str, where: Location | None = None, hint: str | None = None
@@ -100,7 +102,11 @@ class Validator:
                     hint=f"add '- {intent}' under 'intents:' in the domain",
                 )
         for intent in self.domain.intents:
-            if intent not in first_example and intent not in DEFAULT_INTENTS:
+            if (
+                intent not in first_example
+                and intent not in DEFAULT_INTENTS
+                and intent not in self.pipeline_intents
+            ):
                 self._warning(
                     "P202",
                     f"the intent '{intent}' is listed in the domain but has no NLU examples",

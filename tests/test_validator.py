@@ -124,6 +124,22 @@ def test_nlu_intents_missing_from_the_domain_are_errors(tmp_project: ProjectFact
     assert "P201" in codes(found, "error")
 
 
+def test_an_intent_the_pipeline_gives_needs_no_examples(tmp_project: ProjectFactory) -> None:
+    domain = DOMAIN.replace(
+        "intents: [greet, bye, inform]", "intents: [greet, bye, inform, complain]"
+    )
+    project = tmp_project(domain=domain, nlu=NLU, stories=GOOD_STORIES)
+    found = Validator(project.domain, project.training_data, project.stories).run()
+    assert "P202" in codes(found, "warning")
+    quiet = Validator(
+        project.domain,
+        project.training_data,
+        project.stories,
+        pipeline_intents=frozenset({"complain"}),
+    ).run()
+    assert "P202" not in codes(quiet)
+
+
 def test_form_slots_and_mappings_are_checked(tmp_project: ProjectFactory) -> None:
     domain = DOMAIN.replace("required_slots: [city]", "required_slots: [city, date]").replace(
         "entity: city\n", "entity: town\n      conditions:\n      - active_loop: other_form\n"

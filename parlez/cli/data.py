@@ -55,7 +55,11 @@ def validate(args: argparse.Namespace) -> int:
                 args.max_history if args.max_history is not None else project.config.max_history()
             )
             validator = Validator(
-                project.domain, project.training_data, project.stories, project.rules
+                project.domain,
+                project.training_data,
+                project.stories,
+                project.rules,
+                pipeline_intents=project.config.pipeline_intents(),
             )
             findings += validator.run(max_history=max_history)
     findings = list(warnings) + findings

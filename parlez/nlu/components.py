@@ -4,6 +4,7 @@ from parlez.nlu.classifiers.diet import DIETClassifier
 from parlez.nlu.classifiers.fallback import FallbackClassifier
 from parlez.nlu.classifiers.keyword import KeywordIntentClassifier
 from parlez.nlu.classifiers.logistic_regression import LogisticRegressionClassifier
+from parlez.nlu.classifiers.sentiment import SentimentAnalyzer
 from parlez.nlu.classifiers.sklearn_intent import SklearnIntentClassifier
 from parlez.nlu.extractors.crf import CRFEntityExtractor
 from parlez.nlu.extractors.duckling import DucklingEntityExtractor
@@ -33,6 +34,7 @@ __all__ = [
     "RegexEntityExtractor",
     "RegexFeaturizer",
     "ResponseSelector",
+    "SentimentAnalyzer",
     "SklearnIntentClassifier",
     "SpacyFeaturizer",
     "SpacyNLP",

@@ -45,6 +45,8 @@ class Message:
     intent_ranking: list[dict[str, Any]] = field(default_factory=list)
     entities: list[dict[str, Any]] = field(default_factory=list)
     response_selector: dict[str, Any] = field(default_factory=dict)
+    #: `{label, score}` from SentimentAnalyzer
+    sentiment: dict[str, Any] | None = None
     #: what one component hands to the next that is not a feature (e.g. a spaCy doc)
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -74,4 +76,6 @@ class Message:
             result["intent_ranking"] = self.intent_ranking
         if self.response_selector:
             result["response_selector"] = self.response_selector
+        if self.sentiment is not None:
+            result["sentiment"] = self.sentiment
         return result

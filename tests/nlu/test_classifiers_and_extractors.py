@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from tests.nlu.helpers import run, trained
+from parlez.config import ComponentConfig
+from parlez.diagnostics import collect
+from parlez.nlu.pipeline import Pipeline
+from tests.nlu.helpers import data, run, trained
 
 DATA = """
 - intent: greet
@@ -65,6 +68,36 @@ def test_fallback_replaces_an_unsure_intent_with_nlu_fallback() -> None:
 def test_a_message_without_words_falls_back() -> None:
     pipeline = trained([*BASE, "LogisticRegressionClassifier", "FallbackClassifier"], DATA)
     assert run(pipeline, "😀 !!").intent == {"name": "nlu_fallback", "confidence": 0.3}
+
+
+def test_sentiment_is_scored_and_an_angry_message_gets_its_intent() -> None:
+    pipeline = trained(
+        [
+            *BASE,
+            "LogisticRegressionClassifier",
+            ("SentimentAnalyzer", {"negative_intent": "complain"}),
+        ],
+        DATA,
+    )
+    angry = run(pipeline, "this is the worst service ever, I hate it")
+    assert angry.sentiment is not None and angry.sentiment["label"] == "negative"
+    assert angry.intent is not None and angry.intent["name"] == "complain"
+    assert angry.intent_ranking[1]["name"] != "complain"  # the classifier's guess is kept
+    happy = run(pipeline, "hello, thanks so much, that's great")
+    assert happy.sentiment is not None and happy.sentiment["label"] == "positive"
+    assert happy.intent is not None and happy.intent["name"] != "complain"
+    # "not bad" is not negative: VADER reads negation.
+    plain = run(pipeline, "not bad")
+    assert plain.sentiment is not None and plain.sentiment["score"] > 0
+    assert "sentiment" in pipeline.parse("no")
+
+
+def test_sentiment_in_another_language_is_neutral_with_a_warning() -> None:
+    items = [ComponentConfig("WhitespaceTokenizer"), ComponentConfig("SentimentAnalyzer")]
+    with collect() as warnings:
+        pipeline = Pipeline.from_config(items, "de").train(data(DATA))
+    assert pipeline.parse("das ist schrecklich")["sentiment"] == {"label": "neutral", "score": 0.0}
+    assert [w.code for w in warnings] == ["P178"]
 
 
 def test_keywords_match_whole_words_of_an_example() -> None:
