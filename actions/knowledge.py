@@ -78,6 +78,29 @@ PAYLOAD_QUESTIONS = {
 }
 
 
+#: a question the assistant cannot answer within this many of the customer's messages after
+#: another one it could not answer goes straight to a person
+UNANSWERED_WINDOW = 3
+
+
+def recently_unanswered(tracker: Tracker) -> bool:
+    """Whether the assistant already said "I don't know" in the last few messages, and the
+    customer did not turn the offer of a person down since."""
+    intents: list[str] = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            intents.append(str((event.get("parse_data") or {}).get("intent", {}).get("name")))
+            if len(intents) > UNANSWERED_WINDOW:
+                return False
+        elif event.get("event") == "action":
+            name = event.get("name")
+            if name == "utter_offer_handoff":
+                return "deny" not in intents
+            if name in ("action_handoff", "action_restart", "action_session_start"):
+                return False
+    return False
+
+
 def question_of(tracker: Tracker) -> tuple[str, str | None]:
     """What the customer asked, and the question its intent stands for (if it has one)."""
     message = tracker.latest_message or {}
@@ -102,6 +125,9 @@ class ActionAnswerFromKnowledgeBase(Action):
         knowledge = _answerer or await asyncio.to_thread(answerer)
         answer = await knowledge.answer(question, history(tracker), topic=topic)
         if not answer.found:
+            if recently_unanswered(tracker):
+                # Twice in a row: no more offers, a person takes over (data/rules.yml).
+                return [FollowupAction("utter_no_luck_handoff")]
             # utter_offer_handoff says so and offers a person; the rules take the reply.
             return [FollowupAction("utter_offer_handoff")]
         dispatcher.utter_message(text=answer.text, json_message={"sources": answer.sources})

@@ -50,6 +50,7 @@ class Outcome:
     kind: str
     opening: str
     correct: bool = False
+    handed_over: bool = False
     transcript: list[str] = field(default_factory=list)
     note: str = ""
 
@@ -178,6 +179,7 @@ def run_one(
             customer.say(text)
         outcome.correct = bool(customer.messages) and not customer.cited()
         outcome.note = f"cited {sorted(customer.cited())}" if customer.cited() else ""
+    outcome.handed_over = customer.paused()
     return outcome
 
 
@@ -242,13 +244,16 @@ def main() -> int:
 
     console = Console()
     table = Table(title=f"{len(outcomes)} scripted conversations over REST")
-    for column in ("kind", "conversations", "right", "%"):
+    for column in ("kind", "conversations", "right", "%", "to a person"):
         table.add_column(column, justify="left" if column == "kind" else "right")
     for kind in ("question", "booking", "lead", "cancel", "handoff", "offtopic", "rude"):
         mine = [o for o in outcomes if o.kind == kind]
         if mine:
             right = sum(o.correct for o in mine)
-            table.add_row(kind, str(len(mine)), str(right), f"{100 * right / len(mine):.1f}")
+            handed = sum(o.handed_over for o in mine)
+            table.add_row(
+                kind, str(len(mine)), str(right), f"{100 * right / len(mine):.1f}", str(handed)
+            )
     resolvable = [o for o in outcomes if o.kind in RESOLVABLE]
     resolved = sum(o.correct for o in resolvable)
     table.add_row(
@@ -256,6 +261,7 @@ def main() -> int:
         str(len(resolvable)),
         str(resolved),
         f"{100 * resolved / max(1, len(resolvable)):.1f}",
+        str(sum(o.handed_over for o in resolvable)),
         style="bold",
     )
     console.print(table)

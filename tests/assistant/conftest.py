@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from parlez.agent import Agent
+from parlez.channels.channel import UserMessage
 from parlez.core.actions.custom import InProcessExecutor
 from parlez.core.training_trackers import rule_trackers, story_trackers
 from parlez.project import Project
@@ -48,6 +49,12 @@ def bot(policies: Any, studio: Path) -> Agent:
 
 def say(bot: Agent, text: str, sender: str = "anna") -> list[dict[str, Any]]:
     return asyncio.run(bot.handle_text(text, sender))
+
+
+def read_as(bot: Agent, text: str, intent: str, sender: str = "anna") -> list[dict[str, Any]]:
+    """`text` as the NLU understood it (these tests run without an NLU model)."""
+    parse = {"intent": {"name": intent, "confidence": 0.8}, "entities": [], "text": text}
+    return asyncio.run(bot.handle_message(UserMessage(text, None, sender, parse_data=parse)))
 
 
 def texts(messages: list[dict[str, Any]]) -> list[str]:

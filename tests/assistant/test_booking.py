@@ -4,7 +4,6 @@ the request."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 from pathlib import Path
@@ -15,8 +14,7 @@ import pytest
 from actions.integrations.calendar import SQLiteCalendar
 from actions.integrations.outbox import Outbox
 from parlez.agent import Agent
-from parlez.channels.channel import UserMessage
-from tests.assistant.conftest import NOW, book, say, texts
+from tests.assistant.conftest import NOW, book, read_as, say, texts
 
 
 def test_a_free_time_is_booked_into_the_calendar(bot: Agent, studio: Path) -> None:
@@ -140,12 +138,6 @@ def test_a_caldav_server_that_is_down_keeps_the_request(
     assert "couldn't reach our calendar" in answer
     ((_, request),) = Outbox(studio / "outbox.db").pending("booking")
     assert request["email"] == "gus@example.com"
-
-
-def read_as(bot: Agent, text: str, intent: str, sender: str) -> list[dict[str, Any]]:
-    """`text` as the NLU understood it: some names read like a "no" to a character model."""
-    parse = {"intent": {"name": intent, "confidence": 0.8}, "entities": [], "text": text}
-    return asyncio.run(bot.handle_message(UserMessage(text, None, sender, parse_data=parse)))
 
 
 def test_a_name_that_reads_like_no_is_still_the_name(bot: Agent) -> None:
