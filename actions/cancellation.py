@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.booking import calendar, mailer, now
@@ -47,12 +47,12 @@ class ActionFindAppointment(Action):
             )
             return [SlotSet("appointment_id", None)]
         if not found:
-            # One message: the rules expect the customer's answer right after this action.
             dispatcher.utter_message(
-                text=f"I can't find an upcoming appointment booked with {email}. "
-                "Is there anything else I can help with?"
+                text=f"I can't find an upcoming appointment booked with {email}."
             )
-            return [SlotSet("appointment_id", None)]
+            # "Anything else?" comes from its own response, so that a "no" to it is a goodbye
+            # and not "keep the appointment" (data/rules.yml).
+            return [SlotSet("appointment_id", None), FollowupAction("utter_anything_else")]
         soonest = found[0]
         dispatcher.utter_message(
             text=f"I found your {soonest.service} {spoken(soonest.start, settings, at)}. "

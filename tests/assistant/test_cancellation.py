@@ -61,6 +61,9 @@ def test_keeping_the_appointment(bot: Agent, studio: Path) -> None:
 def test_no_appointment_for_that_email(bot: Agent) -> None:
     say(bot, "/cancel_appointment", "nobody")
     assert texts(say(bot, "cy@example.com", "nobody")) == [
-        "I can't find an upcoming appointment booked with cy@example.com. "
-        "Is there anything else I can help with?"
+        "I can't find an upcoming appointment booked with cy@example.com.",
+        "Is there anything else I can help with?",
     ]
+    # "No" to that is a goodbye, not "your appointment stays as it is".
+    (goodbye,) = texts(say(bot, "/deny", "nobody"))
+    assert "stays" not in goodbye
