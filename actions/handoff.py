@@ -22,14 +22,23 @@ from actions.integrations.email import compose, render
 TRANSCRIPT_MESSAGES = 12
 
 
-def transcript(tracker: Tracker) -> str:
+def transcript(tracker: Tracker, last: int | None = TRANSCRIPT_MESSAGES) -> str:
+    """The conversation as lines of text: what the customer wrote (a button as its title),
+    what the assistant and the team answered."""
     lines = []
+    paused = False
     for event in tracker.events:
-        if event.get("event") == "user" and event.get("text"):
-            lines.append(f"Customer: {event['text']}")
-        elif event.get("event") == "bot" and event.get("text"):
-            lines.append(f"Assistant: {event['text']}")
-    return "\n".join(lines[-TRANSCRIPT_MESSAGES:])
+        kind = event.get("event")
+        metadata = event.get("metadata") or {}
+        if kind == "pause":
+            paused = True
+        elif kind in ("resume", "restart"):
+            paused = False
+        elif kind == "user" and event.get("text") and not metadata.get("hidden"):
+            lines.append(f"Customer: {metadata.get('display') or event['text']}")
+        elif kind == "bot" and event.get("text"):
+            lines.append(f"{'Team' if paused else 'Assistant'}: {event['text']}")
+    return "\n".join(lines[-last:] if last else lines)
 
 
 def notify(settings: Business, tracker: Tracker) -> None:

@@ -34,13 +34,14 @@ from connectors.webchat.messages import bot_message, history
 from connectors.webchat.settings import WebChatSettings
 from parlez.channels.channel import OnNewMessage, OutputChannel, UserMessage
 from parlez.channels.socketio import SocketBlueprint, SocketIOInput
-from parlez.events import FeedbackGiven, UserUttered
+from parlez.events import FeedbackGiven, SlotSet, UserUttered
 from parlez.server.state import ServerState
 
 logger = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 SESSION_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[A-Za-z]{2,}$")
 #: message metadata a page may send; anything else is dropped, and the whole is size-capped
 METADATA_KEYS = ("visitor", "page", "referrer", "language", "timezone", "display", "hidden")
 MAX_METADATA_BYTES = 4096
@@ -295,6 +296,39 @@ class WebChatInput(SocketIOInput):
         logger.info("conversation %s rated %d", session_id, rating)
         return {"ok": True}
 
+    async def handle_transcript(self, sid: str, data: Any) -> dict[str, Any]:
+        """E-mail the conversation to the address the visitor gave, through the assistant's
+        `transcript_action` (with the address in the `email` slot)."""
+        data = data if isinstance(data, dict) else {}
+        action = self.settings.transcript_action
+        if not action:
+            return {"ok": False, "error": "off", "message": "this chat does not send transcripts"}
+        session = await self.sio.get_session(sid) if self.sio else {}
+        session_id = str(data.get("session_id") or session.get("session_id") or "")
+        if not SESSION_ID.match(session_id):
+            return {"ok": False, "error": "no_session", "message": "send session_request first"}
+        email = str(data.get("email") or "").strip()
+        if not EMAIL.match(email):
+            return {"ok": False, "error": "bad_email", "message": "that is not an e-mail address"}
+        state = self._store_state()
+        agent = state.require_agent()
+
+        async def send() -> None:
+            async with agent.lock_store.lock(session_id):
+                tracker = await agent.processor.fetch_tracker_with_session(session_id)
+                tracker.update(SlotSet("email", email))
+                await agent.tracker_store.save(tracker)
+                await agent.processor.execute_action(
+                    session_id, action, WebChatOutput(self, in_turn=True), None, None
+                )
+
+        try:
+            await state.guarded(send())
+        except Exception:
+            logger.exception("sending the transcript of '%s' failed", session_id)
+            return {"ok": False, "error": "failed", "message": "the transcript was not sent"}
+        return {"ok": True}
+
     # -- HTTP ----------------------------------------------------------------------------
 
     def widget_bytes(self) -> tuple[bytes, bytes, str]:
@@ -302,6 +336,7 @@ class WebChatInput(SocketIOInput):
         if self._widget is None:
             defaults = self.settings.widget.model_dump()
             defaults["max_message_chars"] = self.settings.max_message_chars
+            defaults["transcript"] = bool(self.settings.transcript_action)
             raw = (
                 (STATIC / "widget.js")
                 .read_text(encoding="utf-8")
@@ -330,6 +365,7 @@ class WebChatInput(SocketIOInput):
         sio.on(self.settings.user_message_evt, user_message)
         sio.on("session_request", self.handle_session_request)
         sio.on("feedback", self.handle_feedback)
+        sio.on("transcript", self.handle_transcript)
 
         @bp.listener("before_server_start")
         async def keep_state(app: Sanic[Any, Any], _: Any = None) -> None:

@@ -54,6 +54,9 @@ class WebChatSettings(BaseModel):
     history_messages: int = Field(100, ge=0)
     #: the intent an upload is given (the NLU does not read file names)
     attachment_intent: str | None = None
+    #: the action that e-mails a visitor the conversation when they ask at the end (the
+    #: `email` slot holds their address); none: the widget does not offer it
+    transcript_action: str | None = None
     attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
     widget: WidgetDefaults = Field(default_factory=WidgetDefaults)
     # Rasa's socket.io keys, accepted so a Rasa `socketio:` block can be moved here as it is

@@ -31,7 +31,8 @@
       start: "Start the chat", tooLong: "This message is too long ({n} characters at most).",
       tooFast: "You are sending messages too fast. Please wait a moment.",
       uploadFailed: "The file could not be sent: {reason}", unread: "{n} new messages",
-      sources: "Sources", star: "{n} out of 5", you: "You", bot: "Assistant", agent: "Team"
+      sources: "Sources", star: "{n} out of 5", you: "You", bot: "Assistant", agent: "Team",
+      transcript: "E-mail me a copy of this conversation (optional)", sent: "A copy is on its way to {email}.", done: "Done"
     },
     fr: {
       title: "Discutons", open: "Ouvrir la discussion", close: "Fermer la discussion", send: "Envoyer",
@@ -46,7 +47,8 @@
       start: "Commencer", tooLong: "Ce message est trop long ({n} caractères au plus).",
       tooFast: "Vous envoyez trop de messages. Patientez un instant.",
       uploadFailed: "Le fichier n'a pas pu être envoyé : {reason}", unread: "{n} nouveaux messages",
-      sources: "Sources", star: "{n} sur 5", you: "Vous", bot: "Assistant", agent: "Équipe"
+      sources: "Sources", star: "{n} sur 5", you: "Vous", bot: "Assistant", agent: "Équipe",
+      transcript: "Recevoir une copie de la discussion par e-mail (facultatif)", sent: "Une copie part vers {email}.", done: "Terminé"
     },
     de: {
       title: "Schreiben Sie uns", open: "Chat öffnen", close: "Chat schließen", send: "Senden",
@@ -61,7 +63,8 @@
       start: "Chat beginnen", tooLong: "Diese Nachricht ist zu lang (höchstens {n} Zeichen).",
       tooFast: "Sie senden zu viele Nachrichten. Bitte warten Sie einen Moment.",
       uploadFailed: "Die Datei konnte nicht gesendet werden: {reason}", unread: "{n} neue Nachrichten",
-      sources: "Quellen", star: "{n} von 5", you: "Sie", bot: "Assistent", agent: "Team"
+      sources: "Quellen", star: "{n} von 5", you: "Sie", bot: "Assistent", agent: "Team",
+      transcript: "Eine Kopie des Gesprächs per E-Mail (optional)", sent: "Eine Kopie ist unterwegs an {email}.", done: "Fertig"
     },
     es: {
       title: "Hable con nosotros", open: "Abrir el chat", close: "Cerrar el chat", send: "Enviar",
@@ -76,7 +79,8 @@
       start: "Empezar", tooLong: "Este mensaje es demasiado largo ({n} caracteres como máximo).",
       tooFast: "Está enviando mensajes demasiado rápido. Espere un momento.",
       uploadFailed: "No se pudo enviar el archivo: {reason}", unread: "{n} mensajes nuevos",
-      sources: "Fuentes", star: "{n} de 5", you: "Usted", bot: "Asistente", agent: "Equipo"
+      sources: "Fuentes", star: "{n} de 5", you: "Usted", bot: "Asistente", agent: "Equipo",
+      transcript: "Enviarme una copia de la conversación (opcional)", sent: "Una copia va de camino a {email}.", done: "Listo"
     },
     ar: {
       title: "تحدث معنا", open: "افتح المحادثة", close: "أغلق المحادثة", send: "إرسال",
@@ -89,7 +93,8 @@
       name: "الاسم", email: "البريد الإلكتروني", consent: "أوافق على حفظ هذه المحادثة للرد علي.",
       start: "ابدأ المحادثة", tooLong: "هذه الرسالة طويلة جدًا ({n} حرفًا على الأكثر).",
       tooFast: "أنت ترسل الرسائل بسرعة كبيرة. انتظر قليلًا.", uploadFailed: "تعذر إرسال الملف: {reason}",
-      unread: "{n} رسائل جديدة", sources: "المصادر", star: "{n} من 5", you: "أنت", bot: "المساعد", agent: "الفريق"
+      unread: "{n} رسائل جديدة", sources: "المصادر", star: "{n} من 5", you: "أنت", bot: "المساعد", agent: "الفريق",
+      transcript: "أرسل لي نسخة من المحادثة بالبريد (اختياري)", sent: "نسخة في طريقها إلى {email}.", done: "تم"
     },
     he: {
       title: "דברו איתנו", open: "פתיחת הצ'אט", close: "סגירת הצ'אט", send: "שליחה",
@@ -102,7 +107,8 @@
       name: "שם", email: "דוא\"ל", consent: "אני מסכים/ה שהשיחה תישמר כדי לענות לי.",
       start: "התחלת השיחה", tooLong: "ההודעה ארוכה מדי (עד {n} תווים).",
       tooFast: "אתם שולחים הודעות מהר מדי. המתינו רגע.", uploadFailed: "לא ניתן היה לשלוח את הקובץ: {reason}",
-      unread: "{n} הודעות חדשות", sources: "מקורות", star: "{n} מתוך 5", you: "אתם", bot: "העוזר", agent: "הצוות"
+      unread: "{n} הודעות חדשות", sources: "מקורות", star: "{n} מתוך 5", you: "אתם", bot: "העוזר", agent: "הצוות",
+      transcript: "שלחו לי עותק של השיחה בדוא\"ל (לא חובה)", sent: "עותק בדרך אל {email}.", done: "סיום"
     }
   };
   var RTL = { ar: 1, he: 1, fa: 1, ur: 1 };
@@ -770,6 +776,8 @@
     var stars = el("div", { class: "stars", role: "radiogroup", "aria-label": t.rate });
     var comment = el("textarea", { rows: "3", "aria-label": t.comment, placeholder: t.comment, maxlength: "2000" });
     var submit = el("button", { class: "primary", type: "submit", text: t.submit, disabled: true });
+    var email = this.options.transcript ? el("input", { type: "email", autocomplete: "email", value: (this.visitor && this.visitor.email) || "",
+      oninput: function () { submit.disabled = !rating && !email.value.trim(); } }) : null;
     [1, 2, 3, 4, 5].forEach(function (n) {
       stars.appendChild(el("button", { type: "button", role: "radio", "aria-checked": "false", "aria-label": fill(t.star, { n: n }), text: "★",
         onclick: function () {
@@ -778,19 +786,30 @@
           stars.querySelectorAll("button").forEach(function (b, i) { b.classList.toggle("lit", i < n); b.setAttribute("aria-checked", String(i + 1 === n)); });
         } }));
     });
+    if (email && email.value) submit.disabled = false;
     this.showAside([
-      el("h3", { text: t.rate }), stars, comment, submit,
+      el("h3", { text: t.rate }), stars, comment,
+      email ? el("label", {}, [document.createTextNode(t.transcript), email]) : null,
+      submit,
       el("button", { class: "plain", type: "button", text: t.skip, onclick: function () { self.thank(false); } })
     ], function () {
-      self.connection.emit("feedback", { session_id: self.sessionId, rating: rating, comment: comment.value.trim() }, function () {});
-      self.thank(true);
+      if (rating) self.connection.emit("feedback", { session_id: self.sessionId, rating: rating, comment: comment.value.trim() }, function () {});
+      var address = email ? email.value.trim() : "";
+      if (address) {
+        self.connection.emit("transcript", { session_id: self.sessionId, email: address }, function (reply) {
+          if (reply && reply.ok) self.sentNote.textContent = fill(t.sent, { email: address });
+        });
+      }
+      self.thank(rating > 0);
     });
   };
 
   Chat.prototype.thank = function (rated) {
     var self = this, t = this.t;
+    this.sentNote = el("p", { role: "status" });
     this.showAside([
-      rated ? el("h3", { text: t.thanks, role: "status" }) : null,
+      el("h3", { text: rated ? t.thanks : t.done, role: "status" }),
+      this.sentNote,
       el("button", { class: "primary", type: "button", text: t.restart, onclick: function () { self.restart(); } })
     ]);
   };

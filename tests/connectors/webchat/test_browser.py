@@ -179,16 +179,27 @@ def test_a_picture_is_uploaded_and_a_wrong_file_refused(
     page.locator(".note", has_text="not accepted").wait_for()
 
 
-def test_the_visitor_rates_the_chat_when_it_ends(setup: Setup, page: Any) -> None:
+def test_the_visitor_rates_the_chat_and_gets_a_copy_when_it_ends(setup: Setup, page: Any) -> None:
     open_chat(page, setup.site)
+    page.get_by_role("button", name="Opening hours").click()
+    page.locator(".sources").wait_for()
     page.get_by_role("button", name="End the chat").click()
     page.get_by_role("radio", name="4 out of 5").click()
     page.get_by_role("textbox", name="Anything to add").fill("Quick and clear")
+    page.get_by_role("textbox", name="E-mail me a copy").fill("visitor@example.com")
     page.get_by_role("button", name="Send rating").click()
     page.get_by_text("Thank you for your rating!").wait_for()
+    page.get_by_text("A copy is on its way to visitor@example.com.").wait_for()
     session = session_of(page)
     rated = [e for e in setup.events(session) if e["event"] == "feedback"]
     assert [(e["rating"], e["comment"]) for e in rated] == [(4, "Quick and clear")]
+    (copy,) = [
+        m
+        for m in (p.read_text() for p in (setup.root / "mail").glob("*.eml"))
+        if "To: visitor@example.com" in m
+    ]
+    assert "Your conversation with Maple Street Studio" in copy
+    assert "Customer: Opening hours" in copy and "Assistant: We're open Monday" in copy
     page.get_by_role("button", name="Start a new conversation").click()
     page.locator(".msg.bot").first.wait_for()
     assert session_of(page) != session
