@@ -30,6 +30,8 @@ class Validator:
     findings: list[Diagnostic] = field(default_factory=list)
     #: intents the NLU pipeline gives on its own (SentimentAnalyzer's `negative_intent`)
     pipeline_intents: frozenset[str] = frozenset()
+    #: actions that channels run themselves (the web chat's `transcript_action`)
+    channel_actions: frozenset[str] = frozenset()
 
     def _error(
         self, code: str, message: str, where: Location | None = None, hint: str | None = None
@@ -275,6 +277,7 @@ class Validator:
                 name not in used
                 and not name.startswith("validate_")
                 and name not in DEFAULT_ACTIONS
+                and name not in self.channel_actions
             ):
                 self._warning(
                     "P221",

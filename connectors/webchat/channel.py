@@ -107,6 +107,9 @@ class WebChatInput(SocketIOInput):
     def get_output_channel(self) -> OutputChannel | None:
         return WebChatOutput(self, in_turn=False) if self.sio is not None else None
 
+    def actions_used(self) -> list[str]:
+        return [self.settings.transcript_action] if self.settings.transcript_action else []
+
     # -- origins -------------------------------------------------------------------------
 
     def origin_allowed(self, origin: str | None, own: str | None) -> bool:

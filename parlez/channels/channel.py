@@ -160,3 +160,8 @@ class InputChannel(ABC):
 
     def get_metadata(self, request: Request) -> dict[str, Any] | None:
         return None
+
+    def actions_used(self) -> list[str]:
+        """Domain actions this channel runs itself, outside stories and rules (so that
+        `parlez data validate` does not call them unused)."""
+        return []

@@ -31,6 +31,23 @@ def _print_findings(console: Console, findings: list[Diagnostic]) -> None:
             console.print(f"    hint: {finding.hint}", soft_wrap=True)
 
 
+def _channel_actions(
+    project: Project, failed: set[str], findings: list[Diagnostic]
+) -> frozenset[str]:
+    """The actions the channels in credentials.yml run themselves; a channel that cannot be
+    built is reported, as `parlez run` would refuse it."""
+    if "credentials" in failed:
+        return frozenset()
+    from parlez.channels.registry import channels_from_credentials
+
+    try:
+        channels = channels_from_credentials(project.credentials)
+    except ParlezError as error:
+        findings.append(Diagnostic.from_error(error))
+        return frozenset()
+    return frozenset(action for channel in channels for action in channel.actions_used())
+
+
 def validate(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     project = Project(args.project, domain=args.domain, config=args.config, data=args.data)
@@ -60,6 +77,7 @@ def validate(args: argparse.Namespace) -> int:
                 project.stories,
                 project.rules,
                 pipeline_intents=project.config.pipeline_intents(),
+                channel_actions=_channel_actions(project, failed, findings),
             )
             findings += validator.run(max_history=max_history)
     findings = list(warnings) + findings

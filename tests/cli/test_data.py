@@ -66,6 +66,21 @@ def test_warnings_fail_only_with_fail_on_warnings(project: Path) -> None:
     assert main(["data", "validate", "--fail-on-warnings"]) == 1
 
 
+def test_an_action_a_channel_runs_is_not_unused_and_a_bad_channel_is_an_error(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(project / "domain.yml", DOMAIN + "actions:\n  - action_send_transcript\n")
+    write(
+        project / "credentials.yml",
+        "connectors.webchat.WebChatInput:\n  transcript_action: action_send_transcript\n",
+    )
+    assert main(["data", "validate"]) == 0
+    assert "P221" not in capsys.readouterr().out
+    write(project / "credentials.yml", "socketoi:\n")
+    assert main(["data", "validate"]) == 1
+    assert "unknown channel 'socketoi'" in capsys.readouterr().out
+
+
 def test_split_nlu_keeps_every_intent_on_both_sides(project: Path) -> None:
     assert main(["data", "split", "nlu", "--training-fraction", "0.6"]) == 0
     train, test = DataFiles(), DataFiles()
