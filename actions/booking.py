@@ -96,6 +96,57 @@ def confirm_by_email(settings: Business, booked: Appointment, duration: int) -> 
     mailer(settings).send(message)
 
 
+async def choose_time(
+    value: Any,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    moving: tuple[dt.datetime, dt.datetime] | None = None,
+) -> dict[str, Any]:
+    """The `appointment_time` a form keeps: a free start for the `service` slot, or None
+    with free times offered as buttons. `moving`: the time of the appointment being moved."""
+    settings = business()
+    service = settings.service(tracker.get_slot("service"))
+    at = now()
+    message = str(tracker.latest_message.get("text") or "")
+    wanted = best_time([str(value or ""), "" if message.startswith("/") else message], settings, at)
+    if wanted is None:
+        dispatcher.utter_message(
+            text="Sorry, I didn't catch a day and time. You can say, for example, "
+            '"tomorrow at 3pm" or "Friday morning".'
+        )
+        return {"appointment_time": None}
+    if service is None:  # the time came first: keep it, check it once the service is known
+        return {"appointment_time": value}
+    cal = calendar(settings)
+    try:
+        if wanted.start is not None and await asyncio.to_thread(
+            is_free, settings, cal, service, wanted.start, at, moving
+        ):
+            return {"appointment_time": wanted.start.isoformat()}
+        offers = await asyncio.to_thread(suggestions, settings, cal, service, wanted, at, 3, moving)
+    except CalendarError as error:
+        logger.error("the calendar cannot be read: %s", error)
+        # Take the time as asked; the booking step keeps it for the team to confirm.
+        return {"appointment_time": wanted.start.isoformat() if wanted.start else value}
+    if not offers:
+        dispatcher.utter_message(
+            text=f"I'm sorry, there's no free time for a {service.name} around then. "
+            "Could you try another day?"
+        )
+        return {"appointment_time": None}
+    asked = spoken(wanted.start, settings, at) if wanted.start is not None else ""
+    intro = (
+        f"{asked[:1].upper()}{asked[1:]} isn't available."
+        if wanted.start is not None
+        else "Here are the free times I found."
+    )
+    dispatcher.utter_message(
+        text=f"{intro} Would one of these suit you?",
+        buttons=time_buttons(offers, settings, at),
+    )
+    return {"appointment_time": None}
+
+
 class ValidateBookingForm(CustomerDetails, FormValidationAction):
     def name(self) -> str:
         return "validate_booking_form"
@@ -114,49 +165,7 @@ class ValidateBookingForm(CustomerDetails, FormValidationAction):
     async def validate_appointment_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        settings = business()
-        service = settings.service(tracker.get_slot("service"))
-        at = now()
-        message = str(tracker.latest_message.get("text") or "")
-        wanted = best_time(
-            [str(value or ""), "" if message.startswith("/") else message], settings, at
-        )
-        if wanted is None:
-            dispatcher.utter_message(
-                text="Sorry, I didn't catch a day and time. You can say, for example, "
-                '"tomorrow at 3pm" or "Friday morning".'
-            )
-            return {"appointment_time": None}
-        if service is None:  # the time came first: keep it, check it once the service is known
-            return {"appointment_time": value}
-        cal = calendar(settings)
-        try:
-            if wanted.start is not None and await asyncio.to_thread(
-                is_free, settings, cal, service, wanted.start, at
-            ):
-                return {"appointment_time": wanted.start.isoformat()}
-            offers = await asyncio.to_thread(suggestions, settings, cal, service, wanted, at)
-        except CalendarError as error:
-            logger.error("the calendar cannot be read: %s", error)
-            # Take the time as asked; the booking step keeps it for the team to confirm.
-            return {"appointment_time": wanted.start.isoformat() if wanted.start else value}
-        if not offers:
-            dispatcher.utter_message(
-                text=f"I'm sorry, there's no free time for a {service.name} around then. "
-                "Could you try another day?"
-            )
-            return {"appointment_time": None}
-        asked = spoken(wanted.start, settings, at) if wanted.start is not None else ""
-        intro = (
-            f"{asked[:1].upper()}{asked[1:]} isn't available."
-            if wanted.start is not None
-            else "Here are the free times I found."
-        )
-        dispatcher.utter_message(
-            text=f"{intro} Would one of these suit you?",
-            buttons=time_buttons(offers, settings, at),
-        )
-        return {"appointment_time": None}
+        return await choose_time(value, dispatcher, tracker)
 
 
 class ActionBookAppointment(Action):

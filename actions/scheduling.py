@@ -90,15 +90,17 @@ def free_starts(
     start: dt.datetime,
     end: dt.datetime,
     now: dt.datetime,
+    moving: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> list[dt.datetime]:
-    """Every start time in [start, end) at which `service` fits, soonest first."""
+    """Every start time in [start, end) at which `service` fits, soonest first. `moving` is
+    the time of an appointment being moved: it does not stand in its own way."""
     rules = business.booking
     earliest = max(start, now + dt.timedelta(minutes=rules.min_notice_minutes))
     latest = min(end, now + dt.timedelta(days=rules.max_days_ahead))
     if earliest >= latest:
         return []
     duration = dt.timedelta(minutes=service.duration)
-    busy = calendar.busy(earliest, latest + duration)
+    busy = [b for b in calendar.busy(earliest, latest + duration) if b != moving]
     starts: list[dt.datetime] = []
     day = earliest.astimezone(business.zone).date()
     while day <= latest.astimezone(business.zone).date():
@@ -115,10 +117,15 @@ def free_starts(
 
 
 def is_free(
-    business: Business, calendar: Calendar, service: Service, start: dt.datetime, now: dt.datetime
+    business: Business,
+    calendar: Calendar,
+    service: Service,
+    start: dt.datetime,
+    now: dt.datetime,
+    moving: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> bool:
     return start in free_starts(
-        business, calendar, service, start, start + dt.timedelta(minutes=1), now
+        business, calendar, service, start, start + dt.timedelta(minutes=1), now, moving
     )
 
 
@@ -129,15 +136,22 @@ def suggestions(
     wanted: Wanted,
     now: dt.datetime,
     count: int = 3,
+    moving: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> list[dt.datetime]:
     """Free times to offer: in the asked period, else the nearest to the asked time (or to
     the period) within the booking horizon."""
     if wanted.period is not None:
-        inside = free_starts(business, calendar, service, *wanted.period, now)
+        inside = free_starts(business, calendar, service, *wanted.period, now, moving)
         if not inside:
             # Nothing then (a closed day): the first open day after it.
             after = free_starts(
-                business, calendar, service, wanted.period[1], now + dt.timedelta(days=366), now
+                business,
+                calendar,
+                service,
+                wanted.period[1],
+                now + dt.timedelta(days=366),
+                now,
+                moving,
             )
             first_day = after[0].astimezone(business.zone).date() if after else None
             inside = [m for m in after if m.astimezone(business.zone).date() == first_day]
@@ -151,7 +165,7 @@ def suggestions(
         target = wanted.start
     horizon = now + dt.timedelta(days=business.booking.max_days_ahead)
     window_start = max(now, target - dt.timedelta(days=3))
-    nearby = free_starts(business, calendar, service, window_start, horizon, now)
+    nearby = free_starts(business, calendar, service, window_start, horizon, now, moving)
     nearby.sort(key=lambda moment: abs((moment - target).total_seconds()))
     return sorted(nearby[:count])
 

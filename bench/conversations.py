@@ -10,7 +10,7 @@ on the knowledge-base source the answer cites, bookings on what is in the calend
 afterwards, leads on leads.db, cancellations on the calendar, handoffs on the conversation
 being paused, off-topic and rude messages on nothing being invented. Printed: per kind, how
 many were right, and the resolution rate of the conversations the assistant should resolve
-without a person (questions, bookings, leads, cancellations).
+without a person (questions, bookings, leads, cancellations, moves).
 Goals: resolution >= 80%, bookings and leads 100%.
 """
 
@@ -40,7 +40,7 @@ from tests.server.process import parlez_run  # noqa: E402
 
 SCRIPTS = Path(__file__).with_name("conversations.yml")
 PROJECT_FILES = ("domain.yml", "config.yml", "business.yml", "data", "actions", "connectors")
-RESOLVABLE = ("question", "booking", "lead", "cancel")
+RESOLVABLE = ("question", "booking", "lead", "cancel", "reschedule")
 MAX_TURNS = 8
 DURATIONS = {"haircut": 45, "colouring": 120, "blow-dry": 30, "beard trim": 20}
 
@@ -154,7 +154,7 @@ def run_one(
         with sqlite3.connect(folder / "leads.db") as db:
             emails = {row[0] for row in db.execute("SELECT email FROM leads")}
         outcome.correct = facts["email"] in emails
-    elif kind == "cancel":
+    elif kind in ("cancel", "reschedule"):
         facts, booked = script["facts"], script["booked"]
         start = dt.datetime.fromisoformat(booked["start"]).replace(tzinfo=zone)
         calendar.book(
@@ -167,9 +167,10 @@ def run_one(
             )
         )
         follow(customer, said, facts)
-        left = calendar.upcoming(facts["email"], now)
-        outcome.correct = not left
-        outcome.note = f"{len(left)} appointment(s) left"
+        left = [(a.service, local(a.start, zone)) for a in calendar.upcoming(facts["email"], now)]
+        wanted = [(booked["service"], script["expect"])] if kind == "reschedule" else []
+        outcome.correct = left == wanted
+        outcome.note = f"calendar has {left or 'nothing'}, wanted {wanted or 'nothing'}"
     elif kind == "handoff":
         for text in said:
             customer.say(text)
@@ -246,7 +247,8 @@ def main() -> int:
     table = Table(title=f"{len(outcomes)} scripted conversations over REST")
     for column in ("kind", "conversations", "right", "%", "to a person"):
         table.add_column(column, justify="left" if column == "kind" else "right")
-    for kind in ("question", "booking", "lead", "cancel", "handoff", "offtopic", "rude"):
+    kinds = ("question", "booking", "lead", "cancel", "reschedule", "handoff", "offtopic", "rude")
+    for kind in kinds:
         mine = [o for o in outcomes if o.kind == kind]
         if mine:
             right = sum(o.correct for o in mine)

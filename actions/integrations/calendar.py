@@ -6,6 +6,7 @@ the same time, even from two server processes.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 import uuid
@@ -51,6 +52,22 @@ class Calendar(ABC):
     @abstractmethod
     def upcoming(self, email: str, after: dt.datetime) -> list[Appointment]:
         """A customer's booked appointments from `after` on, soonest first."""
+
+    def move(self, old: Appointment, new: Appointment) -> Appointment:
+        """Book `new` in place of `old` (SlotTakenError, with `old` kept, if its time is not
+        free apart from `old`'s). The new time is booked before the old one is freed, unless
+        they overlap; then a failed booking gives the old time back."""
+        overlaps = new.start < old.end and old.start < new.end
+        if not overlaps:
+            booked = self.book(new)
+            self.cancel(old.id)
+            return booked
+        self.cancel(old.id)
+        try:
+            return self.book(new)
+        except CalendarError:
+            self.book(dataclasses.replace(old, id=""))
+            raise
 
 
 class SQLiteCalendar(Calendar):
@@ -122,6 +139,42 @@ class SQLiteCalendar(Calendar):
         finally:
             db.close()
         return appointment
+
+    def move(self, old: Appointment, new: Appointment) -> Appointment:
+        """One transaction: the new time checked against every booking but `old`, then `old`
+        freed and `new` stored."""
+        new.id = new.id or uuid.uuid4().hex[:12]
+        db = self._connect()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            taken = db.execute(
+                "SELECT 1 FROM appointments WHERE status = 'booked' AND id != ? "
+                "AND start < ? AND end > ?",
+                (old.id, self._utc(new.end), self._utc(new.start)),
+            ).fetchone()
+            if taken:
+                db.execute("ROLLBACK")
+                raise SlotTakenError("that time was booked by someone else")
+            db.execute("UPDATE appointments SET status = 'cancelled' WHERE id = ?", (old.id,))
+            db.execute(
+                "INSERT INTO appointments VALUES (?, ?, ?, ?, ?, ?, ?, 'booked', ?)",
+                (
+                    new.id,
+                    new.service,
+                    self._utc(new.start),
+                    self._utc(new.end),
+                    new.customer_name,
+                    new.email,
+                    new.phone,
+                    dt.datetime.now(dt.UTC).isoformat(),
+                ),
+            )
+            db.execute("COMMIT")
+        except sqlite3.Error as error:
+            raise CalendarError(f"the calendar could not move the booking: {error}") from error
+        finally:
+            db.close()
+        return new
 
     def cancel(self, appointment_id: str) -> None:
         with self._connect() as db:

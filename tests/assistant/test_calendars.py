@@ -52,6 +52,24 @@ def test_an_overlapping_booking_is_refused(calendar: Calendar) -> None:
     calendar.book(Appointment("beard trim", at(26, 15, 45), at(26, 16, 5)))  # back to back
 
 
+def test_an_appointment_moves_even_onto_its_own_time_and_a_taken_time_keeps_it(
+    calendar: Calendar,
+) -> None:
+    old = calendar.book(Appointment("haircut", at(26, 15), at(26, 15, 45), "Ana", "a@x.org"))
+    calendar.book(Appointment("beard trim", at(27, 10), at(27, 10, 20), "Bo", "b@x.org"))
+    moved = calendar.move(old, Appointment("haircut", at(26, 15, 15), at(26, 16), "Ana", "a@x.org"))
+    assert [(a.id, a.start) for a in calendar.upcoming("a@x.org", at(25, 0))] == [
+        (moved.id, at(26, 15, 15))
+    ]
+    with pytest.raises(SlotTakenError):
+        calendar.move(moved, Appointment("haircut", at(27, 10), at(27, 10, 45), "Ana", "a@x.org"))
+    assert [a.start for a in calendar.upcoming("a@x.org", at(25, 0))] == [at(26, 15, 15)]
+    far = calendar.move(moved, Appointment("haircut", at(28, 11), at(28, 11, 45), "Ana", "a@x.org"))
+    assert [(a.id, a.start) for a in calendar.upcoming("a@x.org", at(25, 0))] == [
+        (far.id, at(28, 11))
+    ]
+
+
 def test_a_customer_finds_and_cancels_an_appointment(calendar: Calendar) -> None:
     calendar.book(Appointment("colouring", at(27, 10), at(27, 12), "Ben", "ben@example.com"))
     calendar.book(Appointment("haircut", at(26, 9), at(26, 9, 45), "Ben", "ben@example.com"))

@@ -1,0 +1,182 @@
+"""Moving an appointment to another time, in one conversation: found by the e-mail it was
+booked with, the new time checked against the calendar (the old one does not stand in its
+way), booked, the old one freed, and the new time confirmed by e-mail."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import logging
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.booking import calendar, choose_time, confirm_by_email, now, outbox
+from actions.business import business
+from actions.integrations.calendar import Appointment, CalendarError, SlotTakenError
+from actions.scheduling import is_free, spoken, understand_time
+from actions.validation import valid_email
+
+logger = logging.getLogger(__name__)
+
+
+async def appointment_of(email: str, appointment_id: str | None = None) -> Appointment | None:
+    """The customer's soonest upcoming appointment (or the one with `appointment_id`)."""
+    found = await asyncio.to_thread(calendar(business()).upcoming, email, now())
+    if appointment_id:
+        found = [a for a in found if a.id == appointment_id]
+    return found[0] if found else None
+
+
+async def look_up(email: str, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    """The slots for the appointment booked with `email`; says what was found."""
+    try:
+        found = await appointment_of(email)
+    except CalendarError as error:
+        logger.error("the calendar cannot be read: %s", error)
+        dispatcher.utter_message(
+            text="I can't reach our calendar right now. Please call us to change your "
+            "appointment, or try again in a few minutes."
+        )
+        return {"email": email, "appointment_id": None}
+    if found is None:
+        return {"email": email, "appointment_id": None}
+    dispatcher.utter_message(
+        text=f"I found your {found.service} {spoken(found.start, business(), now())}."
+    )
+    return {"email": email, "appointment_id": found.id, "service": found.service}
+
+
+class ActionStartReschedule(Action):
+    """Forgets the times of earlier bookings in this conversation, and looks the appointment
+    up at once when the e-mail is already known."""
+
+    def name(self) -> str:
+        return "action_start_reschedule"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        said_a_time = any(e.get("entity") == "time" for e in tracker.latest_message["entities"])
+        events = [SlotSet("appointment_id", None)]
+        if not said_a_time:  # "move my haircut to Friday at 3" keeps its new time
+            events.append(SlotSet("appointment_time", None))
+        email = valid_email(tracker.get_slot("email"))
+        if email:
+            slots = await look_up(email, dispatcher)
+            events += [SlotSet(name, value) for name, value in slots.items()]
+        return events
+
+
+class ValidateRescheduleForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_reschedule_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[str]:
+        if tracker.get_slot("email") and not tracker.get_slot("appointment_id"):
+            return ["email"]  # nothing to move: the form ends, the next action says so
+        return domain_slots
+
+    async def validate_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        email = valid_email(value)
+        if email is None:
+            dispatcher.utter_message(
+                text="That doesn't look like an e-mail address. Could you check it?"
+            )
+            return {"email": None}
+        return await look_up(email, dispatcher)
+
+    async def validate_appointment_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        moving = None
+        email = valid_email(tracker.get_slot("email"))
+        if email:
+            try:
+                old = await appointment_of(email, tracker.get_slot("appointment_id"))
+            except CalendarError:
+                old = None
+            moving = (old.start, old.end) if old else None
+        return await choose_time(value, dispatcher, tracker, moving)
+
+
+class ActionRescheduleAppointment(Action):
+    def name(self) -> str:
+        return "action_reschedule_appointment"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        settings = business()
+        at = now()
+        email = valid_email(tracker.get_slot("email")) or ""
+        done = [SlotSet("appointment_id", None), SlotSet("appointment_time", None)]
+        try:
+            old = await appointment_of(email, tracker.get_slot("appointment_id"))
+        except CalendarError as error:
+            logger.error("the calendar cannot be read: %s", error)
+            old = None
+        if old is None:
+            dispatcher.utter_message(
+                text=f"I can't find an upcoming appointment booked with {email}."
+            )
+            return done
+        service = settings.service(old.service)
+        wanted = understand_time(str(tracker.get_slot("appointment_time") or ""), settings, at)
+        if service is None or wanted is None or wanted.start is None:
+            dispatcher.utter_message(
+                text="I'm missing the new time; your appointment is unchanged."
+            )
+            return done
+        new = dataclasses.replace(
+            old,
+            id="",
+            start=wanted.start,
+            end=wanted.start + dt.timedelta(minutes=service.duration),
+        )
+        when = spoken(new.start, settings, at)
+        cal = calendar(settings)
+        try:
+            if not await asyncio.to_thread(
+                is_free, settings, cal, service, new.start, at, (old.start, old.end)
+            ):
+                raise SlotTakenError(f"{when} is not free")
+            # A failure never leaves the customer with no appointment (Calendar.move).
+            booked = await asyncio.to_thread(cal.move, old, new)
+        except SlotTakenError:
+            dispatcher.utter_message(
+                text=f"I'm sorry, {when} was just taken. Your appointment is unchanged; "
+                "shall we try another time?"
+            )
+            return done
+        except CalendarError as error:
+            logger.error("rescheduling failed, kept in the outbox: %s", error)
+            await asyncio.to_thread(
+                outbox().put,
+                "reschedule",
+                {"appointment_id": old.id, "start": new.start.isoformat(), "email": email},
+                str(error),
+            )
+            dispatcher.utter_message(
+                text=f"I couldn't reach our calendar just now, so I've passed your request to "
+                f"move your {old.service} to {when} to the team: they'll confirm it by e-mail "
+                f"at {email}."
+            )
+            return done
+        await asyncio.to_thread(confirm_by_email, settings, booked, service.duration)
+        dispatcher.utter_message(
+            text=f"Done: your {service.name} is now {when}, and the old time is freed. "
+            f"The new time is on its way to {email}."
+        )
+        return [*done, SlotSet("booking_id", booked.id)]

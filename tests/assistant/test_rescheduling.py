@@ -1,0 +1,68 @@
+"""Moving an appointment in one conversation: found by e-mail, the new time checked (the old
+one does not stand in its way), booked, the old time freed, the customer e-mailed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from actions.integrations.calendar import SQLiteCalendar
+from parlez.agent import Agent
+from tests.assistant.conftest import say, texts
+from tests.assistant.test_cancellation import booked
+
+LONG_AGO = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+def appointments(studio: Path, email: str) -> list[tuple[str, int, int, int]]:
+    found = SQLiteCalendar(studio / "calendar.db").upcoming(email, LONG_AGO)
+    return [(a.service, a.start.day, a.start.hour, a.start.minute) for a in found]
+
+
+def test_an_appointment_is_moved_to_a_new_time(bot: Agent, studio: Path) -> None:
+    booked(bot, "web-1", "anna@example.com")
+    assert texts(say(bot, "/reschedule_appointment", "web-2")) == [
+        "Which e-mail address did you book with?"
+    ]
+    assert texts(say(bot, "anna@example.com", "web-2")) == [
+        "I found your haircut tomorrow at 15:00.",
+        "When would you like to come instead? For example “Friday at 3pm”.",
+    ]
+    assert texts(say(bot, "friday at 11am", "web-2")) == [
+        "Done: your haircut is now Friday 27 November at 11:00, and the old time is freed. "
+        "The new time is on its way to anna@example.com.",
+        "Is there anything else I can help with?",
+    ]
+    assert appointments(studio, "anna@example.com") == [("haircut", 27, 11, 0)]
+    mails = [p.read_text() for p in (studio / "mail").glob("*.eml")]
+    assert sum("Friday 27 November 2026 at 11:00" in m for m in mails) == 1
+
+
+def test_a_move_may_overlap_the_old_time(bot: Agent, studio: Path) -> None:
+    booked(bot, "same", "ben@example.com")  # tomorrow 15:00-15:45
+    say(bot, "/reschedule_appointment", "same")  # the e-mail is known in this conversation
+    done = texts(say(bot, "tomorrow at 15:15", "same"))
+    assert done[0].startswith("Done: your haircut is now tomorrow at 15:15")
+    assert appointments(studio, "ben@example.com") == [("haircut", 26, 15, 15)]
+
+
+def test_a_taken_time_gets_free_times_and_the_old_one_stays(bot: Agent, studio: Path) -> None:
+    booked(bot, "first", "cleo@example.com")  # tomorrow 15:00
+    say(bot, "/book_appointment", "other")
+    say(bot, '/inform{"service": "haircut"}', "other")
+    say(bot, "friday at 10am", "other")
+    say(bot, "Dan", "other")
+    say(bot, "dan@example.com", "other")
+    say(bot, "/reschedule_appointment", "first")
+    offer = say(bot, "friday at 10am", "first")
+    assert offer[0]["text"].startswith("Friday 27 November at 10:00 isn't available")
+    assert offer[0]["buttons"]
+    assert appointments(studio, "cleo@example.com") == [("haircut", 26, 15, 0)]
+
+
+def test_no_appointment_to_move(bot: Agent) -> None:
+    say(bot, "/reschedule_appointment", "nobody")
+    assert texts(say(bot, "cy@example.com", "nobody")) == [
+        "I can't find an upcoming appointment booked with cy@example.com.",
+        "Is there anything else I can help with?",
+    ]
