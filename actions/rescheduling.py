@@ -18,7 +18,7 @@ from actions.booking import calendar, choose_time, confirm_by_email, now, outbox
 from actions.business import business
 from actions.integrations.calendar import Appointment, CalendarError, SlotTakenError
 from actions.scheduling import is_free, spoken, understand_time
-from actions.validation import valid_email
+from actions.validation import CustomerDetails, valid_email
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class ActionStartReschedule(Action):
         return events
 
 
-class ValidateRescheduleForm(FormValidationAction):
+class ValidateRescheduleForm(CustomerDetails, FormValidationAction):
     def name(self) -> str:
         return "validate_reschedule_form"
 
@@ -89,13 +89,10 @@ class ValidateRescheduleForm(FormValidationAction):
     async def validate_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        email = valid_email(value)
-        if email is None:
-            dispatcher.utter_message(
-                text="That doesn't look like an e-mail address. Could you check it?"
-            )
-            return {"email": None}
-        return await look_up(email, dispatcher)
+        checked = super().validate_email(value, dispatcher, tracker, domain)
+        if checked["email"] is None:
+            return checked
+        return await look_up(checked["email"], dispatcher)
 
     async def validate_appointment_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

@@ -96,6 +96,21 @@ class SQLiteCalendar(Calendar):
         # Stored in UTC so that text order is time order.
         return moment.astimezone(dt.UTC).isoformat()
 
+    def _insert(self, db: sqlite3.Connection, appointment: Appointment) -> None:
+        db.execute(
+            "INSERT INTO appointments VALUES (?, ?, ?, ?, ?, ?, ?, 'booked', ?)",
+            (
+                appointment.id,
+                appointment.service,
+                self._utc(appointment.start),
+                self._utc(appointment.end),
+                appointment.customer_name,
+                appointment.email,
+                appointment.phone,
+                dt.datetime.now(dt.UTC).isoformat(),
+            ),
+        )
+
     def busy(self, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
         with self._connect() as db:
             rows = db.execute(
@@ -120,19 +135,7 @@ class SQLiteCalendar(Calendar):
             if taken:
                 db.execute("ROLLBACK")
                 raise SlotTakenError("that time was booked by someone else")
-            db.execute(
-                "INSERT INTO appointments VALUES (?, ?, ?, ?, ?, ?, ?, 'booked', ?)",
-                (
-                    appointment.id,
-                    appointment.service,
-                    self._utc(appointment.start),
-                    self._utc(appointment.end),
-                    appointment.customer_name,
-                    appointment.email,
-                    appointment.phone,
-                    dt.datetime.now(dt.UTC).isoformat(),
-                ),
-            )
+            self._insert(db, appointment)
             db.execute("COMMIT")
         except sqlite3.Error as error:
             raise CalendarError(f"the calendar could not store the booking: {error}") from error
@@ -156,19 +159,7 @@ class SQLiteCalendar(Calendar):
                 db.execute("ROLLBACK")
                 raise SlotTakenError("that time was booked by someone else")
             db.execute("UPDATE appointments SET status = 'cancelled' WHERE id = ?", (old.id,))
-            db.execute(
-                "INSERT INTO appointments VALUES (?, ?, ?, ?, ?, ?, ?, 'booked', ?)",
-                (
-                    new.id,
-                    new.service,
-                    self._utc(new.start),
-                    self._utc(new.end),
-                    new.customer_name,
-                    new.email,
-                    new.phone,
-                    dt.datetime.now(dt.UTC).isoformat(),
-                ),
-            )
+            self._insert(db, new)
             db.execute("COMMIT")
         except sqlite3.Error as error:
             raise CalendarError(f"the calendar could not move the booking: {error}") from error

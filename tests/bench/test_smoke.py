@@ -84,37 +84,25 @@ def test_kb_benchmark_smoke_prints_its_table() -> None:
     assert all(f"| stackfaq | {m}" in done.stdout for m in ("bm25", "dense", "hybrid"))
 
 
+def bench_output(script: str, *args: str) -> str:
+    """What `bench/<script> --smoke ARGS` prints; it must exit 0."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / script), "--smoke", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
 def test_webchat_benchmark_smoke_prints_its_table(assistant_models: Path) -> None:
     if not Path("/usr/bin/chromium").exists():
         missing("chromium")
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "bench" / "webchat.py"),
-            "--smoke",
-            "--models",
-            str(assistant_models),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "widget.js gzipped (KB)" in done.stdout
-    assert "send to reply p50 (ms)" in done.stdout
+    out = bench_output("webchat.py", "--models", str(assistant_models))
+    assert "widget.js gzipped (KB)" in out and "send to reply p50 (ms)" in out
 
 
 def test_conversation_benchmark_smoke_prints_its_table(assistant_models: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "bench" / "conversations.py"),
-            "--smoke",
-            "--models",
-            str(assistant_models),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "resolved without a person" in done.stdout
-    assert "booking" in done.stdout and "handoff" in done.stdout
+    out = bench_output("conversations.py", "--models", str(assistant_models))
+    assert "resolved without a person" in out
+    assert "booking" in out and "handoff" in out
