@@ -4,6 +4,7 @@ the request."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from pathlib import Path
@@ -149,3 +150,15 @@ def test_a_name_that_reads_like_no_is_still_the_name(bot: Agent) -> None:
     book(bot, "nope", "tomorrow at 2pm")
     answer = texts(read_as(bot, "no thanks", "deny", "nope"))
     assert not any("e-mail" in t for t in answer)
+
+
+def test_no_while_the_form_asks_stops_the_booking(bot: Agent, studio: Path) -> None:
+    book(bot, "stop", "tomorrow at 11am")
+    assert texts(say(bot, "/deny", "stop")) == [
+        "No problem, I've stopped there. Is there anything else I can help with?"
+    ]
+    tracker = asyncio.run(bot.tracker_store.retrieve("stop"))
+    assert tracker is not None and tracker.active_loop_name is None
+    assert not (studio / "calendar.db").exists() or not SQLiteCalendar(studio / "calendar.db").busy(
+        dt.datetime.fromisoformat(NOW), dt.datetime.fromisoformat(NOW) + dt.timedelta(days=9)
+    )
