@@ -9,16 +9,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from parlez.diagnostics import Diagnostic
 from parlez.domain import DEFAULT_ACTIONS, DEFAULT_INTENTS, REQUESTED_SLOT, Domain
 from parlez.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
-from parlez.exceptions import Location
+from parlez.exceptions import Location, ParlezError
 from parlez.slots import CategoricalSlot
 from parlez.tracker import DialogueStateTracker
 from parlez.training_data.stories import FILLED, StoryBlock
 from parlez.training_data.story_graph import conversations
 from parlez.training_data.training_data import TrainingData
+
+if TYPE_CHECKING:
+    from parlez.project import Project
 
 
 @dataclass
@@ -32,6 +36,31 @@ class Validator:
     pipeline_intents: frozenset[str] = frozenset()
     #: actions that channels run themselves (the web chat's `transcript_action`)
     channel_actions: frozenset[str] = frozenset()
+
+    @classmethod
+    def for_project(cls, project: Project) -> Validator:
+        """A validator of `project` that knows what its pipeline and channels add: intents the
+        pipeline gives, actions the channels in credentials.yml run. A channel that cannot be
+        built is an error finding, as `parlez run` would refuse it."""
+        from parlez.channels.registry import channels_from_credentials
+
+        findings: list[Diagnostic] = []
+        channel_actions: frozenset[str] = frozenset()
+        try:
+            channels = channels_from_credentials(project.credentials)
+        except ParlezError as error:
+            findings.append(Diagnostic.from_error(error))
+        else:
+            channel_actions = frozenset(a for c in channels for a in c.actions_used())
+        return cls(
+            project.domain,
+            project.training_data,
+            project.stories,
+            project.rules,
+            findings,
+            project.config.pipeline_intents(),
+            channel_actions,
+        )
 
     def _error(
         self, code: str, message: str, where: Location | None = None, hint: str | None = None

@@ -16,9 +16,7 @@ from tests.conftest import REPO, shared_path
 
 def validate(project: Project) -> list[str]:
     with collect() as warnings:
-        found = Validator(
-            project.domain, project.training_data, project.stories, project.rules
-        ).run(project.config.max_history())
+        found = Validator.for_project(project).run(project.config.max_history())
         project.test_stories  # noqa: B018 - reading them is the check
         project.endpoints  # noqa: B018
     return [f"{f.level} {f.code}: {f}" for f in [*warnings, *found]]

@@ -31,23 +31,6 @@ def _print_findings(console: Console, findings: list[Diagnostic]) -> None:
             console.print(f"    hint: {finding.hint}", soft_wrap=True)
 
 
-def _channel_actions(
-    project: Project, failed: set[str], findings: list[Diagnostic]
-) -> frozenset[str]:
-    """The actions the channels in credentials.yml run themselves; a channel that cannot be
-    built is reported, as `parlez run` would refuse it."""
-    if "credentials" in failed:
-        return frozenset()
-    from parlez.channels.registry import channels_from_credentials
-
-    try:
-        channels = channels_from_credentials(project.credentials)
-    except ParlezError as error:
-        findings.append(Diagnostic.from_error(error))
-        return frozenset()
-    return frozenset(action for channel in channels for action in channel.actions_used())
-
-
 def validate(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     project = Project(args.project, domain=args.domain, config=args.config, data=args.data)
@@ -71,16 +54,10 @@ def validate(args: argparse.Namespace) -> int:
             max_history = (
                 args.max_history if args.max_history is not None else project.config.max_history()
             )
-            validator = Validator(
-                project.domain,
-                project.training_data,
-                project.stories,
-                project.rules,
-                pipeline_intents=project.config.pipeline_intents(),
-                channel_actions=_channel_actions(project, failed, findings),
-            )
+            validator = Validator.for_project(project)
             findings += validator.run(max_history=max_history)
-    findings = list(warnings) + findings
+    # A file that fails to load is found by each check that reads it: say it once.
+    findings = list(dict.fromkeys([*warnings, *findings]))
     _print_findings(console, findings)
     errors, warning_count = summarize(findings)
     nlu = project.training_data if loaded else None
