@@ -71,6 +71,7 @@ class ActionSaveLead(Action):
             name=str(tracker.get_slot("customer_name") or ""),
             phone=str(tracker.get_slot("phone") or ""),
             sender_id=tracker.sender_id,
+            marketing=tracker.get_slot("marketing_consent"),
         )
         await asyncio.to_thread(save_lead, business(), lead)
         return []

@@ -94,6 +94,8 @@ def answer_for(asked: str, facts: dict[str, str]) -> str | None:
     text = asked.lower()
     if "isn't available" in text:
         return None  # the time was taken or not understood: a miss for the script
+    if "hear about our offers" in text:
+        return facts.get("marketing", "no thanks")
     for cue, key in (
         ("which service", "service"),
         ("which one would you like", "service"),

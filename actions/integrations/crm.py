@@ -33,6 +33,8 @@ class Lead:
     sender_id: str = ""
     crm_id: str | None = None
     synced: bool = False
+    #: whether the customer wants the marketing e-mails: None when not asked
+    marketing: bool | None = None
 
 
 class LeadStore:
@@ -45,6 +47,11 @@ class LeadStore:
                     source TEXT, sender_id TEXT, crm_id TEXT, synced INTEGER NOT NULL DEFAULT 0,
                     created TEXT NOT NULL, updated TEXT NOT NULL)"""
             )
+            columns = {row[1] for row in db.execute("PRAGMA table_info(leads)")}
+            if "marketing" not in columns:  # leads.db files from before the opt-in
+                # The answer and when it was given: consent must be shown if asked.
+                db.execute("ALTER TABLE leads ADD COLUMN marketing INTEGER")
+                db.execute("ALTER TABLE leads ADD COLUMN marketing_at TEXT")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30)
@@ -60,7 +67,8 @@ class LeadStore:
             old = db.execute("SELECT * FROM leads WHERE email = ?", (email,)).fetchone()
             if old is None:
                 db.execute(
-                    "INSERT INTO leads VALUES (?, ?, ?, ?, ?, ?, NULL, 0, ?, ?)",
+                    "INSERT INTO leads (email, name, phone, message, source, sender_id, synced, "
+                    "created, updated) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
                     (
                         email,
                         lead.name,
@@ -72,6 +80,7 @@ class LeadStore:
                         now,
                     ),
                 )
+                self._set_marketing(db, email, lead.marketing, now)
                 return True
             db.execute(
                 "UPDATE leads SET name = ?, phone = ?, message = ?, sender_id = ?, synced = 0, "
@@ -85,7 +94,22 @@ class LeadStore:
                     email,
                 ),
             )
+            self._set_marketing(db, email, lead.marketing, now)
             return False
+
+    @staticmethod
+    def _set_marketing(db: sqlite3.Connection, email: str, wanted: bool | None, now: str) -> None:
+        if wanted is not None:
+            db.execute(
+                "UPDATE leads SET marketing = ?, marketing_at = ? WHERE email = ?",
+                (int(wanted), now, email),
+            )
+
+    def marketing_list(self) -> list[Lead]:
+        """The leads who said yes to the marketing e-mails (and not no since)."""
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM leads WHERE marketing = 1 ORDER BY created").fetchall()
+        return [self._lead(r) for r in rows]
 
     def unsynced(self) -> list[Lead]:
         with self._connect() as db:
@@ -114,20 +138,26 @@ class LeadStore:
             row["sender_id"] or "",
             row["crm_id"],
             bool(row["synced"]),
+            None if row["marketing"] is None else bool(row["marketing"]),
         )
 
 
 class HubSpotClient:
-    """The contacts part of HubSpot's CRM API v3 (and of compatible servers)."""
+    """The contacts and list memberships of HubSpot's CRM API v3 (and of compatible servers).
+    With `marketing_list`, a lead who said yes is added to that list, one who said no is
+    taken off it."""
 
-    def __init__(self, url: str, token: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self, url: str, token: str, timeout: float = 10.0, marketing_list: str | None = None
+    ) -> None:
+        self.marketing_list = marketing_list
         self.client = httpx.Client(
             base_url=url.rstrip("/"),
             headers={"Authorization": f"Bearer {token}"},
             timeout=timeout,
         )
 
-    def _call(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _call(self, method: str, path: str, body: Any) -> dict[str, Any]:
         try:
             reply = self.client.request(method, path, json=body)
         except httpx.HTTPError as error:
@@ -136,6 +166,16 @@ class HubSpotClient:
             raise CRMError(f"the CRM answered {reply.status_code}: {reply.text[:200]}")
         result: dict[str, Any] = reply.json()
         return result
+
+    def sync(self, lead: Lead) -> str:
+        """Create or update the contact, then its marketing-list membership; its id."""
+        contact_id = self.upsert(lead)
+        if self.marketing_list and lead.marketing is not None:
+            change = "add" if lead.marketing else "remove"
+            self._call(
+                "PUT", f"/crm/v3/lists/{self.marketing_list}/memberships/{change}", [contact_id]
+            )
+        return contact_id
 
     def upsert(self, lead: Lead) -> str:
         """The contact's id after creating it, or updating the one with this e-mail."""
@@ -176,10 +216,12 @@ def crm_from_settings(settings: dict[str, Any] | None) -> HubSpotClient | None:
     token = str(settings.get("token") or "")
     if not token:
         return None
+    marketing_list = settings.get("marketing_list")
     return HubSpotClient(
         str(settings.get("url") or "https://api.hubapi.com"),
         token,
         float(settings.get("timeout") or 10),
+        str(marketing_list) if marketing_list else None,
     )
 
 
@@ -191,7 +233,7 @@ def sync_pending(store: LeadStore, crm: HubSpotClient | None) -> int:
     synced = 0
     for lead in store.unsynced():
         try:
-            store.mark_synced(lead.email, crm.upsert(lead))
+            store.mark_synced(lead.email, crm.sync(lead))
         except CRMError as error:
             logger.warning("CRM sync stopped, %d lead(s) wait: %s", len(store.unsynced()), error)
             break

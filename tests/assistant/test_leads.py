@@ -3,6 +3,7 @@ business; a CRM that is down loses none of them."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,10 +28,13 @@ def hubspot(studio: Path) -> Iterator[FakeHubSpot]:
         yield fake
 
 
-def leave_details(bot: Agent, sender: str, name: str, email: str) -> list[str]:
+def leave_details(
+    bot: Agent, sender: str, name: str, email: str, marketing: str = "/deny"
+) -> list[str]:
     assert texts(say(bot, "/leave_contact", sender)) == ["May I have your name?"]
     say(bot, name, sender)
-    return texts(say(bot, email, sender))
+    assert texts(say(bot, email, sender))[0].startswith("Would you like to hear about our offers")
+    return texts(say(bot, marketing, sender))
 
 
 def test_a_lead_is_stored_synced_and_announced(
@@ -84,6 +88,39 @@ def test_a_crm_that_is_down_keeps_leads_until_it_is_back(
         "cy@example.com",
         "di@example.com",
     ]
+
+
+def test_a_yes_to_offers_puts_the_contact_on_the_marketing_list_and_a_no_takes_it_off(
+    bot: Agent, studio: Path, hubspot: FakeHubSpot
+) -> None:
+    settings = (studio / "business.yml").read_text()
+    (studio / "business.yml").write_text(
+        settings.replace(f"token: {TOKEN}", f"token: {TOKEN}\n  marketing_list: '42'")
+    )
+    leave_details(bot, "yes", "Eva", "eva@example.com", marketing="/affirm")
+    leave_details(bot, "no", "Finn", "finn@example.com", marketing="/deny")
+    store = LeadStore(studio / "leads.db")
+    assert [lead.email for lead in store.marketing_list()] == ["eva@example.com"]
+    assert hubspot.lists == {"42": {"1001"}}
+    leave_details(bot, "changed", "Eva", "eva@example.com", marketing="/deny")
+    assert store.marketing_list() == [] and hubspot.lists == {"42": set()}
+
+
+def test_a_leads_file_from_before_the_opt_in_gets_the_new_columns(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "leads.db") as db:
+        db.execute(
+            "CREATE TABLE leads (email TEXT PRIMARY KEY, name TEXT, phone TEXT, message TEXT, "
+            "source TEXT, sender_id TEXT, crm_id TEXT, synced INTEGER NOT NULL DEFAULT 0, "
+            "created TEXT NOT NULL, updated TEXT NOT NULL)"
+        )
+        db.execute(
+            "INSERT INTO leads VALUES ('old@x.org', 'Old', '', '', 'chat', '', NULL, 0, 'a', 'a')"
+        )
+    store = LeadStore(tmp_path / "leads.db")
+    (old,) = store.all()
+    assert old.email == "old@x.org" and old.marketing is None
+    store.save(Lead("old@x.org", marketing=True))
+    assert [lead.email for lead in store.marketing_list()] == ["old@x.org"]
 
 
 def test_a_refused_token_is_an_error_and_nothing_is_marked_synced(tmp_path: Path) -> None:

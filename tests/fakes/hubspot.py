@@ -1,4 +1,5 @@
-"""A local stand-in for HubSpot's CRM contacts API v3: search, create and update contacts.
+"""A local stand-in for HubSpot's CRM API v3: search, create and update contacts, and add
+them to or remove them from lists.
 
 It checks the bearer token, keeps contacts in memory and can be made to fail (`down`).
 """
@@ -20,6 +21,7 @@ TOKEN = "hubspot-test-token"
 @dataclass
 class FakeHubSpot:
     contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lists: dict[str, set[str]] = field(default_factory=dict)
     down: bool = False
     calls: list[tuple[str, str]] = field(default_factory=list)
     port: int = 0
@@ -42,10 +44,9 @@ def _handler(fake: FakeHubSpot) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def _body(self) -> dict[str, Any]:
+        def _body(self) -> Any:
             length = int(self.headers.get("Content-Length") or 0)
-            body: dict[str, Any] = json.loads(self.rfile.read(length) or b"{}")
-            return body
+            return json.loads(self.rfile.read(length) or b"{}")
 
         def _handle(self, method: str) -> None:
             body = self._body()
@@ -73,6 +74,17 @@ def _handler(fake: FakeHubSpot) -> type[BaseHTTPRequestHandler]:
             ):
                 fake.contacts[match.group(1)].update(body["properties"])
                 self._send(200, {"id": match.group(1), "properties": fake.contacts[match.group(1)]})
+            elif method == "PUT" and (
+                match := re.fullmatch(r"/crm/v3/lists/(\d+)/memberships/(add|remove)", self.path)
+            ):
+                members = fake.lists.setdefault(match.group(1), set())
+                ids = [str(i) for i in body]
+                if match.group(2) == "add":
+                    members.update(ids)
+                    self._send(200, {"recordIdsAdded": ids, "recordIdsMissing": []})
+                else:
+                    members.difference_update(ids)
+                    self._send(200, {"recordIdsRemoved": ids, "recordIdsMissing": []})
             else:
                 self._send(404, {"status": "error", "message": "not found"})
 
@@ -81,6 +93,9 @@ def _handler(fake: FakeHubSpot) -> type[BaseHTTPRequestHandler]:
 
         def do_PATCH(self) -> None:
             self._handle("PATCH")
+
+        def do_PUT(self) -> None:
+            self._handle("PUT")
 
     return Handler
 
