@@ -1,4 +1,5 @@
-"""Files a visitor sends: checked by their content, kept on disk under a random name."""
+"""Files a visitor sends: checked by their content, kept under a random name on disk or in
+an S3-compatible bucket."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, unquote
 
-from connectors.webchat.settings import AttachmentSettings
+from connectors.webchat.settings import AttachmentSettings, S3Settings
 
 #: the first bytes of each type the widget accepts; the browser's word for a type is not trusted
 SIGNATURES: list[tuple[bytes, str, str]] = [
@@ -20,6 +22,10 @@ SIGNATURES: list[tuple[bytes, str, str]] = [
 ]
 
 STORED_NAME = re.compile(r"^[0-9a-f]{32}\.(png|jpg|gif|webp|pdf)$")
+
+
+class AttachmentStoreError(Exception):
+    """The storage failed (an S3 endpoint that is down): the upload can be tried again."""
 
 
 class AttachmentRefused(Exception):
@@ -58,11 +64,116 @@ class StoredFile:
         }
 
 
+class DiskFiles:
+    """Files in a folder, each with a small JSON file of what it is."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def put(self, stored: StoredFile, content: bytes) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / stored.name).write_bytes(content)
+        (self.folder / f"{stored.name}.json").write_text(
+            json.dumps({"name": stored.original, "type": stored.media_type, "size": stored.size}),
+            encoding="utf-8",
+        )
+
+    def info(self, name: str) -> StoredFile | None:
+        path = self.folder / name
+        if not path.is_file():
+            return None
+        try:
+            info = json.loads((self.folder / f"{name}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            info = {}
+        with path.open("rb") as head:
+            found = sniff(head.read(16))
+        media_type = found[0] if found else "application/octet-stream"
+        return StoredFile(name, str(info.get("name") or name), media_type, path.stat().st_size)
+
+    def get(self, name: str) -> bytes | None:
+        path = self.folder / name
+        return path.read_bytes() if path.is_file() else None
+
+
+class S3Files:
+    """Files in a bucket of S3 or of an S3-compatible store (MinIO, Ceph, R2...), with what
+    they are as object metadata. The bucket stays private: the server hands files out."""
+
+    def __init__(self, settings: S3Settings) -> None:
+        try:
+            import boto3
+        except ImportError as error:
+            raise AttachmentStoreError(
+                "attachments.storage is 's3' but boto3 is not installed: pip install boto3"
+            ) from error
+        self.bucket = settings.bucket
+        self.prefix = settings.prefix
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=settings.endpoint_url,
+            region_name=settings.region,
+            aws_access_key_id=settings.access_key_id,
+            aws_secret_access_key=settings.secret_access_key,
+        )
+
+    def _fail(self, doing: str, error: Exception) -> AttachmentStoreError:
+        return AttachmentStoreError(f"the S3 bucket '{self.bucket}' failed {doing}: {error}")
+
+    def put(self, stored: StoredFile, content: bytes) -> None:
+        try:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self.prefix + stored.name,
+                Body=content,
+                ContentType=stored.media_type,
+                # S3 metadata is ASCII: the visitor's file name goes URL-quoted
+                Metadata={"original": quote(stored.original)},
+            )
+        except Exception as error:
+            raise self._fail("to store a file", error) from error
+
+    def info(self, name: str) -> StoredFile | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=self.prefix + name)
+        except ClientError as error:
+            if str(error.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey"):
+                return None
+            raise self._fail("to describe a file", error) from error
+        except Exception as error:
+            raise self._fail("to describe a file", error) from error
+        original = unquote(head.get("Metadata", {}).get("original") or name)
+        return StoredFile(name, original, str(head["ContentType"]), int(head["ContentLength"]))
+
+    def get(self, name: str) -> bytes | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            found = self.client.get_object(Bucket=self.bucket, Key=self.prefix + name)
+        except ClientError as error:
+            if str(error.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey"):
+                return None
+            raise self._fail("to read a file", error) from error
+        except Exception as error:
+            raise self._fail("to read a file", error) from error
+        content: bytes = found["Body"].read()
+        return content
+
+
 class AttachmentStore:
+    """What the chat takes (checked here, whatever the backend) and where it keeps it."""
+
     def __init__(self, settings: AttachmentSettings, root: Path = Path(".")) -> None:
         self.settings = settings
         folder = settings.folder
         self.folder = folder if folder.is_absolute() else root / folder
+        self.files: DiskFiles | S3Files = (
+            S3Files(settings.s3)
+            if settings.storage == "s3" and settings.s3
+            else DiskFiles(self.folder)
+        )
 
     def save(self, original: str, content: bytes) -> StoredFile:
         if not self.settings.enabled:
@@ -88,29 +199,17 @@ class AttachmentStore:
             media_type,
             len(content),
         )
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / stored.name).write_bytes(content)
-        (self.folder / f"{stored.name}.json").write_text(
-            json.dumps({"name": stored.original, "type": media_type, "size": len(content)}),
-            encoding="utf-8",
-        )
+        self.files.put(stored, content)
         return stored
 
-    def open(self, name: str) -> tuple[StoredFile, Path] | None:
-        if not STORED_NAME.match(name):
-            return None
-        path = self.folder / name
-        if not path.is_file():
-            return None
-        try:
-            info = json.loads((self.folder / f"{name}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            info = {}
-        found = sniff(path.read_bytes()[:16])
-        media_type = found[0] if found else "application/octet-stream"
-        return StoredFile(
-            name, str(info.get("name") or name), media_type, path.stat().st_size
-        ), path
+    def info(self, name: str) -> StoredFile | None:
+        """What the stored file `name` is; None if there is none (or the name is not ours)."""
+        return self.files.info(name) if STORED_NAME.match(name) else None
+
+    def read(self, name: str) -> tuple[StoredFile, bytes] | None:
+        info = self.info(name)
+        content = self.files.get(name) if info else None
+        return (info, content) if info and content is not None else None
 
 
 def clean_name(original: str, extension: str) -> str:

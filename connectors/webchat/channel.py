@@ -28,7 +28,11 @@ from typing import Any
 from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse
 
-from connectors.webchat.attachments import AttachmentRefused, AttachmentStore
+from connectors.webchat.attachments import (
+    AttachmentRefused,
+    AttachmentStore,
+    AttachmentStoreError,
+)
 from connectors.webchat.limits import RateLimiter
 from connectors.webchat.messages import bot_message, history
 from connectors.webchat.settings import WebChatSettings
@@ -176,15 +180,17 @@ class WebChatInput(SocketIOInput):
             return {}
         return kept
 
-    def _attachment(self, raw: Any) -> dict[str, Any] | None:
+    async def _attachment(self, raw: Any) -> dict[str, Any] | None:
         """The upload a message links to, if it is one of ours."""
         if not isinstance(raw, dict):
             return None
         name = str(raw.get("url") or "").rsplit("/webchat/files/", 1)[-1]
-        opened = self.attachments.open(name)
-        if opened is None:
+        try:
+            info = await asyncio.to_thread(self.attachments.info, name)
+        except AttachmentStoreError as error:
+            logger.error("%s", error)
             return None
-        return opened[0].describe()
+        return info.describe() if info else None
 
     async def handle_user_message(
         self, sid: str, data: Any, on_new_message: OnNewMessage
@@ -222,7 +228,7 @@ class WebChatInput(SocketIOInput):
             }
         metadata = self._metadata(data.get(self.settings.metadata_key))
         parse_data = None
-        attachment = self._attachment(data.get("attachment"))
+        attachment = await self._attachment(data.get("attachment"))
         if attachment is not None:
             metadata["attachment"] = attachment
             text = text or attachment["name"]
@@ -449,6 +455,11 @@ class WebChatInput(SocketIOInput):
                 stored = await asyncio.to_thread(self.attachments.save, files.name, files.body)
             except AttachmentRefused as refused:
                 return error(request, refused.status, refused.reason, refused.message)
+            except AttachmentStoreError as failed:
+                logger.error("%s", failed)
+                return error(
+                    request, 503, "StorageUnavailable", "the file could not be stored; try again"
+                )
             logger.info(
                 "stored the upload %s (%d bytes) of %s", stored.name, stored.size, session_id
             )
@@ -470,14 +481,18 @@ class WebChatInput(SocketIOInput):
 
         @bp.get("/webchat/files/<name:str>", name="webchat_file")
         async def stored_file(request: Request, name: str) -> HTTPResponse:
-            opened = self.attachments.open(name)
-            if opened is None:
+            try:
+                found = await asyncio.to_thread(self.attachments.read, name)
+            except AttachmentStoreError as failed:
+                logger.error("%s", failed)
+                return error(request, 503, "StorageUnavailable", "the file cannot be read now")
+            if found is None:
                 return error(request, 404, "NotFound", "no such file")
-            info, path = opened
+            info, content = found
             disposition = "inline" if info.media_type.startswith("image/") else "attachment"
             quoted = info.original.replace('"', "")
             return HTTPResponse(
-                await asyncio.to_thread(path.read_bytes),
+                content,
                 content_type=info.media_type,
                 headers={
                     "Content-Disposition": f'{disposition}; filename="{quoted}"',

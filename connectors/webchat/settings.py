@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from parlez.exceptions import ParlezError
 
@@ -17,13 +17,35 @@ class WebChatConfigError(ParlezError):
     code = "P530"
 
 
+class S3Settings(BaseModel):
+    """An S3 bucket, or one of an S3-compatible store (`endpoint_url`); keys from ${VARS}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bucket: str = Field(min_length=3)
+    endpoint_url: str | None = None
+    region: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    prefix: str = "webchat/"
+
+
 class AttachmentSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
+    #: "disk" (`folder`) or "s3" (`s3:`)
+    storage: str = Field("disk", pattern="^(disk|s3)$")
+    s3: S3Settings | None = None
     folder: Path = Path("attachments")
     max_bytes: int = Field(5 * 1024 * 1024, gt=0)
     types: list[str] = Field(default_factory=lambda: list(DEFAULT_TYPES))
+
+    @model_validator(mode="after")
+    def s3_needs_a_bucket(self) -> AttachmentSettings:
+        if self.storage == "s3" and self.s3 is None:
+            raise ValueError("storage 's3' needs an 's3:' block with at least 'bucket'")
+        return self
 
 
 class WidgetDefaults(BaseModel):

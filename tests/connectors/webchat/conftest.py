@@ -47,3 +47,34 @@ def small_webchat(
     write(root / "endpoints.yml", ENDPOINTS)
     with parlez_run(root, "-m", str(small_model), "--enable-api") as server:
         yield root, server
+
+
+@pytest.fixture(scope="session")
+def s3_bucket() -> Iterator[dict[str, str]]:
+    """A bucket on moto's S3-compatible server on 127.0.0.1: the settings that reach it."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from tests.services import free_port
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    settings = {
+        "bucket": "parlez-chat-files",
+        "endpoint_url": f"http://127.0.0.1:{port}",
+        "region": "us-east-1",
+        "access_key_id": "test-key",
+        "secret_access_key": "test-secret",
+    }
+    boto3.client(
+        "s3",
+        endpoint_url=settings["endpoint_url"],
+        region_name="us-east-1",
+        aws_access_key_id="test-key",
+        aws_secret_access_key="test-secret",
+    ).create_bucket(Bucket=settings["bucket"])
+    try:
+        yield settings
+    finally:
+        server.stop()

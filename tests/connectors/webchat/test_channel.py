@@ -277,3 +277,28 @@ def test_the_widget_and_its_page_are_served_with_the_business_defaults(
     assert page.status_code == 200 and "/webchat/widget.js" in page.text
     # The title from credentials.yml cannot close the page's script.
     assert "</script><b>" not in page.text and "\\u003c/script>" in page.text
+
+
+def test_uploads_go_to_an_s3_bucket_when_configured(
+    small_project: Path, small_model: Path, s3_bucket: dict[str, str], tmp_path: Path
+) -> None:
+    from tests.conftest import write
+    from tests.server.process import parlez_run
+
+    for name in ("domain.yml", "config.yml"):
+        write(tmp_path / name, (small_project / name).read_text())
+    s3 = "".join(f"\n      {key}: {value}" for key, value in s3_bucket.items())
+    write(
+        tmp_path / "credentials.yml",
+        f"connectors.webchat.WebChatInput:\n  attachments:\n    storage: s3\n    s3:{s3}\n",
+    )
+    with parlez_run(tmp_path, "-m", str(small_model)) as server:
+        sent = httpx.post(
+            f"{server.url}/webchat/upload",
+            data={"session_id": "s3-visitor"},
+            files={"file": ("photo.png", PNG, "image/png")},
+        )
+        assert sent.status_code == 201, sent.text
+        served = httpx.get(server.url + sent.json()["url"])
+    assert served.content == PNG and served.headers["content-type"] == "image/png"
+    assert not (tmp_path / "attachments").exists()

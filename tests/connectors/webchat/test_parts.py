@@ -39,12 +39,52 @@ def test_an_upload_is_stored_under_a_random_name_and_found_again(tmp_path: Path)
     stored = store.save("scan.png", PNG)
     assert stored.media_type == "image/png" and stored.original == "scan.png"
     assert stored.name.endswith(".png") and len(stored.name) == 36
-    found = store.open(stored.name)
+    found = store.read(stored.name)
     assert found is not None and found[0].original == "scan.png"
-    assert found[1].read_bytes() == PNG
+    assert found[1] == PNG
     # Anything that is not one of its own names is not looked up on disk.
-    assert store.open("../secret.png") is None
-    assert store.open(stored.name + ".json") is None
+    assert store.read("../secret.png") is None
+    assert store.info(stored.name + ".json") is None
+
+
+def test_files_can_live_in_an_s3_bucket(s3_bucket: dict[str, str], tmp_path: Path) -> None:
+    settings = AttachmentSettings.model_validate(
+        {"storage": "s3", "s3": s3_bucket, "folder": tmp_path / "unused"}
+    )
+    store = AttachmentStore(settings)
+    stored = store.save("reçu d'achat.pdf", PDF)
+    assert not (tmp_path / "unused").exists()
+    info = store.info(stored.name)
+    assert info is not None
+    assert (info.original, info.media_type, info.size) == (
+        "reçu d'achat.pdf",
+        "application/pdf",
+        len(PDF),
+    )
+    assert store.read(stored.name) == (info, PDF)
+    assert store.read("0" * 32 + ".png") is None
+
+
+def test_an_s3_store_that_is_down_is_an_error_to_try_again(tmp_path: Path) -> None:
+    from connectors.webchat.attachments import AttachmentStoreError
+    from tests.services import free_port
+
+    settings = AttachmentSettings.model_validate(
+        {
+            "storage": "s3",
+            "s3": {
+                "bucket": "nowhere",
+                "endpoint_url": f"http://127.0.0.1:{free_port()}",
+                "region": "us-east-1",
+                "access_key_id": "a",
+                "secret_access_key": "b",
+            },
+        }
+    )
+    with pytest.raises(AttachmentStoreError, match="nowhere"):
+        AttachmentStore(settings).save("a.png", PNG)
+    with pytest.raises(WebChatConfigError, match="needs an 's3:' block"):
+        WebChatSettings.parse({"attachments": {"storage": "s3"}})
 
 
 @pytest.mark.parametrize(
