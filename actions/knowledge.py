@@ -78,6 +78,9 @@ PAYLOAD_QUESTIONS = {
 }
 
 
+#: how sure the NLU must be of a topic intent for its question to be searched
+TOPIC_CONFIDENCE = 0.8
+
 #: a question the assistant cannot answer within this many of the customer's messages after
 #: another one it could not answer goes straight to a person
 UNANSWERED_WINDOW = 3
@@ -105,11 +108,15 @@ def question_of(tracker: Tracker) -> tuple[str, str | None]:
     """What the customer asked, and the question its intent stands for (if it has one)."""
     message = tracker.latest_message or {}
     text = str(message.get("text") or "")
-    intent = str((message.get("intent") or {}).get("name") or "")
-    topic = PAYLOAD_QUESTIONS.get(intent)
+    intent = message.get("intent") or {}
+    name = str(intent.get("name") or "")
+    # Only a confident intent stands for a question: "what is 17 times 23" may come as a
+    # shaky ask_prices, and must not be answered with the price list.
+    sure = float(intent.get("confidence") or 0) >= TOPIC_CONFIDENCE or text.startswith("/")
+    topic = PAYLOAD_QUESTIONS.get(name) if sure else None
     if text.startswith("/"):
         shown = (message.get("metadata") or {}).get("display")
-        return topic or str(shown or intent.replace("_", " ")), None
+        return topic or str(shown or name.replace("_", " ")), None
     return text, topic
 
 

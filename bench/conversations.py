@@ -20,7 +20,6 @@ import argparse
 import datetime as dt
 import os
 import shutil
-import sqlite3
 import sys
 import tempfile
 from collections import Counter
@@ -36,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from actions.integrations.calendar import Appointment, SQLiteCalendar  # noqa: E402
+from actions.integrations.crm import LeadStore  # noqa: E402
 from tests.server.process import parlez_run  # noqa: E402
 
 SCRIPTS = Path(__file__).with_name("conversations.yml")
@@ -153,8 +153,7 @@ def run_one(
     elif kind == "lead":
         facts = script["facts"]
         follow(customer, said, facts)
-        with sqlite3.connect(folder / "leads.db") as db:
-            emails = {row[0] for row in db.execute("SELECT email FROM leads")}
+        emails = {lead.email for lead in LeadStore(folder / "leads.db").all()}
         outcome.correct = facts["email"] in emails
     elif kind in ("cancel", "reschedule"):
         facts, booked = script["facts"], script["booked"]
