@@ -71,6 +71,15 @@ def mailer(settings: Business) -> Mailer:
     return Mailer(settings.email, outbox(), folder if folder.is_absolute() else project() / folder)
 
 
+def send_email(
+    settings: Business, to: str, subject: str, text: str, page: str | None = None
+) -> bool:
+    """From the business's address (`email.from`): sent now, or kept in the outbox until it
+    can be; False when it had to wait."""
+    sender = settings.email.get("from") or settings.contact.email or "assistant@localhost"
+    return mailer(settings).send(compose(sender, to, subject, text, page))
+
+
 def confirm_by_email(settings: Business, booked: Appointment, duration: int) -> None:
     """The customer's confirmation: sent now, or kept in the outbox until it can be."""
     local = booked.start.astimezone(settings.zone)
@@ -86,14 +95,7 @@ def confirm_by_email(settings: Business, booked: Appointment, duration: int) -> 
             "phone": settings.contact.phone or "",
         },
     )
-    message = compose(
-        settings.email.get("from") or settings.contact.email or "assistant@localhost",
-        booked.email,
-        f"Your {booked.service} at {settings.name}",
-        text,
-        page,
-    )
-    mailer(settings).send(message)
+    send_email(settings, booked.email, f"Your {booked.service} at {settings.name}", text, page)
 
 
 async def choose_time(

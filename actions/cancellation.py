@@ -10,10 +10,9 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.booking import calendar, mailer, now
+from actions.booking import calendar, now, send_email
 from actions.business import business
 from actions.integrations.calendar import CalendarError
-from actions.integrations.email import compose
 from actions.scheduling import spoken
 from actions.validation import CustomerDetails
 
@@ -100,9 +99,6 @@ class ActionCancelAppointment(Action):
                 f"Hello {mine[0].customer_name or 'there'},\n\nyour {mine[0].service} {when} at "
                 f"{settings.name} is cancelled. We hope to see you another time.\n\n{settings.name}\n"
             )
-            sender = settings.email.get("from") or "assistant@localhost"
-            await asyncio.to_thread(
-                mailer(settings).send,
-                compose(sender, email, f"Your {mine[0].service} is cancelled", text),
-            )
+            subject = f"Your {mine[0].service} is cancelled"
+            await asyncio.to_thread(send_email, settings, email, subject, text)
         return [SlotSet("appointment_id", None), SlotSet("booking_id", None)]

@@ -15,9 +15,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.booking import mailer
+from actions.booking import send_email
 from actions.business import Business, business
-from actions.integrations.email import compose, render
+from actions.integrations.email import render
 
 TRANSCRIPT_MESSAGES = 12
 
@@ -55,9 +55,7 @@ def notify(settings: Business, tracker: Tracker) -> None:
             "transcript": transcript(tracker),
         },
     )
-    sender = settings.email.get("from") or "assistant@localhost"
-    subject = f"A customer wants a person: {name or tracker.sender_id}"
-    mailer(settings).send(compose(sender, to, subject, text, page))
+    send_email(settings, to, f"A customer wants a person: {name or tracker.sender_id}", text, page)
 
 
 class ActionHandoff(Action):

@@ -10,10 +10,10 @@ from typing import Any
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.booking import mailer, project
+from actions.booking import project, send_email
 from actions.business import Business, business
 from actions.integrations.crm import Lead, LeadStore, crm_from_settings, sync_pending
-from actions.integrations.email import compose, render
+from actions.integrations.email import render
 from actions.validation import CustomerDetails, valid_email
 
 logger = logging.getLogger(__name__)
@@ -39,8 +39,7 @@ def announce(settings: Business, lead: Lead) -> None:
             "note": lead.message,
         },
     )
-    sender = settings.email.get("from") or "assistant@localhost"
-    mailer(settings).send(compose(sender, to, f"New lead: {lead.name or lead.email}", text, page))
+    send_email(settings, to, f"New lead: {lead.name or lead.email}", text, page)
 
 
 def save_lead(settings: Business, lead: Lead) -> bool:

@@ -17,7 +17,15 @@ import logging
 import sys
 from typing import Any
 
-from actions.booking import calendar, confirm_by_email, mailer, now, outbox, project
+from actions.booking import (
+    calendar,
+    confirm_by_email,
+    mailer,
+    now,
+    outbox,
+    project,
+    send_email,
+)
 from actions.business import Business, business
 from actions.integrations.calendar import (
     Appointment,
@@ -26,7 +34,6 @@ from actions.integrations.calendar import (
     SlotTakenError,
 )
 from actions.integrations.crm import CRMError, LeadStore, crm_from_settings, sync_pending
-from actions.integrations.email import compose
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +45,7 @@ def _moment(value: Any) -> dt.datetime:
 def _tell_the_team(settings: Business, subject: str, text: str) -> None:
     to = settings.contact.notify or settings.contact.email
     if to:
-        sender = settings.email.get("from") or "assistant@localhost"
-        mailer(settings).send(compose(sender, to, subject, text))
+        send_email(settings, to, subject, text)
 
 
 def _calendar(settings: Business) -> Calendar | None:

@@ -8,10 +8,10 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.booking import mailer
+from actions.booking import send_email
 from actions.business import business
 from actions.handoff import transcript
-from actions.integrations.email import compose, render
+from actions.integrations.email import render
 from actions.validation import valid_email
 
 
@@ -33,8 +33,7 @@ class ActionSendTranscript(Action):
             "transcript",
             {"business": settings.name, "transcript": transcript(tracker, last=None)},
         )
-        sender = settings.email.get("from") or "assistant@localhost"
-        message = compose(sender, email, f"Your conversation with {settings.name}", text, page)
+        subject = f"Your conversation with {settings.name}"
         # Sent, or kept in the outbox for the next try: the mailer never raises.
-        await asyncio.to_thread(mailer(settings).send, message)
+        await asyncio.to_thread(send_email, settings, email, subject, text, page)
         return []
