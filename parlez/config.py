@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from parlez.diagnostics import warn
-from parlez.exceptions import Location, SchemaError, did_you_mean, relative
+from parlez.exceptions import Location, ParlezError, SchemaError, did_you_mean, relative
 from parlez.io.env import expand_all
 from parlez.io.yaml import read_yaml, read_yaml_file, where
 
@@ -73,12 +73,17 @@ class Config:
     location: Location | None = field(default=None, compare=False, repr=False)
 
     def pipeline_intents(self) -> frozenset[str]:
-        """Intents a component of the pipeline gives on its own, without NLU examples."""
-        return frozenset(
-            str(c.params["negative_intent"])
-            for c in self.pipeline
-            if c.name == "SentimentAnalyzer" and c.params.get("negative_intent")
-        )
+        """Intents the pipeline's components give on their own, without NLU examples."""
+        from parlez.registry import components
+
+        given: set[str] = set()
+        for component in self.pipeline:
+            try:
+                cls = components.get(component.name)
+            except ParlezError:  # reported where the pipeline is built
+                continue
+            given |= cls.intents_given(component.params)
+        return frozenset(given)
 
     @classmethod
     def load(cls, path: Path | str) -> Config:

@@ -104,3 +104,15 @@ def test_credentials_map_channels_to_their_settings(tmp_path: Path) -> None:
         tmp_path / "credentials.yml", "rest:\nsocketio:\n  user_message_evt: user_uttered\n"
     )
     assert read_credentials(path) == {"rest": {}, "socketio": {"user_message_evt": "user_uttered"}}
+
+
+def test_the_pipeline_says_which_intents_its_components_give() -> None:
+    config = Config.from_yaml(
+        "pipeline:\n"
+        "  - name: WhitespaceTokenizer\n"
+        "  - name: FallbackClassifier\n"
+        "  - name: SentimentAnalyzer\n"
+        "    negative_intent: complain\n"
+        "  - name: NoSuchComponent\n"
+    )
+    assert config.pipeline_intents() == frozenset({"nlu_fallback", "complain"})

@@ -8,7 +8,7 @@ learned in attributes ending in `_`; `process(messages)` works on a batch; `pers
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from parlez.configurable import Configurable
 from parlez.nlu.message import Message
@@ -29,6 +29,12 @@ class Component(Configurable):
     #: "tokens", "features", "intent", "entities"
     needs: ClassVar[tuple[str, ...]] = ()
     gives: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def intents_given(cls, params: dict[str, Any]) -> frozenset[str]:
+        """Intents this component gives with these parameters, with no NLU examples of
+        their own (so that validation does not call them unused)."""
+        return frozenset()
 
     def train(self, data: TrainingData, messages: Sequence[Message]) -> Component:
         """Learn from the training data and its messages (gold labels in `message.example`,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from parlez.nlu.component import Component
 from parlez.nlu.message import Message
@@ -16,6 +17,10 @@ class FallbackClassifier(Component):
     defaults = {"threshold": 0.3, "ambiguity_threshold": 0.1}
     needs = ("intent",)
     gives = ("intent",)
+
+    @classmethod
+    def intents_given(cls, params: dict[str, Any]) -> frozenset[str]:
+        return frozenset({NLU_FALLBACK})
 
     def _should_fall_back(self, message: Message) -> bool:
         if not message.intent or message.intent.get("name") is None:

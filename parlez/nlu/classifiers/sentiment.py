@@ -32,6 +32,11 @@ class SentimentAnalyzer(Component):
 
     _analyzer: Any = None
 
+    @classmethod
+    def intents_given(cls, params: dict[str, Any]) -> frozenset[str]:
+        intent = params.get("negative_intent", cls.defaults["negative_intent"])
+        return frozenset({str(intent)}) if intent else frozenset()
+
     def _vader(self) -> Any:
         if self._analyzer is None:
             from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
