@@ -4,7 +4,7 @@ Rasa's socket.io widgets work against it unchanged (`session_request`, `user_utt
 `bot_uttered`). parlez's own widget also uses:
 - `history` after `session_confirm`: the conversation so far, so a reload shows it;
 - an acknowledgement of each `user_uttered` once its answer is saved, with the message's
-  id, so a message resent after a lost connection is answered once;
+  id, so a message resent after a lost connection (marked `resend`) is answered once;
 - `feedback` (a 1-5 rating and a comment), kept as a `feedback` event;
 - uploads (`POST /webchat/upload`) that a message then links to;
 - the pages `/webchat/` (configuration and preview) and `/webchat/widget.js`.
@@ -156,14 +156,17 @@ class WebChatInput(SocketIOInput):
         assert self.sio is not None
         await self.sio.emit(event, data, room=room, skip_sid=skip_sid)
 
-    async def _already_received(self, session_id: str, message_id: str) -> bool:
+    async def _already_received(self, session_id: str, message_id: str, resend: bool) -> bool:
         key = (session_id, message_id)
         if key in self._seen:
             return True
         self._seen[key] = None
         while len(self._seen) > SEEN_IDS:
             self._seen.popitem(last=False)
-        # Another process (or this one before a restart) may have taken it.
+        if not resend:
+            return False
+        # A resend may have reached another process (or this one before a restart) the
+        # first time: only then is the conversation read, not for every message.
         tracker = await self._store_state().tracker_store.retrieve(session_id)
         if tracker is None:
             return False
@@ -215,7 +218,7 @@ class WebChatInput(SocketIOInput):
         message_id = str(data.get("message_id") or "") or uuid.uuid4().hex
         if not SESSION_ID.match(message_id):
             return {"ok": False, "error": "bad_message", "message": "message_id is not valid"}
-        if await self._already_received(session_id, message_id):
+        if await self._already_received(session_id, message_id, bool(data.get("resend"))):
             return {"ok": True, "id": message_id, "duplicate": True}
         wait = self.limiter.take(session_id)
         if wait:

@@ -708,11 +708,15 @@
     var self = this;
     if (this.sending || !this.outbox.length || !this.sessionId || this.state !== "online") return;
     var item = this.sending = this.outbox[0];
+    // A second try tells the server to look for the first one in the conversation.
+    item.tries = (item.tries || 0) + 1;
+    this.store.set("outbox", this.outbox);
     this.typing.hidden = false;
     this.log.appendChild(this.typing);
     this.scroll();
     var sent = this.connection.emit(this.options.userEvent || "user_uttered", {
-      message: item.text, session_id: this.sessionId, message_id: item.id, metadata: item.meta, attachment: item.attachment
+      message: item.text, session_id: this.sessionId, message_id: item.id, metadata: item.meta, attachment: item.attachment,
+      resend: item.tries > 1
     }, function (reply) {
       self.sending = null;
       self.typing.hidden = true;

@@ -102,7 +102,7 @@ def test_a_message_sent_twice_is_answered_once(small_webchat: tuple[Path, Server
         # The acknowledgement was lost: the widget sends the same message again.
         again = Visitor(server.url)
         await again.start(visitor.session)
-        reply = await again.say("hello", message_id=message_id)
+        reply = await again.say("hello", message_id=message_id, resend=True)
         assert reply == {"ok": True, "id": message_id, "duplicate": True}
         await again.stop()
         return visitor.session

@@ -3,10 +3,12 @@ sent for a bot message and for a conversation's history."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
+from connectors.webchat import WebChatInput
 from connectors.webchat.attachments import AttachmentRefused, AttachmentStore, clean_name, sniff
 from connectors.webchat.limits import RateLimiter
 from connectors.webchat.messages import bot_message, history
@@ -20,6 +22,8 @@ from parlez.events import (
     Restarted,
     UserUttered,
 )
+from parlez.server.state import ServerState
+from parlez.stores.tracker_store import InMemoryTrackerStore
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
@@ -175,3 +179,20 @@ def test_a_rating_is_an_event_that_round_trips() -> None:
     assert Event.from_dict(event.to_dict()) == event
     with pytest.raises(ValueError):
         FeedbackGiven(rating=9)
+
+
+def test_a_resend_this_process_never_saw_is_found_in_the_conversation() -> None:
+    async def check() -> tuple[bool, bool, bool]:
+        store = InMemoryTrackerStore()
+        tracker = store.create("visitor")
+        tracker.update(UserUttered("hello", message_id="m1"))
+        await store.save(tracker)
+        channel = WebChatInput()
+        channel.state = ServerState(agent=None, tracker_store=store)
+        return (
+            await channel._already_received("visitor", "m1", resend=True),
+            await channel._already_received("visitor", "m2", resend=False),
+            await channel._already_received("visitor", "m2", resend=True),  # seen just now
+        )
+
+    assert asyncio.run(check()) == (True, False, True)
