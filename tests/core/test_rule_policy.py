@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from parlez.core.policies.rule import RuleContradictionError
+from parlez.core.policies.rule import (
+    RuleContradictionError,
+    RulePolicy,
+    RuleTooLongError,
+    StoryContradictsRuleError,
+)
 from tests.core.helpers import agent, domain, ensemble, say, trackers
 
 DOMAIN = """
@@ -159,3 +164,87 @@ def test_contradicting_rules_are_an_error_naming_both() -> None:
     message = error.value.render()
     assert "'greet'" in message and "'greet differently'" in message
     assert "utter_greet" in message and "utter_goodbye" in message
+
+
+def test_a_story_that_goes_on_where_a_rule_listens_is_an_error_naming_both() -> None:
+    stories = """
+stories:
+- story: greet and chat
+  steps:
+  - intent: greet
+  - action: utter_greet
+  - action: utter_chitchat
+"""
+    with pytest.raises(StoryContradictsRuleError) as error:
+        ensemble([{"name": "RulePolicy"}], trackers(stories, RULES), domain(DOMAIN))
+    message = error.value.render()
+    assert "'greet and chat'" in message and "'greet'" in message
+    assert "utter_chitchat" in message and "action_listen" in message
+    assert "wait_for_user_input: false" in message
+
+
+def test_a_rule_that_does_not_wait_lets_a_story_go_on() -> None:
+    stories = """
+stories:
+- story: greet and chat
+  steps:
+  - intent: greet
+  - action: utter_greet
+  - action: utter_chitchat
+"""
+    rules = RULES.replace(
+        "  - intent: greet\n  - action: utter_greet\n",
+        "  - intent: greet\n  - action: utter_greet\n  wait_for_user_input: false\n",
+        1,
+    )
+    bot = agent(domain(DOMAIN), stories=stories, rules=rules)
+    assert say(bot, "/greet") == ["Hello!", "Let's stay on topic."]
+
+
+def test_stories_that_agree_with_the_rules_and_leave_a_form_train() -> None:
+    # An unhappy path in a story: the form rejects the chitchat, the rule answers it and
+    # the form takes the turn back, as at prediction time: no contradiction.
+    stories = """
+stories:
+- story: chitchat during the form
+  steps:
+  - intent: request_table
+  - action: table_form
+  - active_loop: table_form
+  - intent: chitchat
+  - action: utter_chitchat
+  - action: table_form
+  - intent: inform
+    entities:
+    - cuisine: thai
+  - action: table_form
+  - active_loop: null
+  - action: utter_booked
+"""
+    bot = agent(domain(DOMAIN), stories=stories, rules=RULES)
+    say(bot, "/request_table")
+    assert say(bot, "/chitchat") == ["Let's stay on topic.", "Which cuisine?"]
+
+
+def test_a_rule_with_two_user_messages_is_refused_unless_rules_are_unrestricted() -> None:
+    rules = (
+        RULES
+        + """
+- rule: greet then bye
+  steps:
+  - intent: greet
+  - action: utter_greet
+  - intent: goodbye
+  - action: utter_goodbye
+"""
+    )
+    dom = domain(DOMAIN)
+    with pytest.raises(RuleTooLongError) as error:
+        ensemble([{"name": "RulePolicy"}], trackers(rules=rules), dom)
+    assert "'greet then bye' has 2 user messages" in error.value.render()
+    unrestricted = ensemble(
+        [{"name": "RulePolicy", "restrict_rules": False}], trackers(rules=rules), dom
+    )
+    policy = unrestricted.policies[0]
+    assert isinstance(policy, RulePolicy)
+    assert any(rule.name == "greet then bye" for rule in policy.rules_)

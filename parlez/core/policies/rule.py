@@ -26,7 +26,14 @@ from parlez.core.states import (
     without_intent,
 )
 from parlez.domain import Domain
-from parlez.events import ACTION_LISTEN, LoopInterrupted
+from parlez.events import (
+    ACTION_LISTEN,
+    ActionExecuted,
+    ActionExecutionRejected,
+    Event,
+    LoopInterrupted,
+    UserUttered,
+)
 from parlez.exceptions import Location, ParlezError
 from parlez.registry import register_policy
 from parlez.tracker import DialogueStateTracker
@@ -46,6 +53,14 @@ class RuleContradictionError(ParlezError):
     code = "P300"
 
 
+class StoryContradictsRuleError(ParlezError):
+    code = "P301"
+
+
+class RuleTooLongError(ParlezError):
+    code = "P302"
+
+
 @dataclass
 class _Rule:
     states: list[State]
@@ -53,6 +68,14 @@ class _Rule:
     name: str
     location: Location | None
     conversation_start: bool
+
+
+@dataclass
+class _Decision:
+    action: str
+    rule: _Rule | None = None
+    #: a general rule finished during a form: back to the form, which was interrupted
+    interrupts_loop: bool = False
 
 
 @register_policy("RulePolicy")
@@ -70,6 +93,8 @@ class RulePolicy(Policy):
     # ---- training -------------------------------------------------------------------------------
 
     def train(self, trackers: Sequence[TrainingTracker], domain: Domain) -> RulePolicy:
+        if self.config["restrict_rules"]:
+            _check_one_user_message([t for t in trackers if t.is_rule])
         rules: dict[str, _Rule] = {}
         for training in trackers:
             if not training.is_rule:
@@ -103,33 +128,55 @@ class RulePolicy(Policy):
                     continue
                 rules[key] = rule
         self.rules_ = list(rules.values())
+        if self.config["check_for_contradictions"]:
+            for training in trackers:
+                if not training.is_rule and not training.is_augmented:
+                    self._check_story(training, domain)
         return self
+
+    def _check_story(self, story: TrainingTracker, domain: Domain) -> None:
+        """A story must not run another action where a rule decides: at prediction time the
+        rule would win, and the story's step would never happen (Rasa checks the same)."""
+        running = story.tracker(domain).init_copy()
+        first = True
+        for event in story.tracker(domain).applied_events():
+            if isinstance(event, ActionExecuted) and not first:
+                gold = event.action_name or event.action_text
+                decided = self._decide(running, domain)
+                if (
+                    decided
+                    and decided.action != gold
+                    and decided.action == running.active_loop_name
+                ):
+                    # The story leaves the form here: as at prediction time, the form rejects
+                    # the message first, and the rules decide what comes instead.
+                    rejected = running.copy()
+                    rejected.update(ActionExecutionRejected(decided.action))
+                    decided = self._decide(rejected, domain)
+                if decided and decided.action != gold and decided.rule is not None:
+                    action, rule = decided.action, decided.rule
+                    raise StoryContradictsRuleError(
+                        f"the story '{story.name}' runs '{gold}' where the rule '{rule.name}' "
+                        f"runs '{action}'; at prediction time the rule wins and the story's step "
+                        "never happens",
+                        story.location,
+                        hint=f"'{rule.name}' is at {rule.location or 'an unknown place'}; change "
+                        "the story, or end the rule with `wait_for_user_input: false` if the "
+                        "conversation may go on after it",
+                    )
+            if isinstance(event, ActionExecuted):
+                first = False
+            running.update(event)
 
     # ---- prediction -----------------------------------------------------------------------------
 
     def predict(self, tracker: DialogueStateTracker, domain: Domain) -> PolicyPrediction:
-        action = self._default_rule(tracker)
-        if action is not None:
-            return self.prediction(domain, action)
-        loop = tracker.active_loop_name
-        rejected = bool(tracker.active_loop.get("rejected"))
-        if loop and not rejected:
-            # A form asks for its slots until it rejects the user's answer.
-            return self.prediction(
-                domain, ACTION_LISTEN if tracker.latest_action_name == loop else loop
-            )
-        states = tracker_states(tracker, domain)
-        found = self._best_rule(states, exclude=loop if rejected else None)
-        if found is None and _has_text(tracker):
-            found = self._best_rule(
-                [without_intent(s) for s in states], exclude=loop if rejected else None
-            )
-        if found is not None:
-            if loop and found.action == ACTION_LISTEN and "active_loop" not in found.states[-1]:
-                # A general rule finished (e.g. answered a question during the form):
-                # back to the form, which knows it was interrupted.
-                return self.prediction(domain, loop, optional_events=[LoopInterrupted(True)])
-            return self.prediction(domain, found.action)
+        decided = self._decide(tracker, domain)
+        if decided is None and _has_text(tracker):
+            decided = self._decide(tracker, domain, by_text=True)
+        if decided is not None:
+            events: list[Event] = [LoopInterrupted(True)] if decided.interrupts_loop else []
+            return self.prediction(domain, decided.action, optional_events=events)
         if self.config["enable_fallback_prediction"]:
             return self.prediction(
                 domain,
@@ -137,6 +184,30 @@ class RulePolicy(Policy):
                 float(self.config["core_fallback_threshold"]),
             )
         return self.prediction(domain)
+
+    def _decide(
+        self, tracker: DialogueStateTracker, domain: Domain, by_text: bool = False
+    ) -> _Decision | None:
+        """The action the rules (or the active form) choose, and the rule that chose it."""
+        action = self._default_rule(tracker)
+        if action is not None:
+            return _Decision(action)
+        loop = tracker.active_loop_name
+        rejected = bool(tracker.active_loop.get("rejected"))
+        if loop and not rejected:
+            # A form asks for its slots until it rejects the user's answer.
+            return _Decision(ACTION_LISTEN if tracker.latest_action_name == loop else loop)
+        states = tracker_states(tracker, domain)
+        if by_text:
+            states = [without_intent(s) for s in states]
+        found = self._best_rule(states, exclude=loop if rejected else None)
+        if found is None:
+            return None
+        if loop and found.action == ACTION_LISTEN and "active_loop" not in found.states[-1]:
+            # A general rule finished (e.g. answered a question during the form):
+            # back to the form, which knows it was interrupted.
+            return _Decision(loop, interrupts_loop=True)
+        return _Decision(found.action, found)
 
     def _default_rule(self, tracker: DialogueStateTracker) -> str | None:
         if tracker.latest_action_name != ACTION_LISTEN or tracker.latest_message is None:
@@ -213,3 +284,16 @@ def _applies(rule: _Rule, states: list[State]) -> bool:
 
 def _has_text(tracker: DialogueStateTracker) -> bool:
     return bool(tracker.latest_message and tracker.latest_message.text)
+
+
+def _check_one_user_message(rules: Sequence[TrainingTracker]) -> None:
+    """Rasa's `restrict_rules`: a rule is one user message and what answers it."""
+    for rule in rules:
+        said = sum(isinstance(e, UserUttered) for e in rule.events)
+        if said > 1:
+            raise RuleTooLongError(
+                f"the rule '{rule.name}' has {said} user messages; a rule answers one message, "
+                "it is not meant to script a whole conversation",
+                rule.location,
+                hint="write it as a story, or set `restrict_rules: false` on RulePolicy",
+            )
