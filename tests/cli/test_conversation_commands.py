@@ -171,3 +171,65 @@ def test_shell_talks_and_numbers_the_buttons(cafe: Path) -> None:
         "Coffee, tea and cake.",
         "See you!",
     ]
+
+
+def _interactive(project: Path, answers: list[str], out: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "parlez", "interactive", "--out", out],
+        input="\n".join(answers) + "\n",
+        capture_output=True,
+        text=True,
+        cwd=project,
+        check=True,
+    )
+    return result.stdout
+
+
+def _steps(story: Path) -> list[str]:
+    lines = [line.strip() for line in story.read_text().splitlines()]
+    return [line for line in lines if line.startswith(("intent:", "- action:"))]
+
+
+def test_interactive_corrections_become_a_story_and_nlu_examples(cafe: Path) -> None:
+    assert main(["train"]) == 0
+    answers = [
+        "hello",  # the user's message
+        "",  # its intent (greet) is right
+        "",  # no entities, right
+        "",  # utter_greet
+        "",  # action_listen
+        "what's on the cake list",
+        "ask_menu",  # a message the model does not know: its intent given by name
+        "",
+        "",  # utter_menu, predicted by the rule for the corrected intent
+        "",  # action_listen
+        "/stop",
+    ]
+    assert "Coffee, tea and cake." in _interactive(cafe, answers, "data/interactive")
+    (story,) = (cafe / "data" / "interactive").glob("stories-*.yml")
+    (nlu,) = (cafe / "data" / "interactive").glob("nlu-*.yml")
+    assert _steps(story) == [
+        "intent: greet",
+        "- action: utter_greet",
+        "intent: ask_menu",
+        "- action: utter_menu",
+    ]
+    assert "- story: interactive-" in story.read_text()
+    examples = nlu.read_text()
+    assert "- intent: ask_menu" in examples and "what's on the cake list" in examples
+    # The files are training data the next `parlez train` reads.
+    assert main(["train"]) == 0
+
+
+def test_an_interactive_action_correction_is_kept_and_checked_against_the_rules(
+    cafe: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train"]) == 0
+    answers = ["hello", "", "", "utter_menu", "action_listen", "/stop"]
+    assert "Coffee, tea and cake." in _interactive(cafe, answers, "data/interactive")
+    (story,) = (cafe / "data" / "interactive").glob("stories-*.yml")
+    assert _steps(story) == ["intent: greet", "- action: utter_menu"]
+    # The rule 'greet' answers greet with utter_greet: training names the contradiction.
+    capsys.readouterr()
+    assert main(["train"]) == 1
+    assert "P301" in capsys.readouterr().err

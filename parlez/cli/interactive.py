@@ -1,0 +1,248 @@
+"""`parlez interactive`: talk to the assistant, correct what it understood and what it did,
+and keep the corrected conversation as a story and NLU examples for the next training.
+
+Every question takes Enter for "yes, as shown", so reviewing a conversation that goes well
+is a matter of pressing Enter; a correction is a number from the list shown or a name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from parlez.agent import Agent
+from parlez.channels.channel import CollectingOutputChannel, UserMessage
+from parlez.cli.shell import _show
+from parlez.core.actions.action import action_for_name
+from parlez.core.export import conversation_story
+from parlez.core.policies.policy import PolicyPrediction
+from parlez.endpoints import Endpoints
+from parlez.events import ACTION_LISTEN
+from parlez.exceptions import ParlezError, relative
+from parlez.model import require_model
+from parlez.training_data import markup
+from parlez.training_data.message import Entity, Message
+from parlez.training_data.nlu_yaml import write_nlu_yaml
+from parlez.training_data.training_data import TrainingData
+
+#: how many of the classifier's best intents are offered by number
+SHOWN_INTENTS = 5
+
+
+@dataclass
+class Correction:
+    """What the person at the keyboard said about one user message."""
+
+    text: str
+    intent: str
+    entities: list[Entity] = field(default_factory=list)
+
+
+class Interactive:
+    """One interactive conversation: questions on the console, answers read from `answers`."""
+
+    def __init__(self, agent: Agent, console: Console, sender: str) -> None:
+        self.agent = agent
+        self.console = console
+        self.sender = sender
+        self.examples: list[Correction] = []
+        self.output = CollectingOutputChannel()
+
+    async def ask(self, question: str) -> str | None:
+        self.console.print(f"[bold]{question}[/]", end=" ")
+        line = await asyncio.to_thread(sys.stdin.readline)
+        return None if not line else line.strip()
+
+    # ---- the user's turn ----------------------------------------------------------------------
+
+    async def understand(self, text: str) -> dict[str, Any] | None:
+        """The parse of `text` as confirmed or corrected; None if the session was left."""
+        parsed = await self.agent.processor.parse(text)
+        if text.startswith("/"):
+            return parsed  # the user gave the intent themselves
+        ranking = [r["name"] for r in parsed.get("intent_ranking") or [] if r.get("name")]
+        predicted = (parsed.get("intent") or {}).get("name")
+        choices = list(dict.fromkeys([n for n in [predicted, *ranking] if n]))[:SHOWN_INTENTS]
+        confidences = {
+            r["name"]: r.get("confidence", 0.0) for r in parsed.get("intent_ranking") or []
+        }
+        for number, name in enumerate(choices, start=1):
+            self.console.print(f"  {number}: {name} [dim]({confidences.get(name, 0.0):.2f})[/]")
+        intent = await self._choose(
+            f"Intent of '{text}'? [Enter = {predicted}, a number or an intent name]",
+            predicted,
+            choices,
+            list(self.agent.domain.intents),
+        )
+        if intent is None:
+            return None
+        entities = [
+            Entity.from_dict(e)
+            for e in parsed.get("entities") or []
+            if e.get("entity") and "start" in e and "end" in e
+        ]
+        shown = markup.annotate(text, entities)
+        answer = await self.ask(
+            f"Entities: {shown}  [Enter = right, or the message with [value](entity) marks]"
+        )
+        if answer is None:
+            return None
+        found = list(parsed.get("entities") or [])
+        if answer:
+            plain, marked = markup.parse(answer)
+            if plain != text:
+                self.console.print(
+                    "[yellow]The marked message must read like the message; entities kept as found.[/]"
+                )
+            else:
+                entities, found = marked, [e.to_dict() for e in marked]
+        self.examples.append(Correction(text, intent, entities))
+        return parsed | {"intent": {"name": intent, "confidence": 1.0}, "entities": found}
+
+    async def _choose(
+        self, question: str, default: str | None, numbered: list[str], known: list[str]
+    ) -> str | None:
+        while True:
+            answer = await self.ask(question)
+            if answer is None:
+                return None
+            if not answer and default:
+                return default
+            if answer.isdigit() and 1 <= int(answer) <= len(numbered):
+                return numbered[int(answer) - 1]
+            if answer in known:
+                return answer
+            if answer == "?":
+                self.console.print("  " + ", ".join(known))
+                continue
+            self.console.print(f"[yellow]'{answer}' is not one of them; '?' lists them all.[/]")
+
+    # ---- the bot's turn -----------------------------------------------------------------------
+
+    async def act(self, tracker: Any, context: Any) -> bool:
+        """Predict, confirm or correct and run actions until the bot listens; False if left."""
+        processor = self.agent.processor
+        names = self.agent.domain.action_names_or_texts
+        for _ in range(processor.max_predictions):
+            predicted, prediction = processor.predict_next(tracker)
+            ranked = sorted(
+                zip(names, prediction.probabilities, strict=False), key=lambda item: -item[1]
+            )
+            choices = [name for name, score in ranked[:SHOWN_INTENTS] if score > 0] or [predicted]
+            for number, name in enumerate(choices, start=1):
+                score = dict(ranked).get(name, 0.0)
+                self.console.print(f"  {number}: {name} [dim]({score:.2f})[/]")
+            chosen = await self._choose(
+                f"Next action? [Enter = {predicted} ({prediction.policy_name}), a number or an "
+                "action name; '?' lists them all]",
+                predicted,
+                choices,
+                names,
+            )
+            if chosen is None:
+                return False
+            if chosen != predicted:
+                prediction = PolicyPrediction(
+                    [1.0 if n == chosen else 0.0 for n in names], "interactive"
+                )
+            self.output.messages.clear()
+            go_on = await processor.run_action(
+                action_for_name(chosen, self.agent.domain), tracker, context, prediction
+            )
+            for sent in self.output.messages:
+                _show(self.console, sent)
+            if not go_on or chosen == ACTION_LISTEN:
+                return True
+        return True
+
+    async def run(self) -> Any:
+        processor = self.agent.processor
+        context = processor._context(self.output)
+        tracker = await processor.fetch_tracker_with_session(self.sender, self.output)
+        for sent in self.output.messages:
+            _show(self.console, sent)
+        while True:
+            text = await self.ask("Your input ->")
+            if text is None or text == "/stop":
+                break
+            if not text:
+                continue
+            parsed = await self.understand(text)
+            if parsed is None:
+                break
+            self.output.messages.clear()
+            await processor.log_message(
+                UserMessage(text, self.output, self.sender, parse_data=parsed), tracker, context
+            )
+            for sent in self.output.messages:
+                _show(self.console, sent)
+            if not await self.act(tracker, context):
+                break
+        await processor.tracker_store.save(tracker)
+        return tracker
+
+
+def write_results(session: Interactive, tracker: Any, folder: Path) -> list[Path]:
+    """The conversation as a story and its messages as NLU examples, in new files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    written = []
+    story = folder / f"stories-{stamp}.yml"
+    story.write_text(conversation_story(tracker), encoding="utf-8")
+    written.append(story)
+    if session.examples:
+        data = TrainingData()
+        for example in session.examples:
+            data.examples.append(Message(example.text, example.intent, example.entities))
+        nlu = folder / f"nlu-{stamp}.yml"
+        nlu.write_text(write_nlu_yaml(data), encoding="utf-8")
+        written.append(nlu)
+    return written
+
+
+def run_interactive(args: argparse.Namespace) -> int:
+    console = Console(highlight=False)
+    archive = require_model(Path(args.model))
+    agent = Agent.load(archive, Endpoints.load(args.endpoints), actions_module=args.actions)
+    if agent.nlu is None:
+        raise ParlezError(
+            f"the model '{archive.name}' has no NLU part", hint="train it with `parlez train`"
+        )
+    sender = args.conversation_id or f"interactive-{datetime.now():%Y%m%d-%H%M%S}"
+    session = Interactive(agent, console, sender)
+    console.print(
+        f"Loaded '{relative(archive)}'. Type a message, then confirm (Enter) or correct what "
+        "the assistant understood and does; /stop or Ctrl-D ends and saves the conversation."
+    )
+    tracker = asyncio.run(session.run())
+    for path in write_results(session, tracker, Path(args.out)):
+        console.print(f"Saved {relative(path)}")
+    return 0
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "interactive",
+        help="talk to the assistant, correct it, and save the conversation as training data",
+    )
+    parser.add_argument(
+        "-m", "--model", default="models", help="model archive or folder of archives"
+    )
+    parser.add_argument("--endpoints", default="endpoints.yml", help="endpoints file")
+    parser.add_argument(
+        "--actions", default=None, help="package of custom actions to run in-process"
+    )
+    parser.add_argument("--conversation-id", default=None, help="continue this conversation")
+    parser.add_argument(
+        "--out",
+        default="data/interactive",
+        help="folder for the new story and NLU files (read by the next `parlez train`)",
+    )
+    parser.set_defaults(handler=run_interactive)
