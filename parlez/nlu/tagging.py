@@ -21,8 +21,8 @@ def tags_for(
         if label is None:
             continue
         covered = [i for i, t in enumerate(tokens) if t.start < entity.end and entity.start < t.end]
-        if not covered:
-            continue
+        if not covered or any(tags[i] != OUTSIDE for i in covered):
+            continue  # overlapping annotations: the first one is kept, spans stay well-formed
         if not bilou:
             for i in covered:
                 tags[i] = f"I-{label}"
@@ -34,6 +34,16 @@ def tags_for(
                 tags[i] = f"I-{label}"
             tags[covered[-1]] = f"L-{label}"
     return tags
+
+
+def truncated(tags: list[str], length: int) -> list[str]:
+    """The first `length` tags, with a span cut at the end closed (B- -> U-, I- -> L-)."""
+    kept = tags[:length]
+    if kept and len(tags) > length:
+        prefix, _, label = kept[-1].partition("-")
+        if prefix in ("B", "I"):
+            kept[-1] = f"{'U' if prefix == 'B' else 'L'}-{label}"
+    return kept
 
 
 def misaligned(tokens: Sequence[Token], entity: Entity) -> bool:

@@ -45,3 +45,45 @@ def test_large_scores_do_not_overflow() -> None:
     assert torch.isfinite(
         mine.log_likelihood(emissions, torch.zeros((2, 3), dtype=torch.long), mask)
     ).all()
+
+
+TAGS = ["O", "B-city", "I-city", "L-city", "U-city", "B-date", "I-date", "L-date", "U-date"]
+
+
+def _well_formed(tags: list[str]) -> bool:
+    open_label = None
+    for tag in tags:
+        prefix, _, label = tag.partition("-")
+        if open_label is not None and (prefix not in ("I", "L") or label != open_label):
+            return False
+        if open_label is None and prefix in ("I", "L"):
+            return False
+        open_label = label if prefix in ("B", "I") else None
+    return open_label is None
+
+
+def test_with_bilou_tag_names_only_well_formed_spans_are_decoded() -> None:
+    torch.manual_seed(1)
+    crf = CRF(len(TAGS), TAGS)
+    # Emissions that favour broken sequences (an I- after O, a span left open) strongly.
+    emissions = torch.randn(64, 6, len(TAGS)) * 5
+    mask = torch.ones((64, 6), dtype=torch.bool)
+    for path in crf.decode(emissions, mask):
+        assert _well_formed([TAGS[t] for t in path])
+
+
+def test_with_bilou_tag_names_the_likelihood_sums_over_well_formed_sequences_only() -> None:
+    tags = TAGS[:5]
+    crf = CRF(len(tags), tags)
+    emissions = torch.randn(1, 3, len(tags))
+    mask = torch.ones((1, 3), dtype=torch.bool)
+    gold = torch.tensor([[1, 3, 0]])  # B-city L-city O
+    scores = []
+    for a in range(5):
+        for b in range(5):
+            for c in range(5):
+                if _well_formed([tags[a], tags[b], tags[c]]):
+                    path = torch.tensor([[a, b, c]])
+                    scores.append(crf._score(emissions, path, mask))
+    expected = crf._score(emissions, gold, mask) - torch.logsumexp(torch.cat(scores), 0)
+    assert torch.allclose(crf.log_likelihood(emissions, gold, mask), expected, atol=1e-4)

@@ -28,7 +28,7 @@ from parlez.nlu.features import MessageFeatures, split_features
 from parlez.nlu.message import Message
 from parlez.nlu.models.diet import Batch, DIETModel, Dimensions
 from parlez.nlu.progress import report_epoch
-from parlez.nlu.tagging import OUTSIDE, entity_dicts, misaligned, tags_for
+from parlez.nlu.tagging import OUTSIDE, entity_dicts, misaligned, tags_for, truncated
 from parlez.registry import register_component
 from parlez.training_data.training_data import TrainingData
 
@@ -154,7 +154,7 @@ class DIETClassifier(Component):
         assert message.example is not None
         index = {tag: i for i, tag in enumerate(self.tags_[field])}
         tags = tags_for(message.tokens, message.example.entities, field, self.config["BILOU_flag"])
-        return [index.get(tag, 0) for tag in tags]
+        return [index.get(tag, 0) for tag in truncated(tags, self.config["max_tokens"])]
 
     def train(self, data: TrainingData, messages: Sequence[Message]) -> DIETClassifier:
         self._labels(data, messages)
@@ -217,6 +217,7 @@ class DIETClassifier(Component):
             max_tokens=self.config["max_tokens"],
             drop_rate=self.config["drop_rate"],
             attention_dropout=self.config["drop_rate_attention"],
+            tag_names=self.tags_ if self.config["BILOU_flag"] else None,
         )
 
     def _warn_misaligned(self, messages: Sequence[Message]) -> None:

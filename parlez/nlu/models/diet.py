@@ -49,6 +49,7 @@ class DIETModel(nn.Module):
         max_tokens: int = 128,
         drop_rate: float = 0.2,
         attention_dropout: float = 0.0,
+        tag_names: dict[str, list[str]] | None = None,
     ) -> None:
         super().__init__()
         self.dims = dims
@@ -71,7 +72,9 @@ class DIETModel(nn.Module):
         self.output_norm = nn.LayerNorm(hidden)
         self.intent_head = nn.Linear(hidden, dims.intents) if dims.intents else None
         self.tag_heads = nn.ModuleDict({name: nn.Linear(hidden, n) for name, n in dims.tags.items()})
-        self.crfs = nn.ModuleDict({name: CRF(n) for name, n in dims.tags.items()})
+        # With tag names (BILOU), the CRFs only ever decode well-formed spans.
+        names = tag_names or {}
+        self.crfs = nn.ModuleDict({name: CRF(n, names.get(name)) for name, n in dims.tags.items()})
 
     def sparse_parameters(self) -> list[torch.Tensor]:
         return [self.token_sparse.weight, self.sentence_sparse.weight]
