@@ -19,7 +19,7 @@ from rich.console import Console
 
 from parlez.agent import Agent
 from parlez.channels.channel import CollectingOutputChannel, UserMessage
-from parlez.cli.shell import _show
+from parlez.cli.shell import add_conversation_arguments, show_bot_message
 from parlez.core.actions.action import action_for_name
 from parlez.core.export import conversation_story
 from parlez.core.policies.policy import PolicyPrediction
@@ -157,7 +157,7 @@ class Interactive:
                 action_for_name(chosen, self.agent.domain), tracker, context, prediction
             )
             for sent in self.output.messages:
-                _show(self.console, sent)
+                show_bot_message(self.console, sent)
             if not go_on or chosen == ACTION_LISTEN:
                 return True
         return True
@@ -167,7 +167,7 @@ class Interactive:
         context = processor._context(self.output)
         tracker = await processor.fetch_tracker_with_session(self.sender, self.output)
         for sent in self.output.messages:
-            _show(self.console, sent)
+            show_bot_message(self.console, sent)
         while True:
             text = await self.ask("Your input ->")
             if text is None or text == "/stop":
@@ -182,7 +182,7 @@ class Interactive:
                 UserMessage(text, self.output, self.sender, parse_data=parsed), tracker, context
             )
             for sent in self.output.messages:
-                _show(self.console, sent)
+                show_bot_message(self.console, sent)
             if not await self.act(tracker, context):
                 break
         await processor.tracker_store.save(tracker)
@@ -232,14 +232,7 @@ def register(commands: Any) -> None:
         "interactive",
         help="talk to the assistant, correct it, and save the conversation as training data",
     )
-    parser.add_argument(
-        "-m", "--model", default="models", help="model archive or folder of archives"
-    )
-    parser.add_argument("--endpoints", default="endpoints.yml", help="endpoints file")
-    parser.add_argument(
-        "--actions", default=None, help="package of custom actions to run in-process"
-    )
-    parser.add_argument("--conversation-id", default=None, help="continue this conversation")
+    add_conversation_arguments(parser)
     parser.add_argument(
         "--out",
         default="data/interactive",

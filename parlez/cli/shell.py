@@ -41,7 +41,7 @@ def run_nlu(args: argparse.Namespace) -> int:
         )
 
 
-def _show(console: Console, message: dict[str, Any]) -> list[dict[str, Any]]:
+def show_bot_message(console: Console, message: dict[str, Any]) -> list[dict[str, Any]]:
     """Print one bot message; its buttons become numbered choices."""
     if message.get("text"):
         console.print(f"[cyan]{message['text']}[/]", markup=True)
@@ -82,7 +82,7 @@ def run_shell(args: argparse.Namespace) -> int:
                 text = str(buttons[int(text) - 1].get("payload") or text)
             buttons = []
             for message in await agent.handle_text(text, sender):
-                buttons = _show(console, message) or buttons
+                buttons = show_bot_message(console, message) or buttons
 
     return asyncio.run(talk())
 
@@ -94,12 +94,17 @@ def register(commands: Any) -> None:
     nlu.add_argument("-m", "--model", default="models", help="model archive or folder of archives")
     nlu.set_defaults(handler=run_nlu)
 
-    shell.add_argument(
+    add_conversation_arguments(shell)
+    shell.set_defaults(handler=run_shell)
+
+
+def add_conversation_arguments(parser: Any) -> None:
+    """The options of the commands that talk to a trained assistant in the terminal."""
+    parser.add_argument(
         "-m", "--model", default="models", help="model archive or folder of archives"
     )
-    shell.add_argument("--endpoints", default="endpoints.yml", help="endpoints file")
-    shell.add_argument(
+    parser.add_argument("--endpoints", default="endpoints.yml", help="endpoints file")
+    parser.add_argument(
         "--actions", default=None, help="package of custom actions to run in-process"
     )
-    shell.add_argument("--conversation-id", default=None, help="continue this conversation")
-    shell.set_defaults(handler=run_shell)
+    parser.add_argument("--conversation-id", default=None, help="continue this conversation")

@@ -166,8 +166,7 @@ def test_contradicting_rules_are_an_error_naming_both() -> None:
     assert "utter_greet" in message and "utter_goodbye" in message
 
 
-def test_a_story_that_goes_on_where_a_rule_listens_is_an_error_naming_both() -> None:
-    stories = """
+GREET_AND_CHAT = """
 stories:
 - story: greet and chat
   steps:
@@ -175,8 +174,11 @@ stories:
   - action: utter_greet
   - action: utter_chitchat
 """
+
+
+def test_a_story_that_goes_on_where_a_rule_listens_is_an_error_naming_both() -> None:
     with pytest.raises(StoryContradictsRuleError) as error:
-        ensemble([{"name": "RulePolicy"}], trackers(stories, RULES), domain(DOMAIN))
+        ensemble([{"name": "RulePolicy"}], trackers(GREET_AND_CHAT, RULES), domain(DOMAIN))
     message = error.value.render()
     assert "'greet and chat'" in message and "'greet'" in message
     assert "utter_chitchat" in message and "action_listen" in message
@@ -184,20 +186,12 @@ stories:
 
 
 def test_a_rule_that_does_not_wait_lets_a_story_go_on() -> None:
-    stories = """
-stories:
-- story: greet and chat
-  steps:
-  - intent: greet
-  - action: utter_greet
-  - action: utter_chitchat
-"""
     rules = RULES.replace(
         "  - intent: greet\n  - action: utter_greet\n",
         "  - intent: greet\n  - action: utter_greet\n  wait_for_user_input: false\n",
         1,
     )
-    bot = agent(domain(DOMAIN), stories=stories, rules=rules)
+    bot = agent(domain(DOMAIN), stories=GREET_AND_CHAT, rules=rules)
     assert say(bot, "/greet") == ["Hello!", "Let's stay on topic."]
 
 
