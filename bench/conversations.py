@@ -58,16 +58,19 @@ class Outcome:
 class Customer:
     """One conversation over REST, its transcript kept."""
 
-    def __init__(self, url: str, sender: str, outcome: Outcome) -> None:
+    def __init__(self, url: str, sender: str, outcome: Outcome, now: dt.datetime) -> None:
         self.url = url
         self.sender = sender
         self.outcome = outcome
+        # Duckling reads "friday" relative to the message's `time` (ms), as Rasa's does: the
+        # scripts' clock, not today's date, or the benchmark changes with the calendar.
+        self.time_ms = int(now.timestamp() * 1000)
         self.messages: list[dict[str, Any]] = []
 
     def say(self, text: str) -> list[dict[str, Any]]:
         reply = httpx.post(
             f"{self.url}/webhooks/rest/webhook",
-            json={"sender": self.sender, "message": text},
+            json={"sender": self.sender, "message": text, "metadata": {"time": self.time_ms}},
             timeout=60,
         )
         reply.raise_for_status()
@@ -130,7 +133,7 @@ def run_one(
     kind = script["kind"]
     said = script["say"]
     outcome = Outcome(kind, said if isinstance(said, str) else said[0])
-    customer = Customer(url, f"bench-{index}", outcome)
+    customer = Customer(url, f"bench-{index}", outcome, now)
     calendar = SQLiteCalendar(folder / "calendar.db")
     if kind == "question":
         for text in said:
