@@ -20,13 +20,14 @@ from rich.console import Console
 from parlez.agent import Agent
 from parlez.channels.channel import CollectingOutputChannel, UserMessage
 from parlez.cli.shell import add_conversation_arguments, show_bot_message
-from parlez.core.actions.action import action_for_name
+from parlez.core.actions.action import ActionContext, action_for_name
 from parlez.core.export import conversation_story
 from parlez.core.policies.policy import PolicyPrediction
 from parlez.endpoints import Endpoints
 from parlez.events import ACTION_LISTEN
 from parlez.exceptions import ParlezError, relative
 from parlez.model import require_model
+from parlez.tracker import DialogueStateTracker
 from parlez.training_data import markup
 from parlez.training_data.message import Entity, Message
 from parlez.training_data.nlu_yaml import write_nlu_yaml
@@ -126,7 +127,7 @@ class Interactive:
 
     # ---- the bot's turn -----------------------------------------------------------------------
 
-    async def act(self, tracker: Any, context: Any) -> bool:
+    async def act(self, tracker: DialogueStateTracker, context: ActionContext) -> bool:
         """Predict, confirm or correct and run actions until the bot listens; False if left."""
         processor = self.agent.processor
         names = self.agent.domain.action_names_or_texts
@@ -162,9 +163,9 @@ class Interactive:
                 return True
         return True
 
-    async def run(self) -> Any:
+    async def run(self) -> DialogueStateTracker:
         processor = self.agent.processor
-        context = processor._context(self.output)
+        context = processor.action_context(self.output)
         tracker = await processor.fetch_tracker_with_session(self.sender, self.output)
         for sent in self.output.messages:
             show_bot_message(self.console, sent)
@@ -189,7 +190,7 @@ class Interactive:
         return tracker
 
 
-def write_results(session: Interactive, tracker: Any, folder: Path) -> list[Path]:
+def write_results(session: Interactive, tracker: DialogueStateTracker, folder: Path) -> list[Path]:
     """The conversation as a story and its messages as NLU examples, in new files."""
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")

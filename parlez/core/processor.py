@@ -99,7 +99,7 @@ class MessageProcessor:
     async def handle_message(self, message: UserMessage) -> list[dict[str, Any]]:
         output = message.output_channel or CollectingOutputChannel()
         tracker = await self.tracker_store.get_or_create(message.sender_id)
-        context = self._context(output, message.metadata)
+        context = self.action_context(output, message.metadata)
         await self.start_session_if_needed(tracker, context)
         await self.log_message(message, tracker, context)
         if tracker.is_paused():
@@ -117,14 +117,14 @@ class MessageProcessor:
         """The conversation, started (`action_session_start`) if it is new or has expired."""
         tracker = await self.tracker_store.get_or_create(sender_id)
         await self.start_session_if_needed(
-            tracker, self._context(output or CollectingOutputChannel())
+            tracker, self.action_context(output or CollectingOutputChannel())
         )
         return tracker
 
     async def log_only(self, message: UserMessage) -> DialogueStateTracker:
         """Add the user's message (and the slots it fills) without the bot answering."""
         output = message.output_channel or CollectingOutputChannel()
-        context = self._context(output, message.metadata)
+        context = self.action_context(output, message.metadata)
         tracker = await self.fetch_tracker_with_session(message.sender_id, output)
         await self.log_message(message, tracker, context)
         await self.tracker_store.save(tracker)
@@ -146,7 +146,7 @@ class MessageProcessor:
             (confidence if confidence is not None else 1.0) if n == name else 0.0 for n in names
         ]
         await self.run_action(
-            action, tracker, self._context(output), PolicyPrediction(probabilities, policy)
+            action, tracker, self.action_context(output), PolicyPrediction(probabilities, policy)
         )
         await self.tracker_store.save(tracker)
         return tracker
@@ -167,9 +167,11 @@ class MessageProcessor:
             "tracker": tracker.current_state("after_restart"),
         }
 
-    def _context(
+    def action_context(
         self, output: OutputChannel, metadata: dict[str, Any] | None = None
     ) -> ActionContext:
+        """What actions run with: where their messages go, the NLG, the custom actions and
+        the message's metadata."""
         return ActionContext(output, self.nlg, self.custom, dict(metadata or {}))
 
     async def parse(

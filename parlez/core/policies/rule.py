@@ -137,9 +137,10 @@ class RulePolicy(Policy):
     def _check_story(self, story: TrainingTracker, domain: Domain) -> None:
         """A story must not run another action where a rule decides: at prediction time the
         rule would win, and the story's step would never happen (Rasa checks the same)."""
-        running = story.tracker(domain).init_copy()
+        whole = story.tracker(domain)
+        running = whole.init_copy()
         first = True
-        for event in story.tracker(domain).applied_events():
+        for event in whole.applied_events():
             if isinstance(event, ActionExecuted) and not first:
                 gold = event.action_name or event.action_text
                 decided = self._decide(running, domain)

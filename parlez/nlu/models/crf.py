@@ -48,12 +48,10 @@ class CRF(nn.Module):
         self.start = nn.Parameter(torch.empty(num_tags).uniform_(-0.1, 0.1))
         self.end = nn.Parameter(torch.empty(num_tags).uniform_(-0.1, 0.1))
         self.transitions = nn.Parameter(torch.empty(num_tags, num_tags).uniform_(-0.1, 0.1))
-        constrained = tags is not None and len(tags) == num_tags
-        first, move, last = (
-            bilou_constraints(tags)
-            if tags is not None and constrained
-            else (torch.zeros(num_tags), torch.zeros(num_tags, num_tags), torch.zeros(num_tags))
-        )
+        if tags is not None and len(tags) == num_tags:
+            first, move, last = bilou_constraints(tags)
+        else:
+            first, move, last = torch.zeros(num_tags), torch.zeros(num_tags, num_tags), torch.zeros(num_tags)
         # Not saved with the weights: they follow from the tag names, known at load time.
         self.register_buffer("first_penalty", first, persistent=False)
         self.register_buffer("move_penalty", move, persistent=False)
