@@ -159,6 +159,10 @@ class ValidateBookingForm(CustomerDetails, FormValidationAction):
         settings = business()
         service = settings.service(str(value) if value else None)
         if service is None:
+            # The model may tag only part of a name ("blow" of "blow dry"): the message
+            # itself may still name a service.
+            service = settings.service(tracker.latest_message.get("text"))
+        if service is None:
             names = ", ".join(s.name for s in settings.services)
             dispatcher.utter_message(text=f"We offer {names}. Which one would you like?")
             return {"service": None}

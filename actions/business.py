@@ -108,11 +108,11 @@ class Business(BaseModel):
         """The service a customer means ("a color", "Beard"), or None."""
         if not said:
             return None
-        text = said.strip().lower()
+        text = _words(said)
         names: dict[str, Service] = {}
         for service in self.services:
             for name in (service.name, *service.aliases):
-                names[name.lower()] = service
+                names[_words(name)] = service
         if text in names:
             return names[text]
         for name, service in names.items():  # "a haircut please"
@@ -120,6 +120,11 @@ class Business(BaseModel):
                 return service
         close = difflib.get_close_matches(text, list(names), n=1, cutoff=0.75)
         return names[close[0]] if close else None
+
+
+def _words(text: str) -> str:
+    """Lower case, hyphens as spaces: "Blow dry" and "blow-dry" are the same service."""
+    return " ".join(text.lower().replace("-", " ").split())
 
 
 def settings_path() -> Path:

@@ -144,3 +144,13 @@ def test_a_closed_day_is_offered_the_next_open_day(
     offers = suggestions(settings, calendar, beard, sunday, NOW)
     assert {o.date() for o in offers} == {dt.date(2026, 11, 30)}  # Monday
     assert offers[0] == at(30, 9)
+
+
+def test_a_service_is_found_with_spaces_for_hyphens_and_inside_a_sentence(
+    settings: Business,
+) -> None:
+    blow_dry = settings.service("blow-dry")
+    assert blow_dry is not None
+    assert settings.service("Blow dry") is blow_dry
+    assert settings.service("I want a blow dry on friday at 5pm") is blow_dry
+    assert settings.service("blow") is None
