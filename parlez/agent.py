@@ -10,9 +10,11 @@ from typing import Any
 from parlez.channels.channel import OutputChannel, UserMessage
 from parlez.core.actions.custom import CustomActionExecutor, InProcessExecutor, RemoteExecutor
 from parlez.core.policies.ensemble import PolicyEnsemble
-from parlez.core.processor import MessageProcessor
+from parlez.core.processor import MessageProcessor, external_message
+from parlez.core.reminders import ReminderScheduler, still_wanted
 from parlez.domain import Domain
 from parlez.endpoints import Endpoints
+from parlez.events import ReminderScheduled
 from parlez.exceptions import ParlezError
 from parlez.model import opened, read_metadata
 from parlez.nlg.endpoint import EndpointGenerator
@@ -48,6 +50,7 @@ class Agent:
         custom: CustomActionExecutor | None = None,
         model: Path | None = None,
         lock_store: LockStore | None = None,
+        reminders: ReminderScheduler | None = None,
     ) -> None:
         self.domain = domain
         self.model = model
@@ -64,6 +67,7 @@ class Agent:
             nlg or TemplatedGenerator(domain.responses),
             custom,
         )
+        self.use_reminders(reminders or ReminderScheduler())
 
     @classmethod
     def load(
@@ -73,6 +77,7 @@ class Agent:
         actions_module: str | None = None,
         tracker_store: TrackerStore | None = None,
         lock_store: LockStore | None = None,
+        reminders: ReminderScheduler | None = None,
     ) -> Agent:
         endpoints = endpoints or Endpoints()
         with opened(archive) as folder:
@@ -102,12 +107,37 @@ class Agent:
             custom_executor(endpoints, actions_module),
             archive,
             lock_store,
+            reminders,
         )
 
     async def handle_message(self, message: UserMessage) -> list[dict[str, Any]]:
         # One message at a time per conversation: two messages of one user never interleave.
         async with self.lock_store.lock(message.sender_id):
             return await self.processor.handle_message(message)
+
+    def use_reminders(self, reminders: ReminderScheduler) -> None:
+        """Set reminders on `reminders` and answer its due ones: a scheduler shared with the
+        agent this one replaces has its pending reminders answered by the newest model."""
+        self.reminders = reminders
+        self.processor.reminders = reminders
+        reminders.handler = self.handle_reminder
+
+    async def handle_reminder(
+        self, reminder: ReminderScheduled, sender_id: str, output_channel: OutputChannel
+    ) -> None:
+        """A reminder is due: its intent enters the conversation, unless the user spoke since
+        (`kill_on_user_msg`) or the conversation restarted."""
+        async with self.lock_store.lock(sender_id):
+            tracker = await self.tracker_store.retrieve(sender_id)
+            if tracker is None or not still_wanted(tracker, reminder):
+                logger.debug(
+                    "reminder '%s' for '%s' is outdated: dropped", reminder.name, sender_id
+                )
+                return
+            message = external_message(
+                reminder.intent, reminder.entities, sender_id, output_channel
+            )
+            await self.processor.handle_message(message)
 
     async def handle_text(
         self,

@@ -8,6 +8,7 @@ conversation lives in `DialogueStateTracker`, which dispatches on the event's ty
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -438,6 +439,12 @@ class ReminderScheduled(Event):
     entities: list[dict[str, Any]] | None = None
     name: str | None = None
     kill_on_user_message: bool = True
+
+    def __post_init__(self) -> None:
+        # As in Rasa: an unnamed reminder gets a unique name, so that it can be found again
+        # (is it still in the conversation? was it replaced or cancelled?).
+        if self.name is None:
+            object.__setattr__(self, "name", str(uuid.uuid1()))
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()

@@ -26,12 +26,15 @@ from parlez.core.actions.custom import ACTION_FAILED_TEXT, CustomActionExecutor
 from parlez.core.actions.extract_slots import ActionExtractSlots
 from parlez.core.policies.ensemble import PolicyEnsemble
 from parlez.core.policies.policy import PolicyPrediction
+from parlez.core.reminders import ReminderScheduler
 from parlez.domain import Domain
 from parlez.events import (
     ACTION_LISTEN,
     ActionExecuted,
     ActionExecutionRejected,
     BotUttered,
+    ReminderCancelled,
+    ReminderScheduled,
     UserUtteranceReverted,
     UserUttered,
 )
@@ -75,6 +78,36 @@ def parse_command(text: str, domain: Domain) -> dict[str, Any] | None:
     }
 
 
+def entity_list(raw: Any) -> list[dict[str, Any]]:
+    """Entities given as `{"name": value}` or as a list of entity objects, as a list."""
+    if raw is None:
+        return []
+    if isinstance(raw, dict):
+        return [{"entity": str(k), "value": v} for k, v in raw.items()]
+    if isinstance(raw, list) and all(isinstance(e, dict) and "entity" in e for e in raw):
+        return list(raw)
+    raise ValueError("entities must map entity names to values, or list entity objects")
+
+
+def external_message(
+    intent: str, entities: Any, sender_id: str, output: OutputChannel
+) -> UserMessage:
+    """The user message an external event (`trigger_intent`, a reminder) enters as, the way
+    Rasa writes it: text `EXTERNAL: <intent>`, the intent certain, `is_external` metadata."""
+    return UserMessage(
+        f"EXTERNAL: {intent}",
+        output,
+        sender_id,
+        metadata={"is_external": True},
+        input_channel=output.name(),
+        parse_data={
+            "intent": {"name": intent, "confidence": 1.0},
+            "intent_ranking": [{"name": intent, "confidence": 1.0}],
+            "entities": entity_list(entities),
+        },
+    )
+
+
 class MessageProcessor:
     def __init__(
         self,
@@ -85,6 +118,7 @@ class MessageProcessor:
         nlg: NaturalLanguageGenerator,
         custom: CustomActionExecutor | None = None,
         max_predictions: int = MAX_PREDICTIONS,
+        reminders: ReminderScheduler | None = None,
     ) -> None:
         self.domain = domain
         self.ensemble = ensemble
@@ -93,6 +127,7 @@ class MessageProcessor:
         self.nlg = nlg
         self.custom = custom
         self.max_predictions = max_predictions
+        self.reminders = reminders
 
     # ---- the message path -----------------------------------------------------------------------
 
@@ -300,11 +335,23 @@ class MessageProcessor:
             tracker.update(event)
             if isinstance(event, BotUttered):
                 await self._send(event, tracker, context)
+            elif isinstance(event, ReminderScheduled | ReminderCancelled):
+                self._remind(event, tracker.sender_id, context.output_channel)
         if events and isinstance(events[-1], UserUtteranceReverted):
             # The user's message was taken back (fallback, back): wait for a new one.
             tracker.update(ActionExecuted(ACTION_LISTEN))
             return False
         return action.name() not in (ACTION_LISTEN, ACTION_SESSION_START) or rejected
+
+    def _remind(
+        self, event: ReminderScheduled | ReminderCancelled, sender_id: str, output: OutputChannel
+    ) -> None:
+        if self.reminders is None:
+            logger.warning("no reminder scheduler here: the reminder '%s' will not fire", event)
+        elif isinstance(event, ReminderScheduled):
+            self.reminders.schedule(event, sender_id, output)
+        else:
+            self.reminders.cancel(event, sender_id)
 
     async def _send(
         self, event: BotUttered, tracker: DialogueStateTracker, context: ActionContext

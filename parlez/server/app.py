@@ -72,6 +72,8 @@ def create_app(
     @app.before_server_stop
     async def finish_messages(app: Sanic[Any, Any]) -> None:
         # SIGTERM: the server stopped accepting; let messages being handled save their events.
+        # Pending reminders are forgotten, as in Rasa (they live in memory).
+        await state.reminders.close()
         await state.drain()
 
     @app.after_server_stop

@@ -14,6 +14,7 @@ from sanic.response import HTTPResponse
 from parlez.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from parlez.core.actions.action import UnknownActionError
 from parlez.core.export import conversation_story
+from parlez.core.processor import external_message
 from parlez.events import BotUttered, Event, EventError, events_from_dicts
 from parlez.server.api import json_body, json_object, state_of
 from parlez.server.auth import requires_auth
@@ -215,18 +216,6 @@ async def execute(request: Request, conversation_id: str) -> HTTPResponse:
     )
 
 
-def entity_list(raw: Any) -> list[dict[str, Any]]:
-    if raw is None:
-        return []
-    if isinstance(raw, dict):
-        return [{"entity": str(k), "value": v} for k, v in raw.items()]
-    if isinstance(raw, list) and all(isinstance(e, dict) and "entity" in e for e in raw):
-        return list(raw)
-    raise ApiError(
-        400, "BadRequest", "'entities' must map entity names to values, or list entity objects"
-    )
-
-
 @conversations.post("/<conversation_id:str>/trigger_intent")
 @requires_auth
 async def trigger_intent(request: Request, conversation_id: str) -> HTTPResponse:
@@ -239,12 +228,10 @@ async def trigger_intent(request: Request, conversation_id: str) -> HTTPResponse
     if intent not in agent.domain.intents:
         raise ApiError(404, "NotFound", f"The intent {intent} does not exist in the domain.")
     output = output_for(request)
-    parse_data = {
-        "intent": {"name": intent, "confidence": 1.0},
-        "intent_ranking": [{"name": intent, "confidence": 1.0}],
-        "entities": entity_list(body.get("entities")),
-    }
-    message = UserMessage(f"EXTERNAL: {intent}", output, conversation_id, parse_data=parse_data)
+    try:
+        message = external_message(intent, body.get("entities"), conversation_id, output)
+    except ValueError as error:
+        raise ApiError(400, "BadRequest", f"'entities': {error}") from None
     await state.guarded(agent.handle_message(message))
     tracker = await agent.tracker_store.get_or_create(conversation_id)
     return response.json(

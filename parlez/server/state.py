@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from parlez.agent import Agent
 from parlez.channels.channel import InputChannel, UserMessage
+from parlez.core.reminders import ReminderScheduler
 from parlez.endpoints import Endpoints
 from parlez.server.auth import Auth
 from parlez.server.errors import ApiError
@@ -37,8 +38,14 @@ class ServerState:
     channels: list[InputChannel] = field(default_factory=list)
     response_timeout: float = DEFAULT_RESPONSE_TIMEOUT
     training_jobs: int = 0
+    #: reminders set by actions; shared across model swaps
+    reminders: ReminderScheduler = field(default_factory=ReminderScheduler)
     #: messages being handled: shutdown waits for them so no event is lost
     in_flight: set[asyncio.Future[Any]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        if self.agent is not None:
+            self.agent.use_reminders(self.reminders)
 
     def require_agent(self) -> Agent:
         if self.agent is None:
@@ -59,6 +66,7 @@ class ServerState:
             self.actions_module,
             tracker_store=self.tracker_store,
             lock_store=self.lock_store,
+            reminders=self.reminders,
         )
         agent.warm_up()
         return agent

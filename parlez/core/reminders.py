@@ -1,0 +1,170 @@
+"""Reminders: an action's `ReminderScheduled` fires its intent later, as Rasa's scheduler does.
+
+When the time comes the reminder's intent enters the conversation as an external user message
+(`EXTERNAL: <intent>`) and the bot answers over the channel the reminder was set on. A
+reminder is dropped instead when the user spoke after it was set (`kill_on_user_msg`), when
+the conversation restarted since, or when a `ReminderCancelled` matched it. Reminders live in
+the server's memory, as in Rasa: a restart forgets the ones still pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from parlez.channels.channel import OutputChannel
+from parlez.events import ReminderCancelled, ReminderScheduled, UserUttered
+from parlez.tracker import DialogueStateTracker
+
+logger = logging.getLogger(__name__)
+
+#: what runs a due reminder: (the reminder, the conversation, the channel it was set on)
+ReminderHandler = Callable[[ReminderScheduled, str, OutputChannel], Awaitable[None]]
+
+
+def seconds_until(moment: datetime, now: float | None = None) -> float:
+    """Seconds from `now` to `moment`; a naive time is local time (what `datetime.now()`
+    gives an action), an aware one is compared in its own zone."""
+    return moment.timestamp() - (time.time() if now is None else now)
+
+
+@dataclass
+class Reminder:
+    event: ReminderScheduled
+    sender_id: str
+    output_channel: OutputChannel
+    task: asyncio.Task[None] | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.sender_id, str(self.event.name)
+
+
+def cancels(cancel: ReminderCancelled, reminder: Reminder, sender_id: str) -> bool:
+    """Whether `cancel`, logged in `sender_id`'s conversation, cancels `reminder`: every
+    field it gives (name, intent, entities) must match; one with none cancels them all."""
+    event = reminder.event
+    return (
+        reminder.sender_id == sender_id
+        and (cancel.name is None or cancel.name == event.name)
+        and (cancel.intent is None or cancel.intent == event.intent)
+        and (cancel.entities is None or _same_entities(cancel.entities, event.entities))
+    )
+
+
+def _same_entities(left: object, right: object) -> bool:
+    def canonical(entities: object) -> object:
+        if isinstance(entities, dict):
+            return sorted((str(k), str(v)) for k, v in entities.items())
+        if isinstance(entities, list):
+            return sorted(
+                (str(e.get("entity")), str(e.get("value"))) for e in entities if isinstance(e, dict)
+            )
+        return entities
+
+    return canonical(left) == canonical(right)
+
+
+class ReminderScheduler:
+    """Pending reminders, one timer task each, keyed by conversation and reminder name.
+
+    A reminder with the name of a pending one in the same conversation replaces it. The
+    `handler` is set by the agent that is loaded now, so a reminder set before a model swap
+    is answered by the new model.
+    """
+
+    def __init__(self, handler: ReminderHandler | None = None) -> None:
+        self.handler = handler
+        self._pending: dict[tuple[str, str], Reminder] = {}
+
+    def schedule(
+        self, event: ReminderScheduled, sender_id: str, output_channel: OutputChannel
+    ) -> None:
+        reminder = Reminder(event, sender_id, output_channel)
+        self._drop(reminder.key)
+        delay = max(0.0, seconds_until(event.trigger_date_time))
+        reminder.task = asyncio.get_running_loop().create_task(self._wait_and_fire(reminder, delay))
+        self._pending[reminder.key] = reminder
+        logger.debug(
+            "reminder '%s' for '%s' fires in %.1f s (intent %s)",
+            event.name,
+            sender_id,
+            delay,
+            event.intent,
+        )
+
+    def cancel(self, event: ReminderCancelled, sender_id: str) -> int:
+        """Drop the pending reminders `event` cancels; how many."""
+        matched = [key for key, r in self._pending.items() if cancels(event, r, sender_id)]
+        for key in matched:
+            self._drop(key)
+        return len(matched)
+
+    def pending(self, sender_id: str | None = None) -> list[ReminderScheduled]:
+        return [
+            r.event for r in self._pending.values() if sender_id is None or r.sender_id == sender_id
+        ]
+
+    async def fire_due(self, now: datetime | None = None) -> int:
+        """Run at once every reminder due by `now` (default: any pending one's time as
+        of now); how many ran. Lets tests and tools move the clock instead of waiting."""
+        at = now.timestamp() if now is not None else time.time()
+        due = [
+            r for r in self._pending.values() if seconds_until(r.event.trigger_date_time, at) <= 0
+        ]
+        for reminder in due:
+            self._drop(reminder.key)
+            await self._fire(reminder)
+        return len(due)
+
+    async def close(self) -> None:
+        """Stop every timer (server shutdown); pending reminders are forgotten."""
+        tasks = [r.task for r in self._pending.values() if r.task is not None]
+        self._pending.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _drop(self, key: tuple[str, str]) -> None:
+        old = self._pending.pop(key, None)
+        if old is not None and old.task is not None and old.task is not asyncio.current_task():
+            old.task.cancel()
+
+    async def _wait_and_fire(self, reminder: Reminder, delay: float) -> None:
+        await asyncio.sleep(delay)
+        if self._pending.get(reminder.key) is reminder:
+            self._drop(reminder.key)
+            await self._fire(reminder)
+
+    async def _fire(self, reminder: Reminder) -> None:
+        if self.handler is None:
+            logger.warning("reminder '%s' is due but no assistant is loaded", reminder.event.name)
+            return
+        try:
+            await self.handler(reminder.event, reminder.sender_id, reminder.output_channel)
+        except Exception:  # one failing reminder must not stop the others
+            logger.exception(
+                "the reminder '%s' for '%s' failed", reminder.event.name, reminder.sender_id
+            )
+
+
+def still_wanted(tracker: DialogueStateTracker, reminder: ReminderScheduled) -> bool:
+    """Whether a due reminder should still fire: it is in the conversation's current part
+    (no restart or new session since), and, if `kill_on_user_msg`, the user has not written
+    since it was set."""
+    if not any(
+        isinstance(e, ReminderScheduled) and e.name == reminder.name
+        for e in tracker.applied_events()
+    ):
+        return False
+    if reminder.kill_on_user_message:
+        for event in reversed(tracker.events):
+            if isinstance(event, ReminderScheduled) and event.name == reminder.name:
+                break
+            if isinstance(event, UserUttered) and event.text:
+                return False
+    return True
