@@ -117,7 +117,9 @@ async def _external_texts(bot: Agent) -> list[str | None]:
     tracker = await bot.tracker_store.retrieve("ann")
     assert tracker is not None
     return [
-        e.text for e in tracker.events if isinstance(e, UserUttered) and e.metadata.get("is_external")
+        e.text
+        for e in tracker.events
+        if isinstance(e, UserUttered) and e.metadata.get("is_external")
     ]
 
 
@@ -212,7 +214,9 @@ def test_a_reminder_with_the_name_of_a_pending_one_replaces_it() -> None:
         for drink in ("tea", "coffee"):
             event = ReminderScheduled("x", LATER, entities={"drink": drink}, name="daily")
             scheduler.schedule(event, "ann", CollectingOutputChannel())
-        scheduler.schedule(ReminderScheduled("x", LATER, name="daily"), "bob", CollectingOutputChannel())
+        scheduler.schedule(
+            ReminderScheduled("x", LATER, name="daily"), "bob", CollectingOutputChannel()
+        )
         pending = scheduler.pending("ann")
         await scheduler.close()
         return pending
