@@ -20,6 +20,7 @@ import argparse
 import datetime as dt
 import os
 import shutil
+import sqlite3
 import sys
 import tempfile
 from collections import Counter
@@ -127,6 +128,13 @@ def local(moment: dt.datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
+def empty(calendar: SQLiteCalendar) -> None:
+    """Each script was written on its own: the times other conversations booked must not
+    make its time busy."""
+    with sqlite3.connect(calendar.path) as db:
+        db.execute("DELETE FROM appointments")
+
+
 def run_one(
     index: int, script: dict[str, Any], url: str, folder: Path, now: dt.datetime, zone: ZoneInfo
 ) -> Outcome:
@@ -135,6 +143,7 @@ def run_one(
     outcome = Outcome(kind, said if isinstance(said, str) else said[0])
     customer = Customer(url, f"bench-{index}", outcome, now)
     calendar = SQLiteCalendar(folder / "calendar.db")
+    empty(calendar)
     if kind == "question":
         for text in said:
             customer.say(text)
