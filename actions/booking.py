@@ -20,7 +20,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.business import Business, business
+from actions.business import Business, Service, business
 from actions.integrations.calendar import (
     Appointment,
     Calendar,
@@ -31,7 +31,7 @@ from actions.integrations.calendar import (
 from actions.integrations.email import Mailer, compose, render
 from actions.integrations.outbox import Outbox
 from actions.scheduling import best_time, is_free, spoken, suggestions, understand_time
-from actions.validation import CustomerDetails
+from actions.validation import CustomerDetails, OffersAPersonWhenStuck
 
 logger = logging.getLogger(__name__)
 
@@ -103,11 +103,13 @@ async def choose_time(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
     moving: tuple[dt.datetime, dt.datetime] | None = None,
+    service: Service | None = None,
 ) -> dict[str, Any]:
-    """The `appointment_time` a form keeps: a free start for the `service` slot, or None
-    with free times offered as buttons. `moving`: the time of the appointment being moved."""
+    """The `appointment_time` a form keeps: a free start for `service` (default: the
+    `service` slot's), or None with free times offered as buttons. `moving`: the time of
+    the appointment being moved."""
     settings = business()
-    service = settings.service(tracker.get_slot("service"))
+    service = service or settings.service(tracker.get_slot("service"))
     at = now()
     message = str(tracker.latest_message.get("text") or "")
     wanted = best_time([str(value or ""), "" if message.startswith("/") else message], settings, at)
@@ -149,11 +151,11 @@ async def choose_time(
     return {"appointment_time": None}
 
 
-class ValidateBookingForm(CustomerDetails, FormValidationAction):
+class ValidateBookingForm(OffersAPersonWhenStuck, CustomerDetails, FormValidationAction):
     def name(self) -> str:
         return "validate_booking_form"
 
-    def validate_service(
+    async def validate_service(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         settings = business()
@@ -166,7 +168,13 @@ class ValidateBookingForm(CustomerDetails, FormValidationAction):
             names = ", ".join(s.name for s in settings.services)
             dispatcher.utter_message(text=f"We offer {names}. Which one would you like?")
             return {"service": None}
-        return {"service": service.name}
+        chosen: dict[str, Any] = {"service": service.name}
+        earlier = tracker.get_slot("appointment_time")
+        if earlier and "appointment_time" not in tracker.slots_to_validate():
+            # The time came before the service ("on the 2nd of December") and could not be
+            # checked then: check it now, or offer the free times of that day.
+            chosen.update(await choose_time(earlier, dispatcher, tracker, service=service))
+        return chosen
 
     async def validate_appointment_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

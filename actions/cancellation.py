@@ -14,12 +14,12 @@ from actions.booking import calendar, now, send_email
 from actions.business import business
 from actions.integrations.calendar import CalendarError
 from actions.scheduling import spoken
-from actions.validation import CustomerDetails
+from actions.validation import CustomerDetails, OffersAPersonWhenStuck
 
 logger = logging.getLogger(__name__)
 
 
-class ValidateCancelForm(CustomerDetails, FormValidationAction):
+class ValidateCancelForm(OffersAPersonWhenStuck, CustomerDetails, FormValidationAction):
     """The e-mail address is checked as in the other forms."""
 
     def name(self) -> str:

@@ -14,12 +14,12 @@ from actions.booking import project, send_email
 from actions.business import Business, business
 from actions.integrations.crm import Lead, LeadStore, crm_from_settings, sync_pending
 from actions.integrations.email import render
-from actions.validation import CustomerDetails, valid_email
+from actions.validation import CustomerDetails, OffersAPersonWhenStuck, valid_email
 
 logger = logging.getLogger(__name__)
 
 
-class ValidateContactForm(CustomerDetails, FormValidationAction):
+class ValidateContactForm(OffersAPersonWhenStuck, CustomerDetails, FormValidationAction):
     def name(self) -> str:
         return "validate_contact_form"
 

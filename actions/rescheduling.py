@@ -18,7 +18,7 @@ from actions.booking import calendar, choose_time, confirm_by_email, now, outbox
 from actions.business import business
 from actions.integrations.calendar import Appointment, CalendarError, SlotTakenError
 from actions.scheduling import is_free, spoken, understand_time
-from actions.validation import CustomerDetails, valid_email
+from actions.validation import CustomerDetails, OffersAPersonWhenStuck, valid_email
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class ActionStartReschedule(Action):
         return events
 
 
-class ValidateRescheduleForm(CustomerDetails, FormValidationAction):
+class ValidateRescheduleForm(OffersAPersonWhenStuck, CustomerDetails, FormValidationAction):
     def name(self) -> str:
         return "validate_reschedule_form"
 

@@ -57,9 +57,22 @@ def understand_time(said: str, business: Business, now: dt.datetime) -> Wanted |
     begin = _moment(str(info["value"]), zone)
     grain = info.get("grain")
     if grain in EXACT_GRAINS:
-        return Wanted(start=begin, covered=covered)
+        readings = [
+            _moment(str(v["value"]), zone) for v in info.get("values", []) if v.get("value")
+        ]
+        return Wanted(start=_when_open(readings, business) or begin, covered=covered)
     length = {"day": 1, "week": 7, "month": 30}.get(str(grain), 1)
     return Wanted(period=(begin, begin + dt.timedelta(days=length)), covered=covered)
+
+
+def _when_open(readings: list[dt.datetime], business: Business) -> dt.datetime | None:
+    """The first of Duckling's readings of an hour said without am/pm ("thursday at half
+    past four": 04:30 or 16:30) at which the business is open: nobody books a haircut at
+    4:30 in the morning."""
+    for moment in readings:
+        if any(start <= moment < end for start, end in business.opening(moment.date())):
+            return moment
+    return None
 
 
 def best_time(said: list[str], business: Business, now: dt.datetime) -> Wanted | None:

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+logger = logging.getLogger(__name__)
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 #: words that make an answer a refusal rather than a name
 REFUSALS = {"no", "not", "nope", "nah", "never", "don't", "dont", "stop", "cancel", "nothing"}
 NAME_WORD = re.compile(r"^[^\W\d_]+(?:['.-][^\W\d_]*)*$")
 PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{5,}[0-9]$")
+#: intents a bare name is mistaken for ("Noah" for deny, "Owen Price" for ask_prices)
+NAME_LOOKALIKES = {"deny", "ask_prices", "ask_hours"}
+#: answers to one question that did not fill its slot before a person is offered
+STUCK_AFTER = 3
 
 
 def valid_email(value: Any) -> str | None:
@@ -33,17 +42,21 @@ class CustomerDetails:
     def extract_customer_name(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        """A name the NLU took for a "no" ("Noah Smith", "Nina Novak" sound like "no" to a
-        character model): kept when the form asked for the name and no word refuses."""
+        """A name the NLU took for something else, kept when the form asked for the name:
+        for a "no" ("Noah Smith", "Nina Novak" sound like "no" to a character model) when
+        no word refuses; for a question the form ignores ("Owen Price" for a question about
+        prices) when every word is capitalised, as names are and questions are not."""
         if tracker.get_slot("requested_slot") != "customer_name":
             return {}
         message = tracker.latest_message or {}
-        if (message.get("intent") or {}).get("name") != "deny":
-            return {}
-        words = str(message.get("text") or "").split()
-        if not 1 <= len(words) <= 4:
+        intent = (message.get("intent") or {}).get("name")
+        text = str(message.get("text") or "")
+        words = text.split()
+        if intent not in NAME_LOOKALIKES or not 1 <= len(words) <= 4:
             return {}
         if any(w.lower().strip(".,!?") in REFUSALS or not NAME_WORD.match(w) for w in words):
+            return {}
+        if intent != "deny" and ("?" in text or not all(w[:1].isupper() for w in words)):
             return {}
         return {"customer_name": " ".join(words)}
 
@@ -75,3 +88,48 @@ class CustomerDetails:
                 text="That doesn't look like a phone number; I'll leave it out."
             )
         return {"phone": phone}
+
+
+def answers_to(tracker: Tracker, slot: str) -> int:
+    """How many messages in a row the customer has sent while the form asked for `slot`
+    (the latest included), since the form started."""
+    events = tracker.events
+    started = max(
+        (
+            i
+            for i, e in enumerate(events)
+            if e.get("event") == "active_loop" and e.get("name") == tracker.active_loop_name
+        ),
+        default=0,
+    )
+    asked, count = None, 0
+    for event in events[started:]:
+        if event.get("event") == "slot" and event.get("name") == "requested_slot":
+            if event.get("value") != asked:
+                asked, count = event.get("value"), 0
+        elif event.get("event") == "user" and asked == slot:
+            count += 1
+    return count
+
+
+class OffersAPersonWhenStuck:
+    """A form that has asked the same question `STUCK_AFTER` times without an answer it
+    can use stops and offers a person (`utter_offer_handoff_stuck`) rather than asking
+    forever."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events: list[EventType] = await super().run(dispatcher, tracker, domain)  # type: ignore[misc]
+        slot = tracker.get_slot("requested_slot")
+        if not slot or answers_to(tracker, slot) < STUCK_AFTER:
+            return events
+        if any(e.get("name") == slot and e.get("value") is not None for e in events):
+            return events
+        logger.info("%s: no usable '%s' after %d answers", tracker.sender_id, slot, STUCK_AFTER)
+        return [
+            *events,
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            FollowupAction("utter_offer_handoff_stuck"),
+        ]

@@ -80,16 +80,21 @@ def test_a_calendar_that_is_down_keeps_the_request(bot: Agent, studio: Path) -> 
     assert request["start"].startswith("2026-11-26 11:00")
 
 
-def test_a_time_given_before_the_service_is_still_checked(bot: Agent) -> None:
+def test_a_time_given_before_the_service_is_checked_once_the_service_is_known(bot: Agent) -> None:
     say(bot, '/book_appointment{"time": "2026-11-29T11:00:00+00:00"}', "early")  # a Sunday
-    say(bot, '/inform{"service": "haircut"}', "early")
-    say(bot, "Eve", "early")
-    answer = texts(say(bot, "eve@example.com", "early"))
-    assert (
-        answer[0]
-        == "I'm sorry, Sunday 29 November at 11:00 isn't free for a haircut. Let's find another time."
+    answer = say(bot, '/inform{"service": "haircut"}', "early")
+    assert answer[0]["text"] == (
+        "Sunday 29 November at 11:00 isn't available. Would one of these suit you?"
     )
-    assert "When would you like" in answer[-1]
+    assert answer[0]["buttons"] and "When would you like" in answer[-1]["text"]
+
+
+def test_a_day_without_an_hour_given_first_gets_that_days_free_times(bot: Agent) -> None:
+    say(bot, '/book_appointment{"time": "on the 2nd of december"}', "day")
+    answer = say(bot, '/inform{"service": "haircut"}', "day")
+    assert answer[0]["text"] == "Here are the free times I found. Would one of these suit you?"
+    assert all("2 December" in b["title"] for b in answer[0]["buttons"])
+    assert "name" in texts(say(bot, answer[0]["buttons"][0]["payload"], "day"))[0]
 
 
 def use_caldav(studio: Path, url: str, username: str, password: str, name: str) -> None:
@@ -150,6 +155,12 @@ def test_a_name_that_reads_like_no_is_still_the_name(bot: Agent) -> None:
     book(bot, "nope", "tomorrow at 2pm")
     answer = texts(read_as(bot, "no thanks", "deny", "nope"))
     assert not any("e-mail" in t for t in answer)
+    # A surname that reads like a question the form ignores.
+    book(bot, "owen", "tomorrow at 4pm")
+    assert "e-mail" in texts(read_as(bot, "Owen Price", "ask_prices", "owen"))[0]
+    book(bot, "asks", "tomorrow at 5pm")
+    answer = texts(read_as(bot, "Price list?", "ask_prices", "asks"))
+    assert not any("e-mail" in t for t in answer)
 
 
 def test_no_while_the_form_asks_stops_the_booking(bot: Agent, studio: Path) -> None:
@@ -162,3 +173,21 @@ def test_no_while_the_form_asks_stops_the_booking(bot: Agent, studio: Path) -> N
     assert not (studio / "calendar.db").exists() or not SQLiteCalendar(studio / "calendar.db").busy(
         dt.datetime.fromisoformat(NOW), dt.datetime.fromisoformat(NOW) + dt.timedelta(days=9)
     )
+
+
+def test_a_question_asked_three_times_without_an_answer_offers_a_person(bot: Agent) -> None:
+    say(bot, "/book_appointment", "stuck")
+    say(bot, '/inform{"service": "haircut"}', "stuck")
+    for _ in range(2):
+        assert texts(say(bot, "whenever suits", "stuck"))[0].startswith("Sorry, I didn't catch")
+    answer = texts(say(bot, "whenever suits", "stuck"))
+    assert answer[-1].startswith("I'm sorry, I'm not getting this right. Would you like me")
+    tracker = asyncio.run(bot.tracker_store.retrieve("stuck"))
+    assert tracker is not None and tracker.active_loop_name is None
+    assert tracker.latest_action_name == "action_listen"
+    assert "action_book_appointment" not in [
+        e.get("name") for e in (x.to_dict() for x in tracker.events) if e["event"] == "action"
+    ]
+    say(bot, "/affirm", "stuck")
+    tracker = asyncio.run(bot.tracker_store.retrieve("stuck"))
+    assert tracker is not None and tracker.is_paused()

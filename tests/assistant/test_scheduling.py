@@ -44,6 +44,10 @@ def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
         ("tomorrow at 3pm", at(26, 15)),
         ("tomorrow at four in the evening", at(26, 16)),  # Duckling alone reads 04:00
         ("friday at 9:30", at(27, 9, 30)),
+        # an hour without am/pm is the one when the studio is open
+        ("thursday at half past four", at(26, 16, 30)),
+        ("tomorrow at 9", at(26, 9)),
+        ("sunday at 4", at(29, 4)),  # closed all day: Duckling's first reading stays
         ("2026-11-28T10:00:00+00:00", at(28, 10)),  # a button's payload
     ],
 )

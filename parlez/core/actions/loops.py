@@ -177,7 +177,9 @@ class FormAction(LoopAction):
         requested = tracker.get_slot(REQUESTED_SLOT)
         validated = any(isinstance(e, SlotSet) and e.key != REQUESTED_SLOT for e in events)
         rejected = any(isinstance(e, ActionExecutionRejected) for e in events)
-        if requested and tracker.active_loop and not validated and not rejected:
+        # A validator that ends the form itself (`ActiveLoop(None)`) has dealt with the answer.
+        ended = any(isinstance(e, ActiveLoop) and e.name is None for e in events)
+        if requested and tracker.active_loop and not (validated or rejected or ended):
             # Nothing the form asked for was in the answer: let the policies handle it.
             return [ActionExecutionRejected(self.form)]
         return events
