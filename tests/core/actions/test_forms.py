@@ -14,7 +14,7 @@ from tests.core.helpers import agent, domain, events, say
 
 DOMAIN = """
 version: "3.1"
-intents: [greet, book, inform, chitchat, stop, affirm]
+intents: [greet, book, inform, chitchat, stop, affirm, give_up]
 entities: [guests, name]
 slots:
   guests:
@@ -78,10 +78,18 @@ stories:
 
 VALIDATION = """
 from rasa_sdk import FormValidationAction
+from rasa_sdk.events import ActiveLoop, SlotSet
 
 class ValidateBookingForm(FormValidationAction):
     def name(self):
         return "validate_booking_form"
+
+    async def run(self, dispatcher, tracker, domain):
+        events = await super().run(dispatcher, tracker, domain)
+        if tracker.latest_message["intent"]["name"] == "give_up":
+            dispatcher.utter_message(text="Let's leave it there.")
+            return events + [ActiveLoop(None), SlotSet("requested_slot", None)]
+        return events
 
     def validate_guests(self, value, dispatcher, tracker, domain):
         if value is None or float(value) < 1 or float(value) > 12:
@@ -138,6 +146,19 @@ def test_a_story_can_deactivate_the_form(validation_package: str) -> None:
     say(bot, "/stop")
     loops = [e["name"] for e in events(bot) if e["event"] == "active_loop"]
     assert loops == ["booking_form", None]
+
+
+def test_a_validator_that_ends_the_form_is_not_taken_for_a_rejection(
+    validation_package: str,
+) -> None:
+    bot = agent(
+        domain(DOMAIN), rules=RULES, stories=STORIES, custom=InProcessExecutor(validation_package)
+    )
+    say(bot, "/book")
+    assert say(bot, "/give_up")[0] == "Let's leave it there."
+    logged = events(bot)
+    assert [e["name"] for e in logged if e["event"] == "active_loop"][-1] is None
+    assert not any(e["event"] == "action_execution_rejected" for e in logged)
 
 
 def test_without_an_action_server_the_form_goes_on_unvalidated(
