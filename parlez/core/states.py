@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from parlez.domain import Domain
-from parlez.events import ActionExecuted, ActiveLoop, SlotSet
+from parlez.events import ACTION_LISTEN, ActionExecuted, ActiveLoop, SlotSet
 from parlez.tracker import DialogueStateTracker
 
 State = dict[str, dict[str, Any]]
@@ -59,6 +59,23 @@ def tracker_states(tracker: DialogueStateTracker, domain: Domain) -> list[State]
     states = _tracker_states(tracker, domain)
     tracker._states_cache = (marker, states)  # type: ignore[attr-defined]
     return list(states)
+
+
+def end_to_end_states(tracker: DialogueStateTracker, domain: Domain) -> list[State] | None:
+    """The states with the message the bot is answering given by its text instead of its
+    intent and entities, as end-to-end stories (`user: "..."`) are learned; None when the
+    bot is not answering a message with text."""
+    states = tracker_states(tracker, domain)
+    message = tracker.latest_message
+    if (
+        not states
+        or message is None
+        or not message.text
+        or states[-1].get("prev_action", {}).get("action_name") != ACTION_LISTEN
+    ):
+        return None
+    last = {k: v for k, v in states[-1].items() if k != "user"}
+    return [*states[:-1], {"user": {"text": message.text}, **last}]
 
 
 def _tracker_states(tracker: DialogueStateTracker, domain: Domain) -> list[State]:

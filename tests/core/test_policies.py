@@ -110,3 +110,78 @@ def test_ted_predicts_the_same_after_persist_and_load(tmp_path: object) -> None:
     loaded = TEDPolicy.load(tmp_path, ted.config)  # type: ignore[arg-type]
     tracker = _tracker(dom, [("ask_price", [])])
     assert ted.predict(tracker, dom).probabilities == loaded.predict(tracker, dom).probabilities
+
+
+E2E_DOMAIN = """
+version: "3.1"
+intents: [greet, mood]
+responses:
+  utter_greet: [{text: "Hello"}]
+  utter_cheer_up: [{text: "Here is a kitten."}]
+  utter_happy: [{text: "Great to hear!"}]
+"""
+
+E2E_STORIES = """
+stories:
+- story: sad, by text
+  steps:
+  - user: "I feel sad"
+  - action: utter_cheer_up
+- story: very sad, by text
+  steps:
+  - user: "I am very unhappy"
+  - action: utter_cheer_up
+- story: happy, by text
+  steps:
+  - user: "I feel great"
+  - action: utter_happy
+- story: wonderful, by text
+  steps:
+  - user: "I am wonderful"
+  - action: utter_happy
+- story: greeting, by intent
+  steps:
+  - intent: greet
+  - action: utter_greet
+"""
+
+
+def _said(dom: object, text: str, intent: str) -> DialogueStateTracker:
+    """A message as the NLU gives it at prediction time: its text and its intent."""
+    tracker = DialogueStateTracker.for_domain("t", dom)  # type: ignore[arg-type]
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(UserUttered(text=text, intent={"name": intent, "confidence": 0.9}))
+    return tracker
+
+
+def test_memoization_answers_an_end_to_end_story_by_the_exact_text() -> None:
+    dom = domain(E2E_DOMAIN)
+    policy = MemoizationPolicy({"max_history": 5}).train(trackers(E2E_STORIES), dom)
+    prediction = policy.predict(_said(dom, "I feel sad", "mood"), dom)
+    assert prediction.is_end_to_end_prediction
+    assert _best(policy, _said(dom, "I feel sad", "mood"), dom) == ("utter_cheer_up", 1.0)
+    assert _best(policy, _said(dom, "I feel so sad", "mood"), dom)[1] == 0.0
+
+
+def test_ted_answers_words_it_learned_from_end_to_end_stories_in_new_sentences() -> None:
+    dom = domain(E2E_DOMAIN)
+    ted = TEDPolicy({"epochs": 100, "max_history": 3, "random_seed": 1}).train(
+        trackers(E2E_STORIES), dom
+    )
+    assert ted.reads_text
+    sad = ted.predict(_said(dom, "honestly I'm so unhappy today", "mood"), dom)
+    assert sad.is_end_to_end_prediction
+    assert dom.action_names_or_texts[sad.max_confidence_index] == "utter_cheer_up"
+    happy = _said(dom, "today I feel wonderful", "mood")
+    assert _best(ted, happy, dom)[0] == "utter_happy"
+    # An intent the stories know, in words they do not: the intent decides.
+    hello = ted.predict(_said(dom, "good morning", "greet"), dom)
+    assert not hello.is_end_to_end_prediction
+    assert dom.action_names_or_texts[hello.max_confidence_index] == "utter_greet"
+
+
+def test_ted_without_end_to_end_stories_never_predicts_from_text() -> None:
+    dom = domain(DOMAIN)
+    ted = TEDPolicy({"epochs": 5, "random_seed": 1}).train(trackers(STORIES), dom)
+    tracker = _tracker(dom, [("ask_price", [])])
+    assert not ted.reads_text and not ted.predict(tracker, dom).is_end_to_end_prediction

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from parlez.agent import Agent
 from parlez.core.policies.rule import (
     RuleContradictionError,
     RulePolicy,
     RuleTooLongError,
     StoryContradictsRuleError,
 )
+from parlez.events import ActionExecuted, UserUttered
+from parlez.tracker import DialogueStateTracker
 from tests.core.helpers import agent, domain, ensemble, say, trackers
 
 DOMAIN = """
@@ -242,3 +245,28 @@ def test_a_rule_with_two_user_messages_is_refused_unless_rules_are_unrestricted(
     policy = unrestricted.policies[0]
     assert isinstance(policy, RulePolicy)
     assert any(rule.name == "greet then bye" for rule in policy.rules_)
+
+
+def test_a_rule_for_an_exact_text_wins_over_the_rule_for_its_intent() -> None:
+    text_rule = (
+        RULES
+        + """
+- rule: a greeting we answer in kind
+  steps:
+  - user: "good day to you"
+  - action: utter_welcome
+"""
+    )
+    bot = agent(domain(DOMAIN), rules=text_rule)
+    prediction = bot.processor.ensemble.predict(_greeted(bot, "good day to you"), bot.domain)
+    assert prediction.is_end_to_end_prediction
+    assert bot.domain.action_names_or_texts[prediction.max_confidence_index] == "utter_welcome"
+    other = bot.processor.ensemble.predict(_greeted(bot, "hi there"), bot.domain)
+    assert bot.domain.action_names_or_texts[other.max_confidence_index] == "utter_greet"
+
+
+def _greeted(bot: Agent, text: str) -> DialogueStateTracker:
+    tracker = DialogueStateTracker.for_domain("t", bot.domain)
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(UserUttered(text=text, intent={"name": "greet", "confidence": 0.9}))
+    return tracker

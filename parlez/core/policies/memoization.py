@@ -11,7 +11,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from parlez.core.policies.policy import MEMOIZATION_PRIORITY, Policy, PolicyPrediction
-from parlez.core.states import State, state_key, tracker_states, without_intent
+from parlez.core.states import (
+    State,
+    end_to_end_states,
+    state_key,
+    tracker_states,
+    without_intent,
+)
 from parlez.domain import Domain
 from parlez.events import ActionExecuted, Event
 from parlez.registry import register_policy
@@ -52,14 +58,17 @@ class MemoizationPolicy(Policy):
         return states[-int(history) :] if history else states
 
     def recall(self, tracker: DialogueStateTracker, domain: Domain) -> str | None:
-        states = self._window(tracker_states(tracker, domain))
-        for variant in _variants(states):
-            action = self.lookup_.get(state_key(variant))
-            if action is not None:
-                return action
-        return None
+        return self.lookup_.get(state_key(self._window(tracker_states(tracker, domain))))
+
+    def recall_text(self, tracker: DialogueStateTracker, domain: Domain) -> str | None:
+        """The action an end-to-end story (`user: "..."`) gives the message's exact text."""
+        states = end_to_end_states(tracker, domain)
+        return None if states is None else self.lookup_.get(state_key(self._window(states)))
 
     def predict(self, tracker: DialogueStateTracker, domain: Domain) -> PolicyPrediction:
+        by_text = self.recall_text(tracker, domain)
+        if by_text is not None:
+            return self.prediction(domain, by_text, is_end_to_end_prediction=True)
         return self.prediction(domain, self.recall(tracker, domain))
 
     def state(self) -> dict[str, Any]:
@@ -82,20 +91,18 @@ class AugmentedMemoizationPolicy(MemoizationPolicy):
 
     def recall(self, tracker: DialogueStateTracker, domain: Domain) -> str | None:
         states = tracker_states(tracker, domain)
-        for variant in _variants(self._window(states)):
-            action = self.lookup_.get(state_key(variant))
-            if action is not None:
-                return action
+        action = self.lookup_.get(state_key(self._window(states)))
+        if action is not None:
+            return action
         # Forgetting everything before action k leaves: a first state holding only the slots
         # and loop set so far, then the states after it. While more than `max_history` states
         # remain the window is unchanged, so only the last cuts can find anything new.
         history = int(self.config["max_history"] or len(states))
         for cut in range(max(1, len(states) - history), len(states)):
             shorter = [_only_slots_and_loop(states[cut]), *states[cut + 1 :]]
-            for variant in _variants(self._window(shorter)):
-                action = self.lookup_.get(state_key(variant))
-                if action is not None:
-                    return action
+            action = self.lookup_.get(state_key(self._window(shorter)))
+            if action is not None:
+                return action
         return None
 
 

@@ -18,12 +18,12 @@ from parlez.core.policies.policy import RULE_PRIORITY, Policy, PolicyPrediction
 from parlez.core.states import (
     RULE_SNIPPET_ACTION,
     State,
+    end_to_end_states,
     rule_matches,
     rule_states,
     state_key,
     states_from_key,
     tracker_states,
-    without_intent,
 )
 from parlez.domain import Domain
 from parlez.events import (
@@ -172,9 +172,11 @@ class RulePolicy(Policy):
     # ---- prediction -----------------------------------------------------------------------------
 
     def predict(self, tracker: DialogueStateTracker, domain: Domain) -> PolicyPrediction:
+        # As in Rasa, a rule for the message's exact text (`user: "..."`) comes first.
+        by_text = self._decide(tracker, domain, by_text=True) if _has_text(tracker) else None
+        if by_text is not None and by_text.rule is not None and _is_text_rule(by_text.rule):
+            return self.prediction(domain, by_text.action, is_end_to_end_prediction=True)
         decided = self._decide(tracker, domain)
-        if decided is None and _has_text(tracker):
-            decided = self._decide(tracker, domain, by_text=True)
         if decided is not None:
             events: list[Event] = [LoopInterrupted(True)] if decided.interrupts_loop else []
             return self.prediction(domain, decided.action, optional_events=events)
@@ -198,9 +200,9 @@ class RulePolicy(Policy):
         if loop and not rejected:
             # A form asks for its slots until it rejects the user's answer.
             return _Decision(ACTION_LISTEN if tracker.latest_action_name == loop else loop)
-        states = tracker_states(tracker, domain)
-        if by_text:
-            states = [without_intent(s) for s in states]
+        states = end_to_end_states(tracker, domain) if by_text else tracker_states(tracker, domain)
+        if states is None:
+            return None
         found = self._best_rule(states, exclude=loop if rejected else None)
         if found is None:
             return None
@@ -281,6 +283,11 @@ def _applies(rule: _Rule, states: list[State]) -> bool:
         elif not rule_matches(rule_state, state):
             return False
     return True
+
+
+def _is_text_rule(rule: _Rule) -> bool:
+    """Whether the rule answers a message by its text (`user: "..."`), not its intent."""
+    return bool(rule.states) and "text" in rule.states[-1].get("user", {})
 
 
 def _has_text(tracker: DialogueStateTracker) -> bool:

@@ -10,7 +10,9 @@ slots and actions that no story spelled out.
 from __future__ import annotations
 
 import json
+import math
 import random
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +23,7 @@ from torch import nn
 
 from parlez.core.policies.memoization import action_names
 from parlez.core.policies.policy import ML_PRIORITY, Policy, PolicyPrediction
-from parlez.core.states import State, tracker_states
+from parlez.core.states import State, end_to_end_states, tracker_states
 from parlez.core.training_trackers import augmented
 from parlez.domain import Domain
 from parlez.events import ACTION_LISTEN
@@ -33,8 +35,20 @@ if TYPE_CHECKING:
     from parlez.core.training_trackers import TrainingTracker
 
 
+#: the words of a user message an end-to-end story gives as text
+WORD = re.compile(r"\w+")
+
+
+def text_features(text: str) -> list[tuple[str, float]]:
+    """A message's words as features, scaled so a long message weighs as much as a short
+    one: "I feel so sad today" shares "sad" with the story's "I feel sad"."""
+    words = list(dict.fromkeys(WORD.findall(text.lower())))
+    return [(f"text:{word}", 1.0 / math.sqrt(len(words))) for word in words]
+
+
 def state_features(state: State) -> list[tuple[str, float]]:
-    """The symbolic features of one state; user input counts only right after listening."""
+    """The symbolic features of one state; user input counts only right after listening.
+    The user's message is its intent, or (end-to-end stories) the words of its text."""
     found: list[tuple[str, float]] = []
     prev = state.get("prev_action", {})
     if prev:
@@ -43,6 +57,8 @@ def state_features(state: State) -> list[tuple[str, float]]:
     if user and prev.get("action_name") == ACTION_LISTEN:
         if "intent" in user:
             found.append((f"intent:{user['intent']}", 1.0))
+        elif user.get("text"):
+            found += text_features(str(user["text"]))
         for entity in user.get("entities", ()):
             found.append((f"entity:{entity}", 1.0))
     loop = state.get("active_loop", {})
@@ -112,6 +128,8 @@ class TEDPolicy(Policy):
         "model_confidence": "softmax",
         "constrain_similarities": False,
         "minimum_training_steps": 0,
+        # an end-to-end prediction (from the message's words) must be at least this sure
+        "e2e_confidence_threshold": 0.5,
     }
     accepted = {
         "embedding_dimension",
@@ -250,16 +268,36 @@ class TEDPolicy(Policy):
 
     # ---- prediction -----------------------------------------------------------------------------
 
+    @property
+    def reads_text(self) -> bool:
+        """Whether end-to-end stories taught it words (then it also predicts from text)."""
+        return any(name.startswith("text:") for name in self.vocabulary_)
+
     def predict(self, tracker: DialogueStateTracker, domain: Domain) -> PolicyPrediction:
+        """From the message's intent; and, when trained on end-to-end stories, from its
+        words too, which win (as in Rasa) when they are surer than the intent and above
+        `e2e_confidence_threshold`."""
         history = int(self.config["max_history"])
-        states = tracker_states(tracker, domain)[-history:]
+        dialogues = [tracker_states(tracker, domain)[-history:]]
+        by_text = end_to_end_states(tracker, domain) if self.reads_text else None
+        if by_text is not None:
+            dialogues.append(by_text[-history:])
         with torch.no_grad():
-            scores = self.model_(*self._batch([states]))[0]
-            probabilities = torch.softmax(scores, -1).tolist()
-        by_name = dict(zip(self.actions_, probabilities, strict=True))
+            scores = self.model_(*self._batch(dialogues))
+            probabilities = torch.softmax(scores, -1)
+        end_to_end = (
+            len(dialogues) == 2
+            and float(probabilities[1].max()) > float(self.config["e2e_confidence_threshold"])
+            and float(scores[1].max()) > float(scores[0].max())
+        )
+        chosen = probabilities[1 if end_to_end else 0].tolist()
+        by_name = dict(zip(self.actions_, chosen, strict=True))
         names = domain.action_names_or_texts
         return PolicyPrediction(
-            [float(by_name.get(name, 0.0)) for name in names], self.name, self.priority
+            [float(by_name.get(name, 0.0)) for name in names],
+            self.name,
+            self.priority,
+            is_end_to_end_prediction=end_to_end,
         )
 
     # ---- files ----------------------------------------------------------------------------------
