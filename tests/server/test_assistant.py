@@ -4,10 +4,16 @@ REST and socket.io, its conversations in SQLite, its answers from data/kb/."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 
 import httpx
+import pytest
 
+from parlez.agent import Agent
+from parlez.endpoints import Endpoints
+from parlez.evaluation.stories import evaluate_stories
+from parlez.project import Project
 from tests.conftest import REPO
 from tests.fakes.llm import fake_llm
 from tests.server.process import parlez_run
@@ -63,3 +69,17 @@ def test_the_assistant_answers_over_rest_and_socketio(
             status = httpx.get(f"{server.url}/status").json()
             assert status["model_file"].startswith(str(assistant_models))
     assert len(llm.requests) == 2  # the unknown question never reached the LLM
+
+
+def test_the_assistant_passes_all_its_test_stories(
+    assistant_models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`parlez test` on the repository's assistant: every story in tests/test_stories.yml,
+    with the trained NLU and the real actions (their calendar in a folder of the test's own)."""
+    shutil.copy(REPO / "business.yml", tmp_path / "business.yml")
+    monkeypatch.setenv("PARLEZ_PROJECT", str(tmp_path))
+    monkeypatch.setenv("PARLEZ_NOW", "2026-11-25T10:00:00+00:00")
+    (archive,) = sorted(assistant_models.glob("*.tar.gz"))
+    agent = Agent.load(archive, Endpoints(), actions_module="actions")
+    evaluation = asyncio.run(evaluate_stories(agent.processor, Project(REPO).test_stories))
+    assert [s.name for s in evaluation.failed] == []
