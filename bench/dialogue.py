@@ -36,6 +36,7 @@ def run_project(name: str, messages: int) -> dict[str, Any]:
     from parlez.diagnostics import collect
     from parlez.evaluation.stories import evaluate_stories
     from parlez.events import UserUttered
+    from parlez.inference import run_on_inference_thread
     from parlez.model import opened, read_metadata
     from parlez.project import Project
     from parlez.training import train
@@ -43,7 +44,8 @@ def run_project(name: str, messages: int) -> dict[str, Any]:
     project = Project(PROJECTS[name])
     with tempfile.TemporaryDirectory() as models, collect():
         started = time.perf_counter()
-        result = train(project, Path(models), force=True)
+        # As `parlez run` does: every model trained, loaded and run on one thread.
+        result = run_on_inference_thread(train, project, Path(models), force=True)
         total = time.perf_counter() - started
         with opened(result.archive) as folder:
             seconds = read_metadata(folder).training_seconds

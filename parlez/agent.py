@@ -16,6 +16,7 @@ from parlez.domain import Domain
 from parlez.endpoints import Endpoints
 from parlez.events import ReminderScheduled
 from parlez.exceptions import ParlezError
+from parlez.inference import run_on_inference_thread
 from parlez.model import opened, read_metadata
 from parlez.nlg.endpoint import EndpointGenerator
 from parlez.nlg.generator import NaturalLanguageGenerator, TemplatedGenerator
@@ -78,6 +79,21 @@ class Agent:
         tracker_store: TrackerStore | None = None,
         lock_store: LockStore | None = None,
         reminders: ReminderScheduler | None = None,
+    ) -> Agent:
+        """The assistant in `archive`, loaded on the thread that will run its models."""
+        return run_on_inference_thread(
+            cls._load, archive, endpoints, actions_module, tracker_store, lock_store, reminders
+        )
+
+    @classmethod
+    def _load(
+        cls,
+        archive: Path,
+        endpoints: Endpoints | None,
+        actions_module: str | None,
+        tracker_store: TrackerStore | None,
+        lock_store: LockStore | None,
+        reminders: ReminderScheduler | None,
     ) -> Agent:
         endpoints = endpoints or Endpoints()
         with opened(archive) as folder:
@@ -155,7 +171,7 @@ class Agent:
         """Parse one message now, so what loads lazily (the sentence encoder, tokenizers)
         is loaded before the first user waits for it, and not by many threads at once."""
         if self.nlu is not None:
-            self.nlu.parse("hello")
+            run_on_inference_thread(self.nlu.parse, "hello")
 
     @property
     def model_id(self) -> str | None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import shutil
 import tempfile
 import time
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from parlez.core.policies.ensemble import PolicyEnsemble
 from parlez.core.training_trackers import rule_trackers, story_trackers
 from parlez.domain import Domain
 from parlez.events import Event
+from parlez.exceptions import ParlezError
 from parlez.model import (
     Metadata,
     ModelError,
@@ -194,3 +197,29 @@ def train(
             name += ".tar.gz"
         archive = write_archive(folder, metadata, models / name)
     return TrainingResult(archive, reused, trained, time.perf_counter() - started)
+
+
+def train_folder(project: Path, models: Path, force: bool) -> tuple[Path | None, str | None]:
+    """`train` for another process (the server's `POST /model/train`): the archive, or the
+    error's message (an exception with a hint may not survive the trip between processes)."""
+    try:
+        return train(Project(project), models, force=force).archive, None
+    except ParlezError as error:
+        return None, error.message
+
+
+def train_in_subprocess(
+    project: Path, models: Path, force: bool
+) -> Future[tuple[Path | None, str | None]]:
+    """Train in a process of its own. A server training in one of its threads would run
+    torch on two threads ever after, and its conversations' models slower (see
+    `parlez.inference`); a child process also keeps a crash in training from the server."""
+    global _TRAINER
+    if _TRAINER is None:
+        _TRAINER = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn")
+        )
+    return _TRAINER.submit(train_folder, project, models, force)
+
+
+_TRAINER: ProcessPoolExecutor | None = None

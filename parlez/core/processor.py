@@ -38,6 +38,7 @@ from parlez.events import (
     UserUtteranceReverted,
     UserUttered,
 )
+from parlez.inference import infer, run_on_inference_thread
 from parlez.nlg.generator import NaturalLanguageGenerator
 from parlez.nlu.pipeline import Pipeline
 from parlez.stores.tracker_store import TrackerStore
@@ -218,9 +219,8 @@ class MessageProcessor:
             return command
         if self.nlu is None:
             return {"text": text, "intent": {"name": None, "confidence": 0.0}, "entities": []}
-        loop = asyncio.get_running_loop()
         # Inference is CPU-bound: off the event loop, so other conversations keep moving.
-        return await loop.run_in_executor(None, self.nlu.parse, text, metadata)
+        return await infer(self.nlu.parse, text, metadata)
 
     async def log_message(
         self, message: UserMessage, tracker: DialogueStateTracker, context: ActionContext
@@ -268,6 +268,10 @@ class MessageProcessor:
     # ---- predicting and acting --------------------------------------------------------------------
 
     def predict_next(self, tracker: DialogueStateTracker) -> tuple[str, PolicyPrediction]:
+        """The next action and the prediction that chose it (computed on the models' thread)."""
+        return run_on_inference_thread(self._predict_next, tracker)
+
+    def _predict_next(self, tracker: DialogueStateTracker) -> tuple[str, PolicyPrediction]:
         if tracker.followup_action and tracker.followup_action != ACTION_LISTEN:
             action = tracker.followup_action
             names = self.domain.action_names_or_texts
@@ -284,7 +288,7 @@ class MessageProcessor:
         self, tracker: DialogueStateTracker, context: ActionContext
     ) -> None:
         for _ in range(self.max_predictions):
-            name, prediction = self.predict_next(tracker)
+            name, prediction = await infer(self._predict_next, tracker)
             try:
                 action = action_for_name(name, self.domain)
             except UnknownActionError:

@@ -9,12 +9,12 @@ as written and the failure is logged: the customer still gets the business's own
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from parlez.inference import infer
 from parlez.knowledge.index import Hit, KnowledgeIndex
 from parlez.llm.base import LLM, ChatMessage, LLMError
 
@@ -86,9 +86,9 @@ class KnowledgeAnswerer:
         your services cost?" for "is a blow dry expensive?"); the LLM still answers
         `question`."""
         # Embedding the question is CPU work: off the event loop, as NLU is.
-        hits = await asyncio.to_thread(self.retrieve, question)
+        hits = await infer(self.retrieve, question)
         if not hits and topic and topic != question:
-            hits = await asyncio.to_thread(self.retrieve, topic)
+            hits = await infer(self.retrieve, topic)
         if not hits:
             return Answer("", found=False, by="none")
         best = hits[0]

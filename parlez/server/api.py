@@ -21,7 +21,7 @@ from parlez import __version__
 from parlez.evaluation.nlu import entity_report, evaluate, intent_errors, intent_report
 from parlez.evaluation.stories import evaluate_stories, story_report
 from parlez.exceptions import ParlezError
-from parlez.project import DataFiles, Project, read_data_file
+from parlez.project import DataFiles, read_data_file
 from parlez.server.auth import requires_auth
 from parlez.server.errors import ApiError
 from parlez.server.state import ServerState
@@ -281,7 +281,7 @@ def write_training_project(payload: dict[str, Any], folder: Path) -> None:
 @requires_auth
 async def train_model(request: Request) -> HTTPResponse:
     """Rasa's training payload: one YAML document with config, domain and data keys."""
-    from parlez.training import train
+    from parlez.training import train_in_subprocess
 
     state = state_of(request)
     payload = yaml_body(request)
@@ -297,19 +297,16 @@ async def train_model(request: Request) -> HTTPResponse:
     with tempfile.TemporaryDirectory(prefix="parlez-train-") as work:
         folder = Path(work)
         write_training_project(payload, folder)
-        project = Project(folder)
         out = state.models if save else folder / "models"
         out.mkdir(parents=True, exist_ok=True)
         state.training_jobs += 1
-        loop = asyncio.get_running_loop()
         try:
-            result = await loop.run_in_executor(
-                None, lambda: train(project, out, force=force or not save)
+            archive, problem = await asyncio.wrap_future(
+                train_in_subprocess(folder, out, force or not save)
             )
-        except ParlezError as error:
-            raise ApiError(400, "BadRequest", error.message) from None
         finally:
             state.training_jobs -= 1
-        archive = result.archive
+        if archive is None:
+            raise ApiError(400, "BadRequest", problem or "training failed")
         headers = {"filename": archive.name}
         return response.raw(archive.read_bytes(), content_type="application/gzip", headers=headers)

@@ -14,6 +14,7 @@ from parlez.agent import Agent
 from parlez.channels.channel import InputChannel
 from parlez.channels.registry import ChannelConfigError, channel_class, channels_from_credentials
 from parlez.endpoints import Endpoints, read_credentials
+from parlez.inference import run_on_inference_thread
 from parlez.model import latest_model
 from parlez.project import Project
 from parlez.server.auth import Auth
@@ -59,11 +60,12 @@ def find_or_train_model(options: ServeOptions, say: Any = print) -> Path | None:
     say(f"No model in '{options.model}': training one first.")
     models = options.model if options.model.suffix != ".gz" else options.model.parent
     models.mkdir(parents=True, exist_ok=True)
-    result = train(project, models)
+    # On the models' thread: torch then runs on that one thread only (parlez.inference).
+    result = run_on_inference_thread(train, project, models)
     say(f"Trained '{result.archive.name}' in {result.seconds:.1f} s.")
     from parlez.cli.kb import index_knowledge
 
-    index_knowledge(project.root, models)
+    run_on_inference_thread(index_knowledge, project.root, models)
     return result.archive
 
 
