@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from parlez.agent import Agent
+from parlez.core.policies.incomplete_rules import IncompleteRuleError
 from parlez.core.policies.rule import (
     RuleContradictionError,
     RulePolicy,
@@ -245,6 +246,81 @@ def test_a_rule_with_two_user_messages_is_refused_unless_rules_are_unrestricted(
     policy = unrestricted.policies[0]
     assert isinstance(policy, RulePolicy)
     assert any(rule.name == "greet then bye" for rule in policy.rules_)
+
+
+VIP_RULES = """
+rules:
+- rule: check a guest
+  steps:
+  - intent: greet
+  - action: utter_welcome
+  - slot_was_set:
+    - vip: true
+  - action: utter_greet_vip
+- rule: check a guest who says bye
+  steps:
+  - intent: goodbye
+  - action: utter_welcome
+  - action: utter_goodbye
+"""
+
+
+def test_an_action_that_sets_a_slot_in_one_rule_must_set_it_in_all() -> None:
+    featurized = DOMAIN.replace(
+        "    initial_value: false\n", "    initial_value: false\n    influence_conversation: true\n"
+    )
+    with pytest.raises(IncompleteRuleError) as error:
+        ensemble([{"name": "RulePolicy"}], trackers(rules=VIP_RULES), domain(featurized))
+    message = error.value.render()
+    assert "'utter_welcome' in the rule 'check a guest who says bye'" in message
+    assert "vip" in message
+    # Written out (set to null where it is not set), the rules train.
+    complete = VIP_RULES.replace(
+        "  - action: utter_welcome\n  - action: utter_goodbye",
+        "  - action: utter_welcome\n  - slot_was_set:\n    - vip: null\n  - action: utter_goodbye",
+    )
+    ensemble([{"name": "RulePolicy"}], trackers(rules=complete), domain(featurized))
+    ensemble(
+        [{"name": "RulePolicy", "check_for_contradictions": False}],
+        trackers(rules=VIP_RULES),
+        domain(featurized),
+    )
+
+
+def test_a_form_run_by_a_rule_must_say_whether_it_stays_active() -> None:
+    activate = """
+rules:
+- rule: activate the form
+  steps:
+  - intent: request_table
+  - action: table_form
+  - active_loop: table_form
+"""
+    silent = (
+        activate
+        + """
+- rule: a form run without saying what becomes of it
+  steps:
+  - intent: inform
+  - action: table_form
+  - action: utter_booked
+"""
+    )
+    with pytest.raises(IncompleteRuleError) as error:
+        ensemble([{"name": "RulePolicy"}], trackers(rules=silent), domain(DOMAIN))
+    assert "the form 'table_form' in the rule 'a form run without" in error.value.render()
+    # Unless the rule does not wait for the user after it: then anything may follow.
+    open_ended = (
+        activate
+        + """
+- rule: a form is started and the conversation goes on
+  steps:
+  - intent: inform
+  - action: table_form
+  wait_for_user_input: false
+"""
+    )
+    ensemble([{"name": "RulePolicy"}], trackers(rules=open_ended), domain(DOMAIN))
 
 
 def test_a_rule_for_an_exact_text_wins_over_the_rule_for_its_intent() -> None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from parlez.core.policies.incomplete_rules import check_complete
 from parlez.core.policies.memoization import action_names
 from parlez.core.policies.policy import RULE_PRIORITY, Policy, PolicyPrediction
 from parlez.core.states import (
@@ -95,6 +96,8 @@ class RulePolicy(Policy):
     def train(self, trackers: Sequence[TrainingTracker], domain: Domain) -> RulePolicy:
         if self.config["restrict_rules"]:
             _check_one_user_message([t for t in trackers if t.is_rule])
+        if self.config["check_for_contradictions"]:
+            check_complete([t for t in trackers if t.is_rule], domain)
         rules: dict[str, _Rule] = {}
         for training in trackers:
             if not training.is_rule:
