@@ -24,7 +24,7 @@ from parlez.core.actions.action import ActionContext, action_for_name
 from parlez.core.export import conversation_story
 from parlez.core.policies.policy import PolicyPrediction
 from parlez.endpoints import Endpoints
-from parlez.events import ACTION_LISTEN
+from parlez.events import ACTION_LISTEN, ActionExecuted, UserUtteranceReverted, UserUttered
 from parlez.exceptions import ParlezError, relative
 from parlez.model import require_model
 from parlez.tracker import DialogueStateTracker
@@ -54,6 +54,8 @@ class Interactive:
         self.console = console
         self.sender = sender
         self.examples: list[Correction] = []
+        #: how many examples there were before each user message (for /undo)
+        self.turns: list[int] = []
         self.output = CollectingOutputChannel()
 
     async def ask(self, question: str) -> str | None:
@@ -163,6 +165,19 @@ class Interactive:
                 return True
         return True
 
+    def undo(self, tracker: DialogueStateTracker) -> None:
+        """Take back the last user message and what the bot did after it, as Rasa's
+        `UserUtteranceReverted` does: neither goes into the story or the NLU examples."""
+        if not any(isinstance(e, UserUttered) for e in tracker.applied_events()):
+            self.console.print("[yellow]Nothing to undo.[/]")
+            return
+        # As after a fallback: the message is taken back and the bot listens again.
+        tracker.update(UserUtteranceReverted())
+        tracker.update(ActionExecuted(ACTION_LISTEN))
+        if self.turns:
+            del self.examples[self.turns.pop() :]
+        self.console.print("[dim]Took back your last message and the bot's answer.[/]")
+
     async def run(self) -> DialogueStateTracker:
         processor = self.agent.processor
         context = processor.action_context(self.output)
@@ -175,6 +190,10 @@ class Interactive:
                 break
             if not text:
                 continue
+            if text == "/undo":
+                self.undo(tracker)
+                continue
+            self.turns.append(len(self.examples))
             parsed = await self.understand(text)
             if parsed is None:
                 break
@@ -220,7 +239,8 @@ def run_interactive(args: argparse.Namespace) -> int:
     session = Interactive(agent, console, sender)
     console.print(
         f"Loaded '{relative(archive)}'. Type a message, then confirm (Enter) or correct what "
-        "the assistant understood and does; /stop or Ctrl-D ends and saves the conversation."
+        "the assistant understood and does; /undo takes back your last message, /stop or "
+        "Ctrl-D ends and saves the conversation."
     )
     tracker = asyncio.run(session.run())
     for path in write_results(session, tracker, Path(args.out)):

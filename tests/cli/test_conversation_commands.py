@@ -233,3 +233,27 @@ def test_an_interactive_action_correction_is_kept_and_checked_against_the_rules(
     capsys.readouterr()
     assert main(["train"]) == 1
     assert "P301" in capsys.readouterr().err
+
+
+def test_undo_takes_back_the_last_message_and_the_bots_answer(cafe: Path) -> None:
+    assert main(["train"]) == 0
+    answers = [
+        "hello",
+        "",
+        "",
+        "utter_menu",  # a wrong answer, taken back below instead of corrected
+        "action_listen",
+        "/undo",
+        "hello",
+        "",
+        "",
+        "",  # utter_greet this time
+        "",
+        "/stop",
+    ]
+    shown = _interactive(cafe, answers, "data/interactive")
+    assert "Took back your last message" in shown
+    (story,) = (cafe / "data" / "interactive").glob("stories-*.yml")
+    assert _steps(story) == ["intent: greet", "- action: utter_greet"]
+    (nlu,) = (cafe / "data" / "interactive").glob("nlu-*.yml")
+    assert nlu.read_text().count("hello") == 1
