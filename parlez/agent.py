@@ -106,8 +106,8 @@ class Agent:
             domain = Domain.from_raw(
                 json.loads((folder / "core" / DOMAIN_FILE).read_text(encoding="utf-8"))
             )
-            ensemble = PolicyEnsemble.load(folder / "core")
             nlu = Pipeline.load(folder / "nlu") if (folder / "nlu").is_dir() else None
+            ensemble = PolicyEnsemble.load(folder / "core").use_nlu(nlu)
         templated = TemplatedGenerator(domain.responses)
         nlg: NaturalLanguageGenerator = (
             EndpointGenerator(endpoints.nlg, templated)

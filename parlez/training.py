@@ -7,15 +7,16 @@ import multiprocessing
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from parlez.config import Config
 from parlez.core.policies.ensemble import PolicyEnsemble
-from parlez.core.training_trackers import rule_trackers, story_trackers
+from parlez.core.training_trackers import TrainingTracker, rule_trackers, story_trackers
 from parlez.domain import Domain
-from parlez.events import Event
+from parlez.events import Event, UserUttered
 from parlez.exceptions import ParlezError
 from parlez.model import (
     Metadata,
@@ -146,10 +147,22 @@ def core_fingerprint(
 def train_core_into(project: Project, folder: Path) -> None:
     domain = project.domain
     trackers = story_trackers(project.stories) + rule_trackers(project.rules)
-    ensemble = PolicyEnsemble.from_config(project.config.policies).train(trackers, domain)
+    ensemble = PolicyEnsemble.from_config(project.config.policies)
+    if _has_user_text(trackers) and (folder / "nlu").is_dir():
+        # End-to-end stories' user text is featurized by the pipeline trained with them.
+        ensemble.use_nlu(Pipeline.load(folder / "nlu"))
+    ensemble.train(trackers, domain)
     ensemble.persist(folder / "core")
     (folder / "core" / DOMAIN_FILE).write_text(
         json.dumps(domain.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+
+
+def _has_user_text(trackers: Sequence[TrainingTracker]) -> bool:
+    return any(
+        isinstance(e, UserUttered) and e.text and not e.intent_name
+        for t in trackers
+        for e in t.events
     )
 
 
@@ -173,6 +186,11 @@ def train(
         wanted["nlu"] = nlu_fingerprint(config, project.nlu_training_data())
     if "core" in parts:
         wanted["core"] = core_fingerprint(config, project.domain, project.stories, project.rules)
+        if "nlu" in wanted and _has_user_text(
+            story_trackers(project.stories) + rule_trackers(project.rules)
+        ):
+            # End-to-end stories are featurized by the NLU pipeline: it changing retrains them.
+            wanted["core"] = fingerprint([wanted["core"], wanted["nlu"]])
     metadata.fingerprints.update(wanted)
     reused: list[str] = []
     trained: list[str] = []

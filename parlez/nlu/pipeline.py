@@ -11,6 +11,7 @@ from parlez.config import ComponentConfig
 from parlez.diagnostics import warn
 from parlez.exceptions import ParlezError
 from parlez.nlu.component import Component
+from parlez.nlu.features import MessageFeatures, split_features
 from parlez.nlu.message import Message
 from parlez.registry import components
 from parlez.training_data.training_data import TrainingData
@@ -79,6 +80,15 @@ class Pipeline:
         result = message.parse_result()
         result["text"] = text
         return result
+
+    def text_features(self, text: str) -> MessageFeatures | None:
+        """What the pipeline's tokenizers and featurizers make of `text` (the dialogue
+        policies read end-to-end stories' user text this way), or None if they give nothing."""
+        message = Message(_clean(text))
+        for component in self.steps:
+            if component.gives and not set(component.gives) & {"intent", "entities"}:
+                component.process([message])
+        return split_features(message) if message.features else None
 
     def persist(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)

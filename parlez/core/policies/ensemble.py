@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from parlez.config import ComponentConfig
-from parlez.core.policies.policy import Policy, PolicyPrediction
+from parlez.core.policies.policy import Policy, PolicyPrediction, TextFeaturizer
 from parlez.domain import Domain
 from parlez.events import ActionExecuted, ActionExecutionRejected
 from parlez.exceptions import ParlezError
@@ -32,6 +32,12 @@ class PolicyEnsemble:
     @classmethod
     def from_config(cls, items: Sequence[ComponentConfig]) -> PolicyEnsemble:
         return cls([policies.get(i.name, i.location).create(i.params, i.location) for i in items])
+
+    def use_nlu(self, nlu: TextFeaturizer | None) -> PolicyEnsemble:
+        """Give the policies the NLU pipeline that featurizes end-to-end user text."""
+        for policy in self.policies:
+            policy.use_nlu(nlu)
+        return self
 
     def train(self, trackers: Sequence[TrainingTracker], domain: Domain) -> PolicyEnsemble:
         for policy in self.policies:

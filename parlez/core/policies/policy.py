@@ -9,11 +9,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from parlez.configurable import Configurable
 from parlez.domain import Domain
 from parlez.events import Event
+from parlez.nlu.features import MessageFeatures
 from parlez.tracker import DialogueStateTracker
 
 if TYPE_CHECKING:
@@ -51,6 +52,12 @@ class PolicyPrediction:
         return max(range(len(self.probabilities)), key=self.probabilities.__getitem__)
 
 
+class TextFeaturizer(Protocol):
+    """What turns a user's text into features: the NLU pipeline (`Pipeline.text_features`)."""
+
+    def text_features(self, text: str) -> MessageFeatures | None: ...
+
+
 class Policy(Configurable, ABC):
     """Base of the dialogue policies."""
 
@@ -63,6 +70,10 @@ class Policy(Configurable, ABC):
 
     def train(self, trackers: Sequence[TrainingTracker], domain: Domain) -> Policy:
         return self
+
+    def use_nlu(self, nlu: TextFeaturizer | None) -> None:
+        """The NLU pipeline, for policies that featurize end-to-end stories' user text
+        (before training, and after loading)."""
 
     @abstractmethod
     def predict(self, tracker: DialogueStateTracker, domain: Domain) -> PolicyPrediction:

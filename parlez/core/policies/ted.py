@@ -17,12 +17,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
 from parlez.core.policies.memoization import action_names
-from parlez.core.policies.policy import ML_PRIORITY, Policy, PolicyPrediction
+from parlez.core.policies.policy import ML_PRIORITY, Policy, PolicyPrediction, TextFeaturizer
 from parlez.core.states import State, end_to_end_states, tracker_states
 from parlez.core.training_trackers import augmented
 from parlez.domain import Domain
@@ -46,9 +47,19 @@ def text_features(text: str) -> list[tuple[str, float]]:
     return [(f"text:{word}", 1.0 / math.sqrt(len(words))) for word in words]
 
 
+def user_text(state: State) -> str | None:
+    """The user's words in a state that gives them instead of an intent (end-to-end)."""
+    user = state.get("user", {})
+    if "intent" in user or not user.get("text"):
+        return None
+    if state.get("prev_action", {}).get("action_name") != ACTION_LISTEN:
+        return None
+    return str(user["text"])
+
+
 def state_features(state: State) -> list[tuple[str, float]]:
     """The symbolic features of one state; user input counts only right after listening.
-    The user's message is its intent, or (end-to-end stories) the words of its text."""
+    A message's text (end-to-end stories) is featurized by the policy, not here."""
     found: list[tuple[str, float]] = []
     prev = state.get("prev_action", {})
     if prev:
@@ -57,8 +68,6 @@ def state_features(state: State) -> list[tuple[str, float]]:
     if user and prev.get("action_name") == ACTION_LISTEN:
         if "intent" in user:
             found.append((f"intent:{user['intent']}", 1.0))
-        elif user.get("text"):
-            found += text_features(str(user["text"]))
         for entity in user.get("entities", ()):
             found.append((f"entity:{entity}", 1.0))
     loop = state.get("active_loop", {})
@@ -72,10 +81,19 @@ def state_features(state: State) -> list[tuple[str, float]]:
 
 class _Network(nn.Module):
     def __init__(
-        self, features: int, actions: int, hidden: int, layers: int, history: int, drop: float
+        self,
+        features: int,
+        actions: int,
+        hidden: int,
+        layers: int,
+        history: int,
+        drop: float,
+        dense: int = 0,
     ) -> None:
         super().__init__()
         self.embed = nn.EmbeddingBag(max(features, 1), hidden, mode="sum")
+        # the NLU pipeline's dense sentence vector of an end-to-end message, when it has one
+        self.text_in = nn.Linear(dense, hidden, bias=False) if dense else None
         self.position = nn.Embedding(history, hidden)
         self.norm = nn.LayerNorm(hidden)
         self.dropout = nn.Dropout(drop)
@@ -94,9 +112,13 @@ class _Network(nn.Module):
         weights: torch.Tensor,
         offsets: torch.Tensor,
         lengths: torch.Tensor,
+        dense: torch.Tensor,
     ) -> torch.Tensor:
-        """Scores (B, actions) for B dialogues of `lengths` states, right-aligned."""
+        """Scores (B, actions) for B dialogues of `lengths` states, right-aligned; `dense`
+        holds each state's dense text vector (zeros without one)."""
         states = self.embed(indices, offsets, per_sample_weights=weights)  # (sum lengths, H)
+        if self.text_in is not None:
+            states = states + self.text_in(dense)
         batch = len(lengths)
         hidden = states.new_zeros((batch, self.history, states.shape[-1]))
         mask = torch.ones((batch, self.history), dtype=torch.bool)
@@ -114,6 +136,11 @@ class _Network(nn.Module):
 
 @register_policy("TEDPolicy")
 class TEDPolicy(Policy):
+    #: the NLU pipeline that featurizes end-to-end user text (`use_nlu`); not saved
+    nlu: TextFeaturizer | None = None
+    #: how it read user text: "none" (no end-to-end stories), "words" or "nlu"
+    text_mode_: str = "none"
+    dense_size_: int = 0
     defaults = {
         "priority": ML_PRIORITY,
         "max_history": 5,
@@ -190,8 +217,14 @@ class TEDPolicy(Policy):
         stories += augmented(stories, int(self.config["augmentation_factor"]), seed)
         examples = self._examples(stories, domain)
         self.actions_ = list(domain.action_names_or_texts)
+        texts = {t for states, _ in examples for st in states if (t := user_text(st))}
+        self.text_mode_ = "none" if not texts else ("nlu" if self.nlu is not None else "words")
+        self.dense_size_ = 0
+        if self.text_mode_ == "nlu":
+            dense = [d for t in texts if (d := self._text(t)[1]) is not None]
+            self.dense_size_ = len(dense[0]) if dense else 0
         vocabulary = sorted(
-            {name for states, _ in examples for s in states for name, _ in state_features(s)}
+            {name for states, _ in examples for st in states for name, _ in self._features(st)}
         )
         self.vocabulary_ = {name: i for i, name in enumerate(vocabulary)}
         torch.manual_seed(seed)
@@ -209,26 +242,77 @@ class TEDPolicy(Policy):
             int(self.config["number_of_transformer_layers"]),
             int(self.config["max_history"]),
             float(self.config["drop_rate"]),
+            self.dense_size_,
         )
+
+    # ---- end-to-end text ------------------------------------------------------------------------
+
+    def use_nlu(self, nlu: TextFeaturizer | None) -> None:
+        """Featurize end-to-end stories' user text with this NLU pipeline (its tokenizers
+        and featurizers), as Rasa's TED does, instead of by plain words."""
+        self.nlu = nlu
+        self._text_cache: dict[str, tuple[list[tuple[str, float]], np.ndarray | None]] = {}
+
+    def _text(self, text: str) -> tuple[list[tuple[str, float]], np.ndarray | None]:
+        """A message text's sparse features (by name, with weights) and dense vector."""
+        cache: dict[str, tuple[list[tuple[str, float]], np.ndarray | None]]
+        cache = self.__dict__.setdefault("_text_cache", {})
+        if text in cache:
+            return cache[text]
+        found: tuple[list[tuple[str, float]], np.ndarray | None] = (text_features(text), None)
+        if self.text_mode_ == "nlu" and self.nlu is not None:
+            features = self.nlu.text_features(text)
+            if features is not None:
+                row = features.sentence.tocoo()
+                norm = math.sqrt(float((row.data**2).sum())) or 1.0
+                sparse = [
+                    (f"nlu:{c}", float(v) / norm) for c, v in zip(row.col, row.data, strict=True)
+                ]
+                found = (sparse, features.dense_sentence)
+        cache[text] = found
+        return found
+
+    def _features(self, state: State) -> list[tuple[str, float]]:
+        found = state_features(state)
+        text = user_text(state)
+        if text is not None and self.text_mode_ != "none":
+            found += self._text(text)[0]
+        return found
+
+    @property
+    def reads_text(self) -> bool:
+        """Whether end-to-end stories taught it text (then it also predicts from text)."""
+        if self.text_mode_ == "nlu" and self.nlu is None:
+            return False  # loaded without the pipeline that featurized its stories
+        return self.text_mode_ != "none"
 
     def _batch(self, dialogues: Sequence[list[State]]) -> tuple[torch.Tensor, ...]:
         indices: list[int] = []
         weights: list[float] = []
         offsets: list[int] = []
         lengths = []
+        dense = np.zeros((sum(len(d) for d in dialogues), self.dense_size_), dtype=np.float32)
+        row = 0
         for states in dialogues:
             lengths.append(len(states))
             for state in states:
                 offsets.append(len(indices))
-                for name, value in state_features(state):
+                for name, value in self._features(state):
                     if name in self.vocabulary_:
                         indices.append(self.vocabulary_[name])
                         weights.append(value)
+                text = user_text(state)
+                if self.dense_size_ and text is not None:
+                    vector = self._text(text)[1]
+                    if vector is not None and len(vector) == self.dense_size_:
+                        dense[row] = vector
+                row += 1
         return (
             torch.as_tensor(indices, dtype=torch.long),
             torch.as_tensor(weights, dtype=torch.float32),
             torch.as_tensor(offsets, dtype=torch.long),
             torch.as_tensor(lengths, dtype=torch.long),
+            torch.from_numpy(dense),
         )
 
     def _fit(self, examples: list[tuple[list[State], str]], seed: int) -> None:
@@ -268,11 +352,6 @@ class TEDPolicy(Policy):
 
     # ---- prediction -----------------------------------------------------------------------------
 
-    @property
-    def reads_text(self) -> bool:
-        """Whether end-to-end stories taught it words (then it also predicts from text)."""
-        return any(name.startswith("text:") for name in self.vocabulary_)
-
     def predict(self, tracker: DialogueStateTracker, domain: Domain) -> PolicyPrediction:
         """From the message's intent; and, when trained on end-to-end stories, from its
         words too, which win (as in Rasa) when they are surer than the intent and above
@@ -309,7 +388,13 @@ class TEDPolicy(Policy):
         )
         (path / "labels.json").write_text(
             json.dumps(
-                {"actions": self.actions_, "vocabulary": self.vocabulary_}, ensure_ascii=False
+                {
+                    "actions": self.actions_,
+                    "vocabulary": self.vocabulary_,
+                    "text_mode": self.text_mode_,
+                    "dense_size": self.dense_size_,
+                },
+                ensure_ascii=False,
             ),
             encoding="utf-8",
         )
@@ -320,6 +405,8 @@ class TEDPolicy(Policy):
         labels = json.loads((path / "labels.json").read_text(encoding="utf-8"))
         policy.actions_ = labels["actions"]
         policy.vocabulary_ = labels["vocabulary"]
+        policy.text_mode_ = labels.get("text_mode", "none")
+        policy.dense_size_ = int(labels.get("dense_size", 0))
         policy.model_ = policy._network()
         policy.model_.load_state_dict(load_file(str(path / "model.safetensors")))
         policy.model_.eval()
