@@ -52,6 +52,12 @@ MAX_METADATA_BYTES = 4096
 SEEN_IDS = 50_000
 
 
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header (a server with `jwt_key`)."""
+    scheme, _, token = str(request.headers.get("authorization") or "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
 def origin_of(request_scheme: str, host: str) -> str:
     return f"{request_scheme}://{host}"
 
@@ -446,6 +452,8 @@ class WebChatInput(SocketIOInput):
         async def upload(request: Request) -> HTTPResponse:
             if not self._request_origin_allowed(request):
                 return error(request, 403, "OriginNotAllowed", "this page may not use the chat")
+            if not self._authorised({"token": bearer_token(request)}):
+                return error(request, 401, "NotAuthorized", "a valid token is needed")
             session_id = str(request.form.get("session_id") or "") if request.form else ""
             if not SESSION_ID.match(session_id):
                 return error(request, 400, "BadRequest", "a session_id is needed")
@@ -479,7 +487,7 @@ class WebChatInput(SocketIOInput):
                 return error(request, 403, "OriginNotAllowed", "this page may not use the chat")
             response = HTTPResponse(status=204)
             response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type, Authorization"
             return self._cors(request, response)
 
         @bp.get("/webchat/files/<name:str>", name="webchat_file")

@@ -22,7 +22,7 @@
       title: "Chat with us", open: "Open the chat", close: "Close the chat", send: "Send",
       placeholder: "Type your message…", attach: "Send a file", end: "End the chat",
       typing: "The assistant is typing…", sending: "Sending…", queued: "Waiting for the connection…",
-      failed: "Not sent", retry: "Try again", offline: "You are offline. Your messages will be sent when you are back.",
+      failed: "Not sent", retry: "Try again", offline: "You are offline. Your messages will be sent when you are back.", refused: "The chat could not sign in. Please reload the page.",
       connecting: "Connecting…", human: "A person from our team is answering you.",
       rate: "How was this conversation?", comment: "Anything to add? (optional)", submit: "Send rating",
       skip: "Skip", thanks: "Thank you for your rating!", restart: "Start a new conversation",
@@ -38,7 +38,7 @@
       title: "Discutons", open: "Ouvrir la discussion", close: "Fermer la discussion", send: "Envoyer",
       placeholder: "Écrivez votre message…", attach: "Envoyer un fichier", end: "Terminer la discussion",
       typing: "L'assistant écrit…", sending: "Envoi…", queued: "En attente de connexion…",
-      failed: "Non envoyé", retry: "Réessayer", offline: "Vous êtes hors ligne. Vos messages partiront à votre retour.",
+      failed: "Non envoyé", retry: "Réessayer", offline: "Vous êtes hors ligne. Vos messages partiront à votre retour.", refused: "Le chat n'a pas pu se connecter. Rechargez la page.",
       connecting: "Connexion…", human: "Une personne de notre équipe vous répond.",
       rate: "Comment s'est passée cette discussion ?", comment: "Un commentaire ? (facultatif)",
       submit: "Envoyer la note", skip: "Passer", thanks: "Merci pour votre note !",
@@ -54,7 +54,7 @@
       title: "Schreiben Sie uns", open: "Chat öffnen", close: "Chat schließen", send: "Senden",
       placeholder: "Ihre Nachricht…", attach: "Datei senden", end: "Chat beenden",
       typing: "Der Assistent schreibt…", sending: "Wird gesendet…", queued: "Warte auf Verbindung…",
-      failed: "Nicht gesendet", retry: "Erneut versuchen", offline: "Sie sind offline. Ihre Nachrichten werden gesendet, sobald Sie wieder online sind.",
+      failed: "Nicht gesendet", retry: "Erneut versuchen", offline: "Sie sind offline. Ihre Nachrichten werden gesendet, sobald Sie wieder online sind.", refused: "Der Chat konnte sich nicht anmelden. Bitte laden Sie die Seite neu.",
       connecting: "Verbinde…", human: "Eine Person aus unserem Team antwortet Ihnen.",
       rate: "Wie war dieses Gespräch?", comment: "Möchten Sie etwas ergänzen? (optional)",
       submit: "Bewertung senden", skip: "Überspringen", thanks: "Danke für Ihre Bewertung!",
@@ -71,7 +71,7 @@
       placeholder: "Escriba su mensaje…", attach: "Enviar un archivo", end: "Terminar el chat",
       typing: "El asistente está escribiendo…", sending: "Enviando…", queued: "Esperando la conexión…",
       failed: "No enviado", retry: "Reintentar", offline: "Está sin conexión. Sus mensajes se enviarán cuando vuelva.",
-      connecting: "Conectando…", human: "Una persona de nuestro equipo le está respondiendo.",
+      refused: "El chat no pudo iniciar sesión. Vuelva a cargar la página.", connecting: "Conectando…", human: "Una persona de nuestro equipo le está respondiendo.",
       rate: "¿Qué tal fue esta conversación?", comment: "¿Algo que añadir? (opcional)",
       submit: "Enviar valoración", skip: "Omitir", thanks: "¡Gracias por su valoración!",
       restart: "Empezar una conversación nueva", prechat: "Antes de empezar", name: "Nombre",
@@ -87,7 +87,7 @@
       placeholder: "اكتب رسالتك…", attach: "أرسل ملفًا", end: "إنهاء المحادثة",
       typing: "المساعد يكتب…", sending: "جارٍ الإرسال…", queued: "بانتظار الاتصال…",
       failed: "لم تُرسل", retry: "أعد المحاولة", offline: "أنت غير متصل. سترسل رسائلك عند عودتك.",
-      connecting: "جارٍ الاتصال…", human: "شخص من فريقنا يرد عليك.",
+      refused: "تعذر على المحادثة تسجيل الدخول. يرجى إعادة تحميل الصفحة.", connecting: "جارٍ الاتصال…", human: "شخص من فريقنا يرد عليك.",
       rate: "كيف كانت هذه المحادثة؟", comment: "هل تود إضافة شيء؟ (اختياري)", submit: "أرسل التقييم",
       skip: "تخطَّ", thanks: "شكرًا على تقييمك!", restart: "ابدأ محادثة جديدة", prechat: "قبل أن نبدأ",
       name: "الاسم", email: "البريد الإلكتروني", consent: "أوافق على حفظ هذه المحادثة للرد علي.",
@@ -101,7 +101,7 @@
       placeholder: "כתבו הודעה…", attach: "שליחת קובץ", end: "סיום השיחה",
       typing: "העוזר מקליד…", sending: "שולח…", queued: "ממתין לחיבור…",
       failed: "לא נשלח", retry: "נסו שוב", offline: "אין חיבור. ההודעות יישלחו כשהחיבור יחזור.",
-      connecting: "מתחבר…", human: "נציג מהצוות שלנו עונה לכם.",
+      refused: "הצ'אט לא הצליח להתחבר. נא לטעון מחדש את הדף.", connecting: "מתחבר…", human: "נציג מהצוות שלנו עונה לכם.",
       rate: "איך הייתה השיחה?", comment: "רוצים להוסיף משהו? (לא חובה)", submit: "שליחת דירוג",
       skip: "דילוג", thanks: "תודה על הדירוג!", restart: "התחלת שיחה חדשה", prechat: "לפני שנתחיל",
       name: "שם", email: "דוא\"ל", consent: "אני מסכים/ה שהשיחה תישמר כדי לענות לי.",
@@ -147,10 +147,12 @@
   };
 
   // ---------------------------------------------------------------- socket.io over a WebSocket
-  function Connection(server, path, onEvent, onState) {
+  function Connection(server, path, onEvent, onState, authorize) {
     this.url = server.replace(/^http/, "ws") + path + "/?EIO=4&transport=websocket";
     this.onEvent = onEvent;
     this.onState = onState;
+    // authorize(done): done({token: ...}) for a server with `jwt_key`, done(null) without
+    this.authorize = authorize;
     this.acks = {};
     this.nextAck = 1;
     this.delay = 500;
@@ -174,7 +176,10 @@
       var open = JSON.parse(data.slice(1));
       this.pingWait = (open.pingInterval || 25000) + (open.pingTimeout || 20000);
       this.watch();
-      this.ws.send("40");
+      var self = this, ws = this.ws;
+      this.authorize(function (auth) {
+        if (self.ws === ws) ws.send("40" + (auth ? JSON.stringify(auth) : ""));
+      });
     } else if (type === "2") {
       this.watch();
       this.ws.send("3");
@@ -196,8 +201,10 @@
           this.onEvent(args[0], args[1]);
         }
       } else if (kind === "4") {
+        // The server refused the token: a page that can fetch a fresh one gets to try again.
         this.onState("refused");
-        this.stop();
+        if (this.authorize.refreshes) this.ws.close();
+        else this.stop();
       } else if (kind === "1") {
         this.ws.close();
       }
@@ -430,7 +437,8 @@
     var self = this;
     this.connection = new Connection(this.server, o.socketPath || "/socket.io",
       function (event, data) { self.on(event, data); },
-      function (state) { self.setState(state); });
+      function (state) { self.setState(state); },
+      this.authorizer(o.token));
     this.onOnline = function () { self.connection.now(); };
     this.onOffline = function () { if (self.connection.ws) self.connection.ws.close(); self.setState("offline"); };
     window.addEventListener("online", this.onOnline);
@@ -517,13 +525,29 @@
     this.launcher.setAttribute("aria-label", this.unread ? fill(this.t.unread, { n: this.unread }) + ". " + this.t.open : (this.panel.hidden ? this.t.open : this.t.close));
   };
 
+  // `token`: a JWT (string) for a server with `jwt_key`, or a function that returns one (or a
+  // promise of one), asked again on each connection so that a short-lived token can be renewed.
+  Chat.prototype.authorizer = function (token) {
+    var self = this;
+    var authorize = function (done) {
+      if (!token) { done(null); return; }
+      Promise.resolve(typeof token === "function" ? token() : token).then(function (value) {
+        self.jwt = value ? String(value) : null;
+        done(self.jwt ? { token: self.jwt } : null);
+      }, function () { done(null); });
+    };
+    authorize.refreshes = typeof token === "function";
+    return authorize;
+  };
+
   Chat.prototype.setState = function (state) {
     this.state = state;
     var t = this.t;
     if (state === "online") {
       this.connection.emit("session_request", { session_id: this.sessionId });
     }
-    var text = state === "offline" ? t.offline : state === "connecting" && this.wasOnline ? t.connecting : "";
+    var text = state === "offline" ? t.offline : state === "refused" ? t.refused
+      : state === "connecting" && this.wasOnline ? t.connecting : "";
     if (state === "online") this.wasOnline = true;
     this.showNote(text || (this.human ? t.human : ""), !text && this.human);
   };
@@ -746,7 +770,8 @@
     var form = new FormData();
     form.append("session_id", this.sessionId);
     form.append("file", file, file.name);
-    fetch(this.server + "/webchat/upload", { method: "POST", body: form }).then(function (response) {
+    var headers = this.jwt ? { Authorization: "Bearer " + this.jwt } : {};
+    fetch(this.server + "/webchat/upload", { method: "POST", body: form, headers: headers }).then(function (response) {
       return response.json().then(function (body) {
         if (!response.ok) throw new Error(body.message || response.status);
         self.queue({ text: "", attachment: body });
@@ -864,7 +889,8 @@
       title: d.title, subtitle: d.subtitle, avatar: d.avatar, color: d.color,
       position: d.position, language: d.language || d.lang, greeting: d.greeting,
       open: d.open ? d.open === "true" : undefined,
-      prechat: d.prechat ? d.prechat === "true" : undefined, storageKey: d.storageKey
+      prechat: d.prechat ? d.prechat === "true" : undefined, storageKey: d.storageKey,
+      token: d.token
     };
   }
 
