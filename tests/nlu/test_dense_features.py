@@ -77,3 +77,19 @@ def test_spacy_nlp_without_its_package_uses_the_blank_pipeline_with_one_warning(
         ("!", 12),
     ]
     assert message.features[pipeline.steps[2].key].sequence.shape == (4, 384)
+
+
+def test_the_knowledge_base_reuses_the_sentence_vector_of_a_message_just_parsed() -> None:
+    from parlez.nlu.featurizers.language_model import encoder_at
+    from parlez.nlu.tokenizers.whitespace import WhitespaceTokenizer
+
+    encoder = encoder_at(packaged_model_path())
+    text = "can I park near the studio on a saturday"
+    searched = encoder.embed([text])  # not parsed yet: computed
+    message = Message(text)
+    WhitespaceTokenizer({}).process([message])
+    ((_, sentence),) = encoder.encode([text], [message.tokens])
+    assert text in encoder._recent
+    reused = encoder.embed([text])
+    assert np.allclose(reused, searched, atol=1e-5)
+    assert np.allclose(reused[0], sentence[0])

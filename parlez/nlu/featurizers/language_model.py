@@ -9,6 +9,7 @@ packaged encoder with one warning.
 
 from __future__ import annotations
 
+import collections
 import functools
 import os
 import threading
@@ -65,6 +66,10 @@ def resolve_weights(weights: str | None) -> Path:
     return packaged_model_path()
 
 
+#: how many parsed messages' sentence vectors are kept for the knowledge base's search
+RECENT = 64
+
+
 class SentenceEncoder:
     """A transformer encoder giving a vector per token (pooled over word pieces) and per text."""
 
@@ -83,6 +88,9 @@ class SentenceEncoder:
         self.dimension = int(self.model.config.hidden_size)
         self._torch = torch
         self._lock = threading.Lock()
+        # The sentence vectors of the last messages parsed: the knowledge base searches with
+        # the same encoder and pooling, so a question is not encoded twice.
+        self._recent: collections.OrderedDict[str, np.ndarray] = collections.OrderedDict()
 
     def embed(
         self, texts: Sequence[str], batch_size: int = 32, max_length: int = 256
@@ -90,6 +98,8 @@ class SentenceEncoder:
         """One unit-length vector per text (mean of its word pieces, as sentence-transformers
         pools all-MiniLM-L6-v2), so a dot product is the cosine similarity."""
         torch = self._torch
+        if len(texts) <= RECENT and all(t in self._recent for t in texts):
+            return np.stack([self._recent[t] for t in texts])
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         # Batches of similar length pad less.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -144,6 +154,10 @@ class SentenceEncoder:
                 if inside:
                     vectors[t] = words[row, inside].mean(axis=0)
             results.append((vectors, sentence.astype(np.float32).reshape(1, -1)))
+        if len(texts) == 1:  # a message being parsed (training batches are not kept)
+            self._recent[texts[0]] = results[0][1][0]
+            while len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
         return results
 
 
