@@ -15,6 +15,16 @@ from parlez.domain import Domain
 from parlez.io.yaml import read_yaml
 from parlez.training_data.stories import StoryBlock, read_story_section
 
+#: one intent for every mood: only the words of end-to-end stories tell the moods apart
+MOOD_DOMAIN = """
+version: "3.1"
+intents: [greet, mood]
+responses:
+  utter_greet: [{text: "Hello"}]
+  utter_cheer_up: [{text: "Here is a kitten."}]
+  utter_happy: [{text: "Great to hear!"}]
+"""
+
 
 def domain(text: str) -> Domain:
     return Domain.from_yaml(textwrap.dedent(text))

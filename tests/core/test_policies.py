@@ -6,7 +6,7 @@ from parlez.core.policies.memoization import AugmentedMemoizationPolicy, Memoiza
 from parlez.core.policies.ted import TEDPolicy
 from parlez.events import ActionExecuted, UserUttered
 from parlez.tracker import DialogueStateTracker
-from tests.core.helpers import domain, trackers
+from tests.core.helpers import MOOD_DOMAIN, domain, trackers
 
 DOMAIN = """
 version: "3.1"
@@ -112,15 +112,6 @@ def test_ted_predicts_the_same_after_persist_and_load(tmp_path: object) -> None:
     assert ted.predict(tracker, dom).probabilities == loaded.predict(tracker, dom).probabilities
 
 
-E2E_DOMAIN = """
-version: "3.1"
-intents: [greet, mood]
-responses:
-  utter_greet: [{text: "Hello"}]
-  utter_cheer_up: [{text: "Here is a kitten."}]
-  utter_happy: [{text: "Great to hear!"}]
-"""
-
 E2E_STORIES = """
 stories:
 - story: sad, by text
@@ -155,7 +146,7 @@ def _said(dom: object, text: str, intent: str) -> DialogueStateTracker:
 
 
 def test_memoization_answers_an_end_to_end_story_by_the_exact_text() -> None:
-    dom = domain(E2E_DOMAIN)
+    dom = domain(MOOD_DOMAIN)
     policy = MemoizationPolicy({"max_history": 5}).train(trackers(E2E_STORIES), dom)
     prediction = policy.predict(_said(dom, "I feel sad", "mood"), dom)
     assert prediction.is_end_to_end_prediction
@@ -164,7 +155,7 @@ def test_memoization_answers_an_end_to_end_story_by_the_exact_text() -> None:
 
 
 def test_ted_answers_words_it_learned_from_end_to_end_stories_in_new_sentences() -> None:
-    dom = domain(E2E_DOMAIN)
+    dom = domain(MOOD_DOMAIN)
     ted = TEDPolicy({"epochs": 100, "max_history": 3, "random_seed": 1}).train(
         trackers(E2E_STORIES), dom
     )
