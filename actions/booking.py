@@ -114,10 +114,7 @@ async def choose_time(
     message = str(tracker.latest_message.get("text") or "")
     wanted = best_time([str(value or ""), "" if message.startswith("/") else message], settings, at)
     if wanted is None:
-        dispatcher.utter_message(
-            text="Sorry, I didn't catch a day and time. You can say, for example, "
-            '"tomorrow at 3pm" or "Friday morning".'
-        )
+        dispatcher.utter_message(response="utter_time_not_understood")
         return {"appointment_time": None}
     if service is None:  # the time came first: keep it, check it once the service is known
         return {"appointment_time": value}
@@ -133,21 +130,18 @@ async def choose_time(
         # Take the time as asked; the booking step keeps it for the team to confirm.
         return {"appointment_time": wanted.start.isoformat() if wanted.start else value}
     if not offers:
-        dispatcher.utter_message(
-            text=f"I'm sorry, there's no free time for a {service.name} around then. "
-            "Could you try another day?"
-        )
+        dispatcher.utter_message(response="utter_no_free_time", service=service.name)
         return {"appointment_time": None}
-    asked = spoken(wanted.start, settings, at) if wanted.start is not None else ""
-    intro = (
-        f"{asked[:1].upper()}{asked[1:]} isn't available."
-        if wanted.start is not None
-        else "Here are the free times I found."
-    )
-    dispatcher.utter_message(
-        text=f"{intro} Would one of these suit you?",
-        buttons=time_buttons(offers, settings, at),
-    )
+    buttons = time_buttons(offers, settings, at)
+    if wanted.start is None:
+        dispatcher.utter_message(response="utter_free_times", buttons=buttons)
+    else:
+        asked = spoken(wanted.start, settings, at)
+        dispatcher.utter_message(
+            response="utter_time_not_available",
+            asked=asked[:1].upper() + asked[1:],
+            buttons=buttons,
+        )
     return {"appointment_time": None}
 
 
@@ -166,7 +160,7 @@ class ValidateBookingForm(OffersAPersonWhenStuck, CustomerDetails, FormValidatio
             service = settings.service(tracker.latest_message.get("text"))
         if service is None:
             names = ", ".join(s.name for s in settings.services)
-            dispatcher.utter_message(text=f"We offer {names}. Which one would you like?")
+            dispatcher.utter_message(response="utter_our_services", services=names)
             return {"service": None}
         chosen: dict[str, Any] = {"service": service.name}
         earlier = tracker.get_slot("appointment_time")
@@ -194,7 +188,7 @@ class ActionBookAppointment(Action):
         service = settings.service(tracker.get_slot("service"))
         wanted = understand_time(str(tracker.get_slot("appointment_time") or ""), settings, at)
         if service is None or wanted is None or wanted.start is None:
-            dispatcher.utter_message(text="I'm missing a detail of the booking; let's try again.")
+            dispatcher.utter_message(response="utter_booking_incomplete")
             return [SlotSet("appointment_time", None), FollowupAction("booking_form")]
         appointment = Appointment(
             service=service.name,
@@ -213,7 +207,7 @@ class ActionBookAppointment(Action):
             booked = await asyncio.to_thread(cal.book, appointment)
         except SlotTakenError:
             dispatcher.utter_message(
-                text=f"I'm sorry, {when} isn't free for a {service.name}. Let's find another time."
+                response="utter_time_just_taken", when=when, service=service.name
             )
             return [SlotSet("appointment_time", None), FollowupAction("booking_form")]
         except CalendarError as error:
@@ -225,14 +219,20 @@ class ActionBookAppointment(Action):
                 str(error),
             )
             dispatcher.utter_message(
-                text=f"Thank you, {appointment.customer_name}. I couldn't reach our calendar just "
-                f"now, so I've passed your request for a {service.name} {when} to the team: "
-                f"they'll confirm it by e-mail at {appointment.email}."
+                response="utter_booking_queued",
+                customer_name=appointment.customer_name,
+                service=service.name,
+                when=when,
+                email=appointment.email,
             )
             return [SlotSet("booking_id", None)]
         await asyncio.to_thread(confirm_by_email, settings, booked, service.duration)
         dispatcher.utter_message(
-            text=f"You're booked, {booked.customer_name}: a {service.name} {when} "
-            f"({service.duration} minutes). We'll send the confirmation to {booked.email}."
+            response="utter_booked",
+            customer_name=booked.customer_name,
+            service=service.name,
+            when=when,
+            duration=service.duration,
+            email=booked.email,
         )
         return [SlotSet("booking_id", booked.id)]

@@ -40,26 +40,18 @@ class ActionFindAppointment(Action):
             found = await asyncio.to_thread(calendar(settings).upcoming, email, at)
         except CalendarError as error:
             logger.error("the calendar cannot be read: %s", error)
-            dispatcher.utter_message(
-                text="I can't reach our calendar right now. Please call us to cancel, or try "
-                "again in a few minutes."
-            )
+            dispatcher.utter_message(response="utter_cancel_calendar_unreachable")
             return [SlotSet("appointment_id", None)]
         if not found:
-            dispatcher.utter_message(
-                text=f"I can't find an upcoming appointment booked with {email}."
-            )
+            dispatcher.utter_message(response="utter_no_appointment_found", email=email)
             # "Anything else?" comes from its own response, so that a "no" to it is a goodbye
             # and not "keep the appointment" (data/rules.yml).
             return [SlotSet("appointment_id", None), FollowupAction("utter_anything_else")]
         soonest = found[0]
         dispatcher.utter_message(
-            text=f"I found your {soonest.service} {spoken(soonest.start, settings, at)}. "
-            "Shall I cancel it?",
-            buttons=[
-                {"title": "Yes, cancel it", "payload": "/affirm"},
-                {"title": "No, keep it", "payload": "/deny"},
-            ],
+            response="utter_confirm_cancel",
+            service=soonest.service,
+            when=spoken(soonest.start, settings, at),
         )
         return [SlotSet("appointment_id", soonest.id)]
 
@@ -74,7 +66,7 @@ class ActionCancelAppointment(Action):
         settings = business()
         appointment_id = tracker.get_slot("appointment_id")
         if not appointment_id:
-            dispatcher.utter_message(text="There is no appointment to cancel.")
+            dispatcher.utter_message(response="utter_nothing_to_cancel")
             return []
         email = str(tracker.get_slot("email") or "")
         cal = calendar(settings)
@@ -87,12 +79,9 @@ class ActionCancelAppointment(Action):
             await asyncio.to_thread(cal.cancel, str(appointment_id))
         except CalendarError as error:
             logger.error("cancelling failed: %s", error)
-            dispatcher.utter_message(
-                text="I couldn't reach our calendar to cancel it. Please call us, or try again "
-                "in a few minutes; your appointment is still booked."
-            )
+            dispatcher.utter_message(response="utter_cancel_failed")
             return []
-        dispatcher.utter_message(text="It's cancelled. Thank you for letting us know.")
+        dispatcher.utter_message(response="utter_cancelled")
         if mine:
             when = spoken(mine[0].start, settings, now())
             text = (

@@ -37,15 +37,14 @@ async def look_up(email: str, dispatcher: CollectingDispatcher) -> dict[str, Any
         found = await appointment_of(email)
     except CalendarError as error:
         logger.error("the calendar cannot be read: %s", error)
-        dispatcher.utter_message(
-            text="I can't reach our calendar right now. Please call us to change your "
-            "appointment, or try again in a few minutes."
-        )
+        dispatcher.utter_message(response="utter_move_calendar_unreachable")
         return {"email": email, "appointment_id": None}
     if found is None:
         return {"email": email, "appointment_id": None}
     dispatcher.utter_message(
-        text=f"I found your {found.service} {spoken(found.start, business(), now())}."
+        response="utter_found_appointment",
+        service=found.service,
+        when=spoken(found.start, business(), now()),
     )
     return {"email": email, "appointment_id": found.id, "service": found.service}
 
@@ -125,16 +124,12 @@ class ActionRescheduleAppointment(Action):
             logger.error("the calendar cannot be read: %s", error)
             old = None
         if old is None:
-            dispatcher.utter_message(
-                text=f"I can't find an upcoming appointment booked with {email}."
-            )
+            dispatcher.utter_message(response="utter_no_appointment_found", email=email)
             return done
         service = settings.service(old.service)
         wanted = understand_time(str(tracker.get_slot("appointment_time") or ""), settings, at)
         if service is None or wanted is None or wanted.start is None:
-            dispatcher.utter_message(
-                text="I'm missing the new time; your appointment is unchanged."
-            )
+            dispatcher.utter_message(response="utter_move_incomplete")
             return done
         new = dataclasses.replace(
             old,
@@ -152,10 +147,7 @@ class ActionRescheduleAppointment(Action):
             # A failure never leaves the customer with no appointment (Calendar.move).
             booked = await asyncio.to_thread(cal.move, old, new)
         except SlotTakenError:
-            dispatcher.utter_message(
-                text=f"I'm sorry, {when} was just taken. Your appointment is unchanged; "
-                "shall we try another time?"
-            )
+            dispatcher.utter_message(response="utter_move_taken", when=when)
             return done
         except CalendarError as error:
             logger.error("rescheduling failed, kept in the outbox: %s", error)
@@ -166,14 +158,11 @@ class ActionRescheduleAppointment(Action):
                 str(error),
             )
             dispatcher.utter_message(
-                text=f"I couldn't reach our calendar just now, so I've passed your request to "
-                f"move your {old.service} to {when} to the team: they'll confirm it by e-mail "
-                f"at {email}."
+                response="utter_move_queued", service=old.service, when=when, email=email
             )
             return done
         await asyncio.to_thread(confirm_by_email, settings, booked, service.duration)
         dispatcher.utter_message(
-            text=f"Done: your {service.name} is now {when}, and the old time is freed. "
-            f"The new time is on its way to {email}."
+            response="utter_moved", service=service.name, when=when, email=email
         )
         return [*done, SlotSet("booking_id", booked.id)]

@@ -65,7 +65,7 @@ class CustomerDetails:
     ) -> dict[str, Any]:
         name = " ".join(str(value or "").split())
         if not 1 <= len(name) <= 80:
-            dispatcher.utter_message(text="Could you tell me your name?")
+            dispatcher.utter_message(response="utter_name_again")
             return {"customer_name": None}
         return {"customer_name": name}
 
@@ -74,9 +74,7 @@ class CustomerDetails:
     ) -> dict[str, Any]:
         email = valid_email(value)
         if email is None:
-            dispatcher.utter_message(
-                text="That doesn't look like an e-mail address. Could you check it?"
-            )
+            dispatcher.utter_message(response="utter_invalid_email")
         return {"email": email}
 
     def validate_phone(
@@ -84,9 +82,7 @@ class CustomerDetails:
     ) -> dict[str, Any]:
         phone = valid_phone(value)
         if phone is None:
-            dispatcher.utter_message(
-                text="That doesn't look like a phone number; I'll leave it out."
-            )
+            dispatcher.utter_message(response="utter_invalid_phone")
         return {"phone": phone}
 
 

@@ -6,9 +6,11 @@ about. Each finding names the file and line of the thing it is about.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from parlez.diagnostics import Diagnostic
@@ -25,6 +27,26 @@ if TYPE_CHECKING:
     from parlez.project import Project
 
 
+#: a response named in Python source: `response="utter_booked"`
+RESPONSE_NAME = re.compile(r"""["'](utter_[A-Za-z0-9_/]+)["']""")
+
+
+def responses_named_in(root: Path, package: str | None) -> frozenset[str]:
+    """The responses the in-process actions package (endpoints.yml `actions_module`) names
+    in its source: those count as used, as the warning's hint says."""
+    if not package:
+        return frozenset()
+    base = root.joinpath(*package.split("."))
+    files = sorted(base.rglob("*.py")) if base.is_dir() else [base.with_suffix(".py")]
+    found: set[str] = set()
+    for file in files:
+        try:
+            found |= set(RESPONSE_NAME.findall(file.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError):
+            continue
+    return frozenset(found)
+
+
 @dataclass
 class Validator:
     domain: Domain
@@ -36,6 +58,8 @@ class Validator:
     pipeline_intents: frozenset[str] = frozenset()
     #: actions that channels run themselves (the web chat's `transcript_action`)
     channel_actions: frozenset[str] = frozenset()
+    #: responses the project's in-process actions name (`utter_message(response=...)`)
+    action_responses: frozenset[str] = frozenset()
 
     @classmethod
     def for_project(cls, project: Project) -> Validator:
@@ -60,6 +84,7 @@ class Validator:
             findings,
             project.config.pipeline_intents(),
             channel_actions,
+            responses_named_in(project.root, project.endpoints.actions_module),
         )
 
     def _error(
@@ -288,6 +313,7 @@ class Validator:
         }
         # Responses that default actions and forms say on their own count as used.
         used |= form_asks | {"utter_default", "utter_ask_rephrase", "utter_ask_affirmation"}
+        used |= self.action_responses
         reported: set[str] = set()
         for full_name in self.domain.responses:
             # `utter_faq/ask_hours` is one answer of the retrieval action `utter_faq`.

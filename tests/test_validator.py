@@ -83,6 +83,25 @@ def test_unused_responses_and_repeated_examples_are_warnings(tmp_project: Projec
     assert "utter_unused" in unused.message and unused.where is not None and unused.where.line == 18
 
 
+def test_a_response_the_in_process_actions_name_counts_as_used(
+    tmp_project: ProjectFactory,
+) -> None:
+    project = tmp_project(
+        domain=DOMAIN,
+        nlu=NLU,
+        stories=GOOD_STORIES,
+        files={
+            "endpoints.yml": "action_endpoint:\n  actions_module: shop_actions\n",
+            "shop_actions/__init__.py": (
+                "def run(dispatcher):\n"
+                "    dispatcher.utter_message(response='utter_unused', name='Ada')\n"
+            ),
+        },
+    )
+    found = Validator.for_project(project).run(max_history=project.config.max_history())
+    assert "P220" not in codes(found, "warning")
+
+
 def test_a_story_using_an_undeclared_intent_is_an_error_with_its_line(
     tmp_project: ProjectFactory,
 ) -> None:
