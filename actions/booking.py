@@ -30,6 +30,7 @@ from actions.integrations.calendar import (
 )
 from actions.integrations.email import Mailer, compose, render
 from actions.integrations.outbox import Outbox
+from actions.language import LOCALES, language_of
 from actions.scheduling import best_time, is_free, spoken, suggestions, understand_time
 from actions.validation import CustomerDetails, OffersAPersonWhenStuck
 
@@ -55,11 +56,11 @@ def outbox() -> Outbox:
 
 
 def time_buttons(
-    times: list[dt.datetime], settings: Business, at: dt.datetime
+    times: list[dt.datetime], settings: Business, at: dt.datetime, language: str = "en"
 ) -> list[dict[str, str]]:
     return [
         {
-            "title": spoken(moment, settings, at),
+            "title": spoken(moment, settings, at, language),
             "payload": f'/inform{{"time": "{moment.isoformat()}"}}',
         }
         for moment in times
@@ -112,7 +113,9 @@ async def choose_time(
     service = service or settings.service(tracker.get_slot("service"))
     at = now()
     message = str(tracker.latest_message.get("text") or "")
-    wanted = best_time([str(value or ""), "" if message.startswith("/") else message], settings, at)
+    lang = language_of(tracker)
+    said = [str(value or ""), "" if message.startswith("/") else message]
+    wanted = best_time(said, settings, at, LOCALES[lang])
     if wanted is None:
         dispatcher.utter_message(response="utter_time_not_understood")
         return {"appointment_time": None}
@@ -130,13 +133,13 @@ async def choose_time(
         # Take the time as asked; the booking step keeps it for the team to confirm.
         return {"appointment_time": wanted.start.isoformat() if wanted.start else value}
     if not offers:
-        dispatcher.utter_message(response="utter_no_free_time", service=service.name)
+        dispatcher.utter_message(response="utter_no_free_time", service=service.called(lang))
         return {"appointment_time": None}
-    buttons = time_buttons(offers, settings, at)
+    buttons = time_buttons(offers, settings, at, lang)
     if wanted.start is None:
         dispatcher.utter_message(response="utter_free_times", buttons=buttons)
     else:
-        asked = spoken(wanted.start, settings, at)
+        asked = spoken(wanted.start, settings, at, lang)
         dispatcher.utter_message(
             response="utter_time_not_available",
             asked=asked[:1].upper() + asked[1:],
@@ -159,7 +162,7 @@ class ValidateBookingForm(OffersAPersonWhenStuck, CustomerDetails, FormValidatio
             # itself may still name a service.
             service = settings.service(tracker.latest_message.get("text"))
         if service is None:
-            names = ", ".join(s.name for s in settings.services)
+            names = ", ".join(s.called(language_of(tracker)) for s in settings.services)
             dispatcher.utter_message(response="utter_our_services", services=names)
             return {"service": None}
         chosen: dict[str, Any] = {"service": service.name}
@@ -198,7 +201,8 @@ class ActionBookAppointment(Action):
             email=str(tracker.get_slot("email") or ""),
             phone=str(tracker.get_slot("phone") or ""),
         )
-        when = spoken(appointment.start, settings, at)
+        lang = language_of(tracker)
+        when = spoken(appointment.start, settings, at, lang)
         try:
             cal = calendar(settings)
             # The time may have been given before the service, when it could not be checked.
@@ -207,7 +211,7 @@ class ActionBookAppointment(Action):
             booked = await asyncio.to_thread(cal.book, appointment)
         except SlotTakenError:
             dispatcher.utter_message(
-                response="utter_time_just_taken", when=when, service=service.name
+                response="utter_time_just_taken", when=when, service=service.called(lang)
             )
             return [SlotSet("appointment_time", None), FollowupAction("booking_form")]
         except CalendarError as error:
@@ -221,7 +225,7 @@ class ActionBookAppointment(Action):
             dispatcher.utter_message(
                 response="utter_booking_queued",
                 customer_name=appointment.customer_name,
-                service=service.name,
+                service=service.called(lang),
                 when=when,
                 email=appointment.email,
             )
@@ -230,7 +234,7 @@ class ActionBookAppointment(Action):
         dispatcher.utter_message(
             response="utter_booked",
             customer_name=booked.customer_name,
-            service=service.name,
+            service=service.called(lang),
             when=when,
             duration=service.duration,
             email=booked.email,

@@ -30,6 +30,12 @@ class Service(BaseModel):
     aliases: list[str] = Field(default_factory=list)
     duration: int = Field(gt=0, description="minutes")
     price: float | None = None
+    #: the service's name in the other languages the business speaks: {fr: coupe, ...}
+    names: dict[str, str] = Field(default_factory=dict)
+
+    def called(self, language: str) -> str:
+        """The service's name in `language` (its `name` where none is given)."""
+        return self.names.get(language, self.name)
 
 
 class Contact(BaseModel):
@@ -104,6 +110,11 @@ class Business(BaseModel):
             )
         return periods
 
+    def called(self, service_name: str, language: str) -> str:
+        """What a service (by its `name`, as the calendar keeps it) is called in `language`."""
+        found = next((s for s in self.services if s.name == service_name), None)
+        return found.called(language) if found else service_name
+
     def service(self, said: str | None) -> Service | None:
         """The service a customer means ("a color", "Beard"), or None."""
         if not said:
@@ -111,7 +122,7 @@ class Business(BaseModel):
         text = _words(said)
         names: dict[str, Service] = {}
         for service in self.services:
-            for name in (service.name, *service.aliases):
+            for name in (service.name, *service.aliases, *service.names.values()):
                 names[_words(name)] = service
         if text in names:
             return names[text]

@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.booking import calendar, now, send_email
 from actions.business import business
 from actions.integrations.calendar import CalendarError
+from actions.language import language_of
 from actions.scheduling import spoken
 from actions.validation import CustomerDetails, OffersAPersonWhenStuck
 
@@ -50,8 +51,8 @@ class ActionFindAppointment(Action):
         soonest = found[0]
         dispatcher.utter_message(
             response="utter_confirm_cancel",
-            service=soonest.service,
-            when=spoken(soonest.start, settings, at),
+            service=settings.called(soonest.service, language_of(tracker)),
+            when=spoken(soonest.start, settings, at, language_of(tracker)),
         )
         return [SlotSet("appointment_id", soonest.id)]
 

@@ -9,7 +9,6 @@ know" and the offer of a person.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from pathlib import Path
@@ -19,7 +18,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.language import language_of
 from parlez.endpoints import Endpoints
+from parlez.inference import infer
 from parlez.knowledge.answer import KnowledgeAnswerer
 from parlez.knowledge.index import open_index
 from parlez.llm import ChatMessage, llm_from_endpoint
@@ -129,8 +130,11 @@ class ActionAnswerFromKnowledgeBase(Action):
     ) -> list[dict[str, Any]]:
         question, topic = question_of(tracker)
         # The first call loads the index and the encoder: a second's work, off the event loop.
-        knowledge = _answerer or await asyncio.to_thread(answerer)
-        answer = await knowledge.answer(question, history(tracker), topic=topic)
+        # (on the models' thread: the encoder it loads runs there, parlez/inference.py)
+        knowledge = _answerer or await infer(answerer)
+        answer = await knowledge.answer(
+            question, history(tracker), topic=topic, language=language_of(tracker)
+        )
         if not answer.found:
             if recently_unanswered(tracker):
                 # Twice in a row: no more offers, a person takes over (data/rules.yml).

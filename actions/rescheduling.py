@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.booking import calendar, choose_time, confirm_by_email, now, outbox
 from actions.business import business
 from actions.integrations.calendar import Appointment, CalendarError, SlotTakenError
+from actions.language import LOCALES, language_of
 from actions.scheduling import is_free, spoken, understand_time
 from actions.validation import CustomerDetails, OffersAPersonWhenStuck, valid_email
 
@@ -31,7 +32,7 @@ async def appointment_of(email: str, appointment_id: str | None = None) -> Appoi
     return found[0] if found else None
 
 
-async def look_up(email: str, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+async def look_up(email: str, dispatcher: CollectingDispatcher, language: str) -> dict[str, Any]:
     """The slots for the appointment booked with `email`; says what was found."""
     try:
         found = await appointment_of(email)
@@ -43,8 +44,8 @@ async def look_up(email: str, dispatcher: CollectingDispatcher) -> dict[str, Any
         return {"email": email, "appointment_id": None}
     dispatcher.utter_message(
         response="utter_found_appointment",
-        service=found.service,
-        when=spoken(found.start, business(), now()),
+        service=business().called(found.service, language),
+        when=spoken(found.start, business(), now(), language),
     )
     return {"email": email, "appointment_id": found.id, "service": found.service}
 
@@ -65,7 +66,7 @@ class ActionStartReschedule(Action):
             events.append(SlotSet("appointment_time", None))
         email = valid_email(tracker.get_slot("email"))
         if email:
-            slots = await look_up(email, dispatcher)
+            slots = await look_up(email, dispatcher, language_of(tracker))
             events += [SlotSet(name, value) for name, value in slots.items()]
         return events
 
@@ -91,7 +92,7 @@ class ValidateRescheduleForm(OffersAPersonWhenStuck, CustomerDetails, FormValida
         checked = super().validate_email(value, dispatcher, tracker, domain)
         if checked["email"] is None:
             return checked
-        return await look_up(checked["email"], dispatcher)
+        return await look_up(checked["email"], dispatcher, language_of(tracker))
 
     async def validate_appointment_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -127,7 +128,10 @@ class ActionRescheduleAppointment(Action):
             dispatcher.utter_message(response="utter_no_appointment_found", email=email)
             return done
         service = settings.service(old.service)
-        wanted = understand_time(str(tracker.get_slot("appointment_time") or ""), settings, at)
+        lang = language_of(tracker)
+        wanted = understand_time(
+            str(tracker.get_slot("appointment_time") or ""), settings, at, LOCALES[lang]
+        )
         if service is None or wanted is None or wanted.start is None:
             dispatcher.utter_message(response="utter_move_incomplete")
             return done
@@ -137,7 +141,7 @@ class ActionRescheduleAppointment(Action):
             start=wanted.start,
             end=wanted.start + dt.timedelta(minutes=service.duration),
         )
-        when = spoken(new.start, settings, at)
+        when = spoken(new.start, settings, at, lang)
         cal = calendar(settings)
         try:
             if not await asyncio.to_thread(
@@ -158,11 +162,14 @@ class ActionRescheduleAppointment(Action):
                 str(error),
             )
             dispatcher.utter_message(
-                response="utter_move_queued", service=old.service, when=when, email=email
+                response="utter_move_queued",
+                service=settings.called(old.service, lang),
+                when=when,
+                email=email,
             )
             return done
         await asyncio.to_thread(confirm_by_email, settings, booked, service.duration)
         dispatcher.utter_message(
-            response="utter_moved", service=service.name, when=when, email=email
+            response="utter_moved", service=service.called(lang), when=when, email=email
         )
         return [*done, SlotSet("booking_id", booked.id)]

@@ -31,8 +31,11 @@ def _moment(text: str, zone: dt.tzinfo) -> dt.datetime:
     return dt.datetime.fromisoformat(text).astimezone(zone)
 
 
-def understand_time(said: str, business: Business, now: dt.datetime) -> Wanted | None:
-    """The time in `said` (an ISO time from a button, or words), or None if there is none."""
+def understand_time(
+    said: str, business: Business, now: dt.datetime, locale: str = "en_GB"
+) -> Wanted | None:
+    """The time in `said` (an ISO time from a button, or words in `locale`'s language), or
+    None if there is none."""
     zone = business.zone
     try:
         moment = dt.datetime.fromisoformat(said.strip())
@@ -41,7 +44,10 @@ def understand_time(said: str, business: Business, now: dt.datetime) -> Wanted |
     else:
         start = moment.replace(tzinfo=moment.tzinfo or zone).astimezone(zone)
         return Wanted(start=start, covered=len(said))
-    found = parse_times(said, business.timezone, int(now.timestamp() * 1000))
+    reference = int(now.timestamp() * 1000)
+    found = parse_times(said, business.timezone, reference, locale)
+    if not found and locale != "en_GB":  # "tomorrow at 3pm" in a French conversation
+        found = parse_times(said, business.timezone, reference)
     if not found:
         return None
     covered = len(str(found[0].get("text") or ""))
@@ -75,14 +81,17 @@ def _when_open(readings: list[dt.datetime], business: Business) -> dt.datetime |
     return None
 
 
-def best_time(said: list[str], business: Business, now: dt.datetime) -> Wanted | None:
+def best_time(
+    said: list[str], business: Business, now: dt.datetime, locale: str = "en_GB"
+) -> Wanted | None:
     """The most precise time among several readings of what the customer said.
 
     The entity the NLU extracted can be cut short ("tomorrow at" of "tomorrow at four in the
     afternoon", "noon" of "thursday at noon"): the whole message is read too. An exact time
     beats a period, and of two exact times the one read from more of the words wins.
     """
-    found = [w for w in (understand_time(text, business, now) for text in said if text) if w]
+    readings = (understand_time(text, business, now, locale) for text in said if text)
+    found = [w for w in readings if w]
     exact = [w for w in found if w.start is not None]
     ranked = sorted(exact or found, key=lambda w: w.covered, reverse=True)
     return ranked[0] if ranked else None
@@ -183,13 +192,94 @@ def suggestions(
     return sorted(nearby[:count])
 
 
-def spoken(moment: dt.datetime, business: Business, now: dt.datetime) -> str:
-    """ "today at 15:00", "tomorrow at 9:30", "Friday 28 November at 10:00"."""
+#: how a time is said in each language: today, tomorrow, another day (and the day names)
+SAID = {
+    "en": ("today at {clock}", "tomorrow at {clock}", "{weekday} {day} {month} at {clock}"),
+    "fr": ("aujourd'hui à {clock}", "demain à {clock}", "{weekday} {day} {month} à {clock}"),
+    "de": ("heute um {clock}", "morgen um {clock}", "{weekday}, {day}. {month} um {clock}"),
+    "es": ("hoy a las {clock}", "mañana a las {clock}", "{weekday} {day} de {month} a las {clock}"),
+}
+WEEKDAY_NAMES = {
+    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+    "fr": ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
+    "de": ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"],
+    "es": ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
+}
+MONTH_NAMES = {
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+    "fr": [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+    "de": [
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ],
+    "es": [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ],
+}
+
+
+def spoken(moment: dt.datetime, business: Business, now: dt.datetime, language: str = "en") -> str:
+    """ "today at 15:00", "tomorrow at 9:30", "Friday 28 November at 10:00" (or "demain à
+    9:30", "Freitag, 28. November um 10:00"...)."""
+    lang = language if language in SAID else "en"
     local = moment.astimezone(business.zone)
     today = now.astimezone(business.zone).date()
     clock = f"{local.hour}:{local.minute:02d}"
+    same_day, next_day, other_day = SAID[lang]
     if local.date() == today:
-        return f"today at {clock}"
+        return same_day.format(clock=clock)
     if local.date() == today + dt.timedelta(days=1):
-        return f"tomorrow at {clock}"
-    return f"{local:%A} {local.day} {local:%B} at {clock}"
+        return next_day.format(clock=clock)
+    return other_day.format(
+        weekday=WEEKDAY_NAMES[lang][local.weekday()],
+        day=local.day,
+        month=MONTH_NAMES[lang][local.month - 1],
+        clock=clock,
+    )

@@ -327,6 +327,13 @@ class Validator:
                 self.domain.locations.get(f"response:{full_name}"),
                 hint="use it in a story or rule, call it from a custom action, or remove it",
             )
+        # A custom slot mapping's action runs on every message (`action_extract_slots`).
+        used |= {
+            str(mapping.action)
+            for slot in self.domain.slots.values()
+            for mapping in slot.mappings
+            if mapping.action
+        }
         for name in self.domain.user_actions:
             if (
                 name not in used

@@ -21,6 +21,15 @@ from parlez.llm.base import LLM, ChatMessage, LLMError
 logger = logging.getLogger(__name__)
 
 DEFAULT_MIN_CONFIDENCE = 0.45
+LANGUAGE_NAMES = {
+    "en": "English",
+    "fr": "French",
+    "de": "German",
+    "es": "Spanish",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+}
 NO_ANSWER = "NO_ANSWER"
 
 SYSTEM_PROMPT = """You are the customer-service assistant of {business}, chatting with a \
@@ -80,11 +89,13 @@ class KnowledgeAnswerer:
         question: str,
         history: Sequence[ChatMessage] = (),
         topic: str | None = None,
+        language: str | None = None,
     ) -> Answer:
         """Answer `question` from the passages it retrieves. `topic` is a question to search
         with when `question` itself finds nothing (what the NLU says was asked: "How much do
         your services cost?" for "is a blow dry expensive?"); the LLM still answers
-        `question`."""
+        `question`. `language` (a code such as `fr`): the LLM answers in it; a passage
+        given as written stays in the language it was written in."""
         # Embedding the question is CPU work: off the event loop, as NLU is.
         hits = await infer(self.retrieve, question)
         if not hits and topic and topic != question:
@@ -101,6 +112,9 @@ class KnowledgeAnswerer:
                 f"[{n}] {hit.passage.title}\n{hit.passage.text}" for n, hit in enumerate(hits, 1)
             ),
         )
+        if language and language != "en":
+            name = LANGUAGE_NAMES.get(language, language)
+            system += f"\n\nThe customer writes in {name}: answer in {name}."
         try:
             reply = await self.llm.complete(system, [*history, ChatMessage("user", question)])
         except LLMError as error:

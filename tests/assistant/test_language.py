@@ -1,0 +1,91 @@
+"""The assistant answers in the customer's language: what they write, else the web chat's
+browser language, among the business's languages; dates and services are said in it too."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from actions.business import business
+from actions.language import choose_language, detect
+from actions.scheduling import spoken
+from parlez.agent import Agent
+from parlez.channels.channel import UserMessage
+from tests.assistant.conftest import NOW, texts
+
+
+def said(bot: Agent, text: str, sender: str, language: str | None = None) -> list[str]:
+    metadata = {"language": language} if language else {}
+    message = UserMessage(text, None, sender, metadata=metadata)
+    replies: list[dict[str, Any]] = asyncio.run(bot.handle_message(message))
+    return texts(replies)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("je voudrais prendre rendez-vous pour une coupe", "fr"),
+        ("ich möchte einen Termin für morgen buchen", "de"),
+        ("quiero reservar una cita para mañana", "es"),
+        ("I would like to book an appointment", "en"),
+        ("ok", None),  # too short to tell
+        ("Anna Lind", None),
+    ],
+)
+def test_the_language_of_a_message_is_told_by_its_little_words(
+    text: str, language: str | None
+) -> None:
+    assert detect(text) == language
+
+
+def test_what_the_customer_writes_wins_then_the_language_in_use_then_the_browser() -> None:
+    spoken_here = ["en", "fr", "de"]
+    assert (
+        choose_language(
+            "bonjour, je voudrais un rendez-vous", {"language": "de-DE"}, "en", spoken_here
+        )
+        == "fr"
+    )
+    assert choose_language("/greet", {"language": "de-DE"}, None, spoken_here) == "de"
+    assert choose_language("Anna Lind", {"language": "de-DE"}, "fr", spoken_here) == "fr"
+    # A language the business does not speak is never chosen.
+    assert (
+        choose_language("quiero reservar una cita", {"language": "es"}, None, spoken_here) == "en"
+    )
+
+
+def test_times_are_said_in_the_conversations_language(studio: object) -> None:
+    settings = business()
+    now = dt.datetime.fromisoformat(NOW)
+    friday = dt.datetime(2026, 11, 27, 10, 0, tzinfo=settings.zone)
+    tomorrow = dt.datetime(2026, 11, 26, 15, 30, tzinfo=settings.zone)
+    assert spoken(friday, settings, now, "fr") == "vendredi 27 novembre à 10:00"
+    assert spoken(friday, settings, now, "de") == "Freitag, 27. November um 10:00"
+    assert spoken(friday, settings, now, "es") == "viernes 27 de noviembre a las 10:00"
+    assert spoken(tomorrow, settings, now, "fr") == "demain à 15:30"
+
+
+def test_a_french_visitor_books_in_french(bot: Agent) -> None:
+    assert said(bot, "/greet", "claire", "fr-FR")[0].startswith("Bonjour ! Je suis l'assistant")
+    assert said(bot, "/book_appointment", "claire") == ["Quel service souhaitez-vous réserver ?"]
+    asked = said(bot, '/inform{"service": "haircut"}', "claire")
+    assert asked == ["Quand souhaitez-vous venir ? Par exemple « vendredi à 15h »."]
+    assert said(bot, "demain à 15h", "claire") == ["Puis-je avoir votre nom ?"]
+    said(bot, "Claire Martin", "claire")
+    done = said(bot, "claire@example.com", "claire")
+    assert done[0] == (
+        "C'est réservé, Claire Martin : coupe demain à 15:00 (45 minutes). "
+        "Nous envoyons la confirmation à claire@example.com."
+    )
+
+
+def test_the_conversation_follows_the_customer_into_german(bot: Agent) -> None:
+    assert said(bot, "/greet", "jonas", "en-GB")[0].startswith("Hello!")
+    said(bot, "/book_appointment", "jonas")
+    said(bot, '/inform{"service": "beard trim"}', "jonas")
+    # Written in German although the browser is English: the answer is German.
+    offer = said(bot, "ich möchte am Sonntag um 11 Uhr kommen", "jonas")
+    assert offer[0].startswith("Sonntag, 29. November um 11:00 ist nicht frei.")
