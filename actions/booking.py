@@ -31,7 +31,14 @@ from actions.integrations.calendar import (
 from actions.integrations.email import Mailer, compose, render
 from actions.integrations.outbox import Outbox
 from actions.language import LOCALES, language_of
-from actions.scheduling import best_time, is_free, spoken, suggestions, understand_time
+from actions.scheduling import (
+    best_time,
+    full_date,
+    is_free,
+    spoken,
+    suggestions,
+    understand_time,
+)
 from actions.validation import CustomerDetails, OffersAPersonWhenStuck
 
 logger = logging.getLogger(__name__)
@@ -81,22 +88,38 @@ def send_email(
     return mailer(settings).send(compose(sender, to, subject, text, page))
 
 
-def confirm_by_email(settings: Business, booked: Appointment, duration: int) -> None:
-    """The customer's confirmation: sent now, or kept in the outbox until it can be."""
-    local = booked.start.astimezone(settings.zone)
+#: the confirmation's subject in each language
+CONFIRMATION_SUBJECTS = {
+    "en": "Your {service} at {business}",
+    "fr": "Votre rendez-vous ({service}) chez {business}",
+    "de": "Ihr Termin ({service}) bei {business}",
+    "es": "Su cita ({service}) en {business}",
+}
+
+
+def confirm_by_email(
+    settings: Business, booked: Appointment, duration: int, language: str = "en"
+) -> None:
+    """The customer's confirmation, in their language: sent now, or kept in the outbox
+    until it can be."""
+    service = settings.called(booked.service, language)
     text, page = render(
         "booking_confirmation",
         {
             "customer_name": booked.customer_name or "there",
             "business": settings.name,
-            "service": booked.service,
-            "when": f"{local:%A} {local.day} {local:%B %Y} at {local.hour}:{local.minute:02d}",
+            "service": service,
+            "when": full_date(booked.start, settings, language),
             "duration": duration,
             "address": settings.address,
             "phone": settings.contact.phone or "",
         },
+        language,
     )
-    send_email(settings, booked.email, f"Your {booked.service} at {settings.name}", text, page)
+    subject = CONFIRMATION_SUBJECTS.get(language, CONFIRMATION_SUBJECTS["en"])
+    send_email(
+        settings, booked.email, subject.format(service=service, business=settings.name), text, page
+    )
 
 
 async def choose_time(
@@ -219,7 +242,7 @@ class ActionBookAppointment(Action):
             await asyncio.to_thread(
                 outbox().put,
                 "booking",
-                {**appointment.__dict__, "sender": tracker.sender_id},
+                {**appointment.__dict__, "sender": tracker.sender_id, "language": lang},
                 str(error),
             )
             dispatcher.utter_message(
@@ -230,7 +253,7 @@ class ActionBookAppointment(Action):
                 email=appointment.email,
             )
             return [SlotSet("booking_id", None)]
-        await asyncio.to_thread(confirm_by_email, settings, booked, service.duration)
+        await asyncio.to_thread(confirm_by_email, settings, booked, service.duration, lang)
         dispatcher.utter_message(
             response="utter_booked",
             customer_name=booked.customer_name,

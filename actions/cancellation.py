@@ -57,6 +57,33 @@ class ActionFindAppointment(Action):
         return [SlotSet("appointment_id", soonest.id)]
 
 
+HELLO = {"en": "Hello", "fr": "Bonjour", "de": "Hallo", "es": "Hola"}
+HELLO_NOBODY = {**HELLO, "en": "Hello there"}
+#: the customer's e-mail when an appointment is cancelled: subject and text, per language
+CANCELLED_EMAIL = {
+    "en": (
+        "Your {service} is cancelled",
+        "{hello},\n\nyour {service} {when} at {business} is cancelled. We hope to see "
+        "you another time.\n\n{business}\n",
+    ),
+    "fr": (
+        "Votre rendez-vous ({service}) est annulé",
+        "{hello},\n\nvotre rendez-vous ({service}) {when} chez {business} est annulé. "
+        "Au plaisir de vous revoir.\n\n{business}\n",
+    ),
+    "de": (
+        "Ihr Termin ({service}) ist abgesagt",
+        "{hello},\n\nIhr Termin ({service}) {when} bei {business} ist abgesagt. Wir "
+        "freuen uns, Sie ein anderes Mal zu sehen.\n\n{business}\n",
+    ),
+    "es": (
+        "Su cita ({service}) está cancelada",
+        "{hello}:\n\nsu cita ({service}) {when} en {business} está cancelada. Esperamos "
+        "verle en otra ocasión.\n\n{business}\n",
+    ),
+}
+
+
 class ActionCancelAppointment(Action):
     def name(self) -> str:
         return "action_cancel_appointment"
@@ -84,11 +111,17 @@ class ActionCancelAppointment(Action):
             return []
         dispatcher.utter_message(response="utter_cancelled")
         if mine:
-            when = spoken(mine[0].start, settings, now())
-            text = (
-                f"Hello {mine[0].customer_name or 'there'},\n\nyour {mine[0].service} {when} at "
-                f"{settings.name} is cancelled. We hope to see you another time.\n\n{settings.name}\n"
+            lang = language_of(tracker)
+            lang = lang if lang in HELLO else "en"
+            subject, body = CANCELLED_EMAIL[lang]
+            name = mine[0].customer_name
+            values = {
+                "hello": f"{HELLO[lang]} {name}" if name else HELLO_NOBODY[lang],
+                "service": settings.called(mine[0].service, lang),
+                "when": spoken(mine[0].start, settings, now(), lang),
+                "business": settings.name,
+            }
+            await asyncio.to_thread(
+                send_email, settings, email, subject.format(**values), body.format(**values)
             )
-            subject = f"Your {mine[0].service} is cancelled"
-            await asyncio.to_thread(send_email, settings, email, subject, text)
         return [SlotSet("appointment_id", None), SlotSet("booking_id", None)]

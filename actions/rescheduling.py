@@ -168,7 +168,7 @@ class ActionRescheduleAppointment(Action):
                 email=email,
             )
             return done
-        await asyncio.to_thread(confirm_by_email, settings, booked, service.duration)
+        await asyncio.to_thread(confirm_by_email, settings, booked, service.duration, lang)
         dispatcher.utter_message(
             response="utter_moved", service=service.called(lang), when=when, email=email
         )

@@ -85,7 +85,8 @@ def retry_bookings(settings: Business) -> int:
             logger.warning("the calendar is still down: %s", error)
             break
         else:
-            confirm_by_email(settings, booked, service.duration if service else 0)
+            duration = service.duration if service else 0
+            confirm_by_email(settings, booked, duration, str(request.get("language") or "en"))
         box.done(item_id)
         handled += 1
     return handled

@@ -265,6 +265,27 @@ MONTH_NAMES = {
 }
 
 
+#: a date in full, for e-mails: "Friday 27 November 2026 at 10:00"
+FULL_DATE = {
+    "en": "{weekday} {day} {month} {year} at {clock}",
+    "fr": "{weekday} {day} {month} {year} à {clock}",
+    "de": "{weekday}, {day}. {month} {year} um {clock}",
+    "es": "{weekday} {day} de {month} de {year} a las {clock}",
+}
+
+
+def full_date(moment: dt.datetime, business: Business, language: str = "en") -> str:
+    lang = language if language in FULL_DATE else "en"
+    local = moment.astimezone(business.zone)
+    return FULL_DATE[lang].format(
+        weekday=WEEKDAY_NAMES[lang][local.weekday()],
+        day=local.day,
+        month=MONTH_NAMES[lang][local.month - 1],
+        year=local.year,
+        clock=f"{local.hour}:{local.minute:02d}",
+    )
+
+
 def spoken(moment: dt.datetime, business: Business, now: dt.datetime, language: str = "en") -> str:
     """ "today at 15:00", "tomorrow at 9:30", "Friday 28 November at 10:00" (or "demain à
     9:30", "Freitag, 28. November um 10:00"...)."""

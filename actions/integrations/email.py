@@ -41,10 +41,18 @@ class EmailError(Exception):
     pass
 
 
-def render(name: str, values: dict[str, Any]) -> tuple[str, str]:
-    """The text and HTML bodies of template `name`; values are escaped in the HTML."""
-    text = string.Template((TEMPLATES / f"{name}.txt").read_text(encoding="utf-8"))
-    page = string.Template((TEMPLATES / f"{name}.html").read_text(encoding="utf-8"))
+def template(name: str, suffix: str, language: str) -> string.Template:
+    """`name.<language>.<suffix>` when there is one, else `name.<suffix>` (English)."""
+    translated = TEMPLATES / f"{name}.{language}.{suffix}"
+    path = translated if translated.exists() else TEMPLATES / f"{name}.{suffix}"
+    return string.Template(path.read_text(encoding="utf-8"))
+
+
+def render(name: str, values: dict[str, Any], language: str = "en") -> tuple[str, str]:
+    """The text and HTML bodies of template `name` in `language` (English where it has no
+    translation); values are escaped in the HTML."""
+    text = template(name, "txt", language)
+    page = template(name, "html", language)
     plain = {k: str(v) for k, v in values.items()}
     escaped = {k: html.escape(str(v)) for k, v in values.items()}
     return text.safe_substitute(plain), page.safe_substitute(escaped)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import email
+import email.policy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -68,7 +71,7 @@ def test_times_are_said_in_the_conversations_language(studio: object) -> None:
     assert spoken(tomorrow, settings, now, "fr") == "demain à 15:30"
 
 
-def test_a_french_visitor_books_in_french(bot: Agent) -> None:
+def test_a_french_visitor_books_in_french(bot: Agent, studio: Path) -> None:
     assert said(bot, "/greet", "claire", "fr-FR")[0].startswith("Bonjour ! Je suis l'assistant")
     assert said(bot, "/book_appointment", "claire") == ["Quel service souhaitez-vous réserver ?"]
     asked = said(bot, '/inform{"service": "haircut"}', "claire")
@@ -80,6 +83,11 @@ def test_a_french_visitor_books_in_french(bot: Agent) -> None:
         "C'est réservé, Claire Martin : coupe demain à 15:00 (45 minutes). "
         "Nous envoyons la confirmation à claire@example.com."
     )
+    (written,) = (studio / "mail").glob("*.eml")
+    mail = email.message_from_bytes(written.read_bytes(), policy=email.policy.default)
+    assert mail["Subject"] == "Votre rendez-vous (coupe) chez Maple Street Studio"
+    body = mail.get_body(("plain",))
+    assert body is not None and "jeudi 26 novembre 2026 à 15:00" in body.get_content()
 
 
 def test_the_conversation_follows_the_customer_into_german(bot: Agent) -> None:
