@@ -106,3 +106,13 @@ def test_conversation_benchmark_smoke_prints_its_table(assistant_models: Path) -
     out = bench_output("conversations.py", "--models", str(assistant_models))
     assert "resolved without a person" in out
     assert "booking" in out and "handoff" in out
+
+
+def test_conversation_benchmark_in_other_languages_smoke_prints_its_table(
+    assistant_models: Path,
+) -> None:
+    scripts = REPO / "bench" / "conversations_languages.yml"
+    out = bench_output(
+        "conversations.py", "--models", str(assistant_models), "--scripts", str(scripts)
+    )
+    assert "resolved without a person" in out and "booking" in out
