@@ -43,6 +43,12 @@ class Passage:
     source: str = ""  # the file, relative to the project
     url: str | None = None
     kind: str = "faq"  # "faq" or "page"
+    #: the answer in other languages, by language code (FAQ `answers: {fr: ...}`)
+    answers: dict[str, str] = field(default_factory=dict)
+
+    def answer_in(self, language: str | None) -> str:
+        """The answer in `language` when the entry has it, else as written."""
+        return self.answers.get(language or "", self.text)
 
     @property
     def questions(self) -> list[str]:
@@ -89,6 +95,15 @@ def faq_entries(items: Any, source: str) -> list[Passage]:
         alternatives = item.get("alternatives") or []
         if isinstance(alternatives, str):
             alternatives = [a.strip() for a in alternatives.split("|") if a.strip()]
+        answers = item.get("answers") or {}
+        if not isinstance(answers, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in answers.items()
+        ):
+            raise KnowledgeFileError(
+                f"FAQ entry {number}: 'answers' must map language codes to answers",
+                Location(source),
+                hint="for example answers: {fr: 'Nous sommes ouverts...', de: '...'}",
+            )
         entry_id = str(item.get("id") or _slug(question))
         if entry_id in seen:
             raise KnowledgeFileError(
@@ -103,6 +118,7 @@ def faq_entries(items: Any, source: str) -> list[Passage]:
                 alternatives=[str(a) for a in alternatives],
                 source=source,
                 url=item.get("url"),
+                answers={k: v.strip() for k, v in answers.items()},
             )
         )
     return passages
@@ -240,6 +256,7 @@ def export_faq(passages: Iterable[Passage], path: Path) -> int:
             "answer": p.text,
             "alternatives": p.alternatives,
             "url": p.url,
+            **({"answers": p.answers} if p.answers else {}),
         }
         for p in passages
         if p.kind == "faq"
@@ -249,9 +266,15 @@ def export_faq(passages: Iterable[Passage], path: Path) -> int:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, ["id", "question", "answer", "alternatives", "url"])
         writer.writeheader()
-        for row in rows:
+        for row in rows:  # (a CSV has no column for the translated answers)
             writer.writerow(
-                {**row, "alternatives": "|".join(row["alternatives"]), "url": row["url"] or ""}
+                {
+                    "id": row["id"],
+                    "question": row["question"],
+                    "answer": row["answer"],
+                    "alternatives": "|".join(row["alternatives"]),
+                    "url": row["url"] or "",
+                }
             )
         text = buffer.getvalue()
     elif suffix == ".json":

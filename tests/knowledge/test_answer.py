@@ -103,3 +103,48 @@ def test_no_key_means_no_llm_and_a_bad_type_is_an_error() -> None:
     assert llm_from_endpoint(None) is None
     with pytest.raises(LLMConfigError, match="unknown llm type"):
         llm_from_endpoint(EndpointConfig(type="llama", kwargs={"api_key": "k"}))
+
+
+TRANSLATED_FAQ = """
+faq:
+  - id: parking
+    question: Is there parking nearby?
+    alternatives:
+      - Peut-on se garer près du salon ?
+    answer: Yes, the Maple Street car park is free for customers.
+    answers:
+      fr: Oui, le parking de Maple Street est gratuit pour les clients.
+  - id: gift
+    question: Do you sell gift cards?
+    answer: Yes, from 20 EUR, at the front desk.
+"""
+
+
+@pytest.fixture(scope="module")
+def translated(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeIndex:
+    kb = tmp_path_factory.mktemp("kb-translated")
+    write(kb / "faq.yml", TRANSLATED_FAQ)
+    return KnowledgeIndex.build(read_kb(kb))
+
+
+async def test_a_customer_writing_french_gets_the_french_answer(translated: KnowledgeIndex) -> None:
+    knowledge = KnowledgeAnswerer(translated)
+    answer = await knowledge.answer("Peut-on se garer près du salon ?", language="fr")
+    assert answer.found and answer.text.startswith("Oui, le parking de Maple Street")
+    # No translation for the language: the answer as written.
+    english = await knowledge.answer("Is there parking nearby?", language="de")
+    assert english.text.startswith("Yes, the Maple Street car park")
+
+
+async def test_a_question_in_another_language_needs_a_closer_match(
+    translated: KnowledgeIndex,
+) -> None:
+    knowledge = KnowledgeAnswerer(
+        translated, min_confidence=0.3, other_language_min_confidence=0.99
+    )
+    question = "¿venden tarjetas regalo?"
+    assert (await knowledge.answer(question)).found  # read as English: the low bar
+    assert not (await knowledge.answer(question, language="es")).found
+    # The topic the NLU recognised is searched in the knowledge base's language.
+    topic = await knowledge.answer(question, topic="Do you sell gift cards?", language="es")
+    assert topic.found and topic.sources[0]["id"] == "gift"
