@@ -21,177 +21,36 @@ SUPPORTED = ("en", "fr", "de", "es")
 #: Duckling's locale for reading times in each language
 LOCALES = {"en": "en_GB", "fr": "fr_FR", "de": "de_DE", "es": "es_ES"}
 
-#: short words that only (or mostly) one of the languages uses: a message with two or more
-#: of one language's and fewer of any other's is taken to be in it
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+#: short, common words of each language: a message with two or more of one language's and
+#: fewer of any other's is taken to be in it (words two languages share count for both)
 FUNCTION_WORDS = {
-    "en": set(
-        [
-            "the",
-            "is",
-            "are",
-            "you",
-            "your",
-            "i",
-            "i'm",
-            "my",
-            "me",
-            "we",
-            "our",
-            "can",
-            "could",
-            "would",
-            "do",
-            "does",
-            "what",
-            "when",
-            "where",
-            "how",
-            "please",
-            "thanks",
-            "thank",
-            "want",
-            "like",
-            "have",
-            "has",
-            "hi",
-            "hello",
-            "with",
-            "for",
-            "to",
-            "and",
-            "of",
-            "it",
-            "this",
-        ]
+    "en": _words(
+        """the a an is are was you your i i'm my me we our us can could would will do does
+        what when where how which who much many please thanks thank want like have has hi
+        hello with for to and or of it it's this that there is there any at on in from"""
     ),
-    "fr": set(
-        [
-            "le",
-            "la",
-            "les",
-            "un",
-            "une",
-            "des",
-            "est",
-            "êtes",
-            "vous",
-            "votre",
-            "vos",
-            "je",
-            "suis",
-            "mon",
-            "ma",
-            "mes",
-            "nous",
-            "pour",
-            "avec",
-            "et",
-            "bonjour",
-            "merci",
-            "quand",
-            "où",
-            "comment",
-            "voudrais",
-            "veux",
-            "pouvez",
-            "peux",
-            "rendez-vous",
-            "demain",
-            "c'est",
-            "j'ai",
-            "je",
-            "voudrais",
-            "s'il",
-            "plaît",
-            "oui",
-            "non",
-            "salut",
-            "au",
-            "du",
-        ]
+    "fr": _words(
+        """le la les un une des du au aux est sont êtes vous votre vos je j'ai suis mon ma mes
+        nous notre pour avec et ou bonjour merci quand où comment combien quel quelle quels
+        quelles que qui est-ce c'est il elle on pas ne sur dans en y a voudrais veux pouvez
+        peux rendez-vous demain s'il plaît oui non salut"""
     ),
-    "de": set(
-        [
-            "der",
-            "die",
-            "das",
-            "ein",
-            "eine",
-            "ist",
-            "sind",
-            "sie",
-            "ihr",
-            "ich",
-            "bin",
-            "mein",
-            "meine",
-            "wir",
-            "für",
-            "mit",
-            "und",
-            "hallo",
-            "danke",
-            "wann",
-            "wo",
-            "wie",
-            "möchte",
-            "will",
-            "können",
-            "kann",
-            "termin",
-            "morgen",
-            "bitte",
-            "ja",
-            "nein",
-            "haben",
-            "habe",
-            "guten",
-            "tag",
-            "um",
-            "zu",
-        ]
+    "de": _words(
+        """der die das den dem des ein eine einen einem ist sind sie ihr ihre ich bin mein
+        meine wir unser für mit und oder hallo danke wann wo wie was wer welche viel kostet
+        gibt es auch nicht kein keine auf an in im am zum zur um zu möchte möchten will
+        können kann termin morgen bitte ja nein haben habe hätte gern guten tag"""
     ),
-    "es": set(
-        [
-            "el",
-            "la",
-            "los",
-            "las",
-            "un",
-            "una",
-            "es",
-            "son",
-            "usted",
-            "su",
-            "yo",
-            "soy",
-            "mi",
-            "mis",
-            "nosotros",
-            "para",
-            "con",
-            "y",
-            "hola",
-            "gracias",
-            "cuándo",
-            "dónde",
-            "cómo",
-            "quiero",
-            "quisiera",
-            "puedo",
-            "puede",
-            "cita",
-            "mañana",
-            "por",
-            "favor",
-            "sí",
-            "no",
-            "tengo",
-            "buenos",
-            "días",
-            "del",
-            "al",
-        ]
+    "es": _words(
+        """el la los las un una unos unas es son está están usted ustedes su sus yo soy mi mis
+        nosotros para con y o hola gracias cuándo dónde cómo qué cuánto cuánta cuesta hay
+        tienen pueden puedo puede quiero quisiera me le se lo de del al a en por favor sí no
+        cita mañana buenos días"""
     ),
 }
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")

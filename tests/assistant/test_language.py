@@ -34,6 +34,9 @@ def said(bot: Agent, text: str, sender: str, language: str | None = None) -> lis
         ("ich möchte einen Termin für morgen buchen", "de"),
         ("quiero reservar una cita para mañana", "es"),
         ("I would like to book an appointment", "en"),
+        ("¿a qué hora abren el sábado?", "es"),
+        ("wie viel kostet eine Färbung?", "de"),
+        ("can I come in at 5 on friday", "en"),
         ("ok", None),  # too short to tell
         ("Anna Lind", None),
     ],
