@@ -274,6 +274,10 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="two conversations of each kind")
     args = parser.parse_args()
     spec = yaml.safe_load(args.scripts.read_text(encoding="utf-8"))
+    # A file's `language` is every script's unless the script says otherwise.
+    for script in spec["conversations"]:
+        if spec.get("language"):
+            script.setdefault("language", spec["language"])
     scripts: list[dict[str, Any]] = spec["conversations"]
     if args.smoke:
         scripts = smoke(scripts)
