@@ -131,6 +131,7 @@ class RulePolicy(Policy):
                     continue
                 rules[key] = rule
         self.rules_ = list(rules.values())
+        self.text_rules_ = [r for r in self.rules_ if _is_text_rule(r)]
         if self.config["check_for_contradictions"]:
             for training in trackers:
                 if not training.is_rule and not training.is_augmented:
@@ -175,9 +176,14 @@ class RulePolicy(Policy):
     # ---- prediction -----------------------------------------------------------------------------
 
     def predict(self, tracker: DialogueStateTracker, domain: Domain) -> PolicyPrediction:
-        # As in Rasa, a rule for the message's exact text (`user: "..."`) comes first.
-        by_text = self._decide(tracker, domain, by_text=True) if _has_text(tracker) else None
-        if by_text is not None and by_text.rule is not None and _is_text_rule(by_text.rule):
+        # As in Rasa, a rule for the message's exact text (`user: "..."`) comes first; only
+        # projects that have such rules pay for the second look.
+        by_text = (
+            self._decide(tracker, domain, by_text=True)
+            if self.text_rules_ and _has_text(tracker)
+            else None
+        )
+        if by_text is not None and by_text.rule is not None:
             return self.prediction(domain, by_text.action, is_end_to_end_prediction=True)
         decided = self._decide(tracker, domain)
         if decided is not None:
@@ -206,7 +212,9 @@ class RulePolicy(Policy):
         states = end_to_end_states(tracker, domain) if by_text else tracker_states(tracker, domain)
         if states is None:
             return None
-        found = self._best_rule(states, exclude=loop if rejected else None)
+        found = self._best_rule(
+            states, exclude=loop if rejected else None, among=self.text_rules_ if by_text else None
+        )
         if found is None:
             return None
         if loop and found.action == ACTION_LISTEN and "active_loop" not in found.states[-1]:
@@ -220,9 +228,12 @@ class RulePolicy(Policy):
             return None
         return DEFAULT_RULES.get(tracker.latest_message.intent_name or "")
 
-    def _best_rule(self, states: list[State], exclude: str | None) -> _Rule | None:
+    def _best_rule(
+        self, states: list[State], exclude: str | None, among: Sequence[_Rule] | None = None
+    ) -> _Rule | None:
+        """The longest rule (of `among`, default all) that applies to `states`."""
         best: _Rule | None = None
-        for rule in self.rules_:
+        for rule in self.rules_ if among is None else among:
             if rule.action == exclude or not _applies(rule, states):
                 continue
             if best is None or (len(rule.states), len(state_key(rule.states))) > (
@@ -263,6 +274,7 @@ class RulePolicy(Policy):
             )
             for r in state.get("rules", [])
         ]
+        self.text_rules_ = [r for r in self.rules_ if _is_text_rule(r)]
 
 
 def _after_snippet(states: list[State]) -> list[State]:
