@@ -38,8 +38,11 @@ def _loop_name(name: str | None) -> str | None:
     return None if name in (None, SHOULD_NOT_BE_SET) else name
 
 
-def fingerprints(rules: Sequence[TrainingTracker], domain: Domain) -> dict[str, Fingerprint]:
-    featurized = {name for name, slot in domain.all_slots.items() if slot.influence_conversation}
+def featurized_slots(domain: Domain) -> set[str]:
+    return {name for name, slot in domain.all_slots.items() if slot.influence_conversation}
+
+
+def fingerprints(rules: Sequence[TrainingTracker], featurized: set[str]) -> dict[str, Fingerprint]:
     found: dict[str, Fingerprint] = {}
     for rule in rules:
         action: str | None = None
@@ -66,8 +69,7 @@ class _After:
     next_action: str
 
 
-def _actions(rule: TrainingTracker, domain: Domain) -> Iterator[_After]:
-    featurized = {name for name, slot in domain.all_slots.items() if slot.influence_conversation}
+def _actions(rule: TrainingTracker, featurized: set[str]) -> Iterator[_After]:
     slots: set[str] = set()
     loop: str | None = None
     previous: str | None = None
@@ -89,11 +91,12 @@ def _actions(rule: TrainingTracker, domain: Domain) -> Iterator[_After]:
 def check_complete(rules: Sequence[TrainingTracker], domain: Domain) -> None:
     """Raise `IncompleteRuleError` naming every action that leaves less set in one rule
     than it sets in another."""
-    prints = fingerprints(rules, domain)
+    featurized = featurized_slots(domain)
+    prints = fingerprints(rules, featurized)
     problems: list[str] = []
     first: TrainingTracker | None = None
     for rule in rules:
-        for after in _actions(rule, domain):
+        for after in _actions(rule, featurized):
             known = prints.get(after.action)
             if known is None or RULE_SNIPPET_ACTION in (after.action, after.next_action):
                 continue
