@@ -9,6 +9,7 @@ slots and actions that no story spelled out.
 
 from __future__ import annotations
 
+import collections
 import json
 import math
 import random
@@ -35,6 +36,11 @@ from parlez.tracker import DialogueStateTracker
 if TYPE_CHECKING:
     from parlez.core.training_trackers import TrainingTracker
 
+
+#: a text's sparse features (name, weight) and its dense sentence vector, if any
+TextFeatures = tuple[list[tuple[str, float]], np.ndarray | None]
+#: how many featurized texts are kept (all of a project's story texts, in practice)
+TEXT_CACHE_SIZE = 20_000
 
 #: the words of a user message an end-to-end story gives as text
 WORD = re.compile(r"\w+")
@@ -251,15 +257,22 @@ class TEDPolicy(Policy):
         """Featurize end-to-end stories' user text with this NLU pipeline (its tokenizers
         and featurizers), as Rasa's TED does, instead of by plain words."""
         self.nlu = nlu
-        self._text_cache: dict[str, tuple[list[tuple[str, float]], np.ndarray | None]] = {}
+        self._texts().clear()
 
-    def _text(self, text: str) -> tuple[list[tuple[str, float]], np.ndarray | None]:
+    def _texts(self) -> collections.OrderedDict[str, TextFeatures]:
+        """Featurized texts, most recent last: the stories' while training, then the
+        messages of the last predictions (bounded, so a server's memory does not grow)."""
+        if "_text_cache" not in self.__dict__:
+            self._text_cache: collections.OrderedDict[str, TextFeatures] = collections.OrderedDict()
+        return self._text_cache
+
+    def _text(self, text: str) -> TextFeatures:
         """A message text's sparse features (by name, with weights) and dense vector."""
-        cache: dict[str, tuple[list[tuple[str, float]], np.ndarray | None]]
-        cache = self.__dict__.setdefault("_text_cache", {})
+        cache = self._texts()
         if text in cache:
+            cache.move_to_end(text)
             return cache[text]
-        found: tuple[list[tuple[str, float]], np.ndarray | None] = (text_features(text), None)
+        found: TextFeatures = (text_features(text), None)
         if self.text_mode_ == "nlu" and self.nlu is not None:
             features = self.nlu.text_features(text)
             if features is not None:
@@ -270,6 +283,8 @@ class TEDPolicy(Policy):
                 ]
                 found = (sparse, features.dense_sentence)
         cache[text] = found
+        while len(cache) > TEXT_CACHE_SIZE:
+            cache.popitem(last=False)
         return found
 
     def _features(self, state: State) -> list[tuple[str, float]]:
