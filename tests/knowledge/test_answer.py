@@ -18,11 +18,16 @@ from tests.knowledge.test_index import FAQ
 pytestmark = pytest.mark.anyio
 
 
+def built(tmp_path_factory: pytest.TempPathFactory, faq: str) -> KnowledgeIndex:
+    """The index of a knowledge base holding one FAQ file."""
+    kb = tmp_path_factory.mktemp("kb")
+    write(kb / "faq.yml", faq)
+    return KnowledgeIndex.build(read_kb(kb))
+
+
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeIndex:
-    kb = tmp_path_factory.mktemp("kb")
-    write(kb / "faq.yml", FAQ)
-    return KnowledgeIndex.build(read_kb(kb))
+    return built(tmp_path_factory, FAQ)
 
 
 def llm_for(kind: str, url: str, **extra: object) -> object:
@@ -122,9 +127,7 @@ faq:
 
 @pytest.fixture(scope="module")
 def translated(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeIndex:
-    kb = tmp_path_factory.mktemp("kb-translated")
-    write(kb / "faq.yml", TRANSLATED_FAQ)
-    return KnowledgeIndex.build(read_kb(kb))
+    return built(tmp_path_factory, TRANSLATED_FAQ)
 
 
 async def test_a_customer_writing_french_gets_the_french_answer(translated: KnowledgeIndex) -> None:
