@@ -51,6 +51,7 @@ class MemoizationPolicy(Policy):
                     else:
                         lookup.setdefault(key, action)
         self.lookup_ = {k: v for k, v in lookup.items() if v is not None}
+        self.reads_text_ = _has_text_keys(self.lookup_)
         return self
 
     def _window(self, states: list[State]) -> list[State]:
@@ -62,6 +63,8 @@ class MemoizationPolicy(Policy):
 
     def recall_text(self, tracker: DialogueStateTracker, domain: Domain) -> str | None:
         """The action an end-to-end story (`user: "..."`) gives the message's exact text."""
+        if not self.reads_text_:  # no end-to-end story: nothing to look up by text
+            return None
         states = end_to_end_states(tracker, domain)
         return None if states is None else self.lookup_.get(state_key(self._window(states)))
 
@@ -76,6 +79,12 @@ class MemoizationPolicy(Policy):
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.lookup_ = dict(state.get("lookup", {}))
+        self.reads_text_ = _has_text_keys(self.lookup_)
+
+
+def _has_text_keys(lookup: dict[str, str]) -> bool:
+    """Whether some remembered state gives a user message by its text (`user: "..."`)."""
+    return any('"user": {"text": ' in key for key in lookup)
 
 
 def _variants(states: list[State]) -> list[list[State]]:
