@@ -93,3 +93,35 @@ def test_the_knowledge_base_reuses_the_sentence_vector_of_a_message_just_parsed(
     reused = encoder.embed([text])
     assert np.allclose(reused, searched, atol=1e-5)
     assert np.allclose(reused[0], sentence[0])
+
+
+def test_the_traced_encoder_gives_the_eager_encoders_numbers_alone_and_in_padded_batches() -> None:
+    import torch
+
+    from parlez.nlu.featurizers.language_model import TOKEN_LAYERS, encoder_at
+
+    encoder = encoder_at(packaged_model_path())
+    texts = ["hi", "book a beard trim for friday afternoon at two", "what does it cost?"]
+    for batch in ([texts[1]], texts):
+        encoded = encoder.tokenizer(batch, padding=True, return_tensors="pt")
+        ids, mask = encoded["input_ids"], encoded["attention_mask"]
+        last, layers = encoder._forward(ids, mask)
+        assert encoder._traced is not False, "the packaged encoder should trace"
+        with torch.inference_mode():
+            output = encoder.model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+        kept = mask.bool()
+        assert torch.allclose(last[kept], output.last_hidden_state[kept], atol=1e-5)
+        eager_layers = torch.stack(output.hidden_states[-TOKEN_LAYERS:]).mean(0)
+        assert torch.allclose(layers[kept], eager_layers[kept], atol=1e-5)
+
+
+def test_a_message_encodes_the_same_alone_as_in_a_batch_of_longer_ones() -> None:
+    """Training featurizes in padded batches, parsing one message at a time."""
+    pipeline = trained(["WhitespaceTokenizer", "LanguageModelFeaturizer"], DATA)
+    key = pipeline.steps[1].key
+    texts = ["not good", "I am very sad about the haircut I got on monday"]
+    batch = [Message(text=t) for t in texts]
+    pipeline.process(batch)
+    alone = run(pipeline, texts[0]).features[key]
+    assert np.allclose(alone.sequence, batch[0].features[key].sequence, atol=1e-5)
+    assert np.allclose(alone.sentence, batch[0].features[key].sentence, atol=1e-5)

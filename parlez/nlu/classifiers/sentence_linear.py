@@ -100,10 +100,35 @@ class SentenceLinearModel:
     def log_probabilities(
         self, sparse: scipy.sparse.csr_matrix, dense: np.ndarray | None
     ) -> np.ndarray:
-        scores = np.asarray(self._inputs(sparse, dense) @ self.coef_.T) + self.intercept_
+        scores = self._scores(sparse, dense)
         if self.coef_.shape[0] == 1:  # two labels: scikit-learn keeps one row
             scores = np.concatenate([np.zeros_like(scores), scores], axis=1)
         return np.asarray(log_softmax(scores / self.temperature_, axis=1))
+
+    def _scores(self, sparse: scipy.sparse.csr_matrix, dense: np.ndarray | None) -> np.ndarray:
+        """`_inputs(...) @ coef.T + intercept` without building the stacked matrix: the same
+        sums, a fraction of the time for the one message of a parse."""
+        count = max(sparse.shape[0], len(dense) if dense is not None else 0)
+        scores = np.tile(self.intercept_, (count, 1))
+        width = len(self.idf_)
+        if sparse.shape[1]:
+            sparse = sparse[:, :width] if sparse.shape[1] > width else sparse
+            weights = np.log1p(np.abs(sparse.data.astype(np.float64))) * self.idf_[sparse.indices]
+            rows = np.repeat(np.arange(sparse.shape[0]), np.diff(sparse.indptr))
+            norms = np.sqrt(np.bincount(rows, weights=weights**2, minlength=sparse.shape[0]))
+            weighted = scipy.sparse.csr_matrix(
+                (weights, sparse.indices, sparse.indptr), shape=sparse.shape
+            )
+            scores += (
+                np.asarray(weighted @ self.coef_[:, : sparse.shape[1]].T)
+                / np.where(norms == 0, 1.0, norms)[:, None]
+            )
+        if dense is not None and dense.shape[1]:
+            start = width  # the dense columns follow the sparse ones the model was fitted on
+            norms = np.linalg.norm(dense, axis=1, keepdims=True)
+            unit = dense / np.where(norms == 0, 1.0, norms)
+            scores += unit @ self.coef_[:, start : start + dense.shape[1]].T
+        return scores
 
     # ---- files ----------------------------------------------------------------------------------
 
