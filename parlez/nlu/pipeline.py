@@ -10,6 +10,7 @@ from typing import Any
 from parlez.config import ComponentConfig
 from parlez.diagnostics import warn
 from parlez.exceptions import ParlezError
+from parlez.memory import release_freed_memory
 from parlez.nlu.component import Component
 from parlez.nlu.features import MessageFeatures, split_features
 from parlez.nlu.message import Message
@@ -67,6 +68,7 @@ class Pipeline:
             later_need_output = index < len(self.steps) - 1
             if component.process_training_data and later_need_output:
                 component.process(messages)
+                release_freed_memory()  # featurizing in batches leaves freed blocks behind
         return self
 
     def process(self, messages: Sequence[Message]) -> None:

@@ -29,6 +29,7 @@ from parlez.core.states import State, end_to_end_states, tracker_states
 from parlez.core.training_trackers import augmented
 from parlez.domain import Domain
 from parlez.events import ACTION_LISTEN
+from parlez.memory import release_freed_memory
 from parlez.nlu.progress import report_epoch
 from parlez.registry import register_policy
 from parlez.tracker import DialogueStateTracker
@@ -361,6 +362,7 @@ class TEDPolicy(Policy):
                 total += float(loss.detach())
                 correct += float((scores.argmax(-1) == gold).float().mean())
                 batches += 1
+            release_freed_memory()
             report_epoch(
                 self.name, epoch, epochs, {"loss": total / batches, "acc": correct / batches}
             )

@@ -20,6 +20,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from parlez.diagnostics import warn
+from parlez.memory import release_freed_memory
 from parlez.nlu.classifiers.logistic_regression import NotEnoughIntentsError
 from parlez.nlu.classifiers.ranking import RANKING_LENGTH, set_intents
 from parlez.nlu.classifiers.sentence_linear import SentenceLinearModel
@@ -299,6 +300,7 @@ class DIETClassifier(Component):
                 batches += 1
                 for key in totals:
                     totals[key] += metrics.get(key, 0.0)
+            release_freed_memory()
             report_epoch(
                 self.name, epoch, epochs, {k: v / max(batches, 1) for k, v in totals.items()}
             )
