@@ -32,9 +32,12 @@ from actions.integrations.email import Mailer, compose, render
 from actions.integrations.outbox import Outbox
 from actions.language import LOCALES, language_of
 from actions.scheduling import (
+    Wanted,
     best_time,
     full_date,
+    in_period,
     is_free,
+    names_a_weekday,
     spoken,
     suggestions,
     understand_time,
@@ -122,6 +125,24 @@ def confirm_by_email(
     )
 
 
+def _period_asked_before(
+    tracker: Tracker, settings: Business, at: dt.datetime, locale: str
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """The period ("next week") of the customer's last earlier message that said a time, if
+    that was a period still ahead; e-mails and yeses said in between are passed over."""
+    texts = [str(e.get("text") or "") for e in tracker.events if e.get("event") == "user"]
+    for text in reversed(texts[-5:-1]):
+        earlier: Wanted | None = (
+            None if text.startswith("/") else best_time([text], settings, at, locale)
+        )
+        if earlier is None:
+            continue
+        if earlier.period is None or earlier.period[1] <= at:
+            return None
+        return earlier.period
+    return None
+
+
 async def choose_time(
     value: Any,
     dispatcher: CollectingDispatcher,
@@ -142,6 +163,9 @@ async def choose_time(
     if wanted is None:
         dispatcher.utter_message(response="utter_time_not_understood")
         return {"appointment_time": None}
+    if wanted.start is not None and any(names_a_weekday(text) for text in said):
+        earlier = _period_asked_before(tracker, settings, at, LOCALES[lang])
+        wanted = in_period(wanted, earlier) if earlier else wanted
     if service is None:  # the time came first: keep it, check it once the service is known
         return {"appointment_time": value}
     cal = calendar(settings)

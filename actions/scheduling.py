@@ -97,6 +97,27 @@ def best_time(
     return ranked[0] if ranked else None
 
 
+def names_a_weekday(text: str) -> bool:
+    """Whether `text` names a day of the week, in any of the assistant's languages."""
+    words = set(text.lower().replace(",", " ").split())
+    return any(
+        name.lower() in words or name[:3].lower() in words
+        for names in WEEKDAY_NAMES.values()
+        for name in names
+    )
+
+
+def in_period(wanted: Wanted, period: tuple[dt.datetime, dt.datetime]) -> Wanted:
+    """A weekday answered inside a period asked for earlier ("next week" ... "Wednesday at
+    2:30"): the same weekday and hour within that period, not the nearest Wednesday."""
+    if wanted.start is None or period[0] <= wanted.start < period[1]:
+        return wanted
+    moved = wanted.start
+    while moved < period[0]:
+        moved += dt.timedelta(days=7)
+    return Wanted(start=moved, covered=wanted.covered) if moved < period[1] else wanted
+
+
 def _rounded_up(moment: dt.datetime, minutes: int) -> dt.datetime:
     base = moment.replace(second=0, microsecond=0)
     extra = (-base.minute) % minutes

@@ -13,7 +13,9 @@ from actions.integrations.calendar import Appointment, SlotTakenError, SQLiteCal
 from actions.scheduling import (
     best_time,
     free_starts,
+    in_period,
     is_free,
+    names_a_weekday,
     spoken,
     suggestions,
     understand_time,
@@ -158,3 +160,22 @@ def test_a_service_is_found_with_spaces_for_hyphens_and_inside_a_sentence(
     assert settings.service("Blow dry") is blow_dry
     assert settings.service("I want a blow dry on friday at 5pm") is blow_dry
     assert settings.service("blow") is None
+
+
+def test_a_weekday_answered_after_next_week_is_next_weeks(settings: Business) -> None:
+    """ "push my haircut to next week" ... "wednesday at 2:30pm": not today, a Wednesday."""
+    week = understand_time("next week", settings, NOW)
+    wednesday = understand_time("wednesday at 2:30pm", settings, NOW)
+    assert week is not None and week.period is not None
+    assert wednesday is not None and wednesday.start == at(25, 14, 30)
+    assert names_a_weekday("wednesday at 2:30pm") and names_a_weekday("Mittwoch um 14 Uhr")
+    assert not names_a_weekday("tomorrow at 3pm")
+    assert in_period(wednesday, week.period).start == dt.datetime(
+        2026, 12, 2, 14, 30, tzinfo=LONDON
+    )
+    # a time already inside the period, or none that fits in it, stays as it was
+    friday = understand_time("friday at 10", settings, NOW)
+    assert friday is not None
+    tomorrow = understand_time("tomorrow", settings, NOW)
+    assert tomorrow is not None and tomorrow.period is not None
+    assert in_period(friday, tomorrow.period) == friday
