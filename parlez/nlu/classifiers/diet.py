@@ -180,6 +180,7 @@ class DIETClassifier(Component):
         ]
         gold_intents = [intent_ids.get(messages[i].example.intent or "", 0) for i in usable]  # type: ignore[union-attr]
         self.linear_ = None
+        self._order: list[int] | None = None
         if self.intents_ and self._linear_weight > 0:
             self.linear_ = SentenceLinearModel(seed=seed).fit(
                 *_sentence_inputs([features[i] for i in usable]),
@@ -378,6 +379,16 @@ class DIETClassifier(Component):
                 if "entity" in tagged and message.tokens:
                     message.entities = message.entities + self._entities(message, row, tagged)
 
+    def _linear_order(self) -> list[int]:
+        """Where each of `intents_` is among the linear model's labels (150 list lookups a
+        parse on CLINC150 when not kept)."""
+        assert self.linear_ is not None
+        order: list[int] | None = getattr(self, "_order", None)
+        if order is None:
+            position = {label: i for i, label in enumerate(self.linear_.labels_)}
+            order = self._order = [position[i] for i in self.intents_]
+        return order
+
     def _intent_probabilities(
         self, features: list[MessageFeatures], head: torch.Tensor | None
     ) -> np.ndarray:
@@ -385,8 +396,12 @@ class DIETClassifier(Component):
         weight = self._linear_weight if self.linear_ is not None else 0.0
         mixed = np.zeros((len(features), len(self.intents_)))
         if self.linear_ is not None and weight > 0:
-            order = [self.linear_.labels_.index(i) for i in self.intents_]
-            mixed += weight * self.linear_.log_probabilities(*_sentence_inputs(features))[:, order]
+            mixed += (
+                weight
+                * self.linear_.log_probabilities(*_sentence_inputs(features))[
+                    :, self._linear_order()
+                ]
+            )
         if head is not None and weight < 1:
             mixed += (1 - weight) * np.log(head.numpy().astype(np.float64) + 1e-12)
         mixed -= mixed.max(axis=1, keepdims=True)
@@ -459,17 +474,18 @@ def _sentence_inputs(
 ) -> tuple[scipy.sparse.csr_matrix, np.ndarray | None]:
     """Every message's sparse sentence row (padded to one width) and dense sentence vector."""
     width = max((f.sentence.shape[1] for f in features), default=0)
-    sparse = (
-        scipy.sparse.vstack(
+    if not features:
+        sparse = scipy.sparse.csr_matrix((0, 0))
+    elif len(features) == 1:  # a parse: one message, nothing to stack
+        sparse = features[0].sentence
+    else:
+        sparse = scipy.sparse.vstack(
             [
                 f.sentence if f.sentence.shape[1] == width else _pad(f.sentence, width)
                 for f in features
             ],
             format="csr",
         )
-        if features
-        else scipy.sparse.csr_matrix((0, 0))
-    )
     dense_rows = [f.dense_sentence for f in features]
     dense = None
     if dense_rows and all(d is not None for d in dense_rows):
