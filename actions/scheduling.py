@@ -8,6 +8,7 @@ time is checked; a day or a part of a day gets the free times that fit it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from actions.business import Business, Service
@@ -98,13 +99,12 @@ def best_time(
 
 
 def names_a_weekday(text: str) -> bool:
-    """Whether `text` names a day of the week, in any of the assistant's languages."""
-    words = set(text.lower().replace(",", " ").split())
-    return any(
-        name.lower() in words or name[:3].lower() in words
-        for names in WEEKDAY_NAMES.values()
-        for name in names
-    )
+    """Whether `text` names a day of the week, in any of the assistant's languages.
+
+    Whole names only: their first letters are words too ("son", "die", "mit", "Sam").
+    """
+    words = set(re.findall(r"\w+", text.lower()))
+    return any(name.lower() in words for names in WEEKDAY_NAMES.values() for name in names)
 
 
 def in_period(wanted: Wanted, period: tuple[dt.datetime, dt.datetime]) -> Wanted:

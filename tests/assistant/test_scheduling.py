@@ -170,6 +170,8 @@ def test_a_weekday_answered_after_next_week_is_next_weeks(settings: Business) ->
     assert wednesday is not None and wednesday.start == at(25, 14, 30)
     assert names_a_weekday("wednesday at 2:30pm") and names_a_weekday("Mittwoch um 14 Uhr")
     assert not names_a_weekday("tomorrow at 3pm")
+    assert not names_a_weekday("tomorrow at 3 with my son")  # "son" is not Sonntag
+    assert names_a_weekday("¿el miércoles?")
     assert in_period(wednesday, week.period).start == dt.datetime(
         2026, 12, 2, 14, 30, tzinfo=LONDON
     )
