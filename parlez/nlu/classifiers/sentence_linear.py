@@ -16,7 +16,6 @@ import scipy.sparse
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
 from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import normalize
 
 #: below this many examples a held-out split is too small to calibrate on
 CALIBRATION_MINIMUM = 1000
@@ -30,19 +29,35 @@ class SentenceLinearModel:
 
     # ---- features -------------------------------------------------------------------------------
 
+    def _parts(
+        self, sparse: scipy.sparse.csr_matrix, dense: np.ndarray | None
+    ) -> tuple[scipy.sparse.csr_matrix | None, np.ndarray | None]:
+        """The model's two inputs: TF-IDF n-grams (sublinear counts) and the dense sentence
+        vector, each row L2-normalised; None where the message has none."""
+        weighted = None
+        if sparse.shape[1]:
+            sparse = sparse[:, : len(self.idf_)] if sparse.shape[1] > len(self.idf_) else sparse
+            weights = np.log1p(np.abs(sparse.data.astype(np.float64))) * self.idf_[sparse.indices]
+            rows = np.repeat(np.arange(sparse.shape[0]), np.diff(sparse.indptr))
+            norms = np.sqrt(np.bincount(rows, weights=weights**2, minlength=sparse.shape[0]))
+            weights /= np.where(norms == 0, 1.0, norms)[rows]
+            weighted = scipy.sparse.csr_matrix(
+                (weights, sparse.indices, sparse.indptr), shape=sparse.shape
+            )
+        unit = None
+        if dense is not None and dense.shape[1]:
+            norms = np.linalg.norm(dense, axis=1, keepdims=True)
+            unit = dense / np.where(norms == 0, 1.0, norms)
+        return weighted, unit
+
     def _inputs(
         self, sparse: scipy.sparse.csr_matrix, dense: np.ndarray | None
     ) -> scipy.sparse.csr_matrix:
-        parts = []
-        if sparse.shape[1]:
-            width = len(self.idf_)
-            sparse = sparse[:, :width] if sparse.shape[1] > width else sparse
-            weighted = sparse.copy().astype(np.float64)
-            weighted.data = np.log1p(np.abs(weighted.data))  # sublinear term frequency
-            weighted = weighted @ scipy.sparse.diags(self.idf_[: weighted.shape[1]])
-            parts.append(normalize(weighted.tocsr()))
-        if dense is not None and dense.shape[1]:
-            parts.append(scipy.sparse.csr_matrix(normalize(dense)))
+        """Both inputs side by side, for scikit-learn."""
+        weighted, unit = self._parts(sparse, dense)
+        parts = [weighted] if weighted is not None else []
+        if unit is not None:
+            parts.append(scipy.sparse.csr_matrix(unit))
         if not parts:
             return scipy.sparse.csr_matrix((sparse.shape[0], 1))
         return scipy.sparse.hstack(parts, format="csr")
@@ -108,26 +123,14 @@ class SentenceLinearModel:
     def _scores(self, sparse: scipy.sparse.csr_matrix, dense: np.ndarray | None) -> np.ndarray:
         """`_inputs(...) @ coef.T + intercept` without building the stacked matrix: the same
         sums, a fraction of the time for the one message of a parse."""
+        weighted, unit = self._parts(sparse, dense)
         count = max(sparse.shape[0], len(dense) if dense is not None else 0)
         scores = np.tile(self.intercept_, (count, 1))
-        width = len(self.idf_)
-        if sparse.shape[1]:
-            sparse = sparse[:, :width] if sparse.shape[1] > width else sparse
-            weights = np.log1p(np.abs(sparse.data.astype(np.float64))) * self.idf_[sparse.indices]
-            rows = np.repeat(np.arange(sparse.shape[0]), np.diff(sparse.indptr))
-            norms = np.sqrt(np.bincount(rows, weights=weights**2, minlength=sparse.shape[0]))
-            weighted = scipy.sparse.csr_matrix(
-                (weights, sparse.indices, sparse.indptr), shape=sparse.shape
-            )
-            scores += (
-                np.asarray(weighted @ self.coef_[:, : sparse.shape[1]].T)
-                / np.where(norms == 0, 1.0, norms)[:, None]
-            )
-        if dense is not None and dense.shape[1]:
-            start = width  # the dense columns follow the sparse ones the model was fitted on
-            norms = np.linalg.norm(dense, axis=1, keepdims=True)
-            unit = dense / np.where(norms == 0, 1.0, norms)
-            scores += unit @ self.coef_[:, start : start + dense.shape[1]].T
+        if weighted is not None:
+            scores += np.asarray(weighted @ self.coef_[:, : weighted.shape[1]].T)
+        if unit is not None:
+            start = weighted.shape[1] if weighted is not None else 0
+            scores += unit @ self.coef_[:, start : start + unit.shape[1]].T
         return scores
 
     # ---- files ----------------------------------------------------------------------------------
