@@ -39,7 +39,10 @@ DEFAULT_PIPELINE: list[dict[str, Any]] = [
     {"name": "LanguageModelFeaturizer"},
     {"name": "DIETClassifier", "epochs": 40},
     {"name": "EntitySynonymMapper"},
-    {"name": "FallbackClassifier", "threshold": 0.3, "ambiguity_threshold": 0.1},
+    # 0.4 rather than the component's 0.3: DIET's linear model grew surer with the pooled token
+    # vectors, and 0.4 keeps the out-of-scope recall 0.3 had before on CLINC150's validation
+    # split (77 vs 76 %), with in-scope accuracy 95.60 -> 96.07 % there.
+    {"name": "FallbackClassifier", "threshold": 0.4, "ambiguity_threshold": 0.1},
 ]
 DEFAULT_POLICIES: list[dict[str, Any]] = [
     {"name": "MemoizationPolicy"},

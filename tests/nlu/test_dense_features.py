@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from parlez.config import ComponentConfig
@@ -125,3 +127,27 @@ def test_a_message_encodes_the_same_alone_as_in_a_batch_of_longer_ones() -> None
     alone = run(pipeline, texts[0]).features[key]
     assert np.allclose(alone.sequence, batch[0].features[key].sequence, atol=1e-5)
     assert np.allclose(alone.sentence, batch[0].features[key].sentence, atol=1e-5)
+
+
+def test_diets_linear_intent_model_reads_the_sentence_vector_and_the_pooled_token_vectors(
+    tmp_path: Path,
+) -> None:
+    pipeline = trained(
+        [
+            "WhitespaceTokenizer",
+            "CountVectorsFeaturizer",
+            "LanguageModelFeaturizer",
+            ("DIETClassifier", {"epochs": 1, "minimum_training_steps": 0}),
+        ],
+        DATA,
+    )
+    diet = pipeline.steps[3]
+    sparse_width = len(diet.linear_.idf_)
+    assert diet.linear_.dense_blocks_ == 2
+    assert diet.linear_.coef_.shape[1] == sparse_width + 2 * 384
+    pipeline.persist(tmp_path)
+    loaded = Pipeline.load(tmp_path)
+    assert (
+        loaded.parse("I feel sad")["intent_ranking"]
+        == pipeline.parse("I feel sad")["intent_ranking"]
+    )

@@ -1,13 +1,14 @@
 """A calibrated linear intent model over whole-sentence features.
 
 Sparse n-gram counts are weighted by TF-IDF (sublinear term frequency) and L2-normalised,
-dense sentence vectors are L2-normalised, and a multinomial logistic regression is fitted to
-convergence; its temperature is then fitted on held-out examples so that its confidences
+each block of dense vectors (the sentence vector, the token vectors pooled) is L2-normalised
+on its own, and a multinomial logistic regression is fitted to convergence; its temperature is then fitted on held-out examples so that its confidences
 mean what they say (a fallback threshold of 0.3 then works as intended).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +31,10 @@ class SentenceLinearModel:
     # ---- features -------------------------------------------------------------------------------
 
     def _parts(
-        self, sparse: scipy.sparse.csr_matrix, dense: np.ndarray | None
+        self, sparse: scipy.sparse.csr_matrix, dense: Sequence[np.ndarray]
     ) -> tuple[scipy.sparse.csr_matrix | None, np.ndarray | None]:
-        """The model's two inputs: TF-IDF n-grams (sublinear counts) and the dense sentence
-        vector, each row L2-normalised; None where the message has none."""
+        """The model's inputs: TF-IDF n-grams (sublinear counts) and the dense blocks side by
+        side, each row of each L2-normalised; None where the message has none."""
         weighted = None
         if sparse.shape[1]:
             sparse = sparse[:, : len(self.idf_)] if sparse.shape[1] > len(self.idf_) else sparse
@@ -44,16 +45,18 @@ class SentenceLinearModel:
             weighted = scipy.sparse.csr_matrix(
                 (weights, sparse.indices, sparse.indptr), shape=sparse.shape
             )
-        unit = None
-        if dense is not None and dense.shape[1]:
-            norms = np.linalg.norm(dense, axis=1, keepdims=True)
-            unit = dense / np.where(norms == 0, 1.0, norms)
+        units = []
+        for block in dense:
+            if block.shape[1]:
+                norms = np.linalg.norm(block, axis=1, keepdims=True)
+                units.append(block / np.where(norms == 0, 1.0, norms))
+        unit = (units[0] if len(units) == 1 else np.hstack(units)) if units else None
         return weighted, unit
 
     def _inputs(
-        self, sparse: scipy.sparse.csr_matrix, dense: np.ndarray | None
+        self, sparse: scipy.sparse.csr_matrix, dense: Sequence[np.ndarray]
     ) -> scipy.sparse.csr_matrix:
-        """Both inputs side by side, for scikit-learn."""
+        """All inputs side by side, for scikit-learn."""
         weighted, unit = self._parts(sparse, dense)
         parts = [weighted] if weighted is not None else []
         if unit is not None:
@@ -65,9 +68,11 @@ class SentenceLinearModel:
     # ---- training -------------------------------------------------------------------------------
 
     def fit(
-        self, sparse: scipy.sparse.csr_matrix, dense: np.ndarray | None, labels: list[str]
+        self, sparse: scipy.sparse.csr_matrix, dense: Sequence[np.ndarray], labels: list[str]
     ) -> SentenceLinearModel:
+        """`dense`: blocks of dense vectors, one row per example in each."""
         rows = sparse.shape[0]
+        self.dense_blocks_ = len(dense)
         document_frequency = (
             np.bincount(sparse.indices, minlength=sparse.shape[1])
             if sparse.nnz
@@ -113,18 +118,18 @@ class SentenceLinearModel:
     # ---- prediction -----------------------------------------------------------------------------
 
     def log_probabilities(
-        self, sparse: scipy.sparse.csr_matrix, dense: np.ndarray | None
+        self, sparse: scipy.sparse.csr_matrix, dense: Sequence[np.ndarray]
     ) -> np.ndarray:
         scores = self._scores(sparse, dense)
         if self.coef_.shape[0] == 1:  # two labels: scikit-learn keeps one row
             scores = np.concatenate([np.zeros_like(scores), scores], axis=1)
         return np.asarray(log_softmax(scores / self.temperature_, axis=1))
 
-    def _scores(self, sparse: scipy.sparse.csr_matrix, dense: np.ndarray | None) -> np.ndarray:
+    def _scores(self, sparse: scipy.sparse.csr_matrix, dense: Sequence[np.ndarray]) -> np.ndarray:
         """`_inputs(...) @ coef.T + intercept` without building the stacked matrix: the same
         sums, a fraction of the time for the one message of a parse."""
         weighted, unit = self._parts(sparse, dense)
-        count = max(sparse.shape[0], len(dense) if dense is not None else 0)
+        count = max(sparse.shape[0], len(unit) if unit is not None else 0)
         scores = np.tile(self.intercept_, (count, 1))
         if weighted is not None:
             scores += np.asarray(weighted @ self.coef_[:, : weighted.shape[1]].T)
@@ -141,6 +146,7 @@ class SentenceLinearModel:
             "coef": self.coef_,
             "intercept": self.intercept_,
             "temperature": np.asarray([self.temperature_]),
+            "dense_blocks": np.asarray([self.dense_blocks_]),
         }
 
     def save(self, path: Path) -> None:
@@ -154,5 +160,11 @@ class SentenceLinearModel:
             model.coef_ = arrays["coef"]
             model.intercept_ = arrays["intercept"]
             model.temperature_ = float(arrays["temperature"][0])
+            # Models saved before the pooled token block had one dense block, if any.
+            model.dense_blocks_ = (
+                int(arrays["dense_blocks"][0])
+                if "dense_blocks" in arrays
+                else int(model.coef_.shape[1] > len(model.idf_))
+            )
         model.labels_ = labels
         return model
