@@ -79,7 +79,9 @@ class SentenceLinearModel:
             else np.zeros(sparse.shape[1])
         )
         self.idf_ = np.log((1 + rows) / (1 + document_frequency)) + 1.0
-        inputs = self._inputs(sparse, dense)
+        # In single precision L-BFGS takes the same steps a third faster (CLINC150: 57 -> 38 s
+        # a fit, one test prediction in 5,500 different); scoring stays in double precision.
+        inputs = self._inputs(sparse, dense).astype(np.float32)
         target = np.asarray(labels)
         self.temperature_ = self._calibrate(inputs, target)
         model = self._estimator().fit(inputs, target)
@@ -103,7 +105,7 @@ class SentenceLinearModel:
         held = held[known]
         if len(held) == 0:
             return 1.0
-        scores = np.asarray(model.decision_function(inputs[held]))
+        scores = np.asarray(model.decision_function(inputs[held]), dtype=np.float64)
         if scores.ndim == 1:
             return 1.0
         gold = np.searchsorted(model.classes_, target[held])
