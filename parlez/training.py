@@ -12,6 +12,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from parlez import __version__
 from parlez.config import Config
 from parlez.core.policies.ensemble import PolicyEnsemble
 from parlez.core.training_trackers import TrainingTracker, rule_trackers, story_trackers
@@ -46,9 +47,10 @@ class TrainingResult:
 
 
 def nlu_fingerprint(config: Config, data: TrainingData) -> str:
-    """What the NLU part depends on: the language, the pipeline and the NLU data."""
+    """What the NLU part depends on: the language, the pipeline, the NLU data, and the
+    version of parlez (a newer one may train a better model from the same inputs)."""
     return fingerprint(
-        config.language, [c.to_dict() for c in config.pipeline], write_nlu_yaml(data)
+        __version__, config.language, [c.to_dict() for c in config.pipeline], write_nlu_yaml(data)
     )
 
 
@@ -135,8 +137,10 @@ def _blocks_data(blocks: list[StoryBlock]) -> list[object]:
 def core_fingerprint(
     config: Config, domain: Domain, stories: list[StoryBlock], rules: list[StoryBlock]
 ) -> str:
-    """What the dialogue part depends on: the policies, the domain, the stories and rules."""
+    """What the dialogue part depends on: the policies, the domain, the stories and rules,
+    and the version of parlez."""
     return fingerprint(
+        __version__,
         [c.to_dict() for c in config.policies],
         domain.to_dict(),
         _blocks_data(stories),

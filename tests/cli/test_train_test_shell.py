@@ -95,6 +95,15 @@ def test_training_again_without_changes_reuses_the_nlu_part(
     ]
 
 
+def test_a_new_version_of_parlez_retrains_what_an_old_one_trained(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["train", "nlu", "--fixed-model-name", "first"]) == 0
+    monkeypatch.setattr("parlez.training.__version__", "99.0.0")
+    assert main(["train", "nlu", "--fixed-model-name", "second"]) == 0
+    assert "unchanged" not in capsys.readouterr().out
+
+
 def test_test_nlu_writes_rasa_s_report_files(project: Path) -> None:
     assert main(["train", "nlu"]) == 0
     assert main(["test", "nlu", "--successes"]) == 0

@@ -558,9 +558,18 @@
     this.note.className = "note" + (human ? " human" : "");
   };
 
-  Chat.prototype.setHuman = function (human) {
-    this.human = !!human;
+  // The standing note (a person is answering) replaces a passing one (a refused file, a message
+  // too long) only when the visitor does something next, or when a person joins or leaves:
+  // a reply arriving late must not wipe the reason a file was refused.
+  Chat.prototype.standingNote = function () {
     if (this.state === "online") this.showNote(this.human ? this.t.human : "", this.human);
+  };
+
+  Chat.prototype.setHuman = function (human) {
+    human = !!human;
+    if (human === this.human) return;
+    this.human = human;
+    this.standingNote();
   };
 
   Chat.prototype.on = function (event, data) {
@@ -698,6 +707,7 @@
     var text = this.input.value.trim();
     if (!text) return;
     if (text.length > this.limits.chars) { this.showNote(fill(this.t.tooLong, { n: this.limits.chars })); return; }
+    this.standingNote();
     this.input.value = "";
     this.queue({ text: text });
   };
@@ -767,6 +777,7 @@
   Chat.prototype.upload = function (file) {
     var self = this, t = this.t;
     if (!this.sessionId) return;
+    this.standingNote();
     var form = new FormData();
     form.append("session_id", this.sessionId);
     form.append("file", file, file.name);

@@ -179,6 +179,31 @@ def test_a_picture_is_uploaded_and_a_wrong_file_refused(
     page.locator(".note", has_text="not accepted").wait_for()
 
 
+def test_a_refused_files_note_stays_when_the_answer_to_the_message_before_comes_late(
+    setup: Setup, page: Any, tmp_path: Path
+) -> None:
+    """A passing note lasts until the visitor does something next: the server's answer to the
+    message before (which may come after the refusal under load) does not reset it."""
+    open_chat(page, setup.site)
+    picture = tmp_path / "my hair.png"
+    picture.write_bytes(PNG)
+    fake = tmp_path / "invoice.pdf"
+    fake.write_text("<html><script>alert(1)</script></html>")
+    page.locator("input[type=file]").set_input_files(str(picture))
+    page.locator(".msg.user img").wait_for()
+    page.locator("input[type=file]").set_input_files(str(fake))
+    note = page.locator(".note", has_text="not accepted")
+    note.wait_for()
+    page.locator(".msg.bot", has_text="got your file").wait_for()
+    # the server's answer to the picture's message has come: it no longer says "Sending…"
+    page.locator(".msg.user .meta", has_text="Sending").wait_for(state="hidden")
+    assert note.is_visible()
+    box = page.get_by_role("textbox")
+    box.fill("thanks")
+    box.press("Enter")
+    note.wait_for(state="hidden")
+
+
 def test_the_visitor_rates_the_chat_and_gets_a_copy_when_it_ends(setup: Setup, page: Any) -> None:
     open_chat(page, setup.site)
     page.get_by_role("button", name="Opening hours").click()
