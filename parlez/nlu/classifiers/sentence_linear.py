@@ -2,8 +2,9 @@
 
 Sparse n-gram counts are weighted by TF-IDF (sublinear term frequency) and L2-normalised,
 each block of dense vectors (the sentence vector, the token vectors pooled) is L2-normalised
-on its own, and a multinomial logistic regression is fitted to convergence; its temperature is then fitted on held-out examples so that its confidences
-mean what they say (a fallback threshold of 0.3 then works as intended).
+on its own, and a multinomial logistic regression is fitted to convergence; its temperature
+is then fitted on held-out examples so that its confidences mean what they say (a fallback
+threshold then works as intended).
 """
 
 from __future__ import annotations
