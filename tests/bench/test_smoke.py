@@ -37,7 +37,9 @@ def test_nlu_benchmark_smoke_prints_its_table() -> None:
         text=True,
         check=True,
     )
-    assert "SMOKE" in done.stdout and "parlez" in done.stdout and "tfidf+logreg" in done.stdout
+    for system in ("parlez", "tfidf+logreg", "minilm fine-tune"):
+        assert system in done.stdout
+    assert "SMOKE" in done.stdout
 
 
 def test_dialogue_benchmark_smoke_prints_its_table() -> None:
