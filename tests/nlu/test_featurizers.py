@@ -55,6 +55,15 @@ def test_char_wb_ngrams_are_padded_with_spaces() -> None:
     vocabulary = pipeline.steps[1].vocabulary_  # type: ignore[attr-defined]
     assert " b" in vocabulary and "ye " in vocabulary and "by" in vocabulary
 
+    # The sentence counts every n-gram of the message: its tokens' counts summed.
+    features = run(pipeline, "bye bye hello zebra").features[pipeline.steps[1].key]
+    sentence = features.sentence.toarray()[0]
+    assert sentence[vocabulary["by"]] == 2 and sentence[vocabulary["he"]] == 1
+    assert np.array_equal(sentence, features.sequence.toarray().sum(axis=0))
+    assert features.sentence.dtype == np.float32
+    empty = run(pipeline, "   ").features[pipeline.steps[1].key]
+    assert empty.sequence.shape[0] == 0 and empty.sentence.nnz == 0
+
 
 def test_min_df_drops_rare_terms() -> None:
     pipeline = trained(["WhitespaceTokenizer", ("CountVectorsFeaturizer", {"min_df": 2})], DATA)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
@@ -79,13 +80,21 @@ class CountVectorsFeaturizer(Component):
             text = _strip_accents(text)
         return text
 
+    @functools.cached_property
+    def _stop_words(self) -> frozenset[str]:
+        return frozenset(self._norm(w) for w in self.config["stop_words"] or [])
+
+    @functools.cached_property
+    def _oov_words(self) -> frozenset[str]:
+        return frozenset(self._norm(w) for w in self.config["OOV_words"] or [])
+
     def _word(self, token: Token) -> str | None:
         """The term a token counts as: normalised, OOV words replaced, stop words dropped."""
         word = self._norm(token.text)
-        if word in {self._norm(w) for w in self.config["stop_words"] or []}:
+        if word in self._stop_words:
             return None
         oov = self.config["OOV_token"]
-        if oov and word in {self._norm(w) for w in self.config["OOV_words"]}:
+        if oov and word in self._oov_words:
             return str(oov)
         return word
 
@@ -154,12 +163,19 @@ class CountVectorsFeaturizer(Component):
         )
 
     def process(self, messages: Sequence[Message]) -> None:
+        # Character n-grams (and single words) never cross a word: the sentence's counts are
+        # its tokens' counts summed, so the terms are looked up once instead of twice.
+        summed = self.config["analyzer"] != "word" or self.config["max_ngram"] == 1
         for message in messages:
             per_token = [self._word(t) for t in message.tokens]
             sequence = self._matrix(
                 [self._token_terms(w) if w is not None else [] for w in per_token]
             )
-            sentence = self._matrix([self._sentence_terms([w for w in per_token if w is not None])])
+            if summed:
+                sentence = _column_sums(sequence)
+            else:
+                words = [w for w in per_token if w is not None]
+                sentence = self._matrix([self._sentence_terms(words)])
             message.features[self.key] = Features(sequence, sentence)
 
     def state(self) -> dict[str, Any]:
@@ -167,3 +183,12 @@ class CountVectorsFeaturizer(Component):
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.vocabulary_ = {term: index for index, term in enumerate(state["vocabulary"])}
+
+
+def _column_sums(matrix: scipy.sparse.csr_matrix) -> scipy.sparse.csr_matrix:
+    """One sparse row: the matrix's columns summed."""
+    columns, where = np.unique(matrix.indices, return_inverse=True)
+    sums = np.bincount(where, weights=matrix.data, minlength=len(columns)).astype(np.float32)
+    return scipy.sparse.csr_matrix(
+        (sums, columns.astype(np.int64), np.array([0, len(columns)])), shape=(1, matrix.shape[1])
+    )
