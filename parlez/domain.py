@@ -148,6 +148,8 @@ class Domain:
                     or f"known keys: {', '.join(sorted(DOMAIN_KEYS))}",
                 )
         domain = cls()
+        if at is not None:
+            domain.locations["file"] = Location(at.path)
         domain._read_intents(raw.get("intents"), where(raw, "intents") or at)
         domain._read_entities(raw.get("entities"), where(raw, "entities") or at)
         slots = raw.get("slots") or {}

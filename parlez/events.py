@@ -7,13 +7,18 @@ conversation lives in `DialogueStateTracker`, which dispatches on the event's ty
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from parlez.event_schema import shape_problem
 from parlez.exceptions import ParlezError
+
+logger = logging.getLogger(__name__)
 
 ACTION_LISTEN = "action_listen"
 
@@ -66,11 +71,17 @@ class Event:
                 f"an event must be an object with an 'event' key, got {data!r}",
                 hint='e.g. {"event": "slot", "name": "city", "value": "Paris"}',
             )
-        cls = Event._registry.get(data["event"])
+        cls = Event._registry.get(data["event"]) if isinstance(data["event"], str) else None
         if cls is None:
             raise EventError(
-                f"unknown event type '{data['event']}'",
+                f"unknown event type {data['event']!r}",
                 hint="known types: " + ", ".join(sorted(Event._registry)),
+            )
+        problem = shape_problem(data)
+        if problem is not None:
+            raise EventError(
+                f"the '{data['event']}' event is malformed: {problem}",
+                hint="see Rasa's event reference for the keys of each event type",
             )
         try:
             return cls._from(data)
@@ -80,6 +91,21 @@ class Event:
 
 def events_from_dicts(items: list[dict[str, Any]]) -> list[Event]:
     return [Event.from_dict(item) for item in items]
+
+
+def stored_events(items: Iterable[Any], sender_id: str) -> list[Event]:
+    """The events a store holds for a conversation, skipping (and logging) any that cannot be
+    read: a row written before events were checked, or by another program, must not stop the
+    conversation from going on. The row itself is kept; it is never rewritten."""
+    events = []
+    for position, item in enumerate(items):
+        try:
+            events.append(Event.from_dict(item))
+        except EventError as error:
+            logger.error(
+                "conversation '%s': stored event %d is skipped: %s", sender_id, position, error
+            )
+    return events
 
 
 @dataclass(frozen=True)

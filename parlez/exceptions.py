@@ -94,6 +94,13 @@ class MissingEnvironmentVariableError(ParlezError):
     code = "P105"
 
 
+class OversizedDocumentError(ParlezError):
+    """A document that is small as written but would take unbounded time or memory to read:
+    aliases that multiply, or nesting deeper than any Rasa file needs."""
+
+    code = "P106"
+
+
 class SchemaError(ParlezError):
     """A file parses as YAML but a key or value is not what Rasa's format allows."""
 

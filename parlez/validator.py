@@ -122,7 +122,10 @@ class Validator:
         d = self.domain
         if not (d.intents or d.responses or d.user_actions or d.forms or d.slots):
             self._error(
-                "P200", "the domain is empty", hint="declare intents and responses in domain.yml"
+                "P200",
+                "the domain is empty",
+                d.locations.get("file"),
+                hint="declare intents and responses in domain.yml",
             )
         for intent in d.intents.values():
             if intent.triggers is not None:

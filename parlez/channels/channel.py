@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
@@ -12,6 +13,28 @@ if TYPE_CHECKING:
     from sanic import Blueprint, Request
 
 DEFAULT_SENDER = "default"
+
+#: Rasa's `events.sender_id` column holds 255 characters.
+MAX_SENDER_ID = 255
+
+#: Characters no conversation id may hold: control characters (NUL, which PostgreSQL cannot
+#: store, included) and halves of UTF-16 pairs, which cannot be written as UTF-8.
+_UNSTORABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def sender_id_problem(sender_id: str) -> str | None:
+    """Why `sender_id` cannot name a conversation, or None if it can."""
+    if not sender_id:
+        return "a conversation id cannot be empty"
+    if len(sender_id) > MAX_SENDER_ID:
+        return f"a conversation id is at most {MAX_SENDER_ID} characters, not {len(sender_id)}"
+    found = _UNSTORABLE.search(sender_id)
+    if found:
+        return (
+            f"a conversation id cannot hold the character U+{ord(found.group()):04X} "
+            f"(position {found.start() + 1})"
+        )
+    return None
 
 
 @dataclass

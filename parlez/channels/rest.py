@@ -20,21 +20,22 @@ from parlez.channels.channel import (
     InputChannel,
     OnNewMessage,
     UserMessage,
+    sender_id_problem,
 )
+from parlez.server.bodies import json_object
 from parlez.server.errors import ApiError
-
-MAX_SENDER_ID = 255
 
 
 def message_fields(request: Request) -> tuple[str, str | None, dict[str, Any] | None]:
     """Sender, text and metadata of a webhook body, or a 400 that says which field is wrong."""
-    body = request_json(request)
+    body = json_object(request)
     sender = body.get("sender", "default")
     if not isinstance(sender, str | int) or isinstance(sender, bool) or str(sender) == "":
         raise ApiError(400, "BadRequest", "'sender' must be a non-empty string")
     sender = str(sender)
-    if len(sender) > MAX_SENDER_ID:
-        raise ApiError(400, "BadRequest", f"'sender' is longer than {MAX_SENDER_ID} characters")
+    problem = sender_id_problem(sender)
+    if problem is not None:
+        raise ApiError(400, "BadRequest", f"'sender': {problem}")
     text = body.get("message", body.get("text"))
     if text is not None and not isinstance(text, str):
         raise ApiError(400, "BadRequest", "'message' must be a string")
@@ -42,16 +43,6 @@ def message_fields(request: Request) -> tuple[str, str | None, dict[str, Any] | 
     if metadata is not None and not isinstance(metadata, dict):
         raise ApiError(400, "BadRequest", "'metadata' must be an object")
     return sender, text, metadata
-
-
-def request_json(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ApiError(400, "BadRequest", f"the request body is not valid JSON: {error}") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "BadRequest", "the request body must be a JSON object")
-    return body
 
 
 class RestInput(InputChannel):

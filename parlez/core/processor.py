@@ -138,13 +138,16 @@ class MessageProcessor:
         context = self.action_context(output, message.metadata)
         await self.start_session_if_needed(tracker, context)
         await self.log_message(message, tracker, context)
-        if tracker.is_paused():
-            # A person has the conversation: the message is kept, the bot only listens (so
-            # that after `resume` the conversation reads as turns again).
-            tracker.update(ActionExecuted(ACTION_LISTEN))
-        else:
-            await self.run_prediction_loop(tracker, context)
-        await self.tracker_store.save(tracker)
+        try:
+            if tracker.is_paused():
+                # A person has the conversation: the message is kept, the bot only listens (so
+                # that after `resume` the conversation reads as turns again).
+                tracker.update(ActionExecuted(ACTION_LISTEN))
+            else:
+                await self.run_prediction_loop(tracker, context)
+        finally:
+            # The customer's message is kept even if answering it failed.
+            await self.tracker_store.save(tracker)
         return list(output.messages) if isinstance(output, CollectingOutputChannel) else []
 
     async def fetch_tracker_with_session(

@@ -24,6 +24,7 @@ from parlez.exceptions import (
     FileReadError,
     FileTooLargeError,
     Location,
+    OversizedDocumentError,
     SchemaError,
     YamlSyntaxError,
     relative,
@@ -32,6 +33,16 @@ from parlez.exceptions import (
 #: Files above this size are refused: they are nearly always a mistake (a data dump, a binary),
 #: and reading one would take the machine's memory. PARLEZ_MAX_FILE_MB raises the limit.
 DEFAULT_MAX_FILE_MB = 32.0
+
+#: How deep mappings and lists may nest. Rasa's formats need about ten levels; a custom
+#: payload a few more. Deeper documents are refused before they are turned into Python values,
+#: which is done recursively.
+MAX_DEPTH = 100
+
+#: How many nodes aliases may add to a document once they are expanded (beyond the nodes
+#: written out). A few hundred bytes of nested aliases ("billion laughs") otherwise expand to
+#: billions of values; a real project repeats a few blocks at most.
+MAX_ALIAS_NODES = 100_000
 
 
 class YamlMap(dict[str, Any]):
@@ -161,6 +172,68 @@ def _scalar(node: nodes.ScalarNode, path: str | None) -> Any:
     return text
 
 
+def _children(node: nodes.Node) -> list[nodes.Node]:
+    if isinstance(node, nodes.SequenceNode):
+        return list(node.value)
+    if isinstance(node, nodes.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _check_shape(root: nodes.Node, path: str | None) -> None:
+    """Refuse a node tree that nests deeper than MAX_DEPTH, holds an alias of a node that
+    contains it, or whose aliases expand to more than MAX_ALIAS_NODES nodes.
+
+    Aliases are the same node object wherever they appear, so each node is measured once
+    (depth-first, without recursion): the cost is that of the document as written, however
+    far it would expand.
+    """
+    size: dict[int, int] = {}
+    height: dict[int, int] = {}
+    referenced: set[int] = set()
+    ancestors: set[int] = set()
+    aliased = 0
+    stack: list[tuple[nodes.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, level, children_done = stack.pop()
+        key = id(node)
+        if not children_done:
+            if level + height.get(key, 1) - 1 > MAX_DEPTH:
+                raise OversizedDocumentError(
+                    f"mappings and lists nest more than {MAX_DEPTH} levels deep",
+                    Location(path, *_pos(node.start_mark)),
+                    hint="Rasa's files need about ten levels; check the indentation",
+                )
+            if key in size:
+                continue
+            if key in ancestors:
+                raise OversizedDocumentError(
+                    "an alias refers to a mapping or list that contains it",
+                    Location(path, *_pos(node.start_mark)),
+                    hint="a value cannot include itself; copy the part you need instead",
+                )
+            ancestors.add(key)
+            stack.append((node, level, True))
+            stack.extend((child, level + 1, False) for child in _children(node))
+            continue
+        ancestors.discard(key)
+        children = _children(node)
+        size[key] = 1 + sum(size[id(child)] for child in children)
+        height[key] = 1 + max((height[id(child)] for child in children), default=0)
+        for child in children:
+            if id(child) in referenced:
+                aliased += size[id(child)]
+            else:
+                referenced.add(id(child))
+        if aliased > MAX_ALIAS_NODES:
+            raise OversizedDocumentError(
+                f"the document's aliases expand to more than {MAX_ALIAS_NODES:,} values",
+                Location(path, *_pos(node.start_mark)),
+                hint="anchors (&name) and aliases (*name) that repeat each other multiply; "
+                "write the repeated part out, or repeat it fewer times",
+            )
+
+
 def _build(node: nodes.Node, path: str | None) -> Any:
     if isinstance(node, nodes.ScalarNode):
         return _scalar(node, path)
@@ -250,13 +323,43 @@ def read_yaml(text: str, path: str | None = None) -> Any:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as error:
         raise _syntax_error(error, path, text) from None
+    except yaml.reader.ReaderError as error:
+        raise _reader_error(error, path, text) from None
     except yaml.YAMLError as error:
         raise YamlSyntaxError(str(error), Location(path)) from None
     finally:
         loader.dispose()
     if node is None:
         return None
+    _check_shape(node, path)
     return _build(node, path)
+
+
+def _reader_error(error: yaml.reader.ReaderError, path: str | None, text: str) -> YamlSyntaxError:
+    """A character YAML does not allow (a control character, say), with its line and column."""
+    # libyaml counts in bytes of UTF-8, the pure-Python reader in characters.
+    before = text.encode("utf-8")[: error.position].decode("utf-8", "replace")
+    if _CParser is None:
+        before = text[: error.position]
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + 1
+    character = f"U+{error.character:04X}" if isinstance(error.character, int) else "a character"
+    return YamlSyntaxError(
+        f"{character} is not allowed in YAML ({error.reason})",
+        Location(path, line, column),
+        hint="remove the character; a text that needs it can write it as an escape "
+        'inside double quotes ("\\x01")',
+    )
+
+
+def plain(value: Any) -> Any:
+    """`value` with YamlMap and YamlSeq turned into plain dicts and lists (for YAML writers,
+    which represent exact types only)."""
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
 
 
 def max_file_bytes() -> int:

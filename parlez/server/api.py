@@ -7,7 +7,6 @@ format; all but `GET /` and `/version` need the token or JWT when one is configu
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import tempfile
 from pathlib import Path
@@ -21,8 +20,11 @@ from parlez import __version__
 from parlez.evaluation.nlu import entity_report, evaluate, intent_errors, intent_report
 from parlez.evaluation.stories import evaluate_stories, story_report
 from parlez.exceptions import ParlezError
+from parlez.io.yaml import plain, read_yaml
 from parlez.project import DataFiles, read_data_file
 from parlez.server.auth import requires_auth
+from parlez.server.bodies import json_body, json_object, yaml_body
+from parlez.server.csrf import refuse_cross_site
 from parlez.server.errors import ApiError
 from parlez.server.state import ServerState
 from parlez.tracker import DialogueStateTracker
@@ -33,32 +35,12 @@ logger = logging.getLogger(__name__)
 MINIMUM_COMPATIBLE_VERSION = "3.0.0"
 
 api = Blueprint("api")
+api.on_request(refuse_cross_site)
 
 
 def state_of(request: Request) -> ServerState:
     state: ServerState = request.app.ctx.state
     return state
-
-
-def json_body(request: Request) -> Any:
-    try:
-        return json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ApiError(400, "BadRequest", f"the request body is not valid JSON: {error}") from None
-
-
-def json_object(request: Request) -> dict[str, Any]:
-    body = json_body(request)
-    if not isinstance(body, dict):
-        raise ApiError(400, "BadRequest", "the request body must be a JSON object")
-    return body
-
-
-def yaml_body(request: Request) -> Any:
-    try:
-        return yaml.safe_load(request.body.decode("utf-8")) if request.body else None
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise ApiError(400, "BadRequest", f"the request body is not valid YAML: {error}") from None
 
 
 async def hello(request: Request) -> HTTPResponse:
@@ -171,14 +153,14 @@ async def domain(request: Request) -> HTTPResponse:
     )
 
 
-def _data_from_body(request: Request, folder: Path) -> DataFiles:
+async def _data_from_body(request: Request, folder: Path) -> DataFiles:
     """Training data posted as YAML (Rasa's format), read exactly like a project file."""
-    yaml_body(request)  # a readable 400 for broken YAML before the file is written
+    await yaml_body(request)  # a readable 400 for broken YAML before the file is written
     path = folder / "data.yml"
     path.write_bytes(request.body or b"")
     files = DataFiles()
     try:
-        read_data_file(path, files)
+        await asyncio.to_thread(read_data_file, path, files)
     except ParlezError as error:
         raise ApiError(400, "BadRequest", error.message) from None
     return files
@@ -189,7 +171,7 @@ def _data_from_body(request: Request, folder: Path) -> DataFiles:
 async def test_stories(request: Request) -> HTTPResponse:
     agent = state_of(request).require_agent()
     with tempfile.TemporaryDirectory(prefix="parlez-test-") as folder:
-        files = _data_from_body(request, Path(folder))
+        files = await _data_from_body(request, Path(folder))
     stories = files.stories + files.rules
     if not stories:
         raise ApiError(400, "BadRequest", "the body holds no stories")
@@ -204,7 +186,7 @@ async def test_intents(request: Request) -> HTTPResponse:
     if agent.nlu is None:
         raise ApiError(409, "Conflict", "the loaded model has no NLU part")
     with tempfile.TemporaryDirectory(prefix="parlez-test-") as folder:
-        files = _data_from_body(request, Path(folder))
+        files = await _data_from_body(request, Path(folder))
     if not files.nlu.examples:
         raise ApiError(400, "BadRequest", "the body holds no NLU examples")
     loop = asyncio.get_running_loop()
@@ -247,7 +229,14 @@ def write_training_project(payload: dict[str, Any], folder: Path) -> None:
 
     def section(value: Any, name: str) -> dict[str, Any]:
         if isinstance(value, str):
-            value = yaml.safe_load(value)
+            try:
+                value = plain(read_yaml(value, name))
+            except ParlezError as error:
+                raise ApiError(
+                    400,
+                    "BadRequest",
+                    f"'{name}' in the training payload is not valid YAML: {error}",
+                ) from None
         if value is None:
             return {}
         if not isinstance(value, dict):
@@ -284,7 +273,7 @@ async def train_model(request: Request) -> HTTPResponse:
     from parlez.training import train_in_subprocess
 
     state = state_of(request)
-    payload = yaml_body(request)
+    payload = await yaml_body(request)
     if not isinstance(payload, dict):
         raise ApiError(
             400,
@@ -296,7 +285,7 @@ async def train_model(request: Request) -> HTTPResponse:
     force = request.args.get("force_training", "false").lower() == "true"
     with tempfile.TemporaryDirectory(prefix="parlez-train-") as work:
         folder = Path(work)
-        write_training_project(payload, folder)
+        await asyncio.to_thread(write_training_project, plain(payload), folder)
         out = state.models if save else folder / "models"
         out.mkdir(parents=True, exist_ok=True)
         state.training_jobs += 1

@@ -35,6 +35,7 @@ def create_app(
     app.config.KEEP_ALIVE_TIMEOUT = 30
     app.ctx.state = state
     app.ctx.auth = state.auth
+    app.ctx.cors = cors
     app.error_handler.add(Exception, handle_exception)
 
     async def limit_body(request: Request) -> HTTPResponse | None:

@@ -11,17 +11,36 @@ from typing import Any
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
-from parlez.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
+from parlez.channels.channel import (
+    CollectingOutputChannel,
+    OutputChannel,
+    UserMessage,
+    sender_id_problem,
+)
 from parlez.core.actions.action import UnknownActionError
 from parlez.core.export import conversation_story
 from parlez.core.processor import external_message
 from parlez.events import BotUttered, Event, EventError, events_from_dicts
-from parlez.server.api import json_body, json_object, state_of
+from parlez.server.api import state_of
 from parlez.server.auth import requires_auth
+from parlez.server.bodies import json_body, json_object
+from parlez.server.csrf import refuse_cross_site
 from parlez.server.errors import ApiError
 from parlez.tracker import DialogueStateTracker
 
 conversations = Blueprint("conversations", url_prefix="/conversations")
+conversations.on_request(refuse_cross_site)
+
+
+@conversations.on_request
+async def check_conversation_id(request: Request) -> None:
+    """Refuse an id no store can hold (too long, NUL...) before anything reads or writes it."""
+    conversation_id = (request.match_info or {}).get("conversation_id")
+    if isinstance(conversation_id, str):
+        problem = sender_id_problem(conversation_id)
+        if problem is not None:
+            raise ApiError(400, "BadRequest", problem)
+
 
 #: Rasa's EventVerbosity names, as `include_events` takes them
 VERBOSITY = {"ALL": "all", "APPLIED": "applied", "AFTER_RESTART": "after_restart", "NONE": "none"}

@@ -18,11 +18,18 @@ from typing import Any, TypeVar
 from sqlalchemy import Column as SAColumn
 from sqlalchemy import Float, Integer, MetaData, String, Table, Text, delete, event, func, select
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from parlez.endpoints import EndpointConfig
-from parlez.events import Event, UserUttered, events_from_dicts
+from parlez.events import Event, UserUttered, stored_events
 from parlez.exceptions import ParlezError
 from parlez.slots import Slot
 from parlez.stores.tracker_store import TrackerStore
@@ -43,6 +50,12 @@ class StoreConfigError(ParlezError):
 
 class StoreUnavailableError(ParlezError):
     code = "P401"
+
+
+class StoreDataError(ParlezError):
+    """The database refused what it was given: trying again cannot help."""
+
+    code = "P402"
 
 
 metadata = MetaData()
@@ -110,18 +123,56 @@ def _sqlite_pragmas(connection: Any, record: Any) -> None:
     cursor.close()
 
 
+#: SQLSTATE classes of failures that can pass: the connection, a deadlock, resources, the
+#: server shutting down or starting up. Anything else (bad data, a constraint) fails again.
+RETRYABLE_SQLSTATES = ("08", "40", "53", "57", "58")
+
+
+def retryable(error: Exception) -> bool:
+    """Whether a database failure may pass if tried again (the server is away or busy), as
+    opposed to one that the same statement will always meet (a value the column refuses)."""
+    if not isinstance(error, DBAPIError):
+        return True  # OSError: no connection at all
+    if error.connection_invalidated:
+        return True
+    orig = error.orig
+    cause = orig.__cause__ if orig is not None else None
+    if isinstance(orig, ValueError) or isinstance(cause, ValueError):
+        return False  # the driver cannot send the value (asyncpg's DataError)
+    state = getattr(orig, "sqlstate", None) or getattr(cause, "sqlstate", None)
+    if isinstance(state, str) and state:
+        return state[:2] in RETRYABLE_SQLSTATES
+    return not isinstance(error, IntegrityError | ProgrammingError | DataError)
+
+
 async def with_retries(what: str, attempt: Callable[[], Awaitable[T]]) -> T:
-    """Run a database call, retrying while the server is away; raise once it stays away."""
+    """Run a database call, retrying while the server is away; raise once it stays away.
+
+    What the database says goes to the log only: it holds the statement and its values.
+    """
     for delay in (*RETRY_DELAYS, None):
         try:
             return await attempt()
         except (OperationalError, InterfaceError, DBAPIError, OSError) as error:
+            if not retryable(error):
+                logger.error("the database refused to %s: %s", what, error)
+                raise StoreDataError(
+                    f"the database refused to {what} ({type(error).__name__}); "
+                    "the server's log has the details",
+                    hint="a value the database cannot hold, such as a NUL character",
+                ) from error
             if delay is None:
+                logger.error("the database did not answer while trying to %s: %s", what, error)
                 raise StoreUnavailableError(
-                    f"the database did not answer while trying to {what}: {error}",
+                    f"the database did not answer while trying to {what}",
                     hint="check that the database server is running and reachable",
                 ) from error
-            logger.warning("the database failed to %s (%s); retrying in %.1f s", what, error, delay)
+            logger.warning(
+                "the database failed to %s (%s); retrying in %.1f s",
+                what,
+                type(error).__name__,
+                delay,
+            )
             await asyncio.sleep(delay)
     raise AssertionError("unreachable")
 
@@ -183,9 +234,10 @@ class SQLTrackerStore(TrackerStore):
         if not rows:
             return None
         tracker = DialogueStateTracker.from_events(
-            sender_id, events_from_dicts([json.loads(r) for r in rows]), self.slots
+            sender_id, stored_events(map(_row_data, rows), sender_id), self.slots
         )
-        tracker.persisted_events = len(rows)
+        # What the tracker holds of the rows: new events are those after it.
+        tracker.persisted_events = len(tracker.events)
         return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -243,6 +295,13 @@ class SQLTrackerStore(TrackerStore):
     async def close(self) -> None:
         await super().close()
         await self.engine.dispose()
+
+
+def _row_data(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return text  # skipped, with the rest of what cannot be read, by stored_events
 
 
 def _parse(url: str) -> URL:

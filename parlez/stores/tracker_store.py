@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from parlez.events import Event, events_from_dicts
+from parlez.events import Event, stored_events
 from parlez.slots import Slot
 from parlez.tracker import DialogueStateTracker
 
@@ -79,14 +79,20 @@ class InMemoryTrackerStore(TrackerStore):
         stored = self._events.get(sender_id)
         if stored is None:
             return None
-        return DialogueStateTracker.from_events(sender_id, events_from_dicts(stored), self.slots)
+        tracker = DialogueStateTracker.from_events(
+            sender_id, stored_events(stored, sender_id), self.slots
+        )
+        tracker.persisted_events = len(tracker.events)
+        return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         async with self._lock:
             stored = self._events.setdefault(tracker.sender_id, [])
             # Append-only: events already stored are never rewritten.
-            new: list[Event] = tracker.events[len(stored) :]
+            start = tracker.persisted_events
+            new: list[Event] = tracker.events[len(stored) if start is None else start :]
             stored.extend(e.to_dict() for e in new)
+            tracker.persisted_events = len(tracker.events)
         await self.publish(tracker.sender_id, new)
 
     async def replace(self, tracker: DialogueStateTracker) -> None:

@@ -10,11 +10,12 @@ from parlez.exceptions import (
     FileReadError,
     FileTooLargeError,
     MissingEnvironmentVariableError,
+    OversizedDocumentError,
     SchemaError,
     YamlSyntaxError,
 )
 from parlez.io.env import expand, expand_all
-from parlez.io.yaml import YamlMap, YamlSeq, read_yaml, read_yaml_file
+from parlez.io.yaml import MAX_DEPTH, YamlMap, YamlSeq, read_yaml, read_yaml_file
 
 
 def test_mappings_and_sequences_remember_where_each_key_and_item_is() -> None:
@@ -166,3 +167,58 @@ def test_a_default_makes_a_variable_optional() -> None:
     assert expand("${MODEL:-claude-haiku-4-5}", None, {}) == "claude-haiku-4-5"
     assert expand("${MODEL:-x}", None, {"MODEL": "gpt"}) == "gpt"
     assert expand("${MODEL:-x}", None, {"MODEL": ""}) == "x"  # empty counts as unset, as in sh
+
+
+def billion_laughs(levels: int) -> str:
+    """A few hundred bytes whose nested aliases expand to 9**levels strings."""
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, levels + 1):
+        lines.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_aliases_that_multiply_are_refused_before_they_are_expanded() -> None:
+    text = billion_laughs(9)
+    assert len(text) < 800
+    with pytest.raises(OversizedDocumentError) as caught:
+        read_yaml(text, "data/bomb.yml")
+    assert caught.value.code == "P106"
+    assert caught.value.where is not None and caught.value.where.path == "data/bomb.yml"
+    assert caught.value.where.line is not None
+    assert "aliases expand" in caught.value.message
+
+
+def test_a_few_aliases_are_read_as_copies() -> None:
+    data = read_yaml("base: &b [1, 2]\none: *b\ntwo: *b\n")
+    assert data == {"base": [1, 2], "one": [1, 2], "two": [1, 2]}
+
+
+def test_an_alias_inside_its_own_anchor_is_refused() -> None:
+    with pytest.raises(OversizedDocumentError, match="contains it"):
+        read_yaml("a: &x [1, *x]\n", "loop.yml")
+
+
+def test_nesting_deeper_than_any_rasa_file_is_refused_at_the_line_it_passes_the_limit() -> None:
+    depth = 998
+    text = "".join("  " * i + f"k{i}:\n" for i in range(depth)) + "  " * depth + "v\n"
+    with pytest.raises(OversizedDocumentError) as caught:
+        read_yaml(text, "domain.yml")
+    assert caught.value.where is not None
+    assert caught.value.where.line == MAX_DEPTH + 1
+
+
+def test_a_control_character_is_refused_at_its_line_and_column() -> None:
+    with pytest.raises(YamlSyntaxError) as caught:
+        read_yaml("intents:\n  - grëet\n  - b\x01ye\n", "domain.yml")
+    assert str(caught.value.where) == "domain.yml:3:6"
+    assert "U+0001" in caught.value.message
+
+
+def test_a_deeply_nested_domain_file_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    from parlez.domain import Domain
+
+    path = tmp_path / "domain.yml"
+    path.write_text("intents:\n" + "".join("  " * i + f"- k{i}:\n" for i in range(1, 400)))
+    with pytest.raises(OversizedDocumentError) as caught:
+        Domain.load(path)
+    assert caught.value.where is not None and caught.value.where.path.endswith("domain.yml")

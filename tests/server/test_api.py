@@ -173,10 +173,13 @@ async def test_model_tests_report_on_posted_data(make_app: AppFactory) -> None:
     _, stories = await app.asgi_client.post(
         "/model/test/stories",
         content=RULES.replace("rules:", "stories:").replace("- rule:", "- story:"),
+        headers={"Content-Type": "text/yml"},
     )
     assert stories.status == 200
     assert stories.json["conversation_accuracy"]["accuracy"] == 1.0
-    _, intents = await app.asgi_client.post("/model/test/intents", content=NLU)
+    _, intents = await app.asgi_client.post(
+        "/model/test/intents", content=NLU, headers={"Content-Type": "application/x-yaml"}
+    )
     assert intents.status == 200
     assert intents.json["intent_evaluation"]["accuracy"] >= 0.5
     assert len(intents.json["intent_evaluation"]["predictions"]) == 12

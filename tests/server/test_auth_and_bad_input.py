@@ -66,7 +66,7 @@ async def test_the_rest_channel_needs_no_api_token(make_app: AppFactory) -> None
         (b'{"sender": ["a"], "message": "hi"}', "'sender'"),
         (b'{"sender": "a", "message": 42}', "'message' must be a string"),
         (b'{"sender": "a", "message": "hi", "metadata": 3}', "'metadata'"),
-        (b'{"sender": "' + b"x" * 300 + b'", "message": "hi"}', "longer than 255"),
+        (b'{"sender": "' + b"x" * 300 + b'", "message": "hi"}', "at most 255"),
     ],
 )
 async def test_malformed_messages_get_a_400_in_rasas_format(
