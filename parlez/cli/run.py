@@ -17,7 +17,7 @@ class ActionsPackageError(ParlezError):
 
 
 def run_actions(args: argparse.Namespace) -> int:
-    from rasa_sdk.endpoint import run
+    from rasa_sdk.endpoint import create_app_for_serve
     from rasa_sdk.executor import ActionExecutor
 
     sys.path.insert(0, os.getcwd())  # `actions` is a package of the project, as in Rasa
@@ -29,8 +29,12 @@ def run_actions(args: argparse.Namespace) -> int:
             f"the actions package '{args.actions}' cannot be imported: {error}",
             hint="run this in the project folder, or name the package with --actions",
         ) from error
-    os.environ.setdefault("SANIC_HOST", args.host)
-    run(executor, port=args.port, cors_origins=args.cors)
+    # --host, when given, wins over SANIC_HOST (which rasa_sdk's own runner reads).
+    host = args.host or os.environ.get("SANIC_HOST") or "127.0.0.1"
+    app = create_app_for_serve(executor, cors_origins=args.cors)
+    # One process, as `parlez run` serves: Sanic's worker manager left workers running
+    # (and spinning) after SIGTERM; in a single process the signal stops the server.
+    app.run(host=host, port=args.port, single_process=True, motd=False, access_log=False)
     return 0
 
 
@@ -91,6 +95,7 @@ def run_server(args: argparse.Namespace) -> int:
         response_timeout=args.response_timeout,
         train_if_missing=not args.no_train,
         access_log=args.debug,
+        insecure_no_auth=args.insecure_no_auth,
     )
     serve(options, say=lambda text: print(text, flush=True))
     return 0
@@ -107,6 +112,11 @@ def register(commands: Any) -> None:
     run.add_argument("-t", "--auth-token", default=None, help="token the API asks for (?token=)")
     run.add_argument("--jwt-secret", default=None, help="secret that signs API JWTs")
     run.add_argument("--jwt-method", default="HS256", help="JWT algorithm (default HS256)")
+    run.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        help="serve --enable-api beyond 127.0.0.1 with no token (a private network only)",
+    )
     run.add_argument("--credentials", default=None, help="channels file (credentials.yml)")
     run.add_argument("--endpoints", default=None, help="services file (endpoints.yml)")
     run.add_argument("--connector", default=None, help="serve only this channel")
@@ -123,6 +133,8 @@ def register(commands: Any) -> None:
     actions = sub.add_parser("actions", help="serve custom actions (Rasa's action server protocol)")
     actions.add_argument("--actions", default="actions", help="package of rasa_sdk actions")
     actions.add_argument("-p", "--port", type=int, default=5055, help="port (default 5055)")
-    actions.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    actions.add_argument(
+        "--host", default=None, help="interface to listen on (default: $SANIC_HOST or 127.0.0.1)"
+    )
     actions.add_argument("--cors", nargs="*", default=None, help="allowed CORS origins")
     actions.set_defaults(handler=run_actions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import sys
@@ -13,7 +14,9 @@ from typing import Any
 from parlez.agent import Agent
 from parlez.channels.channel import InputChannel
 from parlez.channels.registry import ChannelConfigError, channel_class, channels_from_credentials
+from parlez.diagnostics import warn
 from parlez.endpoints import Endpoints, read_credentials
+from parlez.exceptions import ParlezError
 from parlez.inference import run_on_inference_thread
 from parlez.model import latest_model
 from parlez.project import Project
@@ -42,7 +45,62 @@ class ServeOptions:
     response_timeout: float = DEFAULT_RESPONSE_TIMEOUT
     train_if_missing: bool = True
     access_log: bool = False
+    #: serve the API on a network interface with neither a token nor a JWT secret
+    insecure_no_auth: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class OpenApiError(ParlezError):
+    code = "P330"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach `host` (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(options: ServeOptions) -> None:
+    """Refuse to serve Rasa's HTTP API, which can rewrite any conversation and replace the
+    model, to the network with no credentials, unless that is asked for in so many words."""
+    if not options.enable_api or options.auth_token or options.jwt_secret:
+        return
+    if is_loopback(options.host) or options.insecure_no_auth:
+        return
+    raise OpenApiError(
+        f"--enable-api on '{options.host}' with no --auth-token or --jwt-secret would let "
+        "anyone who reaches this machine read and change every conversation and the model",
+        hint="set --auth-token (or --jwt-secret), serve on 127.0.0.1 behind a proxy that "
+        "checks who calls, or pass --insecure-no-auth if the network itself is private",
+    )
+
+
+def check_lock_store(state: ServerState) -> None:
+    """Warn when conversations live in a database several processes share but their locks
+    live in this process: two processes can then handle one conversation's messages at once
+    and one of them overwrites the other's view (1 in 40 messages lost in a test)."""
+    from parlez.stores.lock_store import InMemoryLockStore
+    from parlez.stores.sql import SQLTrackerStore
+
+    store = state.tracker_store
+    if not isinstance(store, SQLTrackerStore) or not isinstance(
+        state.lock_store, InMemoryLockStore
+    ):
+        return
+    url = store.url if not isinstance(store.url, str) else None
+    backend = url.get_backend_name() if url is not None else str(store.url).split(":", 1)[0]
+    if backend.startswith("postgres"):
+        warn(
+            "P331",
+            "the tracker store is PostgreSQL, which other parlez processes can share, but "
+            "the lock store is this process's memory",
+            hint="if more than one process serves this assistant, add a `lock_store:` of "
+            "type redis to endpoints.yml (see docs/server.md)",
+        )
 
 
 def find_or_train_model(options: ServeOptions, say: Any = print) -> Path | None:
@@ -122,7 +180,9 @@ def serve(options: ServeOptions, say: Any = print) -> None:
     from parlez.server.app import create_app
 
     started = time.perf_counter()
+    check_exposure(options)
     state = build_state(options, say)
+    check_lock_store(state)
     app = create_app(state, enable_api=options.enable_api, cors=options.cors)
     model = state.agent.model.name if state.agent and state.agent.model else "no model"
 

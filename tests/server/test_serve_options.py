@@ -55,3 +55,50 @@ def test_a_bad_connector_is_a_clear_error(tmp_path: Path, bad: str) -> None:
 
     with pytest.raises(ChannelConfigError):
         input_channels(ServeOptions(project=tmp_path, connector=bad))
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.7", "::"])
+def test_the_api_is_not_served_to_the_network_without_credentials(host: str) -> None:
+    from parlez.server.run import OpenApiError, check_exposure
+
+    with pytest.raises(OpenApiError) as caught:
+        check_exposure(ServeOptions(host=host, enable_api=True))
+    assert caught.value.code == "P330" and "--insecure-no-auth" in (caught.value.hint or "")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ServeOptions(host="127.0.0.1", enable_api=True),
+        ServeOptions(host="localhost", enable_api=True),
+        ServeOptions(host="::1", enable_api=True),
+        ServeOptions(host="0.0.0.0", enable_api=True, auth_token="t"),
+        ServeOptions(host="0.0.0.0", enable_api=True, jwt_secret="s"),
+        ServeOptions(host="0.0.0.0", enable_api=True, insecure_no_auth=True),
+        ServeOptions(host="0.0.0.0"),
+    ],
+)
+def test_the_api_may_be_served_on_loopback_with_credentials_or_when_asked(
+    options: ServeOptions,
+) -> None:
+    from parlez.server.run import check_exposure
+
+    check_exposure(options)
+
+
+def test_a_shared_postgresql_store_without_a_lock_store_is_warned_about(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from parlez.server.run import check_lock_store
+    from parlez.server.state import ServerState
+    from parlez.stores.sql import SQLTrackerStore
+
+    shared = SQLTrackerStore("postgresql+asyncpg://u@127.0.0.1:1/db")
+    with caplog.at_level("WARNING"):
+        check_lock_store(ServerState(agent=None, tracker_store=shared))
+    assert "PostgreSQL" in caplog.text and "lock_store:" in caplog.text
+    caplog.clear()
+    local = SQLTrackerStore("sqlite+aiosqlite:///:memory:")
+    with caplog.at_level("WARNING"):
+        check_lock_store(ServerState(agent=None, tracker_store=local))
+    assert "lock_store:" not in caplog.text

@@ -190,3 +190,51 @@ async def test_many_conversations_saved_at_once_keep_their_own_events(store_url:
         again = await store.retrieve(f"user{i}")
         assert again is not None and len(again.events) == 4
     await store.close()
+
+
+@pytest.fixture
+def postgres_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return database("postgresql", request, tmp_path)
+
+
+async def test_postgresql_refusing_a_value_is_not_retried_and_keeps_sql_out_of_the_error(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from parlez.stores.sql import StoreDataError
+
+    store = SQLTrackerStore(postgres_url, SLOTS)
+    # A NUL in an intent name (the data column escapes it; this column cannot hold it).
+    tracker = DialogueStateTracker("ana", SLOTS)
+    tracker.update(UserUttered("hi", {"name": "gre\0et", "confidence": 1.0}))
+    with caplog.at_level("WARNING"), pytest.raises(StoreDataError) as caught:
+        await store.save(tracker)
+    assert "retrying" not in caplog.text  # it cannot succeed, so it is tried once
+    assert "INSERT" not in caught.value.message and "gre" not in caught.value.message
+    assert "INSERT" in caplog.text  # the log has what an operator needs
+    # The store itself is fine: the next conversation is saved.
+    await store.save(conversation("bo"))
+    assert await store.retrieve("bo") is not None
+    await store.close()
+
+
+async def test_a_stored_row_that_cannot_be_read_is_skipped_and_new_events_still_saved(
+    sql_url: str,
+) -> None:
+    store = SQLTrackerStore(sql_url, SLOTS)
+    await store.save(conversation())
+    async with store.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO events (sender_id, type_name, timestamp, data) "
+                "VALUES ('ana', 'active_loop', 1, :data)"
+            ),
+            {"data": json.dumps({"event": "active_loop", "name": ["x"]})},
+        )
+    tracker = await store.retrieve("ana")
+    assert tracker is not None and len(tracker.events) == 4
+    tracker.update(ActionExecuted("action_listen"))
+    await store.save(tracker)
+    again = await store.retrieve("ana")
+    assert again is not None and [e.type_name for e in again.events][-1] == "action"
+    assert len(again.events) == 5
+    await store.close()

@@ -156,30 +156,40 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _start_action_server(
+    name: str, port: int, cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`parlez run actions`, waited on until it answers /health."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "parlez", "run", "actions", "--actions", name, "--port", str(port)]
+        + list(args),
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        env={**os.environ, **(env or {})},
+    )
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError(process.stderr.read().decode() if process.stderr else "exited")
+        time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGKILL)
+    raise RuntimeError("the action server did not answer /health")
+
+
 @pytest.fixture
 def action_server(package: tuple[str, str], tmp_path: Path) -> Iterator[tuple[str, str]]:
     """`parlez run actions` serving the package on a free port."""
     name, tag = package
     port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "parlez", "run", "actions", "--actions", name, "--port", str(port)],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # Sanic starts worker processes: stop them all at the end
-    )
-    url = f"http://127.0.0.1:{port}"
+    process = _start_action_server(name, port, tmp_path)
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode() if process.stderr else "exited")
-            time.sleep(0.1)
-        yield f"{url}/webhook", tag
+        yield f"http://127.0.0.1:{port}/webhook", tag
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -187,6 +197,29 @@ def action_server(package: tuple[str, str], tmp_path: Path) -> Iterator[tuple[st
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
+
+
+def test_the_action_server_stops_on_sigterm_and_its_host_flag_wins(
+    package: tuple[str, str], tmp_path: Path
+) -> None:
+    name, _ = package
+    port = _free_port()
+    process = _start_action_server(
+        name, port, tmp_path, "--host", "127.0.0.1", env={"SANIC_HOST": "0.0.0.0"}
+    )
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass
+        # Bound to 127.0.0.1 alone: 0.0.0.0 would answer on every loopback address too.
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.2", port), timeout=5).close()
+        process.send_signal(signal.SIGTERM)  # the process alone, as a supervisor sends it
+        assert process.wait(timeout=60) is not None
+        with pytest.raises(ProcessLookupError):
+            os.killpg(process.pid, 0)  # nothing of its process group is left running
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def test_a_remote_action_server_speaks_rasas_protocol(action_server: tuple[str, str]) -> None:
