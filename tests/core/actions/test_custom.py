@@ -161,8 +161,18 @@ def _start_action_server(
 ) -> subprocess.Popen[bytes]:
     """`parlez run actions`, waited on until it answers /health."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "parlez", "run", "actions", "--actions", name, "--port", str(port)]
-        + list(args),
+        [
+            sys.executable,
+            "-m",
+            "parlez",
+            "run",
+            "actions",
+            "--actions",
+            name,
+            "--port",
+            str(port),
+            *args,
+        ],
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
