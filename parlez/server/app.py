@@ -12,6 +12,7 @@ from sanic import Request, Sanic
 from sanic.response import BaseHTTPResponse, HTTPResponse
 
 from parlez.server.errors import error_body, handle_exception
+from parlez.server.lifecycle import refuse_while_stopping
 from parlez.server.state import ServerState
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ def create_app(
         return None
 
     app.register_middleware(limit_body, "request")
+    refuse_while_stopping(app, state)
 
     from parlez.server.api import api, hello, version
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import os
@@ -178,6 +179,7 @@ def build_state(options: ServeOptions, say: Any = print) -> ServerState:
 
 def serve(options: ServeOptions, say: Any = print) -> None:
     from parlez.server.app import create_app
+    from parlez.server.lifecycle import serve_until_signalled
 
     started = time.perf_counter()
     check_exposure(options)
@@ -195,10 +197,6 @@ def serve(options: ServeOptions, say: Any = print) -> None:
             f"API {'on' if options.enable_api else 'off'})"
         )
 
-    app.run(
-        host=options.host,
-        port=options.port,
-        single_process=True,
-        access_log=options.access_log,
-        motd=False,
+    asyncio.run(
+        serve_until_signalled(app, state, options.host, options.port, access_log=options.access_log)
     )

@@ -42,6 +42,8 @@ class ServerState:
     reminders: ReminderScheduler = field(default_factory=ReminderScheduler)
     #: messages being handled: shutdown waits for them so no event is lost
     in_flight: set[asyncio.Future[Any]] = field(default_factory=set)
+    #: set on SIGTERM: no new message is taken (parlez.server.lifecycle)
+    stopping: bool = False
 
     def __post_init__(self) -> None:
         if self.agent is not None:
@@ -88,6 +90,12 @@ class ServerState:
             ) from None
 
     async def on_new_message(self, message: UserMessage) -> Any:
+        if self.stopping:
+            raise ApiError(
+                503,
+                "ServiceUnavailable",
+                "the server is shutting down: the message was not taken; send it again",
+            )
         agent = self.require_agent()
         return await self.guarded(agent.handle_message(message))
 

@@ -33,6 +33,7 @@ class ActionSlowGoodbye(Action):
         return "action_slow_goodbye"
 
     def run(self, dispatcher, tracker, domain):
+        open("slow-action-started", "w").close()  # tests wait for this, not for a clock
         time.sleep(1.5)  # a slow back-end call
         dispatcher.utter_message(text="Bye, slowly")
         return []
@@ -155,7 +156,7 @@ def test_sigterm_finishes_the_message_in_flight(tmp_path: Path) -> None:
             )
         )
         sending.start()
-        time.sleep(0.5)  # the slow action is running now
+        wait_for(lambda: (project / "slow-action-started").exists())
         assert server.terminate() == 0
         sending.join()
     assert replies and replies[0].status_code == 200
@@ -165,6 +166,77 @@ def test_sigterm_finishes_the_message_in_flight(tmp_path: Path) -> None:
         "action_slow_goodbye",
         "action_listen",
     ]
+
+
+def wait_for(condition: Any, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the condition did not come true")
+        time.sleep(0.02)
+
+
+def test_sigterm_takes_no_new_message_and_answers_and_stores_every_one_it_took(
+    tmp_path: Path,
+) -> None:
+    """Eight clients on keep-alive connections keep sending through the signal: every
+    message answered 200 is stored, and no message that got no answer (a 503, a refused or
+    closed connection) is."""
+    project = e2e_project(tmp_path, SQLITE_ENDPOINTS)
+    outcomes: list[tuple[str, str]] = []  # (text, "answered" | "refused" | "cut off")
+    taken_after_stop: list[str] = []
+    signalled = threading.Event()
+    with parlez_run(project) as server:
+
+        def stopping() -> bool:  # the server has said that it takes no new message
+            return any("stopping: no new message" in line for line in list(server.output))
+
+        def user(n: int) -> None:
+            with httpx.Client(timeout=60) as client:
+                for turn in range(10_000):
+                    text = f"I am in City{n}x{turn}"
+                    sent_after_stop = stopping()
+                    try:
+                        reply = client.post(
+                            f"{server.url}/webhooks/rest/webhook",
+                            json={"sender": f"user{n}", "message": text},
+                        )
+                    except httpx.ConnectError:
+                        outcomes.append((text, "refused"))
+                        return
+                    except httpx.HTTPError:
+                        outcomes.append((text, "cut off"))
+                        continue
+                    if reply.status_code == 200:
+                        outcomes.append((text, "answered"))
+                        if sent_after_stop:
+                            taken_after_stop.append(text)
+                    else:
+                        assert reply.status_code == 503, reply.text
+                        outcomes.append((text, "refused"))
+                        if signalled.is_set():
+                            return
+
+        with ThreadPoolExecutor(8) as pool:
+            futures = [pool.submit(user, n) for n in range(8)]
+            wait_for(lambda: sum(o == "answered" for _, o in outcomes) >= 40)
+            signalled.set()
+            assert server.terminate() == 0
+            for future in futures:
+                future.result()
+    stored = {
+        e["text"]
+        for n in range(8)
+        for e in stored_events(project, f"user{n}")
+        if e["event"] == "user"
+    }
+    answered = [t for t, o in outcomes if o == "answered"]
+    unanswered = [t for t, o in outcomes if o != "answered"]
+    assert len(answered) >= 40 and unanswered, outcomes[-10:]
+    assert [t for t in answered if t not in stored] == [], "answered but not stored"
+    assert [t for t in unanswered if t in stored] == [], "stored but never answered"
+    assert taken_after_stop == [], "a message sent after the server stopped was taken"
+    assert stopping()
 
 
 def test_killing_one_of_two_processes_loses_no_answered_message(
