@@ -10,7 +10,7 @@ from typing import Any
 from parlez.diagnostics import warn
 from parlez.exceptions import Location, ParlezError, SchemaError, did_you_mean, relative
 from parlez.io.env import expand_all
-from parlez.io.yaml import read_yaml, read_yaml_file, where
+from parlez.io.yaml import document_start, read_yaml, read_yaml_file, where
 
 CONFIG_KEYS = {
     "recipe",
@@ -59,6 +59,8 @@ class ComponentConfig:
     name: str
     params: dict[str, Any] = field(default_factory=dict)
     location: Location | None = field(default=None, compare=False, repr=False)
+    #: where each parameter's value is in config.yml
+    param_locations: dict[str, Location] = field(default_factory=dict, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, **self.params}
@@ -107,7 +109,10 @@ class Config:
     def from_raw(cls, raw: Any, at: Location | None = None) -> Config:
         raw = raw if raw is not None else {}
         if not isinstance(raw, dict):
-            raise SchemaError("config.yml must be a mapping with 'pipeline' and 'policies'", at)
+            raise SchemaError(
+                "config.yml must be a mapping with 'pipeline' and 'policies'",
+                document_start(raw, at),
+            )
         expand_all(raw)
         for key in raw:
             if key not in CONFIG_KEYS:
@@ -182,5 +187,6 @@ def _components(items: Any, part: str, at: Location | None) -> list[ComponentCon
                 f"each item of '{part}' needs a 'name'", here, hint="- name: WhitespaceTokenizer"
             )
         params = {k: v for k, v in item.items() if k != "name"}
-        found.append(ComponentConfig(str(item["name"]), params, here))
+        locations = {k: at for k in params if (at := where(item, k, value=True)) is not None}
+        found.append(ComponentConfig(str(item["name"]), params, here, locations))
     return found

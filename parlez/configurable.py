@@ -8,10 +8,31 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from parlez.diagnostics import warn
-from parlez.exceptions import Location
+from parlez.exceptions import Location, ParlezError
 from parlez.io.state import read_state, write_state
 
 T = TypeVar("T", bound="Configurable")
+
+
+class ParameterTypeError(ParlezError):
+    code = "P184"
+
+
+def kind_problem(default: Any, value: Any) -> str | None:
+    """What is wrong with `value` for a parameter whose default is `default`, judged only
+    where no Rasa configuration could mean it: a number, or a switch, given as something
+    else. Null is always allowed, and a mapping where a number is expected (Rasa's per-part
+    sizes, `{text: 256, label: 128}`), as is a list of numbers."""
+    if value is None:
+        return None
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else "is true or false"
+    if isinstance(default, int | float):
+        if isinstance(value, bool) or not isinstance(value, int | float | dict | list):
+            return "is a number"
+        if isinstance(default, int) and isinstance(value, float) and not value.is_integer():
+            return "is a whole number"
+    return None
 
 
 class Configurable:
@@ -24,8 +45,23 @@ class Configurable:
         self.config: dict[str, Any] = {**self.defaults, **(config or {})}
 
     @classmethod
-    def create(cls: type[T], params: Mapping[str, Any], where: Location | None = None) -> T:
-        """An instance from config.yml parameters; unused ones get one warning naming them."""
+    def create(
+        cls: type[T],
+        params: Mapping[str, Any],
+        where: Location | None = None,
+        locations: Mapping[str, Location] | None = None,
+    ) -> T:
+        """An instance from config.yml parameters; unused ones get one warning naming them,
+        and a value of the wrong kind (`epochs: "xxx"`) is an error at its line."""
+        for key, value in params.items():
+            if key in cls.defaults:
+                problem = kind_problem(cls.defaults[key], value)
+                if problem is not None:
+                    raise ParameterTypeError(
+                        f"{cls.name}'s parameter '{key}' {problem}, not {value!r}",
+                        (locations or {}).get(key) or where,
+                        hint=f"its default is {cls.defaults[key]!r}",
+                    )
         unused = sorted(set(params) - set(cls.defaults) - cls.accepted)
         if unused:
             warn(

@@ -17,7 +17,7 @@ from parlez.exceptions import (
 )
 from parlez.io.env import expand_all
 from parlez.io.schema import names
-from parlez.io.yaml import YamlMap, is_yaml_file, read_yaml, read_yaml_file, where
+from parlez.io.yaml import YamlMap, document_start, is_yaml_file, read_yaml, read_yaml_file, where
 from parlez.responses import read_responses
 from parlez.slots import AnySlot, Slot, TextSlot, read_slot
 
@@ -136,7 +136,10 @@ class Domain:
     def from_raw(cls, raw: Any, at: Location | None = None) -> Domain:
         """A domain from a parsed domain document (the dict Rasa's `domain.yml` holds)."""
         if not isinstance(raw, dict):
-            raise SchemaError("a domain file must be a mapping of keys such as 'intents:'", at)
+            raise SchemaError(
+                "a domain file must be a mapping of keys such as 'intents:'",
+                document_start(raw, at),
+            )
         expand_all(raw)
         for key in raw:
             if key not in DOMAIN_KEYS:

@@ -8,7 +8,7 @@ from typing import Any
 
 from parlez.exceptions import Location, SchemaError, relative
 from parlez.io.env import expand_all
-from parlez.io.yaml import read_yaml_file, where
+from parlez.io.yaml import document_start, read_yaml_file, where
 
 ENDPOINT_KEYS = {
     "action_endpoint",
@@ -88,7 +88,10 @@ class Endpoints:
         if raw is None:
             return cls()
         if not isinstance(raw, dict):
-            raise SchemaError("endpoints.yml must be a mapping such as 'action_endpoint:'", at)
+            raise SchemaError(
+                "endpoints.yml must be a mapping such as 'action_endpoint:'",
+                document_start(raw, at),
+            )
         expand_all(raw)
         endpoints = cls()
         for key, value in raw.items():
@@ -119,6 +122,15 @@ def read_credentials(path: Path | str) -> dict[str, dict[str, Any]]:
         return {}
     at = Location(relative(p))
     if not isinstance(raw, dict):
-        raise SchemaError("credentials.yml must map channel names to their settings", at)
+        raise SchemaError(
+            "credentials.yml must map channel names to their settings", document_start(raw, at)
+        )
     expand_all(raw)
+    for name, value in raw.items():
+        if value is not None and not isinstance(value, dict):
+            raise SchemaError(
+                f"the settings of the channel '{name}' must be a mapping of keys",
+                where(raw, name, value=True) or at,
+                hint=f"write '{name}:' alone for no settings, or indent its keys under it",
+            )
     return {str(name): dict(value or {}) for name, value in raw.items()}

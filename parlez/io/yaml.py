@@ -87,6 +87,15 @@ def where(container: Any, key: str | int | None = None, *, value: bool = False) 
     return None
 
 
+def document_start(document: Any, at: Location | None) -> Location | None:
+    """Where a file's top-level value is, for errors about the document as a whole: its own
+    position when it is a mapping or a list, else the file's first line."""
+    found = where(document)
+    if found is not None or at is None:
+        return found
+    return Location(at.path, 1, 1)
+
+
 class _Resolver(yaml.resolver.Resolver):
     """YAML 1.2 core schema: only true/false are booleans, no sexagesimal numbers."""
 

@@ -45,7 +45,9 @@ class Pipeline:
     def from_config(cls, items: Sequence[ComponentConfig], language: str = "en") -> Pipeline:
         """Components by their config.yml names; an unknown name is an error with suggestions."""
         steps = [
-            components.get(item.name, item.location).create(item.params, item.location)
+            components.get(item.name, item.location).create(
+                item.params, item.location, item.param_locations
+            )
             for item in items
         ]
         given: set[str] = set()

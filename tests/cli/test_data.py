@@ -150,3 +150,39 @@ def test_validate_catches_a_misspelt_component_name(
     out = capsys.readouterr().out
     assert "error P180 config.yml:3:5: unknown component 'WhitespaceTokeniser'" in out
     assert "did you mean 'WhitespaceTokenizer'?" in out
+
+
+def test_validate_refuses_a_parameter_of_the_wrong_kind_at_its_line(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(
+        project / "config.yml",
+        "assistant_id: test\nlanguage: en\npipeline:\n- name: WhitespaceTokenizer\n"
+        "- name: CountVectorsFeaturizer\n- name: DIETClassifier\n  epochs: xxx\n"
+        "policies:\n- name: RulePolicy\n  core_fallback_threshold: true\n",
+    )
+    assert main(["data", "validate"]) == 1
+    out = capsys.readouterr().out
+    assert "error P184" in out and "config.yml:7:11" in out and "'epochs' is a number" in out
+
+
+def test_numbers_given_as_whole_floats_and_per_part_sizes_are_accepted(project: Path) -> None:
+    write(
+        project / "config.yml",
+        "assistant_id: test\nlanguage: en\npipeline:\n- name: WhitespaceTokenizer\n"
+        "- name: CountVectorsFeaturizer\n- name: DIETClassifier\n  epochs: 10.0\n"
+        "  hidden_layers_sizes: {text: [64], label: [32]}\n  random_seed: null\n"
+        "policies:\n- name: RulePolicy\n",
+    )
+    assert main(["data", "validate"]) == 0
+
+
+def test_validate_names_the_file_of_an_alias_bomb(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.fuzzing import alias_bomb
+
+    write(project / "data" / "bomb.yml", alias_bomb(9))
+    assert main(["data", "validate"]) == 1
+    out = capsys.readouterr().out
+    assert "error P106 data/bomb.yml:" in out

@@ -31,7 +31,12 @@ class PolicyEnsemble:
 
     @classmethod
     def from_config(cls, items: Sequence[ComponentConfig]) -> PolicyEnsemble:
-        return cls([policies.get(i.name, i.location).create(i.params, i.location) for i in items])
+        return cls(
+            [
+                policies.get(i.name, i.location).create(i.params, i.location, i.param_locations)
+                for i in items
+            ]
+        )
 
     def use_nlu(self, nlu: TextFeaturizer | None) -> PolicyEnsemble:
         """Give the policies the NLU pipeline that featurizes end-to-end user text."""
