@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,13 +71,36 @@ class DiskFiles:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def put(self, stored: StoredFile, content: bytes) -> None:
+    def put(self, stored: StoredFile, content: bytes, conversation: str = "") -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         (self.folder / stored.name).write_bytes(content)
         (self.folder / f"{stored.name}.json").write_text(
-            json.dumps({"name": stored.original, "type": stored.media_type, "size": stored.size}),
+            json.dumps(
+                {
+                    "name": stored.original,
+                    "type": stored.media_type,
+                    "size": stored.size,
+                    "conversation": conversation,
+                }
+            ),
             encoding="utf-8",
         )
+
+    def usage(self) -> dict[str, int]:
+        """Bytes kept per conversation ('' for files stored before conversations were noted)."""
+        used: dict[str, int] = {}
+        if not self.folder.is_dir():
+            return used
+        for path in self.folder.iterdir():
+            if not STORED_NAME.match(path.name):
+                continue
+            try:
+                info = json.loads((self.folder / f"{path.name}.json").read_text("utf-8"))
+            except (OSError, ValueError):
+                info = {}
+            owner = str(info.get("conversation") or "") if isinstance(info, dict) else ""
+            used[owner] = used.get(owner, 0) + path.stat().st_size
+        return used
 
     def info(self, name: str) -> StoredFile | None:
         path = self.folder / name
@@ -120,7 +144,12 @@ class S3Files:
     def _fail(self, doing: str, error: Exception) -> AttachmentStoreError:
         return AttachmentStoreError(f"the S3 bucket '{self.bucket}' failed {doing}: {error}")
 
-    def put(self, stored: StoredFile, content: bytes) -> None:
+    def usage(self) -> dict[str, int]:
+        """Counted from this process's uploads only: listing a bucket costs a request per
+        thousand files, and the bucket's own quota is the real bound."""
+        return {}
+
+    def put(self, stored: StoredFile, content: bytes, conversation: str = "") -> None:
         try:
             self.client.put_object(
                 Bucket=self.bucket,
@@ -128,7 +157,7 @@ class S3Files:
                 Body=content,
                 ContentType=stored.media_type,
                 # S3 metadata is ASCII: the visitor's file name goes URL-quoted
-                Metadata={"original": quote(stored.original)},
+                Metadata={"original": quote(stored.original), "conversation": quote(conversation)},
             )
         except Exception as error:
             raise self._fail("to store a file", error) from error
@@ -174,8 +203,11 @@ class AttachmentStore:
             if settings.storage == "s3" and settings.s3
             else DiskFiles(self.folder)
         )
+        #: bytes kept per conversation, read from the storage on the first upload
+        self._usage: dict[str, int] | None = None
+        self._usage_lock = threading.Lock()
 
-    def save(self, original: str, content: bytes) -> StoredFile:
+    def save(self, original: str, content: bytes, conversation: str = "") -> StoredFile:
         if not self.settings.enabled:
             raise AttachmentRefused(403, "AttachmentsOff", "this chat does not take files")
         if len(content) > self.settings.max_bytes:
@@ -199,8 +231,37 @@ class AttachmentStore:
             media_type,
             len(content),
         )
-        self.files.put(stored, content)
+        with self._usage_lock:
+            self._reserve(conversation, len(content))
+        try:
+            self.files.put(stored, content, conversation)
+        except BaseException:
+            with self._usage_lock:
+                self._release(conversation, len(content))
+            raise
         return stored
+
+    def _reserve(self, conversation: str, size: int) -> None:
+        """Count `size` more bytes against the caps, or refuse the file (under the lock)."""
+        if self._usage is None:
+            self._usage = self.files.usage()
+        total = sum(self._usage.values())
+        if total + size > self.settings.max_total_bytes:
+            raise AttachmentRefused(
+                507, "StorageFull", "the chat cannot take more files now; try again later"
+            )
+        if self._usage.get(conversation, 0) + size > self.settings.max_bytes_per_conversation:
+            limit = self.settings.max_bytes_per_conversation / (1024 * 1024)
+            raise AttachmentRefused(
+                413,
+                "ConversationFilesTooLarge",
+                f"this conversation has sent the {limit:g} MB of files the chat takes",
+            )
+        self._usage[conversation] = self._usage.get(conversation, 0) + size
+
+    def _release(self, conversation: str, size: int) -> None:
+        if self._usage is not None:
+            self._usage[conversation] = max(0, self._usage.get(conversation, 0) - size)
 
     def info(self, name: str) -> StoredFile | None:
         """What the stored file `name` is; None if there is none (or the name is not ours)."""

@@ -101,6 +101,7 @@ class WebChatInput(SocketIOInput):
             s.metadata_key,
         )
         self.limiter = RateLimiter(s.messages_per_minute, s.burst)
+        self.upload_limiter = RateLimiter(s.attachments.per_minute, s.attachments.burst)
         self.attachments = AttachmentStore(s.attachments)
         self.state: ServerState | None = None
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
@@ -460,10 +461,16 @@ class WebChatInput(SocketIOInput):
             files = request.files.get("file") if request.files else None
             if files is None:
                 return error(request, 400, "BadRequest", "send the file in the field 'file'")
-            if self.limiter.take(f"upload:{session_id}"):
+            # By address too: a new session id per upload must not get past the limit.
+            address = request.remote_addr or request.ip or "unknown"
+            if self.upload_limiter.take(f"session:{session_id}") or self.upload_limiter.take(
+                f"address:{address}"
+            ):
                 return error(request, 429, "TooManyRequests", "too many files; wait a moment")
             try:
-                stored = await asyncio.to_thread(self.attachments.save, files.name, files.body)
+                stored = await asyncio.to_thread(
+                    self.attachments.save, files.name, files.body, session_id
+                )
             except AttachmentRefused as refused:
                 return error(request, refused.status, refused.reason, refused.message)
             except AttachmentStoreError as failed:

@@ -40,6 +40,12 @@ class AttachmentSettings(BaseModel):
     folder: Path = Path("attachments")
     max_bytes: int = Field(5 * 1024 * 1024, gt=0)
     types: list[str] = Field(default_factory=lambda: list(DEFAULT_TYPES))
+    #: uploads a minute, after a burst of `burst`, per conversation and per client address
+    per_minute: float = Field(6, gt=0)
+    burst: int = Field(5, gt=0)
+    #: what one conversation may keep in files, and what all of them may keep together
+    max_bytes_per_conversation: int = Field(25 * 1024 * 1024, gt=0)
+    max_total_bytes: int = Field(1024 * 1024 * 1024, gt=0)
 
     @model_validator(mode="after")
     def s3_needs_a_bucket(self) -> AttachmentSettings:

@@ -51,6 +51,50 @@ def test_an_upload_is_stored_under_a_random_name_and_found_again(tmp_path: Path)
     assert store.info(stored.name + ".json") is None
 
 
+def test_uploads_stop_at_the_conversation_and_the_total_caps(tmp_path: Path) -> None:
+    settings = AttachmentSettings(
+        folder=tmp_path / "up", max_bytes_per_conversation=100, max_total_bytes=180
+    )
+    store = AttachmentStore(settings)
+    store.save("a.png", PNG, "ana")  # 40 bytes each
+    store.save("b.png", PNG, "ana")
+    with pytest.raises(AttachmentRefused) as per_conversation:
+        store.save("c.png", PNG, "ana")
+    assert per_conversation.value.status == 413
+    store.save("d.png", PNG, "bo")
+    store.save("e.png", PNG, "bo")
+    with pytest.raises(AttachmentRefused) as full:
+        store.save("f.png", PNG, "cy")
+    assert full.value.status == 507 and full.value.reason == "StorageFull"
+    # A restarted server counts what is already on disk.
+    again = AttachmentStore(settings)
+    with pytest.raises(AttachmentRefused):
+        again.save("g.png", PNG, "ana")
+
+
+@pytest.mark.anyio
+async def test_a_new_session_id_per_upload_does_not_get_past_the_rate_limit(
+    tmp_path: Path, small_model: Path
+) -> None:
+    from parlez.agent import Agent
+    from parlez.server.app import create_app
+
+    settings = WebChatSettings.model_validate(
+        {"attachments": {"folder": str(tmp_path / "up"), "burst": 3, "per_minute": 1}}
+    )
+    state = ServerState(agent=Agent.load(small_model), channels=[WebChatInput(settings)])
+    app = create_app(state)
+    statuses = []
+    for n in range(6):
+        _, reply = await app.asgi_client.post(
+            "/webchat/upload",
+            data={"session_id": f"fresh-{n}"},
+            files={"file": ("a.png", PNG, "image/png")},
+        )
+        statuses.append(reply.status)
+    assert statuses[:3] == [201, 201, 201] and set(statuses[3:]) == {429}
+
+
 def test_files_can_live_in_an_s3_bucket(s3_bucket: dict[str, str], tmp_path: Path) -> None:
     settings = AttachmentSettings.model_validate(
         {"storage": "s3", "s3": s3_bucket, "folder": tmp_path / "unused"}
