@@ -86,13 +86,59 @@ PARSE_DATA = st.fixed_dictionaries(
 )
 
 
+#: One well-formed event of each kind Rasa writes, as a starting point for mutations.
+VALID_EVENTS: list[dict[str, Any]] = [
+    {
+        "event": "user",
+        "timestamp": 1.5,
+        "text": "I am in Paris",
+        "parse_data": {
+            "intent": {"name": "inform", "confidence": 0.9},
+            "entities": [{"entity": "city", "start": 8, "end": 13, "value": "Paris"}],
+            "intent_ranking": [{"name": "inform", "confidence": 0.9}],
+        },
+        "input_channel": "rest",
+        "message_id": "m1",
+        "metadata": {"page": "/"},
+    },
+    {"event": "bot", "text": "Hi", "data": {"buttons": [{"title": "A", "payload": "/a"}]}},
+    {"event": "action", "name": "action_listen", "policy": "RulePolicy", "confidence": 1},
+    {"event": "action", "action_text": "Hello", "hide_rule_turn": True},
+    {"event": "slot", "name": "city", "value": "Paris"},
+    {"event": "followup", "name": "utter_greet"},
+    {"event": "active_loop", "name": "booking_form"},
+    {"event": "active_loop", "name": None},
+    {"event": "loop_interrupted", "is_interrupted": True},
+    {"event": "form_validation", "validate": False},
+    {"event": "action_execution_rejected", "name": "booking_form"},
+    {"event": "entities", "entities": [{"entity": "city", "value": "Nice"}]},
+    {"event": "user_featurization", "use_text_for_featurization": False},
+    {"event": "reminder", "intent": "remind", "date_time": "2026-12-01T10:00:00", "name": "r"},
+    {"event": "cancel_reminder", "name": "r"},
+    {"event": "agent", "text": "hello", "data": None},
+    {"event": "feedback", "rating": 4, "comment": "nice"},
+    {"event": "export", "path": "stories.yml"},
+    *({"event": name} for name in ("reset_slots", "restart", "rewind", "undo", "pause", "resume")),
+    {"event": "session_started", "metadata": {"a": 1}},
+]
+
+
 @st.composite
 def event_dicts(draw: Callable[..., Any]) -> Any:
-    """A Rasa event dict: a known type with some of its keys given random values (the
-    values a well-behaved client sends among them), or something that is not one at all."""
-    if draw(st.integers(0, 9)) == 0:
+    """A Rasa event dict: a well-formed one with a few keys changed or removed, a known type
+    with random keys, or something that is not an event at all."""
+    kind = draw(st.integers(0, 9))
+    if kind == 0:
         return draw(JSON)
-    event: dict[str, Any] = {"event": draw(st.one_of(st.sampled_from(EVENT_TYPES), SCALARS))}
+    if kind <= 5:
+        event = json.loads(json.dumps(draw(st.sampled_from(VALID_EVENTS))))
+        for key in draw(st.lists(st.sampled_from(EVENT_KEYS), max_size=2, unique=True)):
+            if draw(st.booleans()):
+                event.pop(key, None)
+            else:
+                event[key] = draw(PARSE_DATA if key == "parse_data" else JSON)
+        return event
+    event = {"event": draw(st.one_of(st.sampled_from(EVENT_TYPES), SCALARS))}
     for key in draw(st.lists(st.sampled_from(EVENT_KEYS), max_size=5, unique=True)):
         event[key] = draw(PARSE_DATA if key == "parse_data" else JSON)
     return event

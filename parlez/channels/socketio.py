@@ -17,7 +17,14 @@ from typing import Any
 import socketio
 from sanic import Blueprint, Sanic
 
-from parlez.channels.channel import InputChannel, OnNewMessage, OutputChannel, UserMessage
+from parlez.channels.channel import (
+    InputChannel,
+    OnNewMessage,
+    OutputChannel,
+    UserMessage,
+    sender_id_problem,
+)
+from parlez.server.bodies import MAX_JSON_DEPTH, nesting_depth
 
 logger = logging.getLogger(__name__)
 
@@ -187,12 +194,19 @@ class SocketIOInput(InputChannel):
                     )
                     sender_id = sid
                 else:
+                    problem = sender_id_problem(str(sender_id))
+                    if problem is not None:
+                        logger.warning("ignored a socket.io message: 'session_id': %s", problem)
+                        return
                     # A client that reconnects without a new session_request stays in its room.
-                    await sio.enter_room(sid, sender_id, namespace=namespace)
+                    await sio.enter_room(sid, str(sender_id), namespace=namespace)
             else:
                 sender_id = sid
             text = data.get("message", "")
             metadata = data.get(self.metadata_key)
+            if isinstance(metadata, dict) and nesting_depth(metadata) > MAX_JSON_DEPTH:
+                logger.warning("a socket.io message's metadata nests too deep; it is dropped")
+                metadata = None
             try:
                 await on_new_message(
                     UserMessage(

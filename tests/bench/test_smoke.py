@@ -118,3 +118,15 @@ def test_conversation_benchmark_in_other_languages_smoke_prints_its_table(
         "conversations.py", "--models", str(assistant_models), "--scripts", str(scripts)
     )
     assert "resolved without a person" in out and "booking" in out
+
+
+def test_fuzz_benchmark_smoke_prints_its_table_and_finds_nothing() -> None:
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "fuzz.py"), "--smoke"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert "| target | cases | 5xx | tracebacks | hangs |" in done.stdout
+    for target in ("event dicts", "project files", "HTTP API"):
+        assert target in done.stdout
