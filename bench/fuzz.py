@@ -3,6 +3,7 @@ every reader, and malformed event dicts, in far larger numbers than the suite ru
 
     python bench/fuzz.py                      # 5,000 requests, 200 seeds of file mutations, 20,000 events
     python bench/fuzz.py --requests 500 --file-seeds 20 --events 2000
+    python bench/fuzz.py --requests 0 --file-seeds 0     # only the event dicts (0 skips a target)
     python bench/fuzz.py --smoke              # a few of each: for CI
 
 Printed per target: cases, answers of 500 or more, tracebacks (in the server's log, or
@@ -72,6 +73,8 @@ class Tally:
 def draw(strategy: st.SearchStrategy[Any], count: int, at: int) -> list[Any]:
     """`count` values of a Hypothesis strategy (fewer if it runs out of distinct ones)."""
     values: list[Any] = []
+    if count < 1:
+        return values
 
     @seed(at)
     @settings(
@@ -223,8 +226,9 @@ def fuzz_files(seeds: int, at: int) -> Tally:
 def fuzz_events(count: int, at: int) -> Tally:
     tally = Tally("event dicts (read, applied, written back)")
     kinds: Counter[str] = Counter()
+    cases = draw(fuzzing.event_dicts(), count, at)
     tracemalloc.start()
-    for data in draw(fuzzing.event_dicts(), count, at):
+    for data in cases:
         tally.cases += 1
         started = time.perf_counter()
         try:
@@ -260,11 +264,13 @@ def main() -> int:
     args = parser.parse_args()
     if args.smoke:
         args.requests, args.file_seeds, args.events = 40, 1, 200
-    tallies = [
-        fuzz_events(args.events, args.seed),
-        fuzz_files(args.file_seeds, args.seed),
-        fuzz_server(args.requests, args.seed),
-    ]
+    tallies = []
+    if args.events:
+        tallies.append(fuzz_events(args.events, args.seed))
+    if args.file_seeds:
+        tallies.append(fuzz_files(args.file_seeds, args.seed))
+    if args.requests:
+        tallies.append(fuzz_server(args.requests, args.seed))
     print(
         "| target | cases | 5xx | tracebacks | hangs | slowest ms | peak MB | idle MB | peak / idle |"
     )

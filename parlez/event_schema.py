@@ -111,10 +111,14 @@ class FeaturizationShape(EventShape):
     use_text_for_featurization: StrictBool | None = None
 
 
+#: Rasa takes a reminder's entities as a list of entity objects or as `{name: value}`.
+ReminderEntities = list[dict[str, Any]] | dict[str, Any] | None
+
+
 class ReminderShape(EventShape):
     intent: StrictStr
     date_time: StrictStr
-    entities: list[dict[str, Any]] | None = None
+    entities: ReminderEntities = None
     name: StrictStr | None = None
     kill_on_user_msg: StrictBool = True
 
@@ -122,7 +126,7 @@ class ReminderShape(EventShape):
 class CancelReminderShape(EventShape):
     name: StrictStr | None = None
     intent: StrictStr | None = None
-    entities: list[dict[str, Any]] | None = None
+    entities: ReminderEntities = None
 
 
 class AgentShape(EventShape):

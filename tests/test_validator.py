@@ -237,6 +237,8 @@ def test_an_empty_domain_is_an_error(tmp_project: ProjectFactory) -> None:
         domain='version: "3.1"\nsession_config:\n  session_expiration_time: 5\n',
     )
     assert "P200" in codes(found, "error")
+    (empty,) = [f for f in found if f.code == "P200"]
+    assert empty.where is not None and str(empty.where.path).endswith("domain.yml")
 
 
 def test_a_mapping_conditioned_on_a_form_that_does_not_require_the_slot_is_an_error(

@@ -19,6 +19,7 @@ import socketio
 
 from tests.conftest import write
 from tests.server.process import parlez_run
+from tests.server.shutdown import send_through_sigterm
 from tests.services import Postgres, Redis
 from tests.small_assistant import CONFIG, DOMAIN, NLU, RULES
 
@@ -180,63 +181,15 @@ def test_sigterm_takes_no_new_message_and_answers_and_stores_every_one_it_took(
     tmp_path: Path,
 ) -> None:
     """Eight clients on keep-alive connections keep sending through the signal: every
-    message answered 200 is stored, and no message that got no answer (a 503, a refused or
-    closed connection) is."""
-    project = e2e_project(tmp_path, SQLITE_ENDPOINTS)
-    outcomes: list[tuple[str, str]] = []  # (text, "answered" | "refused" | "cut off")
-    taken_after_stop: list[str] = []
-    signalled = threading.Event()
-    with parlez_run(project) as server:
-
-        def stopping() -> bool:  # the server has said that it takes no new message
-            return any("stopping: no new message" in line for line in list(server.output))
-
-        def user(n: int) -> None:
-            with httpx.Client(timeout=60) as client:
-                for turn in range(10_000):
-                    text = f"I am in City{n}x{turn}"
-                    sent_after_stop = stopping()
-                    try:
-                        reply = client.post(
-                            f"{server.url}/webhooks/rest/webhook",
-                            json={"sender": f"user{n}", "message": text},
-                        )
-                    except httpx.ConnectError:
-                        outcomes.append((text, "refused"))
-                        return
-                    except httpx.HTTPError:
-                        outcomes.append((text, "cut off"))
-                        continue
-                    if reply.status_code == 200:
-                        outcomes.append((text, "answered"))
-                        if sent_after_stop:
-                            taken_after_stop.append(text)
-                    else:
-                        assert reply.status_code == 503, reply.text
-                        outcomes.append((text, "refused"))
-                        if signalled.is_set():
-                            return
-
-        with ThreadPoolExecutor(8) as pool:
-            futures = [pool.submit(user, n) for n in range(8)]
-            wait_for(lambda: sum(o == "answered" for _, o in outcomes) >= 40)
-            signalled.set()
-            assert server.terminate() == 0
-            for future in futures:
-                future.result()
-    stored = {
-        e["text"]
-        for n in range(8)
-        for e in stored_events(project, f"user{n}")
-        if e["event"] == "user"
-    }
-    answered = [t for t, o in outcomes if o == "answered"]
-    unanswered = [t for t, o in outcomes if o != "answered"]
-    assert len(answered) >= 40 and unanswered, outcomes[-10:]
-    assert [t for t in answered if t not in stored] == [], "answered but not stored"
-    assert [t for t in unanswered if t in stored] == [], "stored but never answered"
-    assert taken_after_stop == [], "a message sent after the server stopped was taken"
-    assert stopping()
+    message answered 200 is stored, no message that got no answer (a 503, a refused or
+    closed connection) is, and none sent after the server said it stopped is taken."""
+    outcome = send_through_sigterm(e2e_project(tmp_path, SQLITE_ENDPOINTS))
+    assert outcome.exit_code == 0 and outcome.said_stopping
+    assert len(outcome.answered) >= 40 and outcome.refused, outcome
+    assert outcome.errors == []
+    assert outcome.answered_not_stored == []
+    assert outcome.stored_not_answered == []
+    assert outcome.taken_after_stop == []
 
 
 def test_killing_one_of_two_processes_loses_no_answered_message(
