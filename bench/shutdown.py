@@ -4,8 +4,10 @@
     python bench/shutdown.py --runs 3 --clients 16
 
 Each run serves the small assistant that tests/server/test_run.py serves (conversations in
-SQLite; each message is answered in milliseconds), lets the clients send until 40 messages
-are answered, sends SIGTERM, and lets them go on until each is refused.
+SQLite), lets the clients send until `--before` messages are answered, sends SIGTERM, and
+lets them go on until each is refused. Every `--slow-every`-th message is a "goodbye",
+which runs a 1.5 s action, so that messages are being handled when the signal comes; the
+others are answered in milliseconds.
 Printed per run: messages answered, refused (a 503 or a refused connection), cut off (the
 connection closed with no answer), other errors, answered although sent after the server
 said it stopped, answered but not stored, stored but not answered, seconds from the signal
@@ -31,6 +33,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--before", type=int, default=40, help="answers before the signal")
+    parser.add_argument("--slow-every", type=int, default=5, help="every Nth message is slow")
     args = parser.parse_args()
     print(
         "| run | answered | refused | cut off | errors | taken after stop | "
@@ -41,7 +45,10 @@ def main() -> int:
     for run in range(1, args.runs + 1):
         with tempfile.TemporaryDirectory(prefix="parlez-shutdown-") as folder:
             outcome = send_through_sigterm(
-                e2e_project(Path(folder), SQLITE_ENDPOINTS), clients=args.clients
+                e2e_project(Path(folder), SQLITE_ENDPOINTS),
+                clients=args.clients,
+                before=args.before,
+                slow_every=args.slow_every,
             )
         print(f"| {run} {outcome.row()}", flush=True)
         failed |= bool(

@@ -26,6 +26,7 @@ class Shutdown:
     refused: list[str] = field(default_factory=list)  # a 503, or the connection refused
     cut_off: list[str] = field(default_factory=list)  # the connection closed with no answer
     errors: list[str] = field(default_factory=list)  # any other answer
+    cut_off_by: list[str] = field(default_factory=list)  # what the client saw of each cut
     taken_after_stop: list[str] = field(default_factory=list)
     stored: set[str] = field(default_factory=set)
     exit_code: int | None = None
@@ -55,10 +56,13 @@ def stored_texts(database: Path) -> set[str]:
     return {json.loads(row[0])["text"] for row in rows}
 
 
-def send_through_sigterm(project: Path, clients: int = 8, before: int = 40) -> Shutdown:
+def send_through_sigterm(
+    project: Path, clients: int = 8, before: int = 40, slow_every: int = 5
+) -> Shutdown:
     """Serve `project` (conversations in its conversations.db), let `clients` keep-alive
     clients send until `before` messages are answered, send SIGTERM, and let them go on
-    sending until each is refused."""
+    sending until each is refused. Every `slow_every`-th message is a "goodbye", which the
+    project answers with a slow action, so that messages are being handled at the signal."""
     outcome = Shutdown()
     lock = threading.Lock()
     signalled = threading.Event()
@@ -70,7 +74,8 @@ def send_through_sigterm(project: Path, clients: int = 8, before: int = 40) -> S
         def client(n: int) -> None:
             with httpx.Client(timeout=60) as http:
                 for turn in range(100_000):
-                    text = f"I am in City{n}x{turn}"
+                    slow = slow_every and turn % slow_every == slow_every - 1
+                    text = f"goodbye {n}x{turn}" if slow else f"I am in City{n}x{turn}"
                     sent_after_stop = stopping()
                     try:
                         reply = http.post(
@@ -81,9 +86,10 @@ def send_through_sigterm(project: Path, clients: int = 8, before: int = 40) -> S
                         with lock:
                             outcome.refused.append(text)
                         return
-                    except httpx.HTTPError:
+                    except httpx.HTTPError as error:
                         with lock:
                             outcome.cut_off.append(text)
+                            outcome.cut_off_by.append(f"{type(error).__name__}: {error}")
                         continue
                     with lock:
                         if reply.status_code == 200:

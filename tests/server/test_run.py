@@ -177,6 +177,57 @@ def wait_for(condition: Any, timeout: float = 120) -> None:
         time.sleep(0.02)
 
 
+GATED_ACTION = """
+import os
+import time
+
+from rasa_sdk import Action
+
+
+class ActionSlowGoodbye(Action):
+    def name(self) -> str:
+        return "action_slow_goodbye"
+
+    def run(self, dispatcher, tracker, domain):  # a plain def that blocks, as many do
+        open("slow-action-started", "w").close()
+        for _ in range(1200):
+            if os.path.exists("release"):
+                break
+            time.sleep(0.05)
+        dispatcher.utter_message(text="Bye, slowly")
+        return []
+"""
+
+
+def test_a_blocking_in_process_action_does_not_stop_other_conversations(tmp_path: Path) -> None:
+    project = e2e_project(tmp_path, SQLITE_ENDPOINTS)
+    write(project / "actions" / "actions.py", GATED_ACTION)
+    with parlez_run(project) as server:
+        slow: list[httpx.Response] = []
+        sending = threading.Thread(
+            target=lambda: slow.append(
+                httpx.post(
+                    f"{server.url}/webhooks/rest/webhook",
+                    json={"sender": "slow", "message": "goodbye"},
+                    timeout=120,
+                )
+            )
+        )
+        sending.start()
+        wait_for(lambda: (project / "slow-action-started").exists())
+        # The action is blocked until `release` exists: another customer is answered now.
+        quick = httpx.post(
+            f"{server.url}/webhooks/rest/webhook",
+            json={"sender": "quick", "message": "hello"},
+            timeout=60,
+        )
+        assert quick.status_code == 200 and quick.json()[0]["text"] == "Hello! Where are you?"
+        assert not slow
+        (project / "release").touch()
+        sending.join()
+    assert slow[0].json()[0]["text"] == "Bye, slowly"
+
+
 def test_sigterm_takes_no_new_message_and_answers_and_stores_every_one_it_took(
     tmp_path: Path,
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import inspect
 import logging
 from abc import ABC, abstractmethod
 from typing import Any
@@ -83,8 +84,15 @@ class InProcessExecutor(CustomActionExecutor):
     async def run(self, name: str, tracker: DialogueStateTracker, domain: Domain) -> dict[str, Any]:
         from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
 
+        call = action_call(name, tracker, domain)
+        run = self.executor.actions.get(name)
         try:
-            result = await self.executor.run(action_call(name, tracker, domain))
+            if run is not None and not inspect.iscoroutinefunction(run):
+                # A plain `def run` may block (a back-end call, time.sleep): on the event
+                # loop it would stop every other conversation until it returns.
+                result = await asyncio.to_thread(asyncio.run, self.executor.run(call))
+            else:
+                result = await self.executor.run(call)
         except ActionExecutionRejection as error:
             raise ActionRejectedError(str(error)) from error
         except ActionNotFoundException as error:
