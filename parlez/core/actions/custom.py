@@ -13,6 +13,7 @@ import importlib
 import inspect
 import logging
 from abc import ABC, abstractmethod
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -61,6 +62,11 @@ def action_call(name: str, tracker: DialogueStateTracker, domain: Domain) -> dic
     }
 
 
+#: Threads for in-process actions whose `run` is a plain def: they mostly wait on a back end,
+#: so many run at once, without taking the threads that parsing and files use.
+ACTION_THREADS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="parlez-action")
+
+
 class InProcessExecutor(CustomActionExecutor):
     """The `rasa_sdk` actions of a Python package, run in this process."""
 
@@ -90,7 +96,9 @@ class InProcessExecutor(CustomActionExecutor):
             if run is not None and not inspect.iscoroutinefunction(run):
                 # A plain `def run` may block (a back-end call, time.sleep): on the event
                 # loop it would stop every other conversation until it returns.
-                result = await asyncio.to_thread(asyncio.run, self.executor.run(call))
+                result = await asyncio.get_running_loop().run_in_executor(
+                    ACTION_THREADS, asyncio.run, self.executor.run(call)
+                )
             else:
                 result = await self.executor.run(call)
         except ActionExecutionRejection as error:
