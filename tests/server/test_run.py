@@ -143,21 +143,37 @@ def test_socketio_speaks_rasas_events_and_keeps_the_session(served: Any) -> None
     assert tracker["latest_input_channel"] == "socketio"
 
 
+def wait_for(condition: Any, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the condition did not come true")
+        time.sleep(0.02)
+
+
+def say_goodbye_slowly(
+    server: Any, project: Path, sender: str
+) -> tuple[threading.Thread, list[httpx.Response]]:
+    """Send "goodbye" from another thread; return once the slow action is running."""
+    replies: list[httpx.Response] = []
+    sending = threading.Thread(
+        target=lambda: replies.append(
+            httpx.post(
+                f"{server.url}/webhooks/rest/webhook",
+                json={"sender": sender, "message": "goodbye"},
+                timeout=120,
+            )
+        )
+    )
+    sending.start()
+    wait_for(lambda: (project / "slow-action-started").exists())
+    return sending, replies
+
+
 def test_sigterm_finishes_the_message_in_flight(tmp_path: Path) -> None:
     project = e2e_project(tmp_path, SQLITE_ENDPOINTS)
     with parlez_run(project) as server:
-        replies: list[httpx.Response] = []
-        sending = threading.Thread(
-            target=lambda: replies.append(
-                httpx.post(
-                    f"{server.url}/webhooks/rest/webhook",
-                    json={"sender": "t1", "message": "goodbye"},
-                    timeout=30,
-                )
-            )
-        )
-        sending.start()
-        wait_for(lambda: (project / "slow-action-started").exists())
+        sending, replies = say_goodbye_slowly(server, project, "t1")
         assert server.terminate() == 0
         sending.join()
     assert replies and replies[0].status_code == 200
@@ -167,14 +183,6 @@ def test_sigterm_finishes_the_message_in_flight(tmp_path: Path) -> None:
         "action_slow_goodbye",
         "action_listen",
     ]
-
-
-def wait_for(condition: Any, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the condition did not come true")
-        time.sleep(0.02)
 
 
 GATED_ACTION = """
@@ -203,18 +211,7 @@ def test_a_blocking_in_process_action_does_not_stop_other_conversations(tmp_path
     project = e2e_project(tmp_path, SQLITE_ENDPOINTS)
     write(project / "actions" / "actions.py", GATED_ACTION)
     with parlez_run(project) as server:
-        slow: list[httpx.Response] = []
-        sending = threading.Thread(
-            target=lambda: slow.append(
-                httpx.post(
-                    f"{server.url}/webhooks/rest/webhook",
-                    json={"sender": "slow", "message": "goodbye"},
-                    timeout=120,
-                )
-            )
-        )
-        sending.start()
-        wait_for(lambda: (project / "slow-action-started").exists())
+        sending, slow = say_goodbye_slowly(server, project, "slow")
         # The action is blocked until `release` exists: another customer is answered now.
         quick = httpx.post(
             f"{server.url}/webhooks/rest/webhook",
