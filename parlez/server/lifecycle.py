@@ -25,8 +25,8 @@ from typing import Any
 from sanic import Request, Sanic
 from sanic.response import BaseHTTPResponse, HTTPResponse
 
-from parlez.server.errors import ApiError, error_response
-from parlez.server.state import ServerState
+from parlez.server.errors import error_response
+from parlez.server.state import ServerState, shutting_down
 
 logger = logging.getLogger(__name__)
 
@@ -41,13 +41,7 @@ def refuse_while_stopping(app: Sanic[Any, Any], state: ServerState) -> None:
         if not state.stopping:
             return None
         _close_after_answer(request)
-        return error_response(
-            ApiError(
-                503,
-                "ServiceUnavailable",
-                "the server is shutting down: the message was not taken; send it again",
-            )
-        )
+        return error_response(shutting_down())
 
     async def close_after(request: Request, response: BaseHTTPResponse) -> None:
         if state.stopping:

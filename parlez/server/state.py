@@ -25,6 +25,15 @@ T = TypeVar("T")
 DEFAULT_RESPONSE_TIMEOUT = 3600.0
 
 
+def shutting_down() -> ApiError:
+    """What a message gets once SIGTERM came: it was not taken, and may be sent elsewhere."""
+    return ApiError(
+        503,
+        "ServiceUnavailable",
+        "the server is shutting down: the message was not taken; send it again",
+    )
+
+
 @dataclass
 class ServerState:
     agent: Agent | None
@@ -91,11 +100,7 @@ class ServerState:
 
     async def on_new_message(self, message: UserMessage) -> Any:
         if self.stopping:
-            raise ApiError(
-                503,
-                "ServiceUnavailable",
-                "the server is shutting down: the message was not taken; send it again",
-            )
+            raise shutting_down()
         agent = self.require_agent()
         return await self.guarded(agent.handle_message(message))
 
