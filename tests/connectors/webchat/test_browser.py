@@ -5,7 +5,8 @@ the XSS cases, a phone screen and right-to-left languages."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +32,18 @@ class Setup:
         self.browser = browser
         self.root = root
 
-    def events(self, session: str) -> list[dict[str, Any]]:
-        tracker = httpx.get(f"{self.server.url}/conversations/{session}/tracker").json()
-        events: list[dict[str, Any]] = tracker["events"]
-        return events
+    def events(
+        self, session: str, until: Callable[[list[dict[str, Any]]], bool] = lambda _: True
+    ) -> list[dict[str, Any]]:
+        """The conversation's stored events, once `until` holds for them: the widget shows a
+        reply as soon as it is sent, a moment before the turn's events are stored."""
+        deadline = time.monotonic() + 60
+        while True:
+            tracker = httpx.get(f"{self.server.url}/conversations/{session}/tracker").json()
+            events: list[dict[str, Any]] = tracker["events"]
+            if until(events) or time.monotonic() > deadline:
+                return events
+            time.sleep(0.1)
 
     def say_as_team(self, session: str, event: dict[str, Any]) -> None:
         reply = httpx.post(
@@ -100,6 +109,14 @@ def page(setup: Setup) -> Iterator[Any]:
     context.close()
 
 
+def users_of(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in events if e["event"] == "user"]
+
+
+def said(events: list[dict[str, Any]], text: str) -> bool:
+    return any(e["event"] == "user" and e.get("text") == text for e in events)
+
+
 def session_of(page: Any) -> str:
     return str(
         page.evaluate(
@@ -139,7 +156,8 @@ def test_open_greet_click_a_button_and_see_the_history_after_a_reload(
     texts = page.locator(".msg").all_inner_texts()
     assert len(texts) == 3 and "Opening hours" in texts[1]
     assert sum("Maple Street Studio" in t for t in texts) == 1  # greeted once
-    users = [e for e in setup.events(session_of(page)) if e["event"] == "user"]
+    events = setup.events(session_of(page), until=lambda es: len(users_of(es)) == 2)
+    users = users_of(events)
     assert [u["metadata"].get("hidden") for u in users] == [True, None]
     assert users[1]["metadata"]["page"]["url"].startswith(setup.site)
 
@@ -156,7 +174,8 @@ def test_messages_typed_offline_are_sent_once_when_back(setup: Setup, page: Any)
     page.context.set_offline(False)
     page.locator(".msg.bot").nth(1).wait_for()
     assert "Waiting" not in mine.inner_text()
-    users = [e for e in setup.events(session_of(page)) if e["event"] == "user"]
+    events = setup.events(session_of(page), until=lambda es: said(es, "how much is a haircut?"))
+    users = users_of(events)
     assert [u["text"] for u in users].count("how much is a haircut?") == 1
 
 
@@ -216,7 +235,8 @@ def test_the_visitor_rates_the_chat_and_gets_a_copy_when_it_ends(setup: Setup, p
     page.get_by_text("Thank you for your rating!").wait_for()
     page.get_by_text("A copy is on its way to visitor@example.com.").wait_for()
     session = session_of(page)
-    rated = [e for e in setup.events(session) if e["event"] == "feedback"]
+    events = setup.events(session, until=lambda es: any(e["event"] == "feedback" for e in es))
+    rated = [e for e in events if e["event"] == "feedback"]
     assert [(e["rating"], e["comment"]) for e in rated] == [(4, "Quick and clear")]
     (copy,) = [
         m
@@ -350,7 +370,8 @@ def test_the_pre_chat_form_comes_first_and_its_details_go_with_each_message(
     box.fill("thanks")
     box.press("Enter")
     page.locator(".msg.bot").nth(1).wait_for()
-    users = [e for e in setup.events(session_of(page)) if e["event"] == "user"]
+    events = setup.events(session_of(page), until=lambda es: said(es, "thanks"))
+    users = users_of(events)
     assert [u["text"] for u in users] == ["/greet", "thanks"]
     for user in users:
         assert user["metadata"]["visitor"] == {
