@@ -89,8 +89,15 @@ def test_spoken_time_offsets_map_back_to_the_user_s_words() -> None:
     assert text[start:end] == "tomorrow at four in the evening"
 
 
+def test_british_half_four_is_half_past_four() -> None:
+    assert rewrite("can I come at half four?")[0] == "can I come at 4:30?"
+    assert rewrite("half 11 tomorrow")[0] == "11:30 tomorrow"
+
+
 def test_numbers_that_are_not_times_are_left_alone() -> None:
     assert rewrite("I have 2 kids in the afternoon?")[0] == "I have 2 kids in the afternoon?"
+    for text in ("half past four", "half an hour", "half 2.5", "half 50%"):
+        assert rewrite(text)[0] == text
 
 
 class _FakeDuckling(http.server.BaseHTTPRequestHandler):

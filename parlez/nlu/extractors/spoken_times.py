@@ -1,7 +1,7 @@
 """Spoken clock times that Duckling misreads, rewritten to `4:00pm` before Duckling sees them.
 
-Duckling reads "four in the evening" as 04:00 plus an evening interval, and "afternoon 2" as
-the number 2. Booking conversations are full of these, so parlez rewrites them (English)
+Duckling reads "four in the evening" as 04:00 plus an evening interval, "afternoon 2" as
+the number 2, and British "half four" not at all. Booking conversations are full of these, so parlez rewrites them (English)
 and maps Duckling's offsets back onto the user's own words.
 """
 
@@ -38,6 +38,9 @@ _PART_THEN_HOUR = re.compile(
     rf"\b{_PART}\s+(?:at\s+)?{_OFFSET}{_HOUR}{_MINUTE}{_OCLOCK}(?!\s*(?:am|pm|a\.m|p\.m|h\b|%|\d))\b",
     re.IGNORECASE,
 )
+
+#: British "half four" (4:30); "half past", "half an hour" and "half price" are not times
+_HALF_HOUR = re.compile(rf"\bhalf\s+{_HOUR}\b(?!\s*(?:%|[:.]\d))", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,12 @@ def rewrite(text: str) -> tuple[str, list[Rewrite]]:
             day = "tomorrow " if re.search(r"\btomorrow\b", match.group(0), re.IGNORECASE) else ""
             rewrites.append(Rewrite(match.start(), match.end(), f"{day}{clock}"))
             taken.append((match.start(), match.end()))
+    for match in _HALF_HOUR.finditer(text):
+        if any(match.start() < end and start < match.end() for start, end in taken):
+            continue
+        hour = _NUMBERS.get(match.group("hour").lower()) or int(match.group("hour"))
+        rewrites.append(Rewrite(match.start(), match.end(), f"{hour}:30"))
+        taken.append((match.start(), match.end()))
     rewrites.sort(key=lambda r: r.start)
     out, cursor = [], 0
     for r in rewrites:
