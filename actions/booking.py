@@ -1,10 +1,13 @@
-"""Booking an appointment: the form's validation, then the booking itself.
+"""Booking an appointment: the form's validation, the confirmation, then the booking itself.
 
-The form asks for the service, the time, a name and an e-mail. The time is checked against
-the business's hours and the calendar as soon as it is given; when it is not free, the
-closest free times are offered as buttons. The booking is written in one transaction, so
-nobody else can take the time in between; a calendar that is down keeps the request in the
-outbox and the customer is told the team will confirm.
+The form asks for the service, the time, a name and an e-mail, then confirms the booking in
+full ("Shall I book a haircut on Friday 8 March at 14:00?") and books only after a yes.
+Every answer is read for a time and a service, whatever was asked: a correction given in
+answer to the name question changes the time and is never taken for a name. The time is
+checked against the business's hours and the calendar as soon as it is given; when it is
+not free, the closest free times are offered as buttons. The booking is written in one
+transaction, so nobody else can take the time in between; a calendar that is down keeps
+the request in the outbox and the customer is told the team will confirm.
 """
 
 from __future__ import annotations
@@ -12,83 +15,50 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import os
-from pathlib import Path
+import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.business import Business, Service, business
-from actions.integrations.calendar import (
-    Appointment,
-    Calendar,
-    CalendarError,
-    SlotTakenError,
-    calendar_from_settings,
+from actions.appointment_time import (
+    TimeInEveryAnswer,
+    choose_time,
+    is_about_time,
+    kept,
+    reader,
+    slot_before_this_turn,
 )
-from actions.integrations.email import Mailer, compose, render
-from actions.integrations.outbox import Outbox
-from actions.language import LOCALES, language_of
-from actions.scheduling import (
-    Wanted,
-    best_time,
-    full_date,
-    in_period,
-    is_free,
-    names_a_weekday,
-    spoken,
-    suggestions,
-    understand_time,
-)
+from actions.business import Business, business
+from actions.integrations.calendar import Appointment, CalendarError, SlotTakenError
+from actions.integrations.email import render
+from actions.language import language_of
+from actions.resources import calendar, now, outbox, send_email
+from actions.scheduling import full_date, in_full, is_free
 from actions.validation import CustomerDetails, OffersAPersonWhenStuck
+from actions.when import CLOCK_SLOT, DAY_SLOT, PART_SLOT, understand_time
 
 logger = logging.getLogger(__name__)
 
-
-def now() -> dt.datetime:
-    """The current time (tests set `PARLEZ_NOW` to an ISO time to fix it)."""
-    fixed = os.environ.get("PARLEZ_NOW")
-    return dt.datetime.fromisoformat(fixed) if fixed else dt.datetime.now(dt.UTC)
-
-
-def project() -> Path:
-    return Path(os.environ.get("PARLEZ_PROJECT", ".")).resolve()
-
-
-def calendar(settings: Business) -> Calendar:
-    return calendar_from_settings(settings.booking.calendar, project())
-
-
-def outbox() -> Outbox:
-    return Outbox(project() / "outbox.db")
-
-
-def time_buttons(
-    times: list[dt.datetime], settings: Business, at: dt.datetime, language: str = "en"
-) -> list[dict[str, str]]:
-    return [
-        {
-            "title": spoken(moment, settings, at, language),
-            "payload": f'/inform{{"time": "{moment.isoformat()}"}}',
-        }
-        for moment in times
-    ]
-
-
-def mailer(settings: Business) -> Mailer:
-    folder = Path(str(settings.email.get("folder") or "mail"))
-    return Mailer(settings.email, outbox(), folder if folder.is_absolute() else project() / folder)
-
-
-def send_email(
-    settings: Business, to: str, subject: str, text: str, page: str | None = None
-) -> bool:
-    """From the business's address (`email.from`): sent now, or kept in the outbox until it
-    can be; False when it had to wait."""
-    sender = settings.email.get("from") or settings.contact.email or "assistant@localhost"
-    return mailer(settings).send(compose(sender, to, subject, text, page))
+#: what "What would you like to change?" can be answered with, in the four languages
+CHANGEABLE = {
+    "appointment_time": r"time|day|date|when|hour|heure|jour|date|quand|zeit|tag|datum|uhr"
+    r"|wann|hora|día|dia|fecha|cuándo",
+    "service": r"service|treatment|prestation|leistung|behandlung|servicio|tratamiento",
+    "customer_name": r"name|nom|nombre",
+    "email": r"e-?mail|address|adresse|courriel|correo|dirección",
+}
+#: the slots a finished (or restarted) booking forgets
+BOOKING_SLOTS = (
+    "service",
+    "appointment_time",
+    DAY_SLOT,
+    CLOCK_SLOT,
+    PART_SLOT,
+    "booking_confirmed",
+    "booking_change",
+)
 
 
 #: the confirmation's subject in each language
@@ -125,79 +95,39 @@ def confirm_by_email(
     )
 
 
-def _period_asked_before(
-    tracker: Tracker, settings: Business, at: dt.datetime, locale: str
-) -> tuple[dt.datetime, dt.datetime] | None:
-    """The period ("next week") of the customer's last earlier message that said a time, if
-    that was a period still ahead; e-mails and yeses said in between are passed over."""
-    texts = [str(e.get("text") or "") for e in tracker.events if e.get("event") == "user"]
-    for text in reversed(texts[-5:-1]):
-        earlier: Wanted | None = (
-            None if text.startswith("/") else best_time([text], settings, at, locale)
-        )
-        if earlier is None:
-            continue
-        if earlier.period is None or earlier.period[1] <= at:
-            return None
-        return earlier.period
+def booked_start(tracker: Tracker, settings: Business) -> dt.datetime | None:
+    """The start the booking will be made at: what the confirmation says and what the
+    calendar is given are both this one value."""
+    wanted = understand_time(str(tracker.get_slot("appointment_time") or ""), settings, now())
+    return wanted.start if wanted else None
+
+
+def named_field(text: str) -> str | None:
+    """The booking detail an answer to "What would you like to change?" names."""
+    lowered = text.lower()
+    for slot, words in CHANGEABLE.items():
+        if re.search(rf"\b(?:{words})\b", lowered):
+            return slot
     return None
 
 
-async def choose_time(
-    value: Any,
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    moving: tuple[dt.datetime, dt.datetime] | None = None,
-    service: Service | None = None,
-) -> dict[str, Any]:
-    """The `appointment_time` a form keeps: a free start for `service` (default: the
-    `service` slot's), or None with free times offered as buttons. `moving`: the time of
-    the appointment being moved."""
-    settings = business()
-    service = service or settings.service(tracker.get_slot("service"))
-    at = now()
-    message = str(tracker.latest_message.get("text") or "")
-    lang = language_of(tracker)
-    said = [str(value or ""), "" if message.startswith("/") else message]
-    wanted = best_time(said, settings, at, LOCALES[lang])
-    if wanted is None:
-        dispatcher.utter_message(response="utter_time_not_understood")
-        return {"appointment_time": None}
-    if wanted.start is not None and any(names_a_weekday(text) for text in said):
-        earlier = _period_asked_before(tracker, settings, at, LOCALES[lang])
-        wanted = in_period(wanted, earlier) if earlier else wanted
-    if service is None:  # the time came first: keep it, check it once the service is known
-        return {"appointment_time": value}
-    cal = calendar(settings)
-    try:
-        if wanted.start is not None and await asyncio.to_thread(
-            is_free, settings, cal, service, wanted.start, at, moving
-        ):
-            return {"appointment_time": wanted.start.isoformat()}
-        offers = await asyncio.to_thread(suggestions, settings, cal, service, wanted, at, 3, moving)
-    except CalendarError as error:
-        logger.error("the calendar cannot be read: %s", error)
-        # Take the time as asked; the booking step keeps it for the team to confirm.
-        return {"appointment_time": wanted.start.isoformat() if wanted.start else value}
-    if not offers:
-        dispatcher.utter_message(response="utter_no_free_time", service=service.called(lang))
-        return {"appointment_time": None}
-    buttons = time_buttons(offers, settings, at, lang)
-    if wanted.start is None:
-        dispatcher.utter_message(response="utter_free_times", buttons=buttons)
-    else:
-        asked = spoken(wanted.start, settings, at, lang)
-        dispatcher.utter_message(
-            response="utter_time_not_available",
-            asked=asked[:1].upper() + asked[1:],
-            buttons=buttons,
-        )
-    return {"appointment_time": None}
-
-
-class ValidateBookingForm(OffersAPersonWhenStuck, CustomerDetails, FormValidationAction):
+class ValidateBookingForm(
+    OffersAPersonWhenStuck, TimeInEveryAnswer, CustomerDetails, FormValidationAction
+):
     def name(self) -> str:
         return "validate_booking_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[str]:
+        """After a "no" to the confirmation, what to change is asked before it comes again."""
+        if tracker.get_slot("booking_confirmed") is False:
+            return [*domain_slots[:-1], "booking_change", domain_slots[-1]]
+        return domain_slots
 
     async def validate_service(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -208,22 +138,112 @@ class ValidateBookingForm(OffersAPersonWhenStuck, CustomerDetails, FormValidatio
             # The model may tag only part of a name ("blow" of "blow dry"): the message
             # itself may still name a service.
             service = settings.service(tracker.latest_message.get("text"))
+        chosen_before = slot_before_this_turn(tracker, "service")
+        if service is None and chosen_before and tracker.get_slot("requested_slot") != "service":
+            # A word of another answer ("March 8th is better") taken for a service: the
+            # service the customer chose stays.
+            return {"service": chosen_before}
         if service is None:
             names = ", ".join(s.called(language_of(tracker)) for s in settings.services)
             dispatcher.utter_message(response="utter_our_services", services=names)
             return {"service": None}
         chosen: dict[str, Any] = {"service": service.name}
-        earlier = tracker.get_slot("appointment_time")
-        if earlier and "appointment_time" not in tracker.slots_to_validate():
-            # The time came before the service ("on the 2nd of December") and could not be
-            # checked then: check it now, or offer the free times of that day.
-            chosen.update(await choose_time(earlier, dispatcher, tracker, service=service))
+        if "appointment_time" not in tracker.slots_to_validate():
+            # The time came before the service ("on the 2nd of December"), or the service
+            # changed: check the time for this service now, or offer the free times.
+            settled = tracker.get_slot("appointment_time")
+            waiting = not settled and (tracker.get_slot(DAY_SLOT) or kept(tracker, reader(tracker)))
+            if waiting or (settled and service.name != chosen_before):
+                chosen.update(await choose_time(None, dispatcher, tracker, service=service))
         return chosen
 
     async def validate_appointment_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         return await choose_time(value, dispatcher, tracker)
+
+    def validate_customer_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if self._changes_the_booking(tracker):
+            return {"customer_name": slot_before_this_turn(tracker, "customer_name")}
+        return super().validate_customer_name(value, dispatcher, tracker, domain)
+
+    def validate_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if self._changes_the_booking(tracker):
+            return {"email": slot_before_this_turn(tracker, "email")}
+        return super().validate_email(value, dispatcher, tracker, domain)
+
+    def validate_booking_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if self._changes_the_booking(tracker):
+            return {"booking_confirmed": None}  # asked again, with the change
+        # A no: `required_slots` asks what to change next.
+        return {"booking_confirmed": value if isinstance(value, bool) else None}
+
+    def extract_booking_change(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The answer to "What would you like to change?", whatever intent the NLU gave it
+        ("the time" may read as a question about opening hours); a "no" stops the form."""
+        message = str(tracker.latest_message.get("text") or "")
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if tracker.get_slot("requested_slot") != "booking_change" or message.startswith("/"):
+            return {}
+        return {} if intent == "deny" else {"booking_change": message}
+
+    def validate_booking_change(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if self._changes_the_booking(tracker):
+            return {"booking_change": None, "booking_confirmed": None}
+        slot = str(value) if value in CHANGEABLE else named_field(str(value or ""))
+        if slot is None:
+            return {"booking_change": None}  # asked again
+        forget: dict[str, Any] = {"booking_change": None, "booking_confirmed": None, slot: None}
+        if slot == "appointment_time":
+            forget.update({DAY_SLOT: None, CLOCK_SLOT: None, PART_SLOT: None})
+        return forget
+
+    def _changes_the_booking(self, tracker: Tracker) -> bool:
+        """Whether the latest answer changes the time or the service ("actually, the 11th
+        instead", "make it a beard trim"): then it is not a name, an e-mail or a yes."""
+        if is_about_time(tracker):
+            return True
+        said = business().service(tracker.latest_message.get("text"), close=False)
+        chosen = slot_before_this_turn(tracker, "service")
+        asked = tracker.get_slot("requested_slot")
+        return said is not None and chosen is not None and said.name != chosen and asked != "email"
+
+
+class ActionAskBookingConfirmed(Action):
+    """Reads the booking back in full before it is made, with Yes and Change buttons."""
+
+    def name(self) -> str:
+        return "action_ask_booking_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        settings = business()
+        service = settings.service(tracker.get_slot("service"))
+        start = booked_start(tracker, settings)
+        if service is None or start is None:
+            dispatcher.utter_message(response="utter_booking_incomplete")
+            return [SlotSet("appointment_time", None)]
+        lang = language_of(tracker)
+        dispatcher.utter_message(
+            response="utter_confirm_booking",
+            service=service.called(lang),
+            when=in_full(start, settings, now(), lang),
+            duration=service.duration,
+            customer_name=tracker.get_slot("customer_name"),
+            email=tracker.get_slot("email"),
+        )
+        return []
 
 
 class ActionBookAppointment(Action):
@@ -236,23 +256,28 @@ class ActionBookAppointment(Action):
         settings = business()
         at = now()
         service = settings.service(tracker.get_slot("service"))
-        wanted = understand_time(str(tracker.get_slot("appointment_time") or ""), settings, at)
-        if service is None or wanted is None or wanted.start is None:
+        start = booked_start(tracker, settings)
+        if service is None or start is None or tracker.get_slot("booking_confirmed") is not True:
             dispatcher.utter_message(response="utter_booking_incomplete")
-            return [SlotSet("appointment_time", None), FollowupAction("booking_form")]
+            return [
+                SlotSet("appointment_time", None),
+                SlotSet("booking_confirmed", None),
+                FollowupAction("booking_form"),
+            ]
         appointment = Appointment(
             service=service.name,
-            start=wanted.start,
-            end=wanted.start + dt.timedelta(minutes=service.duration),
+            start=start,
+            end=start + dt.timedelta(minutes=service.duration),
             customer_name=str(tracker.get_slot("customer_name") or ""),
             email=str(tracker.get_slot("email") or ""),
             phone=str(tracker.get_slot("phone") or ""),
         )
         lang = language_of(tracker)
-        when = spoken(appointment.start, settings, at, lang)
+        when = in_full(appointment.start, settings, at, lang)
+        again = [SlotSet("appointment_time", None), SlotSet("booking_confirmed", None)]
         try:
             cal = calendar(settings)
-            # The time may have been given before the service, when it could not be checked.
+            # Taken since the customer was offered it, or given before the service was known.
             if not await asyncio.to_thread(is_free, settings, cal, service, appointment.start, at):
                 raise SlotTakenError(f"{when} is not free for a {service.name}")
             booked = await asyncio.to_thread(cal.book, appointment)
@@ -260,7 +285,7 @@ class ActionBookAppointment(Action):
             dispatcher.utter_message(
                 response="utter_time_just_taken", when=when, service=service.called(lang)
             )
-            return [SlotSet("appointment_time", None), FollowupAction("booking_form")]
+            return [*again, FollowupAction("booking_form")]
         except CalendarError as error:
             logger.error("booking failed, kept in the outbox: %s", error)
             await asyncio.to_thread(
@@ -276,14 +301,20 @@ class ActionBookAppointment(Action):
                 when=when,
                 email=appointment.email,
             )
-            return [SlotSet("booking_id", None)]
+            return [SlotSet("booking_id", None), *forget_booking()]
         await asyncio.to_thread(confirm_by_email, settings, booked, service.duration, lang)
         dispatcher.utter_message(
             response="utter_booked",
             customer_name=booked.customer_name,
             service=service.called(lang),
-            when=when,
+            when=in_full(booked.start, settings, at, lang),
             duration=service.duration,
             email=booked.email,
         )
-        return [SlotSet("booking_id", booked.id)]
+        return [SlotSet("booking_id", booked.id), *forget_booking()]
+
+
+def forget_booking() -> list[dict[str, Any]]:
+    """A booking made: a second one in the same conversation starts afresh (the customer's
+    name and e-mail are kept)."""
+    return [SlotSet(name, None) for name in BOOKING_SLOTS]

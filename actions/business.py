@@ -115,8 +115,10 @@ class Business(BaseModel):
         found = next((s for s in self.services if s.name == service_name), None)
         return found.called(language) if found else service_name
 
-    def service(self, said: str | None) -> Service | None:
-        """The service a customer means ("a color", "Beard"), or None."""
+    def service(self, said: str | None, close: bool = True) -> Service | None:
+        """The service a customer means ("a color", "Beard"), or None. `close`: a close
+        spelling counts too; without it, only a name or alias in the words does ("Anna
+        Schneider" is not "Haare schneiden")."""
         if not said:
             return None
         text = _words(said)
@@ -129,8 +131,10 @@ class Business(BaseModel):
         for name, service in names.items():  # "a haircut please"
             if f" {name} " in f" {text} ":
                 return service
-        close = difflib.get_close_matches(text, list(names), n=1, cutoff=0.75)
-        return names[close[0]] if close else None
+        if not close:
+            return None
+        spelled = difflib.get_close_matches(text, list(names), n=1, cutoff=0.75)
+        return names[spelled[0]] if spelled else None
 
 
 def _words(text: str) -> str:

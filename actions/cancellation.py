@@ -10,10 +10,10 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.booking import calendar, now, send_email
 from actions.business import business
 from actions.integrations.calendar import CalendarError
 from actions.language import language_of
+from actions.resources import calendar, now, send_email
 from actions.scheduling import spoken
 from actions.validation import CustomerDetails, OffersAPersonWhenStuck
 

@@ -15,9 +15,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.booking import send_email
 from actions.business import Business, business
 from actions.integrations.email import render
+from actions.resources import send_email
 
 TRANSCRIPT_MESSAGES = 12
 

@@ -14,14 +14,22 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.booking import calendar, choose_time, confirm_by_email, now, outbox
+from actions.appointment_time import choose_time
+from actions.booking import confirm_by_email
 from actions.business import business
 from actions.integrations.calendar import Appointment, CalendarError, SlotTakenError
 from actions.language import LOCALES, language_of
-from actions.scheduling import is_free, spoken, understand_time
+from actions.resources import calendar, now, outbox
+from actions.scheduling import is_free, spoken
 from actions.validation import CustomerDetails, OffersAPersonWhenStuck, valid_email
+from actions.when import CLOCK_SLOT, DAY_SLOT, PART_SLOT, understand_time
 
 logger = logging.getLogger(__name__)
+
+
+def forget_time() -> list[dict[str, Any]]:
+    """The parts of a time said for an earlier booking or move (see `actions.when`)."""
+    return [SlotSet(name, None) for name in (DAY_SLOT, CLOCK_SLOT, PART_SLOT)]
 
 
 async def appointment_of(email: str, appointment_id: str | None = None) -> Appointment | None:
@@ -61,7 +69,7 @@ class ActionStartReschedule(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         said_a_time = any(e.get("entity") == "time" for e in tracker.latest_message["entities"])
-        events = [SlotSet("appointment_id", None)]
+        events = [SlotSet("appointment_id", None), *forget_time()]
         if not said_a_time:  # "move my haircut to Friday at 3" keeps its new time
             events.append(SlotSet("appointment_time", None))
         email = valid_email(tracker.get_slot("email"))
@@ -118,7 +126,7 @@ class ActionRescheduleAppointment(Action):
         settings = business()
         at = now()
         email = valid_email(tracker.get_slot("email")) or ""
-        done = [SlotSet("appointment_id", None), SlotSet("appointment_time", None)]
+        done = [SlotSet("appointment_id", None), SlotSet("appointment_time", None), *forget_time()]
         try:
             old = await appointment_of(email, tracker.get_slot("appointment_id"))
         except CalendarError as error:

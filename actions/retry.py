@@ -17,15 +17,7 @@ import logging
 import sys
 from typing import Any
 
-from actions.booking import (
-    calendar,
-    confirm_by_email,
-    mailer,
-    now,
-    outbox,
-    project,
-    send_email,
-)
+from actions.booking import confirm_by_email
 from actions.business import Business, business
 from actions.integrations.calendar import (
     Appointment,
@@ -34,6 +26,7 @@ from actions.integrations.calendar import (
     SlotTakenError,
 )
 from actions.integrations.crm import CRMError, LeadStore, crm_from_settings, sync_pending
+from actions.resources import calendar, mailer, now, outbox, project, send_email
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
-"""When a service can be booked: opening hours, minus booked time, minus short notice.
+"""When a service can be booked: opening hours, minus booked time, minus short notice; and
+how a time is said back to the customer, in their language.
 
-Customers say times the way people do ("tomorrow at 3", "four in the evening", "Friday
-afternoon", "next week"): parlez's Duckling reads them in the business's time zone. An exact
-time is checked; a day or a part of a day gets the free times that fit it.
+What customers say is read in `actions.when`. An exact time is checked here; a day or a
+part of a day gets the free times that fit it.
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ from dataclasses import dataclass, field
 
 from actions.business import Business, Service
 from actions.integrations.calendar import Calendar
-from parlez.nlu.extractors.duckling import parse_times
-
-EXACT_GRAINS = ("hour", "minute", "second")
 
 
 @dataclass(frozen=True)
@@ -28,76 +25,6 @@ class Wanted:
     covered: int = field(default=0, compare=False)
 
 
-def _moment(text: str, zone: dt.tzinfo) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).astimezone(zone)
-
-
-def understand_time(
-    said: str, business: Business, now: dt.datetime, locale: str = "en_GB"
-) -> Wanted | None:
-    """The time in `said` (an ISO time from a button, or words in `locale`'s language), or
-    None if there is none."""
-    zone = business.zone
-    try:
-        moment = dt.datetime.fromisoformat(said.strip())
-    except ValueError:
-        pass
-    else:
-        start = moment.replace(tzinfo=moment.tzinfo or zone).astimezone(zone)
-        return Wanted(start=start, covered=len(said))
-    reference = int(now.timestamp() * 1000)
-    found = parse_times(said, business.timezone, reference, locale)
-    if not found and locale != "en_GB":  # "tomorrow at 3pm" in a French conversation
-        found = parse_times(said, business.timezone, reference)
-    if not found:
-        return None
-    covered = len(str(found[0].get("text") or ""))
-    info = found[0]["additional_info"]
-    if info.get("type") == "interval":
-        start = info.get("from", {}).get("value")
-        end = info.get("to", {}).get("value")
-        if not start:
-            return None
-        begin = _moment(start, zone)
-        finish = _moment(end, zone) if end else begin + dt.timedelta(hours=4)
-        return Wanted(period=(begin, finish), covered=covered)
-    begin = _moment(str(info["value"]), zone)
-    grain = info.get("grain")
-    if grain in EXACT_GRAINS:
-        readings = [
-            _moment(str(v["value"]), zone) for v in info.get("values", []) if v.get("value")
-        ]
-        return Wanted(start=_when_open(readings, business) or begin, covered=covered)
-    length = {"day": 1, "week": 7, "month": 30}.get(str(grain), 1)
-    return Wanted(period=(begin, begin + dt.timedelta(days=length)), covered=covered)
-
-
-def _when_open(readings: list[dt.datetime], business: Business) -> dt.datetime | None:
-    """The first of Duckling's readings of an hour said without am/pm ("thursday at half
-    past four": 04:30 or 16:30) at which the business is open: nobody books a haircut at
-    4:30 in the morning."""
-    for moment in readings:
-        if any(start <= moment < end for start, end in business.opening(moment.date())):
-            return moment
-    return None
-
-
-def best_time(
-    said: list[str], business: Business, now: dt.datetime, locale: str = "en_GB"
-) -> Wanted | None:
-    """The most precise time among several readings of what the customer said.
-
-    The entity the NLU extracted can be cut short ("tomorrow at" of "tomorrow at four in the
-    afternoon", "noon" of "thursday at noon"): the whole message is read too. An exact time
-    beats a period, and of two exact times the one read from more of the words wins.
-    """
-    readings = (understand_time(text, business, now, locale) for text in said if text)
-    found = [w for w in readings if w]
-    exact = [w for w in found if w.start is not None]
-    ranked = sorted(exact or found, key=lambda w: w.covered, reverse=True)
-    return ranked[0] if ranked else None
-
-
 def names_a_weekday(text: str) -> bool:
     """Whether `text` names a day of the week, in any of the assistant's languages.
 
@@ -105,17 +32,6 @@ def names_a_weekday(text: str) -> bool:
     """
     words = set(re.findall(r"\w+", text.lower()))
     return any(name.lower() in words for names in WEEKDAY_NAMES.values() for name in names)
-
-
-def in_period(wanted: Wanted, period: tuple[dt.datetime, dt.datetime]) -> Wanted:
-    """A weekday answered inside a period asked for earlier ("next week" ... "Wednesday at
-    2:30"): the same weekday and hour within that period, not the nearest Wednesday."""
-    if wanted.start is None or period[0] <= wanted.start < period[1]:
-        return wanted
-    moved = wanted.start
-    while moved < period[0]:
-        moved += dt.timedelta(days=7)
-    return Wanted(start=moved, covered=wanted.covered) if moved < period[1] else wanted
 
 
 def _rounded_up(moment: dt.datetime, minutes: int) -> dt.datetime:
@@ -325,3 +241,84 @@ def spoken(moment: dt.datetime, business: Business, now: dt.datetime, language: 
         month=MONTH_NAMES[lang][local.month - 1],
         clock=clock,
     )
+
+
+#: a day and time in full, for confirmations: never "today" unless it is today
+IN_FULL = {
+    "en": ("today, {date}, at {clock}", "tomorrow, {date}, at {clock}", "on {date} at {clock}"),
+    "fr": ("aujourd'hui, {date}, à {clock}", "demain, {date}, à {clock}", "le {date} à {clock}"),
+    "de": ("heute, {date}, um {clock}", "morgen, {date}, um {clock}", "am {date} um {clock}"),
+    "es": (
+        "hoy, {date}, a las {clock}",
+        "mañana, {date}, a las {clock}",
+        "el {date} a las {clock}",
+    ),
+}
+DATE = {
+    "en": "{weekday} {day} {month}",
+    "fr": "{weekday} {day} {month}",
+    "de": "{weekday}, {day}. {month}",
+    "es": "{weekday} {day} de {month}",
+}
+YEAR = {"en": " {year}", "fr": " {year}", "de": " {year}", "es": " de {year}"}
+
+
+def said_day(day: dt.date, now: dt.datetime, language: str = "en") -> str:
+    """ "Friday 8 March" (with the year when it is not this year's): "vendredi 8 mars",
+    "Freitag, 8. März", "viernes 8 de marzo"."""
+    lang = language if language in DATE else "en"
+    text = DATE[lang].format(
+        weekday=WEEKDAY_NAMES[lang][day.weekday()],
+        day=day.day,
+        month=MONTH_NAMES[lang][day.month - 1],
+    )
+    return text + (YEAR[lang].format(year=day.year) if day.year != now.year else "")
+
+
+def in_full(moment: dt.datetime, business: Business, now: dt.datetime, language: str = "en") -> str:
+    """ "on Friday 8 March at 14:00", "tomorrow, Thursday 26 November, at 15:00": what a
+    confirmation says, from the same value the calendar is given."""
+    lang = language if language in IN_FULL else "en"
+    local = moment.astimezone(business.zone)
+    today = now.astimezone(business.zone).date()
+    same_day, next_day, other_day = IN_FULL[lang]
+    pattern = (
+        same_day
+        if local.date() == today
+        else next_day
+        if local.date() == today + dt.timedelta(days=1)
+        else other_day
+    )
+    return pattern.format(
+        date=said_day(local.date(), now, lang), clock=f"{local.hour}:{local.minute:02d}"
+    )
+
+
+def nearest_open_days(
+    business: Business,
+    calendar: Calendar,
+    service: Service,
+    day: dt.date,
+    clock: dt.time | None,
+    now: dt.datetime,
+    moving: tuple[dt.datetime, dt.datetime] | None = None,
+    count: int = 3,
+) -> list[dt.datetime]:
+    """Free times on the open days nearest to `day` (a closed one), before and after it:
+    on each, the time nearest to `clock` when one was asked, else the day's first."""
+    zone = business.zone
+    begin = dt.datetime.combine(day - dt.timedelta(days=3), dt.time(), zone)
+    end = dt.datetime.combine(day + dt.timedelta(days=8), dt.time(), zone)
+    by_day: dict[dt.date, list[dt.datetime]] = {}
+    for moment in free_starts(business, calendar, service, begin, end, now, moving):
+        by_day.setdefault(moment.astimezone(zone).date(), []).append(moment)
+    days = sorted(by_day, key=lambda d: (abs((d - day).days), d))[:count]
+    chosen = []
+    for open_day in days:
+        starts = by_day[open_day]
+        if clock is None:
+            chosen.append(starts[0])
+        else:
+            target = dt.datetime.combine(open_day, clock, zone)
+            chosen.append(min(starts, key=lambda m: abs((m - target).total_seconds())))
+    return sorted(chosen)

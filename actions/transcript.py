@@ -8,10 +8,10 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.booking import send_email
 from actions.business import business
 from actions.handoff import transcript
 from actions.integrations.email import render
+from actions.resources import send_email
 from actions.validation import valid_email
 
 

@@ -18,10 +18,39 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 REFUSALS = {"no", "not", "nope", "nah", "never", "don't", "dont", "stop", "cancel", "nothing"}
 NAME_WORD = re.compile(r"^[^\W\d_]+(?:['.-][^\W\d_]*)*$")
 PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{5,}[0-9]$")
+#: how customers start saying their name, in the assistant's four languages
+NAME_LEAD_IN = re.compile(
+    r"^(?:my name is|my name's|name's|the name is|i am|i'm|im|it's|it is|this is|call me"
+    r"|je m'appelle|je suis|c'est|moi c'est|mon nom est|ich heiße|ich heisse|mein name ist"
+    r"|ich bin|hier ist|me llamo|mi nombre es|soy)\s+",
+    re.IGNORECASE,
+)
+#: words that are not in a person's name: an answer with one is about something else
+NOT_IN_A_NAME = {
+    "actually", "instead", "change", "make", "appointment", "booking", "book", "please",
+    "time", "date", "day", "today", "tomorrow", "morning", "afternoon", "evening", "tonight",
+    "week", "month", "thanks", "thank", "hello", "hi", "hey", "yes", "yeah", "okay", "ok",
+    "sorry", "the", "is", "are", "my", "you", "it", "for", "to", "at", "on", "in", "want",
+    "need", "would", "like", "can", "could", "what", "when", "how", "why", "which", "haircut",
+    "rather", "better", "later", "earlier", "next", "this", "that", "there",
+}  # fmt: skip
 #: intents a bare name is mistaken for ("Noah" for deny, "Owen Price" for ask_prices)
 NAME_LOOKALIKES = {"deny", "ask_prices", "ask_hours"}
 #: answers to one question that did not fill its slot before a person is offered
 STUCK_AFTER = 3
+
+
+def as_name(value: Any) -> str | None:
+    """The name in an answer to "May I have your name?" ("I'm Ana Lima": "Ana Lima"), or
+    None when the answer does not look like a name: digits, a question, a sentence."""
+    text = " ".join(str(value or "").split()).strip(" .,!")
+    text = NAME_LEAD_IN.sub("", text).strip(" .,!")
+    words = text.replace(",", " ").split()
+    if not 1 <= len(words) <= 5 or len(text) > 80 or len(text.replace(" ", "")) < 2:
+        return None
+    if any(not NAME_WORD.match(w) or w.lower() in NOT_IN_A_NAME for w in words):
+        return None
+    return text
 
 
 def valid_email(value: Any) -> str | None:
@@ -63,10 +92,19 @@ class CustomerDetails:
     def validate_customer_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        name = " ".join(str(value or "").split())
-        if not 1 <= len(name) <= 80:
+        message = str(tracker.latest_message.get("text") or "")
+        whole = None
+        if tracker.get_slot("requested_slot") == "customer_name" and not message.startswith("/"):
+            # The answer to "May I have your name?" is the name: the entity the NLU tagged
+            # may be a part of it ("Park" of "Jo Park").
+            whole = as_name(message)
+        name = whole or as_name(value)
+        if tracker.get_slot("requested_slot") != "customer_name":
+            # Given unasked ("I'm looking for a barber" tags "barber"): a name people give
+            # of their own accord starts with a capital; otherwise it is asked for later.
+            return {"customer_name": name if name and name[:1].isupper() else None}
+        if name is None:
             dispatcher.utter_message(response="utter_name_again")
-            return {"customer_name": None}
         return {"customer_name": name}
 
     def validate_email(

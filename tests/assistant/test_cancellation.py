@@ -13,7 +13,8 @@ from tests.assistant.conftest import book, say, texts
 def booked(bot: Agent, sender: str, email: str) -> None:
     book(bot, sender, "tomorrow at 3pm")
     say(bot, "Anna", sender)
-    assert texts(say(bot, email, sender))[0].startswith("You're booked")
+    assert texts(say(bot, email, sender))[0].startswith("Shall I book")
+    assert texts(say(bot, "/affirm", sender))[0].startswith("You're booked")
 
 
 def test_an_appointment_is_found_confirmed_and_cancelled(bot: Agent, studio: Path) -> None:

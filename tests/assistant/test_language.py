@@ -81,10 +81,14 @@ def test_a_french_visitor_books_in_french(bot: Agent, studio: Path) -> None:
     assert asked == ["Quand souhaitez-vous venir ? Par exemple « vendredi à 15h »."]
     assert said(bot, "demain à 15h", "claire") == ["Puis-je avoir votre nom ?"]
     said(bot, "Claire Martin", "claire")
-    done = said(bot, "claire@example.com", "claire")
+    assert said(bot, "claire@example.com", "claire") == [
+        "Je réserve : coupe demain, jeudi 26 novembre, à 15:00 (45 minutes) au nom de "
+        "Claire Martin ? La confirmation sera envoyée à claire@example.com."
+    ]
+    done = said(bot, "/affirm", "claire")
     assert done[0] == (
-        "C'est réservé, Claire Martin : coupe demain à 15:00 (45 minutes). "
-        "Nous envoyons la confirmation à claire@example.com."
+        "C'est réservé, Claire Martin : coupe demain, jeudi 26 novembre, à 15:00 "
+        "(45 minutes). Nous envoyons la confirmation à claire@example.com."
     )
     (written,) = (studio / "mail").glob("*.eml")
     mail = email.message_from_bytes(written.read_bytes(), policy=email.policy.default)
@@ -99,4 +103,4 @@ def test_the_conversation_follows_the_customer_into_german(bot: Agent) -> None:
     said(bot, '/inform{"service": "beard trim"}', "jonas")
     # Written in German although the browser is English: the answer is German.
     offer = said(bot, "ich möchte am Sonntag um 11 Uhr kommen", "jonas")
-    assert offer[0].startswith("Sonntag, 29. November um 11:00 ist nicht frei.")
+    assert offer[0].startswith("Am Sonntag, 29. November haben wir geschlossen.")

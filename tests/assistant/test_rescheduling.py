@@ -53,6 +53,7 @@ def test_a_taken_time_gets_free_times_and_the_old_one_stays(bot: Agent, studio: 
     say(bot, "friday at 10am", "other")
     say(bot, "Dan", "other")
     say(bot, "dan@example.com", "other")
+    say(bot, "/affirm", "other")
     say(bot, "/reschedule_appointment", "first")
     offer = say(bot, "friday at 10am", "first")
     assert offer[0]["text"].startswith("Friday 27 November at 10:00 isn't available")

@@ -10,16 +10,8 @@ import pytest
 
 from actions.business import REPO_SETTINGS, Business, BusinessSettingsError, business
 from actions.integrations.calendar import Appointment, SlotTakenError, SQLiteCalendar
-from actions.scheduling import (
-    best_time,
-    free_starts,
-    in_period,
-    is_free,
-    names_a_weekday,
-    spoken,
-    suggestions,
-    understand_time,
-)
+from actions.scheduling import free_starts, is_free, names_a_weekday, spoken, suggestions
+from actions.when import understand_time
 from tests.conftest import write
 
 LONDON = dt.UTC  # Europe/London is UTC in November
@@ -130,16 +122,6 @@ def test_broken_settings_name_the_file_and_the_field(tmp_path: Path) -> None:
     assert "business.yml" in str(error.value.where)
 
 
-def test_the_whole_message_rescues_a_time_cut_short(settings: Business) -> None:
-    wanted = best_time(
-        ["tomorrow at", "a haircut tomorrow at four in the afternoon"], settings, NOW
-    )
-    assert wanted is not None and wanted.start == at(26, 16)
-    # "noon" alone is today's; the whole message says which day.
-    wanted = best_time(["noon", "a blow-dry for thursday at noon?"], settings, NOW)
-    assert wanted is not None and wanted.start == at(26, 12)
-
-
 def test_a_closed_day_is_offered_the_next_open_day(
     settings: Business, calendar: SQLiteCalendar
 ) -> None:
@@ -162,22 +144,8 @@ def test_a_service_is_found_with_spaces_for_hyphens_and_inside_a_sentence(
     assert settings.service("blow") is None
 
 
-def test_a_weekday_answered_after_next_week_is_next_weeks(settings: Business) -> None:
-    """ "push my haircut to next week" ... "wednesday at 2:30pm": not today, a Wednesday."""
-    week = understand_time("next week", settings, NOW)
-    wednesday = understand_time("wednesday at 2:30pm", settings, NOW)
-    assert week is not None and week.period is not None
-    assert wednesday is not None and wednesday.start == at(25, 14, 30)
+def test_a_weekday_is_told_by_its_whole_name_in_any_language() -> None:
     assert names_a_weekday("wednesday at 2:30pm") and names_a_weekday("Mittwoch um 14 Uhr")
     assert not names_a_weekday("tomorrow at 3pm")
     assert not names_a_weekday("tomorrow at 3 with my son")  # "son" is not Sonntag
     assert names_a_weekday("¿el miércoles?")
-    assert in_period(wednesday, week.period).start == dt.datetime(
-        2026, 12, 2, 14, 30, tzinfo=LONDON
-    )
-    # a time already inside the period, or none that fits in it, stays as it was
-    friday = understand_time("friday at 10", settings, NOW)
-    assert friday is not None
-    tomorrow = understand_time("tomorrow", settings, NOW)
-    assert tomorrow is not None and tomorrow.period is not None
-    assert in_period(friday, tomorrow.period) == friday
