@@ -92,6 +92,24 @@ def test_sentiment_is_scored_and_an_angry_message_gets_its_intent() -> None:
     assert "sentiment" in pipeline.parse("no")
 
 
+def test_a_negative_message_of_a_kept_intent_keeps_it() -> None:
+    """ "my hair desperately needs a cut" is a booking, not a complaint."""
+    pipeline = trained(
+        [
+            *BASE,
+            "LogisticRegressionClassifier",
+            (
+                "SentimentAnalyzer",
+                {"negative_intent": "complain", "keep_intents": ["greet", "book", "hours"]},
+            ),
+        ],
+        DATA,
+    )
+    angry = run(pipeline, "this is the worst service ever, I hate it")
+    assert angry.sentiment is not None and angry.sentiment["label"] == "negative"
+    assert angry.intent is not None and angry.intent["name"] != "complain"
+
+
 def test_sentiment_in_another_language_is_neutral_with_a_warning() -> None:
     items = [ComponentConfig("WhitespaceTokenizer"), ComponentConfig("SentimentAnalyzer")]
     with collect() as warnings:

@@ -6,7 +6,8 @@ intensifiers ("very"), capitals and punctuation ("TERRIBLE!!!"). It adds
 `sentiment: {label, score}` to the parse. With `negative_intent`, a message at or below
 `negative_threshold` gets that intent, the way FallbackClassifier gives `nlu_fallback`: the
 classifier's guess stays in `intent_ranking`, and a rule can hand the conversation to a
-person.
+person. A message the classifier gave one of `keep_intents` keeps it: an impatient booking
+is still a booking.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class SentimentAnalyzer(Component):
         "negative_threshold": -0.6,
         "positive_threshold": 0.5,
         "negative_intent": None,
+        # intents a negative message keeps ("my hair desperately needs a cut" is a booking)
+        "keep_intents": [],
     }
     gives = ("sentiment",)
 
@@ -67,10 +70,13 @@ class SentimentAnalyzer(Component):
 
     def process(self, messages: Sequence[Message]) -> None:
         intent = self.config["negative_intent"]
+        keep = set(self.config["keep_intents"] or ())
         for message in messages:
             score = self.score(message.text)
             label = self.label(score)
             message.sentiment = {"label": label, "score": round(score, 4)}
+            if (message.intent or {}).get("name") in keep:
+                continue
             if intent and label == "negative":
                 angry = {"name": str(intent), "confidence": round(min(1.0, -score), 4)}
                 message.intent = dict(angry)
