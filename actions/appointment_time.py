@@ -151,7 +151,8 @@ async def choose_time(
     at = now()
     lang = language_of(tracker)
     read = reader(tracker)
-    when = kept(tracker, read).then(said_now(value, tracker, read))
+    said = said_now(value, tracker, read)
+    when = kept(tracker, read).then(said)
     slots: dict[str, Any] = {**when.slots(), "appointment_time": None}
     wanted = when.wanted(settings, at)
     if wanted is None:
@@ -162,6 +163,21 @@ async def choose_time(
         return slots
     try:
         cal = calendar(settings)
+        if said.passed is not None:  # "the 12th" on the 14th: not next month's in silence
+            await asyncio.to_thread(
+                _offer,
+                dispatcher,
+                settings,
+                cal,
+                service,
+                when,
+                wanted,
+                at,
+                lang,
+                moving,
+                said.passed,
+            )
+            return slots
         if wanted.start is not None and await asyncio.to_thread(
             is_free, settings, cal, service, wanted.start, at, moving
         ):
@@ -192,8 +208,10 @@ def _offer(
     at: dt.datetime,
     lang: str,
     moving: tuple[dt.datetime, dt.datetime] | None,
+    passed: dt.date | None = None,
 ) -> None:
-    """Says why the asked time cannot be booked, and offers free times as buttons."""
+    """Says why the asked time cannot be booked, and offers free times as buttons. `passed`:
+    the day of this month that was meant, and has passed; `wanted` is next month's."""
     zone = settings.zone
     day = one_day(wanted, zone)
     today = at.astimezone(zone).date()
@@ -219,6 +237,11 @@ def _offer(
             named = spoken(wanted.start, settings, at, lang)
         else:
             response, named = "utter_free_times", ""
+    if passed is not None:
+        # Next month's day at the asked time, first when it is free: the customer chooses.
+        if wanted.start is not None and is_free(settings, cal, service, wanted.start, at, moving):
+            offers = [wanted.start, *(o for o in offers if o != wanted.start)][:3]
+        response, named = "utter_day_passed", said_day(passed, at, lang)
     if not offers:
         dispatcher.utter_message(response="utter_no_free_time", service=service.called(lang))
         return

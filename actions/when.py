@@ -66,6 +66,8 @@ class When:
     part: tuple[dt.time, dt.time] | None = None
     #: several days ("next week"): [first, end)
     period: tuple[dt.date, dt.date] | None = None
+    #: "the 12th" said on the 14th: this month's, which has passed (`day` is next month's)
+    passed: dt.date | None = None
 
     def __bool__(self) -> bool:
         return bool(self.day or self.clocks or self.part or self.period)
@@ -85,7 +87,7 @@ class When:
             day = _into(day, period)
         clocks = later.clocks or (() if later.part else self.clocks)
         part = later.part or (None if later.clocks else self.part)
-        return When(day, day_said, weekday, clocks, part, period)
+        return When(day, day_said, weekday, clocks, part, period, later.passed)
 
     def wanted(self, business: Business, now: dt.datetime) -> Wanted | None:
         """An exact start when a day and a clock time are known, else the period to choose
@@ -294,17 +296,40 @@ class Reader:
                     clock = _moment(str(reading["value"]), self.zone).time().replace(tzinfo=None)
                     if clock not in clocks:
                         clocks.append(clock)
+            said_day = self._names_its_day(said)
             return When(
-                moment.date(), self._names_its_day(said), self._weekday(said), tuple(clocks)
+                moment.date(),
+                said_day,
+                self._weekday(said),
+                tuple(clocks),
+                passed=self._passed(info),
             )
         if grain == "day":
-            return When(moment.date(), True, self._weekday(said))
+            return When(moment.date(), True, self._weekday(said), passed=self._passed(info))
         if grain == "week":
             return When(period=(moment.date(), moment.date() + dt.timedelta(days=7)))
         if grain == "month" and months:
             following = (moment.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
             return When(period=(moment.date(), following.date()))
         return When()
+
+    def _passed(self, info: dict[str, Any]) -> dt.date | None:
+        """This month's day, when a day of the month said alone ("the 12th") has passed and
+        Duckling read next month's: the customer is told, not booked a month later."""
+        values = [v["value"] for v in info.get("values") or [] if v.get("value")]
+        if len(values) < 2:
+            return None
+        first, second = (_moment(str(v), self.zone).date() for v in values[:2])
+        if first.day != second.day or (second.month - first.month) % 12 != 1:
+            return None
+        today = self.now.astimezone(self.zone).date()
+        if first.month == today.month:
+            return None
+        try:
+            this_month = first.replace(year=today.year, month=today.month)
+        except ValueError:  # "the 31st" in a month of 30 days
+            return None
+        return this_month if this_month < today else None
 
     def _names_its_day(self, said: str) -> bool:
         """Whether `said` names its day. Read at the start and at the end of today, a clock
@@ -353,6 +378,7 @@ def _fill(when: When, reading: When) -> When:
         clocks=when.clocks or reading.clocks,
         part=when.part or (None if when.clocks else reading.part),
         period=when.period or reading.period,
+        passed=when.passed or reading.passed,
     )
 
 

@@ -12,6 +12,13 @@ being paused, off-topic and rude messages on nothing being invented. Printed: pe
 many were right, and the resolution rate of the conversations the assistant should resolve
 without a person (questions, bookings, leads, cancellations, moves).
 Goals: resolution >= 80%, bookings and leads 100%.
+
+A booking is counted **wrong**, apart from a missed one, when the calendar holds another
+service, day, time or name than the customer asked for, or when what the assistant said it
+booked disagrees with the calendar. `outside` scripts ask for a time outside opening hours:
+right when nothing is booked and the assistant refused or offered other times. The booking
+suite, `--scripts bench/conversations_booking.yml`, gives dates and times across turns,
+corrects them at any question, says times as people do and opens indirectly.
 """
 
 from __future__ import annotations
@@ -19,8 +26,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import shutil
 import sqlite3
+import statistics
 import sys
 import tempfile
 from collections import Counter
@@ -38,12 +47,13 @@ sys.path.insert(0, str(REPO))
 from actions.integrations.calendar import Appointment, SQLiteCalendar  # noqa: E402
 from actions.integrations.crm import LeadStore  # noqa: E402
 from actions.language import detect  # noqa: E402
+from actions.scheduling import MONTH_NAMES  # noqa: E402
 from tests.server.process import parlez_run  # noqa: E402
 
 SCRIPTS = Path(__file__).with_name("conversations.yml")
 PROJECT_FILES = ("domain.yml", "config.yml", "business.yml", "data", "actions", "connectors")
-RESOLVABLE = ("question", "booking", "lead", "cancel", "reschedule")
-MAX_TURNS = 8
+RESOLVABLE = ("question", "booking", "lead", "cancel", "reschedule", "outside")
+MAX_TURNS = 12
 DURATIONS = {"haircut": 45, "colouring": 120, "blow-dry": 30, "beard trim": 20}
 
 
@@ -52,7 +62,11 @@ class Outcome:
     kind: str
     opening: str
     correct: bool = False
+    #: something was booked, and it is not what the customer asked for
+    wrong: bool = False
     handed_over: bool = False
+    #: the customer's messages until the booking was made
+    turns: int | None = None
     transcript: list[str] = field(default_factory=list)
     note: str = ""
 
@@ -68,6 +82,9 @@ class Customer:
         # scripts' clock, not today's date, or the benchmark changes with the calendar.
         self.time_ms = int(now.timestamp() * 1000)
         self.messages: list[dict[str, Any]] = []
+        self.turns = 0
+        #: the number of the customer's messages when the assistant said it had booked
+        self.booked_at: int | None = None
 
     def say(self, text: str) -> list[dict[str, Any]]:
         reply = httpx.post(
@@ -77,6 +94,7 @@ class Customer:
         )
         reply.raise_for_status()
         answers: list[dict[str, Any]] = reply.json()
+        self.turns += 1
         self.outcome.transcript.append(f"> {text}")
         self.outcome.transcript += [f"< {a.get('text') or a}" for a in answers]
         self.messages += answers
@@ -121,31 +139,116 @@ CUES = (
     ("la cancelo", "confirm"),
     ("phone", "phone"),
 )
-NOT_AVAILABLE = ("isn't available", "n'est pas disponible", "ist nicht frei", "no está disponible")
+#: the booking read back before it is made, and what a "no" to it is asked next
+CONFIRMING = ("shall i book", "je réserve", "soll ich", "¿reservo")
+CHANGING = ("what would you like to change", "que voulez-vous modifier", "was möchten sie ändern")
+#: the time asked was not free, or not understood: answered with the customer's next time,
+#: if the script has one
+NOT_AVAILABLE = (
+    "isn't available",
+    "n'est pas disponible",
+    "ist nicht frei",
+    "no está disponible",
+    "we're closed on",
+    "nous sommes fermés",
+    "haben wir geschlossen",
+    "estamos cerrados",
+    "already passed",
+    "déjà passé",
+    "schon vorbei",
+    "ya ha pasado",
+    "didn't catch a day",
+    "did you mean",
+    "vouliez-vous dire",
+    "meinten sie",
+    "quería decir",
+    "pas compris le jour",
+    "nicht verstanden",
+    "no he entendido el día",
+)
 OFFERS = ("hear about our offers", "nos offres", "unsere angebote", "nuestras ofertas")
+YES = {"en": "yes", "fr": "oui", "de": "ja", "es": "sí"}
+BOOKED = ("you're booked", "c'est réservé", "ihr termin ist gebucht", "reserva hecha")
 
 
-def answer_for(asked: str, facts: dict[str, str]) -> str | None:
-    """What a customer with `facts` answers to the assistant's question, if it is one."""
+class Facts:
+    """What a simulated customer answers to each question. A fact that is a list is said
+    one item at a time (a correction, then the real answer); its last item is repeated,
+    except to a time that was not free, which only a next item answers."""
+
+    def __init__(self, facts: dict[str, Any], language: str = "en") -> None:
+        self.facts = facts
+        self.language = language
+        self.used: Counter[str] = Counter()
+
+    def get(self, key: str, repeat: bool = True) -> str | None:
+        value = self.facts.get(key)
+        if key == "confirm" and value is None:
+            value = YES.get(self.language, "yes")
+        if value is None:
+            return None
+        items = value if isinstance(value, list) else [value]
+        index = self.used[key]
+        if index >= len(items) and not repeat:
+            return None
+        self.used[key] += 1
+        return str(items[min(index, len(items) - 1)])
+
+    def __getitem__(self, key: str) -> Any:
+        value = self.facts[key]
+        return value[-1] if isinstance(value, list) else value
+
+
+def answer_for(asked: str, facts: Facts) -> str | None:
+    """What a customer with `facts` answers to the assistant's message, if it asks one."""
     text = asked.lower()
+    if any(cue in text for cue in CONFIRMING):
+        return facts.get("confirm")
+    if any(cue in text for cue in CHANGING):
+        return facts.get("change")
     if any(cue in text for cue in NOT_AVAILABLE):
-        return None  # the time was taken or not understood: a miss for the script
+        return facts.get("time", repeat=False)  # another time, or a miss for the script
     if any(cue in text for cue in OFFERS):
-        return facts.get("marketing", "no thanks")
+        return facts.get("marketing") or "no thanks"
     for cue, key in CUES:
-        if cue in text and key in facts:
-            return facts[key]
+        if cue in text and key in facts.facts:
+            return facts.get(key)
     return None
 
 
-def follow(customer: Customer, opening: str, facts: dict[str, str]) -> None:
-    answers = customer.say(opening)
+def follow(customer: Customer, opening: str | list[str], facts: Facts) -> None:
+    openings = [opening] if isinstance(opening, str) else opening
+    for text in openings[:-1]:
+        customer.say(text)
+    answers = customer.say(openings[-1])
     for _ in range(MAX_TURNS):
+        if customer.booked_at is None and any(
+            cue in str(a.get("text") or "").lower() for a in answers for cue in BOOKED
+        ):
+            customer.booked_at = customer.turns
         asked = " ".join(str(a.get("text") or "") for a in answers)
         reply = answer_for(asked, facts)
         if reply is None:
             return
         answers = customer.say(reply)
+
+
+def states(text: str, start: dt.datetime, now: dt.datetime, zone: ZoneInfo, language: str) -> bool:
+    """Whether `text`, the assistant's word that it booked, names the day and time the
+    calendar holds: its clock time, and its date ("8 March") or today/tomorrow."""
+    moment, today = start.astimezone(zone), now.astimezone(zone).date()
+    lowered = text.lower()
+    if f"{moment.hour}:{moment.minute:02d}" not in lowered:
+        return False
+    months = [m.lower() for m in MONTH_NAMES.get(language, MONTH_NAMES["en"])]
+    dates = re.findall(r"(\d{1,2})\.? (?:de )?(" + "|".join(months) + r")\b", lowered)
+    if dates:
+        return all((int(d), months.index(m) + 1) == (moment.day, moment.month) for d, m in dates)
+    relative = {
+        today: ("today", "aujourd'hui", "heute", "hoy"),
+        today + dt.timedelta(days=1): ("tomorrow", "demain", "morgen", "mañana"),
+    }
+    return any(word in lowered for word in relative.get(moment.date(), ()))
 
 
 def local(moment: dt.datetime, zone: ZoneInfo) -> str:
@@ -179,20 +282,48 @@ def run_one(
             or any(t in texts for t in script.get("texts", []))
         ) and not customer.paused()
         outcome.note = f"cited {sorted(cited) or 'nothing'}"
-    elif kind == "booking":
-        facts = script["facts"]
+    elif kind in ("booking", "outside"):
+        facts = Facts(script["facts"], script.get("language") or "en")
         follow(customer, said, facts)
-        booked = [(a.service, local(a.start, zone)) for a in calendar.upcoming(facts["email"], now)]
-        want = (script["expect"]["service"], script["expect"]["start"])
-        outcome.correct = booked == [want]
-        outcome.note = f"calendar has {booked or 'nothing'}, wanted {want}"
+        booked = calendar.upcoming(facts["email"], now)
+        found = [(a.service, local(a.start, zone)) for a in booked]
+        if kind == "outside":
+            offered = any(m.get("buttons") for m in customer.messages) or any(
+                cue in str(m.get("text") or "").lower()
+                for m in customer.messages
+                for cue in NOT_AVAILABLE
+            )
+            outcome.wrong = bool(booked)
+            outcome.correct = not booked and offered
+            outcome.note = f"calendar has {found or 'nothing'}, refused: {offered}"
+        else:
+            want = (script["expect"]["service"], script["expect"]["start"])
+            said_booked = [
+                str(m.get("text") or "")
+                for m in customer.messages
+                if any(cue in str(m.get("text") or "").lower() for cue in BOOKED)
+            ]
+            agrees = all(
+                states(text, a.start, now, zone, facts.language)
+                for text in said_booked
+                for a in booked
+            )
+            named = all(a.customer_name == facts["name"] for a in booked if "name" in facts.facts)
+            outcome.correct = found == [want] and agrees and named
+            outcome.wrong = bool(booked) and not outcome.correct
+            outcome.turns = customer.booked_at if outcome.correct else None
+            outcome.note = (
+                f"calendar has {found or 'nothing'}, wanted {want}"
+                + ("" if agrees else "; the assistant said another time")
+                + ("" if named else f"; booked for {[a.customer_name for a in booked]}")
+            )
     elif kind == "lead":
-        facts = script["facts"]
+        facts = Facts(script["facts"], script.get("language") or "en")
         follow(customer, said, facts)
         emails = {lead.email for lead in LeadStore(folder / "leads.db").all()}
         outcome.correct = facts["email"] in emails
     elif kind in ("cancel", "reschedule"):
-        facts, booked = script["facts"], script["booked"]
+        facts, booked = Facts(script["facts"], script.get("language") or "en"), script["booked"]
         start = dt.datetime.fromisoformat(booked["start"]).replace(tzinfo=zone)
         calendar.book(
             Appointment(
@@ -235,9 +366,9 @@ def run_one(
     return outcome
 
 
-def prepare(folder: Path, models: Path) -> Path:
+def prepare(folder: Path, models: Path, project: Path = REPO) -> Path:
     for name in PROJECT_FILES:
-        source = REPO / name
+        source = project / name
         if source.is_dir():
             shutil.copytree(source, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
@@ -272,6 +403,12 @@ def main() -> int:
     parser.add_argument("--scripts", type=Path, default=SCRIPTS)
     parser.add_argument("--show-failures", action="store_true")
     parser.add_argument("--smoke", action="store_true", help="two conversations of each kind")
+    parser.add_argument(
+        "--project",
+        type=Path,
+        default=REPO,
+        help="the assistant to talk to (another checkout, to compare): its domain, data, actions",
+    )
     args = parser.parse_args()
     spec = yaml.safe_load(args.scripts.read_text(encoding="utf-8"))
     # A file's `language` is every script's unless the script says otherwise.
@@ -287,7 +424,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        model = prepare(folder, args.models)
+        model = prepare(folder, args.models, args.project)
         os.environ["PARLEZ_NOW"] = now.isoformat()
         with parlez_run(folder, "-m", str(model), "--enable-api") as server:
             outcomes = [
@@ -300,16 +437,30 @@ def main() -> int:
 
     console = Console()
     table = Table(title=f"{len(outcomes)} scripted conversations over REST")
-    for column in ("kind", "conversations", "right", "%", "to a person"):
+    for column in ("kind", "conversations", "right", "%", "wrong", "to a person"):
         table.add_column(column, justify="left" if column == "kind" else "right")
-    kinds = ("question", "booking", "lead", "cancel", "reschedule", "handoff", "offtopic", "rude")
+    kinds = (
+        "question",
+        "booking",
+        "outside",
+        "lead",
+        "cancel",
+        "reschedule",
+        "handoff",
+        "offtopic",
+        "rude",
+    )
     for kind in kinds:
         mine = [o for o in outcomes if o.kind == kind]
         if mine:
             right = sum(o.correct for o in mine)
-            handed = sum(o.handed_over for o in mine)
             table.add_row(
-                kind, str(len(mine)), str(right), f"{100 * right / len(mine):.1f}", str(handed)
+                kind,
+                str(len(mine)),
+                str(right),
+                f"{100 * right / len(mine):.1f}",
+                str(sum(o.wrong for o in mine)),
+                str(sum(o.handed_over for o in mine)),
             )
     resolvable = [o for o in outcomes if o.kind in RESOLVABLE]
     resolved = sum(o.correct for o in resolvable)
@@ -318,15 +469,23 @@ def main() -> int:
         str(len(resolvable)),
         str(resolved),
         f"{100 * resolved / max(1, len(resolvable)):.1f}",
+        str(sum(o.wrong for o in resolvable)),
         str(sum(o.handed_over for o in resolvable)),
         style="bold",
     )
     console.print(table)
+    turns = [o.turns for o in outcomes if o.turns is not None]
+    if turns:
+        console.print(
+            f"customer messages to a right booking: median {statistics.median(turns):g}, "
+            f"max {max(turns)} ({len(turns)} bookings)"
+        )
     misses = [o for o in outcomes if not o.correct]
     if misses:
         console.print(f"{len(misses)} missed:")
         for outcome in misses:
-            console.print(f"  [{outcome.kind}] {outcome.opening!r} {outcome.note}", markup=False)
+            label = f"{outcome.kind}, WRONG" if outcome.wrong else outcome.kind
+            console.print(f"  [{label}] {outcome.opening!r} {outcome.note}", markup=False)
             if args.show_failures:
                 for line in outcome.transcript:
                     console.print(f"      {line}", markup=False)

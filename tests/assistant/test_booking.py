@@ -422,9 +422,9 @@ def test_a_time_in_the_message_that_started_the_booking_is_not_forgotten(bot: Ag
     answer = texts(say(bot, '/inform{"service": "haircut"}', "first"))
     assert answer == ["May I have your name?"]
     say(bot, "Ana Lima", "first")
-    assert "tomorrow, Thursday 26 November, at 11:00" in texts(
-        say(bot, "ana@example.com", "first")
-    )[0]
+    assert (
+        "tomorrow, Thursday 26 November, at 11:00" in texts(say(bot, "ana@example.com", "first"))[0]
+    )
 
 
 def test_a_name_that_sounds_like_a_service_is_still_the_name(bot: Agent) -> None:
@@ -441,3 +441,40 @@ def test_a_word_tagged_as_a_name_in_a_message_that_did_not_give_one_is_not_the_n
     said_with(bot, "I'm looking for a barber", "book_appointment", {"name": "barber"}, "barber")
     say(bot, '/inform{"service": "beard trim"}', "barber")
     assert texts(say(bot, "monday at 11", "barber")) == ["May I have your name?"]
+
+
+def test_a_day_and_time_said_at_the_service_question_is_kept(bot: Agent) -> None:
+    say(bot, "/book_appointment", "early-time")
+    answer = texts(
+        say(bot, "Yes please for 2:30 in the afternoon on the 1st of December", "early-time")
+    )
+    assert answer[-1] == "Which service would you like to book?"  # asked, the time kept
+    assert texts(say(bot, '/inform{"service": "beard trim"}', "early-time")) == [
+        "May I have your name?"
+    ]
+    say(bot, "Ada Byrne", "early-time")
+    assert "on Tuesday 1 December at 14:30" in texts(say(bot, "ada@example.com", "early-time"))[0]
+
+
+def test_a_service_too_long_for_the_rest_of_the_day_is_not_booked(bot: Agent) -> None:
+    say(bot, "/book_appointment", "late-colour")
+    say(bot, '/inform{"service": "colouring"}', "late-colour")  # 120 minutes; closes at 18:00
+    offer = say(bot, "friday at 5pm", "late-colour")
+    assert offer[0]["text"].startswith("Friday 27 November at 17:00 isn't available")
+    assert "Friday 27 November at 17:00" not in [b["title"] for b in offer[0]["buttons"]]
+
+
+def test_a_day_of_the_month_that_has_passed_is_said_so_and_next_months_only_offered(
+    bot: Agent, studio: Path
+) -> None:
+    offer = book(bot, "the-20th", "the 20th at 3pm")  # on Wednesday 25 November
+    assert offer[0]["text"] == (
+        "Friday 20 November has already passed. Would one of these times suit you?"
+    )
+    # next month's 20th is a Sunday: the nearest free times to it, never a silent booking
+    assert [b["title"] for b in offer[0]["buttons"]] == [
+        "Friday 18 December at 15:00",
+        "Saturday 19 December at 15:00",
+        "Monday 21 December at 15:00",
+    ]
+    assert not booked_starts(studio, "anyone@example.com")

@@ -120,6 +120,14 @@ def test_conversation_benchmark_in_other_languages_smoke_prints_its_table(
     assert "resolved without a person" in out and "booking" in out
 
 
+def test_booking_benchmark_smoke_counts_wrong_bookings_apart(assistant_models: Path) -> None:
+    scripts = REPO / "bench" / "conversations_booking.yml"
+    out = bench_output(
+        "conversations.py", "--models", str(assistant_models), "--scripts", str(scripts)
+    )
+    assert "wrong" in out and "outside" in out and "resolved without a person" in out
+
+
 def test_fuzz_benchmark_smoke_prints_its_table_and_finds_nothing() -> None:
     done = subprocess.run(
         [sys.executable, str(REPO / "bench" / "fuzz.py"), "--smoke"],
