@@ -438,7 +438,10 @@ def main() -> int:
     console = Console()
     table = Table(title=f"{len(outcomes)} scripted conversations over REST")
     for column in ("kind", "conversations", "right", "%", "wrong", "to a person"):
-        table.add_column(column, justify="left" if column == "kind" else "right")
+        if column == "kind":
+            table.add_column(column, no_wrap=True)
+        else:
+            table.add_column(column, justify="right")
     kinds = (
         "question",
         "booking",

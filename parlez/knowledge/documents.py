@@ -104,11 +104,20 @@ def faq_entries(items: Any, source: str) -> list[Passage]:
                 Location(source),
                 hint="for example answers: {fr: 'Nous sommes ouverts...', de: '...'}",
             )
-        entry_id = str(item.get("id") or _slug(question))
-        if entry_id in seen:
-            raise KnowledgeFileError(
-                f"FAQ entry {number}: the id '{entry_id}' is used twice", Location(source)
-            )
+        if item.get("id"):
+            entry_id = str(item["id"])
+            if entry_id in seen:
+                raise KnowledgeFileError(
+                    f"FAQ entry {number}: the id '{entry_id}' is used twice", Location(source)
+                )
+        else:
+            # Made from the question: two questions may start alike for 60 characters, and
+            # the same file must give the same ids on every import.
+            base = entry_id = _slug(question)
+            copy = 1
+            while entry_id in seen:
+                copy += 1
+                entry_id = f"{base}-{copy}"
         seen.add(entry_id)
         passages.append(
             Passage(

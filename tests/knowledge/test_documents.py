@@ -104,6 +104,17 @@ def test_broken_faq_files_name_the_file_and_the_problem(
     assert error.value.where is not None and name in str(error.value.where)
 
 
+def test_questions_that_start_alike_get_ids_of_their_own(tmp_path: Path) -> None:
+    start = "What happens to my order if the parcel service cannot deliver it"
+    text = (
+        f"faq:\n  - {{question: '{start} on Monday?', answer: a}}\n"
+        f"  - {{question: '{start} on Tuesday?', answer: b}}\n"
+    )
+    first = [p.id for p in read_faq_file(write(tmp_path / "faq.yml", text))]
+    assert len(set(first)) == 2 and first[1] == first[0] + "-2"
+    assert [p.id for p in read_faq_file(tmp_path / "faq.yml")] == first  # stable
+
+
 def test_the_knowledge_base_folder_reads_every_format(tmp_path: Path) -> None:
     kb = tmp_path / "kb"
     write(kb / "faq.yml", FAQ_YAML)
