@@ -273,7 +273,7 @@ def read_slot(name: str, raw: Any, at: Location | None) -> Slot:
         raise SchemaError(
             f"slot '{name}' has no 'type'", at, hint=f"use one of {', '.join(SLOT_TYPES)}"
         )
-    if kind not in SLOT_TYPES:
+    if not isinstance(kind, str) or kind not in SLOT_TYPES:  # `type: [text]` is not hashable
         legacy = {"unfeaturized": "any (with influence_conversation: false)"}.get(str(kind))
         raise SchemaError(
             f"slot '{name}' has the unknown type '{kind}'",

@@ -204,6 +204,9 @@ def test_a_from_entity_mapping_needs_an_entity() -> None:
 def test_a_slot_of_an_unknown_type_is_an_error() -> None:
     with pytest.raises(SchemaError, match="unknown type 'txt'"):
         Domain.from_yaml("slots:\n  city:\n    type: txt\n")
+    # a list is not a type either (found by tests/test_file_fuzz.py: it crashed the reader)
+    with pytest.raises(SchemaError, match="unknown type"):
+        Domain.from_yaml("slots:\n  city:\n    type: [text, bool]\n")
 
 
 def test_an_any_slot_cannot_influence_the_conversation() -> None:
