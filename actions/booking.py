@@ -124,10 +124,11 @@ class ValidateBookingForm(
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> list[str]:
-        """After a "no" to the confirmation, what to change is asked before it comes again."""
+        """`booking_change` only after a "no" to the confirmation: what to change is asked
+        before the confirmation comes again."""
         if tracker.get_slot("booking_confirmed") is False:
-            return [*domain_slots[:-1], "booking_change", domain_slots[-1]]
-        return domain_slots
+            return domain_slots
+        return [slot for slot in domain_slots if slot != "booking_change"]
 
     async def validate_service(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

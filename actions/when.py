@@ -112,11 +112,11 @@ class When:
             begin = dt.datetime.combine(self.day, dt.time(), zone)
             return Wanted(period=(begin, begin + dt.timedelta(days=1)))
         if self.period:
-            first, end = self.period
+            first, after = self.period
             return Wanted(
                 period=(
                     dt.datetime.combine(first, dt.time(), zone),
-                    dt.datetime.combine(end, dt.time(), zone),
+                    dt.datetime.combine(after, dt.time(), zone),
                 )
             )
         return None

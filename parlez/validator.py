@@ -330,13 +330,15 @@ class Validator:
                 self.domain.locations.get(f"response:{full_name}"),
                 hint="use it in a story or rule, call it from a custom action, or remove it",
             )
-        # A custom slot mapping's action runs on every message (`action_extract_slots`).
+        # A custom slot mapping's action runs on every message (`action_extract_slots`), and
+        # a form asks for a slot with `action_ask_<slot>` when the domain has one.
         used |= {
             str(mapping.action)
             for slot in self.domain.slots.values()
             for mapping in slot.mappings
             if mapping.action
         }
+        used |= {name.replace("utter_", "action_", 1) for name in form_asks}
         for name in self.domain.user_actions:
             if (
                 name not in used

@@ -102,6 +102,14 @@ def test_a_response_the_in_process_actions_name_counts_as_used(
     assert "P220" not in codes(found, "warning")
 
 
+def test_an_action_that_asks_for_a_forms_slot_counts_as_used(
+    tmp_project: ProjectFactory,
+) -> None:
+    domain = DOMAIN + "actions: [action_ask_city, action_ask_trip_form_city]\n"
+    found = findings(tmp_project, GOOD_STORIES, domain=domain)
+    assert not [f for f in found if f.code == "P221"]
+
+
 def test_a_story_using_an_undeclared_intent_is_an_error_with_its_line(
     tmp_project: ProjectFactory,
 ) -> None:
