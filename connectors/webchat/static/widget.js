@@ -440,7 +440,13 @@
       function (state) { self.setState(state); },
       this.authorizer(o.token));
     this.onOnline = function () { self.connection.now(); };
-    this.onOffline = function () { if (self.connection.ws) self.connection.ws.close(); self.setState("offline"); };
+    // Dropped now, not when the socket's close event comes: a message typed in between
+    // would be shown as sending.
+    this.onOffline = function () {
+      var ws = self.connection.ws;
+      if (ws) { ws.close(); self.connection.dropped(ws); }
+      self.setState("offline");
+    };
     window.addEventListener("online", this.onOnline);
     window.addEventListener("offline", this.onOffline);
     this.connection.connect();
