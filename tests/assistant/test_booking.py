@@ -249,7 +249,7 @@ def test_a_correction_at_the_name_question_changes_the_date_and_is_not_a_name(
     book(bot, "fix", "tomorrow at 4pm")
     answer = texts(say(bot, "Actually, the 1st of December instead", "fix"))
     assert answer == [
-        "Fine, I've changed the time to on Tuesday 1 December at 16:00.",
+        "Fine, I'll make it on Tuesday 1 December at 16:00.",
         "May I have your name?",
     ]
     say(bot, "Maya Ito", "fix")
