@@ -1,11 +1,12 @@
-"""Knowledge-base retrieval benchmark on ../shared/bench/kb/ (FAQ entries and real queries).
+"""Knowledge-base benchmark: FAQ sets with customers' questions (../shared/bench/kb/, bench/kb/).
 
     python bench/kb.py                       # BM25, dense and hybrid on every dataset
     python bench/kb.py --weights 0.3 0.5 0.7 # the hybrid's dense weight, swept
     python bench/kb.py --smoke               # 100 queries: for CI
+    python bench/kb.py --end-to-end          # imported into the assistant, asked over REST
 
 Prints hit@1, hit@3 and MRR (over the top 10) of each method; the share of queries the
-answer action would answer (best passage's cosine similarity >= its `min_confidence`) and how
+answer action would answer (best passage's cosine similarity >= the index's calibrated bar) and how
 often that answer is the right entry; and the latency of one search (embedding the query
 included) p50/p99, which is the answer action's latency without an LLM.
 """
@@ -23,6 +24,25 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 KB = REPO.parent / "shared" / "bench" / "kb"
+#: FAQ sets written for parlez (other domains than the assistant's), same layout
+OWN_KB = REPO / "bench" / "kb"
+
+
+def datasets(names: list[str] | None) -> list[Path]:
+    every = sorted(
+        p
+        for root in (KB, OWN_KB)
+        if root.is_dir()
+        for p in root.iterdir()
+        if (p / "faqs.jsonl").is_file()
+    )
+    if not names:
+        return every
+    chosen = [p for p in every if p.name in names]
+    unknown = set(names) - {p.name for p in chosen}
+    if unknown:
+        raise SystemExit(f"unknown dataset(s): {', '.join(sorted(unknown))}")
+    return chosen
 
 
 def load(dataset: Path) -> tuple[list[Any], list[dict[str, Any]]]:
@@ -34,8 +54,7 @@ def load(dataset: Path) -> tuple[list[Any], list[dict[str, Any]]]:
 
 
 def evaluate(index: Any, queries: list[dict[str, Any]], method: str) -> dict[str, float]:
-    from parlez.knowledge.answer import DEFAULT_MIN_CONFIDENCE
-
+    queries = [q for q in queries if q["faq_ids"]]  # questions the knowledge base answers
     hits1 = hits3 = answered = answered_right = 0
     reciprocal = 0.0
     latencies = []
@@ -45,7 +64,7 @@ def evaluate(index: Any, queries: list[dict[str, Any]], method: str) -> dict[str
         latencies.append((time.perf_counter() - started) * 1000)
         found = [h.passage.id for h in hits]
         right = set(query["faq_ids"])
-        if hits and hits[0].confidence >= DEFAULT_MIN_CONFIDENCE:
+        if hits and hits[0].confidence >= index.calibration.min_confidence:
             answered += 1  # the answer action would answer (else: "I don't know")
             answered_right += found[0] in right
         rank = next((i for i, pid in enumerate(found, start=1) if pid in right), None)
@@ -65,6 +84,23 @@ def evaluate(index: Any, queries: list[dict[str, Any]], method: str) -> dict[str
     }
 
 
+def end_to_end(args: argparse.Namespace) -> int:
+    from bench.kb_end_to_end import failures, run_set, table
+
+    results = []
+    for dataset in datasets(args.datasets):
+        started = time.perf_counter()
+        result = run_set(dataset, args.models, args.project, limit=40 if args.smoke else None)
+        results.append(result)
+        print(
+            f"{dataset.name}: {len(result.scored)} queries in {time.perf_counter() - started:.0f} s"
+        )
+        if args.show_failures:
+            print(failures(result))
+    print(table(results))
+    return 0
+
+
 def main() -> int:
     from parlez.knowledge.index import KnowledgeIndex
 
@@ -72,20 +108,25 @@ def main() -> int:
     parser.add_argument("--datasets", nargs="*", default=None)
     parser.add_argument("--weights", nargs="*", type=float, default=None)
     parser.add_argument("--smoke", action="store_true")
-    args = parser.parse_args()
-    datasets = (
-        [KB / d for d in args.datasets]
-        if args.datasets
-        else sorted(p for p in KB.iterdir() if (p / "faqs.jsonl").is_file())
+    parser.add_argument(
+        "--end-to-end",
+        action="store_true",
+        help="import each set into a copy of the assistant, train, serve, ask over REST",
     )
+    parser.add_argument("--models", type=Path, default=REPO / "models", help="(end to end)")
+    parser.add_argument("--project", type=Path, default=REPO, help="(end to end) the assistant")
+    parser.add_argument("--show-failures", action="store_true", help="(end to end)")
+    args = parser.parse_args()
     if args.smoke:
         print("SMOKE run: figures are not measurements")
+    if args.end_to_end:
+        return end_to_end(args)
     print(
         "| dataset | method | hit@1 % | hit@3 % | MRR | answered % | right when answered % "
         "| search p50 ms | p99 ms | index s |"
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for dataset in datasets:
+    for dataset in datasets(args.datasets):
         passages, queries = load(dataset)
         if args.smoke:
             queries = queries[:100]

@@ -138,3 +138,13 @@ def test_fuzz_benchmark_smoke_prints_its_table_and_finds_nothing() -> None:
     assert "| target | cases | 5xx | tracebacks | hangs |" in done.stdout
     for target in ("event dicts", "project files", "HTTP API"):
         assert target in done.stdout
+
+
+def test_kb_benchmark_end_to_end_smoke_scores_replies_over_rest(assistant_models: Path) -> None:
+    out = bench_output(
+        "kb.py", "--end-to-end", "--models", str(assistant_models), "--datasets", "dentist"
+    )
+    row = next(line for line in out.splitlines() if line.startswith("| dentist"))
+    cells = [c.strip().strip("*") for c in row.strip("|").split("|")]
+    assert cells[1] == "40"  # the smoke run asks 40 questions
+    assert abs(sum(float(c) for c in cells[2:5]) - 100) < 0.5  # right + abstained + wrong
