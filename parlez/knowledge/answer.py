@@ -1,9 +1,12 @@
 """Answers from the knowledge base: retrieved passages, phrased by an LLM or given as written.
 
-The answer is never invented: with no passage above `min_confidence` the assistant says it
-does not know (and the caller offers a person); an LLM asked to answer only from the
-passages may also say `NO_ANSWER`. Without an LLM the best passage is the answer, as the
-business wrote it. When the LLM fails (down, slow, bad key), the confident passage is given
+The answer is never invented: with no passage above the knowledge base's bar the assistant
+says it does not know (and the caller offers a person); an LLM asked to answer only from the
+passages may also say `NO_ANSWER`. The bar is the index's own, learnt from its entries when
+it was built (parlez/knowledge/calibration.py), unless `min_confidence` is given. Without an
+LLM the best passage is the answer, as the business wrote it; when the best two passages
+score within the index's margin of each other, neither is given: the answer carries both as
+`choices`, and the caller asks the customer which one they meant. When the LLM fails (down, slow, bad key), the confident passage is given
 as written and the failure is logged: the customer still gets the business's own answer.
 """
 
@@ -15,12 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parlez.inference import infer
+from parlez.knowledge.documents import Passage
 from parlez.knowledge.index import Hit, KnowledgeIndex
 from parlez.llm.base import LLM, ChatMessage, LLMError
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MIN_CONFIDENCE = 0.45
 #: the bar for a question in another language than the knowledge base's: the packaged
 #: encoder is English, and across languages it scores wrong passages 0.5-0.7 (measured on
 #: the assistant's FAQ) while a question close to an alternative written in that language
@@ -55,6 +58,8 @@ class Answer:
     by: str  # "llm", "passage" (given as written) or "none"
     sources: list[dict[str, Any]] = field(default_factory=list)
     confidence: float = 0.0
+    #: the passages the customer is asked to choose between (`found` is then false)
+    choices: list[Passage] = field(default_factory=list)
 
 
 def source_of(hit: Hit) -> dict[str, Any]:
@@ -73,15 +78,19 @@ class KnowledgeAnswerer:
         index: KnowledgeIndex,
         llm: LLM | None = None,
         business: str = "the business",
-        min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+        min_confidence: float | None = None,
         passages: int = 3,
         language: str = "en",
         other_language_min_confidence: float = OTHER_LANGUAGE_MIN_CONFIDENCE,
+        margin: float | None = None,
     ) -> None:
         self.index = index
         self.llm = llm
         self.business = business
-        self.min_confidence = min_confidence
+        self.min_confidence = (
+            index.calibration.min_confidence if min_confidence is None else min_confidence
+        )
+        self.margin = index.calibration.margin if margin is None else margin
         self.passages = passages
         self.language = language  # the language the knowledge base is written in
         self.other_language_min_confidence = other_language_min_confidence
@@ -114,7 +123,7 @@ class KnowledgeAnswerer:
             return Answer("", found=False, by="none")
         best = hits[0]
         if self.llm is None:
-            return self._as_written(best, language)
+            return self._chosen(hits, language)
         system = SYSTEM_PROMPT.format(
             business=self.business,
             no_answer=NO_ANSWER,
@@ -129,7 +138,7 @@ class KnowledgeAnswerer:
             reply = await self.llm.complete(system, [*history, ChatMessage("user", question)])
         except LLMError as error:
             logger.warning("P510 %s; answering with the passage as written", error.message)
-            return self._as_written(best, language)
+            return self._chosen(hits, language)
         if NO_ANSWER in reply:
             return Answer("", found=False, by="llm", confidence=best.confidence)
         return Answer(
@@ -139,6 +148,25 @@ class KnowledgeAnswerer:
             sources=[source_of(h) for h in hits],
             confidence=best.confidence,
         )
+
+    def entry(self, entry_id: str, language: str | None = None) -> Answer:
+        """The entry `entry_id` as written (the one the customer chose), or not found."""
+        for passage in self.index.passages:
+            if passage.id == entry_id:
+                return self._as_written(Hit(passage, 1.0, 1.0, 0.0), language)
+        return Answer("", found=False, by="none")
+
+    def _chosen(self, hits: list[Hit], language: str | None) -> Answer:
+        """The best passage as written, unless the next one is as good: then both, to ask."""
+        if len(hits) > 1 and hits[0].confidence - hits[1].confidence < self.margin:
+            return Answer(
+                "",
+                found=False,
+                by="choice",
+                confidence=hits[0].confidence,
+                choices=[hits[0].passage, hits[1].passage],
+            )
+        return self._as_written(hits[0], language)
 
     @staticmethod
     def _as_written(hit: Hit, language: str | None = None) -> Answer:

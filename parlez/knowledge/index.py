@@ -1,7 +1,10 @@
 """Searching the knowledge base: BM25 over words, dense embeddings over meaning, fused.
 
-Each passage is searched through its rows: every phrasing of an FAQ question, or a page
-section's heading and text. A passage scores as its best row. BM25 (`bm25s`, an English
+Each passage is searched through its rows: every phrasing of an FAQ question and the answer
+itself, or a page section's heading and text. A passage scores as its best row: a question
+matches the phrasings when it is asked the way the business wrote it, and the answer when it
+uses the answer's words ("do you take cyclescheme vouchers" for an entry "Do you take part in
+the Cycle to Work scheme?" whose answer names the providers). BM25 (`bm25s`, an English
 stemmer and stop words) finds exact terms such as product names; the packaged sentence
 encoder finds paraphrases ("cross out text" for "strikethrough"). The hybrid adds the dense
 cosine similarity to the BM25 score scaled by the query's best BM25 score, weighted by
@@ -25,12 +28,13 @@ from typing import Any
 import numpy as np
 
 from parlez.exceptions import ParlezError
+from parlez.knowledge.calibration import Calibration, calibrate
 from parlez.knowledge.documents import Passage, kb_files, read_kb
 
 logger = logging.getLogger(__name__)
 
-INDEX_VERSION = 1
-DEFAULT_DENSE_WEIGHT = 0.9
+INDEX_VERSION = 2
+DEFAULT_DENSE_WEIGHT = 0.95
 METHODS = ("bm25", "dense", "hybrid")
 
 
@@ -59,8 +63,13 @@ class Hit:
 
 def row_texts(passage: Passage) -> list[str]:
     if passage.kind == "faq":
-        return passage.questions
+        return [*passage.questions, passage.text] if passage.text else passage.questions
     return [f"{passage.title}\n{passage.text}"]
+
+
+def question_rows(passage: Passage) -> int:
+    """How many of the passage's rows (they come first) are ways of asking it."""
+    return len(passage.questions) if passage.kind == "faq" else 0
 
 
 def _key(text: str) -> str:
@@ -89,21 +98,35 @@ class KnowledgeIndex:
         vectors: np.ndarray,
         embed: Embedder | None = None,
         dense_weight: float = DEFAULT_DENSE_WEIGHT,
+        calibration: Calibration | None = None,
     ) -> None:
         self.passages = passages
         self.rows: list[str] = []
         self.row_passage: list[int] = []
+        asking: list[bool] = []
         for number, passage in enumerate(passages):
-            for text in row_texts(passage):
+            questions = question_rows(passage)
+            for position, text in enumerate(row_texts(passage)):
                 self.rows.append(text)
                 self.row_passage.append(number)
+                asking.append(position < questions)
         if len(vectors) != len(self.rows):
             raise KnowledgeIndexError("the index's vectors do not match its passages")
         self.vectors = vectors.astype(np.float32)
         self.embed = embed or Embedder()
         self.dense_weight = dense_weight
         self._row_passage = np.asarray(self.row_passage, dtype=np.int64)
+        self._asking = np.asarray(asking, dtype=bool)
         self._bm25 = self._build_bm25()
+        self._calibration = calibration
+
+    @property
+    def calibration(self) -> Calibration:
+        """The bar and margin this knowledge base's answers need (learnt from its own
+        questions, parlez/knowledge/calibration.py)."""
+        if self._calibration is None:
+            self._calibration = calibrate(self.vectors, self._row_passage, self._asking)
+        return self._calibration
 
     # ---- building ------------------------------------------------------------------------------
 
@@ -222,6 +245,7 @@ class KnowledgeIndex:
                 {
                     "version": INDEX_VERSION,
                     "dense_weight": self.dense_weight,
+                    "calibration": self.calibration.to_dict(),
                     "passages": [p.to_dict() for p in self.passages],
                 },
                 ensure_ascii=False,
@@ -245,7 +269,9 @@ class KnowledgeIndex:
                 hint="rebuild it with `parlez train`",
             )
         passages = [Passage.from_dict(p) for p in raw["passages"]]
-        return cls(passages, vectors, embed, float(raw.get("dense_weight", DEFAULT_DENSE_WEIGHT)))
+        calibration = Calibration.from_dict(raw["calibration"]) if "calibration" in raw else None
+        weight = float(raw.get("dense_weight", DEFAULT_DENSE_WEIGHT))
+        return cls(passages, vectors, embed, weight, calibration)
 
 
 def index_folder(project: Path) -> Path:
@@ -280,9 +306,30 @@ def open_index(
         index.save(index_dir)
         stamp.write_text(wanted)
         logger.info(
-            "knowledge base indexed: %d passages, %d rows embedded (%d reused)",
+            "knowledge base indexed: %d passages, %d rows embedded (%d reused); "
+            "it answers from a score of %.2f",
             len(index.passages),
             index.embedded,
             len(index.rows) - index.embedded,
+            index.calibration.min_confidence,
         )
     return index
+
+
+_shared: dict[tuple[Path, Path], KnowledgeIndex] = {}
+
+
+def shared_index(kb: Path, index_dir: Path) -> KnowledgeIndex:
+    """`open_index(kb, index_dir)` once per process: the answer action and the NLU's
+    KnowledgeBaseRouter search the same index (and the same encoder's vectors)."""
+    key = (kb.resolve(), index_dir.resolve())
+    if key not in _shared:
+        _shared[key] = open_index(kb, index_dir)
+    return _shared[key]
+
+
+def project_folder() -> Path:
+    """The project `parlez run` serves (it sets PARLEZ_PROJECT), else the working folder."""
+    import os
+
+    return Path(os.environ.get("PARLEZ_PROJECT", ".")).resolve()

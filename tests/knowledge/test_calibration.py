@@ -1,0 +1,99 @@
+"""Each knowledge base learns its own bar from its entries' questions, and two close entries
+are offered as a choice instead of one of them being given."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from parlez.knowledge.answer import KnowledgeAnswerer
+from parlez.knowledge.calibration import CEILING, FLOOR, calibrate, missing_entry_scores
+from parlez.knowledge.documents import read_kb
+from parlez.knowledge.index import KnowledgeIndex
+from tests.conftest import write
+
+pytestmark = pytest.mark.anyio
+
+
+def unit(*rows: list[float]) -> np.ndarray:
+    vectors = np.asarray(rows, dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_each_entrys_question_is_scored_against_the_other_entries_only() -> None:
+    # entry 0: a question and its alternative (the same direction), entry 1 elsewhere
+    vectors = unit([1, 0], [1, 0], [0.6, 0.8])
+    scores = missing_entry_scores(vectors, np.array([0, 0, 1]), np.array([True, True, True]))
+    # one example per entry (its first question), its own alternative never counts
+    assert scores.round(2).tolist() == [0.6, 0.6]
+
+
+def test_the_bar_is_the_median_of_what_a_missing_entry_would_score() -> None:
+    # the first three 55 degrees apart (cosine 0.57), the fourth 80 degrees from the third
+    angles = np.radians([0, 55, 110, 190])
+    vectors = unit(*[[np.cos(a), np.sin(a)] for a in angles])
+    calibration = calibrate(vectors, np.arange(4), np.ones(4, dtype=bool))
+    assert calibration.min_confidence == round(float(np.cos(np.radians(55))), 2)
+    assert calibration.examples == 4
+
+
+def test_unlike_entries_keep_the_floor_and_near_duplicates_stop_at_the_ceiling() -> None:
+    apart = calibrate(unit([1, 0, 0], [0, 1, 0], [0, 0, 1]), np.arange(3), np.ones(3, bool))
+    assert apart.min_confidence == FLOOR
+    close = calibrate(unit([1, 0.01], [1, 0.02], [1, 0.03]), np.arange(3), np.ones(3, bool))
+    assert close.min_confidence == CEILING
+
+
+def test_answers_are_not_questions_so_they_are_never_examples() -> None:
+    vectors = unit([1, 0], [0.9, 0.1], [0, 1])
+    asking = np.array([True, False, True])  # row 1 is entry 0's answer
+    scores = missing_entry_scores(vectors, np.array([0, 0, 1]), asking)
+    assert len(scores) == 2
+
+
+CLOSE_FAQ = """
+faq:
+  - id: delivery-standard
+    question: How long does standard delivery take?
+    answer: Standard delivery takes 3 to 5 working days.
+  - id: delivery-express
+    question: How long does express delivery take?
+    answer: Express delivery arrives the next working day.
+  - id: gift
+    question: Do you sell gift cards?
+    answer: Yes, from 10 to 500, valid for two years.
+  - id: parking
+    question: Is there parking near the shop?
+    answer: Two free spaces in front of the shop.
+"""
+
+
+@pytest.fixture(scope="module")
+def close_index(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeIndex:
+    kb = tmp_path_factory.mktemp("kb")
+    write(kb / "faq.yml", CLOSE_FAQ)
+    return KnowledgeIndex.build(read_kb(kb))
+
+
+def test_the_calibration_is_saved_with_the_index(close_index: KnowledgeIndex, tmp_path) -> None:
+    close_index.save(tmp_path)
+    assert KnowledgeIndex.load(tmp_path).calibration == close_index.calibration
+
+
+async def test_two_entries_that_fit_as_well_are_offered_as_a_choice(
+    close_index: KnowledgeIndex,
+) -> None:
+    answer = await KnowledgeAnswerer(close_index).answer("delivery time?")
+    assert not answer.found and answer.by == "choice"
+    assert {p.id for p in answer.choices} == {"delivery-standard", "delivery-express"}
+
+
+async def test_a_clear_winner_is_answered_without_a_choice(close_index: KnowledgeIndex) -> None:
+    answer = await KnowledgeAnswerer(close_index).answer("can I buy a gift voucher?")
+    assert answer.found and answer.sources[0]["id"] == "gift" and not answer.choices
+
+
+def test_the_entry_the_customer_chose_is_answered_as_written(close_index: KnowledgeIndex) -> None:
+    answer = KnowledgeAnswerer(close_index).entry("delivery-express")
+    assert answer.found and answer.text == "Express delivery arrives the next working day."
+    assert not KnowledgeAnswerer(close_index).entry("no-such-entry").found
