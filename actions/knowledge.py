@@ -4,11 +4,14 @@ The index is built by `parlez train` in `models/kb-index/` and brought up to dat
 document changed since. With an `llm:` in endpoints.yml (and its key in the environment) the
 answer is phrased by the LLM from the passages found; without one, the best passage is the
 answer. Either way the sources go with it, and an unknown question gets an honest "I don't
-know" and the offer of a person.
+know" and the offer of a person. When two entries fit the question about as well as each
+other, the customer is asked which one they meant: a button for each, whose payload names
+the entry (`/ask_question{"kb_entry": "<id>"}`), answered as written.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -22,7 +25,7 @@ from actions.language import language_of
 from parlez.endpoints import Endpoints
 from parlez.inference import infer
 from parlez.knowledge.answer import KnowledgeAnswerer
-from parlez.knowledge.index import open_index
+from parlez.knowledge.index import shared_index
 from parlez.llm import ChatMessage, llm_from_endpoint
 
 logger = logging.getLogger(__name__)
@@ -43,7 +46,7 @@ def answerer() -> KnowledgeAnswerer:
     global _answerer
     if _answerer is None:
         root = project_folder()
-        index = open_index(root / "data" / "kb", root / "models" / "kb-index")
+        index = shared_index(root / "data" / "kb", root / "models" / "kb-index")
         # `parlez run --endpoints FILE` names the file it serves with; else the project's.
         endpoints = Path(os.environ.get("PARLEZ_ENDPOINTS") or root / "endpoints.yml")
         llm = llm_from_endpoint(Endpoints.load(endpoints).llm)
@@ -70,17 +73,13 @@ def history(tracker: Tracker) -> list[ChatMessage]:
     return turns
 
 
-#: the question each topic intent stands for: what a button's payload (`/ask_hours`) asks,
-#: and what to search for when the customer's own words find nothing
+#: the question each topic intent stands for: what a button's payload (`/ask_hours`) asks
 PAYLOAD_QUESTIONS = {
     "ask_hours": "What are your opening hours?",
     "ask_prices": "How much do your services cost?",
     "ask_services": "Which services do you offer?",
 }
 
-
-#: how sure the NLU must be of a topic intent for its question to be searched
-TOPIC_CONFIDENCE = 0.8
 
 #: a question the assistant cannot answer within this many of the customer's messages after
 #: another one it could not answer goes straight to a person
@@ -106,19 +105,18 @@ def recently_unanswered(tracker: Tracker) -> bool:
 
 
 def question_of(tracker: Tracker) -> tuple[str, str | None]:
-    """What the customer asked, and the question its intent stands for (if it has one)."""
+    """What the customer asked, and the question its intent stands for (a button's)."""
     message = tracker.latest_message or {}
     text = str(message.get("text") or "")
     intent = message.get("intent") or {}
     name = str(intent.get("name") or "")
-    # Only a confident intent stands for a question: "what is 17 times 23" may come as a
-    # shaky ask_prices, and must not be answered with the price list.
-    sure = float(intent.get("confidence") or 0) >= TOPIC_CONFIDENCE or text.startswith("/")
-    topic = PAYLOAD_QUESTIONS.get(name) if sure else None
     if text.startswith("/"):
         shown = (message.get("metadata") or {}).get("display")
-        return topic or str(shown or name.replace("_", " ")), None
-    return text, topic
+        return PAYLOAD_QUESTIONS.get(name) or str(shown or name.replace("_", " ")), None
+    # Typed words are searched as they are: a topic's question ("How much do your services
+    # cost?" for any price question) answered a dental FAQ's "price of a cleaning" with the
+    # studio's price list.
+    return text, None
 
 
 class ActionAnswerFromKnowledgeBase(Action):
@@ -132,9 +130,26 @@ class ActionAnswerFromKnowledgeBase(Action):
         # The first call loads the index and the encoder: a second's work, off the event loop.
         # (on the models' thread: the encoder it loads runs there, parlez/inference.py)
         knowledge = _answerer or await infer(answerer)
-        answer = await knowledge.answer(
-            question, history(tracker), topic=topic, language=language_of(tracker)
-        )
+        language = language_of(tracker)
+        chosen = next(tracker.get_latest_entity_values("kb_entry"), None)
+        if chosen:
+            answer = knowledge.entry(str(chosen), language)
+        else:
+            answer = await knowledge.answer(
+                question, history(tracker), topic=topic, language=language
+            )
+        if answer.choices:
+            dispatcher.utter_message(
+                response="utter_which_question",
+                buttons=[
+                    {
+                        "title": passage.title,
+                        "payload": "/ask_question" + json.dumps({"kb_entry": passage.id}),
+                    }
+                    for passage in answer.choices
+                ],
+            )
+            return []
         if not answer.found:
             if recently_unanswered(tracker):
                 # Twice in a row: no more offers, a person takes over (data/rules.yml).

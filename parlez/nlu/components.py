@@ -3,6 +3,7 @@
 from parlez.nlu.classifiers.diet import DIETClassifier
 from parlez.nlu.classifiers.fallback import FallbackClassifier
 from parlez.nlu.classifiers.keyword import KeywordIntentClassifier
+from parlez.nlu.classifiers.knowledge_router import KnowledgeBaseRouter
 from parlez.nlu.classifiers.logistic_regression import LogisticRegressionClassifier
 from parlez.nlu.classifiers.sentiment import SentimentAnalyzer
 from parlez.nlu.classifiers.sklearn_intent import SklearnIntentClassifier
@@ -28,6 +29,7 @@ __all__ = [
     "FallbackClassifier",
     "JiebaTokenizer",
     "KeywordIntentClassifier",
+    "KnowledgeBaseRouter",
     "LanguageModelFeaturizer",
     "LexicalSyntacticFeaturizer",
     "LogisticRegressionClassifier",

@@ -1,0 +1,129 @@
+"""KnowledgeBaseRouter: a message the knowledge base answers better than its intent goes there.
+
+An assistant's intents are trained on its own examples, so a customer's question about
+something else lands on whichever intent is nearest: "i have terrible tooth pain right now"
+or "can i bring my bike in for a tune up" become `book_appointment`, and the customer gets
+"Which service would you like?" instead of the answer the business wrote. This component
+runs after the classifiers. For a message given one of `from_intents`, it compares how close
+the message is to that intent's nearest training example with how close it is to the
+knowledge base's best row (both as cosine similarities of the packaged sentence encoder).
+When the knowledge base is closer by `lead` or more (and at least at the lowest bar any
+knowledge base has, parlez/knowledge/calibration.py), the message gets `intent` instead; the
+classifier's guess stays in `intent_ranking`. Whether it is then answered, asked about or
+declined is the answer's decision, against the knowledge base's own bar: a message that is
+like neither the intent's examples nor an entry is better declined than booked. A message with one of `unless_entities` keeps
+its intent ("can I book a haircut?" names a service: it is a booking).
+
+The knowledge base is the project's `data/kb/`, indexed in `models/kb-index/` (the same
+index the answer action searches); with none, the component changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from parlez.knowledge.calibration import FLOOR
+from parlez.knowledge.documents import read_kb
+from parlez.knowledge.index import Embedder, KnowledgeIndex, project_folder, shared_index
+from parlez.nlu.component import Component
+from parlez.nlu.message import Message
+from parlez.registry import register_component
+from parlez.training_data.training_data import TrainingData
+
+logger = logging.getLogger(__name__)
+
+
+@register_component("KnowledgeBaseRouter")
+class KnowledgeBaseRouter(Component):
+    defaults = {
+        # the intent a knowledge-base question gets (its rule runs the answer action)
+        "intent": "ask_question",
+        # the intents it may take a message from
+        "from_intents": [],
+        # a message with one of these entities keeps its intent
+        "unless_entities": [],
+        # how much closer the knowledge base must be than the intent's nearest example
+        "lead": 0.05,
+        # the knowledge base and its index, relative to the project
+        "kb": "data/kb",
+        "index": "models/kb-index",
+    }
+    needs = ("intent",)
+    gives = ("intent",)
+
+    #: per intent of `from_intents`, its training examples' sentence vectors
+    examples_: dict[str, np.ndarray]
+    _index: KnowledgeIndex | None = None
+    _looked = False
+    _embedder: Embedder | None = None
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if self._embedder is None:
+            self._embedder = Embedder()
+        return self._embedder(texts)
+
+    @classmethod
+    def intents_given(cls, params: dict[str, Any]) -> frozenset[str]:
+        return frozenset({str(params.get("intent", cls.defaults["intent"]))})
+
+    def train(self, data: TrainingData, messages: Sequence[Message]) -> KnowledgeBaseRouter:
+        wanted = set(self.config["from_intents"] or ())
+        texts: dict[str, list[str]] = {}
+        for example in data.intent_examples:
+            if example.intent in wanted and example.text:
+                texts.setdefault(str(example.intent), []).append(example.text)
+        self.examples_ = {intent: self._embed(found) for intent, found in texts.items()}
+        return self
+
+    def index(self) -> KnowledgeIndex | None:
+        """The project's knowledge-base index (None without a knowledge base)."""
+        if not self._looked:
+            self._looked = True
+            root = project_folder()
+            kb = root / self.config["kb"]
+            if read_kb(kb):
+                self._index = shared_index(kb, root / self.config["index"])
+            else:
+                logger.info("KnowledgeBaseRouter: no knowledge base in '%s'", kb)
+        return self._index
+
+    def process(self, messages: Sequence[Message]) -> None:
+        wanted = set(self.config["from_intents"] or ())
+        keep = set(self.config["unless_entities"] or ())
+        for message in messages:
+            name = (message.intent or {}).get("name")
+            if name not in wanted or not message.text.strip():
+                continue
+            if any(entity.get("entity") in keep for entity in message.entities):
+                continue
+            index = self.index()
+            if index is None:
+                return
+            hits = index.search(message.text, k=1)
+            if not hits or hits[0].confidence < FLOOR:
+                continue
+            vector = self._embed([message.text])[0]
+            examples = getattr(self, "examples_", {}).get(str(name))
+            nearest = float((examples @ vector).max()) if examples is not None else -1.0
+            if hits[0].confidence >= nearest + float(self.config["lead"]):
+                routed = {
+                    "name": str(self.config["intent"]),
+                    "confidence": round(hits[0].confidence, 4),
+                }
+                message.intent = dict(routed)
+                message.intent_ranking = [routed, *message.intent_ranking]
+
+    def persist(self, path: Path) -> None:
+        np.savez(path / "examples.npz", **getattr(self, "examples_", {}))
+
+    @classmethod
+    def load(cls, path: Path, config: Mapping[str, Any]) -> KnowledgeBaseRouter:
+        component = cls(config)
+        with np.load(path / "examples.npz") as stored:
+            component.examples_ = {intent: stored[intent] for intent in stored.files}
+        return component

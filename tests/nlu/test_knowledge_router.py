@@ -1,0 +1,110 @@
+"""KnowledgeBaseRouter: a question the knowledge base answers better than the intent it was
+given goes to the knowledge base; a message close to its intent's examples keeps it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from parlez.knowledge import index as knowledge_index
+from parlez.nlu.message import Message
+from parlez.nlu.pipeline import Pipeline
+from tests.conftest import write
+from tests.nlu.helpers import trained
+
+DATA = """
+- intent: book
+  examples: |
+    - I'd like to book an appointment
+    - can I come in on Friday for a haircut
+    - book me in please
+    - I need an appointment next week
+- intent: greet
+  examples: |
+    - hello
+    - hi there
+"""
+
+FAQ = """
+faq:
+  - id: knocked-out
+    question: What do I do if a tooth is knocked out?
+    answer: Put it back in its socket or in milk and come in within an hour.
+  - id: parking
+    question: Is there parking at the practice?
+    answer: Free parking behind the building.
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    write(tmp_path / "data" / "kb" / "faq.yml", FAQ)
+    monkeypatch.setenv("PARLEZ_PROJECT", str(tmp_path))
+    monkeypatch.setattr(knowledge_index, "_shared", {})
+    return tmp_path
+
+
+def pipeline(**params: object) -> Pipeline:
+    return trained(
+        [
+            "WhitespaceTokenizer",
+            "CountVectorsFeaturizer",
+            "LogisticRegressionClassifier",
+            ("KnowledgeBaseRouter", {"intent": "ask_question", "from_intents": ["book"], **params}),
+        ],
+        DATA,
+    )
+
+
+def parsed(pipe: Pipeline, text: str, entities: list[dict[str, object]] | None = None) -> Message:
+    """`text` through the pipeline, classified as `book` whatever the tiny classifier says."""
+    message = Message(text)
+    for step in pipe.steps:
+        step.process([message])
+        if step.name == "LogisticRegressionClassifier":
+            message.intent = {"name": "book", "confidence": 0.9}
+            message.intent_ranking = [dict(message.intent)]
+            message.entities = entities or []
+    return message
+
+
+def test_a_question_the_knowledge_base_answers_is_taken_from_the_intent(project: Path) -> None:
+    pipe = pipeline()
+    message = parsed(pipe, "my son knocked his front tooth out playing football, what now")
+    assert message.intent is not None and message.intent["name"] == "ask_question"
+    assert message.intent_ranking[1]["name"] == "book"  # the classifier's guess is kept
+
+
+def test_a_message_like_its_intents_examples_keeps_it(project: Path) -> None:
+    message = parsed(pipeline(), "I'd like to book an appointment on Friday")
+    assert message.intent is not None and message.intent["name"] == "book"
+
+
+def test_only_the_listed_intents_are_taken_from(project: Path) -> None:
+    message = parsed(pipeline(from_intents=["greet"]), "what do I do if my tooth is knocked out")
+    assert message.intent is not None and message.intent["name"] == "book"
+
+
+def test_a_message_with_a_kept_entity_keeps_its_intent(project: Path) -> None:
+    entity = {"entity": "service", "value": "check-up", "start": 0, "end": 1}
+    message = parsed(
+        pipeline(unless_entities=["service"]), "what do I do if my tooth is knocked out", [entity]
+    )
+    assert message.intent is not None and message.intent["name"] == "book"
+
+
+def test_without_a_knowledge_base_nothing_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARLEZ_PROJECT", str(tmp_path))
+    message = parsed(pipeline(), "what do I do if my tooth is knocked out")
+    assert message.intent is not None and message.intent["name"] == "book"
+
+
+def test_the_examples_survive_persist_and_load(project: Path, tmp_path: Path) -> None:
+    pipe = pipeline()
+    pipe.persist(tmp_path / "nlu")
+    again = Pipeline.load(tmp_path / "nlu")
+    message = parsed(again, "my son knocked his front tooth out playing football, what now")
+    assert message.intent is not None and message.intent["name"] == "ask_question"
