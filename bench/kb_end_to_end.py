@@ -185,6 +185,7 @@ def run_set(dataset: Path, models: Path, project: Path = REPO, limit: int | None
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         archive = prepare(folder, models, project)
+        (folder / "models").mkdir(exist_ok=True)
         shutil.copy(archive, folder / "models" / archive.name)
         parlez("kb", "import", str(dataset / "faqs.jsonl"), cwd=folder)
         parlez("train", cwd=folder)
