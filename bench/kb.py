@@ -90,7 +90,13 @@ def end_to_end(args: argparse.Namespace) -> int:
     results = []
     for dataset in datasets(args.datasets):
         started = time.perf_counter()
-        result = run_set(dataset, args.models, args.project, limit=40 if args.smoke else None)
+        result = run_set(
+            dataset,
+            args.models,
+            args.project,
+            limit=40 if args.smoke else None,
+            replace=args.replace,
+        )
         results.append(result)
         print(
             f"{dataset.name}: {len(result.scored)} queries in {time.perf_counter() - started:.0f} s"
@@ -116,6 +122,11 @@ def main() -> int:
     parser.add_argument("--models", type=Path, default=REPO / "models", help="(end to end)")
     parser.add_argument("--project", type=Path, default=REPO, help="(end to end) the assistant")
     parser.add_argument("--show-failures", action="store_true", help="(end to end)")
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="(end to end) the set replaces the assistant's FAQ entries instead of joining them",
+    )
     args = parser.parse_args()
     if args.smoke:
         print("SMOKE run: figures are not measurements")

@@ -1,7 +1,8 @@
 """The knowledge base end to end, the way a business meets it (`bench/kb.py --end-to-end`).
 
 For each FAQ set: a copy of the assistant in a temporary folder, the set imported with
-`parlez kb import` (next to the assistant's own entries, as a business would add its FAQ),
+`parlez kb import` (next to the assistant's own entries; `--replace`: instead of its FAQ
+file's entries, as a business replacing the template's sample would),
 `parlez train` (which reuses the unchanged model and indexes the knowledge base), then
 `parlez run` and every query asked over REST in a conversation of its own. Each reply is:
 
@@ -178,7 +179,13 @@ def parlez(*args: str, cwd: Path) -> None:
     )
 
 
-def run_set(dataset: Path, models: Path, project: Path = REPO, limit: int | None = None) -> Result:
+def run_set(
+    dataset: Path,
+    models: Path,
+    project: Path = REPO,
+    limit: int | None = None,
+    replace: bool = False,
+) -> Result:
     faqs, queries = load_set(dataset)
     if limit:
         queries = queries[:limit]
@@ -187,7 +194,8 @@ def run_set(dataset: Path, models: Path, project: Path = REPO, limit: int | None
         archive = prepare(folder, models, project)
         (folder / "models").mkdir(exist_ok=True)
         shutil.copy(archive, folder / "models" / archive.name)
-        parlez("kb", "import", str(dataset / "faqs.jsonl"), cwd=folder)
+        replacing = ["--replace"] if replace else []
+        parlez("kb", "import", str(dataset / "faqs.jsonl"), *replacing, cwd=folder)
         parlez("train", cwd=folder)
         trained = sorted((folder / "models").glob("*.tar.gz"))[-1]
         asker = None

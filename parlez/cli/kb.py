@@ -75,15 +75,20 @@ def run_import(args: argparse.Namespace) -> int:
     incoming = read_faq_file(source)
     target = Path(args.project) / (args.to or DEFAULT_FAQ)
     existing = read_faq_file(target) if target.is_file() else []
-    by_id = {p.id: p for p in existing}
+    by_id = {} if args.replace else {p.id: p for p in existing}
     added = sum(1 for p in incoming if p.id not in by_id)
     for passage in incoming:
         by_id[passage.id] = passage  # an imported entry replaces the one with its id
     target.parent.mkdir(parents=True, exist_ok=True)
     export_faq(list(by_id.values()), target)
+    done = (
+        f"its {len(existing)} entries replaced"
+        if args.replace
+        else f"{added} new, {len(incoming) - added} updated"
+    )
     console.print(
-        f"Imported {len(incoming)} entries into '{relative(target)}': {added} new, "
-        f"{len(incoming) - added} updated. `parlez train` (or `parlez kb index`) re-indexes."
+        f"Imported {len(incoming)} entries into '{relative(target)}': {done}. "
+        "`parlez train` (or `parlez kb index`) re-indexes."
     )
     return 0
 
@@ -122,6 +127,11 @@ def register(commands: Any) -> None:
     imp = sub.add_parser("import", help="add FAQ entries from a CSV, JSON, JSONL or YAML file")
     imp.add_argument("file")
     imp.add_argument("--to", default=None, help=f"the FAQ file to add to (default {DEFAULT_FAQ})")
+    imp.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the FAQ file's entries instead of adding to them (the template's own)",
+    )
     common(imp)
     imp.set_defaults(handler=run_import)
     exp = sub.add_parser("export", help="write the FAQ entries to a CSV, JSON, JSONL or YAML file")

@@ -54,6 +54,21 @@ def test_import_adds_and_updates_entries(
     assert entries["wifi"]["question"] == "Do you have wifi?"
 
 
+def test_import_with_replace_drops_the_entries_that_were_there(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A business bringing its own FAQ into the template replaces the template's entries."""
+    incoming = tmp_path / "ours.jsonl"
+    incoming.write_text('{"question": "Do you have wifi?", "answer": "Yes."}\n', encoding="utf-8")
+    assert main(["kb", "import", str(incoming), "--replace", "--project", str(project)]) == 0
+    assert "its 1 entries replaced" in capsys.readouterr().out
+    out = tmp_path / "all.json"
+    assert main(["kb", "export", str(out), "--project", str(project)]) == 0
+    assert [e["question"] for e in json.loads(out.read_text(encoding="utf-8"))] == [
+        "Do you have wifi?"
+    ]
+
+
 def test_a_broken_import_is_one_clear_error(
     project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -28,13 +28,15 @@ def test_each_entrys_question_is_scored_against_the_other_entries_only() -> None
     assert scores.round(2).tolist() == [0.6, 0.6]
 
 
-def test_the_bar_is_the_median_of_what_a_missing_entry_would_score() -> None:
-    # the first three 55 degrees apart (cosine 0.57), the fourth 80 degrees from the third
-    angles = np.radians([0, 55, 110, 190])
-    vectors = unit(*[[np.cos(a), np.sin(a)] for a in angles])
-    calibration = calibrate(vectors, np.arange(4), np.ones(4, dtype=bool))
-    assert calibration.min_confidence == round(float(np.cos(np.radians(55))), 2)
-    assert calibration.examples == 4
+def test_the_bar_is_what_a_quarter_of_the_missing_entry_questions_reach() -> None:
+    # five entries 55 degrees apart (cosine 0.57), a sixth 40 degrees from the first (0.77)
+    angles = np.radians([0, 55, 110, 165, 220, 320])
+    vectors = unit(*[[np.cos(a), np.sin(a), 0.0] for a in angles])
+    scores = missing_entry_scores(vectors, np.arange(6), np.ones(6, dtype=bool))
+    calibration = calibrate(vectors, np.arange(6), np.ones(6, dtype=bool))
+    assert calibration.min_confidence == round(float(np.quantile(scores, 0.25)), 2)
+    assert FLOOR < calibration.min_confidence < CEILING
+    assert calibration.examples == 6
 
 
 def test_unlike_entries_keep_the_floor_and_near_duplicates_stop_at_the_ceiling() -> None:

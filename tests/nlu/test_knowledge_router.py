@@ -108,3 +108,20 @@ def test_the_examples_survive_persist_and_load(project: Path, tmp_path: Path) ->
     again = Pipeline.load(tmp_path / "nlu")
     message = parsed(again, "my son knocked his front tooth out playing football, what now")
     assert message.intent is not None and message.intent["name"] == "ask_question"
+
+
+def test_an_intent_without_examples_gives_up_only_what_the_knowledge_base_would_answer(
+    project: Path,
+) -> None:
+    pipe = pipeline(from_intents=["complain"])
+    for text, routed in (
+        ("what do I do if a tooth is knocked out", True),
+        ("this is the worst service I have ever had", False),
+    ):
+        message = Message(text)
+        for step in pipe.steps:
+            step.process([message])
+            if step.name == "LogisticRegressionClassifier":
+                message.intent = {"name": "complain", "confidence": 0.8}
+        assert message.intent is not None
+        assert (message.intent["name"] == "ask_question") is routed, text

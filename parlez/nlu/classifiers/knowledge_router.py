@@ -9,7 +9,9 @@ the message is to that intent's nearest training example with how close it is to
 knowledge base's best row (both as cosine similarities of the packaged sentence encoder).
 When the knowledge base is closer by `lead` or more (and at least at the lowest bar any
 knowledge base has, parlez/knowledge/calibration.py), the message gets `intent` instead; the
-classifier's guess stays in `intent_ranking`. Whether it is then answered, asked about or
+classifier's guess stays in `intent_ranking`. An intent with no training examples (one that
+SentimentAnalyzer gives) gives up only a message the knowledge base would answer: one that
+passes its bar ("does bleaching hurt your teeth" reads as angry). Whether it is then answered, asked about or
 declined is the answer's decision, against the knowledge base's own bar: a message that is
 like neither the intent's examples nor an entry is better declined than booked. A message with one of `unless_entities` keeps
 its intent ("can I book a haircut?" names a service: it is a booking).
@@ -107,9 +109,13 @@ class KnowledgeBaseRouter(Component):
             hits = index.search(message.text, k=1)
             if not hits or hits[0].confidence < FLOOR:
                 continue
-            vector = self._embed([message.text])[0]
             examples = getattr(self, "examples_", {}).get(str(name))
-            nearest = float((examples @ vector).max()) if examples is not None else -1.0
+            if examples is None:
+                # An intent with no examples (SentimentAnalyzer's `complain`): only a
+                # question the knowledge base would answer is taken from it.
+                nearest = index.calibration.min_confidence - float(self.config["lead"])
+            else:
+                nearest = float((examples @ self._embed([message.text])[0]).max())
             if hits[0].confidence >= nearest + float(self.config["lead"]):
                 routed = {
                     "name": str(self.config["intent"]),
