@@ -25,7 +25,7 @@ from actions.language import language_of
 from parlez.endpoints import Endpoints
 from parlez.inference import infer
 from parlez.knowledge.answer import KnowledgeAnswerer
-from parlez.knowledge.index import shared_index
+from parlez.knowledge.index import project_folder, shared_index
 from parlez.llm import ChatMessage, llm_from_endpoint
 
 logger = logging.getLogger(__name__)
@@ -35,10 +35,6 @@ BUSINESS = "Maple Street Studio"
 HISTORY_MESSAGES = 6
 
 _answerer: KnowledgeAnswerer | None = None
-
-
-def project_folder() -> Path:
-    return Path(os.environ.get("PARLEZ_PROJECT", ".")).resolve()
 
 
 def answerer() -> KnowledgeAnswerer:

@@ -6,8 +6,9 @@ passages may also say `NO_ANSWER`. The bar is the index's own, learnt from its e
 it was built (parlez/knowledge/calibration.py), unless `min_confidence` is given. Without an
 LLM the best passage is the answer, as the business wrote it; when the best two passages
 score within the index's margin of each other, neither is given: the answer carries both as
-`choices`, and the caller asks the customer which one they meant. When the LLM fails (down, slow, bad key), the confident passage is given
-as written and the failure is logged: the customer still gets the business's own answer.
+`choices`, and the caller asks the customer which one they meant. When the LLM fails (down,
+slow, bad key), the confident passage is given as written and the failure is logged: the
+customer still gets the business's own answer.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ Passages:
 class Answer:
     text: str
     found: bool
-    by: str  # "llm", "passage" (given as written) or "none"
+    by: str  # "llm", "passage" (given as written), "choice" (two to ask about) or "none"
     sources: list[dict[str, Any]] = field(default_factory=list)
     confidence: float = 0.0
     #: the passages the customer is asked to choose between (`found` is then false)

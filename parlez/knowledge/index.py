@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -330,6 +331,4 @@ def shared_index(kb: Path, index_dir: Path) -> KnowledgeIndex:
 
 def project_folder() -> Path:
     """The project `parlez run` serves (it sets PARLEZ_PROJECT), else the working folder."""
-    import os
-
     return Path(os.environ.get("PARLEZ_PROJECT", ".")).resolve()

@@ -10,11 +10,11 @@ knowledge base's best row (both as cosine similarities of the packaged sentence 
 When the knowledge base is closer by `lead` or more (and at least at the lowest bar any
 knowledge base has, parlez/knowledge/calibration.py), the message gets `intent` instead; the
 classifier's guess stays in `intent_ranking`. An intent with no training examples (one that
-SentimentAnalyzer gives) gives up only a message the knowledge base would answer: one that
-passes its bar ("does bleaching hurt your teeth" reads as angry). Whether it is then answered, asked about or
-declined is the answer's decision, against the knowledge base's own bar: a message that is
-like neither the intent's examples nor an entry is better declined than booked. A message with one of `unless_entities` keeps
-its intent ("can I book a haircut?" names a service: it is a booking).
+SentimentAnalyzer gives) gives up only a message that passes the knowledge base's own bar
+("does bleaching hurt your teeth" reads as angry). Whether a routed message is then
+answered, asked about or declined is the answer's decision: a message like neither the
+intent's examples nor an entry is better declined than booked. A message with one of
+`unless_entities` keeps its intent ("can I book a haircut?" names a service: a booking).
 
 The knowledge base is the project's `data/kb/`, indexed in `models/kb-index/` (the same
 index the answer action searches); with none, the component changes nothing.
@@ -113,10 +113,11 @@ class KnowledgeBaseRouter(Component):
             if examples is None:
                 # An intent with no examples (SentimentAnalyzer's `complain`): only a
                 # question the knowledge base would answer is taken from it.
-                nearest = index.calibration.min_confidence - float(self.config["lead"])
+                needed = index.calibration.min_confidence
             else:
                 nearest = float((examples @ self._embed([message.text])[0]).max())
-            if hits[0].confidence >= nearest + float(self.config["lead"]):
+                needed = nearest + float(self.config["lead"])
+            if hits[0].confidence >= needed:
                 routed = {
                     "name": str(self.config["intent"]),
                     "confidence": round(hits[0].confidence, 4),
