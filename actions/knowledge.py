@@ -25,8 +25,9 @@ from actions.language import language_of
 from parlez.endpoints import Endpoints
 from parlez.inference import infer
 from parlez.knowledge.answer import KnowledgeAnswerer
-from parlez.knowledge.index import project_folder, shared_index
+from parlez.knowledge.index import shared_index
 from parlez.llm import ChatMessage, llm_from_endpoint
+from parlez.project import project_folder
 
 logger = logging.getLogger(__name__)
 

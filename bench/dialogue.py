@@ -50,7 +50,7 @@ def run_project(name: str, messages: int) -> dict[str, Any]:
         with opened(result.archive) as folder:
             seconds = read_metadata(folder).training_seconds
         agent = Agent.load(result.archive)
-        evaluation = asyncio.run(evaluate_stories(agent.processor, project.test_stories))
+        evaluation = asyncio.run(evaluate_stories(agent, project.test_stories))
         texts = [
             e.text
             for block in project.test_stories

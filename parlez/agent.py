@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from parlez.channels.channel import OutputChannel, UserMessage
+from parlez.core.actions.action import action_for_name
 from parlez.core.actions.custom import CustomActionExecutor, InProcessExecutor, RemoteExecutor
 from parlez.core.policies.ensemble import PolicyEnsemble
+from parlez.core.policies.policy import PolicyPrediction
 from parlez.core.processor import MessageProcessor, external_message
 from parlez.core.reminders import ReminderScheduler, still_wanted
 from parlez.domain import Domain
 from parlez.endpoints import Endpoints
-from parlez.events import ReminderScheduled
+from parlez.events import Event, ReminderScheduled
 from parlez.exceptions import ParlezError
 from parlez.inference import run_on_inference_thread
 from parlez.model import opened, read_metadata
@@ -23,6 +27,7 @@ from parlez.nlg.generator import NaturalLanguageGenerator, TemplatedGenerator
 from parlez.nlu.pipeline import Pipeline
 from parlez.stores.lock_store import InMemoryLockStore, LockStore
 from parlez.stores.tracker_store import InMemoryTrackerStore, TrackerStore
+from parlez.tracker import DialogueStateTracker
 from parlez.training import DOMAIN_FILE
 
 logger = logging.getLogger(__name__)
@@ -155,6 +160,85 @@ class Agent:
             )
             await self.processor.handle_message(message)
 
+    # ---- the one door into a conversation: every change holds the conversation's lock ----------
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The conversation as stored; None if it has not started. Reading takes no lock:
+        a conversation's events are only ever appended."""
+        return await self.tracker_store.retrieve(sender_id)
+
+    async def tracker(self, sender_id: str) -> DialogueStateTracker:
+        """The conversation as stored, or an empty one (not saved) if it has not started."""
+        return await self.tracker_store.retrieve(sender_id) or self.tracker_store.create(sender_id)
+
+    async def append_events(
+        self, sender_id: str, events: Sequence[Event], output: OutputChannel | None = None
+    ) -> DialogueStateTracker:
+        """Add `events` to the conversation (started first if it is new); bot messages among
+        them are also sent to `output` when one is given."""
+        async with self.lock_store.lock(sender_id):
+            return await self.processor.append_events(sender_id, events, output)
+
+    async def replace(self, tracker: DialogueStateTracker) -> DialogueStateTracker:
+        """Store `tracker` in place of the conversation's events (`PUT .../tracker`)."""
+        async with self.lock_store.lock(tracker.sender_id):
+            await self.tracker_store.replace(tracker)
+            return tracker
+
+    async def log_only(self, message: UserMessage) -> DialogueStateTracker:
+        """Add the user's message (and the slots it fills) without the bot answering."""
+        async with self.lock_store.lock(message.sender_id):
+            return await self.processor.log_only(message)
+
+    async def execute_action(
+        self,
+        sender_id: str,
+        name: str,
+        output: OutputChannel,
+        policy: str | None = None,
+        confidence: float | None = None,
+        events: Sequence[Event] = (),
+    ) -> DialogueStateTracker:
+        """Run the action `name` now, after `events` if any, in one turn of the lock."""
+        async with self.lock_store.lock(sender_id):
+            return await self.processor.execute_action(
+                sender_id, name, output, policy, confidence, events
+            )
+
+    def trigger_intent(
+        self, sender_id: str, intent: str, entities: Any, output: OutputChannel
+    ) -> Coroutine[Any, Any, DialogueStateTracker]:
+        """The bot answering `intent` as if the user had said it, to be awaited. Bad
+        `entities` raise ValueError here, before anything runs."""
+        return self._answer(external_message(intent, entities, sender_id, output))
+
+    async def _answer(self, message: UserMessage) -> DialogueStateTracker:
+        async with self.lock_store.lock(message.sender_id):
+            await self.processor.handle_message(message)
+            return await self.tracker_store.get_or_create(message.sender_id)
+
+    def predict_next(self, tracker: DialogueStateTracker) -> tuple[str, PolicyPrediction]:
+        """The action the policies would run next in `tracker`; nothing is run or saved."""
+        return self.processor.predict_next(tracker)
+
+    def scores(self, tracker: DialogueStateTracker) -> dict[str, Any]:
+        """Every action's score for the next step (`POST .../predict`), best first."""
+        return self.processor.scores(tracker)
+
+    @asynccontextmanager
+    async def step_by_step(
+        self, sender_id: str, output: OutputChannel
+    ) -> AsyncIterator[StepByStep]:
+        """The conversation, for a person to drive one step at a time (`parlez interactive`);
+        it holds the lock throughout and is saved at the end."""
+        async with self.lock_store.lock(sender_id):
+            tracker = await self.processor.fetch_tracker_with_session(sender_id, output)
+            steps = StepByStep(self.processor, tracker, output)
+            try:
+                yield steps
+            finally:
+                await self.tracker_store.save(tracker)
+
     async def handle_text(
         self,
         text: str,
@@ -176,3 +260,34 @@ class Agent:
     @property
     def model_id(self) -> str | None:
         return self.model.name.removesuffix(".tar.gz") if self.model else None
+
+
+class StepByStep:
+    """One conversation that a person steps through: each parse and each action is theirs
+    to confirm or correct before it is logged."""
+
+    def __init__(
+        self, processor: MessageProcessor, tracker: DialogueStateTracker, output: OutputChannel
+    ) -> None:
+        self._processor = processor
+        self.tracker = tracker
+        self._context = processor.action_context(output)
+        self.max_predictions = processor.max_predictions
+
+    async def parse(self, text: str) -> dict[str, Any]:
+        return await self._processor.parse(text)
+
+    async def log_user(self, message: UserMessage) -> None:
+        """The user's message (with the parse in `message.parse_data`) and the slots it fills."""
+        await self._processor.log_message(message, self.tracker, self._context)
+
+    def predict(self) -> tuple[str, PolicyPrediction]:
+        return self._processor.predict_next(self.tracker)
+
+    async def run(self, name: str, prediction: PolicyPrediction) -> bool:
+        """Run the action `name`; whether the bot acts again before it listens."""
+        action = action_for_name(name, self._processor.domain)
+        return await self._processor.run_action(action, self.tracker, self._context, prediction)
+
+    def update(self, event: Event) -> None:
+        self.tracker.update(event)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -20,6 +21,16 @@ from parlez.training_data.stories import StoryBlock, read_story_section
 from parlez.training_data.training_data import TrainingData
 
 DATA_KEYS = {"version", "nlu", "stories", "rules", "responses"}
+
+
+#: what `parlez run` sets to the folder of the project it serves
+PROJECT_ENV = "PARLEZ_PROJECT"
+
+
+def project_folder() -> Path:
+    """The project being served (`parlez run` sets PARLEZ_PROJECT), else the working folder:
+    where the project's own relative paths (uploads, databases, the knowledge base) start."""
+    return Path(os.environ.get(PROJECT_ENV, ".")).resolve()
 
 
 @dataclass

@@ -144,7 +144,7 @@ def test_compat_projects_pass_all_their_test_stories(
     project = Project(shared_path("compat", name))
     agent = Agent.load(trained_compat[name])
     with collect():
-        evaluation = asyncio.run(evaluate_stories(agent.processor, project.test_stories))
+        evaluation = asyncio.run(evaluate_stories(agent, project.test_stories))
     failed = [s.name for s in evaluation.failed]
     assert failed == []
     assert len(evaluation.stories) == len(project.test_stories)

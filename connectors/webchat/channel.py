@@ -25,7 +25,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from sanic import Blueprint, Request, Sanic
+from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from connectors.webchat.attachments import (
@@ -36,10 +36,10 @@ from connectors.webchat.attachments import (
 from connectors.webchat.limits import RateLimiter
 from connectors.webchat.messages import bot_message, history
 from connectors.webchat.settings import WebChatSettings
-from parlez.channels.channel import OnNewMessage, OutputChannel, UserMessage
+from parlez.channels.channel import Conversations, OnNewMessage, OutputChannel, UserMessage
 from parlez.channels.socketio import SocketBlueprint, SocketIOInput
 from parlez.events import FeedbackGiven, SlotSet, UserUttered
-from parlez.server.state import ServerState
+from parlez.project import project_folder
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class WebChatInput(SocketIOInput):
         self.limiter = RateLimiter(s.messages_per_minute, s.burst)
         self.upload_limiter = RateLimiter(s.attachments.per_minute, s.attachments.burst)
         self.attachments = AttachmentStore(s.attachments)
-        self.state: ServerState | None = None
+        self.conversations: Conversations | None = None
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._widget: tuple[bytes, bytes, str] | None = None
 
@@ -150,13 +150,13 @@ class WebChatInput(SocketIOInput):
 
     # -- conversations -------------------------------------------------------------------
 
-    def _store_state(self) -> ServerState:
-        if self.state is None:
+    def _conversations(self) -> Conversations:
+        if self.conversations is None:
             raise RuntimeError("the web chat is not mounted on a running server")
-        return self.state
+        return self.conversations
 
     async def is_paused(self, session_id: str) -> bool:
-        tracker = await self._store_state().tracker_store.retrieve(session_id)
+        tracker = await self._conversations().retrieve(session_id)
         return bool(tracker and tracker.is_paused())
 
     async def emit(self, event: str, data: Any, room: str, skip_sid: str | None = None) -> None:
@@ -174,7 +174,7 @@ class WebChatInput(SocketIOInput):
             return False
         # A resend may have reached another process (or this one before a restart) the
         # first time: only then is the conversation read, not for every message.
-        tracker = await self._store_state().tracker_store.retrieve(session_id)
+        tracker = await self._conversations().retrieve(session_id)
         if tracker is None:
             return False
         return any(
@@ -287,7 +287,7 @@ class WebChatInput(SocketIOInput):
         await self.sio.save_session(sid, {"session_id": session_id})
         await self.sio.enter_room(sid, session_id)
         await self.sio.emit("session_confirm", session_id, room=sid)
-        tracker = await self._store_state().tracker_store.retrieve(session_id)
+        tracker = await self._conversations().retrieve(session_id)
         messages, paused = history(
             tracker.events if tracker else [], self.settings.history_messages
         )
@@ -307,11 +307,7 @@ class WebChatInput(SocketIOInput):
             event = FeedbackGiven(rating=rating, comment=comment)
         except (TypeError, ValueError):
             return {"ok": False, "error": "bad_rating", "message": "a rating is 1 to 5"}
-        state = self._store_state()
-        async with state.lock_store.lock(session_id):
-            tracker = await state.tracker_store.get_or_create(session_id)
-            tracker.update(event)
-            await state.tracker_store.save(tracker)
+        await self._conversations().append_events(session_id, [event])
         logger.info("conversation %s rated %d", session_id, rating)
         return {"ok": True}
 
@@ -329,20 +325,11 @@ class WebChatInput(SocketIOInput):
         email = str(data.get("email") or "").strip()
         if not EMAIL.match(email):
             return {"ok": False, "error": "bad_email", "message": "that is not an e-mail address"}
-        state = self._store_state()
-        agent = state.require_agent()
-
-        async def send() -> None:
-            async with agent.lock_store.lock(session_id):
-                tracker = await agent.processor.fetch_tracker_with_session(session_id)
-                tracker.update(SlotSet("email", email))
-                await agent.tracker_store.save(tracker)
-                await agent.processor.execute_action(
-                    session_id, action, WebChatOutput(self, in_turn=True), None, None
-                )
-
+        output = WebChatOutput(self, in_turn=True)
         try:
-            await state.guarded(send())
+            await self._conversations().execute_action(
+                session_id, action, output, events=[SlotSet("email", email)]
+            )
         except Exception:
             logger.exception("sending the transcript of '%s' failed", session_id)
             return {"ok": False, "error": "failed", "message": "the transcript was not sent"}
@@ -372,8 +359,12 @@ class WebChatInput(SocketIOInput):
             response.headers["Vary"] = "Origin"
         return response
 
-    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+    def blueprint(
+        self, on_new_message: OnNewMessage, conversations: Conversations | None = None
+    ) -> Blueprint:
         self.cors_allowed_origins = self._socket_origin_allowed  # type: ignore[assignment]
+        self.conversations = conversations
+        self.attachments = AttachmentStore(self.settings.attachments, project_folder())
         bp = super().blueprint(on_new_message)
         assert isinstance(bp, SocketBlueprint) and self.sio is not None
         sio = self.sio
@@ -385,11 +376,6 @@ class WebChatInput(SocketIOInput):
         sio.on("session_request", self.handle_session_request)
         sio.on("feedback", self.handle_feedback)
         sio.on("transcript", self.handle_transcript)
-
-        @bp.listener("before_server_start")
-        async def keep_state(app: Sanic[Any, Any], _: Any = None) -> None:
-            self.state = app.ctx.state
-            self.attachments = AttachmentStore(self.settings.attachments, self.state.project)
 
         self._routes(bp)
         return bp

@@ -12,6 +12,7 @@ from sanic.response import HTTPResponse
 
 from parlez.channels.channel import (
     CollectingOutputChannel,
+    Conversations,
     InputChannel,
     OnNewMessage,
     UserMessage,
@@ -68,7 +69,9 @@ class CallbackInput(InputChannel):
     def get_output_channel(self) -> CallbackOutput:
         return CallbackOutput(self.url)
 
-    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+    def blueprint(
+        self, on_new_message: OnNewMessage, conversations: Conversations | None = None
+    ) -> Blueprint:
         bp = Blueprint("callback_webhook", url_prefix=f"/webhooks/{self.url_prefix()}")
 
         @bp.get("/")

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from sanic import Blueprint, Request
+
+    from parlez.events import Event
+    from parlez.tracker import DialogueStateTracker
 
 DEFAULT_SENDER = "default"
 
@@ -155,6 +158,31 @@ class CallbackOutputChannel(CollectingOutputChannel):
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
+class Conversations(Protocol):
+    """What a channel may do to conversations besides handing over a new message. The server
+    gives it to `InputChannel.blueprint`; every change holds the conversation's lock, exactly
+    as a message does, so it never interleaves with one."""
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The conversation as stored; None if it has not started."""
+
+    async def append_events(
+        self, sender_id: str, events: Sequence[Event], output: OutputChannel | None = None
+    ) -> DialogueStateTracker:
+        """Add `events` (a rating, a slot...) to the conversation, started first if new."""
+
+    async def execute_action(
+        self,
+        sender_id: str,
+        name: str,
+        output: OutputChannel,
+        policy: str | None = None,
+        confidence: float | None = None,
+        events: Sequence[Event] = (),
+    ) -> DialogueStateTracker:
+        """Run the action `name` now, after `events` if any are given."""
+
+
 class InputChannel(ABC):
     """A place users write from. Its Sanic blueprint is served under `/webhooks/<name>/`.
 
@@ -174,8 +202,13 @@ class InputChannel(ABC):
         return self.name()
 
     @abstractmethod
-    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        """The routes (`/` health and `/webhook` at least) that turn requests into messages."""
+    def blueprint(
+        self, on_new_message: OnNewMessage, conversations: Conversations | None = None
+    ) -> Blueprint:
+        """The routes (`/` health and `/webhook` at least) that turn requests into messages.
+
+        `conversations` is for what is not a new message (a rating, a transcript, a handoff
+        check); a channel written for Rasa takes `on_new_message` alone and still works."""
 
     def get_output_channel(self) -> OutputChannel | None:
         """Where messages the bot starts on its own (`execute`, reminders) go; None if nowhere."""

@@ -17,6 +17,7 @@ from sanic.response import HTTPResponse
 from parlez.channels.channel import (
     CallbackOutputChannel,
     CollectingOutputChannel,
+    Conversations,
     InputChannel,
     OnNewMessage,
     UserMessage,
@@ -50,7 +51,9 @@ class RestInput(InputChannel):
     def name(cls) -> str:
         return "rest"
 
-    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+    def blueprint(
+        self, on_new_message: OnNewMessage, conversations: Conversations | None = None
+    ) -> Blueprint:
         bp = Blueprint(f"{self.name()}_webhook", url_prefix=f"/webhooks/{self.url_prefix()}")
 
         @bp.get("/")

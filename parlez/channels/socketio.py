@@ -18,6 +18,7 @@ import socketio
 from sanic import Blueprint, Sanic
 
 from parlez.channels.channel import (
+    Conversations,
     InputChannel,
     OnNewMessage,
     OutputChannel,
@@ -159,7 +160,9 @@ class SocketIOInput(InputChannel):
             return False
         return True
 
-    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+    def blueprint(
+        self, on_new_message: OnNewMessage, conversations: Conversations | None = None
+    ) -> Blueprint:
         sio = socketio.AsyncServer(
             async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins
         )

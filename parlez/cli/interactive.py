@@ -17,10 +17,9 @@ from typing import Any
 
 from rich.console import Console
 
-from parlez.agent import Agent
+from parlez.agent import Agent, StepByStep
 from parlez.channels.channel import CollectingOutputChannel, UserMessage
 from parlez.cli.shell import add_conversation_arguments, show_bot_message
-from parlez.core.actions.action import ActionContext, action_for_name
 from parlez.core.export import conversation_story
 from parlez.core.policies.policy import PolicyPrediction
 from parlez.endpoints import Endpoints
@@ -67,7 +66,7 @@ class Interactive:
 
     async def understand(self, text: str) -> dict[str, Any] | None:
         """The parse of `text` as confirmed or corrected; None if the session was left."""
-        parsed = await self.agent.processor.parse(text)
+        parsed = await self.agent.parse_message(text)
         if text.startswith("/"):
             return parsed  # the user gave the intent themselves
         ranking = [r["name"] for r in parsed.get("intent_ranking") or [] if r.get("name")]
@@ -129,12 +128,11 @@ class Interactive:
 
     # ---- the bot's turn -----------------------------------------------------------------------
 
-    async def act(self, tracker: DialogueStateTracker, context: ActionContext) -> bool:
+    async def act(self, steps: StepByStep) -> bool:
         """Predict, confirm or correct and run actions until the bot listens; False if left."""
-        processor = self.agent.processor
         names = self.agent.domain.action_names_or_texts
-        for _ in range(processor.max_predictions):
-            predicted, prediction = processor.predict_next(tracker)
+        for _ in range(steps.max_predictions):
+            predicted, prediction = steps.predict()
             ranked = sorted(
                 zip(names, prediction.probabilities, strict=False), key=lambda item: -item[1]
             )
@@ -156,57 +154,53 @@ class Interactive:
                     [1.0 if n == chosen else 0.0 for n in names], "interactive"
                 )
             self.output.messages.clear()
-            go_on = await processor.run_action(
-                action_for_name(chosen, self.agent.domain), tracker, context, prediction
-            )
+            go_on = await steps.run(chosen, prediction)
             for sent in self.output.messages:
                 show_bot_message(self.console, sent)
             if not go_on or chosen == ACTION_LISTEN:
                 return True
         return True
 
-    def undo(self, tracker: DialogueStateTracker) -> None:
+    def undo(self, steps: StepByStep) -> None:
         """Take back the last user message and what the bot did after it, as Rasa's
         `UserUtteranceReverted` does: neither goes into the story or the NLU examples."""
-        if not any(isinstance(e, UserUttered) for e in tracker.applied_events()):
+        if not any(isinstance(e, UserUttered) for e in steps.tracker.applied_events()):
             self.console.print("[yellow]Nothing to undo.[/]")
             return
         # As after a fallback: the message is taken back and the bot listens again.
-        tracker.update(UserUtteranceReverted())
-        tracker.update(ActionExecuted(ACTION_LISTEN))
+        steps.update(UserUtteranceReverted())
+        steps.update(ActionExecuted(ACTION_LISTEN))
         if self.turns:
             del self.examples[self.turns.pop() :]
         self.console.print("[dim]Took back your last message and the bot's answer.[/]")
 
     async def run(self) -> DialogueStateTracker:
-        processor = self.agent.processor
-        context = processor.action_context(self.output)
-        tracker = await processor.fetch_tracker_with_session(self.sender, self.output)
-        for sent in self.output.messages:
-            show_bot_message(self.console, sent)
-        while True:
-            text = await self.ask("Your input ->")
-            if text is None or text == "/stop":
-                break
-            if not text:
-                continue
-            if text == "/undo":
-                self.undo(tracker)
-                continue
-            self.turns.append(len(self.examples))
-            parsed = await self.understand(text)
-            if parsed is None:
-                break
-            self.output.messages.clear()
-            await processor.log_message(
-                UserMessage(text, self.output, self.sender, parse_data=parsed), tracker, context
-            )
+        async with self.agent.step_by_step(self.sender, self.output) as steps:
             for sent in self.output.messages:
                 show_bot_message(self.console, sent)
-            if not await self.act(tracker, context):
-                break
-        await processor.tracker_store.save(tracker)
-        return tracker
+            while await self._turn(steps):
+                pass
+        return steps.tracker
+
+    async def _turn(self, steps: StepByStep) -> bool:
+        """One user message and the bot's answer to it; False once the session is left."""
+        text = await self.ask("Your input ->")
+        if text is None or text == "/stop":
+            return False
+        if not text:
+            return True
+        if text == "/undo":
+            self.undo(steps)
+            return True
+        self.turns.append(len(self.examples))
+        parsed = await self.understand(text)
+        if parsed is None:
+            return False
+        self.output.messages.clear()
+        await steps.log_user(UserMessage(text, self.output, self.sender, parse_data=parsed))
+        for sent in self.output.messages:
+            show_bot_message(self.console, sent)
+        return await self.act(steps)
 
 
 def write_results(session: Interactive, tracker: DialogueStateTracker, folder: Path) -> list[Path]:

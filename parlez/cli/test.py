@@ -132,7 +132,7 @@ def run_core(args: argparse.Namespace) -> int:
     if not stories:
         console.print("[yellow]No test stories found[/] (tests/test_*.yml).")
         return 1
-    evaluation = asyncio.run(evaluate_stories(agent.processor, stories))
+    evaluation = asyncio.run(evaluate_stories(agent, stories))
     out = Path(args.out)
     written = write_story_reports(evaluation, out, successes=args.successes)
     console.print(f"Model: '{relative(archive)}'")

@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from parlez.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
@@ -33,6 +34,7 @@ from parlez.events import (
     ActionExecuted,
     ActionExecutionRejected,
     BotUttered,
+    Event,
     ReminderCancelled,
     ReminderScheduled,
     UserUtteranceReverted,
@@ -169,6 +171,21 @@ class MessageProcessor:
         await self.tracker_store.save(tracker)
         return tracker
 
+    async def append_events(
+        self, sender_id: str, events: Sequence[Event], output: OutputChannel | None = None
+    ) -> DialogueStateTracker:
+        """Add `events` to the conversation (started first if it is new); the bot messages
+        among them are also sent to `output` when one is given."""
+        tracker = await self.fetch_tracker_with_session(sender_id)
+        for event in events:
+            tracker.update(event)
+        await self.tracker_store.save(tracker)
+        if output is not None:
+            for event in events:
+                if isinstance(event, BotUttered):
+                    await output.send_response(sender_id, event.message())
+        return tracker
+
     async def execute_action(
         self,
         sender_id: str,
@@ -176,9 +193,13 @@ class MessageProcessor:
         output: OutputChannel,
         policy: str | None = None,
         confidence: float | None = None,
+        events: Sequence[Event] = (),
     ) -> DialogueStateTracker:
-        """Run one named action now (`POST .../execute`); the bot then waits, as in Rasa."""
+        """Run one named action now (`POST .../execute`), after `events` if any are given;
+        the bot then waits, as in Rasa."""
         tracker = await self.fetch_tracker_with_session(sender_id, output)
+        for event in events:
+            tracker.update(event)
         action = action_for_name(name, self.domain)
         names = self.domain.action_names_or_texts
         probabilities = [

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from parlez.core.processor import MessageProcessor
+from parlez.core.policies.policy import PolicyPrediction
 from parlez.domain import Domain
 from parlez.events import (
     ACTION_LISTEN,
@@ -94,11 +94,22 @@ def _form_might_have_rejected(
     return tracker.active_loop_name == predicted and predicted in domain.forms
 
 
+class Assistant(Protocol):
+    """What a replay needs of an assistant: its domain, its NLU and its next action (an
+    `Agent` is one)."""
+
+    domain: Domain
+
+    def predict_next(self, tracker: DialogueStateTracker) -> tuple[str, PolicyPrediction]: ...
+
+    async def parse_message(self, text: str) -> dict[str, Any]: ...
+
+
 async def evaluate_stories(
-    processor: MessageProcessor, blocks: Sequence[StoryBlock], *, e2e: bool = True
+    assistant: Assistant, blocks: Sequence[StoryBlock], *, e2e: bool = True
 ) -> StoryEvaluation:
     evaluation = StoryEvaluation()
-    domain = processor.domain
+    domain = assistant.domain
     for block in blocks:
         for conversation in conversations([block]):
             result = StoryResult(block.name, block.location)
@@ -109,9 +120,9 @@ async def evaluate_stories(
                 result.turns.append(Turn(events[0]))
             for event in events[1:]:
                 if isinstance(event, ActionExecuted):
-                    result.turns.append(_check_action(processor, tracker, event, result))
+                    result.turns.append(_check_action(assistant, tracker, event, result))
                 elif isinstance(event, UserUttered) and e2e and event.text:
-                    result.turns.append(await _check_user(processor, tracker, event))
+                    result.turns.append(await _check_user(assistant, tracker, event))
                 else:
                     tracker.update(event)
                     result.turns.append(Turn(event))
@@ -119,33 +130,31 @@ async def evaluate_stories(
     return evaluation
 
 
-def _predict(
-    processor: MessageProcessor, tracker: DialogueStateTracker, gold: str
-) -> tuple[str, Any]:
-    name, prediction = processor.predict_next(tracker)
+def _predict(assistant: Assistant, tracker: DialogueStateTracker, gold: str) -> tuple[str, Any]:
+    name, prediction = assistant.predict_next(tracker)
     if (
         prediction.policy_name
         and name != gold
-        and _form_might_have_rejected(processor.domain, tracker, name)
+        and _form_might_have_rejected(assistant.domain, tracker, name)
     ):
         # The story says the form did not run: as if it had rejected the user's answer.
         tracker.update(ActionExecutionRejected(name))
-        name, prediction = processor.predict_next(tracker)
+        name, prediction = assistant.predict_next(tracker)
     return name, prediction
 
 
 def _check_action(
-    processor: MessageProcessor,
+    assistant: Assistant,
     tracker: DialogueStateTracker,
     event: ActionExecuted,
     result: StoryResult,
 ) -> Turn:
     gold = event.action_name or event.action_text or ""
-    predicted, prediction = _predict(processor, tracker, gold)
+    predicted, prediction = _predict(assistant, tracker, gold)
     if predicted == ACTION_UNLIKELY_INTENT and gold != ACTION_UNLIKELY_INTENT:
         # A warning, not a failure (as in Rasa): note it and predict again.
         tracker.update(ActionExecuted(ACTION_UNLIKELY_INTENT, policy=prediction.policy_name))
-        predicted, prediction = _predict(processor, tracker, gold)
+        predicted, prediction = _predict(assistant, tracker, gold)
     result.action_targets.append(gold)
     result.action_predictions.append(predicted)
     tracker.update(
@@ -163,9 +172,9 @@ def _check_action(
 
 
 async def _check_user(
-    processor: MessageProcessor, tracker: DialogueStateTracker, event: UserUttered
+    assistant: Assistant, tracker: DialogueStateTracker, event: UserUttered
 ) -> Turn:
-    parsed = await processor.parse(event.text)
+    parsed = await assistant.parse_message(event.text or "")
     predicted_intent = (parsed.get("intent") or {}).get("name")
     gold_intent = event.intent_name
     intent_wrong = gold_intent is not None and predicted_intent != gold_intent

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -327,8 +326,3 @@ def shared_index(kb: Path, index_dir: Path) -> KnowledgeIndex:
     if key not in _shared:
         _shared[key] = open_index(kb, index_dir)
     return _shared[key]
-
-
-def project_folder() -> Path:
-    """The project `parlez run` serves (it sets PARLEZ_PROJECT), else the working folder."""
-    return Path(os.environ.get("PARLEZ_PROJECT", ".")).resolve()

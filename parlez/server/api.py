@@ -95,7 +95,7 @@ async def predict_from_events(request: Request) -> HTTPResponse:
     except EventError as error:
         raise ApiError(400, "BadRequest", error.message) from None
     tracker = DialogueStateTracker.from_events("default", events, agent.domain.all_slots.values())
-    return response.json(agent.processor.scores(tracker))
+    return response.json(agent.scores(tracker))
 
 
 @api.put("/model")
@@ -175,7 +175,7 @@ async def test_stories(request: Request) -> HTTPResponse:
     stories = files.stories + files.rules
     if not stories:
         raise ApiError(400, "BadRequest", "the body holds no stories")
-    evaluation = await evaluate_stories(agent.processor, stories)
+    evaluation = await evaluate_stories(agent, stories)
     return response.json(story_report(evaluation))
 
 

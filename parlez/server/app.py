@@ -3,17 +3,19 @@ nothing."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import uuid
 from typing import Any
 
-from sanic import Request, Sanic
+from sanic import Blueprint, Request, Sanic
 from sanic.response import BaseHTTPResponse, HTTPResponse
 
+from parlez.channels.channel import Conversations, InputChannel, OnNewMessage
 from parlez.server.errors import error_body, handle_exception
 from parlez.server.lifecycle import refuse_while_stopping
-from parlez.server.state import ServerState
+from parlez.server.state import ServedConversations, ServerState
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +61,9 @@ def create_app(
 
     from parlez.server.api import api, hello, version
 
+    served = ServedConversations(state)
     for channel in state.channels:
-        app.blueprint(channel.blueprint(state.on_new_message))
+        app.blueprint(channel_blueprint(channel, state.on_new_message, served))
     if enable_api:
         from parlez.server.conversations import conversations
 
@@ -85,6 +88,16 @@ def create_app(
         await state.lock_store.close()
 
     return app
+
+
+def channel_blueprint(
+    channel: InputChannel, on_new_message: OnNewMessage, conversations: Conversations
+) -> Blueprint:
+    """The channel's routes; `conversations` only for a channel that takes it (one written
+    for Rasa's contract takes `on_new_message` alone)."""
+    if "conversations" in inspect.signature(channel.blueprint).parameters:
+        return channel.blueprint(on_new_message, conversations=conversations)
+    return channel.blueprint(on_new_message)
 
 
 def _add_cors(app: Sanic[Any, Any], origins: list[str]) -> None:

@@ -19,8 +19,7 @@ from parlez.channels.channel import (
 )
 from parlez.core.actions.action import UnknownActionError
 from parlez.core.export import conversation_story
-from parlez.core.processor import external_message
-from parlez.events import BotUttered, Event, EventError, events_from_dicts
+from parlez.events import Event, EventError, events_from_dicts
 from parlez.server.api import state_of
 from parlez.server.auth import requires_auth
 from parlez.server.bodies import json_body, json_object
@@ -101,9 +100,7 @@ def output_for(request: Request, tracker: DialogueStateTracker | None = None) ->
 @requires_auth
 async def get_tracker(request: Request, conversation_id: str) -> HTTPResponse:
     agent = state_of(request).require_agent()
-    tracker = await agent.tracker_store.retrieve(conversation_id)
-    if tracker is None:
-        tracker = agent.tracker_store.create(conversation_id)
+    tracker = await agent.tracker(conversation_id)
     return response.json(until(tracker, request).current_state(verbosity(request)))
 
 
@@ -114,21 +111,8 @@ async def append_events(request: Request, conversation_id: str) -> HTTPResponse:
     agent = state.require_agent()
     events = parse_events(json_body(request))
     side_effects = request.args.get("execute_side_effects", "false").lower() == "true"
-
-    async def append() -> DialogueStateTracker:
-        async with agent.lock_store.lock(conversation_id):
-            tracker = await agent.processor.fetch_tracker_with_session(conversation_id)
-            output = output_for(request, tracker)
-            for event in events:
-                tracker.update(event)
-            await agent.tracker_store.save(tracker)
-            if side_effects:
-                for event in events:
-                    if isinstance(event, BotUttered):
-                        await output.send_response(conversation_id, event.message())
-            return tracker
-
-    tracker = await state.guarded(append())
+    output = output_for(request, await agent.retrieve(conversation_id)) if side_effects else None
+    tracker = await state.guarded(agent.append_events(conversation_id, events, output))
     return response.json(tracker.current_state(verbosity(request)))
 
 
@@ -141,16 +125,10 @@ async def replace_events(request: Request, conversation_id: str) -> HTTPResponse
     if not isinstance(body, list):
         raise ApiError(400, "BadRequest", "the body must be the list of the conversation's events")
     events = parse_events(body)
-
-    async def replace() -> DialogueStateTracker:
-        async with agent.lock_store.lock(conversation_id):
-            tracker = DialogueStateTracker.from_events(
-                conversation_id, events, agent.domain.all_slots.values()
-            )
-            await agent.tracker_store.replace(tracker)
-            return tracker
-
-    tracker = await state.guarded(replace())
+    tracker = DialogueStateTracker.from_events(
+        conversation_id, events, agent.domain.all_slots.values()
+    )
+    await state.guarded(agent.replace(tracker))
     return response.json(tracker.current_state(verbosity(request)))
 
 
@@ -158,9 +136,7 @@ async def replace_events(request: Request, conversation_id: str) -> HTTPResponse
 @requires_auth
 async def get_story(request: Request, conversation_id: str) -> HTTPResponse:
     agent = state_of(request).require_agent()
-    tracker = await agent.tracker_store.retrieve(conversation_id)
-    if tracker is None:
-        tracker = agent.tracker_store.create(conversation_id)
+    tracker = await agent.tracker(conversation_id)
     all_sessions = request.args.get("all_sessions", "false").lower() == "true"
     story = conversation_story(until(tracker, request), all_sessions)
     return response.text(story, content_type="application/x-yml")
@@ -192,12 +168,7 @@ async def add_message(request: Request, conversation_id: str) -> HTTPResponse:
         body.get("metadata") if isinstance(body.get("metadata"), dict) else None,
         parse_data=parse_data,
     )
-
-    async def log() -> DialogueStateTracker:
-        async with agent.lock_store.lock(conversation_id):
-            return await agent.processor.log_only(message)
-
-    tracker = await state.guarded(log())
+    tracker = await state.guarded(agent.log_only(message))
     return response.json(tracker.current_state(verbosity(request)))
 
 
@@ -216,15 +187,10 @@ async def execute(request: Request, conversation_id: str) -> HTTPResponse:
     if confidence is not None and not isinstance(confidence, int | float):
         raise ApiError(400, "BadRequest", "'confidence' must be a number")
     output = output_for(request)
-
-    async def run() -> DialogueStateTracker:
-        async with agent.lock_store.lock(conversation_id):
-            return await agent.processor.execute_action(
-                conversation_id, name, output, body.get("policy"), confidence
-            )
-
     try:
-        tracker = await state.guarded(run())
+        tracker = await state.guarded(
+            agent.execute_action(conversation_id, name, output, body.get("policy"), confidence)
+        )
     except UnknownActionError as error:
         raise ApiError(404, "NotFound", str(error)) from None
     return response.json(
@@ -248,11 +214,10 @@ async def trigger_intent(request: Request, conversation_id: str) -> HTTPResponse
         raise ApiError(404, "NotFound", f"The intent {intent} does not exist in the domain.")
     output = output_for(request)
     try:
-        message = external_message(intent, body.get("entities"), conversation_id, output)
+        triggered = agent.trigger_intent(conversation_id, intent, body.get("entities"), output)
     except ValueError as error:
         raise ApiError(400, "BadRequest", f"'entities': {error}") from None
-    await state.guarded(agent.handle_message(message))
-    tracker = await agent.tracker_store.get_or_create(conversation_id)
+    tracker = await state.guarded(triggered)
     return response.json(
         {
             "tracker": tracker.current_state(verbosity(request)),
@@ -265,9 +230,9 @@ async def trigger_intent(request: Request, conversation_id: str) -> HTTPResponse
 @requires_auth
 async def predict(request: Request, conversation_id: str) -> HTTPResponse:
     agent = state_of(request).require_agent()
-    tracker = await agent.tracker_store.retrieve(conversation_id)
+    tracker = await agent.retrieve(conversation_id)
     if tracker is None:
         raise ApiError(
             409, "Conflict", f"there is no conversation '{conversation_id}' to predict for"
         )
-    return response.json(agent.processor.scores(tracker))
+    return response.json(agent.scores(tracker))

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from parlez.agent import Agent
-from parlez.channels.channel import InputChannel, UserMessage
+from parlez.channels.channel import InputChannel, OutputChannel, UserMessage
 from parlez.core.reminders import ReminderScheduler
 from parlez.endpoints import Endpoints
+from parlez.events import Event
 from parlez.server.auth import Auth
 from parlez.server.errors import ApiError
 from parlez.stores.lock_store import InMemoryLockStore, LockStore
 from parlez.stores.tracker_store import InMemoryTrackerStore, TrackerStore
+from parlez.tracker import DialogueStateTracker
 
 logger = logging.getLogger(__name__)
 
@@ -109,3 +111,37 @@ class ServerState:
         if self.in_flight:
             logger.info("waiting for %d message(s) to finish", len(self.in_flight))
             await asyncio.wait(set(self.in_flight), timeout=timeout)
+
+
+class ServedConversations:
+    """The `Conversations` a channel is given: those of the agent loaded now (a new model
+    may replace it), each change run to its end even if the caller gives up."""
+
+    def __init__(self, state: ServerState) -> None:
+        self._state = state
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        agent = self._state.agent
+        if agent is None:  # no model yet: what is stored can still be read
+            return await self._state.tracker_store.retrieve(sender_id)
+        return await agent.retrieve(sender_id)
+
+    async def append_events(
+        self, sender_id: str, events: Sequence[Event], output: OutputChannel | None = None
+    ) -> DialogueStateTracker:
+        agent = self._state.require_agent()
+        return await self._state.guarded(agent.append_events(sender_id, events, output))
+
+    async def execute_action(
+        self,
+        sender_id: str,
+        name: str,
+        output: OutputChannel,
+        policy: str | None = None,
+        confidence: float | None = None,
+        events: Sequence[Event] = (),
+    ) -> DialogueStateTracker:
+        agent = self._state.require_agent()
+        return await self._state.guarded(
+            agent.execute_action(sender_id, name, output, policy, confidence, events)
+        )

@@ -81,5 +81,5 @@ def test_the_assistant_passes_all_its_test_stories(
     monkeypatch.setenv("PARLEZ_NOW", "2026-11-25T10:00:00+00:00")
     (archive,) = sorted(assistant_models.glob("*.tar.gz"))
     agent = Agent.load(archive, Endpoints(), actions_module="actions")
-    evaluation = asyncio.run(evaluate_stories(agent.processor, Project(REPO).test_stories))
+    evaluation = asyncio.run(evaluate_stories(agent, Project(REPO).test_stories))
     assert [s.name for s in evaluation.failed] == []

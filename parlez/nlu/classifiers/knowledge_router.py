@@ -31,9 +31,10 @@ import numpy as np
 
 from parlez.knowledge.calibration import FLOOR
 from parlez.knowledge.documents import read_kb
-from parlez.knowledge.index import Embedder, KnowledgeIndex, project_folder, shared_index
+from parlez.knowledge.index import Embedder, KnowledgeIndex, shared_index
 from parlez.nlu.component import Component
 from parlez.nlu.message import Message
+from parlez.project import project_folder
 from parlez.registry import register_component
 from parlez.training_data.training_data import TrainingData
 

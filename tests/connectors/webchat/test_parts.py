@@ -22,7 +22,7 @@ from parlez.events import (
     Restarted,
     UserUttered,
 )
-from parlez.server.state import ServerState
+from parlez.server.state import ServedConversations, ServerState
 from parlez.stores.tracker_store import InMemoryTrackerStore
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
@@ -232,7 +232,7 @@ def test_a_resend_this_process_never_saw_is_found_in_the_conversation() -> None:
         tracker.update(UserUttered("hello", message_id="m1"))
         await store.save(tracker)
         channel = WebChatInput()
-        channel.state = ServerState(agent=None, tracker_store=store)
+        channel.conversations = ServedConversations(ServerState(agent=None, tracker_store=store))
         return (
             await channel._already_received("visitor", "m1", resend=True),
             await channel._already_received("visitor", "m2", resend=False),

@@ -1,0 +1,101 @@
+"""The agent is the one door into a conversation: every change holds its lock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from parlez.agent import Agent
+from parlez.channels.channel import CollectingOutputChannel, UserMessage
+from parlez.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from parlez.tracker import DialogueStateTracker
+
+pytestmark = pytest.mark.anyio
+
+Change = Callable[[Agent], Awaitable[Any]]
+
+CHANGES: dict[str, Change] = {
+    "append_events": lambda agent: agent.append_events("visitor", [SlotSet("city", "Oslo")]),
+    "replace": lambda agent: agent.replace(
+        DialogueStateTracker.from_events("visitor", [SlotSet("city", "Oslo")])
+    ),
+    "log_only": lambda agent: agent.log_only(UserMessage("I am in Oslo", None, "visitor")),
+    "execute_action": lambda agent: agent.execute_action(
+        "visitor", "utter_goodbye", CollectingOutputChannel()
+    ),
+    "trigger_intent": lambda agent: agent.trigger_intent(
+        "visitor", "greet", None, CollectingOutputChannel()
+    ),
+    "handle_message": lambda agent: agent.handle_text("hello", "visitor"),
+}
+
+
+async def _waiting_for_the_lock(agent: Agent, sender_id: str, waiters: int) -> None:
+    # A condition, not a delay: the lock store counts who holds or waits for each lock.
+    while agent.lock_store._users.get(sender_id, 0) < waiters:
+        await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+async def test_a_change_waits_until_the_conversation_is_free(
+    small_model: Path, change: str
+) -> None:
+    agent = Agent.load(small_model)
+    async with agent.lock_store.lock("visitor"):
+        task = asyncio.ensure_future(CHANGES[change](agent))
+        await asyncio.wait_for(_waiting_for_the_lock(agent, "visitor", 2), 60)
+        assert not task.done()
+        assert await agent.retrieve("visitor") is None
+    await task
+    assert await agent.retrieve("visitor") is not None
+
+
+async def test_appended_bot_messages_go_to_the_output_given(small_model: Path) -> None:
+    agent = Agent.load(small_model)
+    output = CollectingOutputChannel()
+    tracker = await agent.append_events("visitor", [BotUttered("A person will answer")], output)
+    assert [m["text"] for m in output.messages] == ["A person will answer"]
+    assert tracker.events[-1] == (await agent.tracker("visitor")).events[-1]
+
+
+async def test_an_action_runs_after_the_events_given_with_it(small_model: Path) -> None:
+    agent = Agent.load(small_model)
+    output = CollectingOutputChannel()
+    tracker = await agent.execute_action(
+        "visitor", "utter_city", output, events=[SlotSet("city", "Oslo")]
+    )
+    assert [m["text"] for m in output.messages] == ["You are in Oslo."]
+    names = [type(e).__name__ for e in tracker.events[-3:]]
+    assert names == ["SlotSet", "ActionExecuted", "BotUttered"]
+
+
+async def test_an_unstarted_conversation_reads_as_empty_and_is_not_saved(
+    small_model: Path,
+) -> None:
+    agent = Agent.load(small_model)
+    assert (await agent.tracker("nobody")).events == []
+    assert await agent.retrieve("nobody") is None
+
+
+async def test_a_stepped_conversation_is_saved_when_the_person_is_done(
+    small_model: Path,
+) -> None:
+    agent = Agent.load(small_model)
+    output = CollectingOutputChannel()
+    async with agent.step_by_step("designer", output) as steps:
+        parsed = await steps.parse("hello")
+        await steps.log_user(UserMessage("hello", output, "designer", parse_data=parsed))
+        name, prediction = steps.predict()
+        assert name == "utter_greet"
+        assert await steps.run(name, prediction)
+        assert await agent.retrieve("designer") is None  # nothing saved mid-way
+    stored = await agent.retrieve("designer")
+    assert stored is not None
+    assert [e.intent_name for e in stored.events if isinstance(e, UserUttered)] == ["greet"]
+    assert ActionExecuted("utter_greet") in [
+        ActionExecuted(e.action_name) for e in stored.events if isinstance(e, ActionExecuted)
+    ]
