@@ -66,7 +66,7 @@ class Validator:
         """A validator of `project` that knows what its pipeline and channels add: intents the
         pipeline gives, actions the channels in credentials.yml run. A channel that cannot be
         built is an error finding, as `parlez run` would refuse it."""
-        from parlez.channels.registry import channels_from_credentials
+        from parlez.channels.credentials import channels_from_credentials
 
         findings: list[Diagnostic] = []
         channel_actions: frozenset[str] = frozenset()

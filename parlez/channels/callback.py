@@ -11,6 +11,7 @@ from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
 from parlez.channels.channel import (
+    ChannelConfigError,
     CollectingOutputChannel,
     Conversations,
     InputChannel,
@@ -18,6 +19,7 @@ from parlez.channels.channel import (
     UserMessage,
 )
 from parlez.channels.rest import message_fields
+from parlez.registry import register_channel
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,7 @@ class CallbackOutput(CollectingOutputChannel):
             )
 
 
+@register_channel("callback")
 class CallbackInput(InputChannel):
     def __init__(self, url: str) -> None:
         self.url = url
@@ -56,8 +59,6 @@ class CallbackInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        from parlez.channels.registry import ChannelConfigError
-
         url = (credentials or {}).get("url")
         if not url:
             raise ChannelConfigError(

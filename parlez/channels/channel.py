@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from parlez.exceptions import ParlezError
+
 if TYPE_CHECKING:
     from sanic import Blueprint, Request
 
@@ -16,6 +18,13 @@ if TYPE_CHECKING:
     from parlez.tracker import DialogueStateTracker
 
 DEFAULT_SENDER = "default"
+
+
+class ChannelConfigError(ParlezError):
+    """A channel in credentials.yml that cannot be built: unknown, or its keys are wrong."""
+
+    code = "P410"
+
 
 #: Rasa's `events.sender_id` column holds 255 characters.
 MAX_SENDER_ID = 255

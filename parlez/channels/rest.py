@@ -23,6 +23,7 @@ from parlez.channels.channel import (
     UserMessage,
     sender_id_problem,
 )
+from parlez.registry import register_channel
 from parlez.server.bodies import json_object
 from parlez.server.errors import ApiError
 
@@ -46,6 +47,7 @@ def message_fields(request: Request) -> tuple[str, str | None, dict[str, Any] | 
     return sender, text, metadata
 
 
+@register_channel("rest")
 class RestInput(InputChannel):
     @classmethod
     def name(cls) -> str:

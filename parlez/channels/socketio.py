@@ -25,6 +25,7 @@ from parlez.channels.channel import (
     UserMessage,
     sender_id_problem,
 )
+from parlez.registry import register_channel
 from parlez.server.bodies import MAX_JSON_DEPTH, nesting_depth
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ class SocketIOOutput(OutputChannel):
         await self._send(recipient_id, dict(custom))
 
 
+@register_channel("socketio")
 class SocketIOInput(InputChannel):
     def __init__(
         self,

@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from parlez.llm.base import LLM, ChatMessage, LLMError
+from parlez.registry import register_llm
 
 
+@register_llm("anthropic")
 class AnthropicLLM(LLM):
+    default_model = "claude-haiku-4-5"
+
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
         import anthropic

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from parlez.endpoints import EndpointConfig
-from parlez.exceptions import ParlezError
+from parlez.llm.errors import LLMConfigError as LLMConfigError  # re-exported
+from parlez.llm.errors import LLMError as LLMError
+from parlez.registry import llm_clients
 
 DEFAULT_TIMEOUT = 20.0
 DEFAULT_MAX_TOKENS = 400
-
-
-class LLMError(ParlezError):
-    """The model did not answer: down, slow, refused the key, or an unusable reply."""
-
-    code = "P510"
-
-
-class LLMConfigError(ParlezError):
-    code = "P511"
 
 
 @dataclass(frozen=True)
@@ -30,6 +22,9 @@ class ChatMessage:
 
 
 class LLM(ABC):
+    #: the model asked for when endpoints.yml names none
+    default_model: ClassVar[str] = ""
+
     def __init__(
         self,
         model: str,
@@ -51,34 +46,23 @@ class LLM(ABC):
         """The model's reply to `messages` under the `system` instructions; LLMError if none."""
 
 
-DEFAULT_MODELS = {"anthropic": "claude-haiku-4-5", "openai": "gpt-4o-mini"}
-
-
 def llm_from_endpoint(config: EndpointConfig | None) -> LLM | None:
-    """The LLM endpoints.yml configures, or None when there is none or it has no key."""
+    """The LLM endpoints.yml configures, or None when there is none or it has no key. `type`
+    is `anthropic`, `openai` or the dotted path of the user's own LLM class."""
     if config is None:
         return None
     options: dict[str, Any] = config.kwargs
-    kind = (config.type or "").lower()
-    if kind not in DEFAULT_MODELS:
-        raise LLMConfigError(
-            f"unknown llm type '{config.type}'", hint="use 'anthropic' or 'openai'"
-        )
+    cls = llm_clients.get(config.type or "")
     api_key = str(options.get("api_key") or "")
     if not api_key:
         return None
-    settings = {
-        "model": str(options.get("model") or DEFAULT_MODELS[kind]),
-        "api_key": api_key,
-        "base_url": config.url or options.get("base_url") or None,
-        "timeout": float(options.get("timeout") or DEFAULT_TIMEOUT),
-        "max_tokens": int(options.get("max_tokens") or DEFAULT_MAX_TOKENS),
-        "temperature": float(options.get("temperature") or 0.0),
-    }
-    if kind == "anthropic":
-        from parlez.llm.anthropic import AnthropicLLM
-
-        return AnthropicLLM(**settings)
-    from parlez.llm.openai import OpenAILLM
-
-    return OpenAILLM(**settings)
+    factory: Any = cls  # an LLM subclass: the registry checked it
+    client: LLM = factory(
+        model=str(options.get("model") or cls.default_model),
+        api_key=api_key,
+        base_url=config.url or options.get("base_url") or None,
+        timeout=float(options.get("timeout") or DEFAULT_TIMEOUT),
+        max_tokens=int(options.get("max_tokens") or DEFAULT_MAX_TOKENS),
+        temperature=float(options.get("temperature") or 0.0),
+    )
+    return client

@@ -81,7 +81,7 @@ async def handle_exception(request: Request, exception: Exception) -> HTTPRespon
         status = exception.status_code
         return error_response(ApiError(status, _REASONS.get(status, "Error"), str(exception)))
     if isinstance(exception, ParlezError):
-        from parlez.stores.sql import StoreUnavailableError
+        from parlez.stores.errors import StoreUnavailableError
 
         status = 503 if isinstance(exception, StoreUnavailableError) else 400
         logger.error("%s %s: %s", request.method, request.path, exception)

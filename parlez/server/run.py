@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from parlez.agent import Agent
-from parlez.channels.channel import InputChannel
-from parlez.channels.registry import ChannelConfigError, channel_class, channels_from_credentials
+from parlez.channels.channel import ChannelConfigError, InputChannel
+from parlez.channels.credentials import channel_class, channels_from_credentials
 from parlez.diagnostics import warn
 from parlez.endpoints import Endpoints, read_credentials
 from parlez.exceptions import ParlezError
@@ -23,7 +23,7 @@ from parlez.model import latest_model
 from parlez.project import Project
 from parlez.server.auth import Auth
 from parlez.server.state import DEFAULT_RESPONSE_TIMEOUT, ServerState
-from parlez.stores.tracker_store import stores_from_endpoints
+from parlez.stores.factory import stores_from_endpoints
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,10 @@ from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text
 
+from parlez.deprecation import moved
 from parlez.endpoints import EndpointConfig
-from parlez.stores.sql import StoreConfigError, database_url, make_engine, with_retries
+from parlez.registry import event_brokers
+from parlez.stores.engine import database_url, make_engine, with_retries
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +28,14 @@ DEFAULT_EXCHANGE = "rasa-exchange"
 
 
 class EventBroker(ABC):
+    @classmethod
+    def from_endpoint(cls, config: EndpointConfig, project: Path | None = None) -> EventBroker:
+        """The broker `event_broker:` in endpoints.yml configures (`cls(config)` for the
+        user's own)."""
+        factory: Any = cls
+        broker: EventBroker = factory(config)
+        return broker
+
     @abstractmethod
     async def publish(self, event: dict[str, Any]) -> None:
         """Publish one event dict (Rasa's JSON plus `sender_id`)."""
@@ -45,12 +55,17 @@ broker_table = Table(
 )
 
 
+@event_brokers.register("sql")
 class SQLEventBroker(EventBroker):
     """Rasa's SQL broker: its own database (not the tracker store's), one row per event."""
 
     def __init__(self, config: EndpointConfig, project: Path | None = None) -> None:
         self.engine = make_engine(database_url(config, project))
         self._created = False
+
+    @classmethod
+    def from_endpoint(cls, config: EndpointConfig, project: Path | None = None) -> EventBroker:
+        return cls(config, project)
 
     async def publish(self, event: dict[str, Any]) -> None:
         async def insert() -> None:
@@ -69,6 +84,7 @@ class SQLEventBroker(EventBroker):
         await self.engine.dispose()
 
 
+@event_brokers.register("pika")
 class PikaEventBroker(EventBroker):
     """RabbitMQ with Rasa's keys: `url` (host), `port`, `username`, `password`, `queues`,
     `exchange_name`. Messages are persistent JSON, published to a fanout exchange bound to
@@ -129,22 +145,7 @@ class PikaEventBroker(EventBroker):
             await self._connection.close()
 
 
-def event_broker_from_endpoint(
-    config: EndpointConfig | None, project: Path | None = None
-) -> EventBroker | None:
-    if config is None:
-        return None
-    kind = (config.type or "").lower()
-    if kind == "sql":
-        return SQLEventBroker(config, project)
-    if kind == "pika":
-        return PikaEventBroker(config)
-    if kind and "." in kind:
-        from parlez.stores.custom import load_custom
-
-        broker: EventBroker = load_custom(config.type or "", EventBroker, config)
-        return broker
-    raise StoreConfigError(
-        f"unknown event_broker type '{config.type}'",
-        hint="use 'SQL', 'pika', or the dotted path of your own EventBroker class",
-    )
+def __getattr__(name: str) -> Any:
+    if name == "event_broker_from_endpoint":  # moved to parlez.stores.factory
+        return moved(__name__, name)
+    raise AttributeError(name)

@@ -16,8 +16,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from parlez.deprecation import moved
 from parlez.endpoints import EndpointConfig
-from parlez.stores.sql import StoreConfigError, StoreUnavailableError
+from parlez.registry import lock_stores
+from parlez.stores.errors import StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,14 @@ class LockStore:
     def __init__(self) -> None:
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
+
+    @classmethod
+    def from_endpoint(cls, config: EndpointConfig, project: Path | None = None) -> LockStore:
+        """The store `lock_store:` in endpoints.yml configures (`cls(config)` for the
+        user's own)."""
+        factory: Any = cls
+        store: LockStore = factory(config)
+        return store
 
     @asynccontextmanager
     async def lock(self, sender_id: str) -> AsyncIterator[None]:
@@ -56,10 +66,16 @@ class LockStore:
         return None
 
 
+@lock_stores.register("in_memory", "inmemory", "memory")
 class InMemoryLockStore(LockStore):
-    pass
+    @classmethod
+    def from_endpoint(
+        cls, config: EndpointConfig, project: Path | None = None
+    ) -> InMemoryLockStore:
+        return cls()
 
 
+@lock_stores.register("redis")
 class RedisLockStore(LockStore):
     """Rasa's keys: `url` (host), `port`, `db`, `username`, `password`, `use_ssl`,
     `key_prefix`, `socket_timeout`; `lock_lifetime` (or `LOCK_LIFETIME`) in seconds."""
@@ -123,21 +139,7 @@ class RedisLockStore(LockStore):
         await self.redis.aclose()
 
 
-def lock_store_from_endpoint(
-    config: EndpointConfig | None, project: Path | None = None
-) -> LockStore:
-    kind = (config.type or "").lower() if config else ""
-    if kind in ("", "in_memory", "inmemory", "memory"):
-        return InMemoryLockStore()
-    assert config is not None
-    if kind == "redis":
-        return RedisLockStore(config)
-    if "." in kind:
-        from parlez.stores.custom import load_custom
-
-        store: LockStore = load_custom(config.type or "", LockStore, config)
-        return store
-    raise StoreConfigError(
-        f"unknown lock_store type '{config.type}'",
-        hint="use 'in_memory', 'redis', or the dotted path of your own LockStore class",
-    )
+def __getattr__(name: str) -> Any:
+    if name == "lock_store_from_endpoint":  # moved to parlez.stores.factory
+        return moved(__name__, name)
+    raise AttributeError(name)

@@ -13,14 +13,15 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from parlez.deprecation import moved
 from parlez.events import Event, stored_events
+from parlez.registry import tracker_stores
 from parlez.slots import Slot
 from parlez.tracker import DialogueStateTracker
 
 if TYPE_CHECKING:
-    from parlez.endpoints import EndpointConfig, Endpoints
+    from parlez.endpoints import EndpointConfig
     from parlez.stores.event_broker import EventBroker
-    from parlez.stores.lock_store import LockStore
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,16 @@ class TrackerStore(ABC):
         self.slots = list(slots)
         #: where saved events are published for other consumers (analytics, CRM...)
         self.event_broker: EventBroker | None = None
+
+    @classmethod
+    def from_endpoint(
+        cls, config: EndpointConfig, slots: Iterable[Slot] = (), project: Path | None = None
+    ) -> TrackerStore:
+        """The store `tracker_store:` in endpoints.yml configures. A store of the user's own
+        (named by dotted path) is built as Rasa builds it: `cls(config, slots=...)`."""
+        factory: Any = cls
+        store: TrackerStore = factory(config, slots=slots)
+        return store
 
     def create(self, sender_id: str) -> DialogueStateTracker:
         return DialogueStateTracker(sender_id, self.slots)
@@ -69,11 +80,18 @@ class TrackerStore(ABC):
             await self.event_broker.close()
 
 
+@tracker_stores.register("in_memory", "inmemory", "memory")
 class InMemoryTrackerStore(TrackerStore):
     def __init__(self, slots: Iterable[Slot] = ()) -> None:
         super().__init__(slots)
         self._events: dict[str, list[dict[str, Any]]] = {}
         self._lock = asyncio.Lock()
+
+    @classmethod
+    def from_endpoint(
+        cls, config: EndpointConfig, slots: Iterable[Slot] = (), project: Path | None = None
+    ) -> InMemoryTrackerStore:
+        return cls(slots)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         stored = self._events.get(sender_id)
@@ -103,42 +121,11 @@ class InMemoryTrackerStore(TrackerStore):
         return list(self._events)
 
 
-def tracker_store_from_endpoint(
-    config: EndpointConfig | None, slots: Iterable[Slot] = (), project: Path | None = None
-) -> TrackerStore:
-    """The store `tracker_store:` in endpoints.yml names (in memory when it names none)."""
-    kind = (config.type or "").lower() if config else ""
-    store: TrackerStore
-    if kind in ("", "in_memory", "inmemory", "memory"):
-        store = InMemoryTrackerStore(slots)
-    elif kind == "sql":
-        from parlez.stores.sql import SQLTrackerStore
-
-        assert config is not None
-        store = SQLTrackerStore.from_endpoint(config, slots, project)
-    elif "." in kind:
-        from parlez.stores.custom import load_custom
-
-        assert config is not None
-        store = load_custom(config.type or "", TrackerStore, config, slots=slots)
-    else:
-        from parlez.stores.sql import StoreConfigError
-
-        raise StoreConfigError(
-            f"unknown tracker_store type '{config.type if config else ''}'",
-            hint="use 'SQL' (SQLite or PostgreSQL), 'in_memory', "
-            "or the dotted path of your own TrackerStore class",
-        )
-    return store
+#: the factories that moved to parlez.stores.factory, importable here for one more release
+_MOVED = ("tracker_store_from_endpoint", "stores_from_endpoints")
 
 
-def stores_from_endpoints(
-    endpoints: Endpoints, slots: Iterable[Slot] = (), project: Path | None = None
-) -> tuple[TrackerStore, LockStore]:
-    """The tracker store (with its event broker) and the lock store endpoints.yml configures."""
-    from parlez.stores.event_broker import event_broker_from_endpoint
-    from parlez.stores.lock_store import lock_store_from_endpoint
-
-    tracker_store = tracker_store_from_endpoint(endpoints.tracker_store, slots, project)
-    tracker_store.event_broker = event_broker_from_endpoint(endpoints.event_broker, project)
-    return tracker_store, lock_store_from_endpoint(endpoints.lock_store, project)
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        return moved(__name__, name)
+    raise AttributeError(name)

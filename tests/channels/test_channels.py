@@ -12,8 +12,8 @@ from aiohttp import web
 
 from parlez.agent import Agent
 from parlez.channels.callback import CallbackInput
-from parlez.channels.channel import InputChannel
-from parlez.channels.registry import ChannelConfigError, channel_class, channels_from_credentials
+from parlez.channels.channel import ChannelConfigError, InputChannel
+from parlez.channels.credentials import channel_class, channels_from_credentials
 from parlez.channels.rest import RestInput
 from parlez.channels.socketio import SocketIOInput
 from parlez.server.app import create_app

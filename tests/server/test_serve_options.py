@@ -51,7 +51,7 @@ def test_an_existing_model_is_served(small_model: Path, small_project: Path) -> 
 
 @pytest.mark.parametrize("bad", ["socketoi", "my.missing.Channel"])
 def test_a_bad_connector_is_a_clear_error(tmp_path: Path, bad: str) -> None:
-    from parlez.channels.registry import ChannelConfigError
+    from parlez.channels.channel import ChannelConfigError
 
     with pytest.raises(ChannelConfigError):
         input_channels(ServeOptions(project=tmp_path, connector=bad))

@@ -8,9 +8,10 @@ import pytest
 
 from parlez.endpoints import Endpoints
 from parlez.stores.event_broker import PikaEventBroker, SQLEventBroker
+from parlez.stores.factory import stores_from_endpoints
 from parlez.stores.lock_store import InMemoryLockStore, RedisLockStore
 from parlez.stores.sql import SQLTrackerStore, StoreConfigError
-from parlez.stores.tracker_store import InMemoryTrackerStore, stores_from_endpoints
+from parlez.stores.tracker_store import InMemoryTrackerStore
 from tests.conftest import write
 
 

@@ -167,18 +167,18 @@ async def test_a_database_that_goes_away_and_comes_back_loses_nothing(postgres: 
 
 
 async def test_a_database_that_stays_away_is_a_clear_error(tmp_path: Path) -> None:
-    from parlez.stores import sql
+    from parlez.stores import engine
 
     store = SQLTrackerStore(
         "postgresql+asyncpg://nobody@127.0.0.1:1/none", SLOTS
     )  # nothing listens on port 1
-    original = sql.RETRY_DELAYS
-    sql.RETRY_DELAYS = (0.01,)
+    original = engine.RETRY_DELAYS
+    engine.RETRY_DELAYS = (0.01,)
     try:
         with pytest.raises(StoreUnavailableError, match="did not answer"):
             await store.save(conversation())
     finally:
-        sql.RETRY_DELAYS = original
+        engine.RETRY_DELAYS = original
         await store.close()
 
 
