@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from parlez.channels.channel import OutputChannel, UserMessage
-from parlez.core.actions.action import action_for_name
 from parlez.core.actions.custom import CustomActionExecutor, InProcessExecutor, RemoteExecutor
+from parlez.core.actions.lookup import action_for_name
 from parlez.core.policies.ensemble import PolicyEnsemble
 from parlez.core.policies.policy import PolicyPrediction
 from parlez.core.processor import MessageProcessor, external_message

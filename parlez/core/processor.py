@@ -20,11 +20,11 @@ from parlez.core.actions.action import (
     Action,
     ActionContext,
     UnknownActionError,
-    action_for_name,
     bot_event,
 )
-from parlez.core.actions.custom import ACTION_FAILED_TEXT, CustomActionExecutor
+from parlez.core.actions.custom import ACTION_FAILED_TEXT, CustomAction, CustomActionExecutor
 from parlez.core.actions.extract_slots import ActionExtractSlots
+from parlez.core.actions.lookup import action_for_name
 from parlez.core.policies.ensemble import PolicyEnsemble
 from parlez.core.policies.policy import PolicyPrediction
 from parlez.core.reminders import ReminderScheduler
@@ -232,7 +232,7 @@ class MessageProcessor:
     ) -> ActionContext:
         """What actions run with: where their messages go, the NLG, the custom actions and
         the message's metadata."""
-        return ActionContext(output, self.nlg, self.custom, dict(metadata or {}))
+        return ActionContext(output, self.nlg, CustomAction, self.custom, dict(metadata or {}))
 
     async def parse(
         self, text: str | None, metadata: dict[str, Any] | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,7 @@ from parlez.nlg.generator import NaturalLanguageGenerator
 from parlez.tracker import DialogueStateTracker
 
 if TYPE_CHECKING:
-    from parlez.core.actions.custom import CustomActionExecutor
+    from parlez.core.actions.custom import CustomAction, CustomActionExecutor
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,9 @@ class ActionContext:
 
     output_channel: OutputChannel
     nlg: NaturalLanguageGenerator
+    #: the custom action a name stands for: how a form reaches `validate_<form>` and
+    #: `action_ask_<slot>`, and slot mappings their validation action
+    custom_action: Callable[[str], CustomAction]
     custom: CustomActionExecutor | None = None
     #: metadata of the user message being answered
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -130,27 +134,3 @@ class ActionBotText(Action):
 
 class UnknownActionError(Exception):
     pass
-
-
-def action_for_name(name: str, domain: Domain) -> Action:
-    """The action behind a name: a default action, a form, a response, a custom action."""
-    from parlez.core.actions.custom import CustomAction
-    from parlez.core.actions.default import default_action
-    from parlez.core.actions.loops import FormAction
-
-    found = default_action(name)
-    if found is not None:
-        return found
-    if name in domain.forms:
-        return FormAction(name)
-    if name in domain.user_actions:
-        return CustomAction(name)
-    if name in domain.responses:
-        return ActionResponse(name)
-    if name in domain.response_actions:
-        return ActionRetrieveResponse(name)
-    if name in domain.action_texts:
-        return ActionBotText(name)
-    if name.startswith("utter_"):
-        return ActionResponse(name)
-    raise UnknownActionError(name)

@@ -124,9 +124,7 @@ class ActionExtractSlots(Action):
     async def _run_custom(
         self, name: str, context: ActionContext, tracker: DialogueStateTracker, domain: Domain
     ) -> list[Event]:
-        from parlez.core.actions.custom import CustomAction
-
-        found = await CustomAction(name).run(context, tracker, domain)
+        found = await context.custom_action(name).run(context, tracker, domain)
         kept: list[Event] = [e for e in found if isinstance(e, (SlotSet, BotUttered))]
         for event in kept:
             if isinstance(event, SlotSet):

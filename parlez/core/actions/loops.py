@@ -7,28 +7,21 @@ the user's answer filled none, so that rules and stories can handle the interrup
 
 from __future__ import annotations
 
-import time
 from abc import ABC, abstractmethod
-from dataclasses import replace
 from typing import Any
 
 from parlez.core.actions.action import Action, ActionContext, utter
+from parlez.core.actions.extract_slots import ActionExtractSlots, conditions_hold
 from parlez.domain import REQUESTED_SLOT, Domain
 from parlez.events import (
     ACTION_LISTEN,
-    ActionExecuted,
     ActionExecutionRejected,
     ActiveLoop,
     Event,
-    Restarted,
     SlotSet,
-    UserUtteranceReverted,
     UserUttered,
 )
 from parlez.tracker import DialogueStateTracker
-
-NLU_FALLBACK = "nlu_fallback"
-OUT_OF_SCOPE = "out_of_scope"
 
 
 class LoopAction(Action, ABC):
@@ -96,8 +89,6 @@ class FormAction(LoopAction):
     ) -> list[Event]:
         """Fill what the message that started the form gives (trigger intents, slots with
         conditions on this form), then validate the required slots already filled."""
-        from parlez.core.actions.extract_slots import ActionExtractSlots, conditions_hold
-
         active = with_events(tracker, [ActiveLoop(self.form)])
         events = await ActionExtractSlots().run(context, active, domain)
         intent = tracker.latest_message.intent_name if tracker.latest_message else None
@@ -192,13 +183,11 @@ class FormAction(LoopAction):
         domain: Domain,
     ) -> list[Event]:
         """The slot events after validation by `validate_<form>` when the domain has it."""
-        from parlez.core.actions.custom import CustomAction
-
         events: list[Event] = [SlotSet(name, value) for name, value in candidates.items()]
         validator = f"validate_{self.form}"
         if validator not in domain.user_actions:
             return events
-        validated = await CustomAction(validator).call(
+        validated = await context.custom_action(validator).call(
             context, with_events(tracker, events), domain
         )
         if validated is None:
@@ -236,11 +225,9 @@ class FormAction(LoopAction):
     async def ask_for_slot(
         self, slot: str, context: ActionContext, tracker: DialogueStateTracker, domain: Domain
     ) -> list[Event]:
-        from parlez.core.actions.custom import CustomAction
-
         for name in (f"action_ask_{self.form}_{slot}", f"action_ask_{slot}"):
             if name in domain.user_actions:
-                return await CustomAction(name).run(context, tracker, domain)
+                return await context.custom_action(name).run(context, tracker, domain)
         for name in (f"utter_ask_{self.form}_{slot}", f"utter_ask_{slot}"):
             if name in domain.responses:
                 return await utter(name, context, tracker)
@@ -259,81 +246,3 @@ def slots_set_this_turn(tracker: DialogueStateTracker) -> dict[str, Any]:
 
 
 # ---- two-stage fallback ------------------------------------------------------------------------
-
-
-def _intents_since_restart(tracker: DialogueStateTracker) -> list[str | None]:
-    intents: list[str | None] = []
-    for event in tracker.events:
-        if isinstance(event, Restarted):
-            intents = []
-        elif isinstance(event, UserUttered):
-            intents.append(event.intent_name)
-    return intents
-
-
-def _last_intents(tracker: DialogueStateTracker, count: int) -> list[str | None]:
-    return _intents_since_restart(tracker)[-count:]
-
-
-def fallback_turns(tracker: DialogueStateTracker) -> int:
-    """How many user turns a finished fallback took (what `action_revert_fallback_events` undoes)."""
-    turns = 0
-    for event in reversed(tracker.events):
-        if isinstance(event, UserUttered):
-            turns += 1
-        if isinstance(event, ActiveLoop) and event.name == "action_two_stage_fallback":
-            break
-    return max(turns, 1)
-
-
-class TwoStageFallbackAction(LoopAction):
-    """Rasa's two-stage fallback: "Did you mean ...?"; if not, "please rephrase"; then
-    "Did you mean ...?" once more; if that fails too, the default fallback."""
-
-    def name(self) -> str:
-        return "action_two_stage_fallback"
-
-    async def do(
-        self,
-        context: ActionContext,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        events_so_far: list[Event],
-    ) -> list[Event]:
-        from parlez.core.actions.default import (
-            ActionDefaultAskAffirmation,
-            ActionDefaultAskRephrase,
-        )
-
-        just_activated = any(isinstance(e, ActiveLoop) for e in events_so_far)
-        last = _last_intents(tracker, 1)
-        if just_activated or last == [NLU_FALLBACK]:
-            return await ActionDefaultAskAffirmation().run(context, tracker, domain)
-        return await ActionDefaultAskRephrase().run(context, tracker, domain)
-
-    def is_done(self, tracker: DialogueStateTracker, events_so_far: list[Event]) -> bool:
-        last = _last_intents(tracker, 1)
-        clarified = bool(last) and last[0] not in (NLU_FALLBACK, OUT_OF_SCOPE)
-        if any(isinstance(e, ActiveLoop) and e.name for e in events_so_far):
-            clarified = False  # the message that started the fallback clarifies nothing
-        return clarified or self._failed(tracker)
-
-    def _failed(self, tracker: DialogueStateTracker) -> bool:
-        return _last_intents(tracker, 2) == [NLU_FALLBACK, NLU_FALLBACK] or _last_intents(
-            tracker, 3
-        ) == [OUT_OF_SCOPE, NLU_FALLBACK, OUT_OF_SCOPE]
-
-    async def deactivate(
-        self, context: ActionContext, tracker: DialogueStateTracker, domain: Domain
-    ) -> list[Event]:
-        from parlez.core.actions.default import ActionDefaultFallback
-
-        if self._failed(tracker):
-            return await ActionDefaultFallback().run(context, tracker, domain)
-        message = tracker.latest_message
-        if message is None:
-            return []
-        intent = dict(message.intent)
-        intent["confidence"] = 1.0
-        clarified = replace(message, intent=intent, timestamp=time.time())
-        return [UserUtteranceReverted(), ActionExecuted(ACTION_LISTEN), clarified]
