@@ -23,9 +23,9 @@ from parlez.channels.channel import (
     UserMessage,
     sender_id_problem,
 )
+from parlez.http.bodies import json_object
+from parlez.http.errors import ApiError
 from parlez.registry import register_channel
-from parlez.server.bodies import json_object
-from parlez.server.errors import ApiError
 
 
 def message_fields(request: Request) -> tuple[str, str | None, dict[str, Any] | None]:

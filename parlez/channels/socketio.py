@@ -25,8 +25,8 @@ from parlez.channels.channel import (
     UserMessage,
     sender_id_problem,
 )
+from parlez.http.bodies import MAX_JSON_DEPTH, nesting_depth
 from parlez.registry import register_channel
-from parlez.server.bodies import MAX_JSON_DEPTH, nesting_depth
 
 logger = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ from parlez import __version__
 from parlez.evaluation.nlu import entity_report, evaluate, intent_errors, intent_report
 from parlez.evaluation.stories import evaluate_stories, story_report
 from parlez.exceptions import ParlezError
+from parlez.http.bodies import json_body, json_object, yaml_body
 from parlez.io.yaml import plain, read_yaml
 from parlez.project import DataFiles, read_data_file
 from parlez.server.auth import requires_auth
-from parlez.server.bodies import json_body, json_object, yaml_body
 from parlez.server.csrf import refuse_cross_site
 from parlez.server.errors import ApiError
 from parlez.server.state import ServerState

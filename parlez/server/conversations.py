@@ -20,9 +20,9 @@ from parlez.channels.channel import (
 from parlez.core.actions.action import UnknownActionError
 from parlez.core.export import conversation_story
 from parlez.events import Event, EventError, events_from_dicts
+from parlez.http.bodies import json_body, json_object
 from parlez.server.api import state_of
 from parlez.server.auth import requires_auth
-from parlez.server.bodies import json_body, json_object
 from parlez.server.csrf import refuse_cross_site
 from parlez.server.errors import ApiError
 from parlez.tracker import DialogueStateTracker

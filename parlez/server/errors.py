@@ -1,54 +1,19 @@
-"""Errors as Rasa's HTTP API returns them, so clients written for Rasa read them unchanged:
-`{"version", "status": "failure", "message", "reason", "details", "help", "code"}`."""
+"""How the server answers an error: Rasa's error body (parlez.http.errors) for ours, and a
+logged 500 for anything unexpected."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from sanic import Request, response
 from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse
 
-from parlez import __version__
 from parlez.exceptions import ParlezError
+from parlez.http.errors import ApiError as ApiError  # re-exported for the routes
+from parlez.http.errors import error_body as error_body
 
 logger = logging.getLogger(__name__)
-
-
-class ApiError(Exception):
-    def __init__(
-        self,
-        status: int,
-        reason: str,
-        message: str,
-        details: dict[str, Any] | None = None,
-        help_url: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.reason = reason
-        self.message = message
-        self.details = details or {}
-        self.help_url = help_url
-
-
-def error_body(
-    status: int,
-    reason: str,
-    message: str,
-    details: dict[str, Any] | None = None,
-    help_url: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "version": __version__,
-        "status": "failure",
-        "message": message,
-        "reason": reason,
-        "details": details or {},
-        "help": help_url,
-        "code": status,
-    }
 
 
 def error_response(error: ApiError) -> HTTPResponse:

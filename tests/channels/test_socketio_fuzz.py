@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 
 from parlez.channels.channel import UserMessage, sender_id_problem
 from parlez.channels.socketio import SocketIOInput
-from parlez.server.bodies import MAX_JSON_DEPTH, nesting_depth
+from parlez.http.bodies import MAX_JSON_DEPTH, nesting_depth
 from tests.fuzzing import SOCKET_PAYLOADS
 
 pytestmark = pytest.mark.anyio

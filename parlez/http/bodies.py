@@ -16,8 +16,8 @@ from typing import Any
 from sanic import Request
 
 from parlez.exceptions import ParlezError
+from parlez.http.errors import ApiError
 from parlez.io.yaml import read_yaml
-from parlez.server.errors import ApiError
 
 #: Deeper than any event, tracker or training payload; metadata a channel passes on included.
 MAX_JSON_DEPTH = 64
