@@ -162,7 +162,7 @@ def run_finetune(dataset: str, limit: int | None, epochs: int | None) -> dict[st
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from parlez.nlu.featurizers.language_model import packaged_model_path
+    from parlez.nlu.encoder import packaged_model_path
 
     train, test = (
         _load(dataset, "train", limit),

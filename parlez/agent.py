@@ -21,14 +21,13 @@ from parlez.endpoints import Endpoints
 from parlez.events import Event, ReminderScheduled
 from parlez.exceptions import ParlezError
 from parlez.inference import run_on_inference_thread
-from parlez.model import opened, read_metadata
+from parlez.model import CORE_PART, DOMAIN_FILE, NLU_PART, opened, read_metadata
 from parlez.nlg.endpoint import EndpointGenerator
 from parlez.nlg.generator import NaturalLanguageGenerator, TemplatedGenerator
 from parlez.nlu.pipeline import Pipeline
 from parlez.stores.lock_store import InMemoryLockStore, LockStore
 from parlez.stores.tracker_store import InMemoryTrackerStore, TrackerStore
 from parlez.tracker import DialogueStateTracker
-from parlez.training import DOMAIN_FILE
 
 logger = logging.getLogger(__name__)
 
@@ -102,17 +101,17 @@ class Agent:
     ) -> Agent:
         endpoints = endpoints or Endpoints()
         with opened(archive) as folder:
-            if not (folder / "core").is_dir():
+            if not (folder / CORE_PART).is_dir():
                 raise ParlezError(
                     f"the model '{archive.name}' has no dialogue part",
                     hint="train the whole assistant with `parlez train` (not only `train nlu`)",
                 )
             read_metadata(folder)
             domain = Domain.from_raw(
-                json.loads((folder / "core" / DOMAIN_FILE).read_text(encoding="utf-8"))
+                json.loads((folder / CORE_PART / DOMAIN_FILE).read_text(encoding="utf-8"))
             )
-            nlu = Pipeline.load(folder / "nlu") if (folder / "nlu").is_dir() else None
-            ensemble = PolicyEnsemble.load(folder / "core").use_nlu(nlu)
+            nlu = Pipeline.load(folder / NLU_PART) if (folder / NLU_PART).is_dir() else None
+            ensemble = PolicyEnsemble.load(folder / CORE_PART).use_nlu(nlu)
         templated = TemplatedGenerator(domain.responses)
         nlg: NaturalLanguageGenerator = (
             EndpointGenerator(endpoints.nlg, templated)

@@ -21,6 +21,8 @@ from parlez.exceptions import ParlezError
 logger = logging.getLogger(__name__)
 
 ACTION_LISTEN = "action_listen"
+#: predicted alongside the others; policies and test stories look past it, as Rasa's do
+ACTION_UNLIKELY_INTENT = "action_unlikely_intent"
 
 
 class EventError(ParlezError):

@@ -2,7 +2,8 @@
 
 It holds `metadata.json` (parlez version, when it was trained, the fingerprint of the data and
 config each part was trained from, the resolved config) and one folder per trained part:
-`nlu/` (the pipeline, one `NN_Component/` folder per component) and, later, `core/`.
+`nlu/` (the pipeline, one `NN_Component/` folder per component) and `core/` (the policies,
+one `NN_Policy/` folder each, and the domain they were trained with).
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ from parlez import __version__
 from parlez.exceptions import Location, ParlezError, relative
 
 METADATA = "metadata.json"
+#: the archive's parts, each a folder: the NLU pipeline and the dialogue policies
+NLU_PART = "nlu"
+CORE_PART = "core"
+#: the domain the policies were trained with, inside the core part
+DOMAIN_FILE = "domain.json"
 
 
 class ModelError(ParlezError):

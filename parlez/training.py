@@ -20,6 +20,9 @@ from parlez.domain import Domain
 from parlez.events import Event, UserUttered
 from parlez.exceptions import ParlezError
 from parlez.model import (
+    CORE_PART,
+    DOMAIN_FILE,
+    NLU_PART,
     Metadata,
     ModelError,
     archive_name,
@@ -34,8 +37,6 @@ from parlez.project import Project
 from parlez.training_data.nlu_yaml import write_nlu_yaml
 from parlez.training_data.stories import StoryBlock
 from parlez.training_data.training_data import TrainingData
-
-DOMAIN_FILE = "domain.json"
 
 
 @dataclass
@@ -90,7 +91,7 @@ def train_nlu(
         else:
             part_started = time.perf_counter()
             Pipeline.from_config(config.pipeline, config.language).train(data).persist(
-                folder / "nlu"
+                folder / NLU_PART
             )
             metadata.training_seconds["nlu"] = round(time.perf_counter() - part_started, 3)
             reused, trained = [], ["nlu"]
@@ -103,7 +104,7 @@ def train_nlu(
 
 def load_nlu(archive: Path) -> Pipeline:
     with opened(archive) as folder:
-        return Pipeline.load(folder / "nlu")
+        return Pipeline.load(folder / NLU_PART)
 
 
 def _blocks_data(blocks: list[StoryBlock]) -> list[object]:
@@ -152,12 +153,12 @@ def train_core_into(project: Project, folder: Path) -> None:
     domain = project.domain
     trackers = story_trackers(project.stories) + rule_trackers(project.rules)
     ensemble = PolicyEnsemble.from_config(project.config.policies)
-    if _has_user_text(trackers) and (folder / "nlu").is_dir():
+    if _has_user_text(trackers) and (folder / NLU_PART).is_dir():
         # End-to-end stories' user text is featurized by the pipeline trained with them.
-        ensemble.use_nlu(Pipeline.load(folder / "nlu"))
+        ensemble.use_nlu(Pipeline.load(folder / NLU_PART))
     ensemble.train(trackers, domain)
-    ensemble.persist(folder / "core")
-    (folder / "core" / DOMAIN_FILE).write_text(
+    ensemble.persist(folder / CORE_PART)
+    (folder / CORE_PART / DOMAIN_FILE).write_text(
         json.dumps(domain.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
     )
 
@@ -208,7 +209,7 @@ def train(
             if part == "nlu":
                 Pipeline.from_config(config.pipeline, config.language).train(
                     project.nlu_training_data()
-                ).persist(folder / "nlu")
+                ).persist(folder / NLU_PART)
             else:
                 train_core_into(project, folder)
             metadata.training_seconds[part] = round(time.perf_counter() - part_started, 3)

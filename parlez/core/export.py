@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from parlez.evaluation.stories import StoryResult, Turn, story_yaml
 from parlez.events import Event, SessionStarted
 from parlez.tracker import DialogueStateTracker
+from parlez.training_data.story_writer import StoryStep, stories_yaml
 
 
 def sessions(events: list[Event]) -> list[list[Event]]:
@@ -23,10 +23,10 @@ def conversation_story(tracker: DialogueStateTracker, all_sessions: bool = False
     """One story per session (only the latest unless `all_sessions`), named after the sender."""
     parts = sessions(tracker.events) or [[]]
     chosen = parts if all_sessions else parts[-1:]
-    results = []
+    stories: list[tuple[str, list[StoryStep]]] = []
     for index, events in enumerate(chosen, start=1):
         name = tracker.sender_id if len(chosen) == 1 else f"{tracker.sender_id}, session {index}"
         # Only what a story can say (user turns, actions, slots, loops) is written.
         applied = DialogueStateTracker.from_events(tracker.sender_id, events).applied_events()
-        results.append(StoryResult(name, None, [Turn(e) for e in applied]))
-    return story_yaml(results)
+        stories.append((name, [(event, None) for event in applied]))
+    return stories_yaml(stories)

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from parlez.domain import Domain
-from parlez.events import ACTION_LISTEN, ActionExecuted, ActiveLoop, SlotSet
+from parlez.events import ACTION_LISTEN, ACTION_UNLIKELY_INTENT, ActionExecuted, ActiveLoop, SlotSet
 from parlez.tracker import DialogueStateTracker
 
 State = dict[str, dict[str, Any]]
@@ -40,10 +40,6 @@ def without_intent(state: State) -> State:
     copied = dict(state)
     copied["user"] = {"text": user["text"]}
     return copied
-
-
-#: predicted alongside the others; policies look past it as Rasa's do
-ACTION_UNLIKELY_INTENT = "action_unlikely_intent"
 
 
 def tracker_states(tracker: DialogueStateTracker, domain: Domain) -> list[State]:

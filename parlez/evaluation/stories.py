@@ -16,20 +16,17 @@ from typing import Any, Protocol
 from parlez.core.policies.policy import PolicyPrediction
 from parlez.domain import Domain
 from parlez.events import (
-    ACTION_LISTEN,
+    ACTION_UNLIKELY_INTENT,
     ActionExecuted,
     ActionExecutionRejected,
-    ActiveLoop,
     Event,
-    SlotSet,
     UserUttered,
 )
 from parlez.exceptions import Location
 from parlez.tracker import DialogueStateTracker
 from parlez.training_data.stories import StoryBlock
 from parlez.training_data.story_graph import conversations
-
-ACTION_UNLIKELY_INTENT = "action_unlikely_intent"
+from parlez.training_data.story_writer import stories_yaml
 
 
 @dataclass
@@ -221,58 +218,9 @@ def story_report(evaluation: StoryEvaluation) -> dict[str, Any]:
 
 def story_yaml(results: Sequence[StoryResult]) -> str:
     """Stories as YAML, a `# predicted: ...` comment on each step the assistant got wrong."""
-    lines = ['version: "3.1"', "stories:"]
-    for result in results:
-        lines.append(f"- story: {_quote(result.name)}")
-        lines.append("  steps:")
-        for turn in result.turns:
-            lines += _step_lines(turn)
-    return "\n".join(lines) + "\n"
-
-
-def _quote(text: str) -> str:
-    import json
-
-    return (
-        json.dumps(text, ensure_ascii=False)
-        if any(c in text for c in ":#{}[]&*!|>'\"%@`,")
-        else text
+    return stories_yaml(
+        (result.name, [(turn.event, turn.predicted) for turn in result.turns]) for result in results
     )
-
-
-def _step_lines(turn: Turn) -> list[str]:
-    event = turn.event
-    note = f"  # predicted: {turn.predicted}" if turn.predicted is not None else ""
-    if isinstance(event, UserUttered):
-        lines = []
-        if event.text:
-            lines.append(f"  - user: |-\n      {event.text}")
-            if event.intent_name:
-                lines.append(f"    intent: {event.intent_name}{note}")
-        elif event.intent_name:
-            lines.append(f"  - intent: {event.intent_name}{note}")
-        if event.entities and not event.text:
-            lines.append("    entities:")
-            lines += [
-                f"    - {e.get('entity')}: {_quote(str(e.get('value')))}" for e in event.entities
-            ]
-        return lines
-    if isinstance(event, ActionExecuted):
-        if event.action_name == ACTION_LISTEN:
-            return []
-        if event.action_name:
-            return [f"  - action: {event.action_name}{note}"]
-        return [f"  - bot: {_quote(event.action_text or '')}{note}"]
-    if isinstance(event, ActiveLoop):
-        return [f"  - active_loop: {event.name if event.name else 'null'}"]
-    if isinstance(event, SlotSet):
-        import json
-
-        return [
-            "  - slot_was_set:",
-            f"    - {event.key}: {json.dumps(event.value, ensure_ascii=False)}",
-        ]
-    return []
 
 
 def write_story_reports(

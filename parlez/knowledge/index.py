@@ -84,7 +84,7 @@ class Embedder:
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         if self._encoder is None:
-            from parlez.nlu.featurizers.language_model import encoder_at, packaged_model_path
+            from parlez.nlu.encoder import encoder_at, packaged_model_path
 
             self._encoder = encoder_at(packaged_model_path())
         vectors: np.ndarray = self._encoder.embed(list(texts))

@@ -15,7 +15,8 @@ import numpy as np
 from parlez.diagnostics import warn
 from parlez.exceptions import ParlezError
 from parlez.nlu.component import Component
-from parlez.nlu.featurizers.language_model import dense_features, encoder_at, packaged_model_path
+from parlez.nlu.encoder import encoder_at, packaged_model_path
+from parlez.nlu.featurizers.language_model import dense_features
 from parlez.nlu.message import Features, Message, Token
 from parlez.nlu.tokenizers.tokenizer import Tokenizer
 from parlez.registry import register_component

@@ -6,7 +6,7 @@ import numpy as np
 
 from parlez.config import ComponentConfig
 from parlez.diagnostics import collect
-from parlez.nlu.featurizers.language_model import packaged_model_path, resolve_weights
+from parlez.nlu.encoder import packaged_model_path, resolve_weights
 from parlez.nlu.message import Message
 from parlez.nlu.pipeline import Pipeline
 from tests.nlu.helpers import data, run, trained
@@ -82,7 +82,7 @@ def test_spacy_nlp_without_its_package_uses_the_blank_pipeline_with_one_warning(
 
 
 def test_the_knowledge_base_reuses_the_sentence_vector_of_a_message_just_parsed() -> None:
-    from parlez.nlu.featurizers.language_model import encoder_at
+    from parlez.nlu.encoder import encoder_at
     from parlez.nlu.tokenizers.whitespace import WhitespaceTokenizer
 
     encoder = encoder_at(packaged_model_path())
@@ -100,7 +100,7 @@ def test_the_knowledge_base_reuses_the_sentence_vector_of_a_message_just_parsed(
 def test_the_traced_encoder_gives_the_eager_encoders_numbers_alone_and_in_padded_batches() -> None:
     import torch
 
-    from parlez.nlu.featurizers.language_model import TOKEN_LAYERS, encoder_at
+    from parlez.nlu.encoder import TOKEN_LAYERS, encoder_at
 
     encoder = encoder_at(packaged_model_path())
     texts = ["hi", "book a beard trim for friday afternoon at two", "what does it cost?"]

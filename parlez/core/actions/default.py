@@ -6,6 +6,7 @@ from parlez.core.actions.action import Action, ActionContext, bot_event, utter
 from parlez.domain import REQUESTED_SLOT, SESSION_START_METADATA_SLOT, Domain
 from parlez.events import (
     ACTION_LISTEN,
+    ACTION_UNLIKELY_INTENT,
     ActionExecuted,
     ActiveLoop,
     Event,
@@ -103,7 +104,7 @@ class ActionBack(NamedAction):
 
 
 class ActionUnlikelyIntent(NamedAction):
-    action_name = "action_unlikely_intent"
+    action_name = ACTION_UNLIKELY_INTENT
 
     async def run(
         self, context: ActionContext, tracker: DialogueStateTracker, domain: Domain

@@ -13,14 +13,18 @@ from typing import TYPE_CHECKING, Any
 
 from parlez.core.policies.policy import UNLIKELY_INTENT_PRIORITY, Policy, PolicyPrediction
 from parlez.domain import Domain
-from parlez.events import ACTION_LISTEN, ActionExecuted, ActiveLoop, UserUttered
+from parlez.events import (
+    ACTION_LISTEN,
+    ACTION_UNLIKELY_INTENT,
+    ActionExecuted,
+    ActiveLoop,
+    UserUttered,
+)
 from parlez.registry import register_policy
 from parlez.tracker import DialogueStateTracker
 
 if TYPE_CHECKING:
     from parlez.core.training_trackers import TrainingTracker
-
-ACTION_UNLIKELY_INTENT = "action_unlikely_intent"
 
 
 def _context(previous_action: str | None, loop: str | None) -> str:

@@ -1,0 +1,63 @@
+"""Conversations written as Rasa stories (YAML): for test stories that failed, a stored
+conversation (`GET /conversations/<id>/story`) and `parlez interactive`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+from parlez.events import ACTION_LISTEN, ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
+
+#: one step of a story: its event, and what the assistant predicted instead (None: right)
+StoryStep = tuple[Event, str | None]
+
+
+def stories_yaml(stories: Iterable[tuple[str, Sequence[StoryStep]]]) -> str:
+    """Named stories as YAML, a `# predicted: ...` comment on each step predicted wrongly."""
+    lines = ['version: "3.1"', "stories:"]
+    for name, steps in stories:
+        lines.append(f"- story: {_quote(name)}")
+        lines.append("  steps:")
+        for event, predicted in steps:
+            lines += _step_lines(event, predicted)
+    return "\n".join(lines) + "\n"
+
+
+def _quote(text: str) -> str:
+    return (
+        json.dumps(text, ensure_ascii=False)
+        if any(c in text for c in ":#{}[]&*!|>'\"%@`,")
+        else text
+    )
+
+
+def _step_lines(event: Event, predicted: str | None) -> list[str]:
+    note = f"  # predicted: {predicted}" if predicted is not None else ""
+    if isinstance(event, UserUttered):
+        lines = []
+        if event.text:
+            lines.append(f"  - user: |-\n      {event.text}")
+            if event.intent_name:
+                lines.append(f"    intent: {event.intent_name}{note}")
+        elif event.intent_name:
+            lines.append(f"  - intent: {event.intent_name}{note}")
+        if event.entities and not event.text:
+            lines.append("    entities:")
+            lines += [
+                f"    - {e.get('entity')}: {_quote(str(e.get('value')))}" for e in event.entities
+            ]
+        return lines
+    if isinstance(event, ActionExecuted):
+        if event.action_name == ACTION_LISTEN:
+            return []
+        if event.action_name:
+            return [f"  - action: {event.action_name}{note}"]
+        return [f"  - bot: {_quote(event.action_text or '')}{note}"]
+    if isinstance(event, ActiveLoop):
+        return [f"  - active_loop: {event.name if event.name else 'null'}"]
+    if isinstance(event, SlotSet):
+        return [
+            "  - slot_was_set:",
+            f"    - {event.key}: {json.dumps(event.value, ensure_ascii=False)}",
+        ]
+    return []
