@@ -19,6 +19,7 @@ from parlez.core.training_trackers import TrainingTracker, rule_trackers, story_
 from parlez.domain import Domain
 from parlez.events import Event, UserUttered
 from parlez.exceptions import ParlezError
+from parlez.knowledge.index import KnowledgeIndex, index_knowledge
 from parlez.model import (
     CORE_PART,
     DOMAIN_FILE,
@@ -45,6 +46,8 @@ class TrainingResult:
     reused: list[str]
     trained: list[str]
     seconds: float
+    #: the knowledge base's index, brought up to date beside the models (None: no KB)
+    knowledge: KnowledgeIndex | None = None
 
 
 def nlu_fingerprint(config: Config, data: TrainingData) -> str:
@@ -219,7 +222,10 @@ def train(
         if not name.endswith(".tar.gz"):
             name += ".tar.gz"
         archive = write_archive(folder, metadata, models / name)
-    return TrainingResult(archive, reused, trained, time.perf_counter() - started)
+    # The knowledge base is searched by the NLU (its router) and the answer action alike:
+    # a whole assistant is not ready until its index is.
+    knowledge = index_knowledge(project.root, models) if len(parts) == 2 else None
+    return TrainingResult(archive, reused, trained, time.perf_counter() - started, knowledge)
 
 
 def train_folder(project: Path, models: Path, force: bool) -> tuple[Path | None, str | None]:

@@ -16,7 +16,14 @@ from parlez.knowledge.documents import (
     read_faq_file,
     read_kb,
 )
-from parlez.knowledge.index import METHODS, KnowledgeIndex, open_index
+from parlez.knowledge.index import (
+    INDEX_FOLDER,
+    KB_FOLDER,
+    METHODS,
+    KnowledgeIndex,
+    index_knowledge,
+    open_index,
+)
 
 DEFAULT_FAQ = Path("data") / "kb" / "faq.yml"
 
@@ -25,23 +32,14 @@ def _paths(args: argparse.Namespace) -> tuple[Path, Path]:
     """The knowledge-base folder and its index folder."""
     project = Path(args.project)
     models = Path(args.out) if args.out else project / "models"
-    return project / "data" / "kb", models / "kb-index"
+    return project / KB_FOLDER, models / INDEX_FOLDER
 
 
-def index_knowledge(
-    project: Path, models: Path, console: Console | None = None
-) -> KnowledgeIndex | None:
-    """Bring the index in `models/kb-index` up to date with `data/kb/` (None: no KB)."""
-    kb = project / "data" / "kb"
-    if not read_kb(kb):
-        return None
-    index = open_index(kb, models / "kb-index")
-    if console is not None:
-        console.print(
-            f"Knowledge base: {len(index.passages)} passages indexed "
-            f"({index.embedded} rows embedded, {len(index.rows) - index.embedded} reused)."
-        )
-    return index
+def describe_index(index: KnowledgeIndex) -> str:
+    return (
+        f"Knowledge base: {len(index.passages)} passages indexed "
+        f"({index.embedded} rows embedded, {len(index.rows) - index.embedded} reused)."
+    )
 
 
 def run_search(args: argparse.Namespace) -> int:
@@ -105,8 +103,11 @@ def run_index(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     project = Path(args.project)
     models = Path(args.out) if args.out else project / "models"
-    if index_knowledge(project, models, console) is None:
+    index = index_knowledge(project, models)
+    if index is None:
         console.print("The knowledge base (data/kb/) is empty: nothing to index.")
+    else:
+        console.print(describe_index(index))
     return 0
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
+from parlez.cli.kb import describe_index
 from parlez.cli.progress import training_progress
 from parlez.exceptions import relative
 from parlez.project import Project
@@ -43,10 +44,8 @@ def run_all(args: argparse.Namespace) -> int:
     for part in result.trained:
         console.print(f"Trained the {_PART_NAMES[part]}.")
     console.print(f"Your model is ready: '{relative(result.archive)}' ({result.seconds:.1f} s).")
-    if parts == ("nlu", "core"):
-        from parlez.cli.kb import index_knowledge
-
-        index_knowledge(project.root, Path(args.out), console)
+    if result.knowledge is not None:
+        console.print(describe_index(result.knowledge))
     return 0
 
 

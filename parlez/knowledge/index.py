@@ -316,6 +316,20 @@ def open_index(
     return index
 
 
+#: where a project keeps its knowledge base, and where its index sits beside the models
+KB_FOLDER = Path("data") / "kb"
+INDEX_FOLDER = "kb-index"
+
+
+def index_knowledge(project: Path, models: Path) -> KnowledgeIndex | None:
+    """Bring the index in `models/kb-index` up to date with the project's `data/kb/`;
+    None when the project has no knowledge base. Training calls it with the other parts."""
+    kb = project / KB_FOLDER
+    if not read_kb(kb):
+        return None
+    return open_index(kb, models / INDEX_FOLDER)
+
+
 _shared: dict[tuple[Path, Path], KnowledgeIndex] = {}
 
 

@@ -122,9 +122,6 @@ def find_or_train_model(options: ServeOptions, say: Any = print) -> Path | None:
     # On the models' thread: torch then runs on that one thread only (parlez.inference).
     result = run_on_inference_thread(train, project, models)
     say(f"Trained '{result.archive.name}' in {result.seconds:.1f} s.")
-    from parlez.cli.kb import index_knowledge
-
-    run_on_inference_thread(index_knowledge, project.root, models)
     return result.archive
 
 

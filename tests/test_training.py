@@ -1,0 +1,43 @@
+"""Training a whole assistant brings its knowledge base's index up to date with the rest."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from parlez.project import Project
+from parlez.training import train, train_nlu
+from tests.conftest import write
+
+FAQ = """
+faq:
+  - id: parking
+    question: Is there parking nearby?
+    answer: Yes, the Maple Street car park.
+"""
+
+
+def _with_kb(small_project: Path, root: Path) -> Path:
+    shutil.copytree(small_project, root)
+    write(root / "data" / "kb" / "faq.yml", FAQ)
+    return root
+
+
+def test_a_trained_assistant_has_its_knowledge_base_indexed(
+    small_project: Path, tmp_path: Path
+) -> None:
+    root = _with_kb(small_project, tmp_path / "project")
+    result = train(Project(root), root / "models")
+    assert result.knowledge is not None and len(result.knowledge.passages) == 1
+    assert (root / "models" / "kb-index" / "passages.json").is_file()
+
+
+def test_the_nlu_alone_and_a_project_without_a_knowledge_base_index_nothing(
+    small_project: Path, tmp_path: Path
+) -> None:
+    root = _with_kb(small_project, tmp_path / "project")
+    assert train_nlu(Project(root), root / "models").knowledge is None
+    assert not (root / "models" / "kb-index").exists()
+    plain = tmp_path / "plain"
+    shutil.copytree(small_project, plain)
+    assert train(Project(plain), plain / "models").knowledge is None
