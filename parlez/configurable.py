@@ -9,7 +9,7 @@ from typing import Any, ClassVar, TypeVar
 
 from parlez.diagnostics import warn
 from parlez.exceptions import Location, ParlezError
-from parlez.io.state import read_state, write_state
+from parlez.io.state_file import read_state, write_state
 
 T = TypeVar("T", bound="Configurable")
 

@@ -15,15 +15,22 @@ MOVED: dict[tuple[str, str], str] = {
     ("parlez.channels.registry", "ChannelConfigError"): "parlez.channels.channel",
     ("parlez.channels.registry", "channel_class"): "parlez.channels.credentials",
     ("parlez.channels.registry", "channels_from_credentials"): "parlez.channels.credentials",
+    ("parlez.training_data.message", "Message"): "parlez.training_data.example",
+    ("parlez.training_data.message", "Entity"): "parlez.training_data.example",
+    ("parlez.training_data.message", "split_intent"): "parlez.training_data.example",
 }
+
+#: names that changed as they moved: (old module, old name) -> the new name
+RENAMED: dict[tuple[str, str], str] = {("parlez.training_data.message", "Message"): "Example"}
 
 
 def moved(module: str, name: str) -> Any:
     """`name` from where it lives now, with a DeprecationWarning for the old path."""
     new = MOVED[(module, name)]
+    new_name = RENAMED.get((module, name), name)
     warnings.warn(
-        f"{module}.{name} moved to {new}.{name}; the old path goes in the next release",
+        f"{module}.{name} moved to {new}.{new_name}; the old path goes in the next release",
         DeprecationWarning,
         stacklevel=3,
     )
-    return getattr(importlib.import_module(new), name)
+    return getattr(importlib.import_module(new), new_name)

@@ -151,7 +151,7 @@ def load_class(
 
 
 components: Registry[Component] = Registry(
-    "component", "parlez.nlu.components", "parlez.nlu.component.Component"
+    "component", "parlez.nlu.builtin_components", "parlez.nlu.component.Component"
 )
 register_component = components.register
 policies: Registry[Policy] = Registry(

@@ -28,7 +28,7 @@ from parlez.exceptions import ParlezError, relative
 from parlez.model import require_model
 from parlez.tracker import DialogueStateTracker
 from parlez.training_data import markup
-from parlez.training_data.message import Entity, Message
+from parlez.training_data.example import Entity, Example
 from parlez.training_data.nlu_yaml import write_nlu_yaml
 from parlez.training_data.training_data import TrainingData
 
@@ -214,7 +214,7 @@ def write_results(session: Interactive, tracker: DialogueStateTracker, folder: P
     if session.examples:
         data = TrainingData()
         for example in session.examples:
-            data.examples.append(Message(example.text, example.intent, example.entities))
+            data.examples.append(Example(example.text, example.intent, example.entities))
         nlu = folder / f"nlu-{stamp}.yml"
         nlu.write_text(write_nlu_yaml(data), encoding="utf-8")
         written.append(nlu)

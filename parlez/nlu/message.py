@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 
-from parlez.training_data.message import Message as Example
+from parlez.training_data.example import Example
 
 
 @dataclass

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from parlez.nlu.message import Token
-from parlez.training_data.message import Entity
+from parlez.training_data.example import Entity
 
 OUTSIDE = "O"
 

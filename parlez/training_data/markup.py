@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from parlez.exceptions import EntityAnnotationError, Location
-from parlez.training_data.message import Entity
+from parlez.training_data.example import Entity
 
 _ANNOTATION = re.compile(
     r"\[(?P<text>[^\]]+?)\]"

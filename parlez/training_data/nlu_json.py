@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from parlez.exceptions import Location, SchemaError
-from parlez.training_data.message import Entity, Message, split_intent
+from parlez.training_data.example import Entity, Example, split_intent
 from parlez.training_data.training_data import LookupTable, RegexFeature, TrainingData
 
 
@@ -33,7 +33,7 @@ def read_nlu_json(text: str, path: str | None = None) -> TrainingData:
         )
         entities = [Entity.from_dict(e) for e in example.get("entities", [])]
         data.examples.append(
-            Message(example["text"], intent, entities, example.get("metadata"), response_key)
+            Example(example["text"], intent, entities, example.get("metadata"), response_key)
         )
     for entry in body.get("entity_synonyms", []):
         for synonym in entry.get("synonyms", []):

@@ -11,7 +11,7 @@ from parlez.diagnostics import warn
 from parlez.exceptions import Location, SchemaError, did_you_mean
 from parlez.io.yaml import YamlMap, where
 from parlez.training_data import markup
-from parlez.training_data.message import Message, split_intent
+from parlez.training_data.example import Example, split_intent
 from parlez.training_data.training_data import LookupTable, RegexFeature, TrainingData
 
 KEY_KINDS = ("intent", "synonym", "regex", "lookup")
@@ -183,7 +183,7 @@ def _read_intent(item: YamlMap, name: str, data: TrainingData) -> None:
                 merged.update(metadata)
             elif metadata is not None:
                 merged["example"] = metadata
-        data.examples.append(Message(plain, intent, entities, merged, response_key, at))
+        data.examples.append(Example(plain, intent, entities, merged, response_key, at))
 
 
 # ---- writing -----------------------------------------------------------------------------
@@ -205,7 +205,7 @@ def _block(lines: list[str], indent: str = "    ") -> str:
 def write_nlu_yaml(data: TrainingData) -> str:
     """Rasa 3.x YAML for the training data, grouped by intent in first-seen order."""
     out = ['version: "3.1"\n', "nlu:\n"]
-    grouped: dict[str, list[Message]] = {}
+    grouped: dict[str, list[Example]] = {}
     for m in data.examples:
         grouped.setdefault(m.full_intent or "", []).append(m)
     for intent, messages in grouped.items():

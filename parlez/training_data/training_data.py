@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parlez.exceptions import Location
-from parlez.training_data.message import Message
+from parlez.training_data.example import Example
 
 
 @dataclass
@@ -30,7 +30,7 @@ class LookupTable:
 class TrainingData:
     """Everything NLU learns from, merged across all the project's data files."""
 
-    examples: list[Message] = field(default_factory=list)
+    examples: list[Example] = field(default_factory=list)
     #: synonym text as written -> canonical value (matching ignores case, as in Rasa)
     entity_synonyms: dict[str, str] = field(default_factory=dict)
     regex_features: list[RegexFeature] = field(default_factory=list)
@@ -58,7 +58,7 @@ class TrainingData:
         return [m.text for m in self.examples]
 
     @property
-    def intent_examples(self) -> list[Message]:
+    def intent_examples(self) -> list[Example]:
         return [m for m in self.examples if m.intent is not None]
 
     @property
@@ -120,11 +120,11 @@ class TrainingData:
         test set never names an intent the model was not trained on.
         """
         rng = random.Random(seed)
-        by_intent: dict[str | None, list[Message]] = defaultdict(list)
+        by_intent: dict[str | None, list[Example]] = defaultdict(list)
         for m in self.examples:
             by_intent[m.full_intent].append(m)
-        train: list[Message] = []
-        test: list[Message] = []
+        train: list[Example] = []
+        test: list[Example] = []
         for intent in sorted(by_intent, key=lambda i: i or ""):
             items = list(by_intent[intent])
             rng.shuffle(items)

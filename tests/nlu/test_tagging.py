@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from parlez.nlu.message import Token
 from parlez.nlu.tagging import spans_from, tags_for, truncated
-from parlez.training_data.message import Entity
+from parlez.training_data.example import Entity
 
 
 def _tokens(text: str) -> list[Token]:

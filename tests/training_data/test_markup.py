@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from parlez.exceptions import EntityAnnotationError
+from parlez.training_data.example import Entity
 from parlez.training_data.markup import annotate, parse
-from parlez.training_data.message import Entity
 
 
 def test_plain_annotation_gives_the_entity_with_its_text_as_value() -> None:

@@ -8,7 +8,7 @@ from parlez.diagnostics import collect
 from parlez.exceptions import EntityAnnotationError, SchemaError
 from parlez.io.yaml import read_yaml
 from parlez.project import DataFiles, read_data_file
-from parlez.training_data.message import Entity
+from parlez.training_data.example import Entity
 from parlez.training_data.nlu_json import read_nlu_json, write_nlu_json
 from parlez.training_data.nlu_yaml import read_nlu_section, write_nlu_yaml
 from tests.conftest import nlu_file, write

@@ -27,7 +27,7 @@ from parlez.nlu.classifiers.sentence_linear import SentenceLinearModel
 from parlez.nlu.component import Component
 from parlez.nlu.features import MessageFeatures, split_features
 from parlez.nlu.message import Message
-from parlez.nlu.models.diet import Batch, DIETModel, Dimensions
+from parlez.nlu.models.diet_network import Batch, DIETModel, Dimensions
 from parlez.nlu.progress import report_epoch
 from parlez.nlu.tagging import OUTSIDE, entity_dicts, misaligned, tags_for, truncated
 from parlez.registry import register_component
