@@ -11,6 +11,7 @@ from parlez.diagnostics import warn
 from parlez.exceptions import Location, ParlezError, SchemaError, did_you_mean, relative
 from parlez.io.env import expand_all
 from parlez.io.yaml import document_start, read_yaml, read_yaml_file, where
+from parlez.registry import components, policies
 
 CONFIG_KEYS = {
     "recipe",
@@ -79,8 +80,6 @@ class Config:
 
     def pipeline_intents(self) -> frozenset[str]:
         """Intents the pipeline's components give on their own, without NLU examples."""
-        from parlez.registry import components
-
         given: set[str] = set()
         for component in self.pipeline:
             try:
@@ -169,9 +168,17 @@ class Config:
 
     def max_history(self) -> int | None:
         """The longest `max_history` any policy uses; None when one looks at the whole history."""
-        found = [p.params.get("max_history") for p in self.policies if p.name != "RulePolicy"]
+        found = [p.params.get("max_history") for p in self.policies if _reads_max_history(p.name)]
         numbers = [int(v) for v in found if isinstance(v, int)]
         return max(numbers) if numbers else None
+
+
+def _reads_max_history(policy: str) -> bool:
+    """Whether the policy looks at `max_history` (RulePolicy accepts it and reads none)."""
+    try:
+        return "max_history" in policies.get(policy).defaults
+    except ParlezError:  # an unknown policy is reported where the policies are built
+        return False
 
 
 def _components(items: Any, part: str, at: Location | None) -> list[ComponentConfig]:

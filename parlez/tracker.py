@@ -47,10 +47,8 @@ class DialogueStateTracker:
         self,
         sender_id: str,
         slots: Iterable[Slot] = (),
-        max_event_history: int | None = None,
     ) -> None:
         self.sender_id = sender_id
-        self.max_event_history = max_event_history
         #: how many of `events` a tracker store already holds (None: unknown, ask the store)
         self.persisted_events: int | None = None
         self._slot_defs = {slot.name: slot for slot in slots}
@@ -81,9 +79,7 @@ class DialogueStateTracker:
 
     def init_copy(self) -> DialogueStateTracker:
         """An empty tracker with the same sender and slot definitions."""
-        return DialogueStateTracker(
-            self.sender_id, self._slot_defs.values(), self.max_event_history
-        )
+        return DialogueStateTracker(self.sender_id, self._slot_defs.values())
 
     def copy(self) -> DialogueStateTracker:
         """An independent tracker in the same state (events are immutable and shared)."""
@@ -128,9 +124,8 @@ class DialogueStateTracker:
 
     def update(self, event: Event) -> None:
         """Append `event` and apply it; a few events rebuild the state from the whole history."""
+        # Never trimmed: stores save the events past `persisted_events`, append-only.
         self.events.append(event)
-        if self.max_event_history and len(self.events) > self.max_event_history:
-            del self.events[0]
         self._apply(event)
 
     def _apply(self, event: Event) -> None:

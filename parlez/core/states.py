@@ -8,6 +8,7 @@ name is left out of its states, and one it sets to `null` must not be set.
 from __future__ import annotations
 
 import json
+import weakref
 from typing import Any
 
 from parlez.domain import Domain
@@ -42,6 +43,13 @@ def without_intent(state: State) -> State:
     return copied
 
 
+#: each tracker's states as last computed, and the tracker state they were computed for;
+#: forgotten with the tracker
+_STATES: weakref.WeakKeyDictionary[DialogueStateTracker, tuple[Any, list[State]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def tracker_states(tracker: DialogueStateTracker, domain: Domain) -> list[State]:
     """One state per action decision in the conversation, then the current state.
 
@@ -49,11 +57,11 @@ def tracker_states(tracker: DialogueStateTracker, domain: Domain) -> list[State]
     (the tracker only ever grows by appending events).
     """
     marker = (len(tracker.events), id(tracker.events[-1]) if tracker.events else None, id(domain))
-    cached = getattr(tracker, "_states_cache", None)
+    cached = _STATES.get(tracker)
     if cached is not None and cached[0] == marker:
         return list(cached[1])
     states = _tracker_states(tracker, domain)
-    tracker._states_cache = (marker, states)  # type: ignore[attr-defined]
+    _STATES[tracker] = (marker, states)
     return list(states)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from parlez.config import ComponentConfig
 from parlez.diagnostics import warn
 from parlez.exceptions import ParlezError
+from parlez.io.part_folders import read_parts, write_parts
 from parlez.memory import release_freed_memory
 from parlez.nlu.component import Component
 from parlez.nlu.features import MessageFeatures, split_features
@@ -27,6 +27,10 @@ _PROVIDER_HINTS = {
     "entities": "add an entity extractor before it",
     "spacy_doc": "put SpacyNLP first",
 }
+
+
+#: the manifest of the pipeline's component folders
+PIPELINE_FILE = "pipeline.json"
 
 
 class PipelineOrderError(ParlezError):
@@ -95,32 +99,18 @@ class Pipeline:
         return split_features(message) if message.features else None
 
     def persist(self, path: Path) -> None:
-        path.mkdir(parents=True, exist_ok=True)
-        index = []
-        for component in self.steps:
-            folder = path / component.key
-            folder.mkdir(exist_ok=True)
-            component.persist(folder)
-            index.append(
-                {"name": component.name, "folder": component.key, "config": component.config}
-            )
-        manifest = {"language": self.language, "components": index}
-        (path / "pipeline.json").write_text(
-            json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
-        )
+        parts = [(component.key, component) for component in self.steps]
+        write_parts(path, PIPELINE_FILE, "components", parts, language=self.language)
 
     @classmethod
     def load(cls, path: Path) -> Pipeline:
-        manifest_file = path / "pipeline.json"
-        if not manifest_file.exists():
-            raise ParlezError(
-                f"no NLU pipeline in '{path}'", hint="train one with `parlez train nlu`"
-            )
-        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
-        steps = [
-            components.get(item["name"]).load(path / item["folder"], item["config"])
-            for item in manifest["components"]
-        ]
+        steps, manifest = read_parts(
+            path,
+            PIPELINE_FILE,
+            "components",
+            lambda name, folder, config: components.get(name).load(folder, config),
+            ParlezError(f"no NLU pipeline in '{path}'", hint="train one with `parlez train nlu`"),
+        )
         return cls(steps, manifest.get("language", "en"))
 
 

@@ -7,7 +7,6 @@ confidence the higher priority (rules 6, memoization 3, ML 1).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -18,11 +17,16 @@ from parlez.core.policies.policy import Policy, PolicyPrediction, TextFeaturizer
 from parlez.domain import Domain
 from parlez.events import ActionExecuted, ActionExecutionRejected
 from parlez.exceptions import ParlezError
+from parlez.io.part_folders import read_parts, write_parts
 from parlez.registry import policies
 from parlez.tracker import DialogueStateTracker
 
 if TYPE_CHECKING:
     from parlez.core.training_trackers import TrainingTracker
+
+
+#: the manifest of the ensemble's policy folders
+POLICIES_FILE = "policies.json"
 
 
 class PolicyEnsemble:
@@ -63,26 +67,19 @@ class PolicyEnsemble:
     # ---- files ----------------------------------------------------------------------------------
 
     def persist(self, path: Path) -> None:
-        path.mkdir(parents=True, exist_ok=True)
-        index = []
-        for number, policy in enumerate(self.policies):
-            folder = f"{number:02d}_{policy.name}"
-            (path / folder).mkdir(exist_ok=True)
-            policy.persist(path / folder)
-            index.append({"name": policy.name, "folder": folder, "config": policy.config})
-        (path / "policies.json").write_text(
-            json.dumps({"policies": index}, indent=2, ensure_ascii=False), encoding="utf-8"
-        )
+        parts = [(f"{n:02d}_{policy.name}", policy) for n, policy in enumerate(self.policies)]
+        write_parts(path, POLICIES_FILE, "policies", parts)
 
     @classmethod
     def load(cls, path: Path) -> PolicyEnsemble:
-        manifest = path / "policies.json"
-        if not manifest.exists():
-            raise ParlezError(
-                f"no dialogue policies in '{path}'", hint="train them with `parlez train`"
-            )
-        items = json.loads(manifest.read_text(encoding="utf-8"))["policies"]
-        return cls([policies.get(i["name"]).load(path / i["folder"], i["config"]) for i in items])
+        loaded, _ = read_parts(
+            path,
+            POLICIES_FILE,
+            "policies",
+            lambda name, folder, config: policies.get(name).load(folder, config),
+            ParlezError(f"no dialogue policies in '{path}'", hint="train them with `parlez train`"),
+        )
+        return cls(loaded)
 
 
 def _rejected_action(tracker: DialogueStateTracker) -> str | None:
