@@ -20,7 +20,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.business import Business, Service, business
 from actions.integrations.calendar import CalendarError
 from actions.language import LOCALES, language_of
-from actions.resources import calendar, now
 from actions.scheduling import (
     Wanted,
     in_full,
@@ -30,6 +29,7 @@ from actions.scheduling import (
     spoken,
     suggestions,
 )
+from actions.services import calendar, now
 from actions.validation import valid_email
 from actions.when import Reader, When
 

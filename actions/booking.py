@@ -34,8 +34,8 @@ from actions.business import Business, business
 from actions.integrations.calendar import Appointment, CalendarError, SlotTakenError
 from actions.integrations.email import render
 from actions.language import language_of
-from actions.resources import calendar, now, outbox, send_email
 from actions.scheduling import full_date, in_full, is_free
+from actions.services import calendar, now, outbox, send_email
 from actions.validation import CustomerDetails, OffersAPersonWhenStuck
 from actions.when import CLOCK_SLOT, DAY_SLOT, PART_SLOT, understand_time
 

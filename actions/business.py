@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from parlez.exceptions import Location, ParlezError
 from parlez.io.env import expand_all
+from parlez.project import project_folder
 
 #: the assistant's own settings, next to this package
 REPO_SETTINGS = Path(__file__).resolve().parents[1] / "business.yml"
@@ -143,8 +144,8 @@ def _words(text: str) -> str:
 
 
 def settings_path() -> Path:
-    root = Path(os.environ.get("PARLEZ_PROJECT", "."))
-    return Path(os.environ.get("PARLEZ_BUSINESS", root / "business.yml"))
+    """`business.yml` of the project being served, unless PARLEZ_BUSINESS names another."""
+    return Path(os.environ.get("PARLEZ_BUSINESS", project_folder() / "business.yml"))
 
 
 @functools.lru_cache(maxsize=4)

@@ -13,8 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.business import business
 from actions.integrations.calendar import CalendarError
 from actions.language import language_of
-from actions.resources import calendar, now, send_email
 from actions.scheduling import spoken
+from actions.services import calendar, now, send_email
 from actions.validation import CustomerDetails, OffersAPersonWhenStuck
 
 logger = logging.getLogger(__name__)

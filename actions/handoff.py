@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.business import Business, business
 from actions.integrations.email import render
-from actions.resources import send_email
+from actions.services import send_email
 
 TRANSCRIPT_MESSAGES = 12
 

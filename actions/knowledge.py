@@ -21,21 +21,29 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.business import BusinessSettingsError, business
 from actions.language import language_of
 from parlez.endpoints import Endpoints
 from parlez.inference import infer
-from parlez.knowledge.answer import KnowledgeAnswerer
-from parlez.knowledge.index import shared_index
+from parlez.knowledge import KnowledgeAnswerer, project_index
 from parlez.llm import ChatMessage, llm_from_endpoint
 from parlez.project import project_folder
 
 logger = logging.getLogger(__name__)
 
-BUSINESS = "Maple Street Studio"
 #: how many earlier messages of the conversation the LLM sees
 HISTORY_MESSAGES = 6
 
 _answerer: KnowledgeAnswerer | None = None
+
+
+def business_name() -> str:
+    """The name the LLM speaks for, from business.yml (answers go on without the file)."""
+    try:
+        return business().name
+    except BusinessSettingsError as error:
+        logger.warning("the knowledge base answers without the business's name: %s", error)
+        return "the business"
 
 
 def answerer() -> KnowledgeAnswerer:
@@ -43,11 +51,11 @@ def answerer() -> KnowledgeAnswerer:
     global _answerer
     if _answerer is None:
         root = project_folder()
-        index = shared_index(root / "data" / "kb", root / "models" / "kb-index")
+        index = project_index(root)
         # `parlez run --endpoints FILE` names the file it serves with; else the project's.
         endpoints = Path(os.environ.get("PARLEZ_ENDPOINTS") or root / "endpoints.yml")
         llm = llm_from_endpoint(Endpoints.load(endpoints).llm)
-        _answerer = KnowledgeAnswerer(index, llm, business=BUSINESS)
+        _answerer = KnowledgeAnswerer(index, llm, business=business_name())
         logger.info(
             "knowledge base ready: %d passages, answers %s",
             len(index.passages),

@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.business import Business, business
 from actions.integrations.crm import Lead, LeadStore, crm_from_settings, sync_pending
 from actions.integrations.email import render
-from actions.resources import project, send_email
+from actions.services import project, send_email
 from actions.validation import CustomerDetails, OffersAPersonWhenStuck, valid_email
 
 logger = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ from actions.booking import confirm_by_email
 from actions.business import business
 from actions.integrations.calendar import Appointment, CalendarError, SlotTakenError
 from actions.language import LOCALES, language_of
-from actions.resources import calendar, now, outbox
 from actions.scheduling import is_free, spoken
+from actions.services import calendar, now, outbox
 from actions.validation import CustomerDetails, OffersAPersonWhenStuck, valid_email
 from actions.when import CLOCK_SLOT, DAY_SLOT, PART_SLOT, understand_time
 

@@ -26,7 +26,7 @@ from actions.integrations.calendar import (
     SlotTakenError,
 )
 from actions.integrations.crm import CRMError, LeadStore, crm_from_settings, sync_pending
-from actions.resources import calendar, mailer, now, outbox, project, send_email
+from actions.services import calendar, mailer, now, outbox, project, send_email
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.business import business
 from actions.handoff import transcript
 from actions.integrations.email import render
-from actions.resources import send_email
+from actions.services import send_email
 from actions.validation import valid_email
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from actions.business import Business
 from actions.scheduling import MONTH_NAMES, WEEKDAY_NAMES, Wanted, names_a_weekday
-from parlez.nlu.extractors.duckling import parse_times
+from parlez.timeparse import parse_times
 
 CLOCK_GRAINS = ("hour", "minute", "second")
 #: the words of dates that customers mistype ("tommorow", "thursdy", "mrach"), per language

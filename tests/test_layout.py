@@ -110,3 +110,36 @@ def test_the_door_check_sees_a_route_that_takes_the_lock(tmp_path: Path) -> None
         "        await agent.processor.log_only(None)\n"
     )
     assert len(_backdoors(route, tmp_path)) == 2
+
+
+#: what the assistant's actions may import of parlez: the API docs/python-api.md documents
+PUBLIC_API = {
+    "parlez.knowledge",
+    "parlez.llm",
+    "parlez.timeparse",
+    "parlez.project",
+    "parlez.inference",
+    "parlez.endpoints",
+    "parlez.io.env",
+    "parlez.exceptions",
+}
+
+
+def _parlez_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+    return {name for name in found if name == "parlez" or name.startswith("parlez.")}
+
+
+def test_the_assistants_actions_use_only_the_public_python_api() -> None:
+    used = {
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in sorted((ROOT / "actions").rglob("*.py"))
+        for module in _parlez_imports(path)
+        if module not in PUBLIC_API
+    }
+    assert used == set()

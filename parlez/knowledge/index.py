@@ -275,7 +275,7 @@ class KnowledgeIndex:
 
 
 def index_folder(project: Path) -> Path:
-    return project / "models" / "kb-index"
+    return project / "models" / INDEX_FOLDER
 
 
 def kb_fingerprint(folder: Path) -> str:

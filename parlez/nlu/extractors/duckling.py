@@ -237,19 +237,3 @@ def _value(value: dict[str, Any]) -> Any:
     if value.get("type") == "interval":
         return {"to": value.get("to", {}).get("value"), "from": value.get("from", {}).get("value")}
     return value.get("value")
-
-
-def parse_times(
-    text: str, timezone: str, reference_ms: int, locale: str = "en_GB"
-) -> list[dict[str, Any]]:
-    """The dates and times in `text` as Duckling entities, spoken times included ("four in
-    the evening"), read in `timezone` relative to `reference_ms`. For actions that need a
-    time from free text without a DucklingEntityExtractor in the pipeline."""
-    from parlez.nlu.message import Message
-
-    extractor = DucklingEntityExtractor(
-        {"dimensions": ["time"], "timezone": timezone, "locale": locale}
-    )
-    message = Message(text, metadata={"time": reference_ms})
-    extractor.process([message])
-    return [e for e in message.entities if e["entity"] == "time"]

@@ -11,6 +11,7 @@ from actions.business import Business
 from actions.integrations.calendar import Calendar, calendar_from_settings
 from actions.integrations.email import Mailer, compose
 from actions.integrations.outbox import Outbox
+from parlez.project import project_folder
 
 
 def now() -> dt.datetime:
@@ -20,7 +21,8 @@ def now() -> dt.datetime:
 
 
 def project() -> Path:
-    return Path(os.environ.get("PARLEZ_PROJECT", ".")).resolve()
+    """The project being served: where the outbox, the local calendar and mail live."""
+    return project_folder()
 
 
 def calendar(settings: Business) -> Calendar:
