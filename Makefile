@@ -6,6 +6,16 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run shell test services lint unit validate bench clean
 
+# Front-end libraries from npm at the versions package-lock.json pins, copied where parlez
+# serves them itself (the console works offline). Without npm the console still works, with
+# full page loads instead of live updates.
+VENDOR := parlez/console/static/vendor
+$(VENDOR)/htmx.min.js: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --silent && mkdir -p $(VENDOR) && \
+		cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js; \
+	else echo "npm is not installed: the console runs without live updates (apt-get install npm)"; fi
+
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -14,8 +24,9 @@ $(STAMP): pyproject.toml
 
 # Set up, check the assistant's project files, train it (each part is reused when its
 # inputs did not change), and serve it on 127.0.0.1:5005: the web chat (/webchat/), REST and
-# Rasa's HTTP API, conversations kept in conversations.db (SQLite).
-run: $(STAMP)
+# Rasa's HTTP API, conversations kept in conversations.db (SQLite), and the console
+# (/console/; `parlez console add-user` makes its first user, as `parlez run` says).
+run: $(STAMP) $(VENDOR)/htmx.min.js
 	$(BIN)/parlez data validate
 	$(BIN)/parlez train
 	$(BIN)/parlez run --enable-api
@@ -30,7 +41,7 @@ validate: $(STAMP)
 
 # Set up and run the whole test suite: lint, types, then pytest.
 # pytest exits 5 when it collects no test; make treats that as a failure too.
-test: $(STAMP) services lint unit
+test: $(STAMP) services $(VENDOR)/htmx.min.js lint unit
 
 # PostgreSQL, Redis and RabbitMQ, which the tests start for real (installed when missing).
 services:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The servers the test suite starts for real: PostgreSQL, Redis and RabbitMQ (Debian packages),
-# and the Chromium that the web chat's browser tests drive.
+# the Chromium that the web chat's browser tests drive, and npm for the console's libraries.
 # Installs only what is missing; the tests start and stop their own instances in temporary
 # folders, so the system services are not used (and not left running by this script).
 set -euo pipefail
@@ -10,6 +10,8 @@ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/sbin/rabbitmq-server ] || need+=(rabbitmq-server)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# npm installs the console's front-end libraries (htmx) at their pinned versions
+command -v npm >/dev/null 2>&1 || need+=(npm)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from rich.console import Console
 
 from parlez import __version__
-from parlez.cli import data, init, interactive, kb, run, shell, test, train
+from parlez.cli import console, data, init, interactive, kb, run, shell, test, train
 from parlez.exceptions import ParlezError
 
 #: Exit codes: 0 all good, 1 problems found in the project, 2 the command was used wrongly.
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     interactive.register(commands)
     run.register(commands)
     kb.register(commands)
+    console.register(commands)
     return parser
 
 

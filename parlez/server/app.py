@@ -38,6 +38,7 @@ def create_app(
     app.config.KEEP_ALIVE_TIMEOUT = 30
     app.ctx.state = state
     app.ctx.auth = state.auth
+    app.ctx.console = state.console
     app.ctx.cors = cors
     app.error_handler.add(Exception, handle_exception)
 
@@ -69,6 +70,10 @@ def create_app(
 
         app.blueprint(api)
         app.blueprint(conversations)
+    if state.console is not None:
+        from parlez.console.routes import console
+
+        app.blueprint(console)
     # The health routes are always there; the rest of the API only when asked for.
     app.add_route(hello, "/", methods=["GET"], name="hello")
     app.add_route(version, "/version", methods=["GET"], name="version")
@@ -86,6 +91,8 @@ def create_app(
     async def close_stores(app: Sanic[Any, Any]) -> None:
         await state.tracker_store.close()
         await state.lock_store.close()
+        if state.console is not None:
+            await state.console.close()
 
     return app
 

@@ -15,6 +15,7 @@ from typing import Any
 from parlez.agent import Agent
 from parlez.channels.channel import ChannelConfigError, InputChannel
 from parlez.channels.credentials import channel_class, channels_from_credentials
+from parlez.console.database import ConsoleDatabase
 from parlez.diagnostics import warn
 from parlez.endpoints import Endpoints, read_credentials
 from parlez.exceptions import ParlezError
@@ -24,6 +25,8 @@ from parlez.project import Project
 from parlez.server.auth import Auth
 from parlez.server.state import DEFAULT_RESPONSE_TIMEOUT, ServerState
 from parlez.stores.factory import stores_from_endpoints
+from parlez.stores.sql import SQLTrackerStore
+from parlez.stores.tracker_store import TrackerStore
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +174,16 @@ def build_state(options: ServeOptions, say: Any = print) -> ServerState:
         auth=Auth(options.auth_token, options.jwt_secret, options.jwt_method),
         channels=input_channels(options),
         response_timeout=options.response_timeout,
+        console=console_database(tracker_store, options.project),
     )
+
+
+def console_database(tracker_store: TrackerStore, project: Path) -> ConsoleDatabase:
+    """The console's tables sit beside the conversations when those are in SQL; else in
+    `console.db` in the project."""
+    if isinstance(tracker_store, SQLTrackerStore):
+        return ConsoleDatabase(tracker_store.engine)
+    return ConsoleDatabase.at(f"sqlite+aiosqlite:///{(project / 'console.db').resolve()}")
 
 
 def serve(options: ServeOptions, say: Any = print) -> None:
@@ -185,8 +197,21 @@ def serve(options: ServeOptions, say: Any = print) -> None:
     app = create_app(state, enable_api=options.enable_api, cors=options.cors)
     model = state.agent.model.name if state.agent and state.agent.model else "no model"
 
+    @app.before_server_start
+    async def migrate(app: Any) -> None:
+        if state.console is not None:
+            await state.console.upgrade()
+
     @app.after_server_start
     async def ready(app: Any) -> None:
+        if state.console is not None:
+            first = (
+                ""
+                if await state.console.count_users()
+                else "; create its first user with: "
+                "parlez console add-user you@example.com --role owner"
+            )
+            say(f"The console is at http://{options.host}:{options.port}/console/{first}")
         say(
             f"parlez is serving '{model}' at http://{options.host}:{options.port} "
             f"(ready in {time.perf_counter() - started:.1f} s; channels: "

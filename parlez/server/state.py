@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from parlez.agent import Agent
 from parlez.channels.channel import InputChannel, OutputChannel, UserMessage
+from parlez.console.database import ConsoleDatabase
 from parlez.core.reminders import ReminderScheduler
 from parlez.endpoints import Endpoints
 from parlez.events import Event
@@ -55,6 +56,8 @@ class ServerState:
     in_flight: set[asyncio.Future[Any]] = field(default_factory=set)
     #: set on SIGTERM: no new message is taken (parlez.server.lifecycle)
     stopping: bool = False
+    #: the console's tables (/console/); None: no console is served
+    console: ConsoleDatabase | None = None
 
     def __post_init__(self) -> None:
         if self.agent is not None:

@@ -166,6 +166,20 @@ class SQLTrackerStore(TrackerStore):
 
         return await with_retries("list conversations", read)
 
+    async def recent(self, limit: int, before: float | None = None) -> list[tuple[str, float]]:
+        await self._create_table()
+        latest = func.max(events_table.c.timestamp).label("latest")
+        query = select(events_table.c.sender_id, latest).group_by(events_table.c.sender_id)
+        if before is not None:
+            query = query.having(latest < before)
+        query = query.order_by(latest.desc(), events_table.c.sender_id).limit(limit)
+
+        async def read() -> list[tuple[str, float]]:
+            async with self.engine.connect() as connection:
+                return [(row[0], float(row[1] or 0)) for row in await connection.execute(query)]
+
+        return await with_retries("list recent conversations", read)
+
     async def close(self) -> None:
         await super().close()
         await self.engine.dispose()

@@ -61,6 +61,17 @@ class TrackerStore(ABC):
     async def replace(self, tracker: DialogueStateTracker) -> None:
         """Set a conversation to exactly the tracker's events (`PUT .../tracker`)."""
 
+    async def recent(self, limit: int, before: float | None = None) -> list[tuple[str, float]]:
+        """`(sender_id, time of its latest event)` of the conversations with the newest
+        activity first, `limit` of them, older than `before` when given (the next page)."""
+        latest: list[tuple[str, float]] = []
+        for sender_id in await self.keys():
+            tracker = await self.retrieve(sender_id)
+            if tracker is not None and tracker.events:
+                latest.append((sender_id, max(e.timestamp for e in tracker.events)))
+        latest.sort(key=lambda item: (-item[1], item[0]))
+        return [item for item in latest if before is None or item[1] < before][:limit]
+
     async def get_or_create(self, sender_id: str) -> DialogueStateTracker:
         return await self.retrieve(sender_id) or self.create(sender_id)
 

@@ -1,0 +1,71 @@
+"""`parlez console add-user EMAIL --role ROLE`: accounts for the console at /console/."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from parlez.console.database import ConsoleDatabase, ConsoleUserError
+from parlez.console.roles import Role
+from parlez.endpoints import Endpoints
+from parlez.stores.factory import tracker_store_from_endpoint
+
+PASSWORD_ENV = "PARLEZ_CONSOLE_PASSWORD"
+
+
+def _database(args: argparse.Namespace) -> ConsoleDatabase:
+    """The console's tables where `parlez run` keeps them for this project."""
+    from parlez.server.run import console_database  # the server's modules load only here
+
+    project = Path(args.project)
+    endpoints = Endpoints.load(
+        Path(args.endpoints) if args.endpoints else project / "endpoints.yml"
+    )
+    store = tracker_store_from_endpoint(endpoints.tracker_store, (), project)
+    return console_database(store, project)
+
+
+def _password() -> str:
+    given = os.environ.get(PASSWORD_ENV)
+    if given:
+        return given
+    first = getpass.getpass("Password (8 characters at least): ")
+    if getpass.getpass("The same password again: ") != first:
+        raise ConsoleUserError("the two passwords differ")
+    return first
+
+
+def run_add_user(args: argparse.Namespace) -> int:
+    console = Console(highlight=False)
+    password = _password()
+
+    async def add() -> None:
+        database = _database(args)
+        try:
+            await database.add_user(args.email, password, Role(args.role), args.name or "")
+        finally:
+            await database.close()
+
+    asyncio.run(add())
+    console.print(f"Added {args.email} ({args.role}): sign in at /console/ of `parlez run`.")
+    return 0
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("console", help="accounts for the console at /console/")
+    sub = parser.add_subparsers(dest="console_what", metavar="WHAT")
+    add = sub.add_parser("add-user", help="add a console user (the password is asked for)")
+    add.add_argument("email")
+    add.add_argument("--role", choices=[r.value for r in Role], default=Role.AGENT.value)
+    add.add_argument(
+        "--name", default=None, help="the name colleagues see (default: from the e-mail)"
+    )
+    add.add_argument("--project", default=".", help="project folder (default: here)")
+    add.add_argument("--endpoints", default=None, help="endpoints.yml (default: the project's)")
+    add.set_defaults(handler=run_add_user)

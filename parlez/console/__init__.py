@@ -1,0 +1,8 @@
+"""The business's console at `/console/`: accounts and roles, and the inbox where a person
+reads every conversation and takes one over.
+
+It reads conversations through the agent and changes them only through it (`pause`,
+`resume`, a `bot` event sent by a person), never by writing rows behind the tracker
+store's back. Its own tables (users, sessions, the audit log, who holds which conversation)
+live in the conversations' database, migrated with Alembic.
+"""

@@ -1,0 +1,114 @@
+"""Signing in to the console: a session cookie (HttpOnly, SameSite, Secure over HTTPS), a
+CSRF token on every change, sign-in attempts limited, and a role check on every route."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any
+
+from sanic import Request, response
+from sanic.response import HTTPResponse
+
+from parlez.console.database import ConsoleDatabase, Session
+from parlez.console.roles import Capability, may
+
+COOKIE = "parlez_console"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
+#: failed sign-ins allowed per address and per client within the window
+ATTEMPTS = 5
+WINDOW_SECONDS = 300.0
+
+Handler = Callable[..., Awaitable[HTTPResponse]]
+
+
+class SignInLimiter:
+    """Failed sign-ins per key (an address, a client), forgotten after the window. In one
+    process's memory: several processes each count their own (Redis comes with scale-out)."""
+
+    def __init__(self, attempts: int = ATTEMPTS, window: float = WINDOW_SECONDS) -> None:
+        self.attempts = attempts
+        self.window = window
+        self._failures: dict[str, list[float]] = {}
+
+    def blocked(self, *keys: str) -> bool:
+        now = time.monotonic()
+        for key in keys:
+            recent = [t for t in self._failures.get(key, []) if now - t < self.window]
+            self._failures[key] = recent
+            if len(recent) >= self.attempts:
+                return True
+        return False
+
+    def failed(self, *keys: str) -> None:
+        for key in keys:
+            self._failures.setdefault(key, []).append(time.monotonic())
+
+    def succeeded(self, *keys: str) -> None:
+        for key in keys:
+            self._failures.pop(key, None)
+
+
+def database_of(request: Request) -> ConsoleDatabase:
+    database: ConsoleDatabase = request.app.ctx.console
+    return database
+
+
+async def current_session(request: Request) -> Session | None:
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    return await database_of(request).session(token)
+
+
+def set_session_cookie(request: Request, reply: HTTPResponse, token: str) -> None:
+    reply.add_cookie(
+        COOKIE,
+        token,
+        path="/console",
+        httponly=True,
+        samesite="Strict",
+        secure=request.scheme == "https",
+        max_age=12 * 3600,
+    )
+
+
+def form_field(request: Request, name: str) -> str:
+    """A field of a posted form ("" when absent)."""
+    form: Any = request.form
+    value = form.get(name) if form is not None else None
+    return str(value) if value is not None else ""
+
+
+def csrf_matches(request: Request, session: Session) -> bool:
+    given = request.headers.get(CSRF_HEADER) or form_field(request, CSRF_FIELD)
+    return secrets.compare_digest(given.encode("utf-8"), session.csrf.encode("utf-8"))
+
+
+def requires(capability: Capability) -> Callable[[Handler], Handler]:
+    """The route runs for a signed-in user whose role has `capability`; a change (anything
+    but GET/HEAD) also needs the session's CSRF token."""
+
+    def decorate(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def checked(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            session = await current_session(request)
+            if session is None:
+                if request.method in ("GET", "HEAD"):
+                    return response.redirect(f"/console/login?next={request.path}")
+                return response.json({"error": "sign in first"}, status=401)
+            if not may(session.user.role, capability):
+                return response.html(
+                    f"<p>Your role ({session.user.role}) may not do this.</p>", status=403
+                )
+            if request.method not in ("GET", "HEAD") and not csrf_matches(request, session):
+                return response.json({"error": "the form is stale: reload the page"}, status=403)
+            request.ctx.session = session
+            return await handler(request, *args, **kwargs)
+
+        return checked
+
+    return decorate

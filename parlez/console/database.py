@@ -1,0 +1,228 @@
+"""The console's data: users, sessions, the audit log and who holds which conversation, in
+the conversations' SQL database (SQLite by default, PostgreSQL in production)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from parlez.console.models import assignments, audit_log, sessions, users
+from parlez.console.roles import Role
+from parlez.exceptions import ParlezError
+from parlez.stores.engine import make_engine, with_retries
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+#: how long a sign-in lasts without signing in again
+SESSION_SECONDS = 12 * 3600
+
+_hasher = PasswordHasher()
+
+
+class ConsoleUserError(ParlezError):
+    code = "P600"
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    email: str
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class Session:
+    user: User
+    csrf: str
+
+
+@dataclass(frozen=True)
+class Assignment:
+    status: str
+    assignee: str | None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _upgrade(connection: Any) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+class ConsoleDatabase:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._ready = False
+
+    @classmethod
+    def at(cls, url: str) -> ConsoleDatabase:
+        """A console database of its own (when conversations are not kept in SQL)."""
+        from sqlalchemy.engine import make_url
+
+        return cls(make_engine(make_url(url)))
+
+    async def upgrade(self) -> None:
+        """Bring the console's tables to the newest schema (Alembic migrations)."""
+        if self._ready:
+            return
+
+        async def migrate() -> None:
+            async with self.engine.begin() as connection:
+                await connection.run_sync(_upgrade)
+
+        await with_retries("migrate the console's tables", migrate)
+        self._ready = True
+
+    # ---- users ------------------------------------------------------------------------------
+
+    async def add_user(self, email: str, password: str, role: Role, name: str = "") -> User:
+        await self.upgrade()
+        email = email.strip().lower()
+        if "@" not in email:
+            raise ConsoleUserError(f"'{email}' is not an e-mail address")
+        if len(password) < 8:
+            raise ConsoleUserError("a password has at least 8 characters")
+        row = {
+            "email": email,
+            "name": name or email.split("@", 1)[0],
+            "role": role.value,
+            "password_hash": _hasher.hash(password),
+            "disabled": False,
+            "created_at": time.time(),
+        }
+        try:
+            async with self.engine.begin() as connection:
+                result = await connection.execute(insert(users).values(row))
+        except IntegrityError:
+            raise ConsoleUserError(
+                f"there is already a user '{email}'", hint="sign in with that address"
+            ) from None
+        key = result.inserted_primary_key
+        return User(int(key[0]) if key else 0, email, str(row["name"]), role)
+
+    async def count_users(self) -> int:
+        await self.upgrade()
+        async with self.engine.connect() as connection:
+            return len((await connection.execute(select(users.c.id))).all())
+
+    async def check_password(self, email: str, password: str) -> User | None:
+        """The user whose password this is; None for a wrong one or an unknown address
+        (both take an argon2 verification, so timing tells them apart no better)."""
+        await self.upgrade()
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(users).where(users.c.email == email.strip().lower())
+                )
+            ).first()
+        stored = row.password_hash if row is not None else _DUMMY_HASH
+        try:
+            _hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if row is None or row.disabled:
+            return None
+        return User(row.id, row.email, row.name, Role(row.role))
+
+    # ---- sessions ---------------------------------------------------------------------------
+
+    async def open_session(self, user: User) -> tuple[str, Session]:
+        """A new sign-in: the token for the cookie, and the session it opens."""
+        token = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(24)
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                insert(sessions).values(
+                    token_hash=_digest(token),
+                    user_id=user.id,
+                    csrf=csrf,
+                    expires_at=time.time() + SESSION_SECONDS,
+                )
+            )
+        return token, Session(user, csrf)
+
+    async def session(self, token: str) -> Session | None:
+        await self.upgrade()
+        query = (
+            select(sessions.c.csrf, sessions.c.expires_at, users)
+            .join(users, users.c.id == sessions.c.user_id)
+            .where(sessions.c.token_hash == _digest(token))
+        )
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        if row is None or row.expires_at < time.time() or row.disabled:
+            return None
+        return Session(User(row.id, row.email, row.name, Role(row.role)), row.csrf)
+
+    async def close_session(self, token: str) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                delete(sessions).where(sessions.c.token_hash == _digest(token))
+            )
+
+    # ---- the audit log ----------------------------------------------------------------------
+
+    async def record(self, user: User, action: str, target: str = "", detail: str = "") -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                insert(audit_log).values(
+                    at=time.time(),
+                    user_email=user.email,
+                    action=action,
+                    target=target,
+                    detail=detail,
+                )
+            )
+
+    async def audit(self, limit: int = 200) -> list[dict[str, Any]]:
+        await self.upgrade()
+        query = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc())
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query.limit(limit))).mappings().all()
+        return [dict(row) for row in rows]
+
+    # ---- who holds a conversation -----------------------------------------------------------
+
+    async def assignment(self, sender_id: str) -> Assignment | None:
+        return (await self.assignments([sender_id])).get(sender_id)
+
+    async def assignments(self, sender_ids: list[str]) -> dict[str, Assignment]:
+        """The console's state of each conversation, in one query."""
+        await self.upgrade()
+        if not sender_ids:
+            return {}
+        query = select(assignments).where(assignments.c.sender_id.in_(sender_ids))
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return {row.sender_id: Assignment(row.status, row.assignee) for row in rows}
+
+    async def assign(self, sender_id: str, status: str, assignee: str | None) -> None:
+        values = {"status": status, "assignee": assignee, "updated_at": time.time()}
+        async with self.engine.begin() as connection:
+            changed = await connection.execute(
+                update(assignments).where(assignments.c.sender_id == sender_id).values(values)
+            )
+            if not changed.rowcount:
+                await connection.execute(insert(assignments).values(sender_id=sender_id, **values))
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+_DUMMY_HASH = _hasher.hash("no such user: a hash to verify against all the same")

@@ -1,0 +1,51 @@
+"""The console's tables, in the same database as the conversations (Rasa's `events`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Float, ForeignKey, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+users = Table(
+    "console_users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(255), nullable=False, unique=True),
+    Column("name", String(255), nullable=False, default=""),
+    Column("role", String(32), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+)
+
+#: a signed-in browser: the cookie holds the token, the table only its hash
+sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("console_users.id", ondelete="CASCADE"), index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+#: who did what, and when
+audit_log = Table(
+    "console_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False, index=True),
+    Column("user_email", String(255), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(255), nullable=False, default=""),
+    Column("detail", Text, nullable=False, default=""),
+)
+
+#: the console's view of a conversation: who holds it, and whether it was resolved
+assignments = Table(
+    "console_conversations",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("assignee", String(255)),
+    Column("updated_at", Float, nullable=False),
+)

@@ -1,0 +1,33 @@
+"""Who may do what in the console: every route names the capability it needs."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    DESIGNER = "designer"
+    AGENT = "agent"
+    VIEWER = "viewer"
+
+
+class Capability(StrEnum):
+    #: read the inbox and the conversations
+    READ = "read"
+    #: take a conversation over, answer the customer, hand it back, resolve it
+    ANSWER = "answer"
+    #: read the audit log
+    AUDIT = "audit"
+
+
+ALLOWED: dict[Capability, frozenset[Role]] = {
+    Capability.READ: frozenset(Role),
+    Capability.ANSWER: frozenset({Role.OWNER, Role.ADMIN, Role.AGENT}),
+    Capability.AUDIT: frozenset({Role.OWNER}),
+}
+
+
+def may(role: Role, capability: Capability) -> bool:
+    return role in ALLOWED[capability]

@@ -1,0 +1,251 @@
+"""The console's pages: sign-in, the inbox, a conversation, and the changes a person makes
+to one (take over, reply, hand back, resolve), each through the agent and logged."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sanic import Blueprint, Request, response
+from sanic.response import HTTPResponse
+
+from parlez.agent import Agent
+from parlez.channels.channel import CollectingOutputChannel, OutputChannel, sender_id_problem
+from parlez.console.auth import (
+    COOKIE,
+    CSRF_FIELD,
+    SignInLimiter,
+    current_session,
+    database_of,
+    form_field,
+    requires,
+    set_session_cookie,
+)
+from parlez.console.database import Session
+from parlez.console.inbox import Status, inbox_page, summary, transcript
+from parlez.console.roles import Capability, may
+from parlez.events import BotUttered, ConversationPaused, ConversationResumed
+from parlez.http.errors import ApiError
+from parlez.server.state import ServerState
+
+STATIC = Path(__file__).parent / "static"
+#: the longest reply a person may send in one message
+MAX_REPLY = 4000
+
+pages = Environment(
+    loader=PackageLoader("parlez.console", "templates"),
+    # Everything a customer wrote is escaped: autoescape everywhere, no `|safe` in templates.
+    autoescape=select_autoescape(default=True, default_for_string=True),
+)
+pages.filters["when"] = lambda at: datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M")
+
+console = Blueprint("console", url_prefix="/console")
+
+
+def _limiter(request: Request) -> SignInLimiter:
+    """The app's own count of failed sign-ins (one per server, not per module)."""
+    context = request.app.ctx
+    if getattr(context, "console_limiter", None) is None:
+        context.console_limiter = SignInLimiter()
+    limiter: SignInLimiter = context.console_limiter
+    return limiter
+
+
+def _state(request: Request) -> ServerState:
+    state: ServerState = request.app.ctx.state
+    return state
+
+
+def _agent(request: Request) -> Agent:
+    return _state(request).require_agent()
+
+
+def _page(name: str, request: Request, status: int = 200, **values: Any) -> HTTPResponse:
+    session: Session | None = getattr(request.ctx, "session", None)
+    html = pages.get_template(name).render(
+        session=session,
+        csrf_field=CSRF_FIELD,
+        may=lambda capability: session is not None and may(session.user.role, capability),
+        Capability=Capability,
+        **values,
+    )
+    return response.html(html, status=status)
+
+
+def _decoded(conversation_id: str) -> str:
+    """The id in a console URL (percent-encoded there), checked as the stores check ids."""
+    conversation_id = unquote(conversation_id)
+    problem = sender_id_problem(conversation_id)
+    if problem is not None:
+        raise ApiError(400, "BadRequest", problem)
+    return conversation_id
+
+
+@console.get("/")
+async def home(request: Request) -> HTTPResponse:
+    return response.redirect("/console/inbox")
+
+
+@console.get("/login")
+async def login_page(request: Request) -> HTTPResponse:
+    if await current_session(request) is not None:
+        return response.redirect("/console/inbox")
+    return _page("login.html", request, next=request.args.get("next", "/console/inbox"))
+
+
+@console.post("/login")
+async def login(request: Request) -> HTTPResponse:
+    email = form_field(request, "email").strip().lower()
+    password = form_field(request, "password")
+    keys = (f"email:{email}", f"client:{request.remote_addr or request.ip}")
+    limiter = _limiter(request)
+    if limiter.blocked(*keys):
+        return _page("login.html", request, 429, error="Too many attempts: wait a few minutes.")
+    user = await database_of(request).check_password(email, password)
+    if user is None:
+        limiter.failed(*keys)
+        return _page("login.html", request, 401, error="Wrong e-mail address or password.")
+    limiter.succeeded(*keys)
+    token, _ = await database_of(request).open_session(user)
+    await database_of(request).record(user, "sign_in")
+    wanted = form_field(request, "next") or "/console/inbox"
+    # Only the console's own pages: never an open redirect to another site.
+    target = wanted if wanted.startswith("/console/") and "//" not in wanted else "/console/inbox"
+    reply = response.redirect(target, status=303)
+    set_session_cookie(request, reply, token)
+    return reply
+
+
+@console.post("/logout")
+@requires(Capability.READ)
+async def logout(request: Request) -> HTTPResponse:
+    token = request.cookies.get(COOKIE) or ""
+    await database_of(request).close_session(token)
+    reply = response.redirect("/console/login", status=303)
+    reply.delete_cookie(COOKIE, path="/console")
+    return reply
+
+
+@console.get("/inbox")
+@requires(Capability.READ)
+async def inbox(request: Request) -> HTTPResponse:
+    wanted = request.args.get("status") or None
+    rows = await inbox_page(_agent(request), database_of(request), wanted)
+    template = "_inbox_rows.html" if request.headers.get("hx-request") else "inbox.html"
+    return _page(template, request, rows=rows, status_filter=wanted or "", Status=Status)
+
+
+@console.get("/conversations/<conversation_id:str>")
+@requires(Capability.READ)
+async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
+    conversation_id = _decoded(conversation_id)
+    agent = _agent(request)
+    tracker = await agent.retrieve(conversation_id)
+    if tracker is None:
+        return _page("missing.html", request, 404, conversation_id=conversation_id)
+    held = await database_of(request).assignment(conversation_id)
+    return _page(
+        "conversation.html",
+        request,
+        row=summary(tracker, held),
+        messages=transcript(tracker),
+        Status=Status,
+    )
+
+
+def _back(conversation_id: str) -> HTTPResponse:
+    target = f"/console/conversations/{quote(conversation_id, safe='')}"
+    return response.redirect(target, status=303)
+
+
+def _output_for(request: Request, channel: str) -> OutputChannel:
+    """Where the customer reads: the channel they last wrote from, if it can be reached."""
+    for input_channel in _state(request).channels:
+        if input_channel.name() == channel:
+            found = input_channel.get_output_channel()
+            if found is not None:
+                return found
+    return CollectingOutputChannel()
+
+
+@console.post("/conversations/<conversation_id:str>/take-over")
+@requires(Capability.ANSWER)
+async def take_over(request: Request, conversation_id: str) -> HTTPResponse:
+    conversation_id = _decoded(conversation_id)
+    session: Session = request.ctx.session
+    state = _state(request)
+    await state.guarded(_agent(request).append_events(conversation_id, [ConversationPaused()]))
+    await database_of(request).assign(conversation_id, Status.HUMAN, session.user.email)
+    await database_of(request).record(session.user, "take_over", conversation_id)
+    return _back(conversation_id)
+
+
+@console.post("/conversations/<conversation_id:str>/reply")
+@requires(Capability.ANSWER)
+async def reply(request: Request, conversation_id: str) -> HTTPResponse:
+    conversation_id = _decoded(conversation_id)
+    session: Session = request.ctx.session
+    text = form_field(request, "text").strip()
+    if not text:
+        return _back(conversation_id)
+    if len(text) > MAX_REPLY:
+        return response.json({"error": f"a reply has at most {MAX_REPLY} characters"}, 400)
+    agent = _agent(request)
+    tracker = await agent.retrieve(conversation_id)
+    if tracker is None:
+        return _page("missing.html", request, 404, conversation_id=conversation_id)
+    output = _output_for(request, tracker.latest_input_channel() or "")
+    said = BotUttered(
+        text, metadata={"sent_by": session.user.email, "sent_by_name": session.user.name}
+    )
+    events = [] if tracker.is_paused() else [ConversationPaused()]
+    await _state(request).guarded(agent.append_events(conversation_id, [*events, said], output))
+    await database_of(request).assign(conversation_id, Status.HUMAN, session.user.email)
+    await database_of(request).record(session.user, "reply", conversation_id)
+    return _back(conversation_id)
+
+
+@console.post("/conversations/<conversation_id:str>/hand-back")
+@requires(Capability.ANSWER)
+async def hand_back(request: Request, conversation_id: str) -> HTTPResponse:
+    conversation_id = _decoded(conversation_id)
+    session: Session = request.ctx.session
+    await _state(request).guarded(
+        _agent(request).append_events(conversation_id, [ConversationResumed()])
+    )
+    await database_of(request).assign(conversation_id, Status.BOT, None)
+    await database_of(request).record(session.user, "hand_back", conversation_id)
+    return _back(conversation_id)
+
+
+@console.post("/conversations/<conversation_id:str>/resolve")
+@requires(Capability.ANSWER)
+async def resolve(request: Request, conversation_id: str) -> HTTPResponse:
+    conversation_id = _decoded(conversation_id)
+    session: Session = request.ctx.session
+    agent = _agent(request)
+    tracker = await agent.retrieve(conversation_id)
+    if tracker is not None and tracker.is_paused():
+        await _state(request).guarded(agent.append_events(conversation_id, [ConversationResumed()]))
+    await database_of(request).assign(conversation_id, Status.RESOLVED, None)
+    await database_of(request).record(session.user, "resolve", conversation_id)
+    return _back(conversation_id)
+
+
+@console.get("/audit")
+@requires(Capability.AUDIT)
+async def audit(request: Request) -> HTTPResponse:
+    return _page("audit.html", request, entries=await database_of(request).audit())
+
+
+@console.get("/static/<name:str>")
+async def static(request: Request, name: str) -> HTTPResponse:
+    """The console's own files and its npm libraries (vendor/), never from a CDN."""
+    known = {p.name: p for p in (*STATIC.glob("*.*"), *(STATIC / "vendor").glob("*.js"))}
+    if name not in known:
+        return response.text("not found", status=404)
+    kind = "text/css" if name.endswith(".css") else "text/javascript"
+    return await response.file(known[name], mime_type=kind, headers={"Cache-Control": "no-cache"})

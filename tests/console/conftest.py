@@ -1,0 +1,102 @@
+"""A console on the small assistant: conversations in SQLite (its tables beside them), one
+user per role, and a way to sign in as any of them."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sanic import Sanic
+
+from parlez.agent import Agent
+from parlez.channels.rest import RestInput
+from parlez.console.auth import COOKIE
+from parlez.console.database import ConsoleDatabase
+from parlez.console.roles import Role
+from parlez.server.app import create_app
+from parlez.server.state import ServerState
+from parlez.stores.sql import SQLTrackerStore
+from tests.services import Postgres
+
+PASSWORD = "correct horse battery"
+
+
+def email(role: Role) -> str:
+    return f"{role.value}@example.com"
+
+
+@dataclass
+class Console:
+    app: Sanic[Any, Any]
+    database: ConsoleDatabase
+
+    async def sign_in(self, role: Role) -> Browser:
+        _, reply = await self.app.asgi_client.post(
+            "/console/login", data={"email": email(role), "password": PASSWORD}
+        )
+        assert reply.status == 303, reply.text
+        token = reply.cookies[COOKIE]
+        _, page = await self.app.asgi_client.get(
+            "/console/inbox", headers={"cookie": f"{COOKIE}={token}"}
+        )
+        found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert found is not None
+        return Browser(self.app, token, found.group(1))
+
+    async def customer_says(self, sender: str, text: str) -> list[dict[str, Any]]:
+        _, reply = await self.app.asgi_client.post(
+            "/webhooks/rest/webhook", json={"sender": sender, "message": text}
+        )
+        assert reply.status == 200, reply.text
+        messages: list[dict[str, Any]] = reply.json
+        return messages
+
+
+@dataclass
+class Browser:
+    """A signed-in browser: its cookie, and the CSRF token its pages carry."""
+
+    app: Sanic[Any, Any]
+    token: str
+    csrf: str
+
+    async def get(self, path: str) -> Any:
+        _, reply = await self.app.asgi_client.get(path, headers=self._cookie())
+        return reply
+
+    def _cookie(self) -> dict[str, str]:
+        return {"cookie": f"{COOKIE}={self.token}"}
+
+    async def post(self, path: str, data: dict[str, str] | None = None, csrf: bool = True) -> Any:
+        form = {**(data or {}), **({"csrf": self.csrf} if csrf else {})}
+        _, reply = await self.app.asgi_client.post(path, data=form, headers=self._cookie())
+        return reply
+
+
+def database_url(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'conversations.db'}"
+    server: Postgres = request.getfixturevalue("postgres")
+    name = f"c{uuid.uuid4().hex[:10]}"
+    server.psql(f"CREATE DATABASE {name}")
+    return server.url(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def console(small_model: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Console:
+    """The console on SQLite and on PostgreSQL: its migrations and queries run on both."""
+    store = SQLTrackerStore(database_url(request.param, request, tmp_path))
+    database = ConsoleDatabase(store.engine)
+    for role in Role:
+        await database.add_user(email(role), PASSWORD, role)
+    state = ServerState(
+        agent=Agent.load(small_model, tracker_store=store),
+        tracker_store=store,
+        channels=[RestInput()],
+        console=database,
+    )
+    return Console(create_app(state), database)

@@ -1,0 +1,118 @@
+"""Signing in to the console, and a role check and CSRF on every route."""
+
+from __future__ import annotations
+
+import pytest
+
+from parlez.console.auth import ATTEMPTS, COOKIE
+from parlez.console.roles import Capability, Role, may
+from tests.console.conftest import PASSWORD, Console, email
+
+pytestmark = pytest.mark.anyio
+
+#: every console route, the capability it needs, and whether it changes anything
+ROUTES = [
+    ("GET", "/console/inbox", Capability.READ),
+    ("GET", "/console/conversations/visitor", Capability.READ),
+    ("GET", "/console/audit", Capability.AUDIT),
+    ("POST", "/console/conversations/visitor/take-over", Capability.ANSWER),
+    ("POST", "/console/conversations/visitor/reply", Capability.ANSWER),
+    ("POST", "/console/conversations/visitor/hand-back", Capability.ANSWER),
+    ("POST", "/console/conversations/visitor/resolve", Capability.ANSWER),
+    ("POST", "/console/logout", Capability.READ),
+]
+
+
+async def test_a_right_password_opens_a_session_in_an_http_only_strict_cookie(
+    console: Console,
+) -> None:
+    _, reply = await console.app.asgi_client.post(
+        "/console/login", data={"email": email(Role.AGENT), "password": PASSWORD}
+    )
+    assert reply.status == 303 and reply.headers["location"] == "/console/inbox"
+    cookie = reply.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/console" in cookie
+
+
+async def test_a_wrong_password_and_an_unknown_address_read_the_same(console: Console) -> None:
+    for address in (email(Role.AGENT), "nobody@example.com"):
+        _, reply = await console.app.asgi_client.post(
+            "/console/login", data={"email": address, "password": "wrong password"}
+        )
+        assert reply.status == 401 and "Wrong e-mail address or password" in reply.text
+        assert COOKIE not in reply.cookies
+
+
+async def test_sign_ins_stop_after_too_many_failures_even_with_the_right_password(
+    console: Console,
+) -> None:
+    for _ in range(ATTEMPTS):
+        await console.app.asgi_client.post(
+            "/console/login", data={"email": email(Role.VIEWER), "password": "guess"}
+        )
+    _, reply = await console.app.asgi_client.post(
+        "/console/login", data={"email": email(Role.VIEWER), "password": PASSWORD}
+    )
+    assert reply.status == 429
+
+
+async def test_pages_send_a_stranger_to_sign_in_and_refuse_changes(console: Console) -> None:
+    for method, path, _ in ROUTES:
+        if method == "GET":
+            _, reply = await console.app.asgi_client.get(path)
+            assert reply.status == 302 and reply.headers["location"].startswith("/console/login")
+        else:
+            _, reply = await console.app.asgi_client.post(path, data={})
+            assert reply.status == 401, path
+
+
+@pytest.mark.parametrize("role", list(Role))
+async def test_every_route_checks_the_role(console: Console, role: Role) -> None:
+    await console.customer_says("visitor", "hello")
+    browser = await console.sign_in(role)
+    for method, path, capability in ROUTES:
+        if path == "/console/logout":
+            continue  # signs this browser out: checked on its own
+        if method == "GET":
+            reply = await browser.get(path)
+        else:
+            reply = await browser.post(path, {"text": "hi"})
+        allowed = may(role, capability)
+        assert (reply.status < 400) == allowed, (role, path, reply.status)
+        if not allowed:
+            assert reply.status == 403
+
+
+async def test_a_change_without_the_csrf_token_is_refused(console: Console) -> None:
+    await console.customer_says("visitor", "hello")
+    browser = await console.sign_in(Role.AGENT)
+    reply = await browser.post("/console/conversations/visitor/take-over", csrf=False)
+    assert reply.status == 403
+    tracker = await console.app.ctx.state.agent.retrieve("visitor")
+    assert not tracker.is_paused()
+
+
+async def test_signing_out_ends_the_session(console: Console) -> None:
+    browser = await console.sign_in(Role.AGENT)
+    assert (await browser.post("/console/logout")).status == 303
+    assert (await browser.get("/console/inbox")).status == 302
+
+
+async def test_a_sign_in_goes_back_only_to_a_console_page(console: Console) -> None:
+    for wanted, expected in (
+        ("/console/conversations/x", "/console/conversations/x"),
+        ("https://evil.example/", "/console/inbox"),
+        ("//evil.example/console/", "/console/inbox"),
+    ):
+        _, reply = await console.app.asgi_client.post(
+            "/console/login",
+            data={"email": email(Role.AGENT), "password": PASSWORD, "next": wanted},
+        )
+        assert reply.headers["location"] == expected
+
+
+async def test_the_consoles_own_files_are_served_and_nothing_else(console: Console) -> None:
+    _, css = await console.app.asgi_client.get("/console/static/console.css")
+    assert css.status == 200 and css.headers["content-type"].startswith("text/css")
+    _, other = await console.app.asgi_client.get("/console/static/database.py")
+    assert other.status == 404

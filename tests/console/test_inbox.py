@@ -1,0 +1,105 @@
+"""The inbox shows every conversation, and a person takes one over, answers the customer and
+hands it back, each change made through the agent as events."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+
+from parlez.console.roles import Role
+from parlez.events import BotUttered
+from tests.console.conftest import Console
+
+pytestmark = pytest.mark.anyio
+
+XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+
+
+async def test_a_customers_conversation_appears_in_the_inbox(console: Console) -> None:
+    await console.customer_says("visitor", "hello")
+    browser = await console.sign_in(Role.VIEWER)
+    page = await browser.get("/console/inbox")
+    assert page.status == 200
+    assert "/console/conversations/visitor" in page.text and "rest" in page.text
+    rows = await browser.get("/console/inbox?status=bot")
+    assert "/console/conversations/visitor" in rows.text
+    assert (
+        "/console/conversations/visitor"
+        not in (await browser.get("/console/inbox?status=open")).text
+    )
+
+
+async def test_a_person_takes_over_answers_and_hands_back(console: Console) -> None:
+    agent = console.app.ctx.state.agent
+    await console.customer_says("visitor", "hello")
+    browser = await console.sign_in(Role.AGENT)
+
+    assert (await browser.post("/console/conversations/visitor/take-over")).status == 303
+    assert (await agent.retrieve("visitor")).is_paused()
+    assert "human" in (await browser.get("/console/conversations/visitor")).text
+    # While a person has it, the bot keeps the customer's messages and says nothing.
+    assert await console.customer_says("visitor", "hello again") == []
+
+    assert (
+        await browser.post("/console/conversations/visitor/reply", {"text": "Hi, I am Ana"})
+    ).status == 303
+    tracker = await agent.retrieve("visitor")
+    said = [e for e in tracker.events if isinstance(e, BotUttered)][-1]
+    assert said.text == "Hi, I am Ana" and said.metadata["sent_by"] == "agent@example.com"
+    assert "Hi, I am Ana" in (await browser.get("/console/conversations/visitor")).text
+
+    assert (await browser.post("/console/conversations/visitor/hand-back")).status == 303
+    assert not (await agent.retrieve("visitor")).is_paused()
+    assert await console.customer_says("visitor", "hello") != []
+
+
+async def test_a_reply_to_a_conversation_the_bot_has_takes_it_over(console: Console) -> None:
+    await console.customer_says("visitor", "hello")
+    browser = await console.sign_in(Role.OWNER)
+    await browser.post("/console/conversations/visitor/reply", {"text": "Can I help?"})
+    assert (await console.app.ctx.state.agent.retrieve("visitor")).is_paused()
+    assert (
+        "/console/conversations/visitor" in (await browser.get("/console/inbox?status=human")).text
+    )
+
+
+async def test_a_resolved_conversation_is_with_the_bot_again(console: Console) -> None:
+    await console.customer_says("visitor", "hello")
+    browser = await console.sign_in(Role.ADMIN)
+    await browser.post("/console/conversations/visitor/take-over")
+    await browser.post("/console/conversations/visitor/resolve")
+    assert not (await console.app.ctx.state.agent.retrieve("visitor")).is_paused()
+    assert (
+        "/console/conversations/visitor"
+        in (await browser.get("/console/inbox?status=resolved")).text
+    )
+
+
+async def test_what_a_customer_wrote_is_escaped_everywhere_it_is_shown(console: Console) -> None:
+    # The customer chose both their id (the web chat's session, a REST sender) and their text.
+    sender = "v<script>alert(3)</script>"
+    await console.customer_says(sender, XSS)
+    browser = await console.sign_in(Role.AGENT)
+    for path in ("/console/inbox", f"/console/conversations/{quote(sender, safe='')}"):
+        page = (await browser.get(path)).text
+        assert "<script>alert(" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;alert(3)" in page
+    conversation = (await browser.get(f"/console/conversations/{quote(sender, safe='')}")).text
+    assert "&lt;script&gt;alert(2)" in conversation
+
+
+async def test_the_owner_reads_who_did_what(console: Console) -> None:
+    await console.customer_says("visitor", "hello")
+    agent = await console.sign_in(Role.AGENT)
+    await agent.post("/console/conversations/visitor/take-over")
+    owner = await console.sign_in(Role.OWNER)
+    log = (await owner.get("/console/audit")).text
+    assert "agent@example.com" in log and "take_over" in log and "visitor" in log
+
+
+async def test_a_conversation_id_no_store_can_hold_is_a_400(console: Console) -> None:
+    browser = await console.sign_in(Role.AGENT)
+    reply = await browser.get("/console/conversations/" + "x" * 300)
+    assert reply.status == 400
+    assert (await browser.get("/console/conversations/nobody")).status == 404

@@ -1,0 +1,69 @@
+"""`parlez run` serves the console of any project; `parlez console add-user` makes its users."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from parlez.cli.main import main
+from tests.conftest import write
+from tests.server.process import parlez_run
+
+ENDPOINTS = """
+tracker_store:
+  type: SQL
+  dialect: sqlite
+  db: conversations.db
+"""
+
+
+@pytest.fixture
+def project(small_project: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    for name in ("domain.yml", "config.yml"):
+        shutil.copy(small_project / name, root / name)
+    shutil.copytree(small_project / "data", root / "data")
+    write(root / "endpoints.yml", ENDPOINTS)
+    return root
+
+
+def test_add_user_refuses_a_short_password_and_a_second_account(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PARLEZ_CONSOLE_PASSWORD", "short")
+    assert main(["console", "add-user", "ana@example.com", "--project", str(project)]) != 0
+    assert "at least 8 characters" in capsys.readouterr().err
+    monkeypatch.setenv("PARLEZ_CONSOLE_PASSWORD", "a long enough password")
+    args = ["console", "add-user", "ana@example.com", "--role", "owner", "--project", str(project)]
+    assert main(args) == 0
+    assert main(args) != 0
+    assert "already a user" in capsys.readouterr().err
+
+
+def test_parlez_run_serves_the_console_beside_the_conversations(
+    project: Path, small_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARLEZ_CONSOLE_PASSWORD", "a long enough password")
+    assert (
+        main(
+            ["console", "add-user", "ana@example.com", "--role", "agent", "--project", str(project)]
+        )
+        == 0
+    )
+    with parlez_run(project, "-m", str(small_model)) as server:
+        assert f"{server.url}/console/" in server.log
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            client.post("/webhooks/rest/webhook", json={"sender": "walk-in", "message": "hello"})
+            signed_in = client.post(
+                "/console/login",
+                data={"email": "ana@example.com", "password": "a long enough password"},
+                follow_redirects=True,
+            )
+            assert signed_in.status_code == 200
+            assert "/console/conversations/walk-in" in signed_in.text
+    # The console's tables live in the conversations' database.
+    assert (project / "conversations.db").is_file() and not (project / "console.db").exists()
