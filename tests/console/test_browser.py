@@ -1,0 +1,132 @@
+"""The console end to end in Debian's Chromium: a customer on the web chat asks for a
+person, the conversation shows up in an agent's open inbox without a reload, the agent takes
+it over and answers, the customer reads the answer, and after the hand-back the bot answers
+again."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from parlez.cli.main import main
+from tests.conftest import REPO, write
+from tests.connectors.webchat.browser import chromium, site
+from tests.server.process import ServerProcess, parlez_run
+from tests.services import free_port
+
+AGENT = "ana@example.com"
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture(scope="module")
+def served(
+    assistant_models: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ServerProcess, str, Any]]:
+    """The assistant with its web chat and console, a site that embeds the chat, a browser."""
+    root = tmp_path_factory.mktemp("console-browser")
+    business = root / "business.yml"
+    shutil.copy(REPO / "business.yml", business)
+    business.write_text(
+        business.read_text()
+        .replace("  type: file\n", f"  type: file\n  folder: {root / 'mail'}\n")
+        .replace("path: calendar.db", f"path: {root / 'calendar.db'}")
+    )
+    endpoints = root / "endpoints.yml"
+    write(
+        endpoints,
+        f"""
+        action_endpoint:
+          actions_module: actions
+        tracker_store:
+          type: SQL
+          dialect: sqlite
+          db: {root / "conversations.db"}
+        """,
+    )
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PARLEZ_BUSINESS", str(business))
+        env.setenv("PARLEZ_CONSOLE_PASSWORD", PASSWORD)
+        add = ["console", "add-user", AGENT, "--role", "agent", "--project", str(REPO)]
+        assert main([*add, "--endpoints", str(endpoints)]) == 0
+        port = free_port()
+        with chromium() as browser, site(f"http://127.0.0.1:{port}") as site_url:
+            write(
+                root / "credentials.yml",
+                (REPO / "credentials.yml")
+                .read_text()
+                .replace("- http://localhost:5005", f"- {site_url}")
+                .replace("folder: attachments", f"folder: {root / 'uploads'}"),
+            )
+            with parlez_run(
+                REPO,
+                "-m",
+                str(assistant_models),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(root / "credentials.yml"),
+                port=port,
+            ) as server:
+                yield server, site_url, browser
+
+
+def _session_of(page: Any) -> str:
+    return str(
+        page.evaluate(
+            "() => JSON.parse(Object.entries(localStorage)"
+            ".find(([k]) => k.endsWith(':session'))[1])"
+        )
+    )
+
+
+def test_an_agent_answers_a_web_chat_customer_who_asked_for_a_person(
+    served: tuple[ServerProcess, str, Any],
+) -> None:
+    server, site_url, browser = served
+    agent_context = browser.new_context(viewport={"width": 1280, "height": 800})
+    customer_context = browser.new_context(viewport={"width": 390, "height": 760})
+    try:
+        agent = agent_context.new_page()
+        customer = customer_context.new_page()
+        for page in (agent, customer):
+            page.set_default_timeout(60_000)
+
+        agent.goto(f"{server.url}/console/")
+        agent.get_by_label("E-mail").fill(AGENT)
+        agent.get_by_label("Password").fill(PASSWORD)
+        agent.get_by_role("button", name="Sign in").click()
+        agent.get_by_role("heading", name="Inbox").wait_for()
+
+        customer.goto(site_url)
+        customer.locator(".launcher").click()
+        customer.locator(".msg.bot").first.wait_for()
+        customer.get_by_role("button", name="Talk to a person").click()
+        customer.locator(".note.human").wait_for()
+        session = _session_of(customer)
+
+        # The inbox was open before the customer wrote: the row arrives without a reload.
+        row = agent.locator(f'a[href="/console/conversations/{session}"]')
+        row.wait_for()
+        assert "open" in agent.locator("tr", has=row).inner_text()
+        row.click()
+        agent.get_by_role("button", name="Take over").click()
+        agent.get_by_label("Reply").fill("Hi, Ana here. How can I help?")
+        agent.get_by_role("button", name="Send").click()
+        agent.locator(".transcript .person", has_text="Ana here").wait_for()
+
+        customer.locator(".msg.bot.human", has_text="Ana here").wait_for()
+
+        agent.get_by_role("button", name="Hand back").click()
+        agent.get_by_role("button", name="Take over").wait_for()
+        box = customer.get_by_role("textbox")
+        box.fill("What are your opening hours?")
+        box.press("Enter")
+        customer.locator(".msg.bot", has_text=re.compile("Monday", re.I)).wait_for()
+    finally:
+        agent_context.close()
+        customer_context.close()
