@@ -4,6 +4,7 @@ the conversations' SQL database (SQLite by default, PostgreSQL in production).""
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -59,6 +60,8 @@ def _digest(token: str) -> str:
 
 
 def _upgrade(connection: Any) -> None:
+    # Alembic narrates each step at INFO; a server starting says nothing about a routine upgrade.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
