@@ -166,6 +166,12 @@ class Agent:
         a conversation's events are only ever appended."""
         return await self.tracker_store.retrieve(sender_id)
 
+    async def retrieve_after_turn(self, sender_id: str) -> DialogueStateTracker | None:
+        """The conversation once the message being answered (if any) is saved: what a
+        customer reopening the chat mid-answer must see, the answer included."""
+        async with self.lock_store.lock(sender_id):
+            return await self.tracker_store.retrieve(sender_id)
+
     async def tracker(self, sender_id: str) -> DialogueStateTracker:
         """The conversation as stored, or an empty one (not saved) if it has not started."""
         return await self.tracker_store.retrieve(sender_id) or self.tracker_store.create(sender_id)

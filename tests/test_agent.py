@@ -99,3 +99,16 @@ async def test_a_stepped_conversation_is_saved_when_the_person_is_done(
     assert ActionExecuted("utter_greet") in [
         ActionExecuted(e.action_name) for e in stored.events if isinstance(e, ActionExecuted)
     ]
+
+
+async def test_reading_after_the_turn_waits_for_the_answer_being_saved(small_model: Path) -> None:
+    agent = Agent.load(small_model)
+    async with agent.lock_store.lock("visitor"):
+        reading = asyncio.ensure_future(agent.retrieve_after_turn("visitor"))
+        await asyncio.wait_for(_waiting_for_the_lock(agent, "visitor", 2), 60)
+        assert not reading.done()
+        await agent.tracker_store.save(
+            DialogueStateTracker.from_events("visitor", [SlotSet("city", "Oslo")])
+        )
+    tracker = await reading
+    assert tracker is not None and len(tracker.events) == 1  # what was saved meanwhile

@@ -287,7 +287,8 @@ class WebChatInput(SocketIOInput):
         await self.sio.save_session(sid, {"session_id": session_id})
         await self.sio.enter_room(sid, session_id)
         await self.sio.emit("session_confirm", session_id, room=sid)
-        tracker = await self._conversations().retrieve(session_id)
+        # A reload while an answer is on its way: the history waits for it to be saved.
+        tracker = await self._conversations().retrieve_after_turn(session_id)
         messages, paused = history(
             tracker.events if tracker else [], self.settings.history_messages
         )

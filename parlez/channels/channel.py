@@ -175,6 +175,9 @@ class Conversations(Protocol):
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The conversation as stored; None if it has not started."""
 
+    async def retrieve_after_turn(self, sender_id: str) -> DialogueStateTracker | None:
+        """The conversation once the message being answered, if any, is saved."""
+
     async def append_events(
         self, sender_id: str, events: Sequence[Event], output: OutputChannel | None = None
     ) -> DialogueStateTracker:

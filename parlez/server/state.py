@@ -129,6 +129,12 @@ class ServedConversations:
             return await self._state.tracker_store.retrieve(sender_id)
         return await agent.retrieve(sender_id)
 
+    async def retrieve_after_turn(self, sender_id: str) -> DialogueStateTracker | None:
+        agent = self._state.agent
+        if agent is None:
+            return await self._state.tracker_store.retrieve(sender_id)
+        return await agent.retrieve_after_turn(sender_id)
+
     async def append_events(
         self, sender_id: str, events: Sequence[Event], output: OutputChannel | None = None
     ) -> DialogueStateTracker:
