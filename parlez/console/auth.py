@@ -22,7 +22,7 @@ CSRF_HEADER = "x-csrf-token"
 ATTEMPTS = 5
 WINDOW_SECONDS = 300.0
 
-Handler = Callable[..., Awaitable[HTTPResponse]]
+Handler = Callable[..., Awaitable[HTTPResponse | None]]
 
 
 class SignInLimiter:
@@ -94,7 +94,7 @@ def requires(capability: Capability) -> Callable[[Handler], Handler]:
 
     def decorate(handler: Handler) -> Handler:
         @wraps(handler)
-        async def checked(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        async def checked(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse | None:
             session = await current_session(request)
             if session is None:
                 if request.method in ("GET", "HEAD"):

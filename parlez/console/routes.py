@@ -26,6 +26,7 @@ from parlez.console.auth import (
 )
 from parlez.console.database import Session
 from parlez.console.inbox import Status, inbox_page, summary, transcript
+from parlez.console.live import LiveFeed
 from parlez.console.roles import Capability, may
 from parlez.events import BotUttered, ConversationPaused, ConversationResumed
 from parlez.http.errors import ApiError
@@ -136,6 +137,20 @@ async def inbox(request: Request) -> HTTPResponse:
     rows = await inbox_page(_agent(request), database_of(request), wanted)
     template = "_inbox_rows.html" if request.headers.get("hx-request") else "inbox.html"
     return _page(template, request, rows=rows, status_filter=wanted or "", Status=Status)
+
+
+@console.get("/inbox/live")
+@requires(Capability.READ)
+async def live(request: Request) -> HTTPResponse | None:
+    """Server-sent events: `change` each time a conversation is saved."""
+    feed: LiveFeed = request.app.ctx.console_feed
+    stream: Any = await request.respond(
+        content_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+    async for chunk in feed.stream():
+        await stream.send(chunk)
+    return None
 
 
 @console.get("/conversations/<conversation_id:str>")

@@ -71,8 +71,11 @@ def create_app(
         app.blueprint(api)
         app.blueprint(conversations)
     if state.console is not None:
+        from parlez.console.live import LiveFeed
         from parlez.console.routes import console
 
+        app.ctx.console_feed = LiveFeed()
+        state.tracker_store.listeners.append(app.ctx.console_feed.saved)
         app.blueprint(console)
     # The health routes are always there; the rest of the API only when asked for.
     app.add_route(hello, "/", methods=["GET"], name="hello")
@@ -85,6 +88,8 @@ def create_app(
         # SIGTERM: the server stopped accepting; let messages being handled save their events.
         # Pending reminders are forgotten, as in Rasa (they live in memory).
         await state.reminders.close()
+        if getattr(app.ctx, "console_feed", None) is not None:
+            app.ctx.console_feed.close()
         await state.drain()
 
     @app.after_server_stop

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,12 +25,17 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: what is told of saved events: the conversation and the events just saved
+SaveListener = Callable[[str, Sequence[Event]], Awaitable[None]]
+
 
 class TrackerStore(ABC):
     def __init__(self, slots: Iterable[Slot] = ()) -> None:
         self.slots = list(slots)
         #: where saved events are published for other consumers (analytics, CRM...)
         self.event_broker: EventBroker | None = None
+        #: told of every save in this process (the console's live inbox)
+        self.listeners: list[SaveListener] = []
 
     @classmethod
     def from_endpoint(
@@ -76,8 +81,16 @@ class TrackerStore(ABC):
         return await self.retrieve(sender_id) or self.create(sender_id)
 
     async def publish(self, sender_id: str, events: Sequence[Event]) -> None:
-        """Hand newly saved events to the event broker; a broker failure never loses them here."""
-        if self.event_broker is None or not events:
+        """Hand newly saved events to the listeners and the event broker; a failure of
+        either never loses them here."""
+        if not events:
+            return
+        for listener in self.listeners:
+            try:
+                await listener(sender_id, events)
+            except Exception:
+                logger.exception("a listener failed on the saved events of '%s'", sender_id)
+        if self.event_broker is None:
             return
         for event in events:
             try:

@@ -65,5 +65,11 @@ def test_parlez_run_serves_the_console_beside_the_conversations(
             )
             assert signed_in.status_code == 200
             assert "/console/conversations/walk-in" in signed_in.text
+            # An open inbox hears of the next message at once, over server-sent events.
+            with client.stream("GET", "/console/inbox/live") as feed:
+                lines = (line for line in feed.iter_lines() if line)
+                assert next(lines) == ": connected"
+                client.post("/webhooks/rest/webhook", json={"sender": "second", "message": "hi"})
+                assert next(lines) == "event: change" and next(lines) == 'data: "second"'
     # The console's tables live in the conversations' database.
     assert (project / "conversations.db").is_file() and not (project / "console.db").exists()
