@@ -166,6 +166,10 @@ class Agent:
         a conversation's events are only ever appended."""
         return await self.tracker_store.retrieve(sender_id)
 
+    async def retrieve_many(self, sender_ids: Sequence[str]) -> dict[str, DialogueStateTracker]:
+        """The stored conversations among `sender_ids` (a page of the console's inbox)."""
+        return await self.tracker_store.retrieve_many(sender_ids)
+
     async def retrieve_after_turn(self, sender_id: str) -> DialogueStateTracker | None:
         """The conversation once the message being answered (if any) is saved: what a
         customer reopening the chat mid-answer must see, the answer included."""

@@ -77,13 +77,10 @@ async def inbox_page(
     agent: Agent, database: ConsoleDatabase, status: str | None = None, before: float | None = None
 ) -> list[Summary]:
     """One page of the inbox, newest activity first; `status` keeps only those."""
-    recent = await agent.tracker_store.recent(PAGE, before)
-    held = await database.assignments([sender for sender, _ in recent])
-    rows = []
-    for sender_id, _ in recent:
-        tracker = await agent.retrieve(sender_id)
-        if tracker is not None:
-            rows.append(summary(tracker, held.get(sender_id)))
+    recent = [sender for sender, _ in await agent.tracker_store.recent(PAGE, before)]
+    held = await database.assignments(recent)
+    trackers = await agent.retrieve_many(recent)
+    rows = [summary(trackers[s], held.get(s)) for s in recent if s in trackers]
     return [row for row in rows if status is None or row.status == status]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,6 +31,9 @@ from parlez.stores.tracker_store import TrackerStore
 from parlez.tracker import DialogueStateTracker
 
 logger = logging.getLogger(__name__)
+
+#: rows read at a time, newest first, to find the conversations with recent activity
+RECENT_CHUNK = 2000
 
 T = TypeVar("T")
 
@@ -167,18 +170,63 @@ class SQLTrackerStore(TrackerStore):
         return await with_retries("list conversations", read)
 
     async def recent(self, limit: int, before: float | None = None) -> list[tuple[str, float]]:
+        # Rows are only appended, so the newest activity is at the highest ids: reading the
+        # table backwards until `limit` conversations have shown up touches a few thousand
+        # rows, where grouping all of them would read every conversation ever held. A
+        # conversation's first row met is its latest; a later page (`before`) skips those
+        # whose latest activity is not older.
         await self._create_table()
-        latest = func.max(events_table.c.timestamp).label("latest")
-        query = select(events_table.c.sender_id, latest).group_by(events_table.c.sender_id)
-        if before is not None:
-            query = query.having(latest < before)
-        query = query.order_by(latest.desc(), events_table.c.sender_id).limit(limit)
+        seen: set[str] = set()
+        found: list[tuple[str, float]] = []
+        below: int | None = None
+        while len(found) < limit:
+            query = select(events_table.c.id, events_table.c.sender_id, events_table.c.timestamp)
+            if below is not None:
+                query = query.where(events_table.c.id < below)
+            query = query.order_by(events_table.c.id.desc()).limit(RECENT_CHUNK)
 
-        async def read() -> list[tuple[str, float]]:
+            async def read(query: Any = query) -> list[Any]:
+                async with self.engine.connect() as connection:
+                    return list(await connection.execute(query))
+
+            rows = await with_retries("list recent conversations", read)
+            for row in rows:
+                if row.sender_id in seen:
+                    continue
+                seen.add(row.sender_id)
+                latest = float(row.timestamp or 0)
+                if (before is None or latest < before) and len(found) < limit:
+                    found.append((row.sender_id, latest))
+            if len(rows) < RECENT_CHUNK:
+                break
+            below = rows[-1].id
+        return sorted(found, key=lambda item: (-item[1], item[0]))
+
+    async def retrieve_many(self, sender_ids: Sequence[str]) -> dict[str, DialogueStateTracker]:
+        await self._create_table()
+        if not sender_ids:
+            return {}
+        query = (
+            select(events_table.c.sender_id, events_table.c.data)
+            .where(events_table.c.sender_id.in_(list(sender_ids)))
+            .order_by(events_table.c.id)
+        )
+
+        async def read() -> list[Any]:
             async with self.engine.connect() as connection:
-                return [(row[0], float(row[1] or 0)) for row in await connection.execute(query)]
+                return list(await connection.execute(query))
 
-        return await with_retries("list recent conversations", read)
+        rows: dict[str, list[str]] = {}
+        for row in await with_retries("read conversations", read):
+            rows.setdefault(row.sender_id, []).append(row.data)
+        trackers = {}
+        for sender_id, data in rows.items():
+            tracker = DialogueStateTracker.from_events(
+                sender_id, stored_events(map(_row_data, data), sender_id), self.slots
+            )
+            tracker.persisted_events = len(tracker.events)
+            trackers[sender_id] = tracker
+        return trackers
 
     async def close(self) -> None:
         await super().close()

@@ -77,6 +77,16 @@ class TrackerStore(ABC):
         latest.sort(key=lambda item: (-item[1], item[0]))
         return [item for item in latest if before is None or item[1] < before][:limit]
 
+    async def retrieve_many(self, sender_ids: Sequence[str]) -> dict[str, DialogueStateTracker]:
+        """The stored conversations among `sender_ids`, by id (one query where the store
+        can: the inbox shows a page of them at once)."""
+        found = {}
+        for sender_id in sender_ids:
+            tracker = await self.retrieve(sender_id)
+            if tracker is not None:
+                found[sender_id] = tracker
+        return found
+
     async def get_or_create(self, sender_id: str) -> DialogueStateTracker:
         return await self.retrieve(sender_id) or self.create(sender_id)
 

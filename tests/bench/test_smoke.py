@@ -148,3 +148,8 @@ def test_kb_benchmark_end_to_end_smoke_scores_replies_over_rest(assistant_models
     cells = [c.strip().strip("*") for c in row.strip("|").split("|")]
     assert cells[1] == "40"  # the smoke run asks 40 questions
     assert abs(sum(float(c) for c in cells[2:5]) - 100) < 0.5  # right + abstained + wrong
+
+
+def test_console_benchmark_smoke_prints_its_table(assistant_models: Path) -> None:
+    out = bench_output("console.py", "--models", str(assistant_models))
+    assert "inbox, first page" in out and "saved -> change event" in out

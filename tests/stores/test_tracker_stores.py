@@ -238,3 +238,37 @@ async def test_a_stored_row_that_cannot_be_read_is_skipped_and_new_events_still_
     assert again is not None and [e.type_name for e in again.events][-1] == "action"
     assert len(again.events) == 5
     await store.close()
+
+
+async def test_recent_lists_the_newest_activity_first_a_page_at_a_time(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parlez.stores import sql
+
+    monkeypatch.setattr(sql, "RECENT_CHUNK", 3)  # several reads backwards, as on a big table
+    store = make_store(store_url)
+    for n, sender in enumerate(["old", "middle", "new"]):
+        tracker = DialogueStateTracker(sender, SLOTS)
+        for k in range(4):
+            tracker.update(UserUttered(f"message {k}", timestamp=1000.0 + n * 100 + k))
+        await store.save(tracker)
+    again = await store.retrieve("old")
+    assert again is not None
+    again.update(UserUttered("back again", timestamp=2000.0))
+    await store.save(again)
+    assert await store.recent(2) == [("old", 2000.0), ("new", 1203.0)]
+    assert [sender for sender, _ in await store.recent(10, before=1203.0)] == ["middle"]
+    await store.close()
+
+
+async def test_many_conversations_are_read_as_each_would_be(store_url: str) -> None:
+    store = make_store(store_url)
+    for sender in ("ana", "ben"):
+        await store.save(conversation(sender))
+    found = await store.retrieve_many(["ana", "ben", "nobody"])
+    assert sorted(found) == ["ana", "ben"]
+    alone = await store.retrieve("ben")
+    assert alone is not None and [e.to_dict() for e in found["ben"].events] == [
+        e.to_dict() for e in alone.events
+    ]
+    await store.close()
