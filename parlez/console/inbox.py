@@ -3,6 +3,8 @@ latest message, read through the agent."""
 
 from __future__ import annotations
 
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +15,8 @@ from parlez.tracker import DialogueStateTracker
 
 #: the conversations one inbox page shows
 PAGE = 50
+#: conversations whose facts the inbox keeps, per agent
+CACHED = 5000
 #: slots that name the customer, in the order they are trusted
 NAME_SLOTS = ("customer_name", "name", "email")
 
@@ -36,8 +40,20 @@ class Summary:
     last_at: float
 
 
-def status_of(tracker: DialogueStateTracker, held: Assignment | None) -> str:
-    if tracker.is_paused():
+@dataclass(frozen=True)
+class Facts:
+    """What the inbox shows of a conversation that only its events decide."""
+
+    paused: bool
+    channel: str
+    customer: str
+    language: str
+    last_text: str
+    last_at: float
+
+
+def status_of(paused: bool, held: Assignment | None) -> str:
+    if paused:
         return Status.HUMAN if held is not None and held.assignee else Status.OPEN
     if held is not None and held.status == Status.RESOLVED:
         return Status.RESOLVED
@@ -57,31 +73,79 @@ def language_of(tracker: DialogueStateTracker) -> str:
     return value if isinstance(value, str) else ""
 
 
-def summary(tracker: DialogueStateTracker, held: Assignment | None) -> Summary:
+def facts(tracker: DialogueStateTracker) -> Facts:
     last = next(
         (e for e in reversed(tracker.events) if isinstance(e, UserUttered | BotUttered)), None
     )
-    return Summary(
-        sender_id=tracker.sender_id,
+    return Facts(
+        paused=tracker.is_paused(),
         channel=tracker.latest_input_channel() or "",
         customer=customer_of(tracker),
         language=language_of(tracker),
-        status=status_of(tracker, held),
-        assignee=held.assignee if held is not None else None,
         last_text=(last.text or "") if last is not None else "",
         last_at=max((e.timestamp for e in tracker.events), default=0.0),
     )
+
+
+def row(sender_id: str, known: Facts, held: Assignment | None) -> Summary:
+    return Summary(
+        sender_id=sender_id,
+        channel=known.channel,
+        customer=known.customer,
+        language=known.language,
+        status=status_of(known.paused, held),
+        assignee=held.assignee if held is not None else None,
+        last_text=known.last_text,
+        last_at=known.last_at,
+    )
+
+
+def summary(tracker: DialogueStateTracker, held: Assignment | None) -> Summary:
+    return row(tracker.sender_id, facts(tracker), held)
+
+
+class FactsCache:
+    """The facts of conversations already read, kept while their latest activity is the
+    same: a refreshed inbox reads again only the conversations that changed."""
+
+    def __init__(self, size: int = CACHED) -> None:
+        self.size = size
+        self._facts: OrderedDict[str, tuple[float, Facts]] = OrderedDict()
+
+    def get(self, sender_id: str, latest: float) -> Facts | None:
+        found = self._facts.get(sender_id)
+        if found is None or found[0] != latest:
+            return None
+        self._facts.move_to_end(sender_id)
+        return found[1]
+
+    def put(self, sender_id: str, latest: float, known: Facts) -> None:
+        self._facts[sender_id] = (latest, known)
+        self._facts.move_to_end(sender_id)
+        while len(self._facts) > self.size:
+            self._facts.popitem(last=False)
+
+
+_caches: weakref.WeakKeyDictionary[Agent, FactsCache] = weakref.WeakKeyDictionary()
 
 
 async def inbox_page(
     agent: Agent, database: ConsoleDatabase, status: str | None = None, before: float | None = None
 ) -> list[Summary]:
     """One page of the inbox, newest activity first; `status` keeps only those."""
-    recent = [sender for sender, _ in await agent.tracker_store.recent(PAGE, before)]
-    held = await database.assignments(recent)
-    trackers = await agent.retrieve_many(recent)
-    rows = [summary(trackers[s], held.get(s)) for s in recent if s in trackers]
-    return [row for row in rows if status is None or row.status == status]
+    cache = _caches.setdefault(agent, FactsCache())
+    recent = await agent.tracker_store.recent(PAGE, before)
+    held = await database.assignments([sender for sender, _ in recent])
+    latest_of = dict(recent)
+    stale = [sender for sender, latest in recent if cache.get(sender, latest) is None]
+    for sender_id, tracker in (await agent.retrieve_many(stale)).items():
+        cache.put(sender_id, latest_of[sender_id], facts(tracker))
+    rows = []
+    for sender_id, latest in recent:
+        cached = cache.get(sender_id, latest)
+        if cached is not None:
+            rows.append(row(sender_id, cached, held.get(sender_id)))
+    return [r for r in rows if status is None or r.status == status]
 
 
 def transcript(tracker: DialogueStateTracker) -> list[dict[str, Any]]:
