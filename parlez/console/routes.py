@@ -28,9 +28,10 @@ from parlez.console.database import Session
 from parlez.console.inbox import Status, inbox_page, summary, transcript
 from parlez.console.live import LiveFeed
 from parlez.console.roles import Capability, may
-from parlez.events import BotUttered, ConversationPaused, ConversationResumed
+from parlez.events import BotUttered, ConversationPaused, ConversationResumed, Event
 from parlez.http.errors import ApiError
 from parlez.server.state import ServerState
+from parlez.tracker import DialogueStateTracker
 
 STATIC = Path(__file__).parent / "static"
 #: the longest reply a person may send in one message
@@ -160,7 +161,7 @@ async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
     agent = _agent(request)
     tracker = await agent.retrieve(conversation_id)
     if tracker is None:
-        return _page("missing.html", request, 404, conversation_id=conversation_id)
+        return _missing(request, conversation_id)
     held = await database_of(request).assignment(conversation_id)
     return _page(
         "conversation.html",
@@ -186,68 +187,89 @@ def _output_for(request: Request, channel: str) -> OutputChannel:
     return CollectingOutputChannel()
 
 
+async def _change(
+    request: Request,
+    conversation_id: str,
+    action: str,
+    events: list[Event],
+    status: str,
+    assignee: str | None,
+    output: OutputChannel | None = None,
+) -> HTTPResponse:
+    """Add `events` to the conversation through the agent, note who holds it now, log it."""
+    session: Session = request.ctx.session
+    if events:
+        await _state(request).guarded(
+            _agent(request).append_events(conversation_id, events, output)
+        )
+    await database_of(request).assign(conversation_id, status, assignee)
+    await database_of(request).record(session.user, action, conversation_id)
+    return _back(conversation_id)
+
+
+async def _existing(request: Request, conversation_id: str) -> DialogueStateTracker | None:
+    return await _agent(request).retrieve(conversation_id)
+
+
+def _missing(request: Request, conversation_id: str) -> HTTPResponse:
+    return _page("missing.html", request, 404, conversation_id=conversation_id)
+
+
 @console.post("/conversations/<conversation_id:str>/take-over")
 @requires(Capability.ANSWER)
 async def take_over(request: Request, conversation_id: str) -> HTTPResponse:
     conversation_id = _decoded(conversation_id)
-    session: Session = request.ctx.session
-    state = _state(request)
-    await state.guarded(_agent(request).append_events(conversation_id, [ConversationPaused()]))
-    await database_of(request).assign(conversation_id, Status.HUMAN, session.user.email)
-    await database_of(request).record(session.user, "take_over", conversation_id)
-    return _back(conversation_id)
+    tracker = await _existing(request, conversation_id)
+    if tracker is None:
+        return _missing(request, conversation_id)
+    pause: list[Event] = [] if tracker.is_paused() else [ConversationPaused()]
+    email = request.ctx.session.user.email
+    return await _change(request, conversation_id, "take_over", pause, Status.HUMAN, email)
 
 
 @console.post("/conversations/<conversation_id:str>/reply")
 @requires(Capability.ANSWER)
 async def reply(request: Request, conversation_id: str) -> HTTPResponse:
+    """The person's message to the customer, through the channel they last wrote from; a
+    conversation the bot had is taken over first."""
     conversation_id = _decoded(conversation_id)
-    session: Session = request.ctx.session
+    user = request.ctx.session.user
     text = form_field(request, "text").strip()
-    if not text:
-        return _back(conversation_id)
     if len(text) > MAX_REPLY:
         return response.json({"error": f"a reply has at most {MAX_REPLY} characters"}, 400)
-    agent = _agent(request)
-    tracker = await agent.retrieve(conversation_id)
+    tracker = await _existing(request, conversation_id)
     if tracker is None:
-        return _page("missing.html", request, 404, conversation_id=conversation_id)
+        return _missing(request, conversation_id)
+    if not text:
+        return _back(conversation_id)
+    said = BotUttered(text, metadata={"sent_by": user.email, "sent_by_name": user.name})
+    events: list[Event] = [said] if tracker.is_paused() else [ConversationPaused(), said]
     output = _output_for(request, tracker.latest_input_channel() or "")
-    said = BotUttered(
-        text, metadata={"sent_by": session.user.email, "sent_by_name": session.user.name}
+    return await _change(
+        request, conversation_id, "reply", events, Status.HUMAN, user.email, output
     )
-    events = [] if tracker.is_paused() else [ConversationPaused()]
-    await _state(request).guarded(agent.append_events(conversation_id, [*events, said], output))
-    await database_of(request).assign(conversation_id, Status.HUMAN, session.user.email)
-    await database_of(request).record(session.user, "reply", conversation_id)
-    return _back(conversation_id)
 
 
 @console.post("/conversations/<conversation_id:str>/hand-back")
 @requires(Capability.ANSWER)
 async def hand_back(request: Request, conversation_id: str) -> HTTPResponse:
     conversation_id = _decoded(conversation_id)
-    session: Session = request.ctx.session
-    await _state(request).guarded(
-        _agent(request).append_events(conversation_id, [ConversationResumed()])
-    )
-    await database_of(request).assign(conversation_id, Status.BOT, None)
-    await database_of(request).record(session.user, "hand_back", conversation_id)
-    return _back(conversation_id)
+    tracker = await _existing(request, conversation_id)
+    if tracker is None:
+        return _missing(request, conversation_id)
+    resume: list[Event] = [ConversationResumed()] if tracker.is_paused() else []
+    return await _change(request, conversation_id, "hand_back", resume, Status.BOT, None)
 
 
 @console.post("/conversations/<conversation_id:str>/resolve")
 @requires(Capability.ANSWER)
 async def resolve(request: Request, conversation_id: str) -> HTTPResponse:
     conversation_id = _decoded(conversation_id)
-    session: Session = request.ctx.session
-    agent = _agent(request)
-    tracker = await agent.retrieve(conversation_id)
-    if tracker is not None and tracker.is_paused():
-        await _state(request).guarded(agent.append_events(conversation_id, [ConversationResumed()]))
-    await database_of(request).assign(conversation_id, Status.RESOLVED, None)
-    await database_of(request).record(session.user, "resolve", conversation_id)
-    return _back(conversation_id)
+    tracker = await _existing(request, conversation_id)
+    if tracker is None:
+        return _missing(request, conversation_id)
+    resume: list[Event] = [ConversationResumed()] if tracker.is_paused() else []
+    return await _change(request, conversation_id, "resolve", resume, Status.RESOLVED, None)
 
 
 @console.get("/audit")

@@ -5,19 +5,19 @@ again."""
 
 from __future__ import annotations
 
+import os
 import re
-import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from parlez.cli.main import main
-from tests.conftest import REPO, write
-from tests.connectors.webchat.browser import chromium, site
-from tests.server.process import ServerProcess, parlez_run
-from tests.services import free_port
+from tests.conftest import REPO
+from tests.connectors.webchat.browser import served_assistant
+from tests.server.process import ServerProcess
 
 AGENT = "ana@example.com"
 PASSWORD = "a long enough password"
@@ -27,52 +27,19 @@ PASSWORD = "a long enough password"
 def served(
     assistant_models: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[ServerProcess, str, Any]]:
-    """The assistant with its web chat and console, a site that embeds the chat, a browser."""
+    """The assistant with its web chat and console, a site that embeds the chat, a browser,
+    and an agent's account."""
     root = tmp_path_factory.mktemp("console-browser")
-    business = root / "business.yml"
-    shutil.copy(REPO / "business.yml", business)
-    business.write_text(
-        business.read_text()
-        .replace("  type: file\n", f"  type: file\n  folder: {root / 'mail'}\n")
-        .replace("path: calendar.db", f"path: {root / 'calendar.db'}")
-    )
-    endpoints = root / "endpoints.yml"
-    write(
-        endpoints,
-        f"""
-        action_endpoint:
-          actions_module: actions
-        tracker_store:
-          type: SQL
-          dialect: sqlite
-          db: {root / "conversations.db"}
-        """,
-    )
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("PARLEZ_BUSINESS", str(business))
-        env.setenv("PARLEZ_CONSOLE_PASSWORD", PASSWORD)
+    with served_assistant(assistant_models, root) as served:
+        # As a business would, from a shell, while the assistant is running.
         add = ["console", "add-user", AGENT, "--role", "agent", "--project", str(REPO)]
-        assert main([*add, "--endpoints", str(endpoints)]) == 0
-        port = free_port()
-        with chromium() as browser, site(f"http://127.0.0.1:{port}") as site_url:
-            write(
-                root / "credentials.yml",
-                (REPO / "credentials.yml")
-                .read_text()
-                .replace("- http://localhost:5005", f"- {site_url}")
-                .replace("folder: attachments", f"folder: {root / 'uploads'}"),
-            )
-            with parlez_run(
-                REPO,
-                "-m",
-                str(assistant_models),
-                "--endpoints",
-                str(endpoints),
-                "--credentials",
-                str(root / "credentials.yml"),
-                port=port,
-            ) as server:
-                yield server, site_url, browser
+        subprocess.run(
+            [sys.executable, "-m", "parlez", *add, "--endpoints", str(root / "endpoints.yml")],
+            env={**os.environ, "PARLEZ_CONSOLE_PASSWORD": PASSWORD},
+            check=True,
+            capture_output=True,
+        )
+        yield served
 
 
 def _session_of(page: Any) -> str:

@@ -12,6 +12,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import pytest
+
+from tests.conftest import REPO, write
+from tests.server.process import ServerProcess, parlez_run
 from tests.services import free_port, missing
 
 CHROMIUM = "/usr/bin/chromium"
@@ -85,3 +89,53 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def served_assistant(
+    models: Path, root: Path, *options: str
+) -> Iterator[tuple[ServerProcess, str, Any]]:
+    """The repository's assistant served by `parlez run` with its web chat (and console),
+    its files and databases in `root`, a site on another origin that embeds the chat, and a
+    Chromium: (server, site url, browser)."""
+    business = root / "business.yml"
+    business.write_text(
+        (REPO / "business.yml")
+        .read_text()
+        .replace("  type: file\n", f"  type: file\n  folder: {root / 'mail'}\n")
+        .replace("path: calendar.db", f"path: {root / 'calendar.db'}")
+    )
+    write(
+        root / "endpoints.yml",
+        f"""
+        action_endpoint:
+          actions_module: actions
+        tracker_store:
+          type: SQL
+          dialect: sqlite
+          db: {root / "conversations.db"}
+        """,
+    )
+    with chromium() as browser, pytest.MonkeyPatch.context() as env:
+        env.setenv("PARLEZ_BUSINESS", str(business))
+        port = free_port()
+        with site(f"http://127.0.0.1:{port}") as site_url:
+            write(
+                root / "credentials.yml",
+                (REPO / "credentials.yml")
+                .read_text()
+                .replace("- http://localhost:5005", f"- {site_url}")
+                .replace("folder: attachments", f"folder: {root / 'uploads'}"),
+            )
+            with parlez_run(
+                REPO,
+                "-m",
+                str(models),
+                "--endpoints",
+                str(root / "endpoints.yml"),
+                "--credentials",
+                str(root / "credentials.yml"),
+                *options,
+                port=port,
+            ) as server:
+                yield server, site_url, browser

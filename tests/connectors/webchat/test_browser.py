@@ -4,7 +4,6 @@ the XSS cases, a phone screen and right-to-left languages."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,10 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import REPO, write
-from tests.connectors.webchat.browser import chromium, site
-from tests.server.process import ServerProcess, parlez_run
-from tests.services import free_port
+from tests.connectors.webchat.browser import served_assistant
+from tests.server.process import ServerProcess
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
@@ -57,47 +54,8 @@ class Setup:
 @pytest.fixture(scope="module")
 def setup(assistant_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     root = tmp_path_factory.mktemp("webchat-browser")
-    business = root / "business.yml"
-    shutil.copy(REPO / "business.yml", business)
-    business.write_text(
-        business.read_text()
-        .replace("  type: file\n", f"  type: file\n  folder: {root / 'mail'}\n")
-        .replace("path: calendar.db", f"path: {root / 'calendar.db'}")
-    )
-    write(
-        root / "endpoints.yml",
-        f"""
-        action_endpoint:
-          actions_module: actions
-        tracker_store:
-          type: SQL
-          dialect: sqlite
-          db: {root / "conversations.db"}
-        """,
-    )
-    with chromium() as browser, pytest.MonkeyPatch.context() as env:
-        env.setenv("PARLEZ_BUSINESS", str(business))
-        port = free_port()
-        with site(f"http://127.0.0.1:{port}") as site_url:
-            write(
-                root / "credentials.yml",
-                (REPO / "credentials.yml")
-                .read_text()
-                .replace("- http://localhost:5005", f"- {site_url}")
-                .replace("folder: attachments", f"folder: {root / 'uploads'}"),
-            )
-            with parlez_run(
-                REPO,
-                "-m",
-                str(assistant_models),
-                "--endpoints",
-                str(root / "endpoints.yml"),
-                "--credentials",
-                str(root / "credentials.yml"),
-                "--enable-api",
-                port=port,
-            ) as server:
-                yield Setup(server, site_url, browser, root)
+    with served_assistant(assistant_models, root, "--enable-api") as (server, site_url, browser):
+        yield Setup(server, site_url, browser, root)
 
 
 @pytest.fixture
