@@ -15,6 +15,8 @@ from parlez.tracker import DialogueStateTracker
 
 #: the conversations one inbox page shows
 PAGE = 50
+#: pages of recent conversations a filtered page looks through at the most
+SCANNED_PAGES = 20
 #: conversations whose facts the inbox keeps, per agent
 CACHED = 5000
 #: slots that name the customer, in the order they are trusted
@@ -129,12 +131,41 @@ class FactsCache:
 _caches: weakref.WeakKeyDictionary[Agent, FactsCache] = weakref.WeakKeyDictionary()
 
 
+@dataclass(frozen=True)
+class Filters:
+    """What the inbox keeps: conversations of one status, or from one channel."""
+
+    status: str | None = None
+    channel: str | None = None
+
+    def keep(self, summary: Summary) -> bool:
+        return (self.status is None or summary.status == self.status) and (
+            self.channel is None or summary.channel == self.channel
+        )
+
+
 async def inbox_page(
-    agent: Agent, database: ConsoleDatabase, status: str | None = None, before: float | None = None
+    agent: Agent,
+    database: ConsoleDatabase,
+    filters: Filters = Filters(),
+    before: float | None = None,
 ) -> list[Summary]:
-    """One page of the inbox, newest activity first; `status` keeps only those."""
+    """One page of the inbox, newest activity first, of the conversations `filters` keeps:
+    pages of recent conversations are read until one is full (or `SCANNED_PAGES` were)."""
+    kept: list[Summary] = []
+    for _ in range(SCANNED_PAGES):
+        recent = await agent.tracker_store.recent(PAGE, before)
+        kept += [r for r in await _summaries(agent, database, recent) if filters.keep(r)]
+        if len(kept) >= PAGE or len(recent) < PAGE:
+            break
+        before = recent[-1][1]
+    return kept[:PAGE]
+
+
+async def _summaries(
+    agent: Agent, database: ConsoleDatabase, recent: list[tuple[str, float]]
+) -> list[Summary]:
     cache = _caches.setdefault(agent, FactsCache())
-    recent = await agent.tracker_store.recent(PAGE, before)
     held = await database.assignments([sender for sender, _ in recent])
     latest_of = dict(recent)
     stale = [sender for sender, latest in recent if cache.get(sender, latest) is None]
@@ -145,7 +176,7 @@ async def inbox_page(
         cached = cache.get(sender_id, latest)
         if cached is not None:
             rows.append(row(sender_id, cached, held.get(sender_id)))
-    return [r for r in rows if status is None or r.status == status]
+    return rows
 
 
 def transcript(tracker: DialogueStateTracker) -> list[dict[str, Any]]:

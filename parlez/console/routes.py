@@ -25,7 +25,7 @@ from parlez.console.auth import (
     set_session_cookie,
 )
 from parlez.console.database import Session
-from parlez.console.inbox import Status, inbox_page, summary, transcript
+from parlez.console.inbox import Filters, Status, inbox_page, summary, transcript
 from parlez.console.live import LiveFeed
 from parlez.console.roles import Capability, may
 from parlez.events import BotUttered, ConversationPaused, ConversationResumed, Event
@@ -134,10 +134,11 @@ async def logout(request: Request) -> HTTPResponse:
 @console.get("/inbox")
 @requires(Capability.READ)
 async def inbox(request: Request) -> HTTPResponse:
-    wanted = request.args.get("status") or None
-    rows = await inbox_page(_agent(request), database_of(request), wanted)
+    filters = Filters(request.args.get("status") or None, request.args.get("channel") or None)
+    rows = await inbox_page(_agent(request), database_of(request), filters)
     template = "_inbox_rows.html" if request.headers.get("hx-request") else "inbox.html"
-    return _page(template, request, rows=rows, status_filter=wanted or "", Status=Status)
+    channels = sorted({c.name() for c in _state(request).channels})
+    return _page(template, request, rows=rows, filters=filters, channels=channels, Status=Status)
 
 
 @console.get("/inbox/live")

@@ -7,8 +7,10 @@ from urllib.parse import quote
 
 import pytest
 
+from parlez.console.inbox import PAGE
 from parlez.console.roles import Role
-from parlez.events import BotUttered
+from parlez.events import BotUttered, ConversationPaused, UserUttered
+from parlez.tracker import DialogueStateTracker
 from tests.console.conftest import Console
 
 pytestmark = pytest.mark.anyio
@@ -103,3 +105,27 @@ async def test_a_conversation_id_no_store_can_hold_is_a_400(console: Console) ->
     reply = await browser.get("/console/conversations/" + "x" * 300)
     assert reply.status == 400
     assert (await browser.get("/console/conversations/nobody")).status == 404
+
+
+async def test_a_filtered_page_looks_past_the_first_page_of_conversations(
+    console: Console,
+) -> None:
+    store = console.app.ctx.state.agent.tracker_store
+    waiting = DialogueStateTracker.from_events(
+        "oldest", [UserUttered("help", input_channel="webchat", timestamp=1.0)]
+    )
+    waiting.update(ConversationPaused(timestamp=2.0))
+    await store.save(waiting)
+    for n in range(PAGE + 5):  # a whole page of newer conversations with the bot, over REST
+        await store.save(
+            DialogueStateTracker.from_events(
+                f"newer-{n}", [UserUttered("hi", input_channel="rest", timestamp=10.0 + n)]
+            )
+        )
+    browser = await console.sign_in(Role.AGENT)
+    assert "/console/conversations/oldest" not in (await browser.get("/console/inbox")).text
+    waiting_page = (await browser.get("/console/inbox?status=open")).text
+    assert "/console/conversations/oldest" in waiting_page
+    assert "/console/conversations/newer-" not in waiting_page
+    by_channel = (await browser.get("/console/inbox?channel=webchat")).text
+    assert "/console/conversations/oldest" in by_channel and "newer-" not in by_channel
