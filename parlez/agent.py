@@ -166,6 +166,10 @@ class Agent:
         a conversation's events are only ever appended."""
         return await self.tracker_store.retrieve(sender_id)
 
+    async def recent(self, limit: int, before: float | None = None) -> list[tuple[str, float]]:
+        """The conversations with the newest activity (a page of the console's inbox)."""
+        return await self.tracker_store.recent(limit, before)
+
     async def retrieve_many(self, sender_ids: Sequence[str]) -> dict[str, DialogueStateTracker]:
         """The stored conversations among `sender_ids` (a page of the console's inbox)."""
         return await self.tracker_store.retrieve_many(sender_ids)

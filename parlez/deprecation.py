@@ -25,8 +25,12 @@ RENAMED: dict[tuple[str, str], str] = {("parlez.training_data.message", "Message
 
 
 def moved(module: str, name: str) -> Any:
-    """`name` from where it lives now, with a DeprecationWarning for the old path."""
-    new = MOVED[(module, name)]
+    """`name` from where it lives now, with a DeprecationWarning for the old path; an
+    AttributeError for a name that never lived in `module` (a module's `__getattr__` is
+    `return moved(__name__, name)`)."""
+    new = MOVED.get((module, name))
+    if new is None:
+        raise AttributeError(f"module '{module}' has no attribute '{name}'")
     new_name = RENAMED.get((module, name), name)
     warnings.warn(
         f"{module}.{name} moved to {new}.{new_name}; the old path goes in the next release",

@@ -9,6 +9,4 @@ from parlez.deprecation import moved
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("ChannelConfigError", "channel_class", "channels_from_credentials"):
-        return moved(__name__, name)
-    raise AttributeError(name)
+    return moved(__name__, name)  # the names that moved: parlez/deprecation.py

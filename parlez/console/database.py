@@ -15,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -122,7 +122,9 @@ class ConsoleDatabase:
     async def count_users(self) -> int:
         await self.upgrade()
         async with self.engine.connect() as connection:
-            return len((await connection.execute(select(users.c.id))).all())
+            return int(
+                (await connection.execute(select(func.count()).select_from(users))).scalar_one()
+            )
 
     async def check_password(self, email: str, password: str) -> User | None:
         """The user whose password this is; None for a wrong one or an unknown address

@@ -154,7 +154,7 @@ async def inbox_page(
     pages of recent conversations are read until one is full (or `SCANNED_PAGES` were)."""
     kept: list[Summary] = []
     for _ in range(SCANNED_PAGES):
-        recent = await agent.tracker_store.recent(PAGE, before)
+        recent = await agent.recent(PAGE, before)
         kept += [r for r in await _summaries(agent, database, recent) if filters.keep(r)]
         if len(kept) >= PAGE or len(recent) < PAGE:
             break

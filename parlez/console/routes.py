@@ -13,7 +13,7 @@ from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
 from parlez.agent import Agent
-from parlez.channels.channel import CollectingOutputChannel, OutputChannel, sender_id_problem
+from parlez.channels.channel import OutputChannel, sender_id_problem
 from parlez.console.auth import (
     COOKIE,
     CSRF_FIELD,
@@ -178,16 +178,6 @@ def _back(conversation_id: str) -> HTTPResponse:
     return response.redirect(target, status=303)
 
 
-def _output_for(request: Request, channel: str) -> OutputChannel:
-    """Where the customer reads: the channel they last wrote from, if it can be reached."""
-    for input_channel in _state(request).channels:
-        if input_channel.name() == channel:
-            found = input_channel.get_output_channel()
-            if found is not None:
-                return found
-    return CollectingOutputChannel()
-
-
 async def _change(
     request: Request,
     conversation_id: str,
@@ -245,7 +235,7 @@ async def reply(request: Request, conversation_id: str) -> HTTPResponse:
         return _back(conversation_id)
     said = BotUttered(text, metadata={"sent_by": user.email, "sent_by_name": user.name})
     events: list[Event] = [said] if tracker.is_paused() else [ConversationPaused(), said]
-    output = _output_for(request, tracker.latest_input_channel() or "")
+    output = _state(request).output_channel(tracker.latest_input_channel())
     return await _change(
         request, conversation_id, "reply", events, Status.HUMAN, user.email, output
     )

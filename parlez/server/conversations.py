@@ -87,13 +87,7 @@ def output_for(request: Request, tracker: DialogueStateTracker | None = None) ->
     wanted = request.args.get("output_channel")
     if wanted == "latest":
         wanted = tracker.latest_input_channel() if tracker is not None else None
-    if wanted:
-        for channel in state_of(request).channels:
-            if channel.name() == wanted:
-                found = channel.get_output_channel()
-                if found is not None:
-                    return found
-    return CollectingOutputChannel()
+    return state_of(request).output_channel(wanted)
 
 
 @conversations.get("/<conversation_id:str>/tracker")

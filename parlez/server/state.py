@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from parlez.agent import Agent
-from parlez.channels.channel import InputChannel, OutputChannel, UserMessage
+from parlez.channels.channel import (
+    CollectingOutputChannel,
+    InputChannel,
+    OutputChannel,
+    UserMessage,
+)
 from parlez.console.database import ConsoleDatabase
 from parlez.core.reminders import ReminderScheduler
 from parlez.endpoints import Endpoints
@@ -73,6 +78,15 @@ class ServerState:
                 help_url="PUT /model with {'model_file': ...}, or train one with POST /model/train",
             )
         return self.agent
+
+    def output_channel(self, name: str | None) -> OutputChannel:
+        """Where the bot reaches a customer on the channel `name`; collected if nowhere."""
+        for channel in self.channels:
+            if name and channel.name() == name:
+                found = channel.get_output_channel()
+                if found is not None:
+                    return found
+        return CollectingOutputChannel()
 
     def load_model(self, archive: Path) -> Agent:
         """A new agent on the same stores: conversations go on across the swap."""

@@ -146,6 +146,4 @@ class PikaEventBroker(EventBroker):
 
 
 def __getattr__(name: str) -> Any:
-    if name == "event_broker_from_endpoint":  # moved to parlez.stores.factory
-        return moved(__name__, name)
-    raise AttributeError(name)
+    return moved(__name__, name)  # the names that moved: parlez/deprecation.py

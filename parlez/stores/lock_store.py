@@ -140,6 +140,4 @@ class RedisLockStore(LockStore):
 
 
 def __getattr__(name: str) -> Any:
-    if name == "lock_store_from_endpoint":  # moved to parlez.stores.factory
-        return moved(__name__, name)
-    raise AttributeError(name)
+    return moved(__name__, name)  # the names that moved: parlez/deprecation.py

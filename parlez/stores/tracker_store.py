@@ -155,11 +155,5 @@ class InMemoryTrackerStore(TrackerStore):
         return list(self._events)
 
 
-#: the factories that moved to parlez.stores.factory, importable here for one more release
-_MOVED = ("tracker_store_from_endpoint", "stores_from_endpoints")
-
-
 def __getattr__(name: str) -> Any:
-    if name in _MOVED:
-        return moved(__name__, name)
-    raise AttributeError(name)
+    return moved(__name__, name)  # the names that moved: parlez/deprecation.py

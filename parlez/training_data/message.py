@@ -10,6 +10,4 @@ from parlez.deprecation import moved
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Message", "Entity", "split_intent"):
-        return moved(__name__, name)
-    raise AttributeError(name)
+    return moved(__name__, name)  # the names that moved: parlez/deprecation.py
