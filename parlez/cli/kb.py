@@ -15,6 +15,7 @@ from parlez.knowledge.documents import (
     export_faq,
     read_faq_file,
     read_kb,
+    sample_files,
 )
 from parlez.knowledge.index import (
     INDEX_FOLDER,
@@ -71,23 +72,37 @@ def run_import(args: argparse.Namespace) -> int:
     if not source.is_file():
         raise KnowledgeFileError(f"there is no file '{args.file}' to import")
     incoming = read_faq_file(source)
-    target = Path(args.project) / (args.to or DEFAULT_FAQ)
+    project = Path(args.project)
+    target = project / (args.to or DEFAULT_FAQ)
+    # The template's sample content goes when a business brings its own: a hair studio's
+    # opening hours would answer a bicycle shop's customers.
+    samples = [] if args.keep_sample else sample_files(project / KB_FOLDER)
     existing = read_faq_file(target) if target.is_file() else []
-    by_id = {} if args.replace else {p.id: p for p in existing}
+    replacing = args.replace or target.resolve() in {s.resolve() for s in samples}
+    by_id = {} if replacing else {p.id: p for p in existing}
     added = sum(1 for p in incoming if p.id not in by_id)
     for passage in incoming:
         by_id[passage.id] = passage  # an imported entry replaces the one with its id
     target.parent.mkdir(parents=True, exist_ok=True)
     export_faq(list(by_id.values()), target)
+    removed = [s for s in samples if s.resolve() != target.resolve()]
+    for sample in removed:
+        sample.unlink()
     done = (
         f"its {len(existing)} entries replaced"
-        if args.replace
+        if replacing
         else f"{added} new, {len(incoming) - added} updated"
     )
     console.print(
         f"Imported {len(incoming)} entries into '{relative(target)}': {done}. "
         "`parlez train` (or `parlez kb index`) re-indexes."
     )
+    if samples:
+        console.print(
+            "The template's sample content was replaced by yours: "
+            + ", ".join(f"'{relative(s)}'" for s in samples)
+            + " (keep it with --keep-sample)."
+        )
     return 0
 
 
@@ -131,7 +146,12 @@ def register(commands: Any) -> None:
     imp.add_argument(
         "--replace",
         action="store_true",
-        help="replace the FAQ file's entries instead of adding to them (the template's own)",
+        help="replace the FAQ file's entries instead of adding to them",
+    )
+    imp.add_argument(
+        "--keep-sample",
+        action="store_true",
+        help="keep the template's sample content (replaced by the first import otherwise)",
     )
     common(imp)
     imp.set_defaults(handler=run_import)

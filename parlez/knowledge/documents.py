@@ -162,13 +162,15 @@ def read_faq_file(path: Path) -> list[Passage]:
     return faq_entries(items, source)
 
 
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
 
 def read_markdown(path: Path, max_words: int = MAX_CHUNK_WORDS) -> list[Passage]:
-    """A page split at its headings; each passage's title is its heading path."""
+    """A page split at its headings; each passage's title is its heading path. HTML comments
+    are not shown on the page, so they are not searched either."""
     source = relative(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = _COMMENT.sub("", path.read_text(encoding="utf-8")).splitlines()
     heads: list[str] = []
     body: list[str] = []
     sections: list[tuple[str, str, bool]] = []
@@ -254,6 +256,36 @@ def read_kb(folder: Path) -> list[Passage]:
             ids[passage.id] = passage.source
             passages.append(passage)
     return passages
+
+
+#: the first line of a Markdown page that is the template's sample, not the business's own
+SAMPLE_PAGE_MARK = "<!-- sample -->"
+
+
+def is_sample(path: Path) -> bool:
+    """Whether `path` is sample content of the assistant template (a YAML FAQ file with
+    `sample: true`, or a page whose first line is `<!-- sample -->`), which a business's own
+    knowledge base replaces when it is imported: two businesses' opening hours in one
+    knowledge base answer each other's questions."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    suffix = path.suffix.lower()
+    if suffix == ".md":
+        return text.lstrip().startswith(SAMPLE_PAGE_MARK)
+    if suffix in (".yml", ".yaml"):
+        try:
+            raw = yaml.safe_load(text)
+        except yaml.YAMLError:
+            return False
+        return isinstance(raw, dict) and raw.get("sample") is True
+    return False
+
+
+def sample_files(folder: Path) -> list[Path]:
+    """The template's sample documents in the knowledge-base folder `folder`."""
+    return [path for path in kb_files(folder) if is_sample(path)]
 
 
 def export_faq(passages: Iterable[Passage], path: Path) -> int:

@@ -69,6 +69,65 @@ def test_import_with_replace_drops_the_entries_that_were_there(
     ]
 
 
+SAMPLE_FAQ = """
+# the template's own entries
+sample: true
+faq:
+  - id: opening-hours
+    question: What are your opening hours?
+    answer: Monday to Friday 9:00-18:00.
+"""
+
+
+@pytest.fixture
+def template(tmp_path: Path) -> Path:
+    """A project as the assistant template ships: a sample FAQ and a sample page."""
+    root = tmp_path / "template"
+    write(root / "data" / "kb" / "faq.yml", SAMPLE_FAQ)
+    write(root / "data" / "kb" / "pages" / "about.md", "<!-- sample -->\n# About us\n\nA studio.\n")
+    write(root / "data" / "kb" / "pages" / "ours.md", "# Parking\n\nBehind the shop.\n")
+    return root
+
+
+def imported_ids(root: Path, tmp_path: Path) -> list[str]:
+    out = tmp_path / "all.json"
+    assert main(["kb", "export", str(out), "--project", str(root)]) == 0
+    return [e["id"] for e in json.loads(out.read_text(encoding="utf-8"))]
+
+
+def test_the_first_import_replaces_the_templates_sample_content(
+    template: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bicycle shop importing its FAQ into the template must not answer with the studio's
+    opening hours: the sample FAQ entries and the sample page go, the business's page stays."""
+    incoming = tmp_path / "shop.jsonl"
+    incoming.write_text('{"question": "When are you open?", "answer": "7 days."}\n', "utf-8")
+    assert main(["kb", "import", str(incoming), "--project", str(template)]) == 0
+    out = capsys.readouterr().out
+    assert "sample content was replaced" in out and "--keep-sample" in out
+    assert imported_ids(template, tmp_path) == ["when-are-you-open"]
+    assert not (template / "data" / "kb" / "pages" / "about.md").exists()
+    assert (template / "data" / "kb" / "pages" / "ours.md").is_file()
+    # The file is now the business's own: a second import adds to it.
+    more = tmp_path / "more.jsonl"
+    more.write_text('{"question": "Do you hire bikes?", "answer": "Yes."}\n', "utf-8")
+    assert main(["kb", "import", str(more), "--project", str(template)]) == 0
+    assert "1 new, 0 updated" in capsys.readouterr().out
+    assert imported_ids(template, tmp_path) == ["when-are-you-open", "do-you-hire-bikes"]
+
+
+def test_keep_sample_adds_to_the_templates_entries(
+    template: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    incoming = tmp_path / "shop.jsonl"
+    incoming.write_text('{"question": "When are you open?", "answer": "7 days."}\n', "utf-8")
+    args = ["kb", "import", str(incoming), "--keep-sample", "--project", str(template)]
+    assert main(args) == 0
+    assert "1 new, 0 updated" in capsys.readouterr().out
+    assert imported_ids(template, tmp_path) == ["opening-hours", "when-are-you-open"]
+    assert (template / "data" / "kb" / "pages" / "about.md").is_file()
+
+
 def test_a_broken_import_is_one_clear_error(
     project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -13,6 +13,7 @@ from parlez.knowledge.documents import (
     read_faq_file,
     read_kb,
     read_markdown,
+    sample_files,
 )
 from tests.conftest import write
 
@@ -137,3 +138,14 @@ def test_the_kb_folder_is_not_training_data(tmp_path: Path) -> None:
     write(tmp_path / "data" / "nlu.yml", 'version: "3.1"\nnlu: []\n')
     write(tmp_path / "data" / "kb" / "faq.yml", FAQ_YAML)
     assert data_files([tmp_path / "data"]) == [tmp_path / "data" / "nlu.yml"]
+
+
+def test_sample_content_is_marked_and_comments_are_not_searched(tmp_path: Path) -> None:
+    """The template's sample documents say so; a page's HTML comment is not a passage."""
+    kb = tmp_path / "kb"
+    write(kb / "faq.yml", "sample: true\n" + FAQ_YAML)
+    write(kb / "own.yml", FAQ_YAML)
+    write(kb / "pages" / "about.md", "<!-- sample -->\n# About us\n\nA small studio.\n")
+    assert [p.name for p in sample_files(kb)] == ["faq.yml", "about.md"]
+    [page] = read_markdown(kb / "pages" / "about.md")
+    assert page.title == "About us" and "sample" not in page.text
