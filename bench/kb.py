@@ -96,6 +96,7 @@ def end_to_end(args: argparse.Namespace) -> int:
             args.project,
             limit=40 if args.smoke else None,
             replace=args.replace,
+            keep_sample=args.keep_sample,
         )
         results.append(result)
         print(
@@ -126,6 +127,11 @@ def main() -> int:
         "--replace",
         action="store_true",
         help="(end to end) the set replaces the assistant's FAQ entries instead of joining them",
+    )
+    parser.add_argument(
+        "--keep-sample",
+        action="store_true",
+        help="(end to end) the set joins the template's sample content instead of replacing it",
     )
     args = parser.parse_args()
     if args.smoke:

@@ -1,8 +1,9 @@
 """The knowledge base end to end, the way a business meets it (`bench/kb.py --end-to-end`).
 
 For each FAQ set: a copy of the assistant in a temporary folder, the set imported with
-`parlez kb import` (next to the assistant's own entries; `--replace`: instead of its FAQ
-file's entries, as a business replacing the template's sample would),
+`parlez kb import` as a business imports it (the template's sample content is replaced;
+`--keep-sample`: the set joins it, as imports did before the template marked its sample;
+`--replace`: the FAQ file's entries are replaced whatever they are),
 `parlez train` (which reuses the unchanged model and indexes the knowledge base), then
 `parlez run` and every query asked over REST in a conversation of its own. Each reply is:
 
@@ -185,6 +186,7 @@ def run_set(
     project: Path = REPO,
     limit: int | None = None,
     replace: bool = False,
+    keep_sample: bool = False,
 ) -> Result:
     faqs, queries = load_set(dataset)
     if limit:
@@ -195,6 +197,8 @@ def run_set(
         (folder / "models").mkdir(exist_ok=True)
         shutil.copy(archive, folder / "models" / archive.name)
         replacing = ["--replace"] if replace else []
+        if keep_sample:
+            replacing.append("--keep-sample")
         parlez("kb", "import", str(dataset / "faqs.jsonl"), *replacing, cwd=folder)
         parlez("train", cwd=folder)
         trained = sorted((folder / "models").glob("*.tar.gz"))[-1]

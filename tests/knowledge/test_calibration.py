@@ -99,3 +99,23 @@ def test_the_entry_the_customer_chose_is_answered_as_written(close_index: Knowle
     answer = KnowledgeAnswerer(close_index).entry("delivery-express")
     assert answer.found and answer.text == "Express delivery arrives the next working day."
     assert not KnowledgeAnswerer(close_index).entry("no-such-entry").found
+
+
+async def test_a_close_second_just_under_the_bar_is_offered_not_passed_over(
+    close_index: KnowledgeIndex,
+) -> None:
+    """With the bar at 0.6, "how fast do you ship" finds standard delivery at 0.65 and express
+    at 0.59: the second is under the bar but as close as the first, so the customer is asked,
+    instead of being told the standard delivery time as if it were sure."""
+    answerer = KnowledgeAnswerer(close_index, min_confidence=0.6)
+    hits, runner_up = answerer.search("how fast do you ship")
+    assert [h.passage.id for h in hits] == ["delivery-standard"]
+    assert runner_up is not None and runner_up.passage.id == "delivery-express"
+    answer = await answerer.answer("how fast do you ship")
+    assert answer.by == "choice"
+    assert [p.id for p in answer.choices] == ["delivery-standard", "delivery-express"]
+    # Far under the bar, a second passage is never offered.
+    assert KnowledgeAnswerer(close_index, min_confidence=0.8).search("how fast do you ship") == (
+        [],
+        None,
+    )

@@ -125,3 +125,13 @@ def test_an_intent_without_examples_gives_up_only_what_the_knowledge_base_would_
                 message.intent = {"name": "complain", "confidence": 0.8}
         assert message.intent is not None
         assert (message.intent["name"] == "ask_question") is routed, text
+
+
+def test_an_entry_that_stands_out_needs_no_lead_over_the_intents_examples(project: Path) -> None:
+    """The knowledge base's best entry is as close as the nearest booking example: with a lead
+    required it stays a booking; when that entry clearly beats the next one, it is enough."""
+    text = "can I come in on Friday if my tooth is knocked out"
+    with_lead = parsed(pipeline(lead=0.3, clear_margin=1.0), text)
+    assert with_lead.intent is not None and with_lead.intent["name"] == "book"
+    clear = parsed(pipeline(lead=0.3, clear_margin=0.0), text)
+    assert clear.intent is not None and clear.intent["name"] == "ask_question"

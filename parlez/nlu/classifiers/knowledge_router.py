@@ -11,7 +11,10 @@ When the knowledge base is closer by `lead` or more (and at least at the lowest 
 knowledge base has, parlez/knowledge/calibration.py), the message gets `intent` instead; the
 classifier's guess stays in `intent_ranking`. An intent with no training examples (one that
 SentimentAnalyzer gives) gives up only a message that passes the knowledge base's own bar
-("does bleaching hurt your teeth" reads as angry). Whether a routed message is then
+("does bleaching hurt your teeth" reads as angry). An entry that stands out from the rest
+(it leads the next one by `clear_margin`) needs no lead: "how much notice to cancel" is as
+close to a dental FAQ's cancellation policy as to "I want to cancel my appointment", and the
+policy is the only entry it fits. Whether a routed message is then
 answered, asked about or declined is the answer's decision: a message like neither the
 intent's examples nor an entry is better declined than booked. A message with one of
 `unless_entities` keeps its intent ("can I book a haircut?" names a service: a booking).
@@ -52,6 +55,8 @@ class KnowledgeBaseRouter(Component):
         "unless_entities": [],
         # how much closer the knowledge base must be than the intent's nearest example
         "lead": 0.05,
+        # ...unless its best entry leads the next one by this much: then as close is enough
+        "clear_margin": 0.2,
         # the knowledge base and its index, relative to the project
         "kb": "data/kb",
         "index": "models/kb-index",
@@ -107,9 +112,12 @@ class KnowledgeBaseRouter(Component):
             index = self.index()
             if index is None:
                 return
-            hits = index.search(message.text, k=1)
+            hits = index.search(message.text, k=2)
             if not hits or hits[0].confidence < FLOOR:
                 continue
+            clear = len(hits) == 1 or (
+                hits[0].confidence - hits[1].confidence >= float(self.config["clear_margin"])
+            )
             examples = getattr(self, "examples_", {}).get(str(name))
             if examples is None:
                 # An intent with no examples (SentimentAnalyzer's `complain`): only a
@@ -117,7 +125,7 @@ class KnowledgeBaseRouter(Component):
                 needed = index.calibration.min_confidence
             else:
                 nearest = float((examples @ self._embed([message.text])[0]).max())
-                needed = nearest + float(self.config["lead"])
+                needed = nearest + (0.0 if clear else float(self.config["lead"]))
             if hits[0].confidence >= needed:
                 routed = {
                     "name": str(self.config["intent"]),
