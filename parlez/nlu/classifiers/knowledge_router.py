@@ -11,8 +11,8 @@ When the knowledge base is closer by `lead` or more (and at least at the lowest 
 knowledge base has, parlez/knowledge/calibration.py), the message gets `intent` instead; the
 classifier's guess stays in `intent_ranking`. An intent with no training examples (one that
 SentimentAnalyzer gives) gives up only a message that passes the knowledge base's own bar
-("does bleaching hurt your teeth" reads as angry). An entry that stands out from the rest
-(it leads the next one by `clear_margin`) needs no lead: "how much notice to cancel" is as
+("does bleaching hurt your teeth" reads as angry). With `clear_margin` set, an entry that
+stands out from the rest (it leads the next one by that much) needs no lead: "how much notice to cancel" is as
 close to a dental FAQ's cancellation policy as to "I want to cancel my appointment", and the
 policy is the only entry it fits. Whether a routed message is then
 answered, asked about or declined is the answer's decision: a message like neither the
@@ -56,7 +56,9 @@ class KnowledgeBaseRouter(Component):
         # how much closer the knowledge base must be than the intent's nearest example
         "lead": 0.05,
         # ...unless its best entry leads the next one by this much: then as close is enough
-        "clear_margin": 0.2,
+        # (off by default: "can I change my booking to another day?" is as close to the
+        # studio's cancellation policy as to its move examples, and clearly that entry)
+        "clear_margin": None,
         # the knowledge base and its index, relative to the project
         "kb": "data/kb",
         "index": "models/kb-index",
@@ -115,8 +117,9 @@ class KnowledgeBaseRouter(Component):
             hits = index.search(message.text, k=2)
             if not hits or hits[0].confidence < FLOOR:
                 continue
-            clear = len(hits) == 1 or (
-                hits[0].confidence - hits[1].confidence >= float(self.config["clear_margin"])
+            margin = self.config["clear_margin"]
+            clear = margin is not None and (
+                len(hits) == 1 or hits[0].confidence - hits[1].confidence >= float(margin)
             )
             examples = getattr(self, "examples_", {}).get(str(name))
             if examples is None:
