@@ -4,6 +4,7 @@
     python bench/kb.py --weights 0.3 0.5 0.7 # the hybrid's dense weight, swept
     python bench/kb.py --smoke               # 100 queries: for CI
     python bench/kb.py --end-to-end          # imported into the assistant, asked over REST
+    python bench/kb.py --end-to-end --llm reader   # ... answered through the LLM path
 
 Prints hit@1, hit@3 and MRR (over the top 10) of each method; the share of queries the
 answer action would answer (best passage's cosine similarity >= the index's calibrated bar) and how
@@ -97,6 +98,7 @@ def end_to_end(args: argparse.Namespace) -> int:
             limit=40 if args.smoke else None,
             replace=args.replace,
             keep_sample=args.keep_sample,
+            llm=args.llm,
         )
         results.append(result)
         print(
@@ -132,6 +134,14 @@ def main() -> int:
         "--keep-sample",
         action="store_true",
         help="(end to end) the set joins the template's sample content instead of replacing it",
+    )
+    parser.add_argument(
+        "--llm",
+        choices=("reader", "anthropic", "openai"),
+        default=None,
+        help="(end to end) answers by an LLM: 'reader' is a scripted perfect reader on a local "
+        "fake of Anthropic's API (the LLM path's ceiling); 'anthropic'/'openai' the real API, "
+        "with ANTHROPIC_API_KEY / OPENAI_API_KEY",
     )
     args = parser.parse_args()
     if args.smoke:

@@ -28,6 +28,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +41,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.conversations import prepare  # noqa: E402
+from tests.fakes.llm import fake_llm  # noqa: E402
 from tests.server.process import parlez_run  # noqa: E402
+
+#: `--llm` choices: a scripted reader on the local wire-format fake, or a real provider
+#: (its key from ANTHROPIC_API_KEY / OPENAI_API_KEY)
+LLM_CHOICES = ("reader", "anthropic", "openai")
 
 #: the responses that say "I don't know" (with the offer of a person)
 ABSTAINING = (
@@ -187,6 +194,7 @@ def run_set(
     limit: int | None = None,
     replace: bool = False,
     keep_sample: bool = False,
+    llm: str | None = None,
 ) -> Result:
     faqs, queries = load_set(dataset)
     if limit:
@@ -203,7 +211,15 @@ def run_set(
         parlez("train", cwd=folder)
         trained = sorted((folder / "models").glob("*.tar.gz"))[-1]
         asker = None
-        with parlez_run(folder, "-m", str(trained), "--enable-api") as server:
+        with ExitStack() as stack:
+            if llm == "reader":
+                fake = stack.enter_context(fake_llm(reply=perfect_reader(faqs, queries)))
+                with (folder / "endpoints.yml").open("a", encoding="utf-8") as endpoints:
+                    endpoints.write(llm_endpoint("anthropic", fake.anthropic_url, "bench-key"))
+            elif llm:
+                with (folder / "endpoints.yml").open("a", encoding="utf-8") as endpoints:
+                    endpoints.write(llm_endpoint(llm, None, f"${{{llm.upper()}_API_KEY}}"))
+            server = stack.enter_context(parlez_run(folder, "-m", str(trained), "--enable-api"))
             asker = Asker(
                 server.url,
                 {f["id"]: f["answer"] for f in faqs},
@@ -211,6 +227,34 @@ def run_set(
             )
             scored = [asker.ask(n, q["query"], list(q["faq_ids"])) for n, q in enumerate(queries)]
     return Result(dataset.name, scored, sorted(asker.latencies))
+
+
+def llm_endpoint(kind: str, url: str | None, key: str) -> str:
+    """endpoints.yml's `llm:` section for the served copy."""
+    return f"llm:\n  type: {kind}\n  api_key: {key}\n" + (f"  base_url: {url}\n" if url else "")
+
+
+def perfect_reader(
+    faqs: list[dict[str, Any]], queries: list[dict[str, Any]]
+) -> Callable[[dict[str, Any]], str]:
+    """A scripted LLM that reads perfectly: it cites the passage of a gold entry when it was
+    given one, and says NO_ANSWER otherwise. What it measures is the LLM path's ceiling (the
+    search's recall of the right entry among the passages read, the routing, the parsing of
+    citations), not a model: run `--llm anthropic` or `--llm openai` for that."""
+    gold = {q["query"]: set(q["faq_ids"]) for q in queries}
+    by_title = {f["question"]: f for f in faqs}
+
+    def reply(body: dict[str, Any]) -> str:
+        question = str(body["messages"][-1]["content"])
+        for line in str(body.get("system") or "").splitlines():
+            if line.startswith("[") and "] " in line:
+                number, title = line[1:].split("] ", 1)
+                entry = by_title.get(title)
+                if entry is not None and entry["id"] in gold.get(question, set()):
+                    return f"[{number}] {entry['answer']}"
+        return "NO_ANSWER"
+
+    return reply
 
 
 def table(results: list[Result]) -> str:

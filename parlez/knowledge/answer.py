@@ -1,8 +1,10 @@
 """Answers from the knowledge base: retrieved passages, phrased by an LLM or given as written.
 
 The answer is never invented: with no passage above the knowledge base's bar the assistant
-says it does not know (and the caller offers a person); an LLM asked to answer only from the
-passages may also say `NO_ANSWER`. The bar is the index's own, learnt from its entries when
+says it does not know (and the caller offers a person). An LLM reads the five best passages
+(down to a little under the bar), answers from the one it cites ("[2] ...": it reranks them)
+and is the source shown, or says `NO_ANSWER`; an answer that cites no passage it was given
+is not trusted. The bar is the index's own, learnt from its entries when
 it was built (parlez/knowledge/calibration.py), unless `min_confidence` is given. Without an
 LLM the best passage is the answer, as the business wrote it; when the best two passages
 score within the index's margin of each other, neither is given: the answer carries both as
@@ -14,6 +16,7 @@ customer still gets the business's own answer.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,15 +48,25 @@ NO_ANSWER = "NO_ANSWER"
 #: questions, where the bar alone let a close first passage through unasked)
 CHOICE_BELOW_BAR = 0.1
 
+#: how many passages the LLM reads: it chooses among them (or none), so it sees more than
+#: the answer as written would use
+LLM_PASSAGES = 5
+
 SYSTEM_PROMPT = """You are the customer-service assistant of {business}, chatting with a \
 customer on the business's website.
 Answer the customer's last message using ONLY the numbered passages below, which come from \
-the business's own documents. Be brief and friendly: at most three sentences, plain text.
-If the passages do not contain the answer, reply with exactly {no_answer} and nothing else. \
-Never guess, never use other knowledge, never invent prices, times or policies.
+the business's own documents. They were found by a search and may not fit: use the one \
+passage that answers the message, if any. Be brief and friendly: at most three sentences, \
+plain text.
+Start your reply with the number of the passage you used in square brackets, for example \
+"[2] We're open until 6 pm today." If no passage answers the message, reply with exactly \
+{no_answer} and nothing else. Never guess, never use other knowledge, never invent prices, \
+times or policies.
 
 Passages:
 {passages}"""
+
+_CITATION = re.compile(r"\[(\d+)\]")
 
 
 @dataclass
@@ -65,6 +78,15 @@ class Answer:
     confidence: float = 0.0
     #: the passages the customer is asked to choose between (`found` is then false)
     choices: list[Passage] = field(default_factory=list)
+
+
+def _over_bar(found: list[Hit], bar: float) -> tuple[list[Hit], Hit | None]:
+    """Of the passages `found`, those that reach `bar`, and the runner-up (see `search`)."""
+    hits = [hit for hit in found if hit.confidence >= bar]
+    if not hits:
+        return [], None
+    others = [h for h in found if h is not hits[0] and h.confidence >= bar - CHOICE_BELOW_BAR]
+    return hits, (others[0] if others else None)
 
 
 def source_of(hit: Hit) -> dict[str, Any]:
@@ -104,17 +126,14 @@ class KnowledgeAnswerer:
         """The passages that reach the bar (`minimum`, else the knowledge base's own)."""
         return self.search(question, minimum)[0]
 
-    def search(self, question: str, minimum: float | None = None) -> tuple[list[Hit], Hit | None]:
+    def search(
+        self, question: str, minimum: float | None = None, k: int | None = None
+    ) -> tuple[list[Hit], Hit | None]:
         """The passages that reach the bar, best first, and the runner-up: the next passage,
         when it is within `CHOICE_BELOW_BAR` of the bar. The runner-up is never answered;
         it may be offered beside the best passage when the two are close."""
         bar = self.min_confidence if minimum is None else minimum
-        found = self.index.search(question, k=self.passages)
-        hits = [hit for hit in found if hit.confidence >= bar]
-        if not hits:
-            return [], None
-        others = [h for h in found if h is not hits[0] and h.confidence >= bar - CHOICE_BELOW_BAR]
-        return hits, (others[0] if others else None)
+        return _over_bar(self.index.search(question, k=k or self.passages), bar)
 
     async def answer(
         self,
@@ -131,39 +150,70 @@ class KnowledgeAnswerer:
         # Embedding the question is CPU work: off the event loop, as NLU is.
         foreign = bool(language) and language != self.language
         bar = self.other_language_min_confidence if foreign else self.min_confidence
+        if self.llm is not None:
+            return await self._by_llm(self.llm, question, history, bar, language)
         hits, runner_up = await infer(self.search, question, bar)
         if not hits and topic and topic != question:
             # the topic's question is in the knowledge base's language
             hits, runner_up = await infer(self.search, topic)
         if not hits:
             return Answer("", found=False, by="none")
-        best = hits[0]
-        if self.llm is None:
-            return self._chosen(hits[0], runner_up, language)
+        return self._chosen(hits[0], runner_up, language)
+
+    async def _by_llm(
+        self,
+        llm: LLM,
+        question: str,
+        history: Sequence[ChatMessage],
+        bar: float,
+        language: str | None,
+    ) -> Answer:
+        """The LLM reads the best passages (down to `CHOICE_BELOW_BAR` under the bar: it
+        judges them) and answers from the one it cites, or says `NO_ANSWER`. A reply that
+        cites no passage it was given is not trusted: the passages decide, as without an
+        LLM, and so they do when the LLM fails."""
+        found = await infer(self.index.search, question, LLM_PASSAGES)
+        hits, runner_up = _over_bar(found, bar)
+        read = [hit for hit in found if hit.confidence >= bar - CHOICE_BELOW_BAR]
+        if not read:
+            return Answer("", found=False, by="none")
         system = SYSTEM_PROMPT.format(
             business=self.business,
             no_answer=NO_ANSWER,
             passages="\n\n".join(
-                f"[{n}] {hit.passage.title}\n{hit.passage.text}" for n, hit in enumerate(hits, 1)
+                f"[{n}] {hit.passage.title}\n{hit.passage.text}" for n, hit in enumerate(read, 1)
             ),
         )
         if language and language != "en":
             name = LANGUAGE_NAMES.get(language, language)
             system += f"\n\nThe customer writes in {name}: answer in {name}."
         try:
-            reply = await self.llm.complete(system, [*history, ChatMessage("user", question)])
+            reply = await llm.complete(system, [*history, ChatMessage("user", question)])
         except LLMError as error:
             logger.warning("P510 %s; answering with the passage as written", error.message)
-            return self._chosen(hits[0], runner_up, language)
+            return self._decided(hits, runner_up, language)
         if NO_ANSWER in reply:
-            return Answer("", found=False, by="llm", confidence=best.confidence)
+            return Answer("", found=False, by="llm", confidence=read[0].confidence)
+        cited = _CITATION.search(reply)
+        number = int(cited.group(1)) if cited else 0
+        if not 1 <= number <= len(read):
+            logger.warning(
+                "P512 the LLM's answer cites no passage it was given (%r); "
+                "answering with the passage as written",
+                reply[:80],
+            )
+            return self._decided(hits, runner_up, language)
+        used = read[number - 1]
+        text = " ".join(_CITATION.sub("", reply).split())
         return Answer(
-            reply,
-            found=True,
-            by="llm",
-            sources=[source_of(h) for h in hits],
-            confidence=best.confidence,
+            text, found=True, by="llm", sources=[source_of(used)], confidence=used.confidence
         )
+
+    def _decided(self, hits: list[Hit], runner_up: Hit | None, language: str | None) -> Answer:
+        """The passages' own decision (the answer without an LLM)."""
+        if not hits:
+            return Answer("", found=False, by="none")
+        return self._chosen(hits[0], runner_up, language)
 
     def entry(self, entry_id: str, language: str | None = None) -> Answer:
         """The entry `entry_id` as written (the one the customer chose), or not found."""

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO, shared_path
 from tests.services import missing
 
@@ -140,14 +142,21 @@ def test_fuzz_benchmark_smoke_prints_its_table_and_finds_nothing() -> None:
         assert target in done.stdout
 
 
-def test_kb_benchmark_end_to_end_smoke_scores_replies_over_rest(assistant_models: Path) -> None:
+@pytest.mark.parametrize("llm", [[], ["--llm", "reader"]], ids=["as written", "llm reader"])
+def test_kb_benchmark_end_to_end_smoke_scores_replies_over_rest(
+    assistant_models: Path, llm: list[str]
+) -> None:
+    """Both answer paths: as written, and through the LLM (a scripted reader on the local
+    wire-format fake of Anthropic's API, reached by the real SDK from the served copy)."""
     out = bench_output(
-        "kb.py", "--end-to-end", "--models", str(assistant_models), "--datasets", "dentist"
+        "kb.py", "--end-to-end", "--models", str(assistant_models), "--datasets", "dentist", *llm
     )
     row = next(line for line in out.splitlines() if line.startswith("| dentist"))
     cells = [c.strip().strip("*") for c in row.strip("|").split("|")]
     assert cells[1] == "40"  # the smoke run asks 40 questions
     assert abs(sum(float(c) for c in cells[2:5]) - 100) < 0.5  # right + abstained + wrong
+    if llm:  # the reader answers what the search put in front of it, so most are right
+        assert float(cells[2]) > 50
 
 
 def test_console_benchmark_smoke_prints_its_table(assistant_models: Path) -> None:

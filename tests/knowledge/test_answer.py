@@ -62,7 +62,7 @@ async def test_an_unknown_question_is_an_honest_no(index: KnowledgeIndex) -> Non
 async def test_the_llm_answers_from_the_passages_through_its_sdk(
     index: KnowledgeIndex, kind: str
 ) -> None:
-    with fake_llm(reply="We're open 9 to 6 on weekdays.") as api:
+    with fake_llm(reply="[1] We're open 9 to 6 on weekdays.") as api:
         url = api.anthropic_url if kind == "anthropic" else api.openai_url
         answerer = KnowledgeAnswerer(index, llm_for(kind, url), business="Maple Street Studio")  # type: ignore[arg-type]
         history = [ChatMessage("user", "hi"), ChatMessage("assistant", "Hello!")]
@@ -84,6 +84,54 @@ async def test_the_llm_answers_from_the_passages_through_its_sdk(
     assert "Maple Street Studio" in system and "Monday to Friday" in system  # the passage
     assert "NO_ANSWER" in system
     assert [t["content"] for t in turns] == ["hi", "Hello!", "when are you open?"]
+
+
+def passage_numbered(system: str, entry_question: str) -> int:
+    """The number the system prompt gives the passage titled `entry_question`."""
+    for line in system.splitlines():
+        if line.startswith("[") and line.endswith(entry_question):
+            return int(line[1 : line.index("]")])
+    raise AssertionError(f"no passage '{entry_question}' in the prompt")
+
+
+async def test_the_llm_reranks_and_the_passage_it_cites_is_the_source(
+    index: KnowledgeIndex,
+) -> None:
+    """The LLM reads the best passages (up to five near the bar), not only the first: the
+    one it cites is the answer's only source, and its citation is not shown to the customer."""
+
+    def cite_gift_cards(body: dict[str, object]) -> str:
+        system = str(body["system"])
+        return f"[{passage_numbered(system, 'Do you sell gift cards?')}] Yes, from 20 EUR."
+
+    with fake_llm(reply=cite_gift_cards) as api:
+        answerer = KnowledgeAnswerer(index, llm_for("anthropic", api.anthropic_url))  # type: ignore[arg-type]
+        answer = await answerer.answer("when are you open? and do you sell vouchers")
+    (request,) = api.requests
+    assert passage_numbered(request["body"]["system"], "What are your opening hours?") == 1
+    assert answer.found and answer.by == "llm" and answer.text == "Yes, from 20 EUR."
+    assert [s["id"] for s in answer.sources] == ["gift"]
+
+
+@pytest.mark.parametrize("reply", ["We're open 9 to 6.", "[9] We're open 9 to 6."])
+async def test_an_llm_answer_that_cites_no_passage_it_read_is_not_trusted(
+    index: KnowledgeIndex, reply: str
+) -> None:
+    """Without a citation of a passage it was given, the passages decide, as with no LLM."""
+    with fake_llm(reply=reply) as api:
+        answerer = KnowledgeAnswerer(index, llm_for("openai", api.openai_url))  # type: ignore[arg-type]
+        answer = await answerer.answer("when do you open on saturday")
+    assert answer.found and answer.by == "passage"
+    assert answer.text.startswith("Monday to Friday, 9:00 to 18:00")
+
+
+async def test_the_llm_is_not_asked_when_no_passage_comes_near_the_bar(
+    index: KnowledgeIndex,
+) -> None:
+    with fake_llm(reply="[1] Canberra.") as api:
+        answerer = KnowledgeAnswerer(index, llm_for("openai", api.openai_url))  # type: ignore[arg-type]
+        answer = await answerer.answer("what is the capital of Australia?")
+    assert not answer.found and api.requests == []
 
 
 async def test_the_llm_saying_no_answer_is_not_an_answer(index: KnowledgeIndex) -> None:
