@@ -135,3 +135,18 @@ def test_an_entry_that_stands_out_needs_no_lead_over_the_intents_examples(projec
     assert with_lead.intent is not None and with_lead.intent["name"] == "book"
     clear = parsed(pipeline(lead=0.3, clear_margin=0.0), text)
     assert clear.intent is not None and clear.intent["name"] == "ask_question"
+
+
+def test_a_message_unlike_every_example_of_its_intent_goes_to_the_knowledge_base(
+    project: Path,
+) -> None:
+    """ "reset link not arriving" is no booking: with `min_example_similarity` it goes to the
+    knowledge base even though nothing there fits (the answer action will decline it), while
+    a message like the examples stays a booking."""
+    text = "reset link not arriving"
+    assert parsed(pipeline(), text).intent == {"name": "book", "confidence": 0.9}
+    unlike = parsed(pipeline(min_example_similarity=0.35), text)
+    assert unlike.intent is not None and unlike.intent["name"] == "ask_question"
+    assert unlike.intent_ranking[1]["name"] == "book"
+    booking = parsed(pipeline(min_example_similarity=0.35), "can I book an appointment on Friday")
+    assert booking.intent is not None and booking.intent["name"] == "book"

@@ -18,6 +18,10 @@ policy is the only entry it fits. Whether a routed message is then
 answered, asked about or declined is the answer's decision: a message like neither the
 intent's examples nor an entry is better declined than booked. A message with one of
 `unless_entities` keeps its intent ("can I book a haircut?" names a service: a booking).
+With `min_example_similarity` set, a message unlike every training example of its intent
+(its nearest one is less similar than that) goes to the knowledge base whatever the
+knowledge base's score: "reset link not arriving" is no booking, and the answer action
+declines what it cannot answer, which beats asking which service to book.
 
 The knowledge base is the project's `data/kb/`, indexed in `models/kb-index/` (the same
 index the answer action searches); with none, the component changes nothing.
@@ -59,6 +63,9 @@ class KnowledgeBaseRouter(Component):
         # (off by default: "can I change my booking to another day?" is as close to the
         # studio's cancellation policy as to its move examples, and clearly that entry)
         "clear_margin": None,
+        # a message whose nearest example of its intent is less similar than this is unlike
+        # the intent: the knowledge base answers or declines it (None: off)
+        "min_example_similarity": None,
         # the knowledge base and its index, relative to the project
         "kb": "data/kb",
         "index": "models/kb-index",
@@ -114,6 +121,19 @@ class KnowledgeBaseRouter(Component):
             index = self.index()
             if index is None:
                 return
+            examples = getattr(self, "examples_", {}).get(str(name))
+            nearest = (
+                float((examples @ self._embed([message.text])[0]).max())
+                if examples is not None
+                else None
+            )
+            unlike = self.config["min_example_similarity"]
+            if nearest is not None and unlike is not None and nearest < float(unlike):
+                # "reset link not arriving" is no booking, whatever the classifier says: an
+                # honest "I don't know" beats "Which service would you like to book?".
+                top = index.search(message.text, k=1)
+                self._route(message, top[0].confidence if top else 0.0)
+                continue
             hits = index.search(message.text, k=2)
             if not hits or hits[0].confidence < FLOOR:
                 continue
@@ -121,21 +141,20 @@ class KnowledgeBaseRouter(Component):
             clear = margin is not None and (
                 len(hits) == 1 or hits[0].confidence - hits[1].confidence >= float(margin)
             )
-            examples = getattr(self, "examples_", {}).get(str(name))
-            if examples is None:
+            if nearest is None:
                 # An intent with no examples (SentimentAnalyzer's `complain`): only a
                 # question the knowledge base would answer is taken from it.
                 needed = index.calibration.min_confidence
             else:
-                nearest = float((examples @ self._embed([message.text])[0]).max())
                 needed = nearest + (0.0 if clear else float(self.config["lead"]))
             if hits[0].confidence >= needed:
-                routed = {
-                    "name": str(self.config["intent"]),
-                    "confidence": round(hits[0].confidence, 4),
-                }
-                message.intent = dict(routed)
-                message.intent_ranking = [routed, *message.intent_ranking]
+                self._route(message, hits[0].confidence)
+
+    def _route(self, message: Message, confidence: float) -> None:
+        """Give `message` the knowledge base's intent; the classifier's guess stays second."""
+        routed = {"name": str(self.config["intent"]), "confidence": round(confidence, 4)}
+        message.intent = dict(routed)
+        message.intent_ranking = [routed, *message.intent_ranking]
 
     def persist(self, path: Path) -> None:
         np.savez(path / "examples.npz", **getattr(self, "examples_", {}))
