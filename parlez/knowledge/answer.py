@@ -151,7 +151,7 @@ class KnowledgeAnswerer:
         foreign = bool(language) and language != self.language
         bar = self.other_language_min_confidence if foreign else self.min_confidence
         if self.llm is not None:
-            return await self._by_llm(self.llm, question, history, bar, language)
+            return await self._by_llm(self.llm, question, history, bar, language, topic)
         hits, runner_up = await infer(self.search, question, bar)
         if not hits and topic and topic != question:
             # the topic's question is in the knowledge base's language
@@ -167,6 +167,7 @@ class KnowledgeAnswerer:
         history: Sequence[ChatMessage],
         bar: float,
         language: str | None,
+        topic: str | None = None,
     ) -> Answer:
         """The LLM reads the best passages (down to `CHOICE_BELOW_BAR` under the bar: it
         judges them) and answers from the one it cites, or says `NO_ANSWER`. A reply that
@@ -175,6 +176,11 @@ class KnowledgeAnswerer:
         found = await infer(self.index.search, question, LLM_PASSAGES)
         hits, runner_up = _over_bar(found, bar)
         read = [hit for hit in found if hit.confidence >= bar - CHOICE_BELOW_BAR]
+        if not read and topic and topic != question:
+            # the topic's question is in the knowledge base's language: its own bar
+            found = await infer(self.index.search, topic, LLM_PASSAGES)
+            hits, runner_up = _over_bar(found, self.min_confidence)
+            read = [h for h in found if h.confidence >= self.min_confidence - CHOICE_BELOW_BAR]
         if not read:
             return Answer("", found=False, by="none")
         system = SYSTEM_PROMPT.format(

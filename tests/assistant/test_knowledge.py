@@ -38,3 +38,19 @@ def test_a_button_payload_asks_its_topic_or_its_title() -> None:
         "Parking",
         None,
     )
+
+
+def test_words_in_another_language_fall_back_on_their_topic_intents_question() -> None:
+    """The English encoder scores "combien coûte une coupe ?" under the French bar; the NLU,
+    trained in French, knows it asks about prices: that question is searched next. In the
+    knowledge base's own language the words alone are searched."""
+    french = tracker("combien coûte une coupe ?", "ask_prices", 0.9)
+    assert question_of(french, "fr") == (
+        "combien coûte une coupe ?",
+        "How much do your services cost?",
+    )
+    assert question_of(tracker("price of a cleaning", "ask_prices", 0.97), "en") == (
+        "price of a cleaning",
+        None,
+    )
+    assert question_of(tracker("c'est où ?", "ask_question", 0.9), "fr") == ("c'est où ?", None)
