@@ -6,7 +6,8 @@
 
 `parlez run` serves a copy of the assistant in a temporary folder (its own calendar, leads,
 e-mail and conversations), with the clock fixed at the scripts' `now`. Questions are scored
-on the knowledge-base source the answer cites, bookings on what is in the calendar
+on the knowledge-base source the answer cites (asked "Which of these did you mean?", the
+customer clicks the entry they asked about, if offered), bookings on what is in the calendar
 afterwards, leads on leads.db, cancellations on the calendar, handoffs on the conversation
 being paused, off-topic and rude messages on nothing being invented. Printed: per kind, how
 many were right, and the resolution rate of the conversations the assistant should resolve
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -262,6 +264,19 @@ def empty(calendar: SQLiteCalendar) -> None:
         db.execute("DELETE FROM appointments")
 
 
+def entry_buttons(messages: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(entry id, payload) of the buttons that name knowledge-base entries (the assistant's
+    "Which of these did you mean?")."""
+    found = []
+    for message in messages:
+        for button in message.get("buttons") or []:
+            payload = str(button.get("payload") or "")
+            if '"kb_entry"' in payload:
+                entry = json.loads(payload[payload.index("{") :])["kb_entry"]
+                found.append((str(entry), payload))
+    return found
+
+
 def run_one(
     index: int, script: dict[str, Any], url: str, folder: Path, now: dt.datetime, zone: ZoneInfo
 ) -> Outcome:
@@ -272,8 +287,13 @@ def run_one(
     calendar = SQLiteCalendar(folder / "calendar.db")
     empty(calendar)
     if kind == "question":
-        for text in said:
-            customer.say(text)
+        wanted = set(script.get("sources", [])) | set(script.get("all", []))
+        for text in said if isinstance(said, list) else [said]:
+            replies = customer.say(text)
+            # "Which of these did you mean?": the customer clicks the entry they asked about
+            clicked = next((p for entry, p in entry_buttons(replies) if entry in wanted), None)
+            if clicked:
+                customer.say(clicked)
         cited = customer.cited()
         texts = " ".join(str(m.get("text") or "") for m in customer.messages)
         outcome.correct = (

@@ -40,7 +40,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.conversations import prepare  # noqa: E402
+from bench.conversations import entry_buttons, prepare  # noqa: E402
 from tests.fakes.llm import fake_llm  # noqa: E402
 from tests.server.process import parlez_run  # noqa: E402
 
@@ -136,18 +136,6 @@ class Asker:
             scored.verdict = "abstained"
         scored.ms = (time.perf_counter() - started) * 1000
         return scored
-
-
-def entry_buttons(messages: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(entry id, payload) of the buttons that name knowledge-base entries."""
-    found = []
-    for message in messages:
-        for button in message.get("buttons") or []:
-            payload = str(button.get("payload") or "")
-            if '"kb_entry"' in payload:
-                entry = json.loads(payload[payload.index("{") :])["kb_entry"]
-                found.append((str(entry), payload))
-    return found
 
 
 @dataclass
