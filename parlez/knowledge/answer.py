@@ -156,9 +156,7 @@ class KnowledgeAnswerer:
         if not hits and topic and topic != question:
             # the topic's question is in the knowledge base's language
             hits, runner_up = await infer(self.search, topic)
-        if not hits:
-            return Answer("", found=False, by="none")
-        return self._chosen(hits[0], runner_up, language)
+        return self._decided(hits, runner_up, language)
 
     async def _by_llm(
         self,
