@@ -4,6 +4,7 @@ REST and socket.io, its conversations in SQLite, its answers from data/kb/."""
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from pathlib import Path
 
@@ -33,7 +34,15 @@ def test_the_assistant_answers_over_rest_and_socketio(
     tmp_path: Path, assistant_models: Path
 ) -> None:
     endpoints = tmp_path / "endpoints.yml"
-    with fake_llm(reply="We open at 10 on Saturdays.") as llm:
+
+    def cite_the_hours(body: dict[str, object]) -> str:
+        """The LLM's answer, citing the opening hours' passage by its number."""
+        for line in str(body["system"]).splitlines():
+            if line.startswith("[") and line.endswith("] What are your opening hours?"):
+                return f"{line[: line.index(']') + 1]} We open at 10 on Saturdays."
+        return "NO_ANSWER"
+
+    with fake_llm(reply=cite_the_hours) as llm:
         endpoints.write_text(
             "action_endpoint:\n  actions_module: actions\n"
             f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp_path / 'c.db'}\n"
@@ -69,6 +78,34 @@ def test_the_assistant_answers_over_rest_and_socketio(
             status = httpx.get(f"{server.url}/status").json()
             assert status["model_file"].startswith(str(assistant_models))
     assert len(llm.requests) == 2  # the unknown question never reached the LLM
+
+
+def test_a_close_call_asks_which_entry_was_meant_and_answers_the_one_clicked(
+    tmp_path: Path, assistant_models: Path
+) -> None:
+    """Over REST, without an LLM: the duration and the price entries fit "how long is a
+    haircut appointment?" about as well, so the customer is asked; the button's payload
+    names the entry, and that entry is answered as written, with its source."""
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(
+        "action_endpoint:\n  actions_module: actions\n"
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp_path / 'c.db'}\n",
+        encoding="utf-8",
+    )
+    with parlez_run(
+        REPO, "-m", str(assistant_models), "--endpoints", str(endpoints), "--enable-api"
+    ) as server:
+        (asked,) = say(server.url, "unsure", "how long is a haircut appointment?")
+        assert str(asked["text"]).startswith("I want to be sure I answer the right question")
+        buttons = asked["buttons"]
+        assert isinstance(buttons, list)
+        payloads = {
+            json.loads(str(b["payload"]).removeprefix("/ask_question"))["kb_entry"]: b["payload"]
+            for b in buttons
+        }
+        assert set(payloads) == {"duration", "prices"}
+        (answer,) = say(server.url, "unsure", str(payloads["duration"]))
+        assert answer["custom"]["sources"][0]["id"] == "duration"  # type: ignore[index]
 
 
 def test_the_assistant_passes_all_its_test_stories(
