@@ -192,10 +192,8 @@ def run_set(
         archive = prepare(folder, models, project)
         (folder / "models").mkdir(exist_ok=True)
         shutil.copy(archive, folder / "models" / archive.name)
-        replacing = ["--replace"] if replace else []
-        if keep_sample:
-            replacing.append("--keep-sample")
-        parlez("kb", "import", str(dataset / "faqs.jsonl"), *replacing, cwd=folder)
+        flags = ["--replace"] * replace + ["--keep-sample"] * keep_sample
+        parlez("kb", "import", str(dataset / "faqs.jsonl"), *flags, cwd=folder)
         parlez("train", cwd=folder)
         trained = sorted((folder / "models").glob("*.tar.gz"))[-1]
         asker = None

@@ -77,16 +77,17 @@ def run_import(args: argparse.Namespace) -> int:
     # The template's sample content goes when a business brings its own: a hair studio's
     # opening hours would answer a bicycle shop's customers.
     samples = [] if args.keep_sample else sample_files(project / KB_FOLDER)
+    # The sample FAQ file that is the target is rewritten; any other sample file goes.
+    others = [s for s in samples if s.resolve() != target.resolve()]
     existing = read_faq_file(target) if target.is_file() else []
-    replacing = args.replace or target.resolve() in {s.resolve() for s in samples}
+    replacing = args.replace or len(others) < len(samples)
     by_id = {} if replacing else {p.id: p for p in existing}
     added = sum(1 for p in incoming if p.id not in by_id)
     for passage in incoming:
         by_id[passage.id] = passage  # an imported entry replaces the one with its id
     target.parent.mkdir(parents=True, exist_ok=True)
     export_faq(list(by_id.values()), target)
-    removed = [s for s in samples if s.resolve() != target.resolve()]
-    for sample in removed:
+    for sample in others:
         sample.unlink()
     done = (
         f"its {len(existing)} entries replaced"

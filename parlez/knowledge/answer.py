@@ -80,12 +80,18 @@ class Answer:
     choices: list[Passage] = field(default_factory=list)
 
 
+def _near_bar(found: list[Hit], bar: float) -> list[Hit]:
+    """The passages `found` that reach `bar`, or fall short of it by `CHOICE_BELOW_BAR` at
+    most: those worth offering (as a runner-up) or reading (by an LLM)."""
+    return [hit for hit in found if hit.confidence >= bar - CHOICE_BELOW_BAR]
+
+
 def _over_bar(found: list[Hit], bar: float) -> tuple[list[Hit], Hit | None]:
     """Of the passages `found`, those that reach `bar`, and the runner-up (see `search`)."""
     hits = [hit for hit in found if hit.confidence >= bar]
     if not hits:
         return [], None
-    others = [h for h in found if h is not hits[0] and h.confidence >= bar - CHOICE_BELOW_BAR]
+    others = [h for h in _near_bar(found, bar) if h is not hits[0]]
     return hits, (others[0] if others else None)
 
 
@@ -121,10 +127,6 @@ class KnowledgeAnswerer:
         self.passages = passages
         self.language = language  # the language the knowledge base is written in
         self.other_language_min_confidence = other_language_min_confidence
-
-    def retrieve(self, question: str, minimum: float | None = None) -> list[Hit]:
-        """The passages that reach the bar (`minimum`, else the knowledge base's own)."""
-        return self.search(question, minimum)[0]
 
     def search(
         self, question: str, minimum: float | None = None, k: int | None = None
@@ -172,13 +174,12 @@ class KnowledgeAnswerer:
         cites no passage it was given is not trusted: the passages decide, as without an
         LLM, and so they do when the LLM fails."""
         found = await infer(self.index.search, question, LLM_PASSAGES)
-        hits, runner_up = _over_bar(found, bar)
-        read = [hit for hit in found if hit.confidence >= bar - CHOICE_BELOW_BAR]
-        if not read and topic and topic != question:
+        if topic and topic != question and not _near_bar(found, bar):
             # the topic's question is in the knowledge base's language: its own bar
             found = await infer(self.index.search, topic, LLM_PASSAGES)
-            hits, runner_up = _over_bar(found, self.min_confidence)
-            read = [h for h in found if h.confidence >= self.min_confidence - CHOICE_BELOW_BAR]
+            bar = self.min_confidence
+        hits, runner_up = _over_bar(found, bar)
+        read = _near_bar(found, bar)
         if not read:
             return Answer("", found=False, by="none")
         system = SYSTEM_PROMPT.format(

@@ -68,3 +68,15 @@ def parlez_run(project: Path, *args: str, port: int | None = None) -> Iterator[S
     finally:
         if server.process.poll() is None:
             server.kill()
+
+
+def assistant_endpoints(folder: Path, extra: str = "") -> Path:
+    """An endpoints.yml in `folder` for serving the repository's assistant in a test: its
+    actions in-process, its conversations in SQLite in `folder`, and `extra` sections."""
+    endpoints = folder / "endpoints.yml"
+    endpoints.write_text(
+        "action_endpoint:\n  actions_module: actions\n"
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {folder / 'c.db'}\n" + extra,
+        encoding="utf-8",
+    )
+    return endpoints

@@ -17,7 +17,7 @@ from parlez.evaluation.stories import evaluate_stories
 from parlez.project import Project
 from tests.conftest import REPO
 from tests.fakes.llm import fake_llm
-from tests.server.process import parlez_run
+from tests.server.process import assistant_endpoints, parlez_run
 from tests.server.test_run import socket_conversation
 
 
@@ -33,8 +33,6 @@ def say(url: str, sender: str, text: str) -> list[dict[str, object]]:
 def test_the_assistant_answers_over_rest_and_socketio(
     tmp_path: Path, assistant_models: Path
 ) -> None:
-    endpoints = tmp_path / "endpoints.yml"
-
     def cite_the_hours(body: dict[str, object]) -> str:
         """The LLM's answer, citing the opening hours' passage by its number."""
         for line in str(body["system"]).splitlines():
@@ -43,11 +41,9 @@ def test_the_assistant_answers_over_rest_and_socketio(
         return "NO_ANSWER"
 
     with fake_llm(reply=cite_the_hours) as llm:
-        endpoints.write_text(
-            "action_endpoint:\n  actions_module: actions\n"
-            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp_path / 'c.db'}\n"
+        endpoints = assistant_endpoints(
+            tmp_path,
             f"llm:\n  type: anthropic\n  api_key: test-key\n  base_url: {llm.anthropic_url}\n",
-            encoding="utf-8",
         )
         # The repository's credentials.yml: REST and socket.io with session persistence.
         with parlez_run(
@@ -86,12 +82,7 @@ def test_a_close_call_asks_which_entry_was_meant_and_answers_the_one_clicked(
     """Over REST, without an LLM: the duration and the price entries fit "how long is a
     haircut appointment?" about as well, so the customer is asked; the button's payload
     names the entry, and that entry is answered as written, with its source."""
-    endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(
-        "action_endpoint:\n  actions_module: actions\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp_path / 'c.db'}\n",
-        encoding="utf-8",
-    )
+    endpoints = assistant_endpoints(tmp_path)
     with parlez_run(
         REPO, "-m", str(assistant_models), "--endpoints", str(endpoints), "--enable-api"
     ) as server:

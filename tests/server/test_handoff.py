@@ -14,7 +14,7 @@ import pytest
 import socketio
 
 from tests.conftest import REPO
-from tests.server.process import parlez_run
+from tests.server.process import assistant_endpoints, parlez_run
 
 
 def test_a_person_takes_over_and_hands_back(
@@ -28,12 +28,7 @@ def test_a_person_takes_over_and_hands_back(
         .replace("path: calendar.db", f"path: {tmp_path / 'calendar.db'}")
     )
     monkeypatch.setenv("PARLEZ_BUSINESS", str(business))
-    endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(
-        "action_endpoint:\n  actions_module: actions\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp_path / 'c.db'}\n",
-        encoding="utf-8",
-    )
+    endpoints = assistant_endpoints(tmp_path)
     with parlez_run(
         REPO, "-m", str(assistant_models), "--endpoints", str(endpoints), "--enable-api"
     ) as server:

@@ -127,14 +127,13 @@ class KnowledgeBaseRouter(Component):
                 if examples is not None
                 else None
             )
+            hits = index.search(message.text, k=2)
             unlike = self.config["min_example_similarity"]
             if nearest is not None and unlike is not None and nearest < float(unlike):
                 # "reset link not arriving" is no booking, whatever the classifier says: an
                 # honest "I don't know" beats "Which service would you like to book?".
-                top = index.search(message.text, k=1)
-                self._route(message, top[0].confidence if top else 0.0)
+                self._route(message, hits[0].confidence if hits else 0.0)
                 continue
-            hits = index.search(message.text, k=2)
             if not hits or hits[0].confidence < FLOOR:
                 continue
             margin = self.config["clear_margin"]
