@@ -6,7 +6,8 @@ answer is phrased by the LLM from the passages found; without one, the best pass
 answer. Either way the sources go with it, and an unknown question gets an honest "I don't
 know" and the offer of a person. When two entries fit the question about as well as each
 other, the customer is asked which one they meant: a button for each, whose payload names
-the entry (`/ask_question{"kb_entry": "<id>"}`), answered as written.
+the entry (`/ask_question{"kb_entry": "<id>"}`), answered as written. When no entry is sure
+enough but some come close, they are suggested the same way, next to a button for a person.
 """
 
 from __future__ import annotations
@@ -86,6 +87,15 @@ PAYLOAD_QUESTIONS = {
 }
 
 
+#: the last button under suggested entries: none of them, a person instead
+PERSON_BUTTON = {
+    "en": "None of these: talk to a person",
+    "fr": "Aucune : parler à quelqu'un",
+    "de": "Keine davon: mit einem Menschen sprechen",
+    "es": "Ninguna: hablar con una persona",
+}
+
+
 #: a question the assistant cannot answer within this many of the customer's messages after
 #: another one it could not answer goes straight to a person
 UNANSWERED_WINDOW = 3
@@ -151,16 +161,19 @@ class ActionAnswerFromKnowledgeBase(Action):
                 question, history(tracker), topic=topic, language=language
             )
         if answer.choices:
-            dispatcher.utter_message(
-                response="utter_which_question",
-                buttons=[
-                    {
-                        "title": passage.title,
-                        "payload": "/ask_question" + json.dumps({"kb_entry": passage.id}),
-                    }
-                    for passage in answer.choices
-                ],
-            )
+            buttons = [
+                {
+                    "title": passage.title,
+                    "payload": "/ask_question" + json.dumps({"kb_entry": passage.id}),
+                }
+                for passage in answer.choices
+            ]
+            if answer.by == "suggestions":
+                person = PERSON_BUTTON.get(language, PERSON_BUTTON["en"])
+                buttons.append({"title": person, "payload": "/request_human"})
+                dispatcher.utter_message(response="utter_suggest_questions", buttons=buttons)
+            else:
+                dispatcher.utter_message(response="utter_which_question", buttons=buttons)
             return []
         if not answer.found:
             if recently_unanswered(tracker):

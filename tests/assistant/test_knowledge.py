@@ -1,23 +1,35 @@
-"""What the knowledge-base action searches for: the customer's words as typed, and a
-button's topic question; a button's payload is never the question."""
+"""What the knowledge-base action searches for (the customer's words as typed, and a
+button's topic question; a button's payload is never the question), and what it says when
+no entry is sure enough."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
-from actions.knowledge import question_of
+import actions.knowledge
+from actions.knowledge import PERSON_BUTTON, ActionAnswerFromKnowledgeBase, question_of
+from parlez.knowledge import KnowledgeAnswerer, KnowledgeIndex
+from parlez.knowledge.documents import read_kb
+from tests.conftest import write
+
+pytestmark = pytest.mark.anyio
 
 
-def tracker(text: str, intent: str, confidence: float, **metadata: Any) -> Tracker:
+def tracker(
+    text: str, intent: str, confidence: float, slots: dict[str, Any] | None = None, **metadata: Any
+) -> Tracker:
     message = {
         "text": text,
         "intent": {"name": intent, "confidence": confidence},
         "entities": [],
         "metadata": metadata,
     }
-    return Tracker("t", {}, message, [], False, None, {}, "action_listen")
+    return Tracker("t", slots or {}, message, [], False, None, {}, "action_listen")
 
 
 def test_typed_words_are_searched_as_they_are_even_for_a_sure_topic_intent() -> None:
@@ -54,3 +66,45 @@ def test_words_in_another_language_fall_back_on_their_topic_intents_question() -
         None,
     )
     assert question_of(tracker("c'est où ?", "ask_question", 0.9), "fr") == ("c'est où ?", None)
+
+
+DELIVERY_FAQ = """
+faq:
+  - id: delivery-standard
+    question: How long does standard delivery take?
+    answer: Standard delivery takes 3 to 5 working days.
+  - id: delivery-express
+    question: How long does express delivery take?
+    answer: Express delivery arrives the next working day.
+  - id: parking
+    question: Is there parking near the shop?
+    answer: Two free spaces in front of the shop.
+"""
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+async def test_entries_close_to_the_bar_are_suggested_with_a_person_as_the_way_out(
+    studio: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, language: str
+) -> None:
+    """No entry is sure enough for "how fast do you ship" (bar 0.68, best 0.65): the close
+    ones are buttons that name their entry, and the last button asks for a person, in the
+    conversation's language (here the knowledge base's too: across languages nothing is
+    suggested)."""
+    write(tmp_path / "kb" / "faq.yml", DELIVERY_FAQ)
+    index = KnowledgeIndex.build(read_kb(tmp_path / "kb"))
+    monkeypatch.setattr(
+        actions.knowledge,
+        "_answerer",
+        KnowledgeAnswerer(index, None, min_confidence=0.68, language=language),
+    )
+    dispatcher = CollectingDispatcher()
+    asked = tracker("how fast do you ship", "ask_question", 0.6, {"language": language})
+    events = await ActionAnswerFromKnowledgeBase().run(dispatcher, asked, {})
+    (message,) = dispatcher.messages
+    assert events == [] and message["response"] == "utter_suggest_questions"
+    assert [b["payload"] for b in message["buttons"]] == [
+        '/ask_question{"kb_entry": "delivery-standard"}',
+        '/ask_question{"kb_entry": "delivery-express"}',
+        "/request_human",
+    ]
+    assert message["buttons"][-1]["title"] == PERSON_BUTTON[language]

@@ -17,7 +17,9 @@ from actions.language import choose_language, detect
 from actions.scheduling import spoken
 from parlez.agent import Agent
 from parlez.channels.channel import UserMessage
+from parlez.project import Project
 from tests.assistant.conftest import NOW, texts
+from tests.conftest import REPO
 
 
 def said(bot: Agent, text: str, sender: str, language: str | None = None) -> list[str]:
@@ -104,3 +106,20 @@ def test_the_conversation_follows_the_customer_into_german(bot: Agent) -> None:
     # Written in German although the browser is English: the answer is German.
     offer = said(bot, "ich möchte am Sonntag um 11 Uhr kommen", "jonas")
     assert offer[0].startswith("Am Sonntag, 29. November haben wir geschlossen.")
+
+
+def test_every_translated_response_is_translated_into_every_language() -> None:
+    """A response written in one other language must be written in all of them: a German
+    customer would otherwise get a French sentence's English fallback mid-conversation."""
+    domain = Project(REPO).domain
+    missing = {}
+    for name, variations in domain.responses.items():
+        languages = {
+            condition.get("value")
+            for variation in variations
+            for condition in variation.get("condition") or []
+            if condition.get("name") == "language"
+        }
+        if languages and languages != {"fr", "de", "es"}:
+            missing[name] = sorted({"fr", "de", "es"} - languages)
+    assert missing == {}

@@ -119,3 +119,29 @@ async def test_a_close_second_just_under_the_bar_is_offered_not_passed_over(
         [],
         None,
     )
+
+
+async def test_entries_just_under_the_bar_are_suggested_never_answered(
+    close_index: KnowledgeIndex,
+) -> None:
+    """With the bar at 0.68, "how fast do you ship" finds standard delivery at 0.65 and
+    express at 0.59: neither is sure enough to be given, both are close enough to be
+    suggested, best first. Far under the bar nothing is suggested."""
+    answer = await KnowledgeAnswerer(close_index, min_confidence=0.68).answer(
+        "how fast do you ship"
+    )
+    assert not answer.found and answer.by == "suggestions" and answer.text == ""
+    assert [p.id for p in answer.choices] == ["delivery-standard", "delivery-express"]
+    nothing = await KnowledgeAnswerer(close_index, min_confidence=0.8).answer(
+        "how fast do you ship"
+    )
+    assert nothing.by == "none" and nothing.choices == []
+
+
+async def test_nothing_is_suggested_across_languages(close_index: KnowledgeIndex) -> None:
+    """The packaged encoder is English: near the bar for another language, its scores are
+    noise (wrong passages reach 0.5-0.7), so a foreign question under it gets no
+    suggestions."""
+    answerer = KnowledgeAnswerer(close_index, other_language_min_confidence=0.68)
+    answer = await answerer.answer("how fast do you ship", language="fr")
+    assert answer.by == "none" and answer.choices == []
