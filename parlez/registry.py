@@ -160,7 +160,12 @@ policies: Registry[Policy] = Registry(
 register_policy = policies.register
 channels: Registry[InputChannel] = Registry(
     "channel",
-    ("parlez.channels.rest", "parlez.channels.socketio", "parlez.channels.callback"),
+    (
+        "parlez.channels.rest",
+        "parlez.channels.socketio",
+        "parlez.channels.callback",
+        "parlez.channels.facebook",
+    ),
     "parlez.channels.channel.InputChannel",
     error="parlez.channels.channel.ChannelConfigError",
     source="credentials.yml",

@@ -111,6 +111,24 @@ def external_message(
     )
 
 
+#: how many of a conversation's latest user messages a re-delivered message is looked for
+#: among: platforms re-deliver within minutes, never after a long conversation
+REDELIVERY_WINDOW = 50
+
+
+def already_handled(tracker: DialogueStateTracker, message_id: str) -> bool:
+    """Whether one of the conversation's latest user messages has the id `message_id`."""
+    looked = 0
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            if event.message_id == message_id:
+                return True
+            looked += 1
+            if looked >= REDELIVERY_WINDOW:
+                break
+    return False
+
+
 class MessageProcessor:
     def __init__(
         self,
@@ -137,6 +155,15 @@ class MessageProcessor:
     async def handle_message(self, message: UserMessage) -> list[dict[str, Any]]:
         output = message.output_channel or CollectingOutputChannel()
         tracker = await self.tracker_store.get_or_create(message.sender_id)
+        if already_handled(tracker, message.message_id):
+            # A platform delivering again (Meta, Twilio and Slack retry a webhook they think
+            # went unanswered): the message was answered once, under the platform's own id.
+            logger.info(
+                "message %s of '%s' was already handled: not answered again",
+                message.message_id,
+                message.sender_id,
+            )
+            return []
         context = self.action_context(output, message.metadata)
         await self.start_session_if_needed(tracker, context)
         await self.log_message(message, tracker, context)

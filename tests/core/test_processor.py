@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from parlez.channels.channel import UserMessage
 from parlez.events import ActionExecuted, SlotSet, UserUttered
 from tests.core.helpers import agent, domain, events, say
 
@@ -118,3 +119,19 @@ def test_a_conversation_of_ten_thousand_events_is_answered() -> None:
         tracker.update(ActionExecuted("action_listen", timestamp=now))
     asyncio.run(store.save(tracker))
     assert say(bot, "/greet") == ["Hello from city 2499!"]
+
+
+def test_a_message_whose_id_the_conversation_has_is_not_answered_again() -> None:
+    """Platforms deliver a webhook again when they think it went unanswered; the channel
+    gives the platform's id as the message id, and the second delivery changes nothing."""
+    bot = agent(domain(DOMAIN), rules=RULES)
+
+    def deliver(message_id: str) -> list[dict[str, object]]:
+        message = UserMessage('/greet{"city": "Lyon"}', sender_id="user", message_id=message_id)
+        return asyncio.run(bot.handle_message(message))
+
+    assert [m["text"] for m in deliver("mid.1")] == ["Hello from Lyon!"]
+    assert deliver("mid.1") == []
+    assert [m["text"] for m in deliver("mid.2")] == ["Hello from Lyon!"]
+    said = [e for e in events(bot) if e["event"] == "user"]
+    assert [e["message_id"] for e in said] == ["mid.1", "mid.2"]
