@@ -264,6 +264,11 @@ def empty(calendar: SQLiteCalendar) -> None:
         db.execute("DELETE FROM appointments")
 
 
+def buttons_of(messages: list[dict[str, Any]]) -> list[str]:
+    """The payloads of the buttons in `messages`."""
+    return [str(b.get("payload") or "") for m in messages for b in m.get("buttons") or []]
+
+
 def entry_buttons(messages: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """(entry id, payload) of the buttons that name knowledge-base entries (the assistant's
     "Which of these did you mean?")."""
@@ -361,7 +366,12 @@ def run_one(
         outcome.note = f"calendar has {left or 'nothing'}, wanted {wanted or 'nothing'}"
     elif kind == "handoff":
         for text in said:
-            customer.say(text)
+            replies = customer.say(text)
+            # Suggestions the customer has no use for: the button that asks for a person.
+            person = next((b for b in buttons_of(replies) if b == "/request_human"), None)
+            if person:
+                customer.say(person)
+                break
         outcome.correct = customer.paused()
     else:  # offtopic, rude: nothing invented, and an answer
         for text in said:
