@@ -165,6 +165,7 @@ channels: Registry[InputChannel] = Registry(
         "parlez.channels.socketio",
         "parlez.channels.callback",
         "parlez.channels.facebook",
+        "parlez.channels.twilio",
     ),
     "parlez.channels.channel.InputChannel",
     error="parlez.channels.channel.ChannelConfigError",

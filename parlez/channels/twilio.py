@@ -1,0 +1,335 @@
+"""SMS and WhatsApp through Twilio, under Rasa's name (`twilio`) and credential keys.
+
+Twilio POSTs each incoming message to `/webhooks/twilio/webhook` as a form, signed with the
+account's auth token (`X-Twilio-Signature`, checked with the `twilio` package's
+`RequestValidator` against the URL Twilio called: `webhook_url`, or the request's own URL as
+the reverse proxy forwards it). An unsigned or forged request is refused (403) before
+anything is stored. The answers go out through Twilio's REST API with the `twilio` SDK, from
+`twilio_number` (a `whatsapp:` customer is answered from the WhatsApp sender of that
+number), retried with backoff on 429, 5xx and network errors.
+
+SMS has no buttons: they are written as numbered choices, and a customer who answers with a
+digit sends that button's payload. Long texts are split at 1,600 characters (Twilio's limit).
+A message whose id (`MessageSid`) the conversation already has is not answered again. The
+carriers' keywords are honoured: after STOP (or UNSUBSCRIBE, CANCEL, END, QUIT, STOPALL)
+the customer's messages are kept but not answered until START (or YES, UNSTOP); Twilio
+itself confirms both and answers HELP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any
+
+from sanic import Blueprint, Request, response
+from sanic.response import HTTPResponse
+from tenacity import (
+    AsyncRetrying,
+    RetryError,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+from twilio.twiml.messaging_response import MessagingResponse
+
+from parlez.channels.channel import (
+    ChannelConfigError,
+    Conversations,
+    InputChannel,
+    OnNewMessage,
+    OutputChannel,
+    UserMessage,
+)
+from parlez.events import ACTION_LISTEN, ActionExecuted, BotUttered, UserUttered
+from parlez.http.errors import ApiError
+from parlez.registry import register_channel
+
+logger = logging.getLogger(__name__)
+
+#: Twilio's longest message body
+MAX_BODY = 1600
+#: the carriers' opt-out and opt-in keywords (Twilio's defaults), matched on the whole message
+OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+OPT_IN = frozenset({"START", "YES", "UNSTOP"})
+HELP = frozenset({"HELP", "INFO"})
+WHATSAPP = "whatsapp:"
+_DIGIT = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+
+
+def _transient(error: BaseException) -> bool:
+    if isinstance(error, TwilioRestException):
+        status = int(error.status)
+        return status == 429 or status >= 500
+    # network failures: the SDK speaks through `requests`, whose errors are OSErrors
+    return isinstance(error, OSError)
+
+
+def keyword(text: str | None) -> str:
+    """The message as a carrier keyword (`STOP`, `START`...), or "" if it is not one."""
+    word = (text or "").strip().upper().rstrip(".!")
+    return word if word in OPT_OUT | OPT_IN | HELP else ""
+
+
+def chunks(text: str, size: int = MAX_BODY) -> list[str]:
+    """`text` in pieces of at most `size` characters, cut between words where possible."""
+    pieces = []
+    while len(text) > size:
+        cut = text.rfind(" ", 0, size)
+        cut = cut if cut > size // 2 else size
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    return [*pieces, text] if text else pieces
+
+
+def numbered(text: str, buttons: list[dict[str, Any]]) -> str:
+    """The text followed by the buttons as numbered choices, as SMS shows them."""
+    lines = [f"{n}. {b.get('title', '')}" for n, b in enumerate(buttons, start=1)]
+    return "\n".join([text, *lines] if text else lines)
+
+
+class TwilioOutput(OutputChannel):
+    """Sends the bot's messages as SMS or WhatsApp messages through Twilio's REST API."""
+
+    def __init__(
+        self, client: Client, twilio_number: str, attempts: int = 4, retry_wait: float = 0.5
+    ) -> None:
+        self.client = client
+        self.twilio_number = twilio_number
+        self.attempts = attempts
+        self.retry_wait = retry_wait
+
+    @classmethod
+    def name(cls) -> str:
+        return "twilio"
+
+    def sender_for(self, recipient_id: str) -> str:
+        """The number to send from: the WhatsApp sender of `twilio_number` for a WhatsApp
+        customer."""
+        number = self.twilio_number
+        if recipient_id.startswith(WHATSAPP) and not number.startswith(WHATSAPP):
+            return WHATSAPP + number
+        return number
+
+    async def send(self, recipient_id: str, **fields: Any) -> bool:
+        """Create one message; retried on 429, 5xx and network errors. A message that still
+        fails is logged, not raised: it is in the conversation either way."""
+        sender = self.sender_for(recipient_id)
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self.attempts),
+                wait=wait_exponential(multiplier=self.retry_wait, max=30 * self.retry_wait),
+                retry=retry_if_exception(_transient),
+            ):
+                with attempt:
+                    # The SDK is synchronous (`requests`): off the event loop.
+                    await asyncio.to_thread(
+                        self.client.messages.create, to=recipient_id, from_=sender, **fields
+                    )
+        except (RetryError, TwilioException, OSError) as error:
+            cause = error.last_attempt.exception() if isinstance(error, RetryError) else error
+            logger.error(
+                "P421 Twilio did not take a message for %s: %s",
+                recipient_id,
+                getattr(cause, "msg", None) or cause,
+            )
+            return False
+        return True
+
+    async def send_text_message(self, recipient_id: str, text: str) -> None:
+        for piece in chunks(text):
+            await self.send(recipient_id, body=piece)
+
+    async def send_image_url(self, recipient_id: str, image: str) -> None:
+        await self.send(recipient_id, media_url=[image])
+
+    async def send_attachment(self, recipient_id: str, attachment: Any) -> None:
+        url = attachment if isinstance(attachment, str) else (attachment or {}).get("url")
+        if url:
+            await self.send(recipient_id, media_url=[str(url)])
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]]
+    ) -> None:
+        await self.send_text_message(recipient_id, numbered(text, buttons))
+
+    async def send_custom_json(self, recipient_id: str, custom: dict[str, Any]) -> None:
+        """Only a custom `text` or `media_url` can go by SMS; the knowledge base's `sources`
+        are for the web chat."""
+        if custom.get("text"):
+            await self.send_text_message(recipient_id, str(custom["text"]))
+        if custom.get("media_url"):
+            await self.send(recipient_id, media_url=list(custom["media_url"]))
+
+
+@register_channel("twilio")
+class TwilioInput(InputChannel):
+    """Rasa's `twilio` channel: `account_sid`, `auth_token` and `twilio_number`."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        twilio_number: str,
+        webhook_url: str | None = None,
+        api_url: str | None = None,
+        retry_wait: float = 0.5,
+    ) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.twilio_number = twilio_number
+        #: the public URL Twilio calls, which its signature covers (behind a proxy, the
+        #: request's own URL may differ from it)
+        self.webhook_url = webhook_url
+        self.retry_wait = retry_wait
+        self.client = Client(account_sid, auth_token)
+        if api_url:  # another Twilio region's (or a test's) REST API
+            self.client.api.base_url = api_url.rstrip("/")
+        self.validator = RequestValidator(auth_token)
+
+    @classmethod
+    def name(cls) -> str:
+        return "twilio"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        settings = credentials or {}
+        required = ("account_sid", "auth_token", "twilio_number")
+        missing = [key for key in required if not settings.get(key)]
+        if missing:
+            raise ChannelConfigError(
+                f"the twilio channel needs {', '.join(repr(k) for k in missing)}",
+                hint=(
+                    "credentials.yml: twilio: {account_sid: ${TWILIO_ACCOUNT_SID}, "
+                    "auth_token: ${TWILIO_AUTH_TOKEN}, twilio_number: '+15551234567'}"
+                ),
+            )
+        return cls(
+            str(settings["account_sid"]),
+            str(settings["auth_token"]),
+            str(settings["twilio_number"]),
+            webhook_url=settings.get("webhook_url"),
+            api_url=settings.get("api_url"),
+        )
+
+    def get_output_channel(self) -> TwilioOutput:
+        return TwilioOutput(self.client, self.twilio_number, retry_wait=self.retry_wait)
+
+    def signed_url(self, request: Request) -> str:
+        """The URL Twilio signed: `webhook_url`, or this request's as the proxy forwards it."""
+        if self.webhook_url:
+            return self.webhook_url
+        scheme = request.headers.get("X-Forwarded-Proto") or request.scheme
+        host = request.headers.get("X-Forwarded-Host") or request.host
+        query = f"?{request.query_string}" if request.query_string else ""
+        return f"{scheme}://{host}{request.path}{query}"
+
+    def blueprint(
+        self, on_new_message: OnNewMessage, conversations: Conversations | None = None
+    ) -> Blueprint:
+        bp = Blueprint(f"{self.name()}_webhook", url_prefix=f"/webhooks/{self.url_prefix()}")
+
+        @bp.get("/")
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @bp.post("/webhook")
+        async def receive(request: Request) -> HTTPResponse:
+            # Twilio signs every parameter, empty ones (a photo without a caption) included.
+            parsed: dict[str, list[str]] = request.get_form(keep_blank_values=True) or {}
+            form = {key: values[0] for key, values in parsed.items()}
+            signature = request.headers.get("X-Twilio-Signature") or ""
+            if not signature or not self.validator.validate(
+                self.signed_url(request), form, signature
+            ):
+                logger.warning("a twilio webhook POST without a valid signature: refused")
+                raise ApiError(403, "Forbidden", "the X-Twilio-Signature is missing or wrong")
+            sender = form.get("From") or ""
+            if not sender or "MessageSid" not in form:
+                raise ApiError(400, "BadRequest", "a Twilio message has 'From' and 'MessageSid'")
+            await self._handle(form, sender, on_new_message, conversations)
+            # Answers go through the REST API: the webhook's own reply says nothing.
+            return response.text(str(MessagingResponse()), content_type="text/xml")
+
+        return bp
+
+    async def _handle(
+        self,
+        form: dict[str, str],
+        sender: str,
+        on_new_message: OnNewMessage,
+        conversations: Conversations | None,
+    ) -> None:
+        text: str | None = form.get("Body") or ""
+        media = [
+            {"url": form[f"MediaUrl{n}"], "content_type": form.get(f"MediaContentType{n}")}
+            for n in range(int(form.get("NumMedia") or 0))
+            if form.get(f"MediaUrl{n}")
+        ]
+        if not text and media:
+            text = media[0]["url"]  # as Messenger's channel does: the attachment's URL
+        metadata: dict[str, Any] = {
+            "phone": sender.removeprefix(WHATSAPP),
+            "to": form.get("To"),
+            "whatsapp": sender.startswith(WHATSAPP),
+        }
+        if media:
+            metadata["media"] = media
+        tracker = await conversations.retrieve(sender) if conversations else None
+        said = keyword(text)
+        if said or (tracker is not None and opted_out(tracker.events)):
+            # STOP, START, HELP (Twilio answers those) and anything said while opted out:
+            # kept in the conversation, not answered.
+            if conversations is not None:
+                kept = UserUttered(
+                    text,
+                    message_id=form["MessageSid"],
+                    input_channel=self.name(),
+                    metadata=metadata,
+                )
+                # ...followed by listening, as a message to a conversation a person has.
+                await conversations.append_events(sender, [kept, ActionExecuted(ACTION_LISTEN)])
+            return
+        if tracker is not None:
+            text = chosen_button(tracker.events, text) or text
+        message = UserMessage(
+            text, self.get_output_channel(), sender, metadata, input_channel=self.name()
+        )
+        message.message_id = form["MessageSid"]
+        await on_new_message(message)
+
+
+def opted_out(events: list[Any]) -> bool:
+    """Whether the customer's latest carrier keyword is an opt-out (STOP)."""
+    for event in reversed(events):
+        if isinstance(event, UserUttered):
+            word = keyword(event.text)
+            if word in OPT_OUT:
+                return True
+            if word in OPT_IN:
+                return False
+    return False
+
+
+def chosen_button(events: list[Any], text: str | None) -> str | None:
+    """The payload of the button a digit answer picks among the latest bot message's, if the
+    assistant's last word had buttons."""
+    found = _DIGIT.match(text or "")
+    if not found:
+        return None
+    for event in reversed(events):
+        if isinstance(event, UserUttered):
+            return None
+        if isinstance(event, BotUttered):
+            buttons = (event.data or {}).get("buttons") or (event.data or {}).get("quick_replies")
+            if not buttons:
+                return None
+            number = int(found.group(1))
+            if 1 <= number <= len(buttons):
+                return str(buttons[number - 1].get("payload") or buttons[number - 1].get("title"))
+            return None
+    return None
