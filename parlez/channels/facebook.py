@@ -23,13 +23,6 @@ from typing import Any
 import httpx
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
-from tenacity import (
-    AsyncRetrying,
-    RetryError,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential,
-)
 
 from parlez.channels.channel import (
     ChannelConfigError,
@@ -39,6 +32,7 @@ from parlez.channels.channel import (
     OutputChannel,
     UserMessage,
 )
+from parlez.channels.retry import ATTEMPTS, FIRST_WAIT, delivered
 from parlez.http.errors import ApiError
 from parlez.registry import register_channel
 
@@ -89,8 +83,8 @@ class MessengerOutput(OutputChannel):
         self,
         page_access_token: str,
         graph_url: str = GRAPH_URL,
-        attempts: int = 4,
-        retry_wait: float = 0.5,
+        attempts: int = ATTEMPTS,
+        retry_wait: float = FIRST_WAIT,
         client: httpx.AsyncClient | None = None,
     ) -> None:
         self.page_access_token = page_access_token
@@ -104,35 +98,19 @@ class MessengerOutput(OutputChannel):
         return "facebook"
 
     async def send(self, recipient_id: str, payload: dict[str, Any]) -> bool:
-        """POST one Send API request; retried on 429, 5xx and network errors. A request that
-        still fails is logged, not raised: the message is in the conversation either way."""
+        """POST one Send API request; tried again on 429, 5xx and network errors. A request
+        that still fails is logged, not raised: the message is in the conversation."""
         body = {"recipient": {"id": recipient_id}, **payload}
-        try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self.attempts),
-                wait=wait_exponential(multiplier=self.retry_wait, max=30 * self.retry_wait),
-                retry=retry_if_exception(_transient),
-            ):
-                with attempt:
-                    await self._post(body)
-        except (RetryError, MessengerSendError, httpx.HTTPError) as error:
-            tried = isinstance(error, RetryError)
-            logger.error(
-                "P420 Messenger did not take a message for %s after %d attempt(s): %s",
-                recipient_id,
-                self.attempts if tried else 1,
-                error.last_attempt.exception() if isinstance(error, RetryError) else error,
-            )
-            return False
-        return True
-
-    async def send_action(self, recipient_id: str, action: str) -> None:
-        """`mark_seen`, `typing_on` or `typing_off`: tried once (they only show the customer
-        that someone is there), a failure logged quietly."""
-        try:
-            await self._post({"recipient": {"id": recipient_id}, "sender_action": action})
-        except (MessengerSendError, httpx.HTTPError) as error:
-            logger.debug("Messenger did not take '%s' for %s: %s", action, recipient_id, error)
+        failed = await delivered(
+            lambda: self._post(body),
+            _transient,
+            (MessengerSendError, httpx.HTTPError),
+            self.attempts,
+            self.retry_wait,
+        )
+        if failed is not None:
+            logger.error("P420 Messenger did not take a message for %s: %s", recipient_id, failed)
+        return failed is None
 
     async def _post(self, body: dict[str, Any]) -> None:
         # The token goes in a query parameter as the Send API wants it; httpx does not log URLs.
@@ -145,6 +123,14 @@ class MessengerOutput(OutputChannel):
                 reply = await client.post(url, params=params, json=body)
         if reply.status_code >= 400:
             raise MessengerSendError(reply.status_code, reply.text)
+
+    async def send_action(self, recipient_id: str, action: str) -> None:
+        """`mark_seen`, `typing_on` or `typing_off`: tried once (they only show the customer
+        that someone is there), a failure logged quietly."""
+        try:
+            await self._post({"recipient": {"id": recipient_id}, "sender_action": action})
+        except (MessengerSendError, httpx.HTTPError) as error:
+            logger.debug("Messenger did not take '%s' for %s: %s", action, recipient_id, error)
 
     async def send_text_message(self, recipient_id: str, text: str) -> None:
         # Paragraphs are messages of their own, as in Rasa; each within Messenger's length.
@@ -238,7 +224,7 @@ class MessengerInput(InputChannel):
         secret: str,
         page_access_token: str,
         graph_url: str = GRAPH_URL,
-        retry_wait: float = 0.5,
+        retry_wait: float = FIRST_WAIT,
     ) -> None:
         self.verify = verify
         self.secret = secret

@@ -25,13 +25,6 @@ from typing import Any
 
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
-from tenacity import (
-    AsyncRetrying,
-    RetryError,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential,
-)
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
@@ -45,6 +38,7 @@ from parlez.channels.channel import (
     OutputChannel,
     UserMessage,
 )
+from parlez.channels.retry import ATTEMPTS, FIRST_WAIT, delivered
 from parlez.events import ACTION_LISTEN, ActionExecuted, BotUttered, UserUttered
 from parlez.http.errors import ApiError
 from parlez.registry import register_channel
@@ -96,7 +90,11 @@ class TwilioOutput(OutputChannel):
     """Sends the bot's messages as SMS or WhatsApp messages through Twilio's REST API."""
 
     def __init__(
-        self, client: Client, twilio_number: str, attempts: int = 4, retry_wait: float = 0.5
+        self,
+        client: Client,
+        twilio_number: str,
+        attempts: int = ATTEMPTS,
+        retry_wait: float = FIRST_WAIT,
     ) -> None:
         self.client = client
         self.twilio_number = twilio_number
@@ -116,29 +114,23 @@ class TwilioOutput(OutputChannel):
         return number
 
     async def send(self, recipient_id: str, **fields: Any) -> bool:
-        """Create one message; retried on 429, 5xx and network errors. A message that still
-        fails is logged, not raised: it is in the conversation either way."""
+        """Create one message; tried again on 429, 5xx and network errors. A message that
+        still fails is logged, not raised: it is in the conversation either way."""
         sender = self.sender_for(recipient_id)
-        try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self.attempts),
-                wait=wait_exponential(multiplier=self.retry_wait, max=30 * self.retry_wait),
-                retry=retry_if_exception(_transient),
-            ):
-                with attempt:
-                    # The SDK is synchronous (`requests`): off the event loop.
-                    await asyncio.to_thread(
-                        self.client.messages.create, to=recipient_id, from_=sender, **fields
-                    )
-        except (RetryError, TwilioException, OSError) as error:
-            cause = error.last_attempt.exception() if isinstance(error, RetryError) else error
-            logger.error(
-                "P421 Twilio did not take a message for %s: %s",
-                recipient_id,
-                getattr(cause, "msg", None) or cause,
-            )
-            return False
-        return True
+        failed = await delivered(
+            # The SDK is synchronous (`requests`): off the event loop.
+            lambda: asyncio.to_thread(
+                self.client.messages.create, to=recipient_id, from_=sender, **fields
+            ),
+            _transient,
+            (TwilioException, OSError),
+            self.attempts,
+            self.retry_wait,
+        )
+        if failed is not None:
+            reason = getattr(failed, "msg", None) or failed
+            logger.error("P421 Twilio did not take a message for %s: %s", recipient_id, reason)
+        return failed is None
 
     async def send_text_message(self, recipient_id: str, text: str) -> None:
         for piece in chunks(text):
@@ -177,7 +169,7 @@ class TwilioInput(InputChannel):
         twilio_number: str,
         webhook_url: str | None = None,
         api_url: str | None = None,
-        retry_wait: float = 0.5,
+        retry_wait: float = FIRST_WAIT,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
