@@ -166,6 +166,7 @@ channels: Registry[InputChannel] = Registry(
         "parlez.channels.callback",
         "parlez.channels.facebook",
         "parlez.channels.twilio",
+        "parlez.channels.telegram",
     ),
     "parlez.channels.channel.InputChannel",
     error="parlez.channels.channel.ChannelConfigError",
