@@ -167,6 +167,7 @@ channels: Registry[InputChannel] = Registry(
         "parlez.channels.facebook",
         "parlez.channels.twilio",
         "parlez.channels.telegram",
+        "parlez.channels.slack",
     ),
     "parlez.channels.channel.InputChannel",
     error="parlez.channels.channel.ChannelConfigError",
