@@ -21,15 +21,11 @@ RASA_CHANNELS_NOT_SERVED = frozenset(
         "rocketchat",
         "webexteams",
         "hangouts",
-        "cisco_webex",
+        "cmdline",
         "twilio_voice",
         "audiocodes",
         "vier_cvg",
         "genesys",
-        "twilio",
-        "slack",
-        "telegram",
-        "instagram",
     }
 )
 

@@ -336,11 +336,49 @@ class MessengerInput(InputChannel):
         metadata: dict[str, Any] = {"psid": sender, "page_id": page}
         if attachments:
             metadata["attachments"] = attachments
+        story = (said.get("reply_to") or {}).get("story")
+        if story:  # Instagram: the customer answered the business's story
+            metadata["story_reply"] = story
         output = self.get_output_channel()
         message = UserMessage(text, output, sender, metadata, input_channel=self.name())
         if mid:
             message.message_id = str(mid)
         return message, output
+
+
+class InstagramOutput(MessengerOutput):
+    """Instagram's messages through the same Send API; Instagram has no button template, so
+    buttons are quick replies (a link button becomes a line of text)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "instagram"
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]]
+    ) -> None:
+        links = [f"{b.get('title')}: {b['url']}" for b in buttons if b.get("url")]
+        text = "\n".join([text, *links]) if links else text
+        replies = [b for b in buttons if not b.get("url")]
+        if replies:
+            await self.send_quick_replies(recipient_id, text, replies)
+        else:
+            await self.send_text_message(recipient_id, text)
+
+
+@register_channel("instagram")
+class InstagramInput(MessengerInput):
+    """Instagram messaging over the Messenger Platform's webhook (`object: instagram`), with
+    the Facebook Page the Instagram account is linked to: the same keys as `facebook`. Story
+    replies carry the story (`metadata.story_reply`); a story mention comes in as its URL;
+    ice breakers are postbacks."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "instagram"
+
+    def get_output_channel(self) -> InstagramOutput:
+        return InstagramOutput(self.page_access_token, self.graph_url, retry_wait=self.retry_wait)
 
 
 def _body(request: Request) -> dict[str, Any]:

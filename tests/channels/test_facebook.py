@@ -14,7 +14,7 @@ import pytest
 from parlez.agent import Agent
 from parlez.channels.channel import ChannelConfigError
 from parlez.channels.credentials import channels_from_credentials
-from parlez.channels.facebook import MessengerInput
+from parlez.channels.facebook import InstagramInput, MessengerInput
 from parlez.events import BotUttered, UserUttered
 from parlez.server.app import create_app
 from parlez.server.state import ServerState
@@ -192,3 +192,36 @@ def test_rasas_channels_that_are_not_served_are_left_out_with_a_warning(
     assert [c.name() for c in found] == ["rest"]
     warned = [r.getMessage() for r in caplog.records if "P411" in r.getMessage()]
     assert len(warned) == 2 and "'rasa'" in warned[0]
+
+
+async def test_instagram_comes_over_the_same_platform_with_quick_replies_for_buttons(
+    small_model: Path, graph: FakeGraph
+) -> None:
+    """Instagram has no button template: the greeting's button is a quick reply. A story
+    reply carries its story, and an ice breaker is a postback."""
+    channel = InstagramInput("verify-me", SECRET, graph.token, graph.url, retry_wait=0.01)
+    agent = Agent.load(small_model)
+    app = create_app(ServerState(agent=agent, channels=[channel]))
+    body = message_event("igsid-1", "hello", "ig_1")
+    body["object"] = "instagram"
+    story = {"story": {"url": "https://lookaside.example/story.jpg", "id": "17890"}}
+    body["entry"][0]["messaging"][0]["message"]["reply_to"] = story
+    raw, headers = signed(SECRET, body)
+    _, reply = await app.asgi_client.post(
+        "/webhooks/instagram/webhook", content=raw, headers=headers
+    )
+    assert reply.status == 200
+    (greeting,) = graph.messages("igsid-1")
+    assert greeting["text"] == "Hello! Where are you?"
+    assert greeting["quick_replies"] == [
+        {"content_type": "text", "title": "Paris", "payload": '/inform{"city": "Paris"}'}
+    ]
+    tracker = await agent.tracker_store.retrieve("igsid-1")
+    assert tracker is not None
+    said = next(e for e in tracker.events if isinstance(e, UserUttered))
+    assert said.input_channel == "instagram" and said.metadata["story_reply"] == story["story"]
+    ice_breaker = postback_event("igsid-1", '/inform{"city": "Paris"}', "ig_2")
+    ice_breaker["object"] = "instagram"
+    raw, headers = signed(SECRET, ice_breaker)
+    await app.asgi_client.post("/webhooks/instagram/webhook", content=raw, headers=headers)
+    assert graph.texts("igsid-1")[-1] == "You are in Paris."
