@@ -249,6 +249,14 @@ class DialogueStateTracker:
                 return event.input_channel
         return None
 
+    def latest_input_metadata(self) -> dict[str, Any]:
+        """The metadata of the customer's latest message (where it came from, on channels
+        that say so); empty if none."""
+        for event in reversed(self.events):
+            if isinstance(event, UserUttered):
+                return dict(event.metadata or {})
+        return {}
+
     # ---- serialising ---------------------------------------------------------------------------
 
     def current_state(self, events: str = "all") -> dict[str, Any]:

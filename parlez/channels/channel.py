@@ -226,6 +226,13 @@ class InputChannel(ABC):
         """Where messages the bot starts on its own (`execute`, reminders) go; None if nowhere."""
         return None
 
+    def output_channel_for(self, metadata: dict[str, Any]) -> OutputChannel | None:
+        """Where a message to a customer goes outside a turn (a person's reply from the
+        console, `execute`), given the `metadata` of the customer's latest message: a channel
+        whose answers depend on where the message came from (a Slack channel and thread)
+        reads it there. By default `get_output_channel()`."""
+        return self.get_output_channel()
+
     def get_metadata(self, request: Request) -> dict[str, Any] | None:
         return None
 

@@ -238,6 +238,12 @@ class SlackInput(InputChannel):
             retry_wait=self.retry_wait,
         )
 
+    def output_channel_for(self, metadata: dict[str, Any]) -> SlackOutput | None:
+        """The channel (and thread) the customer last wrote from."""
+        channel = metadata.get("slack_channel")
+        thread = metadata.get("thread_ts")
+        return self.get_output_channel(str(channel) if channel else None, thread)
+
     def blueprint(
         self, on_new_message: OnNewMessage, conversations: Conversations | None = None
     ) -> Blueprint:

@@ -235,7 +235,9 @@ async def reply(request: Request, conversation_id: str) -> HTTPResponse:
         return _back(conversation_id)
     said = BotUttered(text, metadata={"sent_by": user.email, "sent_by_name": user.name})
     events: list[Event] = [said] if tracker.is_paused() else [ConversationPaused(), said]
-    output = _state(request).output_channel(tracker.latest_input_channel())
+    output = _state(request).output_channel(
+        tracker.latest_input_channel(), tracker.latest_input_metadata()
+    )
     return await _change(
         request, conversation_id, "reply", events, Status.HUMAN, user.email, output
     )

@@ -87,7 +87,8 @@ def output_for(request: Request, tracker: DialogueStateTracker | None = None) ->
     wanted = request.args.get("output_channel")
     if wanted == "latest":
         wanted = tracker.latest_input_channel() if tracker is not None else None
-    return state_of(request).output_channel(wanted)
+    metadata = tracker.latest_input_metadata() if tracker is not None else {}
+    return state_of(request).output_channel(wanted, metadata)
 
 
 @conversations.get("/<conversation_id:str>/tracker")

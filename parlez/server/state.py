@@ -79,11 +79,14 @@ class ServerState:
             )
         return self.agent
 
-    def output_channel(self, name: str | None) -> OutputChannel:
-        """Where the bot reaches a customer on the channel `name`; collected if nowhere."""
+    def output_channel(
+        self, name: str | None, metadata: dict[str, Any] | None = None
+    ) -> OutputChannel:
+        """Where the bot reaches a customer on the channel `name`, whose latest message came
+        with `metadata`; collected if nowhere."""
         for channel in self.channels:
             if name and channel.name() == name:
-                found = channel.get_output_channel()
+                found = channel.output_channel_for(metadata or {})
                 if found is not None:
                     return found
         return CollectingOutputChannel()
