@@ -249,6 +249,13 @@ class DialogueStateTracker:
                 return event.input_channel
         return None
 
+    def latest_input_time(self) -> float | None:
+        """When the customer last wrote (a Unix time), or None."""
+        for event in reversed(self.events):
+            if isinstance(event, UserUttered):
+                return event.timestamp
+        return None
+
     def latest_input_metadata(self) -> dict[str, Any]:
         """The metadata of the customer's latest message (where it came from, on channels
         that say so); empty if none."""

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from typing import Any
 
 import httpx
@@ -47,6 +48,10 @@ MAX_TITLE = 20
 MAX_TEXT = 2000
 MAX_TEMPLATE_TEXT = 640
 MAX_ELEMENTS = 10
+#: Messenger's windows after the customer's last message: any message within 24 hours, a
+#: person's reply (tagged `HUMAN_AGENT`) within 7 days
+STANDARD_WINDOW = 24 * 3600
+HUMAN_AGENT_WINDOW = 7 * 24 * 3600
 
 
 class MessengerSendError(Exception):
@@ -85,22 +90,44 @@ class MessengerOutput(OutputChannel):
         graph_url: str = GRAPH_URL,
         attempts: int = ATTEMPTS,
         retry_wait: float = FIRST_WAIT,
-        client: httpx.AsyncClient | None = None,
     ) -> None:
         self.page_access_token = page_access_token
         self.graph_url = graph_url.rstrip("/")
         self.attempts = attempts
         self.retry_wait = retry_wait
-        self.client = client
+        #: the message tag of the message being sent (a person's reply after 24 hours)
+        self._tag: str | None = None
 
     @classmethod
     def name(cls) -> str:
         return "facebook"
 
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """A person's reply from the console (`sent_by`) more than 24 hours after the
+        customer's last message goes with Meta's `HUMAN_AGENT` tag, which allows 7 days;
+        later than that it is not sent, and the log says why (P424)."""
+        wrote = message.get("customer_wrote_at")
+        age = time.time() - float(wrote) if message.get("sent_by") and wrote else 0.0
+        if age > HUMAN_AGENT_WINDOW:
+            logger.warning(
+                "P424 a person's reply to %s was not sent: the customer last wrote %.0f days "
+                "ago, and Messenger allows a person's reply for 7 days",
+                recipient_id,
+                age / 86400,
+            )
+            return
+        self._tag = "HUMAN_AGENT" if age > STANDARD_WINDOW else None
+        try:
+            await super().send_response(recipient_id, message)
+        finally:
+            self._tag = None
+
     async def send(self, recipient_id: str, payload: dict[str, Any]) -> bool:
         """POST one Send API request; tried again on 429, 5xx and network errors. A request
         that still fails is logged, not raised: the message is in the conversation."""
         body = {"recipient": {"id": recipient_id}, **payload}
+        if self._tag and "message" in body:
+            body.update(messaging_type="MESSAGE_TAG", tag=self._tag)
         failed = await delivered(
             lambda: self._post(body),
             _transient,
@@ -116,11 +143,8 @@ class MessengerOutput(OutputChannel):
         # The token goes in a query parameter as the Send API wants it; httpx does not log URLs.
         url = f"{self.graph_url}/me/messages"
         params = {"access_token": self.page_access_token}
-        if self.client is not None:
-            reply = await self.client.post(url, params=params, json=body)
-        else:
-            async with httpx.AsyncClient(timeout=20) as client:
-                reply = await client.post(url, params=params, json=body)
+        async with httpx.AsyncClient(timeout=20) as client:
+            reply = await client.post(url, params=params, json=body)
         if reply.status_code >= 400:
             raise MessengerSendError(reply.status_code, reply.text)
 

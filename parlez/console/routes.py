@@ -233,7 +233,11 @@ async def reply(request: Request, conversation_id: str) -> HTTPResponse:
         return _missing(request, conversation_id)
     if not text:
         return _back(conversation_id)
-    said = BotUttered(text, metadata={"sent_by": user.email, "sent_by_name": user.name})
+    metadata: dict[str, Any] = {"sent_by": user.email, "sent_by_name": user.name}
+    wrote = tracker.latest_input_time()
+    if wrote is not None:  # platforms limit how long after it a person may answer
+        metadata["customer_wrote_at"] = wrote
+    said = BotUttered(text, metadata=metadata)
     events: list[Event] = [said] if tracker.is_paused() else [ConversationPaused(), said]
     output = _state(request).output_channel(
         tracker.latest_input_channel(), tracker.latest_input_metadata()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from parlez.agent import Agent
 from parlez.channels.channel import ChannelConfigError
 from parlez.channels.credentials import channels_from_credentials
-from parlez.channels.facebook import InstagramInput, MessengerInput
+from parlez.channels.facebook import InstagramInput, MessengerInput, MessengerOutput
 from parlez.events import BotUttered, UserUttered
 from parlez.server.app import create_app
 from parlez.server.state import ServerState
@@ -225,3 +226,30 @@ async def test_instagram_comes_over_the_same_platform_with_quick_replies_for_but
     raw, headers = signed(SECRET, ice_breaker)
     await app.asgi_client.post("/webhooks/instagram/webhook", content=raw, headers=headers)
     assert graph.texts("igsid-1")[-1] == "You are in Paris."
+
+
+@pytest.mark.parametrize(
+    ("hours_ago", "sent"),
+    [
+        (2, {"messaging_type": "RESPONSE"}),
+        (30, {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}),
+        (8 * 24, None),
+    ],
+    ids=["within-24h", "within-7-days", "too-late"],
+)
+async def test_a_persons_reply_respects_messengers_windows(
+    graph: FakeGraph, caplog: pytest.LogCaptureFixture, hours_ago: int, sent: dict[str, str] | None
+) -> None:
+    """Within 24 hours of the customer's last message anything may be sent; a person's reply
+    later needs the HUMAN_AGENT tag, which allows 7 days; after that it is not sent (P424)."""
+    output = MessengerOutput(graph.token, graph.url, retry_wait=0.01)
+    wrote = time.time() - hours_ago * 3600
+    reply = {"text": "Hi, Sam here.", "sent_by": "sam@example.com", "customer_wrote_at": wrote}
+    with caplog.at_level(logging.WARNING, logger="parlez.channels.facebook"):
+        await output.send_response("psid-9", reply)
+    if sent is None:
+        assert graph.requests == [] and "P424" in caplog.text
+    else:
+        (request,) = graph.requests
+        assert {k: request["body"].get(k) for k in sent} == sent
+        assert request["body"]["message"] == {"text": "Hi, Sam here."}
