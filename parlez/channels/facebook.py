@@ -33,6 +33,7 @@ from parlez.channels.channel import (
     OutputChannel,
     UserMessage,
 )
+from parlez.channels.http import platform_client
 from parlez.channels.retry import ATTEMPTS, FIRST_WAIT, delivered
 from parlez.http.errors import ApiError
 from parlez.registry import register_channel
@@ -143,8 +144,7 @@ class MessengerOutput(OutputChannel):
         # The token goes in a query parameter as the Send API wants it; httpx does not log URLs.
         url = f"{self.graph_url}/me/messages"
         params = {"access_token": self.page_access_token}
-        async with httpx.AsyncClient(timeout=20) as client:
-            reply = await client.post(url, params=params, json=body)
+        reply = await platform_client().post(url, params=params, json=body)
         if reply.status_code >= 400:
             raise MessengerSendError(reply.status_code, reply.text)
 

@@ -38,6 +38,7 @@ from parlez.channels.channel import (
     OutputChannel,
     UserMessage,
 )
+from parlez.channels.http import platform_client
 from parlez.channels.retry import ATTEMPTS, FIRST_WAIT, delivered
 from parlez.http.errors import ApiError
 from parlez.registry import register_channel
@@ -109,10 +110,9 @@ class SlackOutput(OutputChannel):
 
     async def _post(self, body: dict[str, Any]) -> None:
         headers = {"Authorization": f"Bearer {self.slack_token}"}
-        async with httpx.AsyncClient(timeout=20) as client:
-            reply = await client.post(
-                f"{self.api_url}/chat.postMessage", json=body, headers=headers
-            )
+        reply = await platform_client().post(
+            f"{self.api_url}/chat.postMessage", json=body, headers=headers
+        )
         if reply.status_code >= 400:
             raise SlackError(reply.status_code, reply.text)
         answer = reply.json()

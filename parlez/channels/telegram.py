@@ -36,6 +36,7 @@ from parlez.channels.channel import (
     OutputChannel,
     UserMessage,
 )
+from parlez.channels.http import platform_client
 from parlez.channels.retry import ATTEMPTS, FIRST_WAIT, delivered
 from parlez.events import BotUttered, UserUttered
 from parlez.http.errors import ApiError
@@ -99,8 +100,7 @@ class TelegramOutput(OutputChannel):
         """One Bot API call; its `result`, or a TelegramError."""
         # The token is part of the path, as the Bot API wants it: never logged (see `send`).
         url = f"{self.api_url}/bot{self.access_token}/{method}"
-        async with httpx.AsyncClient(timeout=20) as client:
-            reply = await client.post(url, json=body)
+        reply = await platform_client().post(url, json=body)
         if reply.status_code >= 400:
             raise TelegramError(reply.status_code, reply.text)
         result: dict[str, Any] = reply.json().get("result") or {}

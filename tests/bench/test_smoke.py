@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -162,3 +163,19 @@ def test_kb_benchmark_end_to_end_smoke_scores_replies_over_rest(
 def test_console_benchmark_smoke_prints_its_table(assistant_models: Path) -> None:
     out = bench_output("console.py", "--models", str(assistant_models))
     assert "inbox, first page" in out and "saved -> change event" in out
+
+
+def test_channels_benchmark_smoke_prints_its_table() -> None:
+    """Three customers a channel: every forged request refused, nothing lost in the outage."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "channels.py"), "--customers", "3"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    rows = [line for line in done.stdout.splitlines() if "│" in line]
+    assert len(rows) == 5, done.stdout
+    for row in rows:
+        cells = [cell.strip() for cell in row.split("│")[1:-1]]
+        assert cells[5] == "100.0" and cells[6] == "0 / 3", row

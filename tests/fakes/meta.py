@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ class FakeGraph:
     #: statuses for the next requests, one used up per request (then 200s)
     fail: list[int] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    #: until when (a Unix time) every request gets a 503, as in an outage
+    down_until: float = 0.0
     port: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -68,6 +71,8 @@ def _handler(fake: FakeGraph) -> type[BaseHTTPRequestHandler]:
             token = parse_qs(parts.query).get("access_token", [""])[0]
             with fake._lock:
                 status = fake.fail.pop(0) if fake.fail else 200
+                if time.time() < fake.down_until:
+                    status = 503
                 if status == 200:
                     fake.requests.append({"path": parts.path, "body": body})
                 number = len(fake.requests)

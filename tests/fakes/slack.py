@@ -29,6 +29,8 @@ class FakeSlack:
     token: str = TOKEN
     fail: list[int] = field(default_factory=list)
     posted: list[dict[str, Any]] = field(default_factory=list)
+    #: until when (a Unix time) every request gets a 503, as in an outage
+    down_until: float = 0.0
     port: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -66,6 +68,8 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 return
             with fake._lock:
                 status = fake.fail.pop(0) if fake.fail else 200
+                if time.time() < fake.down_until:
+                    status = 503
                 if status == 200:
                     fake.posted.append(body)
                 number = len(fake.posted)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ class FakeTelegram:
     token: str = TOKEN
     fail: list[int] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: until when (a Unix time) every request gets a 503, as in an outage
+    down_until: float = 0.0
     port: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -65,6 +68,8 @@ def _handler(fake: FakeTelegram) -> type[BaseHTTPRequestHandler]:
             method = self.path[len(prefix) :]
             with fake._lock:
                 status = fake.fail.pop(0) if fake.fail else 200
+                if time.time() < fake.down_until:
+                    status = 503
                 if status == 200:
                     fake.calls.append((method, body))
                 number = len(fake.calls)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ class FakeTwilio:
     #: statuses for the next requests, one used up per request (then 201s)
     fail: list[int] = field(default_factory=list)
     sent: list[dict[str, Any]] = field(default_factory=list)
+    #: until when (a Unix time) every request gets a 503, as in an outage
+    down_until: float = 0.0
     port: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -72,6 +75,8 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 return
             with fake._lock:
                 status = fake.fail.pop(0) if fake.fail else 201
+                if time.time() < fake.down_until:
+                    status = 503
                 if status == 201:
                     fake.sent.append(form)
                 number = len(fake.sent)
