@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from aiohttp import web
 
@@ -19,6 +20,7 @@ from parlez.channels.socketio import SocketIOInput
 from parlez.server.app import create_app
 from parlez.server.state import ServerState
 from tests.conftest import write
+from tests.server.process import parlez_run
 
 pytestmark = pytest.mark.anyio
 
@@ -148,3 +150,32 @@ async def test_cors_answers_allowed_origins_only(small_model: Path) -> None:
         headers={"Origin": "https://shop.example"},
     )
     assert posted.headers["access-control-allow-origin"] == "https://shop.example"
+
+
+RASA_DEMO_CREDENTIALS = """
+# Rasa's moodbot, as Rasa's own repository ships it: the Rasa X channel, and Messenger
+# with the demo's placeholder values.
+rest:
+
+facebook:
+  verify: "rasa-bot"
+  secret: "3e34709d01ea89032asdebfe5a74518"
+  page-access-token: "EAAbHPa7H9rEBAAuFk4Q3gPKbDedQnx4djJJ1JsQ7KZA5bIw48ZCHkCOH5nhyt"
+
+rasa:
+  url: "http://localhost:5002/api"
+"""
+
+
+def test_a_rasa_demo_with_rasa_and_facebook_entries_starts(
+    small_project: Path, small_model: Path, tmp_path: Path
+) -> None:
+    """`parlez run` with the credentials.yml of Rasa's demos: it serves REST and Messenger,
+    and says once that Rasa X's channel is left out."""
+    credentials = write(tmp_path / "credentials.yml", RASA_DEMO_CREDENTIALS)
+    with parlez_run(
+        small_project, "-m", str(small_model), "--credentials", str(credentials)
+    ) as server:
+        assert httpx.get(f"{server.url}/webhooks/facebook/", timeout=30).json() == {"status": "ok"}
+        assert httpx.get(f"{server.url}/webhooks/rest/", timeout=30).status_code == 200
+        assert server.log.count("P411") == 1 and "'rasa'" in server.log
