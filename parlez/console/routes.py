@@ -24,6 +24,7 @@ from parlez.console.auth import (
     requires,
     set_session_cookie,
 )
+from parlez.console.customer import details
 from parlez.console.database import Session
 from parlez.console.inbox import Filters, Status, inbox_page, summary, transcript
 from parlez.console.live import LiveFeed
@@ -169,6 +170,7 @@ async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
         request,
         row=summary(tracker, held),
         messages=transcript(tracker),
+        details=details(tracker),
         Status=Status,
     )
 

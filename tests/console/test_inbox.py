@@ -129,3 +129,20 @@ async def test_a_filtered_page_looks_past_the_first_page_of_conversations(
     assert "/console/conversations/newer-" not in waiting_page
     by_channel = (await browser.get("/console/inbox?channel=webchat")).text
     assert "/console/conversations/oldest" in by_channel and "newer-" not in by_channel
+
+
+async def test_the_conversation_shows_who_the_customer_is_on_their_channel(
+    console: Console,
+) -> None:
+    """What the channel says identifies the customer (an SMS's number, a Telegram user name)
+    is listed, escaped: the customer chose their user name."""
+    metadata = {"phone": "+447700900123", "username": "<b>ana</b>", "other": "not shown"}
+    _, reply = await console.app.asgi_client.post(
+        "/webhooks/rest/webhook",
+        json={"sender": "sms-customer", "message": "hello", "metadata": metadata},
+    )
+    assert reply.status == 200
+    browser = await console.sign_in(Role.VIEWER)
+    page = (await browser.get("/console/conversations/sms-customer")).text
+    assert "<dt>Phone</dt><dd>+447700900123</dd>" in page
+    assert "<dd>&lt;b&gt;ana&lt;/b&gt;</dd>" in page and "not shown" not in page

@@ -83,6 +83,8 @@ def test_the_assistant_answers_on_messenger_and_by_sms_and_both_reach_the_inbox(
                 for sender, channel in (("psid-77", "facebook"), ("+447700900123", "twilio")):
                     row = inbox[inbox.index(f"/console/conversations/{quote(sender)}") :]
                     assert f"<td>{channel}</td>" in row[: row.index("</tr>")]
+                sms_page = console.get(f"/console/conversations/{quote('+447700900123')}").text
+                assert "<dt>Phone</dt><dd>+447700900123</dd>" in sms_page
                 # A person answers the Messenger customer from the console: it goes out there.
                 page = console.get("/console/conversations/psid-77").text
                 found = re.search(r'name="csrf" value="([^"]+)"', page)
