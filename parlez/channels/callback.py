@@ -19,6 +19,7 @@ from parlez.channels.channel import (
     UserMessage,
 )
 from parlez.channels.rest import message_fields
+from parlez.channels.webhook import webhook_blueprint
 from parlez.registry import register_channel
 
 logger = logging.getLogger(__name__)
@@ -73,11 +74,7 @@ class CallbackInput(InputChannel):
     def blueprint(
         self, on_new_message: OnNewMessage, conversations: Conversations | None = None
     ) -> Blueprint:
-        bp = Blueprint("callback_webhook", url_prefix=f"/webhooks/{self.url_prefix()}")
-
-        @bp.get("/")
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        bp = webhook_blueprint(self)
 
         @bp.post("/webhook")
         async def receive(request: Request) -> HTTPResponse:

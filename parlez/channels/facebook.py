@@ -26,7 +26,6 @@ from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
 from parlez.channels.channel import (
-    ChannelConfigError,
     Conversations,
     InputChannel,
     OnNewMessage,
@@ -34,7 +33,14 @@ from parlez.channels.channel import (
     UserMessage,
 )
 from parlez.channels.http import platform_client
-from parlez.channels.retry import ATTEMPTS, FIRST_WAIT, delivered
+from parlez.channels.retry import (
+    ATTEMPTS,
+    FIRST_WAIT,
+    PlatformError,
+    delivered,
+    transient,
+)
+from parlez.channels.webhook import required, webhook_blueprint
 from parlez.http.errors import ApiError
 from parlez.registry import register_channel
 
@@ -53,20 +59,6 @@ MAX_ELEMENTS = 10
 #: person's reply (tagged `HUMAN_AGENT`) within 7 days
 STANDARD_WINDOW = 24 * 3600
 HUMAN_AGENT_WINDOW = 7 * 24 * 3600
-
-
-class MessengerSendError(Exception):
-    """The Send API refused a message; `transient` when trying again may help."""
-
-    def __init__(self, status: int, body: str) -> None:
-        super().__init__(f"HTTP {status}: {body[:200]}")
-        self.transient = status == 429 or status >= 500
-
-
-def _transient(error: BaseException) -> bool:
-    if isinstance(error, MessengerSendError):
-        return error.transient
-    return isinstance(error, httpx.TransportError)
 
 
 def _short(title: Any, limit: int = MAX_TITLE) -> str:
@@ -131,8 +123,8 @@ class MessengerOutput(OutputChannel):
             body.update(messaging_type="MESSAGE_TAG", tag=self._tag)
         failed = await delivered(
             lambda: self._post(body),
-            _transient,
-            (MessengerSendError, httpx.HTTPError),
+            transient,
+            (PlatformError, httpx.HTTPError),
             self.attempts,
             self.retry_wait,
         )
@@ -146,14 +138,14 @@ class MessengerOutput(OutputChannel):
         params = {"access_token": self.page_access_token}
         reply = await platform_client().post(url, params=params, json=body)
         if reply.status_code >= 400:
-            raise MessengerSendError(reply.status_code, reply.text)
+            raise PlatformError(reply.status_code, reply.text)
 
     async def send_action(self, recipient_id: str, action: str) -> None:
         """`mark_seen`, `typing_on` or `typing_off`: tried once (they only show the customer
         that someone is there), a failure logged quietly."""
         try:
             await self._post({"recipient": {"id": recipient_id}, "sender_action": action})
-        except (MessengerSendError, httpx.HTTPError) as error:
+        except (PlatformError, httpx.HTTPError) as error:
             logger.debug("Messenger did not take '%s' for %s: %s", action, recipient_id, error)
 
     async def send_text_message(self, recipient_id: str, text: str) -> None:
@@ -264,16 +256,12 @@ class MessengerInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        settings = credentials or {}
-        missing = [k for k in ("verify", "secret", "page-access-token") if not settings.get(k)]
-        if missing:
-            raise ChannelConfigError(
-                f"the {cls.name()} channel needs {', '.join(repr(k) for k in missing)}",
-                hint=(
-                    f"credentials.yml: {cls.name()}: {{verify: ${{FB_VERIFY}}, "
-                    "secret: ${FB_SECRET}, page-access-token: ${FB_PAGE_TOKEN}}"
-                ),
-            )
+        settings = required(
+            credentials,
+            ("verify", "secret", "page-access-token"),
+            cls.name(),
+            "{verify: ${FB_VERIFY}, secret: ${FB_SECRET}, page-access-token: ${FB_PAGE_TOKEN}}",
+        )
         return cls(
             str(settings["verify"]),
             str(settings["secret"]),
@@ -287,11 +275,7 @@ class MessengerInput(InputChannel):
     def blueprint(
         self, on_new_message: OnNewMessage, conversations: Conversations | None = None
     ) -> Blueprint:
-        bp = Blueprint(f"{self.name()}_webhook", url_prefix=f"/webhooks/{self.url_prefix()}")
-
-        @bp.get("/")
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        bp = webhook_blueprint(self)
 
         @bp.get("/webhook")
         async def verify(request: Request) -> HTTPResponse:

@@ -23,6 +23,7 @@ from parlez.channels.channel import (
     UserMessage,
     sender_id_problem,
 )
+from parlez.channels.webhook import webhook_blueprint
 from parlez.http.bodies import json_object
 from parlez.http.errors import ApiError
 from parlez.registry import register_channel
@@ -56,11 +57,7 @@ class RestInput(InputChannel):
     def blueprint(
         self, on_new_message: OnNewMessage, conversations: Conversations | None = None
     ) -> Blueprint:
-        bp = Blueprint(f"{self.name()}_webhook", url_prefix=f"/webhooks/{self.url_prefix()}")
-
-        @bp.get("/")
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        bp = webhook_blueprint(self)
 
         @bp.post("/webhook")
         async def receive(request: Request) -> HTTPResponse | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import httpx
 from tenacity import (
     AsyncRetrying,
     RetryError,
@@ -22,6 +23,23 @@ from tenacity import (
 #: how many times a message is tried, and the first wait between tries (then doubled)
 ATTEMPTS = 4
 FIRST_WAIT = 0.5
+
+
+class PlatformError(Exception):
+    """A platform's API refused a request (HTTP `status`); `transient` when trying again may
+    help (a 429 or a 5xx)."""
+
+    def __init__(self, status: int, body: str) -> None:
+        super().__init__(f"HTTP {status}: {body[:200]}")
+        self.status = status
+        self.transient = status == 429 or status >= 500
+
+
+def transient(error: BaseException) -> bool:
+    """Whether `error`, raised by a request to a platform through httpx, may pass."""
+    if isinstance(error, PlatformError):
+        return error.transient
+    return isinstance(error, httpx.TransportError)
 
 
 async def delivered(

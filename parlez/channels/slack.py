@@ -39,7 +39,14 @@ from parlez.channels.channel import (
     UserMessage,
 )
 from parlez.channels.http import platform_client
-from parlez.channels.retry import ATTEMPTS, FIRST_WAIT, delivered
+from parlez.channels.retry import (
+    ATTEMPTS,
+    FIRST_WAIT,
+    PlatformError,
+    delivered,
+    transient,
+)
+from parlez.channels.webhook import required, webhook_blueprint
 from parlez.http.errors import ApiError
 from parlez.registry import register_channel
 
@@ -55,20 +62,6 @@ MAX_BUTTON_VALUE = 2000
 MAX_BUTTONS = 25
 GRANULARITIES = ("sender", "channel", "thread")
 _MENTION = re.compile(r"<@[A-Z0-9]+>\s*")
-
-
-class SlackError(Exception):
-    """The Web API refused a call; `transient` when trying again may help."""
-
-    def __init__(self, status: int, error: str) -> None:
-        super().__init__(f"HTTP {status}: {error[:200]}")
-        self.transient = status == 429 or status >= 500
-
-
-def _transient(error: BaseException) -> bool:
-    if isinstance(error, SlackError):
-        return error.transient
-    return isinstance(error, httpx.TransportError)
 
 
 def signature_matches(
@@ -114,10 +107,10 @@ class SlackOutput(OutputChannel):
             f"{self.api_url}/chat.postMessage", json=body, headers=headers
         )
         if reply.status_code >= 400:
-            raise SlackError(reply.status_code, reply.text)
+            raise PlatformError(reply.status_code, reply.text)
         answer = reply.json()
         if not answer.get("ok"):
-            raise SlackError(200, str(answer.get("error") or "not ok"))
+            raise PlatformError(200, str(answer.get("error") or "not ok"))
 
     async def post(self, **fields: Any) -> bool:
         body = {"channel": self.channel, **fields}
@@ -125,8 +118,8 @@ class SlackOutput(OutputChannel):
             body["thread_ts"] = self.thread_ts
         failed = await delivered(
             lambda: self._post(body),
-            _transient,
-            (SlackError, httpx.HTTPError),
+            transient,
+            (PlatformError, httpx.HTTPError),
             self.attempts,
             self.retry_wait,
         )
@@ -205,16 +198,12 @@ class SlackInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        settings = credentials or {}
-        missing = [k for k in ("slack_token", "slack_signing_secret") if not settings.get(k)]
-        if missing:
-            raise ChannelConfigError(
-                f"the slack channel needs {', '.join(repr(k) for k in missing)}",
-                hint=(
-                    "credentials.yml: slack: {slack_token: ${SLACK_BOT_TOKEN}, "
-                    "slack_signing_secret: ${SLACK_SIGNING_SECRET}}"
-                ),
-            )
+        settings = required(
+            credentials,
+            ("slack_token", "slack_signing_secret"),
+            "slack",
+            "{slack_token: ${SLACK_BOT_TOKEN}, slack_signing_secret: ${SLACK_SIGNING_SECRET}}",
+        )
         return cls(
             str(settings["slack_token"]),
             str(settings["slack_signing_secret"]),
@@ -247,11 +236,7 @@ class SlackInput(InputChannel):
     def blueprint(
         self, on_new_message: OnNewMessage, conversations: Conversations | None = None
     ) -> Blueprint:
-        bp = Blueprint(f"{self.name()}_webhook", url_prefix=f"/webhooks/{self.url_prefix()}")
-
-        @bp.get("/")
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        bp = webhook_blueprint(self)
 
         @bp.post("/webhook")
         async def receive(request: Request) -> HTTPResponse:

@@ -29,7 +29,6 @@ from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
 from parlez.channels.channel import (
-    ChannelConfigError,
     Conversations,
     InputChannel,
     OnNewMessage,
@@ -37,7 +36,14 @@ from parlez.channels.channel import (
     UserMessage,
 )
 from parlez.channels.http import platform_client
-from parlez.channels.retry import ATTEMPTS, FIRST_WAIT, delivered
+from parlez.channels.retry import (
+    ATTEMPTS,
+    FIRST_WAIT,
+    PlatformError,
+    delivered,
+    transient,
+)
+from parlez.channels.webhook import required, webhook_blueprint
 from parlez.events import BotUttered, UserUttered
 from parlez.http.errors import ApiError
 from parlez.registry import register_channel
@@ -50,20 +56,6 @@ MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
 #: a button whose payload did not fit in its callback data: `#<number>` among the message's
 _NUMBERED = re.compile(r"^#(\d{1,3})$")
-
-
-class TelegramError(Exception):
-    """The Bot API refused a call; `transient` when trying again may help."""
-
-    def __init__(self, status: int, body: str) -> None:
-        super().__init__(f"HTTP {status}: {body[:200]}")
-        self.transient = status == 429 or status >= 500
-
-
-def _transient(error: BaseException) -> bool:
-    if isinstance(error, TelegramError):
-        return error.transient
-    return isinstance(error, httpx.TransportError)
 
 
 def derived_secret(access_token: str) -> str:
@@ -97,12 +89,12 @@ class TelegramOutput(OutputChannel):
         return "telegram"
 
     async def call(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
-        """One Bot API call; its `result`, or a TelegramError."""
+        """One Bot API call; its `result`, or a PlatformError."""
         # The token is part of the path, as the Bot API wants it: never logged (see `send`).
         url = f"{self.api_url}/bot{self.access_token}/{method}"
         reply = await platform_client().post(url, json=body)
         if reply.status_code >= 400:
-            raise TelegramError(reply.status_code, reply.text)
+            raise PlatformError(reply.status_code, reply.text)
         result: dict[str, Any] = reply.json().get("result") or {}
         return result
 
@@ -111,8 +103,8 @@ class TelegramOutput(OutputChannel):
         logged (the message is in the conversation either way)."""
         failed = await delivered(
             lambda: self.call(method, body),
-            _transient,
-            (TelegramError, httpx.HTTPError),
+            transient,
+            (PlatformError, httpx.HTTPError),
             self.attempts,
             self.retry_wait,
         )
@@ -165,7 +157,7 @@ class TelegramOutput(OutputChannel):
         """The "typing…" line while the assistant works: tried once, a failure ignored."""
         try:
             await self.call("sendChatAction", {"chat_id": chat_id, "action": "typing"})
-        except (TelegramError, httpx.HTTPError) as error:
+        except (PlatformError, httpx.HTTPError) as error:
             logger.debug("Telegram did not show typing for %s: %s", chat_id, type(error).__name__)
 
 
@@ -196,16 +188,13 @@ class TelegramInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        settings = credentials or {}
-        missing = [k for k in ("access_token", "verify", "webhook_url") if not settings.get(k)]
-        if missing:
-            raise ChannelConfigError(
-                f"the telegram channel needs {', '.join(repr(k) for k in missing)}",
-                hint=(
-                    "credentials.yml: telegram: {access_token: ${TELEGRAM_TOKEN}, "
-                    "verify: your_bot, webhook_url: https://<host>/webhooks/telegram/webhook}"
-                ),
-            )
+        settings = required(
+            credentials,
+            ("access_token", "verify", "webhook_url"),
+            "telegram",
+            "{access_token: ${TELEGRAM_TOKEN}, verify: your_bot, "
+            "webhook_url: https://<host>/webhooks/telegram/webhook}",
+        )
         return cls(
             str(settings["access_token"]),
             str(settings["verify"]),
@@ -229,16 +218,12 @@ class TelegramInput(InputChannel):
     def blueprint(
         self, on_new_message: OnNewMessage, conversations: Conversations | None = None
     ) -> Blueprint:
-        bp = Blueprint(f"{self.name()}_webhook", url_prefix=f"/webhooks/{self.url_prefix()}")
+        bp = webhook_blueprint(self)
 
         @bp.after_server_start
         async def register(*_: Any) -> None:
             if await self.set_webhook():
                 logger.info("Telegram sends @%s's updates to %s", self.verify, self.webhook_url)
-
-        @bp.get("/")
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
 
         async def set_webhook(request: Request) -> HTTPResponse:
             if not await self.set_webhook():

@@ -31,7 +31,6 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from parlez.channels.channel import (
-    ChannelConfigError,
     Conversations,
     InputChannel,
     OnNewMessage,
@@ -39,6 +38,7 @@ from parlez.channels.channel import (
     UserMessage,
 )
 from parlez.channels.retry import ATTEMPTS, FIRST_WAIT, delivered
+from parlez.channels.webhook import required, webhook_blueprint
 from parlez.events import ACTION_LISTEN, ActionExecuted, BotUttered, UserUttered
 from parlez.http.errors import ApiError
 from parlez.registry import register_channel
@@ -189,17 +189,13 @@ class TwilioInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        settings = credentials or {}
-        required = ("account_sid", "auth_token", "twilio_number")
-        missing = [key for key in required if not settings.get(key)]
-        if missing:
-            raise ChannelConfigError(
-                f"the twilio channel needs {', '.join(repr(k) for k in missing)}",
-                hint=(
-                    "credentials.yml: twilio: {account_sid: ${TWILIO_ACCOUNT_SID}, "
-                    "auth_token: ${TWILIO_AUTH_TOKEN}, twilio_number: '+15551234567'}"
-                ),
-            )
+        settings = required(
+            credentials,
+            ("account_sid", "auth_token", "twilio_number"),
+            "twilio",
+            "{account_sid: ${TWILIO_ACCOUNT_SID}, auth_token: ${TWILIO_AUTH_TOKEN}, "
+            "twilio_number: '+15551234567'}",
+        )
         return cls(
             str(settings["account_sid"]),
             str(settings["auth_token"]),
@@ -223,11 +219,7 @@ class TwilioInput(InputChannel):
     def blueprint(
         self, on_new_message: OnNewMessage, conversations: Conversations | None = None
     ) -> Blueprint:
-        bp = Blueprint(f"{self.name()}_webhook", url_prefix=f"/webhooks/{self.url_prefix()}")
-
-        @bp.get("/")
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        bp = webhook_blueprint(self)
 
         @bp.post("/webhook")
         async def receive(request: Request) -> HTTPResponse:
