@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.http import JsonHandler, serving
 
 TOKEN = "hubspot-test-token"
 
@@ -32,18 +33,7 @@ class FakeHubSpot:
 
 
 def _handler(fake: FakeHubSpot) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-        def _send(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonHandler):
         def _body(self) -> Any:
             length = int(self.headers.get("Content-Length") or 0)
             return json.loads(self.rfile.read(length) or b"{}")
@@ -103,11 +93,5 @@ def _handler(fake: FakeHubSpot) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def fake_hubspot() -> Iterator[FakeHubSpot]:
     fake = FakeHubSpot()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(fake, _handler(fake)):
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()

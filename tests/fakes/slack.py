@@ -16,9 +16,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlencode
+
+from tests.fakes.http import JsonHandler, serving
 
 TOKEN = "xoxb-test-token"
 SIGNING_SECRET = "slack-signing-secret"
@@ -43,20 +45,7 @@ class FakeSlack:
 
 
 def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # quiet
-            return
-
-        def _send(self, status: int, body: dict[str, Any], **headers: str) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
@@ -90,15 +79,8 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def fake_slack(**settings: Any) -> Iterator[FakeSlack]:
     fake = FakeSlack(**settings)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(fake, _handler(fake)):
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def slack_headers(

@@ -14,8 +14,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.http import JsonHandler, serving
 
 TOKEN = "123456:telegram-test-token"
 
@@ -46,18 +48,7 @@ class FakeTelegram:
 
 
 def _handler(fake: FakeTelegram) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # quiet
-            return
-
-        def _send(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
@@ -100,15 +91,8 @@ def _handler(fake: FakeTelegram) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def fake_telegram(**settings: Any) -> Iterator[FakeTelegram]:
     fake = FakeTelegram(**settings)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(fake, _handler(fake)):
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def text_update(update_id: int, chat: int, text: str) -> dict[str, Any]:

@@ -10,17 +10,18 @@ HTTP statuses, one used up per request) and reads what was sent.
 from __future__ import annotations
 
 import base64
-import json
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
 from twilio.request_validator import RequestValidator
+
+from tests.fakes.http import JsonHandler, serving
 
 ACCOUNT = "AC" + "0" * 32
 TOKEN = "twilio-auth-token"
@@ -47,18 +48,7 @@ class FakeTwilio:
 
 
 def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # quiet
-            return
-
-        def _send(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
@@ -106,15 +96,8 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def fake_twilio(**settings: Any) -> Iterator[FakeTwilio]:
     fake = FakeTwilio(**settings)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(fake, _handler(fake)):
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def sms(sender: str, body: str, sid: str, to: str = "+15550001111", **extra: str) -> dict[str, str]:
