@@ -104,44 +104,22 @@ def signed(secret: str, body: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     return raw, {"Content-Type": "application/json", **signature(secret, raw)}
 
 
+def webhook_body(psid: str, page: str, **event: Any) -> dict[str, Any]:
+    """A Messenger webhook body with one event from `psid` to the page."""
+    messaging = {"sender": {"id": psid}, "recipient": {"id": page}, "timestamp": 1764800000000}
+    return {
+        "object": "page",
+        "entry": [{"id": page, "time": 1764800000000, "messaging": [{**messaging, **event}]}],
+    }
+
+
 def message_event(
     psid: str, text: str, mid: str, page: str = "1234", **message: Any
 ) -> dict[str, Any]:
-    """A Messenger webhook body with one message from `psid` to the page."""
-    return {
-        "object": "page",
-        "entry": [
-            {
-                "id": page,
-                "time": 1764800000000,
-                "messaging": [
-                    {
-                        "sender": {"id": psid},
-                        "recipient": {"id": page},
-                        "timestamp": 1764800000000,
-                        "message": {"mid": mid, "text": text, **message},
-                    }
-                ],
-            }
-        ],
-    }
+    """One message from `psid` to the page."""
+    return webhook_body(psid, page, message={"mid": mid, "text": text, **message})
 
 
 def postback_event(psid: str, payload: str, mid: str, page: str = "1234") -> dict[str, Any]:
-    return {
-        "object": "page",
-        "entry": [
-            {
-                "id": page,
-                "time": 1764800000000,
-                "messaging": [
-                    {
-                        "sender": {"id": psid},
-                        "recipient": {"id": page},
-                        "timestamp": 1764800000000,
-                        "postback": {"mid": mid, "title": "A button", "payload": payload},
-                    }
-                ],
-            }
-        ],
-    }
+    """`psid` taps a button (or an ice breaker) whose payload is `payload`."""
+    return webhook_body(psid, page, postback={"mid": mid, "title": "A button", "payload": payload})
