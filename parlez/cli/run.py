@@ -70,8 +70,12 @@ def configure_logs(args: argparse.Namespace) -> None:
         )
         root.addHandler(file_handler)
     # Third-party chatter stays out unless --debug.
-    for noisy in ("sanic.access", "sanic.root", "sanic.server", "engineio", "socketio", "httpx"):
+    for noisy in ("sanic.access", "sanic.root", "sanic.server", "engineio", "socketio"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if args.debug else logging.WARNING)
+    # Even with --debug: the HTTP clients log each request's URL, and the messaging platforms
+    # want their tokens there (Telegram's in the path, Messenger's in the query).
+    for client in ("httpx", "httpcore", "twilio.http_client"):
+        logging.getLogger(client).setLevel(logging.WARNING)
 
 
 def run_server(args: argparse.Namespace) -> int:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import argparse
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +10,7 @@ import pytest
 
 from parlez import __version__
 from parlez.cli.main import main
+from parlez.cli.run import configure_logs
 from tests.conftest import write
 
 
@@ -65,3 +68,19 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "Traceback" in result.stderr and "EntityAnnotationError" in result.stderr
+
+
+def test_debug_logs_never_show_the_urls_that_carry_platform_tokens() -> None:
+    """Telegram wants its bot token in the URL's path and Messenger its page token in the
+    query: the HTTP clients that log each URL stay at warnings, even with --debug."""
+    names = ["", "sanic.access", "sanic.root", "sanic.server", "engineio", "socketio"]
+    clients = ["httpx", "httpcore", "twilio.http_client"]
+    before = {name: logging.getLogger(name).level for name in names + clients}
+    try:
+        configure_logs(argparse.Namespace(debug=True, log_format="text", log_file=None))
+        assert logging.getLogger().level == logging.DEBUG
+        for client in clients:
+            assert logging.getLogger(client).getEffectiveLevel() == logging.WARNING
+    finally:
+        for name, level in before.items():
+            logging.getLogger(name).setLevel(level)
