@@ -13,7 +13,8 @@ digit sends that button's payload. Long texts are split at 1,600 characters (Twi
 A message whose id (`MessageSid`) the conversation already has is not answered again. The
 carriers' keywords are honoured: after STOP (or UNSUBSCRIBE, CANCEL, END, QUIT, STOPALL)
 the customer's messages are kept but not answered until START (or YES, UNSTOP); Twilio
-itself confirms both and answers HELP.
+itself confirms both and answers HELP. A "yes" from a customer who did not opt out is an
+answer like any other.
 """
 
 from __future__ import annotations
@@ -265,9 +266,11 @@ class TwilioInput(InputChannel):
             metadata["media"] = media
         tracker = await conversations.retrieve(sender) if conversations else None
         said = keyword(text)
-        if said or (tracker is not None and opted_out(tracker.events)):
-            # STOP, START, HELP (Twilio answers those) and anything said while opted out:
-            # kept in the conversation, not answered.
+        out = tracker is not None and opted_out(tracker.events)
+        if said in OPT_OUT | HELP or out:
+            # STOP and HELP (Twilio answers those), and anything said while opted out (START
+            # included: Twilio confirms it): kept in the conversation, not answered. A "yes"
+            # from a customer who never opted out is an answer like any other.
             if conversations is not None:
                 kept = UserUttered(
                     text,

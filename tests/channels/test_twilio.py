@@ -141,6 +141,9 @@ async def test_after_stop_messages_are_kept_and_not_answered_until_start(
     await post(app, sms(customer, "bye", "SM11"))
     assert twilio.bodies() == ["Bye"]
     assert [m.text for m in await said(agent, customer)] == ["STOP", "hello", "Start", "bye"]
+    # A "yes" from someone who never opted out answers the assistant, as any message does.
+    await post(app, sms("+447700900016", "yes", "SM15"))
+    assert len(twilio.bodies("+447700900016")) == 1
 
 
 async def test_media_comes_in_as_its_url_and_long_texts_go_out_in_pieces(
