@@ -102,6 +102,10 @@ def _fill(value: Any, values: Mapping[str, Any], response: str) -> Any:
         try:
             return string.Formatter().vformat(value, (), _Placeholders(values))
         except (KeyError, IndexError, ValueError) as error:
+            named = error.args[0] if isinstance(error, KeyError) and error.args else None
+            if isinstance(named, str) and not named.isidentifier():
+                # Braces that name no slot at all: a button's `/inform{"city": "Paris"}`.
+                return value
             logger.warning(
                 "response '%s' names %s, which is neither a slot nor a value the action gave; "
                 "the text is sent as written",

@@ -65,6 +65,16 @@ def test_values_an_action_passes_fill_placeholders_and_unknown_ones_stay(
     assert nlg.render("utter_unknown", {}, None) is None
 
 
+def test_a_buttons_payload_with_entities_is_sent_as_written_without_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """`{"city": "Paris"}` in a payload is JSON, not a placeholder: no slot is missing."""
+    button = {"title": "Paris", "payload": '/inform{"city": "Paris"}'}
+    nlg = TemplatedGenerator({"utter_where": [{"text": "Where?", "buttons": [button]}]})
+    assert nlg.render("utter_where", {}, None) == {"text": "Where?", "buttons": [button]}
+    assert caplog.text == ""
+
+
 class _NLGServer(BaseHTTPRequestHandler):
     requests: list[dict[str, Any]] = []
 
