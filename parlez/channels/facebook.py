@@ -55,6 +55,8 @@ MAX_TITLE = 20
 MAX_TEXT = 2000
 MAX_TEMPLATE_TEXT = 640
 MAX_ELEMENTS = 10
+#: the kinds of file the Send API takes by URL
+ATTACHMENT_TYPES = ("image", "audio", "video", "file")
 #: Messenger's windows after the customer's last message: any message within 24 hours, a
 #: person's reply (tagged `HUMAN_AGENT`) within 7 days
 STANDARD_WINDOW = 24 * 3600
@@ -159,7 +161,23 @@ class MessengerOutput(OutputChannel):
                 paragraph = paragraph[MAX_TEXT:]
 
     async def send_image_url(self, recipient_id: str, image: str) -> None:
-        attachment = {"type": "image", "payload": {"url": image, "is_reusable": True}}
+        await self._send_file(recipient_id, "image", image)
+
+    async def send_attachment(self, recipient_id: str, attachment: Any) -> None:
+        """A response's `attachment`: Messenger's own shape (`{"type": "file", "payload":
+        {"url": ...}}`, or `audio`, `video`, `image`), or a bare URL, sent as a file."""
+        if isinstance(attachment, dict) and attachment.get("type") in ATTACHMENT_TYPES:
+            url = (attachment.get("payload") or {}).get("url") or attachment.get("url")
+            kind = str(attachment["type"])
+        else:
+            url, kind = (attachment if isinstance(attachment, str) else None), "file"
+        if not url:
+            await super().send_attachment(recipient_id, attachment)
+            return
+        await self._send_file(recipient_id, kind, str(url))
+
+    async def _send_file(self, recipient_id: str, kind: str, url: str) -> None:
+        attachment = {"type": kind, "payload": {"url": url, "is_reusable": True}}
         await self.send(
             recipient_id, {"messaging_type": "RESPONSE", "message": {"attachment": attachment}}
         )

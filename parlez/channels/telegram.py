@@ -255,6 +255,7 @@ class TelegramInput(InputChannel):
         output = self.get_output_channel()
         query = update.get("callback_query")
         said = update.get("message") or update.get("edited_message")
+        files: list[dict[str, Any]] = []
         if isinstance(query, dict):
             chat = ((query.get("message") or {}).get("chat") or {}).get("id")
             person = query.get("from") or {}
@@ -269,6 +270,7 @@ class TelegramInput(InputChannel):
             chat = (said.get("chat") or {}).get("id")
             person = said.get("from") or {}
             text = said.get("text") or said.get("caption")
+            files = attachments_of(said)
         else:
             return None  # a member joining, a poll...: not the customer speaking
         if chat is None:
@@ -279,9 +281,33 @@ class TelegramInput(InputChannel):
             "language_code": person.get("language_code"),
         }
         metadata = {k: v for k, v in metadata.items() if v is not None}
+        if files:
+            metadata["attachments"] = files
         message = UserMessage(text, output, str(chat), metadata, input_channel=self.name())
         message.message_id = f"telegram-{update['update_id']}"
         return message
+
+
+#: what a message may carry besides text, as Telegram names it
+FILE_KINDS = ("photo", "document", "voice", "audio", "video", "sticker", "location", "contact")
+
+
+def attachments_of(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a message carries besides text: its kind and Telegram's `file_id` (a photo's
+    largest size), or the location or contact itself. No download URL: Telegram's has the
+    bot's token in it."""
+    found = []
+    for kind in FILE_KINDS:
+        item = message.get(kind)
+        if not item:
+            continue
+        if kind == "photo" and isinstance(item, list):
+            item = item[-1]  # the sizes, smallest first
+        if kind in ("location", "contact"):
+            found.append({"type": kind, **item})
+        elif isinstance(item, dict):
+            found.append({"type": kind, "file_id": item.get("file_id")})
+    return found
 
 
 def pressed_payload(events: list[Any], data: str) -> str | None:

@@ -253,3 +253,26 @@ async def test_a_persons_reply_respects_messengers_windows(
         (request,) = graph.requests
         assert {k: request["body"].get(k) for k in sent} == sent
         assert request["body"]["message"] == {"text": "Hi, Sam here."}
+
+
+@pytest.mark.parametrize(
+    ("attachment", "sent"),
+    [
+        (
+            {"type": "file", "payload": {"url": "https://example.com/menu.pdf"}},
+            ("file", "https://example.com/menu.pdf"),
+        ),
+        (
+            {"type": "video", "payload": {"url": "https://example.com/tour.mp4"}},
+            ("video", "https://example.com/tour.mp4"),
+        ),
+        ("https://example.com/price-list.pdf", ("file", "https://example.com/price-list.pdf")),
+    ],
+)
+async def test_an_attachment_response_is_sent_as_a_messenger_file(
+    graph: FakeGraph, attachment: Any, sent: tuple[str, str]
+) -> None:
+    output = MessengerOutput(graph.token, graph.url, retry_wait=0.01)
+    await output.send_response("psid-10", {"attachment": attachment})
+    (message,) = graph.messages("psid-10")
+    assert (message["attachment"]["type"], message["attachment"]["payload"]["url"]) == sent

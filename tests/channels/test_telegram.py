@@ -148,3 +148,21 @@ def test_rasas_credentials_keys_are_read_and_a_missing_one_is_a_clear_error() ->
     assert channel.secret_token == derived_secret(TOKEN)
     with pytest.raises(ChannelConfigError, match="needs 'verify', 'webhook_url'"):
         channels_from_credentials({"telegram": {"access_token": TOKEN}})
+
+
+async def test_a_photo_comes_in_with_its_caption_and_its_file_id_never_a_download_url(
+    served: tuple[Any, Agent], telegram: FakeTelegram
+) -> None:
+    """Telegram's download URLs hold the bot's token: the conversation keeps the file id."""
+    app, agent = served
+    update = text_update(11, 506, "")
+    message = update["message"]
+    del message["text"]
+    message["caption"] = "bye"
+    message["photo"] = [{"file_id": "small", "width": 90}, {"file_id": "large", "width": 1280}]
+    assert (await post(app, update)).status == 200
+    assert telegram.texts("506") == ["Bye"]
+    tracker = await agent.tracker_store.retrieve("506")
+    assert tracker is not None
+    said = next(e for e in tracker.events if isinstance(e, UserUttered))
+    assert said.metadata["attachments"] == [{"type": "photo", "file_id": "large"}]
