@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from parlez.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
@@ -7,6 +9,7 @@ from parlez.exceptions import SchemaError
 from parlez.io.yaml import read_yaml
 from parlez.training_data.stories import StoryBlock, read_story_section
 from parlez.training_data.story_graph import conversations
+from tests.conftest import shared_path
 
 
 def stories(text: str, key: str = "stories") -> list[StoryBlock]:
@@ -157,3 +160,26 @@ stories:
 def test_a_story_without_steps_is_an_error() -> None:
     with pytest.raises(SchemaError, match="no 'steps'"):
         stories("stories:\n- story: empty\n")
+
+
+def test_a_story_ending_at_a_checkpoint_no_story_starts_from_is_kept_as_rasa_keeps_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Rasa's own fixtures: its stories_unused_checkpoints.yml gives 2 training trackers (the
+    two stories that end at unused checkpoints; the one starting at a checkpoint nobody ends
+    at is unreachable), story_with_or_slot_was_set.yml gives 2 (its `or`). Each unmatched
+    checkpoint is warned about (P151)."""
+    fixtures = shared_path("compat", "rasa-3.0.4", "data", "test_yaml_stories")
+    unused = read_yaml((fixtures / "stories_unused_checkpoints.yml").read_text(), "s.yml")
+    with caplog.at_level(logging.WARNING, logger="parlez"):
+        paths = list(conversations(read_story_section(unused["stories"], "story")))
+    assert [p.story_names for p in paths] == [
+        ["simple_story_with_end_checkpoint_1"],
+        ["simple_story_with_end_checkpoint_2"],
+    ]
+    assert isinstance(paths[0].events[-1], ActionExecuted)
+    assert paths[0].events[-1].action_name == "action_listen"
+    warned = [r.getMessage() for r in caplog.records if "which no story" in r.getMessage()]
+    assert len(warned) == 3 and any("'check_start'" in w and "never reached" in w for w in warned)
+    with_or = read_yaml((fixtures / "story_with_or_slot_was_set.yml").read_text(), "s.yml")
+    assert len(list(conversations(read_story_section(with_or["stories"], "story")))) == 2
