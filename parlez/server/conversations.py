@@ -82,13 +82,19 @@ def parse_events(body: Any) -> list[Event]:
         ) from None
 
 
-def output_for(request: Request, tracker: DialogueStateTracker | None = None) -> OutputChannel:
-    """`?output_channel=<name>` sends bot messages there; `latest` is the user's last channel."""
+async def output_for(request: Request, conversation_id: str) -> OutputChannel:
+    """`?output_channel=<name>` sends bot messages there; `latest` is the channel the user
+    last wrote from. The conversation is read once any turn in flight is saved: a customer's
+    first message being answered right now is where they are."""
     wanted = request.args.get("output_channel")
+    state = state_of(request)
+    if not wanted:
+        return CollectingOutputChannel()
+    tracker = await state.require_agent().retrieve_after_turn(conversation_id)
     if wanted == "latest":
         wanted = tracker.latest_input_channel() if tracker is not None else None
     metadata = tracker.latest_input_metadata() if tracker is not None else {}
-    return state_of(request).output_channel(wanted, metadata)
+    return state.output_channel(wanted, metadata)
 
 
 @conversations.get("/<conversation_id:str>/tracker")
@@ -106,7 +112,7 @@ async def append_events(request: Request, conversation_id: str) -> HTTPResponse:
     agent = state.require_agent()
     events = parse_events(json_body(request))
     side_effects = request.args.get("execute_side_effects", "false").lower() == "true"
-    output = output_for(request, await agent.retrieve(conversation_id)) if side_effects else None
+    output = await output_for(request, conversation_id) if side_effects else None
     tracker = await state.guarded(agent.append_events(conversation_id, events, output))
     return response.json(tracker.current_state(verbosity(request)))
 
@@ -181,7 +187,7 @@ async def execute(request: Request, conversation_id: str) -> HTTPResponse:
     confidence = body.get("confidence")
     if confidence is not None and not isinstance(confidence, int | float):
         raise ApiError(400, "BadRequest", "'confidence' must be a number")
-    output = output_for(request)
+    output = await output_for(request, conversation_id)
     try:
         tracker = await state.guarded(
             agent.execute_action(conversation_id, name, output, body.get("policy"), confidence)
@@ -207,7 +213,7 @@ async def trigger_intent(request: Request, conversation_id: str) -> HTTPResponse
         raise ApiError(400, "BadRequest", "'name' must name the intent to trigger")
     if intent not in agent.domain.intents:
         raise ApiError(404, "NotFound", f"The intent {intent} does not exist in the domain.")
-    output = output_for(request)
+    output = await output_for(request, conversation_id)
     try:
         triggered = agent.trigger_intent(conversation_id, intent, body.get("entities"), output)
     except ValueError as error:

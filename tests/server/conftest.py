@@ -10,6 +10,7 @@ import pytest
 from sanic import Sanic
 
 from parlez.agent import Agent
+from parlez.channels.channel import InputChannel
 from parlez.channels.rest import RestInput
 from parlez.server.app import create_app
 from parlez.server.auth import Auth
@@ -28,6 +29,7 @@ def make_app(small_model: Path, tmp_path: Path) -> AppFactory:
         enable_api: bool = True,
         auth: Auth | None = None,
         loaded: bool = True,
+        channels: list[InputChannel] | None = None,
         **options: Any,
     ) -> Sanic[Any, Any]:
         store = SQLTrackerStore(f"sqlite+aiosqlite:///{tmp_path / 'conversations.db'}")
@@ -37,7 +39,7 @@ def make_app(small_model: Path, tmp_path: Path) -> AppFactory:
             tracker_store=store,
             models=small_model.parent,
             auth=auth or Auth(),
-            channels=[RestInput()],
+            channels=channels or [RestInput()],
             **{k: v for k, v in options.items() if k in ("response_timeout",)},
         )
         return create_app(

@@ -9,8 +9,12 @@ from typing import Any
 
 import pytest
 import yaml
+from sanic import Blueprint
 
 from parlez import __version__
+from parlez.channels.channel import Conversations, InputChannel, OnNewMessage, OutputChannel
+from parlez.channels.rest import RestInput
+from parlez.channels.webhook import webhook_blueprint
 from tests.server.conftest import AppFactory
 from tests.small_assistant import CONFIG, DOMAIN, NLU, RULES
 
@@ -146,6 +150,54 @@ async def test_trigger_intent_runs_the_conversation_on(make_app: AppFactory) -> 
     assert reply.status == 200
     assert [m["text"] for m in reply.json["messages"]] == ["You are in Porto."]
     assert reply.json["tracker"]["slots"]["city"] == "Porto"
+
+
+class Phone(InputChannel):
+    """A channel whose bot messages land in a list: where `latest` must send them."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+
+    @classmethod
+    def name(cls) -> str:
+        return "phone"
+
+    def blueprint(
+        self, on_new_message: OnNewMessage, conversations: Conversations | None = None
+    ) -> Blueprint:
+        return webhook_blueprint(self)
+
+    def get_output_channel(self) -> OutputChannel:
+        received = self.received
+
+        class Screen(OutputChannel):
+            async def send_text_message(self, recipient_id: str, text: str) -> None:
+                received.append({"to": recipient_id, "text": text})
+
+        return Screen()
+
+
+@pytest.mark.parametrize(
+    ("route", "body"),
+    [
+        ("tracker/events?execute_side_effects=true&", {"event": "bot", "text": "Ana here"}),
+        ("execute?", {"name": "utter_goodbye"}),
+        ("trigger_intent?", {"name": "goodbye"}),
+    ],
+)
+async def test_output_channel_latest_reaches_the_channel_the_customer_wrote_from(
+    make_app: AppFactory, route: str, body: dict[str, Any]
+) -> None:
+    phone = Phone()
+    app = make_app(channels=[RestInput(), phone])
+    wrote = {"event": "user", "text": "hi", "input_channel": "phone"}
+    await app.asgi_client.post("/conversations/hb/tracker/events", json=wrote)
+    _, reply = await app.asgi_client.post(
+        f"/conversations/hb/{route}output_channel=latest", json=body
+    )
+    assert reply.status == 200, reply.json
+    assert [m["to"] for m in phone.received] == ["hb"]
+    assert phone.received[0]["text"] in ("Ana here", "Bye")
 
 
 async def test_model_predict_scores_a_posted_conversation(make_app: AppFactory) -> None:
