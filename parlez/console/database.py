@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from parlez.console.models import assignments, audit_log, sessions, users
+from parlez.console.models import assignments, audit_log, labels, sessions, users
 from parlez.console.roles import Role
 from parlez.exceptions import ParlezError
 from parlez.stores.engine import make_engine, with_retries
@@ -225,6 +225,29 @@ class ConsoleDatabase:
             )
             if not changed.rowcount:
                 await connection.execute(insert(assignments).values(sender_id=sender_id, **values))
+
+    # ---- labels ---------------------------------------------------------------------------
+
+    async def labels(self, sender_id: str) -> list[str]:
+        await self.upgrade()
+        query = select(labels.c.label).where(labels.c.sender_id == sender_id)
+        async with self.engine.connect() as connection:
+            return sorted(
+                row[0] for row in await connection.execute(query.order_by(labels.c.label))
+            )
+
+    async def add_label(self, sender_id: str, label: str) -> None:
+        try:
+            async with self.engine.begin() as connection:
+                await connection.execute(insert(labels).values(sender_id=sender_id, label=label))
+        except IntegrityError:
+            pass  # labelled already
+
+    async def remove_label(self, sender_id: str, label: str) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                delete(labels).where(labels.c.sender_id == sender_id, labels.c.label == label)
+            )
 
     async def close(self) -> None:
         await self.engine.dispose()

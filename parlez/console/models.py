@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, ForeignKey, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
 metadata = MetaData()
 
@@ -49,3 +60,38 @@ assignments = Table(
     Column("assignee", String(255)),
     Column("updated_at", Float, nullable=False),
 )
+
+#: what the inbox shows and filters on, per conversation: read from its events by the index
+#: (parlez/console/index.py), never written anywhere else
+conversation_index = Table(
+    "console_index",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("channel", String(64), nullable=False, default=""),
+    Column("customer", String(255), nullable=False, default=""),
+    Column("language", String(16), nullable=False, default=""),
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("last_text", Text, nullable=False, default=""),
+    Column("last_at", Float, nullable=False, index=True),
+)
+
+#: how far the index has read the tracker store's changes, and in which history
+index_position = Table(
+    "console_index_position",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("history", String(255), nullable=False),
+    Column("position", BigInteger, nullable=False),
+)
+
+#: the labels a team puts on conversations ("vip", "refund"...)
+labels = Table(
+    "console_labels",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("label", String(64), primary_key=True, index=True),
+)
+
+#: The messages, searchable: an FTS5 table on SQLite, a GIN-indexed table on PostgreSQL. Both
+#: are made by the migration (0002); the console writes and reads them with plain SQL.
+SEARCH_TABLE = "console_search"

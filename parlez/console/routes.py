@@ -3,10 +3,11 @@ to one (take over, reply, hand back, resolve), each through the agent and logged
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sanic import Blueprint, Request, response
@@ -26,7 +27,8 @@ from parlez.console.auth import (
 )
 from parlez.console.customer import details
 from parlez.console.database import Session
-from parlez.console.inbox import Filters, Status, inbox_page, summary, transcript
+from parlez.console.inbox import Status, summary, transcript
+from parlez.console.index import ConversationIndex, Cursor, Filters
 from parlez.console.live import LiveFeed
 from parlez.console.roles import Capability, may
 from parlez.events import BotUttered, ConversationPaused, ConversationResumed, Event
@@ -132,14 +134,41 @@ async def logout(request: Request) -> HTTPResponse:
     return reply
 
 
+def _index(request: Request) -> ConversationIndex:
+    index: ConversationIndex = request.app.ctx.console_index
+    return index
+
+
+def filters_of(request: Request) -> Filters:
+    """The inbox's filters from its query string; an empty field filters nothing."""
+    values = {name: (request.args.get(name) or "").strip() or None for name in FILTERS}
+    return Filters(**values)
+
+
+#: the query-string names of the inbox's filters
+FILTERS = ("status", "channel", "language", "assignee", "label", "since", "until", "search")
+
+
 @console.get("/inbox")
 @requires(Capability.READ)
 async def inbox(request: Request) -> HTTPResponse:
-    filters = Filters(request.args.get("status") or None, request.args.get("channel") or None)
-    rows = await inbox_page(_agent(request), database_of(request), filters)
+    filters = filters_of(request)
+    found = await _index(request).page(filters, Cursor.parse(request.args.get("after")))
+    query = urlencode({k: v for k, v in vars(filters).items() if v})
+    others = urlencode({k: v for k, v in vars(filters).items() if v and k != "status"})
     template = "_inbox_rows.html" if request.headers.get("hx-request") else "inbox.html"
-    channels = sorted({c.name() for c in _state(request).channels})
-    return _page(template, request, rows=rows, filters=filters, channels=channels, Status=Status)
+    return _page(
+        template,
+        request,
+        page=found,
+        rows=found.rows,
+        filters=filters,
+        query=query,
+        others=others,
+        channels=sorted({c.name() for c in _state(request).channels}),
+        choices=await _index(request).choices(),
+        Status=Status,
+    )
 
 
 @console.get("/inbox/live")
@@ -171,6 +200,7 @@ async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
         row=summary(tracker, held),
         messages=transcript(tracker),
         details=details(tracker),
+        labels=await database_of(request).labels(conversation_id),
         Status=Status,
     )
 
@@ -247,6 +277,36 @@ async def reply(request: Request, conversation_id: str) -> HTTPResponse:
     return await _change(
         request, conversation_id, "reply", events, Status.HUMAN, user.email, output
     )
+
+
+#: what a label may be: short, and the same however it is typed
+LABEL = re.compile(r"^[\w-]{1,64}$")
+
+
+@console.post("/conversations/<conversation_id:str>/labels")
+@requires(Capability.ANSWER)
+async def add_label(request: Request, conversation_id: str) -> HTTPResponse:
+    conversation_id = _decoded(conversation_id)
+    label = form_field(request, "label").strip().lower().replace(" ", "-")
+    if not LABEL.match(label):
+        return response.json(
+            {"error": "a label is 1 to 64 letters, digits, '-' or '_'"}, status=400
+        )
+    if await _existing(request, conversation_id) is None:
+        return _missing(request, conversation_id)
+    await database_of(request).add_label(conversation_id, label)
+    await database_of(request).record(request.ctx.session.user, "label", conversation_id, label)
+    return _back(conversation_id)
+
+
+@console.post("/conversations/<conversation_id:str>/labels/<label:str>/remove")
+@requires(Capability.ANSWER)
+async def remove_label(request: Request, conversation_id: str, label: str) -> HTTPResponse:
+    conversation_id = _decoded(conversation_id)
+    label = unquote(label)
+    await database_of(request).remove_label(conversation_id, label)
+    await database_of(request).record(request.ctx.session.user, "unlabel", conversation_id, label)
+    return _back(conversation_id)
 
 
 @console.post("/conversations/<conversation_id:str>/hand-back")

@@ -71,12 +71,20 @@ def create_app(
         app.blueprint(api)
         app.blueprint(conversations)
     if state.console is not None:
+        from parlez.console.index import ConversationIndex
         from parlez.console.live import LiveFeed
         from parlez.console.routes import console
 
         app.ctx.console_feed = LiveFeed()
         state.tracker_store.listeners.append(app.ctx.console_feed.saved)
+        app.ctx.console_index = ConversationIndex(state.tracker_store, state.console)
         app.blueprint(console)
+
+        @app.after_server_start
+        async def index_conversations(app: Sanic[Any, Any]) -> None:
+            # Older conversations are read into the inbox's index in the background.
+            app.add_task(app.ctx.console_index.keep_up())
+
     # The health routes are always there; the rest of the API only when asked for.
     app.add_route(hello, "/", methods=["GET"], name="hello")
     app.add_route(version, "/version", methods=["GET"], name="version")

@@ -27,7 +27,7 @@ from parlez.stores.engine import database_url, make_engine, with_retries
 from parlez.stores.errors import StoreConfigError as StoreConfigError  # re-exported
 from parlez.stores.errors import StoreDataError as StoreDataError
 from parlez.stores.errors import StoreUnavailableError as StoreUnavailableError
-from parlez.stores.tracker_store import TrackerStore
+from parlez.stores.tracker_store import Change, TrackerStore
 from parlez.tracker import DialogueStateTracker
 
 logger = logging.getLogger(__name__)
@@ -227,6 +227,37 @@ class SQLTrackerStore(TrackerStore):
             tracker.persisted_events = len(tracker.events)
             trackers[sender_id] = tracker
         return trackers
+
+    @property
+    def history(self) -> str:
+        # Positions are the table's row ids: the same in every process, across restarts.
+        return "sql:events"
+
+    @property
+    def forgotten(self) -> int:
+        return 0  # the table is the log of changes: nothing is forgotten
+
+    def _remember(self, sender_id: str, events: Sequence[Event]) -> None:
+        pass
+
+    async def changes(self, after: int, limit: int) -> list[Change] | None:
+        await self._create_table()
+        query = (
+            select(events_table.c.id, events_table.c.sender_id, events_table.c.data)
+            .where(events_table.c.id > after)
+            .order_by(events_table.c.id)
+            .limit(limit)
+        )
+
+        async def read() -> list[Any]:
+            async with self.engine.connect() as connection:
+                return list(await connection.execute(query))
+
+        found = []
+        for row in await with_retries("read saved events", read):
+            for event in stored_events([_row_data(row.data)], row.sender_id):
+                found.append(Change(row.id, row.sender_id, event))
+        return found
 
     async def close(self) -> None:
         await super().close()

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +32,19 @@ logger = logging.getLogger(__name__)
 #: what is told of saved events: the conversation and the events just saved
 SaveListener = Callable[[str, Sequence[Event]], Awaitable[None]]
 
+#: saved events a store without a table of its own remembers for `changes` (a read model
+#: that falls further behind is rebuilt)
+CHANGES_KEPT = 200_000
+
+
+@dataclass(frozen=True)
+class Change:
+    """One saved event, at its place in the order every event was saved in."""
+
+    position: int
+    sender_id: str
+    event: Event
+
 
 class TrackerStore(ABC):
     def __init__(self, slots: Iterable[Slot] = ()) -> None:
@@ -36,6 +53,9 @@ class TrackerStore(ABC):
         self.event_broker: EventBroker | None = None
         #: told of every save in this process (the console's live inbox)
         self.listeners: list[SaveListener] = []
+        self._changes: deque[Change] = deque(maxlen=CHANGES_KEPT)
+        self._position = 0
+        self._history = uuid.uuid4().hex
 
     @classmethod
     def from_endpoint(
@@ -90,11 +110,40 @@ class TrackerStore(ABC):
     async def get_or_create(self, sender_id: str) -> DialogueStateTracker:
         return await self.retrieve(sender_id) or self.create(sender_id)
 
+    # ---- what read models follow (the console's inbox index) --------------------------------
+
+    @property
+    def history(self) -> str:
+        """Names the sequence `changes` counts positions in. A read model built from another
+        history (this process's memory before a restart) is rebuilt from the start."""
+        return self._history
+
+    @property
+    def forgotten(self) -> int:
+        """The position of the last change `changes` no longer returns (0: it has them all)."""
+        return self._position - len(self._changes)
+
+    async def changes(self, after: int, limit: int) -> list[Change] | None:
+        """The events saved after position `after`, oldest first, at most `limit`: how a
+        read model keeps up with every save. None when `after` is older than the store
+        remembers: the read model is rebuilt from the conversations. Here, the saves of this
+        process (a store with a table of its own reads the table, and sees every process's)."""
+        if after < self.forgotten:
+            return None
+        skip = after - self.forgotten
+        return list(islice(self._changes, skip, skip + limit))
+
+    def _remember(self, sender_id: str, events: Sequence[Event]) -> None:
+        for event in events:
+            self._position += 1
+            self._changes.append(Change(self._position, sender_id, event))
+
     async def publish(self, sender_id: str, events: Sequence[Event]) -> None:
         """Hand newly saved events to the listeners and the event broker; a failure of
         either never loses them here."""
         if not events:
             return
+        self._remember(sender_id, events)
         for listener in self.listeners:
             try:
                 await listener(sender_id, events)
@@ -150,6 +199,8 @@ class InMemoryTrackerStore(TrackerStore):
     async def replace(self, tracker: DialogueStateTracker) -> None:
         async with self._lock:
             self._events[tracker.sender_id] = [e.to_dict() for e in tracker.events]
+        # A read model reads the conversation again when any of its events shows up.
+        self._remember(tracker.sender_id, tracker.events)
 
     async def keys(self) -> list[str]:
         return list(self._events)

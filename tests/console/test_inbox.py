@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from parlez.console.inbox import PAGE
+from parlez.console.index import PAGE
 from parlez.console.roles import Role
 from parlez.events import BotUttered, ConversationPaused, UserUttered
 from parlez.tracker import DialogueStateTracker

@@ -1,0 +1,386 @@
+"""The inbox's index: what each conversation shows and is filtered on, and its messages for
+full-text search, kept up with the tracker store's changes.
+
+It is a read model. The conversations are the events in the tracker store; the index reads
+them (`TrackerStore.changes`, in the order they were saved, by every process) and is
+rebuilt from them whenever it cannot follow. Each batch moves the index's position with a
+compare-and-set in the same transaction as its rows, so two processes catching up at once
+never index a batch twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, case, delete, insert, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from parlez.console.database import ConsoleDatabase
+from parlez.console.inbox import Facts, Status, Summary, facts
+from parlez.console.models import SEARCH_TABLE, assignments, conversation_index, index_position
+from parlez.console.models import labels as labels_table
+from parlez.events import BotUttered, UserUttered
+from parlez.stores.tracker_store import Change, TrackerStore
+
+logger = logging.getLogger(__name__)
+
+#: saved events read at a time
+BATCH = 5000
+#: batches one inbox request reads before it shows what is indexed (the rest follows)
+REQUEST_BATCHES = 4
+#: conversations read at a time when the index is rebuilt from every conversation
+REBUILD_PAGE = 200
+#: the conversations one inbox page shows
+PAGE = 50
+#: words of a search that count
+SEARCH_WORDS = 8
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the inbox keeps. Dates are days (UTC) of the latest activity, both included."""
+
+    status: str | None = None
+    channel: str | None = None
+    language: str | None = None
+    assignee: str | None = None
+    label: str | None = None
+    since: str | None = None
+    until: str | None = None
+    search: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(vars(self).values())
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts: after this conversation, in newest-first order."""
+
+    last_at: float
+    sender_id: str
+
+    def __str__(self) -> str:
+        return f"{self.last_at!r}:{self.sender_id}"
+
+    @classmethod
+    def parse(cls, value: str | None) -> Cursor | None:
+        """The cursor of a `?after=` link; None for a missing or broken one (the first page)."""
+        if not value or ":" not in value:
+            return None
+        at, sender_id = value.split(":", 1)
+        try:
+            return cls(float(at), sender_id)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Summary]
+    #: the next page's start, or None on the last page
+    after: Cursor | None
+    #: False while older conversations are still being read into the index
+    complete: bool
+
+
+def day_start(day: str | None) -> float | None:
+    """The first second (UTC) of `YYYY-MM-DD`; None for an empty or malformed day."""
+    if not day:
+        return None
+    try:
+        return datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return None
+
+
+def words_of(search: str) -> list[str]:
+    return re.findall(r"\w+", search.lower())[:SEARCH_WORDS]
+
+
+def fts5_query(words: Sequence[str]) -> str:
+    """Every word, the last one as a prefix (the search box is read as it is typed). Words
+    are quoted: nothing a person types is read as FTS5 syntax."""
+    quoted = [f'"{w}"' for w in words]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def tsquery(words: Sequence[str]) -> str:
+    # `\w+` words hold no tsquery operator.
+    return " & ".join([*words[:-1], f"{words[-1]}:*"])
+
+
+def status_column() -> ColumnElement[str]:
+    """`inbox.status_of`, as SQL: the status is filtered and shown from the same rule."""
+    held = and_(assignments.c.assignee.is_not(None), assignments.c.assignee != "")
+    return case(
+        (conversation_index.c.paused & held, Status.HUMAN),
+        (conversation_index.c.paused, Status.OPEN),
+        (assignments.c.status == Status.RESOLVED, Status.RESOLVED),
+        else_=Status.BOT,
+    )
+
+
+def _index_row(sender_id: str, known: Facts) -> dict[str, Any]:
+    return {
+        "sender_id": sender_id,
+        "channel": known.channel[:64],
+        "customer": known.customer[:255],
+        "language": known.language[:16],
+        "paused": known.paused,
+        "last_text": known.last_text,
+        "last_at": known.last_at,
+    }
+
+
+def _messages(changes: Sequence[Change]) -> list[dict[str, str]]:
+    return [
+        {"sender_id": c.sender_id, "body": c.event.text}
+        for c in changes
+        if isinstance(c.event, UserUttered | BotUttered) and c.event.text
+    ]
+
+
+class _Moved(Exception):
+    pass
+
+
+class ConversationIndex:
+    def __init__(self, store: TrackerStore, database: ConsoleDatabase) -> None:
+        self.store = store
+        self.database = database
+        self._lock = asyncio.Lock()
+
+    @property
+    def engine(self) -> Any:
+        return self.database.engine
+
+    # ---- keeping up -----------------------------------------------------------------------
+
+    async def catch_up(self, batches: int | None = REQUEST_BATCHES) -> bool:
+        """Index the changes saved since the last catch-up, at most `batches` of them (all
+        when None). True when the index is up to date."""
+        await self.database.upgrade()
+        async with self._lock:
+            history, position = await self._position()
+            done = 0
+            while batches is None or done < batches:
+                if history != self.store.history:
+                    history, position = await self._rebuild()
+                    continue
+                changes = await self.store.changes(position, BATCH)
+                if changes is None:  # the store no longer remembers that far back
+                    history, position = await self._rebuild()
+                    continue
+                if not changes:
+                    return True
+                if not await self._index(history, position, changes):
+                    history, position = await self._position()  # another process moved it
+                    continue
+                position = changes[-1].position
+                done += 1
+            return False
+
+    async def keep_up(self) -> None:
+        """Catch up in chunks until up to date (at the server's start): a request waits
+        for one chunk at most."""
+        try:
+            while not await self.catch_up():
+                await asyncio.sleep(0)
+        except Exception:
+            logger.exception("the inbox index could not catch up; inbox requests will retry")
+
+    async def _position(self) -> tuple[str, int]:
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(select(index_position))).first()
+        return (row.history, int(row.position)) if row is not None else ("", 0)
+
+    async def _index(self, history: str, position: int, changes: Sequence[Change]) -> bool:
+        senders = list(dict.fromkeys(c.sender_id for c in changes))
+        trackers = await self.store.retrieve_many(senders)
+        rows = [_index_row(s, facts(t)) for s, t in trackers.items()]
+        try:
+            async with self.engine.begin() as connection:
+                moved = await connection.execute(
+                    update(index_position)
+                    .where(
+                        index_position.c.id == 1,
+                        index_position.c.history == history,
+                        index_position.c.position == position,
+                    )
+                    .values(position=changes[-1].position)
+                )
+                if moved.rowcount != 1:
+                    raise _Moved
+                await self._write(connection, senders, rows, _messages(changes))
+        except _Moved:  # rolled back: another process indexed this batch
+            return False
+        return True
+
+    async def _write(
+        self,
+        connection: AsyncConnection,
+        senders: Sequence[str],
+        rows: list[dict[str, Any]],
+        messages: list[dict[str, str]],
+    ) -> None:
+        # Delete and insert: the same SQL on SQLite and PostgreSQL; a conversation gone from
+        # the store (`senders` without a row) leaves the inbox.
+        for start in range(0, len(senders), 500):
+            chunk = list(senders[start : start + 500])
+            await connection.execute(
+                delete(conversation_index).where(conversation_index.c.sender_id.in_(chunk))
+            )
+        if rows:
+            await connection.execute(insert(conversation_index), rows)
+        if messages:
+            await connection.execute(
+                text(f"INSERT INTO {SEARCH_TABLE} (sender_id, body) VALUES (:sender_id, :body)"),
+                messages,
+            )
+
+    async def _rebuild(self) -> tuple[str, int]:
+        """Index every conversation again, from the start of the store's history."""
+        history = self.store.history
+        start = self.store.forgotten
+        logger.info("the inbox index is rebuilt from every conversation")
+        try:
+            async with self.engine.begin() as connection:
+                await connection.execute(delete(index_position))
+                await connection.execute(delete(conversation_index))
+                await connection.execute(text(f"DELETE FROM {SEARCH_TABLE}"))
+                await connection.execute(
+                    insert(index_position).values(id=1, history=history, position=start)
+                )
+        except IntegrityError:  # another process started the same rebuild
+            return await self._position()
+        if start:
+            # What the store has forgotten is read from the conversations themselves; the
+            # changes it remembers follow (indexing one twice changes nothing shown).
+            keys = await self.store.keys()
+            for first in range(0, len(keys), REBUILD_PAGE):
+                trackers = await self.store.retrieve_many(keys[first : first + REBUILD_PAGE])
+                rows = [_index_row(s, facts(t)) for s, t in trackers.items()]
+                messages = [
+                    {"sender_id": s, "body": e.text}
+                    for s, t in trackers.items()
+                    for e in t.events
+                    if isinstance(e, UserUttered | BotUttered) and e.text
+                ]
+                async with self.engine.begin() as connection:
+                    await self._write(connection, list(trackers), rows, messages)
+        return history, start
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    async def page(self, filters: Filters = Filters(), after: Cursor | None = None) -> Page:
+        """One page of the inbox, newest activity first, after `after`: one query, whatever
+        the filters."""
+        complete = await self.catch_up()
+        status = status_column().label("status")
+        query = select(
+            conversation_index, status, assignments.c.assignee.label("assignee")
+        ).select_from(
+            conversation_index.outerjoin(
+                assignments, assignments.c.sender_id == conversation_index.c.sender_id
+            )
+        )
+        for condition in self._conditions(filters, status):
+            query = query.where(condition)
+        if after is not None:
+            query = query.where(
+                or_(
+                    conversation_index.c.last_at < after.last_at,
+                    and_(
+                        conversation_index.c.last_at == after.last_at,
+                        conversation_index.c.sender_id < after.sender_id,
+                    ),
+                )
+            )
+        query = query.order_by(
+            conversation_index.c.last_at.desc(), conversation_index.c.sender_id.desc()
+        ).limit(PAGE + 1)
+        async with self.engine.connect() as connection:
+            found = (await connection.execute(query)).all()
+        rows = [
+            Summary(
+                sender_id=r.sender_id,
+                channel=r.channel,
+                customer=r.customer,
+                language=r.language,
+                status=r.status,
+                assignee=r.assignee,
+                last_text=r.last_text,
+                last_at=r.last_at,
+            )
+            for r in found[:PAGE]
+        ]
+        more = len(found) > PAGE
+        return Page(rows, Cursor(rows[-1].last_at, rows[-1].sender_id) if more else None, complete)
+
+    def _conditions(self, filters: Filters, status: Any) -> list[Any]:
+        index = conversation_index.c
+        conditions: list[Any] = []
+        if filters.status:
+            conditions.append(status_column() == filters.status)
+        if filters.channel:
+            conditions.append(index.channel == filters.channel)
+        if filters.language:
+            conditions.append(index.language == filters.language)
+        if filters.assignee:
+            conditions.append(assignments.c.assignee == filters.assignee)
+        if filters.label:
+            labelled = select(labels_table.c.sender_id).where(labels_table.c.label == filters.label)
+            conditions.append(index.sender_id.in_(labelled))
+        since, until = day_start(filters.since), day_start(filters.until)
+        if since is not None:
+            conditions.append(index.last_at >= since)
+        if until is not None:
+            conditions.append(index.last_at < until + 86400)
+        words = words_of(filters.search or "")
+        if words:
+            conditions.append(index.sender_id.in_(self._matching(words)))
+        return conditions
+
+    def _matching(self, words: Sequence[str]) -> Any:
+        """The conversations whose messages hold every word: FTS5 on SQLite, the GIN-indexed
+        text search on PostgreSQL, behind the one query of `page`."""
+        if self.engine.dialect.name == "sqlite":
+            found = text(
+                f"SELECT sender_id FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH :words"
+            ).bindparams(words=fts5_query(words))
+        else:
+            found = text(
+                f"SELECT sender_id FROM {SEARCH_TABLE} "
+                "WHERE to_tsvector('simple', body) @@ to_tsquery('simple', :words)"
+            ).bindparams(words=tsquery(words))
+        return found.columns(sender_id=conversation_index.c.sender_id.type)
+
+    async def choices(self) -> dict[str, list[str]]:
+        """What the filters offer: the languages and labels in use, and who holds
+        conversations."""
+        async with self.engine.connect() as connection:
+            languages = await connection.execute(
+                select(conversation_index.c.language)
+                .where(conversation_index.c.language != "")
+                .distinct()
+            )
+            used = await connection.execute(select(labels_table.c.label).distinct())
+            holders = await connection.execute(
+                select(assignments.c.assignee).where(assignments.c.assignee.is_not(None)).distinct()
+            )
+            return {
+                "languages": sorted(r[0] for r in languages),
+                "labels": sorted(r[0] for r in used),
+                "assignees": sorted(r[0] for r in holders),
+            }
