@@ -145,9 +145,11 @@ def _index_row(sender_id: str, known: Facts) -> dict[str, Any]:
 
 def _messages(changes: Sequence[Change]) -> list[dict[str, str]]:
     return [
-        {"sender_id": c.sender_id, "body": c.event.text}
+        {"sender_id": c.sender_id, "body": c.event["text"]}
         for c in changes
-        if isinstance(c.event, UserUttered | BotUttered) and c.event.text
+        if c.event.get("event") in ("user", "bot")
+        and isinstance(c.event.get("text"), str)
+        and c.event["text"]
     ]
 
 

@@ -153,7 +153,8 @@ FILTERS = ("status", "channel", "language", "assignee", "label", "since", "until
 @requires(Capability.READ)
 async def inbox(request: Request) -> HTTPResponse:
     filters = filters_of(request)
-    found = await _index(request).page(filters, Cursor.parse(request.args.get("after")))
+    current = Cursor.parse(request.args.get("after"))
+    found = await _index(request).page(filters, current)
     query = urlencode({k: v for k, v in vars(filters).items() if v})
     others = urlencode({k: v for k, v in vars(filters).items() if v and k != "status"})
     template = "_inbox_rows.html" if request.headers.get("hx-request") else "inbox.html"
@@ -165,6 +166,7 @@ async def inbox(request: Request) -> HTTPResponse:
         filters=filters,
         query=query,
         others=others,
+        current=str(current) if current is not None else "",
         channels=sorted({c.name() for c in _state(request).channels}),
         choices=await _index(request).choices(),
         Status=Status,

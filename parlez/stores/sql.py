@@ -255,8 +255,9 @@ class SQLTrackerStore(TrackerStore):
 
         found = []
         for row in await with_retries("read saved events", read):
-            for event in stored_events([_row_data(row.data)], row.sender_id):
-                found.append(Change(row.id, row.sender_id, event))
+            data = _row_data(row.data)
+            if isinstance(data, dict):  # what cannot be read is skipped, as by `retrieve`
+                found.append(Change(row.id, row.sender_id, data))
         return found
 
     async def close(self) -> None:

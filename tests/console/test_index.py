@@ -134,6 +134,8 @@ async def test_pages_follow_each_other_by_cursor_without_gaps_or_repeats(
     assert link is not None
     second = await browser.get(link.group(1).replace("&amp;", "&"))
     found += shown(second.text)
+    refresh = re.search(r'hx-get="([^"]+)"', second.text)
+    assert refresh is not None and "after=" in refresh.group(1)  # live refresh keeps the page
     assert 'class="older"' not in second.text
     assert sorted(found) == sorted(f"c{n:03d}" for n in range(PAGE + 20))
     assert found == sorted(found, key=lambda s: (-(int(s[1:]) // 2), [-ord(c) for c in s]))
