@@ -126,6 +126,14 @@ class ConsoleDatabase:
                 (await connection.execute(select(func.count()).select_from(users))).scalar_one()
             )
 
+    async def users(self) -> list[User]:
+        """Everyone who may sign in, by address."""
+        await self.upgrade()
+        query = select(users).where(users.c.disabled.is_(False)).order_by(users.c.email)
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [User(r.id, r.email, r.name, Role(r.role)) for r in rows]
+
     async def check_password(self, email: str, password: str) -> User | None:
         """The user whose password this is; None for a wrong one or an unknown address
         (both take an argon2 verification, so timing tells them apart no better)."""

@@ -95,3 +95,36 @@ labels = Table(
 #: The messages, searchable: an FTS5 table on SQLite, a GIN-indexed table on PostgreSQL. Both
 #: are made by the migration (0002); the console writes and reads them with plain SQL.
 SEARCH_TABLE = "console_search"
+
+#: what the team writes about a conversation for itself: never sent to the customer
+notes = Table(
+    "console_notes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("at", Float, nullable=False),
+    Column("author", String(255), nullable=False),
+    Column("text", Text, nullable=False),
+)
+
+#: a colleague named in a note (`@ana`), until they open the conversation
+mentions = Table(
+    "console_mentions",
+    metadata,
+    Column(
+        "note_id", Integer, ForeignKey("console_notes.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("user_email", String(255), primary_key=True, index=True),
+    Column("seen", Boolean, nullable=False, default=False),
+)
+
+#: answers the team reuses: `/shortcut` in the reply box sends the text
+canned_replies = Table(
+    "console_canned_replies",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("shortcut", String(64), nullable=False, unique=True),
+    Column("text", Text, nullable=False),
+    Column("updated_by", String(255), nullable=False),
+    Column("updated_at", Float, nullable=False),
+)

@@ -18,6 +18,8 @@ class Capability(StrEnum):
     READ = "read"
     #: take a conversation over, answer the customer, hand it back, resolve it
     ANSWER = "answer"
+    #: change what the whole team shares: canned replies
+    SETTINGS = "settings"
     #: read the audit log
     AUDIT = "audit"
 
@@ -25,6 +27,7 @@ class Capability(StrEnum):
 ALLOWED: dict[Capability, frozenset[Role]] = {
     Capability.READ: frozenset(Role),
     Capability.ANSWER: frozenset({Role.OWNER, Role.ADMIN, Role.AGENT}),
+    Capability.SETTINGS: frozenset({Role.OWNER, Role.ADMIN}),
     Capability.AUDIT: frozenset({Role.OWNER}),
 }
 

@@ -26,11 +26,21 @@ from parlez.console.auth import (
     set_session_cookie,
 )
 from parlez.console.customer import details
-from parlez.console.database import Session
+from parlez.console.database import ConsoleUserError, Session
 from parlez.console.inbox import Status, summary, transcript
 from parlez.console.index import ConversationIndex, Cursor, Filters
 from parlez.console.live import LiveFeed
 from parlez.console.roles import Capability, may
+from parlez.console.teamwork import (
+    add_note,
+    canned,
+    delete_canned,
+    expanded,
+    mentions_seen,
+    notes_of,
+    save_canned,
+    waiting_mentions,
+)
 from parlez.events import BotUttered, ConversationPaused, ConversationResumed, Event
 from parlez.http.errors import ApiError
 from parlez.server.state import ServerState
@@ -68,10 +78,14 @@ def _agent(request: Request) -> Agent:
     return _state(request).require_agent()
 
 
-def _page(name: str, request: Request, status: int = 200, **values: Any) -> HTTPResponse:
+async def _page(name: str, request: Request, status: int = 200, **values: Any) -> HTTPResponse:
     session: Session | None = getattr(request.ctx, "session", None)
+    waiting = (
+        len(await waiting_mentions(database_of(request), session.user.email)) if session else 0
+    )
     html = pages.get_template(name).render(
         session=session,
+        waiting_mentions=waiting,
         csrf_field=CSRF_FIELD,
         may=lambda capability: session is not None and may(session.user.role, capability),
         Capability=Capability,
@@ -98,7 +112,7 @@ async def home(request: Request) -> HTTPResponse:
 async def login_page(request: Request) -> HTTPResponse:
     if await current_session(request) is not None:
         return response.redirect("/console/inbox")
-    return _page("login.html", request, next=request.args.get("next", "/console/inbox"))
+    return await _page("login.html", request, next=request.args.get("next", "/console/inbox"))
 
 
 @console.post("/login")
@@ -108,11 +122,13 @@ async def login(request: Request) -> HTTPResponse:
     keys = (f"email:{email}", f"client:{request.remote_addr or request.ip}")
     limiter = _limiter(request)
     if limiter.blocked(*keys):
-        return _page("login.html", request, 429, error="Too many attempts: wait a few minutes.")
+        return await _page(
+            "login.html", request, 429, error="Too many attempts: wait a few minutes."
+        )
     user = await database_of(request).check_password(email, password)
     if user is None:
         limiter.failed(*keys)
-        return _page("login.html", request, 401, error="Wrong e-mail address or password.")
+        return await _page("login.html", request, 401, error="Wrong e-mail address or password.")
     limiter.succeeded(*keys)
     token, _ = await database_of(request).open_session(user)
     await database_of(request).record(user, "sign_in")
@@ -158,7 +174,7 @@ async def inbox(request: Request) -> HTTPResponse:
     query = urlencode({k: v for k, v in vars(filters).items() if v})
     others = urlencode({k: v for k, v in vars(filters).items() if v and k != "status"})
     template = "_inbox_rows.html" if request.headers.get("hx-request") else "inbox.html"
-    return _page(
+    return await _page(
         template,
         request,
         page=found,
@@ -194,15 +210,24 @@ async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
     agent = _agent(request)
     tracker = await agent.retrieve(conversation_id)
     if tracker is None:
-        return _missing(request, conversation_id)
-    held = await database_of(request).assignment(conversation_id)
-    return _page(
+        return await _missing(request, conversation_id)
+    database = database_of(request)
+    held = await database.assignment(conversation_id)
+    await mentions_seen(database, request.ctx.session.user.email, conversation_id)
+    shown = transcript(tracker) + [
+        {"who": "note", "text": n.text, "at": n.at, "sent_by": n.author}
+        for n in await notes_of(database, conversation_id)
+    ]
+    answerers = [u for u in await database.users() if may(u.role, Capability.ANSWER)]
+    return await _page(
         "conversation.html",
         request,
         row=summary(tracker, held),
-        messages=transcript(tracker),
+        messages=sorted(shown, key=lambda m: m["at"]),
         details=details(tracker),
-        labels=await database_of(request).labels(conversation_id),
+        labels=await database.labels(conversation_id),
+        answerers=answerers,
+        canned=await canned(database),
         Status=Status,
     )
 
@@ -236,8 +261,8 @@ async def _existing(request: Request, conversation_id: str) -> DialogueStateTrac
     return await _agent(request).retrieve(conversation_id)
 
 
-def _missing(request: Request, conversation_id: str) -> HTTPResponse:
-    return _page("missing.html", request, 404, conversation_id=conversation_id)
+async def _missing(request: Request, conversation_id: str) -> HTTPResponse:
+    return await _page("missing.html", request, 404, conversation_id=conversation_id)
 
 
 @console.post("/conversations/<conversation_id:str>/take-over")
@@ -246,7 +271,7 @@ async def take_over(request: Request, conversation_id: str) -> HTTPResponse:
     conversation_id = _decoded(conversation_id)
     tracker = await _existing(request, conversation_id)
     if tracker is None:
-        return _missing(request, conversation_id)
+        return await _missing(request, conversation_id)
     pause: list[Event] = [] if tracker.is_paused() else [ConversationPaused()]
     email = request.ctx.session.user.email
     return await _change(request, conversation_id, "take_over", pause, Status.HUMAN, email)
@@ -259,12 +284,12 @@ async def reply(request: Request, conversation_id: str) -> HTTPResponse:
     conversation the bot had is taken over first."""
     conversation_id = _decoded(conversation_id)
     user = request.ctx.session.user
-    text = form_field(request, "text").strip()
+    text = (await expanded(database_of(request), form_field(request, "text"))).strip()
     if len(text) > MAX_REPLY:
         return response.json({"error": f"a reply has at most {MAX_REPLY} characters"}, 400)
     tracker = await _existing(request, conversation_id)
     if tracker is None:
-        return _missing(request, conversation_id)
+        return await _missing(request, conversation_id)
     if not text:
         return _back(conversation_id)
     metadata: dict[str, Any] = {"sent_by": user.email, "sent_by_name": user.name}
@@ -295,7 +320,7 @@ async def add_label(request: Request, conversation_id: str) -> HTTPResponse:
             {"error": "a label is 1 to 64 letters, digits, '-' or '_'"}, status=400
         )
     if await _existing(request, conversation_id) is None:
-        return _missing(request, conversation_id)
+        return await _missing(request, conversation_id)
     await database_of(request).add_label(conversation_id, label)
     await database_of(request).record(request.ctx.session.user, "label", conversation_id, label)
     return _back(conversation_id)
@@ -317,7 +342,7 @@ async def hand_back(request: Request, conversation_id: str) -> HTTPResponse:
     conversation_id = _decoded(conversation_id)
     tracker = await _existing(request, conversation_id)
     if tracker is None:
-        return _missing(request, conversation_id)
+        return await _missing(request, conversation_id)
     resume: list[Event] = [ConversationResumed()] if tracker.is_paused() else []
     return await _change(request, conversation_id, "hand_back", resume, Status.BOT, None)
 
@@ -328,15 +353,89 @@ async def resolve(request: Request, conversation_id: str) -> HTTPResponse:
     conversation_id = _decoded(conversation_id)
     tracker = await _existing(request, conversation_id)
     if tracker is None:
-        return _missing(request, conversation_id)
+        return await _missing(request, conversation_id)
     resume: list[Event] = [ConversationResumed()] if tracker.is_paused() else []
     return await _change(request, conversation_id, "resolve", resume, Status.RESOLVED, None)
+
+
+@console.post("/conversations/<conversation_id:str>/notes")
+@requires(Capability.ANSWER)
+async def add_note_route(request: Request, conversation_id: str) -> HTTPResponse:
+    """A note for the team, never sent to the customer; colleagues it names (`@ana`) find
+    it under Mentions."""
+    conversation_id = _decoded(conversation_id)
+    if await _existing(request, conversation_id) is None:
+        return await _missing(request, conversation_id)
+    user = request.ctx.session.user
+    try:
+        note = await add_note(
+            database_of(request), conversation_id, user, form_field(request, "note")
+        )
+    except ConsoleUserError as error:
+        return response.json({"error": error.message}, status=400)
+    await database_of(request).record(user, "note", conversation_id, str(note.id))
+    return _back(conversation_id)
+
+
+@console.post("/conversations/<conversation_id:str>/assign")
+@requires(Capability.ANSWER)
+async def assign(request: Request, conversation_id: str) -> HTTPResponse:
+    """Give the conversation to a colleague who may answer: the bot stops, as when they
+    take it over themselves."""
+    conversation_id = _decoded(conversation_id)
+    tracker = await _existing(request, conversation_id)
+    if tracker is None:
+        return await _missing(request, conversation_id)
+    wanted = form_field(request, "assignee").strip().lower()
+    team = {u.email: u for u in await database_of(request).users()}
+    if wanted not in team or not may(team[wanted].role, Capability.ANSWER):
+        return response.json({"error": f"'{wanted}' is not a colleague who answers"}, status=400)
+    pause: list[Event] = [] if tracker.is_paused() else [ConversationPaused()]
+    return await _change(request, conversation_id, "assign", pause, Status.HUMAN, wanted)
+
+
+@console.get("/mentions")
+@requires(Capability.READ)
+async def mentions_page(request: Request) -> HTTPResponse:
+    waiting = await waiting_mentions(database_of(request), request.ctx.session.user.email)
+    return await _page("mentions.html", request, notes=waiting)
+
+
+@console.get("/canned")
+@requires(Capability.ANSWER)
+async def canned_page(request: Request) -> HTTPResponse:
+    return await _page("canned.html", request, replies=await canned(database_of(request)))
+
+
+@console.post("/canned")
+@requires(Capability.SETTINGS)
+async def save_canned_route(request: Request) -> HTTPResponse:
+    user = request.ctx.session.user
+    try:
+        saved = await save_canned(
+            database_of(request), form_field(request, "shortcut"), form_field(request, "text"), user
+        )
+    except ConsoleUserError as error:
+        return response.json({"error": error.message}, status=400)
+    await database_of(request).record(user, "canned_reply", "/" + saved.shortcut)
+    return response.redirect("/console/canned", status=303)
+
+
+@console.post("/canned/<canned_id:int>/delete")
+@requires(Capability.SETTINGS)
+async def delete_canned_route(request: Request, canned_id: int) -> HTTPResponse:
+    shortcut = await delete_canned(database_of(request), canned_id)
+    if shortcut is not None:
+        await database_of(request).record(
+            request.ctx.session.user, "delete_canned_reply", "/" + shortcut
+        )
+    return response.redirect("/console/canned", status=303)
 
 
 @console.get("/audit")
 @requires(Capability.AUDIT)
 async def audit(request: Request) -> HTTPResponse:
-    return _page("audit.html", request, entries=await database_of(request).audit())
+    return await _page("audit.html", request, entries=await database_of(request).audit())
 
 
 @console.get("/static/<name:str>")

@@ -21,6 +21,12 @@ ROUTES = [
     ("POST", "/console/conversations/visitor/resolve", Capability.ANSWER),
     ("POST", "/console/conversations/visitor/labels", Capability.ANSWER),
     ("POST", "/console/conversations/visitor/labels/vip/remove", Capability.ANSWER),
+    ("POST", "/console/conversations/visitor/notes", Capability.ANSWER),
+    ("POST", "/console/conversations/visitor/assign", Capability.ANSWER),
+    ("GET", "/console/mentions", Capability.READ),
+    ("GET", "/console/canned", Capability.ANSWER),
+    ("POST", "/console/canned", Capability.SETTINGS),
+    ("POST", "/console/canned/1/delete", Capability.SETTINGS),
     ("POST", "/console/logout", Capability.READ),
 ]
 
@@ -36,7 +42,9 @@ async def test_the_walk_covers_every_console_route(console: Console) -> None:
         if route.path.startswith("console") and route.path.rstrip("/") not in open_to_all | streams
     }
     walked = {
-        path.replace("/visitor", "/<conversation_id:str>").replace("/vip/", "/<label:str>/")
+        path.replace("/visitor", "/<conversation_id:str>")
+        .replace("/vip/", "/<label:str>/")
+        .replace("/1/", "/<canned_id:int>/")
         for _, path, _ in ROUTES
     }
     assert served == walked
@@ -97,7 +105,8 @@ async def test_every_route_checks_the_role(console: Console, role: Role) -> None
         if method == "GET":
             reply = await browser.get(path)
         else:
-            reply = await browser.post(path, {"text": "hi", "label": "vip"})
+            form = {"text": "hi", "label": "vip", "note": "hi", "shortcut": "hi"}
+            reply = await browser.post(path, {**form, "assignee": email(Role.AGENT)})
         allowed = may(role, capability)
         assert (reply.status < 400) == allowed, (role, path, reply.status)
         if not allowed:
