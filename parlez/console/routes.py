@@ -1,5 +1,6 @@
 """The console's pages: sign-in, the inbox, a conversation, and the changes a person makes
-to one (take over, reply, hand back, resolve), each through the agent and logged."""
+to one (take over, reply, hand back, resolve, assign, label, note), each through the agent
+and logged; mentions and canned replies."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The console end to end in Debian's Chromium: a customer on the web chat asks for a
-person, the conversation shows up in an agent's open inbox without a reload, the agent takes
-it over and answers, the customer reads the answer, and after the hand-back the bot answers
-again."""
+person, the conversation shows up in an agent's open inbox without a reload and the agent is
+told a customer waits, the agent takes it over and answers from the keyboard, the customer
+reads the answer, and after the hand-back the bot answers again."""
 
 from __future__ import annotations
 
@@ -77,12 +77,27 @@ def test_an_agent_answers_a_web_chat_customer_who_asked_for_a_person(
         session = _session_of(customer)
 
         # The inbox was open before the customer wrote: the row arrives without a reload.
-        row = agent.locator(f'a[href="/console/conversations/{session}"]')
+        link = agent.locator(f'a[href="/console/conversations/{session}"]')
+        row = agent.locator("#rows tr", has=link)
         row.wait_for()
-        assert "open" in agent.locator("tr", has=row).inner_text()
-        row.click()
-        agent.get_by_role("button", name="Take over").click()
-        agent.get_by_label("Reply").fill("Hi, Ana here. How can I help?")
+        assert "open" in row.inner_text()
+        # Every agent online is told that a customer waits, with a way to them.
+        alert = agent.get_by_role("alert")
+        alert.get_by_text("A customer is waiting for a person").wait_for()
+        assert session in alert.inner_text()
+        row.get_by_role("link").click()
+        # The keyboard alone: `?` lists the shortcuts, `t` takes over, `r` goes to the reply.
+        agent.get_by_role("button", name="Take over").wait_for()
+        agent.keyboard.press("?")
+        shortcuts = agent.get_by_role("dialog", name="Keyboard shortcuts")
+        shortcuts.wait_for()
+        assert "Take over" in shortcuts.inner_text() and "Reply" in shortcuts.inner_text()
+        shortcuts.get_by_role("button", name="Close").click()
+        agent.keyboard.press("t")
+        agent.get_by_role("button", name="Hand back").wait_for()
+        agent.keyboard.press("r")
+        agent.keyboard.type("Hi, Ana here. How can I help?")
+        assert agent.get_by_label("Reply").input_value() == "Hi, Ana here. How can I help?"
         agent.get_by_role("button", name="Send").click()
         agent.locator(".transcript .person", has_text="Ana here").wait_for()
 

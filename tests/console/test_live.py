@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from parlez.console.live import BACKLOG, LiveFeed
-from parlez.events import SlotSet
+from parlez.events import ConversationPaused, SlotSet, UserUttered
 from parlez.stores.tracker_store import InMemoryTrackerStore
 from parlez.tracker import DialogueStateTracker
 
@@ -52,3 +52,26 @@ async def test_the_streams_end_when_the_server_stops() -> None:
     feed.close()
     with pytest.raises(StopAsyncIteration):
         await asyncio.wait_for(reading, 10)
+
+
+async def test_a_customer_handed_over_is_announced_and_a_take_over_is_not() -> None:
+    """`action_handoff` pauses the conversation in the customer's turn: agents online are
+    told a customer waits. A person taking over pauses it without a customer's message."""
+    store = InMemoryTrackerStore()
+    feed = LiveFeed()
+    store.listeners.append(feed.saved)
+    stream = feed.stream()
+    await anext(stream)
+    asked = DialogueStateTracker.from_events(
+        "visitor", [UserUttered("a person please"), ConversationPaused()]
+    )
+    await store.save(asked)
+    assert await anext(stream) == 'event: change\ndata: "visitor"\n\n'
+    assert await anext(stream) == 'event: handoff\ndata: "visitor"\n\n'
+    taken = DialogueStateTracker.from_events("other", [UserUttered("hi")])
+    await store.save(taken)
+    taken.update(ConversationPaused())
+    await store.save(taken)
+    assert await anext(stream) == 'event: change\ndata: "other"\n\n'
+    assert await anext(stream) == 'event: change\ndata: "other"\n\n'
+    await stream.aclose()

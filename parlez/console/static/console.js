@@ -1,17 +1,83 @@
-// The inbox's live feed: each `change` the server sends makes the rows refresh (htmx listens
-// for `inbox-changed`). Changes that come in a burst refresh the rows once.
+// The console's live feed and keyboard shortcuts, on every signed-in page.
 (function () {
-  if (!window.EventSource) return;
-  var pending = null;
-  function changed() {
-    if (pending) return;
-    pending = setTimeout(function () {
-      pending = null;
-      document.body.dispatchEvent(new Event("inbox-changed"));
-    }, 50);
+  // ---- the live feed: `change` refreshes the inbox's rows (htmx listens for
+  // `inbox-changed`); `handoff` tells the agent a customer waits for a person.
+  var alerts = document.getElementById("alerts");
+  var waiting = 0;
+  var title = document.title;
+
+  function handoff(event) {
+    var id = JSON.parse(event.data);
+    waiting++;
+    document.title = "(" + waiting + ") " + title;
+    if (!alerts) return;
+    var item = document.createElement("p");
+    var link = document.createElement("a");
+    link.href = "/console/conversations/" + encodeURIComponent(id);
+    link.textContent = "Open the conversation";
+    // The id is the customer's own text on some channels: text, never markup.
+    item.appendChild(document.createTextNode("A customer is waiting for a person (" + id + "). "));
+    item.appendChild(link);
+    alerts.appendChild(item);
+    alerts.hidden = false;
+    if (window.Notification && Notification.permission === "granted") {
+      new Notification("A customer is waiting for a person", { body: id, tag: "handoff-" + id });
+    }
   }
-  var feed = new EventSource("/console/inbox/live");
-  feed.addEventListener("change", changed);
-  // After a lost connection the browser reconnects by itself; refresh for what was missed.
-  feed.addEventListener("open", changed);
+
+  if (window.EventSource && document.body.dataset.live) {
+    var pending = null;
+    var changed = function () {
+      if (pending) return;
+      // Changes that come in a burst refresh the rows once.
+      pending = setTimeout(function () {
+        pending = null;
+        document.body.dispatchEvent(new Event("inbox-changed"));
+      }, 50);
+    };
+    var feed = new EventSource("/console/inbox/live");
+    feed.addEventListener("change", changed);
+    feed.addEventListener("handoff", handoff);
+    // After a lost connection the browser reconnects by itself; refresh for what was missed.
+    feed.addEventListener("open", changed);
+  }
+
+  // ---- keyboard shortcuts: any element with `aria-keyshortcuts` is reached by its key (a
+  // box is focused, anything else clicked); `?` lists them. Keys typed into a box are text.
+  function typing(target) {
+    return target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
+  }
+
+  function help() {
+    var dialog = document.getElementById("shortcuts");
+    if (!dialog) return;
+    var list = dialog.querySelector("dl");
+    list.textContent = "";
+    document.querySelectorAll("[aria-keyshortcuts]").forEach(function (el) {
+      var row = document.createElement("div");
+      var key = document.createElement("dt");
+      var what = document.createElement("dd");
+      key.textContent = el.getAttribute("aria-keyshortcuts");
+      var label = el.labels && el.labels.length ? el.labels[0].textContent.trim() : "";
+      what.textContent = el.getAttribute("aria-label") || label || el.textContent.trim();
+      row.appendChild(key);
+      row.appendChild(what);
+      list.appendChild(row);
+    });
+    dialog.showModal();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    if (event.key === "?") {
+      event.preventDefault();
+      help();
+      return;
+    }
+    var target = document.querySelector('[aria-keyshortcuts="' + CSS.escape(event.key) + '"]');
+    if (!target) return;
+    event.preventDefault();
+    if (typing(target)) target.focus();
+    else target.click();
+  });
 })();
