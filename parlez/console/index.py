@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +27,6 @@ from parlez.console.database import ConsoleDatabase
 from parlez.console.inbox import Facts, Status, Summary, facts
 from parlez.console.models import SEARCH_TABLE, assignments, conversation_index, index_position
 from parlez.console.models import labels as labels_table
-from parlez.events import BotUttered, UserUttered
 from parlez.stores.tracker_store import Change, TrackerStore
 
 logger = logging.getLogger(__name__)
@@ -143,7 +142,8 @@ def _index_row(sender_id: str, known: Facts) -> dict[str, Any]:
     }
 
 
-def _messages(changes: Sequence[Change]) -> list[dict[str, str]]:
+def _messages(changes: Iterable[Change]) -> list[dict[str, str]]:
+    """What search finds: the text of each customer's and bot's (or person's) message."""
     return [
         {"sender_id": c.sender_id, "body": c.event["text"]}
         for c in changes
@@ -273,12 +273,9 @@ class ConversationIndex:
             for first in range(0, len(keys), REBUILD_PAGE):
                 trackers = await self.store.retrieve_many(keys[first : first + REBUILD_PAGE])
                 rows = [_index_row(s, facts(t)) for s, t in trackers.items()]
-                messages = [
-                    {"sender_id": s, "body": e.text}
-                    for s, t in trackers.items()
-                    for e in t.events
-                    if isinstance(e, UserUttered | BotUttered) and e.text
-                ]
+                messages = _messages(
+                    Change(0, s, e.to_dict()) for s, t in trackers.items() for e in t.events
+                )
                 async with self.engine.begin() as connection:
                     await self._write(connection, list(trackers), rows, messages)
         return history, start
@@ -297,7 +294,7 @@ class ConversationIndex:
                 assignments, assignments.c.sender_id == conversation_index.c.sender_id
             )
         )
-        for condition in self._conditions(filters, status):
+        for condition in self._conditions(filters):
             query = query.where(condition)
         if after is not None:
             query = query.where(
@@ -314,23 +311,12 @@ class ConversationIndex:
         ).limit(PAGE + 1)
         async with self.engine.connect() as connection:
             found = (await connection.execute(query)).all()
-        rows = [
-            Summary(
-                sender_id=r.sender_id,
-                channel=r.channel,
-                customer=r.customer,
-                language=r.language,
-                status=r.status,
-                assignee=r.assignee,
-                last_text=r.last_text,
-                last_at=r.last_at,
-            )
-            for r in found[:PAGE]
-        ]
+        shown = [f.name for f in fields(Summary)]
+        rows = [Summary(**{name: getattr(r, name) for name in shown}) for r in found[:PAGE]]
         more = len(found) > PAGE
         return Page(rows, Cursor(rows[-1].last_at, rows[-1].sender_id) if more else None, complete)
 
-    def _conditions(self, filters: Filters, status: Any) -> list[Any]:
+    def _conditions(self, filters: Filters) -> list[Any]:
         index = conversation_index.c
         conditions: list[Any] = []
         if filters.status:

@@ -35,6 +35,7 @@ from parlez.console.roles import Capability, may
 from parlez.console.teamwork import (
     add_note,
     canned,
+    count_waiting_mentions,
     delete_canned,
     expanded,
     mentions_seen,
@@ -82,7 +83,7 @@ def _agent(request: Request) -> Agent:
 async def _page(name: str, request: Request, status: int = 200, **values: Any) -> HTTPResponse:
     session: Session | None = getattr(request.ctx, "session", None)
     waiting = (
-        len(await waiting_mentions(database_of(request), session.user.email)) if session else 0
+        await count_waiting_mentions(database_of(request), session.user.email) if session else 0
     )
     html = pages.get_template(name).render(
         session=session,

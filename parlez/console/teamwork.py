@@ -11,7 +11,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from parlez.console.database import ConsoleDatabase, ConsoleUserError, User
@@ -95,6 +95,18 @@ async def waiting_mentions(database: ConsoleDatabase, email: str) -> list[Note]:
     async with database.engine.connect() as connection:
         rows = (await connection.execute(query)).all()
     return [Note(r.id, r.sender_id, r.at, r.author, r.text) for r in rows]
+
+
+async def count_waiting_mentions(database: ConsoleDatabase, email: str) -> int:
+    """How many notes wait for `email` (the count beside Mentions, on every page)."""
+    await database.upgrade()
+    query = (
+        select(func.count())
+        .select_from(mentions)
+        .where(mentions.c.user_email == email, mentions.c.seen.is_(False))
+    )
+    async with database.engine.connect() as connection:
+        return int((await connection.execute(query)).scalar_one())
 
 
 async def mentions_seen(database: ConsoleDatabase, email: str, sender_id: str) -> None:
