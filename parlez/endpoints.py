@@ -20,6 +20,7 @@ ENDPOINT_KEYS = {
     "llm",
     "model_groups",
     "vector_store",
+    "console",
 }
 
 
@@ -77,6 +78,8 @@ class Endpoints:
     llm: EndpointConfig | None = None
     #: `action_endpoint: {actions_module: actions}` runs custom actions in-process
     actions_module: str | None = None
+    #: the console's settings (`sso:`), as written: parlez/console/sso.py reads them
+    console: dict[str, Any] | None = None
 
     @classmethod
     def load(cls, path: Path | str) -> Endpoints:
@@ -105,6 +108,9 @@ class Endpoints:
                 )
             if key == "action_endpoint" and "actions_module" in value:
                 endpoints.actions_module = str(value["actions_module"])
+                continue
+            if key == "console":
+                endpoints.console = value
                 continue
             name = "action" if key == "action_endpoint" else key
             if hasattr(endpoints, name):

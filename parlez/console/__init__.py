@@ -6,3 +6,18 @@ It reads conversations through the agent and changes them only through it (`paus
 store's back. Its own tables (users, sessions, the audit log, who holds which conversation)
 live in the conversations' database, migrated with Alembic.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sanic import Blueprint
+
+
+def blueprint() -> Blueprint:
+    """The console's routes, from every module that adds some."""
+    from parlez.console import account, routes, signin  # noqa: F401  (they add the routes)
+    from parlez.console.pages import console
+
+    return console

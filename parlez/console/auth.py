@@ -14,6 +14,7 @@ from sanic.response import HTTPResponse
 
 from parlez.console.database import ConsoleDatabase, Session
 from parlez.console.roles import Capability, may
+from parlez.console.tokens import user_of_token
 
 COOKIE = "parlez_console"
 CSRF_FIELD = "csrf"
@@ -57,7 +58,25 @@ def database_of(request: Request) -> ConsoleDatabase:
     return database
 
 
+def bearer(request: Request) -> str | None:
+    """The API token of `Authorization: Bearer ...`, when the request carries one."""
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def wants_json(request: Request) -> bool:
+    """A script (an API token, or `Accept: application/json`), not a browser's page."""
+    return bearer(request) is not None or "application/json" in (
+        request.headers.get("accept") or ""
+    )
+
+
 async def current_session(request: Request) -> Session | None:
+    """Who makes the request: a script's API token, else the browser's session cookie."""
+    plain = bearer(request)
+    if plain is not None:
+        user = await user_of_token(database_of(request), plain)
+        return Session(user, csrf="", by_token=True) if user is not None else None
     token = request.cookies.get(COOKIE)
     if not token:
         return None
@@ -97,14 +116,17 @@ def requires(capability: Capability) -> Callable[[Handler], Handler]:
         async def checked(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse | None:
             session = await current_session(request)
             if session is None:
-                if request.method in ("GET", "HEAD"):
+                if request.method in ("GET", "HEAD") and not wants_json(request):
                     return response.redirect(f"/console/login?next={request.path}")
-                return response.json({"error": "sign in first"}, status=401)
+                error = "unknown or revoked token" if bearer(request) else "sign in first"
+                return response.json({"error": error}, status=401)
             if not may(session.user.role, capability):
-                return response.html(
-                    f"<p>Your role ({session.user.role}) may not do this.</p>", status=403
-                )
-            if request.method not in ("GET", "HEAD") and not csrf_matches(request, session):
+                refusal = f"Your role ({session.user.role}) may not do this."
+                if wants_json(request):
+                    return response.json({"error": refusal}, status=403)
+                return response.html(f"<p>{refusal}</p>", status=403)
+            changes = request.method not in ("GET", "HEAD")
+            if changes and not session.by_token and not csrf_matches(request, session):
                 return response.json({"error": "the form is stale: reload the page"}, status=403)
             request.ctx.session = session
             return await handler(request, *args, **kwargs)

@@ -29,6 +29,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SESSION_SECONDS = 12 * 3600
 
 _hasher = PasswordHasher()
+#: the password hash of a user who signs in only through single sign-on: argon2 refuses it
+NO_PASSWORD = "!single-sign-on"
 
 
 class ConsoleUserError(ParlezError):
@@ -46,7 +48,10 @@ class User:
 @dataclass(frozen=True)
 class Session:
     user: User
+    #: the CSRF token of a browser's session; "" for a script's API token, which is sent
+    #: by the script itself, never by a browser on its own, so it needs none
     csrf: str
+    by_token: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,8 @@ class Assignment:
     assignee: str | None
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
+    """What the tables keep of a secret token: its SHA-256, never the token."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -119,6 +125,34 @@ class ConsoleDatabase:
         key = result.inserted_primary_key
         return User(int(key[0]) if key else 0, email, str(row["name"]), role)
 
+    async def signed_on(self, email: str, name: str, role: Role) -> User | None:
+        """The user a person who signed on at the identity provider is: made on their first
+        sign-in, their role and name kept as the provider says. None for a disabled user.
+        A user made so has no password: they sign in only through the provider."""
+        await self.upgrade()
+        email = email.strip().lower()
+        async with self.engine.begin() as connection:
+            row = (await connection.execute(select(users).where(users.c.email == email))).first()
+            if row is not None and row.disabled:
+                return None
+            if row is not None:
+                await connection.execute(
+                    update(users).where(users.c.id == row.id).values(role=role.value, name=name)
+                )
+                return User(row.id, email, name, role)
+            result = await connection.execute(
+                insert(users).values(
+                    email=email,
+                    name=name,
+                    role=role.value,
+                    password_hash=NO_PASSWORD,
+                    disabled=False,
+                    created_at=time.time(),
+                )
+            )
+        key = result.inserted_primary_key
+        return User(int(key[0]) if key else 0, email, name, role)
+
     async def count_users(self) -> int:
         await self.upgrade()
         async with self.engine.connect() as connection:
@@ -162,7 +196,7 @@ class ConsoleDatabase:
         async with self.engine.begin() as connection:
             await connection.execute(
                 insert(sessions).values(
-                    token_hash=_digest(token),
+                    token_hash=digest(token),
                     user_id=user.id,
                     csrf=csrf,
                     expires_at=time.time() + SESSION_SECONDS,
@@ -175,7 +209,7 @@ class ConsoleDatabase:
         query = (
             select(sessions.c.csrf, sessions.c.expires_at, users)
             .join(users, users.c.id == sessions.c.user_id)
-            .where(sessions.c.token_hash == _digest(token))
+            .where(sessions.c.token_hash == digest(token))
         )
         async with self.engine.connect() as connection:
             row = (await connection.execute(query)).first()
@@ -185,9 +219,7 @@ class ConsoleDatabase:
 
     async def close_session(self, token: str) -> None:
         async with self.engine.begin() as connection:
-            await connection.execute(
-                delete(sessions).where(sessions.c.token_hash == _digest(token))
-            )
+            await connection.execute(delete(sessions).where(sessions.c.token_hash == digest(token)))
 
     # ---- the audit log ----------------------------------------------------------------------
 

@@ -128,3 +128,23 @@ canned_replies = Table(
     Column("updated_by", String(255), nullable=False),
     Column("updated_at", Float, nullable=False),
 )
+
+#: a personal API token: a script works as its user, with that user's role. The token is
+#: shown once; the table keeps its hash and its last characters, to tell tokens apart.
+api_tokens = Table(
+    "console_api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("console_users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("name", String(64), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("hint", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float),
+)

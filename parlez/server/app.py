@@ -3,6 +3,7 @@ nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
@@ -22,6 +23,23 @@ logger = logging.getLogger(__name__)
 #: Bodies above this are refused with 413 before they are read (Rasa's default is 1 GB;
 #: a chat message is a few KB, a training payload a few MB).
 DEFAULT_MAX_BODY = 8 * 1024 * 1024
+
+
+#: seconds a stopping server lets the index finish the chunk it is writing
+INDEX_GRACE = 5.0
+
+
+async def _stop_indexing(app: Sanic[Any, Any]) -> None:
+    """Let the index's catching up finish its chunk, or stop it: either way it holds no
+    database connection when the stores close (the next start carries on from its place)."""
+    task: asyncio.Task[None] | None = getattr(app.ctx, "console_indexing", None)
+    if task is None or task.done():
+        return
+    try:
+        await asyncio.wait_for(asyncio.shield(task), INDEX_GRACE)
+    except TimeoutError:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 def create_app(
@@ -71,19 +89,22 @@ def create_app(
         app.blueprint(api)
         app.blueprint(conversations)
     if state.console is not None:
+        from parlez.console import blueprint
         from parlez.console.index import ConversationIndex
         from parlez.console.live import LiveFeed
-        from parlez.console.routes import console
+        from parlez.console.sso import OpenIdProvider, SingleSignOn
 
+        sso = SingleSignOn.from_endpoints(state.endpoints.console)
+        app.ctx.console_sso = OpenIdProvider(sso) if sso is not None else None
         app.ctx.console_feed = LiveFeed()
         state.tracker_store.listeners.append(app.ctx.console_feed.saved)
         app.ctx.console_index = ConversationIndex(state.tracker_store, state.console)
-        app.blueprint(console)
+        app.blueprint(blueprint())
 
         @app.after_server_start
         async def index_conversations(app: Sanic[Any, Any]) -> None:
             # Older conversations are read into the inbox's index in the background.
-            app.add_task(app.ctx.console_index.keep_up())
+            app.ctx.console_indexing = asyncio.create_task(app.ctx.console_index.keep_up())
 
     # The health routes are always there; the rest of the API only when asked for.
     app.add_route(hello, "/", methods=["GET"], name="hello")
@@ -98,6 +119,7 @@ def create_app(
         await state.reminders.close()
         if getattr(app.ctx, "console_feed", None) is not None:
             app.ctx.console_feed.close()
+            await _stop_indexing(app)
         await state.drain()
 
     @app.after_server_stop

@@ -3,8 +3,10 @@ user per role, and a way to sign in as any of them."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from parlez.channels.rest import RestInput
 from parlez.console.auth import COOKIE
 from parlez.console.database import ConsoleDatabase
 from parlez.console.roles import Role
+from parlez.endpoints import Endpoints
 from parlez.server.app import create_app
 from parlez.server.state import ServerState
 from parlez.stores.sql import SQLTrackerStore
@@ -46,6 +49,13 @@ class Console:
         found = re.search(r'name="csrf" value="([^"]+)"', page.text)
         assert found is not None
         return Browser(self.app, token, found.group(1))
+
+    async def close(self) -> None:
+        """Let the app's background work (the index catching up) finish, then close the
+        database's connections: none is left for the garbage collector of a later test."""
+        running = [task for task in self.app.tasks if not task.done()]
+        await asyncio.wait_for(asyncio.gather(*running, return_exceptions=True), 60)
+        await self.database.engine.dispose()
 
     async def customer_says(self, sender: str, text: str) -> list[dict[str, Any]]:
         _, reply = await self.app.asgi_client.post(
@@ -86,17 +96,27 @@ def database_url(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> s
     return server.url(name)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def console(small_model: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Console:
-    """The console on SQLite and on PostgreSQL: its migrations and queries run on both."""
-    store = SQLTrackerStore(database_url(request.param, request, tmp_path))
+async def make_console(model: Path, url: str, endpoints: Endpoints | None = None) -> Console:
+    """A console over the conversations at `url`, with one user per role."""
+    store = SQLTrackerStore(url)
     database = ConsoleDatabase(store.engine)
     for role in Role:
         await database.add_user(email(role), PASSWORD, role)
     state = ServerState(
-        agent=Agent.load(small_model, tracker_store=store),
+        agent=Agent.load(model, tracker_store=store),
         tracker_store=store,
         channels=[RestInput()],
         console=database,
+        endpoints=endpoints or Endpoints(),
     )
     return Console(create_app(state), database)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def console(
+    small_model: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Console]:
+    """The console on SQLite and on PostgreSQL: its migrations and queries run on both."""
+    made = await make_console(small_model, database_url(request.param, request, tmp_path))
+    yield made
+    await made.close()

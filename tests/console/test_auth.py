@@ -27,13 +27,22 @@ ROUTES = [
     ("GET", "/console/canned", Capability.ANSWER),
     ("POST", "/console/canned", Capability.SETTINGS),
     ("POST", "/console/canned/1/delete", Capability.SETTINGS),
+    ("GET", "/console/account", Capability.READ),
+    ("POST", "/console/account/tokens", Capability.READ),
+    ("POST", "/console/account/tokens/1/revoke", Capability.READ),
     ("POST", "/console/logout", Capability.READ),
 ]
 
 
 async def test_the_walk_covers_every_console_route(console: Console) -> None:
     """A new route is added to ROUTES, so that its role check is walked too."""
-    open_to_all = {"console", "console/login", "console/static/<name:str>"}
+    open_to_all = {
+        "console",
+        "console/login",
+        "console/static/<name:str>",
+        "console/sso/start",
+        "console/sso/callback",
+    }
     # a stream that every role may read: a stranger's refusal is pinned below
     streams = {"console/inbox/live"}
     served = {
@@ -44,6 +53,7 @@ async def test_the_walk_covers_every_console_route(console: Console) -> None:
     walked = {
         path.replace("/visitor", "/<conversation_id:str>")
         .replace("/vip/", "/<label:str>/")
+        .replace("tokens/1/", "tokens/<token_id:int>/")
         .replace("/1/", "/<canned_id:int>/")
         for _, path, _ in ROUTES
     }
@@ -105,7 +115,7 @@ async def test_every_route_checks_the_role(console: Console, role: Role) -> None
         if method == "GET":
             reply = await browser.get(path)
         else:
-            form = {"text": "hi", "label": "vip", "note": "hi", "shortcut": "hi"}
+            form = {"text": "hi", "label": "vip", "note": "hi", "shortcut": "hi", "name": "hi"}
             reply = await browser.post(path, {**form, "assignee": email(Role.AGENT)})
         allowed = may(role, capability)
         assert (reply.status < 400) == allowed, (role, path, reply.status)

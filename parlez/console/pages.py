@@ -1,0 +1,66 @@
+"""What every console page shares: the blueprint its routes hang on, the templates (all
+escaped), and the request's server, agent and conversation id."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sanic import Blueprint, Request, response
+from sanic.response import HTTPResponse
+
+from parlez.agent import Agent
+from parlez.channels.channel import sender_id_problem
+from parlez.console.auth import CSRF_FIELD, database_of
+from parlez.console.database import Session
+from parlez.console.roles import Capability, may
+from parlez.console.teamwork import count_waiting_mentions
+from parlez.http.errors import ApiError
+from parlez.server.state import ServerState
+
+pages = Environment(
+    loader=PackageLoader("parlez.console", "templates"),
+    # Everything a customer wrote is escaped: autoescape everywhere, no `|safe` in templates.
+    autoescape=select_autoescape(default=True, default_for_string=True),
+)
+pages.filters["when"] = lambda at: datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M")
+
+console = Blueprint("console", url_prefix="/console")
+
+
+def state_of(request: Request) -> ServerState:
+    state: ServerState = request.app.ctx.state
+    return state
+
+
+def agent_of(request: Request) -> Agent:
+    return state_of(request).require_agent()
+
+
+async def render(name: str, request: Request, status: int = 200, **values: Any) -> HTTPResponse:
+    """A page for the signed-in user (or the sign-in page): what their role may do decides
+    what it shows."""
+    session: Session | None = getattr(request.ctx, "session", None)
+    waiting = (
+        await count_waiting_mentions(database_of(request), session.user.email) if session else 0
+    )
+    html = pages.get_template(name).render(
+        session=session,
+        waiting_mentions=waiting,
+        csrf_field=CSRF_FIELD,
+        may=lambda capability: session is not None and may(session.user.role, capability),
+        Capability=Capability,
+        **values,
+    )
+    return response.html(html, status=status)
+
+
+def decoded(conversation_id: str) -> str:
+    """The id in a console URL (percent-encoded there), checked as the stores check ids."""
+    conversation_id = unquote(conversation_id)
+    problem = sender_id_problem(conversation_id)
+    if problem is not None:
+        raise ApiError(400, "BadRequest", problem)
+    return conversation_id
