@@ -85,6 +85,10 @@ class WebChatOutput(OutputChannel):
     async def send_text_message(self, recipient_id: str, text: str) -> None:
         await self.send_response(recipient_id, {"text": text})
 
+    async def send_typing(self, recipient_id: str, typing: bool) -> None:
+        """`typing` to every tab of the conversation: the widget shows a person writing."""
+        await self.channel.emit("typing", {"typing": typing, "human": True}, recipient_id)
+
 
 class WebChatInput(SocketIOInput):
     def __init__(self, settings: WebChatSettings | None = None) -> None:

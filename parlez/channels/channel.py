@@ -122,6 +122,12 @@ class OutputChannel(ABC):
     async def send_custom_json(self, recipient_id: str, custom: dict[str, Any]) -> None:
         await self.send_text_message(recipient_id, str(custom))
 
+    async def send_typing(self, recipient_id: str, typing: bool) -> None:
+        """Show the customer that someone is writing to them (a person in the console), or
+        no longer is. Only a hint: channels that cannot show it do nothing, and a channel
+        that can tries once and ignores a failure."""
+        return None
+
 
 class CollectingOutputChannel(OutputChannel):
     """Keeps the bot's messages in a list in Rasa's REST shape (`recipient_id`, `text`, ...)."""

@@ -150,6 +150,9 @@ class MessengerOutput(OutputChannel):
         except (PlatformError, httpx.HTTPError) as error:
             logger.debug("Messenger did not take '%s' for %s: %s", action, recipient_id, error)
 
+    async def send_typing(self, recipient_id: str, typing: bool) -> None:
+        await self.send_action(recipient_id, "typing_on" if typing else "typing_off")
+
     async def send_text_message(self, recipient_id: str, text: str) -> None:
         # Paragraphs are messages of their own, as in Rasa; each within Messenger's length.
         for paragraph in (p.strip() for p in text.split("\n\n")):

@@ -153,8 +153,12 @@ class TelegramOutput(OutputChannel):
         elif "photo" in fields:
             await self.send("sendPhoto", {"chat_id": recipient_id, **fields})
 
-    async def typing(self, chat_id: str) -> None:
-        """The "typing…" line while the assistant works: tried once, a failure ignored."""
+    async def send_typing(self, recipient_id: str, typing: bool) -> None:
+        """The "typing…" line (while the assistant works, or a person writes): tried once,
+        a failure ignored. Telegram shows it for five seconds, so there is nothing to stop."""
+        if not typing:
+            return
+        chat_id = recipient_id
         try:
             await self.call("sendChatAction", {"chat_id": chat_id, "action": "typing"})
         except (PlatformError, httpx.HTTPError) as error:
@@ -243,7 +247,7 @@ class TelegramInput(InputChannel):
             if message is not None:
                 output = message.output_channel
                 assert isinstance(output, TelegramOutput)
-                await output.typing(message.sender_id)
+                await output.send_typing(message.sender_id, True)
                 await on_new_message(message)
             return response.text("success")
 

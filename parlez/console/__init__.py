@@ -17,7 +17,12 @@ if TYPE_CHECKING:
 
 def blueprint() -> Blueprint:
     """The console's routes, from every module that adds some."""
-    from parlez.console import account, routes, signin  # noqa: F401  (they add the routes)
+    from parlez.console import (  # noqa: F401  (each adds its routes)
+        account,
+        presence_routes,
+        routes,
+        signin,
+    )
     from parlez.console.pages import console
 
     return console

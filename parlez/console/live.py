@@ -44,6 +44,10 @@ class LiveFeed:
         if handed_over(events):
             self._put(("handoff", sender_id))
 
+    def presence(self, sender_id: str) -> None:
+        """Someone opened, left, or started or stopped typing in a conversation."""
+        self._put(("presence", sender_id))
+
     def close(self) -> None:
         """End every stream (the server is stopping); the browsers reconnect elsewhere."""
         self._closed = True

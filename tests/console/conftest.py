@@ -15,6 +15,7 @@ import pytest
 from sanic import Sanic
 
 from parlez.agent import Agent
+from parlez.channels.channel import InputChannel
 from parlez.channels.rest import RestInput
 from parlez.console.auth import COOKIE
 from parlez.console.database import ConsoleDatabase
@@ -96,7 +97,12 @@ def database_url(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> s
     return server.url(name)
 
 
-async def make_console(model: Path, url: str, endpoints: Endpoints | None = None) -> Console:
+async def make_console(
+    model: Path,
+    url: str,
+    endpoints: Endpoints | None = None,
+    channels: list[InputChannel] | None = None,
+) -> Console:
     """A console over the conversations at `url`, with one user per role."""
     store = SQLTrackerStore(url)
     database = ConsoleDatabase(store.engine)
@@ -105,7 +111,7 @@ async def make_console(model: Path, url: str, endpoints: Endpoints | None = None
     state = ServerState(
         agent=Agent.load(model, tracker_store=store),
         tracker_store=store,
-        channels=[RestInput()],
+        channels=channels or [RestInput()],
         console=database,
         endpoints=endpoints or Endpoints(),
     )

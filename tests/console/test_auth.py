@@ -27,6 +27,8 @@ ROUTES = [
     ("GET", "/console/canned", Capability.ANSWER),
     ("POST", "/console/canned", Capability.SETTINGS),
     ("POST", "/console/canned/1/delete", Capability.SETTINGS),
+    ("GET", "/console/conversations/visitor/presence", Capability.READ),
+    ("POST", "/console/conversations/visitor/presence", Capability.READ),
     ("GET", "/console/account", Capability.READ),
     ("POST", "/console/account/tokens", Capability.READ),
     ("POST", "/console/account/tokens/1/revoke", Capability.READ),

@@ -1,7 +1,7 @@
 """The console end to end in Debian's Chromium: a customer on the web chat asks for a
 person, the conversation shows up in an agent's open inbox without a reload and the agent is
 told a customer waits, the agent takes it over and answers from the keyboard, the customer
-reads the answer, and after the hand-back the bot answers again."""
+sees them typing and reads the answer, and after the hand-back the bot answers again."""
 
 from __future__ import annotations
 
@@ -98,6 +98,8 @@ def test_an_agent_answers_a_web_chat_customer_who_asked_for_a_person(
         agent.keyboard.press("r")
         agent.keyboard.type("Hi, Ana here. How can I help?")
         assert agent.get_by_label("Reply").input_value() == "Hi, Ana here. How can I help?"
+        # The customer sees that a person is writing to them, before the message comes.
+        customer.get_by_role("status", name="Someone from our team is typing…").wait_for()
         agent.get_by_role("button", name="Send").click()
         agent.locator(".transcript .person", has_text="Ana here").wait_for()
 

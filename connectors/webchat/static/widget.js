@@ -21,7 +21,7 @@
     en: {
       title: "Chat with us", open: "Open the chat", close: "Close the chat", send: "Send",
       placeholder: "Type your message…", attach: "Send a file", end: "End the chat",
-      typing: "The assistant is typing…", sending: "Sending…", queued: "Waiting for the connection…",
+      typing: "The assistant is typing…", personTyping: "Someone from our team is typing…", sending: "Sending…", queued: "Waiting for the connection…",
       failed: "Not sent", retry: "Try again", offline: "You are offline. Your messages will be sent when you are back.", refused: "The chat could not sign in. Please reload the page.",
       connecting: "Connecting…", human: "A person from our team is answering you.",
       rate: "How was this conversation?", comment: "Anything to add? (optional)", submit: "Send rating",
@@ -37,7 +37,7 @@
     fr: {
       title: "Discutons", open: "Ouvrir la discussion", close: "Fermer la discussion", send: "Envoyer",
       placeholder: "Écrivez votre message…", attach: "Envoyer un fichier", end: "Terminer la discussion",
-      typing: "L'assistant écrit…", sending: "Envoi…", queued: "En attente de connexion…",
+      typing: "L'assistant écrit…", personTyping: "Une personne de notre équipe écrit…", sending: "Envoi…", queued: "En attente de connexion…",
       failed: "Non envoyé", retry: "Réessayer", offline: "Vous êtes hors ligne. Vos messages partiront à votre retour.", refused: "Le chat n'a pas pu se connecter. Rechargez la page.",
       connecting: "Connexion…", human: "Une personne de notre équipe vous répond.",
       rate: "Comment s'est passée cette discussion ?", comment: "Un commentaire ? (facultatif)",
@@ -53,7 +53,7 @@
     de: {
       title: "Schreiben Sie uns", open: "Chat öffnen", close: "Chat schließen", send: "Senden",
       placeholder: "Ihre Nachricht…", attach: "Datei senden", end: "Chat beenden",
-      typing: "Der Assistent schreibt…", sending: "Wird gesendet…", queued: "Warte auf Verbindung…",
+      typing: "Der Assistent schreibt…", personTyping: "Jemand aus unserem Team schreibt…", sending: "Wird gesendet…", queued: "Warte auf Verbindung…",
       failed: "Nicht gesendet", retry: "Erneut versuchen", offline: "Sie sind offline. Ihre Nachrichten werden gesendet, sobald Sie wieder online sind.", refused: "Der Chat konnte sich nicht anmelden. Bitte laden Sie die Seite neu.",
       connecting: "Verbinde…", human: "Eine Person aus unserem Team antwortet Ihnen.",
       rate: "Wie war dieses Gespräch?", comment: "Möchten Sie etwas ergänzen? (optional)",
@@ -69,7 +69,7 @@
     es: {
       title: "Hable con nosotros", open: "Abrir el chat", close: "Cerrar el chat", send: "Enviar",
       placeholder: "Escriba su mensaje…", attach: "Enviar un archivo", end: "Terminar el chat",
-      typing: "El asistente está escribiendo…", sending: "Enviando…", queued: "Esperando la conexión…",
+      typing: "El asistente está escribiendo…", personTyping: "Una persona de nuestro equipo está escribiendo…", sending: "Enviando…", queued: "Esperando la conexión…",
       failed: "No enviado", retry: "Reintentar", offline: "Está sin conexión. Sus mensajes se enviarán cuando vuelva.",
       refused: "El chat no pudo iniciar sesión. Vuelva a cargar la página.", connecting: "Conectando…", human: "Una persona de nuestro equipo le está respondiendo.",
       rate: "¿Qué tal fue esta conversación?", comment: "¿Algo que añadir? (opcional)",
@@ -85,7 +85,7 @@
     ar: {
       title: "تحدث معنا", open: "افتح المحادثة", close: "أغلق المحادثة", send: "إرسال",
       placeholder: "اكتب رسالتك…", attach: "أرسل ملفًا", end: "إنهاء المحادثة",
-      typing: "المساعد يكتب…", sending: "جارٍ الإرسال…", queued: "بانتظار الاتصال…",
+      typing: "المساعد يكتب…", personTyping: "أحد أعضاء فريقنا يكتب…", sending: "جارٍ الإرسال…", queued: "بانتظار الاتصال…",
       failed: "لم تُرسل", retry: "أعد المحاولة", offline: "أنت غير متصل. سترسل رسائلك عند عودتك.",
       refused: "تعذر على المحادثة تسجيل الدخول. يرجى إعادة تحميل الصفحة.", connecting: "جارٍ الاتصال…", human: "شخص من فريقنا يرد عليك.",
       rate: "كيف كانت هذه المحادثة؟", comment: "هل تود إضافة شيء؟ (اختياري)", submit: "أرسل التقييم",
@@ -99,7 +99,7 @@
     he: {
       title: "דברו איתנו", open: "פתיחת הצ'אט", close: "סגירת הצ'אט", send: "שליחה",
       placeholder: "כתבו הודעה…", attach: "שליחת קובץ", end: "סיום השיחה",
-      typing: "העוזר מקליד…", sending: "שולח…", queued: "ממתין לחיבור…",
+      typing: "העוזר מקליד…", personTyping: "מישהו מהצוות שלנו מקליד…", sending: "שולח…", queued: "ממתין לחיבור…",
       failed: "לא נשלח", retry: "נסו שוב", offline: "אין חיבור. ההודעות יישלחו כשהחיבור יחזור.",
       refused: "הצ'אט לא הצליח להתחבר. נא לטעון מחדש את הדף.", connecting: "מתחבר…", human: "נציג מהצוות שלנו עונה לכם.",
       rate: "איך הייתה השיחה?", comment: "רוצים להוסיף משהו? (לא חובה)", submit: "שליחת דירוג",
@@ -585,6 +585,8 @@
       this.restore(data || {});
     } else if (event === "bot_uttered" || event === (this.options.botEvent || "bot_uttered")) {
       this.addBot(data || {});
+    } else if (event === "typing") {
+      this.personTyping(!!(data && data.typing));
     } else if (event === "user_echo") {
       if (data && !this.shown[data.id]) this.addUser({ text: data.text, attachment: data.attachment, id: data.id, timestamp: Date.now() / 1000 });
     }
@@ -649,9 +651,25 @@
     node.querySelector(".meta").textContent = state ? this.t[state] : this.time();
   };
 
+  // A person in the console writes to the visitor: the same dots as the assistant's, named
+  // for the person, gone when their message comes or when no word has come for a while.
+  Chat.prototype.personTyping = function (on) {
+    var self = this;
+    clearTimeout(this.personTimer);
+    if (this.sending) return; // the assistant's own turn shows its dots already
+    this.typing.setAttribute("aria-label", on ? this.t.personTyping : this.t.typing);
+    this.typing.hidden = !on;
+    if (!on) return;
+    this.setHuman(true);
+    this.log.appendChild(this.typing);
+    this.scroll();
+    this.personTimer = setTimeout(function () { self.personTyping(false); }, 8000);
+  };
+
   Chat.prototype.addBot = function (m, old) {
     var self = this, t = this.t, parts = [];
     var human = m.human !== undefined ? m.human : false;
+    if (human && !old && !this.sending) this.personTyping(false);
     if (m.text) parts.push(el("div", { class: "bubble", dir: "auto" }, [markdown(m.text, this.server)]));
     var a = m.attachment;
     if (a && a.type === "template" && a.payload && a.payload.elements) {

@@ -40,6 +40,45 @@
     feed.addEventListener("handoff", handoff);
     // After a lost connection the browser reconnects by itself; refresh for what was missed.
     feed.addEventListener("open", changed);
+    watchPresence(feed);
+  }
+
+  // ---- colleagues in this conversation: the page says every 10 s that it is open, and
+  // while the reply box changes that its person is typing; it shows who else is here.
+  function watchPresence(feed) {
+    var shown = document.getElementById("presence");
+    if (!shown || !window.fetch) return;
+    var url = location.pathname.replace(/\/$/, "") + "/presence";
+    var csrf = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"];
+    var doing = "viewing", told = 0, idle = null;
+    function show(reply) {
+      // The server's own escaped rendering of the colleagues' names.
+      return reply.ok ? reply.text().then(function (html) { shown.innerHTML = html; }) : null;
+    }
+    function tell(now) {
+      doing = now;
+      told = Date.now();
+      var body = new URLSearchParams({ doing: now });
+      fetch(url, { method: "POST", body: body, headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" })
+        .then(show).catch(function () {});
+    }
+    tell("viewing");
+    setInterval(function () { tell(doing); }, 10000);
+    var box = document.getElementById("reply-text");
+    if (box) {
+      box.addEventListener("input", function () {
+        if (doing !== "typing" || Date.now() - told > 3000) tell("typing");
+        clearTimeout(idle);
+        idle = setTimeout(function () { tell("viewing"); }, 4000);
+      });
+    }
+    feed.addEventListener("presence", function (event) {
+      if (JSON.parse(event.data) !== shown.dataset.conversation) return;
+      fetch(url, { credentials: "same-origin" }).then(show).catch(function () {});
+    });
+    window.addEventListener("pagehide", function () {
+      if (navigator.sendBeacon) navigator.sendBeacon(url, new URLSearchParams({ doing: "left", csrf: csrf }));
+    });
   }
 
   // ---- keyboard shortcuts: any element with `aria-keyshortcuts` is reached by its key (a
