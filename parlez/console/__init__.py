@@ -22,6 +22,7 @@ def blueprint() -> Blueprint:
         presence_routes,
         routes,
         signin,
+        team_routes,
     )
     from parlez.console.pages import console
 

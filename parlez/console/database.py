@@ -33,6 +33,10 @@ _hasher = PasswordHasher()
 NO_PASSWORD = "!single-sign-on"
 
 
+#: `assign(..., team=KEEP)`: the conversation stays with the team it has
+KEEP = "\x00keep"
+
+
 class ConsoleUserError(ParlezError):
     code = "P600"
 
@@ -58,6 +62,7 @@ class Session:
 class Assignment:
     status: str
     assignee: str | None
+    team: str | None = None
 
 
 def digest(token: str) -> str:
@@ -255,10 +260,16 @@ class ConsoleDatabase:
         query = select(assignments).where(assignments.c.sender_id.in_(sender_ids))
         async with self.engine.connect() as connection:
             rows = (await connection.execute(query)).all()
-        return {row.sender_id: Assignment(row.status, row.assignee) for row in rows}
+        return {row.sender_id: Assignment(row.status, row.assignee, row.team) for row in rows}
 
-    async def assign(self, sender_id: str, status: str, assignee: str | None) -> None:
-        values = {"status": status, "assignee": assignee, "updated_at": time.time()}
+    async def assign(
+        self, sender_id: str, status: str, assignee: str | None, team: str | None = KEEP
+    ) -> None:
+        """Who holds the conversation now; its team stays unless `team` is given (None
+        takes it from its team)."""
+        values: dict[str, Any] = {"status": status, "assignee": assignee, "updated_at": time.time()}
+        if team != KEEP:
+            values["team"] = team
         async with self.engine.begin() as connection:
             changed = await connection.execute(
                 update(assignments).where(assignments.c.sender_id == sender_id).values(values)

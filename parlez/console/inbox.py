@@ -31,6 +31,7 @@ class Summary:
     assignee: str | None
     last_text: str
     last_at: float
+    team: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ def row(sender_id: str, known: Facts, held: Assignment | None) -> Summary:
         assignee=held.assignee if held is not None else None,
         last_text=known.last_text,
         last_at=known.last_at,
+        team=held.team if held is not None else None,
     )
 
 

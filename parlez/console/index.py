@@ -27,6 +27,7 @@ from parlez.console.database import ConsoleDatabase
 from parlez.console.inbox import Facts, Status, Summary, facts
 from parlez.console.models import SEARCH_TABLE, assignments, conversation_index, index_position
 from parlez.console.models import labels as labels_table
+from parlez.console.models import teams as teams_table
 from parlez.stores.tracker_store import Change, TrackerStore
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class Filters:
     channel: str | None = None
     language: str | None = None
     assignee: str | None = None
+    team: str | None = None
     label: str | None = None
     since: str | None = None
     until: str | None = None
@@ -288,7 +290,10 @@ class ConversationIndex:
         complete = await self.catch_up()
         status = status_column().label("status")
         query = select(
-            conversation_index, status, assignments.c.assignee.label("assignee")
+            conversation_index,
+            status,
+            assignments.c.assignee.label("assignee"),
+            assignments.c.team.label("team"),
         ).select_from(
             conversation_index.outerjoin(
                 assignments, assignments.c.sender_id == conversation_index.c.sender_id
@@ -327,6 +332,8 @@ class ConversationIndex:
             conditions.append(index.language == filters.language)
         if filters.assignee:
             conditions.append(assignments.c.assignee == filters.assignee)
+        if filters.team:
+            conditions.append(assignments.c.team == filters.team)
         if filters.label:
             labelled = select(labels_table.c.sender_id).where(labels_table.c.label == filters.label)
             conditions.append(index.sender_id.in_(labelled))
@@ -367,8 +374,10 @@ class ConversationIndex:
             holders = await connection.execute(
                 select(assignments.c.assignee).where(assignments.c.assignee.is_not(None)).distinct()
             )
+            groups = await connection.execute(select(teams_table.c.name))
             return {
                 "languages": sorted(r[0] for r in languages),
                 "labels": sorted(r[0] for r in used),
                 "assignees": sorted(r[0] for r in holders),
+                "teams": sorted(r[0] for r in groups),
             }

@@ -59,6 +59,8 @@ assignments = Table(
     Column("status", String(16), nullable=False),
     Column("assignee", String(255)),
     Column("updated_at", Float, nullable=False),
+    #: the team it was given to; its members see it as theirs, one of them takes it over
+    Column("team", String(64), index=True),
 )
 
 #: what the inbox shows and filters on, per conversation: read from its events by the index
@@ -147,4 +149,24 @@ api_tokens = Table(
     Column("hint", String(16), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("last_used_at", Float),
+)
+
+#: a group of colleagues (billing, returns...) that conversations can be given to
+teams = Table(
+    "console_teams",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("created_at", Float, nullable=False),
+)
+
+team_members = Table(
+    "console_team_members",
+    metadata,
+    Column(
+        "team",
+        String(64),
+        ForeignKey("console_teams.name", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("user_email", String(255), primary_key=True, index=True),
 )

@@ -15,12 +15,13 @@ from sanic.response import HTTPResponse
 from parlez.channels.channel import OutputChannel
 from parlez.console.auth import database_of, form_field, requires, wants_json
 from parlez.console.customer import details
-from parlez.console.database import ConsoleUserError, Session
+from parlez.console.database import KEEP, ConsoleUserError, Session
 from parlez.console.inbox import Status, summary, transcript
 from parlez.console.index import ConversationIndex, Cursor, Filters
 from parlez.console.live import LiveFeed
 from parlez.console.pages import agent_of, console, decoded, render, state_of
 from parlez.console.roles import Capability, may
+from parlez.console.teams import all_teams
 from parlez.console.teamwork import (
     add_note,
     canned,
@@ -37,6 +38,8 @@ from parlez.tracker import DialogueStateTracker
 STATIC = Path(__file__).parent / "static"
 #: the longest reply a person may send in one message
 MAX_REPLY = 4000
+#: `assignee=team:billing` gives a conversation to a team
+TEAM_PREFIX = "team:"
 
 
 def _index(request: Request) -> ConversationIndex:
@@ -51,7 +54,17 @@ def filters_of(request: Request) -> Filters:
 
 
 #: the query-string names of the inbox's filters
-FILTERS = ("status", "channel", "language", "assignee", "label", "since", "until", "search")
+FILTERS = (
+    "status",
+    "channel",
+    "language",
+    "assignee",
+    "team",
+    "label",
+    "since",
+    "until",
+    "search",
+)
 
 
 @console.get("/inbox")
@@ -128,6 +141,7 @@ async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
         details=details(tracker),
         labels=labelled,
         answerers=answerers,
+        teams=await all_teams(database),
         canned=await canned(database),
         Status=Status,
     )
@@ -152,15 +166,18 @@ async def _change(
     status: str,
     assignee: str | None,
     output: OutputChannel | None = None,
+    team: str | None = KEEP,
 ) -> HTTPResponse:
-    """Add `events` to the conversation through the agent, note who holds it now, log it."""
+    """Add `events` to the conversation through the agent, note who holds it now (and its
+    team, when it is given to one), log it."""
     session: Session = request.ctx.session
     if events:
         await state_of(request).guarded(
             agent_of(request).append_events(conversation_id, events, output)
         )
-    await database_of(request).assign(conversation_id, status, assignee)
-    await database_of(request).record(session.user, action, conversation_id)
+    await database_of(request).assign(conversation_id, status, assignee, team)
+    detail = team if team not in (KEEP, None) else ""
+    await database_of(request).record(session.user, action, conversation_id, detail or "")
     return await _back(request, conversation_id)
 
 
@@ -289,17 +306,27 @@ async def add_note_route(request: Request, conversation_id: str) -> HTTPResponse
 @console.post("/conversations/<conversation_id:str>/assign")
 @requires(Capability.ANSWER)
 async def assign(request: Request, conversation_id: str) -> HTTPResponse:
-    """Give the conversation to a colleague who may answer: the bot stops, as when they
-    take it over themselves."""
+    """Give the conversation to a colleague who may answer (`assignee=ana@...`), or to a
+    team (`assignee=team:billing`) where it waits for one of its members: the bot stops
+    either way, as when a person takes it over."""
     conversation_id = decoded(conversation_id)
     tracker = await _existing(request, conversation_id)
     if tracker is None:
         return await _missing(request, conversation_id)
-    wanted = form_field(request, "assignee").strip().lower()
-    team = {u.email: u for u in await database_of(request).users()}
-    if wanted not in team or not may(team[wanted].role, Capability.ANSWER):
-        return response.json({"error": f"'{wanted}' is not a colleague who answers"}, status=400)
+    wanted = form_field(request, "assignee").strip()
+    database = database_of(request)
     pause: list[Event] = [] if tracker.is_paused() else [ConversationPaused()]
+    if wanted.startswith(TEAM_PREFIX):
+        team = wanted.removeprefix(TEAM_PREFIX)
+        if team not in {t.name for t in await all_teams(database)}:
+            return response.json({"error": f"there is no team '{team}'"}, status=400)
+        return await _change(
+            request, conversation_id, "assign_team", pause, Status.OPEN, None, team=team
+        )
+    wanted = wanted.lower()
+    colleagues = {u.email: u for u in await database.users()}
+    if wanted not in colleagues or not may(colleagues[wanted].role, Capability.ANSWER):
+        return response.json({"error": f"'{wanted}' is not a colleague who answers"}, status=400)
     return await _change(request, conversation_id, "assign", pause, Status.HUMAN, wanted)
 
 

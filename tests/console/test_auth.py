@@ -29,6 +29,9 @@ ROUTES = [
     ("POST", "/console/canned/1/delete", Capability.SETTINGS),
     ("GET", "/console/conversations/visitor/presence", Capability.READ),
     ("POST", "/console/conversations/visitor/presence", Capability.READ),
+    ("GET", "/console/teams", Capability.ANSWER),
+    ("POST", "/console/teams", Capability.SETTINGS),
+    ("POST", "/console/teams/hi/delete", Capability.SETTINGS),
     ("GET", "/console/account", Capability.READ),
     ("POST", "/console/account/tokens", Capability.READ),
     ("POST", "/console/account/tokens/1/revoke", Capability.READ),
@@ -56,6 +59,7 @@ async def test_the_walk_covers_every_console_route(console: Console) -> None:
         path.replace("/visitor", "/<conversation_id:str>")
         .replace("/vip/", "/<label:str>/")
         .replace("tokens/1/", "tokens/<token_id:int>/")
+        .replace("teams/hi/", "teams/<name:str>/")
         .replace("/1/", "/<canned_id:int>/")
         for _, path, _ in ROUTES
     }
