@@ -7,6 +7,8 @@ name, a Slack user); the page lists the ones it knows, from the customer's lates
 
 from __future__ import annotations
 
+from typing import Any
+
 from parlez.tracker import DialogueStateTracker
 
 #: metadata key -> what the page calls it, in the order it shows them
@@ -22,14 +24,42 @@ IDENTITY = {
 }
 
 
+#: what the web chat's pre-chat form asks (`metadata.visitor`), as the page calls it
+VISITOR = {"name": "Name", "email": "E-mail", "phone": "Phone"}
+#: slots the framework keeps for itself: not something the customer said
+INTERNAL_SLOTS = {"requested_slot", "session_started_metadata"}
+
+
 def details(tracker: DialogueStateTracker) -> list[tuple[str, str]]:
-    """(label, value) of what identifies the customer on their latest channel."""
+    """(label, value) of who the customer is on their latest channel: what the web chat's
+    visitor form gave, the page they write from, their platform's ids."""
     metadata = tracker.latest_input_metadata()
-    found = [
+    visitor: dict[str, Any] = (
+        metadata["visitor"] if isinstance(metadata.get("visitor"), dict) else {}
+    )
+    found = [(label, str(visitor[key])) for key, label in VISITOR.items() if visitor.get(key)]
+    page = metadata.get("page")
+    if isinstance(page, dict) and page.get("url"):
+        found.append(("Page", str(page["url"])))
+    found += [
         (label, str(metadata[key]))
         for key, label in IDENTITY.items()
         if metadata.get(key) not in (None, "")
     ]
     if metadata.get("whatsapp"):
         found.insert(0, ("On", "WhatsApp"))
+    return found
+
+
+def known(tracker: DialogueStateTracker) -> list[tuple[str, str]]:
+    """What the assistant has learnt in the conversation (its slots that hold something):
+    the customer's name and e-mail, the booking's service, time and reference, a lead's
+    consent..."""
+    initial = {slot.name: slot.initial_value for slot in tracker.slot_definitions()}
+    found = []
+    for name, value in sorted(tracker.slots.items()):
+        if name in INTERNAL_SLOTS or value in (None, "", [], {}) or value == initial.get(name):
+            continue
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        found.append((name.replace("_", " "), shown))
     return found

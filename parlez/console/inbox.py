@@ -99,23 +99,50 @@ def summary(tracker: DialogueStateTracker, held: Assignment | None) -> Summary:
     return row(tracker.sender_id, facts(tracker), held)
 
 
+def _link(value: Any, kind: str = "file") -> dict[str, str] | None:
+    """An image, a file or a source as the page links it: a name and a web address (other
+    schemes, `javascript:` above all, are shown as text, never as a link)."""
+    if isinstance(value, str):
+        value = {"url": value}
+    if not isinstance(value, dict):
+        return None
+    payload: dict[str, Any] = value["payload"] if isinstance(value.get("payload"), dict) else {}
+    url = str(
+        value.get("url") or value.get("src") or payload.get("src") or payload.get("url") or ""
+    )
+    name = str(value.get("title") or value.get("name") or value.get("source") or url)
+    if not url and not name:
+        return None
+    safe = url.startswith(("https://", "http://", "/"))
+    if str(value.get("type") or "").startswith("image"):
+        kind = "image"
+    return {"name": name or url, "url": url if safe else "", "kind": kind}
+
+
 def transcript(tracker: DialogueStateTracker) -> list[dict[str, Any]]:
-    """The messages of the conversation as the console shows them: who, what, when, and the
-    understanding of each customer message."""
+    """The messages of the conversation as the console shows them: who, what, when, the
+    understanding of each customer message, and what came with a message (buttons, images,
+    files, the knowledge base's sources)."""
     shown: list[dict[str, Any]] = []
     for event in tracker.events:
         if isinstance(event, UserUttered):
             shown.append(
                 {
                     "who": "customer",
-                    "text": event.text or "",
+                    "text": event.metadata.get("display") or event.text or "",
                     "at": event.timestamp,
                     "intent": event.intent_name,
                     "confidence": event.intent.get("confidence"),
+                    "files": [f for f in [_link(event.metadata.get("attachment"))] if f],
                 }
             )
         elif isinstance(event, BotUttered):
             sent_by = (event.metadata or {}).get("sent_by")
+            custom = event.data.get("custom")
+            sources = custom.get("sources") if isinstance(custom, dict) else None
+            files = [_link(event.data.get("image"), "image")]
+            if event.data.get("attachment") != event.data.get("image"):
+                files.append(_link(event.data.get("attachment")))
             shown.append(
                 {
                     "who": "person" if sent_by else "bot",
@@ -123,6 +150,8 @@ def transcript(tracker: DialogueStateTracker) -> list[dict[str, Any]]:
                     "text": event.text or "",
                     "at": event.timestamp,
                     "buttons": [b.get("title", "") for b in event.data.get("buttons") or []],
+                    "files": [f for f in files if f],
+                    "sources": [s for s in map(_link, sources or []) if s],
                 }
             )
     return shown

@@ -54,6 +54,8 @@ class Filters:
     assignee: str | None = None
     team: str | None = None
     label: str | None = None
+    #: the name or address the inbox shows for the customer, exactly
+    customer: str | None = None
     since: str | None = None
     until: str | None = None
     search: str | None = None
@@ -334,6 +336,8 @@ class ConversationIndex:
             conditions.append(assignments.c.assignee == filters.assignee)
         if filters.team:
             conditions.append(assignments.c.team == filters.team)
+        if filters.customer:
+            conditions.append(index.customer == filters.customer)
         if filters.label:
             labelled = select(labels_table.c.sender_id).where(labels_table.c.label == filters.label)
             conditions.append(index.sender_id.in_(labelled))
@@ -360,6 +364,14 @@ class ConversationIndex:
                 "WHERE to_tsvector('simple', body) @@ to_tsquery('simple', :words)"
             ).bindparams(words=tsquery(words))
         return found.columns(sender_id=conversation_index.c.sender_id.type)
+
+    async def others(self, customer: str, besides: str, limit: int = 10) -> list[Summary]:
+        """The customer's other conversations, newest first: those the inbox shows under the
+        same name or address (never for a customer it knows only by their id)."""
+        if not customer or customer == besides:
+            return []
+        found = await self.page(Filters(customer=customer))
+        return [row for row in found.rows if row.sender_id != besides][:limit]
 
     async def choices(self) -> dict[str, list[str]]:
         """What the filters offer: the languages and labels in use, and who holds

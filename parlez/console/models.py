@@ -70,7 +70,7 @@ conversation_index = Table(
     metadata,
     Column("sender_id", String(255), primary_key=True),
     Column("channel", String(64), nullable=False, default=""),
-    Column("customer", String(255), nullable=False, default=""),
+    Column("customer", String(255), nullable=False, default="", index=True),
     Column("language", String(16), nullable=False, default=""),
     Column("paused", Boolean, nullable=False, default=False),
     Column("last_text", Text, nullable=False, default=""),

@@ -14,9 +14,9 @@ from sanic.response import HTTPResponse
 
 from parlez.channels.channel import OutputChannel
 from parlez.console.auth import database_of, form_field, requires, wants_json
-from parlez.console.customer import details
+from parlez.console.customer import details, known
 from parlez.console.database import KEEP, ConsoleUserError, Session
-from parlez.console.inbox import Status, summary, transcript
+from parlez.console.inbox import Status, customer_of, summary, transcript
 from parlez.console.index import ConversationIndex, Cursor, Filters
 from parlez.console.live import LiveFeed
 from parlez.console.pages import agent_of, console, decoded, render, state_of
@@ -61,6 +61,7 @@ FILTERS = (
     "assignee",
     "team",
     "label",
+    "customer",
     "since",
     "until",
     "search",
@@ -139,6 +140,8 @@ async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
         row=summary(tracker, held),
         messages=messages,
         details=details(tracker),
+        known=known(tracker),
+        others=await _index(request).others(customer_of(tracker), conversation_id),
         labels=labelled,
         answerers=answerers,
         teams=await all_teams(database),

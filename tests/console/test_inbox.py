@@ -9,7 +9,7 @@ import pytest
 
 from parlez.console.index import PAGE
 from parlez.console.roles import Role
-from parlez.events import BotUttered, ConversationPaused, UserUttered
+from parlez.events import BotUttered, ConversationPaused, SlotSet, UserUttered
 from parlez.tracker import DialogueStateTracker
 from tests.console.conftest import Console
 
@@ -146,3 +146,72 @@ async def test_the_conversation_shows_who_the_customer_is_on_their_channel(
     page = (await browser.get("/console/conversations/sms-customer")).text
     assert "<dt>Phone</dt><dd>+447700900123</dd>" in page
     assert "<dd>&lt;b&gt;ana&lt;/b&gt;</dd>" in page and "not shown" not in page
+
+
+async def test_the_conversation_shows_the_visitor_their_page_and_what_the_assistant_knows(
+    console: Console,
+) -> None:
+    metadata = {
+        "visitor": {"name": "Ana Lima", "email": "ana@example.com"},
+        "page": {"url": "https://shop.example/prices", "title": "Prices"},
+    }
+    _, reply = await console.app.asgi_client.post(
+        "/webhooks/rest/webhook",
+        json={"sender": "web-visitor", "message": "hello", "metadata": metadata},
+    )
+    assert reply.status == 200
+    agent = console.app.ctx.state.agent
+    await agent.append_events(
+        "web-visitor", [SlotSet("city", "Paris"), SlotSet("booking_id", "B-7")]
+    )
+    page = (
+        await (await console.sign_in(Role.VIEWER)).get("/console/conversations/web-visitor")
+    ).text
+    assert (
+        "<dt>Name</dt><dd>Ana Lima</dd>" in page
+        and "<dt>E-mail</dt><dd>ana@example.com</dd>" in page
+    )
+    assert "<dt>Page</dt><dd>https://shop.example/prices</dd>" in page
+    assert "<dt>city</dt><dd>Paris</dd>" in page and "<dt>booking id</dt><dd>B-7</dd>" in page
+
+
+async def test_a_message_shows_its_images_files_and_sources_and_never_a_script_link(
+    console: Console,
+) -> None:
+    await console.customer_says("visitor", "hello")
+    sources = [
+        {"title": "Prices", "url": "https://shop.example/prices"},
+        {"title": "Trap", "url": "javascript:alert(1)"},
+    ]
+    receipt = {"url": "/webchat/files/abc.pdf", "name": "receipt.pdf", "type": "application/pdf"}
+    await console.app.ctx.state.agent.append_events(
+        "visitor",
+        [
+            UserUttered("here it is", metadata={"attachment": receipt}),
+            BotUttered(
+                "Our prices",
+                data={"image": "https://shop.example/menu.png", "custom": {"sources": sources}},
+            ),
+        ],
+    )
+    page = (await (await console.sign_in(Role.AGENT)).get("/console/conversations/visitor")).text
+    assert 'File: <a href="/webchat/files/abc.pdf"' in page and ">receipt.pdf</a>" in page
+    assert 'Image: <a href="https://shop.example/menu.png"' in page
+    assert 'href="https://shop.example/prices"' in page and ">Prices</a>" in page
+    assert "javascript:" not in page and "Trap" in page
+
+
+async def test_the_customers_other_conversations_are_listed(console: Console) -> None:
+    agent = console.app.ctx.state.agent
+    for sender in ("monday", "friday", "stranger"):
+        await console.customer_says(sender, "hello")
+    for sender in ("monday", "friday"):
+        await agent.append_events(sender, [SlotSet("customer_name", "Ana Lima")])
+    browser = await console.sign_in(Role.AGENT)
+    await browser.get("/console/inbox")  # the index reads the names
+    page = (await browser.get("/console/conversations/friday")).text
+    assert "Other conversations of Ana Lima (1)" in page
+    assert 'href="/console/conversations/monday"' in page
+    assert 'href="/console/conversations/stranger"' not in page
+    alone = (await browser.get("/console/conversations/stranger")).text
+    assert "Other conversations" not in alone

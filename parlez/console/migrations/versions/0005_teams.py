@@ -1,4 +1,5 @@
-"""Teams: groups of colleagues a conversation can be assigned to.
+"""Teams: groups of colleagues a conversation can be assigned to; a customer's other
+conversations found by the name the inbox shows.
 
 Revision ID: 0005
 Revises: 0004
@@ -34,9 +35,11 @@ def upgrade() -> None:
     with op.batch_alter_table("console_conversations") as table:
         table.add_column(sa.Column("team", sa.String(64), nullable=True))
         table.create_index("ix_console_conversations_team", ["team"])
+    op.create_index("ix_console_index_customer", "console_index", ["customer"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_console_index_customer", "console_index")
     with op.batch_alter_table("console_conversations") as table:
         table.drop_index("ix_console_conversations_team")
         table.drop_column("team")
