@@ -3,8 +3,9 @@ escaped), and the request's server, agent and conversation id."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -28,6 +29,19 @@ pages = Environment(
 pages.filters["when"] = lambda at: datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M")
 
 console = Blueprint("console", url_prefix="/console")
+
+
+T = TypeVar("T")
+
+
+def owned(request: Request, name: str, make: Callable[[], T]) -> T:
+    """What the app keeps for the console under `name` (made on first use): one per server,
+    never one per module, since tests and workers run several apps in a process."""
+    context = request.app.ctx
+    if getattr(context, name, None) is None:
+        setattr(context, name, make())
+    found: T = getattr(context, name)
+    return found
 
 
 def state_of(request: Request) -> ServerState:

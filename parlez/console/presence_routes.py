@@ -11,7 +11,7 @@ from sanic.response import HTTPResponse
 
 from parlez.console.auth import form_field, requires, wants_json
 from parlez.console.live import LiveFeed
-from parlez.console.pages import agent_of, console, decoded, render, state_of
+from parlez.console.pages import agent_of, console, decoded, owned, render, state_of
 from parlez.console.presence import Doing, Presence
 from parlez.console.roles import Capability, may
 
@@ -19,11 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 def presence_of(request: Request) -> Presence:
-    context = request.app.ctx
-    if getattr(context, "console_presence", None) is None:
-        context.console_presence = Presence()
-    presence: Presence = context.console_presence
-    return presence
+    return owned(request, "console_presence", Presence)
 
 
 async def _shown(request: Request, conversation_id: str) -> HTTPResponse:

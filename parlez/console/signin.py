@@ -16,7 +16,7 @@ from parlez.console.auth import (
     set_session_cookie,
 )
 from parlez.console.database import User
-from parlez.console.pages import console, render
+from parlez.console.pages import console, owned, render
 from parlez.console.roles import Capability
 from parlez.console.sso import PENDING_SECONDS, OpenIdProvider, Pending, SignOnError
 
@@ -26,12 +26,7 @@ HOME = "/console/inbox"
 
 
 def _limiter(request: Request) -> SignInLimiter:
-    """The app's own count of failed sign-ins (one per server, not per module)."""
-    context = request.app.ctx
-    if getattr(context, "console_limiter", None) is None:
-        context.console_limiter = SignInLimiter()
-    limiter: SignInLimiter = context.console_limiter
-    return limiter
+    return owned(request, "console_limiter", SignInLimiter)
 
 
 def provider_of(request: Request) -> OpenIdProvider | None:

@@ -7,16 +7,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sanic import Blueprint
 
-from parlez.channels.channel import Conversations, InputChannel, OnNewMessage, OutputChannel
-from parlez.channels.webhook import webhook_blueprint
 from parlez.console import presence as presence_module
 from parlez.console.live import LiveFeed
 from parlez.console.presence import TYPING_SECONDS, VIEWING_SECONDS, Doing, Presence
 from parlez.console.roles import Role
 from parlez.events import ConversationPaused, UserUttered
 from tests.console.conftest import Console, make_console
+from tests.phone import Phone
 
 pytestmark = pytest.mark.anyio
 
@@ -65,34 +63,6 @@ def test_the_customer_is_told_at_the_start_the_stop_and_every_few_seconds(clock:
     assert seen.relay_due("c1", True)
     assert seen.relay_due("c1", False)
     assert not seen.relay_due("c1", False)
-
-
-class Phone(InputChannel):
-    """A channel that shows its customer a person typing (and records what it showed)."""
-
-    def __init__(self) -> None:
-        self.shown: list[tuple[str, bool]] = []
-
-    @classmethod
-    def name(cls) -> str:
-        return "phone"
-
-    def blueprint(
-        self, on_new_message: OnNewMessage, conversations: Conversations | None = None
-    ) -> Blueprint:
-        return webhook_blueprint(self)
-
-    def get_output_channel(self) -> OutputChannel:
-        shown = self.shown
-
-        class Screen(OutputChannel):
-            async def send_text_message(self, recipient_id: str, text: str) -> None:
-                pass
-
-            async def send_typing(self, recipient_id: str, typing: bool) -> None:
-                shown.append((recipient_id, typing))
-
-        return Screen()
 
 
 @pytest.fixture
@@ -170,9 +140,9 @@ async def test_the_customer_sees_a_person_typing_only_once_a_person_has_them(
     await agent.append_events("caller", [UserUttered("hello", input_channel="phone")])
     ana = await console.sign_in(Role.AGENT)
     await ana.post("/console/conversations/caller/presence", {"doing": "typing"})
-    assert phone.shown == []  # the bot has the conversation: its own turns show typing
+    assert phone.typing == []  # the bot has the conversation: its own turns show typing
     await ana.post("/console/conversations/caller/presence", {"doing": "viewing"})
     await agent.append_events("caller", [ConversationPaused()])
     await ana.post("/console/conversations/caller/presence", {"doing": "typing"})
     await ana.post("/console/conversations/caller/presence", {"doing": "viewing"})
-    assert phone.shown == [("caller", True), ("caller", False)]
+    assert phone.typing == [("caller", True), ("caller", False)]

@@ -9,12 +9,10 @@ from typing import Any
 
 import pytest
 import yaml
-from sanic import Blueprint
 
 from parlez import __version__
-from parlez.channels.channel import Conversations, InputChannel, OnNewMessage, OutputChannel
 from parlez.channels.rest import RestInput
-from parlez.channels.webhook import webhook_blueprint
+from tests.phone import Phone
 from tests.server.conftest import AppFactory
 from tests.small_assistant import CONFIG, DOMAIN, NLU, RULES
 
@@ -150,31 +148,6 @@ async def test_trigger_intent_runs_the_conversation_on(make_app: AppFactory) -> 
     assert reply.status == 200
     assert [m["text"] for m in reply.json["messages"]] == ["You are in Porto."]
     assert reply.json["tracker"]["slots"]["city"] == "Porto"
-
-
-class Phone(InputChannel):
-    """A channel whose bot messages land in a list: where `latest` must send them."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-
-    @classmethod
-    def name(cls) -> str:
-        return "phone"
-
-    def blueprint(
-        self, on_new_message: OnNewMessage, conversations: Conversations | None = None
-    ) -> Blueprint:
-        return webhook_blueprint(self)
-
-    def get_output_channel(self) -> OutputChannel:
-        received = self.received
-
-        class Screen(OutputChannel):
-            async def send_text_message(self, recipient_id: str, text: str) -> None:
-                received.append({"to": recipient_id, "text": text})
-
-        return Screen()
 
 
 @pytest.mark.parametrize(
