@@ -16,6 +16,7 @@ from parlez.agent import Agent
 from parlez.channels.channel import ChannelConfigError, InputChannel
 from parlez.channels.credentials import channel_class, channels_from_credentials
 from parlez.console.database import ConsoleDatabase
+from parlez.console.sso import SingleSignOn
 from parlez.diagnostics import warn
 from parlez.endpoints import Endpoints, read_credentials
 from parlez.exceptions import ParlezError
@@ -153,6 +154,8 @@ def build_state(options: ServeOptions, say: Any = print) -> ServerState:
     os.environ["PARLEZ_PROJECT"] = str(options.project.resolve())
     os.environ["PARLEZ_ENDPOINTS"] = str(endpoints_path)
     endpoints = Endpoints.load(endpoints_path)
+    # A mistake in the console's sign-on settings is told before minutes of training.
+    SingleSignOn.from_endpoints(endpoints.console)
     archive = find_or_train_model(options, say)
     tracker_store, lock_store = stores_from_endpoints(endpoints, (), options.project)
     agent = None

@@ -73,3 +73,16 @@ def test_parlez_run_serves_the_console_beside_the_conversations(
                 assert next(lines) == "event: change" and next(lines) == 'data: "second"'
     # The console's tables live in the conversations' database.
     assert (project / "conversations.db").is_file() and not (project / "console.db").exists()
+
+
+def test_a_broken_sign_on_setting_stops_parlez_run_before_it_trains(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(
+        project / "endpoints.yml",
+        ENDPOINTS + "console:\n  sso:\n    issuer: https://id.example\n    client_id: x\n",
+    )
+    assert main(["run", "--project", str(project)]) != 0
+    error = capsys.readouterr().err
+    assert "endpoints.yml:7:5" in error and "needs 'client_secret'" in error
+    assert not (project / "models").exists()
