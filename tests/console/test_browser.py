@@ -9,37 +9,65 @@ import os
 import re
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import httpx
 import pytest
 
 from tests.conftest import REPO
 from tests.connectors.webchat.browser import served_assistant
 from tests.server.process import ServerProcess
+from tests.services import Postgres
 
 AGENT = "ana@example.com"
+ADMIN = "ben@example.com"
 PASSWORD = "a long enough password"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def served(
-    assistant_models: Path, tmp_path_factory: pytest.TempPathFactory
+    assistant_models: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[tuple[ServerProcess, str, Any]]:
     """The assistant with its web chat and console, a site that embeds the chat, a browser,
-    and an agent's account."""
+    and an agent's account; conversations and the console's tables in SQLite, then in
+    PostgreSQL."""
     root = tmp_path_factory.mktemp("console-browser")
-    with served_assistant(assistant_models, root) as served:
-        # As a business would, from a shell, while the assistant is running.
-        add = ["console", "add-user", AGENT, "--role", "agent", "--project", str(REPO)]
-        subprocess.run(
-            [sys.executable, "-m", "parlez", *add, "--endpoints", str(root / "endpoints.yml")],
-            env={**os.environ, "PARLEZ_CONSOLE_PASSWORD": PASSWORD},
-            check=True,
-            capture_output=True,
+    tracker_store = None
+    if request.param == "postgresql":
+        server: Postgres = request.getfixturevalue("postgres")
+        name = f"b{uuid.uuid4().hex[:10]}"
+        server.psql(f"CREATE DATABASE {name}")
+        tracker_store = (
+            f"type: SQL\ndialect: postgresql\nurl: 127.0.0.1\nport: {server.port}\n"
+            f"db: {name}\nusername: {server.user}"
         )
+    with served_assistant(assistant_models, root, tracker_store=tracker_store) as served:
+        # As a business would, from a shell, while the assistant is running.
+        for address, role in ((AGENT, "agent"), (ADMIN, "admin")):
+            add = ["console", "add-user", address, "--role", role, "--project", str(REPO)]
+            subprocess.run(
+                [sys.executable, "-m", "parlez", *add, "--endpoints", str(root / "endpoints.yml")],
+                env={**os.environ, "PARLEZ_CONSOLE_PASSWORD": PASSWORD},
+                check=True,
+                capture_output=True,
+            )
         yield served
+
+
+def _signed_in(browser: Any, server: ServerProcess, address: str) -> tuple[Any, Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{server.url}/console/")
+    page.get_by_label("E-mail").fill(address)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_role("heading", name="Inbox").wait_for()
+    return context, page
 
 
 def _session_of(page: Any) -> str:
@@ -66,7 +94,7 @@ def test_an_agent_answers_a_web_chat_customer_who_asked_for_a_person(
         agent.goto(f"{server.url}/console/")
         agent.get_by_label("E-mail").fill(AGENT)
         agent.get_by_label("Password").fill(PASSWORD)
-        agent.get_by_role("button", name="Sign in").click()
+        agent.get_by_role("button", name="Sign in", exact=True).click()
         agent.get_by_role("heading", name="Inbox").wait_for()
 
         customer.goto(site_url)
@@ -114,3 +142,67 @@ def test_an_agent_answers_a_web_chat_customer_who_asked_for_a_person(
     finally:
         agent_context.close()
         customer_context.close()
+
+
+#: what a customer (or a colleague's note) might write to run code in an agent's browser:
+#: each sets `window.__xss` if it ever runs
+XSS = [
+    '<img src=x onerror="window.__xss=1">',
+    "<script>window.__xss=2</script>",
+    '"><svg onload="window.__xss=3">',
+    "javascript:window.__xss=4",
+    "<a href=javascript:window.__xss=5>click</a>",
+]
+
+
+def test_nothing_a_customer_or_a_colleague_writes_runs_in_the_console(
+    served: tuple[ServerProcess, str, Any],
+) -> None:
+    """The corpus in every field the console shows: the conversation's id, the customer's
+    messages, their name, page and files, the bot's sources, a note, a canned reply, a
+    search. The pages are opened in Chromium, and none of it runs."""
+    server, _, browser = served
+    sender = "x<svg onload=window.__xss=6>"
+    for text in XSS:
+        metadata = {
+            "visitor": {"name": XSS[0], "email": XSS[1]},
+            "page": {"url": XSS[3], "title": XSS[2]},
+        }
+        httpx.post(
+            f"{server.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text, "metadata": metadata},
+            timeout=120,
+        ).raise_for_status()
+    context, admin = _signed_in(browser, server, ADMIN)
+    ran: list[str] = []
+    admin.on("dialog", lambda dialog: (ran.append(dialog.message), dialog.dismiss()))
+    try:
+        conversation = f"{server.url}/console/conversations/{quote(sender, safe='')}"
+        admin.goto(conversation)
+        admin.get_by_label("Note for the team").fill(" ".join(XSS) + " @ana")
+        admin.get_by_role("button", name="Add note").click()
+        admin.goto(f"{server.url}/console/canned")
+        admin.get_by_label("Shortcut", exact=True).fill("xss")
+        admin.get_by_label("Text", exact=True).fill(XSS[2])
+        admin.get_by_role("button", name="Save").click()
+        admin.goto(conversation)
+        admin.get_by_label("Reply").fill(XSS[0])
+        admin.get_by_role("button", name="Send").click()
+        admin.locator(".transcript .person").first.wait_for()
+        for path in (
+            "/console/inbox",
+            f"/console/inbox?search={quote(XSS[1])}",
+            f"/console/inbox?customer={quote(XSS[0])}",
+            "/console/canned",
+            "/console/mentions",
+            conversation.removeprefix(server.url),
+        ):
+            admin.goto(f"{server.url}{path}")
+            admin.wait_for_load_state("load")
+            assert admin.evaluate("() => window.__xss") is None, path
+        # The corpus is there, as text.
+        assert "window.__xss=2" in admin.locator(".transcript").inner_text()
+        assert not admin.locator('a[href^="javascript:"]').count()
+        assert ran == []
+    finally:
+        context.close()

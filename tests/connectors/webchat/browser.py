@@ -4,6 +4,7 @@ chat with one script tag, as a business's site does."""
 from __future__ import annotations
 
 import html
+import textwrap
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -93,10 +94,11 @@ def chromium() -> Iterator[Any]:
 
 @contextmanager
 def served_assistant(
-    models: Path, root: Path, *options: str
+    models: Path, root: Path, *options: str, tracker_store: str | None = None
 ) -> Iterator[tuple[ServerProcess, str, Any]]:
     """The repository's assistant served by `parlez run` with its web chat (and console),
-    its files and databases in `root`, a site on another origin that embeds the chat, and a
+    its files and databases in `root` (or conversations in `tracker_store`, the settings of
+    endpoints.yml's `tracker_store:`), a site on another origin that embeds the chat, and a
     Chromium: (server, site url, browser)."""
     business = root / "business.yml"
     business.write_text(
@@ -105,16 +107,12 @@ def served_assistant(
         .replace("  type: file\n", f"  type: file\n  folder: {root / 'mail'}\n")
         .replace("path: calendar.db", f"path: {root / 'calendar.db'}")
     )
-    write(
-        root / "endpoints.yml",
-        f"""
-        action_endpoint:
-          actions_module: actions
-        tracker_store:
-          type: SQL
-          dialect: sqlite
-          db: {root / "conversations.db"}
-        """,
+    tracker = tracker_store or f"type: SQL\ndialect: sqlite\ndb: {root / 'conversations.db'}"
+    (root / "endpoints.yml").write_text(
+        "action_endpoint:\n  actions_module: actions\ntracker_store:\n"
+        + textwrap.indent(tracker, "  ")
+        + "\n",
+        encoding="utf-8",
     )
     with chromium() as browser, pytest.MonkeyPatch.context() as env:
         env.setenv("PARLEZ_BUSINESS", str(business))
