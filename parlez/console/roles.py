@@ -16,6 +16,8 @@ class Role(StrEnum):
 class Capability(StrEnum):
     #: read the inbox and the conversations
     READ = "read"
+    #: see how the assistant understood each message (its intent and confidence)
+    UNDERSTANDING = "understanding"
     #: take a conversation over, answer the customer, hand it back, resolve it
     ANSWER = "answer"
     #: change what the whole team shares: canned replies
@@ -26,6 +28,7 @@ class Capability(StrEnum):
 
 ALLOWED: dict[Capability, frozenset[Role]] = {
     Capability.READ: frozenset(Role),
+    Capability.UNDERSTANDING: frozenset({Role.OWNER, Role.ADMIN, Role.DESIGNER, Role.AGENT}),
     Capability.ANSWER: frozenset({Role.OWNER, Role.ADMIN, Role.AGENT}),
     Capability.SETTINGS: frozenset({Role.OWNER, Role.ADMIN}),
     Capability.AUDIT: frozenset({Role.OWNER}),

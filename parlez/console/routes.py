@@ -124,6 +124,10 @@ async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
         for n in await notes_of(database, conversation_id)
     ]
     messages = sorted(shown, key=lambda m: m["at"])
+    if not may(request.ctx.session.user.role, Capability.UNDERSTANDING):
+        for message in messages:
+            message.pop("intent", None)
+            message.pop("confidence", None)
     labelled = await database.labels(conversation_id)
     if wants_json(request):
         return response.json(

@@ -215,3 +215,10 @@ async def test_the_customers_other_conversations_are_listed(console: Console) ->
     assert 'href="/console/conversations/stranger"' not in page
     alone = (await browser.get("/console/conversations/stranger")).text
     assert "Other conversations" not in alone
+
+
+async def test_how_the_assistant_understood_is_shown_to_all_but_viewers(console: Console) -> None:
+    await console.customer_says("visitor", "hello")
+    for role, shown in ((Role.AGENT, True), (Role.DESIGNER, True), (Role.VIEWER, False)):
+        page = (await (await console.sign_in(role)).get("/console/conversations/visitor")).text
+        assert ('class="intent"' in page) == shown, role
