@@ -17,6 +17,8 @@ class Phone(InputChannel):
         self.received: list[dict[str, Any]] = []
         #: (the customer, typing or not), in order
         self.typing: list[tuple[str, bool]] = []
+        #: what the platform says when it refuses a message; None: it takes them all
+        self.refusal: str | None = None
 
     @classmethod
     def name(cls) -> str:
@@ -32,6 +34,8 @@ class Phone(InputChannel):
 
         class Screen(OutputChannel):
             async def send_text_message(self, recipient_id: str, text: str) -> None:
+                if phone.refusal is not None:
+                    raise RuntimeError(phone.refusal)
                 phone.received.append({"to": recipient_id, "text": text})
 
             async def send_typing(self, recipient_id: str, typing: bool) -> None:

@@ -12,10 +12,10 @@ from urllib.parse import quote, unquote, urlencode
 from sanic import Request, response
 from sanic.response import HTTPResponse
 
-from parlez.channels.channel import OutputChannel
 from parlez.console.auth import database_of, form_field, requires, wants_json
 from parlez.console.customer import details, known
 from parlez.console.database import KEEP, ConsoleUserError, Session
+from parlez.console.delivery import Delivery
 from parlez.console.inbox import Status, customer_of, summary, transcript
 from parlez.console.index import ConversationIndex, Cursor, Filters
 from parlez.console.live import LiveFeed
@@ -154,13 +154,19 @@ async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
     )
 
 
-async def _back(request: Request, conversation_id: str) -> HTTPResponse:
-    """After a change: a browser goes back to the conversation, a script reads its row."""
+async def _back(
+    request: Request, conversation_id: str, delivered: bool | None = None
+) -> HTTPResponse:
+    """After a change: a browser goes back to the conversation, a script reads its row (and
+    whether a reply reached the customer)."""
     if wants_json(request):
         tracker = await _existing(request, conversation_id)
         held = await database_of(request).assignment(conversation_id)
         shown = vars(summary(tracker, held)) if tracker is not None else None
-        return response.json({"conversation": shown})
+        answer: dict[str, Any] = {"conversation": shown}
+        if delivered is not None:
+            answer["delivered"] = delivered
+        return response.json(answer)
     target = f"/console/conversations/{quote(conversation_id, safe='')}"
     return response.redirect(target, status=303)
 
@@ -172,20 +178,31 @@ async def _change(
     events: list[Event],
     status: str,
     assignee: str | None,
-    output: OutputChannel | None = None,
+    output: Delivery | None = None,
     team: str | None = KEEP,
 ) -> HTTPResponse:
     """Add `events` to the conversation through the agent, note who holds it now (and its
-    team, when it is given to one), log it."""
+    team, when it is given to one), log it; a reply the channel did not deliver gets a note
+    for the team."""
     session: Session = request.ctx.session
+    database = database_of(request)
     if events:
         await state_of(request).guarded(
             agent_of(request).append_events(conversation_id, events, output)
         )
-    await database_of(request).assign(conversation_id, status, assignee, team)
-    detail = team if team not in (KEEP, None) else ""
-    await database_of(request).record(session.user, action, conversation_id, detail or "")
-    return await _back(request, conversation_id)
+    await database.assign(conversation_id, status, assignee, team)
+    given_to = team if team is not None and team != KEEP else ""
+    await database.record(session.user, action, conversation_id, given_to)
+    if output is not None and output.failure is not None:
+        await add_note(
+            database,
+            conversation_id,
+            None,
+            f"{session.user.name}'s reply was not delivered: the customer has not seen it "
+            f"({output.channel.name()} said: {output.failure}).",
+        )
+        await database.record(session.user, "reply_undelivered", conversation_id)
+    return await _back(request, conversation_id, output.delivered if output else None)
 
 
 async def _existing(request: Request, conversation_id: str) -> DialogueStateTracker | None:
@@ -231,8 +248,10 @@ async def reply(request: Request, conversation_id: str) -> HTTPResponse:
         metadata["customer_wrote_at"] = wrote
     said = BotUttered(text, metadata=metadata)
     events: list[Event] = [said] if tracker.is_paused() else [ConversationPaused(), said]
-    output = state_of(request).output_channel(
-        tracker.latest_input_channel(), tracker.latest_input_metadata()
+    output = Delivery(
+        state_of(request).output_channel(
+            tracker.latest_input_channel(), tracker.latest_input_metadata()
+        )
     )
     return await _change(
         request, conversation_id, "reply", events, Status.HUMAN, user.email, output

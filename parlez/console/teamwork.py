@@ -54,24 +54,32 @@ def mentioned(text: str, team: list[User]) -> list[str]:
     return found
 
 
-async def add_note(database: ConsoleDatabase, sender_id: str, author: User, text: str) -> Note:
+#: who wrote a note that parlez itself adds (a reply that was not delivered)
+PARLEZ = "parlez"
+
+
+async def add_note(
+    database: ConsoleDatabase, sender_id: str, author: User | None, text: str
+) -> Note:
+    """A note by a colleague, or by parlez itself when `author` is None."""
     text = text.strip()
     if not text or len(text) > MAX_TEXT:
         raise ConsoleUserError(f"a note has 1 to {MAX_TEXT} characters")
-    team = await database.users()
+    team = await database.users() if author is not None else []
+    written_by = author.email if author is not None else PARLEZ
     at = time.time()
     async with database.engine.begin() as connection:
         result = await connection.execute(
-            insert(notes).values(sender_id=sender_id, at=at, author=author.email, text=text)
+            insert(notes).values(sender_id=sender_id, at=at, author=written_by, text=text)
         )
         key = result.inserted_primary_key
         note_id = int(key[0]) if key else 0
-        named = [e for e in mentioned(text, team) if e != author.email]
+        named = [e for e in mentioned(text, team) if e != written_by]
         if named:
             await connection.execute(
                 insert(mentions), [{"note_id": note_id, "user_email": e} for e in named]
             )
-    return Note(note_id, sender_id, at, author.email, text)
+    return Note(note_id, sender_id, at, written_by, text)
 
 
 async def notes_of(database: ConsoleDatabase, sender_id: str) -> list[Note]:
