@@ -51,10 +51,18 @@ async def _login_page(request: Request, status: int = 200, error: str = "") -> H
     )
 
 
-async def _signed_in(request: Request, user: User, action: str, target: str) -> HTTPResponse:
+async def _signed_in(
+    request: Request, user: User, action: str, target: str, from_provider: bool = False
+) -> HTTPResponse:
     token, _ = await database_of(request).open_session(user)
     await database_of(request).record(user, action)
-    reply = response.redirect(_console_page(target), status=303)
+    if from_provider:
+        # The browser came from the provider's site: a redirect would still be part of that
+        # cross-site navigation, and the SameSite=Strict cookie would not go with it (the
+        # inbox would ask to sign in again). A page of ours that moves on is same-site.
+        reply = await render("signed_in.html", request, target=_console_page(target))
+    else:
+        reply = response.redirect(_console_page(target), status=303)
     set_session_cookie(request, reply, token)
     return reply
 
@@ -167,4 +175,4 @@ async def _finish(
     user = await database_of(request).signed_on(person.email, person.name, person.role)
     if user is None:
         return await _login_page(request, 403, f"{person.email} may no longer sign in here.")
-    return await _signed_in(request, user, "sign_in_sso", pending.next)
+    return await _signed_in(request, user, "sign_in_sso", pending.next, from_provider=True)

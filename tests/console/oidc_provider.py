@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 import secrets
 import threading
@@ -45,6 +46,9 @@ class Provider:
     tampered: dict[str, Any] = field(default_factory=dict)
     #: sign with a key the provider does not publish
     foreign_key: bool = False
+    #: show a page with a "Continue" link (as a real provider's sign-in page is) instead
+    #: of sending the browser straight back: the way back then starts on the provider's site
+    consent_page: bool = False
     key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, {"kid": "k1"}))
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     #: the token requests it was sent, as it read them
@@ -121,6 +125,15 @@ def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
                 self._json(200, provider.discovery())
             elif url.path == "/jwks":
                 self._json(200, dict(KeySet([provider.key]).as_dict(private=False)))
+            elif url.path == "/authorize" and provider.consent_page:
+                back = html.escape(provider.authorize(query))
+                page = f'<!doctype html><title>Shop ID</title><a href="{back}">Continue</a>'
+                data = page.encode()
+                self.send_response(200)
+                self.send_header("content-type", "text/html; charset=utf-8")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
             elif url.path == "/authorize":
                 self.send_response(302)
                 self.send_header("location", provider.authorize(query))

@@ -83,7 +83,10 @@ async def test_a_person_signs_on_with_the_role_their_group_maps_to(
     console: Console, provider: Provider
 ) -> None:
     reply = await sign_on(console, "/console/mentions")
-    assert reply.status == 303 and reply.headers["location"] == "/console/mentions"
+    # A page of the console's own moves on: a redirect would still be the provider's
+    # cross-site navigation, and the browser would hold back the SameSite=Strict cookie.
+    assert reply.status == 200
+    assert '<meta http-equiv="refresh" content="0;url=/console/mentions">' in reply.text
     _, inbox = await console.app.asgi_client.get(
         "/console/inbox", headers={"cookie": f"{COOKIE}={reply.cookies[COOKIE]}"}
     )
@@ -100,9 +103,9 @@ async def test_a_person_signs_on_with_the_role_their_group_maps_to(
 async def test_the_role_follows_the_provider_at_each_sign_on(
     console: Console, provider: Provider
 ) -> None:
-    assert (await sign_on(console)).status == 303
+    assert COOKIE in (await sign_on(console)).cookies
     provider.person["groups"] = ["support", "support-leads"]
-    assert (await sign_on(console)).status == 303
+    assert COOKIE in (await sign_on(console)).cookies
     assert (await user_row(console, "ana@shop.example")).role == "admin"
 
 

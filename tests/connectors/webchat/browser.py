@@ -94,12 +94,16 @@ def chromium() -> Iterator[Any]:
 
 @contextmanager
 def served_assistant(
-    models: Path, root: Path, *options: str, tracker_store: str | None = None
+    models: Path,
+    root: Path,
+    *options: str,
+    tracker_store: str | None = None,
+    endpoints: str = "",
 ) -> Iterator[tuple[ServerProcess, str, Any]]:
     """The repository's assistant served by `parlez run` with its web chat (and console),
     its files and databases in `root` (or conversations in `tracker_store`, the settings of
-    endpoints.yml's `tracker_store:`), a site on another origin that embeds the chat, and a
-    Chromium: (server, site url, browser)."""
+    endpoints.yml's `tracker_store:`; more of endpoints.yml in `endpoints`), a site on another
+    origin that embeds the chat, and a Chromium: (server, site url, browser)."""
     business = root / "business.yml"
     business.write_text(
         (REPO / "business.yml")
@@ -111,7 +115,8 @@ def served_assistant(
     (root / "endpoints.yml").write_text(
         "action_endpoint:\n  actions_module: actions\ntracker_store:\n"
         + textwrap.indent(tracker, "  ")
-        + "\n",
+        + "\n"
+        + endpoints,
         encoding="utf-8",
     )
     with chromium() as browser, pytest.MonkeyPatch.context() as env:
