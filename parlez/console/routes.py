@@ -12,6 +12,7 @@ from urllib.parse import quote, unquote, urlencode
 from sanic import Request, response
 from sanic.response import HTTPResponse
 
+from parlez.channels.channel import CollectingOutputChannel
 from parlez.console.auth import database_of, form_field, requires, wants_json
 from parlez.console.customer import details, known
 from parlez.console.database import KEEP, ConsoleUserError, Session
@@ -143,6 +144,7 @@ async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
         request,
         row=summary(tracker, held),
         messages=messages,
+        unreachable=_unreachable(request, tracker),
         details=details(tracker),
         known=known(tracker),
         others=await _index(request).others(customer_of(tracker), conversation_id),
@@ -152,6 +154,17 @@ async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
         canned=await canned(database),
         Status=Status,
     )
+
+
+def _unreachable(request: Request, tracker: DialogueStateTracker) -> str | None:
+    """The channel the customer wrote from, when nothing can be sent to them on it outside
+    their own requests (REST, a shell): a person's reply is saved, but no one pushes it."""
+    output = state_of(request).output_channel(
+        tracker.latest_input_channel(), tracker.latest_input_metadata()
+    )
+    if isinstance(output, CollectingOutputChannel):
+        return tracker.latest_input_channel() or "no channel"
+    return None
 
 
 async def _back(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from parlez.channels.rest import RestInput
 from parlez.console.roles import Role
 from parlez.events import BotUttered, UserUttered
 from tests.console.conftest import Console, make_console
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.anyio
 async def phone_console(small_model: Path, tmp_path: Path) -> AsyncIterator[tuple[Console, Phone]]:
     phone = Phone()
     url = f"sqlite+aiosqlite:///{tmp_path / 'conversations.db'}"
-    console = await make_console(small_model, url, channels=[phone])
+    console = await make_console(small_model, url, channels=[phone, RestInput()])
     await console.app.ctx.state.agent.append_events(
         "caller", [UserUttered("hello", input_channel="phone")]
     )
@@ -72,3 +73,17 @@ async def test_a_script_learns_whether_its_reply_was_delivered(
     phone.refusal = "the number is unreachable"
     _, refused = await console.app.asgi_client.post(path, data={"text": "two"}, headers=headers)
     assert refused.status == 200 and refused.json["delivered"] is False
+
+
+async def test_a_channel_that_cannot_be_written_to_is_said_above_the_reply_box(
+    phone_console: tuple[Console, Phone],
+) -> None:
+    """REST answers only within the customer's own request: a person's reply is kept, but
+    nothing pushes it to them, and the agent is told before writing."""
+    console, _ = phone_console
+    await console.customer_says("rest-customer", "hello")
+    agent = await console.sign_in(Role.AGENT)
+    rest = (await agent.get("/console/conversations/rest-customer")).text
+    assert "The customer wrote over rest, which cannot receive a message" in rest
+    phone = (await agent.get("/console/conversations/caller")).text
+    assert "cannot receive a message" not in phone
