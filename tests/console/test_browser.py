@@ -83,19 +83,11 @@ def test_an_agent_answers_a_web_chat_customer_who_asked_for_a_person(
     served: tuple[ServerProcess, str, Any],
 ) -> None:
     server, site_url, browser = served
-    agent_context = browser.new_context(viewport={"width": 1280, "height": 800})
+    agent_context, agent = _signed_in(browser, server, AGENT)
     customer_context = browser.new_context(viewport={"width": 390, "height": 760})
     try:
-        agent = agent_context.new_page()
         customer = customer_context.new_page()
-        for page in (agent, customer):
-            page.set_default_timeout(60_000)
-
-        agent.goto(f"{server.url}/console/")
-        agent.get_by_label("E-mail").fill(AGENT)
-        agent.get_by_label("Password").fill(PASSWORD)
-        agent.get_by_role("button", name="Sign in", exact=True).click()
-        agent.get_by_role("heading", name="Inbox").wait_for()
+        customer.set_default_timeout(60_000)
 
         customer.goto(site_url)
         customer.locator(".launcher").click()
