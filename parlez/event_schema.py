@@ -139,6 +139,12 @@ class FeedbackShape(EventShape):
     comment: StrictStr | None = None
 
 
+class DeliveryShape(EventShape):
+    message_id: StrictStr
+    status: StrictStr
+    error: StrictStr | None = None
+
+
 class ExportShape(EventShape):
     path: StrictStr | None = None
 
@@ -161,6 +167,7 @@ SHAPES: dict[str, type[EventShape]] = {
     "cancel_reminder": CancelReminderShape,
     "agent": AgentShape,
     "feedback": FeedbackShape,
+    "delivery": DeliveryShape,
     "export": ExportShape,
 }
 

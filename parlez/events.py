@@ -561,3 +561,43 @@ class FeedbackGiven(Event):
     @classmethod
     def _from(cls, data: dict[str, Any]) -> Event:
         return cls(rating=int(data["rating"]), comment=data.get("comment"), **cls._base(data))
+
+
+@dataclass(frozen=True)
+class DeliveryReported(Event):
+    """What a platform reported of a message sent to the customer: delivered, read, or not
+    delivered (`failed`, `undelivered`) with the platform's error code.
+
+    Rasa has no such event; parlez keeps it in the tracker so the conversation shows which
+    answers never reached the customer. `message_id` is the platform's id of the message
+    (Twilio's `MessageSid`). Policies and stories ignore it, and it does not make a
+    conversation newer in the inbox.
+    """
+
+    type_name: ClassVar[str] = "delivery"
+
+    message_id: str = ""
+    status: str = ""
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status in NOT_DELIVERED
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data.update({"message_id": self.message_id, "status": self.status, "error": self.error})
+        return data
+
+    @classmethod
+    def _from(cls, data: dict[str, Any]) -> Event:
+        return cls(
+            message_id=str(data["message_id"]),
+            status=str(data["status"]),
+            error=data.get("error"),
+            **cls._base(data),
+        )
+
+
+#: the statuses of a message that did not reach the customer
+NOT_DELIVERED = frozenset({"failed", "undelivered"})

@@ -117,6 +117,7 @@ VALID_EVENTS: list[dict[str, Any]] = [
     {"event": "cancel_reminder", "name": "r"},
     {"event": "agent", "text": "hello", "data": None},
     {"event": "feedback", "rating": 4, "comment": "nice"},
+    {"event": "delivery", "message_id": "SM1", "status": "failed", "error": "30007"},
     {"event": "export", "path": "stories.yml"},
     *({"event": name} for name in ("reset_slots", "restart", "rewind", "undo", "pause", "resume")),
     {"event": "session_started", "metadata": {"a": 1}},

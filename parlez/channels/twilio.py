@@ -15,6 +15,11 @@ carriers' keywords are honoured: after STOP (or UNSUBSCRIBE, CANCEL, END, QUIT, 
 the customer's messages are kept but not answered until START (or YES, UNSTOP); Twilio
 itself confirms both and answers HELP. A "yes" from a customer who did not opt out is an
 answer like any other.
+
+Each answer asks Twilio to report what became of it at `/webhooks/twilio/status` (signed the
+same way). Delivered, read, failed and undelivered land in the conversation as
+`DeliveryReported` events, so the inbox shows the answers a customer never got; the steps
+before (queued, sent) are acknowledged and not kept.
 """
 
 from __future__ import annotations
@@ -40,7 +45,14 @@ from parlez.channels.channel import (
 )
 from parlez.channels.retry import ATTEMPTS, FIRST_WAIT, delivered
 from parlez.channels.webhook import required, webhook_blueprint
-from parlez.events import ACTION_LISTEN, ActionExecuted, BotUttered, UserUttered
+from parlez.events import (
+    ACTION_LISTEN,
+    NOT_DELIVERED,
+    ActionExecuted,
+    BotUttered,
+    DeliveryReported,
+    UserUttered,
+)
 from parlez.http.errors import ApiError
 from parlez.registry import register_channel
 
@@ -53,6 +65,10 @@ OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 OPT_IN = frozenset({"START", "YES", "UNSTOP"})
 HELP = frozenset({"HELP", "INFO"})
 WHATSAPP = "whatsapp:"
+#: the statuses a conversation keeps: what reached the customer, and what never will
+KEPT_STATUSES = frozenset({"delivered", "read", "failed", "undelivered"})
+#: how far back a repeated status report is looked for
+REPEATS_WITHIN = 50
 _DIGIT = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
 
@@ -96,11 +112,14 @@ class TwilioOutput(OutputChannel):
         twilio_number: str,
         attempts: int = ATTEMPTS,
         retry_wait: float = FIRST_WAIT,
+        status_callback: str | None = None,
     ) -> None:
         self.client = client
         self.twilio_number = twilio_number
         self.attempts = attempts
         self.retry_wait = retry_wait
+        #: where Twilio reports each message's fate; None: where the number is set up to
+        self.status_callback = status_callback
 
     @classmethod
     def name(cls) -> str:
@@ -118,6 +137,8 @@ class TwilioOutput(OutputChannel):
         """Create one message; tried again on 429, 5xx and network errors. A message that
         still fails is logged, not raised: it is in the conversation either way."""
         sender = self.sender_for(recipient_id)
+        if self.status_callback:
+            fields["status_callback"] = self.status_callback
         failed = await delivered(
             # The SDK is synchronous (`requests`): off the event loop.
             lambda: asyncio.to_thread(
@@ -205,17 +226,36 @@ class TwilioInput(InputChannel):
             api_url=settings.get("api_url"),
         )
 
-    def get_output_channel(self) -> TwilioOutput:
-        return TwilioOutput(self.client, self.twilio_number, retry_wait=self.retry_wait)
+    def get_output_channel(self, status_callback: str | None = None) -> TwilioOutput:
+        return TwilioOutput(
+            self.client,
+            self.twilio_number,
+            retry_wait=self.retry_wait,
+            status_callback=status_callback or status_url(self.webhook_url),
+        )
 
     def signed_url(self, request: Request) -> str:
-        """The URL Twilio signed: `webhook_url`, or this request's as the proxy forwards it."""
+        """The URL Twilio signed: `webhook_url` (or, for a status report, its `/status`
+        sibling), else this request's own URL as the proxy forwards it."""
         if self.webhook_url:
+            if request.path.endswith("/status"):
+                return status_url(self.webhook_url) or self.webhook_url
             return self.webhook_url
         scheme = request.headers.get("X-Forwarded-Proto") or request.scheme
         host = request.headers.get("X-Forwarded-Host") or request.host
         query = f"?{request.query_string}" if request.query_string else ""
         return f"{scheme}://{host}{request.path}{query}"
+
+    def signed_form(self, request: Request) -> dict[str, str]:
+        """The request's form, once its `X-Twilio-Signature` is found right; a 403 otherwise."""
+        # Twilio signs every parameter, empty ones (a photo without a caption) included.
+        parsed: dict[str, list[str]] = request.get_form(keep_blank_values=True) or {}
+        form = {key: values[0] for key, values in parsed.items()}
+        signature = request.headers.get("X-Twilio-Signature") or ""
+        if not signature or not self.validator.validate(self.signed_url(request), form, signature):
+            logger.warning("a twilio %s POST without a valid signature: refused", request.path)
+            raise ApiError(403, "Forbidden", "the X-Twilio-Signature is missing or wrong")
+        return form
 
     def blueprint(
         self, on_new_message: OnNewMessage, conversations: Conversations | None = None
@@ -224,28 +264,66 @@ class TwilioInput(InputChannel):
 
         @bp.post("/webhook")
         async def receive(request: Request) -> HTTPResponse:
-            # Twilio signs every parameter, empty ones (a photo without a caption) included.
-            parsed: dict[str, list[str]] = request.get_form(keep_blank_values=True) or {}
-            form = {key: values[0] for key, values in parsed.items()}
-            signature = request.headers.get("X-Twilio-Signature") or ""
-            if not signature or not self.validator.validate(
-                self.signed_url(request), form, signature
-            ):
-                logger.warning("a twilio webhook POST without a valid signature: refused")
-                raise ApiError(403, "Forbidden", "the X-Twilio-Signature is missing or wrong")
+            form = self.signed_form(request)
             sender = form.get("From") or ""
             if not sender or "MessageSid" not in form:
                 raise ApiError(400, "BadRequest", "a Twilio message has 'From' and 'MessageSid'")
-            await self._handle(form, sender, on_new_message, conversations)
+            # The answers' reports go next to the URL Twilio just called (its signature
+            # vouches for that URL).
+            output = self.get_output_channel(status_url(self.signed_url(request)))
+            await self._handle(form, sender, output, on_new_message, conversations)
             # Answers go through the REST API: the webhook's own reply says nothing.
             return response.text(str(MessagingResponse()), content_type="text/xml")
 
+        @bp.post("/status")
+        async def report(request: Request) -> HTTPResponse:
+            form = self.signed_form(request)
+            if not form.get("MessageSid") or not form.get("To"):
+                raise ApiError(
+                    400, "BadRequest", "a Twilio status report has 'MessageSid' and 'To'"
+                )
+            status = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
+            if not status:
+                raise ApiError(400, "BadRequest", "a Twilio status report has 'MessageStatus'")
+            if conversations is not None:
+                await self._keep_report(form, status, conversations)
+            return response.empty()
+
         return bp
+
+    async def _keep_report(
+        self, form: dict[str, str], status: str, conversations: Conversations
+    ) -> None:
+        """Add a status report to the customer's conversation, once; a report of no
+        conversation we have, or of a step before delivery, is acknowledged and dropped."""
+        customer, sid = form["To"], form["MessageSid"]
+        error = form.get("ErrorCode") or None
+        if status in NOT_DELIVERED:
+            logger.warning(
+                "P425 Twilio could not deliver message %s to %s: %s (error %s)",
+                sid,
+                customer,
+                status,
+                error or "not given",
+            )
+        if status not in KEPT_STATUSES:
+            return
+        tracker = await conversations.retrieve(customer)
+        if tracker is None:
+            return
+        report = DeliveryReported(
+            message_id=sid, status=status, error=error, metadata={"channel": self.name()}
+        )
+        recent = tracker.events[-REPEATS_WITHIN:]
+        if any(isinstance(e, DeliveryReported) and e == report for e in recent):
+            return  # Twilio repeats a report its first delivery of failed to confirm
+        await conversations.append_events(customer, [report])
 
     async def _handle(
         self,
         form: dict[str, str],
         sender: str,
+        output: TwilioOutput,
         on_new_message: OnNewMessage,
         conversations: Conversations | None,
     ) -> None:
@@ -283,11 +361,19 @@ class TwilioInput(InputChannel):
             return
         if tracker is not None:
             text = chosen_button(tracker.events, text) or text
-        message = UserMessage(
-            text, self.get_output_channel(), sender, metadata, input_channel=self.name()
-        )
+        message = UserMessage(text, output, sender, metadata, input_channel=self.name())
         message.message_id = form["MessageSid"]
         await on_new_message(message)
+
+
+def status_url(webhook_url: str | None) -> str | None:
+    """Where Twilio reports the fate of the answers: next to the message webhook."""
+    if not webhook_url:
+        return None
+    base, mark, query = webhook_url.partition("?")
+    if not base.endswith("/webhook"):
+        return None
+    return base.removesuffix("/webhook") + "/status" + mark + query
 
 
 def opted_out(events: list[Any]) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from parlez.console.database import Assignment
-from parlez.events import BotUttered, UserUttered
+from parlez.events import BotUttered, DeliveryReported, UserUttered
 from parlez.tracker import DialogueStateTracker
 
 #: slots that name the customer, in the order they are trusted
@@ -77,7 +77,11 @@ def facts(tracker: DialogueStateTracker) -> Facts:
         customer=customer_of(tracker),
         language=language_of(tracker),
         last_text=(last.text or "") if last is not None else "",
-        last_at=max((e.timestamp for e in tracker.events), default=0.0),
+        # A platform's report ("read", hours later) is not the conversation moving on.
+        last_at=max(
+            (e.timestamp for e in tracker.events if not isinstance(e, DeliveryReported)),
+            default=0.0,
+        ),
     )
 
 
@@ -154,4 +158,27 @@ def transcript(tracker: DialogueStateTracker) -> list[dict[str, Any]]:
                     "sources": [s for s in map(_link, sources or []) if s],
                 }
             )
+        elif isinstance(event, DeliveryReported) and event.failed:
+            shown.append(
+                {
+                    "who": "notice",
+                    "text": undelivered_text(event),
+                    "at": event.timestamp,
+                    "url": error_page(event),
+                }
+            )
     return shown
+
+
+def undelivered_text(report: DeliveryReported) -> str:
+    """What the transcript says of an answer the platform could not deliver."""
+    channel = str(report.metadata.get("channel") or "the channel")
+    code = f" (error {report.error})" if report.error else ""
+    return f"An answer did not reach the customer: {channel} reported it {report.status}{code}."
+
+
+def error_page(report: DeliveryReported) -> str:
+    """Twilio's page on the error, which says what the code means and what to do."""
+    if report.metadata.get("channel") == "twilio" and (report.error or "").isdigit():
+        return f"https://www.twilio.com/docs/api/errors/{report.error}"
+    return ""

@@ -13,8 +13,8 @@ import pytest
 from parlez.agent import Agent
 from parlez.channels.channel import ChannelConfigError
 from parlez.channels.credentials import channels_from_credentials
-from parlez.channels.twilio import TwilioInput, chunks
-from parlez.events import BotUttered, UserUttered
+from parlez.channels.twilio import TwilioInput, chunks, status_url
+from parlez.events import BotUttered, DeliveryReported, UserUttered
 from parlez.server.app import create_app
 from parlez.server.state import ServerState
 from tests.fakes.twilio import ACCOUNT, TOKEN, FakeTwilio, fake_twilio, sms, twilio_signature
@@ -23,6 +23,7 @@ pytestmark = pytest.mark.anyio
 
 WEBHOOK = "/webhooks/twilio/webhook"
 PUBLIC = "https://bot.example.com/webhooks/twilio/webhook"  # the URL Twilio is given
+STATUS = "https://bot.example.com/webhooks/twilio/status"
 NUMBER = "+15550001111"
 
 
@@ -118,6 +119,8 @@ async def test_a_signature_for_another_url_is_refused(
         WEBHOOK, data=form, headers={**forwarded, **twilio_signature(PUBLIC, form)}
     )
     assert right.status == 200 and twilio.bodies() == ["Bye"]
+    # ...and the answer's reports are asked for at that URL's `/status` sibling.
+    assert twilio.sent[0]["StatusCallback"] == STATUS
     other = twilio_signature("https://elsewhere.example.com/webhooks/twilio/webhook", form)
     _, wrong = await app.asgi_client.post(WEBHOOK, data=form, headers={**forwarded, **other})
     assert wrong.status == 403
@@ -179,6 +182,115 @@ async def test_a_twilio_outage_is_retried_and_a_lasting_one_loses_nothing(
     tracker = await agent.tracker_store.retrieve("+447700900009")
     assert tracker is not None
     assert [e.text for e in tracker.events if isinstance(e, BotUttered)] == ["Bye"]
+
+
+def report(sid: str, status: str, to: str, **extra: str) -> dict[str, str]:
+    """The form Twilio POSTs to a message's status callback."""
+    return {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "MessageStatus": status,
+        "SmsStatus": status,
+        "AccountSid": ACCOUNT,
+        "From": NUMBER,
+        "To": to,
+        "ApiVersion": "2010-04-01",
+        **extra,
+    }
+
+
+async def post_report(app: Any, form: dict[str, str], headers: dict[str, str] | None = None) -> Any:
+    signed = twilio_signature(STATUS, form) if headers is None else headers
+    _, reply = await app.asgi_client.post("/webhooks/twilio/status", data=form, headers=signed)
+    return reply
+
+
+async def reports(agent: Agent, customer: str) -> list[tuple[str, str, str | None]]:
+    tracker = await agent.tracker_store.retrieve(customer)
+    assert tracker is not None
+    return [
+        (e.message_id, e.status, e.error) for e in tracker.events if isinstance(e, DeliveryReported)
+    ]
+
+
+async def test_each_answer_asks_twilio_to_report_its_fate_next_to_the_webhook(
+    served: tuple[Any, Agent], twilio: FakeTwilio
+) -> None:
+    app, _ = served
+    await post(app, sms("+447700900020", "bye", "SM20"))
+    assert [m["StatusCallback"] for m in twilio.sent] == [STATUS]
+
+
+async def test_delivery_reports_land_in_the_conversation_once_and_earlier_steps_are_not_kept(
+    served: tuple[Any, Agent], twilio: FakeTwilio, caplog: pytest.LogCaptureFixture
+) -> None:
+    app, agent = served
+    customer = "+447700900021"
+    await post(app, sms(customer, "hello", "SM21"))
+    await post(app, sms(customer, "1", "SM22"))
+    for form in [
+        report("SM900", "queued", customer),
+        report("SM900", "sent", customer),
+        report("SM900", "delivered", customer),
+        report("SM900", "delivered", customer),  # Twilio repeats a report
+        report("SM900", "read", customer),
+    ]:
+        assert (await post_report(app, form)).status == 204
+    with caplog.at_level(logging.WARNING, logger="parlez.channels.twilio"):
+        failed = report("SM901", "undelivered", customer, ErrorCode="30007")
+        assert (await post_report(app, failed)).status == 204
+    assert await reports(agent, customer) == [
+        ("SM900", "delivered", None),
+        ("SM900", "read", None),
+        ("SM901", "undelivered", "30007"),
+    ]
+    assert any("P425" in r.getMessage() and "30007" in r.getMessage() for r in caplog.records)
+    # The conversation goes on as before: the reports are not the customer speaking.
+    await post(app, sms(customer, "bye", "SM23"))
+    assert twilio.bodies(customer)[-1] == "Bye"
+
+
+async def test_a_report_of_no_conversation_is_acknowledged_and_starts_none(
+    served: tuple[Any, Agent],
+) -> None:
+    app, agent = served
+    reply = await post_report(app, report("SM902", "delivered", "+447700900022"))
+    assert reply.status == 204
+    assert await agent.tracker_store.retrieve("+447700900022") is None
+
+
+@pytest.mark.parametrize(
+    ("form", "headers", "status"),
+    [
+        (report("SM903", "failed", "+447700900023"), {}, 403),
+        (
+            report("SM903", "failed", "+447700900023"),
+            twilio_signature(PUBLIC, report("SM903", "failed", "+447700900023")),
+            403,
+        ),
+        ({"MessageSid": "SM903", "MessageStatus": "failed"}, None, 400),
+        ({"MessageSid": "SM903", "To": "+447700900023"}, None, 400),
+    ],
+    ids=["unsigned", "signed-for-the-message-webhook", "no-To", "no-status"],
+)
+async def test_a_forged_or_malformed_report_is_refused_and_nothing_stored(
+    served: tuple[Any, Agent],
+    form: dict[str, str],
+    headers: dict[str, str] | None,
+    status: int,
+) -> None:
+    app, agent = served
+    customer = "+447700900023"
+    await post(app, sms(customer, "hello", "SM24"))
+    assert (await post_report(app, form, headers)).status == status
+    assert await reports(agent, customer) == []
+
+
+def test_the_status_url_sits_next_to_the_webhook() -> None:
+    assert status_url(PUBLIC) == STATUS
+    assert status_url(PUBLIC + "?tenant=1") == STATUS + "?tenant=1"
+    assert status_url("https://bot.example.com/sms") is None  # not ours to guess
+    assert status_url(None) is None
 
 
 def test_rasas_credentials_keys_are_read_and_a_missing_one_is_a_clear_error() -> None:

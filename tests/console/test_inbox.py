@@ -7,9 +7,16 @@ from urllib.parse import quote
 
 import pytest
 
+from parlez.console.inbox import facts
 from parlez.console.index import PAGE
 from parlez.console.roles import Role
-from parlez.events import BotUttered, ConversationPaused, SlotSet, UserUttered
+from parlez.events import (
+    BotUttered,
+    ConversationPaused,
+    DeliveryReported,
+    SlotSet,
+    UserUttered,
+)
 from parlez.tracker import DialogueStateTracker
 from tests.console.conftest import Console
 
@@ -199,6 +206,34 @@ async def test_a_message_shows_its_images_files_and_sources_and_never_a_script_l
     assert 'Image: <a href="https://shop.example/menu.png"' in page
     assert 'href="https://shop.example/prices"' in page and ">Prices</a>" in page
     assert "javascript:" not in page and "Trap" in page
+
+
+async def test_an_answer_the_platform_could_not_deliver_is_shown_and_reports_keep_the_order(
+    console: Console,
+) -> None:
+    await console.customer_says("visitor", "hello")
+    store = console.app.ctx.state.agent.tracker_store
+    said_at = facts(await store.retrieve("visitor")).last_at
+    later = said_at + 3600
+    await console.app.ctx.state.agent.append_events(
+        "visitor",
+        [
+            DeliveryReported(message_id="SM1", status="read", metadata={"channel": "twilio"}),
+            DeliveryReported(
+                message_id="SM2",
+                status="undelivered",
+                error="30007",
+                metadata={"channel": "twilio"},
+                timestamp=later,
+            ),
+        ],
+    )
+    page = (await (await console.sign_in(Role.VIEWER)).get("/console/conversations/visitor")).text
+    assert "An answer did not reach the customer: twilio reported it undelivered" in page
+    assert 'href="https://www.twilio.com/docs/api/errors/30007"' in page
+    assert "reported it read" not in page  # what did reach the customer is not a notice
+    # A report an hour later does not make the conversation newer in the inbox.
+    assert facts(await store.retrieve("visitor")).last_at == said_at
 
 
 async def test_the_customers_other_conversations_are_listed(console: Console) -> None:
