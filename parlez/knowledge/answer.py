@@ -130,13 +130,23 @@ class KnowledgeAnswerer:
         self.index = index
         self.llm = llm
         self.business = business
-        self.min_confidence = (
-            index.calibration.min_confidence if min_confidence is None else min_confidence
-        )
-        self.margin = index.calibration.margin if margin is None else margin
+        self._min_confidence = min_confidence
+        self._margin = margin
         self.passages = passages
         self.language = language  # the language the knowledge base is written in
         self.other_language_min_confidence = other_language_min_confidence
+
+    @property
+    def min_confidence(self) -> float:
+        """The bar: the one given, else the index's own, relearnt whenever the knowledge
+        base changes (the console edits it while the assistant runs)."""
+        if self._min_confidence is not None:
+            return self._min_confidence
+        return self.index.calibration.min_confidence
+
+    @property
+    def margin(self) -> float:
+        return self.index.calibration.margin if self._margin is None else self._margin
 
     def search(
         self, question: str, minimum: float | None = None, k: int | None = None

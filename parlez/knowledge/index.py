@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,101 @@ class Embedder:
         return vectors
 
 
+@dataclass
+class _Content:
+    """What one version of the knowledge base is searched through. A search reads one
+    `_Content` from start to end, so a knowledge base replaced under it (the console saved
+    an entry) never mixes one version's rows with another's vectors."""
+
+    passages: list[Passage]
+    rows: list[str]
+    row_passage: np.ndarray
+    asking: np.ndarray
+    vectors: np.ndarray
+    bm25: Any
+    calibration: Calibration | None = None
+
+    @classmethod
+    def of(
+        cls, passages: list[Passage], vectors: np.ndarray, calibration: Calibration | None
+    ) -> _Content:
+        rows: list[str] = []
+        row_passage: list[int] = []
+        asking: list[bool] = []
+        for number, passage in enumerate(passages):
+            questions = question_rows(passage)
+            for position, text in enumerate(row_texts(passage)):
+                rows.append(text)
+                row_passage.append(number)
+                asking.append(position < questions)
+        if len(vectors) != len(rows):
+            raise KnowledgeIndexError("the index's vectors do not match its passages")
+        return cls(
+            passages,
+            rows,
+            np.asarray(row_passage, dtype=np.int64),
+            np.asarray(asking, dtype=bool),
+            vectors.astype(np.float32),
+            _bm25_of(rows),
+            calibration,
+        )
+
+    def calibrated(self) -> Calibration:
+        if self.calibration is None:
+            self.calibration = calibrate(self.vectors, self.row_passage, self.asking)
+        return self.calibration
+
+
+def _bm25_of(rows: Sequence[str]) -> Any:
+    import bm25s
+
+    # bm25s sets its logger to DEBUG when imported: every index build would be logged.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    if not rows:
+        return None
+    retriever = bm25s.BM25()
+    retriever.index(_tokens(rows), show_progress=False)
+    return retriever
+
+
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def _tokens(texts: Sequence[str]) -> Any:
+    import bm25s
+
+    return bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), show_progress=False)
+
+
+def _bm25_scores(content: _Content, query: str) -> np.ndarray:
+    import bm25s
+
+    if content.bm25 is None:
+        return np.zeros(0)
+    tokens = bm25s.tokenize(
+        [query], stopwords="en", stemmer=_stemmer(), show_progress=False, return_ids=False
+    )[0]
+    if not tokens:
+        return np.zeros(len(content.rows), dtype=np.float32)
+    scores: np.ndarray = content.bm25.get_scores(tokens)
+    return scores.astype(np.float32)
+
+
+def _stamp(kb: Path) -> tuple[tuple[str, int, int], ...]:
+    """The knowledge base's files as their names, sizes and times of change."""
+    found = []
+    for path in kb_files(kb):
+        try:
+            status = path.stat()
+        except OSError:  # removed while we looked
+            continue
+        found.append((str(path), status.st_size, status.st_mtime_ns))
+    return tuple(found)
+
+
 class KnowledgeIndex:
     def __init__(
         self,
@@ -100,33 +196,36 @@ class KnowledgeIndex:
         dense_weight: float = DEFAULT_DENSE_WEIGHT,
         calibration: Calibration | None = None,
     ) -> None:
-        self.passages = passages
-        self.rows: list[str] = []
-        self.row_passage: list[int] = []
-        asking: list[bool] = []
-        for number, passage in enumerate(passages):
-            questions = question_rows(passage)
-            for position, text in enumerate(row_texts(passage)):
-                self.rows.append(text)
-                self.row_passage.append(number)
-                asking.append(position < questions)
-        if len(vectors) != len(self.rows):
-            raise KnowledgeIndexError("the index's vectors do not match its passages")
-        self.vectors = vectors.astype(np.float32)
+        self._content = _Content.of(passages, vectors, calibration)
         self.embed = embed or Embedder()
         self.dense_weight = dense_weight
-        self._row_passage = np.asarray(self.row_passage, dtype=np.int64)
-        self._asking = np.asarray(asking, dtype=bool)
-        self._bm25 = self._build_bm25()
-        self._calibration = calibration
+        #: the documents this index follows (see `follow`); None: it never changes
+        self._source: Path | None = None
+        self._saved_to: Path | None = None
+        self._seen: tuple[tuple[str, int, int], ...] = ()
+        self._following = threading.RLock()
+
+    @property
+    def passages(self) -> list[Passage]:
+        return self._current().passages
+
+    @property
+    def rows(self) -> list[str]:
+        return self._content.rows
+
+    @property
+    def row_passage(self) -> list[int]:
+        return [int(p) for p in self._content.row_passage]
+
+    @property
+    def vectors(self) -> np.ndarray:
+        return self._content.vectors
 
     @property
     def calibration(self) -> Calibration:
         """The bar and margin this knowledge base's answers need (learnt from its own
         questions, parlez/knowledge/calibration.py)."""
-        if self._calibration is None:
-            self._calibration = calibrate(self.vectors, self._row_passage, self._asking)
-        return self._calibration
+        return self._current().calibrated()
 
     # ---- building ------------------------------------------------------------------------------
 
@@ -157,77 +256,52 @@ class KnowledgeIndex:
 
     embedded = 0  # rows embedded by the last build (the rest were reused)
 
-    def _build_bm25(self) -> Any:
-        import bm25s
-
-        # bm25s sets its logger to DEBUG when imported: every index build would be logged.
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
-        if not self.rows:
-            return None
-        retriever = bm25s.BM25()
-        retriever.index(self._tokens(self.rows), show_progress=False)
-        return retriever
-
-    @staticmethod
-    def _stemmer() -> Any:
-        import Stemmer
-
-        return Stemmer.Stemmer("english")
-
-    def _tokens(self, texts: Sequence[str]) -> Any:
-        import bm25s
-
-        return bm25s.tokenize(
-            list(texts), stopwords="en", stemmer=self._stemmer(), show_progress=False
-        )
-
     # ---- searching -----------------------------------------------------------------------------
 
     def row_scores(self, query: str, method: str = "hybrid") -> tuple[np.ndarray, np.ndarray]:
         """(fused score, dense cosine) per row."""
+        return self._row_scores(self._current(), query, method)
+
+    def _row_scores(
+        self, content: _Content, query: str, method: str
+    ) -> tuple[np.ndarray, np.ndarray]:
         if method not in METHODS:
             raise KnowledgeIndexError(f"unknown search method '{method}'", hint=", ".join(METHODS))
         dense = (
-            self.vectors @ self.embed([query])[0] if method != "bm25" else np.zeros(len(self.rows))
+            content.vectors @ self.embed([query])[0]
+            if method != "bm25"
+            else np.zeros(len(content.rows))
         )
         if method == "dense":
             return dense, dense
-        bm25 = self._bm25_scores(query)
+        bm25 = _bm25_scores(content, query)
         if method == "bm25":
-            return bm25, self.vectors @ self.embed([query])[0]
+            return bm25, content.vectors @ self.embed([query])[0]
         best = float(bm25.max()) if len(bm25) else 0.0
         scaled = bm25 / best if best > 0 else bm25
         fused = self.dense_weight * dense + (1 - self.dense_weight) * scaled
         return fused, dense
 
-    def _bm25_scores(self, query: str) -> np.ndarray:
-        import bm25s
-
-        if self._bm25 is None:
-            return np.zeros(0)
-        tokens = bm25s.tokenize(
-            [query], stopwords="en", stemmer=self._stemmer(), show_progress=False, return_ids=False
-        )[0]
-        if not tokens:
-            return np.zeros(len(self.rows), dtype=np.float32)
-        scores: np.ndarray = self._bm25.get_scores(tokens)
-        return scores.astype(np.float32)
+    def bm25_scores(self, query: str) -> np.ndarray:
+        """BM25's score of each row for `query`."""
+        return _bm25_scores(self._current(), query)
 
     def search(self, query: str, k: int = 3, method: str = "hybrid") -> list[Hit]:
-        if not self.rows or not query.strip():
+        content = self._current()
+        if not content.rows or not query.strip():
             return []
-        fused, dense = self.row_scores(query, method)
-        bm25 = self._bm25_scores(query) if method != "dense" else np.zeros(len(self.rows))
+        fused, dense = self._row_scores(content, query, method)
+        bm25 = _bm25_scores(content, query) if method != "dense" else np.zeros(len(content.rows))
         best: dict[int, int] = {}
         for row in np.argsort(-fused):
-            passage = self.row_passage[int(row)]
+            passage = int(content.row_passage[int(row)])
             if passage not in best:
                 best[passage] = int(row)
                 if len(best) == k:
                     break
         return [
             Hit(
-                self.passages[p],
+                content.passages[p],
                 float(fused[row]),
                 float(dense[row]),
                 float(bm25[row]) if len(bm25) else 0.0,
@@ -235,18 +309,64 @@ class KnowledgeIndex:
             for p, row in best.items()
         ]
 
+    # ---- following the documents ---------------------------------------------------------------
+
+    def follow(self, kb: Path, save_to: Path | None = None) -> KnowledgeIndex:
+        """Keep this index up to date with the documents in `kb`: every search first checks
+        whether a file there changed (a stat of each, no reading) and, if one did, re-indexes
+        them, embedding only new rows, and saves the result to `save_to`. A knowledge base
+        edited in the console, or by hand, answers from its next question on, in every
+        process that searches it, without a restart."""
+        self._source, self._saved_to = kb, save_to
+        self._seen = _stamp(kb)
+        return self
+
+    def _current(self) -> _Content:
+        if self._source is not None and _stamp(self._source) != self._seen:
+            with self._following:  # one thread re-indexes; the others wait for it
+                seen = _stamp(self._source)
+                if seen != self._seen:
+                    self._reindex(self._source, seen)
+        return self._content
+
+    def _reindex(self, kb: Path, seen: tuple[tuple[str, int, int], ...]) -> None:
+        try:
+            passages = read_kb(kb)
+        except ParlezError as error:
+            # A file saved half-way, or broken by hand: the last good version answers.
+            logger.error("P502 the knowledge base was not re-indexed: %s", error)
+            self._seen = seen
+            return
+        fresh = KnowledgeIndex.build(passages, self.embed, previous=self)
+        self._content = fresh._content  # one assignment: a search sees one version or the other
+        self._seen = seen
+        logger.info(
+            "knowledge base re-indexed: %d passages, %d rows embedded; "
+            "it answers from a score of %.2f",
+            len(passages),
+            fresh.embedded,
+            fresh.calibration.min_confidence,
+        )
+        if self._saved_to is not None:
+            try:
+                self.save(self._saved_to)
+                (self._saved_to / "fingerprint").write_text(kb_fingerprint(kb))
+            except OSError as error:
+                logger.warning("the re-indexed knowledge base was not saved: %s", error)
+
     # ---- storing -------------------------------------------------------------------------------
 
     def save(self, folder: Path) -> None:
+        content = self._content
         folder.mkdir(parents=True, exist_ok=True)
-        np.save(folder / "vectors.npy", self.vectors)
+        np.save(folder / "vectors.npy", content.vectors)
         (folder / "passages.json").write_text(
             json.dumps(
                 {
                     "version": INDEX_VERSION,
                     "dense_weight": self.dense_weight,
-                    "calibration": self.calibration.to_dict(),
-                    "passages": [p.to_dict() for p in self.passages],
+                    "calibration": content.calibrated().to_dict(),
+                    "passages": [p.to_dict() for p in content.passages],
                 },
                 ensure_ascii=False,
             ),
@@ -335,8 +455,9 @@ _shared: dict[tuple[Path, Path], KnowledgeIndex] = {}
 
 def shared_index(kb: Path, index_dir: Path) -> KnowledgeIndex:
     """`open_index(kb, index_dir)` once per process: the answer action and the NLU's
-    KnowledgeBaseRouter search the same index (and the same encoder's vectors)."""
+    KnowledgeBaseRouter search the same index (and the same encoder's vectors), which
+    follows the documents as they change (`KnowledgeIndex.follow`)."""
     key = (kb.resolve(), index_dir.resolve())
     if key not in _shared:
-        _shared[key] = open_index(kb, index_dir)
+        _shared[key] = open_index(kb, index_dir).follow(kb, index_dir)
     return _shared[key]

@@ -93,3 +93,31 @@ def test_a_corrupt_index_is_rebuilt(tmp_path: Path, index: KnowledgeIndex) -> No
     open_index(kb, folder, index.embed)
     (folder / "passages.json").write_text("{ not json")
     assert len(open_index(kb, folder, index.embed).passages) == 4
+
+
+def test_an_index_that_follows_its_documents_answers_from_an_edit_at_once(
+    tmp_path: Path, index: KnowledgeIndex
+) -> None:
+    kb, folder = tmp_path / "kb", tmp_path / "kb-index"
+    write(kb / "faq.yml", FAQ)
+    live = open_index(kb, folder, index.embed).follow(kb, folder)
+    assert live.search("gift card")[0].passage.text.startswith("Yes, from 20 EUR")
+    write(kb / "faq.yml", FAQ.replace("Yes, from 20 EUR", "Yes, from 25 EUR"))
+    assert live.search("gift card")[0].passage.text.startswith("Yes, from 25 EUR")
+    # ...re-indexed once, embedding only the changed answer, and saved for the next start
+    assert open_index(kb, folder, index.embed).embedded == 0
+    write(kb / "wifi.md", "# Wi-Fi\n\nThe network is MapleGuest, no password.\n")
+    assert live.search("what is the wifi network")[0].passage.id == "wifi-wi-fi"
+
+
+def test_a_broken_edit_leaves_the_last_good_version_answering(
+    tmp_path: Path, index: KnowledgeIndex, caplog: pytest.LogCaptureFixture
+) -> None:
+    kb = tmp_path / "kb"
+    write(kb / "faq.yml", FAQ)
+    live = KnowledgeIndex.build(read_kb(kb), index.embed).follow(kb)
+    write(kb / "faq.yml", "faq:\n  - question: [unclosed\n")
+    assert live.search("gift card")[0].passage.id == "gift"
+    assert any("P502" in r.getMessage() and "faq.yml" in r.getMessage() for r in caplog.records)
+    write(kb / "faq.yml", FAQ.replace("gift cards", "gift vouchers"))
+    assert live.search("gift voucher")[0].passage.title == "Do you sell gift vouchers?"
