@@ -22,6 +22,8 @@ class Capability(StrEnum):
     ANSWER = "answer"
     #: change what the whole team shares: canned replies
     SETTINGS = "settings"
+    #: change what the assistant knows and says: the knowledge base
+    TEACH = "teach"
     #: read the audit log
     AUDIT = "audit"
 
@@ -31,6 +33,7 @@ ALLOWED: dict[Capability, frozenset[Role]] = {
     Capability.UNDERSTANDING: frozenset({Role.OWNER, Role.ADMIN, Role.DESIGNER, Role.AGENT}),
     Capability.ANSWER: frozenset({Role.OWNER, Role.ADMIN, Role.AGENT}),
     Capability.SETTINGS: frozenset({Role.OWNER, Role.ADMIN}),
+    Capability.TEACH: frozenset({Role.OWNER, Role.ADMIN, Role.DESIGNER}),
     Capability.AUDIT: frozenset({Role.OWNER}),
 }
 

@@ -258,9 +258,10 @@ class FaqFile:
             before += "\n"
         return before + text + "".join(self.lines[span.end :])
 
-    def save(self, text: str, expected: str) -> None:
-        """Write `text` if the file is still the one read as `expected`."""
-        if digest(self.path) != expected:
+    def save(self, text: str, expected: str | None) -> None:
+        """Write `text` if the file is still the one read as `expected` (its `digest`);
+        with None, whatever the file holds now (a script that means to overwrite)."""
+        if expected is not None and digest(self.path) != expected:
             raise StaleFileError(
                 f"'{self.path.name}' changed since it was opened",
                 Location(str(self.path)),

@@ -15,6 +15,7 @@ import actions.knowledge
 from actions.knowledge import PERSON_BUTTON, ActionAnswerFromKnowledgeBase, question_of
 from parlez.knowledge import KnowledgeAnswerer, KnowledgeIndex
 from parlez.knowledge.documents import read_kb
+from parlez.knowledge.faq_file import FaqEntry, FaqFile
 from tests.conftest import write
 
 pytestmark = pytest.mark.anyio
@@ -108,3 +109,24 @@ async def test_entries_close_to_the_bar_are_suggested_with_a_person_as_the_way_o
         "/request_human",
     ]
     assert message["buttons"][-1]["title"] == PERSON_BUTTON[language]
+
+
+async def test_an_answer_changed_in_the_faq_file_is_the_next_answer_without_a_restart(
+    studio: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console (or a designer's editor) saves data/kb/faq.yml while the assistant runs:
+    the answer action's index follows the file, so the next customer gets the new answer."""
+    faq = write(studio / "data" / "kb" / "faq.yml", DELIVERY_FAQ)
+    monkeypatch.setattr(actions.knowledge, "_answerer", None)  # loaded from the project
+
+    async def answer() -> str:
+        dispatcher = CollectingDispatcher()
+        asked = tracker("how long does express delivery take", "ask_question", 0.6)
+        await ActionAnswerFromKnowledgeBase().run(dispatcher, asked, {})
+        return str(dispatcher.messages[0]["text"])
+
+    assert await answer() == "Express delivery arrives the next working day."
+    opened = FaqFile.read(faq)
+    entry = FaqEntry("How long does express delivery take?", "Express arrives the same day.")
+    opened.save(opened.put(entry, "delivery-express"), opened.digest)
+    assert await answer() == "Express arrives the same day."

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from parlez.endpoints import Endpoints
 from parlez.server.app import create_app
 from parlez.server.state import ServerState
 from parlez.stores.sql import SQLTrackerStore
+from tests.conftest import write
 from tests.services import Postgres
 
 PASSWORD = "correct horse battery"
@@ -102,8 +104,10 @@ async def make_console(
     url: str,
     endpoints: Endpoints | None = None,
     channels: list[InputChannel] | None = None,
+    project: Path | None = None,
 ) -> Console:
-    """A console over the conversations at `url`, with one user per role."""
+    """A console over the conversations at `url`, with one user per role, for the project
+    in `project` (by default an empty one of its own: never the repository's)."""
     store = SQLTrackerStore(url)
     database = ConsoleDatabase(store.engine)
     for role in Role:
@@ -114,8 +118,23 @@ async def make_console(
         channels=channels or [RestInput()],
         console=database,
         endpoints=endpoints or Endpoints(),
+        project=project or Path(tempfile.mkdtemp(prefix="console-project-")),
     )
     return Console(create_app(state), database)
+
+
+#: the knowledge base of the console's project
+FAQ = """\
+# What customers ask most.
+faq:
+  - id: hours
+    question: What are your opening hours?
+    answer: Monday to Friday, 9:00 to 18:00.
+
+  - id: parking
+    question: Is there parking nearby?
+    answer: Yes, the Maple Street car park.
+"""
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -123,6 +142,10 @@ async def console(
     small_model: Path, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[Console]:
     """The console on SQLite and on PostgreSQL: its migrations and queries run on both."""
-    made = await make_console(small_model, database_url(request.param, request, tmp_path))
+    project = tmp_path / "project"
+    write(project / "data" / "kb" / "faq.yml", FAQ)
+    made = await make_console(
+        small_model, database_url(request.param, request, tmp_path), project=project
+    )
     yield made
     await made.close()

@@ -36,6 +36,13 @@ ROUTES = [
     ("POST", "/console/account/tokens", Capability.READ),
     ("POST", "/console/account/tokens/1/revoke", Capability.READ),
     ("POST", "/console/logout", Capability.READ),
+    ("GET", "/console/knowledge", Capability.TEACH),
+    ("GET", "/console/knowledge/new", Capability.TEACH),
+    ("GET", "/console/knowledge/try", Capability.TEACH),
+    ("GET", "/console/knowledge/entries/hours", Capability.TEACH),
+    ("POST", "/console/knowledge/entries", Capability.TEACH),
+    ("POST", "/console/knowledge/entries/hours", Capability.TEACH),
+    ("POST", "/console/knowledge/entries/hours/delete", Capability.TEACH),
 ]
 
 
@@ -61,6 +68,7 @@ async def test_the_walk_covers_every_console_route(console: Console) -> None:
         .replace("tokens/1/", "tokens/<token_id:int>/")
         .replace("teams/hi/", "teams/<name:str>/")
         .replace("/1/", "/<canned_id:int>/")
+        .replace("entries/hours", "entries/<entry_id:str>")
         for _, path, _ in ROUTES
     }
     assert served == walked
@@ -122,6 +130,7 @@ async def test_every_route_checks_the_role(console: Console, role: Role) -> None
             reply = await browser.get(path)
         else:
             form = {"text": "hi", "label": "vip", "note": "hi", "shortcut": "hi", "name": "hi"}
+            form |= {"question": "Open on Sundays?", "answer": "No."}
             reply = await browser.post(path, {**form, "assignee": email(Role.AGENT)})
         allowed = may(role, capability)
         assert (reply.status < 400) == allowed, (role, path, reply.status)
