@@ -99,11 +99,13 @@ def served_assistant(
     *options: str,
     tracker_store: str | None = None,
     endpoints: str = "",
+    project: Path = REPO,
 ) -> Iterator[tuple[ServerProcess, str, Any]]:
     """The repository's assistant served by `parlez run` with its web chat (and console),
     its files and databases in `root` (or conversations in `tracker_store`, the settings of
     endpoints.yml's `tracker_store:`; more of endpoints.yml in `endpoints`), a site on another
-    origin that embeds the chat, and a Chromium: (server, site url, browser)."""
+    origin that embeds the chat, and a Chromium: (server, site url, browser). `project`: a
+    copy of the assistant to serve instead, for a test that changes its files."""
     business = root / "business.yml"
     business.write_text(
         (REPO / "business.yml")
@@ -131,7 +133,7 @@ def served_assistant(
                 .replace("folder: attachments", f"folder: {root / 'uploads'}"),
             )
             with parlez_run(
-                REPO,
+                project,
                 "-m",
                 str(models),
                 "--endpoints",

@@ -1,0 +1,98 @@
+"""The knowledge base taught from the console, end to end in Debian's Chromium: a designer
+changes an answer of the assistant's FAQ with nothing but the browser, and the next customer
+on the web chat gets the new answer, with no restart and no retraining."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO
+from tests.connectors.webchat.browser import served_assistant
+from tests.server.process import ServerProcess
+
+DESIGNER = "dora@example.com"
+PASSWORD = "a long enough password"
+#: what the served copy of the assistant needs of the repository
+PROJECT_FILES = ("actions", "connectors", "data", "domain.yml", "config.yml", "business.yml")
+
+
+@pytest.fixture(scope="module")
+def served(
+    assistant_models: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ServerProcess, str, Any, Path]]:
+    """A copy of the assistant (its files are changed here, never the repository's) served
+    with its web chat and console, and a designer's account."""
+    root = tmp_path_factory.mktemp("kb-browser")
+    project = root / "project"
+    for name in PROJECT_FILES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            project.mkdir(exist_ok=True)
+            shutil.copy(source, project / name)
+    with served_assistant(assistant_models, root, project=project) as (server, site, browser):
+        add = ["console", "add-user", DESIGNER, "--role", "designer", "--project", str(project)]
+        subprocess.run(
+            [sys.executable, "-m", "parlez", *add, "--endpoints", str(root / "endpoints.yml")],
+            env={**os.environ, "PARLEZ_CONSOLE_PASSWORD": PASSWORD},
+            check=True,
+            capture_output=True,
+        )
+        yield server, site, browser, project
+
+
+def test_an_answer_changed_in_the_console_is_what_the_next_customer_reads(
+    served: tuple[ServerProcess, str, Any, Path],
+) -> None:
+    server, site_url, browser, project = served
+    faq = project / "data" / "kb" / "faq.yml"
+    before = faq.read_text(encoding="utf-8")
+    designer_context = browser.new_context(viewport={"width": 1280, "height": 800})
+    customer_context = browser.new_context(viewport={"width": 390, "height": 760})
+    try:
+        designer = designer_context.new_page()
+        designer.set_default_timeout(60_000)
+        designer.goto(f"{server.url}/console/")
+        designer.get_by_label("E-mail").fill(DESIGNER)
+        designer.get_by_label("Password").fill(PASSWORD)
+        designer.get_by_role("button", name="Sign in", exact=True).click()
+        designer.get_by_role("link", name="Knowledge base").click()
+        designer.get_by_role("link", name="What are your opening hours?").click()
+        answer = designer.get_by_label("Answer", exact=True)
+        assert "Monday to Friday" in answer.input_value()
+        answer.fill("We're open every day from 8:00 to 20:00, holidays included.")
+        designer.get_by_role("button", name="Save").click()
+        designer.get_by_role("status").get_by_text("Saved").wait_for()
+
+        # Only that line of the designer's file changed.
+        after = faq.read_text(encoding="utf-8").splitlines()
+        changed = [n for n, (b, a) in enumerate(zip(before.splitlines(), after)) if b != a]
+        assert len(after) == len(before.splitlines()) and len(changed) == 1
+
+        customer = customer_context.new_page()
+        customer.set_default_timeout(60_000)
+        customer.goto(site_url)
+        customer.locator(".launcher").click()
+        customer.locator(".msg.bot").first.wait_for()
+        box = customer.get_by_role("textbox")
+        box.fill("What are your opening hours?")
+        box.press("Enter")
+        customer.locator(".msg.bot", has_text="every day from 8:00 to 20:00").wait_for()
+
+        # The designer tries a question as a customer would ask it.
+        designer.get_by_label("Try a question").fill("are you open on sundays")
+        designer.get_by_role("button", name="Ask").click()
+        designer.get_by_role("heading", name="The assistant would answer").wait_for()
+        assert "every day from 8:00" in designer.locator(".answers").inner_text()
+    finally:
+        designer_context.close()
+        customer_context.close()
