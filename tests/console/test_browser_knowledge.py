@@ -74,9 +74,9 @@ def test_an_answer_changed_in_the_console_is_what_the_next_customer_reads(
         designer.get_by_role("status").get_by_text("Saved").wait_for()
 
         # Only that line of the designer's file changed.
-        after = faq.read_text(encoding="utf-8").splitlines()
-        changed = [n for n, (b, a) in enumerate(zip(before.splitlines(), after)) if b != a]
-        assert len(after) == len(before.splitlines()) and len(changed) == 1
+        lines = before.splitlines(), faq.read_text(encoding="utf-8").splitlines()
+        assert len(lines[0]) == len(lines[1])
+        assert sum(b != a for b, a in zip(*lines, strict=True)) == 1
 
         customer = customer_context.new_page()
         customer.set_default_timeout(60_000)
