@@ -26,7 +26,7 @@ from actions.business import BusinessSettingsError, business
 from actions.language import language_of
 from parlez.endpoints import Endpoints
 from parlez.inference import infer
-from parlez.knowledge import KnowledgeAnswerer, project_index
+from parlez.knowledge import Answer, KnowledgeAnswerer, project_index
 from parlez.llm import ChatMessage, llm_from_endpoint
 from parlez.project import project_folder
 
@@ -141,6 +141,18 @@ def question_of(
     return text, (PAYLOAD_QUESTIONS.get(name) if foreign else None)
 
 
+def missed(question: str, answer: Answer) -> dict[str, Any]:
+    """The event that counts a question the knowledge base could not answer (the console's
+    "unanswered questions"): what was asked, how close the best entry came, and the entries
+    suggested instead."""
+    return {
+        "event": "knowledge_miss",
+        "question": question,
+        "confidence": round(float(answer.confidence), 4),
+        "suggested": [passage.id for passage in answer.choices],
+    }
+
+
 class ActionAnswerFromKnowledgeBase(Action):
     def name(self) -> str:
         return "action_answer_from_kb"
@@ -172,14 +184,14 @@ class ActionAnswerFromKnowledgeBase(Action):
                 person = PERSON_BUTTON.get(language, PERSON_BUTTON["en"])
                 buttons.append({"title": person, "payload": "/request_human"})
                 dispatcher.utter_message(response="utter_suggest_questions", buttons=buttons)
-            else:
-                dispatcher.utter_message(response="utter_which_question", buttons=buttons)
+                return [missed(question, answer)]
+            dispatcher.utter_message(response="utter_which_question", buttons=buttons)
             return []
         if not answer.found:
             if recently_unanswered(tracker):
                 # Twice in a row: no more offers, a person takes over (data/rules.yml).
-                return [FollowupAction("utter_no_luck_handoff")]
+                return [missed(question, answer), FollowupAction("utter_no_luck_handoff")]
             # utter_offer_handoff says so and offers a person; the rules take the reply.
-            return [FollowupAction("utter_offer_handoff")]
+            return [missed(question, answer), FollowupAction("utter_offer_handoff")]
         dispatcher.utter_message(text=answer.text, json_message={"sources": answer.sources})
         return []

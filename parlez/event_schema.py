@@ -145,6 +145,12 @@ class DeliveryShape(EventShape):
     error: StrictStr | None = None
 
 
+class KnowledgeMissShape(EventShape):
+    question: StrictStr
+    confidence: Number = 0.0
+    suggested: list[StrictStr] = []
+
+
 class ExportShape(EventShape):
     path: StrictStr | None = None
 
@@ -168,6 +174,7 @@ SHAPES: dict[str, type[EventShape]] = {
     "agent": AgentShape,
     "feedback": FeedbackShape,
     "delivery": DeliveryShape,
+    "knowledge_miss": KnowledgeMissShape,
     "export": ExportShape,
 }
 

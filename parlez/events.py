@@ -601,3 +601,36 @@ class DeliveryReported(Event):
 
 #: the statuses of a message that did not reach the customer
 NOT_DELIVERED = frozenset({"failed", "undelivered"})
+
+
+@dataclass(frozen=True)
+class KnowledgeMissed(Event):
+    """A customer's question the knowledge base could not answer: no entry was sure enough
+    (`suggested`: the close ones offered instead, by id, if any).
+
+    Rasa has no such event; the knowledge-base answer action returns it, so that what the
+    customers ask and the business has not written down is counted where the conversations
+    are (the console's "unanswered questions"). Policies and stories ignore it.
+    """
+
+    type_name: ClassVar[str] = "knowledge_miss"
+
+    question: str = ""
+    confidence: float = 0.0
+    suggested: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data.update(
+            {"question": self.question, "confidence": self.confidence, "suggested": self.suggested}
+        )
+        return data
+
+    @classmethod
+    def _from(cls, data: dict[str, Any]) -> Event:
+        return cls(
+            question=str(data["question"]),
+            confidence=float(data.get("confidence") or 0.0),
+            suggested=[str(s) for s in data.get("suggested") or []],
+            **cls._base(data),
+        )

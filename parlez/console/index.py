@@ -25,7 +25,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from parlez.console.database import ConsoleDatabase
 from parlez.console.inbox import Facts, Status, Summary, facts
-from parlez.console.models import SEARCH_TABLE, assignments, conversation_index, index_position
+from parlez.console.models import (
+    SEARCH_TABLE,
+    assignments,
+    conversation_index,
+    index_position,
+    knowledge_misses,
+)
 from parlez.console.models import labels as labels_table
 from parlez.console.models import teams as teams_table
 from parlez.stores.tracker_store import Change, TrackerStore
@@ -157,6 +163,41 @@ def _messages(changes: Iterable[Change]) -> list[dict[str, str]]:
     ]
 
 
+#: the most unanswered questions one page groups
+MAX_MISSES = 2000
+
+
+@dataclass(frozen=True)
+class Miss:
+    """A question the knowledge base could not answer, and where it was asked."""
+
+    sender_id: str
+    at: float
+    question: str
+    confidence: float
+    #: close entries were offered instead of an answer
+    suggested: bool
+
+
+def _misses(changes: Iterable[Change]) -> list[dict[str, Any]]:
+    """The questions the knowledge base could not answer (`knowledge_miss` events)."""
+    found = []
+    for change in changes:
+        event = change.event
+        if event.get("event") != "knowledge_miss" or not isinstance(event.get("question"), str):
+            continue
+        found.append(
+            {
+                "sender_id": change.sender_id,
+                "at": float(event.get("timestamp") or 0.0),
+                "question": event["question"][:2000],
+                "confidence": float(event.get("confidence") or 0.0),
+                "suggested": bool(event.get("suggested")),
+            }
+        )
+    return found
+
+
 class _Moved(Exception):
     pass
 
@@ -228,7 +269,7 @@ class ConversationIndex:
                 )
                 if moved.rowcount != 1:
                     raise _Moved
-                await self._write(connection, senders, rows, _messages(changes))
+                await self._write(connection, senders, rows, changes)
         except _Moved:  # rolled back: another process indexed this batch
             return False
         return True
@@ -238,7 +279,7 @@ class ConversationIndex:
         connection: AsyncConnection,
         senders: Sequence[str],
         rows: list[dict[str, Any]],
-        messages: list[dict[str, str]],
+        changes: Sequence[Change],
     ) -> None:
         # Delete and insert: the same SQL on SQLite and PostgreSQL; a conversation gone from
         # the store (`senders` without a row) leaves the inbox.
@@ -249,11 +290,15 @@ class ConversationIndex:
             )
         if rows:
             await connection.execute(insert(conversation_index), rows)
+        messages = _messages(changes)
         if messages:
             await connection.execute(
                 text(f"INSERT INTO {SEARCH_TABLE} (sender_id, body) VALUES (:sender_id, :body)"),
                 messages,
             )
+        misses = _misses(changes)
+        if misses:
+            await connection.execute(insert(knowledge_misses), misses)
 
     async def _rebuild(self) -> tuple[str, int]:
         """Index every conversation again, from the start of the store's history."""
@@ -265,6 +310,7 @@ class ConversationIndex:
                 await connection.execute(delete(index_position))
                 await connection.execute(delete(conversation_index))
                 await connection.execute(text(f"DELETE FROM {SEARCH_TABLE}"))
+                await connection.execute(delete(knowledge_misses))
                 await connection.execute(
                     insert(index_position).values(id=1, history=history, position=start)
                 )
@@ -277,11 +323,9 @@ class ConversationIndex:
             for first in range(0, len(keys), REBUILD_PAGE):
                 trackers = await self.store.retrieve_many(keys[first : first + REBUILD_PAGE])
                 rows = [_index_row(s, facts(t)) for s, t in trackers.items()]
-                messages = _messages(
-                    Change(0, s, e.to_dict()) for s, t in trackers.items() for e in t.events
-                )
+                changes = [Change(0, s, e.to_dict()) for s, t in trackers.items() for e in t.events]
                 async with self.engine.begin() as connection:
-                    await self._write(connection, list(trackers), rows, messages)
+                    await self._write(connection, list(trackers), rows, changes)
         return history, start
 
     # ---- reading ---------------------------------------------------------------------------
@@ -372,6 +416,19 @@ class ConversationIndex:
             return []
         found = await self.page(Filters(customer=customer))
         return [row for row in found.rows if row.sender_id != besides][:limit]
+
+    async def misses(self, since: float, limit: int = MAX_MISSES) -> list[Miss]:
+        """The questions the knowledge base could not answer since `since` (a Unix time),
+        newest first."""
+        await self.catch_up()
+        async with self.engine.connect() as connection:
+            found = await connection.execute(
+                select(knowledge_misses)
+                .where(knowledge_misses.c.at >= since)
+                .order_by(knowledge_misses.c.at.desc(), knowledge_misses.c.id.desc())
+                .limit(limit)
+            )
+            return [Miss(r.sender_id, r.at, r.question, r.confidence, r.suggested) for r in found]
 
     async def choices(self) -> dict[str, list[str]]:
         """What the filters offer: the languages and labels in use, and who holds

@@ -8,6 +8,7 @@ from the next customer's question, with no restart and no retraining.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,12 @@ from sanic import Request, response
 from sanic.response import HTTPResponse
 
 from parlez.console.auth import database_of, form_field, requires, wants_json
-from parlez.console.pages import console, render, state_of
+from parlez.console.pages import console, console_index, render, state_of
 from parlez.console.roles import Capability
+from parlez.console.unanswered import Group, grouped, mark_answered
 from parlez.exceptions import ParlezError
 from parlez.http.errors import ApiError
+from parlez.inference import infer
 from parlez.knowledge import KnowledgeAnswerer, project_index
 from parlez.knowledge.documents import KnowledgeFileError, Passage, kb_files, read_file
 from parlez.knowledge.faq_file import EDITABLE_SUFFIXES, FaqEntry, FaqFile, StaleFileError
@@ -158,7 +161,9 @@ async def _form(
 async def new_entry_page(request: Request) -> HTTPResponse:
     opened = faq_file(request, request.args.get("file") or "")
     question = (request.args.get("question") or "").strip()[:500]
-    return await _form(request, opened, None, FaqEntry(question, ""))
+    # from "unanswered questions": the other ways customers asked it
+    alternatives = [a.strip()[:500] for a in request.args.getlist("alternative", [])[:20]]
+    return await _form(request, opened, None, FaqEntry(question, "", alternatives))
 
 
 @console.get("/knowledge/entries/<entry_id:str>")
@@ -269,6 +274,30 @@ async def delete_entry(request: Request, entry_id: str) -> HTTPResponse:
     if wants_json(request):
         return response.json({"deleted": entry_id})
     return response.redirect("/console/knowledge", status=303)
+
+
+@console.get("/knowledge/unanswered")
+@requires(Capability.TEACH)
+async def unanswered_page(request: Request) -> HTTPResponse:
+    """What customers asked in the last `days` days that the knowledge base could not
+    answer, grouped by meaning, the most asked first, each a click from a new entry."""
+    try:
+        days = min(max(int(request.args.get("days") or 30), 1), 365)
+    except ValueError:
+        days = 30
+    index = console_index(request)
+    misses = await index.misses(time.time() - days * 86400)
+    groups: list[Group] = []
+    if misses:
+        knowledge = project_index(state_of(request).project)
+        groups = await infer(grouped, misses, knowledge.embed)
+        bar = knowledge.calibration.min_confidence
+        await infer(mark_answered, groups, knowledge.search, bar)
+    if wants_json(request):
+        return response.json({"days": days, "groups": [asdict(g) for g in groups]})
+    return await render(
+        "knowledge_unanswered.html", request, groups=groups, days=days, asked=len(misses)
+    )
 
 
 @console.get("/knowledge/try")

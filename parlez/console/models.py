@@ -86,6 +86,19 @@ index_position = Table(
     Column("position", BigInteger, nullable=False),
 )
 
+#: the customers' questions the knowledge base could not answer (`knowledge_miss` events),
+#: read from the conversations by the index, for the "unanswered questions" page
+knowledge_misses = Table(
+    "console_knowledge_misses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("at", Float, nullable=False, index=True),
+    Column("question", Text, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("suggested", Boolean, nullable=False),
+)
+
 #: the labels a team puts on conversations ("vip", "refund"...)
 labels = Table(
     "console_labels",

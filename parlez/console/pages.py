@@ -16,6 +16,7 @@ from parlez.agent import Agent
 from parlez.channels.channel import sender_id_problem
 from parlez.console.auth import CSRF_FIELD, database_of
 from parlez.console.database import Session
+from parlez.console.index import ConversationIndex
 from parlez.console.roles import Capability, may
 from parlez.console.teamwork import count_waiting_mentions
 from parlez.http.errors import ApiError
@@ -47,6 +48,12 @@ def owned(request: Request, name: str, make: Callable[[], T]) -> T:
 def state_of(request: Request) -> ServerState:
     state: ServerState = request.app.ctx.state
     return state
+
+
+def console_index(request: Request) -> ConversationIndex:
+    """The inbox's read model of the conversations (parlez/console/index.py)."""
+    index: ConversationIndex = request.app.ctx.console_index
+    return index
 
 
 def agent_of(request: Request) -> Agent:

@@ -18,9 +18,9 @@ from parlez.console.customer import details, known
 from parlez.console.database import KEEP, ConsoleUserError, Session
 from parlez.console.delivery import Delivery
 from parlez.console.inbox import Status, customer_of, summary, transcript
-from parlez.console.index import ConversationIndex, Cursor, Filters
+from parlez.console.index import Cursor, Filters
 from parlez.console.live import LiveFeed
-from parlez.console.pages import agent_of, console, decoded, render, state_of
+from parlez.console.pages import agent_of, console, console_index, decoded, render, state_of
 from parlez.console.roles import Capability, may
 from parlez.console.teams import all_teams
 from parlez.console.teamwork import (
@@ -41,11 +41,6 @@ STATIC = Path(__file__).parent / "static"
 MAX_REPLY = 4000
 #: `assignee=team:billing` gives a conversation to a team
 TEAM_PREFIX = "team:"
-
-
-def _index(request: Request) -> ConversationIndex:
-    index: ConversationIndex = request.app.ctx.console_index
-    return index
 
 
 def filters_of(request: Request) -> Filters:
@@ -74,7 +69,7 @@ FILTERS = (
 async def inbox(request: Request) -> HTTPResponse:
     filters = filters_of(request)
     current = Cursor.parse(request.args.get("after"))
-    found = await _index(request).page(filters, current)
+    found = await console_index(request).page(filters, current)
     query = urlencode({k: v for k, v in vars(filters).items() if v})
     others = urlencode({k: v for k, v in vars(filters).items() if v and k != "status"})
     if wants_json(request):
@@ -90,7 +85,7 @@ async def inbox(request: Request) -> HTTPResponse:
         others=others,
         current=str(current) if current is not None else "",
         channels=sorted({c.name() for c in state_of(request).channels}),
-        choices=await _index(request).choices(),
+        choices=await console_index(request).choices(),
         Status=Status,
     )
 
@@ -147,7 +142,7 @@ async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
         unreachable=_unreachable(request, tracker),
         details=details(tracker),
         known=known(tracker),
-        others=await _index(request).others(customer_of(tracker), conversation_id),
+        others=await console_index(request).others(customer_of(tracker), conversation_id),
         labels=labelled,
         answerers=answerers,
         teams=await all_teams(database),

@@ -102,7 +102,16 @@ async def test_entries_close_to_the_bar_are_suggested_with_a_person_as_the_way_o
     asked = tracker("how fast do you ship", "ask_question", 0.6, {"language": language})
     events = await ActionAnswerFromKnowledgeBase().run(dispatcher, asked, {})
     (message,) = dispatcher.messages
-    assert events == [] and message["response"] == "utter_suggest_questions"
+    assert message["response"] == "utter_suggest_questions"
+    # ...counted as unanswered, for the console's "unanswered questions"
+    assert events == [
+        {
+            "event": "knowledge_miss",
+            "question": "how fast do you ship",
+            "confidence": pytest.approx(0.65, abs=0.02),
+            "suggested": ["delivery-standard", "delivery-express"],
+        }
+    ]
     assert [b["payload"] for b in message["buttons"]] == [
         '/ask_question{"kb_entry": "delivery-standard"}',
         '/ask_question{"kb_entry": "delivery-express"}',

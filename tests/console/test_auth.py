@@ -39,6 +39,7 @@ ROUTES = [
     ("GET", "/console/knowledge", Capability.TEACH),
     ("GET", "/console/knowledge/new", Capability.TEACH),
     ("GET", "/console/knowledge/try", Capability.TEACH),
+    ("GET", "/console/knowledge/unanswered", Capability.TEACH),
     ("GET", "/console/knowledge/entries/hours", Capability.TEACH),
     ("POST", "/console/knowledge/entries", Capability.TEACH),
     ("POST", "/console/knowledge/entries/hours", Capability.TEACH),

@@ -5,11 +5,13 @@ tried as the assistant would answer it, with the new answer at once."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
 
 from parlez.console.roles import Role
+from parlez.events import KnowledgeMissed
 from tests.console.conftest import FAQ, Browser, Console
 
 pytestmark = pytest.mark.anyio
@@ -170,3 +172,49 @@ async def test_what_an_entry_says_is_escaped_on_every_page(console: Console) -> 
     ):
         page = (await browser.get(path)).text
         assert script not in page and "&lt;script&gt;" in page, path
+
+
+async def test_unanswered_questions_are_grouped_by_meaning_most_asked_first(
+    console: Console,
+) -> None:
+    agent = console.app.ctx.state.agent
+    now = time.time()
+    asked = [
+        ("c1", "can I pay in monthly instalments?", now - 60),
+        ("c2", "do you offer payment in instalments", now - 50),
+        ("c3", "can i pay in instalments", now - 40),
+        ("c4", "do you have wifi for customers?", now - 30),
+        ("c5", "is there free wifi?", now - 20),
+        ("c6", "can i pay in instalments", now - 40 * 86400),  # before the period
+    ]
+    for sender, question, at in asked:
+        await console.customer_says(sender, "hello")
+        miss = KnowledgeMissed(question=question, confidence=0.3, timestamp=at)
+        await agent.append_events(sender, [miss])
+    browser = await console.sign_in(Role.DESIGNER)
+    _, reply = await console.app.asgi_client.get(
+        "/console/knowledge/unanswered?days=30",
+        headers={"cookie": browser._cookie()["cookie"], "accept": "application/json"},
+    )
+    groups = reply.json["groups"]
+    assert [g["count"] for g in groups] == [3, 2]
+    assert "instalments" in groups[0]["question"] and "wifi" in groups[1]["question"]
+    assert sorted(groups[0]["conversations"]) == ["c1", "c2", "c3"]
+    assert all(g["answered_by"] is None for g in groups)
+    page = (await browser.get("/console/knowledge/unanswered")).text
+    assert "asked 3 times" in page and "Add to the knowledge base" in page
+    # "Add to the knowledge base" fills the new entry with the ways it was asked.
+    link = re.search(r'href="(/console/knowledge/new\?question=[^"]*wifi[^"]*)"', page)
+    assert link is not None
+    form = (await browser.get(link.group(1).replace("&amp;", "&"))).text
+    assert "wifi" in re.search(r'<textarea id="alternatives"[^>]*>([^<]*)<', form).group(1)
+    # Once an entry is written, the group says the knowledge base finds one now.
+    faq_of(console).write_text(
+        FAQ + "\n  - id: wifi\n    question: Do you have Wi-Fi?\n    answer: Yes, free.\n"
+    )
+    _, again = await console.app.asgi_client.get(
+        "/console/knowledge/unanswered",
+        headers={"cookie": browser._cookie()["cookie"], "accept": "application/json"},
+    )
+    by_question = {g["question"]: g["answered_by"] for g in again.json["groups"]}
+    assert "Do you have Wi-Fi?" in by_question.values()
