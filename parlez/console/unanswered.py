@@ -4,8 +4,9 @@
 missing entry: each question is embedded with the encoder the knowledge base already
 searches with, and joins the first group whose centre it is close to (`SAME_QUESTION`),
 else starts one. The biggest groups come first: they are the entries most worth writing.
-Each group is also searched against the knowledge base as it is now, so a group that an
-entry written since answers says so.
+Each group is also searched against the knowledge base as it is now, and says which entry
+the assistant would answer it with today: one written since, or a near one that may well
+be wrong (the designer tries it).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class Group:
     last_at: float
     examples: list[str] = field(default_factory=list)
     conversations: list[str] = field(default_factory=list)
-    #: the entry that answers it now (written since), if one does
+    #: the entry the assistant would answer it with today, if one reaches the bar
     answered_by: str | None = None
 
 
@@ -83,7 +84,8 @@ def grouped(
 
 
 def mark_answered(groups: Sequence[Group], search: Callable[[str], list[Hit]], bar: float) -> None:
-    """Note, on each group, the entry that answers its question now, if one reaches `bar`."""
+    """Note, on each group, the entry its question would be answered with now, if one
+    reaches `bar`."""
     for group in groups:
         hits = search(group.question)
         if hits and hits[0].confidence >= bar:
