@@ -21,6 +21,7 @@ def blueprint() -> Blueprint:
         account,
         knowledge_routes,
         presence_routes,
+        review_routes,
         routes,
         signin,
         team_routes,

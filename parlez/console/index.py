@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -31,9 +32,12 @@ from parlez.console.models import (
     conversation_index,
     index_position,
     knowledge_misses,
+    review_turns,
+    reviewed_turns,
 )
 from parlez.console.models import labels as labels_table
 from parlez.console.models import teams as teams_table
+from parlez.console.review import review_rows
 from parlez.stores.tracker_store import Change, TrackerStore
 
 logger = logging.getLogger(__name__)
@@ -163,6 +167,21 @@ def _messages(changes: Iterable[Change]) -> list[dict[str, str]]:
     ]
 
 
+@dataclass(frozen=True)
+class ReviewRow:
+    """A turn in the review queue."""
+
+    sender_id: str
+    at: float
+    text: str
+    intent: str
+    confidence: float
+    reasons: list[str]
+    #: what came of its review, if it was reviewed ("reviewed", "example:<intent>")
+    outcome: str | None = None
+    by: str | None = None
+
+
 #: the most unanswered questions one page groups
 MAX_MISSES = 2000
 
@@ -256,6 +275,7 @@ class ConversationIndex:
         senders = list(dict.fromkeys(c.sender_id for c in changes))
         trackers = await self.store.retrieve_many(senders)
         rows = [_index_row(s, facts(t)) for s, t in trackers.items()]
+        turns = [turn for s, t in trackers.items() for turn in review_rows(s, t)]
         try:
             async with self.engine.begin() as connection:
                 moved = await connection.execute(
@@ -269,7 +289,7 @@ class ConversationIndex:
                 )
                 if moved.rowcount != 1:
                     raise _Moved
-                await self._write(connection, senders, rows, changes)
+                await self._write(connection, senders, rows, changes, turns)
         except _Moved:  # rolled back: another process indexed this batch
             return False
         return True
@@ -280,6 +300,7 @@ class ConversationIndex:
         senders: Sequence[str],
         rows: list[dict[str, Any]],
         changes: Sequence[Change],
+        turns: list[dict[str, Any]],
     ) -> None:
         # Delete and insert: the same SQL on SQLite and PostgreSQL; a conversation gone from
         # the store (`senders` without a row) leaves the inbox.
@@ -287,6 +308,9 @@ class ConversationIndex:
             chunk = list(senders[start : start + 500])
             await connection.execute(
                 delete(conversation_index).where(conversation_index.c.sender_id.in_(chunk))
+            )
+            await connection.execute(
+                delete(review_turns).where(review_turns.c.sender_id.in_(chunk))
             )
         if rows:
             await connection.execute(insert(conversation_index), rows)
@@ -299,6 +323,8 @@ class ConversationIndex:
         misses = _misses(changes)
         if misses:
             await connection.execute(insert(knowledge_misses), misses)
+        if turns:
+            await connection.execute(insert(review_turns), turns)
 
     async def _rebuild(self) -> tuple[str, int]:
         """Index every conversation again, from the start of the store's history."""
@@ -311,6 +337,7 @@ class ConversationIndex:
                 await connection.execute(delete(conversation_index))
                 await connection.execute(text(f"DELETE FROM {SEARCH_TABLE}"))
                 await connection.execute(delete(knowledge_misses))
+                await connection.execute(delete(review_turns))
                 await connection.execute(
                     insert(index_position).values(id=1, history=history, position=start)
                 )
@@ -323,9 +350,10 @@ class ConversationIndex:
             for first in range(0, len(keys), REBUILD_PAGE):
                 trackers = await self.store.retrieve_many(keys[first : first + REBUILD_PAGE])
                 rows = [_index_row(s, facts(t)) for s, t in trackers.items()]
+                turns = [turn for s, t in trackers.items() for turn in review_rows(s, t)]
                 changes = [Change(0, s, e.to_dict()) for s, t in trackers.items() for e in t.events]
                 async with self.engine.begin() as connection:
-                    await self._write(connection, list(trackers), rows, changes)
+                    await self._write(connection, list(trackers), rows, changes, turns)
         return history, start
 
     # ---- reading ---------------------------------------------------------------------------
@@ -429,6 +457,59 @@ class ConversationIndex:
                 .limit(limit)
             )
             return [Miss(r.sender_id, r.at, r.question, r.confidence, r.suggested) for r in found]
+
+    async def review_queue(
+        self, reason: str = "", reviewed: bool = False, before: float | None = None
+    ) -> list[ReviewRow]:
+        """The turns worth a look, newest first (a page of `PAGE`, older than `before`):
+        those not reviewed yet, or (`reviewed`) those that were, with what came of them."""
+        await self.catch_up()
+        done = and_(
+            reviewed_turns.c.sender_id == review_turns.c.sender_id,
+            reviewed_turns.c.at == review_turns.c.at,
+        )
+        query = select(review_turns, reviewed_turns.c.outcome, reviewed_turns.c.by).select_from(
+            review_turns.outerjoin(reviewed_turns, done)
+        )
+        query = query.where(
+            reviewed_turns.c.outcome.is_not(None)
+            if reviewed
+            else reviewed_turns.c.outcome.is_(None)
+        )
+        if reason:
+            query = query.where(review_turns.c.reasons.contains(reason, autoescape=True))
+        if before is not None:
+            query = query.where(review_turns.c.at < before)
+        query = query.order_by(review_turns.c.at.desc(), review_turns.c.id.desc()).limit(PAGE)
+        async with self.engine.connect() as connection:
+            found = await connection.execute(query)
+            return [
+                ReviewRow(
+                    r.sender_id,
+                    r.at,
+                    r.text,
+                    r.intent,
+                    r.confidence,
+                    r.reasons.split(","),
+                    r.outcome,
+                    r.by,
+                )
+                for r in found
+            ]
+
+    async def mark_reviewed(self, sender_id: str, at: float, by: str, outcome: str) -> None:
+        """Note that `by` looked at the turn (again: the latest outcome stands)."""
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                delete(reviewed_turns).where(
+                    reviewed_turns.c.sender_id == sender_id, reviewed_turns.c.at == at
+                )
+            )
+            await connection.execute(
+                insert(reviewed_turns).values(
+                    sender_id=sender_id, at=at, by=by, done_at=time.time(), outcome=outcome[:255]
+                )
+            )
 
     async def choices(self) -> dict[str, list[str]]:
         """What the filters offer: the languages and labels in use, and who holds

@@ -99,6 +99,33 @@ knowledge_misses = Table(
     Column("suggested", Boolean, nullable=False),
 )
 
+#: the customers' messages worth a designer's look (parlez/console/review.py), read from the
+#: conversations by the index
+review_turns = Table(
+    "console_review_turns",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("at", Float, nullable=False, index=True),
+    Column("text", Text, nullable=False),
+    Column("intent", String(255), nullable=False),
+    Column("confidence", Float, nullable=False),
+    #: why it is worth a look, comma-separated (review.Reason)
+    Column("reasons", String(255), nullable=False),
+)
+
+#: the turns a designer has looked at, and what came of it (never derived: kept)
+reviewed_turns = Table(
+    "console_reviewed_turns",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("at", Float, primary_key=True),
+    Column("by", String(255), nullable=False),
+    Column("done_at", Float, nullable=False),
+    #: "reviewed", or "example:<intent>" when it became an NLU example
+    Column("outcome", String(255), nullable=False),
+)
+
 #: the labels a team puts on conversations ("vip", "refund"...)
 labels = Table(
     "console_labels",

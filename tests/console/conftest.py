@@ -144,6 +144,7 @@ async def console(
     """The console on SQLite and on PostgreSQL: its migrations and queries run on both."""
     project = tmp_path / "project"
     write(project / "data" / "kb" / "faq.yml", FAQ)
+    write(project / "data" / "nlu.yml", "nlu:\n- intent: greet\n  examples: |\n    - hello\n")
     made = await make_console(
         small_model, database_url(request.param, request, tmp_path), project=project
     )

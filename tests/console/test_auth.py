@@ -6,6 +6,7 @@ import pytest
 
 from parlez.console.auth import ATTEMPTS, COOKIE
 from parlez.console.roles import Capability, Role, may
+from parlez.events import UserUttered
 from tests.console.conftest import PASSWORD, Console, email
 
 pytestmark = pytest.mark.anyio
@@ -40,6 +41,11 @@ ROUTES = [
     ("GET", "/console/knowledge/new", Capability.TEACH),
     ("GET", "/console/knowledge/try", Capability.TEACH),
     ("GET", "/console/knowledge/unanswered", Capability.TEACH),
+    ("GET", "/console/review", Capability.TEACH),
+    ("GET", "/console/review/visitor/{at}", Capability.TEACH),
+    ("GET", "/console/review/visitor/{at}/example?intent=greet", Capability.TEACH),
+    ("POST", "/console/review/visitor/{at}/example", Capability.TEACH),
+    ("POST", "/console/review/visitor/{at}/reviewed", Capability.TEACH),
     ("GET", "/console/knowledge/entries/hours", Capability.TEACH),
     ("POST", "/console/knowledge/entries", Capability.TEACH),
     ("POST", "/console/knowledge/entries/hours", Capability.TEACH),
@@ -70,6 +76,8 @@ async def test_the_walk_covers_every_console_route(console: Console) -> None:
         .replace("teams/hi/", "teams/<name:str>/")
         .replace("/1/", "/<canned_id:int>/")
         .replace("entries/hours", "entries/<entry_id:str>")
+        .replace("{at}", "<at:str>")
+        .split("?")[0]
         for _, path, _ in ROUTES
     }
     assert served == walked
@@ -109,7 +117,8 @@ async def test_sign_ins_stop_after_too_many_failures_even_with_the_right_passwor
 
 
 async def test_pages_send_a_stranger_to_sign_in_and_refuse_changes(console: Console) -> None:
-    for method, path, _ in ROUTES:
+    for method, walked, _ in ROUTES:
+        path = walked.format(at=1.0)
         if method == "GET":
             _, reply = await console.app.asgi_client.get(path)
             assert reply.status == 302 and reply.headers["location"].startswith("/console/login")
@@ -123,15 +132,18 @@ async def test_pages_send_a_stranger_to_sign_in_and_refuse_changes(console: Cons
 @pytest.mark.parametrize("role", list(Role))
 async def test_every_route_checks_the_role(console: Console, role: Role) -> None:
     await console.customer_says("visitor", "hello")
+    tracker = await console.app.ctx.state.agent.retrieve("visitor")
+    said = next(e for e in tracker.events if isinstance(e, UserUttered))
     browser = await console.sign_in(role)
-    for method, path, capability in ROUTES:
+    for method, walked, capability in ROUTES:
+        path = walked.format(at=repr(said.timestamp))
         if path == "/console/logout":
             continue  # signs this browser out: checked on its own
         if method == "GET":
             reply = await browser.get(path)
         else:
             form = {"text": "hi", "label": "vip", "note": "hi", "shortcut": "hi", "name": "hi"}
-            form |= {"question": "Open on Sundays?", "answer": "No."}
+            form |= {"question": "Open on Sundays?", "answer": "No.", "intent": "greet"}
             reply = await browser.post(path, {**form, "assignee": email(Role.AGENT)})
         allowed = may(role, capability)
         assert (reply.status < 400) == allowed, (role, path, reply.status)

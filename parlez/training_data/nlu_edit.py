@@ -1,0 +1,176 @@
+"""Adding an example to an intent in the project's own NLU files, in place.
+
+A message the assistant misunderstood, corrected in the console, becomes one more line of
+the intent's `examples: |` block, where a designer would have typed it: every other byte of
+the file stays (comments, order, the other intents), so the change reads as one added line
+in git. An intent no file has yet is added at the end of the first NLU file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+
+from parlez.exceptions import Location, ParlezError
+from parlez.io.yaml import is_yaml_file
+
+#: Rasa's markup in an example: `[text](entity)`, `[text]{"entity": ...}`
+_MARKUP = re.compile(r"\[[^\]]*\](\(|\{)")
+
+
+class NluEditError(ParlezError):
+    code = "P117"
+
+
+@dataclass(frozen=True)
+class Addition:
+    """An example to add: where, the file's new text, and the change as a diff."""
+
+    path: Path
+    digest: str
+    text: str
+    diff: str
+    intent: str
+    example: str
+    #: the example was already there: nothing to write
+    known: bool = False
+
+
+def digest_of(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16] if text else ""
+
+
+def example_line(text: str) -> str:
+    """A customer's message as one example: on one line, without Rasa's entity markup."""
+    line = " ".join(text.split())
+    if not line:
+        raise NluEditError("an example cannot be empty")
+    if _MARKUP.search(line):
+        raise NluEditError(
+            "the message looks like Rasa's entity markup ([text](entity)): mark entities in "
+            "the file itself"
+        )
+    return line
+
+
+def _load(path: Path, text: str) -> Any:
+    try:
+        return YAML().load(text)
+    except YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise NluEditError(
+            f"not valid YAML: {error}", Location(str(path), mark.line + 1 if mark else None)
+        ) from None
+
+
+def _examples(item: Any) -> list[str]:
+    raw = item.get("examples") if isinstance(item, dict) else None
+    if not isinstance(raw, str):
+        return []
+    return [line.strip()[2:].strip() for line in raw.splitlines() if line.strip().startswith("-")]
+
+
+def add_example(files: list[Path], intent: str, text: str) -> Addition:
+    """Where and how `text` becomes an example of `intent` among the NLU `files` (the
+    project's data files, in order); nothing is written (see `write`)."""
+    example = example_line(text)
+    first_nlu: tuple[Path, str] | None = None
+    for path in files:
+        if not is_yaml_file(path):
+            continue
+        source = path.read_text(encoding="utf-8")
+        data = _load(path, source)
+        items = data.get("nlu") if isinstance(data, CommentedMap) else None
+        if not isinstance(items, CommentedSeq):
+            continue
+        first_nlu = first_nlu or (path, source)
+        for position, item in enumerate(items):
+            if not isinstance(item, CommentedMap) or item.get("intent") != intent:
+                continue
+            if "examples" not in item or not isinstance(item["examples"], str):
+                continue
+            if example.lower() in (e.lower() for e in _examples(item)):
+                return Addition(path, digest_of(source), source, "", intent, example, known=True)
+            return _with_line(path, source, item, items, position, intent, example)
+    if first_nlu is None:
+        raise NluEditError(
+            "the project has no NLU file (a data file with `nlu:`) to add the example to",
+            hint="create data/nlu.yml with an `nlu:` list",
+        )
+    path, source = first_nlu
+    block = f"\n- intent: {intent}\n  examples: |\n    - {example}\n"
+    new = (source if source.endswith("\n") else source + "\n") + block
+    return Addition(path, digest_of(source), new, _diff(path, source, new), intent, example)
+
+
+def _with_line(
+    path: Path,
+    source: str,
+    item: CommentedMap,
+    items: CommentedSeq,
+    position: int,
+    intent: str,
+    example: str,
+) -> Addition:
+    lines = source.splitlines(keepends=True)
+    start = item.lc.key("examples")[0] + 1  # the block's first line
+    # The block ends at the next key of the item, the next item, or the end of the list.
+    later = [item.lc.key(k)[0] for k in item if item.lc.key(k)[0] >= start]
+    if position + 1 < len(items):
+        later.append(items.lc.item(position + 1)[0])
+    end = min(later, default=len(lines))
+    filled = [n for n in range(start, min(end, len(lines))) if lines[n].strip()]
+    # A block's lines are at least as indented as its first one; the first line indented
+    # less is something else (a key of the file after the list).
+    indent = _indent(lines[filled[0]]) if filled else _indent(lines[start - 1]) + 2
+    body = []
+    for n in filled:
+        if _indent(lines[n]) < indent:
+            break
+        body.append(n)
+    last = body[-1] if body else start - 1
+    if lines[last].lstrip().startswith("#"):
+        while last > start and lines[last].lstrip().startswith("#"):
+            last -= 1
+    head = lines[last] if lines[last].endswith("\n") else lines[last] + "\n"
+    new_lines = [*lines[:last], head, " " * indent + f"- {example}\n", *lines[last + 1 :]]
+    new = "".join(new_lines)
+    return Addition(path, digest_of(source), new, _diff(path, source, new), intent, example)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _diff(path: Path, old: str, new: str) -> str:
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            fromfile=f"a/{path.name}",
+            tofile=f"b/{path.name}",
+            n=2,
+        )
+    )
+
+
+def write(addition: Addition, expected: str | None) -> None:
+    """Write the addition if its file is still the one read as `expected`."""
+    current = addition.path.read_text(encoding="utf-8") if addition.path.exists() else ""
+    if expected is not None and digest_of(current) != expected:
+        raise NluEditError(
+            f"'{addition.path.name}' changed since the correction was shown",
+            Location(str(addition.path)),
+            hint="look at the correction again: it is shown against the file as it is now",
+        )
+    partial = addition.path.with_name(f".{addition.path.name}.saving")
+    partial.write_text(addition.text, encoding="utf-8")
+    partial.replace(addition.path)

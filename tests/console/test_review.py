@@ -1,0 +1,164 @@
+"""Review and correct: the turns worth a look are queued with their reasons, a turn shows what
+the assistant understood and did, and a correction becomes one added line of the project's
+NLU file that the designer saw first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from parlez.console.roles import Role
+from parlez.events import (
+    ActionExecuted,
+    BotUttered,
+    ConversationPaused,
+    KnowledgeMissed,
+    UserUttered,
+)
+from tests.conftest import write
+from tests.console.conftest import Browser, Console
+
+pytestmark = pytest.mark.anyio
+
+NLU = """\
+version: "3.1"
+# Greetings first: they are most of what customers say.
+nlu:
+- intent: greet
+  examples: |
+    - hello
+    - hi there
+
+- intent: goodbye
+  examples: |
+    - bye
+"""
+
+
+def said(text: str, intent: str, confidence: float, at: float, **extra: Any) -> UserUttered:
+    ranking = [{"name": intent, "confidence": confidence}, {"name": "inform", "confidence": 0.2}]
+    return UserUttered(
+        text,
+        intent={"name": intent, "confidence": confidence},
+        entities=[{"entity": "city", "value": "Paris", "extractor": "CRFEntityExtractor"}],
+        parse_data_extra={"intent_ranking": ranking, **extra},
+        timestamp=at,
+    )
+
+
+@pytest.fixture
+async def queued(console: Console) -> Console:
+    """A conversation with a turn for each reason, a sure one, and a pressed button."""
+    project: Path = console.app.ctx.state.project
+    write(project / "data" / "nlu.yml", NLU)
+    listen = ActionExecuted("action_listen")
+    events = [
+        said("hiya mate", "greet", 0.41, 100.0),
+        ActionExecuted("utter_greet", policy="TEDPolicy", confidence=0.7),
+        BotUttered("Hello! Where are you?"),
+        listen,
+        said("asdfgh", "nlu_fallback", 0.3, 200.0),
+        listen,
+        said("do you do finance", "inform", 0.9, 300.0),
+        KnowledgeMissed(question="do you do finance", confidence=0.35),
+        listen,
+        said("this is useless", "inform", 0.95, 400.0, sentiment={"label": "negative"}),
+        listen,
+        said("a person please", "goodbye", 0.97, 500.0),
+        ConversationPaused(),
+        said("see you", "goodbye", 0.99, 600.0),  # sure: not queued
+        said("/greet", "greet", 0.2, 700.0),  # a pressed button: not queued
+    ]
+    await console.app.ctx.state.agent.append_events("ana", events)
+    return console
+
+
+async def queue(browser: Browser, console: Console, query: str = "") -> list[dict[str, Any]]:
+    _, reply = await console.app.asgi_client.get(
+        f"/console/review{query}",
+        headers={"cookie": browser._cookie()["cookie"], "accept": "application/json"},
+    )
+    assert reply.status == 200, reply.text
+    return [t for t in reply.json["turns"] if t["sender_id"] == "ana"]
+
+
+async def test_the_turns_worth_a_look_are_queued_with_their_reasons(queued: Console) -> None:
+    browser = await queued.sign_in(Role.DESIGNER)
+    turns = await queue(browser, queued)
+    assert [(t["text"], t["reasons"]) for t in turns] == [
+        ("a person please", ["handoff"]),
+        ("this is useless", ["negative"]),
+        ("do you do finance", ["knowledge_miss"]),
+        ("asdfgh", ["fallback"]),
+        ("hiya mate", ["low_confidence"]),
+    ]
+    only = await queue(browser, queued, "?reason=knowledge_miss")
+    assert [t["text"] for t in only] == ["do you do finance"]
+    page = (await browser.get("/console/review")).text
+    assert "knowledge base could not answer" in page and "hiya mate" in page
+
+
+async def test_a_turn_shows_what_was_understood_and_done(queued: Console) -> None:
+    browser = await queued.sign_in(Role.DESIGNER)
+    page = (await browser.get("/console/review/ana/100.0")).text
+    assert "hiya mate" in page and "<code>greet</code> (0.41)" in page
+    assert "<code>inform</code> (0.20)" in page  # the runner-up
+    assert "<code>city</code> = Paris" in page and "CRFEntityExtractor" in page
+    assert "<code>utter_greet</code>" in page and "TEDPolicy" in page
+    assert "Hello! Where are you?" in page
+    assert (await browser.get("/console/review/ana/123.0")).status == 404
+
+
+async def test_a_correction_is_one_added_line_the_designer_saw_first(queued: Console) -> None:
+    nlu = queued.app.ctx.state.project / "data" / "nlu.yml"
+    browser = await queued.sign_in(Role.DESIGNER)
+    preview = (await browser.get("/console/review/ana/100.0/example?intent=greet")).text
+    assert "+    - hiya mate" in preview
+    assert nlu.read_text() == NLU  # nothing written before it is accepted
+    digest = preview.split('name="digest" value="')[1].split('"')[0]
+    reply = await browser.post(
+        "/console/review/ana/100.0/example", {"intent": "greet", "digest": digest}
+    )
+    assert reply.status == 303 and reply.headers["location"] == "/console/review?added=greet"
+    assert nlu.read_text() == NLU.replace("    - hi there\n", "    - hi there\n    - hiya mate\n")
+    assert "hiya mate" not in [t["text"] for t in await queue(browser, queued)]
+    (done,) = await queue(browser, queued, "?reviewed=1")
+    assert done["outcome"] == "example:greet" and done["by"] == "designer@example.com"
+    audit = (await (await queued.sign_in(Role.OWNER)).get("/console/audit")).text
+    assert "nlu_example" in audit
+
+
+async def test_a_new_intent_of_the_domain_gets_its_own_block(queued: Console) -> None:
+    browser = await queued.sign_in(Role.ADMIN)
+    reply = await browser.post("/console/review/ana/200.0/example", {"intent": "inform"})
+    assert reply.status == 303
+    nlu = (queued.app.ctx.state.project / "data" / "nlu.yml").read_text()
+    assert nlu == NLU + "\n- intent: inform\n  examples: |\n    - asdfgh\n"
+
+
+async def test_a_turn_looked_at_leaves_the_queue(queued: Console) -> None:
+    browser = await queued.sign_in(Role.DESIGNER)
+    assert (await browser.post("/console/review/ana/400.0/reviewed")).status == 303
+    assert "this is useless" not in [t["text"] for t in await queue(browser, queued)]
+    nlu = queued.app.ctx.state.project / "data" / "nlu.yml"
+    assert nlu.read_text() == NLU
+
+
+async def test_a_stale_or_wrong_correction_is_refused_and_nothing_written(
+    queued: Console,
+) -> None:
+    nlu = queued.app.ctx.state.project / "data" / "nlu.yml"
+    browser = await queued.sign_in(Role.DESIGNER)
+    preview = (await browser.get("/console/review/ana/100.0/example?intent=greet")).text
+    digest = preview.split('name="digest" value="')[1].split('"')[0]
+    write(nlu, NLU.replace("    - bye\n", "    - bye\n    - cya\n"))  # changed meanwhile
+    stale = await browser.post(
+        "/console/review/ana/100.0/example", {"intent": "greet", "digest": digest}
+    )
+    assert stale.status == 409 and "changed since the correction was shown" in stale.text
+    assert "hiya mate" not in nlu.read_text()
+    unknown = await browser.get("/console/review/ana/100.0/example?intent=order_pizza")
+    assert unknown.status == 400
+    assert (await browser.get("/console/review?reason=bogus")).status == 400
