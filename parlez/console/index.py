@@ -37,7 +37,7 @@ from parlez.console.models import (
 )
 from parlez.console.models import labels as labels_table
 from parlez.console.models import teams as teams_table
-from parlez.console.review import review_rows
+from parlez.console.review import ReviewRow, review_rows
 from parlez.stores.tracker_store import Change, TrackerStore
 
 logger = logging.getLogger(__name__)
@@ -165,21 +165,6 @@ def _messages(changes: Iterable[Change]) -> list[dict[str, str]]:
         and isinstance(c.event.get("text"), str)
         and c.event["text"]
     ]
-
-
-@dataclass(frozen=True)
-class ReviewRow:
-    """A turn in the review queue."""
-
-    sender_id: str
-    at: float
-    text: str
-    intent: str
-    confidence: float
-    reasons: list[str]
-    #: what came of its review, if it was reviewed ("reviewed", "example:<intent>")
-    outcome: str | None = None
-    by: str | None = None
 
 
 #: the most unanswered questions one page groups

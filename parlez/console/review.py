@@ -83,29 +83,33 @@ def reasons_of(message: UserUttered, after: list[Event]) -> list[str]:
     return reasons
 
 
+def _confidence(message: UserUttered) -> float:
+    confidence = message.intent.get("confidence")
+    return float(confidence) if isinstance(confidence, int | float) else 0.0
+
+
 def review_rows(sender_id: str, tracker: DialogueStateTracker) -> list[dict[str, Any]]:
     """The conversation's turns worth a look, as rows of the review table."""
     rows = []
     for message, after in _turns(tracker.events):
         reasons = reasons_of(message, after)
         if reasons:
-            confidence = message.intent.get("confidence")
             rows.append(
                 {
                     "sender_id": sender_id,
                     "at": message.timestamp,
                     "text": (message.text or "")[:2000],
                     "intent": (message.intent_name or "")[:255],
-                    "confidence": float(confidence) if isinstance(confidence, int | float) else 0.0,
+                    "confidence": _confidence(message),
                     "reasons": ",".join(reasons),
                 }
             )
     return rows
 
 
-@dataclass
-class Turn:
-    """One turn as the review page shows it."""
+@dataclass(frozen=True)
+class ReviewRow:
+    """A turn in the review queue."""
 
     sender_id: str
     at: float
@@ -113,6 +117,15 @@ class Turn:
     intent: str
     confidence: float
     reasons: list[str]
+    #: what came of its review, if it was reviewed ("reviewed", "example:<intent>")
+    outcome: str | None = None
+    by: str | None = None
+
+
+@dataclass(frozen=True)
+class Turn(ReviewRow):
+    """One turn as the review page shows it: its row, and what the assistant made of it."""
+
     #: the other intents the NLU considered: (name, confidence)
     ranking: list[tuple[str, float]] = field(default_factory=list)
     #: (entity, value, extractor)
@@ -154,18 +167,17 @@ def turn_of(tracker: DialogueStateTracker, at: float) -> Turn | None:
                 ):
                     if isinstance(source, dict):
                         sources.append(str(source.get("title") or source.get("id") or ""))
-        confidence = message.intent.get("confidence")
         return Turn(
             tracker.sender_id,
             message.timestamp,
             message.text or "",
             message.intent_name or "",
-            float(confidence) if isinstance(confidence, int | float) else 0.0,
+            _confidence(message),
             reasons_of(message, after),
-            ranking,
-            entities,
-            actions,
-            said,
-            sources,
+            ranking=ranking,
+            entities=entities,
+            actions=actions,
+            said=said,
+            sources=sources,
         )
     return None

@@ -150,3 +150,19 @@ async def console(
     )
     yield made
     await made.close()
+
+
+def signed_in_page(
+    browser: Any, url: str, address: str, password: str, width: int = 1280
+) -> tuple[Any, Any]:
+    """A Chromium context and page signed in to the console at `url` as `address`, on its
+    inbox."""
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{url}/console/")
+    page.get_by_label("E-mail").fill(address)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_role("heading", name="Inbox").wait_for()
+    return context, page

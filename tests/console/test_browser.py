@@ -20,6 +20,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.connectors.webchat.browser import served_assistant
+from tests.console.conftest import signed_in_page
 from tests.server.process import ServerProcess
 from tests.services import Postgres
 
@@ -59,15 +60,7 @@ def served(
 
 
 def _signed_in(browser: Any, server: ServerProcess, address: str) -> tuple[Any, Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(f"{server.url}/console/")
-    page.get_by_label("E-mail").fill(address)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.get_by_role("heading", name="Inbox").wait_for()
-    return context, page
+    return signed_in_page(browser, server.url, address, PASSWORD)
 
 
 def _session_of(page: Any) -> str:

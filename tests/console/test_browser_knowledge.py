@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.connectors.webchat.browser import served_assistant
+from tests.console.conftest import signed_in_page
 from tests.server.process import ServerProcess
 
 DESIGNER = "dora@example.com"
@@ -56,15 +57,9 @@ def test_an_answer_changed_in_the_console_is_what_the_next_customer_reads(
     server, site_url, browser, project = served
     faq = project / "data" / "kb" / "faq.yml"
     before = faq.read_text(encoding="utf-8")
-    designer_context = browser.new_context(viewport={"width": 1280, "height": 800})
+    designer_context, designer = signed_in_page(browser, server.url, DESIGNER, PASSWORD)
     customer_context = browser.new_context(viewport={"width": 390, "height": 760})
     try:
-        designer = designer_context.new_page()
-        designer.set_default_timeout(60_000)
-        designer.goto(f"{server.url}/console/")
-        designer.get_by_label("E-mail").fill(DESIGNER)
-        designer.get_by_label("Password").fill(PASSWORD)
-        designer.get_by_role("button", name="Sign in", exact=True).click()
         designer.get_by_role("link", name="Knowledge base").click()
         designer.get_by_role("link", name="What are your opening hours?").click()
         answer = designer.get_by_label("Answer", exact=True)
