@@ -13,9 +13,7 @@ overwritten.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +24,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from parlez.exceptions import Location, ParlezError
+from parlez.io.edit import digest_of, replace_if_unchanged
 from parlez.knowledge.documents import KnowledgeFileError, Passage, faq_entries
 
 #: the FAQ files the console can edit (CSV and JSON files are read, and replaced by import)
@@ -35,14 +34,6 @@ _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 
 class StaleFileError(ParlezError):
     code = "P503"
-
-
-def digest(path: Path) -> str:
-    """What the file holds now, as a short hash ("" when there is no file)."""
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    except FileNotFoundError:
-        return ""
 
 
 @dataclass(frozen=True)
@@ -103,7 +94,7 @@ class FaqFile:
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
         self.text = text
-        self.digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16] if text else ""
+        self.digest = digest_of(text)
         self.lines = text.splitlines(keepends=True)
         self._data: Any = None
         self._items: CommentedSeq | None = None
@@ -261,17 +252,12 @@ class FaqFile:
     def save(self, text: str, expected: str | None) -> None:
         """Write `text` if the file is still the one read as `expected` (its `digest`);
         with None, whatever the file holds now (a script that means to overwrite)."""
-        if expected is not None and digest(self.path) != expected:
+        if not replace_if_unchanged(self.path, text, expected):
             raise StaleFileError(
                 f"'{self.path.name}' changed since it was opened",
                 Location(str(self.path)),
                 hint="open it again to see the change; your text is kept in the form",
             )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(f".{self.path.name}.saving")
-        partial.write_text(text, encoding="utf-8")
-        # One rename: a reader (the index following the file) sees the old file or the new.
-        os.replace(partial, self.path)
 
 
 #: the order of an entry's fields, where a field the entry did not have is written

@@ -9,7 +9,6 @@ in git. An intent no file has yet is added at the end of the first NLU file.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from parlez.exceptions import Location, ParlezError
+from parlez.io.edit import digest_of, replace_if_unchanged
 from parlez.io.yaml import is_yaml_file
 
 #: Rasa's markup in an example: `[text](entity)`, `[text]{"entity": ...}`
@@ -42,10 +42,6 @@ class Addition:
     example: str
     #: the example was already there: nothing to write
     known: bool = False
-
-
-def digest_of(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16] if text else ""
 
 
 def example_line(text: str) -> str:
@@ -164,13 +160,9 @@ def _diff(path: Path, old: str, new: str) -> str:
 
 def write(addition: Addition, expected: str | None) -> None:
     """Write the addition if its file is still the one read as `expected`."""
-    current = addition.path.read_text(encoding="utf-8") if addition.path.exists() else ""
-    if expected is not None and digest_of(current) != expected:
+    if not replace_if_unchanged(addition.path, addition.text, expected):
         raise NluEditError(
             f"'{addition.path.name}' changed since the correction was shown",
             Location(str(addition.path)),
             hint="look at the correction again: it is shown against the file as it is now",
         )
-    partial = addition.path.with_name(f".{addition.path.name}.saving")
-    partial.write_text(addition.text, encoding="utf-8")
-    partial.replace(addition.path)

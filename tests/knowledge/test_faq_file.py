@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from parlez.io.edit import digest
 from parlez.knowledge.documents import KnowledgeFileError, read_faq_file
-from parlez.knowledge.faq_file import FaqEntry, FaqFile, StaleFileError, digest
+from parlez.knowledge.faq_file import FaqEntry, FaqFile, StaleFileError
 from tests.conftest import write
 
 FAQ = """\

@@ -1,0 +1,39 @@
+"""Writing a person's file again: only if it is still what was read, and in one step.
+
+The console edits the project's own files (the knowledge base, the NLU data, the test
+stories) while designers edit them too. A change is made against the file as it was read
+(its `digest`); if the file changed since, nothing is written and the caller says so. The new
+text goes to a file beside it first and is renamed over it: a reader (the assistant's index
+following the knowledge base) sees the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+
+def digest_of(text: str) -> str:
+    """A short hash of a file's text ("" for no text)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16] if text else ""
+
+
+def digest(path: Path) -> str:
+    """What the file holds now, as `digest_of` its text ("" when there is no file)."""
+    try:
+        return digest_of(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return ""
+
+
+def replace_if_unchanged(path: Path, text: str, expected: str | None) -> bool:
+    """Write `text` to `path` if the file is still the one read as `expected` (None: write
+    whatever it holds now); False, and nothing written, if it changed."""
+    if expected is not None and digest(path) != expected:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.saving")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+    return True
