@@ -18,9 +18,17 @@ from parlez.console.auth import database_of, form_field, requires, wants_json
 from parlez.console.pages import agent_of, console, console_index, decoded, render, state_of
 from parlez.console.review import REASONS, Turn, turn_of
 from parlez.console.roles import Capability
+from parlez.core.export import conversation_story
 from parlez.http.errors import ApiError
+from parlez.io.edit import replace_if_unchanged
 from parlez.project import Project, data_files
 from parlez.training_data.nlu_edit import Addition, NluEditError, add_example, write
+from parlez.training_data.story_file import (
+    TEST_STORIES,
+    StoryAddition,
+    StoryFileError,
+    add_stories,
+)
 
 REVIEWED = "reviewed"
 EXAMPLE = "example:"
@@ -153,3 +161,59 @@ async def mark_reviewed(request: Request, conversation_id: str, at: str) -> HTTP
     if wants_json(request):
         return response.json({"reviewed": True})
     return response.redirect("/console/review", status=303)
+
+
+async def _test_story(request: Request, conversation_id: str) -> tuple[str, StoryAddition, str]:
+    """The conversation's latest session as a test story added to `tests/test_stories.yml`:
+    its name, the addition, and the file as the page names it."""
+    conversation_id = decoded(conversation_id)
+    tracker = await agent_of(request).retrieve(conversation_id)
+    if tracker is None or not tracker.events:
+        raise ApiError(404, "NotFound", f"there is no conversation '{conversation_id}'")
+    path = state_of(request).project / TEST_STORIES
+    existing = path.read_text(encoding="utf-8") if path.is_file() else ""
+    name, number = f"{conversation_id} (from the console)", 1
+    while f"story: {name}" in existing or f'story: "{name}"' in existing:
+        number += 1
+        name = f"{conversation_id} (from the console, {number})"
+    try:
+        addition = add_stories(path, conversation_story(tracker, name=name))
+    except StoryFileError as error:
+        raise ApiError(409, "Conflict", str(error)) from None
+    return name, addition, str(TEST_STORIES)
+
+
+@console.get("/conversations/<conversation_id:str>/test-story")
+@requires(Capability.TEACH)
+async def test_story_preview(request: Request, conversation_id: str) -> HTTPResponse:
+    """ "Save as test story", as Rasa X had it: the conversation as the story it adds to the
+    project's test stories, for the designer to accept."""
+    name, addition, where = await _test_story(request, conversation_id)
+    if wants_json(request):
+        return response.json({"file": where, "diff": addition.diff, "digest": addition.digest})
+    return await render(
+        "test_story.html",
+        request,
+        story=name,
+        addition=addition,
+        file=where,
+        conversation_id=decoded(conversation_id),
+    )
+
+
+@console.post("/conversations/<conversation_id:str>/test-story")
+@requires(Capability.TEACH)
+async def save_test_story(request: Request, conversation_id: str) -> HTTPResponse:
+    name, addition, where = await _test_story(request, conversation_id)
+    form: Any = request.form
+    expected = form_field(request, "digest") if form is not None and "digest" in form else None
+    if not replace_if_unchanged(addition.path, addition.text, expected):
+        return response.json(
+            {"error": f"'{where}' changed since the story was shown: look at it again"},
+            status=409,
+        )
+    await database_of(request).record(request.ctx.session.user, "test_story", name, where)
+    if wants_json(request):
+        return response.json({"saved": name, "file": where})
+    back = f"/console/conversations/{quote(decoded(conversation_id), safe='')}"
+    return response.redirect(f"{back}?saved_story={quote(name)}", status=303)

@@ -148,6 +148,7 @@ async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
         teams=await all_teams(database),
         canned=await canned(database),
         Status=Status,
+        saved_story=request.args.get("saved_story"),
     )
 
 

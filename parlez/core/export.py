@@ -19,14 +19,18 @@ def sessions(events: list[Event]) -> list[list[Event]]:
     return [s for s in split if s]
 
 
-def conversation_story(tracker: DialogueStateTracker, all_sessions: bool = False) -> str:
-    """One story per session (only the latest unless `all_sessions`), named after the sender."""
+def conversation_story(
+    tracker: DialogueStateTracker, all_sessions: bool = False, name: str | None = None
+) -> str:
+    """One story per session (only the latest unless `all_sessions`), named `name` (by
+    default after the sender)."""
     parts = sessions(tracker.events) or [[]]
     chosen = parts if all_sessions else parts[-1:]
     stories: list[tuple[str, list[StoryStep]]] = []
+    named = name or tracker.sender_id
     for index, events in enumerate(chosen, start=1):
-        name = tracker.sender_id if len(chosen) == 1 else f"{tracker.sender_id}, session {index}"
+        story = named if len(chosen) == 1 else f"{named}, session {index}"
         # Only what a story can say (user turns, actions, slots, loops) is written.
         applied = DialogueStateTracker.from_events(tracker.sender_id, events).applied_events()
-        stories.append((name, [(event, None) for event in applied]))
+        stories.append((story, [(event, None) for event in applied]))
     return stories_yaml(stories)

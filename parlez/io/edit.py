@@ -9,6 +9,7 @@ following the knowledge base) sees the old file or the new one, never half of on
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 from pathlib import Path
@@ -37,3 +38,16 @@ def replace_if_unchanged(path: Path, text: str, expected: str | None) -> bool:
     partial.write_text(text, encoding="utf-8")
     os.replace(partial, path)
     return True
+
+
+def unified_diff(path: Path, old: str, new: str) -> str:
+    """The change from `old` to `new` as `git diff` shows it, for a person to accept."""
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            fromfile=f"a/{path.name}",
+            tofile=f"b/{path.name}",
+            n=2,
+        )
+    )

@@ -8,7 +8,6 @@ in git. An intent no file has yet is added at the end of the first NLU file.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from parlez.exceptions import Location, ParlezError
-from parlez.io.edit import digest_of, replace_if_unchanged
+from parlez.io.edit import digest_of, replace_if_unchanged, unified_diff
 from parlez.io.yaml import is_yaml_file
 
 #: Rasa's markup in an example: `[text](entity)`, `[text]{"entity": ...}`
@@ -104,7 +103,7 @@ def add_example(files: list[Path], intent: str, text: str) -> Addition:
     path, source = first_nlu
     block = f"\n- intent: {intent}\n  examples: |\n    - {example}\n"
     new = (source if source.endswith("\n") else source + "\n") + block
-    return Addition(path, digest_of(source), new, _diff(path, source, new), intent, example)
+    return Addition(path, digest_of(source), new, unified_diff(path, source, new), intent, example)
 
 
 def _with_line(
@@ -139,23 +138,11 @@ def _with_line(
     head = lines[last] if lines[last].endswith("\n") else lines[last] + "\n"
     new_lines = [*lines[:last], head, " " * indent + f"- {example}\n", *lines[last + 1 :]]
     new = "".join(new_lines)
-    return Addition(path, digest_of(source), new, _diff(path, source, new), intent, example)
+    return Addition(path, digest_of(source), new, unified_diff(path, source, new), intent, example)
 
 
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
-
-
-def _diff(path: Path, old: str, new: str) -> str:
-    return "".join(
-        difflib.unified_diff(
-            old.splitlines(keepends=True),
-            new.splitlines(keepends=True),
-            fromfile=f"a/{path.name}",
-            tofile=f"b/{path.name}",
-            n=2,
-        )
-    )
 
 
 def write(addition: Addition, expected: str | None) -> None:

@@ -46,6 +46,8 @@ ROUTES = [
     ("GET", "/console/review/visitor/{at}/example?intent=greet", Capability.TEACH),
     ("POST", "/console/review/visitor/{at}/example", Capability.TEACH),
     ("POST", "/console/review/visitor/{at}/reviewed", Capability.TEACH),
+    ("GET", "/console/conversations/visitor/test-story", Capability.TEACH),
+    ("POST", "/console/conversations/visitor/test-story", Capability.TEACH),
     ("GET", "/console/knowledge/entries/hours", Capability.TEACH),
     ("POST", "/console/knowledge/entries", Capability.TEACH),
     ("POST", "/console/knowledge/entries/hours", Capability.TEACH),

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from parlez.console.roles import Role
 from parlez.events import (
@@ -162,3 +163,43 @@ async def test_a_stale_or_wrong_correction_is_refused_and_nothing_written(
     unknown = await browser.get("/console/review/ana/100.0/example?intent=order_pizza")
     assert unknown.status == 400
     assert (await browser.get("/console/review?reason=bogus")).status == 400
+
+
+TEST_STORIES = """\
+version: "3.1"
+# Conversations the assistant must keep getting right.
+stories:
+  - story: a greeting
+    steps:
+      - user: |
+          hello
+        intent: greet
+      - action: utter_greet
+"""
+
+
+async def test_a_conversation_is_saved_as_a_test_story_after_the_last_one(
+    console: Console,
+) -> None:
+    stories = console.app.ctx.state.project / "tests" / "test_stories.yml"
+    write(stories, TEST_STORIES)
+    await console.customer_says("bo", "hello")
+    browser = await console.sign_in(Role.DESIGNER)
+    preview = (await browser.get("/console/conversations/bo/test-story")).text
+    assert "+  - story: bo (from the console)" in preview
+    assert stories.read_text() == TEST_STORIES  # nothing written before it is accepted
+    digest = preview.split('name="digest" value="')[1].split('"')[0]
+    saved = await browser.post("/console/conversations/bo/test-story", {"digest": digest})
+    assert saved.status == 303 and "saved_story=" in saved.headers["location"]
+    text = stories.read_text()
+    assert text.startswith(TEST_STORIES)  # the designer's stories and comments untouched
+    added = text.removeprefix(TEST_STORIES)
+    assert added.startswith("\n  - story: bo (from the console)\n    steps:\n")
+    read = yaml.safe_load(text)["stories"]
+    assert [s["story"] for s in read] == ["a greeting", "bo (from the console)"]
+    assert read[1]["steps"][0] == {"user": "hello", "intent": "greet"}
+    # Saved again: a story of its own, never a second one with the same name.
+    again = (await browser.get("/console/conversations/bo/test-story")).text
+    assert "bo (from the console, 2)" in again
+    page = (await browser.get(saved.headers["location"])).text
+    assert "Saved as the test story" in page
