@@ -18,7 +18,7 @@ from parlez.core.policies.ensemble import PolicyEnsemble
 from parlez.core.training_trackers import TrainingTracker, rule_trackers, story_trackers
 from parlez.domain import Domain
 from parlez.events import Event, UserUttered
-from parlez.exceptions import ParlezError
+from parlez.exceptions import Location, ParlezError
 from parlez.knowledge.index import KnowledgeIndex, index_knowledge
 from parlez.model import (
     CORE_PART,
@@ -229,12 +229,21 @@ def train(
 
 
 def train_folder(project: Path, models: Path, force: bool) -> tuple[Path | None, str | None]:
-    """`train` for another process (the server's `POST /model/train`): the archive, or the
-    error's message (an exception with a hint may not survive the trip between processes)."""
+    """`train` for another process (the server's `POST /model/train`, the console's
+    retraining): the archive, or the error's message, after the file and line it is about
+    relative to `project` (an exception with a hint may not survive the trip between
+    processes)."""
     try:
         return train(Project(project), models, force=force).archive, None
     except ParlezError as error:
-        return None, error.message
+        where = error.where
+        if where is None or where.path is None:
+            return None, error.message
+        path = Path(where.path)
+        if path.is_absolute() and path.is_relative_to(project.resolve()):
+            path = path.relative_to(project.resolve())
+        shown = Location(str(path), where.line, where.column)
+        return None, f"{shown}: {error.message}"
 
 
 def train_in_subprocess(

@@ -42,6 +42,15 @@ async def _stop_indexing(app: Sanic[Any, Any]) -> None:
         await asyncio.gather(task, return_exceptions=True)
 
 
+async def _stop_retraining(app: Sanic[Any, Any]) -> None:
+    """A retraining the console started ends with the server: its training process is left
+    to finish on its own, and no model is swapped into a server that is stopping."""
+    tasks: set[asyncio.Task[None]] = getattr(app.ctx, "console_retraining_tasks", None) or set()
+    for task in list(tasks):
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def create_app(
     state: ServerState,
     *,
@@ -120,6 +129,7 @@ def create_app(
         if getattr(app.ctx, "console_feed", None) is not None:
             app.ctx.console_feed.close()
             await _stop_indexing(app)
+            await _stop_retraining(app)
         await state.drain()
 
     @app.after_server_stop

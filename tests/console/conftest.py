@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
@@ -112,13 +113,15 @@ async def make_console(
     database = ConsoleDatabase(store.engine)
     for role in Role:
         await database.add_user(email(role), PASSWORD, role)
+    project = project or Path(tempfile.mkdtemp(prefix="console-project-"))
     state = ServerState(
         agent=Agent.load(model, tracker_store=store),
         tracker_store=store,
         channels=channels or [RestInput()],
         console=database,
         endpoints=endpoints or Endpoints(),
-        project=project or Path(tempfile.mkdtemp(prefix="console-project-")),
+        project=project,
+        models=project / "models",
     )
     return Console(create_app(state), database)
 
@@ -143,10 +146,12 @@ async def console(
 ) -> AsyncIterator[Console]:
     """The console on SQLite and on PostgreSQL: its migrations and queries run on both."""
     project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    model = Path(shutil.copy(small_model, project / "models" / small_model.name))
     write(project / "data" / "kb" / "faq.yml", FAQ)
     write(project / "data" / "nlu.yml", "nlu:\n- intent: greet\n  examples: |\n    - hello\n")
     made = await make_console(
-        small_model, database_url(request.param, request, tmp_path), project=project
+        model, database_url(request.param, request, tmp_path), project=project
     )
     yield made
     await made.close()

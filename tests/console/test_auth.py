@@ -48,6 +48,10 @@ ROUTES = [
     ("POST", "/console/review/visitor/{at}/reviewed", Capability.TEACH),
     ("GET", "/console/conversations/visitor/test-story", Capability.TEACH),
     ("POST", "/console/conversations/visitor/test-story", Capability.TEACH),
+    ("GET", "/console/models", Capability.TEACH),
+    ("GET", "/console/models/retraining", Capability.TEACH),
+    ("POST", "/console/models/use", Capability.TEACH),
+    ("POST", "/console/models/retrain", Capability.TEACH),
     ("GET", "/console/knowledge/entries/hours", Capability.TEACH),
     ("POST", "/console/knowledge/entries", Capability.TEACH),
     ("POST", "/console/knowledge/entries/hours", Capability.TEACH),
@@ -146,6 +150,7 @@ async def test_every_route_checks_the_role(console: Console, role: Role) -> None
         else:
             form = {"text": "hi", "label": "vip", "note": "hi", "shortcut": "hi", "name": "hi"}
             form |= {"question": "Open on Sundays?", "answer": "No.", "intent": "greet"}
+            form |= {"model": console.app.ctx.state.agent.model.name}
             reply = await browser.post(path, {**form, "assignee": email(Role.AGENT)})
         allowed = may(role, capability)
         assert (reply.status < 400) == allowed, (role, path, reply.status)
