@@ -78,3 +78,19 @@ pipeline:
 policies:
   - name: RulePolicy
 """
+
+#: a test story the small assistant passes
+TEST_STORIES = """\
+version: "3.1"
+stories:
+- story: hello and bye
+  steps:
+  - user: |
+      hello
+    intent: greet
+  - action: utter_greet
+  - user: |
+      bye
+    intent: goodbye
+  - action: utter_goodbye
+"""

@@ -17,24 +17,9 @@ from parlez.console.retraining import Retraining, Stage, retrain
 from parlez.console.roles import Role
 from tests.conftest import write
 from tests.console.conftest import Browser, Console, database_url, make_console
+from tests.small_assistant import TEST_STORIES
 
 pytestmark = pytest.mark.anyio
-
-#: a story the small assistant gets right
-STORY = """\
-version: "3.1"
-stories:
-- story: hello and bye
-  steps:
-  - user: |
-      hello
-    intent: greet
-  - action: utter_greet
-  - user: |
-      bye
-    intent: goodbye
-  - action: utter_goodbye
-"""
 
 
 @pytest.fixture
@@ -97,7 +82,9 @@ async def test_a_model_whose_stories_fail_is_kept_aside_until_a_person_chooses_i
     browser = await console.sign_in(Role.DESIGNER)
     first = serving(await status(console, browser))
     # A story the assistant does not answer this way: the new model fails it.
-    write(project / "tests" / "test_stories.yml", STORY.replace("utter_goodbye", "utter_city"))
+    write(
+        project / "tests" / "test_stories.yml", TEST_STORIES.replace("utter_goodbye", "utter_city")
+    )
     # Something to learn, as a correction in the console would add it.
     nlu = project / "data" / "nlu.yml"
     nlu.write_text(nlu.read_text().replace("      - hey\n", "      - hey\n      - hiya\n"))
@@ -124,7 +111,7 @@ async def test_a_model_whose_stories_fail_is_kept_aside_until_a_person_chooses_i
 
 async def test_a_model_whose_stories_pass_answers_at_once(console: Console) -> None:
     project: Path = console.app.ctx.state.project
-    write(project / "tests" / "test_stories.yml", STORY)
+    write(project / "tests" / "test_stories.yml", TEST_STORIES)
     browser = await console.sign_in(Role.ADMIN)
     await browser.post("/console/models/retrain")
     job = await finished(console, browser)

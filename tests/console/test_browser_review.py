@@ -1,0 +1,96 @@
+"""Review, correct and retrain, end to end in Debian's Chromium: a message the assistant
+misunderstood is corrected to the right intent by a designer with nothing but the browser,
+the assistant is retrained from the console, and the same message is then understood."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import write
+from tests.connectors.webchat.browser import chromium
+from tests.console.conftest import signed_in_page
+from tests.server.process import ServerProcess, parlez_run
+from tests.small_assistant import TEST_STORIES
+
+DESIGNER = "dora@example.com"
+PASSWORD = "a long enough password"
+#: the small assistant reads it as `goodbye` (0.37) before the correction
+MISUNDERSTOOD = "howdy partner"
+
+
+@pytest.fixture(scope="module")
+def served(
+    small_project: Path, small_model: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ServerProcess, Any, Path]]:
+    """A copy of the small assistant with a test story, served with its console."""
+    root = tmp_path_factory.mktemp("review-browser")
+    project = root / "project"
+    shutil.copytree(small_project, project, ignore=shutil.ignore_patterns("models"))
+    (project / "models").mkdir()
+    shutil.copy(small_model, project / "models" / small_model.name)
+    write(project / "tests" / "test_stories.yml", TEST_STORIES)
+    write(project / "credentials.yml", "rest:\n")
+    endpoints = write(
+        root / "endpoints.yml",
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {root / 'conversations.db'}\n",
+    )
+    add = ["console", "add-user", DESIGNER, "--role", "designer", "--project", str(project)]
+    subprocess.run(
+        [sys.executable, "-m", "parlez", *add, "--endpoints", str(endpoints)],
+        env={**os.environ, "PARLEZ_CONSOLE_PASSWORD": PASSWORD},
+        check=True,
+        capture_output=True,
+    )
+    model = project / "models" / small_model.name
+    with (
+        chromium() as browser,
+        parlez_run(project, "-m", str(model), "--endpoints", str(endpoints)) as server,
+    ):
+        yield server, browser, project
+
+
+def ask(server: ServerProcess, sender: str, text: str) -> str:
+    reply = httpx.post(
+        f"{server.url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": text},
+        timeout=120,
+    )
+    reply.raise_for_status()
+    return str(reply.json()[0]["text"])
+
+
+def test_a_misunderstood_message_is_corrected_retrained_and_then_understood(
+    served: tuple[ServerProcess, Any, Path],
+) -> None:
+    server, browser, project = served
+    assert ask(server, "before", MISUNDERSTOOD) == "Bye"  # read as goodbye
+    context, designer = signed_in_page(browser, server.url, DESIGNER, PASSWORD)
+    try:
+        designer.get_by_role("link", name="Review").click()
+        designer.get_by_role("link", name=MISUNDERSTOOD).click()
+        designer.get_by_label("It meant").select_option("greet")
+        designer.get_by_role("button", name="Correct: add as an example").click()
+        added = designer.locator("pre.diff .add").all_inner_texts()
+        assert len(added) == 1 and added[0].startswith("+")  # one line, and only one
+        assert added[0].endswith(f"- {MISUNDERSTOOD}")
+        designer.get_by_role("button", name="Accept").click()
+        designer.get_by_role("status").get_by_text("Added as an example").wait_for()
+        assert f"- {MISUNDERSTOOD}\n" in (project / "data" / "nlu.yml").read_text()
+
+        designer.get_by_role("link", name="Models").click()
+        designer.get_by_role("button", name="Retrain").click()
+        # Training is a child process's work: minutes on a busy machine.
+        designer.get_by_text("answers customers now").wait_for(timeout=600_000)
+        assert "All 1 test stories pass" in designer.locator("#retraining").inner_text()
+    finally:
+        context.close()
+    assert ask(server, "after", MISUNDERSTOOD) == "Hello! Where are you?"
