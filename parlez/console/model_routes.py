@@ -49,9 +49,13 @@ async def models_page(request: Request) -> HTTPResponse:
 @requires(Capability.TEACH)
 async def retraining_status(request: Request) -> HTTPResponse:
     """The retraining's progress: the fragment the page refreshes while it runs."""
+    job = _job(request)
     if wants_json(request):
-        return response.json({"retraining": _status(_job(request))})
-    return await render("_retraining.html", request, job=_job(request))
+        return response.json({"retraining": _status(job)})
+    if request.headers.get("HX-Request") and (job is None or not job.running):
+        # It has just ended: the whole page again, so the history shows the model answering.
+        return response.empty(200, headers={"HX-Refresh": "true"})
+    return await render("_retraining.html", request, job=job)
 
 
 @console.post("/models/retrain")
