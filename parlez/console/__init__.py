@@ -19,6 +19,7 @@ def blueprint() -> Blueprint:
     """The console's routes, from every module that adds some."""
     from parlez.console import (  # noqa: F401  (each adds its routes)
         account,
+        business_routes,
         knowledge_routes,
         model_routes,
         presence_routes,

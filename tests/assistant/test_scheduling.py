@@ -12,6 +12,7 @@ from actions.business import REPO_SETTINGS, Business, BusinessSettingsError, bus
 from actions.integrations.calendar import Appointment, SlotTakenError, SQLiteCalendar
 from actions.scheduling import free_starts, is_free, names_a_weekday, spoken, suggestions
 from actions.when import understand_time
+from parlez.io.yaml_edit import set_value
 from tests.conftest import write
 
 LONDON = dt.UTC  # Europe/London is UTC in November
@@ -149,3 +150,17 @@ def test_a_weekday_is_told_by_its_whole_name_in_any_language() -> None:
     assert not names_a_weekday("tomorrow at 3pm")
     assert not names_a_weekday("tomorrow at 3 with my son")  # "son" is not Sonntag
     assert names_a_weekday("¿el miércoles?")
+
+
+def test_hours_changed_in_the_file_decide_the_next_booking_without_a_restart(
+    tmp_path: Path, calendar: SQLiteCalendar
+) -> None:
+    """The console writes business.yml in place while the assistant runs: the next look at
+    the settings sees the new hours."""
+    path = write(tmp_path / "business.yml", REPO_SETTINGS.read_text(encoding="utf-8"))
+    haircut = business(path).service("haircut")
+    assert haircut is not None
+    assert free_starts(business(path), calendar, haircut, at(29, 0), at(30, 0), NOW) == []
+    path.write_text(set_value(path.read_text(), ["hours", "sunday"], ["11:00-15:00"]))
+    sunday = free_starts(business(path), calendar, haircut, at(29, 0), at(30, 0), NOW)
+    assert sunday[0] == at(29, 11) and sunday[-1] == at(29, 14, 15)

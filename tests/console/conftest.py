@@ -26,7 +26,7 @@ from parlez.endpoints import Endpoints
 from parlez.server.app import create_app
 from parlez.server.state import ServerState
 from parlez.stores.sql import SQLTrackerStore
-from tests.conftest import write
+from tests.conftest import REPO, write
 from tests.services import Postgres
 
 PASSWORD = "correct horse battery"
@@ -149,6 +149,7 @@ async def console(
     (project / "models").mkdir(parents=True)
     model = Path(shutil.copy(small_model, project / "models" / small_model.name))
     write(project / "data" / "kb" / "faq.yml", FAQ)
+    shutil.copy(REPO / "business.yml", project / "business.yml")
     write(project / "data" / "nlu.yml", "nlu:\n- intent: greet\n  examples: |\n    - hello\n")
     made = await make_console(
         model, database_url(request.param, request, tmp_path), project=project

@@ -52,6 +52,8 @@ ROUTES = [
     ("GET", "/console/models/retraining", Capability.TEACH),
     ("POST", "/console/models/use", Capability.TEACH),
     ("POST", "/console/models/retrain", Capability.TEACH),
+    ("GET", "/console/business", Capability.SETTINGS),
+    ("POST", "/console/business", Capability.SETTINGS),
     ("GET", "/console/knowledge/entries/hours", Capability.TEACH),
     ("POST", "/console/knowledge/entries", Capability.TEACH),
     ("POST", "/console/knowledge/entries/hours", Capability.TEACH),

@@ -1,0 +1,88 @@
+"""The business page: opening hours, closed dates, and the services' durations and prices,
+changed by an owner or admin in the project's `business.yml` (parlez/console/business.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Request, response
+from sanic.response import HTTPResponse
+
+from parlez.console.auth import database_of, requires, wants_json
+from parlez.console.business import (
+    WEEKDAYS,
+    SettingsProblem,
+    business_file,
+    changed,
+    read_settings,
+)
+from parlez.console.pages import console, render, state_of
+from parlez.console.roles import Capability
+from parlez.io.edit import digest_of, replace_if_unchanged
+from parlez.io.yaml_edit import YamlEditError
+
+
+async def _page(
+    request: Request, text: str, status: int = 200, error: str | None = None, **shown: Any
+) -> HTTPResponse:
+    return await render(
+        "business.html",
+        request,
+        status=status,
+        settings=read_settings(text),
+        weekdays=WEEKDAYS,
+        digest=digest_of(text),
+        error=error,
+        form=shown.get("form") or {},
+        saved=request.args.get("saved"),
+    )
+
+
+@console.get("/business")
+@requires(Capability.SETTINGS)
+async def business_page(request: Request) -> HTTPResponse:
+    path = business_file(state_of(request).project)
+    if not path.is_file():
+        return response.html("<p>This project has no business.yml.</p>", status=404)
+    text = path.read_text(encoding="utf-8")
+    if wants_json(request):
+        settings = read_settings(text)
+        return response.json(
+            {
+                "hours": settings.hours,
+                "closed_dates": [d.isoformat() for d in settings.closed_dates],
+                "services": [vars(s) for s in settings.services],
+                "digest": digest_of(text),
+            }
+        )
+    return await _page(request, text)
+
+
+@console.post("/business")
+@requires(Capability.SETTINGS)
+async def save_business(request: Request) -> HTTPResponse:
+    path = business_file(state_of(request).project)
+    if not path.is_file():
+        return response.json({"error": "this project has no business.yml"}, status=404)
+    text = path.read_text(encoding="utf-8")
+    posted: Any = request.form or {}
+    form = {key: str(posted.get(key) or "") for key in posted}
+    try:
+        new, keys = changed(text, form, str(path))
+    except (SettingsProblem, YamlEditError) as error:
+        if wants_json(request):
+            return response.json({"error": str(error)}, status=400)
+        return await _page(request, text, 400, str(error), form=form)
+    expected = form.get("digest") if "digest" in form else None
+    if keys and not replace_if_unchanged(path, new, expected):
+        message = "business.yml changed since this page was opened: look at it again"
+        if wants_json(request):
+            return response.json({"error": message}, status=409)
+        return await _page(request, text, 409, message, form=form)
+    if keys:
+        await database_of(request).record(
+            request.ctx.session.user, "business", path.name, ", ".join(keys)
+        )
+    if wants_json(request):
+        return response.json({"changed": keys})
+    return response.redirect(f"/console/business?saved={len(keys)}", status=303)

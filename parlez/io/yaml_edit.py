@@ -1,0 +1,147 @@
+"""Setting one value of a person's YAML file in place: its line (or its block) rewritten, and
+every other byte kept, comments beside the value included.
+
+`business.yml` is the business's own file, commented for the person who keeps it; the
+console changes Saturday's hours or a price without reformatting the rest.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+
+from parlez.exceptions import Location, ParlezError
+
+Key = str | int
+
+
+class YamlEditError(ParlezError):
+    code = "P119"
+
+
+def _yaml() -> YAML:
+    yaml = YAML()
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def _inline(value: Any) -> str:
+    """`value` as it is written on its key's line: a scalar, or a list in brackets with its
+    strings in double quotes (as people write `["09:00-18:00"]`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | date):
+        return value.isoformat() if isinstance(value, date) else str(value)
+    if isinstance(value, list | tuple):
+        items = (
+            json.dumps(v, ensure_ascii=False) if isinstance(v, str) else _inline(v) for v in value
+        )
+        return "[" + ", ".join(items) + "]"
+    if isinstance(value, str):
+        buffer = io.StringIO()
+        _yaml().dump({"v": value}, buffer)
+        return buffer.getvalue().strip().removeprefix("v:").strip()
+    raise YamlEditError(f"cannot write {type(value).__name__} on one line")
+
+
+def _one_line(value: Any) -> bool:
+    return not isinstance(value, dict) and (
+        not isinstance(value, list | tuple) or all(not isinstance(v, dict | list) for v in value)
+    )
+
+
+def _block(key: str, value: Any, column: int) -> list[str]:
+    buffer = io.StringIO()
+    _yaml().dump({key: value}, buffer)
+    return [" " * column + line for line in buffer.getvalue().splitlines(keepends=True)]
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+_COMMENT = re.compile(r"(\s+#.*)$")
+
+
+def set_value(text: str, path: Sequence[Key], value: Any, source: str = "<yaml>") -> str:
+    """`text` with the value at `path` (keys of mappings, positions in lists) set to `value`.
+    A key the mapping lacks is added after its last key; the mapping itself must exist."""
+    try:
+        data = YAML().load(text)
+    except YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise YamlEditError(
+            f"not valid YAML: {error}", Location(source, mark.line + 1 if mark else None)
+        ) from None
+    parent: Any = data
+    for step in path[:-1]:
+        try:
+            parent = parent[step]
+        except (KeyError, IndexError, TypeError):
+            raise YamlEditError(f"there is no '{step}' in {'.'.join(map(str, path))}") from None
+    key = path[-1]
+    if not isinstance(parent, CommentedMap) or not isinstance(key, str):
+        raise YamlEditError(f"{'.'.join(map(str, path))} is not a key of a mapping")
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    if key not in parent:
+        last = list(parent)[-1] if parent else None
+        if last is None:
+            raise YamlEditError(f"{'.'.join(map(str, path[:-1]))} is empty: add a key by hand")
+        line, column = parent.lc.key(last)
+        end = _end(lines, line, column)
+        added = (
+            [" " * column + f"{key}: {_inline(value)}\n"]
+            if (_one_line(value) and not isinstance(value, list | tuple)) or _flow(parent[last])
+            else _block(key, value, column)
+        )
+        return "".join([*lines[:end], *added, *lines[end:]])
+    line, column = parent.lc.key(key)
+    old = parent[key]
+    if _flow(old) and _one_line(value) and _end(lines, line, column) == line + 1:
+        head, _, rest = lines[line].partition(":")
+        comment = _COMMENT.search(rest.rstrip("\n"))
+        tail = comment.group(1) if comment and not _in_quotes(rest, comment.start()) else ""
+        lines[line] = f"{head}: {_inline(value)}{tail}\n"
+        return "".join(lines)
+    end = _end(lines, line, column)
+    return "".join([*lines[:line], *_block(key, value, column), *lines[end:]])
+
+
+def _flow(value: Any) -> bool:
+    """Whether `value` is written on its key's line (a scalar, or `[...]`)."""
+    return not isinstance(value, CommentedMap | CommentedSeq) or bool(value.fa.flow_style())
+
+
+def _in_quotes(text: str, at: int) -> bool:
+    """Whether position `at` of `text` is inside a quoted string (a `#` there is text)."""
+    before = text[:at]
+    return before.count('"') % 2 == 1 or before.count("'") % 2 == 1
+
+
+def _end(lines: list[str], line: int, column: int) -> int:
+    """The line after the value of the key on `line` at `column` (its trailing blank lines
+    and comments left out)."""
+    end = line + 1
+    while end < len(lines) and (
+        not lines[end].strip()
+        or lines[end].lstrip().startswith("#")
+        or _indent(lines[end]) > column
+        or (_indent(lines[end]) == column and lines[end].lstrip().startswith("- "))
+    ):
+        end += 1
+    while end > line + 1 and (
+        not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")
+    ):
+        end -= 1
+    return end

@@ -1,0 +1,75 @@
+"""The business page: opening hours, closed dates and service prices changed by an owner in
+the project's business.yml, line by line, the rest of the file (and its comments) kept."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from parlez.console.roles import Role
+from tests.conftest import REPO
+from tests.console.conftest import Console
+
+pytestmark = pytest.mark.anyio
+
+ORIGINAL = (REPO / "business.yml").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def business(console: Console) -> Path:
+    path: Path = console.app.ctx.state.project / "business.yml"
+    path.write_text(ORIGINAL, encoding="utf-8")
+    return path
+
+
+def form_of(page: str) -> dict[str, str]:
+    """The business form's fields as the page fills them."""
+    fields = dict(re.findall(r'<input name="([^"]+)"[^>]*value="([^"]*)"', page))
+    fields["digest"] = re.search(r'name="digest" value="([^"]*)"', page).group(1)  # type: ignore[union-attr]
+    dates = re.search(r'<textarea id="closed_dates" name="closed_dates"[^>]*>([^<]*)<', page)
+    fields["closed_dates"] = dates.group(1) if dates else ""
+    return fields
+
+
+async def test_hours_and_a_price_change_their_lines_and_nothing_else(
+    console: Console, business: Path
+) -> None:
+    browser = await console.sign_in(Role.OWNER)
+    page = (await browser.get("/console/business")).text
+    form = form_of(page)
+    assert form["hours_saturday"] == "10:00-16:00" and form["price_0"] == "35"
+    form |= {"hours_saturday": "10:00-17:00", "hours_sunday": "11:00-15:00", "price_0": "38"}
+    reply = await browser.post("/console/business", form)
+    assert reply.status == 303 and reply.headers["location"] == "/console/business?saved=3"
+    assert business.read_text() == ORIGINAL.replace(
+        '  saturday: ["10:00-16:00"]\n',
+        '  saturday: ["10:00-17:00"]\n  sunday: ["11:00-15:00"]\n',
+    ).replace("    duration: 45\n    price: 35\n", "    duration: 45\n    price: 38\n")
+    audit = (await browser.get("/console/audit")).text
+    assert "hours.saturday" in audit and "services.haircut.price" in audit
+
+
+async def test_a_wrong_value_or_a_stale_page_changes_nothing(
+    console: Console, business: Path
+) -> None:
+    browser = await console.sign_in(Role.ADMIN)
+    form = form_of((await browser.get("/console/business")).text)
+    wrong = await browser.post("/console/business", {**form, "hours_monday": "9-18"})
+    assert wrong.status == 400 and "is not a range such as 09:00-18:00" in wrong.text
+    late = await browser.post("/console/business", {**form, "hours_monday": "18:00-09:00"})
+    assert late.status == 400 and "ends before it starts" in late.text
+    price = await browser.post("/console/business", {**form, "price_1": "cheap"})
+    assert price.status == 400 and "is not a number" in price.text
+    business.write_text(ORIGINAL.replace("Maple Street Studio", "Maple Studio", 1))
+    stale = await browser.post("/console/business", {**form, "hours_sunday": "11:00-15:00"})
+    assert stale.status == 409 and "changed since this page was opened" in stale.text
+    assert business.read_text() == ORIGINAL.replace("Maple Street Studio", "Maple Studio", 1)
+
+
+async def test_an_agent_may_not_change_the_business(console: Console, business: Path) -> None:
+    browser = await console.sign_in(Role.AGENT)
+    assert (await browser.get("/console/business")).status == 403
+    assert (await browser.post("/console/business", {"hours_sunday": "1"})).status == 403
+    assert business.read_text() == ORIGINAL

@@ -1,0 +1,71 @@
+"""One value of a person's YAML file set in place: its line or block changes, the rest of the
+file (comments beside the value included) stays byte for byte."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from parlez.io.yaml_edit import YamlEditError, set_value
+
+TEXT = """\
+# The studio.
+name: Maple Street Studio
+hours:
+  monday: ["09:00-18:00"]
+  saturday: ["10:00-16:00"]   # shorter on Saturdays
+closed_dates:
+  - 2026-12-25
+
+booking:
+  slot_minutes: 15          # on the quarter hour
+services:
+  - name: haircut
+    price: 35
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "before", "after"),
+    [
+        (["name"], "Maple: hair", "name: Maple Street Studio\n", "name: 'Maple: hair'\n"),
+        (
+            ["hours", "saturday"],
+            ["10:00-17:00"],
+            '  saturday: ["10:00-16:00"]   # shorter on Saturdays\n',
+            '  saturday: ["10:00-17:00"]   # shorter on Saturdays\n',
+        ),
+        (
+            ["booking", "slot_minutes"],
+            30,
+            "  slot_minutes: 15          # on the quarter hour\n",
+            "  slot_minutes: 30          # on the quarter hour\n",
+        ),
+        (["services", 0, "price"], 38.5, "    price: 35\n", "    price: 38.5\n"),
+        (
+            ["closed_dates"],
+            [dt.date(2026, 12, 25), dt.date(2027, 1, 1)],
+            "  - 2026-12-25\n",
+            "  - 2026-12-25\n  - 2027-01-01\n",
+        ),
+        (
+            ["hours", "sunday"],  # a new key: written like its neighbours
+            ["11:00-15:00"],
+            '  saturday: ["10:00-16:00"]   # shorter on Saturdays\n',
+            '  saturday: ["10:00-16:00"]   # shorter on Saturdays\n  sunday: ["11:00-15:00"]\n',
+        ),
+    ],
+)
+def test_the_value_changes_and_nothing_else(
+    path: list[str | int], value: object, before: str, after: str
+) -> None:
+    assert before in TEXT
+    assert set_value(TEXT, path, value) == TEXT.replace(before, after)
+
+
+def test_a_path_that_is_not_there_is_a_clear_error() -> None:
+    with pytest.raises(YamlEditError, match="there is no 'nope'"):
+        set_value(TEXT, ["nope", "x"], 1)
+    with pytest.raises(YamlEditError, match="not valid YAML"):
+        set_value("a: [unclosed\n", ["a"], 1, "business.yml")
