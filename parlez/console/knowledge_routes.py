@@ -289,7 +289,7 @@ async def unanswered_page(request: Request) -> HTTPResponse:
     misses = await index.misses(time.time() - days * 86400)
     groups: list[Group] = []
     if misses:
-        knowledge = project_index(state_of(request).project)
+        knowledge = await infer(project_index, state_of(request).project)
         groups = await infer(grouped, misses, knowledge.embed)
         bar = knowledge.calibration.min_confidence
         await infer(mark_answered, groups, knowledge.search, bar)
@@ -311,8 +311,10 @@ async def try_question(request: Request) -> HTTPResponse:
         return response.redirect("/console/knowledge", status=303)
     state = state_of(request)
     try:
-        index = project_index(state.project)
-        hits = index.search(question, k=SHOWN_PASSAGES)
+        # Loading the index (the first time) and embedding the question are the models'
+        # work: off the event loop, as the answer action's.
+        index = await infer(project_index, state.project)
+        hits = await infer(index.search, question, SHOWN_PASSAGES)
     except ParlezError as error:
         return response.json({"error": str(error)}, status=409)
     local = await KnowledgeAnswerer(index).answer(question)
