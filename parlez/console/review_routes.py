@@ -20,15 +20,10 @@ from parlez.console.review import REASONS, Turn, turn_of
 from parlez.console.roles import Capability
 from parlez.core.export import conversation_story
 from parlez.http.errors import ApiError
-from parlez.io.edit import replace_if_unchanged
+from parlez.io.edit import FileChange, replace_if_unchanged
 from parlez.project import Project, data_files
 from parlez.training_data.nlu_edit import Addition, NluEditError, add_example, write
-from parlez.training_data.story_file import (
-    TEST_STORIES,
-    StoryAddition,
-    StoryFileError,
-    add_stories,
-)
+from parlez.training_data.story_file import TEST_STORIES, StoryFileError, add_stories
 
 REVIEWED = "reviewed"
 EXAMPLE = "example:"
@@ -163,7 +158,7 @@ async def mark_reviewed(request: Request, conversation_id: str, at: str) -> HTTP
     return response.redirect("/console/review", status=303)
 
 
-async def _test_story(request: Request, conversation_id: str) -> tuple[str, StoryAddition, str]:
+async def _test_story(request: Request, conversation_id: str) -> tuple[str, FileChange, str]:
     """The conversation's latest session as a test story added to `tests/test_stories.yml`:
     its name, the addition, and the file as the page names it."""
     conversation_id = decoded(conversation_id)

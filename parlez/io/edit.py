@@ -12,7 +12,14 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from parlez.exceptions import Location, ParlezError
 
 
 def digest_of(text: str) -> str:
@@ -51,3 +58,28 @@ def unified_diff(path: Path, old: str, new: str) -> str:
             n=2,
         )
     )
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """A change to a person's file, before it is written: the file, its digest when read,
+    its new text, and the change as a diff for the person to accept."""
+
+    path: Path
+    digest: str
+    text: str
+    diff: str
+
+
+def load_round_trip(text: str, source: str, error: type[ParlezError]) -> Any:
+    """`text` read by ruamel.yaml's round-trip loader, which knows where each key and item
+    is; broken YAML is `error`, naming `source` and the line."""
+    yaml = YAML()
+    yaml.preserve_quotes = True  # a value rewritten unchanged keeps the quotes it had
+    try:
+        return yaml.load(text)
+    except YAMLError as problem:
+        mark = getattr(problem, "problem_mark", None)
+        raise error(
+            f"not valid YAML: {problem}", Location(source, mark.line + 1 if mark else None)
+        ) from None

@@ -16,9 +16,9 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
 
-from parlez.exceptions import Location, ParlezError
+from parlez.exceptions import ParlezError
+from parlez.io.edit import load_round_trip
 
 Key = str | int
 
@@ -75,13 +75,7 @@ _COMMENT = re.compile(r"(\s+#.*)$")
 def set_value(text: str, path: Sequence[Key], value: Any, source: str = "<yaml>") -> str:
     """`text` with the value at `path` (keys of mappings, positions in lists) set to `value`.
     A key the mapping lacks is added after its last key; the mapping itself must exist."""
-    try:
-        data = YAML().load(text)
-    except YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise YamlEditError(
-            f"not valid YAML: {error}", Location(source, mark.line + 1 if mark else None)
-        ) from None
+    data = load_round_trip(text, source, YamlEditError)
     parent: Any = data
     for step in path[:-1]:
         try:

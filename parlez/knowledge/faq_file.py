@@ -21,10 +21,9 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
 
 from parlez.exceptions import Location, ParlezError
-from parlez.io.edit import digest_of, replace_if_unchanged
+from parlez.io.edit import digest_of, load_round_trip, replace_if_unchanged
 from parlez.knowledge.documents import KnowledgeFileError, Passage, faq_entries
 
 #: the FAQ files the console can edit (CSV and JSON files are read, and replaced by import)
@@ -99,12 +98,7 @@ class FaqFile:
         self._data: Any = None
         self._items: CommentedSeq | None = None
         if text.strip():
-            try:
-                self._data = _yaml().load(text)
-            except YAMLError as error:
-                mark = getattr(error, "problem_mark", None)
-                where = Location(str(path), mark.line + 1 if mark else None)
-                raise KnowledgeFileError(f"not valid YAML: {error}", where) from None
+            self._data = load_round_trip(text, str(path), KnowledgeFileError)
             items = self._data.get("faq") if isinstance(self._data, dict) else self._data
             if not isinstance(items, CommentedSeq):
                 raise KnowledgeFileError(

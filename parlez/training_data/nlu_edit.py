@@ -13,12 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
 
 from parlez.exceptions import Location, ParlezError
-from parlez.io.edit import digest_of, replace_if_unchanged, unified_diff
+from parlez.io.edit import (
+    FileChange,
+    digest_of,
+    load_round_trip,
+    replace_if_unchanged,
+    unified_diff,
+)
 from parlez.io.yaml import is_yaml_file
 
 #: Rasa's markup in an example: `[text](entity)`, `[text]{"entity": ...}`
@@ -30,13 +34,9 @@ class NluEditError(ParlezError):
 
 
 @dataclass(frozen=True)
-class Addition:
-    """An example to add: where, the file's new text, and the change as a diff."""
+class Addition(FileChange):
+    """An example to add: the change to its file, and what it adds."""
 
-    path: Path
-    digest: str
-    text: str
-    diff: str
     intent: str
     example: str
     #: the example was already there: nothing to write
@@ -56,16 +56,6 @@ def example_line(text: str) -> str:
     return line
 
 
-def _load(path: Path, text: str) -> Any:
-    try:
-        return YAML().load(text)
-    except YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise NluEditError(
-            f"not valid YAML: {error}", Location(str(path), mark.line + 1 if mark else None)
-        ) from None
-
-
 def _examples(item: Any) -> list[str]:
     raw = item.get("examples") if isinstance(item, dict) else None
     if not isinstance(raw, str):
@@ -82,7 +72,7 @@ def add_example(files: list[Path], intent: str, text: str) -> Addition:
         if not is_yaml_file(path):
             continue
         source = path.read_text(encoding="utf-8")
-        data = _load(path, source)
+        data = load_round_trip(source, str(path), NluEditError)
         items = data.get("nlu") if isinstance(data, CommentedMap) else None
         if not isinstance(items, CommentedSeq):
             continue

@@ -4,15 +4,12 @@ did: the new stories go at the end of its `stories:` list, and every other line 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
 
 from parlez.exceptions import Location, ParlezError
-from parlez.io.edit import digest_of, unified_diff
+from parlez.io.edit import FileChange, digest_of, load_round_trip, unified_diff
 
 #: where Rasa looks for test stories
 TEST_STORIES = Path("tests") / "test_stories.yml"
@@ -22,29 +19,13 @@ class StoryFileError(ParlezError):
     code = "P118"
 
 
-@dataclass(frozen=True)
-class StoryAddition:
-    path: Path
-    digest: str
-    text: str
-    diff: str
-
-
-def add_stories(path: Path, stories_yaml: str) -> StoryAddition:
+def add_stories(path: Path, stories_yaml: str) -> FileChange:
     """`path`'s text with the stories of `stories_yaml` (a whole file, as
     `story_writer.stories_yaml` writes one) added at the end of its `stories:` list."""
     old = path.read_text(encoding="utf-8") if path.is_file() else ""
     if not old.strip():
-        return StoryAddition(
-            path, digest_of(old), stories_yaml, unified_diff(path, old, stories_yaml)
-        )
-    try:
-        data = YAML().load(old)
-    except YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise StoryFileError(
-            f"not valid YAML: {error}", Location(str(path), mark.line + 1 if mark else None)
-        ) from None
+        return FileChange(path, digest_of(old), stories_yaml, unified_diff(path, old, stories_yaml))
+    data = load_round_trip(old, str(path), StoryFileError)
     if not isinstance(data, CommentedMap):
         raise StoryFileError("a test-story file is a mapping with `stories:`", Location(str(path)))
     ours = stories_yaml.splitlines(keepends=True)
@@ -55,7 +36,7 @@ def add_stories(path: Path, stories_yaml: str) -> StoryAddition:
     found = data.get("stories")
     if "stories" not in data:
         new = "".join([*lines, "stories:\n", *items])
-        return StoryAddition(path, digest_of(old), new, unified_diff(path, old, new))
+        return FileChange(path, digest_of(old), new, unified_diff(path, old, new))
     if isinstance(found, CommentedSeq) and found and found.fa.flow_style():
         raise StoryFileError("`stories:` is written in flow style ([...])", Location(str(path)))
     if isinstance(found, CommentedSeq) and found:
@@ -68,4 +49,4 @@ def add_stories(path: Path, stories_yaml: str) -> StoryAddition:
     while at > 0 and not lines[at - 1].strip():
         at -= 1
     new = "".join([*lines[:at], "\n", *items, *lines[at:]])
-    return StoryAddition(path, digest_of(old), new, unified_diff(path, old, new))
+    return FileChange(path, digest_of(old), new, unified_diff(path, old, new))
