@@ -5,10 +5,7 @@ sees them typing and reads the answer, and after the hand-back the bot answers a
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +18,7 @@ import pytest
 from tests.conftest import REPO
 from tests.connectors.webchat.browser import served_assistant
 from tests.console.conftest import signed_in_page
-from tests.server.process import ServerProcess
+from tests.server.process import ServerProcess, add_console_user
 from tests.services import Postgres
 
 AGENT = "ana@example.com"
@@ -49,13 +46,7 @@ def served(
     with served_assistant(assistant_models, root, tracker_store=tracker_store) as served:
         # As a business would, from a shell, while the assistant is running.
         for address, role in ((AGENT, "agent"), (ADMIN, "admin")):
-            add = ["console", "add-user", address, "--role", role, "--project", str(REPO)]
-            subprocess.run(
-                [sys.executable, "-m", "parlez", *add, "--endpoints", str(root / "endpoints.yml")],
-                env={**os.environ, "PARLEZ_CONSOLE_PASSWORD": PASSWORD},
-                check=True,
-                capture_output=True,
-            )
+            add_console_user(REPO, root / "endpoints.yml", address, role, PASSWORD)
         yield served
 
 

@@ -4,10 +4,7 @@ on the web chat gets the new answer, with no restart and no retraining."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +14,7 @@ import pytest
 from tests.conftest import REPO
 from tests.connectors.webchat.browser import served_assistant
 from tests.console.conftest import signed_in_page
-from tests.server.process import ServerProcess
+from tests.server.process import ServerProcess, add_console_user
 
 DESIGNER = "dora@example.com"
 PASSWORD = "a long enough password"
@@ -41,13 +38,7 @@ def served(
             project.mkdir(exist_ok=True)
             shutil.copy(source, project / name)
     with served_assistant(assistant_models, root, project=project) as (server, site, browser):
-        add = ["console", "add-user", DESIGNER, "--role", "designer", "--project", str(project)]
-        subprocess.run(
-            [sys.executable, "-m", "parlez", *add, "--endpoints", str(root / "endpoints.yml")],
-            env={**os.environ, "PARLEZ_CONSOLE_PASSWORD": PASSWORD},
-            check=True,
-            capture_output=True,
-        )
+        add_console_user(project, root / "endpoints.yml", DESIGNER, "designer", PASSWORD)
         yield server, site, browser, project
 
 

@@ -4,10 +4,7 @@ the assistant is retrained from the console, and the same message is then unders
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +15,7 @@ import pytest
 from tests.conftest import write
 from tests.connectors.webchat.browser import chromium
 from tests.console.conftest import signed_in_page
-from tests.server.process import ServerProcess, parlez_run
+from tests.server.process import ServerProcess, add_console_user, parlez_run
 from tests.small_assistant import TEST_STORIES
 
 DESIGNER = "dora@example.com"
@@ -43,13 +40,7 @@ def served(
         root / "endpoints.yml",
         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {root / 'conversations.db'}\n",
     )
-    add = ["console", "add-user", DESIGNER, "--role", "designer", "--project", str(project)]
-    subprocess.run(
-        [sys.executable, "-m", "parlez", *add, "--endpoints", str(endpoints)],
-        env={**os.environ, "PARLEZ_CONSOLE_PASSWORD": PASSWORD},
-        check=True,
-        capture_output=True,
-    )
+    add_console_user(project, endpoints, DESIGNER, "designer", PASSWORD)
     model = project / "models" / small_model.name
     with (
         chromium() as browser,

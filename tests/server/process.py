@@ -80,3 +80,17 @@ def assistant_endpoints(folder: Path, extra: str = "") -> Path:
         encoding="utf-8",
     )
     return endpoints
+
+
+def add_console_user(
+    project: Path, endpoints: Path, address: str, role: str, password: str
+) -> None:
+    """`parlez console add-user`, as a business runs it from a shell (the password from the
+    environment, never the command line)."""
+    add = ["console", "add-user", address, "--role", role, "--project", str(project)]
+    subprocess.run(
+        [sys.executable, "-m", "parlez", *add, "--endpoints", str(endpoints)],
+        env={**os.environ, "PARLEZ_CONSOLE_PASSWORD": password},
+        check=True,
+        capture_output=True,
+    )

@@ -5,10 +5,7 @@ console's inbox, where a person's reply goes out through the customer's channel.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,7 +15,7 @@ import pytest
 from tests.conftest import REPO, write
 from tests.fakes.meta import fake_graph, message_event, signed
 from tests.fakes.twilio import ACCOUNT, TOKEN, fake_twilio, sms, twilio_signature
-from tests.server.process import assistant_endpoints, parlez_run
+from tests.server.process import add_console_user, assistant_endpoints, parlez_run
 
 OWNER = "owner@example.com"
 PASSWORD = "a long enough password"
@@ -67,13 +64,7 @@ def test_the_assistant_answers_on_messenger_and_by_sms_and_both_reach_the_inbox(
             assert reply.status_code == 200
             assert twilio.bodies("+447700900123")[0].startswith("Hello! I'm the assistant")
 
-            add = ["console", "add-user", OWNER, "--role", "owner", "--project", str(REPO)]
-            subprocess.run(
-                [sys.executable, "-m", "parlez", *add, "--endpoints", str(endpoints)],
-                env={**os.environ, "PARLEZ_CONSOLE_PASSWORD": PASSWORD},
-                check=True,
-                capture_output=True,
-            )
+            add_console_user(REPO, endpoints, OWNER, "owner", PASSWORD)
             with httpx.Client(base_url=server.url, timeout=60) as console:
                 signed_in = console.post(
                     "/console/login", data={"email": OWNER, "password": PASSWORD}
