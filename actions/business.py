@@ -6,11 +6,15 @@ import datetime as dt
 import difflib
 import functools
 import os
+import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from babel import Locale
+from babel.numbers import is_currency
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from parlez.exceptions import Location, ParlezError
@@ -26,17 +30,38 @@ class BusinessSettingsError(ParlezError):
     code = "P520"
 
 
-class Service(BaseModel):
+class Offer(BaseModel):
+    """What the business sells, as its catalogue lists it: the one place its price is kept
+    (the assistant quotes it, the console edits it)."""
+
     name: str
     aliases: list[str] = Field(default_factory=list)
-    duration: int = Field(gt=0, description="minutes")
-    price: float | None = None
-    #: the service's name in the other languages the business speaks: {fr: coupe, ...}
+    #: the name in the other languages the business speaks: {fr: coupe, ...}
     names: dict[str, str] = Field(default_factory=dict)
+    price: float | None = Field(None, ge=0)
+    #: the price is where it starts ("colouring from 60 €"): it depends on the work
+    price_from: bool = False
+    description: str = ""
+    #: the description in the other languages: {fr: ..., de: ...}
+    descriptions: dict[str, str] = Field(default_factory=dict)
 
     def called(self, language: str) -> str:
-        """The service's name in `language` (its `name` where none is given)."""
+        """The name in `language` (its `name` where none is given)."""
         return self.names.get(language, self.name)
+
+    def described(self, language: str) -> str:
+        return self.descriptions.get(language, self.description)
+
+
+OfferT = TypeVar("OfferT", bound=Offer)
+
+
+class Service(Offer):
+    duration: int = Field(gt=0, description="minutes")
+
+
+class Product(Offer):
+    pass
 
 
 class Contact(BaseModel):
@@ -65,6 +90,15 @@ class Business(BaseModel):
     closed_dates: list[dt.date] = Field(default_factory=list)
     booking: Booking = Field(default_factory=Booking)
     services: list[Service] = Field(default_factory=list)
+    products: list[Product] = Field(default_factory=list)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency_code(cls, value: str) -> str:
+        code = currency_code(value)
+        if code is None:
+            raise ValueError(f"unknown currency '{value}' (use an ISO code like EUR, GBP, USD)")
+        return code
 
     @field_validator("timezone")
     @classmethod
@@ -120,27 +154,46 @@ class Business(BaseModel):
         """The service a customer means ("a color", "Beard"), or None. `close`: a close
         spelling counts too; without it, only a name or alias in the words does ("Anna
         Schneider" is not "Haare schneiden")."""
-        if not said:
-            return None
-        text = _words(said)
-        names: dict[str, Service] = {}
-        for service in self.services:
-            for name in (service.name, *service.aliases, *service.names.values()):
-                names[_words(name)] = service
-        if text in names:
-            return names[text]
-        for name, service in names.items():  # "a haircut please"
-            if f" {name} " in f" {text} ":
-                return service
-        if not close:
-            return None
-        spelled = difflib.get_close_matches(text, list(names), n=1, cutoff=0.75)
-        return names[spelled[0]] if spelled else None
+        return _meant(self.services, said, close)
+
+    def offer(self, said: str | None, close: bool = True) -> Offer | None:
+        """The service or product a customer means ("how much is the shampoo?"), or None."""
+        return _meant([*self.services, *self.products], said, close)
+
+
+def _meant(offers: Sequence[OfferT], said: str | None, close: bool) -> OfferT | None:
+    if not said:
+        return None
+    text = _words(said)
+    names: dict[str, OfferT] = {}
+    for offer in offers:
+        for name in (offer.name, *offer.aliases, *offer.names.values()):
+            names[_words(name)] = offer
+    if text in names:
+        return names[text]
+    # "a haircut please"; the longest name first: "beard trim" before "trim"
+    for name in sorted(names, key=len, reverse=True):
+        if f" {name} " in f" {text} ":
+            return names[name]
+    if not close:
+        return None
+    spelled = difflib.get_close_matches(text, list(names), n=1, cutoff=0.75)
+    return names[spelled[0]] if spelled else None
+
+
+def currency_code(value: str) -> str | None:
+    """The ISO 4217 code of a currency given by its code ("EUR") or symbol ("€", "£", "$")."""
+    value = value.strip()
+    if is_currency(value.upper()):
+        return value.upper()
+    symbols = Locale("en").currency_symbols
+    return next((code for code, symbol in symbols.items() if symbol == value), None)
 
 
 def _words(text: str) -> str:
-    """Lower case, hyphens as spaces: "Blow dry" and "blow-dry" are the same service."""
-    return " ".join(text.lower().replace("-", " ").split())
+    """Lower case, hyphens and punctuation as spaces: "Blow dry" and "blow-dry" are the
+    same service, and "a beard trim?" names one."""
+    return " ".join(re.sub(r"[^\w'’]+", " ", text.lower()).split())
 
 
 def settings_path() -> Path:

@@ -7,6 +7,7 @@ service names and the times customers type are read and said in it.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -14,7 +15,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.business import Business, business
+from actions.business import Business, BusinessSettingsError, business
+
+logger = logging.getLogger(__name__)
 
 #: the languages the assistant's responses, dates and NLU examples are written in
 SUPPORTED = ("en", "fr", "de", "es")
@@ -79,9 +82,20 @@ def spoken_languages(settings: Business) -> list[str]:
     return [lang for lang in settings.languages if lang in SUPPORTED] or ["en"]
 
 
+def spoken_now() -> list[str]:
+    """`spoken_languages` of the business.yml in use; while that file cannot be read (saved
+    half-way, broken by hand), every language parlez speaks, so a conversation keeps its
+    own and the actions that need the file say what they can."""
+    try:
+        return spoken_languages(business())
+    except BusinessSettingsError as error:
+        logger.error("the business's languages cannot be read: %s", error)
+        return list(SUPPORTED)
+
+
 def language_of(tracker: Tracker) -> str:
     """The conversation's language (the slot), or the business's first."""
-    spoken = spoken_languages(business())
+    spoken = spoken_now()
     current = tracker.get_slot("language")
     return current if current in spoken else spoken[0]
 
@@ -114,7 +128,5 @@ class ActionDetectLanguage(Action):
         if text.startswith("/"):
             text = ""  # a button's payload says nothing about the language
         current = tracker.get_slot("language")
-        chosen = choose_language(
-            text, message.get("metadata"), current, spoken_languages(business())
-        )
+        chosen = choose_language(text, message.get("metadata"), current, spoken_now())
         return [] if chosen == current else [SlotSet("language", chosen)]

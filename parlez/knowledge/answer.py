@@ -88,6 +88,8 @@ class Answer:
     confidence: float = 0.0
     #: the passages the customer is asked to choose between, or suggested (`found` is false)
     choices: list[Passage] = field(default_factory=list)
+    #: the action that answers instead of `text`: the entry found names one (FAQ `action:`)
+    action: str | None = None
 
 
 def _near_bar(found: list[Hit], bar: float) -> list[Hit]:
@@ -204,6 +206,10 @@ class KnowledgeAnswerer:
         read = _near_bar(found, bar)
         if not read:
             return Answer("", found=False, by="none")
+        hits, runner_up = _over_bar(found, bar)
+        if hits and hits[0].passage.action:
+            # An entry answered by its action (prices from the catalogue): nothing to phrase.
+            return self._chosen(hits[0], runner_up, language)
         system = SYSTEM_PROMPT.format(
             business=self.business,
             no_answer=NO_ANSWER,
@@ -231,6 +237,8 @@ class KnowledgeAnswerer:
             )
             return self._decided(found, bar, language, suggest=not foreign)
         used = read[number - 1]
+        if used.passage.action:  # the entry's action answers, not a phrasing of its text
+            return self._as_written(used, language)
         text = " ".join(_CITATION.sub("", reply).split())
         return Answer(
             text, found=True, by="llm", sources=[source_of(used)], confidence=used.confidence
@@ -283,4 +291,5 @@ class KnowledgeAnswerer:
             by="passage",
             sources=[source_of(hit)],
             confidence=hit.confidence,
+            action=hit.passage.action,
         )

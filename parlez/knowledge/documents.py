@@ -45,6 +45,9 @@ class Passage:
     kind: str = "faq"  # "faq" or "page"
     #: the answer in other languages, by language code (FAQ `answers: {fr: ...}`)
     answers: dict[str, str] = field(default_factory=dict)
+    #: the action that gives the answer instead of the text (FAQ `action:`): a price from
+    #: the catalogue, a live figure; the text is still searched
+    action: str | None = None
 
     def answer_in(self, language: str | None) -> str:
         """The answer in `language` when the entry has it, else as written."""
@@ -55,7 +58,10 @@ class Passage:
         return [q for q in [self.title, *self.alternatives] if q]
 
     def fingerprint(self) -> str:
-        raw = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
+        fields = asdict(self)
+        if fields["action"] is None:  # indexes built before entries could name one stay valid
+            del fields["action"]
+        raw = json.dumps(fields, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
@@ -71,7 +77,8 @@ def _slug(text: str) -> str:
 
 
 def faq_entries(items: Any, source: str) -> list[Passage]:
-    """FAQ objects (`question`, `answer`, optional `id`, `alternatives`, `url`) as passages."""
+    """FAQ objects (`question`, `answer`, optional `id`, `alternatives`, `url`, `answers`,
+    `action`) as passages."""
     if isinstance(items, dict) and "faq" in items:
         items = items["faq"]
     if not isinstance(items, list):
@@ -104,6 +111,13 @@ def faq_entries(items: Any, source: str) -> list[Passage]:
                 Location(source),
                 hint="for example answers: {fr: 'Nous sommes ouverts...', de: '...'}",
             )
+        action = item.get("action") or None  # an empty CSV cell names none
+        if action is not None and not (isinstance(action, str) and action.strip()):
+            raise KnowledgeFileError(
+                f"FAQ entry {number}: 'action' must name an action of the domain",
+                Location(source),
+                hint="for example action: action_tell_price",
+            )
         if item.get("id"):
             entry_id = str(item["id"])
             if entry_id in seen:
@@ -128,6 +142,7 @@ def faq_entries(items: Any, source: str) -> list[Passage]:
                 source=source,
                 url=item.get("url"),
                 answers={k: v.strip() for k, v in answers.items()},
+                action=action.strip() if action else None,
             )
         )
     return passages

@@ -41,6 +41,17 @@ def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def knowledge_base(studio: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The assistant's data/kb/ in the test's folder, searched by the answer action (its
+    entries about hours, prices and services name the actions that answer them)."""
+    import actions.knowledge
+
+    shutil.copytree(REPO / "data" / "kb", studio / "data" / "kb")
+    monkeypatch.setattr(actions.knowledge, "_answerer", None)
+    return studio / "data" / "kb"
+
+
+@pytest.fixture
 def bot(policies: Any, studio: Path) -> Agent:
     domain, trained = policies
     # Without NLU: buttons and tests send `/intent{...}`; plain text fills the requested slot.
