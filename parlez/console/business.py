@@ -1,9 +1,11 @@
-"""The business's opening hours, closed dates and services, as the console edits them in the
-project's `business.yml`: read for the form, checked, and written back key by key in place
-(`parlez.io.yaml_edit`), so the comments and everything else in the file stay.
+"""The business's opening hours, closed dates and catalogue (services and products), as the
+console edits them in the project's `business.yml`: read for the form, checked, and written
+back key by key in place (`parlez.io.yaml_edit`), so the comments and everything else in the
+file stay. Items are added at the end of their list and removed with their lines.
 
 The assistant's actions read `business.yml` again whenever it changes: new hours decide the
-next booking's free slots, with no restart.
+next booking's free slots and the next answer about them, a new price is the next one
+quoted, with no restart.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from parlez.io.yaml_edit import set_value
+from parlez.io.yaml_edit import append_item, remove_item, set_value
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
@@ -35,10 +37,28 @@ def business_file(project: Path) -> Path:
 
 
 @dataclass
-class Service:
+class Item:
+    """A service or a product of the catalogue, as the form shows it."""
+
     name: str
-    duration: int | None
     price: float | None
+    duration: int | None = None  # services only
+    price_from: bool = False
+    description: str = ""
+
+
+def _items(found: Any, services: bool) -> list[Item]:
+    return [
+        Item(
+            str(raw.get("name")),
+            raw.get("price"),
+            raw.get("duration") if services else None,
+            bool(raw.get("price_from")),
+            str(raw.get("description") or ""),
+        )
+        for raw in found or []
+        if isinstance(raw, dict) and raw.get("name")
+    ]
 
 
 @dataclass
@@ -46,7 +66,8 @@ class Settings:
     #: per weekday, its opening ranges ("09:00-18:00"); an empty list: closed
     hours: dict[str, list[str]] = field(default_factory=dict)
     closed_dates: list[date] = field(default_factory=list)
-    services: list[Service] = field(default_factory=list)
+    services: list[Item] = field(default_factory=list)
+    products: list[Item] = field(default_factory=list)
     currency: str = ""
 
 
@@ -56,15 +77,11 @@ def read_settings(text: str) -> Settings:
         raise SettingsProblem("business.yml is not a mapping")
     found = raw.get("hours")
     hours: dict[str, Any] = found if isinstance(found, dict) else {}
-    services = [
-        Service(str(s.get("name")), s.get("duration"), s.get("price"))
-        for s in raw.get("services") or []
-        if isinstance(s, dict) and s.get("name")
-    ]
     return Settings(
         hours={day: [str(r) for r in (hours.get(day) or [])] for day in WEEKDAYS},
         closed_dates=[d for d in raw.get("closed_dates") or [] if isinstance(d, date)],
-        services=services,
+        services=_items(raw.get("services"), services=True),
+        products=_items(raw.get("products"), services=False),
         currency=str(raw.get("currency") or ""),
     )
 
@@ -125,13 +142,66 @@ def changed(text: str, form: dict[str, str], source: str) -> tuple[str, list[str
         if wanted_dates != sorted(current.closed_dates):
             text = set_value(text, ["closed_dates"], wanted_dates, source)
             keys.append("closed_dates")
-    for position, service in enumerate(current.services):
-        for key, whole in (("duration", True), ("price", False)):
-            raw = form.get(f"{key}_{position}")
-            if raw is None:
-                continue
-            value = number(f"{service.name} {key}", raw, whole)
-            if value is not None and value != getattr(service, key):
-                text = set_value(text, ["services", position, key], value, source)
-                keys.append(f"services.{service.name}.{key}")
-    return text, keys
+    for kind, items in (("services", current.services), ("products", current.products)):
+        text = _items_changed(text, form, source, kind, items, keys)
+    return _added(text, form, source, current, keys), keys
+
+
+#: the form's fields of item N: `<prefix>price_N`... (services keep the prefix-less names
+#: the page had before it showed products)
+PREFIX = {"services": "", "products": "product_"}
+
+
+def _items_changed(
+    text: str, form: dict[str, str], source: str, kind: str, items: list[Item], keys: list[str]
+) -> str:
+    prefix = PREFIX[kind]
+    removed = []
+    for position, item in enumerate(items):
+        if f"{prefix}price_{position}" not in form:
+            continue  # not on the page that was sent
+        if form.get(f"{prefix}remove_{position}"):
+            removed.append(position)
+            continue
+        wanted: dict[str, Any] = {
+            "price": number(f"{item.name} price", form[f"{prefix}price_{position}"], False),
+            "price_from": bool(form.get(f"{prefix}from_{position}")),
+            "description": form.get(f"{prefix}description_{position}", item.description).strip(),
+        }
+        if kind == "services":
+            wanted["duration"] = number(
+                f"{item.name} duration", form.get(f"duration_{position}", ""), True
+            )
+        for key, value in wanted.items():
+            if (value is None and key in ("price", "duration")) or value == getattr(item, key):
+                continue  # an emptied number keeps its value: a service needs a duration
+            text = set_value(text, [kind, position, key], value, source)
+            keys.append(f"{kind}.{item.name}.{key}")
+    for position in reversed(removed):
+        text = remove_item(text, [kind, position], source)
+        keys.append(f"{kind}.{items[position].name} removed")
+    return text
+
+
+def _added(text: str, form: dict[str, str], source: str, current: Settings, keys: list[str]) -> str:
+    """`text` with the service and the product the form's "add" rows name, if any."""
+    taken = {item.name.lower() for item in [*current.services, *current.products]}
+    for kind, label in (("services", "service"), ("products", "product")):
+        name = " ".join(form.get(f"new_{label}_name", "").split())
+        if not name:
+            continue
+        if name.lower() in taken:
+            raise SettingsProblem(f"there is already a service or product called '{name}'")
+        item: dict[str, Any] = {"name": name}
+        price = number(f"{name} price", form.get(f"new_{label}_price", ""), False)
+        if kind == "services":
+            duration = number(f"{name} duration", form.get(f"new_{label}_duration", ""), True)
+            if duration is None:
+                raise SettingsProblem(f"{name}: a service needs its duration in minutes")
+            item["duration"] = duration
+        if price is not None:
+            item["price"] = price
+        text = append_item(text, [kind], item, source)
+        keys.append(f"{kind}.{name} added")
+        taken.add(name.lower())
+    return text

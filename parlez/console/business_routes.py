@@ -1,5 +1,6 @@
-"""The business page: opening hours, closed dates, and the services' durations and prices,
-changed by an owner or admin in the project's `business.yml` (parlez/console/business.py)."""
+"""The business page: opening hours, closed dates, and the catalogue (services and products,
+their prices and descriptions), changed by an owner or admin in the project's
+`business.yml` (parlez/console/business.py)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ async def business_page(request: Request) -> HTTPResponse:
                 "hours": settings.hours,
                 "closed_dates": [d.isoformat() for d in settings.closed_dates],
                 "services": [vars(s) for s in settings.services],
+                "products": [vars(p) for p in settings.products],
                 "digest": digest_of(text),
             }
         )

@@ -153,6 +153,7 @@ async def _form(
         languages=sorted(set(_languages(opened, original)) | set(shown.answers)),
         error=error,
         saved_now=saved_now,
+        answered_by=original.action if original else None,
     )
 
 
@@ -175,7 +176,7 @@ async def entry_page(request: Request, entry_id: str) -> HTTPResponse:
         return await render("missing.html", request, status=404, what="entry", missing=entry_id)
     entry = FaqEntry(found.title, found.text, found.alternatives, found.answers, found.url)
     if wants_json(request):
-        return response.json({"entry": {"id": entry_id, **asdict(entry)}})
+        return response.json({"entry": {"id": entry_id, **asdict(entry), "action": found.action}})
     return await _form(request, opened, entry_id, entry)
 
 

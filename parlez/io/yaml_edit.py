@@ -96,7 +96,7 @@ def set_value(text: str, path: Sequence[Key], value: Any, source: str = "<yaml>"
         end = _end(lines, line, column)
         added = (
             [" " * column + f"{key}: {_inline(value)}\n"]
-            if (_one_line(value) and not isinstance(value, list | tuple)) or _flow(parent[last])
+            if _one_line(value) and (not isinstance(value, list | tuple) or _flow(parent[last]))
             else _block(key, value, column)
         )
         return "".join([*lines[:end], *added, *lines[end:]])
@@ -139,3 +139,70 @@ def _end(lines: list[str], line: int, column: int) -> int:
     ):
         end -= 1
     return end
+
+
+def _walk(data: Any, path: Sequence[Key]) -> Any:
+    node = data
+    for step in path:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            raise YamlEditError(f"there is no '{step}' in {'.'.join(map(str, path))}") from None
+    return node
+
+
+def _item_lines(lines: list[str], items: CommentedSeq, position: int) -> tuple[int, int]:
+    """The first line of item `position` of a block list and the line after it (its
+    trailing blank lines and comments left out)."""
+    start = items.lc.item(position)[0]
+    dash = _indent(lines[start])
+    end = start + 1
+    while end < len(lines) and (
+        not lines[end].strip() or lines[end].lstrip().startswith("#") or _indent(lines[end]) > dash
+    ):
+        end += 1
+    while end > start + 1 and (
+        not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")
+    ):
+        end -= 1
+    return start, end
+
+
+def append_item(
+    text: str, path: Sequence[Key], value: dict[str, Any], source: str = "<yaml>"
+) -> str:
+    """`text` with the mapping `value` added at the end of the list at `path`, indented as
+    its items are; the list is made when its key is missing, empty or written in brackets."""
+    data = load_round_trip(text, source, YamlEditError)
+    parent = _walk(data, path[:-1])
+    found = parent.get(path[-1]) if isinstance(parent, CommentedMap) else None
+    if not isinstance(found, CommentedSeq) or not found or _flow(found):
+        return set_value(text, path, [*(found or []), value], source)
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    start, end = _item_lines(lines, found, len(found) - 1)
+    dash = _indent(lines[start])
+    yaml = YAML()
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=2, offset=0)
+    buffer = io.StringIO()
+    yaml.dump([value], buffer)
+    added = [" " * dash + line for line in buffer.getvalue().splitlines(keepends=True)]
+    return "".join([*lines[:end], *added, *lines[end:]])
+
+
+def remove_item(text: str, path: Sequence[Key], source: str = "<yaml>") -> str:
+    """`text` without the list item at `path` (its last step a position), and its lines."""
+    data = load_round_trip(text, source, YamlEditError)
+    items = _walk(data, path[:-1])
+    position = path[-1]
+    if not isinstance(items, CommentedSeq) or not isinstance(position, int):
+        raise YamlEditError(f"{'.'.join(map(str, path))} is not an item of a list")
+    if not 0 <= position < len(items):
+        raise YamlEditError(f"there is no item {position} in {'.'.join(map(str, path[:-1]))}")
+    if len(items) == 1 or _flow(items):
+        return set_value(text, path[:-1], [v for i, v in enumerate(items) if i != position], source)
+    lines = text.splitlines(keepends=True)
+    start, end = _item_lines(lines, items, position)
+    return "".join([*lines[:start], *lines[end:]])

@@ -25,8 +25,12 @@ def business(console: Console) -> Path:
 
 
 def form_of(page: str) -> dict[str, str]:
-    """The business form's fields as the page fills them."""
+    """The business form's fields as the page fills them (a checkbox only when checked, as
+    a browser sends it)."""
     fields = dict(re.findall(r'<input name="([^"]+)"[^>]*value="([^"]*)"', page))
+    fields |= dict(
+        re.findall(r'<input type="checkbox" name="([^"]+)" value="([^"]*)"[^>]*checked', page)
+    )
     fields["digest"] = re.search(r'name="digest" value="([^"]*)"', page).group(1)  # type: ignore[union-attr]
     dates = re.search(r'<textarea id="closed_dates" name="closed_dates"[^>]*>([^<]*)<', page)
     fields["closed_dates"] = dates.group(1) if dates else ""
@@ -72,4 +76,62 @@ async def test_an_agent_may_not_change_the_business(console: Console, business: 
     browser = await console.sign_in(Role.AGENT)
     assert (await browser.get("/console/business")).status == 403
     assert (await browser.post("/console/business", {"hours_sunday": "1"})).status == 403
+    assert business.read_text() == ORIGINAL
+
+
+async def test_the_catalogue_is_edited_items_added_and_removed_in_place(
+    console: Console, business: Path
+) -> None:
+    """A price that starts somewhere, a description, a product added and a service removed:
+    each written where it belongs, the other items' lines and comments untouched."""
+    browser = await console.sign_in(Role.OWNER)
+    form = form_of((await browser.get("/console/business")).text)
+    assert form["from_1"] == "1" and "from_0" not in form  # colouring's price starts at 60
+    assert form["product_price_0"] == "18"
+    form |= {
+        "from_2": "1",
+        "description_2": "Washed and styled.",
+        "remove_3": "1",
+        "product_price_0": "19.5",
+        "new_product_name": "hair wax",
+        "new_product_price": "12",
+        "new_service_name": "fringe trim",
+        "new_service_duration": "10",
+        "new_service_price": "8",
+    }
+    reply = await browser.post("/console/business", form)
+    assert reply.status == 303, reply.text
+    text = business.read_text()
+    blow_dry = "    duration: 30\n    price: 25\n"
+    assert blow_dry + "    price_from: true\n    description: Washed and styled.\n" in text
+    assert "beard trim" not in text and "Bartschnitt" not in text
+    assert "    price: 19.5\n" in text
+    assert text.endswith("    price: 19.5\n  - name: hair wax\n    price: 12\n"), text[-300:]
+    assert "  - name: fringe trim\n    duration: 10\n    price: 8\n" in text
+    # what the assistant reads
+    from actions.business import business as settings_of
+
+    settings = settings_of(business)
+    assert [s.name for s in settings.services] == [
+        "haircut",
+        "colouring",
+        "blow-dry",
+        "fringe trim",
+    ]
+    assert [p.price for p in settings.products] == [19.5, 12]
+    # the comments of the catalogue stay
+    assert "# What the studio sells over the counter" in text
+    audit = (await browser.get("/console/audit")).text
+    assert "services.beard trim removed" in audit and "products.hair wax added" in audit
+
+
+async def test_a_name_already_used_or_a_service_without_minutes_is_refused(
+    console: Console, business: Path
+) -> None:
+    browser = await console.sign_in(Role.ADMIN)
+    form = form_of((await browser.get("/console/business")).text)
+    taken = await browser.post("/console/business", {**form, "new_product_name": "Haircut"})
+    assert taken.status == 400 and "already a service or product called" in taken.text
+    minutes = await browser.post("/console/business", {**form, "new_service_name": "perm"})
+    assert minutes.status == 400 and "needs its duration in minutes" in minutes.text
     assert business.read_text() == ORIGINAL

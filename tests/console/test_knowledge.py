@@ -218,3 +218,36 @@ async def test_unanswered_questions_are_grouped_by_meaning_most_asked_first(
     )
     by_question = {g["question"]: g["answered_by"] for g in again.json["groups"]}
     assert "Do you have Wi-Fi?" in by_question.values()
+
+
+async def test_an_entry_answered_by_an_action_says_so_and_keeps_its_action_when_edited(
+    console: Console,
+) -> None:
+    faq = faq_of(console)
+    faq.write_text(
+        FAQ + "  - id: prices\n    question: How much is a haircut?\n"
+        "    action: action_tell_price\n    answer: Our prices.\n",
+        encoding="utf-8",
+    )
+    browser = await console.sign_in(Role.DESIGNER)
+    page, digest = await edit_form(browser, "prices")
+    assert "the answer of the action <code>action_tell_price</code>" in page
+    assert 'href="/console/business"' in page
+    reply = await browser.post(
+        "/console/knowledge/entries/prices",
+        {
+            "file": "faq.yml",
+            "digest": digest,
+            "question": "How much is a haircut?",
+            "answer": "The price of each service.",
+        },
+    )
+    assert reply.status == 303
+    assert faq.read_text().endswith(
+        "    action: action_tell_price\n    answer: The price of each service.\n"
+    )
+    _, read = await browser.app.asgi_client.get(
+        "/console/knowledge/entries/prices?file=faq.yml",
+        headers={**browser._cookie(), "accept": "application/json"},
+    )
+    assert read.json["entry"]["action"] == "action_tell_price"

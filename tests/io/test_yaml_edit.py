@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from parlez.io.yaml_edit import YamlEditError, set_value
+from parlez.io.yaml_edit import YamlEditError, append_item, remove_item, set_value
 
 TEXT = """\
 # The studio.
@@ -69,3 +69,40 @@ def test_a_path_that_is_not_there_is_a_clear_error() -> None:
         set_value(TEXT, ["nope", "x"], 1)
     with pytest.raises(YamlEditError, match="not valid YAML"):
         set_value("a: [unclosed\n", ["a"], 1, "business.yml")
+
+
+CATALOGUE = """\
+services:
+  - name: haircut   # the most booked
+    price: 35
+
+  # seasonal
+  - name: colouring
+    price: 60
+    names: {fr: coloration}
+products: []
+"""
+
+
+def test_an_item_is_appended_indented_as_its_list_and_a_missing_list_is_made() -> None:
+    added = append_item(CATALOGUE, ["services"], {"name": "perm", "duration": 90})
+    assert added == CATALOGUE.replace(
+        "    names: {fr: coloration}\n",
+        "    names: {fr: coloration}\n  - name: perm\n    duration: 90\n",
+    )
+    # an empty list in brackets, or none at all, becomes a block list
+    assert append_item(CATALOGUE, ["products"], {"name": "wax", "price": 12}).endswith(
+        "products:\n  - name: wax\n    price: 12\n"
+    )
+    assert append_item("name: x\n", ["products"], {"name": "wax"}) == (
+        "name: x\nproducts:\n  - name: wax\n"
+    )
+
+
+def test_an_item_is_removed_with_its_lines_and_the_others_comments_stay() -> None:
+    assert remove_item(CATALOGUE, ["services", 1]) == CATALOGUE.replace(
+        "  - name: colouring\n    price: 60\n    names: {fr: coloration}\n", ""
+    )
+    assert remove_item(CATALOGUE, ["services", 0]).startswith("services:\n\n  # seasonal\n")
+    with pytest.raises(YamlEditError, match="there is no item 5"):
+        remove_item(CATALOGUE, ["services", 5])
