@@ -89,6 +89,7 @@ class Citation:
 
 
 PRICES = Citation("action_tell_price", "prices", "Prices")
+DURATIONS = Citation("action_tell_duration", "duration", "How long an appointment takes")
 SERVICES = Citation("action_list_services", "services", "Services")
 
 
@@ -167,6 +168,40 @@ class ActionTellPrice(Action):
             dispatcher.utter_message(
                 response="utter_product_price", item=item, price=price, json_message=PRICES.cited()
             )
+        return []
+
+
+class ActionTellDuration(Action):
+    """ "How long does a colouring take?": that service's duration from the catalogue;
+    "how long is an appointment?": each service's."""
+
+    def name(self) -> str:
+        return "action_tell_duration"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        settings = _settings()
+        if settings is None or not settings.services:
+            return [FollowupAction("utter_offer_handoff")]
+        language = language_of(tracker)
+        said = next(tracker.get_latest_entity_values("service"), None)
+        service = settings.service(str(said)) if said else None
+        service = service or settings.service(asked(tracker), close=False)
+        if service is not None:
+            dispatcher.utter_message(
+                response="utter_service_duration",
+                item=capitalised(service.called(language)),
+                duration=service.duration,
+                json_message=DURATIONS.cited(),
+            )
+            return []
+        lines = [
+            f"- {capitalised(s.called(language))}: {s.duration} min" for s in settings.services
+        ]
+        dispatcher.utter_message(
+            response="utter_durations", durations="\n".join(lines), json_message=DURATIONS.cited()
+        )
         return []
 
 

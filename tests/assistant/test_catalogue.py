@@ -184,3 +184,16 @@ async def test_a_knowledge_base_entry_that_names_an_action_is_answered_by_it(
     dispatcher = CollectingDispatcher()
     assert await ActionAnswerFromKnowledgeBase().run(dispatcher, asked, {"actions": []}) == []
     assert dispatcher.messages[0]["text"].startswith("The price of each of our services")
+
+
+@pytest.mark.usefixtures("knowledge_base")
+def test_how_long_a_service_takes_is_the_catalogues_duration(bot: Agent) -> None:
+    assert texts(read_as(bot, "how long is a haircut?", "ask_question")) == [
+        "Haircut: about 45 minutes."
+    ]
+    (every,) = texts(read_as(bot, "how long does an appointment take?", "ask_question", "b"))
+    assert every.splitlines()[:3] == [
+        "How long each service takes:",
+        "- Haircut: 45 min",
+        "- Colouring: 120 min",
+    ]
