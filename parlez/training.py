@@ -142,11 +142,15 @@ def core_fingerprint(
     config: Config, domain: Domain, stories: list[StoryBlock], rules: list[StoryBlock]
 ) -> str:
     """What the dialogue part depends on: the policies, the domain, the stories and rules,
-    and the version of parlez."""
+    and the version of parlez. What the responses say is left out (their names are actions,
+    and stay in): a reworded response reuses the trained policies, as in Rasa, and only the
+    model's copy of the domain changes (`train`)."""
+    shape = domain.to_dict()
+    shape["responses"] = sorted(shape.get("responses") or {})
     return fingerprint(
         __version__,
         [c.to_dict() for c in config.policies],
-        domain.to_dict(),
+        shape,
         _blocks_data(stories),
         _blocks_data(rules),
     )
@@ -161,6 +165,11 @@ def train_core_into(project: Project, folder: Path) -> None:
         ensemble.use_nlu(Pipeline.load(folder / NLU_PART))
     ensemble.train(trackers, domain)
     ensemble.persist(folder / CORE_PART)
+    write_domain(domain, folder)
+
+
+def write_domain(domain: Domain, folder: Path) -> None:
+    """The model's copy of the domain, which its responses are said from."""
     (folder / CORE_PART / DOMAIN_FILE).write_text(
         json.dumps(domain.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
     )
@@ -207,6 +216,8 @@ def train(
         for part, fingerprint_ in wanted.items():
             if not force and _reuse(models, part, fingerprint_, folder):
                 reused.append(part)
+                if part == "core":
+                    write_domain(project.domain, folder)  # the responses as they are now
                 continue
             part_started = time.perf_counter()
             if part == "nlu":

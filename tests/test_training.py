@@ -41,3 +41,33 @@ def test_the_nlu_alone_and_a_project_without_a_knowledge_base_index_nothing(
     plain = tmp_path / "plain"
     shutil.copytree(small_project, plain)
     assert train(Project(plain), plain / "models").knowledge is None
+
+
+def test_a_reworded_response_reuses_the_trained_parts_and_the_new_model_says_it(
+    small_project: Path, tmp_path: Path
+) -> None:
+    """As in Rasa, what a response says is not what the policies learn from: the console's
+    responses editor is followed by a retraining that trains nothing, and the new model
+    says the new words."""
+    import asyncio
+
+    from parlez.agent import Agent
+
+    root = tmp_path / "project"
+    shutil.copytree(small_project, root)
+    train(Project(root), root / "models")
+    domain = root / "domain.yml"
+    domain.write_text(
+        domain.read_text().replace("Hello! Where are you?", "Hi! Where are you?"),
+        encoding="utf-8",
+    )
+    again = train(Project(root), root / "models")
+    assert set(again.reused) == {"nlu", "core"} and not again.trained
+    said = asyncio.run(Agent.load(again.archive).handle_text("/greet", "anna"))
+    assert said[0]["text"] == "Hi! Where are you?"
+    # a new response is a new action: the policies learn it
+    domain.write_text(
+        domain.read_text().replace("responses:\n", "responses:\n  utter_new:\n    - text: New\n"),
+        encoding="utf-8",
+    )
+    assert "core" in train(Project(root), root / "models").trained
