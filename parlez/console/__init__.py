@@ -23,6 +23,7 @@ def blueprint() -> Blueprint:
         knowledge_routes,
         model_routes,
         presence_routes,
+        response_routes,
         review_routes,
         routes,
         signin,

@@ -16,6 +16,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from parlez.exceptions import ParlezError
 from parlez.io.edit import load_round_trip
@@ -51,6 +52,14 @@ def _inline(value: Any) -> str:
         _yaml().dump({"v": value}, buffer)
         return buffer.getvalue().strip().removeprefix("v:").strip()
     raise YamlEditError(f"cannot write {type(value).__name__} on one line")
+
+
+def _inline_as(old: Any, value: Any) -> str:
+    """`value` on its line, a string in double quotes when the old one was (the JSON form of
+    a string is a YAML double-quoted scalar): a domain's texts keep their quotes."""
+    if isinstance(old, DoubleQuotedScalarString) and isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return _inline(value)
 
 
 def _one_line(value: Any) -> bool:
@@ -106,7 +115,7 @@ def set_value(text: str, path: Sequence[Key], value: Any, source: str = "<yaml>"
         head, _, rest = lines[line].partition(":")
         comment = _COMMENT.search(rest.rstrip("\n"))
         tail = comment.group(1) if comment and not _in_quotes(rest, comment.start()) else ""
-        lines[line] = f"{head}: {_inline(value)}{tail}\n"
+        lines[line] = f"{head}: {_inline_as(old, value)}{tail}\n"
         return "".join(lines)
     end = _end(lines, line, column)
     return "".join([*lines[:line], *_block(key, value, column), *lines[end:]])
@@ -183,12 +192,12 @@ def append_item(
         lines[-1] += "\n"
     start, end = _item_lines(lines, found, len(found) - 1)
     dash = _indent(lines[start])
-    yaml = YAML()
-    yaml.width = 4096
-    yaml.indent(mapping=2, sequence=2, offset=0)
     buffer = io.StringIO()
-    yaml.dump([value], buffer)
-    added = [" " * dash + line for line in buffer.getvalue().splitlines(keepends=True)]
+    _yaml().dump([value], buffer)  # its dash at column 2, nested lists indented as ours
+    added = [
+        " " * dash + line[2:] if line.startswith("  ") else line
+        for line in buffer.getvalue().splitlines(keepends=True)
+    ]
     return "".join([*lines[:end], *added, *lines[end:]])
 
 

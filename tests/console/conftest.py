@@ -26,6 +26,7 @@ from parlez.endpoints import Endpoints
 from parlez.server.app import create_app
 from parlez.server.state import ServerState
 from parlez.stores.sql import SQLTrackerStore
+from tests import small_assistant
 from tests.conftest import REPO, write
 from tests.services import Postgres
 
@@ -149,6 +150,7 @@ async def console(
     (project / "models").mkdir(parents=True)
     model = Path(shutil.copy(small_model, project / "models" / small_model.name))
     write(project / "data" / "kb" / "faq.yml", FAQ)
+    write(project / "domain.yml", small_assistant.DOMAIN)
     shutil.copy(REPO / "business.yml", project / "business.yml")
     write(project / "data" / "nlu.yml", "nlu:\n- intent: greet\n  examples: |\n    - hello\n")
     made = await make_console(

@@ -52,6 +52,9 @@ ROUTES = [
     ("GET", "/console/models/retraining", Capability.TEACH),
     ("POST", "/console/models/use", Capability.TEACH),
     ("POST", "/console/models/retrain", Capability.TEACH),
+    ("GET", "/console/responses", Capability.TEACH),
+    ("GET", "/console/responses/utter_greet", Capability.TEACH),
+    ("POST", "/console/responses/utter_greet", Capability.TEACH),
     ("GET", "/console/business", Capability.SETTINGS),
     ("POST", "/console/business", Capability.SETTINGS),
     ("GET", "/console/knowledge/entries/hours", Capability.TEACH),
@@ -84,6 +87,7 @@ async def test_the_walk_covers_every_console_route(console: Console) -> None:
         .replace("teams/hi/", "teams/<name:str>/")
         .replace("/1/", "/<canned_id:int>/")
         .replace("entries/hours", "entries/<entry_id:str>")
+        .replace("responses/utter_greet", "responses/<name:str>")
         .replace("{at}", "<at:str>")
         .split("?")[0]
         for _, path, _ in ROUTES

@@ -119,4 +119,14 @@
     if (typing(target)) target.focus();
     else target.click();
   });
+
+  // The responses editor: each preview follows the field it shows, as it is typed.
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (!field.name) return;
+    var selector = '[data-preview="' + CSS.escape(field.name) + '"]';
+    document.querySelectorAll(selector).forEach(function (preview) {
+      preview.textContent = field.value;
+    });
+  });
 })();

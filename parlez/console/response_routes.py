@@ -1,0 +1,171 @@
+"""The responses editor: every `utter_*` of the domain with its variations per language and
+channel, previewed as the web chat shows them, and changed in the domain file that holds
+each one (`parlez.training_data.response_edit`: the other bytes of the file stay).
+
+The responses are part of the trained model: a change is said after the next retraining
+(the Models page), which reuses the trained policies when only responses changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from sanic import Request, response
+from sanic.response import HTTPResponse
+
+from parlez.console.auth import database_of, requires, wants_json
+from parlez.console.pages import console, render, state_of
+from parlez.console.roles import Capability
+from parlez.io.edit import digest, replace_if_unchanged
+from parlez.project import Project
+from parlez.training_data.response_edit import (
+    Response,
+    ResponseEditError,
+    VariationChange,
+    read_responses,
+)
+from parlez.training_data.response_edit import (
+    change_response as changed_file,
+)
+
+#: how many variations and buttons a form may name (more is not a person's form)
+MOST_VARIATIONS = 50
+MOST_BUTTONS = 20
+
+
+def responses_of(request: Request) -> dict[str, Response]:
+    return read_responses(Project(state_of(request).project).domain_path)
+
+
+def _matches(found: Response, words: list[str]) -> bool:
+    text = " ".join([found.name, *(v.text for v in found.variations)]).lower()
+    return all(word in text for word in words)
+
+
+def _relative(request: Request, found: Response) -> str:
+    root = state_of(request).project.resolve()
+    path = found.path.resolve()
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+
+
+@console.get("/responses")
+@requires(Capability.TEACH)
+async def responses_page(request: Request) -> HTTPResponse:
+    try:
+        every = responses_of(request)
+    except ResponseEditError as error:
+        return await render("responses.html", request, status=409, broken=str(error))
+    search = (request.args.get("search") or "").strip()
+    shown = [r for r in every.values() if _matches(r, search.lower().split())]
+    if wants_json(request):
+        return response.json({"responses": [_as_json(request, r) for r in shown]})
+    return await render(
+        "responses.html",
+        request,
+        responses=shown,
+        total=len(every),
+        search=search,
+        languages=sorted({code for r in every.values() for code in r.languages}),
+    )
+
+
+def _as_json(request: Request, found: Response) -> dict[str, Any]:
+    return {
+        "name": found.name,
+        "file": _relative(request, found),
+        "variations": [asdict(v) for v in found.variations],
+    }
+
+
+async def _form(
+    request: Request,
+    found: Response,
+    every: dict[str, Response],
+    status: int = 200,
+    error: str | None = None,
+) -> HTTPResponse:
+    known = sorted({code for r in every.values() for code in r.languages})
+    return await render(
+        "response.html",
+        request,
+        status=status,
+        found=found,
+        file=_relative(request, found),
+        digest=digest(found.path),
+        missing=[code for code in known if code not in found.languages],
+        error=error,
+        saved=request.args.get("saved"),
+    )
+
+
+@console.get("/responses/<name:str>")
+@requires(Capability.TEACH)
+async def response_page(request: Request, name: str) -> HTTPResponse:
+    every = responses_of(request)
+    found = every.get(name)
+    if found is None:
+        return await render("missing.html", request, status=404, what="response", missing=name)
+    if wants_json(request):
+        return response.json(
+            {"response": {**_as_json(request, found), "digest": digest(found.path)}}
+        )
+    return await _form(request, found, every)
+
+
+def _changes(form: Any, found: Response) -> list[VariationChange]:
+    changes = []
+    for variation in found.variations[:MOST_VARIATIONS]:
+        at = variation.position
+        if form.get(f"text_{at}") is None and not form.get(f"remove_{at}"):
+            continue  # not on the form that was sent
+        titles = [
+            str(form.get(f"title_{at}_{number}") or "")
+            for number in range(min(len(variation.buttons), MOST_BUTTONS))
+        ]
+        changes.append(
+            VariationChange(
+                at,
+                str(form.get(f"text_{at}") or "").replace("\r\n", "\n"),
+                titles,
+                remove=bool(form.get(f"remove_{at}")),
+            )
+        )
+    return changes
+
+
+@console.post("/responses/<name:str>")
+@requires(Capability.TEACH)
+async def save_response(request: Request, name: str) -> HTTPResponse:
+    every = responses_of(request)
+    found = every.get(name)
+    if found is None:
+        return response.json({"error": f"there is no response '{name}'"}, status=404)
+    form: Any = request.form or {}
+    language = str(form.get("new_language") or "").strip()
+    added = {language: str(form.get("new_text") or "").replace("\r\n", "\n")} if language else {}
+    try:
+        change = changed_file(found, _changes(form, found), added)
+    except ResponseEditError as error:
+        stale = "since it was opened" in error.message
+        if wants_json(request):
+            return response.json({"error": error.message}, status=409 if stale else 400)
+        return await _form(request, found, every, 409 if stale else 400, error.message)
+    expected = str(form.get("digest")) if "digest" in form else None
+    if not change.diff:
+        return _saved(request, name, 0)
+    if not replace_if_unchanged(change.path, change.text, expected):
+        message = f"{found.path.name} changed since this page was opened: look at it again"
+        if wants_json(request):
+            return response.json({"error": message}, status=409)
+        return await _form(request, found, every, 409, message)
+    await database_of(request).record(
+        request.ctx.session.user, "response_save", name, _relative(request, found)
+    )
+    return _saved(request, name, 1)
+
+
+def _saved(request: Request, name: str, count: int) -> HTTPResponse:
+    if wants_json(request):
+        return response.json({"changed": count})
+    return response.redirect(f"/console/responses/{name}?saved={count}", status=303)

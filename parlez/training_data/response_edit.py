@@ -1,0 +1,207 @@
+"""The domain's responses as a person edits them: each `utter_*` with its variations (per
+language, per channel), found in the domain file that holds it and changed there in place.
+
+A variation's text and its buttons' titles are rewritten on their own lines, in the quotes
+they had; a variation added for a language goes at the end of the response, one removed
+takes its lines with it. Every other byte of the file stays, so the change reads as those
+lines in git.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from parlez.exceptions import Location, ParlezError
+from parlez.io.edit import FileChange, digest_of, load_round_trip, unified_diff
+from parlez.io.yaml import is_yaml_file
+from parlez.io.yaml_edit import YamlEditError, append_item, remove_item, set_value
+from parlez.project import data_files
+
+#: the slot a variation's condition names to say which language it is for
+LANGUAGE_SLOT = "language"
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+
+
+class ResponseEditError(ParlezError):
+    code = "P120"
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Variation:
+    """One way of saying a response: for a language (a condition on the `language` slot),
+    a channel, or any (both None)."""
+
+    position: int
+    text: str
+    language: str | None = None
+    channel: str | None = None
+    buttons: list[Button] = field(default_factory=list)
+    image: str | None = None
+    #: other conditions (on other slots), shown as they are
+    conditions: list[str] = field(default_factory=list)
+    #: what a person can change here: a text written as text (not a custom payload)
+    editable: bool = True
+
+
+@dataclass(frozen=True)
+class Response:
+    name: str
+    path: Path
+    variations: list[Variation]
+
+    @property
+    def languages(self) -> list[str]:
+        return sorted({v.language for v in self.variations if v.language})
+
+    @property
+    def channels(self) -> list[str]:
+        return sorted({v.channel for v in self.variations if v.channel})
+
+    def default(self) -> Variation | None:
+        """The variation said when no condition holds: the first without one."""
+        plain = [v for v in self.variations if not v.language and not v.conditions]
+        return next((v for v in plain if not v.channel), plain[0] if plain else None)
+
+
+@dataclass(frozen=True)
+class VariationChange:
+    """What the form says of variation `position`: its text and its buttons' titles, or
+    that it goes."""
+
+    position: int
+    text: str
+    titles: list[str] = field(default_factory=list)
+    remove: bool = False
+
+
+def _variation(position: int, raw: Any) -> Variation:
+    if not isinstance(raw, dict):
+        return Variation(position, str(raw), editable=False)
+    language = None
+    others = []
+    for condition in raw.get("condition") or []:
+        if isinstance(condition, dict) and condition.get("name") == LANGUAGE_SLOT:
+            language = str(condition.get("value"))
+        elif isinstance(condition, dict):
+            others.append(f"{condition.get('name')} = {condition.get('value')}")
+    buttons = [
+        Button(str(b.get("title") or ""), str(b.get("payload") or ""))
+        for b in raw.get("buttons") or []
+        if isinstance(b, dict)
+    ]
+    text = raw.get("text")
+    return Variation(
+        position,
+        str(text or ""),
+        language,
+        str(raw["channel"]) if raw.get("channel") else None,
+        buttons,
+        str(raw["image"]) if raw.get("image") else None,
+        others,
+        editable=isinstance(text, str) or (text is None and "custom" not in raw),
+    )
+
+
+def domain_files(domain: Path) -> list[Path]:
+    """The domain's YAML files: `domain.yml`, or every file of a `domain/` folder."""
+    return [p for p in data_files([domain]) if is_yaml_file(p)] if domain.exists() else []
+
+
+def _responses_of(path: Path) -> tuple[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    data = load_round_trip(text, str(path), ResponseEditError)
+    found = data.get("responses") if isinstance(data, CommentedMap) else None
+    return text, found if isinstance(found, CommentedMap) else None
+
+
+def read_responses(domain: Path) -> dict[str, Response]:
+    """Every response of the domain, by name, with the file it is written in."""
+    found: dict[str, Response] = {}
+    for path in domain_files(domain):
+        _, responses = _responses_of(path)
+        for name, variations in (responses or {}).items():
+            if isinstance(variations, CommentedSeq) and str(name) not in found:
+                found[str(name)] = Response(
+                    str(name),
+                    path,
+                    [_variation(i, raw) for i, raw in enumerate(variations)],
+                )
+    return found
+
+
+def change_response(
+    response: Response,
+    changes: list[VariationChange],
+    added: dict[str, str] | None = None,
+) -> FileChange:
+    """The change to `response`'s file: each variation's text and buttons' titles as the
+    form says, the variations marked removed taken out, and one added per language of
+    `added` ({"fr": "Bonjour !"}) with the default variation's buttons. Nothing is written
+    (see `parlez.io.edit.replace_if_unchanged`)."""
+    path = response.path
+    source, responses = _responses_of(path)
+    current = responses.get(response.name) if responses is not None else None
+    if not isinstance(current, CommentedSeq):
+        raise ResponseEditError(
+            f"'{response.name}' is no longer in {path.name}", Location(str(path))
+        )
+    shown = [_variation(i, raw) for i, raw in enumerate(current)]
+    if shown != response.variations:
+        raise ResponseEditError(
+            f"'{response.name}' changed in {path.name} since it was opened",
+            Location(str(path)),
+            hint="open it again to see the change",
+        )
+    text = source
+    where: list[str | int] = ["responses", response.name]
+    try:
+        for change in changes:
+            variation = shown[change.position]
+            if change.remove or not variation.editable:
+                continue
+            if not change.text.strip() and not variation.image:
+                raise ResponseEditError(f"{response.name}: a variation needs a text (or remove it)")
+            if change.text != variation.text:
+                text = set_value(text, [*where, change.position, "text"], change.text, str(path))
+            for number, title in enumerate(change.titles[: len(variation.buttons)]):
+                if title.strip() and title != variation.buttons[number].title:
+                    step = [*where, change.position, "buttons", number, "title"]
+                    text = set_value(text, step, title.strip(), str(path))
+        gone = sorted((c.position for c in changes if c.remove), reverse=True)
+        if len(gone) >= len(shown) and not added:
+            raise ResponseEditError(f"{response.name}: a response needs one variation at least")
+        for position in gone:
+            text = remove_item(text, [*where, position], str(path))
+        default = response.default()
+        for language, said in (added or {}).items():
+            if not LANGUAGE_CODE.match(language):
+                raise ResponseEditError(f"'{language}' is not a language code (such as fr)")
+            if language in response.languages:
+                raise ResponseEditError(f"{response.name} already has a variation in {language}")
+            if not said.strip():
+                raise ResponseEditError(f"{response.name}: the {language} variation needs a text")
+            item: dict[str, Any] = {
+                "condition": [{"type": "slot", "name": LANGUAGE_SLOT, "value": language}],
+                "text": said.strip(),
+            }
+            if default is not None and default.buttons:
+                item["buttons"] = [
+                    {"title": b.title, "payload": b.payload} for b in default.buttons
+                ]
+            # Rasa picks among the variations whose condition holds, else the unconditioned
+            # ones: where in the list a variation stands does not matter.
+            text = append_item(text, where, item, str(path))
+    except YamlEditError as error:
+        raise ResponseEditError(error.message, Location(str(path))) from None
+    return FileChange(path, digest_of(source), text, unified_diff(path, source, text))

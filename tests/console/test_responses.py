@@ -1,0 +1,142 @@
+"""The responses editor: every response of the domain with its languages, a variation's
+text and buttons changed on their own lines (quotes and comments kept), a language added
+and a variation removed, a colleague's save never overwritten, and what a response says
+escaped on the page."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from parlez.console.roles import Role
+from tests.console.conftest import Browser, Console
+
+pytestmark = pytest.mark.anyio
+
+DOMAIN = """\
+version: "3.1"
+intents: [greet, ask_hours]
+responses:
+  # said first
+  utter_greet:
+    - condition:
+        - type: slot
+          name: language
+          value: fr
+      text: "Bonjour !"
+    - text: "Hello! How can I help?"   # the default
+      buttons:
+        - title: "Opening hours"
+          payload: "/ask_hours"
+  utter_goodbye:
+    - text: "Bye <b>now</b>"
+    - text: "See you!"
+      channel: twilio
+"""
+
+
+@pytest.fixture
+def domain(console: Console) -> Path:
+    path: Path = console.app.ctx.state.project / "domain.yml"
+    path.write_text(DOMAIN, encoding="utf-8")
+    return path
+
+
+def digest_in(page: str) -> str:
+    found = re.search(r'name="digest" value="([0-9a-f]*)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+async def opened(browser: Browser, name: str) -> tuple[str, str]:
+    page = (await browser.get(f"/console/responses/{name}")).text
+    return page, digest_in(page)
+
+
+async def test_the_responses_are_listed_with_their_languages_and_found_by_their_words(
+    console: Console, domain: Path
+) -> None:
+    browser = await console.sign_in(Role.DESIGNER)
+    page = (await browser.get("/console/responses")).text
+    assert 'href="/console/responses/utter_greet"' in page and "Hello! How can I help?" in page
+    assert "2 of 2 responses" in page and "twilio" in page
+    found = (await browser.get("/console/responses?search=bye")).text
+    assert "utter_goodbye" in found and "utter_greet" not in found
+    # what a response says is text on the page, never markup
+    assert "Bye &lt;b&gt;now&lt;/b&gt;" in found
+
+
+async def test_a_text_and_a_button_title_change_their_lines_and_nothing_else(
+    console: Console, domain: Path
+) -> None:
+    browser = await console.sign_in(Role.DESIGNER)
+    page, digest = await opened(browser, "utter_greet")
+    assert 'data-preview="text_1"' in page and "/ask_hours" in page
+    reply = await browser.post(
+        "/console/responses/utter_greet",
+        {
+            "digest": digest,
+            "text_0": "Bonjour ! Que puis-je faire ?",
+            "text_1": 'Hello! Ask me "anything".',
+            "title_1_0": "Our hours",
+        },
+    )
+    assert reply.status == 303, reply.text
+    assert reply.headers["location"] == "/console/responses/utter_greet?saved=1"
+    assert domain.read_text() == DOMAIN.replace(
+        '"Bonjour !"', '"Bonjour ! Que puis-je faire ?"'
+    ).replace('"Hello! How can I help?"', '"Hello! Ask me \\"anything\\"."').replace(
+        '"Opening hours"', '"Our hours"'
+    )
+    audit = (await (await console.sign_in(Role.OWNER)).get("/console/audit")).text
+    assert "response_save" in audit and "utter_greet" in audit
+
+
+async def test_a_language_is_added_with_the_defaults_buttons_and_a_variation_removed(
+    console: Console, domain: Path
+) -> None:
+    browser = await console.sign_in(Role.ADMIN)
+    page, digest = await opened(browser, "utter_greet")
+    assert "<option>fr</option>" not in page  # it has French already
+    added = await browser.post(
+        "/console/responses/utter_greet",
+        {"digest": digest, "new_language": "es", "new_text": "¡Hola!"},
+    )
+    assert added.status == 303
+    # at the end of the response, indented as its other variations
+    assert domain.read_text() == DOMAIN.replace(
+        '          payload: "/ask_hours"\n',
+        '          payload: "/ask_hours"\n'
+        "    - condition:\n"
+        "        - type: slot\n          name: language\n          value: es\n"
+        "      text: ¡Hola!\n"
+        "      buttons:\n        - title: Opening hours\n          payload: /ask_hours\n",
+    )
+    page, digest = await opened(browser, "utter_goodbye")
+    removed = await browser.post(
+        "/console/responses/utter_goodbye",
+        {"digest": digest, "text_0": "Bye <b>now</b>", "remove_1": "1"},
+    )
+    assert removed.status == 303
+    assert "See you!" not in domain.read_text() and "Bye <b>now</b>" in domain.read_text()
+
+
+async def test_an_empty_text_or_a_colleagues_save_in_between_changes_nothing(
+    console: Console, domain: Path
+) -> None:
+    browser = await console.sign_in(Role.DESIGNER)
+    _, digest = await opened(browser, "utter_greet")
+    empty = await browser.post(
+        "/console/responses/utter_greet", {"digest": digest, "text_0": "  ", "text_1": "Hi"}
+    )
+    assert empty.status == 400 and "needs a text" in empty.text
+    assert domain.read_text() == DOMAIN
+    domain.write_text(DOMAIN.replace("# said first", "# said first of all"), encoding="utf-8")
+    stale = await browser.post(
+        "/console/responses/utter_greet",
+        {"digest": digest, "text_0": "Salut !", "text_1": "Hello! How can I help?"},
+    )
+    assert stale.status == 409 and "changed since this page was opened" in stale.text
+    assert "Salut" not in domain.read_text()
