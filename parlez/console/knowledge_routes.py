@@ -342,4 +342,7 @@ def _answer_dict(answer: Any) -> dict[str, Any]:
         "by": answer.by,
         "confidence": round(answer.confidence, 4),
         "choices": [{"id": p.id, "title": p.title} for p in answer.choices],
+        "sources": answer.sources,
+        # the entry is answered by this action, not its text (FAQ `action:`)
+        "action": answer.action,
     }
