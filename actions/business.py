@@ -212,7 +212,10 @@ def _load(path: Path, mtime: float) -> Business:
         raise BusinessSettingsError(
             f"invalid YAML: {error}", Location(str(path), mark.line + 1 if mark else None)
         ) from None
-    expand_all(raw)
+    try:
+        expand_all(raw)  # ${VAR}, and the secrets the console sealed
+    except ParlezError as error:
+        raise BusinessSettingsError(error.message, error.where, hint=error.hint) from None
     try:
         return Business.model_validate(raw)
     except ValidationError as error:

@@ -1,4 +1,5 @@
-"""`parlez console add-user EMAIL --role ROLE`: accounts for the console at /console/."""
+"""`parlez console add-user EMAIL --role ROLE`: accounts for the console at /console/; `parlez
+console secret-key`: the key that seals the secrets saved in the console."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import asyncio
 import getpass
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,19 @@ def run_add_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_secret_key(args: argparse.Namespace) -> int:
+    """A new key for the secrets the console seals in the project's files."""
+    from parlez.io.secrets import KEY_ENV, new_key
+
+    print(new_key())
+    print(
+        f"Keep it where parlez runs, as {KEY_ENV} (a secret store, not the project's git): "
+        "the secrets sealed with it cannot be read without it.",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def register(commands: Any) -> None:
     parser = commands.add_parser("console", help="accounts for the console at /console/")
     sub = parser.add_subparsers(dest="console_what", metavar="WHAT")
@@ -69,3 +84,8 @@ def register(commands: Any) -> None:
     add.add_argument("--project", default=".", help="project folder (default: here)")
     add.add_argument("--endpoints", default=None, help="endpoints.yml (default: the project's)")
     add.set_defaults(handler=run_add_user)
+    key = sub.add_parser(
+        "secret-key",
+        help="print a new PARLEZ_SECRET_KEY, which seals the secrets saved in the console",
+    )
+    key.set_defaults(handler=run_secret_key)

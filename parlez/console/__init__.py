@@ -26,6 +26,7 @@ def blueprint() -> Blueprint:
         response_routes,
         review_routes,
         routes,
+        settings_routes,
         signin,
         team_routes,
     )

@@ -141,7 +141,8 @@ async def save_response(request: Request, name: str) -> HTTPResponse:
     found = every.get(name)
     if found is None:
         return response.json({"error": f"there is no response '{name}'"}, status=404)
-    form: Any = request.form or {}
+    # an emptied text is refused, not skipped: it must reach `change_response`
+    form: Any = request.get_form(keep_blank_values=True) or {}
     language = str(form.get("new_language") or "").strip()
     added = {language: str(form.get("new_text") or "").replace("\r\n", "\n")} if language else {}
     try:

@@ -1,4 +1,5 @@
-"""`${VAR}` substitution in configuration files, as Rasa does for its YAML files."""
+"""`${VAR}` substitution in configuration files, as Rasa does for its YAML files, and the
+secrets the console sealed in them (`fernet:...`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from parlez.exceptions import Location, MissingEnvironmentVariableError
+from parlez.io.secrets import is_sealed, unseal
 from parlez.io.yaml import YamlMap, YamlSeq, where
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -17,9 +19,12 @@ def expand(text: str, at: Location | None = None, env: Mapping[str, str] | None 
     """Replace every `${VAR}` in `text`; an unset variable is an error naming it.
 
     `${VAR:-default}` gives `default` (possibly empty) when VAR is unset or empty, so an
-    optional secret (an LLM key) can be left out without an error.
+    optional secret (an LLM key) can be left out without an error. A value sealed by the
+    console (`fernet:...`, `parlez.io.secrets`) is opened with `PARLEZ_SECRET_KEY`.
     """
     env = os.environ if env is None else env
+    if is_sealed(text):
+        return unseal(text, at, env)
     if "${" not in text:
         return text
 

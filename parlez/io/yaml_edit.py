@@ -215,3 +215,23 @@ def remove_item(text: str, path: Sequence[Key], source: str = "<yaml>") -> str:
     lines = text.splitlines(keepends=True)
     start, end = _item_lines(lines, items, position)
     return "".join([*lines[:start], *lines[end:]])
+
+
+def remove_key(text: str, path: Sequence[Key], source: str = "<yaml>") -> str:
+    """`text` without the key at `path` and its value's lines (nothing when it is not
+    there); a mapping left empty is written `{}`."""
+    data = load_round_trip(text, source, YamlEditError)
+    try:
+        parent = _walk(data, path[:-1])
+    except YamlEditError:
+        return text
+    key = path[-1]
+    if not isinstance(parent, CommentedMap) or key not in parent:
+        return text
+    if len(parent) == 1 and path[:-1]:
+        return set_value(text, path[:-1], {}, source)
+    if _flow(parent) and path[:-1]:
+        return set_value(text, path[:-1], {k: v for k, v in parent.items() if k != key}, source)
+    lines = text.splitlines(keepends=True)
+    line, column = parent.lc.key(key)
+    return "".join([*lines[:line], *lines[_end(lines, line, column) :]])

@@ -28,7 +28,7 @@ LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 
 
 class ResponseEditError(ParlezError):
-    code = "P120"
+    code = "P121"
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,8 @@ ROUTES = [
     ("GET", "/console/responses/utter_greet", Capability.TEACH),
     ("POST", "/console/responses/utter_greet", Capability.TEACH),
     ("GET", "/console/business", Capability.SETTINGS),
+    ("GET", "/console/settings", Capability.SETTINGS),
+    ("POST", "/console/settings", Capability.SETTINGS),
     ("POST", "/console/business", Capability.SETTINGS),
     ("GET", "/console/knowledge/entries/hours", Capability.TEACH),
     ("POST", "/console/knowledge/entries", Capability.TEACH),
