@@ -10,13 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from parlez.exceptions import relative
-from parlez.knowledge.documents import (
-    KnowledgeFileError,
-    export_faq,
-    read_faq_file,
-    read_kb,
-    sample_files,
-)
+from parlez.knowledge.documents import KnowledgeFileError, export_faq, read_kb
+from parlez.knowledge.faq_import import DEFAULT_FAQ, import_faq
 from parlez.knowledge.index import (
     INDEX_FOLDER,
     KB_FOLDER,
@@ -25,8 +20,6 @@ from parlez.knowledge.index import (
     index_knowledge,
     open_index,
 )
-
-DEFAULT_FAQ = Path("data") / "kb" / "faq.yml"
 
 
 def _paths(args: argparse.Namespace) -> tuple[Path, Path]:
@@ -71,37 +64,26 @@ def run_import(args: argparse.Namespace) -> int:
     source = Path(args.file)
     if not source.is_file():
         raise KnowledgeFileError(f"there is no file '{args.file}' to import")
-    incoming = read_faq_file(source)
-    project = Path(args.project)
-    target = project / (args.to or DEFAULT_FAQ)
-    # The template's sample content goes when a business brings its own: a hair studio's
-    # opening hours would answer a bicycle shop's customers.
-    samples = [] if args.keep_sample else sample_files(project / KB_FOLDER)
-    # The sample FAQ file that is the target is rewritten; any other sample file goes.
-    others = [s for s in samples if s.resolve() != target.resolve()]
-    existing = read_faq_file(target) if target.is_file() else []
-    replacing = args.replace or len(others) < len(samples)
-    by_id = {} if replacing else {p.id: p for p in existing}
-    added = sum(1 for p in incoming if p.id not in by_id)
-    for passage in incoming:
-        by_id[passage.id] = passage  # an imported entry replaces the one with its id
-    target.parent.mkdir(parents=True, exist_ok=True)
-    export_faq(list(by_id.values()), target)
-    for sample in others:
-        sample.unlink()
-    done = (
-        f"its {len(existing)} entries replaced"
-        if replacing
-        else f"{added} new, {len(incoming) - added} updated"
+    done = import_faq(
+        Path(args.project),
+        source,
+        Path(args.to) if args.to else None,
+        replace=args.replace,
+        keep_sample=args.keep_sample,
+    )
+    how = (
+        f"its {done.replaced} entries replaced"
+        if done.replaced is not None
+        else f"{done.added} new, {done.updated} updated"
     )
     console.print(
-        f"Imported {len(incoming)} entries into '{relative(target)}': {done}. "
+        f"Imported {done.incoming} entries into '{relative(done.target)}': {how}. "
         "`parlez train` (or `parlez kb index`) re-indexes."
     )
-    if samples:
+    if done.samples:
         console.print(
             "The template's sample content was replaced by yours: "
-            + ", ".join(f"'{relative(s)}'" for s in samples)
+            + ", ".join(f"'{relative(s)}'" for s in done.samples)
             + " (keep it with --keep-sample)."
         )
     return 0

@@ -46,6 +46,8 @@ class Listed:
     alternatives: int
     languages: list[str]
     editable: bool
+    #: the action that answers instead of the text (FAQ `action:`)
+    action: str | None = None
 
 
 def kb_folder(request: Request) -> Path:
@@ -70,11 +72,12 @@ def faq_file(request: Request, name: str) -> FaqFile:
         raise ApiError(409, "Conflict", f"{error} (mend the file, then come back)") from None
 
 
-def everything(request: Request) -> tuple[list[Listed], list[Passage], list[str]]:
-    """Every FAQ entry, the pages' sections, and the files that could not be read."""
+def everything(request: Request) -> tuple[list[Listed], list[tuple[str, str]], list[str]]:
+    """Every FAQ entry, the pages' sections (the page's name in `data/kb/`, the section's
+    title), and the files that could not be read."""
     kb = kb_folder(request)
     entries: list[Listed] = []
-    sections: list[Passage] = []
+    sections: list[tuple[str, str]] = []
     broken: list[str] = []
     for path in kb_files(kb):
         try:
@@ -85,7 +88,7 @@ def everything(request: Request) -> tuple[list[Listed], list[Passage], list[str]
         editable = path.suffix.lower() in EDITABLE_SUFFIXES
         for passage in passages:
             if passage.kind != "faq":
-                sections.append(passage)
+                sections.append((_relative(kb, path), passage.title))
                 continue
             entries.append(
                 Listed(
@@ -96,6 +99,7 @@ def everything(request: Request) -> tuple[list[Listed], list[Passage], list[str]
                     len(passage.alternatives),
                     sorted(passage.answers),
                     editable,
+                    passage.action,
                 )
             )
     return entries, sections, broken
@@ -109,20 +113,37 @@ def matches(entry: Listed, words: list[str]) -> bool:
 @console.get("/knowledge")
 @requires(Capability.TEACH)
 async def knowledge_page(request: Request) -> HTTPResponse:
+    return await knowledge_list(request)
+
+
+async def knowledge_list(
+    request: Request, status: int = 200, error: str | None = None
+) -> HTTPResponse:
+    """The entries and pages, found by the `search` words; `error`: what was refused."""
     entries, sections, broken = everything(request)
     search = (request.args.get("search") or "").strip()
     shown = [e for e in entries if matches(e, search.lower().split())]
     if wants_json(request):
         return response.json({"entries": [asdict(e) for e in shown], "broken": broken})
+    kb = kb_folder(request)
+    # every page, with its sections' titles (a page just made has none yet)
+    pages: dict[str, list[str]] = {
+        _relative(kb, p): [] for p in kb_files(kb) if p.suffix.lower() == ".md"
+    }
+    for name, title in sections:
+        pages.setdefault(name, []).append(title)
     return await render(
         "knowledge.html",
         request,
+        status=status,
         entries=shown,
         total=len(entries),
-        sections=sections,
+        pages=pages,
         broken=broken,
         search=search,
+        error=error,
         saved=request.args.get("saved"),
+        imported=request.args.get("imported"),
     )
 
 

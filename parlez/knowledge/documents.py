@@ -313,6 +313,8 @@ def export_faq(passages: Iterable[Passage], path: Path) -> int:
             "alternatives": p.alternatives,
             "url": p.url,
             **({"answers": p.answers} if p.answers else {}),
+            # an entry answered by an action stays one through an export and an import
+            **({"action": p.action} if p.action else {}),
         }
         for p in passages
         if p.kind == "faq"
@@ -320,7 +322,10 @@ def export_faq(passages: Iterable[Passage], path: Path) -> int:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, ["id", "question", "answer", "alternatives", "url"])
+        columns = ["id", "question", "answer", "alternatives", "url"]
+        writer = csv.DictWriter(
+            buffer, [*columns, *(["action"] if any("action" in r for r in rows) else [])]
+        )
         writer.writeheader()
         for row in rows:  # (a CSV has no column for the translated answers)
             writer.writerow(
@@ -330,6 +335,7 @@ def export_faq(passages: Iterable[Passage], path: Path) -> int:
                     "answer": row["answer"],
                     "alternatives": "|".join(row["alternatives"]),
                     "url": row["url"] or "",
+                    **({"action": row["action"]} if "action" in row else {}),
                 }
             )
         text = buffer.getvalue()

@@ -60,6 +60,12 @@ ROUTES = [
     ("POST", "/console/settings", Capability.SETTINGS),
     ("POST", "/console/business", Capability.SETTINGS),
     ("GET", "/console/knowledge/entries/hours", Capability.TEACH),
+    ("GET", "/console/knowledge/pages/about.md", Capability.TEACH),
+    ("POST", "/console/knowledge/pages/about.md", Capability.TEACH),
+    ("POST", "/console/knowledge/pages", Capability.TEACH),
+    ("POST", "/console/knowledge/pages/about.md/delete", Capability.TEACH),
+    ("GET", "/console/knowledge/export/csv", Capability.TEACH),
+    ("POST", "/console/knowledge/import", Capability.TEACH),
     ("POST", "/console/knowledge/entries", Capability.TEACH),
     ("POST", "/console/knowledge/entries/hours", Capability.TEACH),
     ("POST", "/console/knowledge/entries/hours/delete", Capability.TEACH),
@@ -90,6 +96,8 @@ async def test_the_walk_covers_every_console_route(console: Console) -> None:
         .replace("/1/", "/<canned_id:int>/")
         .replace("entries/hours", "entries/<entry_id:str>")
         .replace("responses/utter_greet", "responses/<name:str>")
+        .replace("pages/about.md", "pages/<name:path>")
+        .replace("export/csv", "export/<kind:str>")
         .replace("{at}", "<at:str>")
         .split("?")[0]
         for _, path, _ in ROUTES
@@ -149,16 +157,25 @@ async def test_every_route_checks_the_role(console: Console, role: Role) -> None
     tracker = await console.app.ctx.state.agent.retrieve("visitor")
     said = next(e for e in tracker.events if isinstance(e, UserUttered))
     browser = await console.sign_in(role)
+    page = console.app.ctx.state.project / "data" / "kb" / "about.md"
+    page.write_text("# About\n\nA studio.\n", encoding="utf-8")
     for method, walked, capability in ROUTES:
         path = walked.format(at=repr(said.timestamp))
         if path == "/console/logout":
             continue  # signs this browser out: checked on its own
         if method == "GET":
             reply = await browser.get(path)
+        elif path.endswith("/import"):
+            _, reply = await console.app.asgi_client.post(
+                path,
+                data={"csrf": browser.csrf},
+                files={"file": ("more.csv", b"question,answer\nGift cards?,Yes.\n", "text/csv")},
+                headers=browser._cookie(),
+            )
         else:
             form = {"text": "hi", "label": "vip", "note": "hi", "shortcut": "hi", "name": "hi"}
             form |= {"question": "Open on Sundays?", "answer": "No.", "intent": "greet"}
-            form |= {"model": console.app.ctx.state.agent.model.name}
+            form |= {"model": console.app.ctx.state.agent.model.name, "title": "Our team"}
             reply = await browser.post(path, {**form, "assignee": email(Role.AGENT)})
         allowed = may(role, capability)
         assert (reply.status < 400) == allowed, (role, path, reply.status)
