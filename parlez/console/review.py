@@ -130,6 +130,9 @@ class Turn(ReviewRow):
     ranking: list[tuple[str, float]] = field(default_factory=list)
     #: (entity, value, extractor)
     entities: list[tuple[str, str, str]] = field(default_factory=list)
+    #: the entities found in the text's own words, as "start:end:entity" marks (the review
+    #: page's marks start from these)
+    marks: str = ""
     #: what the assistant did: (action, policy, confidence)
     actions: list[tuple[str, str, float]] = field(default_factory=list)
     said: list[str] = field(default_factory=list)
@@ -151,6 +154,16 @@ def turn_of(tracker: DialogueStateTracker, at: float) -> Turn | None:
             for e in message.entities
             if isinstance(e, dict)
         ]
+        text = message.text or ""
+        marks = ",".join(
+            f"{e['start']}:{e['end']}:{e['entity']}"
+            for e in message.entities
+            if isinstance(e, dict)
+            and isinstance(e.get("start"), int)
+            and isinstance(e.get("end"), int)
+            and 0 <= e["start"] < e["end"] <= len(text)
+            and e.get("entity")
+        )
         actions = [
             (e.action_name or "", e.policy or "", float(e.confidence or 0.0))
             for e in after
@@ -176,6 +189,7 @@ def turn_of(tracker: DialogueStateTracker, at: float) -> Turn | None:
             reasons_of(message, after),
             ranking=ranking,
             entities=entities,
+            marks=marks,
             actions=actions,
             said=said,
             sources=sources,

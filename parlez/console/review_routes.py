@@ -22,7 +22,13 @@ from parlez.core.export import conversation_story
 from parlez.http.errors import ApiError
 from parlez.io.edit import FileChange, replace_if_unchanged
 from parlez.project import Project, data_files
-from parlez.training_data.nlu_edit import Addition, NluEditError, add_example, write
+from parlez.training_data.nlu_edit import (
+    Addition,
+    NluEditError,
+    add_example,
+    parse_spans,
+    write,
+)
 from parlez.training_data.story_file import TEST_STORIES, StoryFileError, add_stories
 
 REVIEWED = "reviewed"
@@ -86,18 +92,29 @@ async def turn_page(request: Request, conversation_id: str, at: str) -> HTTPResp
     if wants_json(request):
         return response.json({"turn": asdict(turn)})
     return await render(
-        "review_turn.html", request, turn=turn, intents=_intents(request, turn), reasons=REASONS
+        "review_turn.html",
+        request,
+        turn=turn,
+        intents=_intents(request, turn),
+        entities=sorted(agent_of(request).domain.entities),
+        reasons=REASONS,
     )
 
 
-def _addition(request: Request, turn: Turn, intent: str) -> Addition:
-    if intent not in agent_of(request).domain.intents:
+def _addition(request: Request, turn: Turn, intent: str, marks: str = "") -> Addition:
+    """The example `turn` makes for `intent`, with the words `marks` names as entities."""
+    domain = agent_of(request).domain
+    if intent not in domain.intents:
         raise ApiError(400, "BadRequest", f"'{intent}' is not an intent of the domain")
     project = Project(state_of(request).project)
     try:
-        return add_example(data_files(project.data_paths), intent, turn.text)
+        spans = parse_spans(marks)
+        unknown = [s.entity for s in spans if s.entity not in domain.entities]
+        if unknown:
+            raise ApiError(400, "BadRequest", f"'{unknown[0]}' is not an entity of the domain")
+        return add_example(data_files(project.data_paths), intent, turn.text, spans)
     except NluEditError as error:
-        raise ApiError(409, "Conflict", str(error)) from None
+        raise ApiError(400 if error.where is None else 409, "Conflict", str(error)) from None
 
 
 @console.get("/review/<conversation_id:str>/<at:str>/example")
@@ -105,7 +122,9 @@ def _addition(request: Request, turn: Turn, intent: str) -> Addition:
 async def example_preview(request: Request, conversation_id: str, at: str) -> HTTPResponse:
     """The correction as the change it makes to the NLU file, for the designer to accept."""
     turn = await _turn(request, conversation_id, at)
-    addition = _addition(request, turn, request.args.get("intent") or "")
+    addition = _addition(
+        request, turn, request.args.get("intent") or "", request.args.get("marks") or ""
+    )
     root = state_of(request).project.resolve()
     shown = addition.path.resolve()
     where = str(shown.relative_to(root)) if shown.is_relative_to(root) else shown.name
@@ -119,7 +138,13 @@ async def example_preview(request: Request, conversation_id: str, at: str) -> HT
             }
         )
     return await render(
-        "review_example.html", request, turn=turn, addition=addition, file=where, back=_back(turn)
+        "review_example.html",
+        request,
+        turn=turn,
+        addition=addition,
+        file=where,
+        back=_back(turn),
+        marks=request.args.get("marks") or "",
     )
 
 
@@ -128,7 +153,7 @@ async def example_preview(request: Request, conversation_id: str, at: str) -> HT
 async def add_example_route(request: Request, conversation_id: str, at: str) -> HTTPResponse:
     turn = await _turn(request, conversation_id, at)
     intent = form_field(request, "intent")
-    addition = _addition(request, turn, intent)
+    addition = _addition(request, turn, intent, form_field(request, "marks"))
     form: Any = request.form
     expected = form_field(request, "digest") if form is not None and "digest" in form else None
     if not addition.known:

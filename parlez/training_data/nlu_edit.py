@@ -9,6 +9,7 @@ in git. An intent no file has yet is added at the end of the first NLU file.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,16 +44,69 @@ class Addition(FileChange):
     known: bool = False
 
 
-def example_line(text: str) -> str:
-    """A customer's message as one example: on one line, without Rasa's entity markup."""
-    line = " ".join(text.split())
-    if not line:
-        raise NluEditError("an example cannot be empty")
-    if _MARKUP.search(line):
+@dataclass(frozen=True)
+class Span:
+    """Words of a message that are an entity: `text[start:end]` (in characters)."""
+
+    start: int
+    end: int
+    entity: str
+
+
+_ENTITY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+#: characters that would end Rasa's markup early inside a marked value
+_MARKUP_CHARS = set("[]()")
+
+
+def parse_spans(marks: str) -> list[Span]:
+    """ "0:4:name,10:15:city" (as the review page sends the marked words) as spans."""
+    spans = []
+    for mark in (m for m in marks.split(",") if m.strip()):
+        start, _, rest = mark.strip().partition(":")
+        end, _, entity = rest.partition(":")
+        if not (start.isdigit() and end.isdigit() and entity):
+            raise NluEditError(f"'{mark}' is not a marked span such as 0:4:name")
+        spans.append(Span(int(start), int(end), entity))
+    return spans
+
+
+def annotated(text: str, spans: Sequence[Span]) -> str:
+    """`text` with each span marked as Rasa writes it (`[Anna](name)`), spaces around a
+    marked word left outside its brackets."""
+    marked = []
+    at = 0
+    for span in sorted(spans, key=lambda s: s.start):
+        start, end = span.start, span.end
+        if not 0 <= start < end <= len(text):
+            raise NluEditError(f"the marked span {start}:{end} is outside the message")
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start == end:
+            raise NluEditError("a marked span holds no words")
+        if start < at:
+            raise NluEditError("two marked spans overlap")
+        if not _ENTITY_NAME.match(span.entity):
+            raise NluEditError(f"'{span.entity}' is not an entity name")
+        if _MARKUP_CHARS & set(text[start:end]):
+            raise NluEditError("a marked value cannot hold brackets or parentheses")
+        marked += [text[at:start], f"[{text[start:end]}]({span.entity})"]
+        at = end
+    return "".join([*marked, text[at:]])
+
+
+def example_line(text: str, spans: Sequence[Span] = ()) -> str:
+    """A customer's message as one example, on one line, with the `spans` marked as
+    entities (and no markup of the customer's own)."""
+    if _MARKUP.search(text):
         raise NluEditError(
             "the message looks like Rasa's entity markup ([text](entity)): mark entities in "
             "the file itself"
         )
+    line = " ".join(annotated(text, spans).split())
+    if not line:
+        raise NluEditError("an example cannot be empty")
     return line
 
 
@@ -63,10 +117,13 @@ def _examples(item: Any) -> list[str]:
     return [line.strip()[2:].strip() for line in raw.splitlines() if line.strip().startswith("-")]
 
 
-def add_example(files: list[Path], intent: str, text: str) -> Addition:
-    """Where and how `text` becomes an example of `intent` among the NLU `files` (the
-    project's data files, in order); nothing is written (see `write`)."""
-    example = example_line(text)
+def add_example(
+    files: list[Path], intent: str, text: str, spans: Sequence[Span] = ()
+) -> Addition:
+    """Where and how `text` becomes an example of `intent`, its `spans` marked as entities,
+    among the NLU `files` (the project's data files, in order); nothing is written (see
+    `write`)."""
+    example = example_line(text, spans)
     first_nlu: tuple[Path, str] | None = None
     for path in files:
         if not is_yaml_file(path):

@@ -1,6 +1,7 @@
 """Review, correct and retrain, end to end in Debian's Chromium: a message the assistant
-misunderstood is corrected to the right intent by a designer with nothing but the browser,
-the assistant is retrained from the console, and the same message is then understood."""
+misunderstood is corrected to the right intent by a designer with nothing but the browser
+(words of it marked as an entity and unmarked on the way), the assistant is retrained from
+the console, and the same message is then understood."""
 
 from __future__ import annotations
 
@@ -68,6 +69,23 @@ def test_a_misunderstood_message_is_corrected_retrained_and_then_understood(
     try:
         designer.get_by_role("link", name="Review").click()
         designer.get_by_role("link", name=MISUNDERSTOOD).click()
+        # Words selected in the message are marked as an entity, and unmarked again.
+        designer.evaluate(
+            """() => {
+              const words = document.querySelector("[data-said]").firstChild;
+              const range = document.createRange();
+              range.setStart(words, 6);
+              range.setEnd(words, 13);
+              getSelection().removeAllRanges();
+              getSelection().addRange(range);
+            }"""
+        )
+        designer.get_by_label("The selected words are").select_option("city")
+        designer.get_by_role("button", name="Mark", exact=True).click()
+        assert designer.locator("[data-marks]").input_value() == "6:13:city"
+        assert "city = partner" in designer.locator("[data-marks-list]").inner_text()
+        designer.get_by_role("button", name="Remove").click()
+        assert designer.locator("[data-marks]").input_value() == ""
         designer.get_by_label("It meant").select_option("greet")
         designer.get_by_role("button", name="Correct: add as an example").click()
         added = designer.locator("pre.diff .add").all_inner_texts()

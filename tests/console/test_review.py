@@ -203,3 +203,39 @@ async def test_a_conversation_is_saved_as_a_test_story_after_the_last_one(
     assert "bo (from the console, 2)" in again
     page = (await browser.get(saved.headers["location"])).text
     assert "Saved as the test story" in page
+
+
+async def test_marked_words_are_written_as_entities_of_the_example(queued: Console) -> None:
+    """The page starts from the entities the NLU found in the message's own words; the
+    designer's marks ("start:end:entity", in characters) are written in Rasa's markup."""
+    entity = {"entity": "city", "value": "Paris", "start": 12, "end": 17}
+    message = UserUttered(
+        "moving to 🗼 Paris soon",
+        intent={"name": "inform", "confidence": 0.4},
+        entities=[entity],
+        timestamp=900.0,
+    )
+    await queued.app.ctx.state.agent.append_events("ana", [message])
+    nlu = queued.app.ctx.state.project / "data" / "nlu.yml"
+    browser = await queued.sign_in(Role.DESIGNER)
+    page = (await browser.get("/console/review/ana/900.0")).text
+    assert 'name="marks" value="12:17:city"' in page and "data-marking" in page
+    preview = (
+        await browser.get("/console/review/ana/900.0/example?intent=greet&marks=12:17:city")
+    ).text
+    assert "+    - moving to 🗼 [Paris](city) soon" in preview
+    digest = preview.split('name="digest" value="')[1].split('"')[0]
+    reply = await browser.post(
+        "/console/review/ana/900.0/example",
+        {"intent": "greet", "digest": digest, "marks": "12:17:city"},
+    )
+    assert reply.status == 303
+    assert "    - moving to 🗼 [Paris](city) soon\n" in nlu.read_text()
+    for marks, problem in [
+        ("12:17:planet", "is not an entity of the domain"),
+        ("12:40:city", "outside the message"),
+        ("10:15:city,12:17:city", "overlap"),
+        ("one:two", "is not a marked span"),
+    ]:
+        wrong = await browser.get(f"/console/review/ana/900.0/example?intent=greet&marks={marks}")
+        assert wrong.status == 400 and problem in wrong.text, marks

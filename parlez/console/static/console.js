@@ -129,4 +129,58 @@
       preview.textContent = field.value;
     });
   });
+
+  // Marking entities on the review page: the words selected in the message become a span
+  // "start:end:entity" (in characters, as Python counts them) of the form's `marks`.
+  var marking = document.querySelector("[data-marking]");
+  if (marking) {
+    var said = marking.querySelector("[data-said]");
+    var field = document.querySelector("[data-marks]");
+    var list = marking.querySelector("[data-marks-list]");
+    var text = said.textContent;
+    var chars = function (units) { return Array.from(text.slice(0, units)).length; };
+    var marks = function () {
+      return field.value ? field.value.split(",").map(function (m) {
+        var parts = m.split(":");
+        return { start: +parts[0], end: +parts[1], entity: parts.slice(2).join(":") };
+      }) : [];
+    };
+    var show = function () {
+      list.textContent = "";
+      var all = Array.from(text);
+      marks().forEach(function (m, index) {
+        var item = document.createElement("li");
+        var name = document.createElement("code");
+        name.textContent = m.entity;
+        item.appendChild(name);
+        item.appendChild(document.createTextNode(" = " + all.slice(m.start, m.end).join("") + " "));
+        var remove = document.createElement("button");
+        remove.type = "button";
+        remove.className = "quiet";
+        remove.textContent = "Remove";
+        remove.addEventListener("click", function () {
+          field.value = marks().filter(function (_, i) { return i !== index; })
+            .map(function (k) { return k.start + ":" + k.end + ":" + k.entity; }).join(",");
+          show();
+        });
+        item.appendChild(remove);
+        list.appendChild(item);
+      });
+    };
+    marking.querySelector("[data-mark]").addEventListener("click", function () {
+      var selection = window.getSelection();
+      if (!selection.rangeCount || selection.isCollapsed) return;
+      var range = selection.getRangeAt(0);
+      if (!said.contains(range.startContainer) || !said.contains(range.endContainer)) return;
+      var start = chars(range.startOffset), end = chars(range.endOffset);
+      var entity = marking.querySelector("[data-mark-entity]").value;
+      var kept = marks().filter(function (m) { return m.end <= start || m.start >= end; });
+      kept.push({ start: start, end: end, entity: entity });
+      kept.sort(function (a, b) { return a.start - b.start; });
+      field.value = kept.map(function (m) { return m.start + ":" + m.end + ":" + m.entity; }).join(",");
+      selection.removeAllRanges();
+      show();
+    });
+    show();
+  }
 })();
