@@ -117,9 +117,7 @@ def _examples(item: Any) -> list[str]:
     return [line.strip()[2:].strip() for line in raw.splitlines() if line.strip().startswith("-")]
 
 
-def add_example(
-    files: list[Path], intent: str, text: str, spans: Sequence[Span] = ()
-) -> Addition:
+def add_example(files: list[Path], intent: str, text: str, spans: Sequence[Span] = ()) -> Addition:
     """Where and how `text` becomes an example of `intent`, its `spans` marked as entities,
     among the NLU `files` (the project's data files, in order); nothing is written (see
     `write`)."""
