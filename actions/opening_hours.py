@@ -104,7 +104,6 @@ class ActionTellHours(Action):
         closed = closed_soon(settings, today)
         if closed:
             dates = ", ".join(said_day(day, moment, language) for day in closed)
-            dispatcher.utter_message(
-                response="utter_closed_dates", dates=dates, json_message=HOURS.cited()
-            )
+            # the hours' message cites the source; this one goes with it
+            dispatcher.utter_message(response="utter_closed_dates", dates=dates)
         return []
