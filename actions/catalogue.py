@@ -114,8 +114,12 @@ def asked(tracker: Tracker) -> str:
     return ""
 
 
-def _came_from_knowledge_base(tracker: Tracker) -> bool:
-    return tracker.latest_action_name == "action_answer_from_kb"
+def _nothing_to_tell(tracker: Tracker) -> list[dict[str, Any]]:
+    """The catalogue has nothing on this: the knowledge base answers, unless the question
+    came from it (its entry names this action); then a person is offered."""
+    if tracker.latest_action_name == "action_answer_from_kb":
+        return [FollowupAction("utter_offer_handoff")]
+    return [FollowupAction("action_answer_from_kb")]
 
 
 class ActionTellPrice(Action):
@@ -135,9 +139,7 @@ class ActionTellPrice(Action):
         language = language_of(tracker)
         offers = [*settings.services, *settings.products]
         if not any(offer.price is not None for offer in offers):
-            if _came_from_knowledge_base(tracker):
-                return [FollowupAction("utter_offer_handoff")]
-            return [FollowupAction("action_answer_from_kb")]
+            return _nothing_to_tell(tracker)
         said = next(tracker.get_latest_entity_values("service"), None)
         offer = settings.offer(str(said), close=True) if said else None
         offer = offer or settings.offer(asked(tracker), close=False)
@@ -220,9 +222,7 @@ class ActionListServices(Action):
             return [FollowupAction("utter_offer_handoff")]
         language = language_of(tracker)
         if not settings.services and not settings.products:
-            if _came_from_knowledge_base(tracker):
-                return [FollowupAction("utter_offer_handoff")]
-            return [FollowupAction("action_answer_from_kb")]
+            return _nothing_to_tell(tracker)
         cited = SERVICES.cited()
         dispatcher.utter_message(
             response="utter_services",

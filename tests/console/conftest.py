@@ -174,3 +174,10 @@ def signed_in_page(
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("heading", name="Inbox").wait_for()
     return context, page
+
+
+def digest_in(page: str) -> str:
+    """The digest a page's form carries (the file as it was when the page was made)."""
+    found = re.search(r'name="digest" value="([0-9a-f]*)"', page)
+    assert found is not None
+    return found.group(1)

@@ -12,7 +12,7 @@ import pytest
 
 from parlez.console.roles import Role
 from parlez.events import KnowledgeMissed
-from tests.console.conftest import FAQ, Browser, Console
+from tests.console.conftest import FAQ, Browser, Console, digest_in
 
 pytestmark = pytest.mark.anyio
 
@@ -20,12 +20,6 @@ pytestmark = pytest.mark.anyio
 def faq_of(console: Console) -> Path:
     project: Path = console.app.ctx.state.project
     return project / "data" / "kb" / "faq.yml"
-
-
-def digest_in(page: str) -> str:
-    found = re.search(r'name="digest" value="([0-9a-f]*)"', page)
-    assert found is not None
-    return found.group(1)
 
 
 async def edit_form(browser: Browser, entry_id: str) -> tuple[str, str]:

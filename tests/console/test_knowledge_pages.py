@@ -5,14 +5,13 @@ overwritten, no path leaves data/kb/, and an import that cannot be read changes 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from parlez.console.roles import Role
-from tests.console.conftest import FAQ, Browser, Console
+from tests.console.conftest import FAQ, Browser, Console, digest_in
 
 pytestmark = pytest.mark.anyio
 
@@ -20,12 +19,6 @@ pytestmark = pytest.mark.anyio
 def kb_of(console: Console) -> Path:
     project: Path = console.app.ctx.state.project
     return project / "data" / "kb"
-
-
-def digest_in(page: str) -> str:
-    found = re.search(r'name="digest" value="([0-9a-f]*)"', page)
-    assert found is not None
-    return found.group(1)
 
 
 async def upload(browser: Browser, name: str, body: bytes, **form: str) -> Any:

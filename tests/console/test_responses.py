@@ -5,13 +5,12 @@ escaped on the page."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from parlez.console.roles import Role
-from tests.console.conftest import Browser, Console
+from tests.console.conftest import Browser, Console, digest_in
 
 pytestmark = pytest.mark.anyio
 
@@ -42,12 +41,6 @@ def domain(console: Console) -> Path:
     path: Path = console.app.ctx.state.project / "domain.yml"
     path.write_text(DOMAIN, encoding="utf-8")
     return path
-
-
-def digest_in(page: str) -> str:
-    found = re.search(r'name="digest" value="([0-9a-f]*)"', page)
-    assert found is not None
-    return found.group(1)
 
 
 async def opened(browser: Browser, name: str) -> tuple[str, str]:
