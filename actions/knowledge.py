@@ -12,7 +12,6 @@ enough but some come close, they are suggested the same way, next to a button fo
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -27,8 +26,7 @@ from actions.business import BusinessSettingsError, business
 from actions.language import language_of
 from parlez.endpoints import Endpoints
 from parlez.inference import infer
-from parlez.knowledge import KB_FOLDER, Answer, KnowledgeAnswerer, project_index
-from parlez.knowledge.documents import KnowledgeFileError, kb_files, read_kb
+from parlez.knowledge import Answer, KnowledgeAnswerer, entries_by_action, project_index
 from parlez.llm import ChatMessage, llm_from_endpoint
 from parlez.project import project_folder
 
@@ -155,28 +153,17 @@ def missed(question: str, answer: Answer) -> dict[str, Any]:
     }
 
 
-@functools.lru_cache(maxsize=4)
-def _named_actions(
-    folder: Path, files: tuple[tuple[Path, float], ...]
-) -> dict[str, tuple[str, str]]:
-    """Per action named by an entry, that entry's id and question (`files`: the folder's
-    files and their times of change, the cache's key)."""
-    try:
-        passages = read_kb(folder)
-    except KnowledgeFileError as error:
-        logger.error("the knowledge base's entries cannot be read: %s", error)
-        return {}
-    return {p.action: (p.id, p.title) for p in passages if p.action}
-
-
 def source_for(action: str, default_id: str, title: str) -> dict[str, Any]:
     """What an answer given from business.yml cites: the knowledge-base entry that names
     `action` (FAQ `action:`), so that the conversation's sources stay the entry's whether
     the NLU or the knowledge base chose the action, with the file the figures came from."""
-    folder = project_folder() / KB_FOLDER
-    files = tuple((path, path.stat().st_mtime) for path in kb_files(folder))
-    entry_id, entry_title = _named_actions(folder, files).get(action, (default_id, title))
-    return {"id": entry_id, "title": entry_title, "source": "business.yml", "url": None}
+    entry = entries_by_action(project_folder()).get(action)
+    return {
+        "id": entry.id if entry else default_id,
+        "title": entry.title if entry else title,
+        "source": "business.yml",
+        "url": None,
+    }
 
 
 class ActionAnswerFromKnowledgeBase(Action):

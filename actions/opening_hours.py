@@ -27,6 +27,13 @@ logger = logging.getLogger(__name__)
 #: how far ahead the closed dates are told beside the week's hours
 CLOSED_AHEAD_DAYS = 31
 HOURS = Citation("action_tell_hours", "opening-hours", "Opening hours")
+#: the last line of the week's hours, before the closed dates of the coming month
+ALSO_CLOSED = {
+    "en": "Also closed on",
+    "fr": "Fermé aussi le",
+    "de": "Außerdem geschlossen am",
+    "es": "También cerrado el",
+}
 CLOSED = {"en": "closed", "fr": "fermé", "de": "geschlossen", "es": "cerrado"}
 
 
@@ -62,7 +69,7 @@ def closed_soon(settings: Business, today: dt.date) -> list[dt.date]:
 
 
 class ActionTellHours(Action):
-    """ "When are you open?": the week's hours and the closed dates of the coming month;
+    """ "When are you open?": the week's hours, and the closed dates of the coming month;
     "are you open on Saturday?": that day's hours, or that it is closed."""
 
     def name(self) -> str:
@@ -97,13 +104,12 @@ class ActionTellHours(Action):
                     response="utter_open_on_day", day=day, hours=hours, json_message=HOURS.cited()
                 )
             return []
-        dispatcher.utter_message(
-            response="utter_hours", hours=week(settings, language), json_message=HOURS.cited()
-        )
         today = moment.astimezone(settings.zone).date()
+        hours = week(settings, language)
         closed = closed_soon(settings, today)
         if closed:
-            dates = ", ".join(said_day(day, moment, language) for day in closed)
-            # the hours' message cites the source; this one goes with it
-            dispatcher.utter_message(response="utter_closed_dates", dates=dates)
+            # one answer, one source: the closed dates are the list's last line
+            also = ALSO_CLOSED.get(language, ALSO_CLOSED["en"])
+            hours += f"\n- {also} " + ", ".join(said_day(day, moment, language) for day in closed)
+        dispatcher.utter_message(response="utter_hours", hours=hours, json_message=HOURS.cited())
         return []

@@ -9,9 +9,12 @@ assistant's answer action opens the project's index with `project_index` and ans
 `KnowledgeAnswerer`.
 """
 
+import functools
+import logging
 from pathlib import Path
 
 from parlez.knowledge.answer import Answer, KnowledgeAnswerer
+from parlez.knowledge.documents import KnowledgeFileError, Passage, kb_files, read_kb
 from parlez.knowledge.index import (
     INDEX_FOLDER,
     KB_FOLDER,
@@ -28,6 +31,27 @@ def project_index(project: Path) -> KnowledgeIndex:
     return shared_index(project / KB_FOLDER, project / "models" / INDEX_FOLDER)
 
 
+logger = logging.getLogger(__name__)
+
+
+def entries_by_action(project: Path) -> dict[str, Passage]:
+    """The FAQ entries of the project's `data/kb/` that name the action answering them
+    (`action:`), by that action: what an answer given by the action cites. Read again when
+    a file changes; a file that cannot be read is logged and left out."""
+    folder = project / KB_FOLDER
+    return _entries_by_action(folder, tuple((p, p.stat().st_mtime) for p in kb_files(folder)))
+
+
+@functools.lru_cache(maxsize=4)
+def _entries_by_action(folder: Path, files: tuple[tuple[Path, float], ...]) -> dict[str, Passage]:
+    try:
+        passages = read_kb(folder)
+    except KnowledgeFileError as error:
+        logger.error("the knowledge base's entries cannot be read: %s", error)
+        return {}
+    return {p.action: p for p in passages if p.action}
+
+
 __all__ = [
     "INDEX_FOLDER",
     "KB_FOLDER",
@@ -35,6 +59,8 @@ __all__ = [
     "Hit",
     "KnowledgeAnswerer",
     "KnowledgeIndex",
+    "Passage",
+    "entries_by_action",
     "index_knowledge",
     "project_index",
     "shared_index",

@@ -21,9 +21,9 @@ def test_the_week_is_told_with_days_of_the_same_hours_together(bot: Agent) -> No
         "Our opening hours:\n"
         "- Monday–Friday: 09:00–18:00\n"
         "- Saturday: 10:00–16:00\n"
-        "- Sunday: closed",
+        "- Sunday: closed\n"
         # the clock says 25 November: Christmas is within the month, New Year is not
-        "We're also closed on Friday 25 December, Saturday 26 December.",
+        "- Also closed on Friday 25 December, Saturday 26 December"
     ]
 
 

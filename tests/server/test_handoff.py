@@ -83,7 +83,7 @@ async def conversation(url: str, folder: Path) -> None:
     assert tracker["paused"] is False
     await say("what are your opening hours?")
     answer = await asyncio.wait_for(received.get(), 30)
-    assert "Monday to Friday" in answer["text"]
+    assert "Monday–Friday: 09:00–18:00" in answer["text"]
     await client.disconnect()
     async with httpx.AsyncClient() as http:
         events = (
