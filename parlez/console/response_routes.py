@@ -99,11 +99,16 @@ async def _form(
     )
 
 
+def _named(request: Request, name: str) -> tuple[dict[str, Response], Response | None]:
+    """Every response of the domain (the form offers their languages), and `name`'s."""
+    every = responses_of(request)
+    return every, every.get(name)
+
+
 @console.get("/responses/<name:str>")
 @requires(Capability.TEACH)
 async def response_page(request: Request, name: str) -> HTTPResponse:
-    every = responses_of(request)
-    found = every.get(name)
+    every, found = _named(request, name)
     if found is None:
         return await render("missing.html", request, status=404, what="response", missing=name)
     if wants_json(request):
@@ -137,8 +142,7 @@ def _changes(form: Any, found: Response) -> list[VariationChange]:
 @console.post("/responses/<name:str>")
 @requires(Capability.TEACH)
 async def save_response(request: Request, name: str) -> HTTPResponse:
-    every = responses_of(request)
-    found = every.get(name)
+    every, found = _named(request, name)
     if found is None:
         return response.json({"error": f"there is no response '{name}'"}, status=404)
     # an emptied text is refused, not skipped: it must reach `change_response`
