@@ -1,13 +1,16 @@
 """Review and correct: the turns worth a designer's look, each one opened with what the
-assistant understood and did, and corrected into an NLU example of the right intent,
-written to the project's own NLU file as one added line that the designer sees first.
+assistant understood and did, and corrected into an NLU example of the right intent (one
+added line of the project's own NLU file), or into the rule or story that teaches what the
+assistant should have done next (added to the file that holds the project's rules or
+stories). The designer sees the change before it is written.
 
-The example is learnt at the next training; the turn leaves the queue once looked at.
+A correction is learnt at the next training; the turn leaves the queue once looked at.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -18,7 +21,7 @@ from parlez.console.auth import database_of, form_field, requires, wants_json
 from parlez.console.pages import agent_of, console, console_index, decoded, render, state_of
 from parlez.console.review import REASONS, Turn, turn_of
 from parlez.console.roles import Capability
-from parlez.core.export import conversation_story
+from parlez.core.export import conversation_story, corrected_rule, corrected_story
 from parlez.http.errors import ApiError
 from parlez.io.edit import FileChange, replace_if_unchanged
 from parlez.project import Project, data_files
@@ -29,10 +32,20 @@ from parlez.training_data.nlu_edit import (
     parse_spans,
     write,
 )
-from parlez.training_data.story_file import TEST_STORIES, StoryFileError, add_stories
+from parlez.training_data.story_file import (
+    TEST_STORIES,
+    StoryFileError,
+    add_stories,
+    file_with,
+)
+from parlez.training_data.story_writer import LISTS
 
 REVIEWED = "reviewed"
 EXAMPLE = "example:"
+NEXT_ACTION = "action:"
+#: how a next action is taught: whenever the intent comes (a rule), or after this
+#: conversation's turns (a story)
+KINDS = ("rule", "story")
 
 
 def _at(raw: str) -> float:
@@ -67,6 +80,7 @@ async def review_page(request: Request) -> HTTPResponse:
         reviewed=reviewed,
         reasons=REASONS,
         added=request.args.get("added"),
+        taught=request.args.get("taught"),
     )
 
 
@@ -85,6 +99,20 @@ def _intents(request: Request, turn: Turn) -> list[str]:
     return sorted(names, key=lambda name: name != turn.intent)
 
 
+def _actions(request: Request) -> list[str]:
+    """What the assistant can be taught to do next: the domain's own actions, forms and
+    responses."""
+    domain = agent_of(request).domain
+    return sorted({*domain.user_actions, *domain.forms, *domain.response_actions})
+
+
+def _shown(request: Request, path: Path) -> str:
+    """`path` as the page names it: relative to the project."""
+    root = state_of(request).project.resolve()
+    path = path.resolve()
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+
+
 @console.get("/review/<conversation_id:str>/<at:str>")
 @requires(Capability.TEACH)
 async def turn_page(request: Request, conversation_id: str, at: str) -> HTTPResponse:
@@ -97,6 +125,8 @@ async def turn_page(request: Request, conversation_id: str, at: str) -> HTTPResp
         turn=turn,
         intents=_intents(request, turn),
         entities=sorted(agent_of(request).domain.entities),
+        actions=_actions(request),
+        kinds=KINDS,
         reasons=REASONS,
     )
 
@@ -125,9 +155,7 @@ async def example_preview(request: Request, conversation_id: str, at: str) -> HT
     addition = _addition(
         request, turn, request.args.get("intent") or "", request.args.get("marks") or ""
     )
-    root = state_of(request).project.resolve()
-    shown = addition.path.resolve()
-    where = str(shown.relative_to(root)) if shown.is_relative_to(root) else shown.name
+    where = _shown(request, addition.path)
     if wants_json(request):
         return response.json(
             {
@@ -171,6 +199,101 @@ async def add_example_route(request: Request, conversation_id: str, at: str) -> 
     return response.redirect(f"/console/review?added={quote(intent)}", status=303)
 
 
+def _unused_name(existing: str, kind: str, stem: str) -> str:
+    """A name for a story (or rule) that the file `existing` does not use yet: "`stem` (from
+    the console)", numbered when saved again."""
+    name, number = f"{stem} (from the console)", 1
+    while f"{kind}: {name}" in existing or f'{kind}: "{name}"' in existing:
+        number += 1
+        name = f"{stem} (from the console, {number})"
+    return name
+
+
+async def _next_action(
+    request: Request, conversation_id: str, at: str, form: Any
+) -> tuple[Turn, str, str, FileChange]:
+    """The correction "after this message, do `action`": the rule (whenever the intent
+    comes) or the story (after this conversation's turns) as the change to the project file
+    that holds its kind, with the turn, the action and the kind."""
+    turn = await _turn(request, conversation_id, at)
+    domain = agent_of(request).domain
+    intent = str(form.get("intent") or turn.intent or "")
+    action = str(form.get("action") or "")
+    kind = str(form.get("kind") or "rule")
+    if intent not in domain.intents:
+        raise ApiError(400, "BadRequest", f"'{intent}' is not an intent of the domain")
+    if action not in _actions(request):
+        raise ApiError(400, "BadRequest", f"'{action}' is not an action of the domain")
+    if kind not in KINDS:
+        raise ApiError(400, "BadRequest", f"'{kind}' is not one of {', '.join(KINDS)}")
+    project = Project(state_of(request).project)
+    first = project.data_paths[0]
+    folder = first if first.is_dir() or not first.suffix else first.parent
+    files = data_files(project.data_paths)
+    path = file_with(files, LISTS[kind], folder / f"{LISTS[kind]}.yml")
+    existing = path.read_text(encoding="utf-8") if path.is_file() else ""
+    stem = f"{intent if kind == 'rule' else turn.sender_id} then {action}"
+    name = _unused_name(existing, kind, stem)
+    if kind == "rule":
+        written = corrected_rule(intent, action, domain, name)
+    else:
+        tracker = await agent_of(request).retrieve(turn.sender_id)
+        story = corrected_story(tracker, turn.at, intent, action, domain, name) if tracker else None
+        if story is None:
+            raise ApiError(404, "NotFound", "there is no such message in that conversation")
+        written = story
+    try:
+        return turn, action, kind, add_stories(path, written, LISTS[kind])
+    except StoryFileError as error:
+        raise ApiError(409, "Conflict", str(error)) from None
+
+
+@console.get("/review/<conversation_id:str>/<at:str>/action")
+@requires(Capability.TEACH)
+async def next_action_preview(request: Request, conversation_id: str, at: str) -> HTTPResponse:
+    """What the assistant should have done next, as the rule or story it adds, for the
+    designer to accept."""
+    turn, action, kind, change = await _next_action(
+        request, conversation_id, at, {k: request.args.get(k) for k in request.args}
+    )
+    where = _shown(request, change.path)
+    if wants_json(request):
+        return response.json({"file": where, "diff": change.diff, "digest": change.digest})
+    return await render(
+        "review_action.html",
+        request,
+        turn=turn,
+        action=action,
+        kind=kind,
+        intent=str(request.args.get("intent") or turn.intent),
+        change=change,
+        file=where,
+        back=_back(turn),
+    )
+
+
+@console.post("/review/<conversation_id:str>/<at:str>/action")
+@requires(Capability.TEACH)
+async def add_next_action(request: Request, conversation_id: str, at: str) -> HTTPResponse:
+    form: Any = request.form or {}
+    turn, action, kind, change = await _next_action(request, conversation_id, at, form)
+    expected = form_field(request, "digest") if "digest" in form else None
+    where = _shown(request, change.path)
+    if not replace_if_unchanged(change.path, change.text, expected):
+        return response.json(
+            {"error": f"'{where}' changed since the correction was shown: look at it again"},
+            status=409,
+        )
+    user = request.ctx.session.user
+    await console_index(request).mark_reviewed(
+        turn.sender_id, turn.at, user.email, NEXT_ACTION + action
+    )
+    await database_of(request).record(user, f"next_action_{kind}", action, where)
+    if wants_json(request):
+        return response.json({"added": kind, "action": action, "file": where})
+    return response.redirect(f"/console/review?taught={quote(action)}", status=303)
+
+
 @console.post("/review/<conversation_id:str>/<at:str>/reviewed")
 @requires(Capability.TEACH)
 async def mark_reviewed(request: Request, conversation_id: str, at: str) -> HTTPResponse:
@@ -192,10 +315,7 @@ async def _test_story(request: Request, conversation_id: str) -> tuple[str, File
         raise ApiError(404, "NotFound", f"there is no conversation '{conversation_id}'")
     path = state_of(request).project / TEST_STORIES
     existing = path.read_text(encoding="utf-8") if path.is_file() else ""
-    name, number = f"{conversation_id} (from the console)", 1
-    while f"story: {name}" in existing or f'story: "{name}"' in existing:
-        number += 1
-        name = f"{conversation_id} (from the console, {number})"
+    name = _unused_name(existing, "story", conversation_id)
     try:
         addition = add_stories(path, conversation_story(tracker, name=name))
     except StoryFileError as error:

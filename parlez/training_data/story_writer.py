@@ -10,16 +10,24 @@ from parlez.events import ACTION_LISTEN, ActionExecuted, ActiveLoop, Event, Slot
 
 #: one step of a story: its event, and what the assistant predicted instead (None: right)
 StoryStep = tuple[Event, str | None]
+#: the list each kind of story is written in
+LISTS = {"story": "stories", "rule": "rules"}
 
 
-def stories_yaml(stories: Iterable[tuple[str, Sequence[StoryStep]]]) -> str:
-    """Named stories as YAML, a `# predicted: ...` comment on each step predicted wrongly."""
-    lines = ['version: "3.1"', "stories:"]
+def stories_yaml(
+    stories: Iterable[tuple[str, Sequence[StoryStep]]],
+    kind: str = "story",
+    by_intent: bool = False,
+) -> str:
+    """Named stories (or rules: `kind="rule"`) as YAML, a `# predicted: ...` comment on each
+    step predicted wrongly. A customer's message is written with its text (a test story's
+    form), or as its intent and entities when `by_intent` (a training story's form)."""
+    lines = ['version: "3.1"', f"{LISTS[kind]}:"]
     for name, steps in stories:
-        lines.append(f"- story: {_quote(name)}")
+        lines.append(f"- {kind}: {_quote(name)}")
         lines.append("  steps:")
         for event, predicted in steps:
-            lines += _step_lines(event, predicted)
+            lines += _step_lines(event, predicted, by_intent)
     return "\n".join(lines) + "\n"
 
 
@@ -31,17 +39,17 @@ def _quote(text: str) -> str:
     )
 
 
-def _step_lines(event: Event, predicted: str | None) -> list[str]:
+def _step_lines(event: Event, predicted: str | None, by_intent: bool = False) -> list[str]:
     note = f"  # predicted: {predicted}" if predicted is not None else ""
     if isinstance(event, UserUttered):
         lines = []
-        if event.text:
+        if event.text and not (by_intent and event.intent_name):
             lines.append(f"  - user: |-\n      {event.text}")
             if event.intent_name:
                 lines.append(f"    intent: {event.intent_name}{note}")
         elif event.intent_name:
             lines.append(f"  - intent: {event.intent_name}{note}")
-        if event.entities and not event.text:
+        if event.entities and lines and not lines[0].startswith("  - user:"):
             lines.append("    entities:")
             lines += [
                 f"    - {e.get('entity')}: {_quote(str(e.get('value')))}" for e in event.entities

@@ -45,6 +45,8 @@ ROUTES = [
     ("GET", "/console/review/visitor/{at}", Capability.TEACH),
     ("GET", "/console/review/visitor/{at}/example?intent=greet", Capability.TEACH),
     ("POST", "/console/review/visitor/{at}/example", Capability.TEACH),
+    ("GET", "/console/review/visitor/{at}/action?action=utter_greet", Capability.TEACH),
+    ("POST", "/console/review/visitor/{at}/action", Capability.TEACH),
     ("POST", "/console/review/visitor/{at}/reviewed", Capability.TEACH),
     ("GET", "/console/conversations/visitor/test-story", Capability.TEACH),
     ("POST", "/console/conversations/visitor/test-story", Capability.TEACH),
@@ -176,6 +178,7 @@ async def test_every_route_checks_the_role(console: Console, role: Role) -> None
             form = {"text": "hi", "label": "vip", "note": "hi", "shortcut": "hi", "name": "hi"}
             form |= {"question": "Open on Sundays?", "answer": "No.", "intent": "greet"}
             form |= {"model": console.app.ctx.state.agent.model.name, "title": "Our team"}
+            form |= {"action": "utter_greet"}
             reply = await browser.post(path, {**form, "assignee": email(Role.AGENT)})
         allowed = may(role, capability)
         assert (reply.status < 400) == allowed, (role, path, reply.status)

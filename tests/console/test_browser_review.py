@@ -57,7 +57,7 @@ def ask(server: ServerProcess, sender: str, text: str) -> str:
         timeout=120,
     )
     reply.raise_for_status()
-    return str(reply.json()[0]["text"])
+    return " ".join(str(m.get("text")) for m in reply.json())
 
 
 def test_a_misunderstood_message_is_corrected_retrained_and_then_understood(
@@ -103,3 +103,31 @@ def test_a_misunderstood_message_is_corrected_retrained_and_then_understood(
     finally:
         context.close()
     assert ask(server, "after", MISUNDERSTOOD) == "Hello! Where are you?"
+
+
+def test_what_the_assistant_should_have_done_next_is_taught_as_a_story(
+    served: tuple[ServerProcess, Any, Path],
+) -> None:
+    """Words the NLU has never seen get no intent it is sure of: the designer teaches, from
+    the queue, the action that should have followed, as a story the page showed first."""
+    server, browser, project = served
+    unknown = "zzz qqq"
+    ask(server, "lost", unknown)
+    context, designer = signed_in_page(browser, server.url, DESIGNER, PASSWORD)
+    try:
+        designer.get_by_role("link", name="Review").click()
+        designer.get_by_role("link", name=unknown).click()
+        designer.get_by_label("After", exact=True).select_option("inform")
+        designer.get_by_label("it should have done").select_option("utter_city")
+        designer.get_by_label("as a story").check()
+        designer.get_by_role("button", name="Correct: teach the next action").click()
+        added = "\n".join(designer.locator("pre.diff .add").all_inner_texts())
+        assert "+- story: " in added and "+  - action: utter_city" in added
+        assert not (project / "data" / "stories.yml").exists()  # shown, not yet written
+        designer.get_by_role("button", name="Accept").click()
+        designer.get_by_role("status").get_by_text("Taught to do utter_city next").wait_for()
+    finally:
+        context.close()
+    stories = (project / "data" / "stories.yml").read_text()
+    assert "- story: lost then utter_city (from the console)" in stories
+    assert stories.endswith("  - intent: inform\n  - action: utter_city\n")

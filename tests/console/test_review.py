@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from parlez.agent import Agent
 from parlez.console.roles import Role
 from parlez.events import (
     ActionExecuted,
@@ -18,8 +19,11 @@ from parlez.events import (
     KnowledgeMissed,
     UserUttered,
 )
+from parlez.project import Project
+from parlez.training import train
+from tests import small_assistant
 from tests.conftest import write
-from tests.console.conftest import Browser, Console
+from tests.console.conftest import Browser, Console, digest_in
 
 pytestmark = pytest.mark.anyio
 
@@ -239,3 +243,133 @@ async def test_marked_words_are_written_as_entities_of_the_example(queued: Conso
     ]:
         wrong = await browser.get(f"/console/review/ana/900.0/example?intent=greet&marks={marks}")
         assert wrong.status == 400 and problem in wrong.text, marks
+
+
+RULES = """\
+version: "3.1"
+# The assistant's rules: one intent, one answer.
+rules:
+- rule: greet
+  steps:
+  - intent: greet
+  - action: utter_greet
+"""
+
+
+async def test_the_next_action_is_taught_as_a_rule_in_the_rules_file(queued: Console) -> None:
+    """ "After this intent, do that": a rule at the end of the file that holds the rules,
+    shown first, the turn then reviewed with the action it was taught."""
+    project: Path = queued.app.ctx.state.project
+    rules = project / "data" / "rules.yml"
+    write(rules, RULES)
+    browser = await queued.sign_in(Role.DESIGNER)
+    page = (await browser.get("/console/review/ana/400.0")).text
+    assert "<option>utter_goodbye</option>" in page and 'value="rule" checked' in page
+    query = "intent=goodbye&action=utter_goodbye&kind=rule"
+    preview = (await browser.get(f"/console/review/ana/400.0/action?{query}")).text
+    assert "+- rule: goodbye then utter_goodbye (from the console)" in preview
+    assert rules.read_text() == RULES  # nothing written before it is accepted
+    reply = await browser.post(
+        "/console/review/ana/400.0/action",
+        {
+            "intent": "goodbye",
+            "action": "utter_goodbye",
+            "kind": "rule",
+            "digest": digest_in(preview),
+        },
+    )
+    assert (
+        reply.status == 303 and reply.headers["location"] == "/console/review?taught=utter_goodbye"
+    )
+    text = rules.read_text()
+    assert text.startswith(RULES)  # the designer's rules and comment untouched
+    assert text.removeprefix(RULES) == (
+        "\n- rule: goodbye then utter_goodbye (from the console)\n"
+        "  steps:\n  - intent: goodbye\n  - action: utter_goodbye\n"
+    )
+    (rule,) = [r for r in Project(project).rules if r.name.startswith("goodbye then")]
+    (intent, action) = [e for e, _ in rule.all_events()]
+    assert isinstance(intent, UserUttered) and intent.intent_name == "goodbye"
+    assert isinstance(action, ActionExecuted) and action.action_name == "utter_goodbye"
+    (done,) = await queue(browser, queued, "?reviewed=1")
+    assert done["outcome"] == "action:utter_goodbye"
+    audit = (await (await queued.sign_in(Role.OWNER)).get("/console/audit")).text
+    assert "next_action_rule" in audit
+    # Taught again: a rule of its own name, never a second one with the same name.
+    again = (await browser.get(f"/console/review/ana/300.0/action?{query}")).text
+    assert "(from the console, 2)" in again
+
+
+async def test_the_next_action_is_taught_as_the_conversation_so_far(queued: Console) -> None:
+    """A story: the session's turns up to the message (read as the intent chosen), the
+    entities it had, then the action; in a new stories file when the project has none."""
+    project: Path = queued.app.ctx.state.project
+    browser = await queued.sign_in(Role.DESIGNER)
+    reply = await browser.post(
+        "/console/review/ana/300.0/action",
+        {"intent": "inform", "action": "utter_city", "kind": "story"},
+    )
+    assert reply.status == 303
+    written = yaml.safe_load((project / "data" / "stories.yml").read_text())
+    (story,) = written["stories"]
+    assert story["story"] == "ana then utter_city (from the console)"
+    paris = {"entities": [{"city": "Paris"}]}
+    assert story["steps"] == [
+        {"intent": "greet", **paris},
+        {"action": "utter_greet"},
+        {"intent": "nlu_fallback", **paris},
+        {"intent": "inform", **paris},
+        {"action": "utter_city"},
+    ]
+    assert [s.name for s in Project(project).stories] == [story["story"]]
+
+
+async def test_a_next_action_not_in_the_domain_or_a_stale_file_is_refused(
+    queued: Console,
+) -> None:
+    project: Path = queued.app.ctx.state.project
+    rules = project / "data" / "rules.yml"
+    write(rules, RULES)
+    browser = await queued.sign_in(Role.DESIGNER)
+    base = "/console/review/ana/400.0/action"
+    for query, problem in [
+        ("intent=greet&action=utter_dance&kind=rule", "'utter_dance' is not an action"),
+        ("intent=dance&action=utter_greet&kind=rule", "'dance' is not an intent"),
+        ("intent=greet&action=utter_greet&kind=poem", "'poem' is not one of rule, story"),
+        ("intent=greet&action=action_listen&kind=rule", "is not an action"),
+    ]:
+        wrong = await browser.get(f"{base}?{query}")
+        assert wrong.status == 400 and problem in wrong.text, query
+    preview = (await browser.get(f"{base}?intent=goodbye&action=utter_goodbye")).text
+    write(rules, RULES + "# changed meanwhile\n")
+    stale = await browser.post(
+        base,
+        {
+            "intent": "goodbye",
+            "action": "utter_goodbye",
+            "kind": "rule",
+            "digest": digest_in(preview),
+        },
+    )
+    assert stale.status == 409 and "changed since the correction was shown" in stale.text
+    assert rules.read_text() == RULES + "# changed meanwhile\n"
+
+
+async def test_a_taught_rule_is_what_the_assistant_does_after_the_next_training(
+    queued: Console, tmp_path: Path
+) -> None:
+    """The small assistant without its city rule says nothing to "I am in Paris"; taught
+    from the console that `utter_city` follows `inform`, and trained, it answers."""
+    project: Path = queued.app.ctx.state.project
+    write(project / "config.yml", small_assistant.CONFIG)
+    write(project / "data" / "nlu.yml", small_assistant.NLU)
+    city_rule = "  - rule: city\n    steps:\n      - intent: inform\n      - action: utter_city\n"
+    write(project / "data" / "rules.yml", small_assistant.RULES.replace(city_rule, ""))
+    before = Agent.load(train(Project(project), tmp_path / "before").archive)
+    assert await before.handle_text("I am in Paris", "one") == []
+    browser = await queued.sign_in(Role.DESIGNER)
+    taught = {"intent": "inform", "action": "utter_city", "kind": "rule"}
+    assert (await browser.post("/console/review/ana/300.0/action", taught)).status == 303
+    after = Agent.load(train(Project(project), tmp_path / "after").archive)
+    replies = await after.handle_text("I am in Paris", "two")
+    assert [r["text"] for r in replies] == ["You are in Paris."]
