@@ -122,6 +122,16 @@ class WebChatInput(SocketIOInput):
     def get_output_channel(self) -> OutputChannel | None:
         return WebChatOutput(self, in_turn=False) if self.sio is not None else None
 
+    def reconfigure(self, credentials: dict[str, Any] | None) -> bool:
+        """The widget's look and the pages allowed to show it apply at once (the console's
+        settings page changes them); the rest (limits, attachments, socket.io's names) when
+        the server starts again."""
+        new = WebChatSettings.parse(credentials)
+        live = {"widget": new.widget, "allowed_origins": new.allowed_origins}
+        self.settings = self.settings.model_copy(update=live)
+        self._widget = None  # widget.js carries the look: made again on the next request
+        return new == self.settings
+
     def actions_used(self) -> list[str]:
         return [self.settings.transcript_action] if self.settings.transcript_action else []
 

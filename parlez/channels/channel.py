@@ -232,6 +232,12 @@ class InputChannel(ABC):
         """Where messages the bot starts on its own (`execute`, reminders) go; None if nowhere."""
         return None
 
+    def reconfigure(self, credentials: dict[str, Any] | None) -> bool:
+        """Take the channel's new settings (its block of credentials.yml, `${VAR}` expanded)
+        while it serves. False: some of them apply only when the server starts again (a
+        webhook's secrets, say), as here by default."""
+        return False
+
     def output_channel_for(self, metadata: dict[str, Any]) -> OutputChannel | None:
         """Where a message to a customer goes outside a turn (a person's reply from the
         console, `execute`), given the `metadata` of the customer's latest message: a channel

@@ -1,6 +1,7 @@
 """The business's settings as the console edits them: its profile, e-mail, CRM and calendar
-in `business.yml`, and the LLM in `endpoints.yml`, each written key by key in place
-(`parlez.io.yaml_edit`), the rest of the files as they were.
+in `business.yml`, the LLM in `endpoints.yml`, the web chat's look and the channels'
+credentials in `credentials.yml`, each written key by key in place (`parlez.io.yaml_edit`),
+the rest of the files as they were.
 
 A secret (a password, a token, an API key) is write-only: the page says whether it is set
 and how (sealed in the file, or read from `${VAR}`), never what it is. A secret typed in is
@@ -27,8 +28,14 @@ from parlez.io.yaml_edit import remove_key, set_value
 _REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_ORIGIN = re.compile(r"^https?://[^/\s]+$")
 #: the languages the form offers (the assistant's responses are written in these)
 LANGUAGES = ("en", "fr", "de", "es")
+#: the web chat's block of credentials.yml, as the assistant's own file names it
+WEBCHAT = "connectors.webchat.WebChatInput"
+#: the languages the web chat's own words (buttons, notices) are written in
+WIDGET_LANGUAGES = ("", "en", "fr", "de", "es", "ar", "he")
 
 
 @dataclass(frozen=True)
@@ -39,18 +46,41 @@ class Setting:
     file: str  # "business" or "endpoints"
     path: tuple[str, ...]
     label: str
-    kind: str = (
-        "text"  # text, address, number, bool, choice, secret, languages, zone, currency, url
-    )
+    #: text, address, number, bool, choice, secret, languages, zone, currency, url, colour,
+    #: origins, or channel (the channel's block is there or not: it is served or not)
+    kind: str = "text"
     choices: tuple[str, ...] = ()
     hint: str = ""
     required: bool = False
+    #: a choice that owns its block: choosing none takes the whole block out (`crm:`)
+    whole: bool = False
+    #: what the reader of the file uses when the key is not there: the form shows it, and
+    #: saving it unchanged writes nothing
+    default: Any = None
 
 
 def _s(name: str, label: str, **more: Any) -> Setting:
     file = more.pop("file", "business")
     path = more.pop("path", tuple(name.split(".")))
     return Setting(name, file, path, label, **more)
+
+
+def _widget(key: str, label: str, **more: Any) -> Setting:
+    """A key of the web chat's `widget:` block (docs/webchat.md)."""
+    return _s(f"webchat.{key}", label, file="credentials", path=(WEBCHAT, "widget", key), **more)
+
+
+def _channel(channel: str, label: str, keys: list[tuple[str, str, str]]) -> list[Setting]:
+    """A channel's block of credentials.yml: whether it is served, then its keys as
+    (key, label, kind)."""
+    where = {"file": "credentials"}
+    return [
+        _s(channel, f"Serve {label}", kind="channel", path=(channel,), **where),
+        *(
+            _s(f"{channel}.{key}", text, kind=kind, path=(channel, key), **where)
+            for key, text, kind in keys
+        ),
+    ]
 
 
 SECTIONS: dict[str, list[Setting]] = {
@@ -75,7 +105,7 @@ SECTIONS: dict[str, list[Setting]] = {
         _s("email.password", "Password", kind="secret"),
     ],
     "CRM": [
-        _s("crm.type", "CRM", kind="choice", choices=("", "hubspot"),
+        _s("crm.type", "CRM", kind="choice", choices=("", "hubspot"), whole=True,
            hint="empty: leads are kept in leads.db only"),
         _s("crm.url", "API address", kind="url", hint="https://api.hubapi.com"),
         _s("crm.token", "Access token", kind="secret"),
@@ -89,10 +119,54 @@ SECTIONS: dict[str, list[Setting]] = {
     ],
     "LLM": [
         _s("llm.type", "Provider", kind="choice", choices=("", "anthropic", "openai"),
-           file="endpoints", hint="empty: answers are the knowledge base's, as written"),
+           file="endpoints", whole=True,
+           hint="empty: answers are the knowledge base's, as written"),
         _s("llm.model", "Model", file="endpoints"),
         _s("llm.api_key", "API key", kind="secret", file="endpoints"),
     ],
+    "Web chat": [
+        _widget("title", "Title", hint="the header of the chat"),
+        _widget("subtitle", "Subtitle"),
+        _widget("color", "Colour", kind="colour", default="#2f5bea"),
+        _widget("avatar", "Avatar image", kind="url", hint="an http(s) address of a picture"),
+        _widget("position", "Position", kind="choice", choices=("right", "left"),
+                default="right"),
+        _widget("language", "Language of its buttons", kind="choice", choices=WIDGET_LANGUAGES,
+                hint="empty: the visitor's browser's"),
+        _widget("greeting", "Greeting", hint="sent for the visitor when a chat starts: /greet"),
+        _widget("open", "Open on page load", kind="bool"),
+        _widget("prechat", "Ask for name and e-mail first", kind="bool"),
+        _s("webchat.allowed_origins", "Websites that may show it", kind="origins",
+           file="credentials", path=(WEBCHAT, "allowed_origins"),
+           hint="one address per line, such as https://www.example.com"),
+    ],
+    "Messenger": _channel("facebook", "Messenger", [
+        ("verify", "Verify token", "text"),
+        ("secret", "App secret", "secret"),
+        ("page-access-token", "Page access token", "secret"),
+    ]),
+    "Instagram": _channel("instagram", "Instagram", [
+        ("verify", "Verify token", "text"),
+        ("secret", "App secret", "secret"),
+        ("page-access-token", "Page access token", "secret"),
+    ]),
+    "Twilio (SMS and WhatsApp)": _channel("twilio", "Twilio", [
+        ("account_sid", "Account SID", "text"),
+        ("auth_token", "Auth token", "secret"),
+        ("twilio_number", "Number", "text"),
+        ("webhook_url", "Webhook address", "url"),
+    ]),
+    "Telegram": _channel("telegram", "Telegram", [
+        ("access_token", "Bot token", "secret"),
+        ("verify", "Bot user name", "text"),
+        ("webhook_url", "Webhook address", "url"),
+        ("secret_token", "Webhook secret", "secret"),
+    ]),
+    "Slack": _channel("slack", "Slack", [
+        ("slack_token", "Bot token", "secret"),
+        ("slack_signing_secret", "Signing secret", "secret"),
+        ("slack_channel", "Answer in channel", "text"),
+    ]),
 }  # fmt: skip
 SETTINGS = [setting for fields in SECTIONS.values() for setting in fields]
 
@@ -106,9 +180,17 @@ def _at(data: Any, path: tuple[str, ...]) -> Any:
 
 
 def read(texts: dict[str, str]) -> dict[str, Any]:
-    """Each setting's value as the files hold it (secrets included: never shown as such)."""
+    """Each setting's value as the files hold it (secrets included: never shown as such); a
+    channel's, whether its block is there."""
     parsed = {name: yaml.safe_load(text) or {} for name, text in texts.items()}
-    return {s.name: _at(parsed.get(s.file), s.path) for s in SETTINGS}
+    return {
+        s.name: (
+            isinstance(parsed.get(s.file), dict) and s.path[0] in parsed[s.file]
+            if s.kind == "channel"
+            else _at(parsed.get(s.file), s.path)
+        )
+        for s in SETTINGS
+    }
 
 
 def secret_state(value: Any) -> str:
@@ -131,9 +213,12 @@ def shown(values: dict[str, Any]) -> dict[str, str]:
             out[s.name] = secret_state(value)
         elif s.kind == "languages":
             out[s.name] = ", ".join(str(v) for v in value or [])
-        elif s.kind == "bool":
+        elif s.kind == "origins":
+            out[s.name] = "\n".join(str(v) for v in value or [])
+        elif s.kind in ("bool", "channel"):
             out[s.name] = "1" if value else ""
         else:
+            value = s.default if value is None else value
             out[s.name] = "" if value is None else str(value)
     return out
 
@@ -153,6 +238,17 @@ def _checked(s: Setting, raw: str) -> Any:
         raise SettingsProblem(f"{s.label}: '{text}' is not an e-mail address")
     if s.kind == "url" and not re.match(r"^https?://\S+$", text):
         raise SettingsProblem(f"{s.label}: '{text}' is not an http(s) address")
+    if s.kind == "colour" and not _COLOUR.match(text):
+        raise SettingsProblem(f"{s.label}: '{text}' is not a colour such as #2f5bea")
+    if s.kind == "origins":
+        origins = [o.strip().rstrip("/") for o in re.split(r"[,\s]+", text) if o.strip()]
+        wrong = [o for o in origins if o != "*" and not _ORIGIN.match(o)]
+        if wrong:
+            raise SettingsProblem(
+                f"{s.label}: '{wrong[0]}' is not a website's address such as "
+                "https://www.example.com (no path)"
+            )
+        return list(dict.fromkeys(origins))
     if s.kind == "zone":
         try:
             ZoneInfo(text)
@@ -183,8 +279,24 @@ def changed(
     current = read(texts)
     new = dict(texts)
     keys: list[str] = []
+    #: the channels not served after this save: their keys are not written
+    off: set[str] = set()
     for s in SETTINGS:
         old = current.get(s.name)
+        if s.file == "credentials" and s.path[0] in off:
+            continue
+        if s.kind == "channel":
+            served = bool(form.get(s.name)) if f"present.{s.name}" in form else bool(old)
+            if not served:
+                off.add(s.path[0])
+            if served != bool(old):
+                new[s.file] = (
+                    set_value(new[s.file], list(s.path), {}, str(sources[s.file]))
+                    if served
+                    else remove_key(new[s.file], list(s.path), str(sources[s.file]))
+                )
+                keys.append(s.name)
+            continue
         if s.kind == "secret":
             value = _secret(s, form, old)
             if value is _KEEP or value == old:
@@ -201,7 +313,9 @@ def changed(
             value = _checked(s, form[s.name])
             if value == old or str(value) == str(old) or (value is None and old in (None, "")):
                 continue
-        if s.kind == "choice" and value is None:
+            if old is None and value == s.default:
+                continue
+        if s.whole and value is None:
             # "none" for a provider: its whole section goes (`crm:`, `llm:`)
             new[s.file] = remove_key(new[s.file], list(s.path[:-1]), str(sources[s.file]))
         else:

@@ -1,18 +1,22 @@
-"""The settings page: the business's profile, e-mail, CRM and calendar (`business.yml`) and
-the LLM (`endpoints.yml`), changed by an owner or admin (parlez/console/settings.py).
-Secrets are write-only; every save is audited with the settings it changed, never a
-secret's value."""
+"""The settings page: the business's profile, e-mail, CRM and calendar (`business.yml`), the
+LLM (`endpoints.yml`), the web chat's look and the channels' credentials (`credentials.yml`),
+changed by an owner or admin (parlez/console/settings.py). Secrets are write-only; every
+save is audited with the settings it changed, never a secret's value. A channel takes its
+new settings at once where it can (the web chat's look), else at the next start."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 from sanic import Request, response
 from sanic.response import HTTPResponse
 
+from parlez.channels.channel import InputChannel
+from parlez.channels.credentials import channel_class
 from parlez.console.auth import database_of, requires, wants_json
 from parlez.console.business import SettingsProblem, business_file
 from parlez.console.pages import console, render, state_of
@@ -27,10 +31,14 @@ from parlez.io.yaml_edit import YamlEditError
 
 def files_of(request: Request) -> dict[str, Path]:
     """The files the settings live in: the assistant's business.yml, and the endpoints.yml
-    the server was started with."""
-    project = state_of(request).project
-    endpoints = os.environ.get("PARLEZ_ENDPOINTS") or project / "endpoints.yml"
-    return {"business": business_file(project), "endpoints": Path(endpoints)}
+    and credentials.yml the server was started with."""
+    state = state_of(request)
+    endpoints = os.environ.get("PARLEZ_ENDPOINTS") or state.project / "endpoints.yml"
+    return {
+        "business": business_file(state.project),
+        "endpoints": Path(endpoints),
+        "credentials": state.credentials or state.project / "credentials.yml",
+    }
 
 
 def _texts(files: dict[str, Path]) -> dict[str, str]:
@@ -57,6 +65,8 @@ async def _page(
         sealing=can_seal(),
         error=error,
         saved=request.args.get("saved"),
+        later=request.args.getlist("later") or [],
+        webchat=any(c.name() == "webchat" for c in state_of(request).channels),
     )
 
 
@@ -88,6 +98,8 @@ async def save_settings(request: Request) -> HTTPResponse:
     writes = {name: path for name, path in files.items() if new[name] != texts[name]}
     for name, path in writes.items():
         problem = unreadable(new[name], path)
+        if not problem and name == "credentials":
+            problem = channel_problem(new[name], texts[name])
         if problem:
             if wants_json(request):
                 return response.json({"error": problem}, status=400)
@@ -113,9 +125,49 @@ async def save_settings(request: Request) -> HTTPResponse:
             ", ".join(sorted({p.name for p in files.values()})),
             ", ".join(keys),
         )
+    later = reconfigure(state_of(request).channels, new["credentials"], texts["credentials"])
     if wants_json(request):
-        return response.json({"changed": keys})
-    return response.redirect(f"/console/settings?saved={len(keys)}", status=303)
+        return response.json({"changed": keys, "after_restart": later})
+    after = "".join(f"&later={quote(name)}" for name in later)
+    return response.redirect(f"/console/settings?saved={len(keys)}{after}", status=303)
+
+
+def _blocks(text: str) -> dict[str, Any]:
+    """credentials.yml's channel blocks, `${VAR}` and sealed secrets opened."""
+    parsed = yaml.safe_load(text) or {}
+    return expand_all(parsed) if isinstance(parsed, dict) else {}
+
+
+def channel_problem(new: str, old: str) -> str | None:
+    """Why a channel whose block changed could not start with it (a key it needs, a value
+    it refuses), said before anything is written; None: each could."""
+    before, after = _blocks(old), _blocks(new)
+    for name, block in after.items():
+        if name in before and before[name] == block:
+            continue
+        try:
+            channel_class(str(name)).from_credentials(block or {})
+        except (ParlezError, ValueError) as error:
+            return f"{name}: {getattr(error, 'message', error)}"
+    return None
+
+
+def reconfigure(channels: list[InputChannel], new: str, old: str) -> list[str]:
+    """The served channels whose blocks changed, given their new settings; the names of
+    those that take some of them only at the next start (or are not served yet)."""
+    before, after = _blocks(old), _blocks(new)
+    later = []
+    for name in sorted(set(before) | set(after)):
+        if before.get(name) == after.get(name) and (name in before) == (name in after):
+            continue
+        try:
+            kind = channel_class(name) if name in after else None
+        except ParlezError:
+            kind = None  # a channel parlez does not serve: it stays as it was
+        served = [c for c in channels if kind is not None and type(c) is kind]
+        if not served or not all([c.reconfigure(after[name]) for c in served]):
+            later.append(name)
+    return later
 
 
 def unreadable(text: str, path: Path) -> str | None:

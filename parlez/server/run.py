@@ -176,6 +176,7 @@ def build_state(options: ServeOptions, say: Any = print) -> ServerState:
         actions_module=options.actions,
         auth=Auth(options.auth_token, options.jwt_secret, options.jwt_method),
         channels=input_channels(options),
+        credentials=options.credentials or options.project / "credentials.yml",
         response_timeout=options.response_timeout,
         console=console_database(tracker_store, options.project),
     )

@@ -53,6 +53,8 @@ class ServerState:
     actions_module: str | None = None
     auth: Auth = field(default_factory=Auth)
     channels: list[InputChannel] = field(default_factory=list)
+    #: the credentials.yml the channels were made from (None: the project's)
+    credentials: Path | None = None
     response_timeout: float = DEFAULT_RESPONSE_TIMEOUT
     training_jobs: int = 0
     #: reminders set by actions; shared across model swaps

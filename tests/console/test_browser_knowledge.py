@@ -5,13 +5,16 @@ price, with no restart and no retraining."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
+from parlez.io.secrets import KEY_ENV, new_key
 from tests.conftest import REPO
 from tests.connectors.webchat.browser import served_assistant
 from tests.console.conftest import signed_in_page
@@ -39,10 +42,13 @@ def served(
         else:
             project.mkdir(exist_ok=True)
             shutil.copy(source, project / name)
-    with served_assistant(assistant_models, root, project=project) as (server, site, browser):
-        add_console_user(project, root / "endpoints.yml", DESIGNER, "designer", PASSWORD)
-        add_console_user(project, root / "endpoints.yml", OWNER, "owner", PASSWORD)
-        yield server, site, browser, project
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(KEY_ENV, new_key())  # the settings page seals the secrets typed in
+        with served_assistant(assistant_models, root, project=project) as served:
+            server, site, browser = served
+            add_console_user(project, root / "endpoints.yml", DESIGNER, "designer", PASSWORD)
+            add_console_user(project, root / "endpoints.yml", OWNER, "owner", PASSWORD)
+            yield server, site, browser, project
 
 
 def customer_asks(browser: Any, site_url: str, question: str, answer: str) -> None:
@@ -117,3 +123,65 @@ def test_a_price_changed_on_the_business_page_is_what_the_next_customer_is_quote
         customer_asks(browser, site_url, "how much is a beard trim?", "Beard trim: €17")
     finally:
         owner_context.close()
+
+
+def test_the_web_chat_look_is_previewed_saved_and_shown_to_the_next_visitor(
+    served: tuple[ServerProcess, str, Any, Path],
+) -> None:
+    """The owner retitles the chat on the settings page: the widget in the page's corner
+    shows it as typed, and after saving, a visitor on the business's site sees it."""
+    server, site_url, browser, _ = served
+    owner_context, owner = signed_in_page(browser, server.url, OWNER, PASSWORD)
+    try:
+        owner.get_by_role("link", name="Settings").click()
+        owner.get_by_role("log", name="Maple Street Studio").wait_for()  # the preview, open
+        owner.get_by_label("Title", exact=True).fill("Maple Street: book a chair")
+        owner.get_by_role("log", name="Maple Street: book a chair").wait_for()
+        owner.get_by_role("button", name="Save").click()
+        owner.get_by_role("status").get_by_text("Saved (1 change)").wait_for()
+    finally:
+        owner_context.close()
+    context = browser.new_context(viewport={"width": 390, "height": 760})
+    try:
+        visitor = context.new_page()
+        visitor.set_default_timeout(60_000)
+        visitor.goto(site_url)
+        visitor.locator(".launcher").click()
+        visitor.get_by_role("log", name="Maple Street: book a chair").wait_for()
+    finally:
+        context.close()
+
+
+def test_a_secret_saved_in_the_settings_never_reaches_the_browser(
+    served: tuple[ServerProcess, str, Any, Path],
+) -> None:
+    """Every response the owner's browser gets, from saving the SMTP password on, is read:
+    the password is in none of them (nor its sealed form), and the file holds it sealed."""
+    server, _, browser, project = served
+    secret = "pw-7Qx!only-in-the-file"
+    owner_context, owner = signed_in_page(browser, server.url, OWNER, PASSWORD)
+    bodies: list[bytes] = []
+
+    def read(reply: Any) -> None:
+        # every page, fragment, script and JSON; not socket.io's long polls (left open)
+        if reply.ok and reply.url.startswith(server.url) and "/socket.io/" not in reply.url:
+            # one still in flight when the page closes never arrived: nothing to read
+            with contextlib.suppress(PlaywrightError):
+                bodies.append(reply.body())
+
+    owner.on("response", read)
+    try:
+        owner.get_by_role("link", name="Settings").click()
+        owner.get_by_role("group", name="E-mail").get_by_label("Password").fill(secret)
+        owner.get_by_role("button", name="Save").click()
+        owner.get_by_role("status").get_by_text("Saved (1 change)").wait_for()
+        owner.reload()
+        owner.get_by_text("Set (sealed in the file)").first.wait_for()
+        owner.get_by_role("link", name="Audit log").click()
+        owner.get_by_text("email.password (secret)").wait_for()
+    finally:
+        owner_context.close()
+    business = (project.parent / "business.yml").read_text(encoding="utf-8")
+    sealed = business.split("  password: ", 1)[1].split("\n", 1)[0]
+    assert sealed.startswith("fernet:") and secret not in business
+    assert bodies and not any(secret.encode() in b or sealed.encode() in b for b in bodies)

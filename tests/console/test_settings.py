@@ -1,19 +1,24 @@
-"""The settings page: the profile, e-mail, CRM and calendar in business.yml and the LLM in
-endpoints.yml, changed by an owner or admin key by key; a secret saved there is sealed in
-the file and never appears in any response again; what is wrong is refused whole."""
+"""The settings page: the profile, e-mail, CRM and calendar in business.yml, the LLM in
+endpoints.yml, the web chat's look and the channels' credentials in credentials.yml, changed
+by an owner or admin key by key; a secret saved there is sealed in the file and never
+appears in any response again; what is wrong is refused whole."""
 
 from __future__ import annotations
 
 import html
 import re
+import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from parlez.channels.credentials import channels_from_credentials
 from parlez.console.roles import Role
+from parlez.endpoints import read_credentials
 from parlez.io.secrets import KEY_ENV, new_key, unseal
 from tests.conftest import REPO
-from tests.console.conftest import Browser, Console
+from tests.console.conftest import Browser, Console, make_console
 
 pytestmark = pytest.mark.anyio
 
@@ -39,13 +44,16 @@ def form_of(page: str) -> dict[str, str]:
     fields = {
         name: html.unescape(value)
         for name, value in re.findall(
-            r'<input (?:type="\w+" )?name="([^"]+)" value="([^"]*)"', page
+            r'<input (?:type="(?!checkbox)\w+" )?name="([^"]+)" value="([^"]*)"', page
         )
-        if not name.startswith(("clear.",)) and name not in ("email.starttls",)
     }
     fields |= dict(
         re.findall(r'<input type="checkbox" name="([^"]+)" value="([^"]*)" checked', page)
     )
+    fields |= {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<textarea name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S)
+    }
     for name, options in re.findall(r'<select name="([^"]+)">(.*?)</select>', page):
         chosen = re.search(r'<option value="([^"]*)" selected', options)
         fields[name] = chosen.group(1) if chosen else ""
@@ -169,3 +177,108 @@ async def test_only_owners_and_admins_see_the_settings(
         assert (await browser.get("/console/settings")).status == 403
         assert (await browser.post("/console/settings", {"name": "x"})).status == 403
     assert files[0].read_text() == BUSINESS
+
+
+CREDENTIALS = (REPO / "credentials.yml").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+async def with_webchat(
+    small_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Console, Path]]:
+    """The console of a server that serves the assistant's web chat, from its own
+    credentials.yml."""
+    project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    shutil.copy(REPO / "business.yml", project / "business.yml")
+    credentials = project / "credentials.yml"
+    credentials.write_text(CREDENTIALS, encoding="utf-8")
+    monkeypatch.delenv("PARLEZ_ENDPOINTS", raising=False)
+    monkeypatch.setenv(KEY_ENV, new_key())
+    channels = channels_from_credentials(read_credentials(credentials))
+    made = await make_console(
+        small_model, f"sqlite+aiosqlite:///{tmp_path / 'c.db'}", channels=channels, project=project
+    )
+    yield made, credentials
+    await made.close()
+
+
+async def test_the_web_chat_look_is_written_in_place_and_served_at_once(
+    with_webchat: tuple[Console, Path],
+) -> None:
+    console, credentials = with_webchat
+    browser = await console.sign_in(Role.ADMIN)
+    page = (await browser.get("/console/settings")).text
+    assert 'src="/webchat/widget.js" data-manual="true"' in page  # the live preview
+    form = form_of(page)
+    assert form["webchat.title"] == "Maple Street Studio" and form["webchat.color"] == "#2f5bea"
+    assert form["webchat.allowed_origins"] == "http://127.0.0.1:5005\nhttp://localhost:5005"
+    form |= {
+        "webchat.title": "Maple Street — book online",
+        "webchat.color": "#aa3355",
+        "webchat.position": "left",
+        "webchat.allowed_origins": "http://127.0.0.1:5005\nhttp://localhost:5005\n"
+        "https://www.maplestreet.example/",
+    }
+    reply = await browser.post("/console/settings", form)
+    assert reply.status == 303 and reply.headers["location"] == "/console/settings?saved=4"
+    assert credentials.read_text(encoding="utf-8") == CREDENTIALS.replace(
+        "    - http://localhost:5005\n",
+        "    - http://localhost:5005\n    - https://www.maplestreet.example\n",
+    ).replace(
+        "    title: Maple Street Studio\n", "    title: Maple Street — book online\n"
+    ).replace('    color: "#2f5bea"\n', '    color: "#aa3355"\n').replace(
+        "    greeting: /greet\n", "    greeting: /greet\n    position: left\n"
+    )
+    # the running web chat follows without a restart: its script and the new website
+    _, widget = await console.app.asgi_client.get("/webchat/widget.js")
+    assert '"title": "Maple Street \\u2014 book online"' in widget.text
+    assert '"color": "#aa3355"' in widget.text and '"position": "left"' in widget.text
+    (webchat,) = [c for c in console.app.ctx.state.channels if c.name() == "webchat"]
+    assert webchat.origin_allowed("https://www.maplestreet.example", None)
+    for field, value, problem in [
+        ("webchat.color", "red", "is not a colour such as #2f5bea"),
+        ("webchat.allowed_origins", "www.example.com", "is not a website&#39;s address"),
+        ("webchat.position", "top", "choose one of right, left"),
+    ]:
+        wrong = await browser.post("/console/settings", {**form, field: value})
+        assert wrong.status == 400 and problem in wrong.text, field
+
+
+async def test_a_channel_is_served_with_its_secrets_sealed_and_taken_out_again(
+    with_webchat: tuple[Console, Path],
+) -> None:
+    """Telegram switched on with its token (sealed, never shown again): a restart serves
+    it; a channel missing what it needs is refused; switched off, its block goes."""
+    console, credentials = with_webchat
+    browser = await console.sign_in(Role.OWNER)
+    form = form_of((await browser.get("/console/settings")).text)
+    assert "telegram" not in form  # not served: its box is not ticked
+    missing = await browser.post("/console/settings", {**form, "slack": "1"})
+    assert missing.status == 400 and "slack:" in missing.text and "slack_token" in missing.text
+    token = "123456:AAE-never-shown"
+    reply = await browser.post(
+        "/console/settings",
+        {
+            **form,
+            "telegram": "1",
+            "telegram.access_token": token,
+            "telegram.verify": "maple_street_bot",
+            "telegram.webhook_url": "https://bot.maplestreet.example/webhooks/telegram/webhook",
+        },
+    )
+    assert reply.status == 303, reply.text
+    assert reply.headers["location"] == "/console/settings?saved=4&later=telegram"
+    text = credentials.read_text(encoding="utf-8")
+    assert text.startswith(CREDENTIALS) and token not in text
+    block = read_credentials(credentials)["telegram"]
+    assert block["access_token"] == token and block["verify"] == "maple_street_bot"
+    page = (await browser.get(reply.headers["location"])).text
+    assert "Restart parlez for telegram" in page
+    shown = await everything_shown(console, browser)
+    assert token not in shown and "telegram.access_token (secret)" in shown
+    # switched off: the block goes, the rest of the file as it was
+    form = form_of(page)
+    del form["telegram"]
+    off = await browser.post("/console/settings", form)
+    assert off.status == 303 and credentials.read_text(encoding="utf-8") == CREDENTIALS

@@ -183,4 +183,28 @@
     });
     show();
   }
+
+  // Settings: the web chat's look, shown live by the real widget in the page's corner.
+  var preview = document.querySelector("[data-widget-preview]");
+  if (preview && window.ParlezChat) {
+    var keys = ["title", "subtitle", "color", "avatar", "position", "language", "prechat"];
+    var timer;
+    var restyle = function () {
+      // No greeting: opening the settings must not start a conversation. Open beside the
+      // form on a wide screen; on a phone the open chat would cover the form: the launcher.
+      var wide = window.matchMedia("(min-width: 48rem)").matches;
+      var options = { storageKey: "console-preview", open: wide, greeting: false };
+      keys.forEach(function (key) {
+        var input = preview.querySelector('[name="webchat.' + key + '"]');
+        if (!input) return;
+        var value = input.type === "checkbox" ? input.checked : input.value.trim();
+        if (value !== "") options[key] = value;
+      });
+      window.ParlezChat.init(options);
+    };
+    var later = function () { clearTimeout(timer); timer = setTimeout(restyle, 250); };
+    preview.addEventListener("input", later);
+    preview.addEventListener("change", later);
+    restyle();
+  }
 })();
