@@ -1,6 +1,6 @@
 """The responses editor: every `utter_*` of the domain with its variations per language and
-channel, previewed as the web chat shows them, and changed in the domain file that holds
-each one (`parlez.training_data.response_edit`: the other bytes of the file stay).
+channel (each can be added), previewed as the web chat shows them, and changed in the
+domain file that holds each one (`parlez.training_data.response_edit`: the other bytes of the file stay).
 
 The responses are part of the trained model: a change is said after the next retraining
 (the Models page), which reuses the trained policies when only responses changed.
@@ -17,9 +17,12 @@ from sanic.response import HTTPResponse
 from parlez.console.auth import database_of, requires, wants_json
 from parlez.console.pages import console, render, state_of
 from parlez.console.roles import Capability
+from parlez.console.settings import LANGUAGES
 from parlez.io.edit import digest, replace_if_unchanged
 from parlez.project import Project
+from parlez.registry import channels
 from parlez.training_data.response_edit import (
+    NewVariation,
     Response,
     ResponseEditError,
     VariationChange,
@@ -85,7 +88,10 @@ async def _form(
     status: int = 200,
     error: str | None = None,
 ) -> HTTPResponse:
-    known = sorted({code for r in every.values() for code in r.languages})
+    # the assistant's own languages are offered before any response has them
+    known = sorted({code for r in every.values() for code in r.languages} | set(LANGUAGES))
+    served = {c.name() for c in state_of(request).channels}
+    written = {name for r in every.values() for name in r.channels}
     return await render(
         "response.html",
         request,
@@ -93,7 +99,9 @@ async def _form(
         found=found,
         file=_relative(request, found),
         digest=digest(found.path),
+        languages=known,
         missing=[code for code in known if code not in found.languages],
+        channels=sorted((served | written | set(channels.names())) - {"callback"}),
         error=error,
         saved=request.args.get("saved"),
     )
@@ -147,8 +155,10 @@ async def save_response(request: Request, name: str) -> HTTPResponse:
         return response.json({"error": f"there is no response '{name}'"}, status=404)
     # an emptied text is refused, not skipped: it must reach `change_response`
     form: Any = request.get_form(keep_blank_values=True) or {}
-    language = str(form.get("new_language") or "").strip()
-    added = {language: str(form.get("new_text") or "").replace("\r\n", "\n")} if language else {}
+    language = str(form.get("new_language") or "").strip() or None
+    channel = str(form.get("new_channel") or "").strip() or None
+    said = str(form.get("new_text") or "").replace("\r\n", "\n")
+    added = [NewVariation(said, language, channel)] if language or channel or said.strip() else []
     try:
         change = changed_file(found, _changes(form, found), added)
     except ResponseEditError as error:

@@ -10,6 +10,7 @@ lines in git.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from parlez.project import data_files
 #: the slot a variation's condition names to say which language it is for
 LANGUAGE_SLOT = "language"
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+CHANNEL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 
 
 class ResponseEditError(ParlezError):
@@ -75,6 +77,28 @@ class Response:
 
 
 @dataclass(frozen=True)
+class NewVariation:
+    """A variation to add: said in `language` (a condition on the `language` slot), on the
+    channel `channel` (Rasa's `channel:` key), or both."""
+
+    text: str
+    language: str | None = None
+    channel: str | None = None
+
+    @property
+    def where(self) -> str:
+        """ "in fr on slack", as a message names it."""
+        return " ".join(
+            part
+            for part in (
+                f"in {self.language}" if self.language else "",
+                f"on {self.channel}" if self.channel else "",
+            )
+            if part
+        )
+
+
+@dataclass(frozen=True)
 class VariationChange:
     """What the form says of variation `position`: its text and its buttons' titles, or
     that it goes."""
@@ -113,6 +137,32 @@ def _variation(position: int, raw: Any) -> Variation:
     )
 
 
+def _new_item(response: Response, new: NewVariation, default: Variation | None) -> dict[str, Any]:
+    """`new` as the variation written in the file, after checking it can be added."""
+    if not new.language and not new.channel:
+        raise ResponseEditError(f"{response.name}: a new variation is for a language or a channel")
+    if new.language and not LANGUAGE_CODE.match(new.language):
+        raise ResponseEditError(f"'{new.language}' is not a language code (such as fr)")
+    if new.channel and not CHANNEL_NAME.match(new.channel):
+        raise ResponseEditError(f"'{new.channel}' is not a channel's name (such as slack)")
+    taken = {(v.language, v.channel) for v in response.variations if not v.conditions}
+    if (new.language, new.channel) in taken:
+        raise ResponseEditError(f"{response.name} already has a variation {new.where}")
+    if not new.text.strip():
+        raise ResponseEditError(f"{response.name}: the variation {new.where} needs a text")
+    item: dict[str, Any] = {}
+    if new.language:
+        item["condition"] = [{"type": "slot", "name": LANGUAGE_SLOT, "value": new.language}]
+    item["text"] = new.text.strip()
+    if new.channel:
+        item["channel"] = new.channel
+    if default is not None and default.buttons:
+        item["buttons"] = [{"title": b.title, "payload": b.payload} for b in default.buttons]
+    # Rasa picks among the variations whose condition (and channel) holds, else the plain
+    # ones: where in the list a variation stands does not matter.
+    return item
+
+
 def domain_files(domain: Path) -> list[Path]:
     """The domain's YAML files: `domain.yml`, or every file of a `domain/` folder."""
     return [p for p in data_files([domain]) if is_yaml_file(p)] if domain.exists() else []
@@ -143,12 +193,12 @@ def read_responses(domain: Path) -> dict[str, Response]:
 def change_response(
     response: Response,
     changes: list[VariationChange],
-    added: dict[str, str] | None = None,
+    added: Sequence[NewVariation] = (),
 ) -> FileChange:
     """The change to `response`'s file: each variation's text and buttons' titles as the
-    form says, the variations marked removed taken out, and one added per language of
-    `added` ({"fr": "Bonjour !"}) with the default variation's buttons. Nothing is written
-    (see `parlez.io.edit.replace_if_unchanged`)."""
+    form says, the variations marked removed taken out, and the variations of `added` (for
+    a language, a channel, or both) with the default variation's buttons. Nothing is
+    written (see `parlez.io.edit.replace_if_unchanged`)."""
     path = response.path
     source, responses = _responses_of(path)
     current = responses.get(response.name) if responses is not None else None
@@ -184,24 +234,8 @@ def change_response(
         for position in gone:
             text = remove_item(text, [*where, position], str(path))
         default = response.default()
-        for language, said in (added or {}).items():
-            if not LANGUAGE_CODE.match(language):
-                raise ResponseEditError(f"'{language}' is not a language code (such as fr)")
-            if language in response.languages:
-                raise ResponseEditError(f"{response.name} already has a variation in {language}")
-            if not said.strip():
-                raise ResponseEditError(f"{response.name}: the {language} variation needs a text")
-            item: dict[str, Any] = {
-                "condition": [{"type": "slot", "name": LANGUAGE_SLOT, "value": language}],
-                "text": said.strip(),
-            }
-            if default is not None and default.buttons:
-                item["buttons"] = [
-                    {"title": b.title, "payload": b.payload} for b in default.buttons
-                ]
-            # Rasa picks among the variations whose condition holds, else the unconditioned
-            # ones: where in the list a variation stands does not matter.
-            text = append_item(text, where, item, str(path))
+        for new in added:
+            text = append_item(text, where, _new_item(response, new, default), str(path))
     except YamlEditError as error:
         raise ResponseEditError(error.message, Location(str(path))) from None
     return FileChange(path, digest_of(source), text, unified_diff(path, source, text))

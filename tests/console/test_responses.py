@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from parlez.console.roles import Role
 from tests.console.conftest import Browser, Console, digest_in
@@ -92,7 +93,7 @@ async def test_a_language_is_added_with_the_defaults_buttons_and_a_variation_rem
 ) -> None:
     browser = await console.sign_in(Role.ADMIN)
     page, digest = await opened(browser, "utter_greet")
-    assert "<option>fr</option>" not in page  # it has French already
+    assert "de, en, es have no variation of their own" in page  # it has French already
     added = await browser.post(
         "/console/responses/utter_greet",
         {"digest": digest, "new_language": "es", "new_text": "¡Hola!"},
@@ -133,3 +134,44 @@ async def test_an_empty_text_or_a_colleagues_save_in_between_changes_nothing(
     )
     assert stale.status == 409 and "changed since this page was opened" in stale.text
     assert "Salut" not in domain.read_text()
+
+
+async def test_a_variation_is_added_for_a_channel_and_for_a_language_on_a_channel(
+    console: Console, domain: Path
+) -> None:
+    """Rasa's `channel:` variations: a shorter text on Telegram, a French one on Slack; a
+    second one for the same place is refused."""
+    browser = await console.sign_in(Role.DESIGNER)
+    page, digest = await opened(browser, "utter_goodbye")
+    assert "<option>twilio</option>" in page and "<option>slack</option>" in page
+    sms = await browser.post(
+        "/console/responses/utter_goodbye",
+        {"digest": digest, "new_channel": "telegram", "new_text": "Bye!"},
+    )
+    assert sms.status == 303, sms.text
+    page, digest = await opened(browser, "utter_goodbye")
+    assert "on <code>telegram</code>" in page
+    both = await browser.post(
+        "/console/responses/utter_goodbye",
+        {"digest": digest, "new_language": "fr", "new_channel": "slack", "new_text": "Salut"},
+    )
+    assert both.status == 303, both.text
+    variations = yaml.safe_load(domain.read_text())["responses"]["utter_goodbye"]
+    assert variations[-2:] == [
+        {"text": "Bye!", "channel": "telegram"},
+        {
+            "condition": [{"type": "slot", "name": "language", "value": "fr"}],
+            "text": "Salut",
+            "channel": "slack",
+        },
+    ]
+    _, digest = await opened(browser, "utter_goodbye")
+    for form, problem in [
+        ({"new_channel": "twilio", "new_text": "Ciao"}, "already has a variation on twilio"),
+        ({"new_channel": "telegram", "new_text": "Ciao"}, "already has a variation on telegram"),
+        ({"new_text": "Ciao"}, "a new variation is for a language or a channel"),
+        ({"new_channel": "sms line", "new_text": "Ciao"}, "is not a channel&#39;s name"),
+        ({"new_channel": "slack"}, "the variation on slack needs a text"),
+    ]:
+        wrong = await browser.post("/console/responses/utter_goodbye", {"digest": digest, **form})
+        assert wrong.status == 400 and problem in wrong.text, form
