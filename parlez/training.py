@@ -34,6 +34,7 @@ from parlez.model import (
     write_archive,
 )
 from parlez.nlu.pipeline import Pipeline
+from parlez.progress import DONE, REUSED, ProgressFile, StepProgress
 from parlez.project import Project
 from parlez.training_data.nlu_yaml import write_nlu_yaml
 from parlez.training_data.stories import StoryBlock
@@ -156,14 +157,14 @@ def core_fingerprint(
     )
 
 
-def train_core_into(project: Project, folder: Path) -> None:
+def train_core_into(project: Project, folder: Path, progress: StepProgress | None = None) -> None:
     domain = project.domain
     trackers = story_trackers(project.stories) + rule_trackers(project.rules)
     ensemble = PolicyEnsemble.from_config(project.config.policies)
     if _has_user_text(trackers) and (folder / NLU_PART).is_dir():
         # End-to-end stories' user text is featurized by the pipeline trained with them.
         ensemble.use_nlu(Pipeline.load(folder / NLU_PART))
-    ensemble.train(trackers, domain)
+    ensemble.train(trackers, domain, progress)
     ensemble.persist(folder / CORE_PART)
     write_domain(domain, folder)
 
@@ -190,9 +191,11 @@ def train(
     force: bool = False,
     fixed_name: str | None = None,
     parts: tuple[str, ...] = ("nlu", "core"),
+    progress: ProgressFile | None = None,
 ) -> TrainingResult:
     """Train the assistant into `models/<timestamp>-<assistant>.tar.gz`: each part is copied
-    from the newest model when its inputs did not change, and trained otherwise."""
+    from the newest model when its inputs did not change, and trained otherwise. Each step
+    is told to `progress` as it starts."""
     started = time.perf_counter()
     config = project.config
     metadata = Metadata(
@@ -215,18 +218,23 @@ def train(
         folder = Path(work)
         for part, fingerprint_ in wanted.items():
             if not force and _reuse(models, part, fingerprint_, folder):
+                if progress is not None:
+                    progress.tell(part, REUSED)
                 reused.append(part)
                 if part == "core":
                     write_domain(project.domain, folder)  # the responses as they are now
                 continue
             part_started = time.perf_counter()
+            steps = progress.for_part(part) if progress is not None else None
             if part == "nlu":
                 Pipeline.from_config(config.pipeline, config.language).train(
-                    project.nlu_training_data()
+                    project.nlu_training_data(), steps
                 ).persist(folder / NLU_PART)
             else:
-                train_core_into(project, folder)
+                train_core_into(project, folder, steps)
             metadata.training_seconds[part] = round(time.perf_counter() - part_started, 3)
+            if progress is not None:
+                progress.tell(part, DONE)
             trained.append(part)
         prefix = "" if len(parts) == 2 else f"{parts[0]}-"
         name = fixed_name or archive_name(config.assistant_id, prefix=prefix)
@@ -235,17 +243,26 @@ def train(
         archive = write_archive(folder, metadata, models / name)
     # The knowledge base is searched by the NLU (its router) and the answer action alike:
     # a whole assistant is not ready until its index is.
-    knowledge = index_knowledge(project.root, models) if len(parts) == 2 else None
+    knowledge = None
+    if len(parts) == 2:
+        if progress is not None:
+            progress.tell("knowledge", "indexing")
+        knowledge = index_knowledge(project.root, models)
+        if progress is not None:
+            progress.tell("knowledge", DONE)
     return TrainingResult(archive, reused, trained, time.perf_counter() - started, knowledge)
 
 
-def train_folder(project: Path, models: Path, force: bool) -> tuple[Path | None, str | None]:
+def train_folder(
+    project: Path, models: Path, force: bool, progress: Path | None = None
+) -> tuple[Path | None, str | None]:
     """`train` for another process (the server's `POST /model/train`, the console's
     retraining): the archive, or the error's message, after the file and line it is about
     relative to `project` (an exception with a hint may not survive the trip between
-    processes)."""
+    processes). Its steps are told in the file `progress` (`parlez.progress.ProgressFile`)."""
+    told = ProgressFile(progress) if progress is not None else None
     try:
-        return train(Project(project), models, force=force).archive, None
+        return train(Project(project), models, force=force, progress=told).archive, None
     except ParlezError as error:
         where = error.where
         if where is None or where.path is None:
@@ -258,7 +275,7 @@ def train_folder(project: Path, models: Path, force: bool) -> tuple[Path | None,
 
 
 def train_in_subprocess(
-    project: Path, models: Path, force: bool
+    project: Path, models: Path, force: bool, progress: Path | None = None
 ) -> Future[tuple[Path | None, str | None]]:
     """Train in a process of its own. A server training in one of its threads would run
     torch on two threads ever after, and its conversations' models slower (see
@@ -268,7 +285,7 @@ def train_in_subprocess(
         _TRAINER = ProcessPoolExecutor(
             max_workers=1, mp_context=multiprocessing.get_context("spawn")
         )
-    return _TRAINER.submit(train_folder, project, models, force)
+    return _TRAINER.submit(train_folder, project, models, force, progress)
 
 
 _TRAINER: ProcessPoolExecutor | None = None

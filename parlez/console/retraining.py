@@ -13,17 +13,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from parlez.evaluation.stories import evaluate_stories
 from parlez.exceptions import ParlezError
+from parlez.progress import ProgressFile, Step
 from parlez.project import Project
 from parlez.server.state import ServerState
 from parlez.training import train_in_subprocess
 
 logger = logging.getLogger(__name__)
+
+#: how often (seconds) the training's steps are read while it runs
+PROGRESS_EVERY = 0.5
 
 
 class Stage:
@@ -50,6 +55,8 @@ class Retraining:
     failed: list[str] = field(default_factory=list)
     #: the new model answers customers now
     swapped: bool = False
+    #: where each part of the training is (the NLU's component, the policy being trained)
+    steps: list[Step] = field(default_factory=list)
 
     @property
     def running(self) -> bool:
@@ -64,12 +71,18 @@ async def retrain(state: ServerState, job: Retraining) -> None:
     """Train, test, and swap if the test stories pass; every outcome is written on `job`."""
     try:
         state.training_jobs += 1
-        try:
-            archive, problem = await asyncio.wrap_future(
-                train_in_subprocess(state.project, state.models, False)
-            )
-        finally:
-            state.training_jobs -= 1
+        with tempfile.TemporaryDirectory(prefix="parlez-retraining-") as folder:
+            told = ProgressFile(Path(folder) / "progress.jsonl")
+            try:
+                training = asyncio.wrap_future(
+                    train_in_subprocess(state.project, state.models, False, told.path)
+                )
+                while not training.done():
+                    await asyncio.wait({training}, timeout=PROGRESS_EVERY)
+                    job.steps = told.latest()
+                archive, problem = training.result()
+            finally:
+                state.training_jobs -= 1
         if archive is None:
             job.stage, job.problem = Stage.FAILED, problem or "training failed"
             return

@@ -14,6 +14,7 @@ from parlez.memory import release_freed_memory
 from parlez.nlu.component import Component
 from parlez.nlu.features import MessageFeatures, split_features
 from parlez.nlu.message import Message
+from parlez.progress import StepProgress
 from parlez.registry import components
 from parlez.training_data.training_data import TrainingData
 
@@ -66,10 +67,14 @@ class Pipeline:
             given.update(step.gives)
         return cls(steps, language)
 
-    def train(self, data: TrainingData) -> Pipeline:
+    def train(self, data: TrainingData, progress: StepProgress | None = None) -> Pipeline:
+        """Train each component in turn; `progress` is told of each as it starts (its name,
+        its number from 1, how many there are)."""
         check_training_data(data)
         messages = [Message.from_example(example) for example in data.examples]
         for index, component in enumerate(self.steps):
+            if progress is not None:
+                progress(type(component).__name__, index + 1, len(self.steps))
             component.train(data, messages)
             later_need_output = index < len(self.steps) - 1
             if component.process_training_data and later_need_output:

@@ -96,6 +96,9 @@ async def test_a_model_whose_stories_fail_is_kept_aside_until_a_person_chooses_i
     job = await finished(console, browser)
     assert job["stage"] == "done" and job["stories"] == 1
     assert job["failed"] == ["hello and bye"] and not job["swapped"]
+    # each part's last step: the NLU trained (its data changed), the dialogue reused
+    steps = [(s["part"], s["step"]) for s in job["steps"]]
+    assert steps == [("nlu", "done"), ("core", "reused"), ("knowledge", "done")]
     assert serving(await status(console, browser)) == first
     page = (await browser.get("/console/models")).text
     assert "fails 1 of 1 test stories" in page and "Use it anyway" in page

@@ -18,6 +18,7 @@ from parlez.domain import Domain
 from parlez.events import ActionExecuted, ActionExecutionRejected
 from parlez.exceptions import ParlezError
 from parlez.io.part_folders import read_parts, write_parts
+from parlez.progress import StepProgress
 from parlez.registry import policies
 from parlez.tracker import DialogueStateTracker
 
@@ -48,8 +49,16 @@ class PolicyEnsemble:
             policy.use_nlu(nlu)
         return self
 
-    def train(self, trackers: Sequence[TrainingTracker], domain: Domain) -> PolicyEnsemble:
-        for policy in self.policies:
+    def train(
+        self,
+        trackers: Sequence[TrainingTracker],
+        domain: Domain,
+        progress: StepProgress | None = None,
+    ) -> PolicyEnsemble:
+        """Train each policy in turn; `progress` is told of each as it starts."""
+        for number, policy in enumerate(self.policies, start=1):
+            if progress is not None:
+                progress(type(policy).__name__, number, len(self.policies))
             policy.train(trackers, domain)
         return self
 

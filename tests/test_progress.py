@@ -1,0 +1,54 @@
+"""A training tells each of its steps as it starts: every NLU component and every policy in
+the order they train, numbered, then each part done or reused; the file a child process
+writes them to is read back by the process waiting for it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from parlez.progress import ProgressFile, Step
+from parlez.project import Project
+from parlez.training import train
+
+
+def told(path: Path) -> list[tuple[str, str, int, int]]:
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return [(line["part"], line["step"], line["number"], line["total"]) for line in lines]
+
+
+def test_every_component_and_policy_is_told_in_order_then_reuse(
+    small_project: Path, tmp_path: Path
+) -> None:
+    progress = ProgressFile(tmp_path / "progress.jsonl")
+    train(Project(small_project), tmp_path / "models", progress=progress)
+    assert told(progress.path) == [
+        ("nlu", "WhitespaceTokenizer", 1, 5),
+        ("nlu", "CountVectorsFeaturizer", 2, 5),
+        ("nlu", "LogisticRegressionClassifier", 3, 5),
+        ("nlu", "RegexEntityExtractor", 4, 5),
+        ("nlu", "CRFEntityExtractor", 5, 5),
+        ("nlu", "done", 0, 0),
+        ("core", "RulePolicy", 1, 1),
+        ("core", "done", 0, 0),
+        ("knowledge", "indexing", 0, 0),
+        ("knowledge", "done", 0, 0),
+    ]
+    again = ProgressFile(tmp_path / "again.jsonl")
+    train(Project(small_project), tmp_path / "models", progress=again)
+    assert [(s.part, s.step) for s in again.latest()] == [
+        ("nlu", "reused"),
+        ("core", "reused"),
+        ("knowledge", "done"),
+    ]
+
+
+def test_a_half_written_last_line_is_read_as_not_there_yet(tmp_path: Path) -> None:
+    progress = ProgressFile(tmp_path / "progress.jsonl")
+    progress.tell("nlu", "WhitespaceTokenizer", 1, 3)
+    with progress.path.open("a", encoding="utf-8") as out:
+        out.write('{"part": "nlu", "step": "Count')
+    (step,) = progress.latest()
+    assert (step.part, step.step, step.number, step.total) == ("nlu", "WhitespaceTokenizer", 1, 3)
+    assert ProgressFile(tmp_path / "none.jsonl").latest() == []
+    assert isinstance(step, Step)
