@@ -47,11 +47,20 @@ def _inline(value: Any) -> str:
             json.dumps(v, ensure_ascii=False) if isinstance(v, str) else _inline(v) for v in value
         )
         return "[" + ", ".join(items) + "]"
+    if isinstance(value, _FlowMapping):
+        return "{" + ", ".join(f"{_in_flow(k)}: {_in_flow(v)}" for k, v in value.items()) + "}"
     if isinstance(value, str):
         buffer = io.StringIO()
         _yaml().dump({"v": value}, buffer)
         return buffer.getvalue().strip().removeprefix("v:").strip()
     raise YamlEditError(f"cannot write {type(value).__name__} on one line")
+
+
+def _in_flow(value: Any) -> str:
+    """A scalar inside braces, where a comma or a bracket would end it: quoted then."""
+    if isinstance(value, str) and (value != value.strip() or any(c in value for c in ",[]{}:#")):
+        return json.dumps(value, ensure_ascii=False)
+    return _inline(value)
 
 
 def _inline_as(old: Any, value: Any) -> str:
@@ -62,7 +71,13 @@ def _inline_as(old: Any, value: Any) -> str:
     return _inline(value)
 
 
+class _FlowMapping(dict[Any, Any]):
+    """A mapping to write in braces on its key's line, as it was (`{fr: coupe}`)."""
+
+
 def _one_line(value: Any) -> bool:
+    if isinstance(value, _FlowMapping):
+        return all(not isinstance(v, dict | list) for v in value.values())
     return not isinstance(value, dict) and (
         not isinstance(value, list | tuple) or all(not isinstance(v, dict | list) for v in value)
     )
@@ -94,6 +109,10 @@ def set_value(text: str, path: Sequence[Key], value: Any, source: str = "<yaml>"
     key = path[-1]
     if not isinstance(parent, CommentedMap) or not isinstance(key, str):
         raise YamlEditError(f"{'.'.join(map(str, path))} is not a key of a mapping")
+    if parent.fa.flow_style() and path[:-1]:
+        # A key inside `{fr: coupe, de: Haarschnitt}`: the mapping is written again whole,
+        # on its line where it was on one.
+        return set_value(text, path[:-1], _FlowMapping({**parent, key: value}), source)
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
@@ -231,7 +250,8 @@ def remove_key(text: str, path: Sequence[Key], source: str = "<yaml>") -> str:
     if len(parent) == 1 and path[:-1]:
         return set_value(text, path[:-1], {}, source)
     if _flow(parent) and path[:-1]:
-        return set_value(text, path[:-1], {k: v for k, v in parent.items() if k != key}, source)
+        kept = _FlowMapping({k: v for k, v in parent.items() if k != key})
+        return set_value(text, path[:-1], kept, source)
     lines = text.splitlines(keepends=True)
     line, column = parent.lc.key(key)
     return "".join([*lines[:line], *lines[_end(lines, line, column) :]])

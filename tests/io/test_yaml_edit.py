@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from parlez.io.yaml_edit import YamlEditError, append_item, remove_item, set_value
+from parlez.io.yaml_edit import YamlEditError, append_item, remove_item, remove_key, set_value
 
 TEXT = """\
 # The studio.
@@ -106,3 +106,17 @@ def test_an_item_is_removed_with_its_lines_and_the_others_comments_stay() -> Non
     assert remove_item(CATALOGUE, ["services", 0]).startswith("services:\n\n  # seasonal\n")
     with pytest.raises(YamlEditError, match="there is no item 5"):
         remove_item(CATALOGUE, ["services", 5])
+
+
+def test_a_key_inside_braces_is_set_added_and_removed_on_the_braces_line() -> None:
+    """`names: {fr: coloration}` keeps its one line: once a key set there replaced the whole
+    mapping with the value, and a key added there was written below it, misindented."""
+    names = ["services", 1, "names"]
+    assert set_value(CATALOGUE, [*names, "fr"], "couleur") == CATALOGUE.replace(
+        "{fr: coloration}", "{fr: couleur}"
+    )
+    assert set_value(CATALOGUE, [*names, "de"], "Färbung, Strähnen") == CATALOGUE.replace(
+        "{fr: coloration}", '{fr: coloration, de: "Färbung, Strähnen"}'
+    )
+    two = set_value(CATALOGUE, [*names, "de"], "Färbung")
+    assert remove_key(two, [*names, "fr"]) == CATALOGUE.replace("{fr: coloration}", "{de: Färbung}")
