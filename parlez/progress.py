@@ -9,10 +9,13 @@ while it waits. A file needs no shared memory and survives the child process cra
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 #: a step starting: its name, its number from 1, how many steps there are
 StepProgress = Callable[[str, int, int], None]
@@ -45,8 +48,12 @@ class ProgressFile:
         line = json.dumps(
             {"part": part, "step": step, "number": number, "total": total, "at": time.time()}
         )
-        with self.path.open("a", encoding="utf-8") as out:
-            out.write(line + "\n")
+        try:
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(line + "\n")
+        except OSError as error:
+            # Nobody reads it any more (the waiting server stopped): the training goes on.
+            logger.debug("training progress not written to %s: %s", self.path, error)
 
     def for_part(self, part: str) -> StepProgress:
         """`tell` for the steps of `part`, in the shape a pipeline or an ensemble calls."""

@@ -52,3 +52,11 @@ def test_a_half_written_last_line_is_read_as_not_there_yet(tmp_path: Path) -> No
     assert (step.part, step.step, step.number, step.total) == ("nlu", "WhitespaceTokenizer", 1, 3)
     assert ProgressFile(tmp_path / "none.jsonl").latest() == []
     assert isinstance(step, Step)
+
+
+def test_a_progress_file_that_went_away_never_stops_the_training(tmp_path: Path) -> None:
+    """The server that waited stopped and took its folder with it: the steps are lost, the
+    training is not."""
+    progress = ProgressFile(tmp_path / "gone" / "progress.jsonl")
+    progress.tell("nlu", "WhitespaceTokenizer", 1, 3)
+    assert progress.latest() == []
