@@ -47,7 +47,7 @@ def _inline(value: Any) -> str:
             json.dumps(v, ensure_ascii=False) if isinstance(v, str) else _inline(v) for v in value
         )
         return "[" + ", ".join(items) + "]"
-    if isinstance(value, _FlowMapping):
+    if isinstance(value, FlowMapping):
         return "{" + ", ".join(f"{_in_flow(k)}: {_in_flow(v)}" for k, v in value.items()) + "}"
     if isinstance(value, str):
         buffer = io.StringIO()
@@ -71,12 +71,13 @@ def _inline_as(old: Any, value: Any) -> str:
     return _inline(value)
 
 
-class _FlowMapping(dict[Any, Any]):
-    """A mapping to write in braces on its key's line, as it was (`{fr: coupe}`)."""
+class FlowMapping(dict[Any, Any]):
+    """A mapping to write in braces on its key's line (`{fr: coupe}`), as `set_value` keeps
+    one that was written so; give one to write a new mapping that way."""
 
 
 def _one_line(value: Any) -> bool:
-    if isinstance(value, _FlowMapping):
+    if isinstance(value, FlowMapping):
         return all(not isinstance(v, dict | list) for v in value.values())
     return not isinstance(value, dict) and (
         not isinstance(value, list | tuple) or all(not isinstance(v, dict | list) for v in value)
@@ -112,7 +113,7 @@ def set_value(text: str, path: Sequence[Key], value: Any, source: str = "<yaml>"
     if parent.fa.flow_style() and path[:-1]:
         # A key inside `{fr: coupe, de: Haarschnitt}`: the mapping is written again whole,
         # on its line where it was on one.
-        return set_value(text, path[:-1], _FlowMapping({**parent, key: value}), source)
+        return set_value(text, path[:-1], FlowMapping({**parent, key: value}), source)
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
@@ -250,7 +251,7 @@ def remove_key(text: str, path: Sequence[Key], source: str = "<yaml>") -> str:
     if len(parent) == 1 and path[:-1]:
         return set_value(text, path[:-1], {}, source)
     if _flow(parent) and path[:-1]:
-        kept = _FlowMapping({k: v for k, v in parent.items() if k != key})
+        kept = FlowMapping({k: v for k, v in parent.items() if k != key})
         return set_value(text, path[:-1], kept, source)
     lines = text.splitlines(keepends=True)
     line, column = parent.lc.key(key)

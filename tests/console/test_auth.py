@@ -61,6 +61,8 @@ ROUTES = [
     ("GET", "/console/settings", Capability.SETTINGS),
     ("POST", "/console/settings", Capability.SETTINGS),
     ("POST", "/console/business", Capability.SETTINGS),
+    ("GET", "/console/business/services/haircut", Capability.SETTINGS),
+    ("POST", "/console/business/services/haircut", Capability.SETTINGS),
     ("GET", "/console/knowledge/entries/hours", Capability.TEACH),
     ("GET", "/console/knowledge/pages/about.md", Capability.TEACH),
     ("POST", "/console/knowledge/pages/about.md", Capability.TEACH),

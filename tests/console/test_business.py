@@ -135,3 +135,63 @@ async def test_a_name_already_used_or_a_service_without_minutes_is_refused(
     minutes = await browser.post("/console/business", {**form, "new_service_name": "perm"})
     assert minutes.status == 400 and "needs its duration in minutes" in minutes.text
     assert business.read_text() == ORIGINAL
+
+
+async def test_an_items_names_descriptions_and_aliases_are_edited_per_language(
+    console: Console, business: Path
+) -> None:
+    """The haircut's page: its French name changed inside its braces, a Spanish description
+    changed, a German one taken out, an Italian-less business offering no Italian, an
+    alias added; only those lines change."""
+    browser = await console.sign_in(Role.ADMIN)
+    business_page = (await browser.get("/console/business")).text
+    assert 'href="/console/business/services/haircut"' in business_page
+    page = (await browser.get("/console/business/services/haircut")).text
+    assert 'name="name_fr" lang="fr" value="coupe"' in page and 'name="name_it"' not in page
+    form = dict(re.findall(r'<input name="([^"]+)" lang="\w+" value="([^"]*)"', page))
+    form |= {
+        "digest": re.search(r'name="digest" value="([^"]*)"', page).group(1),  # type: ignore[union-attr]
+        "aliases": "cut, hair cut, trim, coupe de cheveux, Haare schneiden, corte, Trim, chop",
+        "name_fr": "coupe femme ou homme",
+        "description_es": "Para todos, con lavado y peinado.",
+        "description_de": "",
+    }
+    reply = await browser.post("/console/business/services/haircut", form)
+    assert reply.status == 303, reply.text
+    assert reply.headers["location"] == "/console/business/services/haircut?saved=4"
+    assert business.read_text(encoding="utf-8") == ORIGINAL.replace(
+        "    aliases: [cut, hair cut, trim, coupe de cheveux, Haare schneiden, corte]\n",
+        '    aliases: ["cut", "hair cut", "trim", "coupe de cheveux", "Haare schneiden", '
+        '"corte", "chop"]\n',
+    ).replace(
+        "{fr: coupe, de: Haarschnitt",
+        "{fr: coupe femme ou homme, de: Haarschnitt",
+    ).replace("      de: Für Damen, Herren und Kinder, mit Waschen und Styling.\n", "").replace(
+        "      es: Para mujeres, hombres y niños, con lavado y peinado.\n",
+        "      es: Para todos, con lavado y peinado.\n",
+    )
+    audit = (await (await console.sign_in(Role.OWNER)).get("/console/audit")).text
+    assert "services.haircut.names.fr" in audit
+
+
+async def test_a_first_translation_is_written_as_the_file_writes_them(
+    console: Console, business: Path
+) -> None:
+    """The blow-dry has names but no descriptions: its first description makes the block;
+    a product without names gets them in braces."""
+    browser = await console.sign_in(Role.OWNER)
+    digest = re.search(  # type: ignore[union-attr]
+        r'name="digest" value="([^"]*)"', (await browser.get("/console/business")).text
+    ).group(1)
+    reply = await browser.post(
+        "/console/business/services/blow-dry",
+        {"digest": digest, "description_fr": "Brushing et mise en forme."},
+    )
+    assert reply.status == 303, reply.text
+    text = business.read_text(encoding="utf-8")
+    assert "    price: 25\n    descriptions:\n      fr: Brushing et mise en forme.\n" in text
+    product = await browser.get("/console/business/products/nope")
+    assert product.status == 404
+    assert (await browser.get("/console/business/staff/haircut")).status == 404
+    agent = await console.sign_in(Role.AGENT)
+    assert (await agent.get("/console/business/services/haircut")).status == 403
