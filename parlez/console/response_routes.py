@@ -102,6 +102,7 @@ async def _form(
         languages=known,
         missing=[code for code in known if code not in found.languages],
         channels=sorted((served | written | set(channels.names())) - {"callback"}),
+        webchat="webchat" in served,
         error=error,
         saved=request.args.get("saved"),
     )

@@ -185,3 +185,25 @@ def test_a_secret_saved_in_the_settings_never_reaches_the_browser(
     sealed = business.split("  password: ", 1)[1].split("\n", 1)[0]
     assert sealed.startswith("fernet:") and secret not in business
     assert bodies and not any(secret.encode() in b or sealed.encode() in b for b in bodies)
+
+
+def test_a_response_is_previewed_with_the_web_chats_own_markdown(
+    served: tuple[ServerProcess, str, Any, Path],
+) -> None:
+    """The preview beside a response's text draws it as the web chat will: bold, a list
+    and a link, as typed, with nothing saved."""
+    server, _, browser, project = served
+    domain = (project / "domain.yml").read_text(encoding="utf-8")
+    context, designer = signed_in_page(browser, server.url, DESIGNER, PASSWORD)
+    try:
+        designer.goto(f"{server.url}/console/responses/utter_greet")
+        text = designer.locator("textarea[name^='text_']").first
+        text.fill("**Welcome!** We can:\n\n- book you in\n- answer [prices](https://maple.example)")
+        bubble = designer.locator(".preview .bubble").first
+        bubble.locator("strong", has_text="Welcome!").wait_for()
+        assert bubble.locator("li").all_inner_texts() == ["book you in", "answer prices"]
+        assert bubble.locator("a").get_attribute("href") == "https://maple.example/"
+        assert "**" not in bubble.inner_text()
+    finally:
+        context.close()
+    assert (project / "domain.yml").read_text(encoding="utf-8") == domain

@@ -942,7 +942,10 @@
     },
     open: function () { if (instance) instance.open(); },
     close: function () { if (instance) instance.close(); },
-    destroy: function () { if (instance) instance.destroy(); instance = null; }
+    destroy: function () { if (instance) instance.destroy(); instance = null; },
+    // A message's text as the chat shows it (its safe Markdown), for a page that previews
+    // what the assistant will say: the console's responses editor.
+    render: function (text) { return markdown(text, location.origin); }
   };
 
   if (currentScript && currentScript.src && currentScript.dataset.manual !== "true") {

@@ -120,14 +120,23 @@
     else target.click();
   });
 
-  // The responses editor: each preview follows the field it shows, as it is typed.
+  // The responses editor: each preview follows the field it shows, as it is typed; a text
+  // is drawn by the web chat's own renderer (its Markdown) when the server serves the chat.
+  var drawPreview = function (node, value) {
+    if (node.hasAttribute("data-markdown") && window.ParlezChat && window.ParlezChat.render) {
+      node.replaceChildren(window.ParlezChat.render(value));
+    } else {
+      node.textContent = value;
+    }
+  };
+  document.querySelectorAll("[data-preview][data-markdown]").forEach(function (node) {
+    drawPreview(node, node.textContent);
+  });
   document.addEventListener("input", function (event) {
     var field = event.target;
     if (!field.name) return;
     var selector = '[data-preview="' + CSS.escape(field.name) + '"]';
-    document.querySelectorAll(selector).forEach(function (preview) {
-      preview.textContent = field.value;
-    });
+    document.querySelectorAll(selector).forEach(function (node) { drawPreview(node, field.value); });
   });
 
   // Marking entities on the review page: the words selected in the message become a span
@@ -185,8 +194,8 @@
   }
 
   // Settings: the web chat's look, shown live by the real widget in the page's corner.
-  var preview = document.querySelector("[data-widget-preview]");
-  if (preview && window.ParlezChat) {
+  var lookPreview = document.querySelector("[data-widget-preview]");
+  if (lookPreview && window.ParlezChat) {
     var keys = ["title", "subtitle", "color", "avatar", "position", "language", "prechat"];
     var timer;
     var restyle = function () {
@@ -195,7 +204,7 @@
       var wide = window.matchMedia("(min-width: 48rem)").matches;
       var options = { storageKey: "console-preview", open: wide, greeting: false };
       keys.forEach(function (key) {
-        var input = preview.querySelector('[name="webchat.' + key + '"]');
+        var input = lookPreview.querySelector('[name="webchat.' + key + '"]');
         if (!input) return;
         var value = input.type === "checkbox" ? input.checked : input.value.trim();
         if (value !== "") options[key] = value;
@@ -203,8 +212,8 @@
       window.ParlezChat.init(options);
     };
     var later = function () { clearTimeout(timer); timer = setTimeout(restyle, 250); };
-    preview.addEventListener("input", later);
-    preview.addEventListener("change", later);
+    lookPreview.addEventListener("input", later);
+    lookPreview.addEventListener("change", later);
     restyle();
   }
 })();
