@@ -138,7 +138,10 @@ def set_value(text: str, path: Sequence[Key], value: Any, source: str = "<yaml>"
         lines[line] = f"{head}: {_inline_as(old, value)}{tail}\n"
         return "".join(lines)
     end = _end(lines, line, column)
-    return "".join([*lines[:line], *_block(key, value, column), *lines[end:]])
+    block = _block(key, value, column)
+    # The key may be a list item's first (`- custom:`): its dash stays before it.
+    block[0] = lines[line][:column] + block[0][column:]
+    return "".join([*lines[:line], *block, *lines[end:]])
 
 
 def _flow(value: Any) -> bool:

@@ -120,3 +120,10 @@ def test_a_key_inside_braces_is_set_added_and_removed_on_the_braces_line() -> No
     )
     two = set_value(CATALOGUE, [*names, "de"], "Färbung")
     assert remove_key(two, [*names, "fr"]) == CATALOGUE.replace("{fr: coloration}", "{de: Färbung}")
+
+
+def test_a_list_items_first_key_keeps_its_dash_when_its_value_is_rewritten() -> None:
+    items = "items:\n  - custom:\n      a: 1\n    channel: slack\n"
+    assert set_value(items, ["items", 0, "custom"], {"a": 2, "b": 3}) == (
+        "items:\n  - custom:\n      a: 2\n      b: 3\n    channel: slack\n"
+    )
