@@ -131,7 +131,7 @@ def _changes(form: Any, found: Response) -> list[VariationChange]:
     changes = []
     for variation in found.variations[:MOST_VARIATIONS]:
         at = variation.position
-        if form.get(f"text_{at}") is None and not form.get(f"remove_{at}"):
+        if all(form.get(f"{name}_{at}") is None for name in ("text", "remove", "custom")):
             continue  # not on the form that was sent
         titles = [
             str(form.get(f"title_{at}_{number}") or "")
@@ -143,9 +143,17 @@ def _changes(form: Any, found: Response) -> list[VariationChange]:
                 str(form.get(f"text_{at}") or "").replace("\r\n", "\n"),
                 titles,
                 remove=bool(form.get(f"remove_{at}")),
+                image=_field(form, f"image_{at}"),
+                custom=_field(form, f"custom_{at}"),
             )
         )
     return changes
+
+
+def _field(form: Any, name: str) -> str | None:
+    """A field's text, or None when the form did not have it."""
+    value = form.get(name)
+    return None if value is None else str(value).replace("\r\n", "\n")
 
 
 @console.post("/responses/<name:str>")

@@ -9,6 +9,7 @@ lines in git.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,13 +21,14 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from parlez.exceptions import Location, ParlezError
 from parlez.io.edit import FileChange, digest_of, load_round_trip, unified_diff
 from parlez.io.yaml import is_yaml_file
-from parlez.io.yaml_edit import YamlEditError, append_item, remove_item, set_value
+from parlez.io.yaml_edit import YamlEditError, append_item, remove_item, remove_key, set_value
 from parlez.project import data_files
 
 #: the slot a variation's condition names to say which language it is for
 LANGUAGE_SLOT = "language"
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 CHANNEL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+_IMAGE = re.compile(r"^https?://\S+$")
 
 
 class ResponseEditError(ParlezError):
@@ -54,6 +56,8 @@ class Variation:
     conditions: list[str] = field(default_factory=list)
     #: what a person can change here: a text written as text (not a custom payload)
     editable: bool = True
+    #: the custom payload (Rasa's `custom:`), as JSON
+    custom: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,10 @@ class VariationChange:
     text: str
     titles: list[str] = field(default_factory=list)
     remove: bool = False
+    #: the image's address ("": none); None: not on the form
+    image: str | None = None
+    #: the custom payload as JSON; None: not on the form
+    custom: str | None = None
 
 
 def _variation(position: int, raw: Any) -> Variation:
@@ -134,7 +142,29 @@ def _variation(position: int, raw: Any) -> Variation:
         str(raw["image"]) if raw.get("image") else None,
         others,
         editable=isinstance(text, str) or (text is None and "custom" not in raw),
+        custom=(
+            json.dumps(raw["custom"], indent=2, ensure_ascii=False, default=str)
+            if "custom" in raw
+            else None
+        ),
     )
+
+
+def _custom_changed(
+    text: str, at: list[str | int], old: str, typed: str, name: str, source: str
+) -> str:
+    """`text` with the custom payload at `at` set to the JSON object `typed`."""
+    try:
+        wanted = json.loads(typed)
+    except json.JSONDecodeError as error:
+        raise ResponseEditError(
+            f"{name}: the custom payload is not JSON (line {error.lineno}: {error.msg})"
+        ) from None
+    if not isinstance(wanted, dict):
+        raise ResponseEditError(f"{name}: a custom payload is a JSON object ({{...}})")
+    if wanted == json.loads(old):
+        return text
+    return set_value(text, [*at, "custom"], wanted, source)
 
 
 def _new_item(response: Response, new: NewVariation, default: Variation | None) -> dict[str, Any]:
@@ -218,12 +248,29 @@ def change_response(
     try:
         for change in changes:
             variation = shown[change.position]
-            if change.remove or not variation.editable:
+            at = [*where, change.position]
+            if change.remove:
                 continue
-            if not change.text.strip() and not variation.image:
+            if change.custom is not None and variation.custom is not None:
+                text = _custom_changed(
+                    text, at, variation.custom, change.custom, response.name, str(path)
+                )
+            if not variation.editable:
+                continue
+            image = variation.image or ""
+            if change.image is not None and change.image.strip() != image:
+                image = change.image.strip()
+                if image and not _IMAGE.match(image):
+                    raise ResponseEditError(f"'{image}' is not an image's http(s) address")
+                text = (
+                    set_value(text, [*at, "image"], image, str(path))
+                    if image
+                    else remove_key(text, [*at, "image"], str(path))
+                )
+            if not change.text.strip() and not image and variation.custom is None:
                 raise ResponseEditError(f"{response.name}: a variation needs a text (or remove it)")
             if change.text != variation.text:
-                text = set_value(text, [*where, change.position, "text"], change.text, str(path))
+                text = set_value(text, [*at, "text"], change.text, str(path))
             for number, title in enumerate(change.titles[: len(variation.buttons)]):
                 if title.strip() and title != variation.buttons[number].title:
                     step = [*where, change.position, "buttons", number, "title"]

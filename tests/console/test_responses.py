@@ -5,6 +5,7 @@ escaped on the page."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,60 @@ async def test_a_variation_is_added_for_a_channel_and_for_a_language_on_a_channe
     ]:
         wrong = await browser.post("/console/responses/utter_goodbye", {"digest": digest, **form})
         assert wrong.status == 400 and problem in wrong.text, form
+
+
+RICH = """\
+version: "3.1"
+responses:
+  utter_map:
+    - text: "Here we are:"
+      image: https://maple.example/map.png   # the street map
+    - custom:
+        type: location
+        coordinates: {lat: 51.5, lon: -0.12}
+      channel: slack
+"""
+
+
+async def test_an_image_and_a_custom_payload_are_changed_in_place(
+    console: Console, domain: Path
+) -> None:
+    """The image's address on its line (its comment kept), a custom payload from the JSON
+    the page shows; JSON that is not an object, or an address that is not one, refused."""
+    domain.write_text(RICH, encoding="utf-8")
+    browser = await console.sign_in(Role.DESIGNER)
+    page, digest = await opened(browser, "utter_map")
+    assert 'name="image_0" value="https://maple.example/map.png"' in page
+    assert "&#34;coordinates&#34;: {" in page and 'name="custom_1"' in page
+    wrong = [
+        ({"image_0": "map.png"}, "is not an image&#39;s http(s) address"),
+        ({"custom_1": "{lat: 1}"}, "the custom payload is not JSON (line 1"),
+        ({"custom_1": "[1, 2]"}, "a custom payload is a JSON object"),
+    ]
+    for form, problem in wrong:
+        reply = await browser.post(
+            "/console/responses/utter_map", {"digest": digest, "text_0": "Here we are:", **form}
+        )
+        assert reply.status == 400 and problem in reply.text, form
+    assert domain.read_text() == RICH
+    custom = {"type": "location", "coordinates": {"lat": 51.52, "lon": -0.12}}
+    reply = await browser.post(
+        "/console/responses/utter_map",
+        {
+            "digest": digest,
+            "text_0": "Here we are:",
+            "image_0": "https://maple.example/map-2027.png",
+            "custom_1": json.dumps(custom),
+        },
+    )
+    assert reply.status == 303, reply.text
+    text = domain.read_text()
+    assert "      image: https://maple.example/map-2027.png   # the street map\n" in text
+    written = yaml.safe_load(text)["responses"]["utter_map"]
+    assert written[1] == {"custom": custom, "channel": "slack"}
+    # the image taken out: the text is what is said
+    _, digest = await opened(browser, "utter_map")
+    gone = await browser.post(
+        "/console/responses/utter_map", {"digest": digest, "text_0": "Here we are:", "image_0": ""}
+    )
+    assert gone.status == 303 and "image:" not in domain.read_text()
