@@ -8,6 +8,7 @@ The responses are part of the trained model: a change is said after the next ret
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from typing import Any
 
@@ -15,13 +16,15 @@ from sanic import Request, response
 from sanic.response import HTTPResponse
 
 from parlez.console.auth import database_of, requires, wants_json
-from parlez.console.pages import console, render, state_of
+from parlez.console.pages import agent_of, console, render, state_of
 from parlez.console.roles import Capability
 from parlez.console.settings import LANGUAGES
+from parlez.exceptions import ParlezError
 from parlez.io.edit import digest, replace_if_unchanged
 from parlez.project import Project
 from parlez.registry import channels
 from parlez.training_data.response_edit import (
+    Button,
     NewVariation,
     Response,
     ResponseEditError,
@@ -103,6 +106,7 @@ async def _form(
         missing=[code for code in known if code not in found.languages],
         channels=sorted((served | written | set(channels.names())) - {"callback"}),
         webchat="webchat" in served,
+        intents=_intents(request),
         error=error,
         saved=request.args.get("saved"),
     )
@@ -145,9 +149,42 @@ def _changes(form: Any, found: Response) -> list[VariationChange]:
                 remove=bool(form.get(f"remove_{at}")),
                 image=_field(form, f"image_{at}"),
                 custom=_field(form, f"custom_{at}"),
+                removed_buttons=[
+                    number
+                    for number in range(min(len(variation.buttons), MOST_BUTTONS))
+                    if form.get(f"remove_button_{at}_{number}")
+                ],
+                new_button=_new_button(form, at),
             )
         )
     return changes
+
+
+def _intents(request: Request) -> list[str]:
+    """The intents of the domain as its files say now (a button may send one that the next
+    training adds), or of the model that answers when the files do not read."""
+    try:
+        return sorted(Project(state_of(request).project).domain.intents)
+    except ParlezError:
+        return sorted(agent_of(request).domain.intents)
+
+
+def _new_button(form: Any, at: int) -> Button | None:
+    title = str(form.get(f"new_title_{at}") or "")
+    payload = str(form.get(f"new_payload_{at}") or "")
+    return Button(title, payload) if title.strip() or payload.strip() else None
+
+
+def _unknown_intent(request: Request, changes: list[VariationChange]) -> str | None:
+    """A new button's `/intent` payload naming an intent the domain lacks, said as such."""
+    intents = _intents(request)
+    for change in changes:
+        payload = change.new_button.payload.strip() if change.new_button else ""
+        if payload.startswith("/"):
+            intent = re.split(r"[{@]", payload[1:], maxsplit=1)[0]
+            if intent not in intents:
+                return f"'{intent}' is not an intent of the domain (a button sends /intent)"
+    return None
 
 
 def _field(form: Any, name: str) -> str | None:
@@ -168,8 +205,12 @@ async def save_response(request: Request, name: str) -> HTTPResponse:
     channel = str(form.get("new_channel") or "").strip() or None
     said = str(form.get("new_text") or "").replace("\r\n", "\n")
     added = [NewVariation(said, language, channel)] if language or channel or said.strip() else []
+    changes = _changes(form, found)
+    unknown = _unknown_intent(request, changes)
     try:
-        change = changed_file(found, _changes(form, found), added)
+        if unknown:
+            raise ResponseEditError(unknown)
+        change = changed_file(found, changes, added)
     except ResponseEditError as error:
         stale = "since it was opened" in error.message
         if wants_json(request):

@@ -115,6 +115,10 @@ class VariationChange:
     image: str | None = None
     #: the custom payload as JSON; None: not on the form
     custom: str | None = None
+    #: the buttons (by position) that go
+    removed_buttons: list[int] = field(default_factory=list)
+    #: a button added at the end: (title, payload)
+    new_button: Button | None = None
 
 
 def _variation(position: int, raw: Any) -> Variation:
@@ -148,6 +152,35 @@ def _variation(position: int, raw: Any) -> Variation:
             else None
         ),
     )
+
+
+def _buttons_changed(
+    text: str,
+    at: list[str | int],
+    variation: Variation,
+    change: VariationChange,
+    name: str,
+    source: str,
+) -> str:
+    """`text` with the buttons `change` removes taken out and the one it adds appended."""
+    gone = sorted({n for n in change.removed_buttons if 0 <= n < len(variation.buttons)})
+    if gone and len(gone) == len(variation.buttons) and change.new_button is None:
+        text = remove_key(text, [*at, "buttons"], source)
+    else:
+        for number in reversed(gone):
+            text = remove_item(text, [*at, "buttons", number], source)
+    new = change.new_button
+    if new is not None:
+        if not new.title.strip() or not new.payload.strip():
+            raise ResponseEditError(f"{name}: a new button needs a title and what it sends")
+        button = {"title": new.title.strip(), "payload": new.payload.strip()}
+        kept = len(variation.buttons) - len(gone)
+        text = (
+            append_item(text, [*at, "buttons"], button, source)
+            if kept
+            else set_value(text, [*at, "buttons"], [button], source)
+        )
+    return text
 
 
 def _custom_changed(
@@ -275,6 +308,7 @@ def change_response(
                 if title.strip() and title != variation.buttons[number].title:
                     step = [*where, change.position, "buttons", number, "title"]
                     text = set_value(text, step, title.strip(), str(path))
+            text = _buttons_changed(text, at, variation, change, response.name, str(path))
         gone = sorted((c.position for c in changes if c.remove), reverse=True)
         if len(gone) >= len(shown) and not added:
             raise ResponseEditError(f"{response.name}: a response needs one variation at least")

@@ -233,3 +233,39 @@ async def test_an_image_and_a_custom_payload_are_changed_in_place(
         "/console/responses/utter_map", {"digest": digest, "text_0": "Here we are:", "image_0": ""}
     )
     assert gone.status == 303 and "image:" not in domain.read_text()
+
+
+async def test_a_button_is_added_with_an_intent_and_another_removed(
+    console: Console, domain: Path
+) -> None:
+    browser = await console.sign_in(Role.DESIGNER)
+    page, digest = await opened(browser, "utter_greet")
+    assert '<option value="/ask_hours">' in page  # the intents offered as what it sends
+    base = {"digest": digest, "text_1": "Hello! How can I help?"}
+    unknown = await browser.post(
+        "/console/responses/utter_greet",
+        {**base, "new_title_1": "Book", "new_payload_1": "/book_appointment"},
+    )
+    assert unknown.status == 400 and "&#39;book_appointment&#39; is not an intent" in unknown.text
+    untitled = await browser.post(
+        "/console/responses/utter_greet", {**base, "new_payload_1": "/greet"}
+    )
+    assert untitled.status == 400 and "needs a title and what it sends" in untitled.text
+    added = await browser.post(
+        "/console/responses/utter_greet",
+        {**base, "new_title_1": "Say hi", "new_payload_1": "/greet", "remove_button_1_0": "1"},
+    )
+    assert added.status == 303, added.text
+    assert domain.read_text() == DOMAIN.replace(
+        '        - title: "Opening hours"\n          payload: "/ask_hours"\n',
+        "        - title: Say hi\n          payload: /greet\n",
+    )
+    _, digest = await opened(browser, "utter_greet")
+    emptied = await browser.post(
+        "/console/responses/utter_greet",
+        {"digest": digest, "text_1": "Hello! How can I help?", "remove_button_1_0": "1"},
+    )
+    assert emptied.status == 303
+    assert yaml.safe_load(domain.read_text())["responses"]["utter_greet"][1] == {
+        "text": "Hello! How can I help?"
+    }
