@@ -133,9 +133,13 @@ async def save_settings(request: Request) -> HTTPResponse:
 
 
 def _blocks(text: str) -> dict[str, Any]:
-    """credentials.yml's channel blocks, `${VAR}` and sealed secrets opened."""
-    parsed = yaml.safe_load(text) or {}
-    return expand_all(parsed) if isinstance(parsed, dict) else {}
+    """credentials.yml's channel blocks, `${VAR}` and sealed secrets opened (none when the
+    text cannot be read so: the new text was checked to be readable before)."""
+    try:
+        parsed = yaml.safe_load(text) or {}
+        return expand_all(parsed) if isinstance(parsed, dict) else {}
+    except (ParlezError, yaml.YAMLError):
+        return {}
 
 
 def channel_problem(new: str, old: str) -> str | None:
