@@ -54,10 +54,16 @@ class Metadata:
         return dict(vars(self))
 
 
-def archive_name(assistant_id: str | None, prefix: str = "") -> str:
+def archive_name(assistant_id: str | None, prefix: str = "", models: Path | None = None) -> str:
+    """`<prefix><time>-<assistant>.tar.gz`; numbered (`...-2.tar.gz`) when `models` holds
+    one of that name already, as two trainings in the same second would."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    name = f"{prefix}{stamp}"
-    return f"{name}-{assistant_id}.tar.gz" if assistant_id else f"{name}.tar.gz"
+    base = f"{prefix}{stamp}-{assistant_id}" if assistant_id else f"{prefix}{stamp}"
+    name, number = f"{base}.tar.gz", 1
+    while models is not None and (models / name).exists():
+        number += 1
+        name = f"{base}-{number}.tar.gz"
+    return name
 
 
 def write_archive(folder: Path, metadata: Metadata, target: Path) -> Path:

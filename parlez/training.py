@@ -99,7 +99,7 @@ def train_nlu(
             )
             metadata.training_seconds["nlu"] = round(time.perf_counter() - part_started, 3)
             reused, trained = [], ["nlu"]
-        name = fixed_name or archive_name(config.assistant_id, prefix="nlu-")
+        name = fixed_name or archive_name(config.assistant_id, "nlu-", models)
         if not name.endswith(".tar.gz"):
             name += ".tar.gz"
         archive = write_archive(folder, metadata, models / name)
@@ -237,7 +237,7 @@ def train(
                 progress.tell(part, DONE)
             trained.append(part)
         prefix = "" if len(parts) == 2 else f"{parts[0]}-"
-        name = fixed_name or archive_name(config.assistant_id, prefix=prefix)
+        name = fixed_name or archive_name(config.assistant_id, prefix, models)
         if not name.endswith(".tar.gz"):
             name += ".tar.gz"
         archive = write_archive(folder, metadata, models / name)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
+from parlez.model import archive_name
 from parlez.project import Project
 from parlez.training import train, train_nlu
 from tests.conftest import write
@@ -71,3 +74,19 @@ def test_a_reworded_response_reuses_the_trained_parts_and_the_new_model_says_it(
         encoding="utf-8",
     )
     assert "core" in train(Project(root), root / "models").trained
+
+
+def test_two_trainings_in_the_same_second_keep_both_models(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A retraining started as another one ends no longer overwrites its archive: the
+    second is numbered."""
+    monkeypatch.setattr("parlez.model.time.strftime", lambda _: "20261204-193000")
+    first = archive_name("shop", models=tmp_path)
+    (tmp_path / first).write_bytes(b"")
+    second = archive_name("shop", models=tmp_path)
+    assert first == "20261204-193000-shop.tar.gz" and second == first.replace(
+        ".tar.gz", "-2.tar.gz"
+    )
+    (tmp_path / second).write_bytes(b"")
+    assert archive_name("shop", models=tmp_path).endswith("-shop-3.tar.gz")
