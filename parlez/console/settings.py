@@ -290,10 +290,8 @@ def changed(
             if not served:
                 off.add(s.path[0])
             if served != bool(old):
-                new[s.file] = (
-                    set_value(new[s.file], list(s.path), {}, str(sources[s.file]))
-                    if served
-                    else remove_key(new[s.file], list(s.path), str(sources[s.file]))
+                new[s.file] = _write(
+                    new[s.file], s.path, {} if served else None, str(sources[s.file])
                 )
                 keys.append(s.name)
             continue
@@ -349,11 +347,18 @@ def _write(text: str, path: tuple[str, ...], value: Any, source: str) -> str:
     if value is None:
         return remove_key(text, list(path), source)
     data = yaml.safe_load(text) or {}
+    if not data:
+        # a file not made yet, or comments only: the comments stay, the key follows them
+        nested: Any = value
+        for step in reversed(path):
+            nested = {step: nested}
+        dumped = yaml.safe_dump(nested, sort_keys=False, allow_unicode=True)
+        return (text + "\n" if text and not text.endswith("\n") else text) + dumped
     for depth in range(1, len(path)):
         parent = _at(data, path[:depth])
         if not isinstance(parent, dict) or not parent:
             # the mapping is missing or empty (`crm: {}`): written whole, with this key
-            nested: Any = value
+            nested = value
             for step in reversed(path[depth:]):
                 nested = {step: nested}
             return set_value(text, list(path[:depth]), nested, source)

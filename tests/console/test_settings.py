@@ -282,3 +282,47 @@ async def test_a_channel_is_served_with_its_secrets_sealed_and_taken_out_again(
     del form["telegram"]
     off = await browser.post("/console/settings", form)
     assert off.status == 303 and credentials.read_text(encoding="utf-8") == CREDENTIALS
+
+
+async def test_a_project_without_endpoints_or_credentials_gets_them_made(
+    console: Console, files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An LLM chosen where no endpoints.yml exists yet, and a channel switched on where no
+    credentials.yml does: each file is made with what was chosen."""
+    _, endpoints = files
+    endpoints.unlink()
+    credentials = console.app.ctx.state.project / "credentials.yml"
+    assert not credentials.exists()
+    browser = await console.sign_in(Role.OWNER)
+    form = form_of((await browser.get("/console/settings")).text)
+    reply = await browser.post(
+        "/console/settings",
+        {
+            **form,
+            "llm.type": "anthropic",
+            "llm.model": "claude-haiku-4-5",
+            "slack": "1",
+            "slack.slack_token": "${SLACK_TOKEN}",
+            "slack.slack_signing_secret": "${SLACK_SECRET}",
+        },
+    )
+    assert reply.status == 400 and "SLACK_TOKEN" in reply.text  # not set where parlez runs
+    monkeypatch.setenv("SLACK_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SECRET", "s3")
+    reply = await browser.post(
+        "/console/settings",
+        {
+            **form,
+            "llm.type": "anthropic",
+            "llm.model": "claude-haiku-4-5",
+            "slack": "1",
+            "slack.slack_token": "${SLACK_TOKEN}",
+            "slack.slack_signing_secret": "${SLACK_SECRET}",
+        },
+    )
+    assert reply.status == 303, reply.text
+    assert endpoints.read_text() == "llm:\n  type: anthropic\n  model: claude-haiku-4-5\n"
+    assert read_credentials(credentials)["slack"] == {
+        "slack_token": "xoxb-1",
+        "slack_signing_secret": "s3",
+    }
