@@ -11,6 +11,10 @@ from typing import Any
 
 from parlez.exceptions import ParlezError
 
+#: where `--auth-token` and `--jwt-secret` are read from when not given
+AUTH_TOKEN_ENV = "PARLEZ_AUTH_TOKEN"
+JWT_SECRET_ENV = "PARLEZ_JWT_SECRET"
+
 
 class ActionsPackageError(ParlezError):
     code = "P321"
@@ -113,8 +117,18 @@ def register(commands: Any) -> None:
     run.add_argument("-p", "--port", type=int, default=5005, help="port (default 5005)")
     run.add_argument("--enable-api", action="store_true", help="serve Rasa's HTTP API as well")
     run.add_argument("--cors", nargs="*", default=None, help="allowed CORS origins ('*': any)")
-    run.add_argument("-t", "--auth-token", default=None, help="token the API asks for (?token=)")
-    run.add_argument("--jwt-secret", default=None, help="secret that signs API JWTs")
+    # A container passes secrets in its environment, not on a command line others can read.
+    run.add_argument(
+        "-t",
+        "--auth-token",
+        default=os.environ.get(AUTH_TOKEN_ENV) or None,
+        help=f"token the API asks for (?token=); default: ${AUTH_TOKEN_ENV}",
+    )
+    run.add_argument(
+        "--jwt-secret",
+        default=os.environ.get(JWT_SECRET_ENV) or None,
+        help=f"secret that signs API JWTs; default: ${JWT_SECRET_ENV}",
+    )
     run.add_argument("--jwt-method", default="HS256", help="JWT algorithm (default HS256)")
     run.add_argument(
         "--insecure-no-auth",

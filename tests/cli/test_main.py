@@ -84,3 +84,30 @@ def test_debug_logs_never_show_the_urls_that_carry_platform_tokens() -> None:
     finally:
         for name, level in before.items():
             logging.getLogger(name).setLevel(level)
+
+
+def test_the_api_token_and_jwt_secret_are_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A container gives its secrets in the environment: `parlez run` takes them from
+    PARLEZ_AUTH_TOKEN and PARLEZ_JWT_SECRET, and a flag still wins."""
+    from parlez.cli.main import build_parser
+
+    monkeypatch.setenv("PARLEZ_AUTH_TOKEN", "from-env")
+    monkeypatch.setenv("PARLEZ_JWT_SECRET", "jwt-from-env")
+    args = build_parser().parse_args(["run"])
+    assert (args.auth_token, args.jwt_secret) == ("from-env", "jwt-from-env")
+    args = build_parser().parse_args(["run", "--auth-token", "flag"])
+    assert args.auth_token == "flag"
+    monkeypatch.delenv("PARLEZ_AUTH_TOKEN")
+    assert build_parser().parse_args(["run"]).auth_token is None
+
+
+def test_the_package_carries_its_licence_and_its_types() -> None:
+    """pyproject.toml declares Apache-2.0: its text is in the repository (hatchling puts
+    LICENSE in the wheel), and py.typed tells type checkers parlez is typed."""
+    root = Path(__file__).resolve().parents[2]
+    licence = (root / "LICENSE").read_text(encoding="utf-8")
+    assert "Apache License" in licence and "Version 2.0, January 2004" in licence
+    assert (root / "parlez" / "py.typed").is_file()
+    assert (root / "CHANGELOG.md").read_text(encoding="utf-8").startswith("# Changelog")
