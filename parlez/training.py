@@ -34,7 +34,8 @@ from parlez.model import (
     write_archive,
 )
 from parlez.nlu.pipeline import Pipeline
-from parlez.progress import DONE, REUSED, ProgressFile, StepProgress
+from parlez.nlu.progress import listen
+from parlez.progress import DONE, REUSED, ProgressFile, StepProgress, TrainingProgress
 from parlez.project import Project
 from parlez.training_data.nlu_yaml import write_nlu_yaml
 from parlez.training_data.stories import StoryBlock
@@ -78,9 +79,15 @@ def _reuse(models: Path, part: str, wanted: str, into: Path) -> bool:
 
 
 def train_nlu(
-    project: Project, models: Path, *, force: bool = False, fixed_name: str | None = None
+    project: Project,
+    models: Path,
+    *,
+    force: bool = False,
+    fixed_name: str | None = None,
+    progress: TrainingProgress | None = None,
 ) -> TrainingResult:
-    """Train the NLU pipeline into `models/nlu-<timestamp>-<assistant>.tar.gz`."""
+    """Train the NLU pipeline into `models/nlu-<timestamp>-<assistant>.tar.gz`, each step
+    told to `progress`."""
     started = time.perf_counter()
     config, data = project.config, project.nlu_training_data()
     wanted = nlu_fingerprint(config, data)
@@ -92,11 +99,16 @@ def train_nlu(
         folder = Path(work)
         if not force and _reuse(models, "nlu", wanted, folder):
             reused, trained = ["nlu"], []
+            if progress is not None:
+                progress.tell("nlu", REUSED)
         else:
             part_started = time.perf_counter()
-            Pipeline.from_config(config.pipeline, config.language).train(data).persist(
+            steps = progress.for_part("nlu") if progress is not None else None
+            Pipeline.from_config(config.pipeline, config.language).train(data, steps).persist(
                 folder / NLU_PART
             )
+            if progress is not None:
+                progress.tell("nlu", DONE)
             metadata.training_seconds["nlu"] = round(time.perf_counter() - part_started, 3)
             reused, trained = [], ["nlu"]
         name = fixed_name or archive_name(config.assistant_id, "nlu-", models)
@@ -191,7 +203,7 @@ def train(
     force: bool = False,
     fixed_name: str | None = None,
     parts: tuple[str, ...] = ("nlu", "core"),
-    progress: ProgressFile | None = None,
+    progress: TrainingProgress | None = None,
 ) -> TrainingResult:
     """Train the assistant into `models/<timestamp>-<assistant>.tar.gz`: each part is copied
     from the newest model when its inputs did not change, and trained otherwise. Each step
@@ -262,7 +274,10 @@ def train_folder(
     processes). Its steps are told in the file `progress` (`parlez.progress.ProgressFile`)."""
     told = ProgressFile(progress) if progress is not None else None
     try:
-        return train(Project(project), models, force=force, progress=told).archive, None
+        if told is None:
+            return train(Project(project), models, force=force).archive, None
+        with listen(lambda component, epoch, epochs, _: told.epoch(component, epoch, epochs)):
+            return train(Project(project), models, force=force, progress=told).archive, None
     except ParlezError as error:
         where = error.where
         if where is None or where.path is None:

@@ -60,3 +60,19 @@ def test_a_progress_file_that_went_away_never_stops_the_training(tmp_path: Path)
     progress = ProgressFile(tmp_path / "gone" / "progress.jsonl")
     progress.tell("nlu", "WhitespaceTokenizer", 1, 3)
     assert progress.latest() == []
+
+
+def test_the_epochs_of_the_step_under_way_are_written_for_the_console(tmp_path: Path) -> None:
+    """A retraining's page shows "DIETClassifier, 7 of 11: epoch 41 of 100"."""
+    progress = ProgressFile(tmp_path / "progress.jsonl")
+    progress.tell("nlu", "DIETClassifier", 7, 11)
+    progress.epoch("DIETClassifier", 41, 100)
+    progress.epoch("TEDPolicy", 3, 100)  # not the step under way: not told
+    (step,) = progress.latest()
+    assert (step.step, step.number, step.total, step.epoch, step.epochs) == (
+        "DIETClassifier",
+        7,
+        11,
+        41,
+        100,
+    )

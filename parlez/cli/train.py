@@ -18,9 +18,13 @@ from parlez.training import train, train_nlu
 def run_nlu(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     project = Project(args.project, config=args.config, data=args.nlu)
-    with training_progress(console):
+    with training_progress(console) as shown:
         result = train_nlu(
-            project, Path(args.out), force=args.force, fixed_name=args.fixed_model_name
+            project,
+            Path(args.out),
+            force=args.force,
+            fixed_name=args.fixed_model_name,
+            progress=shown,
         )
     if result.reused:
         console.print(
@@ -35,9 +39,14 @@ def run_all(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     project = Project(args.project, config=args.config, data=args.data, domain=args.domain)
     parts = ("core",) if getattr(args, "train_what", None) == "core" else ("nlu", "core")
-    with training_progress(console):
+    with training_progress(console) as shown:
         result = train(
-            project, Path(args.out), force=args.force, fixed_name=args.fixed_model_name, parts=parts
+            project,
+            Path(args.out),
+            force=args.force,
+            fixed_name=args.fixed_model_name,
+            parts=parts,
+            progress=shown,
         )
     for part in result.reused:
         console.print(f"The inputs of the {_PART_NAMES[part]} are unchanged: it was reused.")
