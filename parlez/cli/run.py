@@ -61,7 +61,15 @@ class JsonLogFormatter(logging.Formatter):
 
 def configure_logs(args: argparse.Namespace) -> None:
     root = logging.getLogger()
-    root.setLevel(logging.DEBUG if args.debug else logging.INFO)
+    # A server logs what it does by default; -vv is --debug, --quiet keeps warnings.
+    debug = args.debug or getattr(args, "verbose", 0) >= 2
+    root.setLevel(
+        logging.DEBUG
+        if debug
+        else logging.WARNING
+        if getattr(args, "quiet", False)
+        else logging.INFO
+    )
     for handler in root.handlers:
         if args.log_format == "json":
             handler.setFormatter(JsonLogFormatter())
@@ -75,7 +83,7 @@ def configure_logs(args: argparse.Namespace) -> None:
         root.addHandler(file_handler)
     # Third-party chatter stays out unless --debug.
     for noisy in ("sanic.access", "sanic.root", "sanic.server", "engineio", "socketio"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if args.debug else logging.WARNING)
+        logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.WARNING)
     # Even with --debug: the HTTP clients log each request's URL, and the messaging platforms
     # want their tokens there (Telegram's in the path, Messenger's in the query).
     for client in ("httpx", "httpcore", "twilio.http_client"):

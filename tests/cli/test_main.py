@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from parlez import __version__
-from parlez.cli.main import main
+from parlez.cli.main import build_parser, log_level, main
 from parlez.cli.run import configure_logs
 from tests.conftest import write
 
@@ -91,8 +91,6 @@ def test_the_api_token_and_jwt_secret_are_read_from_the_environment(
 ) -> None:
     """A container gives its secrets in the environment: `parlez run` takes them from
     PARLEZ_AUTH_TOKEN and PARLEZ_JWT_SECRET, and a flag still wins."""
-    from parlez.cli.main import build_parser
-
     monkeypatch.setenv("PARLEZ_AUTH_TOKEN", "from-env")
     monkeypatch.setenv("PARLEZ_JWT_SECRET", "jwt-from-env")
     args = build_parser().parse_args(["run"])
@@ -111,3 +109,19 @@ def test_the_package_carries_its_licence_and_its_types() -> None:
     assert "Apache License" in licence and "Version 2.0, January 2004" in licence
     assert (root / "parlez" / "py.typed").is_file()
     assert (root / "CHANGELOG.md").read_text(encoding="utf-8").startswith("# Changelog")
+
+
+@pytest.mark.parametrize(
+    ("argv", "level"),
+    [
+        (["train", "--debug"], logging.DEBUG),
+        (["--debug", "train"], logging.DEBUG),
+        (["data", "validate", "-vv"], logging.DEBUG),
+        (["-v", "data", "validate"], logging.INFO),
+        (["kb", "search", "hours", "--quiet"], logging.ERROR),
+        (["train", "nlu"], logging.WARNING),
+    ],
+)
+def test_log_flags_are_taken_before_or_after_the_command(argv: list[str], level: int) -> None:
+    """As in Rasa: `parlez train --debug` was refused ("unrecognized arguments")."""
+    assert log_level(build_parser().parse_args(argv)) == level
