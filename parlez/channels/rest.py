@@ -29,7 +29,7 @@ from parlez.http.errors import ApiError
 from parlez.registry import register_channel
 
 
-def message_fields(request: Request) -> tuple[str, str | None, dict[str, Any] | None]:
+def message_fields(request: Request) -> tuple[str, str, dict[str, Any] | None]:
     """Sender, text and metadata of a webhook body, or a 400 that says which field is wrong."""
     body = json_object(request)
     sender = body.get("sender", "default")
@@ -40,7 +40,11 @@ def message_fields(request: Request) -> tuple[str, str | None, dict[str, Any] | 
     if problem is not None:
         raise ApiError(400, "BadRequest", f"'sender': {problem}")
     text = body.get("message", body.get("text"))
-    if text is not None and not isinstance(text, str):
+    if text is None:
+        raise ApiError(
+            400, "BadRequest", """'message' is missing: send {"sender": "...", "message": "..."}"""
+        )
+    if not isinstance(text, str):
         raise ApiError(400, "BadRequest", "'message' must be a string")
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):

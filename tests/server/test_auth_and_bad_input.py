@@ -65,6 +65,8 @@ async def test_the_rest_channel_needs_no_api_token(make_app: AppFactory) -> None
         (b"[1, 2]", "must be a JSON object"),
         (b'{"sender": ["a"], "message": "hi"}', "'sender'"),
         (b'{"sender": "a", "message": 42}', "'message' must be a string"),
+        (b'{"sender": "a"}', "'message' is missing"),
+        (b'{"sender": "a", "message": null}', "'message' is missing"),
         (b'{"sender": "a", "message": "hi", "metadata": 3}', "'metadata'"),
         (b'{"sender": "' + b"x" * 300 + b'", "message": "hi"}', "at most 255"),
     ],
