@@ -85,6 +85,13 @@ def run_nlu(args: argparse.Namespace) -> int:
     else:
         archive = require_model(Path(args.model))
         pipeline = load_nlu(archive)
+        if not args.nlu:
+            # As Rasa does; said, because figures near 1.0 here say little.
+            console.print(
+                "No test data given (--nlu): scoring the training data in data/, which the "
+                "model learnt from. For a fair figure: --cross-validation, or `parlez data "
+                "split nlu` then --nlu train_test_split/test_data.yml."
+            )
         test = read_data([Path(p) for p in args.nlu or ["data"]])
         evaluation = evaluate(pipeline, test.nlu)
         written = write_nlu_reports(evaluation, out, successes=args.successes)

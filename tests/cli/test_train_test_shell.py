@@ -104,9 +104,15 @@ def test_a_new_version_of_parlez_retrains_what_an_old_one_trained(
     assert "unchanged" not in capsys.readouterr().out
 
 
-def test_test_nlu_writes_rasa_s_report_files(project: Path) -> None:
+def test_test_nlu_writes_rasa_s_report_files(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["train", "nlu"]) == 0
+    capsys.readouterr()
     assert main(["test", "nlu", "--successes"]) == 0
+    # Without test data the training data is scored, as in Rasa, and that is said.
+    said = " ".join(capsys.readouterr().out.split())
+    assert "scoring the training data in data/" in said and "--cross-validation" in said
     results = project / "results"
     names = sorted(p.name for p in results.iterdir())
     assert names == [
