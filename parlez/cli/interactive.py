@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 from parlez.agent import Agent, StepByStep
 from parlez.channels.channel import CollectingOutputChannel, UserMessage
@@ -58,7 +60,8 @@ class Interactive:
         self.output = CollectingOutputChannel()
 
     async def ask(self, question: str) -> str | None:
-        self.console.print(f"[bold]{question}[/]", end=" ")
+        # The question quotes the customer's words and Rasa's [value](entity) marks: text.
+        self.console.print(Text(question, style="bold"), end=" ")
         line = await asyncio.to_thread(sys.stdin.readline)
         return None if not line else line.strip()
 
@@ -76,7 +79,8 @@ class Interactive:
             r["name"]: r.get("confidence", 0.0) for r in parsed.get("intent_ranking") or []
         }
         for number, name in enumerate(choices, start=1):
-            self.console.print(f"  {number}: {name} [dim]({confidences.get(name, 0.0):.2f})[/]")
+            score = confidences.get(name, 0.0)
+            self.console.print(f"  {number}: {escape(name)} [dim]({score:.2f})[/]")
         intent = await self._choose(
             f"Intent of '{text}'? [Enter = {predicted}, a number or an intent name]",
             predicted,
@@ -122,9 +126,11 @@ class Interactive:
             if answer in known:
                 return answer
             if answer == "?":
-                self.console.print("  " + ", ".join(known))
+                self.console.print(escape("  " + ", ".join(known)))
                 continue
-            self.console.print(f"[yellow]'{answer}' is not one of them; '?' lists them all.[/]")
+            self.console.print(
+                f"[yellow]'{escape(answer)}' is not one of them; '?' lists them all.[/]"
+            )
 
     # ---- the bot's turn -----------------------------------------------------------------------
 
@@ -139,7 +145,7 @@ class Interactive:
             choices = [name for name, score in ranked[:SHOWN_INTENTS] if score > 0] or [predicted]
             for number, name in enumerate(choices, start=1):
                 score = dict(ranked).get(name, 0.0)
-                self.console.print(f"  {number}: {name} [dim]({score:.2f})[/]")
+                self.console.print(f"  {number}: {escape(name)} [dim]({score:.2f})[/]")
             chosen = await self._choose(
                 f"Next action? [Enter = {predicted} ({prediction.policy_name}), a number or an "
                 "action name; '?' lists them all]",

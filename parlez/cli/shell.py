@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from parlez.agent import Agent
 from parlez.endpoints import Endpoints
@@ -43,17 +44,19 @@ def run_nlu(args: argparse.Namespace) -> int:
 
 def show_bot_message(console: Console, message: dict[str, Any]) -> list[dict[str, Any]]:
     """Print one bot message; its buttons become numbered choices."""
+    # What the bot says is text, never rich markup: "[Anna](name)" must print as written.
     if message.get("text"):
-        console.print(f"[cyan]{message['text']}[/]", markup=True)
+        console.print(f"[cyan]{escape(str(message['text']))}[/]", markup=True)
     if message.get("image"):
-        console.print(f"[dim]Image: {message['image']}[/]")
+        console.print(f"[dim]Image: {escape(str(message['image']))}[/]")
     if message.get("attachment"):
-        console.print(f"[dim]Attachment: {message['attachment']}[/]")
+        console.print(f"[dim]Attachment: {escape(str(message['attachment']))}[/]")
     if message.get("custom"):
-        console.print(f"[dim]{json.dumps(message['custom'], ensure_ascii=False)}[/]")
+        console.print(f"[dim]{escape(json.dumps(message['custom'], ensure_ascii=False))}[/]")
     buttons = list(message.get("buttons") or message.get("quick_replies") or [])
     for number, button in enumerate(buttons, start=1):
-        console.print(f"  {number}: {button.get('title')} [dim]({button.get('payload')})[/]")
+        title, payload = escape(str(button.get("title"))), escape(str(button.get("payload")))
+        console.print(f"  {number}: {title} [dim]({payload})[/]")
     return buttons
 
 

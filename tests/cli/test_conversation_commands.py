@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from parlez.cli.interactive import Interactive
 from parlez.cli.main import main
+from parlez.cli.shell import show_bot_message
 from parlez.model import latest_model, opened, read_metadata
 from tests.conftest import nlu_file, write
 
@@ -257,3 +262,20 @@ def test_undo_takes_back_the_last_message_and_the_bots_answer(cafe: Path) -> Non
     assert _steps(story) == ["intent: greet", "- action: utter_greet"]
     (nlu,) = (cafe / "data" / "interactive").glob("nlu-*.yml")
     assert nlu.read_text().count("hello") == 1
+
+
+def test_square_brackets_in_what_is_said_are_printed_as_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rasa's `[value](entity)` marks and a bot's text with brackets are text in the shell
+    and in `parlez interactive`, never rich markup that swallows them."""
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=False, width=200)
+    show_bot_message(console, {"text": "Hi [Anna](name)!", "buttons": [{"title": "[x]"}]})
+    assert "Hi [Anna](name)!" in out.getvalue() and "1: [x]" in out.getvalue()
+    asked = io.StringIO()
+    session = Interactive.__new__(Interactive)  # only its console is used by `ask`
+    session.console = Console(file=asked, force_terminal=False, width=200)
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
+    assert asyncio.run(session.ask("Entities: can I book a [haircut](service)")) == ""
+    assert "can I book a [haircut](service)" in asked.getvalue()
