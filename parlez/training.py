@@ -60,8 +60,9 @@ def nlu_fingerprint(config: Config, data: TrainingData) -> str:
     )
 
 
-def _reuse(models: Path, part: str, wanted: str, into: Path) -> bool:
-    """Copy `part` from the newest model when it was trained from the same inputs."""
+def _reuse(models: Path, part: str, wanted: str, into: Path | None) -> bool:
+    """Copy `part` from the newest model (into `into`; None: only say whether it could)
+    when it was trained from the same inputs."""
     previous = latest_model(models)
     if previous is None:
         return False
@@ -72,7 +73,8 @@ def _reuse(models: Path, part: str, wanted: str, into: Path) -> bool:
                 or not (folder / part).is_dir()
             ):
                 return False
-            shutil.copytree(folder / part, into / part)
+            if into is not None:
+                shutil.copytree(folder / part, into / part)
             return True
     except ModelError:  # an unreadable old model is simply not reused
         return False
@@ -213,16 +215,7 @@ def train(
     metadata = Metadata(
         assistant_id=config.assistant_id, language=config.language, config=config.to_dict()
     )
-    wanted: dict[str, str] = {}
-    if "nlu" in parts:
-        wanted["nlu"] = nlu_fingerprint(config, project.nlu_training_data())
-    if "core" in parts:
-        wanted["core"] = core_fingerprint(config, project.domain, project.stories, project.rules)
-        if "nlu" in wanted and _has_user_text(
-            story_trackers(project.stories) + rule_trackers(project.rules)
-        ):
-            # End-to-end stories are featurized by the NLU pipeline: it changing retrains them.
-            wanted["core"] = fingerprint([wanted["core"], wanted["nlu"]])
+    wanted = _fingerprints(project, parts)
     metadata.fingerprints.update(wanted)
     reused: list[str] = []
     trained: list[str] = []
@@ -263,6 +256,34 @@ def train(
         if progress is not None:
             progress.tell("knowledge", DONE)
     return TrainingResult(archive, reused, trained, time.perf_counter() - started, knowledge)
+
+
+def _fingerprints(project: Project, parts: tuple[str, ...]) -> dict[str, str]:
+    """What each part is trained from, as the model's metadata records it."""
+    config = project.config
+    wanted: dict[str, str] = {}
+    if "nlu" in parts:
+        wanted["nlu"] = nlu_fingerprint(config, project.nlu_training_data())
+    if "core" in parts:
+        wanted["core"] = core_fingerprint(config, project.domain, project.stories, project.rules)
+        if "nlu" in wanted and _has_user_text(
+            story_trackers(project.stories) + rule_trackers(project.rules)
+        ):
+            # End-to-end stories are featurized by the NLU pipeline: it changing retrains them.
+            wanted["core"] = fingerprint([wanted["core"], wanted["nlu"]])
+    return wanted
+
+
+def stale_parts(
+    project: Project, models: Path, parts: tuple[str, ...] = ("nlu", "core")
+) -> list[str]:
+    """The parts `train` would train rather than reuse from the newest model of `models`
+    (Rasa's `train --dry-run`): nothing is trained or written."""
+    return [
+        part
+        for part, wanted in _fingerprints(project, parts).items()
+        if not _reuse(models, part, wanted, None)
+    ]
 
 
 def train_folder(

@@ -57,7 +57,14 @@ def run_nlu(args: argparse.Namespace) -> int:
     if args.percentages:
         project = Project(args.project, data=args.nlu)
         configs = [Path(c) for c in args.config or [str(project.config_path)]]
-        report = compare_configs(configs, project.training_data, args.percentages, args.runs, out)
+        report = compare_configs(
+            configs,
+            project.training_data,
+            args.percentages,
+            args.runs,
+            out,
+            plot=not args.no_plot,
+        )
         table = Table(title="Weighted intent F1 by training examples")
         table.add_column("config")
         for size in report["training_examples"]:
@@ -80,7 +87,9 @@ def run_nlu(args: argparse.Namespace) -> int:
                 project.training_data,
                 args.folds,
             )
-        written = write_nlu_reports(evaluation, out, successes=args.successes)
+        written = write_nlu_reports(
+            evaluation, out, successes=args.successes, plots=not args.no_plot
+        )
         _summary(console, evaluation, folds)
     else:
         archive = require_model(Path(args.model))
@@ -94,7 +103,9 @@ def run_nlu(args: argparse.Namespace) -> int:
             )
         test = read_data([Path(p) for p in args.nlu or ["data"]])
         evaluation = evaluate(pipeline, test.nlu)
-        written = write_nlu_reports(evaluation, out, successes=args.successes)
+        written = write_nlu_reports(
+            evaluation, out, successes=args.successes, plots=not args.no_plot
+        )
         console.print(f"Model: '{relative(archive)}'")
         _summary(console, evaluation)
     console.print(f"Wrote {len(written)} files to '{relative(out)}'.")
@@ -141,7 +152,7 @@ def run_core(args: argparse.Namespace) -> int:
         return 1
     evaluation = asyncio.run(evaluate_stories(agent, stories))
     out = Path(args.out)
-    written = write_story_reports(evaluation, out, successes=args.successes)
+    written = write_story_reports(evaluation, out, successes=args.successes, plots=not args.no_plot)
     console.print(f"Model: '{relative(archive)}'")
     _story_summary(console, evaluation)
     console.print(f"Wrote {len(written)} files to '{relative(out)}'.")
@@ -162,6 +173,7 @@ def run_all(args: argparse.Namespace) -> int:
         cross_validation=False,
         out=args.out,
         successes=args.successes,
+        no_plot=args.no_plot,
     )
     return max(status, run_nlu(nlu_args))
 
@@ -190,6 +202,7 @@ def _core_arguments(parser: Any) -> None:
     parser.add_argument(
         "--e2e", action="store_true", help="accepted for Rasa; user text is always checked"
     )
+    parser.add_argument("--no-plot", action="store_true", help="write no .png plots")
 
 
 def register(commands: Any) -> None:
@@ -222,6 +235,7 @@ def register(commands: Any) -> None:
     nlu.add_argument("-f", "--folds", type=int, default=5)
     nlu.add_argument("--out", default="results", help="folder for the reports")
     nlu.add_argument("--successes", action="store_true", help="also write intent_successes.json")
+    nlu.add_argument("--no-plot", action="store_true", help="write no .png plots")
     nlu.set_defaults(handler=run_nlu)
     core = sub.add_parser("core", help="replay the test stories")
     _core_arguments(core)

@@ -12,7 +12,7 @@ from parlez.cli.kb import describe_index
 from parlez.cli.progress import training_progress
 from parlez.exceptions import relative
 from parlez.project import Project
-from parlez.training import train, train_nlu
+from parlez.training import stale_parts, train, train_nlu
 
 
 def run_nlu(args: argparse.Namespace) -> int:
@@ -34,11 +34,32 @@ def run_nlu(args: argparse.Namespace) -> int:
     return 0
 
 
+#: `parlez train --dry-run`'s exit codes, Rasa's bits: a part would be trained; forced
+NEEDS_TRAINING, FORCED = 0b0001, 0b1000
+
+
+def dry_run(console: Console, project: Project, models: Path, parts: tuple[str, ...]) -> int:
+    """Say which parts a training would train and which it would reuse; nothing is trained.
+    The exit code is Rasa's: 0 nothing to train, 1 something to train."""
+    stale = stale_parts(project, models, parts)
+    for part in parts:
+        if part in stale:
+            console.print(f"The {_PART_NAMES[part]} would be trained: what it learns from changed.")
+        else:
+            console.print(f"The {_PART_NAMES[part]} is up to date: it would be reused.")
+    return NEEDS_TRAINING if stale else 0
+
+
 def run_all(args: argparse.Namespace) -> int:
     """`parlez train` / `parlez train core`: the dialogue part, and NLU unless core only."""
     console = Console(highlight=False)
     project = Project(args.project, config=args.config, data=args.data, domain=args.domain)
     parts = ("core",) if getattr(args, "train_what", None) == "core" else ("nlu", "core")
+    if args.dry_run:
+        if args.force:
+            console.print("The training is forced (--force): every part would be trained.")
+            return FORCED
+        return dry_run(console, project, Path(args.out), parts)
     with training_progress(console) as shown:
         result = train(
             project,
@@ -71,6 +92,11 @@ def _common(parser: Any) -> None:
         "--fixed-model-name", default=None, help="archive name instead of a timestamp"
     )
     parser.add_argument("--force", action="store_true", help="retrain even when nothing changed")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="say what would be trained, train nothing (exit 0: nothing, 1: something, 8: forced)",
+    )
 
 
 def register(commands: Any) -> None:

@@ -21,6 +21,7 @@ def compare_configs(
     runs: int,
     out: Path,
     seed: int = 42,
+    plot: bool = True,
 ) -> dict[str, Any]:
     """For each run: hold out 20 % for testing, then train every config on the rest with
     each percentage of it excluded. Returns and writes the weighted intent F1 of each."""
@@ -55,7 +56,8 @@ def compare_configs(
     (out / "nlu_model_comparison_results.json").write_text(
         json.dumps(report, indent=2) + "\n", encoding="utf-8"
     )
-    _plot(report, out / "nlu_model_comparison_graph.pdf")
+    if plot:
+        _plot(report, out / "nlu_model_comparison_graph.pdf")
     return report
 
 

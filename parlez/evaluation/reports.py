@@ -22,9 +22,10 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def write_nlu_reports(
-    evaluation: NLUEvaluation, out: Path, *, successes: bool = False
+    evaluation: NLUEvaluation, out: Path, *, successes: bool = False, plots: bool = True
 ) -> list[Path]:
-    """intent_report.json, intent_errors.json, the two plots, and per extractor its report."""
+    """intent_report.json, intent_errors.json, the two plots (unless not `plots`), and per
+    extractor its report."""
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     if evaluation.intents:
@@ -43,8 +44,9 @@ def write_nlu_reports(
             ]
             _write_json(out / "intent_successes.json", hits)
             written.append(out / "intent_successes.json")
-        written += plot_confusion_matrix(evaluation, out / "intent_confusion_matrix.png")
-        written += plot_histogram(evaluation, out / "intent_histogram.png")
+        if plots:
+            written += plot_confusion_matrix(evaluation, out / "intent_confusion_matrix.png")
+            written += plot_histogram(evaluation, out / "intent_histogram.png")
     if evaluation.responses:
         _write_json(out / "response_selection_report.json", intent_report(evaluation.responses))
         errors = [

@@ -224,7 +224,7 @@ def story_yaml(results: Sequence[StoryResult]) -> str:
 
 
 def write_story_reports(
-    evaluation: StoryEvaluation, out: Path, successes: bool = False
+    evaluation: StoryEvaluation, out: Path, successes: bool = False, plots: bool = True
 ) -> list[Path]:
     import json
 
@@ -249,7 +249,7 @@ def write_story_reports(
             story_yaml([s for s in evaluation.stories if not s.failed]), encoding="utf-8"
         )
         written.append(passed)
-    if evaluation.action_targets:
+    if evaluation.action_targets and plots:
         written.append(_plot_confusion(evaluation, out / "story_confusion_matrix.png"))
     return written
 

@@ -134,6 +134,26 @@ def test_train_writes_one_archive_with_both_parts_and_reuses_them(
     assert "NLU pipeline are unchanged" in out and "Trained the dialogue policies" in out
 
 
+def test_a_dry_run_says_what_would_be_trained_and_trains_nothing(
+    cafe: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rasa's `train --dry-run`: exit 1 when a part would be trained, 0 when both would be
+    reused, 8 when forced; no archive is written."""
+    assert main(["train", "--dry-run"]) == 1  # no model yet
+    assert not (cafe / "models").exists()
+    assert main(["train"]) == 0
+    capsys.readouterr()
+    assert main(["train", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "NLU pipeline is up to date" in out and "dialogue policies is up to date" in out
+    write(cafe / "data" / "rules.yml", RULES.replace("utter_bye", "utter_greet", 1))
+    assert main(["train", "--dry-run"]) == 1
+    out = capsys.readouterr().out
+    assert "NLU pipeline is up to date" in out and "dialogue policies would be trained" in out
+    assert main(["train", "--dry-run", "--force"]) == 8
+    assert len(list((cafe / "models").glob("*.tar.gz"))) == 1
+
+
 def test_test_core_writes_rasa_s_story_reports(cafe: Path) -> None:
     assert main(["train"]) == 0
     assert main(["test", "core", "--fail-on-prediction-errors"]) == 0
@@ -146,6 +166,9 @@ def test_test_core_writes_rasa_s_story_reports(cafe: Path) -> None:
     report = json.loads((results / "story_report.json").read_text())
     assert report["conversation_accuracy"]["correct"] == 1
     assert report["utter_menu"]["f1-score"] == 1.0
+    # --no-plot: the same reports, without the images
+    assert main(["test", "core", "--no-plot", "--out", "plain"]) == 0
+    assert not list((cafe / "plain").glob("*.png"))
 
 
 def test_a_failing_story_is_written_with_what_was_predicted(cafe: Path) -> None:

@@ -133,9 +133,11 @@ def test_test_nlu_writes_rasa_s_report_files(
 
 
 def test_cross_validation_reports_every_example_once(project: Path) -> None:
-    assert main(["test", "nlu", "--cross-validation", "--folds", "3", "--out", "cv"]) == 0
+    argv = ["test", "nlu", "--cross-validation", "--folds", "3", "--out", "cv", "--no-plot"]
+    assert main(argv) == 0
     report = json.loads((project / "cv" / "intent_report.json").read_text())
     assert report["weighted avg"]["support"] == 11
+    assert not list((project / "cv").glob("*.png"))  # --no-plot
 
 
 def test_shell_nlu_prints_a_parse_per_line(project: Path) -> None:
