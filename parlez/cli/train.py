@@ -82,19 +82,33 @@ def run_all(args: argparse.Namespace) -> int:
 _PART_NAMES = {"nlu": "NLU pipeline", "core": "dialogue policies"}
 
 
-def _common(parser: Any) -> None:
-    parser.add_argument("--project", default=".", help="project folder (default: here)")
-    parser.add_argument("-c", "--config", default=None, help="config file")
-    parser.add_argument("-d", "--domain", default=None, help="domain file or folder")
-    parser.add_argument("--data", nargs="+", default=None, help="training data files or folders")
-    parser.add_argument("--out", default="models", help="folder for the model archive")
+def _common(parser: Any, under: bool = False) -> None:
+    """`train`'s options; `under` a subcommand (`train core`), they default to what was
+    given before it (`parlez train --force core`), not to their own defaults."""
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if under else value
+
+    parser.add_argument("--project", default=default("."), help="project folder (default: here)")
+    parser.add_argument("-c", "--config", default=default(None), help="config file")
+    parser.add_argument("-d", "--domain", default=default(None), help="domain file or folder")
     parser.add_argument(
-        "--fixed-model-name", default=None, help="archive name instead of a timestamp"
+        "--data", nargs="+", default=default(None), help="training data files or folders"
     )
-    parser.add_argument("--force", action="store_true", help="retrain even when nothing changed")
+    parser.add_argument("--out", default=default("models"), help="folder for the model archive")
+    parser.add_argument(
+        "--fixed-model-name", default=default(None), help="archive name instead of a timestamp"
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        default=default(False),
+        help="retrain even when nothing changed",
+    )
     parser.add_argument(
         "--dry-run",
         action="store_true",
+        default=default(False),
         help="say what would be trained, train nothing (exit 0: nothing, 1: something, 8: forced)",
     )
 
@@ -111,7 +125,7 @@ def register(commands: Any) -> None:
     nlu.add_argument("--force", action="store_true", help="retrain even when nothing changed")
     nlu.set_defaults(handler=run_nlu)
     core = sub.add_parser("core", help="train the dialogue policies")
-    _common(core)
+    _common(core, under=True)
     core.set_defaults(handler=run_all)
 
     _common(train)

@@ -125,3 +125,14 @@ def test_the_package_carries_its_licence_and_its_types() -> None:
 def test_log_flags_are_taken_before_or_after_the_command(argv: list[str], level: int) -> None:
     """As in Rasa: `parlez train --debug` was refused ("unrecognized arguments")."""
     assert log_level(build_parser().parse_args(argv)) == level
+
+
+def test_trains_options_hold_before_or_after_core() -> None:
+    """`parlez train --force core` forced nothing: the subcommand's own defaults replaced
+    what was given before it."""
+    before = build_parser().parse_args(["train", "--force", "--dry-run", "--out", "m", "core"])
+    after = build_parser().parse_args(["train", "core", "--force", "--dry-run", "--out", "m"])
+    for args in (before, after):
+        assert (args.force, args.dry_run, args.out, args.train_what) == (True, True, "m", "core")
+    plain = build_parser().parse_args(["train", "core"])
+    assert (plain.force, plain.dry_run, plain.out, plain.project) == (False, False, "models", ".")
