@@ -294,32 +294,18 @@ async def test_a_project_without_endpoints_or_credentials_gets_them_made(
     credentials = console.app.ctx.state.project / "credentials.yml"
     assert not credentials.exists()
     browser = await console.sign_in(Role.OWNER)
-    form = form_of((await browser.get("/console/settings")).text)
-    reply = await browser.post(
-        "/console/settings",
-        {
-            **form,
-            "llm.type": "anthropic",
-            "llm.model": "claude-haiku-4-5",
-            "slack": "1",
-            "slack.slack_token": "${SLACK_TOKEN}",
-            "slack.slack_signing_secret": "${SLACK_SECRET}",
-        },
-    )
+    form = form_of((await browser.get("/console/settings")).text) | {
+        "llm.type": "anthropic",
+        "llm.model": "claude-haiku-4-5",
+        "slack": "1",
+        "slack.slack_token": "${SLACK_TOKEN}",
+        "slack.slack_signing_secret": "${SLACK_SECRET}",
+    }
+    reply = await browser.post("/console/settings", form)
     assert reply.status == 400 and "SLACK_TOKEN" in reply.text  # not set where parlez runs
     monkeypatch.setenv("SLACK_TOKEN", "xoxb-1")
     monkeypatch.setenv("SLACK_SECRET", "s3")
-    reply = await browser.post(
-        "/console/settings",
-        {
-            **form,
-            "llm.type": "anthropic",
-            "llm.model": "claude-haiku-4-5",
-            "slack": "1",
-            "slack.slack_token": "${SLACK_TOKEN}",
-            "slack.slack_signing_secret": "${SLACK_SECRET}",
-        },
-    )
+    reply = await browser.post("/console/settings", form)
     assert reply.status == 303, reply.text
     assert endpoints.read_text() == "llm:\n  type: anthropic\n  model: claude-haiku-4-5\n"
     assert read_credentials(credentials)["slack"] == {
