@@ -102,6 +102,7 @@ async def test_the_walk_covers_every_console_route(console: Console) -> None:
         .replace("responses/utter_greet", "responses/<name:str>")
         .replace("pages/about.md", "pages/<name:path>")
         .replace("export/csv", "export/<kind:str>")
+        .replace("business/services/haircut", "business/<kind:str>/<name:str>")
         .replace("{at}", "<at:str>")
         .split("?")[0]
         for _, path, _ in ROUTES
