@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
@@ -58,6 +59,13 @@ def console_index(request: Request) -> ConversationIndex:
 
 def agent_of(request: Request) -> Agent:
     return state_of(request).require_agent()
+
+
+def in_project(request: Request, path: Path) -> str:
+    """`path` as a page names it: relative to the project (its name when outside)."""
+    root = state_of(request).project.resolve()
+    path = path.resolve()
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
 
 
 async def render(name: str, request: Request, status: int = 200, **values: Any) -> HTTPResponse:

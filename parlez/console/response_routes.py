@@ -16,7 +16,7 @@ from sanic import Request, response
 from sanic.response import HTTPResponse
 
 from parlez.console.auth import database_of, requires, wants_json
-from parlez.console.pages import agent_of, console, render, state_of
+from parlez.console.pages import agent_of, console, in_project, render, state_of
 from parlez.console.roles import Capability
 from parlez.console.settings import LANGUAGES
 from parlez.exceptions import ParlezError
@@ -49,12 +49,6 @@ def _matches(found: Response, words: list[str]) -> bool:
     return all(word in text for word in words)
 
 
-def _relative(request: Request, found: Response) -> str:
-    root = state_of(request).project.resolve()
-    path = found.path.resolve()
-    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
-
-
 @console.get("/responses")
 @requires(Capability.TEACH)
 async def responses_page(request: Request) -> HTTPResponse:
@@ -79,7 +73,7 @@ async def responses_page(request: Request) -> HTTPResponse:
 def _as_json(request: Request, found: Response) -> dict[str, Any]:
     return {
         "name": found.name,
-        "file": _relative(request, found),
+        "file": in_project(request, found.path),
         "variations": [asdict(v) for v in found.variations],
     }
 
@@ -100,7 +94,7 @@ async def _form(
         request,
         status=status,
         found=found,
-        file=_relative(request, found),
+        file=in_project(request, found.path),
         digest=digest(found.path),
         languages=known,
         missing=[code for code in known if code not in found.languages],
@@ -225,7 +219,7 @@ async def save_response(request: Request, name: str) -> HTTPResponse:
             return response.json({"error": message}, status=409)
         return await _form(request, found, every, 409, message)
     await database_of(request).record(
-        request.ctx.session.user, "response_save", name, _relative(request, found)
+        request.ctx.session.user, "response_save", name, in_project(request, found.path)
     )
     return _saved(request, name, 1)
 

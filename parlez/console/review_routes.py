@@ -10,7 +10,6 @@ A correction is learnt at the next training; the turn leaves the queue once look
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -18,7 +17,15 @@ from sanic import Request, response
 from sanic.response import HTTPResponse
 
 from parlez.console.auth import database_of, form_field, requires, wants_json
-from parlez.console.pages import agent_of, console, console_index, decoded, render, state_of
+from parlez.console.pages import (
+    agent_of,
+    console,
+    console_index,
+    decoded,
+    in_project,
+    render,
+    state_of,
+)
 from parlez.console.review import REASONS, Turn, turn_of
 from parlez.console.roles import Capability
 from parlez.core.export import conversation_story, corrected_rule, corrected_story
@@ -106,13 +113,6 @@ def _actions(request: Request) -> list[str]:
     return sorted({*domain.user_actions, *domain.forms, *domain.response_actions})
 
 
-def _shown(request: Request, path: Path) -> str:
-    """`path` as the page names it: relative to the project."""
-    root = state_of(request).project.resolve()
-    path = path.resolve()
-    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
-
-
 @console.get("/review/<conversation_id:str>/<at:str>")
 @requires(Capability.TEACH)
 async def turn_page(request: Request, conversation_id: str, at: str) -> HTTPResponse:
@@ -155,7 +155,7 @@ async def example_preview(request: Request, conversation_id: str, at: str) -> HT
     addition = _addition(
         request, turn, request.args.get("intent") or "", request.args.get("marks") or ""
     )
-    where = _shown(request, addition.path)
+    where = in_project(request, addition.path)
     if wants_json(request):
         return response.json(
             {
@@ -256,7 +256,7 @@ async def next_action_preview(request: Request, conversation_id: str, at: str) -
     turn, action, kind, change = await _next_action(
         request, conversation_id, at, {k: request.args.get(k) for k in request.args}
     )
-    where = _shown(request, change.path)
+    where = in_project(request, change.path)
     if wants_json(request):
         return response.json({"file": where, "diff": change.diff, "digest": change.digest})
     return await render(
@@ -278,7 +278,7 @@ async def add_next_action(request: Request, conversation_id: str, at: str) -> HT
     form: Any = request.form or {}
     turn, action, kind, change = await _next_action(request, conversation_id, at, form)
     expected = form_field(request, "digest") if "digest" in form else None
-    where = _shown(request, change.path)
+    where = in_project(request, change.path)
     if not replace_if_unchanged(change.path, change.text, expected):
         return response.json(
             {"error": f"'{where}' changed since the correction was shown: look at it again"},
