@@ -96,10 +96,14 @@ async def save_settings(request: Request) -> HTTPResponse:
             return response.json({"error": str(error)}, status=400)
         return await _page(request, texts, 400, str(error), _without_secrets(form))
     writes = {name: path for name, path in files.items() if new[name] != texts[name]}
+    # the channels' blocks before and after, read once: checked now, handed on once written
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
     for name, path in writes.items():
         problem = unreadable(new[name], path)
         if not problem and name == "credentials":
-            problem = channel_problem(new[name], texts[name])
+            before, after = _blocks(texts[name]), _blocks(new[name])
+            problem = channel_problem(before, after)
         if problem:
             if wants_json(request):
                 return response.json({"error": problem}, status=400)
@@ -125,11 +129,13 @@ async def save_settings(request: Request) -> HTTPResponse:
             ", ".join(sorted({p.name for p in files.values()})),
             ", ".join(keys),
         )
-    later = reconfigure(state_of(request).channels, new["credentials"], texts["credentials"])
+    later = (
+        reconfigure(state_of(request).channels, before, after) if "credentials" in writes else []
+    )
     if wants_json(request):
         return response.json({"changed": keys, "after_restart": later})
-    after = "".join(f"&later={quote(name)}" for name in later)
-    return response.redirect(f"/console/settings?saved={len(keys)}{after}", status=303)
+    restart = "".join(f"&later={quote(name)}" for name in later)
+    return response.redirect(f"/console/settings?saved={len(keys)}{restart}", status=303)
 
 
 def _blocks(text: str) -> dict[str, Any]:
@@ -142,10 +148,10 @@ def _blocks(text: str) -> dict[str, Any]:
         return {}
 
 
-def channel_problem(new: str, old: str) -> str | None:
-    """Why a channel whose block changed could not start with it (a key it needs, a value
-    it refuses), said before anything is written; None: each could."""
-    before, after = _blocks(old), _blocks(new)
+def channel_problem(before: dict[str, Any], after: dict[str, Any]) -> str | None:
+    """Why a channel whose block changed (`before` → `after`, as `_blocks` reads them) could
+    not start with it (a key it needs, a value it refuses), said before anything is written;
+    None: each could."""
     for name, block in after.items():
         if name in before and before[name] == block:
             continue
@@ -156,10 +162,11 @@ def channel_problem(new: str, old: str) -> str | None:
     return None
 
 
-def reconfigure(channels: list[InputChannel], new: str, old: str) -> list[str]:
+def reconfigure(
+    channels: list[InputChannel], before: dict[str, Any], after: dict[str, Any]
+) -> list[str]:
     """The served channels whose blocks changed, given their new settings; the names of
     those that take some of them only at the next start (or are not served yet)."""
-    before, after = _blocks(old), _blocks(new)
     later = []
     for name in sorted(set(before) | set(after)):
         if before.get(name) == after.get(name) and (name in before) == (name in after):
