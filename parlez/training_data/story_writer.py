@@ -43,13 +43,15 @@ def _step_lines(event: Event, predicted: str | None, by_intent: bool = False) ->
     note = f"  # predicted: {predicted}" if predicted is not None else ""
     if isinstance(event, UserUttered):
         lines = []
-        if event.text and not (by_intent and event.intent_name):
+        as_text = bool(event.text) and not (by_intent and event.intent_name)
+        if as_text:
             lines.append(f"  - user: |-\n      {event.text}")
             if event.intent_name:
                 lines.append(f"    intent: {event.intent_name}{note}")
         elif event.intent_name:
             lines.append(f"  - intent: {event.intent_name}{note}")
-        if event.entities and lines and not lines[0].startswith("  - user:"):
+        # entities go with an intent; a text step carries them in its words
+        if event.entities and lines and not as_text:
             lines.append("    entities:")
             lines += [
                 f"    - {e.get('entity')}: {_quote(str(e.get('value')))}" for e in event.entities
