@@ -16,6 +16,8 @@ from sanic.response import BaseHTTPResponse, HTTPResponse
 from parlez.channels.channel import Conversations, InputChannel, OnNewMessage
 from parlez.server.errors import error_body, handle_exception
 from parlez.server.lifecycle import refuse_while_stopping
+from parlez.server.metrics import add_routes as add_metrics_routes
+from parlez.server.metrics import time_requests
 from parlez.server.state import ServedConversations, ServerState
 
 logger = logging.getLogger(__name__)
@@ -85,6 +87,7 @@ def create_app(
         return None
 
     app.register_middleware(limit_body, "request")
+    time_requests(app)
     refuse_while_stopping(app, state)
 
     from parlez.server.api import api, hello, version
@@ -118,6 +121,7 @@ def create_app(
     # The health routes are always there; the rest of the API only when asked for.
     app.add_route(hello, "/", methods=["GET"], name="hello")
     app.add_route(version, "/version", methods=["GET"], name="version")
+    add_metrics_routes(app)
     if cors:
         _add_cors(app, cors)
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from parlez import metrics
 from parlez.endpoints import EndpointConfig
 from parlez.stores.errors import StoreConfigError, StoreDataError, StoreUnavailableError
 
@@ -114,6 +115,7 @@ async def with_retries(what: str, attempt: Callable[[], Awaitable[T]]) -> T:
             return await attempt()
         except (OperationalError, InterfaceError, DBAPIError, OSError) as error:
             if not retryable(error):
+                metrics.STORE_ERRORS.labels(operation=what).inc()
                 logger.error("the database refused to %s: %s", what, error)
                 raise StoreDataError(
                     f"the database refused to {what} ({type(error).__name__}); "
@@ -121,6 +123,7 @@ async def with_retries(what: str, attempt: Callable[[], Awaitable[T]]) -> T:
                     hint="a value the database cannot hold, such as a NUL character",
                 ) from error
             if delay is None:
+                metrics.STORE_ERRORS.labels(operation=what).inc()
                 logger.error("the database did not answer while trying to %s: %s", what, error)
                 raise StoreUnavailableError(
                     f"the database did not answer while trying to {what}",

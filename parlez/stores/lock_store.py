@@ -61,6 +61,10 @@ class LockStore:
         """The lock other processes see; none for a single process."""
         yield
 
+    async def ping(self) -> None:
+        """Raise when the store cannot take a lock now (the server's readiness)."""
+        return None
+
     async def close(self) -> None:
         """Release connections (the in-process locks hold none)."""
         return None
@@ -134,6 +138,9 @@ class RedisLockStore(LockStore):
                 logger.warning(
                     "could not release the lock of '%s'; it expires by itself", sender_id
                 )
+
+    async def ping(self) -> None:
+        await self.redis.ping()
 
     async def close(self) -> None:
         await self.redis.aclose()

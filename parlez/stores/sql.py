@@ -228,6 +228,10 @@ class SQLTrackerStore(TrackerStore):
             trackers[sender_id] = tracker
         return trackers
 
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(select(1))
+
     @property
     def history(self) -> str:
         # Positions are the table's row ids: the same in every process, across restarts.

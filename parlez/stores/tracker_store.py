@@ -17,6 +17,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from parlez import metrics
 from parlez.deprecation import moved
 from parlez.events import Event, stored_events
 from parlez.registry import tracker_stores
@@ -157,7 +158,13 @@ class TrackerStore(ABC):
             try:
                 await self.event_broker.publish({"sender_id": sender_id, **event.to_dict()})
             except Exception:
+                metrics.BROKER_ERRORS.inc()
                 logger.exception("the event broker could not take an event of '%s'", sender_id)
+
+    async def ping(self) -> None:
+        """Raise when the store cannot be reached now (the server's readiness): one try,
+        no retries, so that a load balancer hears at once."""
+        return None
 
     async def close(self) -> None:
         """Release connections; the store is not used afterwards."""

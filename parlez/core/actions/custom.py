@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from parlez import metrics
 from parlez.core.actions.action import MESSAGE_DATA_KEYS, Action, ActionContext, bot_event
 from parlez.domain import Domain
 from parlez.endpoints import EndpointConfig
@@ -174,6 +175,7 @@ class CustomAction(Action):
     ) -> list[Event]:
         events = await self.call(context, tracker, domain)
         if events is None:
+            metrics.ACTION_ERRORS.labels(action=self.action_name).inc()
             message = await context.nlg.generate(
                 ACTION_FAILED_RESPONSE, tracker, context.channel_name
             )
