@@ -10,11 +10,15 @@ STAMP := $(VENV)/.installed
 # serves them itself (the console works offline). Without npm the console still works, with
 # full page loads instead of live updates.
 VENDOR := parlez/console/static/vendor
-$(VENDOR)/htmx.min.js: package.json package-lock.json
+FRONT_END := $(VENDOR)/.installed
+$(FRONT_END): package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 		npm ci --no-audit --no-fund --silent && mkdir -p $(VENDOR) && \
-		cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js; \
-	else echo "npm is not installed: the console runs without live updates (apt-get install npm)"; fi
+		cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js && \
+		cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css \
+			$(VENDOR)/ && touch $(FRONT_END); \
+	else echo "npm is not installed: the console runs without live updates or charts" \
+		"(apt-get install npm)"; fi
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +30,7 @@ $(STAMP): pyproject.toml
 # inputs did not change), and serve it on 127.0.0.1:5005: the web chat (/webchat/), REST and
 # Rasa's HTTP API, conversations kept in conversations.db (SQLite), and the console
 # (/console/; `parlez console add-user` makes its first user, as `parlez run` says).
-run: $(STAMP) $(VENDOR)/htmx.min.js
+run: $(STAMP) $(FRONT_END)
 	$(BIN)/parlez data validate
 	$(BIN)/parlez train
 	$(BIN)/parlez run --enable-api
@@ -41,7 +45,7 @@ validate: $(STAMP)
 
 # Set up and run the whole test suite: lint, types, then pytest.
 # pytest exits 5 when it collects no test; make treats that as a failure too.
-test: $(STAMP) services $(VENDOR)/htmx.min.js lint unit
+test: $(STAMP) services $(FRONT_END) lint unit
 
 # PostgreSQL, Redis and RabbitMQ, which the tests start for real (installed when missing).
 services:

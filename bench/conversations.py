@@ -50,11 +50,21 @@ from actions.integrations.calendar import Appointment, SQLiteCalendar  # noqa: E
 from actions.integrations.crm import LeadStore  # noqa: E402
 from actions.language import detect  # noqa: E402
 from actions.scheduling import MONTH_NAMES  # noqa: E402
-from tests.server.process import parlez_run  # noqa: E402
+from tests.server.process import add_console_user, parlez_run  # noqa: E402
 
 SCRIPTS = Path(__file__).with_name("conversations.yml")
-PROJECT_FILES = ("domain.yml", "config.yml", "business.yml", "data", "actions", "connectors")
+PROJECT_FILES = (
+    "domain.yml",
+    "config.yml",
+    "business.yml",
+    "analytics.yml",
+    "data",
+    "actions",
+    "connectors",
+)
 RESOLVABLE = ("question", "booking", "lead", "cancel", "reschedule", "outside")
+#: who reads the console's report at the end
+READER, READER_PASSWORD = "bench@example.com", "a long enough password"
 MAX_TURNS = 12
 DURATIONS = {"haircut": 45, "colouring": 120, "blow-dry": 30, "beard trim": 20}
 
@@ -69,6 +79,8 @@ class Outcome:
     handed_over: bool = False
     #: the customer's messages until the booking was made
     turns: int | None = None
+    #: appointments the calendar holds for the customer afterwards (bookings and outside)
+    booked: int = 0
     transcript: list[str] = field(default_factory=list)
     note: str = ""
 
@@ -311,6 +323,7 @@ def run_one(
         facts = Facts(script["facts"], script.get("language") or "en")
         follow(customer, said, facts)
         booked = calendar.upcoming(facts["email"], now)
+        outcome.booked = len(booked)
         found = [(a.service, local(a.start, zone)) for a in booked]
         if kind == "outside":
             offered = any(m.get("buttons") for m in customer.messages) or any(
@@ -417,6 +430,22 @@ def prepare(folder: Path, models: Path, project: Path = REPO) -> Path:
     return archives[-1]
 
 
+def console_report(url: str, zone: ZoneInfo) -> dict[str, Any]:
+    """The console's report of today's conversations (the benchmark's, and only them), read
+    as a viewer reads it."""
+    today = dt.datetime.now(zone).date()
+    with httpx.Client(base_url=url, timeout=120) as http:
+        signed_in = http.post("/console/login", data={"email": READER, "password": READER_PASSWORD})
+        assert signed_in.status_code == 303, signed_in.text[:300]
+        reply = http.get(
+            "/console/reports.json",
+            params={"since": str(today - dt.timedelta(days=1)), "until": str(today)},
+        )
+        reply.raise_for_status()
+        found: dict[str, Any] = reply.json()
+        return found
+
+
 def smoke(scripts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     seen: Counter[str] = Counter()
     chosen = []
@@ -456,11 +485,14 @@ def main() -> int:
         folder = Path(tmp)
         model = prepare(folder, args.models, args.project)
         os.environ["PARLEZ_NOW"] = now.isoformat()
+        add_console_user(folder, folder / "endpoints.yml", READER, "viewer", READER_PASSWORD)
         with parlez_run(folder, "-m", str(model), "--enable-api") as server:
             outcomes = [
                 run_one(i, script, server.url, folder, now, zone)
                 for i, script in enumerate(scripts)
             ]
+            report = console_report(server.url, zone)
+        leads = len(LeadStore(folder / "leads.db").all())
 
     from rich.console import Console
     from rich.table import Table
@@ -513,6 +545,25 @@ def main() -> int:
             f"customer messages to a right booking: median {statistics.median(turns):g}, "
             f"max {max(turns)} ({len(turns)} bookings)"
         )
+    compared = Table(title="the console's report (/console/reports) against this benchmark")
+    for column in ("figure", "console", "benchmark"):
+        compared.add_column(column, justify="left" if column == "figure" else "right")
+    # The console cannot know whether an answer was right; the benchmark can. Its figure
+    # here: every conversation answered right without a person, of all of them.
+    alone = sum(o.correct and not o.handed_over for o in outcomes)
+    for figure, shown, counted in (
+        ("conversations", report["conversations"], len(outcomes)),
+        ("bookings made", report["outcomes"].get("booked", 0), sum(o.booked for o in outcomes)),
+        ("leads", report["outcomes"].get("lead", 0), leads),
+        ("handed over", report["handed_over"], sum(o.handed_over for o in outcomes)),
+        (
+            "resolved without a person (%)",
+            f"{100 * (report['resolution_rate'] or 0):.1f}",
+            f"{100 * alone / max(1, len(outcomes)):.1f} right",
+        ),
+    ):
+        compared.add_row(figure, str(shown), str(counted))
+    console.print(compared)
     misses = [o for o in outcomes if not o.correct]
     if misses:
         console.print(f"{len(misses)} missed:")

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from parlez import metrics
 from parlez.channels.channel import OutputChannel, UserMessage
 from parlez.core.actions.custom import CustomActionExecutor, InProcessExecutor, RemoteExecutor
 from parlez.core.actions.lookup import action_for_name
@@ -21,6 +22,7 @@ from parlez.endpoints import Endpoints
 from parlez.events import Event, ReminderScheduled
 from parlez.exceptions import ParlezError
 from parlez.inference import run_on_inference_thread
+from parlez.metrics import timed
 from parlez.model import CORE_PART, DOMAIN_FILE, NLU_PART, opened, read_metadata
 from parlez.nlg.endpoint import EndpointGenerator
 from parlez.nlg.generator import NaturalLanguageGenerator, TemplatedGenerator
@@ -72,6 +74,7 @@ class Agent:
             nlg or TemplatedGenerator(domain.responses),
             custom,
         )
+        self.processor.model_id = self.model_id
         self.use_reminders(reminders or ReminderScheduler())
 
     @classmethod
@@ -131,9 +134,17 @@ class Agent:
         )
 
     async def handle_message(self, message: UserMessage) -> list[dict[str, Any]]:
-        # One message at a time per conversation: two messages of one user never interleave.
-        async with self.lock_store.lock(message.sender_id):
-            return await self.processor.handle_message(message)
+        channel = message.input_channel or "unknown"
+        metrics.MESSAGES.labels(channel=channel).inc()
+        try:
+            with timed(metrics.MESSAGE_SECONDS.labels(channel=channel)):
+                # One message at a time per conversation: two messages of one user never
+                # interleave.
+                async with self.lock_store.lock(message.sender_id):
+                    return await self.processor.handle_message(message)
+        except Exception:
+            metrics.MESSAGE_ERRORS.labels(channel=channel).inc()
+            raise
 
     def use_reminders(self, reminders: ReminderScheduler) -> None:
         """Set reminders on `reminders` and answer its due ones: a scheduler shared with the

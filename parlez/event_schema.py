@@ -151,6 +151,11 @@ class KnowledgeMissShape(EventShape):
     suggested: list[StrictStr] = []
 
 
+class ExperimentShape(EventShape):
+    experiment: StrictStr
+    arm: StrictStr
+
+
 class ExportShape(EventShape):
     path: StrictStr | None = None
 
@@ -175,6 +180,7 @@ SHAPES: dict[str, type[EventShape]] = {
     "feedback": FeedbackShape,
     "delivery": DeliveryShape,
     "knowledge_miss": KnowledgeMissShape,
+    "experiment": ExperimentShape,
     "export": ExportShape,
 }
 

@@ -634,3 +634,27 @@ class KnowledgeMissed(Event):
             suggested=[str(s) for s in data.get("suggested") or []],
             **cls._base(data),
         )
+
+
+@dataclass(frozen=True)
+class ExperimentAssigned(Event):
+    """The arm of an A/B test this conversation is in, given as its session starts
+    (parlez/experiments.py): the same arm for the same sender, every session.
+
+    Rasa has no such event; the reports compare the arms by it. Policies and stories ignore
+    it (an experiment's slot, set beside it, is what responses and rules may test).
+    """
+
+    type_name: ClassVar[str] = "experiment"
+
+    experiment: str = ""
+    arm: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data.update({"experiment": self.experiment, "arm": self.arm})
+        return data
+
+    @classmethod
+    def _from(cls, data: dict[str, Any]) -> Event:
+        return cls(experiment=str(data["experiment"]), arm=str(data["arm"]), **cls._base(data))

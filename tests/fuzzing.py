@@ -119,6 +119,7 @@ VALID_EVENTS: list[dict[str, Any]] = [
     {"event": "feedback", "rating": 4, "comment": "nice"},
     {"event": "delivery", "message_id": "SM1", "status": "failed", "error": "30007"},
     {"event": "knowledge_miss", "question": "do you do finance", "confidence": 0.4},
+    {"event": "experiment", "experiment": "greeting", "arm": "b"},
     {"event": "export", "path": "stories.yml"},
     *({"event": name} for name in ("reset_slots", "restart", "rewind", "undo", "pause", "resume")),
     {"event": "session_started", "metadata": {"a": 1}},

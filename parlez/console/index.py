@@ -19,16 +19,23 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, insert, or_, select, text, update
+from sqlalchemy import and_, case, delete, insert, or_, select, text, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from parlez.console.analytics.config import AnalyticsConfig
+from parlez.console.analytics.facts import AnalyticsRows
 from parlez.console.database import ConsoleDatabase
 from parlez.console.inbox import Facts, Status, Summary, facts
 from parlez.console.models import (
     SEARCH_TABLE,
+    analytics_arms,
+    analytics_conversations,
+    analytics_intents,
+    analytics_outcomes,
     assignments,
+    auto_labels,
     conversation_index,
     index_position,
     knowledge_misses,
@@ -133,6 +140,14 @@ def tsquery(words: Sequence[str]) -> str:
     return " & ".join([*words[:-1], f"{words[-1]}:*"])
 
 
+def labelled(label: str) -> Any:
+    """The conversations with `label`: set by hand, or given by a rule of analytics.yml."""
+    return union(
+        select(labels_table.c.sender_id).where(labels_table.c.label == label),
+        select(auto_labels.c.sender_id).where(auto_labels.c.label == label),
+    )
+
+
 def status_column() -> ColumnElement[str]:
     """`inbox.status_of`, as SQL: the status is filtered and shown from the same rule."""
     held = and_(assignments.c.assignee.is_not(None), assignments.c.assignee != "")
@@ -206,11 +221,33 @@ class _Moved(Exception):
     pass
 
 
+#: the tables read from the conversations, emptied when the index is rebuilt
+ANALYTICS_TABLES = (
+    analytics_conversations,
+    analytics_outcomes,
+    analytics_intents,
+    analytics_arms,
+    auto_labels,
+)
+
+
 class ConversationIndex:
-    def __init__(self, store: TrackerStore, database: ConsoleDatabase) -> None:
+    def __init__(
+        self,
+        store: TrackerStore,
+        database: ConsoleDatabase,
+        analytics: AnalyticsConfig | None = None,
+    ) -> None:
         self.store = store
         self.database = database
+        self.analytics = analytics or AnalyticsConfig()
         self._lock = asyncio.Lock()
+
+    @property
+    def history(self) -> str:
+        """The store's history and what the reports count: a new `analytics.yml` (another
+        outcome, another time zone) has every conversation counted again."""
+        return f"{self.store.history}#{self.analytics.digest}"
 
     @property
     def engine(self) -> Any:
@@ -226,7 +263,7 @@ class ConversationIndex:
             history, position = await self._position()
             done = 0
             while batches is None or done < batches:
-                if history != self.store.history:
+                if history != self.history:
                     history, position = await self._rebuild()
                     continue
                 changes = await self.store.changes(position, BATCH)
@@ -261,6 +298,7 @@ class ConversationIndex:
         trackers = await self.store.retrieve_many(senders)
         rows = [_index_row(s, facts(t)) for s, t in trackers.items()]
         turns = [turn for s, t in trackers.items() for turn in review_rows(s, t)]
+        counted = self._counted(trackers.values())
         try:
             async with self.engine.begin() as connection:
                 moved = await connection.execute(
@@ -274,7 +312,7 @@ class ConversationIndex:
                 )
                 if moved.rowcount != 1:
                     raise _Moved
-                await self._write(connection, senders, rows, changes, turns)
+                await self._write(connection, senders, rows, changes, turns, counted)
         except _Moved:  # rolled back: another process indexed this batch
             return False
         return True
@@ -286,6 +324,7 @@ class ConversationIndex:
         rows: list[dict[str, Any]],
         changes: Sequence[Change],
         turns: list[dict[str, Any]],
+        counted: AnalyticsRows,
     ) -> None:
         # Delete and insert: the same SQL on SQLite and PostgreSQL; a conversation gone from
         # the store (`senders` without a row) leaves the inbox.
@@ -294,9 +333,8 @@ class ConversationIndex:
             await connection.execute(
                 delete(conversation_index).where(conversation_index.c.sender_id.in_(chunk))
             )
-            await connection.execute(
-                delete(review_turns).where(review_turns.c.sender_id.in_(chunk))
-            )
+            for table in (review_turns, *ANALYTICS_TABLES):
+                await connection.execute(delete(table).where(table.c.sender_id.in_(chunk)))
         if rows:
             await connection.execute(insert(conversation_index), rows)
         messages = _messages(changes)
@@ -310,10 +348,25 @@ class ConversationIndex:
             await connection.execute(insert(knowledge_misses), misses)
         if turns:
             await connection.execute(insert(review_turns), turns)
+        for table, found in (
+            (analytics_conversations, counted.conversations),
+            (analytics_outcomes, counted.outcomes),
+            (analytics_intents, counted.intents),
+            (auto_labels, counted.labels),
+            (analytics_arms, counted.arms),
+        ):
+            if found:
+                await connection.execute(insert(table), found)
+
+    def _counted(self, trackers: Iterable[Any]) -> AnalyticsRows:
+        counted = AnalyticsRows()
+        for tracker in trackers:
+            counted.add(tracker, self.analytics)
+        return counted
 
     async def _rebuild(self) -> tuple[str, int]:
         """Index every conversation again, from the start of the store's history."""
-        history = self.store.history
+        history = self.history
         start = self.store.forgotten
         logger.info("the inbox index is rebuilt from every conversation")
         try:
@@ -323,6 +376,8 @@ class ConversationIndex:
                 await connection.execute(text(f"DELETE FROM {SEARCH_TABLE}"))
                 await connection.execute(delete(knowledge_misses))
                 await connection.execute(delete(review_turns))
+                for table in ANALYTICS_TABLES:
+                    await connection.execute(delete(table))
                 await connection.execute(
                     insert(index_position).values(id=1, history=history, position=start)
                 )
@@ -337,8 +392,9 @@ class ConversationIndex:
                 rows = [_index_row(s, facts(t)) for s, t in trackers.items()]
                 turns = [turn for s, t in trackers.items() for turn in review_rows(s, t)]
                 changes = [Change(0, s, e.to_dict()) for s, t in trackers.items() for e in t.events]
+                counted = self._counted(trackers.values())
                 async with self.engine.begin() as connection:
-                    await self._write(connection, list(trackers), rows, changes, turns)
+                    await self._write(connection, list(trackers), rows, changes, turns, counted)
         return history, start
 
     # ---- reading ---------------------------------------------------------------------------
@@ -396,8 +452,7 @@ class ConversationIndex:
         if filters.customer:
             conditions.append(index.customer == filters.customer)
         if filters.label:
-            labelled = select(labels_table.c.sender_id).where(labels_table.c.label == filters.label)
-            conditions.append(index.sender_id.in_(labelled))
+            conditions.append(index.sender_id.in_(labelled(filters.label)))
         since, until = day_start(filters.since), day_start(filters.until)
         if since is not None:
             conditions.append(index.last_at >= since)
@@ -496,6 +551,12 @@ class ConversationIndex:
                 )
             )
 
+    async def rule_labels(self, sender_id: str) -> list[str]:
+        """The labels analytics.yml's rules gave the conversation, as far as it is indexed."""
+        query = select(auto_labels.c.label).where(auto_labels.c.sender_id == sender_id)
+        async with self.engine.connect() as connection:
+            return sorted(row[0] for row in await connection.execute(query))
+
     async def choices(self) -> dict[str, list[str]]:
         """What the filters offer: the languages and labels in use, and who holds
         conversations."""
@@ -505,14 +566,16 @@ class ConversationIndex:
                 .where(conversation_index.c.language != "")
                 .distinct()
             )
-            used = await connection.execute(select(labels_table.c.label).distinct())
+            used = await connection.execute(
+                union(select(labels_table.c.label), select(auto_labels.c.label))
+            )
             holders = await connection.execute(
                 select(assignments.c.assignee).where(assignments.c.assignee.is_not(None)).distinct()
             )
             groups = await connection.execute(select(teams_table.c.name))
             return {
                 "languages": sorted(r[0] for r in languages),
-                "labels": sorted(r[0] for r in used),
+                "labels": sorted({r[0] for r in used}),
                 "assignees": sorted(r[0] for r in holders),
                 "teams": sorted(r[0] for r in groups),
             }

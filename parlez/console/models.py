@@ -210,3 +210,86 @@ team_members = Table(
     ),
     Column("user_email", String(255), primary_key=True, index=True),
 )
+
+#: what each conversation (one session of a tracker) counts for in the reports: read from
+#: its events by the index (parlez/console/analytics/facts.py), never written elsewhere
+analytics_conversations = Table(
+    "console_analytics_conversations",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("session", Integer, primary_key=True),
+    Column("started_at", Float, nullable=False),
+    Column("day", String(10), nullable=False, index=True),
+    Column("hour", Integer, nullable=False),
+    Column("weekday", Integer, nullable=False),
+    Column("last_at", Float, nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("model_id", String(255), nullable=False),
+    Column("incoming", Integer, nullable=False),
+    Column("outgoing", Integer, nullable=False),
+    Column("human_messages", Integer, nullable=False),
+    Column("fallbacks", Integer, nullable=False),
+    Column("knowledge_questions", Integer, nullable=False),
+    Column("knowledge_misses", Integer, nullable=False),
+    Column("handed_over", Boolean, nullable=False),
+    Column("human", Boolean, nullable=False),
+    Column("agent", String(255), nullable=False),
+    Column("first_response_seconds", Float),
+    Column("resolution_seconds", Float),
+    Column("rating", Integer),
+    Column("resolved", Boolean, nullable=False),
+    Column("converted", Boolean, nullable=False),
+)
+
+#: the outcomes (analytics.yml) and the intents of each conversation, with the conversation's
+#: day and dimensions, so that a report counts them without a join
+analytics_outcomes = Table(
+    "console_analytics_outcomes",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("session", Integer, primary_key=True),
+    Column("name", String(255), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("day", String(10), nullable=False, index=True),
+    Column("channel", String(64), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("model_id", String(255), nullable=False),
+)
+
+analytics_intents = Table(
+    "console_analytics_intents",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("session", Integer, primary_key=True),
+    Column("name", String(255), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("day", String(10), nullable=False, index=True),
+    Column("channel", String(64), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("model_id", String(255), nullable=False),
+)
+
+#: the labels analytics.yml's rules give each conversation: read from its events by the index,
+#: beside the labels people set by hand (`console_labels`), which the index never touches
+auto_labels = Table(
+    "console_auto_labels",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("label", String(64), primary_key=True, index=True),
+)
+
+#: the arm of each A/B test (experiments.yml) each conversation was in, with its day and
+#: dimensions: read from its `experiment` events by the index
+analytics_arms = Table(
+    "console_analytics_arms",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("session", Integer, primary_key=True),
+    Column("experiment", String(255), primary_key=True),
+    Column("arm", String(255), nullable=False),
+    Column("day", String(10), nullable=False, index=True),
+    Column("channel", String(64), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("model_id", String(255), nullable=False),
+)

@@ -26,6 +26,8 @@ class Capability(StrEnum):
     TEACH = "teach"
     #: read the audit log
     AUDIT = "audit"
+    #: read the reports: the service's figures, each colleague's included
+    REPORTS = "reports"
 
 
 ALLOWED: dict[Capability, frozenset[Role]] = {
@@ -35,6 +37,7 @@ ALLOWED: dict[Capability, frozenset[Role]] = {
     Capability.SETTINGS: frozenset({Role.OWNER, Role.ADMIN}),
     Capability.TEACH: frozenset({Role.OWNER, Role.ADMIN, Role.DESIGNER}),
     Capability.AUDIT: frozenset({Role.OWNER}),
+    Capability.REPORTS: frozenset({Role.OWNER, Role.ADMIN, Role.DESIGNER, Role.VIEWER}),
 }
 
 

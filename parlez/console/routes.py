@@ -125,11 +125,18 @@ async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
             message.pop("intent", None)
             message.pop("confidence", None)
     labelled = await database.labels(conversation_id)
+    others = await console_index(request).others(customer_of(tracker), conversation_id)
+    by_rule = [
+        label
+        for label in await console_index(request).rule_labels(conversation_id)
+        if label not in labelled
+    ]
     if wants_json(request):
         return response.json(
             {
                 "conversation": vars(summary(tracker, held)),
                 "labels": labelled,
+                "rule_labels": by_rule,
                 "messages": messages,
             }
         )
@@ -142,8 +149,9 @@ async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
         unreachable=_unreachable(request, tracker),
         details=details(tracker),
         known=known(tracker),
-        others=await console_index(request).others(customer_of(tracker), conversation_id),
+        others=others,
         labels=labelled,
+        rule_labels=by_rule,
         answerers=answerers,
         teams=await all_teams(database),
         canned=await canned(database),
@@ -412,8 +420,8 @@ async def audit(request: Request) -> HTTPResponse:
 @console.get("/static/<name:str>")
 async def static(request: Request, name: str) -> HTTPResponse:
     """The console's own files and its npm libraries (vendor/), never from a CDN."""
-    known = {p.name: p for p in (*STATIC.glob("*.*"), *(STATIC / "vendor").glob("*.js"))}
-    if name not in known:
+    known = {p.name: p for p in (*STATIC.glob("*.*"), *(STATIC / "vendor").glob("*.*"))}
+    if name not in known or name.startswith("."):
         return response.text("not found", status=404)
     kind = "text/css" if name.endswith(".css") else "text/javascript"
     return await response.file(known[name], mime_type=kind, headers={"Cache-Control": "no-cache"})

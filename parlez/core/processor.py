@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from parlez import metrics
 from parlez.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from parlez.core.actions.action import (
     Action,
@@ -35,12 +36,16 @@ from parlez.events import (
     ActionExecutionRejected,
     BotUttered,
     Event,
+    ExperimentAssigned,
     ReminderCancelled,
     ReminderScheduled,
+    SlotSet,
     UserUtteranceReverted,
     UserUttered,
 )
+from parlez.experiments import Experiments
 from parlez.inference import infer, run_on_inference_thread
+from parlez.metrics import timed
 from parlez.nlg.generator import NaturalLanguageGenerator
 from parlez.nlu.pipeline import Pipeline
 from parlez.stores.tracker_store import TrackerStore
@@ -148,6 +153,10 @@ class MessageProcessor:
         self.nlg = nlg
         self.custom = custom
         self.max_predictions = max_predictions
+        #: the model's name, stamped on each customer's message (None: not from an archive)
+        self.model_id: str | None = None
+        #: the A/B tests each new session is put in
+        self.experiments = Experiments()
         self.reminders = reminders
 
     # ---- the message path -----------------------------------------------------------------------
@@ -271,7 +280,16 @@ class MessageProcessor:
         if self.nlu is None:
             return {"text": text, "intent": {"name": None, "confidence": 0.0}, "entities": []}
         # Inference is CPU-bound: off the event loop, so other conversations keep moving.
-        return await infer(self.nlu.parse, text, metadata)
+        with timed(metrics.NLU_SECONDS):
+            return await infer(self.nlu.parse, text, metadata)
+
+    def stamped(self, metadata: dict[str, Any] | None) -> dict[str, Any]:
+        """The message's metadata with the model that read it (`model_id`, as Rasa 3 adds
+        it): the reports compare assistant versions by it."""
+        stamped = dict(metadata or {})
+        if self.model_id:
+            stamped.setdefault("model_id", self.model_id)
+        return stamped
 
     async def log_message(
         self, message: UserMessage, tracker: DialogueStateTracker, context: ActionContext
@@ -284,7 +302,7 @@ class MessageProcessor:
             parse_data_extra={k: v for k, v in parsed.items() if k not in ("intent", "entities")},
             input_channel=message.input_channel,
             message_id=message.message_id,
-            metadata=dict(message.metadata or {}),
+            metadata=self.stamped(message.metadata),
         )
         tracker.update(event)
         if tracker.is_paused():
@@ -315,6 +333,17 @@ class MessageProcessor:
                 context,
                 PolicyPrediction([], None),
             )
+            self.assign_experiments(tracker)
+
+    def assign_experiments(self, tracker: DialogueStateTracker) -> None:
+        """Put the new session in its arm of each running experiment: the event the
+        reports count by, and the experiment's slot that responses and rules test (when the
+        domain has it)."""
+        for experiment in self.experiments.running:
+            arm = experiment.arm_for(tracker.sender_id)
+            tracker.update(ExperimentAssigned(experiment.name, arm))
+            if experiment.slot_name in self.domain.all_slots:
+                tracker.update(SlotSet(experiment.slot_name, arm))
 
     # ---- predicting and acting --------------------------------------------------------------------
 
@@ -366,11 +395,13 @@ class MessageProcessor:
     ) -> bool:
         """Run `action`, log its events; whether the bot should act again before listening."""
         try:
-            events = await action.run(context, tracker, self.domain)
+            with timed(metrics.ACTION_SECONDS.labels(action=action.name())):
+                events = await action.run(context, tracker, self.domain)
         except asyncio.CancelledError:
             raise
         except Exception:  # a bug in one action must not lose the conversation
             logger.exception("the action '%s' failed", action.name())
+            metrics.ACTION_ERRORS.labels(action=action.name()).inc()
             events = [bot_event({"text": ACTION_FAILED_TEXT}, action_failed=action.name())]
         rejected = any(
             isinstance(e, ActionExecutionRejected) and e.action_name == action.name()

@@ -102,6 +102,7 @@ def create_app(
         app.blueprint(conversations)
     if state.console is not None:
         from parlez.console import blueprint
+        from parlez.console.analytics.config import configured
         from parlez.console.index import ConversationIndex
         from parlez.console.live import LiveFeed
         from parlez.console.sso import OpenIdProvider, SingleSignOn
@@ -110,7 +111,8 @@ def create_app(
         app.ctx.console_sso = OpenIdProvider(sso) if sso is not None else None
         app.ctx.console_feed = LiveFeed()
         state.tracker_store.listeners.append(app.ctx.console_feed.saved)
-        app.ctx.console_index = ConversationIndex(state.tracker_store, state.console)
+        analytics, app.ctx.analytics_problem = configured(state.project)
+        app.ctx.console_index = ConversationIndex(state.tracker_store, state.console, analytics)
         app.blueprint(blueprint())
 
         @app.after_server_start

@@ -15,11 +15,13 @@ from typing import Any
 from parlez.agent import Agent
 from parlez.channels.channel import ChannelConfigError, InputChannel
 from parlez.channels.credentials import channel_class, channels_from_credentials
+from parlez.console.analytics.config import configured
 from parlez.console.database import ConsoleDatabase
 from parlez.console.sso import SingleSignOn
 from parlez.diagnostics import warn
 from parlez.endpoints import Endpoints, read_credentials
 from parlez.exceptions import ParlezError
+from parlez.experiments import Experiments
 from parlez.inference import run_on_inference_thread
 from parlez.model import latest_model
 from parlez.project import Project
@@ -156,6 +158,10 @@ def build_state(options: ServeOptions, say: Any = print) -> ServerState:
     endpoints = Endpoints.load(endpoints_path)
     # A mistake in the console's sign-on settings is told before minutes of training.
     SingleSignOn.from_endpoints(endpoints.console)
+    # A mistake in the A/B tests is told before minutes of training too: it changes what
+    # customers are answered.
+    analytics, _ = configured(options.project)
+    experiments = Experiments.load(options.project, tuple(o.name for o in analytics.outcomes))
     archive = find_or_train_model(options, say)
     tracker_store, lock_store = stores_from_endpoints(endpoints, (), options.project)
     agent = None
@@ -179,6 +185,7 @@ def build_state(options: ServeOptions, say: Any = print) -> ServerState:
         credentials=options.credentials or options.project / "credentials.yml",
         response_timeout=options.response_timeout,
         console=console_database(tracker_store, options.project),
+        experiments=experiments,
     )
 
 

@@ -20,6 +20,7 @@ from parlez.console.database import ConsoleDatabase
 from parlez.core.reminders import ReminderScheduler
 from parlez.endpoints import Endpoints
 from parlez.events import Event
+from parlez.experiments import Experiments
 from parlez.server.auth import Auth
 from parlez.server.errors import ApiError
 from parlez.stores.lock_store import InMemoryLockStore, LockStore
@@ -65,10 +66,13 @@ class ServerState:
     stopping: bool = False
     #: the console's tables (/console/); None: no console is served
     console: ConsoleDatabase | None = None
+    #: the A/B tests conversations are put in (experiments.yml); kept across model swaps
+    experiments: Experiments = field(default_factory=Experiments)
 
     def __post_init__(self) -> None:
         if self.agent is not None:
             self.agent.use_reminders(self.reminders)
+            self.agent.processor.experiments = self.experiments
 
     def require_agent(self) -> Agent:
         if self.agent is None:
@@ -103,6 +107,7 @@ class ServerState:
             lock_store=self.lock_store,
             reminders=self.reminders,
         )
+        agent.processor.experiments = self.experiments
         agent.warm_up()
         return agent
 

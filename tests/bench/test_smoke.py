@@ -111,6 +111,12 @@ def test_conversation_benchmark_smoke_prints_its_table(assistant_models: Path) -
     out = bench_output("conversations.py", "--models", str(assistant_models))
     assert "resolved without a person" in out
     assert "booking" in out and "handoff" in out
+    # the console's report counts what the benchmark counts
+    assert "the console's report" in out
+    for figure in ("conversations", "bookings made", "leads", "handed over"):
+        row = next(line for line in out.splitlines() if f" {figure} " in line and "│" in line)
+        shown, counted = (cell.strip() for cell in row.split("│")[2:4])
+        assert shown == counted, row
 
 
 def test_conversation_benchmark_in_other_languages_smoke_prints_its_table(
@@ -163,6 +169,12 @@ def test_kb_benchmark_end_to_end_smoke_scores_replies_over_rest(
 def test_console_benchmark_smoke_prints_its_table(assistant_models: Path) -> None:
     out = bench_output("console.py", "--models", str(assistant_models))
     assert "inbox, first page" in out and "saved -> change event" in out
+
+
+def test_analytics_benchmark_smoke_prints_its_table(assistant_models: Path) -> None:
+    out = bench_output("analytics.py", "--models", str(assistant_models))
+    assert "every conversation counted" in out and "report, one label" in out
+    assert "the reports' upkeep" in out
 
 
 def test_channels_benchmark_smoke_prints_its_table() -> None:

@@ -16,6 +16,12 @@ ROUTES = [
     ("GET", "/console/inbox", Capability.READ),
     ("GET", "/console/conversations/visitor", Capability.READ),
     ("GET", "/console/audit", Capability.AUDIT),
+    ("GET", "/console/reports", Capability.REPORTS),
+    ("GET", "/console/reports.json", Capability.REPORTS),
+    ("GET", "/console/reports.csv", Capability.REPORTS),
+    ("GET", "/console/reports/rules", Capability.SETTINGS),
+    ("GET", "/console/reports/experiments", Capability.REPORTS),
+    ("POST", "/console/reports/rules", Capability.SETTINGS),
     ("POST", "/console/conversations/visitor/take-over", Capability.ANSWER),
     ("POST", "/console/conversations/visitor/reply", Capability.ANSWER),
     ("POST", "/console/conversations/visitor/hand-back", Capability.ANSWER),
@@ -182,6 +188,8 @@ async def test_every_route_checks_the_role(console: Console, role: Role) -> None
             form |= {"question": "Open on Sundays?", "answer": "No.", "intent": "greet"}
             form |= {"model": console.app.ctx.state.agent.model.name, "title": "Our team"}
             form |= {"action": "utter_greet"}
+            if path == "/console/reports/rules":  # a whole analytics.yml, checked as such
+                form["text"] = "timezone: UTC\n"
             reply = await browser.post(path, {**form, "assignee": email(Role.AGENT)})
         allowed = may(role, capability)
         assert (reply.status < 400) == allowed, (role, path, reply.status)

@@ -217,3 +217,26 @@
     restyle();
   }
 })();
+
+// Reports: the time series drawn with uPlot (served by parlez from npm), when it loaded;
+// the table under the chart holds the same figures without it.
+window.addEventListener("load", function () {
+  var holder = document.getElementById("report-chart");
+  var data = document.getElementById("report-series");
+  if (!holder || !data || !window.uPlot) return;
+  var series = JSON.parse(data.textContent);
+  var x = series.map(function (p) { return Date.parse(p.start + "T00:00:00Z") / 1000; });
+  var pick = function (key) { return series.map(function (p) { return p[key]; }); };
+  var width = function () { return Math.max(280, holder.clientWidth - 16); };
+  var chart = new window.uPlot({
+    width: width(), height: 240, tzDate: function (ts) { return window.uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"); },
+    series: [
+      {},
+      { label: "Conversations", stroke: "#1d2330", width: 2 },
+      { label: "Resolved", stroke: "#2b8a3e", width: 2 },
+      { label: "Handed over", stroke: "#e8590c", width: 2 },
+    ],
+    axes: [{}, { size: 40 }],
+  }, [x, pick("conversations"), pick("resolved"), pick("handed_over")], holder);
+  window.addEventListener("resize", function () { chart.setSize({ width: width(), height: 240 }); });
+});

@@ -1,0 +1,336 @@
+"""`analytics.yml`: what the reports count as an outcome (a booking, a lead...), which
+actions are fallbacks and which answer from the knowledge base, and the reports' time zone.
+
+Outcomes are the project's own: parlez cannot know that `action_book_appointment` books.
+Each is an action that ran, optionally only when it set (`sets:`) or emptied (`clears:`)
+a slot, so that a booking that failed is not counted as made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from parlez.exceptions import Location, ParlezError
+from parlez.io.yaml import document_start, read_text_file, read_yaml, read_yaml_file, where
+
+logger = logging.getLogger(__name__)
+
+FILE = "analytics.yml"
+#: Rasa's own fallback actions, and the response they send
+DEFAULT_FALLBACKS = ("action_default_fallback", "action_two_stage_fallback", "utter_default")
+OUTCOME_KEYS = ("action", "sets", "clears")
+TOP_KEYS = (
+    "timezone",
+    "outcomes",
+    "conversions",
+    "fallback_actions",
+    "knowledge_actions",
+    "labels",
+)
+#: what a label rule may test; every test it names must hold
+RULE_KEYS = ("intent", "entity", "value", "keyword", "sentiment", "outcome", "channel", "language")
+SENTIMENTS = ("negative", "neutral", "positive")
+#: outcomes every conversation has, besides those analytics.yml names
+BUILT_IN_OUTCOMES = ("resolved", "unresolved", "handed_over", "converted")
+#: what a label may be (as the inbox takes it by hand)
+LABEL = re.compile(r"^[\w-]{1,64}$")
+
+
+class AnalyticsFileError(ParlezError):
+    code = "P540"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An outcome reached when `action` ran and, if given, set `sets` to a value or emptied
+    `clears`."""
+
+    name: str
+    action: str
+    sets: str | None = None
+    clears: str | None = None
+
+    def reached(self, slots: dict[str, Any]) -> bool:
+        """Whether the action's run, which set these slots, reaches the outcome."""
+        if self.sets is not None and slots.get(self.sets) is None:
+            return False
+        return self.clears is None or (self.clears in slots and slots[self.clears] is None)
+
+
+@dataclass(frozen=True)
+class LabelRule:
+    """A label given to every conversation in which all of the rule's tests hold: one of
+    its customer messages has the intent, the entity (with the value), one of the keywords
+    or the sentiment; it reached the outcome; it came on the channel, in the language."""
+
+    label: str
+    intents: tuple[str, ...] = ()
+    entity: str | None = None
+    value: str | None = None
+    keywords: tuple[str, ...] = ()
+    sentiment: str | None = None
+    outcome: str | None = None
+    channels: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AnalyticsConfig:
+    timezone: str = "UTC"
+    outcomes: tuple[Outcome, ...] = ()
+    #: outcomes that make a conversation a conversion (all of them when not given)
+    conversions: tuple[str, ...] = ()
+    fallback_actions: tuple[str, ...] = DEFAULT_FALLBACKS
+    knowledge_actions: tuple[str, ...] = ()
+    labels: tuple[LabelRule, ...] = ()
+    #: where it was read from, for the reports' footnote ("" when there is no file)
+    source: str = ""
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def converting(self) -> tuple[str, ...]:
+        return self.conversions or tuple(o.name for o in self.outcomes)
+
+    @property
+    def digest(self) -> str:
+        """Names what the reports were counted with: the conversations are counted again
+        when it changes."""
+        text = json.dumps(
+            [
+                self.timezone,
+                [vars(o) for o in self.outcomes],
+                self.conversions,
+                self.fallback_actions,
+                self.knowledge_actions,
+                [vars(rule) for rule in self.labels],
+            ],
+            sort_keys=True,
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    @classmethod
+    def load(cls, project: Path, timezone: str | None = None) -> AnalyticsConfig:
+        """The project's `analytics.yml`; the defaults without one. `timezone` is the one
+        to use when the file names none (the business's)."""
+        path = project / FILE
+        if not path.is_file():
+            return cls(timezone=timezone if timezone and _known_zone(timezone) else "UTC")
+        return cls.from_text(read_text_file(path), timezone)
+
+    @classmethod
+    def from_text(cls, text: str, timezone: str | None = None) -> AnalyticsConfig:
+        """analytics.yml's text read as the file (what the console checks before saving)."""
+        fallback_zone = timezone if timezone and _known_zone(timezone) else "UTC"
+        raw = read_yaml(text, FILE)
+        at = Location(FILE)
+        if raw is None:
+            return cls(timezone=fallback_zone, source=FILE)
+        if not isinstance(raw, dict):
+            raise AnalyticsFileError(
+                f"{FILE} must be a mapping such as 'outcomes:'", document_start(raw, at)
+            )
+        for key in raw:
+            if key not in TOP_KEYS:
+                raise AnalyticsFileError(
+                    f"unknown key '{key}'",
+                    where(raw, key) or at,
+                    hint=f"the keys are {', '.join(TOP_KEYS)}",
+                )
+        zone = raw.get("timezone") or fallback_zone
+        if not isinstance(zone, str) or not _known_zone(zone):
+            raise AnalyticsFileError(
+                f"'{zone}' is not a time zone",
+                where(raw, "timezone", value=True) or at,
+                hint="a name such as Europe/Paris",
+            )
+        outcomes = _outcomes(raw.get("outcomes"), raw, at)
+        names = {o.name for o in outcomes}
+        conversions = _names(raw, "conversions", at)
+        for name in conversions:
+            if name not in names:
+                raise AnalyticsFileError(
+                    f"the conversion '{name}' is not one of the outcomes",
+                    where(raw, "conversions", value=True) or at,
+                    hint=f"the outcomes are {', '.join(sorted(names)) or 'none'}",
+                )
+        fallbacks = _names(raw, "fallback_actions", at) if "fallback_actions" in raw else None
+        labels = _labels(raw.get("labels"), raw, at, names)
+        return cls(
+            timezone=zone,
+            outcomes=outcomes,
+            conversions=conversions,
+            fallback_actions=DEFAULT_FALLBACKS if fallbacks is None else fallbacks,
+            knowledge_actions=_names(raw, "knowledge_actions", at),
+            labels=labels,
+            source=FILE,
+        )
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _names(raw: dict[str, Any], key: str, at: Location) -> tuple[str, ...]:
+    value = raw.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise AnalyticsFileError(
+            f"'{key}' must be a list of names", where(raw, key, value=True) or at
+        )
+    return tuple(value)
+
+
+def _outcomes(value: Any, raw: dict[str, Any], at: Location) -> tuple[Outcome, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise AnalyticsFileError(
+            "'outcomes' must map each outcome's name to its action",
+            where(raw, "outcomes", value=True) or at,
+            hint="such as 'booked: {action: action_book_appointment, sets: booking_id}'",
+        )
+    found = []
+    for name, rule in value.items():
+        place = where(value, name) or at
+        if not isinstance(rule, dict) or not isinstance(rule.get("action"), str):
+            raise AnalyticsFileError(
+                f"the outcome '{name}' needs an 'action:'",
+                place,
+                hint="such as 'lead: {action: action_save_lead}'",
+            )
+        for key in rule:
+            if key not in OUTCOME_KEYS:
+                raise AnalyticsFileError(
+                    f"the outcome '{name}' has an unknown key '{key}'",
+                    where(rule, key) or place,
+                    hint=f"an outcome's keys are {', '.join(OUTCOME_KEYS)}",
+                )
+        for key in ("sets", "clears"):
+            if key in rule and not isinstance(rule[key], str):
+                raise AnalyticsFileError(
+                    f"the outcome '{name}': '{key}' names one slot", where(rule, key) or place
+                )
+        found.append(Outcome(str(name), rule["action"], rule.get("sets"), rule.get("clears")))
+    return tuple(found)
+
+
+def _one_or_many(value: Any) -> tuple[str, ...] | None:
+    """A name or a list of names; None when it is neither."""
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return (str(value),)
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return None
+
+
+def _labels(
+    value: Any, raw: dict[str, Any], at: Location, outcomes: set[str]
+) -> tuple[LabelRule, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise AnalyticsFileError(
+            "'labels' must map each label to its rule",
+            where(raw, "labels", value=True) or at,
+            hint="such as 'refund: {keyword: [refund, money back]}'",
+        )
+    found = []
+    for label, rule in value.items():
+        place = where(value, label) or at
+        if not LABEL.match(str(label)):
+            raise AnalyticsFileError(
+                f"'{label}' is not a label", place, hint="1 to 64 letters, digits, '-' or '_'"
+            )
+        if not isinstance(rule, dict) or not rule:
+            raise AnalyticsFileError(
+                f"the label '{label}' needs a rule",
+                place,
+                hint=f"one or more of {', '.join(RULE_KEYS)}",
+            )
+        tests: dict[str, tuple[str, ...]] = {}
+        for key, test in rule.items():
+            spot = where(rule, key) or place
+            if key not in RULE_KEYS:
+                raise AnalyticsFileError(
+                    f"the label '{label}' has an unknown test '{key}'",
+                    spot,
+                    hint=f"a rule tests {', '.join(RULE_KEYS)}",
+                )
+            names = _one_or_many(test)
+            if names is None:
+                raise AnalyticsFileError(
+                    f"the label '{label}': '{key}' is a name or a list of names", spot
+                )
+            tests[key] = names
+        single = {k: v[0] for k, v in tests.items() if k in ("entity", "value", "sentiment")}
+        if "value" in tests and "entity" not in tests:
+            raise AnalyticsFileError(
+                f"the label '{label}': 'value' goes with 'entity'", where(rule, "value") or place
+            )
+        if single.get("sentiment") not in (None, *SENTIMENTS):
+            raise AnalyticsFileError(
+                f"the label '{label}': the sentiment is one of {', '.join(SENTIMENTS)}",
+                where(rule, "sentiment", value=True) or place,
+            )
+        outcome = tests.get("outcome", (None,))[0]
+        if outcome is not None and outcome not in (*outcomes, *BUILT_IN_OUTCOMES):
+            raise AnalyticsFileError(
+                f"the label '{label}': '{outcome}' is no outcome",
+                where(rule, "outcome", value=True) or place,
+                hint=f"the outcomes are {', '.join(sorted((*outcomes, *BUILT_IN_OUTCOMES)))}",
+            )
+        found.append(
+            LabelRule(
+                str(label),
+                intents=tests.get("intent", ()),
+                entity=single.get("entity"),
+                value=single.get("value"),
+                keywords=tuple(k.lower() for k in tests.get("keyword", ())),
+                sentiment=single.get("sentiment"),
+                outcome=outcome,
+                channels=tests.get("channel", ()),
+                languages=tests.get("language", ()),
+            )
+        )
+    return tuple(found)
+
+
+def business_zone(project: Path) -> str | None:
+    """The time zone business.yml names, if it names one."""
+    from parlez.console.business import business_file
+
+    zone = None
+    try:
+        business = read_yaml_file(business_file(project))
+        if isinstance(business, dict) and isinstance(business.get("timezone"), str):
+            zone = business["timezone"]
+    except (OSError, ParlezError):
+        pass  # the business's own problems are told where it is read
+    return zone
+
+
+def configured(project: Path) -> tuple[AnalyticsConfig, ParlezError | None]:
+    """What the reports count for this project, the business's time zone by default. A
+    broken analytics.yml is logged and reported, and the defaults count meanwhile: the
+    assistant keeps answering."""
+    zone = business_zone(project)
+    try:
+        return AnalyticsConfig.load(project, zone), None
+    except ParlezError as error:  # this file's mistakes, and YAML's or the encoding's
+        logger.error("%s", error)
+        return AnalyticsConfig(timezone=zone if zone and _known_zone(zone) else "UTC"), error

@@ -1,0 +1,227 @@
+"""The reports' page, its JSON and its CSV export: `/console/reports`."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sanic import Request, response
+from sanic.response import HTTPResponse
+
+from parlez import metrics
+from parlez.console.analytics.config import FILE, AnalyticsConfig, business_zone
+from parlez.console.analytics.experiments import experiment_result
+from parlez.console.analytics.report import Report, ReportFilters, build_report, dimensions
+from parlez.console.auth import database_of, requires, wants_json
+from parlez.console.pages import console, console_index, render, state_of
+from parlez.console.roles import Capability
+from parlez.exceptions import ParlezError
+from parlez.io.edit import digest_of, replace_if_unchanged
+
+#: the days an experiment is read over when none are asked for
+EXPERIMENT_DAYS = 365
+#: the columns of the CSV export of the time series
+SERIES_COLUMNS = (
+    "period",
+    "conversations",
+    "resolved",
+    "resolution_rate",
+    "handed_over",
+    "incoming",
+    "outgoing",
+    "rated",
+    "csat",
+)
+
+
+async def _report(request: Request) -> Report | HTTPResponse:
+    """The report the query asks for, with what the index has counted so far (a request
+    waits for a few batches at most); a 400 for a bad query."""
+    index = console_index(request)
+    zone = index.analytics.zone
+    args = {key: request.args.get(key, "") for key in request.args}
+    try:
+        filters = ReportFilters.parse(args, datetime.now(zone).date())
+    except ValueError as error:
+        return response.json({"error": str(error)}, status=400)
+    complete = await index.catch_up()
+    async with index.engine.connect() as connection:
+        found = await build_report(connection, filters, zone)
+    found.complete = complete
+    return found
+
+
+@console.get("/reports")
+@requires(Capability.REPORTS)
+async def reports_page(request: Request) -> HTTPResponse:
+    found = await _report(request)
+    if isinstance(found, HTTPResponse):
+        return found
+    if wants_json(request):
+        return response.json(found.as_json())
+    index = console_index(request)
+    async with index.engine.connect() as connection:
+        offered = await dimensions(connection)
+    return await render(
+        "reports.html",
+        request,
+        report=found,
+        offered=offered,
+        labels=(await index.choices())["labels"],
+        config=index.analytics,
+        problem=getattr(request.app.ctx, "analytics_problem", None),
+        service=metrics.service_figures(),
+        query=found.filters.query(),
+    )
+
+
+@console.get("/reports.json")
+@requires(Capability.REPORTS)
+async def reports_json(request: Request) -> HTTPResponse:
+    found = await _report(request)
+    if isinstance(found, HTTPResponse):
+        return found
+    return response.json(found.as_json())
+
+
+@console.get("/reports.csv")
+@requires(Capability.REPORTS)
+async def reports_csv(request: Request) -> HTTPResponse:
+    """The time series, one row per period, for a spreadsheet."""
+    found = await _report(request)
+    if isinstance(found, HTTPResponse):
+        return found
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(SERIES_COLUMNS)
+    for period in found.series:
+        rate = period.resolved / period.conversations if period.conversations else None
+        writer.writerow(
+            [
+                period.start,
+                period.conversations,
+                period.resolved,
+                _number(rate),
+                period.handed_over,
+                period.incoming,
+                period.outgoing,
+                period.rated,
+                _number(period.csat),
+            ]
+        )
+    name = f"parlez-report-{found.filters.since}-{found.filters.until}.csv"
+    return response.text(
+        out.getvalue(),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _number(value: Any) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+# ---- what the reports count: analytics.yml, edited in the console ----------------------------
+
+
+def _rules_file(request: Request) -> Path:
+    return state_of(request).project / FILE
+
+
+@console.get("/reports/rules")
+@requires(Capability.SETTINGS)
+async def rules_page(request: Request) -> HTTPResponse:
+    path = _rules_file(request)
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    return await _rules(request, text, digest_of(text), saved=bool(request.args.get("saved")))
+
+
+@console.post("/reports/rules")
+@requires(Capability.SETTINGS)
+async def save_rules(request: Request) -> HTTPResponse:
+    """Check the new analytics.yml as the server will read it, write it if it is still the
+    file the page showed, and count every conversation again with it."""
+    path = _rules_file(request)
+    form: Any = request.get_form(keep_blank_values=True) or {}
+    text = str(form.get("text") or "").replace("\r\n", "\n")
+    if text and not text.endswith("\n"):
+        text += "\n"
+    expected = str(form.get("digest") or "")
+    project = state_of(request).project
+    try:
+        config = AnalyticsConfig.from_text(text, business_zone(project))
+    except ParlezError as error:
+        return await _rules(request, text, expected, error=str(error), status=400)
+    if not replace_if_unchanged(path, text, expected):
+        problem = f"{FILE} changed since this page was opened: reload it to see the change"
+        return await _rules(request, text, expected, error=problem, status=409)
+    index = console_index(request)
+    recount = config.digest != index.analytics.digest
+    index.analytics = config
+    request.app.ctx.analytics_problem = None
+    await database_of(request).record(request.ctx.session.user, "analytics_rules", FILE, "")
+    running = getattr(request.app.ctx, "console_indexing", None)
+    if recount and (running is None or running.done()):
+        # Counted again in the background, from the start (a catch-up under way notices).
+        request.app.ctx.console_indexing = asyncio.create_task(index.keep_up())
+    if wants_json(request):
+        return response.json({"saved": FILE, "recounting": recount})
+    return response.redirect("/console/reports/rules?saved=1", status=303)
+
+
+async def _rules(
+    request: Request,
+    text: str,
+    digest: str,
+    saved: bool = False,
+    error: str | None = None,
+    status: int = 200,
+) -> HTTPResponse:
+    if error is not None and wants_json(request):
+        return response.json({"error": error}, status=status)
+    index = console_index(request)
+    return await render(
+        "report_rules.html",
+        request,
+        status,
+        text=text,
+        digest=digest,
+        saved=saved,
+        error=error,
+        config=index.analytics,
+    )
+
+
+# ---- A/B tests ----------------------------------------------------------------------------
+
+
+@console.get("/reports/experiments")
+@requires(Capability.REPORTS)
+async def experiments_page(request: Request) -> HTTPResponse:
+    """Each experiment of experiments.yml: its arms compared on its metric, over the days
+    asked for (by default the last year: an experiment is read over its whole run)."""
+    index = console_index(request)
+    args = {key: request.args.get(key, "") for key in request.args}
+    today = datetime.now(index.analytics.zone).date()
+    args.setdefault("since", (today - timedelta(days=EXPERIMENT_DAYS - 1)).isoformat())
+    try:
+        filters = ReportFilters.parse(args, today)
+    except ValueError as error:
+        return response.json({"error": str(error)}, status=400)
+    await index.catch_up()
+    declared = state_of(request).experiments.experiments
+    async with index.engine.connect() as connection:
+        results = [await experiment_result(connection, e, filters) for e in declared]
+    if wants_json(request):
+        return response.json({"experiments": [r.as_json() for r in results]})
+    return await render(
+        "report_experiments.html",
+        request,
+        results=results,
+        running={e.name: e.running for e in declared},
+        filters=filters,
+    )
