@@ -30,12 +30,9 @@ from parlez.console.database import ConsoleDatabase
 from parlez.console.inbox import Facts, Status, Summary, facts
 from parlez.console.models import (
     SEARCH_TABLE,
-    analytics_arms,
     analytics_conversations,
-    analytics_intents,
-    analytics_outcomes,
+    analytics_counts,
     assignments,
-    auto_labels,
     conversation_index,
     index_position,
     knowledge_misses,
@@ -144,7 +141,9 @@ def labelled(label: str) -> Any:
     """The conversations with `label`: set by hand, or given by a rule of analytics.yml."""
     return union(
         select(labels_table.c.sender_id).where(labels_table.c.label == label),
-        select(auto_labels.c.sender_id).where(auto_labels.c.label == label),
+        select(analytics_counts.c.sender_id).where(
+            analytics_counts.c.kind == "label", analytics_counts.c.name == label
+        ),
     )
 
 
@@ -168,6 +167,7 @@ def _index_row(sender_id: str, known: Facts) -> dict[str, Any]:
         "paused": known.paused,
         "last_text": known.last_text,
         "last_at": known.last_at,
+        "rating": known.rating,
     }
 
 
@@ -222,13 +222,7 @@ class _Moved(Exception):
 
 
 #: the tables read from the conversations, emptied when the index is rebuilt
-ANALYTICS_TABLES = (
-    analytics_conversations,
-    analytics_outcomes,
-    analytics_intents,
-    analytics_arms,
-    auto_labels,
-)
+ANALYTICS_TABLES = (analytics_conversations, analytics_counts)
 
 
 class ConversationIndex:
@@ -350,10 +344,7 @@ class ConversationIndex:
             await connection.execute(insert(review_turns), turns)
         for table, found in (
             (analytics_conversations, counted.conversations),
-            (analytics_outcomes, counted.outcomes),
-            (analytics_intents, counted.intents),
-            (auto_labels, counted.labels),
-            (analytics_arms, counted.arms),
+            (analytics_counts, counted.counts),
         ):
             if found:
                 await connection.execute(insert(table), found)
@@ -553,7 +544,12 @@ class ConversationIndex:
 
     async def rule_labels(self, sender_id: str) -> list[str]:
         """The labels analytics.yml's rules gave the conversation, as far as it is indexed."""
-        query = select(auto_labels.c.label).where(auto_labels.c.sender_id == sender_id)
+        counts = analytics_counts.c
+        query = (
+            select(counts.name)
+            .where(counts.sender_id == sender_id, counts.kind == "label")
+            .distinct()
+        )
         async with self.engine.connect() as connection:
             return sorted(row[0] for row in await connection.execute(query))
 
@@ -567,7 +563,10 @@ class ConversationIndex:
                 .distinct()
             )
             used = await connection.execute(
-                union(select(labels_table.c.label), select(auto_labels.c.label))
+                union(
+                    select(labels_table.c.label),
+                    select(analytics_counts.c.name).where(analytics_counts.c.kind == "label"),
+                )
             )
             holders = await connection.execute(
                 select(assignments.c.assignee).where(assignments.c.assignee.is_not(None)).distinct()

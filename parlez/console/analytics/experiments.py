@@ -22,7 +22,7 @@ from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parlez.console.analytics.report import ReportFilters, where_filtered
-from parlez.console.models import analytics_arms, analytics_conversations, analytics_outcomes
+from parlez.console.models import analytics_conversations, analytics_counts
 from parlez.experiments import Experiment
 
 #: a rating at or above this is a satisfied customer (CSAT's usual definition: 4 or 5 of 5)
@@ -130,11 +130,15 @@ async def experiment_result(
     connection: AsyncConnection, experiment: Experiment, filters: ReportFilters
 ) -> ExperimentResult:
     """The experiment's arms counted on the conversations `filters` keeps."""
-    arms = analytics_arms.c
+    arms = analytics_counts.c
     conversations = analytics_conversations.c
-    joined = analytics_arms.join(
+    joined = analytics_counts.join(
         analytics_conversations,
-        and_(arms.sender_id == conversations.sender_id, arms.session == conversations.session),
+        and_(
+            arms.day == conversations.day,
+            arms.sender_id == conversations.sender_id,
+            arms.session == conversations.session,
+        ),
     )
     metric = experiment.metric
     counted: Any
@@ -147,12 +151,14 @@ async def experiment_result(
         flag = getattr(conversations, metric)
         success = func.coalesce(func.sum(case((flag, 1), else_=0)), 0)
     else:  # an outcome of analytics.yml: reached at least once in the conversation
-        outcomes = analytics_outcomes.c
+        outcomes = analytics_counts.alias("outcomes").c
         reached = (
             select(func.count())
             .where(
+                outcomes.day == arms.day,
                 outcomes.sender_id == arms.sender_id,
                 outcomes.session == arms.session,
+                outcomes.kind == "outcome",
                 outcomes.name == metric,
             )
             .scalar_subquery()
@@ -160,10 +166,14 @@ async def experiment_result(
         counted = func.count()
         success = func.coalesce(func.sum(case((reached > 0, 1), else_=0)), 0)
     query = (
-        select(arms.arm, cast(counted, Integer), cast(success, Integer))
+        select(arms.detail, cast(counted, Integer), cast(success, Integer))
         .select_from(joined)
-        .where(arms.experiment == experiment.name, *where_filtered(filters, analytics_arms))
-        .group_by(arms.arm)
+        .where(
+            arms.kind == "arm",
+            arms.name == experiment.name,
+            *where_filtered(filters, analytics_counts),
+        )
+        .group_by(arms.detail)
     )
     found = {arm: (int(n), int(s)) for arm, n, s in await connection.execute(query)}
     counts = [(arm, *found.get(arm, (0, 0))) for arm, _ in experiment.arms]

@@ -247,10 +247,14 @@ def _reached(outcome: str, facts: ConversationFacts) -> bool:
     return built_in[outcome] if outcome in built_in else bool(facts.outcomes[outcome])
 
 
+def session_labels(facts: ConversationFacts, config: AnalyticsConfig) -> list[str]:
+    """The labels whose rules hold in this session: all of a rule's tests in it."""
+    return [rule.label for rule in config.labels if _holds(rule, facts)]
+
+
 def labels_of(found: list[ConversationFacts], config: AnalyticsConfig) -> set[str]:
-    """The labels the rules give a conversation: a rule holds when all its tests hold in one
-    of its sessions."""
-    return {rule.label for rule in config.labels if any(_holds(rule, f) for f in found)}
+    """The labels the rules give a conversation: those that hold in one of its sessions."""
+    return {label for facts in found for label in session_labels(facts, config)}
 
 
 @dataclass
@@ -258,16 +262,11 @@ class AnalyticsRows:
     """The rows of the reports' tables for a batch of conversations."""
 
     conversations: list[dict[str, Any]] = field(default_factory=list)
-    outcomes: list[dict[str, Any]] = field(default_factory=list)
-    intents: list[dict[str, Any]] = field(default_factory=list)
-    labels: list[dict[str, Any]] = field(default_factory=list)
-    arms: list[dict[str, Any]] = field(default_factory=list)
+    #: outcomes, intents, experiment arms and the labels rules give, by kind and name
+    counts: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, tracker: DialogueStateTracker, config: AnalyticsConfig) -> None:
-        found = conversation_facts(tracker, config)
-        for label in sorted(labels_of(found, config)):
-            self.labels.append({"sender_id": tracker.sender_id, "label": label})
-        for facts in found:
+        for facts in conversation_facts(tracker, config):
             self.conversations.append(facts.row())
             where = {
                 "sender_id": facts.sender_id,
@@ -277,9 +276,23 @@ class AnalyticsRows:
                 "language": facts.language[:16],
                 "model_id": facts.model_id[:255],
             }
-            for name, count in facts.outcomes.items():
-                self.outcomes.append({**where, "name": name[:255], "count": count})
-            for name, count in facts.intents.items():
-                self.intents.append({**where, "name": name[:255], "count": count})
+            labelled = Counter(session_labels(facts, config))
+            for kind, named in (
+                ("outcome", facts.outcomes),
+                ("intent", facts.intents),
+                ("label", labelled),
+            ):
+                for name, count in named.items():
+                    self.counts.append(
+                        {**where, "kind": kind, "name": name[:255], "detail": "", "count": count}
+                    )
             for experiment, arm in facts.arms.items():
-                self.arms.append({**where, "experiment": experiment[:255], "arm": arm[:255]})
+                self.counts.append(
+                    {
+                        **where,
+                        "kind": "arm",
+                        "name": experiment[:255],
+                        "detail": arm[:255],
+                        "count": 1,
+                    }
+                )

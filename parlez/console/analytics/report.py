@@ -17,8 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from parlez.console.index import labelled
 from parlez.console.models import (
     analytics_conversations,
-    analytics_intents,
-    analytics_outcomes,
+    analytics_counts,
     knowledge_misses,
 )
 
@@ -275,17 +274,21 @@ async def build_report(
     if report.rated:
         report.csat = sum(r * n for r, n in report.ratings.items()) / report.rated
 
-    for table, target in ((analytics_outcomes, "outcomes"), (analytics_intents, "top_intents")):
+    counts = analytics_counts.c
+    for kind in ("outcome", "intent"):
         query = (
-            select(table.c.name, func.sum(table.c.count).label("total"))
-            .where(*where_filtered(filters, table))
-            .group_by(table.c.name)
-            .order_by(func.sum(table.c.count).desc(), table.c.name)
+            select(counts.name, func.sum(counts.count).label("total"))
+            .where(counts.kind == kind, *where_filtered(filters, analytics_counts))
+            .group_by(counts.name)
+            .order_by(func.sum(counts.count).desc(), counts.name)
         )
-        if target == "top_intents":
+        if kind == "intent":
             query = query.limit(TOP)
         found = [(str(name), int(total)) for name, total in await connection.execute(query)]
-        setattr(report, target, dict(found) if target == "outcomes" else found)
+        if kind == "outcome":
+            report.outcomes = dict(found)
+        else:
+            report.top_intents = found
 
     heat = await connection.execute(
         select(conversations.weekday, conversations.hour, func.count())

@@ -1,5 +1,6 @@
-"""The reports' read model: what each conversation counts for, its outcomes and intents, and
-the labels analytics.yml's rules give it, and the arm of each A/B test it was in.
+"""The reports' read model: what each conversation counts for, its outcomes and intents,
+the labels analytics.yml's rules give it, the arm of each A/B test it was in, the inbox's
+rating, and the weeks whose e-mail report went.
 
 Revision ID: 0008
 Revises: 0007
@@ -16,33 +17,37 @@ branch_labels = None
 depends_on = None
 
 
-def _counted(name: str) -> None:
+def _keyed_by_day(name: str, *columns: sa.Column) -> None:  # type: ignore[type-arg]
+    """A table whose rows a report reads by a range of days: keyed by day first, without a
+    rowid on SQLite (the rows of a range are adjacent), and indexed by conversation."""
     op.create_table(
         name,
-        sa.Column("sender_id", sa.String(255), primary_key=True),
+        sa.Column("day", sa.String(10), primary_key=True),
+        sa.Column("sender_id", sa.String(255), primary_key=True, index=True),
         sa.Column("session", sa.Integer, primary_key=True),
-        sa.Column("name", sa.String(255), primary_key=True),
-        sa.Column("count", sa.Integer, nullable=False),
-        sa.Column("day", sa.String(10), nullable=False, index=True),
-        sa.Column("channel", sa.String(64), nullable=False),
-        sa.Column("language", sa.String(16), nullable=False),
-        sa.Column("model_id", sa.String(255), nullable=False),
+        *columns,
+        sqlite_with_rowid=False,
     )
 
 
-def upgrade() -> None:
-    op.create_table(
-        "console_analytics_conversations",
-        sa.Column("sender_id", sa.String(255), primary_key=True),
-        sa.Column("session", sa.Integer, primary_key=True),
-        sa.Column("started_at", sa.Float, nullable=False),
-        sa.Column("day", sa.String(10), nullable=False, index=True),
-        sa.Column("hour", sa.Integer, nullable=False),
-        sa.Column("weekday", sa.Integer, nullable=False),
-        sa.Column("last_at", sa.Float, nullable=False),
+def _dimensions() -> list[sa.Column]:  # type: ignore[type-arg]
+    return [
         sa.Column("channel", sa.String(64), nullable=False),
         sa.Column("language", sa.String(16), nullable=False),
         sa.Column("model_id", sa.String(255), nullable=False),
+    ]
+
+
+def upgrade() -> None:
+    # The inbox shows each conversation's latest rating.
+    op.add_column("console_index", sa.Column("rating", sa.Integer))
+    _keyed_by_day(
+        "console_analytics_conversations",
+        sa.Column("started_at", sa.Float, nullable=False),
+        sa.Column("hour", sa.Integer, nullable=False),
+        sa.Column("weekday", sa.Integer, nullable=False),
+        sa.Column("last_at", sa.Float, nullable=False),
+        *_dimensions(),
         sa.Column("incoming", sa.Integer, nullable=False),
         sa.Column("outgoing", sa.Integer, nullable=False),
         sa.Column("human_messages", sa.Integer, nullable=False),
@@ -58,29 +63,23 @@ def upgrade() -> None:
         sa.Column("resolved", sa.Boolean, nullable=False),
         sa.Column("converted", sa.Boolean, nullable=False),
     )
-    _counted("console_analytics_outcomes")
-    _counted("console_analytics_intents")
-    op.create_table(
-        "console_analytics_arms",
-        sa.Column("sender_id", sa.String(255), primary_key=True),
-        sa.Column("session", sa.Integer, primary_key=True),
-        sa.Column("experiment", sa.String(255), primary_key=True),
-        sa.Column("arm", sa.String(255), nullable=False),
-        sa.Column("day", sa.String(10), nullable=False, index=True),
-        sa.Column("channel", sa.String(64), nullable=False),
-        sa.Column("language", sa.String(16), nullable=False),
-        sa.Column("model_id", sa.String(255), nullable=False),
+    _keyed_by_day(
+        "console_analytics_counts",
+        sa.Column("kind", sa.String(16), primary_key=True),
+        sa.Column("name", sa.String(255), primary_key=True),
+        sa.Column("detail", sa.String(255), nullable=False),
+        sa.Column("count", sa.Integer, nullable=False),
+        *_dimensions(),
     )
     op.create_table(
-        "console_auto_labels",
-        sa.Column("sender_id", sa.String(255), primary_key=True),
-        sa.Column("label", sa.String(64), primary_key=True, index=True),
+        "console_weekly_reports",
+        sa.Column("week", sa.String(10), primary_key=True),
+        sa.Column("sent_at", sa.Float, nullable=False),
     )
 
 
 def downgrade() -> None:
-    op.drop_table("console_auto_labels")
-    op.drop_table("console_analytics_arms")
-    op.drop_table("console_analytics_intents")
-    op.drop_table("console_analytics_outcomes")
+    op.drop_table("console_weekly_reports")
+    op.drop_table("console_analytics_counts")
     op.drop_table("console_analytics_conversations")
+    op.drop_column("console_index", "rating")
