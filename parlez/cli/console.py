@@ -1,5 +1,6 @@
 """`parlez console add-user EMAIL --role ROLE`: accounts for the console at /console/; `parlez
-console secret-key`: the key that seals the secrets saved in the console."""
+console secret-key`: the key that seals the secrets saved in the console; `parlez console
+weekly-report`: last week's figures, printed or e-mailed."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import asyncio
 import getpass
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+from parlez.console.analytics.config import WeeklyReport
 from parlez.console.database import ConsoleDatabase, ConsoleUserError
 from parlez.console.roles import Role
 from parlez.endpoints import Endpoints
@@ -72,6 +75,55 @@ def run_secret_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_weekly_report(args: argparse.Namespace) -> int:
+    """Print last week's report (as the weekly e-mail has it), or send it (`--send`)."""
+    from datetime import date, datetime
+
+    from parlez.console.analytics.config import configured
+    from parlez.console.analytics.weekly import Week, WeeklyReporter, due_week
+    from parlez.console.business import read_business
+    from parlez.console.index import ConversationIndex
+    from parlez.server.run import console_database
+
+    project = Path(args.project)
+    endpoints = Endpoints.load(
+        Path(args.endpoints) if args.endpoints else project / "endpoints.yml"
+    )
+    config, problem = configured(project)
+    if problem is not None:
+        raise problem
+    if args.week:
+        given = date.fromisoformat(args.week)
+        week = Week(given - timedelta(days=given.weekday()))
+    else:
+        week = due_week(datetime.now(config.zone), config.weekly_report or WeeklyReport())
+
+    async def report() -> str:
+        store = tracker_store_from_endpoint(endpoints.tracker_store, (), project)
+        database = console_database(store, project)
+        reporter = WeeklyReporter(
+            ConversationIndex(store, database, config),
+            database,
+            project,
+            lambda: read_business(project),
+        )
+        try:
+            await database.upgrade()
+            if args.send:
+                await reporter.send(week)
+                return f"Sent the report of the week of {week.since}."
+            message = await reporter.message(week)
+            body = message.get_body(("plain",))
+            text = body.get_content() if body is not None else ""
+            return f"Subject: {message['Subject']}\nTo: {message['To']}\n\n{text}"
+        finally:
+            await store.close()
+            await database.close()
+
+    print(asyncio.run(report()))
+    return 0
+
+
 def register(commands: Any) -> None:
     parser = commands.add_parser("console", help="accounts for the console at /console/")
     sub = parser.add_subparsers(dest="console_what", metavar="WHAT")
@@ -89,3 +141,12 @@ def register(commands: Any) -> None:
         help="print a new PARLEZ_SECRET_KEY, which seals the secrets saved in the console",
     )
     key.set_defaults(handler=run_secret_key)
+    weekly = sub.add_parser(
+        "weekly-report",
+        help="print last week's report, as the weekly e-mail has it (--send: e-mail it)",
+    )
+    weekly.add_argument("--week", default=None, help="a day of the week to report (YYYY-MM-DD)")
+    weekly.add_argument("--send", action="store_true", help="e-mail it to the owners (or `to:`)")
+    weekly.add_argument("--project", default=".", help="project folder (default: here)")
+    weekly.add_argument("--endpoints", default=None, help="endpoints.yml (default: the project's)")
+    weekly.set_defaults(handler=run_weekly_report)

@@ -36,6 +36,22 @@ def business_file(project: Path) -> Path:
     return Path(os.environ.get(BUSINESS_ENV) or project / "business.yml")
 
 
+def read_business(project: Path) -> dict[str, Any]:
+    """business.yml as the assistant reads it: `${VAR}` expanded and the secrets the console
+    sealed opened ({} when there is none)."""
+    from parlez.io.env import expand_all
+    from parlez.io.yaml import read_yaml_file
+
+    path = business_file(project)
+    if not path.is_file():
+        return {}
+    raw = read_yaml_file(path)
+    if not isinstance(raw, dict):
+        return {}
+    expand_all(raw)
+    return dict(raw)
+
+
 @dataclass
 class Item:
     """A service or a product of the catalogue, as the form shows it."""

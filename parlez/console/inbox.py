@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from parlez.console.database import Assignment
-from parlez.events import BotUttered, DeliveryReported, UserUttered
+from parlez.events import BotUttered, DeliveryReported, FeedbackGiven, UserUttered
 from parlez.tracker import DialogueStateTracker
 
 #: slots that name the customer, in the order they are trusted
@@ -32,6 +32,8 @@ class Summary:
     last_text: str
     last_at: float
     team: str | None = None
+    #: the customer's latest rating of the conversation (1-5), if they gave one
+    rating: int | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Facts:
     language: str
     last_text: str
     last_at: float
+    rating: int | None = None
 
 
 def status_of(paused: bool, held: Assignment | None) -> str:
@@ -82,6 +85,9 @@ def facts(tracker: DialogueStateTracker) -> Facts:
             (e.timestamp for e in tracker.events if not isinstance(e, DeliveryReported)),
             default=0.0,
         ),
+        rating=next(
+            (e.rating for e in reversed(tracker.events) if isinstance(e, FeedbackGiven)), None
+        ),
     )
 
 
@@ -96,6 +102,7 @@ def row(sender_id: str, known: Facts, held: Assignment | None) -> Summary:
         last_text=known.last_text,
         last_at=known.last_at,
         team=held.team if held is not None else None,
+        rating=known.rating,
     )
 
 
@@ -156,6 +163,15 @@ def transcript(tracker: DialogueStateTracker) -> list[dict[str, Any]]:
                     "buttons": [b.get("title", "") for b in event.data.get("buttons") or []],
                     "files": [f for f in files if f],
                     "sources": [s for s in map(_link, sources or []) if s],
+                }
+            )
+        elif isinstance(event, FeedbackGiven):
+            shown.append(
+                {
+                    "who": "rating",
+                    "rating": event.rating,
+                    "text": event.comment or "",
+                    "at": event.timestamp,
                 }
             )
         elif isinstance(event, DeliveryReported) and event.failed:

@@ -103,6 +103,8 @@ def create_app(
     if state.console is not None:
         from parlez.console import blueprint
         from parlez.console.analytics.config import configured
+        from parlez.console.analytics.weekly import WeeklyReporter
+        from parlez.console.business import read_business
         from parlez.console.index import ConversationIndex
         from parlez.console.live import LiveFeed
         from parlez.console.sso import OpenIdProvider, SingleSignOn
@@ -115,10 +117,18 @@ def create_app(
         app.ctx.console_index = ConversationIndex(state.tracker_store, state.console, analytics)
         app.blueprint(blueprint())
 
+        app.ctx.console_weekly = WeeklyReporter(
+            app.ctx.console_index,
+            state.console,
+            state.project,
+            lambda: read_business(state.project),
+        )
+
         @app.after_server_start
         async def index_conversations(app: Sanic[Any, Any]) -> None:
             # Older conversations are read into the inbox's index in the background.
             app.ctx.console_indexing = asyncio.create_task(app.ctx.console_index.keep_up())
+            app.ctx.console_weekly_task = asyncio.create_task(app.ctx.console_weekly.keep_sending())
 
     # The health routes are always there; the rest of the API only when asked for.
     app.add_route(hello, "/", methods=["GET"], name="hello")
@@ -134,6 +144,10 @@ def create_app(
         await state.reminders.close()
         if getattr(app.ctx, "console_feed", None) is not None:
             app.ctx.console_feed.close()
+            weekly = getattr(app.ctx, "console_weekly_task", None)
+            if weekly is not None:
+                weekly.cancel()
+                await asyncio.gather(weekly, return_exceptions=True)
             await _stop_indexing(app)
             await _stop_retraining(app)
         await state.drain()

@@ -14,6 +14,7 @@ from parlez.events import (
     BotUttered,
     ConversationPaused,
     DeliveryReported,
+    FeedbackGiven,
     SlotSet,
     UserUttered,
 )
@@ -257,3 +258,20 @@ async def test_how_the_assistant_understood_is_shown_to_all_but_viewers(console:
     for role, shown in ((Role.AGENT, True), (Role.DESIGNER, True), (Role.VIEWER, False)):
         page = (await (await console.sign_in(role)).get("/console/conversations/visitor")).text
         assert ('class="intent"' in page) == shown, role
+
+
+async def test_a_rating_is_shown_in_the_conversation_and_on_its_inbox_row(
+    console: Console,
+) -> None:
+    await console.customer_says("visitor", "hello")
+    await console.customer_says("happy", "hello")
+    agent = console.app.ctx.state.agent
+    await agent.append_events("visitor", [FeedbackGiven(rating=2, comment="<b>too slow</b>")])
+    await agent.append_events("happy", [FeedbackGiven(rating=5)])
+    browser = await console.sign_in(Role.AGENT)
+    inbox = (await browser.get("/console/inbox")).text
+    assert 'class="rated poor"' in inbox and 'aria-label="rated 2 of 5"' in inbox
+    assert 'aria-label="rated 5 of 5"' in inbox
+    page = (await browser.get("/console/conversations/visitor")).text
+    assert "The customer's rating" in page and "★★☆☆☆ 2/5" in page
+    assert "&lt;b&gt;too slow&lt;/b&gt;" in page

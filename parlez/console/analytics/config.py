@@ -33,7 +33,10 @@ TOP_KEYS = (
     "fallback_actions",
     "knowledge_actions",
     "labels",
+    "weekly_report",
 )
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKLY_KEYS = ("to", "day", "hour")
 #: what a label rule may test; every test it names must hold
 RULE_KEYS = ("intent", "entity", "value", "keyword", "sentiment", "outcome", "channel", "language")
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -82,6 +85,16 @@ class LabelRule:
 
 
 @dataclass(frozen=True)
+class WeeklyReport:
+    """When the weekly e-mail report goes, and to whom (the console's owners when `to` is
+    empty), in the reports' time zone."""
+
+    to: tuple[str, ...] = ()
+    day: int = 0  # Monday
+    hour: int = 8
+
+
+@dataclass(frozen=True)
 class AnalyticsConfig:
     timezone: str = "UTC"
     outcomes: tuple[Outcome, ...] = ()
@@ -90,6 +103,8 @@ class AnalyticsConfig:
     fallback_actions: tuple[str, ...] = DEFAULT_FALLBACKS
     knowledge_actions: tuple[str, ...] = ()
     labels: tuple[LabelRule, ...] = ()
+    #: None: no weekly e-mail (it is sent only when analytics.yml asks for it)
+    weekly_report: WeeklyReport | None = None
     #: where it was read from, for the reports' footnote ("" when there is no file)
     source: str = ""
 
@@ -172,6 +187,7 @@ class AnalyticsConfig:
             fallback_actions=DEFAULT_FALLBACKS if fallbacks is None else fallbacks,
             knowledge_actions=_names(raw, "knowledge_actions", at),
             labels=labels,
+            weekly_report=_weekly(raw, at),
             source=FILE,
         )
 
@@ -227,6 +243,42 @@ def _outcomes(value: Any, raw: dict[str, Any], at: Location) -> tuple[Outcome, .
                 )
         found.append(Outcome(str(name), rule["action"], rule.get("sets"), rule.get("clears")))
     return tuple(found)
+
+
+def _weekly(raw: dict[str, Any], at: Location) -> WeeklyReport | None:
+    if "weekly_report" not in raw:
+        return None
+    value = raw["weekly_report"] or {}
+    place = where(raw, "weekly_report") or at
+    if not isinstance(value, dict):
+        raise AnalyticsFileError(
+            "'weekly_report' is a mapping such as '{day: monday, hour: 8}'", place
+        )
+    for key in value:
+        if key not in WEEKLY_KEYS:
+            raise AnalyticsFileError(
+                f"'weekly_report' has an unknown key '{key}'",
+                where(value, key) or place,
+                hint=f"its keys are {', '.join(WEEKLY_KEYS)}",
+            )
+    to = _one_or_many(value.get("to")) if value.get("to") is not None else ()
+    if to is None or not all("@" in address for address in to):
+        raise AnalyticsFileError(
+            "'weekly_report': 'to' is an e-mail address or a list of them",
+            where(value, "to", value=True) or place,
+        )
+    day = str(value.get("day", "monday")).lower()
+    if day not in WEEKDAYS:
+        raise AnalyticsFileError(
+            f"'weekly_report': '{day}' is not a day of the week",
+            where(value, "day", value=True) or place,
+        )
+    hour = value.get("hour", 8)
+    if not isinstance(hour, int) or isinstance(hour, bool) or not 0 <= hour <= 23:
+        raise AnalyticsFileError(
+            "'weekly_report': 'hour' is 0 to 23", where(value, "hour", value=True) or place
+        )
+    return WeeklyReport(tuple(to), WEEKDAYS.index(day), hour)
 
 
 def _one_or_many(value: Any) -> tuple[str, ...] | None:

@@ -101,3 +101,29 @@ def test_broken_yaml_is_reported_too(tmp_path: Path) -> None:
     config, problem = configured(tmp_path)
     assert problem is not None and "analytics.yml" in str(problem)
     assert config == AnalyticsConfig()
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("weekly_report:\n  day: someday\n", 2, "not a day of the week"),
+        ("weekly_report:\n  hour: 25\n", 2, "'hour' is 0 to 23"),
+        ("weekly_report:\n  to: nobody\n", 2, "an e-mail address"),
+        ("weekly_report:\n  every: week\n", 2, "unknown key 'every'"),
+    ],
+)
+def test_a_broken_weekly_report_names_its_line(
+    tmp_path: Path, text: str, line: int, words: str
+) -> None:
+    write(tmp_path / "analytics.yml", text)
+    with pytest.raises(AnalyticsFileError) as raised:
+        AnalyticsConfig.load(tmp_path)
+    assert words in raised.value.message
+    assert raised.value.where is not None and raised.value.where.line == line
+
+
+def test_the_weekly_report_is_sent_only_when_asked_for(tmp_path: Path) -> None:
+    assert AnalyticsConfig.load(tmp_path).weekly_report is None
+    write(tmp_path / "analytics.yml", "weekly_report:\n  day: friday\n  hour: 17\n")
+    weekly = AnalyticsConfig.load(tmp_path).weekly_report
+    assert weekly is not None and (weekly.to, weekly.day, weekly.hour) == ((), 4, 17)
