@@ -282,6 +282,11 @@ class Agent:
             run_on_inference_thread(self.nlu.parse, "hello")
 
     @property
+    def nlg(self) -> NaturalLanguageGenerator:
+        """What writes the domain's responses (a page asks the customer with them too)."""
+        return self.processor.nlg
+
+    @property
     def model_id(self) -> str | None:
         return self.model.name.removesuffix(".tar.gz") if self.model else None
 

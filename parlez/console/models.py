@@ -8,6 +8,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -256,16 +257,20 @@ analytics_conversations = Table(
 analytics_counts = Table(
     "console_analytics_counts",
     metadata,
+    # Kind, then day: a report's intents of a range of days are adjacent rows, and so are
+    # all the labels a label filter looks through.
+    Column("kind", String(16), primary_key=True),
     Column("day", String(10), primary_key=True),
     Column("sender_id", String(255), primary_key=True, index=True),
     Column("session", Integer, primary_key=True),
-    Column("kind", String(16), primary_key=True),
     Column("name", String(255), primary_key=True),
     Column("detail", String(255), nullable=False, default=""),
     Column("count", Integer, nullable=False),
     Column("channel", String(64), nullable=False),
     Column("language", String(16), nullable=False),
     Column("model_id", String(255), nullable=False),
+    # the conversations with a label (`labelled`), read from the index alone
+    Index("ix_console_analytics_counts_label", "kind", "name", "sender_id"),
     sqlite_with_rowid=False,
 )
 

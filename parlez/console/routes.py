@@ -33,6 +33,7 @@ from parlez.console.teamwork import (
     save_canned,
     waiting_mentions,
 )
+from parlez.core.survey import rating_question
 from parlez.events import BotUttered, ConversationPaused, ConversationResumed, Event
 from parlez.tracker import DialogueStateTracker
 
@@ -275,6 +276,9 @@ async def reply(request: Request, conversation_id: str) -> HTTPResponse:
     )
 
 
+#: channels that ask for a rating themselves (the web chat's "End the chat")
+OWN_RATING = frozenset({"webchat", "socketio"})
+
 #: what a label may be: short, and the same however it is typed
 LABEL = re.compile(r"^[\w-]{1,64}$")
 
@@ -324,7 +328,15 @@ async def resolve(request: Request, conversation_id: str) -> HTTPResponse:
     if tracker is None:
         return await _missing(request, conversation_id)
     resume: list[Event] = [ConversationResumed()] if tracker.is_paused() else []
-    return await _change(request, conversation_id, "resolve", resume, Status.RESOLVED, None)
+    channel = tracker.latest_input_channel()
+    output = None
+    if console_index(request).analytics.ask_rating and channel not in OWN_RATING:
+        # The customer is asked to rate the conversation a person just resolved.
+        resume.append(await rating_question(tracker, agent_of(request).nlg, channel))
+        output = Delivery(
+            state_of(request).output_channel(channel, tracker.latest_input_metadata())
+        )
+    return await _change(request, conversation_id, "resolve", resume, Status.RESOLVED, None, output)
 
 
 @console.post("/conversations/<conversation_id:str>/notes")

@@ -29,6 +29,7 @@ from parlez.core.actions.lookup import action_for_name
 from parlez.core.policies.ensemble import PolicyEnsemble
 from parlez.core.policies.policy import PolicyPrediction
 from parlez.core.reminders import ReminderScheduler
+from parlez.core.survey import survey_answer
 from parlez.domain import Domain
 from parlez.events import (
     ACTION_LISTEN,
@@ -175,6 +176,8 @@ class MessageProcessor:
             return []
         context = self.action_context(output, message.metadata)
         await self.start_session_if_needed(tracker, context)
+        if await self.answer_survey(message, tracker, context):
+            return list(output.messages) if isinstance(output, CollectingOutputChannel) else []
         await self.log_message(message, tracker, context)
         try:
             if tracker.is_paused():
@@ -187,6 +190,21 @@ class MessageProcessor:
             # The customer's message is kept even if answering it failed.
             await self.tracker_store.save(tracker)
         return list(output.messages) if isinstance(output, CollectingOutputChannel) else []
+
+    async def answer_survey(
+        self, message: UserMessage, tracker: DialogueStateTracker, context: ActionContext
+    ) -> bool:
+        """Keep a rating (or its comment) the customer gave (parlez/core/survey.py) and
+        answer it; False for any other message."""
+        events = await survey_answer(tracker, message.text, self.nlg, context.channel_name)
+        if events is None:
+            return False
+        for event in events:
+            tracker.update(event)
+            if isinstance(event, BotUttered):
+                await self._send(event, tracker, context)
+        await self.tracker_store.save(tracker)
+        return True
 
     async def fetch_tracker_with_session(
         self, sender_id: str, output: OutputChannel | None = None

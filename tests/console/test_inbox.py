@@ -275,3 +275,18 @@ async def test_a_rating_is_shown_in_the_conversation_and_on_its_inbox_row(
     page = (await browser.get("/console/conversations/visitor")).text
     assert "The customer's rating" in page and "★★☆☆☆ 2/5" in page
     assert "&lt;b&gt;too slow&lt;/b&gt;" in page
+
+
+async def test_a_resolved_conversation_asks_the_customer_for_a_rating(console: Console) -> None:
+    await console.customer_says("visitor", "hello")
+    agent_browser = await console.sign_in(Role.AGENT)
+    await agent_browser.post("/console/conversations/visitor/take-over")
+    await agent_browser.post("/console/conversations/visitor/resolve")
+    tracker = await console.app.ctx.state.agent.retrieve("visitor")
+    question = [e for e in tracker.events if isinstance(e, BotUttered)][-1]
+    assert question.metadata["survey"] == "rating" and len(question.data["buttons"]) == 5
+    # The customer's button press is kept as their rating.
+    replies = await console.customer_says("visitor", '/parlez_rating{"rating": 4}')
+    assert replies[0]["text"].startswith("Thank you! Anything to add?")
+    page = (await agent_browser.get("/console/conversations/visitor")).text
+    assert "★★★★☆ 4/5" in page

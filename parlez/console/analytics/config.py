@@ -34,6 +34,7 @@ TOP_KEYS = (
     "knowledge_actions",
     "labels",
     "weekly_report",
+    "ask_rating",
 )
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKLY_KEYS = ("to", "day", "hour")
@@ -105,6 +106,8 @@ class AnalyticsConfig:
     labels: tuple[LabelRule, ...] = ()
     #: None: no weekly e-mail (it is sent only when analytics.yml asks for it)
     weekly_report: WeeklyReport | None = None
+    #: ask the customer for a rating when a person resolves the conversation
+    ask_rating: bool = True
     #: where it was read from, for the reports' footnote ("" when there is no file)
     source: str = ""
 
@@ -188,6 +191,7 @@ class AnalyticsConfig:
             knowledge_actions=_names(raw, "knowledge_actions", at),
             labels=labels,
             weekly_report=_weekly(raw, at),
+            ask_rating=_flag(raw, "ask_rating", True, at),
             source=FILE,
         )
 
@@ -243,6 +247,13 @@ def _outcomes(value: Any, raw: dict[str, Any], at: Location) -> tuple[Outcome, .
                 )
         found.append(Outcome(str(name), rule["action"], rule.get("sets"), rule.get("clears")))
     return tuple(found)
+
+
+def _flag(raw: dict[str, Any], key: str, default: bool, at: Location) -> bool:
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        raise AnalyticsFileError(f"'{key}' is true or false", where(raw, key, value=True) or at)
+    return value
 
 
 def _weekly(raw: dict[str, Any], at: Location) -> WeeklyReport | None:

@@ -63,13 +63,24 @@ def upgrade() -> None:
         sa.Column("resolved", sa.Boolean, nullable=False),
         sa.Column("converted", sa.Boolean, nullable=False),
     )
-    _keyed_by_day(
+    op.create_table(
         "console_analytics_counts",
+        # Kind, then day: a report's intents of a range of days are adjacent rows, and so
+        # are all the labels a label filter looks through.
         sa.Column("kind", sa.String(16), primary_key=True),
+        sa.Column("day", sa.String(10), primary_key=True),
+        sa.Column("sender_id", sa.String(255), primary_key=True, index=True),
+        sa.Column("session", sa.Integer, primary_key=True),
         sa.Column("name", sa.String(255), primary_key=True),
         sa.Column("detail", sa.String(255), nullable=False),
         sa.Column("count", sa.Integer, nullable=False),
         *_dimensions(),
+        sqlite_with_rowid=False,
+    )
+    op.create_index(
+        "ix_console_analytics_counts_label",
+        "console_analytics_counts",
+        ["kind", "name", "sender_id"],
     )
     op.create_table(
         "console_weekly_reports",
