@@ -203,7 +203,8 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 
 class WithoutReports(ConversationIndex):
-    """The index as it was before the reports: the same work, no reports' rows."""
+    """The index as it was before the reports: the same work, no reports' rows (the
+    conversations it catches up lose theirs: the upkeep is timed at the end)."""
 
     def _counted(self, trackers: Any) -> AnalyticsRows:
         return AnalyticsRows()
@@ -211,18 +212,18 @@ class WithoutReports(ConversationIndex):
 
 async def upkeep(
     store: SQLTrackerStore,
-    index: ConversationIndex,
+    indexes: tuple[ConversationIndex, ConversationIndex],
     messages: int,
     conversations: int,
     together: int = 1,
-) -> float:
-    """The index's time per new message (a customer's message and the answer saved to a
+) -> tuple[float, float]:
+    """Each index's time per new message (a customer's message and the answer saved to a
     conversation already counted), caught up `together` messages at a time: one at a time
     when the inbox is open and follows every message, more when it catches up after a
-    while."""
+    while. The two indexes take turns, so that both meet the same store."""
     rng = random.Random(11)
-    samples = []
-    for _ in range(max(1, messages // together)):
+    samples: tuple[list[float], list[float]] = ([], [])
+    for turn in range(2 * max(1, messages // together)):
         for _ in range(together):
             sender = f"visitor-{rng.randrange(conversations):06d}"
             tracker = await store.retrieve(sender)
@@ -233,9 +234,9 @@ async def upkeep(
             tracker.update(BotUttered("You're welcome!", timestamp=at + 0.3))
             await store.save(tracker)
         began = time.perf_counter()
-        assert await index.catch_up(None)
-        samples.append((time.perf_counter() - began) * 1000 / together)
-    return statistics.median(samples)
+        assert await indexes[turn % 2].catch_up(None)
+        samples[turn % 2].append((time.perf_counter() - began) * 1000 / together)
+    return statistics.median(samples[0]), statistics.median(samples[1])
 
 
 def message_handling_ms(models: Path, repeat: int) -> float | None:
@@ -300,13 +301,12 @@ async def measure(args: argparse.Namespace, url: str) -> list[tuple[str, float, 
             samples.append((time.perf_counter() - began) * 1000)
         assert report.conversations > 0, label
         rows.append((label, *percentiles(samples)))
+    # The same history: the two share the index's position, each catching up its turn.
     plain = WithoutReports(store, database, config)
     for together in (1, 50):
-        messages = args.messages * together
-        with_reports = await upkeep(store, index, messages, args.conversations, together)
-        await plain.catch_up(None)  # its own position: the same history, so no rebuild
-        without = await upkeep(store, plain, messages, args.conversations, together)
-        await index.catch_up(None)
+        with_reports, without = await upkeep(
+            store, (index, plain), args.messages * together, args.conversations, together
+        )
         label = "one at a time" if together == 1 else f"{together} at a time"
         rows.append((f"index upkeep per message, {label}, with the reports", with_reports, 0))
         rows.append((f"index upkeep per message, {label}, without them", without, 0))
