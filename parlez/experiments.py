@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from parlez.exceptions import Location, ParlezError
+from parlez.io.schema import known_keys
 from parlez.io.yaml import document_start, read_text_file, read_yaml, where
 
 FILE = "experiments.yml"
@@ -105,13 +106,7 @@ def _experiment(name: str, spec: Any, at: Location, outcomes: tuple[str, ...]) -
         raise ExperimentFileError(
             f"the experiment '{name}' needs 'arms:'", at, hint="such as 'arms: [a, b]'"
         )
-    for key in spec:
-        if key not in KEYS:
-            raise ExperimentFileError(
-                f"the experiment '{name}' has an unknown key '{key}'",
-                where(spec, key) or at,
-                hint=f"an experiment's keys are {', '.join(KEYS)}",
-            )
+    known_keys(spec, KEYS, f"the experiment '{name}'", at, ExperimentFileError)
     arms = _arms(name, spec.get("arms"), where(spec, "arms", value=True) or at)
     metric = str(spec.get("metric", "resolved"))
     if metric not in METRICS and metric not in outcomes:

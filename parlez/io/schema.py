@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from parlez.exceptions import Location, SchemaError
+from parlez.exceptions import Location, ParlezError, SchemaError
+from parlez.io.yaml import where
 
 
 def names(value: Any, what: str, at: Location | None, *, single_ok: bool = False) -> list[str]:
@@ -34,3 +36,22 @@ def mapping_list(value: Any, what: str, at: Location | None) -> list[Any]:
     if not isinstance(value, list):
         raise SchemaError(f"{what} must be a list", at)
     return value
+
+
+def known_keys(
+    mapping: dict[str, Any],
+    allowed: Sequence[str],
+    owner: str,
+    at: Location | None,
+    error: type[ParlezError] = SchemaError,
+    noun: str = "key",
+) -> None:
+    """Raise `error` at the first key of `mapping` that is not `allowed`, naming its line
+    and the keys there are ("the outcome 'booked' has an unknown key 'slot'")."""
+    for key in mapping:
+        if key not in allowed:
+            raise error(
+                f"{owner} has an unknown {noun} '{key}'",
+                where(mapping, key) or at,
+                hint=f"the {noun}s are {', '.join(allowed)}",
+            )

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from parlez.exceptions import Location, ParlezError
+from parlez.io.schema import known_keys
 from parlez.io.yaml import document_start, read_text_file, read_yaml, read_yaml_file, where
 
 logger = logging.getLogger(__name__)
@@ -157,13 +158,7 @@ class AnalyticsConfig:
             raise AnalyticsFileError(
                 f"{FILE} must be a mapping such as 'outcomes:'", document_start(raw, at)
             )
-        for key in raw:
-            if key not in TOP_KEYS:
-                raise AnalyticsFileError(
-                    f"unknown key '{key}'",
-                    where(raw, key) or at,
-                    hint=f"the keys are {', '.join(TOP_KEYS)}",
-                )
+        known_keys(raw, TOP_KEYS, FILE, at, AnalyticsFileError)
         zone = raw.get("timezone") or fallback_zone
         if not isinstance(zone, str) or not _known_zone(zone):
             raise AnalyticsFileError(
@@ -233,13 +228,7 @@ def _outcomes(value: Any, raw: dict[str, Any], at: Location) -> tuple[Outcome, .
                 place,
                 hint="such as 'lead: {action: action_save_lead}'",
             )
-        for key in rule:
-            if key not in OUTCOME_KEYS:
-                raise AnalyticsFileError(
-                    f"the outcome '{name}' has an unknown key '{key}'",
-                    where(rule, key) or place,
-                    hint=f"an outcome's keys are {', '.join(OUTCOME_KEYS)}",
-                )
+        known_keys(rule, OUTCOME_KEYS, f"the outcome '{name}'", place, AnalyticsFileError)
         for key in ("sets", "clears"):
             if key in rule and not isinstance(rule[key], str):
                 raise AnalyticsFileError(
@@ -265,13 +254,7 @@ def _weekly(raw: dict[str, Any], at: Location) -> WeeklyReport | None:
         raise AnalyticsFileError(
             "'weekly_report' is a mapping such as '{day: monday, hour: 8}'", place
         )
-    for key in value:
-        if key not in WEEKLY_KEYS:
-            raise AnalyticsFileError(
-                f"'weekly_report' has an unknown key '{key}'",
-                where(value, key) or place,
-                hint=f"its keys are {', '.join(WEEKLY_KEYS)}",
-            )
+    known_keys(value, WEEKLY_KEYS, "'weekly_report'", place, AnalyticsFileError)
     to = _one_or_many(value.get("to")) if value.get("to") is not None else ()
     if to is None or not all("@" in address for address in to):
         raise AnalyticsFileError(
@@ -325,15 +308,10 @@ def _labels(
                 place,
                 hint=f"one or more of {', '.join(RULE_KEYS)}",
             )
+        known_keys(rule, RULE_KEYS, f"the label '{label}'", place, AnalyticsFileError, "test")
         tests: dict[str, tuple[str, ...]] = {}
         for key, test in rule.items():
             spot = where(rule, key) or place
-            if key not in RULE_KEYS:
-                raise AnalyticsFileError(
-                    f"the label '{label}' has an unknown test '{key}'",
-                    spot,
-                    hint=f"a rule tests {', '.join(RULE_KEYS)}",
-                )
             names = _one_or_many(test)
             if names is None:
                 raise AnalyticsFileError(

@@ -45,6 +45,16 @@ def test_the_business_time_zone_is_the_default(tmp_path: Path) -> None:
         ("outcomes:\n  booked: {action: a, slot: b}\n", 2, "unknown key 'slot'"),
         ("timezone: Mars/Olympus\n", 1, "not a time zone"),
         ("outcomes:\n  lead: {action: a}\nconversions: [sale]\n", 3, "'sale' is not one"),
+        ("labels:\n  refund: {word: refund}\n", 2, "unknown test 'word'"),
+        ("labels:\n  'big deal!': {keyword: deal}\n", 2, "is not a label"),
+        ("labels:\n  angry: {sentiment: furious}\n", 2, "the sentiment is one of"),
+        ("labels:\n  sold: {outcome: sale}\n", 2, "'sale' is no outcome"),
+        ("labels:\n  x: {value: gold}\n", 2, "'value' goes with 'entity'"),
+        ("labels:\n  x:\n", 2, "needs a rule"),
+        ("weekly_report:\n  day: someday\n", 2, "not a day of the week"),
+        ("weekly_report:\n  hour: 25\n", 2, "'hour' is 0 to 23"),
+        ("weekly_report:\n  to: nobody\n", 2, "an e-mail address"),
+        ("weekly_report:\n  every: week\n", 2, "unknown key 'every'"),
     ],
 )
 def test_a_broken_file_names_its_line(tmp_path: Path, text: str, line: int, words: str) -> None:
@@ -68,27 +78,6 @@ def test_a_change_of_what_is_counted_changes_the_digest() -> None:
     assert one.digest == AnalyticsConfig(outcomes=(Outcome("lead", "action_save_lead"),)).digest
 
 
-@pytest.mark.parametrize(
-    ("text", "line", "words"),
-    [
-        ("labels:\n  refund: {word: refund}\n", 2, "unknown test 'word'"),
-        ("labels:\n  'big deal!': {keyword: deal}\n", 2, "is not a label"),
-        ("labels:\n  angry: {sentiment: furious}\n", 2, "the sentiment is one of"),
-        ("labels:\n  sold: {outcome: sale}\n", 2, "'sale' is no outcome"),
-        ("labels:\n  x: {value: gold}\n", 2, "'value' goes with 'entity'"),
-        ("labels:\n  x:\n", 2, "needs a rule"),
-    ],
-)
-def test_a_broken_label_rule_names_its_line(
-    tmp_path: Path, text: str, line: int, words: str
-) -> None:
-    write(tmp_path / "analytics.yml", text)
-    with pytest.raises(AnalyticsFileError) as raised:
-        AnalyticsConfig.load(tmp_path)
-    assert words in raised.value.message
-    assert raised.value.where is not None and raised.value.where.line == line
-
-
 def test_label_rules_read_names_or_lists() -> None:
     rules = {rule.label: rule for rule in AnalyticsConfig.load(REPO).labels}
     assert rules["booked"].outcome == "booked"
@@ -101,25 +90,6 @@ def test_broken_yaml_is_reported_too(tmp_path: Path) -> None:
     config, problem = configured(tmp_path)
     assert problem is not None and "analytics.yml" in str(problem)
     assert config == AnalyticsConfig()
-
-
-@pytest.mark.parametrize(
-    ("text", "line", "words"),
-    [
-        ("weekly_report:\n  day: someday\n", 2, "not a day of the week"),
-        ("weekly_report:\n  hour: 25\n", 2, "'hour' is 0 to 23"),
-        ("weekly_report:\n  to: nobody\n", 2, "an e-mail address"),
-        ("weekly_report:\n  every: week\n", 2, "unknown key 'every'"),
-    ],
-)
-def test_a_broken_weekly_report_names_its_line(
-    tmp_path: Path, text: str, line: int, words: str
-) -> None:
-    write(tmp_path / "analytics.yml", text)
-    with pytest.raises(AnalyticsFileError) as raised:
-        AnalyticsConfig.load(tmp_path)
-    assert words in raised.value.message
-    assert raised.value.where is not None and raised.value.where.line == line
 
 
 def test_the_weekly_report_is_sent_only_when_asked_for(tmp_path: Path) -> None:
