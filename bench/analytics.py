@@ -203,8 +203,12 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 
 class WithoutReports(ConversationIndex):
-    """The index as it was before the reports: the same work, no reports' rows (the
-    conversations it catches up lose theirs: the upkeep is timed at the end)."""
+    """The index as it was before the reports: the same work, no reports' rows written or
+    removed (the upkeep is timed at the end: what it leaves behind is not read)."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.analytics_tables = ()
 
     def _counted(self, trackers: Any) -> AnalyticsRows:
         return AnalyticsRows()

@@ -8,7 +8,6 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
-    Index,
     Integer,
     MetaData,
     String,
@@ -269,8 +268,6 @@ analytics_counts = Table(
     Column("channel", String(64), nullable=False),
     Column("language", String(16), nullable=False),
     Column("model_id", String(255), nullable=False),
-    # the conversations with a label (`labelled`), read from the index alone
-    Index("ix_console_analytics_counts_label", "kind", "name", "sender_id"),
     sqlite_with_rowid=False,
 )
 

@@ -77,11 +77,6 @@ def upgrade() -> None:
         *_dimensions(),
         sqlite_with_rowid=False,
     )
-    op.create_index(
-        "ix_console_analytics_counts_label",
-        "console_analytics_counts",
-        ["kind", "name", "sender_id"],
-    )
     op.create_table(
         "console_weekly_reports",
         sa.Column("week", sa.String(10), primary_key=True),
