@@ -1,4 +1,5 @@
-"""The customers' questions the knowledge base could not answer, grouped by meaning.
+"""The customers' questions the knowledge base could not answer, grouped by meaning and
+named by the words most of them use.
 
 "do you do finance", "can I pay in instalments?" and "monthly payments possible?" are one
 missing entry: each question is embedded with the encoder the knowledge base already
@@ -11,9 +12,11 @@ be wrong (the designer tries it).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 
@@ -28,6 +31,10 @@ SAME_QUESTION = 0.62
 #: the most groups a page shows, and the most examples a group lists
 MAX_GROUPS = 50
 MAX_EXAMPLES = 5
+#: the most words a topic's name has
+TOPIC_WORDS = 2
+#: a word of a topic, in any of the assistant's languages (no digits, at least 3 letters)
+WORD = re.compile(r"[^\W\d_]{3,}")
 
 
 @dataclass
@@ -41,6 +48,39 @@ class Group:
     conversations: list[str] = field(default_factory=list)
     #: the entry the assistant would answer it with today, if one reaches the bar
     answered_by: str | None = None
+    #: what the group is about: its questions' most common words ("gift cards")
+    topic: str = ""
+
+
+@cache
+def _stop_words() -> frozenset[str]:
+    """The words that name no topic, in the assistant's four languages (spaCy's lists)."""
+    from spacy.lang.de.stop_words import STOP_WORDS as GERMAN
+    from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH
+    from spacy.lang.es.stop_words import STOP_WORDS as SPANISH
+    from spacy.lang.fr.stop_words import STOP_WORDS as FRENCH
+
+    return frozenset(ENGLISH | FRENCH | GERMAN | SPANISH)
+
+
+def topic_of(questions: Sequence[str]) -> str:
+    """A group's name: the words that more than half of its questions use (at most two,
+    the most used), in the order the first question has them ("pay instalments"); none
+    for a question asked once."""
+    if len(questions) < 2:
+        return ""  # a question asked once is its own name
+    stop = _stop_words()
+    seen: Counter[str] = Counter()
+    for question in questions:
+        seen.update({w for w in WORD.findall(question.lower()) if w not in stop})
+    first = WORD.findall(questions[0].lower())
+
+    def place(word: str) -> int:
+        return first.index(word) if word in first else len(first)
+
+    enough = len(questions) // 2 + 1  # more than half of them
+    common = sorted((w for w, n in seen.items() if n >= enough), key=lambda w: (-seen[w], place(w)))
+    return " ".join(sorted(common[:TOPIC_WORDS], key=place))
 
 
 def grouped(
@@ -77,6 +117,7 @@ def grouped(
                 last_at=max(misses[i].at for i in indices),
                 examples=[t for t in distinct if t != texts[closest]][: MAX_EXAMPLES - 1],
                 conversations=list(counted)[:MAX_EXAMPLES],
+                topic=topic_of([texts[i] for i in sorted(indices, key=lambda i: i != closest)]),
             )
         )
     groups.sort(key=lambda g: (-g.count, -g.last_at))

@@ -193,10 +193,12 @@ async def test_unanswered_questions_are_grouped_by_meaning_most_asked_first(
     groups = reply.json["groups"]
     assert [g["count"] for g in groups] == [3, 2]
     assert "instalments" in groups[0]["question"] and "wifi" in groups[1]["question"]
+    assert [g["topic"] for g in groups] == ["pay instalments", "wifi"]
     assert sorted(groups[0]["conversations"]) == ["c1", "c2", "c3"]
     assert all(g["answered_by"] is None for g in groups)
     page = (await browser.get("/console/knowledge/unanswered")).text
     assert "asked 3 times" in page and "Add to the knowledge base" in page
+    assert '<p class="topic">pay instalments</p>' in page
     # "Add to the knowledge base" fills the new entry with the ways it was asked.
     link = re.search(r'href="(/console/knowledge/new\?question=[^"]*wifi[^"]*)"', page)
     assert link is not None
