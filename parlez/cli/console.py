@@ -11,15 +11,19 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from parlez.console.analytics.config import WeeklyReport
-from parlez.console.database import ConsoleDatabase, ConsoleUserError
+from parlez.cli.commands import help_of
 from parlez.console.roles import Role
 from parlez.endpoints import Endpoints
-from parlez.stores.factory import tracker_store_from_endpoint
+
+if TYPE_CHECKING:
+    from parlez.console.database import ConsoleDatabase
+
+# The console's database (argon2, Alembic, SQLAlchemy) is imported by the commands that use
+# it, so that `parlez console --help` answers at once.
 
 PASSWORD_ENV = "PARLEZ_CONSOLE_PASSWORD"
 
@@ -27,6 +31,7 @@ PASSWORD_ENV = "PARLEZ_CONSOLE_PASSWORD"
 def _database(args: argparse.Namespace) -> ConsoleDatabase:
     """The console's tables where `parlez run` keeps them for this project."""
     from parlez.server.run import console_database  # the server's modules load only here
+    from parlez.stores.factory import tracker_store_from_endpoint
 
     project = Path(args.project)
     endpoints = Endpoints.load(
@@ -42,6 +47,8 @@ def _password() -> str:
         return given
     first = getpass.getpass("Password (8 characters at least): ")
     if getpass.getpass("The same password again: ") != first:
+        from parlez.console.database import ConsoleUserError
+
         raise ConsoleUserError("the two passwords differ")
     return first
 
@@ -79,11 +86,12 @@ def run_weekly_report(args: argparse.Namespace) -> int:
     """Print last week's report (as the weekly e-mail has it), or send it (`--send`)."""
     from datetime import date, datetime
 
-    from parlez.console.analytics.config import configured
+    from parlez.console.analytics.config import WeeklyReport, configured
     from parlez.console.analytics.weekly import Week, WeeklyReporter, due_week
     from parlez.console.business import read_business
     from parlez.console.index import ConversationIndex
     from parlez.server.run import console_database
+    from parlez.stores.factory import tracker_store_from_endpoint
 
     project = Path(args.project)
     endpoints = Endpoints.load(
@@ -125,7 +133,7 @@ def run_weekly_report(args: argparse.Namespace) -> int:
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("console", help="accounts for the console at /console/")
+    parser = commands.add_parser("console", help=help_of("console"))
     sub = parser.add_subparsers(dest="console_what", metavar="WHAT")
     add = sub.add_parser("add-user", help="add a console user (the password is asked for)")
     add.add_argument("email")

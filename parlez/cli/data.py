@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 
 from parlez import diagnostics
+from parlez.cli.commands import help_of
 from parlez.cli.usage import shows_help
 from parlez.diagnostics import Diagnostic
 from parlez.exceptions import ParlezError, relative
@@ -118,7 +119,7 @@ def migrate(args: argparse.Namespace) -> int:
 
 
 def register(commands: Any) -> None:
-    data = commands.add_parser("data", help="check and transform training data")
+    data = commands.add_parser("data", help=help_of("data"))
     sub = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
 
     check = sub.add_parser("validate", help="check the domain, data and stories for mistakes")

@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 
 import parlez
+from parlez.cli.commands import help_of
 from parlez.exceptions import ProjectError, relative
 
 TEMPLATE_ITEMS = (
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("init", help="create a new assistant project from the template")
+    parser = commands.add_parser("init", help=help_of("init"))
     parser.add_argument(
         "path", nargs="?", default=".", help="folder for the project (default: here)"
     )

@@ -13,17 +13,16 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from parlez.agent import Agent, StepByStep
 from parlez.channels.channel import CollectingOutputChannel, UserMessage
+from parlez.cli.commands import help_of
 from parlez.cli.shell import add_conversation_arguments, show_bot_message
 from parlez.core.export import conversation_story
-from parlez.core.policies.policy import PolicyPrediction
 from parlez.endpoints import Endpoints
 from parlez.events import ACTION_LISTEN, ActionExecuted, UserUtteranceReverted, UserUttered
 from parlez.exceptions import ParlezError, relative
@@ -33,6 +32,12 @@ from parlez.training_data import markup
 from parlez.training_data.example import Entity, Example
 from parlez.training_data.nlu_yaml import write_nlu_yaml
 from parlez.training_data.training_data import TrainingData
+
+if TYPE_CHECKING:
+    from parlez.agent import Agent, StepByStep
+
+# The agent and the policies load torch: imported when the conversation starts, so that
+# `parlez interactive --help` answers at once.
 
 #: how many of the classifier's best intents are offered by number
 SHOWN_INTENTS = 5
@@ -156,6 +161,8 @@ class Interactive:
             if chosen is None:
                 return False
             if chosen != predicted:
+                from parlez.core.policies.policy import PolicyPrediction
+
                 prediction = PolicyPrediction(
                     [1.0 if n == chosen else 0.0 for n in names], "interactive"
                 )
@@ -230,6 +237,8 @@ def write_results(session: Interactive, tracker: DialogueStateTracker, folder: P
 def run_interactive(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     archive = require_model(Path(args.model))
+    from parlez.agent import Agent
+
     agent = Agent.load(archive, Endpoints.load(args.endpoints), actions_module=args.actions)
     if agent.nlu is None:
         raise ParlezError(
@@ -249,10 +258,7 @@ def run_interactive(args: argparse.Namespace) -> int:
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser(
-        "interactive",
-        help="talk to the assistant, correct it, and save the conversation as training data",
-    )
+    parser = commands.add_parser("interactive", help=help_of("interactive"))
     add_conversation_arguments(parser)
     parser.add_argument(
         "--out",

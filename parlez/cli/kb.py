@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from parlez.cli.commands import help_of
 from parlez.exceptions import relative
 from parlez.knowledge.documents import KnowledgeFileError, export_faq, read_kb
 from parlez.knowledge.faq_import import DEFAULT_FAQ, import_faq
@@ -110,7 +111,7 @@ def run_index(args: argparse.Namespace) -> int:
 
 
 def register(commands: Any) -> None:
-    kb = commands.add_parser("kb", help="search, import and export the knowledge base")
+    kb = commands.add_parser("kb", help=help_of("kb"))
     sub = kb.add_subparsers(dest="kb_what", metavar="WHAT")
 
     def common(parser: Any) -> None:

@@ -3,36 +3,71 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import importlib
 import logging
+import re
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from rich.console import Console
 
 from parlez import __version__
-from parlez.cli import console, data, init, interactive, kb, run, shell, test, train
+from parlez.cli.commands import COMMANDS
 from parlez.exceptions import ParlezError
 
 #: Exit codes: 0 all good, 1 problems found in the project, 2 the command was used wrongly.
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="parlez", description="Build, check and run Rasa-compatible assistants."
-    )
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose mistakes say what was probably meant."""
+
+    def error(self, message: str) -> Any:  # argparse's own signature: it never returns
+        unknown = re.match(r"unrecognized arguments: (.*)", message)
+        if unknown is not None:
+            known = sorted(set(_long_options(self)))
+            for given in unknown.group(1).split():
+                close = difflib.get_close_matches(given.split("=")[0], known, n=1)
+                if given.startswith("-") and close:
+                    message += f" (did you mean {close[0]}?)"
+                    break
+        invalid = re.match(r"argument [A-Z_]+: invalid choice: '([^']*)'", message)
+        if invalid is not None:
+            choices = next(
+                (list(a.choices) for a in self._actions if isinstance(a.choices, dict)), []
+            )
+            close = difflib.get_close_matches(invalid.group(1), choices, n=1)
+            if close:
+                message = f"unknown command '{invalid.group(1)}': did you mean '{close[0]}'?"
+        super().error(message)
+
+
+def _long_options(parser: argparse.ArgumentParser) -> list[str]:
+    """Every `--option` of the parser and of the commands under it."""
+    found = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in dict.fromkeys(action.choices.values()):
+                found += _long_options(command)
+    return found
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for `argv`: every command's arguments when `argv` is None; else only
+    those of the command it names (the others are listed by name and help, their modules
+    not imported)."""
+    parser = Parser(prog="parlez", description="Build, check and run Rasa-compatible assistants.")
     parser.add_argument("--version", action="version", version=f"parlez {__version__}")
     _log_flags(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    init.register(commands)
-    data.register(commands)
-    train.register(commands)
-    test.register(commands)
-    shell.register(commands)
-    interactive.register(commands)
-    run.register(commands)
-    kb.register(commands)
-    console.register(commands)
+    chosen = None if argv is None else next((a for a in argv if a in COMMANDS), None)
+    for name, (module, help_text) in COMMANDS.items():
+        if argv is None or name == chosen:
+            importlib.import_module(module).register(commands)
+        else:
+            commands.add_parser(name, help=help_text)
     _every_command_takes_log_flags(parser)
     return parser
 
@@ -85,8 +120,9 @@ def log_level(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(given)
+    args = parser.parse_args(given)
     logging.basicConfig(level=log_level(args), format="%(levelname)s %(name)s: %(message)s")
     if not getattr(args, "handler", None):
         parser.print_help()

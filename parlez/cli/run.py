@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from parlez.cli.commands import help_of
 from parlez.exceptions import ParlezError
 
 #: where `--auth-token` and `--jwt-secret` are read from when not given
@@ -118,7 +119,7 @@ def run_server(args: argparse.Namespace) -> int:
 
 
 def register(commands: Any) -> None:
-    run = commands.add_parser("run", help="serve the assistant over HTTP (Rasa's API and channels)")
+    run = commands.add_parser("run", help=help_of("run"))
     run.add_argument("-m", "--model", default="models", help="model archive or folder (newest)")
     run.add_argument("--project", default=".", help="project folder (default: here)")
     run.add_argument("-i", "--interface", default="127.0.0.1", help="interface to listen on")

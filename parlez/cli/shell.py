@@ -13,14 +13,17 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from parlez.agent import Agent
+from parlez.cli.commands import help_of
 from parlez.endpoints import Endpoints
 from parlez.exceptions import relative
 from parlez.model import require_model
-from parlez.training import load_nlu
+
+# The agent and the NLU load torch: imported by the commands that talk, not by --help.
 
 
 def run_nlu(args: argparse.Namespace) -> int:
+    from parlez.training import load_nlu
+
     console = Console(highlight=False, stderr=True)
     archive = require_model(Path(args.model))
     pipeline = load_nlu(archive)
@@ -62,6 +65,8 @@ def show_bot_message(console: Console, message: dict[str, Any]) -> list[dict[str
 
 def run_shell(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
+    from parlez.agent import Agent
+
     archive = require_model(Path(args.model))
     endpoints = Endpoints.load(args.endpoints)
     agent = Agent.load(archive, endpoints, actions_module=args.actions)
@@ -91,7 +96,7 @@ def run_shell(args: argparse.Namespace) -> int:
 
 
 def register(commands: Any) -> None:
-    shell = commands.add_parser("shell", help="talk to the assistant in the terminal")
+    shell = commands.add_parser("shell", help=help_of("shell"))
     sub = shell.add_subparsers(dest="shell_what", metavar="WHAT")
     nlu = sub.add_parser("nlu", help="see how messages are parsed")
     nlu.add_argument("-m", "--model", default="models", help="model archive or folder of archives")

@@ -6,33 +6,30 @@ import argparse
 import asyncio
 import statistics
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from parlez.agent import Agent
+from parlez.cli.commands import help_of
 from parlez.diagnostics import collect
-from parlez.evaluation.comparison import compare_configs
-from parlez.evaluation.nlu import (
-    NLUEvaluation,
-    cross_validate,
-    entity_report,
-    evaluate,
-    intent_summary,
-)
-from parlez.evaluation.reports import write_nlu_reports
-from parlez.evaluation.stories import StoryEvaluation, evaluate_stories, write_story_reports
 from parlez.exceptions import relative
 from parlez.model import require_model
-from parlez.nlu.pipeline import Pipeline
 from parlez.project import DataFiles, Project, read_data, read_data_file
-from parlez.training import load_nlu
+
+if TYPE_CHECKING:
+    from parlez.evaluation.nlu import NLUEvaluation
+    from parlez.evaluation.stories import StoryEvaluation
+
+# Evaluating loads scikit-learn and torch: imported by the commands that evaluate, so that
+# `parlez test --help` answers at once.
 
 
 def _summary(
     console: Console, evaluation: NLUEvaluation, folds: list[dict[str, float]] | None = None
 ) -> None:
+    from parlez.evaluation.nlu import entity_report, intent_summary
+
     table = Table(title="NLU evaluation")
     table.add_column("part")
     table.add_column("metric")
@@ -52,6 +49,12 @@ def _summary(
 
 
 def run_nlu(args: argparse.Namespace) -> int:
+    from parlez.evaluation.comparison import compare_configs
+    from parlez.evaluation.nlu import cross_validate, evaluate
+    from parlez.evaluation.reports import write_nlu_reports
+    from parlez.nlu.pipeline import Pipeline
+    from parlez.training import load_nlu
+
     console = Console(highlight=False)
     out = Path(args.out)
     if args.percentages:
@@ -142,6 +145,9 @@ def _story_summary(console: Console, evaluation: StoryEvaluation) -> None:
 
 
 def run_core(args: argparse.Namespace) -> int:
+    from parlez.agent import Agent
+    from parlez.evaluation.stories import evaluate_stories, write_story_reports
+
     console = Console(highlight=False)
     project = Project(args.project)
     archive = require_model(Path(args.model))
@@ -206,7 +212,7 @@ def _core_arguments(parser: Any) -> None:
 
 
 def register(commands: Any) -> None:
-    test = commands.add_parser("test", help="evaluate models")
+    test = commands.add_parser("test", help=help_of("test"))
     sub = test.add_subparsers(dest="test_what", metavar="WHAT")
     nlu = sub.add_parser("nlu", help="evaluate the NLU model")
     nlu.add_argument("--project", default=".", help="project folder (default: here)")

@@ -8,14 +8,16 @@ from typing import Any
 
 from rich.console import Console
 
+from parlez.cli.commands import help_of
 from parlez.cli.kb import describe_index
 from parlez.cli.progress import training_progress
 from parlez.exceptions import relative
 from parlez.project import Project
-from parlez.training import stale_parts, train, train_nlu
 
 
 def run_nlu(args: argparse.Namespace) -> int:
+    from parlez.training import train_nlu  # torch: loaded for training, not for --help
+
     console = Console(highlight=False)
     project = Project(args.project, config=args.config, data=args.nlu)
     with training_progress(console) as shown:
@@ -41,6 +43,8 @@ NEEDS_TRAINING, FORCED = 0b0001, 0b1000
 def dry_run(console: Console, project: Project, models: Path, parts: tuple[str, ...]) -> int:
     """Say which parts a training would train and which it would reuse; nothing is trained.
     The exit code is Rasa's: 0 nothing to train, 1 something to train."""
+    from parlez.training import stale_parts
+
     stale = stale_parts(project, models, parts)
     for part in parts:
         if part in stale:
@@ -60,6 +64,8 @@ def run_all(args: argparse.Namespace) -> int:
             console.print("The training is forced (--force): every part would be trained.")
             return FORCED
         return dry_run(console, project, Path(args.out), parts)
+    from parlez.training import train
+
     with training_progress(console) as shown:
         result = train(
             project,
@@ -114,7 +120,7 @@ def _common(parser: Any, under: bool = False) -> None:
 
 
 def register(commands: Any) -> None:
-    train = commands.add_parser("train", help="train models")
+    train = commands.add_parser("train", help=help_of("train"))
     sub = train.add_subparsers(dest="train_what", metavar="WHAT")
     nlu = sub.add_parser("nlu", help="train the NLU pipeline")
     nlu.add_argument("--project", default=".", help="project folder (default: here)")

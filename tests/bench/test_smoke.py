@@ -177,6 +177,11 @@ def test_analytics_benchmark_smoke_prints_its_table(assistant_models: Path) -> N
     assert "the reports' upkeep" in out
 
 
+def test_cli_benchmark_smoke_prints_its_table() -> None:
+    out = bench_output("cli.py")
+    assert "parlez --help" in out and "parlez console --help" in out and "SMOKE" in out
+
+
 def test_channels_benchmark_smoke_prints_its_table() -> None:
     """Three customers a channel: every forged request refused, nothing lost in the outage."""
     done = subprocess.run(

@@ -136,3 +136,70 @@ def test_trains_options_hold_before_or_after_core() -> None:
         assert (args.force, args.dry_run, args.out, args.train_what) == (True, True, "m", "core")
     plain = build_parser().parse_args(["train", "core"])
     assert (plain.force, plain.dry_run, plain.out, plain.project) == (False, False, "models", ".")
+
+
+def test_help_loads_no_heavy_library_and_each_command_only_its_own() -> None:
+    """`parlez --help` and a command's --help answer without torch, scikit-learn or the
+    console's database: a newcomer's first command answers at once."""
+    probe = (
+        "import sys\n"
+        "from parlez.cli.main import main\n"
+        "try:\n"
+        "    main(sys.argv[1:])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = [m for m in ('torch', 'sklearn', 'argon2', 'alembic') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    for argv in (
+        ["--help"],
+        ["train", "--help"],
+        ["test", "--help"],
+        ["shell", "--help"],
+        ["interactive", "--help"],
+        ["console", "--help"],
+        ["run", "--help"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", probe, *argv], capture_output=True, text=True, check=True
+        )
+        assert "HEAVY []" in done.stdout, (argv, done.stdout[-300:])
+
+
+def test_every_command_is_listed_with_the_help_its_module_gives() -> None:
+    full = build_parser()
+    light = build_parser(["--help"])
+    for parser in (full, light):
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        assert list(commands.choices) == [
+            "init",
+            "data",
+            "train",
+            "test",
+            "shell",
+            "interactive",
+            "run",
+            "kb",
+            "console",
+        ]
+    shown = {a.dest: a.help for a in commands._choices_actions}
+    full_commands = next(a for a in full._actions if isinstance(a, argparse._SubParsersAction))
+    assert shown == {a.dest: a.help for a in full_commands._choices_actions}
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["trian"], "unknown command 'trian': did you mean 'train'?"),
+        (["data", "valdate"], "unknown command 'valdate': did you mean 'validate'?"),
+        (["train", "--forse"], "--forse (did you mean --force?)"),
+        (["run", "--enable-apii"], "--enable-apii (did you mean --enable-api?)"),
+    ],
+)
+def test_a_mistyped_command_or_flag_says_what_was_meant(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+    assert said in capsys.readouterr().err
