@@ -82,7 +82,8 @@ async def test_a_message_is_answered_through_the_send_api_with_its_buttons(
     assert tracker is not None
     (said,) = [e for e in tracker.events if isinstance(e, UserUttered)]
     assert said.message_id == "m_1" and said.input_channel == "facebook"
-    assert said.metadata == {"psid": "psid-1", "page_id": "1234"}
+    # ...and the model that read it, as Rasa 3 stamps it
+    assert said.metadata == {"psid": "psid-1", "page_id": "1234", "model_id": agent.model_id}
 
 
 async def test_a_postback_and_a_quick_reply_send_their_payloads(

@@ -68,7 +68,9 @@ async def test_a_message_is_answered_with_an_inline_keyboard_and_a_press_sends_i
     assert tracker is not None
     first = next(e for e in tracker.events if isinstance(e, UserUttered))
     assert first.message_id == "telegram-1" and first.input_channel == "telegram"
-    assert first.metadata == {"telegram_user_id": 501, "username": "ana", "language_code": "en"}
+    platform = {"telegram_user_id": 501, "username": "ana", "language_code": "en"}
+    # ...and the model that read it, as Rasa 3 stamps it
+    assert first.metadata == {**platform, "model_id": agent.model_id}
 
 
 def test_a_payload_too_long_for_telegram_travels_as_its_number() -> None:
