@@ -21,6 +21,7 @@ from parlez.domain import Domain
 from parlez.endpoints import Endpoints
 from parlez.events import Event, ReminderScheduled
 from parlez.exceptions import ParlezError
+from parlez.experiments import Experiments
 from parlez.inference import run_on_inference_thread
 from parlez.metrics import timed
 from parlez.model import CORE_PART, DOMAIN_FILE, NLU_PART, opened, read_metadata
@@ -145,6 +146,10 @@ class Agent:
         except Exception:
             metrics.MESSAGE_ERRORS.labels(channel=channel).inc()
             raise
+
+    def use_experiments(self, experiments: Experiments) -> None:
+        """Put each new session in its arm of the running A/B tests (experiments.yml)."""
+        self.processor.experiments = experiments
 
     def use_reminders(self, reminders: ReminderScheduler) -> None:
         """Set reminders on `reminders` and answer its due ones: a scheduler shared with the

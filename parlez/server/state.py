@@ -72,7 +72,7 @@ class ServerState:
     def __post_init__(self) -> None:
         if self.agent is not None:
             self.agent.use_reminders(self.reminders)
-            self.agent.processor.experiments = self.experiments
+            self.agent.use_experiments(self.experiments)
 
     def require_agent(self) -> Agent:
         if self.agent is None:
@@ -107,7 +107,7 @@ class ServerState:
             lock_store=self.lock_store,
             reminders=self.reminders,
         )
-        agent.processor.experiments = self.experiments
+        agent.use_experiments(self.experiments)
         agent.warm_up()
         return agent
 
