@@ -25,6 +25,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.business import BusinessSettingsError, business
 from actions.language import language_of
 from parlez.endpoints import Endpoints
+from parlez.experiments import settings_of
 from parlez.inference import infer
 from parlez.knowledge import Answer, KnowledgeAnswerer, entries_by_action, project_index
 from parlez.llm import ChatMessage, llm_from_endpoint
@@ -63,6 +64,20 @@ def answerer() -> KnowledgeAnswerer:
             f"phrased by {type(llm).__name__}" if llm else "given as written (no LLM key)",
         )
     return _answerer
+
+
+def for_conversation(knowledge: KnowledgeAnswerer, tracker: Tracker) -> KnowledgeAnswerer:
+    """The answerer as the conversation's A/B test arms set it (experiments.yml's
+    `settings:`): the LLM off, another bar or margin; the project's settings otherwise."""
+    settings = settings_of(project_folder(), tracker.events)
+    if not settings:
+        return knowledge
+    bar, margin = settings.get("knowledge_min_confidence"), settings.get("knowledge_margin")
+    return knowledge.variant(
+        use_llm=settings.get("knowledge_llm", True),
+        min_confidence=None if bar is None else float(bar),
+        margin=None if margin is None else float(margin),
+    )
 
 
 def history(tracker: Tracker) -> list[ChatMessage]:
@@ -175,7 +190,7 @@ class ActionAnswerFromKnowledgeBase(Action):
     ) -> list[dict[str, Any]]:
         # The first call loads the index and the encoder: a second's work, off the event loop.
         # (on the models' thread: the encoder it loads runs there, parlez/inference.py)
-        knowledge = _answerer or await infer(answerer)
+        knowledge = for_conversation(_answerer or await infer(answerer), tracker)
         language = language_of(tracker)
         question, topic = question_of(tracker, language, knowledge.language)
         chosen = next(tracker.get_latest_entity_values("kb_entry"), None)

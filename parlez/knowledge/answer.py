@@ -18,6 +18,7 @@ business's own answer.
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from collections.abc import Sequence
@@ -149,6 +150,23 @@ class KnowledgeAnswerer:
     @property
     def margin(self) -> float:
         return self.index.calibration.margin if self._margin is None else self._margin
+
+    def variant(
+        self,
+        use_llm: bool = True,
+        min_confidence: float | None = None,
+        margin: float | None = None,
+    ) -> KnowledgeAnswerer:
+        """This answerer with other settings (an A/B test's arm): the same index and LLM
+        client; `use_llm=False` answers with the entries as written."""
+        varied = copy.copy(self)
+        if not use_llm:
+            varied.llm = None
+        if min_confidence is not None:
+            varied._min_confidence = min_confidence
+        if margin is not None:
+            varied._margin = margin
+        return varied
 
     def search(
         self, question: str, minimum: float | None = None, k: int | None = None

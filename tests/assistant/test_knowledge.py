@@ -17,12 +17,19 @@ from parlez.knowledge import KnowledgeAnswerer, KnowledgeIndex
 from parlez.knowledge.documents import read_kb
 from parlez.knowledge.faq_file import FaqEntry, FaqFile
 from tests.conftest import write
+from tests.fakes.llm import fake_llm
+from tests.knowledge.test_answer import llm_for
 
 pytestmark = pytest.mark.anyio
 
 
 def tracker(
-    text: str, intent: str, confidence: float, slots: dict[str, Any] | None = None, **metadata: Any
+    text: str,
+    intent: str,
+    confidence: float,
+    slots: dict[str, Any] | None = None,
+    events: list[dict[str, Any]] | None = None,
+    **metadata: Any,
 ) -> Tracker:
     message = {
         "text": text,
@@ -30,7 +37,7 @@ def tracker(
         "entities": [],
         "metadata": metadata,
     }
-    return Tracker("t", slots or {}, message, [], False, None, {}, "action_listen")
+    return Tracker("t", slots or {}, message, events or [], False, None, {}, "action_listen")
 
 
 def test_typed_words_are_searched_as_they_are_even_for_a_sure_topic_intent() -> None:
@@ -139,3 +146,50 @@ async def test_an_answer_changed_in_the_faq_file_is_the_next_answer_without_a_re
     entry = FaqEntry("How long does express delivery take?", "Express arrives the same day.")
     opened.save(opened.put(entry, "delivery-express"), opened.digest)
     assert await answer() == "Express arrives the same day."
+
+
+EXPERIMENTS = """\
+experiments:
+  kb_llm:
+    arms: [llm, written]
+    settings:
+      written: {knowledge_llm: false}
+  kb_bar:
+    arms: [usual, strict]
+    settings:
+      strict: {knowledge_min_confidence: 0.99}
+"""
+
+
+async def test_an_ab_tests_arm_answers_without_the_llm_or_with_another_bar(
+    studio: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """experiments.yml's `settings:`: in the arm `written` the entry is given as written
+    and the LLM is not asked; in `llm` the LLM phrases it; in `strict` (a bar no entry
+    reaches) the question is counted unanswered. The arm comes from the conversation's
+    `experiment` events, as the processor records them when the session starts."""
+    write(studio / "experiments.yml", EXPERIMENTS)
+    write(tmp_path / "kb" / "faq.yml", DELIVERY_FAQ)
+    index = KnowledgeIndex.build(read_kb(tmp_path / "kb"))
+
+    async def answered(*arms: tuple[str, str]) -> tuple[list[dict[str, Any]], list[Any]]:
+        events = [{"event": "session_started"}] + [
+            {"event": "experiment", "experiment": e, "arm": a} for e, a in arms
+        ]
+        dispatcher = CollectingDispatcher()
+        asked = tracker("how long does express delivery take", "ask_question", 0.6, None, events)
+        found = await ActionAnswerFromKnowledgeBase().run(dispatcher, asked, {})
+        return dispatcher.messages, found
+
+    with fake_llm(reply="[1] Next working day, express.") as api:
+        llm = llm_for("openai", api.openai_url)
+        answerer = KnowledgeAnswerer(index, llm, min_confidence=0.6)  # type: ignore[arg-type]
+        monkeypatch.setattr(actions.knowledge, "_answerer", answerer)
+        (phrased,), _ = await answered(("kb_llm", "llm"), ("kb_bar", "usual"))
+        assert phrased["text"] == "Next working day, express." and len(api.requests) == 1
+        (written,), _ = await answered(("kb_llm", "written"), ("kb_bar", "usual"))
+        assert written["text"] == "Express delivery arrives the next working day."
+        assert len(api.requests) == 1  # the LLM was not asked
+        _, events = await answered(("kb_llm", "written"), ("kb_bar", "strict"))
+        assert events[0]["event"] == "knowledge_miss"
+    assert answerer.llm is llm and answerer.min_confidence == 0.6  # the project's own
