@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -150,6 +150,11 @@ class Agent:
     def use_experiments(self, experiments: Experiments) -> None:
         """Put each new session in its arm of the running A/B tests (experiments.yml)."""
         self.processor.experiments = experiments
+
+    def ask_rating_after(self, actions: Iterable[str]) -> None:
+        """Ask the customer for a rating after the assistant runs one of `actions` (its
+        goodbye; analytics.yml's `ask_rating_after`)."""
+        self.processor.ask_rating_after = frozenset(actions)
 
     def use_reminders(self, reminders: ReminderScheduler) -> None:
         """Set reminders on `reminders` and answer its due ones: a scheduler shared with the

@@ -33,7 +33,7 @@ from parlez.console.teamwork import (
     save_canned,
     waiting_mentions,
 )
-from parlez.core.survey import rating_question
+from parlez.core.survey import OWN_RATING, rating_question
 from parlez.events import BotUttered, ConversationPaused, ConversationResumed, Event
 from parlez.tracker import DialogueStateTracker
 
@@ -275,9 +275,6 @@ async def reply(request: Request, conversation_id: str) -> HTTPResponse:
         request, conversation_id, "reply", events, Status.HUMAN, user.email, output
     )
 
-
-#: channels that ask for a rating themselves (the web chat's "End the chat")
-OWN_RATING = frozenset({"webchat", "socketio"})
 
 #: what a label may be: short, and the same however it is typed
 LABEL = re.compile(r"^[\w-]{1,64}$")

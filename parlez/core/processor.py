@@ -29,7 +29,7 @@ from parlez.core.actions.lookup import action_for_name
 from parlez.core.policies.ensemble import PolicyEnsemble
 from parlez.core.policies.policy import PolicyPrediction
 from parlez.core.reminders import ReminderScheduler
-from parlez.core.survey import survey_answer
+from parlez.core.survey import rating_due, rating_question, survey_answer
 from parlez.domain import Domain
 from parlez.events import (
     ACTION_LISTEN,
@@ -158,6 +158,8 @@ class MessageProcessor:
         self.model_id: str | None = None
         #: the A/B tests each new session is put in
         self.experiments = Experiments()
+        #: the assistant asks for a rating after running one of these (analytics.yml)
+        self.ask_rating_after: frozenset[str] = frozenset()
         self.reminders = reminders
 
     # ---- the message path -----------------------------------------------------------------------
@@ -186,6 +188,7 @@ class MessageProcessor:
                 tracker.update(ActionExecuted(ACTION_LISTEN))
             else:
                 await self.run_prediction_loop(tracker, context)
+                await self.ask_rating_if_due(tracker, context)
         finally:
             # The customer's message is kept even if answering it failed.
             await self.tracker_store.save(tracker)
@@ -205,6 +208,16 @@ class MessageProcessor:
                 await self._send(event, tracker, context)
         await self.tracker_store.save(tracker)
         return True
+
+    async def ask_rating_if_due(
+        self, tracker: DialogueStateTracker, context: ActionContext
+    ) -> None:
+        """After the assistant's goodbye (analytics.yml's `ask_rating_after`), the rating
+        question, once a session, on channels that do not ask themselves."""
+        if rating_due(tracker, self.ask_rating_after, context.channel_name):
+            question = await rating_question(tracker, self.nlg, context.channel_name)
+            tracker.update(question)
+            await self._send(question, tracker, context)
 
     async def fetch_tracker_with_session(
         self, sender_id: str, output: OutputChannel | None = None

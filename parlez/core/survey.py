@@ -15,10 +15,12 @@ import json
 import re
 from typing import Any
 
-from parlez.events import BotUttered, Event, FeedbackGiven
+from parlez.events import ActionExecuted, BotUttered, Event, FeedbackGiven, UserUttered
 from parlez.nlg.generator import NaturalLanguageGenerator
-from parlez.tracker import DialogueStateTracker
+from parlez.tracker import ACTION_SESSION_START, DialogueStateTracker
 
+#: channels that ask for a rating themselves (the web chat's "End the chat")
+OWN_RATING = frozenset({"webchat", "socketio"})
 RATING_INTENT = "parlez_rating"
 SKIP_INTENT = "parlez_rating_skip"
 #: the bot message's metadata that says which question it is
@@ -93,6 +95,27 @@ async def rating_question(
     ]
     default = {"text": _texts(tracker)[ASK_RATING], "buttons": buttons}
     return await _message(ASK_RATING, tracker, nlg, channel, default)
+
+
+def rating_due(tracker: DialogueStateTracker, after: frozenset[str], channel: str | None) -> bool:
+    """Whether the assistant should ask for a rating now: it ran one of the actions `after`
+    (its goodbye) since the customer's latest message, on a channel without a rating of
+    its own, and has not asked in this session yet."""
+    if not after or channel in OWN_RATING:
+        return False
+    ran = False
+    for event in reversed(tracker.events):
+        if isinstance(event, ActionExecuted) and event.action_name == ACTION_SESSION_START:
+            break
+        if isinstance(event, FeedbackGiven) or (
+            isinstance(event, BotUttered) and (event.metadata or {}).get(SURVEY_KEY)
+        ):
+            return False  # asked, or rated, in this session already
+        if isinstance(event, UserUttered) and not ran:
+            return False  # most messages: no goodbye in the latest turn
+        if isinstance(event, ActionExecuted) and event.action_name in after:
+            ran = True
+    return ran
 
 
 def rating_given(text: str | None) -> int | None:

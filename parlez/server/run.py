@@ -186,6 +186,7 @@ def build_state(options: ServeOptions, say: Any = print) -> ServerState:
         response_timeout=options.response_timeout,
         console=console_database(tracker_store, options.project),
         experiments=experiments,
+        ask_rating_after=analytics.ask_rating_after,
     )
 
 

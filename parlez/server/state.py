@@ -68,11 +68,19 @@ class ServerState:
     console: ConsoleDatabase | None = None
     #: the A/B tests conversations are put in (experiments.yml); kept across model swaps
     experiments: Experiments = field(default_factory=Experiments)
+    #: the assistant asks for a rating after these actions (analytics.yml)
+    ask_rating_after: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.agent is not None:
             self.agent.use_reminders(self.reminders)
-            self.agent.use_experiments(self.experiments)
+            self.fit(self.agent)
+
+    def fit(self, agent: Agent) -> None:
+        """Give `agent` what the server's agents keep across model swaps: the A/B tests,
+        and when to ask for a rating."""
+        agent.use_experiments(self.experiments)
+        agent.ask_rating_after(self.ask_rating_after)
 
     def require_agent(self) -> Agent:
         if self.agent is None:
@@ -107,7 +115,7 @@ class ServerState:
             lock_store=self.lock_store,
             reminders=self.reminders,
         )
-        agent.use_experiments(self.experiments)
+        self.fit(agent)
         agent.warm_up()
         return agent
 

@@ -7,17 +7,19 @@ import asyncio
 from typing import Any
 
 from parlez.agent import Agent
+from parlez.channels.channel import CollectingOutputChannel
 from parlez.core.survey import rating_given, rating_question
 from parlez.events import FeedbackGiven, SlotSet, UserUttered
 from tests.core.helpers import agent, domain, say
 
 DOMAIN = """
 version: "3.1"
-intents: [greet]
+intents: [greet, goodbye]
 slots:
   language: {type: text, mappings: [{type: custom}]}
 responses:
   utter_greet: [{text: "Hello"}]
+  utter_goodbye: [{text: "Bye"}]
 """
 RULES = """
 rules:
@@ -25,6 +27,10 @@ rules:
   steps:
   - intent: greet
   - action: utter_greet
+- rule: goodbye
+  steps:
+  - intent: goodbye
+  - action: utter_goodbye
 """
 
 
@@ -103,3 +109,33 @@ def test_only_a_rating_of_one_to_five_is_one() -> None:
     assert rating_given('/parlez_rating{"rating": "five"}') is None
     assert rating_given("/parlez_rating{broken") is None
     assert rating_given("I'd give you a 5") is None
+
+
+class WebChatOutput(CollectingOutputChannel):
+    """Where the web chat's answers go: it asks for a rating itself ("End the chat")."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "webchat"
+
+
+def test_the_assistant_asks_after_its_goodbye_once_a_session() -> None:
+    """analytics.yml's `ask_rating_after: [utter_goodbye]`: the question follows the
+    goodbye in the same answer, and a second goodbye in the session is not asked again;
+    nor is a conversation already rated."""
+    bot = agent(domain(DOMAIN), rules=RULES)
+    bot.ask_rating_after(["utter_goodbye"])
+    assert say(bot, "/greet") == ["Hello"]
+    assert say(bot, "/goodbye") == ["Bye", "How would you rate this conversation?"]
+    assert say(bot, "/goodbye") == ["Bye"]
+    say(bot, "/greet", sender="rated")
+    asyncio.run(bot.append_events("rated", [FeedbackGiven(rating=5)]))
+    assert say(bot, "/goodbye", sender="rated") == ["Bye"]
+
+
+def test_the_web_chat_and_a_bot_not_told_to_are_not_asked() -> None:
+    bot = agent(domain(DOMAIN), rules=RULES)
+    assert say(bot, "/goodbye") == ["Bye"]  # ask_rating_after not set
+    bot.ask_rating_after(["utter_goodbye"])
+    answered = asyncio.run(bot.handle_text("/goodbye", "visitor", WebChatOutput()))
+    assert [m["text"] for m in answered] == ["Bye"]

@@ -36,6 +36,7 @@ TOP_KEYS = (
     "labels",
     "weekly_report",
     "ask_rating",
+    "ask_rating_after",
 )
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKLY_KEYS = ("to", "day", "hour")
@@ -109,6 +110,8 @@ class AnalyticsConfig:
     weekly_report: WeeklyReport | None = None
     #: ask the customer for a rating when a person resolves the conversation
     ask_rating: bool = True
+    #: and after the assistant runs one of these actions (its goodbye)
+    ask_rating_after: tuple[str, ...] = ()
     #: where it was read from, for the reports' footnote ("" when there is no file)
     source: str = ""
 
@@ -187,6 +190,7 @@ class AnalyticsConfig:
             labels=labels,
             weekly_report=_weekly(raw, at),
             ask_rating=_flag(raw, "ask_rating", True, at),
+            ask_rating_after=_names(raw, "ask_rating_after", at),
             source=FILE,
         )
 

@@ -163,6 +163,10 @@ async def save_rules(request: Request) -> HTTPResponse:
     recount = config.digest != index.analytics.digest
     index.analytics = config
     request.app.ctx.analytics_problem = None
+    served = state_of(request)
+    served.ask_rating_after = config.ask_rating_after
+    if served.agent is not None:
+        served.fit(served.agent)
     await database_of(request).record(request.ctx.session.user, "analytics_rules", FILE, "")
     running = getattr(request.app.ctx, "console_indexing", None)
     if recount and (running is None or running.done()):

@@ -29,6 +29,7 @@ def test_the_assistants_file_counts_bookings_and_leads() -> None:
     assert Outcome("booked", "action_book_appointment", sets="booking_id") in config.outcomes
     assert config.converting == ("booked", "lead")
     assert config.knowledge_actions == ("action_answer_from_kb",)
+    assert config.ask_rating_after == ("utter_goodbye",)  # the assistant asks at its goodbye
 
 
 def test_the_business_time_zone_is_the_default(tmp_path: Path) -> None:
@@ -55,6 +56,7 @@ def test_the_business_time_zone_is_the_default(tmp_path: Path) -> None:
         ("weekly_report:\n  hour: 25\n", 2, "'hour' is 0 to 23"),
         ("weekly_report:\n  to: nobody\n", 2, "an e-mail address"),
         ("weekly_report:\n  every: week\n", 2, "unknown key 'every'"),
+        ("ask_rating_after: {utter_goodbye: 1}\n", 1, "ask_rating_after"),
     ],
 )
 def test_a_broken_file_names_its_line(tmp_path: Path, text: str, line: int, words: str) -> None:

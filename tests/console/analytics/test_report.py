@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -321,3 +321,23 @@ async def test_the_rules_are_edited_in_the_console_and_every_conversation_recoun
     # A colleague's change since the page was opened is not overwritten.
     stale = await owner.post("/console/reports/rules", {"text": text, "digest": digest_of(text)})
     assert stale.status == 409
+
+
+async def test_asking_for_a_rating_after_the_goodbye_applies_once_saved(
+    reporting: Console,
+) -> None:
+    """`ask_rating_after` saved in the rules editor reaches the running assistant: its
+    goodbye is followed by the rating question on the REST channel, and the rating given
+    with the button is counted in the report."""
+    assert [m["text"] for m in await reporting.customer_says("r1", "bye")] == ["Bye"]
+    owner = await reporting.sign_in(Role.OWNER)
+    text = (reporting.app.ctx.state.project / "analytics.yml").read_text()
+    changed = text + "ask_rating_after: [utter_goodbye]\n"
+    saved = await owner.post("/console/reports/rules", {"text": changed, "digest": digest_of(text)})
+    assert saved.status == 303
+    answered = await reporting.customer_says("r2", "bye")
+    assert [m["text"] for m in answered] == ["Bye", "How would you rate this conversation?"]
+    await reporting.customer_says("r2", answered[1]["buttons"][0]["payload"])
+    today = datetime.now(UTC).date()
+    found = await report(reporting, f"since={today - timedelta(days=1)}&until={today}")
+    assert (found["rated"], found["csat"]) == (1, 5.0)
