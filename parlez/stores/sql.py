@@ -50,6 +50,9 @@ events_table = Table(
     SAColumn("intent_name", String(255)),
     SAColumn("action_name", String(255)),
     SAColumn("data", Text),
+    # Ids only ever grow, on SQLite too (it reuses the highest ones once deleted): read
+    # models follow the events by id (`changes`), and a reused id would never be read.
+    sqlite_autoincrement=True,
 )
 
 
@@ -147,13 +150,19 @@ class SQLTrackerStore(TrackerStore):
 
         async def rewrite() -> None:
             async with self.engine.begin() as connection:
-                await connection.execute(
-                    delete(events_table).where(events_table.c.sender_id == tracker.sender_id)
-                )
+                # The new events first, then the old ones go: the new ones are given ids
+                # above every existing one even where the store reuses deleted ids (a
+                # SQLite table made before AUTOINCREMENT), so read models see them.
+                mine = events_table.c.sender_id == tracker.sender_id
+                last = await connection.scalar(select(func.max(events_table.c.id)).where(mine))
                 if tracker.events:
                     await connection.execute(
                         events_table.insert(),
                         [event_row(tracker.sender_id, e) for e in tracker.events],
+                    )
+                if last is not None:
+                    await connection.execute(
+                        delete(events_table).where(mine, events_table.c.id <= last)
                     )
 
         await with_retries("replace a conversation", rewrite)

@@ -111,6 +111,34 @@ async def test_replace_sets_exactly_the_given_events(store_url: str) -> None:
     await store.close()
 
 
+@pytest.mark.parametrize("made_by", ["parlez", "an older parlez, or Rasa"])
+async def test_a_replaced_conversation_is_read_by_what_follows_the_changes(
+    tmp_path: Path, made_by: str
+) -> None:
+    """SQLite gives a deleted highest id to the next row unless the table says
+    AUTOINCREMENT (tables made by Rasa or before it did not): a conversation replaced
+    while its events are the newest still gets ids after every id a reader has seen."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'events.db'}"
+    store = SQLTrackerStore(url, SLOTS)
+    if made_by != "parlez":
+        async with store.engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) "
+                    "NOT NULL, type_name VARCHAR(255) NOT NULL, timestamp FLOAT, "
+                    "intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"
+                )
+            )
+    await store.save(conversation())
+    seen = (await store.changes(0, 100) or [])[-1].position
+    fresh = DialogueStateTracker("ana", SLOTS)
+    fresh.update(SlotSet("city", "Rome"))
+    await store.replace(fresh)
+    after = await store.changes(seen, 100)
+    assert after is not None and [c.event["event"] for c in after] == ["slot"]
+    await store.close()
+
+
 async def test_rows_follow_rasas_events_table(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'events.db'}"
     store = SQLTrackerStore(url, SLOTS)
