@@ -3,7 +3,6 @@ engine, and retries while the database server is away."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,6 +19,14 @@ from sqlalchemy.exc import (
     ProgrammingError,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_chain,
+    wait_fixed,
+)
 
 from parlez import metrics
 from parlez.endpoints import EndpointConfig
@@ -86,6 +93,8 @@ def _sqlite_pragmas(connection: Any, record: Any) -> None:
 #: SQLSTATE classes of failures that can pass: the connection, a deadlock, resources, the
 #: server shutting down or starting up. Anything else (bad data, a constraint) fails again.
 RETRYABLE_SQLSTATES = ("08", "40", "53", "57", "58")
+#: SQLite's (primary result codes): busy, locked, an I/O error, cannot open, protocol
+RETRYABLE_SQLITE_CODES = (5, 6, 10, 14, 15)
 
 
 def retryable(error: Exception) -> bool:
@@ -102,38 +111,62 @@ def retryable(error: Exception) -> bool:
     state = getattr(orig, "sqlstate", None) or getattr(cause, "sqlstate", None)
     if isinstance(state, str) and state:
         return state[:2] in RETRYABLE_SQLSTATES
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        # SQLite says "OperationalError" for a syntax error or a missing table too
+        return code & 0xFF in RETRYABLE_SQLITE_CODES
     return not isinstance(error, IntegrityError | ProgrammingError | DataError)
 
 
+#: what a database call may raise that `retryable` sorts
+DATABASE_ERRORS = (OperationalError, InterfaceError, DBAPIError, OSError)
+
+
+def _may_pass(error: BaseException) -> bool:
+    return isinstance(error, DATABASE_ERRORS) and retryable(error)
+
+
 async def with_retries(what: str, attempt: Callable[[], Awaitable[T]]) -> T:
-    """Run a database call, retrying while the server is away; raise once it stays away.
+    """Run a database call, retrying (`RETRY_DELAYS`) only what may pass while the server
+    is away or busy; raise a clear error once it stays away, or at once for a statement
+    that would fail again.
 
     What the database says goes to the log only: it holds the statement and its values.
     """
-    for delay in (*RETRY_DELAYS, None):
-        try:
-            return await attempt()
-        except (OperationalError, InterfaceError, DBAPIError, OSError) as error:
-            if not retryable(error):
-                metrics.STORE_ERRORS.labels(operation=what).inc()
-                logger.error("the database refused to %s: %s", what, error)
-                raise StoreDataError(
-                    f"the database refused to {what} ({type(error).__name__}); "
-                    "the server's log has the details",
-                    hint="a value the database cannot hold, such as a NUL character",
-                ) from error
-            if delay is None:
-                metrics.STORE_ERRORS.labels(operation=what).inc()
-                logger.error("the database did not answer while trying to %s: %s", what, error)
-                raise StoreUnavailableError(
-                    f"the database did not answer while trying to {what}",
-                    hint="check that the database server is running and reachable",
-                ) from error
-            logger.warning(
-                "the database failed to %s (%s); retrying in %.1f s",
-                what,
-                type(error).__name__,
-                delay,
-            )
-            await asyncio.sleep(delay)
-    raise AssertionError("unreachable")
+
+    def warn(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        delay = state.next_action.sleep if state.next_action else 0.0
+        logger.warning(
+            "the database failed to %s (%s); retrying in %.1f s",
+            what,
+            type(error).__name__,
+            delay,
+        )
+
+    retrying = AsyncRetrying(
+        retry=retry_if_exception(_may_pass),
+        wait=wait_chain(*(wait_fixed(delay) for delay in RETRY_DELAYS)),
+        stop=stop_after_attempt(len(RETRY_DELAYS) + 1),
+        before_sleep=warn,
+        reraise=True,
+    )
+    try:
+        async for attempt_state in retrying:
+            with attempt_state:
+                return await attempt()
+    except DATABASE_ERRORS as error:
+        metrics.STORE_ERRORS.labels(operation=what).inc()
+        if not retryable(error):
+            logger.error("the database refused to %s: %s", what, error)
+            raise StoreDataError(
+                f"the database refused to {what} ({type(error).__name__}); "
+                "the server's log has the details",
+                hint="a value the database cannot hold, such as a NUL character",
+            ) from error
+        logger.error("the database did not answer while trying to %s: %s", what, error)
+        raise StoreUnavailableError(
+            f"the database did not answer while trying to {what}",
+            hint="check that the database server is running and reachable",
+        ) from error
+    raise AssertionError("unreachable: tenacity returns or raises")
