@@ -157,6 +157,13 @@ class Config:
             setattr(config, part, _components(items, part, where(raw, part) or at))
         return config
 
+    def set_augmentation(self, factor: int) -> None:
+        """Rasa's `train --augmentation N`: how many stories are glued together for the
+        policies that learn from them (TEDPolicy's `augmentation_factor`)."""
+        for policy in self.policies:
+            if policy.name.rsplit(".", 1)[-1] == "TEDPolicy":
+                policy.params["augmentation_factor"] = factor
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "recipe": self.recipe,

@@ -32,6 +32,16 @@ policies:
     assert config.defaulted == []
 
 
+def test_train_augmentation_sets_the_factor_of_the_policies_that_glue_stories() -> None:
+    """`parlez train --augmentation N`, as Rasa's: TEDPolicy learns from N glued stories;
+    the other policies never read augmented ones."""
+    config = Config.from_yaml(
+        "policies:\n  - name: TEDPolicy\n    augmentation_factor: 20\n  - name: RulePolicy\n"
+    )
+    config.set_augmentation(0)
+    assert [p.params for p in config.policies] == [{"augmentation_factor": 0}, {}]
+
+
 def test_missing_pipeline_and_policies_get_rasa_s_defaults() -> None:
     with collect():
         config = Config.from_yaml(

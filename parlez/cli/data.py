@@ -21,7 +21,7 @@ from parlez.training_data.nlu_yaml import write_nlu_yaml
 from parlez.validator import Validator, summarize
 
 
-def _print_findings(console: Console, findings: list[Diagnostic]) -> None:
+def print_findings(console: Console, findings: list[Diagnostic]) -> None:
     for finding in sorted(findings, key=lambda f: (f.level != "error", str(f.where or ""))):
         colour = "red" if finding.level == "error" else "yellow"
         place = f"{finding.where}: " if finding.where else ""
@@ -32,9 +32,11 @@ def _print_findings(console: Console, findings: list[Diagnostic]) -> None:
             console.print(f"    hint: {finding.hint}", soft_wrap=True)
 
 
-def validate(args: argparse.Namespace) -> int:
-    console = Console(highlight=False)
-    project = Project(args.project, domain=args.domain, config=args.config, data=args.data)
+def check_project(
+    project: Project, max_history: int | None = None
+) -> tuple[list[Diagnostic], bool]:
+    """What `parlez data validate` finds in `project` (also run before `parlez train`),
+    and whether its config, domain and data could be read at all."""
     findings: list[Diagnostic] = []
     with diagnostics.collect() as warnings:
         failed: set[str] = set()
@@ -52,14 +54,19 @@ def validate(args: argparse.Namespace) -> int:
                 findings.append(Diagnostic.from_error(error))
         loaded = not failed & {"config", "domain", "data"}
         if loaded:
-            max_history = (
-                args.max_history if args.max_history is not None else project.config.max_history()
-            )
+            if max_history is None:
+                max_history = project.config.max_history()
             validator = Validator.for_project(project)
             findings += validator.run(max_history=max_history)
     # A file that fails to load is found by each check that reads it: say it once.
-    findings = list(dict.fromkeys([*warnings, *findings]))
-    _print_findings(console, findings)
+    return list(dict.fromkeys([*warnings, *findings])), loaded
+
+
+def validate(args: argparse.Namespace) -> int:
+    console = Console(highlight=False)
+    project = Project(args.project, domain=args.domain, config=args.config, data=args.data)
+    findings, loaded = check_project(project, args.max_history)
+    print_findings(console, findings)
     errors, warning_count = summarize(findings)
     nlu = project.training_data if loaded else None
     if nlu is not None:

@@ -15,6 +15,7 @@ from parlez.exceptions import ParlezError
 #: where `--auth-token` and `--jwt-secret` are read from when not given
 AUTH_TOKEN_ENV = "PARLEZ_AUTH_TOKEN"
 JWT_SECRET_ENV = "PARLEZ_JWT_SECRET"
+SSL_PASSWORD_ENV = "PARLEZ_SSL_PASSWORD"
 
 
 class ActionsPackageError(ParlezError):
@@ -93,8 +94,22 @@ def configure_logs(args: argparse.Namespace) -> None:
 
 def run_server(args: argparse.Namespace) -> int:
     from parlez.server.run import ServeOptions, serve
+    from parlez.server.tls import TlsError, TlsFiles
 
     configure_logs(args)
+    tls = None
+    if args.ssl_certificate:
+        tls = TlsFiles(
+            Path(args.ssl_certificate),
+            Path(args.ssl_keyfile) if args.ssl_keyfile else None,
+            Path(args.ssl_ca_file) if args.ssl_ca_file else None,
+            args.ssl_password,
+        )
+    elif args.ssl_keyfile or args.ssl_ca_file:
+        raise TlsError(
+            "--ssl-keyfile and --ssl-ca-file go with --ssl-certificate",
+            hint="give the server's certificate with --ssl-certificate",
+        )
     options = ServeOptions(
         project=Path(args.project),
         model=Path(args.model),
@@ -113,6 +128,7 @@ def run_server(args: argparse.Namespace) -> int:
         train_if_missing=not args.no_train,
         access_log=args.debug,
         insecure_no_auth=args.insecure_no_auth,
+        tls=tls,
     )
     serve(options, say=lambda text: print(text, flush=True))
     return 0
@@ -143,6 +159,16 @@ def register(commands: Any) -> None:
         "--insecure-no-auth",
         action="store_true",
         help="serve --enable-api beyond 127.0.0.1 with no token (a private network only)",
+    )
+    run.add_argument("--ssl-certificate", default=None, help="serve HTTPS with this certificate")
+    run.add_argument("--ssl-keyfile", default=None, help="the certificate's private key")
+    run.add_argument(
+        "--ssl-ca-file", default=None, help="authorities that sign the clients' certificates"
+    )
+    run.add_argument(
+        "--ssl-password",
+        default=os.environ.get(SSL_PASSWORD_ENV) or None,
+        help=f"the key's passphrase; default: ${SSL_PASSWORD_ENV}",
     )
     run.add_argument("--credentials", default=None, help="channels file (credentials.yml)")
     run.add_argument("--endpoints", default=None, help="services file (endpoints.yml)")

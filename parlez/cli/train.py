@@ -11,7 +11,7 @@ from rich.console import Console
 from parlez.cli.commands import help_of
 from parlez.cli.kb import describe_index
 from parlez.cli.progress import training_progress
-from parlez.exceptions import relative
+from parlez.exceptions import ParlezError, relative
 from parlez.project import Project
 
 
@@ -54,11 +54,41 @@ def dry_run(console: Console, project: Project, models: Path, parts: tuple[str, 
     return NEEDS_TRAINING if stale else 0
 
 
+def validated(console: Console, project: Project, args: argparse.Namespace) -> bool:
+    """Rasa's check before training (`--skip-validation` skips it): what `parlez data
+    validate` finds is printed; an error stops the training, and so does a warning with
+    `--fail-on-validation-warnings`."""
+    from parlez.cli.data import check_project, print_findings
+    from parlez.validator import summarize
+
+    findings, _ = check_project(project, args.validation_max_history)
+    print_findings(console, findings)
+    errors, warnings = summarize(findings)
+    if errors or (warnings and args.fail_on_validation_warnings):
+        console.print(
+            f"[red]Nothing was trained: the data has {errors} error(s) and {warnings} "
+            "warning(s).[/] Fix them, or train anyway with --skip-validation.",
+            soft_wrap=True,
+        )
+        return False
+    return True
+
+
 def run_all(args: argparse.Namespace) -> int:
     """`parlez train` / `parlez train core`: the dialogue part, and NLU unless core only."""
     console = Console(highlight=False)
+    if args.finetune is not None:
+        raise FinetuneError(
+            "parlez does not fine-tune a trained model (Rasa's --finetune)",
+            hint="a training reuses each part whose data and settings did not change, and "
+            "trains the others from the start: run `parlez train` without --finetune",
+        )
     project = Project(args.project, config=args.config, data=args.data, domain=args.domain)
     parts = ("core",) if getattr(args, "train_what", None) == "core" else ("nlu", "core")
+    if not args.skip_validation and not validated(console, project, args):
+        return 1
+    if args.augmentation is not None:
+        project.config.set_augmentation(args.augmentation)
     if args.dry_run:
         if args.force:
             console.print("The training is forced (--force): every part would be trained.")
@@ -86,6 +116,17 @@ def run_all(args: argparse.Namespace) -> int:
 
 
 _PART_NAMES = {"nlu": "NLU pipeline", "core": "dialogue policies"}
+
+
+class FinetuneError(ParlezError):
+    code = "P172"
+
+
+def _augmentation(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError("the augmentation factor is 0 or more")
+    return number
 
 
 def _common(parser: Any, under: bool = False) -> None:
@@ -116,6 +157,39 @@ def _common(parser: Any, under: bool = False) -> None:
         action="store_true",
         default=default(False),
         help="say what would be trained, train nothing (exit 0: nothing, 1: something, 8: forced)",
+    )
+    parser.add_argument(
+        "--skip-validation",
+        action="store_true",
+        default=default(False),
+        help="train without checking the data first (as `parlez data validate` does)",
+    )
+    parser.add_argument(
+        "--fail-on-validation-warnings",
+        action="store_true",
+        default=default(False),
+        help="a warning of the check before training stops it too",
+    )
+    parser.add_argument(
+        "--validation-max-history",
+        type=int,
+        default=default(None),
+        help="the history the check of story conflicts looks at (default: the policies')",
+    )
+    parser.add_argument(
+        "--augmentation",
+        type=_augmentation,
+        default=default(None),
+        metavar="N",
+        help="stories glued together for TEDPolicy's training (its augmentation_factor)",
+    )
+    parser.add_argument(
+        "--finetune",
+        nargs="?",
+        const="",
+        default=default(None),
+        metavar="MODEL",
+        help="not supported: parlez reuses unchanged parts instead (docs/cli.md)",
     )
 
 

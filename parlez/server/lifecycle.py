@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import ssl
 from typing import Any
 
 from sanic import Request, Sanic
@@ -65,10 +66,12 @@ async def serve_until_signalled(
     *,
     access_log: bool = False,
     drain_seconds: float = DRAIN_SECONDS,
+    tls: ssl.SSLContext | None = None,
 ) -> None:
-    """Serve `app` on host:port until SIGTERM or SIGINT, then shut down (see the module)."""
+    """Serve `app` on host:port (HTTPS with `tls`) until SIGTERM or SIGINT, then shut down
+    (see the module)."""
     server = await app.create_server(
-        host=host, port=port, access_log=access_log, return_asyncio_server=True
+        host=host, port=port, access_log=access_log, return_asyncio_server=True, ssl=tls
     )
     if server is None or server.server is None:
         raise OSError(f"could not listen on {host}:{port}")

@@ -27,6 +27,7 @@ from parlez.model import latest_model
 from parlez.project import Project
 from parlez.server.auth import Auth
 from parlez.server.state import DEFAULT_RESPONSE_TIMEOUT, ServerState
+from parlez.server.tls import TlsFiles
 from parlez.stores.factory import stores_from_endpoints
 from parlez.stores.sql import SQLTrackerStore
 from parlez.stores.tracker_store import TrackerStore
@@ -54,6 +55,8 @@ class ServeOptions:
     access_log: bool = False
     #: serve the API on a network interface with neither a token nor a JWT secret
     insecure_no_auth: bool = False
+    #: HTTPS: the certificate and key (None: plain HTTP)
+    tls: TlsFiles | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -204,6 +207,8 @@ def serve(options: ServeOptions, say: Any = print) -> None:
 
     started = time.perf_counter()
     check_exposure(options)
+    tls = options.tls.context() if options.tls is not None else None
+    scheme = "https" if tls is not None else "http"
     state = build_state(options, say)
     check_lock_store(state)
     app = create_app(state, enable_api=options.enable_api, cors=options.cors)
@@ -223,14 +228,16 @@ def serve(options: ServeOptions, say: Any = print) -> None:
                 else "; create its first user with: "
                 "parlez console add-user you@example.com --role owner"
             )
-            say(f"The console is at http://{options.host}:{options.port}/console/{first}")
+            say(f"The console is at {scheme}://{options.host}:{options.port}/console/{first}")
         say(
-            f"parlez is serving '{model}' at http://{options.host}:{options.port} "
+            f"parlez is serving '{model}' at {scheme}://{options.host}:{options.port} "
             f"(ready in {time.perf_counter() - started:.1f} s; channels: "
             f"{', '.join(c.name() for c in state.channels) or 'none'}; "
             f"API {'on' if options.enable_api else 'off'})"
         )
 
     asyncio.run(
-        serve_until_signalled(app, state, options.host, options.port, access_log=options.access_log)
+        serve_until_signalled(
+            app, state, options.host, options.port, access_log=options.access_log, tls=tls
+        )
     )

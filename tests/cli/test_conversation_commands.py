@@ -154,6 +154,43 @@ def test_a_dry_run_says_what_would_be_trained_and_trains_nothing(
     assert len(list((cafe / "models").glob("*.tar.gz"))) == 1
 
 
+def test_the_data_is_checked_before_training_as_rasa_does(
+    cafe: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An error of `parlez data validate` stops `parlez train` before anything is trained; a
+    warning is printed and stops it only with --fail-on-validation-warnings;
+    --skip-validation trains without the check."""
+    write(cafe / "data" / "rules.yml", RULES.replace("action: utter_bye", "action: utter_farewell"))
+    assert main(["train"]) == 1
+    out = capsys.readouterr().out
+    assert "utter_farewell" in out and "Nothing was trained" in out
+    assert not (cafe / "models").exists()
+    write(cafe / "data" / "rules.yml", RULES)
+    write(
+        cafe / "domain.yml",
+        DOMAIN.replace(
+            "intents: [greet, ask_menu, bye]", "intents: [greet, ask_menu, bye, thanks]"
+        ),
+    )
+    assert main(["train", "--fail-on-validation-warnings"]) == 1
+    assert "warning P206" in capsys.readouterr().out
+    assert main(["train", "--fail-on-validation-warnings", "--skip-validation"]) == 0
+    assert "P206" not in capsys.readouterr().out
+    assert main(["train", "--force"]) == 0
+    assert "warning P206" in capsys.readouterr().out
+
+
+def test_finetuning_is_refused_with_what_to_do_instead(
+    cafe: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train", "--finetune"]) == 1
+    err = capsys.readouterr().err
+    assert "P172" in err and "does not fine-tune" in err
+    with pytest.raises(SystemExit) as refused:
+        main(["train", "--augmentation", "-3"])
+    assert refused.value.code == 2 and "0 or more" in capsys.readouterr().err
+
+
 def test_test_core_writes_rasa_s_story_reports(cafe: Path) -> None:
     assert main(["train"]) == 0
     assert main(["test", "core", "--fail-on-prediction-errors"]) == 0
