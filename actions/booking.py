@@ -70,28 +70,35 @@ CONFIRMATION_SUBJECTS = {
 }
 
 
+def confirmation_values(
+    settings: Business, booked: Appointment, duration: int, language: str = "en"
+) -> dict[str, Any]:
+    """What the booking confirmation's templates say (actions/templates/booking_confirmation.*)."""
+    return {
+        "customer_name": booked.customer_name or "there",
+        "business": settings.name,
+        "service": settings.called(booked.service, language),
+        "when": full_date(booked.start, settings, language),
+        "duration": duration,
+        "address": settings.address,
+        "phone": settings.contact.phone or "",
+    }
+
+
 def confirm_by_email(
     settings: Business, booked: Appointment, duration: int, language: str = "en"
 ) -> None:
     """The customer's confirmation, in their language: sent now, or kept in the outbox
     until it can be."""
-    service = settings.called(booked.service, language)
-    text, page = render(
-        "booking_confirmation",
-        {
-            "customer_name": booked.customer_name or "there",
-            "business": settings.name,
-            "service": service,
-            "when": full_date(booked.start, settings, language),
-            "duration": duration,
-            "address": settings.address,
-            "phone": settings.contact.phone or "",
-        },
-        language,
-    )
+    values = confirmation_values(settings, booked, duration, language)
+    text, page = render("booking_confirmation", values, language)
     subject = CONFIRMATION_SUBJECTS.get(language, CONFIRMATION_SUBJECTS["en"])
     send_email(
-        settings, booked.email, subject.format(service=service, business=settings.name), text, page
+        settings,
+        booked.email,
+        subject.format(service=values["service"], business=settings.name),
+        text,
+        page,
     )
 
 

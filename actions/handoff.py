@@ -41,20 +41,23 @@ def transcript(tracker: Tracker, last: int | None = TRANSCRIPT_MESSAGES) -> str:
     return "\n".join(lines[-last:] if last else lines)
 
 
+def handoff_values(tracker: Tracker) -> dict[str, Any]:
+    """What the handoff notice's templates say (actions/templates/handoff.*)."""
+    name = str(tracker.get_slot("customer_name") or "")
+    return {
+        "sender_id": tracker.sender_id,
+        "name": name or "(no name given)",
+        "email": str(tracker.get_slot("email") or ""),
+        "transcript": transcript(tracker),
+    }
+
+
 def notify(settings: Business, tracker: Tracker) -> None:
     to = settings.contact.notify or settings.contact.email
     if not to:
         return
     name = str(tracker.get_slot("customer_name") or "")
-    text, page = render(
-        "handoff",
-        {
-            "sender_id": tracker.sender_id,
-            "name": name or "(no name given)",
-            "email": str(tracker.get_slot("email") or ""),
-            "transcript": transcript(tracker),
-        },
-    )
+    text, page = render("handoff", handoff_values(tracker))
     send_email(settings, to, f"A customer wants a person: {name or tracker.sender_id}", text, page)
 
 

@@ -24,21 +24,23 @@ class ValidateContactForm(OffersAPersonWhenStuck, CustomerDetails, FormValidatio
         return "validate_contact_form"
 
 
+def lead_values(lead: Lead) -> dict[str, Any]:
+    """What the new-lead notice's templates say (actions/templates/new_lead.*)."""
+    return {
+        "name": lead.name,
+        "email": lead.email,
+        "phone": lead.phone or "-",
+        "sender_id": lead.sender_id,
+        "note": lead.message,
+    }
+
+
 def announce(settings: Business, lead: Lead) -> None:
     """The new-lead notice to the business's `contact.notify` address."""
     to = settings.contact.notify or settings.contact.email
     if not to:
         return
-    text, page = render(
-        "new_lead",
-        {
-            "name": lead.name,
-            "email": lead.email,
-            "phone": lead.phone or "-",
-            "sender_id": lead.sender_id,
-            "note": lead.message,
-        },
-    )
+    text, page = render("new_lead", lead_values(lead))
     send_email(settings, to, f"New lead: {lead.name or lead.email}", text, page)
 
 

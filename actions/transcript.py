@@ -8,11 +8,16 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.business import business
+from actions.business import Business, business
 from actions.handoff import transcript
 from actions.integrations.email import render
 from actions.services import send_email
 from actions.validation import valid_email
+
+
+def transcript_values(settings: Business, tracker: Tracker) -> dict[str, Any]:
+    """What the transcript e-mail's templates say (actions/templates/transcript.*)."""
+    return {"business": settings.name, "transcript": transcript(tracker, last=None)}
 
 
 class ActionSendTranscript(Action):
@@ -29,10 +34,7 @@ class ActionSendTranscript(Action):
         if email is None:
             return []
         settings = business()
-        text, page = render(
-            "transcript",
-            {"business": settings.name, "transcript": transcript(tracker, last=None)},
-        )
+        text, page = render("transcript", transcript_values(settings, tracker))
         subject = f"Your conversation with {settings.name}"
         # Sent, or kept in the outbox for the next try: the mailer never raises.
         await asyncio.to_thread(send_email, settings, email, subject, text, page)

@@ -17,17 +17,17 @@ send delivers the outbox first. Nothing is lost and a customer never waits on a 
 
 from __future__ import annotations
 
-import html
 import logging
 import smtplib
 import ssl
-import string
 import time
 import uuid
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 from typing import Any
+
+import jinja2
 
 from actions.integrations.outbox import Outbox
 
@@ -41,21 +41,37 @@ class EmailError(Exception):
     pass
 
 
-def template(name: str, suffix: str, language: str) -> string.Template:
+_templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    # A misspelt {{ placeholder }} is an error here, never a customer's e-mail saying it.
+    undefined=jinja2.StrictUndefined,
+    autoescape=jinja2.select_autoescape(["html"]),
+    keep_trailing_newline=True,
+)
+
+
+class EmailTemplateError(EmailError):
+    pass
+
+
+def template_name(name: str, suffix: str, language: str) -> str:
     """`name.<language>.<suffix>` when there is one, else `name.<suffix>` (English)."""
-    translated = TEMPLATES / f"{name}.{language}.{suffix}"
-    path = translated if translated.exists() else TEMPLATES / f"{name}.{suffix}"
-    return string.Template(path.read_text(encoding="utf-8"))
+    translated = f"{name}.{language}.{suffix}"
+    return translated if (TEMPLATES / translated).is_file() else f"{name}.{suffix}"
 
 
 def render(name: str, values: dict[str, Any], language: str = "en") -> tuple[str, str]:
     """The text and HTML bodies of template `name` in `language` (English where it has no
-    translation); values are escaped in the HTML."""
-    text = template(name, "txt", language)
-    page = template(name, "html", language)
-    plain = {k: str(v) for k, v in values.items()}
-    escaped = {k: html.escape(str(v)) for k, v in values.items()}
-    return text.safe_substitute(plain), page.safe_substitute(escaped)
+    translation); what is put in the HTML is escaped. A name the template uses and
+    `values` lacks is an EmailTemplateError naming both."""
+    bodies = []
+    for suffix in ("txt", "html"):
+        chosen = template_name(name, suffix, language)
+        try:
+            bodies.append(_templates.get_template(chosen).render(values))
+        except jinja2.UndefinedError as error:
+            raise EmailTemplateError(f"the template {chosen}: {error.message}") from error
+    return bodies[0], bodies[1]
 
 
 def compose(sender: str, to: str, subject: str, text: str, page: str | None = None) -> EmailMessage:
