@@ -32,10 +32,9 @@ from actions.appointment_time import (
 )
 from actions.business import Business, business
 from actions.integrations.calendar import Appointment, CalendarError, SlotTakenError
-from actions.integrations.email import render
 from actions.language import language_of
 from actions.scheduling import full_date, in_full, is_free
-from actions.services import calendar, now, outbox, send_email
+from actions.services import calendar, now, outbox, send_template
 from actions.validation import CustomerDetails, OffersAPersonWhenStuck
 from actions.when import CLOCK_SLOT, DAY_SLOT, PART_SLOT, understand_time
 
@@ -91,15 +90,9 @@ def confirm_by_email(
     """The customer's confirmation, in their language: sent now, or kept in the outbox
     until it can be."""
     values = confirmation_values(settings, booked, duration, language)
-    text, page = render("booking_confirmation", values, language)
     subject = CONFIRMATION_SUBJECTS.get(language, CONFIRMATION_SUBJECTS["en"])
-    send_email(
-        settings,
-        booked.email,
-        subject.format(service=values["service"], business=settings.name),
-        text,
-        page,
-    )
+    subject = subject.format(service=values["service"], business=settings.name)
+    send_template(settings, booked.email, subject, "booking_confirmation", values, language)
 
 
 def booked_start(tracker: Tracker, settings: Business) -> dt.datetime | None:

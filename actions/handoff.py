@@ -16,8 +16,7 @@ from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.business import Business, business
-from actions.integrations.email import render
-from actions.services import send_email
+from actions.services import send_template
 
 TRANSCRIPT_MESSAGES = 12
 
@@ -57,8 +56,8 @@ def notify(settings: Business, tracker: Tracker) -> None:
     if not to:
         return
     name = str(tracker.get_slot("customer_name") or "")
-    text, page = render("handoff", handoff_values(tracker))
-    send_email(settings, to, f"A customer wants a person: {name or tracker.sender_id}", text, page)
+    subject = f"A customer wants a person: {name or tracker.sender_id}"
+    send_template(settings, to, subject, "handoff", handoff_values(tracker))
 
 
 class ActionHandoff(Action):

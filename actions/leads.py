@@ -12,8 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.business import Business, business
 from actions.integrations.crm import Lead, LeadStore, crm_from_settings, sync_pending
-from actions.integrations.email import render
-from actions.services import project, send_email
+from actions.services import project, send_template
 from actions.validation import CustomerDetails, OffersAPersonWhenStuck, valid_email
 
 logger = logging.getLogger(__name__)
@@ -40,8 +39,9 @@ def announce(settings: Business, lead: Lead) -> None:
     to = settings.contact.notify or settings.contact.email
     if not to:
         return
-    text, page = render("new_lead", lead_values(lead))
-    send_email(settings, to, f"New lead: {lead.name or lead.email}", text, page)
+    send_template(
+        settings, to, f"New lead: {lead.name or lead.email}", "new_lead", lead_values(lead)
+    )
 
 
 def save_lead(settings: Business, lead: Lead) -> bool:

@@ -4,14 +4,18 @@ calendar, the outbox and the mailer, each as `business.yml` configures it."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from actions.business import Business
 from actions.integrations.calendar import Calendar, calendar_from_settings
-from actions.integrations.email import Mailer, compose
+from actions.integrations.email import EmailTemplateError, Mailer, compose, render
 from actions.integrations.outbox import Outbox
 from parlez.project import project_folder
+
+logger = logging.getLogger(__name__)
 
 
 def now() -> dt.datetime:
@@ -36,6 +40,25 @@ def outbox() -> Outbox:
 def mailer(settings: Business) -> Mailer:
     folder = Path(str(settings.email.get("folder") or "mail"))
     return Mailer(settings.email, outbox(), folder if folder.is_absolute() else project() / folder)
+
+
+def send_template(
+    settings: Business,
+    to: str,
+    subject: str,
+    template: str,
+    values: dict[str, Any],
+    language: str = "en",
+) -> bool:
+    """The e-mail of `template` (actions/templates/) with `values`, sent as `send_email`
+    sends. A template that cannot be filled (a placeholder misspelt in an edited template)
+    is logged and nothing is sent: the conversation goes on."""
+    try:
+        text, page = render(template, values, language)
+    except EmailTemplateError as error:
+        logger.error("the e-mail '%s' to %s is not sent: %s", subject, to, error)
+        return False
+    return send_email(settings, to, subject, text, page)
 
 
 def send_email(

@@ -10,8 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.business import Business, business
 from actions.handoff import transcript
-from actions.integrations.email import render
-from actions.services import send_email
+from actions.services import send_template
 from actions.validation import valid_email
 
 
@@ -34,8 +33,8 @@ class ActionSendTranscript(Action):
         if email is None:
             return []
         settings = business()
-        text, page = render("transcript", transcript_values(settings, tracker))
         subject = f"Your conversation with {settings.name}"
+        values = transcript_values(settings, tracker)
         # Sent, or kept in the outbox for the next try: the mailer never raises.
-        await asyncio.to_thread(send_email, settings, email, subject, text, page)
+        await asyncio.to_thread(send_template, settings, email, subject, "transcript", values)
         return []

@@ -37,10 +37,12 @@ class CalDAVCalendar(Calendar):
         self._calendar: Any = None
 
     def _errors(self) -> tuple[type[BaseException], ...]:
+        """What the caldav client raises when the server is away or refuses: its own errors
+        and those of the HTTP library it was installed with (niquests, else requests)."""
         import caldav.lib.error
-        import requests
+        from caldav.lib.http_sync import requests as http
 
-        return (caldav.lib.error.DAVError, requests.RequestException, OSError)
+        return (caldav.lib.error.DAVError, http.RequestException, OSError)
 
     def _open(self) -> Any:
         if self._calendar is not None:

@@ -104,7 +104,11 @@ def test_a_caldav_server_that_is_down_or_refuses_is_a_calendar_error(
 ) -> None:
     from tests.services import free_port
 
+    from caldav.lib.http_sync import requests as http
+
     down = CalDAVCalendar(f"http://127.0.0.1:{free_port()}/", "x", "y", timeout=2)
+    # what the client raises is its own HTTP library's (niquests here), not requests'
+    assert http.RequestException in down._errors()
     with pytest.raises(CalendarError, match="cannot be reached"):
         down.busy(at(26, 0), at(27, 0))
     wrong = CalDAVCalendar(radicale.url, radicale.username, "not-the-password")

@@ -135,3 +135,16 @@ def test_every_template_renders_in_every_language_with_the_real_values(
 def test_a_placeholder_without_a_value_is_an_error_not_a_customers_email() -> None:
     with pytest.raises(EmailTemplateError, match=r"booking_confirmation.*'service' is undefined"):
         render("booking_confirmation", {"customer_name": "Cy", "business": "Studio"})
+
+
+def test_an_email_that_cannot_be_filled_is_logged_and_not_sent(
+    studio: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A template edited with a misspelt placeholder: the action goes on, the log says
+    which e-mail was not sent and why, and nothing half-filled reaches anybody."""
+    from actions.services import send_template
+
+    sent = send_template(business(), "cy@example.com", "Hello", "new_lead", {"name": "Cy"})
+    assert sent is False
+    assert "'Hello' to cy@example.com is not sent" in caplog.text and "email" in caplog.text
+    assert not list((studio / "mail").glob("*.eml"))
