@@ -102,9 +102,9 @@ def test_caldav_appointments_are_events_any_calendar_app_shows(radicale: Radical
 def test_a_caldav_server_that_is_down_or_refuses_is_a_calendar_error(
     radicale: Radicale,
 ) -> None:
-    from tests.services import free_port
-
     from caldav.lib.http_sync import requests as http
+
+    from tests.services import free_port
 
     down = CalDAVCalendar(f"http://127.0.0.1:{free_port()}/", "x", "y", timeout=2)
     # what the client raises is its own HTTP library's (niquests here), not requests'
