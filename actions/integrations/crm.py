@@ -2,7 +2,7 @@
 
 The local store (`leads.db`) is the source of truth: a lead is written there before anything
 else, so a CRM that is down loses nothing. `sync_pending` pushes every lead not yet synced,
-deduplicated by e-mail, to a HubSpot-compatible REST API (contacts search, create, update).
+deduplicated by e-mail, to a HubSpot-compatible REST API (contacts batch upsert by e-mail).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 logger = logging.getLogger(__name__)
 
@@ -142,10 +143,30 @@ class LeadStore:
         )
 
 
+#: contacts per batch call (HubSpot's limit is 100)
+BATCH = 100
+#: the longest `Retry-After` waited for before the leads are left for the next sync
+MAX_RETRY_AFTER = 10.0
+#: tries of one call that HubSpot answers 429 (too many requests)
+RATE_LIMIT_TRIES = 3
+
+
+class RateLimited(CRMError):
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _retry_after(state: RetryCallState) -> float:
+    error = state.outcome.exception() if state.outcome else None
+    return error.retry_after if isinstance(error, RateLimited) else 1.0
+
+
 class HubSpotClient:
     """The contacts and list memberships of HubSpot's CRM API v3 (and of compatible servers).
-    With `marketing_list`, a lead who said yes is added to that list, one who said no is
-    taken off it."""
+    Contacts are upserted by e-mail in batches (one call, no search-then-create race); a
+    429 is waited out as its `Retry-After` says. With `marketing_list`, a lead who said yes
+    is added to that list, one who said no is taken off it."""
 
     def __init__(
         self, url: str, token: str, timeout: float = 10.0, marketing_list: str | None = None
@@ -158,54 +179,83 @@ class HubSpotClient:
         )
 
     def _call(self, method: str, path: str, body: Any) -> dict[str, Any]:
+        for attempt in Retrying(
+            retry=retry_if_exception_type(RateLimited),
+            wait=_retry_after,
+            stop=stop_after_attempt(RATE_LIMIT_TRIES),
+            reraise=True,
+        ):
+            with attempt:
+                return self._call_once(method, path, body)
+        raise AssertionError("unreachable: tenacity returns or raises")
+
+    def _call_once(self, method: str, path: str, body: Any) -> dict[str, Any]:
         try:
             reply = self.client.request(method, path, json=body)
         except httpx.HTTPError as error:
             raise CRMError(f"the CRM cannot be reached: {error}") from error
+        if reply.status_code == 429:
+            wait = _seconds(reply.headers.get("Retry-After"))
+            if wait > MAX_RETRY_AFTER:
+                raise CRMError(f"the CRM asks to wait {wait:.0f} s (429): the leads wait")
+            logger.warning("the CRM asks to slow down (429): waiting %.1f s", wait)
+            raise RateLimited("the CRM answered 429 (too many requests)", wait)
         if reply.status_code >= 400:
             raise CRMError(f"the CRM answered {reply.status_code}: {reply.text[:200]}")
-        result: dict[str, Any] = reply.json()
+        result: dict[str, Any] = reply.json() if reply.content else {}
         return result
 
-    def sync(self, lead: Lead) -> str:
-        """Create or update the contact, then its marketing-list membership; its id."""
-        contact_id = self.upsert(lead)
-        if self.marketing_list and lead.marketing is not None:
-            change = "add" if lead.marketing else "remove"
-            self._call(
-                "PUT", f"/crm/v3/lists/{self.marketing_list}/memberships/{change}", [contact_id]
-            )
-        return contact_id
+    def sync(self, leads: list[Lead]) -> dict[str, str]:
+        """Create or update the contacts (by e-mail), then their marketing-list
+        memberships; each lead's e-mail -> its contact id."""
+        ids: dict[str, str] = {}
+        for first in range(0, len(leads), BATCH):
+            ids.update(self.upsert(leads[first : first + BATCH]))
+        if self.marketing_list:
+            for change, wanted in (("add", True), ("remove", False)):
+                members = [ids[lead.email.lower()] for lead in leads if lead.marketing is wanted]
+                if members:
+                    path = f"/crm/v3/lists/{self.marketing_list}/memberships/{change}"
+                    self._call("PUT", path, members)
+        return ids
 
-    def upsert(self, lead: Lead) -> str:
-        """The contact's id after creating it, or updating the one with this e-mail."""
-        first, _, last = lead.name.partition(" ")
-        properties = {"email": lead.email, "firstname": first, "lastname": last}
-        if lead.phone:
-            properties["phone"] = lead.phone
-        found = self._call(
-            "POST",
-            "/crm/v3/objects/contacts/search",
-            {
-                "filterGroups": [
-                    {"filters": [{"propertyName": "email", "operator": "EQ", "value": lead.email}]}
-                ],
-                "properties": ["email"],
-                "limit": 1,
-            },
-        )
-        if found.get("results"):
-            contact_id = str(found["results"][0]["id"])
+    def upsert(self, leads: list[Lead]) -> dict[str, str]:
+        """One batch upsert by e-mail; the new contacts then get their lead status (an
+        existing contact's lifecycle stage is never moved back). E-mail -> contact id."""
+        inputs = []
+        for lead in leads:
+            first, _, last = lead.name.partition(" ")
+            properties = {"email": lead.email, "firstname": first, "lastname": last}
+            if lead.phone:
+                properties["phone"] = lead.phone
+            inputs.append({"idProperty": "email", "id": lead.email, "properties": properties})
+        done = self._call("POST", "/crm/v3/objects/contacts/batch/upsert", {"inputs": inputs})
+        ids: dict[str, str] = {}
+        new: list[str] = []
+        for result in done.get("results") or []:
+            email = str((result.get("properties") or {}).get("email") or "").lower()
+            ids[email] = str(result["id"])
+            if result.get("new"):
+                new.append(str(result["id"]))
+        missing = [lead.email for lead in leads if lead.email.lower() not in ids]
+        if missing:
+            raise CRMError(f"the CRM did not return the contacts of {', '.join(missing)}")
+        if new:
+            status = {"hs_lead_status": "NEW", "lifecyclestage": "lead"}
             self._call(
-                "PATCH", f"/crm/v3/objects/contacts/{contact_id}", {"properties": properties}
+                "POST",
+                "/crm/v3/objects/contacts/batch/update",
+                {"inputs": [{"id": contact, "properties": status} for contact in new]},
             )
-            return contact_id
-        created = self._call(
-            "POST",
-            "/crm/v3/objects/contacts",
-            {"properties": {**properties, "hs_lead_status": "NEW", "lifecyclestage": "lead"}},
-        )
-        return str(created["id"])
+        return ids
+
+
+def _seconds(value: str | None) -> float:
+    """`Retry-After` in seconds (HubSpot sends seconds; an HTTP date is read as 1 s)."""
+    try:
+        return max(0.0, float(value or 1))
+    except ValueError:
+        return 1.0
 
 
 def crm_from_settings(settings: dict[str, Any] | None) -> HubSpotClient | None:
@@ -230,12 +280,14 @@ def sync_pending(store: LeadStore, crm: HubSpotClient | None) -> int:
     rest for the next time. The number synced."""
     if crm is None:
         return 0
-    synced = 0
-    for lead in store.unsynced():
-        try:
-            store.mark_synced(lead.email, crm.sync(lead))
-        except CRMError as error:
-            logger.warning("CRM sync stopped, %d lead(s) wait: %s", len(store.unsynced()), error)
-            break
-        synced += 1
-    return synced
+    waiting = store.unsynced()
+    if not waiting:
+        return 0
+    try:
+        ids = crm.sync(waiting)
+    except CRMError as error:
+        logger.warning("CRM sync stopped, %d lead(s) wait: %s", len(waiting), error)
+        return 0
+    for lead in waiting:
+        store.mark_synced(lead.email, ids[lead.email.lower()])
+    return len(waiting)

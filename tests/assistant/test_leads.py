@@ -143,3 +143,38 @@ def test_a_refused_token_is_an_error_and_nothing_is_marked_synced(tmp_path: Path
 )
 def test_phone_numbers_are_checked(said: str, kept: str | None) -> None:
     assert valid_phone(said) == kept
+
+
+def test_waiting_leads_go_in_one_batch_upsert_and_a_customer_stays_a_customer(
+    tmp_path: Path,
+) -> None:
+    """Upsert by e-mail: one call for every waiting lead, no search-then-create race. A
+    new contact is marked a new lead; a contact HubSpot already has keeps its stage."""
+    with fake_hubspot() as fake:
+        fake.contacts["1001"] = {"email": "old@example.com", "lifecyclestage": "customer"}
+        store = LeadStore(tmp_path / "leads.db")
+        for email in ("old@example.com", "new1@example.com", "new2@example.com"):
+            store.save(Lead(email, "Some One"))
+        assert sync_pending(store, HubSpotClient(fake.url, TOKEN)) == 3
+        assert [path for _, path in fake.calls] == [
+            "/crm/v3/objects/contacts/batch/upsert",
+            "/crm/v3/objects/contacts/batch/update",
+        ]
+        assert fake.contacts["1001"]["lifecyclestage"] == "customer"
+        assert [c.get("hs_lead_status") for c in fake.contacts.values()] == [None, "NEW", "NEW"]
+        assert store.unsynced() == []
+
+
+def test_too_many_requests_is_waited_out_or_left_for_the_next_sync(tmp_path: Path) -> None:
+    """HubSpot's 429: a short `Retry-After` is waited and the call tried again; a long one
+    leaves the leads for the next sync rather than holding the conversation."""
+    with fake_hubspot() as fake:
+        store = LeadStore(tmp_path / "leads.db")
+        store.save(Lead("ana@example.com", "Ana"))
+        fake.too_many, fake.retry_after = 2, "0"
+        assert sync_pending(store, HubSpotClient(fake.url, TOKEN)) == 1
+        assert len(fake.calls) == 4  # two refused, the upsert, the new lead's status
+        store.save(Lead("bo@example.com", "Bo"))
+        fake.too_many, fake.retry_after = 1, "3600"
+        assert sync_pending(store, HubSpotClient(fake.url, TOKEN)) == 0
+        assert [lead.email for lead in store.unsynced()] == ["bo@example.com"]

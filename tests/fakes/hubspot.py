@@ -1,7 +1,9 @@
-"""A local stand-in for HubSpot's CRM API v3: search, create and update contacts, and add
-them to or remove them from lists.
+"""A local stand-in for HubSpot's CRM API v3: search, create and update contacts (one by
+one, or in batches: upsert by e-mail, update by id), and add them to or remove them from
+lists.
 
-It checks the bearer token, keeps contacts in memory and can be made to fail (`down`).
+It checks the bearer token, keeps contacts in memory and can be made to fail (`down`) or to
+ask for patience (`too_many`: that many 429 answers with `Retry-After`, first).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ class FakeHubSpot:
     contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
     lists: dict[str, set[str]] = field(default_factory=dict)
     down: bool = False
+    too_many: int = 0
+    retry_after: str = "0"
     calls: list[tuple[str, str]] = field(default_factory=list)
     port: int = 0
 
@@ -44,6 +48,14 @@ def _handler(fake: FakeHubSpot) -> type[BaseHTTPRequestHandler]:
             if fake.down:
                 self._send(503, {"status": "error", "message": "Service unavailable"})
                 return
+            if fake.too_many:
+                fake.too_many -= 1
+                self.send_response(429)
+                self.send_header("Retry-After", fake.retry_after)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"status": "error", "category": "RATE_LIMITS"}')
+                return
             if self.headers.get("Authorization") != f"Bearer {TOKEN}":
                 self._send(401, {"status": "error", "category": "INVALID_AUTHENTICATION"})
                 return
@@ -59,6 +71,27 @@ def _handler(fake: FakeHubSpot) -> type[BaseHTTPRequestHandler]:
                 contact_id = str(len(fake.contacts) + 1001)
                 fake.contacts[contact_id] = dict(body["properties"])
                 self._send(201, {"id": contact_id, "properties": body["properties"]})
+            elif method == "POST" and self.path == "/crm/v3/objects/contacts/batch/upsert":
+                results = []
+                for item in body["inputs"]:
+                    assert item["idProperty"] == "email"
+                    email = item["id"].lower()
+                    found = next(
+                        (cid for cid, c in fake.contacts.items() if c["email"].lower() == email),
+                        None,
+                    )
+                    created = found is None
+                    if found is None:
+                        found = str(len(fake.contacts) + 1001)
+                        fake.contacts[found] = {}
+                    fake.contacts[found].update(item["properties"])
+                    properties = dict(fake.contacts[found])
+                    results.append({"id": found, "new": created, "properties": properties})
+                self._send(200, {"status": "COMPLETE", "results": results})
+            elif method == "POST" and self.path == "/crm/v3/objects/contacts/batch/update":
+                for item in body["inputs"]:
+                    fake.contacts[item["id"]].update(item["properties"])
+                self._send(200, {"status": "COMPLETE", "results": body["inputs"]})
             elif method == "PATCH" and (
                 match := re.fullmatch(r"/crm/v3/objects/contacts/(\d+)", self.path)
             ):
