@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime
 
 .PHONY: run shell test services lint unit validate bench clean
 
@@ -20,27 +21,34 @@ $(FRONT_END): package.json package-lock.json
 	else echo "npm is not installed: the console runs without live updates or charts" \
 		"(apt-get install npm)"; fi
 
+# What serving the assistant needs (`make run`): parlez and the assistant's extras.
+$(RUNTIME): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[assistant]'
+	@touch $(RUNTIME)
+
+# What the tests need besides (`make test`): every extra, and the test tools.
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+	@touch $(STAMP) $(RUNTIME)
 
-# Set up, check the assistant's project files, train it (each part is reused when its
-# inputs did not change), and serve it on 127.0.0.1:5005: the web chat (/webchat/), REST and
+# Set up, check the assistant's project files and train it (`parlez train` checks them
+# first; each part is reused when its inputs did not change), and serve it on 127.0.0.1:5005: the web chat (/webchat/), REST and
 # Rasa's HTTP API, conversations kept in conversations.db (SQLite), and the console
 # (/console/; `parlez console add-user` makes its first user, as `parlez run` says).
-run: $(STAMP) $(FRONT_END)
-	$(BIN)/parlez data validate
+run: $(RUNTIME) $(FRONT_END)
 	$(BIN)/parlez train
 	$(BIN)/parlez run --enable-api
 
 # Talk to the assistant in the terminal.
-shell: $(STAMP)
+shell: $(RUNTIME)
 	$(BIN)/parlez train
 	$(BIN)/parlez shell
 
-validate: $(STAMP)
+validate: $(RUNTIME)
 	$(BIN)/parlez data validate
 
 # Set up and run the whole test suite: lint, types, then pytest.

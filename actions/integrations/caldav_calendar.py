@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 from actions.integrations.calendar import Appointment, Calendar, CalendarError, SlotTakenError
+from parlez.extras import install_hint
 
 DEFAULT_CALENDAR = "appointments"
 
@@ -47,7 +48,12 @@ class CalDAVCalendar(Calendar):
     def _open(self) -> Any:
         if self._calendar is not None:
             return self._calendar
-        import caldav
+        try:
+            import caldav
+        except ImportError as error:
+            raise CalendarError(
+                f"the CalDAV calendar needs the caldav package: {install_hint('caldav')}"
+            ) from error
 
         try:
             client = caldav.DAVClient(

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from connectors.webchat.settings import AttachmentSettings, S3Settings
+from parlez.extras import install_hint
 
 #: the first bytes of each type the widget accepts; the browser's word for a type is not trusted
 SIGNATURES: list[tuple[bytes, str, str]] = [
@@ -129,7 +130,7 @@ class S3Files:
             import boto3
         except ImportError as error:
             raise AttachmentStoreError(
-                "attachments.storage is 's3' but boto3 is not installed: pip install boto3"
+                "attachments.storage is 's3' but boto3 is not installed: " + install_hint("boto3")
             ) from error
         self.bucket = settings.bucket
         self.prefix = settings.prefix

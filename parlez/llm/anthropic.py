@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from parlez.extras import optional
 from parlez.llm.base import LLM, ChatMessage, LLMError
 from parlez.registry import register_llm
 
@@ -14,7 +15,7 @@ class AnthropicLLM(LLM):
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
-        import anthropic
+        anthropic = optional("anthropic", "an LLM of type 'anthropic'")
 
         self._errors = (anthropic.APIError, anthropic.APIConnectionError)
         # The SDK retries connection errors and 429/5xx itself; one retry keeps answers fast.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from parlez.extras import optional
 from parlez.llm.base import LLM, ChatMessage, LLMError
 from parlez.registry import register_llm
 
@@ -14,7 +15,7 @@ class OpenAILLM(LLM):
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
-        import openai
+        openai = optional("openai", "an LLM of type 'openai'")
 
         self._errors = (openai.APIError, openai.APIConnectionError)
         self.client = openai.AsyncOpenAI(

@@ -30,6 +30,7 @@ from tenacity import (
 
 from parlez import metrics
 from parlez.endpoints import EndpointConfig
+from parlez.extras import optional
 from parlez.stores.errors import StoreConfigError, StoreDataError, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ def make_engine(url: URL) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    if url.get_backend_name() == "postgresql":
+        optional("asyncpg", "a PostgreSQL database")
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, Text
 
 from parlez.deprecation import moved
 from parlez.endpoints import EndpointConfig
+from parlez.extras import optional
 from parlez.registry import event_brokers
 from parlez.stores.engine import database_url, make_engine, with_retries
 
@@ -105,7 +106,7 @@ class PikaEventBroker(EventBroker):
         self._connecting = asyncio.Lock()
 
     async def _ensure_exchange(self) -> Any:
-        import aio_pika
+        aio_pika = optional("aio_pika", "the RabbitMQ event broker")
 
         async with self._connecting:
             if self._exchange is not None and not self._connection.is_closed:

@@ -18,6 +18,7 @@ from typing import Any
 
 from parlez.deprecation import moved
 from parlez.endpoints import EndpointConfig
+from parlez.extras import optional
 from parlez.registry import lock_stores
 from parlez.stores.errors import StoreUnavailableError
 
@@ -86,7 +87,7 @@ class RedisLockStore(LockStore):
 
     def __init__(self, config: EndpointConfig) -> None:
         super().__init__()
-        import redis.asyncio as redis
+        redis = optional("redis.asyncio", "the Redis lock store")
 
         options = config.kwargs
         self.key_prefix = str(options.get("key_prefix") or "") + DEFAULT_KEY_PREFIX

@@ -23,6 +23,7 @@ from typing import Any
 
 from parlez.diagnostics import warn
 from parlez.exceptions import ParlezError
+from parlez.extras import install_hint
 from parlez.nlu.component import Component
 from parlez.nlu.extractors.spoken_times import original_span, rewrite
 from parlez.nlu.message import Message
@@ -77,7 +78,8 @@ class EmbeddedDuckling:
         except ImportError:
             raise DucklingUnavailableError(
                 "the embedded Duckling is not installed",
-                hint="pip install pyduckling-native-phihos",
+                hint=f"{install_hint('duckling')}, or give the component the `url` of a "
+                "Duckling server",
             ) from None
         self._duckling = duckling
         with self._lock:
