@@ -9,6 +9,7 @@ import logging
 import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -119,6 +120,16 @@ def log_level(args: argparse.Namespace) -> int:
     return logging.ERROR if args.quiet else logging.WARNING
 
 
+def use_project_packages(project: Path) -> None:
+    """The project's own packages (`actions`, custom channels and components) are imported
+    from its folder, as Rasa does, before any installed package of the same name: a
+    project's `actions` is never another project's that happens to be on the path."""
+    folder = str(project.resolve())
+    if folder in sys.path:
+        sys.path.remove(folder)
+    sys.path.insert(0, folder)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(given)
@@ -127,6 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_USAGE
+    use_project_packages(Path(getattr(args, "project", None) or "."))
     err = Console(stderr=True, highlight=False)
     try:
         code: int = args.handler(args)

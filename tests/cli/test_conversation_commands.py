@@ -238,6 +238,45 @@ def test_shell_talks_and_numbers_the_buttons(cafe: Path) -> None:
     ]
 
 
+OWN_ACTION = """
+from rasa_sdk import Action
+
+
+class ActionCafeGoodbye(Action):
+    def name(self) -> str:
+        return "action_cafe_goodbye"
+
+    def run(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(text="Bye from the cafe's own action!")
+        return []
+"""
+
+
+def test_the_projects_own_actions_package_is_the_one_run(cafe: Path) -> None:
+    """`parlez shell` (the installed command, whose path does not start with the project
+    folder) runs the project's `actions`, never another `actions` package on the path (this
+    repository's assistant, when parlez is installed from it in editable mode)."""
+    write(cafe / "actions" / "__init__.py", "")
+    write(cafe / "actions" / "cafe.py", OWN_ACTION)
+    write(cafe / "domain.yml", DOMAIN + "actions: [action_cafe_goodbye]\n")
+    write(
+        cafe / "data" / "rules.yml",
+        RULES.replace("action: utter_bye", "action: action_cafe_goodbye"),
+    )
+    write(cafe / "endpoints.yml", "action_endpoint:\n  actions_module: actions\n")
+    assert main(["train"]) == 0
+    command = Path(sys.executable).with_name("parlez")
+    result = subprocess.run(
+        [str(command), "shell"],
+        input="bye\n",
+        capture_output=True,
+        text=True,
+        cwd=cafe,
+        check=True,
+    )
+    assert "Bye from the cafe's own action!" in result.stdout, result.stdout + result.stderr
+
+
 def _interactive(project: Path, answers: list[str], out: str) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "parlez", "interactive", "--out", out],
