@@ -205,6 +205,31 @@ class Validator:
                     where_text[text],
                     hint="each example should appear under one intent only",
                 )
+        self.verify_copied_files()
+
+    def verify_copied_files(self) -> None:
+        """Most of one file's examples again in another: a copy of the data (`data convert
+        --out data/` next to the original), read twice and trained twice."""
+        files: dict[str, set[tuple[str, str | None]]] = defaultdict(set)
+        first_line: dict[str, Location] = {}
+        for m in self.nlu.examples:
+            if m.location is not None and m.location.path:
+                files[m.location.path].add((m.text, m.full_intent))
+                first_line.setdefault(m.location.path, m.location)
+        names = sorted(files)
+        for n, one in enumerate(names):
+            for other in names[n + 1 :]:
+                shared = files[one] & files[other]
+                smaller = min(len(files[one]), len(files[other]))
+                if len(shared) >= 3 and len(shared) >= 0.8 * smaller:
+                    self._warning(
+                        "P209",
+                        f"{other} repeats {len(shared)} of the examples of {one}: "
+                        "the same data is read twice",
+                        first_line[other],
+                        hint="keep one of the two files in the data folder (a converted "
+                        "file next to its original, say)",
+                    )
 
     def verify_entities(self) -> None:
         declared = set(self.domain.entities)

@@ -33,7 +33,14 @@ def read_nlu_json(text: str, path: str | None = None) -> TrainingData:
         )
         entities = [Entity.from_dict(e) for e in example.get("entities", [])]
         data.examples.append(
-            Example(example["text"], intent, entities, example.get("metadata"), response_key)
+            Example(
+                example["text"],
+                intent,
+                entities,
+                example.get("metadata"),
+                response_key,
+                location=Location(path) if path else None,
+            )
         )
     for entry in body.get("entity_synonyms", []):
         for synonym in entry.get("synonyms", []):

@@ -110,6 +110,22 @@ def test_convert_nlu_to_json_and_back(project: Path) -> None:
     assert [m.text for m in back.nlu.examples][:2] == ["hi", "hello"]
 
 
+def test_a_converted_copy_left_in_the_data_folder_is_warned_about(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`data convert --out data/` writes the copy next to its original: both are read, every
+    example twice. validate says so, naming the copy."""
+    convert = ["data", "convert", "nlu", "-f", "json", "--data", "data/nlu.yml", "--out", "data"]
+    assert main(convert) == 0
+    capsys.readouterr()
+    assert main(["data", "validate"]) == 0
+    out = capsys.readouterr().out
+    assert "warning P209" in out and "nlu_converted.json repeats 10 of the examples" in out
+    (project / "data" / "nlu_converted.json").unlink()
+    assert main(["data", "validate"]) == 0
+    assert "P209" not in capsys.readouterr().out
+
+
 def test_migrate_writes_a_new_domain(project: Path) -> None:
     write(
         project / "old.yml", 'version: "2.0"\nentities: [city]\nslots:\n  city:\n    type: text\n'
