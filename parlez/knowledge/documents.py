@@ -76,6 +76,19 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "entry"
 
 
+#: the longest id that is the question's slug alone
+SLUG_ID = 60
+
+
+def question_id(question: str) -> str:
+    """An FAQ entry's id made from its question (when the entry gives none)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", question.lower()).strip("-") or "entry"
+    if len(slug) <= SLUG_ID:
+        return slug
+    digest = hashlib.sha256(question.strip().encode()).hexdigest()[:8]
+    return f"{slug[: SLUG_ID - 9].rstrip('-')}-{digest}"
+
+
 def faq_entries(items: Any, source: str) -> list[Passage]:
     """FAQ objects (`question`, `answer`, optional `id`, `alternatives`, `url`, `answers`,
     `action`) as passages."""
@@ -125,9 +138,11 @@ def faq_entries(items: Any, source: str) -> list[Passage]:
                     f"FAQ entry {number}: the id '{entry_id}' is used twice", Location(source)
                 )
         else:
-            # Made from the question: two questions may start alike for 60 characters, and
-            # the same file must give the same ids on every import.
-            base = entry_id = _slug(question)
+            # Made from the question, the same on every import whatever the order: a short
+            # question is its slug; a long one, the start of its slug and a hash of all of
+            # it (two questions may start alike for 60 characters). Only the same question
+            # twice is numbered.
+            base = entry_id = question_id(question)
             copy = 1
             while entry_id in seen:
                 copy += 1

@@ -46,6 +46,20 @@ class FaqEntry:
     answers: dict[str, str] = field(default_factory=dict)
     url: str | None = None
     id: str | None = None
+    #: the action that answers instead of `answer` (an import keeps it; edits leave it be)
+    action: str | None = None
+
+    @classmethod
+    def of(cls, passage: Passage) -> FaqEntry:
+        return cls(
+            passage.title,
+            passage.text,
+            list(passage.alternatives),
+            dict(passage.answers),
+            passage.url,
+            passage.id,
+            passage.action,
+        )
 
     def problem(self) -> str | None:
         """What keeps the entry from being saved, in words; None if nothing does."""
@@ -218,14 +232,31 @@ class FaqFile:
             start -= 1
         return "".join(self.lines[:start] + self.lines[end:])
 
-    def _added(self, entry: FaqEntry) -> str:
-        fresh = CommentedMap()
-        if entry.id:
-            fresh["id"] = entry.id
-        _fill(fresh, entry)
+    def merged(self, entries: list[FaqEntry]) -> str:
+        """The file with each entry whose id it holds rewritten in place (its comments and
+        the other entries as they are), and the others added at the end, in order."""
+        known = {passage.id for passage in self.entries()}
+        current = self
+        for entry in entries:
+            if entry.id in known:
+                current = FaqFile(self.path, current.put(entry, entry.id))
+        added = [entry for entry in entries if entry.id not in known]
+        return current._added(*added) if added else current.text
+
+    def _added(self, *entries: FaqEntry) -> str:
+        fresh_items = []
+        for entry in entries:
+            problem = entry.problem()
+            if problem is not None:
+                raise KnowledgeFileError(problem, Location(str(self.path)))
+            fresh = CommentedMap()
+            if entry.id:
+                fresh["id"] = entry.id
+            _fill(fresh, entry)
+            fresh_items.append(fresh)
         if self._items is None:
             head = self.text if self.text.endswith("\n") or not self.text else self.text + "\n"
-            return head + "faq:\n" + _dumped(fresh, 2)
+            return head + "faq:\n" + "".join(_dumped(fresh, 2) for fresh in fresh_items)
         if not self._items:
             raise KnowledgeFileError(
                 "the file's list of entries is empty ([]): write the first entry by hand",
@@ -234,7 +265,7 @@ class FaqFile:
         last = self._span(len(self._items) - 1)
         # Entries apart by a blank line stay so.
         spaced = len(self._items) > 1 and not self.lines[self._span(0).end].strip()
-        text = ("\n" if spaced else "") + _dumped(fresh, last.dash)
+        text = "".join(("\n" if spaced else "") + _dumped(f, last.dash) for f in fresh_items)
         return self._spliced(_Span(last.end, last.end, last.dash), text)
 
     def _spliced(self, span: _Span, text: str) -> str:
@@ -276,6 +307,8 @@ def _fill(item: CommentedMap, entry: FaqEntry) -> None:
     for key, value in _values(entry).items():
         if value is not None:
             item[key] = value
+    if entry.action:
+        item["action"] = entry.action
 
 
 def _kept(old: Any, new: Any) -> Any:

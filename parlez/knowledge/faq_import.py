@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from parlez.knowledge.documents import export_faq, read_faq_file, sample_files
+from parlez.knowledge.faq_file import EDITABLE_SUFFIXES, FaqEntry, FaqFile
 from parlez.knowledge.index import KB_FOLDER
 
 #: where imported entries go unless told otherwise
@@ -51,10 +52,16 @@ def import_faq(
     replacing = replace or len(others) < len(samples)
     by_id = {} if replacing else {p.id: p for p in existing}
     added = sum(1 for p in incoming if p.id not in by_id)
-    for passage in incoming:
-        by_id[passage.id] = passage  # an imported entry replaces the one with its id
     target.parent.mkdir(parents=True, exist_ok=True)
-    export_faq(list(by_id.values()), target)
+    if existing and not replacing and target.suffix.lower() in EDITABLE_SUFFIXES:
+        # The business's own file: its comments, quotes, blank lines and order stay; an
+        # entry with an imported id is rewritten in place, the new ones go at the end.
+        opened = FaqFile.read(target)
+        opened.save(opened.merged([FaqEntry.of(p) for p in incoming]), opened.digest)
+    else:
+        for passage in incoming:
+            by_id[passage.id] = passage  # an imported entry replaces the one with its id
+        export_faq(list(by_id.values()), target)
     for sample in others:
         sample.unlink()
     return Imported(target, len(incoming), added, len(existing) if replacing else None, samples)

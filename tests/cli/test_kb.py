@@ -54,6 +54,41 @@ def test_import_adds_and_updates_entries(
     assert entries["wifi"]["question"] == "Do you have wifi?"
 
 
+OURS = """\
+# Maple Street Studio's answers: keep them short.
+faq:
+  - id: parking
+    question: Is there parking nearby?
+    # the car park changed its prices in March
+    answer: 'Yes, the Maple Street car park.'
+
+  - id: gift-cards
+    question: Do you sell gift cards?
+    answer: "Yes, from 20 €."
+"""
+
+
+def test_import_into_a_businesss_file_keeps_its_comments_quotes_and_order(
+    project: Path, tmp_path: Path
+) -> None:
+    """An imported entry with an id the file has is rewritten in place, the new ones go at
+    the end; the business's comments, quoting and blank lines stay as they were."""
+    faq = write(project / "data" / "kb" / "faq.yml", OURS)
+    incoming = tmp_path / "more.csv"
+    incoming.write_text(
+        "id,question,answer,action\ngift-cards,Do you sell gift cards?,Yes: 20 to 200 €.,\n"
+        ",What are your prices?,See our price list.,action_tell_price\n",
+        encoding="utf-8",
+    )
+    assert main(["kb", "import", str(incoming), "--project", str(project)]) == 0
+    assert faq.read_text(encoding="utf-8") == OURS.replace(
+        '"Yes, from 20 €."', "'Yes: 20 to 200 €.'"
+    ) + (
+        "\n  - id: what-are-your-prices\n    question: What are your prices?\n"
+        "    answer: See our price list.\n    action: action_tell_price\n"
+    )
+
+
 def test_import_with_replace_drops_the_entries_that_were_there(
     project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

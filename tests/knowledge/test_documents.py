@@ -112,8 +112,18 @@ def test_questions_that_start_alike_get_ids_of_their_own(tmp_path: Path) -> None
         f"  - {{question: '{start} on Tuesday?', answer: b}}\n"
     )
     first = [p.id for p in read_faq_file(write(tmp_path / "faq.yml", text))]
-    assert len(set(first)) == 2 and first[1] == first[0] + "-2"
+    assert len(set(first)) == 2 and all(len(i) <= 60 for i in first)
+    assert first[0].startswith("what-happens-to-my-order-if-the-parcel-service")
     assert [p.id for p in read_faq_file(tmp_path / "faq.yml")] == first  # stable
+    # ...whatever the order: an id depends on its own question only
+    swapped = "faq:\n" + "".join(reversed(text.splitlines(keepends=True)[1:]))
+    assert [p.id for p in read_faq_file(write(tmp_path / "faq.yml", swapped))] == first[::-1]
+    # a short question is its slug, as before; the same question twice is numbered
+    twice = "faq:\n  - {question: 'Parking?', answer: a}\n  - {question: parking, answer: b}\n"
+    assert [p.id for p in read_faq_file(write(tmp_path / "faq.yml", twice))] == [
+        "parking",
+        "parking-2",
+    ]
 
 
 def test_the_knowledge_base_folder_reads_every_format(tmp_path: Path) -> None:
