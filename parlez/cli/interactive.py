@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from rich.text import Text
 
 from parlez.channels.channel import CollectingOutputChannel, UserMessage
 from parlez.cli.commands import help_of
+from parlez.cli.lines import LineReader
 from parlez.cli.shell import add_conversation_arguments, show_bot_message
 from parlez.core.export import conversation_story
 from parlez.endpoints import Endpoints
@@ -63,12 +63,14 @@ class Interactive:
         #: how many examples there were before each user message (for /undo)
         self.turns: list[int] = []
         self.output = CollectingOutputChannel()
+        self.lines = LineReader()
 
     async def ask(self, question: str) -> str | None:
         # The question quotes the customer's words and Rasa's [value](entity) marks: text.
-        self.console.print(Text(question, style="bold"), end=" ")
-        line = await asyncio.to_thread(sys.stdin.readline)
-        return None if not line else line.strip()
+        if not self.lines.interactive:
+            self.console.print(Text(question, style="bold"), end=" ")
+        line = await self.lines.read(question + " ")
+        return None if line is None else line.strip()
 
     # ---- the user's turn ----------------------------------------------------------------------
 

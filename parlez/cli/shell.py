@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from parlez.cli.commands import help_of
+from parlez.cli.lines import LineReader
 from parlez.endpoints import Endpoints
 from parlez.exceptions import relative
 from parlez.model import require_model
@@ -27,16 +27,15 @@ def run_nlu(args: argparse.Namespace) -> int:
     console = Console(highlight=False, stderr=True)
     archive = require_model(Path(args.model))
     pipeline = load_nlu(archive)
-    interactive = sys.stdin.isatty()
+    lines = LineReader()
+    interactive = lines.interactive
     if interactive:
         console.print(f"Loaded '{relative(archive)}'. Type a message (Ctrl-D to quit).")
     while True:
-        if interactive:
-            console.print("[bold]Next message:[/]", end=" ")
-        line = sys.stdin.readline()
-        if not line:
+        line = lines.read_sync("Next message: ")
+        if line is None:
             return 0
-        text = line.rstrip("\n")
+        text = line
         if text.strip() == "/stop":
             return 0
         print(
@@ -71,17 +70,15 @@ def run_shell(args: argparse.Namespace) -> int:
     endpoints = Endpoints.load(args.endpoints)
     agent = Agent.load(archive, endpoints, actions_module=args.actions)
     sender = args.conversation_id or uuid.uuid4().hex
-    interactive = sys.stdin.isatty()
-    if interactive:
+    lines = LineReader()
+    if lines.interactive:
         console.print(f"Loaded '{relative(archive)}'. Type a message; /stop or Ctrl-D to quit.")
 
     async def talk() -> int:
         buttons: list[dict[str, Any]] = []
         while True:
-            if interactive:
-                console.print("[bold]Your input ->[/]", end=" ")
-            line = await asyncio.to_thread(sys.stdin.readline)
-            if not line:
+            line = await lines.read("Your input -> ")
+            if line is None:
                 return 0
             text = line.strip()
             if text == "/stop":

@@ -277,6 +277,58 @@ def test_the_projects_own_actions_package_is_the_one_run(cafe: Path) -> None:
     assert "Bye from the cafe's own action!" in result.stdout, result.stdout + result.stderr
 
 
+def test_the_shell_in_a_terminal_edits_lines_and_recalls_them(cafe: Path, tmp_path: Path) -> None:
+    """In a terminal, the arrow keys move and recall (the up arrow brings back the last
+    message instead of printing ^[[A), and the history is kept for the next session."""
+    import os
+    import pty
+    import select
+    import time
+
+    assert main(["train"]) == 0
+    history = tmp_path / "history"
+    controller, terminal = pty.openpty()
+    shell = subprocess.Popen(
+        [sys.executable, "-m", "parlez", "shell"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        cwd=cafe,
+        env={**os.environ, "PARLEZ_HISTORY": str(history), "TERM": "xterm"},
+    )
+    os.close(terminal)
+    seen = b""
+
+    def wait_for(text: bytes, times: int = 1) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + 180
+        while seen.count(text) < times:
+            assert time.monotonic() < deadline, seen.decode(errors="replace")
+            ready, _, _ = select.select([controller], [], [], 1)
+            if ready:
+                try:
+                    seen += os.read(controller, 4096)
+                except OSError:  # the shell ended
+                    break
+
+    try:
+        wait_for(b"Your input ->")
+        os.write(controller, b"show me the menu\r")
+        wait_for(b"Coffee, tea and cake.")
+        wait_for(b"Your input ->", 2)
+        os.write(controller, b"\x1b[A\r")  # the up arrow, then Enter: the same message again
+        wait_for(b"Coffee, tea and cake.", 2)
+        wait_for(b"Your input ->", 3)
+        os.write(controller, b"/stop\r")
+        assert shell.wait(60) == 0
+    finally:
+        if shell.poll() is None:
+            shell.kill()
+        os.close(controller)
+    assert b"^[[A" not in seen
+    assert "show me the menu" in history.read_text()
+
+
 def _interactive(project: Path, answers: list[str], out: str) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "parlez", "interactive", "--out", out],
