@@ -13,6 +13,7 @@ import pytest
 from rich.console import Console
 
 from parlez.cli.interactive import Interactive
+from parlez.cli.lines import LineReader
 from parlez.cli.main import main
 from parlez.cli.shell import show_bot_message
 from parlez.model import latest_model, opened, read_metadata
@@ -425,8 +426,9 @@ def test_square_brackets_in_what_is_said_are_printed_as_written(
     show_bot_message(console, {"text": "Hi [Anna](name)!", "buttons": [{"title": "[x]"}]})
     assert "Hi [Anna](name)!" in out.getvalue() and "1: [x]" in out.getvalue()
     asked = io.StringIO()
-    session = Interactive.__new__(Interactive)  # only its console is used by `ask`
+    session = Interactive.__new__(Interactive)  # only its console and lines are used by `ask`
     session.console = Console(file=asked, force_terminal=False, width=200)
     monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
+    session.lines = LineReader(interactive=False)
     assert asyncio.run(session.ask("Entities: can I book a [haircut](service)")) == ""
     assert "can I book a [haircut](service)" in asked.getvalue()
