@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from parlez.exceptions import Location, ParlezError
+from parlez.exceptions import Location, ParlezError, problem_text
 
 logger = logging.getLogger("parlez")
 
@@ -35,6 +35,10 @@ class Diagnostic:
         text = f"{self.where}: {self.message}" if self.where else self.message
         return f"{text} ({self.hint})" if self.hint else text
 
+    def render(self) -> str:
+        """As parlez writes every problem (`problem_text`), with its code."""
+        return problem_text(self.level, self.code, self.message, self.where, self.hint)
+
 
 _collector: ContextVar[list[Diagnostic] | None] = ContextVar("parlez_diagnostics", default=None)
 
@@ -43,7 +47,7 @@ def warn(code: str, message: str, where: Location | None = None, hint: str | Non
     found = Diagnostic("warning", code, message, where, hint)
     sink = _collector.get()
     if sink is None:
-        logger.warning("%s", found)
+        logger.warning("%s", found.render())
     else:
         sink.append(found)
 

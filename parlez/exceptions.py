@@ -46,14 +46,21 @@ class ParlezError(Exception):
         return f"{text} ({self.hint})" if self.hint else text
 
     def render(self) -> str:
-        """The multi-line block the CLI prints."""
-        head = f"error {self.code}"
-        if self.where:
-            head += f" in {self.where}"
-        lines = [head, f"  {self.message}"]
-        if self.hint:
-            lines.append(f"  hint: {self.hint}")
-        return "\n".join(lines)
+        """What the CLI prints (`problem_text`)."""
+        return problem_text("error", self.code, self.message, self.where, self.hint)
+
+
+def problem_text(
+    level: str, code: str, message: str, where: Location | None = None, hint: str | None = None
+) -> str:
+    """How parlez writes every problem it reports, an error that stops a command, a finding
+    of `data validate` or a warning in the log alike:
+
+        error P101 domain.yml:2:1: a tab character is used for indentation
+          hint: YAML indents with spaces only; replace the tab with spaces
+    """
+    text = f"{level} {code} {where}: {message}" if where else f"{level} {code} {message}"
+    return f"{text}\n  hint: {hint}" if hint else text
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str | None:

@@ -4,8 +4,14 @@ it up."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from tests.conftest import REPO
+import pytest
+
+from parlez.cli.main import main
+from parlez.diagnostics import warn
+from parlez.exceptions import Location
+from tests.conftest import REPO, write
 
 CODE = re.compile(r"\bP\d{3}\b")
 #: a row of the table: its codes, one ("P116"), two ("P114 / P115") or a range ("P201-P205")
@@ -29,3 +35,21 @@ def test_every_code_in_the_source_is_in_the_errors_page() -> None:
     }
     assert len(used) > 100
     assert sorted(used - documented()) == []
+
+
+def test_an_error_a_finding_and_a_logged_warning_are_written_alike(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """One format for every problem: `level code where: what`, then the hint."""
+    write(tmp_path / "domain.yml", "version: '3.1'\nintents:\n\t- greet\n")
+    assert main(["data", "validate", "--project", str(tmp_path)]) == 1
+    stopped = main(["train", "--project", str(tmp_path), "--skip-validation"])
+    printed = capsys.readouterr()
+    assert stopped == 1
+    line = re.compile(r"^error P101 \S*domain\.yml:3:1: a tab character", re.MULTILINE)
+    assert line.search(printed.out) and line.search(printed.err)
+    assert "\n  hint: YAML indents with spaces only" in printed.err
+    warn("P184", "a parameter of the wrong kind", Location("config.yml", 4, 5), "a number")
+    assert "warning P184 config.yml:4:5: a parameter of the wrong kind\n  hint: a number" in (
+        caplog.text
+    )

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from parlez import diagnostics
 from parlez.cli.commands import help_of
@@ -22,14 +23,12 @@ from parlez.validator import Validator, summarize
 
 
 def print_findings(console: Console, findings: list[Diagnostic]) -> None:
+    """Errors first, each as parlez writes every problem (`problem_text`), its level in
+    colour."""
     for finding in sorted(findings, key=lambda f: (f.level != "error", str(f.where or ""))):
         colour = "red" if finding.level == "error" else "yellow"
-        place = f"{finding.where}: " if finding.where else ""
-        console.print(
-            f"[{colour}]{finding.level} {finding.code}[/] {place}{finding.message}", soft_wrap=True
-        )
-        if finding.hint:
-            console.print(f"    hint: {finding.hint}", soft_wrap=True)
+        level, rest = finding.render().split(" ", 1)
+        console.print(f"[{colour}]{level}[/] {escape(rest)}", soft_wrap=True)
 
 
 def check_project(
