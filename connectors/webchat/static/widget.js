@@ -513,6 +513,7 @@
     this.store.set("open", true);
     this.scroll();
     this.greet();
+    notify("open", {});
     if (focus !== false) (this.aside.hidden ? this.input : this.aside.querySelector("input,button")).focus();
   };
 
@@ -523,6 +524,7 @@
     this.launcher.setAttribute("aria-label", this.t.open);
     this.store.set("open", false);
     this.launcher.focus();
+    notify("close", {});
   };
 
   Chat.prototype.showUnread = function () {
@@ -668,6 +670,7 @@
 
   Chat.prototype.addBot = function (m, old) {
     var self = this, t = this.t, parts = [];
+    if (!old) notify("message", { from: m.human ? "person" : "bot", text: m.text || "", buttons: m.quick_replies || m.buttons || [] });
     var human = m.human !== undefined ? m.human : false;
     if (human && !old && !this.sending) this.personTyping(false);
     if (m.text) parts.push(el("div", { class: "bubble", dir: "auto" }, [markdown(m.text, this.server)]));
@@ -758,7 +761,10 @@
     item.meta = this.metadata(item);
     this.outbox.push(item);
     this.store.set("outbox", this.outbox);
-    if (!item.hidden) this.addUser({ text: item.display || item.text, attachment: item.attachment, id: item.id, timestamp: item.ts }, this.connection.ready ? "sending" : "queued");
+    if (!item.hidden) {
+      this.addUser({ text: item.display || item.text, attachment: item.attachment, id: item.id, timestamp: item.ts }, this.connection.ready ? "sending" : "queued");
+      notify("message", { from: "visitor", text: item.display || item.text });
+    }
     this.flush();
   };
 
@@ -830,9 +836,28 @@
     ], function () {
       self.visitor = { name: name.value.trim(), email: email.value.trim(), consent: consent.checked };
       self.store.set("visitor", self.visitor);
+      self.prechatShown = false;
       self.hideAside();
       self.greet();
     });
+    this.prechatShown = true;
+  };
+
+  // The page knows who the visitor is (a signed-in customer): no pre-chat form, and the
+  // console shows their name. Consent is kept only when the page says it was given.
+  Chat.prototype.setVisitor = function (user) {
+    var v = {};
+    if (this.visitor && this.visitor.consent !== undefined) v.consent = this.visitor.consent;
+    if (typeof user.name === "string") v.name = user.name.trim().slice(0, 200);
+    if (typeof user.email === "string") v.email = user.email.trim().slice(0, 320);
+    if (typeof user.consent === "boolean") v.consent = user.consent;
+    this.visitor = v;
+    this.store.set("visitor", v);
+    if (this.prechatShown) {
+      this.prechatShown = false;
+      this.hideAside();
+      this.greet();
+    }
   };
 
   Chat.prototype.askRating = function () {
@@ -930,6 +955,15 @@
   }
 
   var instance = null;
+  var pendingUser = null;
+  // ParlezChat.on("message" | "open" | "close", handler): a page's own code follows the chat.
+  // A handler that throws is reported in the console and never stops the chat.
+  var listeners = { message: [], open: [], close: [] };
+  function notify(name, detail) {
+    (listeners[name] || []).slice().forEach(function (handler) {
+      try { handler(detail); } catch (error) { if (window.console) console.error(error); }
+    });
+  }
   window.ParlezChat = {
     version: "1",
     init: function (options) {
@@ -938,7 +972,19 @@
       for (var key in options || {}) if (options[key] !== undefined) o[key] = options[key];
       if (!o.server) o.server = currentScript ? new URL(currentScript.src, location.href).origin : location.origin;
       instance = new Chat(o);
+      if (pendingUser) { instance.setVisitor(pendingUser); pendingUser = null; }
       return instance;
+    },
+    setUser: function (user) {
+      if (!user || typeof user !== "object") return;
+      if (instance) instance.setVisitor(user); else pendingUser = user;
+    },
+    on: function (name, handler) {
+      if (!listeners[name]) throw new Error("ParlezChat.on: no event '" + name + "' (message, open, close)");
+      if (typeof handler === "function") listeners[name].push(handler);
+    },
+    off: function (name, handler) {
+      listeners[name] = (listeners[name] || []).filter(function (h) { return h !== handler; });
     },
     open: function () { if (instance) instance.open(); },
     close: function () { if (instance) instance.close(); },

@@ -340,6 +340,41 @@ def test_the_pre_chat_form_comes_first_and_its_details_go_with_each_message(
         assert user["metadata"]["timezone"] and user["metadata"]["language"]
 
 
+def test_the_page_names_the_visitor_and_follows_the_chat_through_its_javascript_api(
+    setup: Setup, page: Any
+) -> None:
+    """`ParlezChat.setUser` stands for the pre-chat form (a signed-in customer), and
+    `ParlezChat.on` tells the page what the chat does; a handler that throws does not stop
+    the chat."""
+    page.goto(f"{setup.site}/?prechat=true")
+    page.evaluate(
+        """() => {
+        window.seen = [];
+        ParlezChat.on("open", () => seen.push("open"));
+        ParlezChat.on("close", () => seen.push("close"));
+        ParlezChat.on("message", (m) => seen.push(m.from + ": " + m.text));
+        ParlezChat.on("message", () => { throw new Error("a page's bug"); });
+      }"""
+    )
+    page.locator(".launcher").click()
+    assert page.get_by_role("button", name="Start the chat").is_visible()
+    page.evaluate("() => ParlezChat.setUser({name: 'Ana Lima', email: 'ana@example.com'})")
+    page.locator(".msg.bot").first.wait_for()  # greeted: the form is no longer needed
+    assert not page.get_by_role("button", name="Start the chat").is_visible()
+    box = page.get_by_role("textbox", name="Type your message")
+    box.fill("thanks")
+    box.press("Enter")
+    page.locator(".msg.bot").nth(1).wait_for()
+    page.evaluate("() => ParlezChat.close()")
+    seen = page.evaluate("() => seen")
+    assert seen[0] == "open" and seen[-1] == "close"
+    assert "visitor: thanks" in seen
+    assert any(s.startswith("bot: ") for s in seen[seen.index("visitor: thanks") :])
+    events = setup.events(session_of(page), until=lambda es: said(es, "thanks"))
+    for user in users_of(events):
+        assert user["metadata"]["visitor"] == {"name": "Ana Lima", "email": "ana@example.com"}
+
+
 def test_messages_that_arrive_while_closed_are_counted_on_the_launcher(
     setup: Setup, page: Any
 ) -> None:
