@@ -126,6 +126,8 @@ PUBLIC_API = {
     "parlez.endpoints",
     "parlez.io.env",
     "parlez.exceptions",
+    "parlez.experiments",
+    "parlez.extras",
 }
 
 
