@@ -146,30 +146,19 @@ def _common(parser: Any, under: bool = False) -> None:
     parser.add_argument(
         "--fixed-model-name", default=default(None), help="archive name instead of a timestamp"
     )
-    parser.add_argument(
-        "--force",
-        action="store_true",
-        default=default(False),
-        help="retrain even when nothing changed",
-    )
-    parser.add_argument(
-        "--dry-run",
-        action="store_true",
-        default=default(False),
-        help="say what would be trained, train nothing (exit 0: nothing, 1: something, 8: forced)",
-    )
-    parser.add_argument(
-        "--skip-validation",
-        action="store_true",
-        default=default(False),
-        help="train without checking the data first (as `parlez data validate` does)",
-    )
-    parser.add_argument(
-        "--fail-on-validation-warnings",
-        action="store_true",
-        default=default(False),
-        help="a warning of the check before training stops it too",
-    )
+    for flag, text in (
+        ("--force", "retrain even when nothing changed"),
+        (
+            "--dry-run",
+            "say what would be trained, train nothing (exit 0: nothing, 1: something, 8: forced)",
+        ),
+        (
+            "--skip-validation",
+            "train without checking the data first (as `parlez data validate` does)",
+        ),
+        ("--fail-on-validation-warnings", "a warning of the check before training stops it too"),
+    ):
+        parser.add_argument(flag, action="store_true", default=default(False), help=text)
     parser.add_argument(
         "--validation-max-history",
         type=int,

@@ -52,6 +52,23 @@ def said(text: str, at: float, intent: str) -> UserUttered:
     return UserUttered(text, {"name": intent, "confidence": 0.9}, timestamp=at)
 
 
+def booked(at: float) -> tuple[Event, ...]:
+    """The customer asks, and the booking is made (its id set)."""
+    return (
+        said("book me", at, "book"),
+        ActionExecuted("action_book", timestamp=at + 1),
+        SlotSet("booking_id", "b-1", timestamp=at + 1),
+    )
+
+
+def cancelled(at: float) -> tuple[Event, ...]:
+    return (
+        said("cancel it", at, "cancel"),
+        ActionExecuted("action_cancel", timestamp=at + 1),
+        SlotSet("booking_id", None, timestamp=at + 1),
+    )
+
+
 async def add(store: SQLTrackerStore, sender: str, *events: Event) -> None:
     tracker = await store.retrieve(sender) or DialogueStateTracker(sender, [])
     for added in events:
@@ -94,22 +111,8 @@ async def test_rows_kept_up_message_by_message_are_a_count_from_scratch(
     assert await index.catch_up(None)
     steps: list[tuple[str, tuple[Event, ...]]] = [
         ("c1", (said("thanks", T + 60, "thank"), BotUttered("You're welcome!", timestamp=T + 60))),
-        (
-            "c1",
-            (
-                said("book me", T + 120, "book"),
-                ActionExecuted("action_book", timestamp=T + 121),
-                SlotSet("booking_id", "b-1", timestamp=T + 121),
-            ),
-        ),
-        (
-            "c1",
-            (
-                said("cancel it", T + 180, "cancel"),
-                ActionExecuted("action_cancel", timestamp=T + 181),
-                SlotSet("booking_id", None, timestamp=T + 181),
-            ),
-        ),
+        ("c1", booked(T + 120)),
+        ("c1", cancelled(T + 180)),
         (
             "c1",
             (
@@ -134,21 +137,9 @@ async def test_two_processes_indexing_in_turns_keep_the_same_rows(
     second = ConversationIndex(store, ConsoleDatabase(store.engine), CONFIG)
     await add(store, "c1", said("hello", T, "greet"))
     assert await first.catch_up(None)
-    await add(
-        store,
-        "c1",
-        said("book me", T + 60, "book"),
-        ActionExecuted("action_book", timestamp=T + 61),
-        SlotSet("booking_id", "b-1", timestamp=T + 61),
-    )
+    await add(store, "c1", *booked(T + 60))
     assert await second.catch_up(None)
-    await add(
-        store,
-        "c1",
-        said("cancel", T + 120, "cancel"),
-        ActionExecuted("action_cancel", timestamp=T + 121),
-        SlotSet("booking_id", None, timestamp=T + 121),
-    )
+    await add(store, "c1", *cancelled(T + 120))
     assert await first.catch_up(None)
     assert await stored(first) == await from_scratch(store)
 
@@ -157,13 +148,7 @@ async def test_a_replaced_conversation_loses_the_rows_it_no_longer_has(
     store: SQLTrackerStore,
 ) -> None:
     index = ConversationIndex(store, ConsoleDatabase(store.engine), CONFIG)
-    await add(
-        store,
-        "c1",
-        said("book me", T, "book"),
-        ActionExecuted("action_book", timestamp=T + 1),
-        SlotSet("booking_id", "b-1", timestamp=T + 1),
-    )
+    await add(store, "c1", *booked(T))
     assert await index.catch_up(None)
     replaced = DialogueStateTracker("c1", [])
     replaced.update(said("just looking", T + 5, "browse"))
