@@ -116,7 +116,7 @@ def training_progress(console: Console) -> Iterator[ShownProgress]:
         if not console.is_terminal:
             heart.start()
         try:
-            with listen(on_epoch):
+            with listen(on_epoch, notes=shown.say):
                 yield shown
         finally:
             stop.set()

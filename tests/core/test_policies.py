@@ -5,6 +5,7 @@ from __future__ import annotations
 from parlez.core.policies.memoization import AugmentedMemoizationPolicy, MemoizationPolicy
 from parlez.core.policies.ted import TEDPolicy
 from parlez.events import ActionExecuted, UserUttered
+from parlez.nlu.progress import Convergence, listen
 from parlez.tracker import DialogueStateTracker
 from tests.core.helpers import MOOD_DOMAIN, domain, trackers
 
@@ -101,6 +102,36 @@ def test_ted_generalises_to_a_combination_no_story_has() -> None:
     assert _best(ted, tracker, dom)[0] == "utter_anything_else"
     tracker.update(ActionExecuted("utter_anything_else"))
     assert _best(ted, tracker, dom)[0] == "action_listen"
+
+
+def test_ted_stops_once_converged_says_so_and_can_be_told_not_to() -> None:
+    """Every training example right and the loss under 0.01 for five epochs: the training
+    stops there and says how to train every epoch instead; `early_stopping: false` does."""
+    dom = domain(DOMAIN)
+    epochs: dict[bool, list[int]] = {True: [], False: []}
+    notes: list[str] = []
+    for early in (True, False):
+        config = {"epochs": 60, "random_seed": 1, "early_stopping": early}
+        record = epochs[early]
+        with listen(lambda _c, epoch, _n, _m, into=record: into.append(epoch), notes.append):
+            TEDPolicy(config).train(trackers(STORIES), dom)
+    assert epochs[False][-1] == 60
+    assert 5 <= epochs[True][-1] < 60
+    (note,) = notes
+    assert f"stopped at epoch {epochs[True][-1]} of 60" in note
+    assert "early_stopping: false" in note
+
+
+def test_convergence_needs_patience_with_every_example_right() -> None:
+    calm = Convergence({"early_stopping_patience": 3, "early_stopping_loss": 0.01})
+    said = [
+        calm.converged("TEDPolicy", epoch, 100, loss, acc)
+        for epoch, (loss, acc) in enumerate(
+            [(0.005, 1.0), (0.004, 0.99), (0.003, 1.0), (0.002, 1.0), (0.001, 1.0)], start=1
+        )
+    ]
+    assert said == [False, False, False, False, True]  # the miss at epoch 2 starts again
+    assert not Convergence({"early_stopping": False}).converged("x", 50, 100, 0.0, 1.0)
 
 
 def test_ted_predicts_the_same_after_persist_and_load(tmp_path: object) -> None:

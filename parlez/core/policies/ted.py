@@ -30,7 +30,7 @@ from parlez.core.training_trackers import augmented
 from parlez.domain import Domain
 from parlez.events import ACTION_LISTEN
 from parlez.memory import release_freed_memory
-from parlez.nlu.progress import report_epoch
+from parlez.nlu.progress import EARLY_STOPPING_DEFAULTS, Convergence, report_epoch
 from parlez.registry import register_policy
 from parlez.tracker import DialogueStateTracker
 
@@ -164,6 +164,7 @@ class TEDPolicy(Policy):
         "minimum_training_steps": 0,
         # an end-to-end prediction (from the message's words) must be at least this sure
         "e2e_confidence_threshold": 0.5,
+        **EARLY_STOPPING_DEFAULTS,
     }
     accepted = {
         "embedding_dimension",
@@ -346,6 +347,7 @@ class TEDPolicy(Policy):
         )
         shuffle = random.Random(seed)
         order = list(range(len(usable)))
+        stopping = Convergence(self.config)
         for epoch in range(1, epochs + 1):
             self.model_.train()
             size = low if epochs == 1 else int(low + (high - low) * (epoch - 1) / (epochs - 1))
@@ -363,9 +365,10 @@ class TEDPolicy(Policy):
                 correct += float((scores.argmax(-1) == gold).float().mean())
                 batches += 1
             release_freed_memory()
-            report_epoch(
-                self.name, epoch, epochs, {"loss": total / batches, "acc": correct / batches}
-            )
+            mean_loss, acc = total / batches, correct / batches
+            report_epoch(self.name, epoch, epochs, {"loss": mean_loss, "acc": acc})
+            if stopping.converged(self.name, epoch, epochs, mean_loss, acc):
+                break
 
     # ---- prediction -----------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from parlez.nlu.component import Component
 from parlez.nlu.features import MessageFeatures, split_features
 from parlez.nlu.message import Message
 from parlez.nlu.models.diet_network import Batch, DIETModel, Dimensions
-from parlez.nlu.progress import report_epoch
+from parlez.nlu.progress import EARLY_STOPPING_DEFAULTS, Convergence, report_epoch
 from parlez.nlu.tagging import OUTSIDE, entity_dicts, misaligned, tags_for, truncated
 from parlez.registry import register_component
 from parlez.training_data.training_data import TrainingData
@@ -85,6 +85,7 @@ class DIETClassifier(Component):
         #: parlez's floor on optimizer updates: `epochs: 1` on a small project is a handful
         #: of updates, too few for the entity tagger to learn anything
         "minimum_training_steps": 300,
+        **EARLY_STOPPING_DEFAULTS,
     }
     # Rasa knobs of its own architecture that this network does not have.
     accepted = {
@@ -280,6 +281,7 @@ class DIETClassifier(Component):
         order = list(range(len(features)))
         shuffle = random.Random(seed)
         epochs = self._epochs(len(features))
+        stopping = Convergence(self.config)
         for epoch, batch_size in enumerate(self._batch_sizes(epochs), start=1):
             model.train()
             shuffle.shuffle(order)
@@ -302,9 +304,10 @@ class DIETClassifier(Component):
                 for key in totals:
                     totals[key] += metrics.get(key, 0.0)
             release_freed_memory()
-            report_epoch(
-                self.name, epoch, epochs, {k: v / max(batches, 1) for k, v in totals.items()}
-            )
+            means = {k: v / max(batches, 1) for k, v in totals.items()}
+            report_epoch(self.name, epoch, epochs, means)
+            if stopping.converged(self.name, epoch, epochs, means["loss"], means["acc"]):
+                break
         model.eval()
 
     def _batch(
