@@ -7,6 +7,7 @@ service names and the times customers type are read and said in it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any
@@ -16,6 +17,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.business import Business, BusinessSettingsError, business
+from parlez.extras import MissingExtraError, optional
 
 logger = logging.getLogger(__name__)
 
@@ -25,50 +27,55 @@ SUPPORTED = ("en", "fr", "de", "es")
 LOCALES = {"en": "en_GB", "fr": "fr_FR", "de": "de_DE", "es": "es_ES"}
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-#: short, common words of each language: a message with two or more of one language's and
-#: fewer of any other's is taken to be in it (words two languages share count for both)
-FUNCTION_WORDS = {
-    "en": _words(
-        """the a an is are was you your i i'm my me we our us can could would will do does
-        what when where how which who much many please thanks thank want like have has hi
-        hello with for to and or of it it's this that there is there any at on in from"""
-    ),
-    "fr": _words(
-        """le la les un une des du au aux est sont êtes vous votre vos je j'ai suis mon ma mes
-        nous notre pour avec et ou bonjour merci quand où comment combien quel quelle quels
-        quelles que qui est-ce c'est il elle on pas ne sur dans en y a voudrais veux pouvez
-        peux rendez-vous demain s'il plaît oui non salut"""
-    ),
-    "de": _words(
-        """der die das den dem des ein eine einen einem ist sind sie ihr ihre ich bin mein
-        meine wir unser für mit und oder hallo danke wann wo wie was wer welche viel kostet
-        gibt es auch nicht kein keine auf an in im am zum zur um zu möchte möchten will
-        können kann termin morgen bitte ja nein haben habe hätte gern guten tag"""
-    ),
-    "es": _words(
-        """el la los las un una unos unas es son está están usted ustedes su sus yo soy mi mis
-        nosotros para con y o hola gracias cuándo dónde cómo qué cuánto cuánta cuesta hay
-        tienen pueden puedo puede quiero quisiera me le se lo de del al a en por favor sí no
-        cita mañana buenos días"""
-    ),
-}
+#: lingua's names of the languages the assistant speaks
+LINGUA_NAMES = {"en": "ENGLISH", "fr": "FRENCH", "de": "GERMAN", "es": "SPANISH"}
+#: how sure lingua must be, among the business's languages, before a message of three words
+#: or more decides the conversation's language; of one or two words ("merci", "brushing"),
+#: which several languages share, much surer. Measured on the customer messages of
+#: bench/conversations*.yml by bench/multilingual.py: no message taken for another language.
+CONFIDENCE_FLOOR = 0.5
+SHORT_CONFIDENCE_FLOOR = 0.9
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+EMAIL = re.compile(r"\S+@\S+")
+
+
+@functools.lru_cache(maxsize=8)
+def _detector(among: tuple[str, ...]) -> Any:
+    """lingua's detector for `among`; None, said once in the log, where lingua is not
+    installed: each conversation then keeps the browser's or the business's language."""
+    try:
+        lingua = optional("lingua", "telling which language a customer writes in")
+    except MissingExtraError as error:
+        logger.error("%s (%s): answering in the browser's language", error, error.hint)
+        return None
+    languages = [getattr(lingua.Language, LINGUA_NAMES[code]) for code in among]
+    # Its models load on first use (under a second, about 150 MB for four languages), and
+    # only the n-gram sizes that messages need.
+    return lingua.LanguageDetectorBuilder.from_languages(*languages).build()
+
+
+def _looks_like_a_name(words: list[str]) -> bool:
+    """A name ("Lena Fischer") is no language's, though lingua would call it German."""
+    return len(words) <= 3 and all(word[0].isupper() for word in words)
 
 
 def detect(text: str, among: tuple[str, ...] | list[str] = SUPPORTED) -> str | None:
-    """The language `text` is written in, if its words say so clearly enough."""
-    words = [w.lower() for w in WORD.findall(text)]
-    scores = {lang: sum(w in FUNCTION_WORDS[lang] for w in words) for lang in among}
-    ranked = sorted(scores.items(), key=lambda item: -item[1])
-    if not ranked or ranked[0][1] < 2:
+    """The language `text` is written in, among `among`, if it says so clearly enough;
+    None for a name, an address, a number or a word that several languages share."""
+    known = tuple(sorted({code for code in among if code in LINGUA_NAMES}))
+    words = WORD.findall(EMAIL.sub(" ", text))
+    if not known or not words or _looks_like_a_name(words):
         return None
-    if len(ranked) > 1 and ranked[1][1] >= ranked[0][1]:
+    if len(known) == 1:
+        return known[0]
+    detector = _detector(known)
+    if detector is None:
         return None
-    return ranked[0][0]
+    best = detector.compute_language_confidence_values(" ".join(words))[0]
+    floor = SHORT_CONFIDENCE_FLOOR if len(words) <= 2 else CONFIDENCE_FLOOR
+    if best.value < floor:
+        return None
+    return str(best.language.iso_code_639_1.name).lower()
 
 
 def browser_language(metadata: dict[str, Any] | None) -> str | None:

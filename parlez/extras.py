@@ -1,7 +1,8 @@
 """The optional parts of parlez, and the extra that installs each.
 
 `pip install parlez` brings what every assistant needs. A part that only some projects use
-(Duckling embedded, an LLM, PostgreSQL, Redis, RabbitMQ, S3, CalDAV) comes with an extra,
+(Duckling embedded, an LLM, PostgreSQL, Redis, RabbitMQ, S3, CalDAV, language
+identification) comes with an extra,
 `pip install 'parlez[postgres]'`, and is imported only when a project uses it: a project
 that names a part that is not installed is told which extra brings it.
 """
@@ -23,6 +24,7 @@ EXTRAS = {
     "aio_pika": "rabbitmq",
     "boto3": "s3",
     "caldav": "caldav",
+    "lingua": "languages",
 }
 
 

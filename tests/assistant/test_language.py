@@ -7,13 +7,14 @@ import asyncio
 import datetime as dt
 import email
 import email.policy
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from actions.business import business
-from actions.language import choose_language, detect
+from actions.language import _detector, choose_language, detect
 from actions.scheduling import spoken
 from parlez.agent import Agent
 from parlez.channels.channel import UserMessage
@@ -39,14 +40,39 @@ def said(bot: Agent, text: str, sender: str, language: str | None = None) -> lis
         ("¿a qué hora abren el sábado?", "es"),
         ("wie viel kostet eine Färbung?", "de"),
         ("can I come in at 5 on friday", "en"),
+        ("demain à 14h", "fr"),
+        ("Samstag um 11 Uhr", "de"),
+        ("el viernes por la tarde", "es"),
         ("ok", None),  # too short to tell
-        ("Anna Lind", None),
+        ("brushing", None),  # an English word that French uses too
+        ("Anna Lind", None),  # a name is no language's
+        ("Lena Fischer", None),
+        ("lukas.fischer@example.de", None),
+        ("14:30", None),
     ],
 )
-def test_the_language_of_a_message_is_told_by_its_little_words(
+def test_the_language_of_a_message_is_told_when_it_is_clear(
     text: str, language: str | None
 ) -> None:
     assert detect(text) == language
+
+
+def test_only_the_businesss_languages_are_candidates() -> None:
+    assert detect("ich möchte einen Termin", ["en", "fr"]) != "de"
+    assert detect("quiero reservar una cita", ["es"]) == "es"
+
+
+def test_without_lingua_the_conversation_keeps_its_language(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setitem(sys.modules, "lingua", None)
+    _detector.cache_clear()
+    try:
+        assert detect("je voudrais prendre rendez-vous pour une coupe") is None
+        assert choose_language("je voudrais un rendez-vous", {}, "fr", ["en", "fr"]) == "fr"
+    finally:
+        _detector.cache_clear()
+    assert "pip install 'parlez[languages]'" in caplog.text
 
 
 def test_what_the_customer_writes_wins_then_the_language_in_use_then_the_browser() -> None:

@@ -196,3 +196,9 @@ def test_channels_benchmark_smoke_prints_its_table() -> None:
     for row in rows:
         cells = [cell.strip() for cell in row.split("│")[1:-1]]
         assert cells[5] == "100.0" and cells[6] == "0 / 3", row
+
+
+def test_multilingual_benchmark_smoke_gives_no_name_a_language() -> None:
+    out = bench_output("multilingual.py")
+    assert "3-5 words" in out and "SMOKE" in out
+    assert "names and addresses given a language: 0/" in out
