@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from parlez.diagnostics import warn
 from parlez.exceptions import (
     DomainError,
+    DuplicateNameError,
+    EmptyFileError,
+    FileReadError,
     Location,
+    ParlezError,
     ProjectError,
     SchemaError,
+    YamlSyntaxError,
     did_you_mean,
     relative,
 )
@@ -40,6 +45,8 @@ DEFAULT_ACTIONS = (
     "...",
     "action_extract_slots",
 )
+#: the default actions that are loops, which rules activate with `active_loop:` as forms
+DEFAULT_LOOPS = ("action_two_stage_fallback",)
 DEFAULT_INTENTS = ("restart", "back", "out_of_scope", "session_start", "nlu_fallback")
 REQUESTED_SLOT = "requested_slot"
 SESSION_START_METADATA_SLOT = "session_started_metadata"
@@ -114,7 +121,7 @@ class Domain:
                 raise ProjectError(
                     f"the domain folder '{relative(p)}' holds no .yml files", Location(relative(p))
                 )
-            return cls.merge_all([cls._from_file(f) for f in files])
+            return cls.merge_all(cls._readable_files(p, files))
         if not p.exists():
             raise ProjectError(
                 f"no domain file at '{relative(p)}'",
@@ -122,6 +129,30 @@ class Domain:
                 hint="create domain.yml (parlez init writes one) or pass --domain",
             )
         return cls._from_file(p)
+
+    @classmethod
+    def _readable_files(cls, folder: Path, files: list[Path]) -> list[Domain]:
+        """The domain of each file in a folder. As in Rasa, a file that is not readable YAML
+        (a syntax error, a key written twice) is skipped with a warning (P134), unless no
+        file is left; a readable file with a wrong domain still stops the load."""
+        found: list[Domain] = []
+        skipped: list[ParlezError] = []
+        for path in files:
+            try:
+                raw = read_yaml_file(path, allow_empty=False)
+            except (FileReadError, EmptyFileError, YamlSyntaxError, SchemaError) as error:
+                skipped.append(error)
+                warn(
+                    "P134",
+                    f"the file cannot be read as a domain file and is skipped: {error.message}",
+                    error.where or Location(relative(path)),
+                    hint=error.hint or "fix the file, or move it out of the domain folder",
+                )
+                continue
+            found.append(cls.from_raw(raw, Location(relative(path))))
+        if not found and skipped:
+            raise skipped[0]
+        return found
 
     @classmethod
     def _from_file(cls, path: Path) -> Domain:
@@ -149,6 +180,16 @@ class Domain:
                     where(raw, key) or at,
                     hint=did_you_mean(key, DOMAIN_KEYS)
                     or f"known keys: {', '.join(sorted(DOMAIN_KEYS))}",
+                )
+        for key in ("intents", "entities", "slots", "responses", "actions", "forms"):
+            if key in raw and raw[key] is None:
+                # Rasa's schema refuses an empty `responses:`; reading it as "none" is
+                # kinder, but the author probably meant to write something under it.
+                warn(
+                    "P136",
+                    f"'{key}:' is empty, so the domain has no {key} from this file",
+                    where(raw, key) or at,
+                    hint=f"write the {key} under it, indented, or remove the key",
                 )
         domain = cls()
         if at is not None:
@@ -208,11 +249,12 @@ class Domain:
                         where(props, key) or here,
                         hint=did_you_mean(key, allowed) or "use use_entities or ignore_entities",
                     )
+            # Absent or `true`: every entity; `false` or null (as Rasa reads it): none.
             use = props.get("use_entities", True)
             use_entities = (
                 None
-                if use is True or use is None
-                else ([] if use is False else names(use, f"use_entities of '{name}'", here))
+                if use is True
+                else ([] if use in (False, None) else names(use, f"use_entities of '{name}'", here))
             )
             intent = Intent(
                 str(name),
@@ -223,7 +265,7 @@ class Domain:
                 here,
             )
             if intent.name in self.intents:
-                _warn_duplicate("intent", intent.name, here)
+                _refuse_duplicate("intent", intent.name, here)
             self.intents[intent.name] = intent
             if here:
                 self.locations[f"intent:{intent.name}"] = here
@@ -251,9 +293,8 @@ class Domain:
                         hint=did_you_mean(key, ("roles", "groups")) or "use roles or groups",
                     )
             if str(name) in self.entities:
-                _warn_duplicate("entity", str(name), here)
-            else:
-                self.entities.append(str(name))
+                _refuse_duplicate("entity", str(name), here)
+            self.entities.append(str(name))
             if props.get("roles"):
                 self.roles[str(name)] = names(props["roles"], f"the roles of '{name}'", here)
             if props.get("groups"):
@@ -276,8 +317,7 @@ class Domain:
             else:
                 raise SchemaError("each action must be a name", here, hint="- action_check_order")
             if str(name) in self.user_actions:
-                _warn_duplicate("action", str(name), here)
-                continue
+                _refuse_duplicate("action", str(name), here)
             self.user_actions.append(str(name))
             if here:
                 self.locations[f"action:{name}"] = here
@@ -289,7 +329,12 @@ class Domain:
             raise SchemaError("'forms' must be a mapping of form names", at)
         for name, definition in raw.items():
             here = where(raw, name) or at
-            definition = definition or {}
+            if definition is None:
+                raise SchemaError(
+                    f"form '{name}' is empty: a form lists the slots it asks for",
+                    here,
+                    hint=f"{name}:\n    required_slots:\n      - a_slot",
+                )
             if not isinstance(definition, dict):
                 raise SchemaError(f"form '{name}' must be a mapping with 'required_slots'", here)
             required = definition.get("required_slots", [])
@@ -526,8 +571,12 @@ class Domain:
 T = TypeVar("T")
 
 
-def _warn_duplicate(kind: str, name: str, where: Location | None) -> None:
-    warn("P135", f"the {kind} '{name}' is listed twice", where, hint="remove the second one")
+def _refuse_duplicate(kind: str, name: str, where: Location | None) -> NoReturn:
+    """A name listed twice in one file is a mistake Rasa refuses (InvalidDomain); across
+    files of a domain folder it is a merge (P133)."""
+    raise DuplicateNameError(
+        f"the {kind} '{name}' is listed twice in this domain file", where, hint="remove one"
+    )
 
 
 def _merge_named(

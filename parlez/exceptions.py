@@ -122,6 +122,12 @@ class DomainError(ParlezError):
     code = "P130"
 
 
+class DuplicateNameError(DomainError):
+    """An intent, entity or action listed twice in one domain file."""
+
+    code = "P135"
+
+
 class StoryError(ParlezError):
     code = "P150"
 

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import pytest
+
 from parlez.diagnostics import Diagnostic
+from parlez.exceptions import DuplicateNameError
 from parlez.validator import Validator
 from tests.conftest import ProjectFactory, nlu_file
 
@@ -299,9 +302,10 @@ def test_retrieval_responses_count_as_used_through_their_retrieval_action(
     assert "P212" not in codes(found)
 
 
-def test_an_intent_listed_twice_is_a_warning(tmp_project: ProjectFactory) -> None:
-    from parlez.diagnostics import collect
-
-    with collect() as warnings:
+def test_an_intent_listed_twice_in_one_file_is_an_error_as_in_rasa(
+    tmp_project: ProjectFactory,
+) -> None:
+    with pytest.raises(DuplicateNameError, match="'greet' is listed twice") as refused:
         tmp_project(domain="intents: [greet, greet]\n").domain  # noqa: B018
-    assert [w.code for w in warnings] == ["P135"]
+    assert refused.value.code == "P135" and refused.value.where is not None
+    assert refused.value.where.column == 18

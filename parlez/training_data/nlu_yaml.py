@@ -11,7 +11,7 @@ from parlez.diagnostics import warn
 from parlez.exceptions import Location, SchemaError, did_you_mean
 from parlez.io.yaml import YamlMap, where
 from parlez.training_data import markup
-from parlez.training_data.example import Example, split_intent
+from parlez.training_data.example import Entity, Example, split_intent
 from parlez.training_data.training_data import LookupTable, RegexFeature, TrainingData
 
 KEY_KINDS = ("intent", "synonym", "regex", "lookup")
@@ -174,16 +174,35 @@ def _read_intent(item: YamlMap, name: str, data: TrainingData) -> None:
     intent_metadata = item.get("metadata")
     for text, at, metadata in _block_lines(item, name):
         plain, entities = markup.parse(text, at)
-        merged: dict[str, Any] | None = None
-        if intent_metadata or metadata:
-            merged = {}
-            if isinstance(intent_metadata, dict):
-                merged.update(intent_metadata)
-            if isinstance(metadata, dict):
-                merged.update(metadata)
-            elif metadata is not None:
-                merged["example"] = metadata
-        data.examples.append(Example(plain, intent, entities, merged, response_key, at))
+        # Rasa's shape: the intent's metadata and the example's, each under its own key.
+        kept: dict[str, Any] = {}
+        if intent_metadata is not None:
+            kept["intent"] = intent_metadata
+        if metadata is not None:
+            kept["example"] = metadata
+        data.examples.append(Example(plain, intent, entities, kept or None, response_key, at))
+        _add_synonyms(plain, entities, data, at)
+
+
+def _add_synonyms(
+    text: str, entities: list[Entity], data: TrainingData, at: Location | None
+) -> None:
+    """An annotation whose value differs from its words (`[NYC]{"entity": "city", "value":
+    "New York"}`) makes those words a synonym of the value, as Rasa records it."""
+    for entity in entities:
+        words = text[entity.start : entity.end]
+        value = entity.value
+        if not isinstance(value, str) or words == value:
+            continue
+        known = data.entity_synonyms.get(words)
+        if known is not None and known != value:
+            warn(
+                "P122",
+                f"'{words}' is a synonym of both '{known}' and '{value}': '{value}' is kept",
+                at,
+                hint="give the same words one value",
+            )
+        data.entity_synonyms[words] = value
 
 
 # ---- writing -----------------------------------------------------------------------------
@@ -210,13 +229,22 @@ def write_nlu_yaml(data: TrainingData) -> str:
         grouped.setdefault(m.full_intent or "", []).append(m)
     for intent, messages in grouped.items():
         out.append(f"- intent: {_scalar(intent)}\n")
-        if any(m.metadata for m in messages) or any("\n" in m.text for m in messages):
+        shared = next(
+            (m.metadata["intent"] for m in messages if m.metadata and "intent" in m.metadata),
+            None,
+        )
+        if shared is not None:
+            out.append(f"  metadata: {json.dumps(shared, ensure_ascii=False)}\n")
+        if any((m.metadata or {}).get("example") is not None for m in messages) or any(
+            "\n" in m.text for m in messages
+        ):
             out.append("  examples:\n")
             for m in messages:
                 text = markup.annotate(m.text, m.entities)
                 out.append(f"  - text: {json.dumps(text, ensure_ascii=False)}\n")
-                if m.metadata:
-                    out.append(f"    metadata: {json.dumps(m.metadata, ensure_ascii=False)}\n")
+                example = (m.metadata or {}).get("example")
+                if example is not None:
+                    out.append(f"    metadata: {json.dumps(example, ensure_ascii=False)}\n")
         else:
             out.append("  examples: |\n")
             out.append(_block([markup.annotate(m.text, m.entities) for m in messages]))

@@ -51,8 +51,14 @@ def test_examples_as_a_list_carry_their_own_metadata() -> None:
         """)
     ).nlu
     assert data.examples[0].text == "hi"
-    assert data.examples[0].metadata == {"source": "web", "sentiment": "neutral"}
-    assert data.examples[1].metadata == {"source": "web"}
+    # Rasa's shape: the intent's metadata and the example's apart
+    assert data.examples[0].metadata == {
+        "intent": {"source": "web"},
+        "example": {"sentiment": "neutral"},
+    }
+    assert data.examples[1].metadata == {"intent": {"source": "web"}}
+    written = read(nlu_file(write_nlu_yaml(data).split("nlu:\n", 1)[1])).nlu
+    assert [e.metadata for e in written.examples] == [e.metadata for e in data.examples]
 
 
 def test_entities_with_roles_are_read_from_examples() -> None:
