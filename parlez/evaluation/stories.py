@@ -8,6 +8,7 @@ wrong, so one mistake is counted once.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,11 @@ from parlez.events import (
 )
 from parlez.exceptions import Location
 from parlez.tracker import DialogueStateTracker
-from parlez.training_data.stories import StoryBlock
+from parlez.training_data.stories import (
+    FULL_RETRIEVAL_INTENT,
+    RESPONSE_KEY_DELIMITER,
+    StoryBlock,
+)
 from parlez.training_data.story_graph import conversations
 from parlez.training_data.story_writer import stories_yaml
 
@@ -152,11 +157,14 @@ def _check_action(
         # A warning, not a failure (as in Rasa): note it and predict again.
         tracker.update(ActionExecuted(ACTION_UNLIKELY_INTENT, policy=prediction.policy_name))
         predicted, prediction = _predict(assistant, tracker, gold)
+    if RESPONSE_KEY_DELIMITER in gold:
+        predicted = _full_retrieval_action(predicted, tracker)
     result.action_targets.append(gold)
     result.action_predictions.append(predicted)
     tracker.update(
         ActionExecuted(
-            event.action_name,
+            # what ran: `utter_chitchat` says the response `utter_chitchat/ask_name`
+            _base_action(event.action_name),
             policy=prediction.policy_name,
             confidence=prediction.max_confidence,
             action_text=event.action_text,
@@ -173,8 +181,18 @@ async def _check_user(
 ) -> Turn:
     parsed = await assistant.parse_message(event.text or "")
     predicted_intent = (parsed.get("intent") or {}).get("name")
-    gold_intent = event.intent_name
+    # A step may name the full retrieval intent (`chitchat/ask_name`); the classifier gives
+    # the base intent, and the ResponseSelector the rest (as Rasa compares them).
+    gold_intent = (event.intent or {}).get(FULL_RETRIEVAL_INTENT) or event.intent_name
+    selector = parsed.get("response_selector") or {}
+    if predicted_intent != gold_intent:
+        predicted_intent = _full_retrieval_intent(predicted_intent, selector)
     intent_wrong = gold_intent is not None and predicted_intent != gold_intent
+    if selector:
+        # The retrieval action of the next step says what the selector chose.
+        event = dataclasses.replace(
+            event, parse_data_extra={**event.parse_data_extra, "response_selector": selector}
+        )
     gold_entities = _clean_entities(event.text, event.entities)
     predicted_entities = _clean_entities(event.text, parsed.get("entities") or [])
     entities_wrong = (
@@ -191,6 +209,39 @@ async def _check_user(
             )
         return Turn(event, shown)
     return Turn(event)
+
+
+def _full_retrieval_intent(intent: str | None, selector: dict[str, Any]) -> str | None:
+    """`chitchat/ask_name` for the base intent `chitchat` and what the selector chose."""
+    if not intent or intent not in selector.get("all_retrieval_intents", []):
+        return intent
+    # a ResponseSelector trained for every retrieval intent answers under "default"
+    chosen = selector.get(intent) or selector.get("default") or {}
+    key = (chosen.get("response") or {}).get("intent_response_key")
+    return str(key) if key else intent
+
+
+def _base_action(name: str | None) -> str | None:
+    return name.split(RESPONSE_KEY_DELIMITER)[0] if name else name
+
+
+def _full_retrieval_action(predicted: str, tracker: DialogueStateTracker) -> str:
+    """What a predicted retrieval action (`utter_chitchat`) says, as the story names it
+    (`utter_chitchat/ask_name`): the ResponseSelector's choice for the last message, or
+    for a step given by intent alone, the full retrieval intent the story gave it."""
+    if not predicted.startswith("utter_") or RESPONSE_KEY_DELIMITER in predicted:
+        return predicted
+    base = predicted.removeprefix("utter_")
+    message = tracker.latest_message
+    if message is None:
+        return predicted
+    selector = message.parse_data.get("response_selector") or {}
+    if base in selector.get("all_retrieval_intents", []):
+        return f"utter_{_full_retrieval_intent(base, selector)}"
+    full = (message.intent or {}).get(FULL_RETRIEVAL_INTENT)
+    if isinstance(full, str) and full.split(RESPONSE_KEY_DELIMITER)[0] == base:
+        return f"utter_{full}"
+    return predicted
 
 
 # ---- reports ------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from parlez.diagnostics import warn
 from parlez.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
 from parlez.exceptions import Location, SchemaError, StoryError, did_you_mean
 from parlez.io.yaml import YamlMap, where
@@ -26,6 +27,11 @@ STEP_KEYS = {
 }
 STORY_KEYS = {"story", "steps", "metadata"}
 RULE_KEYS = {"rule", "steps", "condition", "conversation_start", "wait_for_user_input", "metadata"}
+#: Rasa's key of a user step's full retrieval intent (`chitchat/ask_name`) in its intent
+FULL_RETRIEVAL_INTENT = "full_retrieval_intent_name"
+RESPONSE_KEY_DELIMITER = "/"
+#: the top-level key that holds each kind of block
+SECTIONS = {"story": "stories", "rule": "rules"}
 #: Rasa's stand-in value for `slot_was_set: [- name]` ("set to something").
 FILLED = "filled"
 
@@ -87,6 +93,15 @@ def _entities(raw: Any, at: Location | None) -> list[dict[str, Any]]:
 
 def _user_event(step: YamlMap, at: Location | None) -> UserUttered:
     intent = step.get("intent")
+    if isinstance(intent, str) and intent.startswith("/"):
+        warn(
+            "P152",
+            f"the intent '{intent}' starts with '/', which a story does not need: "
+            f"it is read as '{intent[1:]}'",
+            step.where("intent", value=True) or at,
+            hint=f"write '- intent: {intent[1:]}'",
+        )
+        intent = intent[1:]
     text = step.get("user")
     entities = _entities(step.get("entities"), step.where("entities"))
     if text is not None:
@@ -95,11 +110,15 @@ def _user_event(step: YamlMap, at: Location | None) -> UserUttered:
         entities += [e.to_dict() for e in parsed]
     if intent is not None and not isinstance(intent, str):
         raise SchemaError(f"the intent of a story step must be a name, not {intent!r}", at)
-    return UserUttered(
-        text=text,
-        intent={"name": intent, "confidence": 1.0} if intent else {},
-        entities=entities,
-    )
+    named: dict[str, Any] = {}
+    if intent:
+        # `chitchat/ask_name`: the classifier's intent is `chitchat`; the full name is what
+        # the ResponseSelector must choose, as Rasa reads such a step.
+        base = intent.split(RESPONSE_KEY_DELIMITER)[0]
+        named = {"name": base, "confidence": 1.0}
+        if base != intent:
+            named[FULL_RETRIEVAL_INTENT] = intent
+    return UserUttered(text=text, intent=named, entities=entities)
 
 
 def _slot_events(raw: Any, at: Location | None) -> list[Event]:
@@ -132,6 +151,14 @@ def _step(raw: Any, owner: str, at: Location | None) -> Step:
                 or "steps use intent, user, action, bot, active_loop, slot_was_set, checkpoint or or",
             )
     if "intent" in raw or "user" in raw:
+        if not raw.get("intent") and raw.get("user") is None:
+            warn(
+                "P153",
+                f"a step of '{owner}' has no intent value: the step is skipped",
+                raw.where("intent") or at,
+                hint="name the intent the user expresses: '- intent: greet'",
+            )
+            return Step(location=at)
         return Step(events=[_user_event(raw, at)], location=at)
     if "action" in raw:
         name = raw["action"]
@@ -179,7 +206,9 @@ def _step(raw: Any, owner: str, at: Location | None) -> Step:
 def _read_block(raw: Any, kind: str, at: Location | None) -> StoryBlock:
     allowed = STORY_KEYS if kind == "story" else RULE_KEYS
     if not isinstance(raw, YamlMap) or kind not in raw:
-        raise SchemaError(f"each item under '{kind}s' must start with '- {kind}: <name>'", at)
+        raise SchemaError(
+            f"each item under '{SECTIONS[kind]}' must start with '- {kind}: <name>'", at
+        )
     name = str(raw[kind])
     for key in raw:
         if key not in allowed:
@@ -214,9 +243,30 @@ def _read_block(raw: Any, kind: str, at: Location | None) -> StoryBlock:
 
 
 def read_story_section(items: Any, kind: str, source: Path | None = None) -> list[StoryBlock]:
-    """Story blocks from the value of a `stories:` (kind "story") or `rules:` key."""
+    """Story blocks from the value of a `stories:` (kind "story") or `rules:` key. An item
+    that is not a story there (a `- rule:` under `stories:`) is skipped with a warning, as
+    Rasa skips it (silently)."""
+    section = SECTIONS[kind]
     if items is None:
         return []
     if not isinstance(items, list):
-        raise SchemaError(f"'{kind}s' must be a list", Location(str(source) if source else None))
-    return [_read_block(item, kind, where(items, index)) for index, item in enumerate(items)]
+        raise SchemaError(f"'{section}' must be a list", Location(str(source) if source else None))
+    blocks = []
+    for index, item in enumerate(items):
+        at = where(items, index) or Location(str(source) if source else None)
+        if not isinstance(item, YamlMap) or kind not in item:
+            other = "rule" if kind == "story" else "story"
+            misplaced = isinstance(item, YamlMap) and other in item
+            warn(
+                "P154",
+                f"a '{other}' under '{section}:' is skipped"
+                if misplaced
+                else f"an item under '{section}:' that does not start with '- {kind}:' is skipped",
+                at,
+                hint=f"move it under '{SECTIONS[other]}:'"
+                if misplaced
+                else f"start it with '- {kind}: <name>'",
+            )
+            continue
+        blocks.append(_read_block(item, kind, at))
+    return blocks

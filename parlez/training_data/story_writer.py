@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable, Sequence
 
 from parlez.events import ACTION_LISTEN, ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
+from parlez.training_data.stories import FULL_RETRIEVAL_INTENT
 
 #: one step of a story: its event, and what the assistant predicted instead (None: right)
 StoryStep = tuple[Event, str | None]
@@ -43,13 +44,15 @@ def _step_lines(event: Event, predicted: str | None, by_intent: bool = False) ->
     note = f"  # predicted: {predicted}" if predicted is not None else ""
     if isinstance(event, UserUttered):
         lines = []
-        as_text = bool(event.text) and not (by_intent and event.intent_name)
+        # a test step's full retrieval intent (`chitchat/ask_name`) is written back whole
+        intent = (event.intent or {}).get(FULL_RETRIEVAL_INTENT) or event.intent_name
+        as_text = bool(event.text) and not (by_intent and intent)
         if as_text:
             lines.append(f"  - user: |-\n      {event.text}")
-            if event.intent_name:
-                lines.append(f"    intent: {event.intent_name}{note}")
-        elif event.intent_name:
-            lines.append(f"  - intent: {event.intent_name}{note}")
+            if intent:
+                lines.append(f"    intent: {intent}{note}")
+        elif intent:
+            lines.append(f"  - intent: {intent}{note}")
         # entities go with an intent; a text step carries them in its words
         if event.entities and lines and not as_text:
             lines.append("    entities:")
