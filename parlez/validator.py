@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from parlez.diagnostics import Diagnostic
-from parlez.domain import DEFAULT_ACTIONS, DEFAULT_INTENTS, REQUESTED_SLOT, Domain
+from parlez.domain import DEFAULT_ACTIONS, DEFAULT_INTENTS, DEFAULT_LOOPS, REQUESTED_SLOT, Domain
 from parlez.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
-from parlez.exceptions import Location, ParlezError
+from parlez.exceptions import Location, ParlezError, did_you_mean
 from parlez.slots import CategoricalSlot
 from parlez.tracker import DialogueStateTracker
 from parlez.training_data.stories import FILLED, StoryBlock
@@ -296,6 +296,7 @@ class Validator:
                     if (
                         event.name not in self.domain.forms
                         and event.name not in self.domain.user_actions
+                        and event.name not in DEFAULT_LOOPS
                     ):
                         self._error(
                             "P213",
@@ -419,10 +420,13 @@ class Validator:
                     )
                 for intent in (*mapping.intent, *mapping.not_intent):
                     if intent not in intents:
-                        self._error(
+                        # Rasa does not check these names; a typo only means the mapping
+                        # never fires, so this warns rather than stops training.
+                        self._warning(
                             "P234",
-                            f"a mapping of slot '{slot.name}' names the intent '{intent}', which the domain does not list",
+                            f"a mapping of slot '{slot.name}' names the intent '{intent}', which the domain does not list: the mapping never applies to it",
                             at,
+                            hint=did_you_mean(intent, intents) or "list the intent in the domain",
                         )
                 for condition in mapping.conditions:
                     form = self.domain.forms.get(condition.active_loop or "")

@@ -144,3 +144,47 @@ class SpacyFeaturizer(Component):
         dense_features(
             encoder_at(packaged_model_path()), messages, self.key, int(self.config["batch_size"])
         )
+
+
+@register_component("SpacyEntityExtractor")
+class SpacyEntityExtractor(Component):
+    """The named entities of the spaCy model that SpacyNLP loads (`PERSON`, `GPE`...), kept
+    to `dimensions` when it is given. spaCy's blank pipeline, which stands in when the model
+    is not installed, recognises no entities: the component then extracts nothing, and says
+    so once at training, as Rasa's would fail to load."""
+
+    defaults = {"dimensions": None}
+    needs = (SPACY_DOC,)
+    gives = ("entities",)
+
+    def train(self, data: Any, messages: Sequence[Message]) -> SpacyEntityExtractor:
+        doc = messages[0].data.get(SPACY_DOC) if messages else None
+        # A doc that went through an entity recogniser has every token's entity tag set.
+        if doc is not None and not doc.has_annotation("ENT_IOB"):
+            warn(
+                "P179",
+                "SpacyEntityExtractor finds no entities: the spaCy pipeline in use has no "
+                "entity recogniser (its model is not installed, so spaCy's blank one is used)",
+                hint="install the spaCy model that SpacyNLP names, or remove SpacyEntityExtractor",
+            )
+        return self
+
+    def process(self, messages: Sequence[Message]) -> None:
+        wanted = self.config["dimensions"]
+        for message in messages:
+            doc = message.data.get(SPACY_DOC)
+            if doc is None:
+                continue
+            found = [
+                {
+                    "entity": ent.label_,
+                    "start": ent.start_char,
+                    "end": ent.end_char,
+                    "value": message.text[ent.start_char : ent.end_char],
+                    "confidence": None,
+                    "extractor": self.name,
+                }
+                for ent in doc.ents
+                if not wanted or ent.label_ in wanted
+            ]
+            message.entities = message.entities + found
