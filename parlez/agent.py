@@ -105,17 +105,19 @@ class Agent:
     ) -> Agent:
         endpoints = endpoints or Endpoints()
         with opened(archive) as folder:
-            if not (folder / CORE_PART).is_dir():
-                raise ParlezError(
-                    f"the model '{archive.name}' has no dialogue part",
-                    hint="train the whole assistant with `parlez train` (not only `train nlu`)",
-                )
             read_metadata(folder)
-            domain = Domain.from_raw(
-                json.loads((folder / CORE_PART / DOMAIN_FILE).read_text(encoding="utf-8"))
-            )
             nlu = Pipeline.load(folder / NLU_PART) if (folder / NLU_PART).is_dir() else None
-            ensemble = PolicyEnsemble.load(folder / CORE_PART).use_nlu(nlu)
+            if (folder / CORE_PART).is_dir():
+                domain = Domain.from_raw(
+                    json.loads((folder / CORE_PART / DOMAIN_FILE).read_text(encoding="utf-8"))
+                )
+                ensemble = PolicyEnsemble.load(folder / CORE_PART).use_nlu(nlu)
+            elif nlu is not None:
+                # `parlez train nlu`'s model, served as Rasa serves it: /model/parse answers,
+                # and messages are kept without an answer (no policies, an empty domain).
+                domain, ensemble = Domain(), PolicyEnsemble([])
+            else:
+                raise ParlezError(f"the model '{archive.name}' has neither NLU nor dialogue part")
         templated = TemplatedGenerator(domain.responses)
         nlg: NaturalLanguageGenerator = (
             EndpointGenerator(endpoints.nlg, templated)

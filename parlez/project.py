@@ -202,7 +202,9 @@ class Project:
         """The NLU data with the domain's retrieval responses (`utter_faq/...`) added, as the
         ResponseSelector needs them whichever file declares them."""
         data = self.data.nlu.merge()
-        for name, variations in self.domain.responses.items():
+        # As Rasa does, NLU trains without a domain (an NLU data set evaluated on its own).
+        responses = self.domain.responses if self.domain_path.exists() else data.responses
+        for name, variations in responses.items():
             if "/" in name:
                 data.responses.setdefault(name, variations)
         return data

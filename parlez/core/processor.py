@@ -30,6 +30,7 @@ from parlez.core.policies.ensemble import PolicyEnsemble
 from parlez.core.policies.policy import PolicyPrediction
 from parlez.core.reminders import ReminderScheduler
 from parlez.core.survey import rating_due, rating_question, survey_answer
+from parlez.diagnostics import warn
 from parlez.domain import Domain
 from parlez.events import (
     ACTION_LISTEN,
@@ -186,6 +187,14 @@ class MessageProcessor:
                 # A person has the conversation: the message is kept, the bot only listens (so
                 # that after `resume` the conversation reads as turns again).
                 tracker.update(ActionExecuted(ACTION_LISTEN))
+            elif not self.ensemble.policies:
+                # An NLU-only model (an NLU service behind another dialogue engine): as in
+                # Rasa, the message is understood and kept, and nothing is answered.
+                warn(
+                    "P322",
+                    "the model has no dialogue part: the message is kept, not answered",
+                    hint="train the whole assistant with `parlez train` to answer messages",
+                )
             else:
                 await self.run_prediction_loop(tracker, context)
                 await self.ask_rating_if_due(tracker, context)
