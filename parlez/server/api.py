@@ -25,6 +25,7 @@ from parlez.io.yaml import plain, read_yaml
 from parlez.project import DataFiles, read_data_file
 from parlez.server.auth import requires_auth
 from parlez.server.csrf import refuse_cross_site
+from parlez.server.emulators import emulator
 from parlez.server.errors import ApiError
 from parlez.server.state import ServerState
 from parlez.tracker import DialogueStateTracker
@@ -72,13 +73,24 @@ async def status(request: Request) -> HTTPResponse:
 async def parse(request: Request) -> HTTPResponse:
     body = json_object(request)
     text = body.get("text")
+    if isinstance(text, list) and text and isinstance(text[0], str):
+        text = text[0]  # as Rasa's emulators take it from services that send a list
     if not isinstance(text, str):
         raise ApiError(400, "BadRequest", "'text' is missing or not a string")
+    try:
+        shape = emulator(request.args.get("emulation_mode"))
+    except KeyError:
+        raise ApiError(
+            400,
+            "BadRequest",
+            "Invalid parameter value for 'emulation_mode'. "
+            "Should be one of 'WIT', 'LUIS', 'DIALOGFLOW'",
+        ) from None
     agent = state_of(request).require_agent()
     parsed = await agent.parse_message(text)
     if body.get("message_id") is not None:
         parsed = {**parsed, "message_id": body["message_id"]}
-    return response.json(parsed)
+    return response.json(shape(parsed) if shape else parsed)
 
 
 @api.post("/model/predict")
@@ -154,9 +166,11 @@ async def domain(request: Request) -> HTTPResponse:
 
 
 async def _data_from_body(request: Request, folder: Path) -> DataFiles:
-    """Training data posted as YAML (Rasa's format), read exactly like a project file (off
-    the event loop, with the reader's caps: a broken or hostile body is a 400)."""
-    path = folder / "data.yml"
+    """Training data posted as YAML, or as Rasa's JSON (`{"rasa_nlu_data": ...}`, sent as
+    application/json), read exactly like a project file (off the event loop, with the
+    reader's caps: a broken or hostile body is a 400)."""
+    is_json = "json" in (request.content_type or "")
+    path = folder / ("data.json" if is_json else "data.yml")
     path.write_bytes(request.body or b"")
     files = DataFiles()
     try:

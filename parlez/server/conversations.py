@@ -117,9 +117,11 @@ async def append_events(request: Request, conversation_id: str) -> HTTPResponse:
     return response.json(tracker.current_state(verbosity(request)))
 
 
-@conversations.put("/<conversation_id:str>/tracker")
+@conversations.put("/<conversation_id:str>/tracker/events")
+@conversations.put("/<conversation_id:str>/tracker", name="replace_tracker")
 @requires_auth
 async def replace_events(request: Request, conversation_id: str) -> HTTPResponse:
+    """Rasa's `PUT .../tracker/events`: the conversation becomes these events."""
     state = state_of(request)
     agent = state.require_agent()
     body = json_body(request)
@@ -140,7 +142,7 @@ async def get_story(request: Request, conversation_id: str) -> HTTPResponse:
     tracker = await agent.tracker(conversation_id)
     all_sessions = request.args.get("all_sessions", "false").lower() == "true"
     story = conversation_story(until(tracker, request), all_sessions)
-    return response.text(story, content_type="application/x-yml")
+    return response.text(story, content_type="text/yml")
 
 
 @conversations.post("/<conversation_id:str>/messages")
@@ -159,9 +161,7 @@ async def add_message(request: Request, conversation_id: str) -> HTTPResponse:
     text = body.get("text")
     if not isinstance(text, str):
         raise ApiError(400, "BadRequest", "'text' is missing or not a string")
-    parse_data = body.get("parse_data")
-    if parse_data is not None and not isinstance(parse_data, dict):
-        raise ApiError(400, "BadRequest", "'parse_data' must be an object")
+    parse_data = _checked_parse_data(body.get("parse_data"))
     message = UserMessage(
         text,
         CollectingOutputChannel(),
@@ -183,7 +183,8 @@ async def execute(request: Request, conversation_id: str) -> HTTPResponse:
     if not isinstance(name, str) or not name:
         raise ApiError(400, "BadRequest", "'name' must name the action to run")
     if name not in agent.domain.action_names_or_texts:
-        raise ApiError(404, "NotFound", f"The action '{name}' is not in the domain.")
+        # Rasa answers 500; the request is what is wrong, and 400 is in its API description.
+        raise ApiError(400, "BadRequest", f"The action '{name}' is not in the domain.")
     confidence = body.get("confidence")
     if confidence is not None and not isinstance(confidence, int | float):
         raise ApiError(400, "BadRequest", "'confidence' must be a number")
@@ -193,7 +194,7 @@ async def execute(request: Request, conversation_id: str) -> HTTPResponse:
             agent.execute_action(conversation_id, name, output, body.get("policy"), confidence)
         )
     except UnknownActionError as error:
-        raise ApiError(404, "NotFound", str(error)) from None
+        raise ApiError(400, "BadRequest", str(error)) from None
     return response.json(
         {
             "tracker": tracker.current_state(verbosity(request)),
@@ -231,9 +232,31 @@ async def trigger_intent(request: Request, conversation_id: str) -> HTTPResponse
 @requires_auth
 async def predict(request: Request, conversation_id: str) -> HTTPResponse:
     agent = state_of(request).require_agent()
-    tracker = await agent.retrieve(conversation_id)
-    if tracker is None:
-        raise ApiError(
-            409, "Conflict", f"there is no conversation '{conversation_id}' to predict for"
-        )
-    return response.json(agent.scores(tracker))
+    # As in Rasa, a conversation not started yet is predicted for as a new one (not saved).
+    return response.json(agent.scores(await agent.tracker(conversation_id)))
+
+
+def _checked_parse_data(parse_data: Any) -> dict[str, Any] | None:
+    """A client's own NLU result for `POST .../messages`, in Rasa's shape: a malformed one
+    is the client's mistake (400), not the server's (Rasa answers 500)."""
+    if parse_data is None:
+        return None
+    if not isinstance(parse_data, dict):
+        raise ApiError(400, "BadRequest", "'parse_data' must be an object")
+    intent = parse_data.get("intent")
+    if intent is not None and not (
+        isinstance(intent, dict) and isinstance(intent.get("name", ""), str | None)
+    ):
+        raise ApiError(400, "BadRequest", "'parse_data.intent' must be an object with a 'name'")
+    for key in ("entities", "intent_ranking"):
+        items = parse_data.get(key)
+        if items is not None and not (
+            isinstance(items, list) and all(isinstance(i, dict) for i in items)
+        ):
+            raise ApiError(400, "BadRequest", f"'parse_data.{key}' must be a list of objects")
+    for entity in parse_data.get("entities") or []:
+        if not isinstance(entity.get("entity"), str):
+            raise ApiError(
+                400, "BadRequest", "each of 'parse_data.entities' needs an 'entity' name"
+            )
+    return parse_data

@@ -44,7 +44,10 @@ async def handle_exception(request: Request, exception: Exception) -> HTTPRespon
         return error_response(exception)
     if isinstance(exception, SanicException):
         status = exception.status_code
-        return error_response(ApiError(status, _REASONS.get(status, "Error"), str(exception)))
+        answer = error_response(ApiError(status, _REASONS.get(status, "Error"), str(exception)))
+        # Sanic's own headers for its errors: a 405's `Allow` (RFC 9110 requires it)
+        answer.headers.update(exception.headers or {})
+        return answer
     if isinstance(exception, ParlezError):
         from parlez.stores.errors import StoreUnavailableError
 

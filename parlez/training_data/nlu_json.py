@@ -23,7 +23,19 @@ def read_nlu_json(text: str, path: str | None = None) -> TrainingData:
             Location(path, 1, 1),
             hint='{"rasa_nlu_data": {"common_examples": [...]}}',
         )
-    body: dict[str, Any] = document["rasa_nlu_data"] or {}
+    try:
+        return _read_body(document["rasa_nlu_data"] or {}, path)
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        # A list where an object belongs, an example without its keys: one clear error
+        # naming the file rather than a traceback.
+        raise SchemaError(
+            f"the JSON NLU data is not in Rasa's shape ({type(error).__name__}: {error})",
+            Location(path),
+            hint='{"rasa_nlu_data": {"common_examples": [{"text": "hi", "intent": "greet"}]}}',
+        ) from None
+
+
+def _read_body(body: dict[str, Any], path: str | None) -> TrainingData:
     data = TrainingData()
     for example in body.get("common_examples", []) + body.get("intent_examples", []):
         if "text" not in example:
