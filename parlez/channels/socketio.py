@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 import socketio
-from sanic import Blueprint, Sanic
+from sanic import Blueprint, Request, Sanic, response
+from sanic.response import HTTPResponse
 
 from parlez.channels.channel import (
     Conversations,
@@ -36,10 +37,18 @@ class SocketBlueprint(Blueprint):
 
     __slots__ = ("sio", "socketio_path")  # Sanic refuses attributes it was not told of
 
-    def __init__(self, sio: socketio.AsyncServer, socketio_path: str, name: str) -> None:
-        super().__init__(name)
+    def __init__(
+        self, sio: socketio.AsyncServer, socketio_path: str, name: str, url_prefix: str
+    ) -> None:
+        super().__init__(name, url_prefix=url_prefix)
         self.sio = sio
         self.socketio_path = socketio_path
+
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        # Rasa's health route of the channel, `GET /webhooks/socketio/`
+        self.add_route(health, "/", methods=["GET"])
 
     def register(self, app: Sanic[Any, Any], options: dict[str, Any]) -> None:
         self.sio.attach(app, self.socketio_path)
@@ -169,7 +178,9 @@ class SocketIOInput(InputChannel):
             async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins
         )
         self.sio = sio
-        bp = SocketBlueprint(sio, self.socketio_path, f"{self.name()}_webhook")
+        bp = SocketBlueprint(
+            sio, self.socketio_path, f"{self.name()}_webhook", f"/webhooks/{self.url_prefix()}"
+        )
         namespace = self.namespace
 
         async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
@@ -178,7 +189,8 @@ class SocketIOInput(InputChannel):
                 return False
             return True
 
-        async def session_request(sid: str, data: Any) -> None:
+        async def session_request(sid: str, data: Any = None) -> None:
+            # A client may ask without a payload: it gets a new session id.
             data = data if isinstance(data, dict) else {}
             session_id = data.get("session_id") or uuid.uuid4().hex
             if self.session_persistence:
@@ -193,11 +205,13 @@ class SocketIOInput(InputChannel):
             if self.session_persistence:
                 sender_id = data.get("session_id")
                 if not sender_id:
+                    # As Rasa does: without its session the message belongs to no
+                    # conversation the client can find again.
                     logger.warning(
-                        "a socket.io message came without 'session_id' while session "
-                        "persistence is on; it is answered in its own conversation"
+                        "ignored a socket.io message without 'session_id' (session "
+                        "persistence is on): the client must send session_request first"
                     )
-                    sender_id = sid
+                    return
                 else:
                     problem = sender_id_problem(str(sender_id))
                     if problem is not None:

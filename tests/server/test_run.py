@@ -143,6 +143,37 @@ def test_socketio_speaks_rasas_events_and_keeps_the_session(served: Any) -> None
     assert tracker["latest_input_channel"] == "socketio"
 
 
+async def socket_without_session(url: str) -> tuple[str, list[dict[str, Any]]]:
+    """A session asked for without a payload, then a message sent without its id."""
+    client = socketio.AsyncClient()
+    received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    confirmed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    client.on("bot_uttered", received.put)
+    client.on("session_confirm", lambda sid: confirmed.set_result(sid))
+    await client.connect(url, transports=["websocket"])
+    await client.emit("session_request")
+    session = await asyncio.wait_for(confirmed, 10)
+    await client.emit("user_uttered", {"message": "hello"})  # no session_id: ignored
+    await client.emit("user_uttered", {"message": "hello", "session_id": session})
+    answers = [await asyncio.wait_for(received.get(), 30)]
+    await client.disconnect()
+    return session, answers
+
+
+def test_socketio_as_rasa_answers_a_bare_session_request_and_ignores_a_message_without_one(
+    served: Any,
+) -> None:
+    _, server = served
+    session, answers = asyncio.run(socket_without_session(server.url))
+    assert session and answers[0]["text"] == "Hello! Where are you?"
+    tracker = httpx.get(f"{server.url}/conversations/{session}/tracker").json()
+    assert [e["text"] for e in tracker["events"] if e["event"] == "user"] == ["hello"]
+    assert "ignored a socket.io message without 'session_id'" in server.log
+    # Rasa's health route of the channel
+    health = httpx.get(f"{server.url}/webhooks/socketio/")
+    assert health.status_code == 200 and health.json() == {"status": "ok"}
+
+
 def wait_for(condition: Any, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
