@@ -179,9 +179,10 @@ def _start_action_server(
         start_new_session=True,
         env={**os.environ, **(env or {})},
     )
-    for _ in range(600):
+    deadline = time.monotonic() + 180  # generous: a loaded machine starts Python slowly
+    while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200:
                 return process
         except httpx.HTTPError:
             pass
@@ -230,6 +231,31 @@ def test_the_action_server_stops_on_sigterm_and_its_host_flag_wins(
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_the_action_server_starts_on_a_machine_whose_every_core_is_busy(
+    package: tuple[str, str], tmp_path: Path
+) -> None:
+    """Sanic's worker manager gave up on a busy machine ("Not all workers acknowledged a
+    successful startup" after 30 s); one process has no worker to wait for."""
+    name, _ = package
+    spinners = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        for _ in range(2 * (os.cpu_count() or 2))
+    ]
+    try:
+        process = _start_action_server(name, _free_port(), tmp_path)
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+    try:
+        assert process.poll() is None
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+    assert process.stderr is not None
+    assert b"acknowledged" not in process.stderr.read()
 
 
 def test_a_remote_action_server_speaks_rasas_protocol(action_server: tuple[str, str]) -> None:
