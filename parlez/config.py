@@ -20,6 +20,7 @@ CONFIG_KEYS = {
     "policies",
     "assistant_id",
     "importers",
+    "imports",
     "version",
     "core_target",
     "nlu_target",

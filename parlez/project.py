@@ -13,6 +13,7 @@ from parlez.diagnostics import warn
 from parlez.domain import Domain, is_domain_document
 from parlez.endpoints import Endpoints, read_credentials
 from parlez.exceptions import Location, ProjectError, SchemaError, did_you_mean, relative
+from parlez.importers import MULTI_PROJECT, importer_names, multi_project_files
 from parlez.io.yaml import YamlMap, is_yaml_file, read_text_file, read_yaml_file
 from parlez.responses import read_responses
 from parlez.training_data.nlu_json import read_nlu_json
@@ -162,6 +163,17 @@ class Project:
         self.endpoints_path = self.root / "endpoints.yml"
         self.credentials_path = self.root / "credentials.yml"
         self.tests_path = self.root / "tests"
+        #: with Rasa's MultiProjectImporter: the imported projects' domain files, whose
+        #: merge is the domain (a --domain given wins), and their test stories
+        self.imported_domain: list[Path] = []
+        self.imported_tests: list[Path] = []
+        if MULTI_PROJECT in importer_names(self.config_path):
+            imported = multi_project_files(self.config_path)
+            if not domain:
+                self.imported_domain = imported.domain
+            if not data:
+                self.data_paths = imported.data
+            self.imported_tests = imported.tests
 
     def _default_domain(self) -> Path:
         folder = self.root / "domain"
@@ -178,7 +190,7 @@ class Project:
             {f.resolve() for f in data_files([self.domain_path])}
             if self.domain_path.exists()
             else set()
-        )
+        ) | {f.resolve() for f in self.imported_domain}
         for path in data_files(self.data_paths):
             if path.resolve() in domain_files:
                 continue
@@ -187,9 +199,17 @@ class Project:
             read_data_file(path, files)
         return files
 
+    @property
+    def has_domain(self) -> bool:
+        return bool(self.imported_domain) or self.domain_path.exists()
+
     @cached_property
     def domain(self) -> Domain:
-        domain = Domain.load(self.domain_path)
+        domain = (
+            Domain.merge_all([Domain.load(path) for path in self.imported_domain])
+            if self.imported_domain
+            else Domain.load(self.domain_path)
+        )
         for name, variations in self.data.nlu.responses.items():
             domain.responses.setdefault(name, variations)
         return domain
@@ -203,7 +223,7 @@ class Project:
         ResponseSelector needs them whichever file declares them."""
         data = self.data.nlu.merge()
         # As Rasa does, NLU trains without a domain (an NLU data set evaluated on its own).
-        responses = self.domain.responses if self.domain_path.exists() else data.responses
+        responses = self.domain.responses if self.has_domain else data.responses
         for name, variations in responses.items():
             if "/" in name:
                 data.responses.setdefault(name, variations)
@@ -220,11 +240,13 @@ class Project:
     @cached_property
     def test_stories(self) -> list[StoryBlock]:
         files = DataFiles()
+        paths = list(self.imported_tests)
         if self.tests_path.is_dir():
-            for path in sorted(self.tests_path.rglob("test_*.yml")) + sorted(
+            paths += sorted(self.tests_path.rglob("test_*.yml")) + sorted(
                 self.tests_path.rglob("test_*.yaml")
-            ):
-                read_data_file(path, files)
+            )
+        for path in paths:
+            read_data_file(path, files)
         return files.stories + files.rules
 
     @cached_property

@@ -119,9 +119,7 @@ def find_or_train_model(options: ServeOptions, say: Any = print) -> Path | None:
     if archive is not None:
         return archive
     project = Project(options.project)
-    if not options.train_if_missing or not (
-        project.config_path.exists() and project.domain_path.exists()
-    ):
+    if not options.train_if_missing or not (project.config_path.exists() and project.has_domain):
         return None
     from parlez.training import train
 
