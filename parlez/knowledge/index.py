@@ -21,7 +21,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ import numpy as np
 from parlez.exceptions import ParlezError
 from parlez.knowledge.calibration import Calibration, calibrate
 from parlez.knowledge.documents import Passage, kb_files, read_kb
+from parlez.knowledge.multilingual import MULTILINGUAL_INDEX_FOLDER, multilingual_embedder
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,11 @@ def question_rows(passage: Passage) -> int:
 
 def _key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+#: what turns texts into unit vectors: the packaged encoder (`Embedder`), or another
+#: (parlez/knowledge/multilingual.py)
+Embed = Callable[[Sequence[str]], np.ndarray]
 
 
 class Embedder:
@@ -192,7 +198,7 @@ class KnowledgeIndex:
         self,
         passages: list[Passage],
         vectors: np.ndarray,
-        embed: Embedder | None = None,
+        embed: Embed | None = None,
         dense_weight: float = DEFAULT_DENSE_WEIGHT,
         calibration: Calibration | None = None,
     ) -> None:
@@ -233,7 +239,7 @@ class KnowledgeIndex:
     def build(
         cls,
         passages: list[Passage],
-        embed: Embedder | None = None,
+        embed: Embed | None = None,
         previous: KnowledgeIndex | None = None,
         dense_weight: float = DEFAULT_DENSE_WEIGHT,
     ) -> KnowledgeIndex:
@@ -374,7 +380,7 @@ class KnowledgeIndex:
         )
 
     @classmethod
-    def load(cls, folder: Path, embed: Embedder | None = None) -> KnowledgeIndex:
+    def load(cls, folder: Path, embed: Embed | None = None) -> KnowledgeIndex:
         try:
             raw = json.loads((folder / "passages.json").read_text(encoding="utf-8"))
             vectors = np.load(folder / "vectors.npy")
@@ -407,7 +413,7 @@ def kb_fingerprint(folder: Path) -> str:
 
 
 def open_index(
-    kb: Path, index_dir: Path, embed: Embedder | None = None, save: bool = True
+    kb: Path, index_dir: Path, embed: Embed | None = None, save: bool = True
 ) -> KnowledgeIndex:
     """The index of `kb`, up to date: loaded when the documents have not changed since it was
     built, else rebuilt (embedding only what changed) and saved."""
@@ -442,22 +448,28 @@ INDEX_FOLDER = "kb-index"
 
 
 def index_knowledge(project: Path, models: Path) -> KnowledgeIndex | None:
-    """Bring the index in `models/kb-index` up to date with the project's `data/kb/`;
-    None when the project has no knowledge base. Training calls it with the other parts."""
+    """Bring the index in `models/kb-index` up to date with the project's `data/kb/`, and
+    the multilingual one beside it where its encoder is installed; None when the project
+    has no knowledge base. Training calls it with the other parts."""
     kb = project / KB_FOLDER
     if not read_kb(kb):
         return None
+    multilingual = multilingual_embedder()
+    if multilingual is not None:
+        open_index(kb, models / MULTILINGUAL_INDEX_FOLDER, multilingual)
     return open_index(kb, models / INDEX_FOLDER)
 
 
 _shared: dict[tuple[Path, Path], KnowledgeIndex] = {}
+_sharing = threading.Lock()
 
 
-def shared_index(kb: Path, index_dir: Path) -> KnowledgeIndex:
+def shared_index(kb: Path, index_dir: Path, embed: Embed | None = None) -> KnowledgeIndex:
     """`open_index(kb, index_dir)` once per process: the answer action and the NLU's
     KnowledgeBaseRouter search the same index (and the same encoder's vectors), which
     follows the documents as they change (`KnowledgeIndex.follow`)."""
     key = (kb.resolve(), index_dir.resolve())
-    if key not in _shared:
-        _shared[key] = open_index(kb, index_dir).follow(kb, index_dir)
-    return _shared[key]
+    with _sharing:
+        if key not in _shared:
+            _shared[key] = open_index(kb, index_dir, embed).follow(kb, index_dir)
+        return _shared[key]

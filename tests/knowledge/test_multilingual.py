@@ -1,0 +1,76 @@
+"""A question in French, German or Spanish finds the entry written in English through the
+multilingual index (Google's multilingual Universal Sentence Encoder, packaged), judged by
+its own calibrated bar; the English index keeps the knowledge base's own language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from parlez.knowledge import project_multilingual_index
+from parlez.knowledge.answer import KnowledgeAnswerer
+from parlez.knowledge.documents import read_kb
+from parlez.knowledge.index import KnowledgeIndex, index_knowledge
+from parlez.knowledge.multilingual import MULTILINGUAL_INDEX_FOLDER, MultilingualEmbedder
+from tests.conftest import write
+from tests.knowledge.test_index import FAQ
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def indexes(tmp_path_factory: pytest.TempPathFactory) -> tuple[KnowledgeIndex, KnowledgeIndex]:
+    kb = tmp_path_factory.mktemp("kb")
+    write(kb / "faq.yml", FAQ)  # English only
+    passages = read_kb(kb)
+    return KnowledgeIndex.build(passages), KnowledgeIndex.build(
+        passages, embed=MultilingualEmbedder()
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "expected"),
+    [
+        ("y a-t-il un parking près du salon ?", "fr", "parking"),
+        ("wie kann ich meinen Termin absagen", "de", "cancel"),
+        ("venden tarjetas regalo?", "es", "gift"),
+        ("vous ouvrez à quelle heure le samedi", "fr", "hours"),
+    ],
+)
+async def test_a_question_in_another_language_finds_the_english_entry(
+    indexes: tuple[KnowledgeIndex, KnowledgeIndex], question: str, language: str, expected: str
+) -> None:
+    english, multilingual = indexes
+    answer = await KnowledgeAnswerer(english, multilingual=multilingual).answer(
+        question, language=language
+    )
+    assert answer.found and answer.sources[0]["id"] == expected
+
+
+async def test_without_the_multilingual_index_such_a_question_meets_a_higher_bar(
+    indexes: tuple[KnowledgeIndex, KnowledgeIndex],
+) -> None:
+    english, _ = indexes
+    answer = await KnowledgeAnswerer(english).answer(
+        "wie kann ich meinen Termin absagen", language="de"
+    )
+    assert not answer.found and not answer.choices
+
+
+async def test_an_english_question_is_searched_in_the_english_index(
+    indexes: tuple[KnowledgeIndex, KnowledgeIndex],
+) -> None:
+    english, multilingual = indexes
+    answerer = KnowledgeAnswerer(english, multilingual=multilingual)
+    answer = await answerer.answer("can I leave my car somewhere close", language="en")
+    assert answer.found and answer.sources[0]["id"] == "parking"
+    assert answerer._searched(False).index is english
+
+
+def test_training_builds_the_multilingual_index_beside_the_english_one(tmp_path: Path) -> None:
+    write(tmp_path / "data" / "kb" / "faq.yml", FAQ)
+    assert index_knowledge(tmp_path, tmp_path / "models") is not None
+    assert (tmp_path / "models" / MULTILINGUAL_INDEX_FOLDER / "vectors.npy").is_file()
+    opened = project_multilingual_index(tmp_path)
+    assert opened is not None and opened.vectors.shape[1] == 512
