@@ -4,6 +4,7 @@ writes in, and finds the answer to a question asked in any of them.
     python bench/multilingual.py            # every message of the conversation scripts
     python bench/multilingual.py --smoke    # the first 40: for CI
     python bench/multilingual.py --kb       # and knowledge-base hit@1 per language
+    python bench/multilingual.py --sentiment  # and sentiment accuracy per language
 
 The knowledge-base part asks bench/kb/multilingual/queries.yml (a question per FAQ entry in
 each of the four languages, phrased apart from the FAQ's own) against the assistant's FAQ,
@@ -42,6 +43,7 @@ from actions.language import SUPPORTED, detect  # noqa: E402
 
 SCRIPTS = sorted(REPO.glob("bench/conversations*.yml"))
 KB_QUERIES = REPO / "bench" / "kb" / "multilingual" / "queries.yml"
+SENTIMENT = REPO / "bench" / "sentiment" / "messages.yml"
 #: facts that are no language's words
 LANGUAGELESS = ("name", "email")
 BUCKETS = (("1-2 words", 1, 2), ("3-5 words", 3, 5), ("6+ words", 6, 10_000))
@@ -183,10 +185,42 @@ def answers(smoke: bool) -> None:
             print(f"{name:26} {lang:5} {cells}")
 
 
+def sentiment() -> None:
+    """SentimentAnalyzer as the assistant configures it, on customers' messages labelled
+    negative (what should reach a person), neutral and positive, in each language."""
+    from parlez.nlu.classifiers.sentiment import SentimentAnalyzer
+    from parlez.nlu.message import Message
+
+    spec = yaml.safe_load(SENTIMENT.read_text(encoding="utf-8"))
+    print()
+    print(
+        f"{'sentiment':10} {'messages':>8} {'accuracy %':>11} {'negative found':>15} "
+        f"{'others called negative':>23}"
+    )
+    for language, by_label in spec.items():
+        analyzer = SentimentAnalyzer.create({"negative_threshold": -0.5})
+        analyzer.language = language
+        rows = [(label, text) for label, texts in by_label.items() for text in texts]
+        messages = [Message(text) for _, text in rows]
+        analyzer.process(messages)
+        found = [m.sentiment["label"] if m.sentiment else "neutral" for m in messages]
+        right = sum(label == got for (label, _), got in zip(rows, found, strict=True))
+        negatives = [
+            got for (label, _), got in zip(rows, found, strict=True) if label == "negative"
+        ]
+        others = [got for (label, _), got in zip(rows, found, strict=True) if label != "negative"]
+        print(
+            f"{language:10} {len(rows):8d} {100 * right / len(rows):11.1f} "
+            f"{negatives.count('negative'):>9d} / {len(negatives):<3d} "
+            f"{others.count('negative'):>17d} / {len(others):<3d}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="the first 40 messages, for CI")
     parser.add_argument("--kb", action="store_true", help="knowledge-base hit@1 per language")
+    parser.add_argument("--sentiment", action="store_true", help="sentiment per language")
     args = parser.parse_args()
     labelled, languageless = messages(SCRIPTS)
     if args.smoke:
@@ -232,6 +266,8 @@ def main() -> None:
     if args.kb:
         knowledge_base(args.smoke)
         answers(args.smoke)
+    if args.sentiment:
+        sentiment()
 
 
 if __name__ == "__main__":

@@ -199,6 +199,7 @@ def test_channels_benchmark_smoke_prints_its_table() -> None:
 
 
 def test_multilingual_benchmark_smoke_gives_no_name_a_language() -> None:
-    out = bench_output("multilingual.py")
+    out = bench_output("multilingual.py", "--sentiment")
     assert "3-5 words" in out and "SMOKE" in out
     assert "names and addresses given a language: 0/" in out
+    assert "negative found" in out
