@@ -5,6 +5,7 @@ writes in, and finds the answer to a question asked in any of them.
     python bench/multilingual.py --smoke    # the first 40: for CI
     python bench/multilingual.py --kb       # and knowledge-base hit@1 per language
     python bench/multilingual.py --sentiment  # and sentiment accuracy per language
+    python bench/multilingual.py --intents config.yml other.yml   # intent accuracy per language
 
 The knowledge-base part asks bench/kb/multilingual/queries.yml (a question per FAQ entry in
 each of the four languages, phrased apart from the FAQ's own) against the assistant's FAQ,
@@ -44,6 +45,7 @@ from actions.language import SUPPORTED, detect  # noqa: E402
 SCRIPTS = sorted(REPO.glob("bench/conversations*.yml"))
 KB_QUERIES = REPO / "bench" / "kb" / "multilingual" / "queries.yml"
 SENTIMENT = REPO / "bench" / "sentiment" / "messages.yml"
+INTENT_MESSAGES = REPO / "bench" / "nlu_languages" / "messages.yml"
 #: facts that are no language's words
 LANGUAGELESS = ("name", "email")
 BUCKETS = (("1-2 words", 1, 2), ("3-5 words", 3, 5), ("6+ words", 6, 10_000))
@@ -216,11 +218,61 @@ def sentiment() -> None:
         )
 
 
+def intents(configs: list[Path], smoke: bool) -> None:
+    """The assistant's NLU, trained with each config on data/, on customers' messages in
+    each language (bench/nlu_languages/messages.yml): the intent it ends with (after the
+    fallback and the knowledge-base router, as the assistant sees it)."""
+    from parlez.diagnostics import collect
+    from parlez.nlu.message import Message
+    from parlez.nlu.pipeline import Pipeline
+    from parlez.project import Project
+
+    spec = yaml.safe_load(INTENT_MESSAGES.read_text(encoding="utf-8"))["intents"]
+    rows = [
+        (text, intent, lang)
+        for intent, by in spec.items()
+        for lang, texts in by.items()
+        for text in texts
+    ]
+    print()
+    print(
+        f"{'intents (config)':28} "
+        + " ".join(f"{lang:>6}" for lang in SUPPORTED)
+        + f" {'train s':>8} {'parse p50 ms':>13}"
+    )
+    for config in configs:
+        project = Project(REPO, config=config)
+        with collect():
+            began = time.perf_counter()
+            pipeline_config = project.config
+            if smoke:
+                for item in pipeline_config.pipeline:
+                    if "epochs" in item.params or item.name == "DIETClassifier":
+                        item.params["epochs"] = 2
+            pipeline = Pipeline.from_config(pipeline_config.pipeline, pipeline_config.language)
+            pipeline.train(project.nlu_training_data())
+            trained = time.perf_counter() - began
+            right: dict[str, list[bool]] = {lang: [] for lang in SUPPORTED}
+            seconds = []
+            for text, intent, lang in rows:
+                message = Message(text)
+                began = time.perf_counter()
+                pipeline.process([message])
+                seconds.append(time.perf_counter() - began)
+                right[lang].append((message.intent or {}).get("name") == intent)
+        cells = " ".join(f"{100 * sum(r) / len(r):6.1f}" for r in right.values())
+        p50 = 1000 * statistics.median(seconds)
+        print(f"{config.name:28} {cells} {trained:8.1f} {p50:13.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="the first 40 messages, for CI")
     parser.add_argument("--kb", action="store_true", help="knowledge-base hit@1 per language")
     parser.add_argument("--sentiment", action="store_true", help="sentiment per language")
+    parser.add_argument(
+        "--intents", nargs="+", type=Path, help="intent accuracy per language with these configs"
+    )
     args = parser.parse_args()
     labelled, languageless = messages(SCRIPTS)
     if args.smoke:
@@ -268,6 +320,8 @@ def main() -> None:
         answers(args.smoke)
     if args.sentiment:
         sentiment()
+    if args.intents:
+        intents(args.intents, args.smoke)
 
 
 if __name__ == "__main__":

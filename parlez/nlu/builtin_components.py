@@ -14,9 +14,15 @@ from parlez.nlu.extractors.synonyms import EntitySynonymMapper
 from parlez.nlu.featurizers.count_vectors import CountVectorsFeaturizer
 from parlez.nlu.featurizers.language_model import LanguageModelFeaturizer
 from parlez.nlu.featurizers.lexical_syntactic import LexicalSyntacticFeaturizer
+from parlez.nlu.featurizers.multilingual import MultilingualSentenceFeaturizer
 from parlez.nlu.featurizers.regex import RegexFeaturizer
 from parlez.nlu.selectors.response_selector import ResponseSelector
-from parlez.nlu.spacy_components import SpacyFeaturizer, SpacyNLP, SpacyTokenizer
+from parlez.nlu.spacy_components import (
+    SpacyEntityExtractor,
+    SpacyFeaturizer,
+    SpacyNLP,
+    SpacyTokenizer,
+)
 from parlez.nlu.tokenizers.jieba import JiebaTokenizer
 from parlez.nlu.tokenizers.whitespace import WhitespaceTokenizer
 
@@ -33,11 +39,13 @@ __all__ = [
     "LanguageModelFeaturizer",
     "LexicalSyntacticFeaturizer",
     "LogisticRegressionClassifier",
+    "MultilingualSentenceFeaturizer",
     "RegexEntityExtractor",
     "RegexFeaturizer",
     "ResponseSelector",
     "SentimentAnalyzer",
     "SklearnIntentClassifier",
+    "SpacyEntityExtractor",
     "SpacyFeaturizer",
     "SpacyNLP",
     "SpacyTokenizer",
