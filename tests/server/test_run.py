@@ -106,15 +106,23 @@ def test_rest_conversation_over_a_real_socket(served: Any) -> None:
     assert [e["event"] for e in stored_events(project, "r1")].count("user") == 1
 
 
-async def socket_conversation(
-    url: str, session_id: str | None, texts: list[str]
-) -> tuple[str, list[dict[str, Any]]]:
+async def socket_client(
+    url: str,
+) -> tuple[socketio.AsyncClient, asyncio.Queue[dict[str, Any]], asyncio.Future[str]]:
+    """A connected socket.io client, the bot's messages it receives, its session id."""
     client = socketio.AsyncClient()
     received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     confirmed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
     client.on("bot_uttered", received.put)
     client.on("session_confirm", lambda sid: confirmed.set_result(sid))
     await client.connect(url, transports=["websocket"])
+    return client, received, confirmed
+
+
+async def socket_conversation(
+    url: str, session_id: str | None, texts: list[str]
+) -> tuple[str, list[dict[str, Any]]]:
+    client, received, confirmed = await socket_client(url)
     await client.emit("session_request", {"session_id": session_id})
     session = await asyncio.wait_for(confirmed, 10)
     answers = []
@@ -145,12 +153,7 @@ def test_socketio_speaks_rasas_events_and_keeps_the_session(served: Any) -> None
 
 async def socket_without_session(url: str) -> tuple[str, list[dict[str, Any]]]:
     """A session asked for without a payload, then a message sent without its id."""
-    client = socketio.AsyncClient()
-    received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    confirmed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-    client.on("bot_uttered", received.put)
-    client.on("session_confirm", lambda sid: confirmed.set_result(sid))
-    await client.connect(url, transports=["websocket"])
+    client, received, confirmed = await socket_client(url)
     await client.emit("session_request")
     session = await asyncio.wait_for(confirmed, 10)
     await client.emit("user_uttered", {"message": "hello"})  # no session_id: ignored
