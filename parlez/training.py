@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -316,12 +318,33 @@ def train_in_subprocess(
     """Train in a process of its own. A server training in one of its threads would run
     torch on two threads ever after, and its conversations' models slower (see
     `parlez.inference`); a child process also keeps a crash in training from the server."""
+    return trainer().submit(train_folder, project, models, force, progress)
+
+
+def trainer() -> ProcessPoolExecutor:
+    """The process that trains for this one, started on first use."""
     global _TRAINER
     if _TRAINER is None:
         _TRAINER = ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=exit_with_parent,
+            initargs=(os.getpid(),),
         )
-    return _TRAINER.submit(train_folder, project, models, force, progress)
+    return _TRAINER
 
 
 _TRAINER: ProcessPoolExecutor | None = None
+
+
+def exit_with_parent(parent: int) -> None:
+    """In a trainer process: exit once the process that started it is gone (killed with
+    -9, crashed), rather than wait for work for ever (idle trainers of killed servers were
+    found hours later)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()

@@ -1,8 +1,13 @@
-"""Training a whole assistant brings its knowledge base's index up to date with the rest."""
+"""Training a whole assistant brings its knowledge base's index up to date with the rest;
+the process a server trains in does not outlive the server."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -90,3 +95,42 @@ def test_two_trainings_in_the_same_second_keep_both_models(
     )
     (tmp_path / second).write_bytes(b"")
     assert archive_name("shop", models=tmp_path).endswith("-shop-3.tar.gz")
+
+
+def test_the_trainer_process_exits_when_the_process_that_started_it_is_killed() -> None:
+    """A server killed with -9 leaves no trainer behind waiting for work."""
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys, time\n"
+            "from parlez.training import trainer\n"
+            "print(trainer().submit(os.getpid).result(), flush=True)\n"
+            "time.sleep(600)\n",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # the killed parent's semaphores are reported there
+        text=True,
+    )
+    assert parent.stdout is not None
+    worker = int(parent.stdout.readline())
+    os.kill(worker, 0)  # running
+    parent.kill()
+    parent.wait(timeout=30)
+    deadline = time.monotonic() + 120
+    while _running(worker):
+        assert time.monotonic() < deadline, "the trainer outlived its parent"
+        time.sleep(0.2)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is gone for good; only its parent (now init) has yet to reap it
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"
+    except FileNotFoundError:
+        return False
