@@ -12,13 +12,14 @@ from parlez.config import Config
 from parlez.diagnostics import warn
 from parlez.domain import Domain, is_domain_document
 from parlez.endpoints import Endpoints, read_credentials
+from parlez.events import UserUttered
 from parlez.exceptions import Location, ProjectError, SchemaError, did_you_mean, relative
 from parlez.importers import MULTI_PROJECT, importer_names, multi_project_files
 from parlez.io.yaml import YamlMap, is_yaml_file, read_text_file, read_yaml_file
 from parlez.responses import read_responses
 from parlez.training_data.nlu_json import read_nlu_json
 from parlez.training_data.nlu_yaml import read_nlu_section
-from parlez.training_data.stories import StoryBlock, read_story_section
+from parlez.training_data.stories import FULL_RETRIEVAL_INTENT, StoryBlock, read_story_section
 from parlez.training_data.training_data import TrainingData
 
 DATA_KEYS = {"version", "nlu", "stories", "rules", "responses"}
@@ -76,8 +77,35 @@ def read_data_file(path: Path, into: DataFiles) -> None:
     into.nlu = into.nlu.merge(read_nlu_section(raw.get("nlu"), path))
     if raw.get("responses"):
         into.nlu.responses.update(read_responses(raw["responses"], raw.where("responses")))
-    into.stories += read_story_section(raw.get("stories"), "story", path)
+    stories = read_story_section(raw.get("stories"), "story", path)
+    if not _is_test_file(path):
+        _warn_full_retrieval_intents(stories)
+    into.stories += stories
     into.rules += read_story_section(raw.get("rules"), "rule", path)
+
+
+def _is_test_file(path: Path) -> bool:
+    """Rasa's test stories: in a `tests` folder, or a file named `test_...`."""
+    return path.name.startswith("test_") or "tests" in path.parts
+
+
+def _warn_full_retrieval_intents(stories: list[StoryBlock]) -> None:
+    """As Rasa warns: a training story names the retrieval intent (`chitchat`), and the
+    ResponseSelector picks the response; `chitchat/ask_name` there is read as `chitchat`."""
+    for block in stories:
+        for step in block.steps:
+            for event in [*step.events, *step.alternatives]:
+                if isinstance(event, UserUttered) and event.intent.get(FULL_RETRIEVAL_INTENT):
+                    full = event.intent[FULL_RETRIEVAL_INTENT]
+                    warn(
+                        "P155",
+                        f"the story '{block.name}' names the full retrieval intent '{full}': "
+                        f"training stories are read with '{event.intent_name}', the "
+                        "ResponseSelector chooses the response",
+                        step.location,
+                        hint=f"write '- intent: {event.intent_name}' (test stories may "
+                        "name the full intent)",
+                    )
 
 
 def _check_version(raw: YamlMap, shown: str) -> None:

@@ -244,3 +244,33 @@ def test_example_metadata_has_rasas_shape(tmp_path: Path) -> None:
         "intent": {"sentiment": "neutral"},
         "example": {"source": "web"},
     }
+
+
+@pytest.mark.parametrize(
+    ("name", "codes"),
+    [
+        ("test_base_retrieval_intent_story.yml", []),
+        ("non_test_full_retrieval_intent_story.yml", ["P155"]),
+    ],
+)
+def test_a_training_story_naming_a_full_retrieval_intent_is_warned_about(
+    name: str, codes: list[str]
+) -> None:
+    """test_story_with_retrieval_intent_warns: a warning for the training story only."""
+    data, warnings = read(rasa_data("test_yaml_stories", name))
+    assert [w.code for w in warnings] == codes
+    user = next(e for e in story_trackers(data.stories)[0].events if isinstance(e, UserUttered))
+    assert user.intent["name"] == "chitchat"
+
+
+def test_a_test_story_may_name_the_full_retrieval_intent(tmp_path: Path) -> None:
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    path = tests / "test_chitchat.yml"
+    path.write_text(
+        "stories:\n- story: name\n  steps:\n  - intent: chitchat/ask_name\n"
+        "  - action: utter_chitchat/ask_name\n",
+        encoding="utf-8",
+    )
+    _, warnings = read(path)
+    assert warnings == []
