@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
@@ -23,6 +24,7 @@ from parlez.events import Event, ReminderScheduled
 from parlez.exceptions import ParlezError
 from parlez.experiments import Experiments
 from parlez.inference import run_on_inference_thread
+from parlez.log_context import about
 from parlez.metrics import timed
 from parlez.model import CORE_PART, DOMAIN_FILE, NLU_PART, opened, read_metadata
 from parlez.nlg.endpoint import EndpointGenerator
@@ -136,6 +138,14 @@ class Agent:
             reminders,
         )
 
+    @contextlib.asynccontextmanager
+    async def _conversation(self, sender_id: str) -> AsyncIterator[None]:
+        """The one door into a conversation: its lock held, and its id on every log line
+        written meanwhile (`--log-format json`)."""
+        with about(sender_id):
+            async with self.lock_store.lock(sender_id):
+                yield
+
     async def handle_message(self, message: UserMessage) -> list[dict[str, Any]]:
         channel = message.input_channel or "unknown"
         metrics.MESSAGES.labels(channel=channel).inc()
@@ -143,7 +153,7 @@ class Agent:
             with timed(metrics.MESSAGE_SECONDS.labels(channel=channel)):
                 # One message at a time per conversation: two messages of one user never
                 # interleave.
-                async with self.lock_store.lock(message.sender_id):
+                async with self._conversation(message.sender_id):
                     return await self.processor.handle_message(message)
         except Exception:
             metrics.MESSAGE_ERRORS.labels(channel=channel).inc()
@@ -170,7 +180,7 @@ class Agent:
     ) -> None:
         """A reminder is due: its intent enters the conversation, unless the user spoke since
         (`kill_on_user_msg`) or the conversation restarted."""
-        async with self.lock_store.lock(sender_id):
+        async with self._conversation(sender_id):
             tracker = await self.tracker_store.retrieve(sender_id)
             if tracker is None or not still_wanted(tracker, reminder):
                 logger.debug(
@@ -200,7 +210,7 @@ class Agent:
     async def retrieve_after_turn(self, sender_id: str) -> DialogueStateTracker | None:
         """The conversation once the message being answered (if any) is saved: what a
         customer reopening the chat mid-answer must see, the answer included."""
-        async with self.lock_store.lock(sender_id):
+        async with self._conversation(sender_id):
             return await self.tracker_store.retrieve(sender_id)
 
     async def tracker(self, sender_id: str) -> DialogueStateTracker:
@@ -212,18 +222,18 @@ class Agent:
     ) -> DialogueStateTracker:
         """Add `events` to the conversation (started first if it is new); bot messages among
         them are also sent to `output` when one is given."""
-        async with self.lock_store.lock(sender_id):
+        async with self._conversation(sender_id):
             return await self.processor.append_events(sender_id, events, output)
 
     async def replace(self, tracker: DialogueStateTracker) -> DialogueStateTracker:
         """Store `tracker` in place of the conversation's events (`PUT .../tracker`)."""
-        async with self.lock_store.lock(tracker.sender_id):
+        async with self._conversation(tracker.sender_id):
             await self.tracker_store.replace(tracker)
             return tracker
 
     async def log_only(self, message: UserMessage) -> DialogueStateTracker:
         """Add the user's message (and the slots it fills) without the bot answering."""
-        async with self.lock_store.lock(message.sender_id):
+        async with self._conversation(message.sender_id):
             return await self.processor.log_only(message)
 
     async def execute_action(
@@ -236,7 +246,7 @@ class Agent:
         events: Sequence[Event] = (),
     ) -> DialogueStateTracker:
         """Run the action `name` now, after `events` if any, in one turn of the lock."""
-        async with self.lock_store.lock(sender_id):
+        async with self._conversation(sender_id):
             return await self.processor.execute_action(
                 sender_id, name, output, policy, confidence, events
             )
@@ -249,7 +259,7 @@ class Agent:
         return self._answer(external_message(intent, entities, sender_id, output))
 
     async def _answer(self, message: UserMessage) -> DialogueStateTracker:
-        async with self.lock_store.lock(message.sender_id):
+        async with self._conversation(message.sender_id):
             await self.processor.handle_message(message)
             return await self.tracker_store.get_or_create(message.sender_id)
 
@@ -267,7 +277,7 @@ class Agent:
     ) -> AsyncIterator[StepByStep]:
         """The conversation, for a person to drive one step at a time (`parlez interactive`);
         it holds the lock throughout and is saved at the end."""
-        async with self.lock_store.lock(sender_id):
+        async with self._conversation(sender_id):
             tracker = await self.processor.fetch_tracker_with_session(sender_id, output)
             steps = StepByStep(self.processor, tracker, output)
             try:

@@ -11,6 +11,7 @@ from typing import Any
 
 from parlez.cli.commands import help_of
 from parlez.exceptions import ParlezError
+from parlez.log_context import current_conversation, stamp_conversations
 
 #: where `--auth-token` and `--jwt-secret` are read from when not given
 AUTH_TOKEN_ENV = "PARLEZ_AUTH_TOKEN"
@@ -56,12 +57,16 @@ class JsonLogFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        conversation = getattr(record, "conversation_id", None) or current_conversation()
+        if conversation is not None:
+            entry["conversation_id"] = conversation
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 
 def configure_logs(args: argparse.Namespace) -> None:
+    stamp_conversations()
     root = logging.getLogger()
     # A server logs what it does by default; -vv is --debug, --quiet keeps warnings.
     debug = args.debug or getattr(args, "verbose", 0) >= 2

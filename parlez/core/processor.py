@@ -409,6 +409,12 @@ class MessageProcessor:
     ) -> None:
         for _ in range(self.max_predictions):
             name, prediction = await infer(self._predict_next, tracker)
+            logger.debug(
+                "next action '%s' (%s, %.2f)",
+                name,
+                prediction.policy_name,
+                prediction.max_confidence,
+            )
             try:
                 action = action_for_name(name, self.domain)
             except UnknownActionError:
