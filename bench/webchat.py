@@ -41,7 +41,9 @@ MESSAGES = [
 
 #: resolves with the time the launcher is first drawn, from the page's navigation start
 LAUNCHER_PROBE = """
-window.__launcher = new Promise(resolve => {
+window.__launcher = new Promise((resolve, reject) => {
+  // a widget that never draws fails the run instead of hanging it
+  setTimeout(() => reject(new Error('the launcher was not drawn within 60 s')), 60000);
   function look() {
     const host = document.querySelector('[data-parlez-chat]');
     const button = host && host.shadowRoot && host.shadowRoot.querySelector('.launcher');
@@ -73,7 +75,9 @@ async (text) => {
   });
   box.value = text;
   box.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
-  return await reply;
+  const late = new Promise((_, reject) =>
+    setTimeout(() => reject(new Error('no reply to ' + JSON.stringify(text) + ' within 60 s')), 60000));
+  return await Promise.race([reply, late]);
 }
 """
 

@@ -37,18 +37,11 @@ class SocketBlueprint(Blueprint):
 
     __slots__ = ("sio", "socketio_path")  # Sanic refuses attributes it was not told of
 
-    def __init__(
-        self, sio: socketio.AsyncServer, socketio_path: str, name: str, url_prefix: str
-    ) -> None:
-        super().__init__(name, url_prefix=url_prefix)
+    def __init__(self, sio: socketio.AsyncServer, socketio_path: str, name: str) -> None:
+        # No url_prefix: a channel built on it (the web chat) adds routes of its own paths.
+        super().__init__(name)
         self.sio = sio
         self.socketio_path = socketio_path
-
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        # Rasa's health route of the channel, `GET /webhooks/socketio/`
-        self.add_route(health, "/", methods=["GET"])
 
     def register(self, app: Sanic[Any, Any], options: dict[str, Any]) -> None:
         self.sio.attach(app, self.socketio_path)
@@ -178,9 +171,13 @@ class SocketIOInput(InputChannel):
             async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins
         )
         self.sio = sio
-        bp = SocketBlueprint(
-            sio, self.socketio_path, f"{self.name()}_webhook", f"/webhooks/{self.url_prefix()}"
-        )
+        bp = SocketBlueprint(sio, self.socketio_path, f"{self.name()}_webhook")
+
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        # Rasa's health route of the channel, `GET /webhooks/socketio/`
+        bp.add_route(health, f"/webhooks/{self.url_prefix()}/", methods=["GET"], name="health")
         namespace = self.namespace
 
         async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
