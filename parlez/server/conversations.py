@@ -19,6 +19,7 @@ from parlez.channels.channel import (
 )
 from parlez.core.actions.action import UnknownActionError
 from parlez.core.export import conversation_story
+from parlez.event_schema import parse_data_problem
 from parlez.events import Event, EventError, events_from_dicts
 from parlez.http.bodies import json_body, json_object
 from parlez.server.api import state_of
@@ -241,22 +242,7 @@ def _checked_parse_data(parse_data: Any) -> dict[str, Any] | None:
     is the client's mistake (400), not the server's (Rasa answers 500)."""
     if parse_data is None:
         return None
-    if not isinstance(parse_data, dict):
-        raise ApiError(400, "BadRequest", "'parse_data' must be an object")
-    intent = parse_data.get("intent")
-    if intent is not None and not (
-        isinstance(intent, dict) and isinstance(intent.get("name", ""), str | None)
-    ):
-        raise ApiError(400, "BadRequest", "'parse_data.intent' must be an object with a 'name'")
-    for key in ("entities", "intent_ranking"):
-        items = parse_data.get(key)
-        if items is not None and not (
-            isinstance(items, list) and all(isinstance(i, dict) for i in items)
-        ):
-            raise ApiError(400, "BadRequest", f"'parse_data.{key}' must be a list of objects")
-    for entity in parse_data.get("entities") or []:
-        if not isinstance(entity.get("entity"), str):
-            raise ApiError(
-                400, "BadRequest", "each of 'parse_data.entities' needs an 'entity' name"
-            )
-    return parse_data
+    problem = parse_data_problem(parse_data)
+    if problem is not None:
+        raise ApiError(400, "BadRequest", problem)
+    return dict(parse_data)

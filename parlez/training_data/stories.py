@@ -11,6 +11,7 @@ from parlez.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttere
 from parlez.exceptions import Location, SchemaError, StoryError, did_you_mean
 from parlez.io.yaml import YamlMap, where
 from parlez.training_data import markup
+from parlez.training_data.example import split_intent
 
 STEP_KEYS = {
     "intent",
@@ -29,7 +30,6 @@ STORY_KEYS = {"story", "steps", "metadata"}
 RULE_KEYS = {"rule", "steps", "condition", "conversation_start", "wait_for_user_input", "metadata"}
 #: Rasa's key of a user step's full retrieval intent (`chitchat/ask_name`) in its intent
 FULL_RETRIEVAL_INTENT = "full_retrieval_intent_name"
-RESPONSE_KEY_DELIMITER = "/"
 #: the top-level key that holds each kind of block
 SECTIONS = {"story": "stories", "rule": "rules"}
 #: Rasa's stand-in value for `slot_was_set: [- name]` ("set to something").
@@ -114,10 +114,10 @@ def _user_event(step: YamlMap, at: Location | None) -> UserUttered:
     if intent:
         # `chitchat/ask_name`: the classifier's intent is `chitchat`; the full name is what
         # the ResponseSelector must choose, as Rasa reads such a step.
-        base = intent.split(RESPONSE_KEY_DELIMITER)[0]
+        base, full = split_intent(intent)
         named = {"name": base, "confidence": 1.0}
-        if base != intent:
-            named[FULL_RETRIEVAL_INTENT] = intent
+        if full is not None:
+            named[FULL_RETRIEVAL_INTENT] = full
     return UserUttered(text=text, intent=named, entities=entities)
 
 

