@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -318,7 +319,13 @@ def train_in_subprocess(
     """Train in a process of its own. A server training in one of its threads would run
     torch on two threads ever after, and its conversations' models slower (see
     `parlez.inference`); a child process also keeps a crash in training from the server."""
-    return trainer().submit(train_folder, project, models, force, progress)
+    try:
+        return trainer().submit(train_folder, project, models, force, progress)
+    except BrokenProcessPool:
+        # The trainer died (killed for memory, crashed): one dead trainer must not leave the
+        # server unable to train until it restarts.
+        _forget_trainer()
+        return trainer().submit(train_folder, project, models, force, progress)
 
 
 def trainer() -> ProcessPoolExecutor:
@@ -335,6 +342,13 @@ def trainer() -> ProcessPoolExecutor:
 
 
 _TRAINER: ProcessPoolExecutor | None = None
+
+
+def _forget_trainer() -> None:
+    global _TRAINER
+    if _TRAINER is not None:
+        _TRAINER.shutdown(wait=False, cancel_futures=True)
+    _TRAINER = None
 
 
 def exit_with_parent(parent: int) -> None:

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
 
 from parlez.model import archive_name
 from parlez.project import Project
-from parlez.training import train, train_nlu
+from parlez.training import train, train_in_subprocess, train_nlu, trainer
 from tests.conftest import write
 
 FAQ = """
@@ -121,6 +123,17 @@ def test_the_trainer_process_exits_when_the_process_that_started_it_is_killed() 
     while _running(worker):
         assert time.monotonic() < deadline, "the trainer outlived its parent"
         time.sleep(0.2)
+
+
+def test_a_trainer_that_died_is_replaced_by_the_next_training() -> None:
+    """A trainer killed for memory leaves the server able to train: the next one starts anew."""
+    worker = trainer().submit(os.getpid).result(timeout=120)
+    os.kill(worker, signal.SIGKILL)
+    with pytest.raises(BrokenProcessPool):  # what the training in flight is told
+        trainer().submit(os.getpid).result(timeout=120)
+    future = train_in_subprocess(Path("no-such-project"), Path("no-models"), False)
+    archive, problem = future.result(timeout=300)
+    assert archive is None and problem  # trained (and failed) in a new process
 
 
 def _running(pid: int) -> bool:
