@@ -74,7 +74,7 @@ class Booking(BaseModel):
     slot_minutes: int = Field(15, gt=0)
     min_notice_minutes: int = Field(60, ge=0)
     max_days_ahead: int = Field(60, gt=0)
-    calendar: dict[str, Any] = Field(default_factory=lambda: {"type": "sqlite"})
+    calendar: dict[str, Any] = Field(default_factory=lambda: {"type": "local"})
 
 
 class Business(BaseModel):

@@ -11,8 +11,8 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.business import Business, business
-from actions.integrations.crm import Lead, LeadStore, crm_from_settings, sync_pending
-from actions.services import project, send_template
+from actions.integrations.crm import Lead, crm_from_settings, sync_pending
+from actions.services import lead_store, send_template
 from actions.validation import CustomerDetails, OffersAPersonWhenStuck, valid_email
 
 logger = logging.getLogger(__name__)
@@ -46,14 +46,14 @@ def announce(settings: Business, lead: Lead) -> None:
 
 def save_lead(settings: Business, lead: Lead) -> bool:
     """Store, announce if new, and sync everything pending to the CRM; whether it was new."""
-    store = LeadStore(project() / "leads.db")
+    store = lead_store()
     new = store.save(lead)
     if new:
         announce(settings, lead)
     try:
         sync_pending(store, crm_from_settings(settings.crm))
     except Exception:  # a CRM misconfiguration must not lose the conversation
-        logger.exception("the CRM sync failed; the lead is kept in leads.db")
+        logger.exception("the CRM sync failed; the lead is kept in the database")
     return new
 
 

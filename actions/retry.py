@@ -25,8 +25,9 @@ from actions.integrations.calendar import (
     CalendarError,
     SlotTakenError,
 )
-from actions.integrations.crm import CRMError, LeadStore, crm_from_settings, sync_pending
-from actions.services import calendar, mailer, now, outbox, project, send_email
+from actions.integrations.crm import CRMError, crm_from_settings, sync_pending
+from actions.integrations.outbox import Claim
+from actions.services import calendar, lead_store, mailer, now, outbox, send_email
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +52,14 @@ def _calendar(settings: Business) -> Calendar | None:
 
 def retry_bookings(settings: Business) -> int:
     """Make the bookings that waited; the number made (or handed to the team)."""
-    box, handled = outbox(), 0
-    waiting = box.pending("booking")
-    cal = _calendar(settings) if waiting else None
-    for item_id, request in waiting if cal else []:
+    with outbox().claimed("booking") as waiting:
+        return _retry_bookings(settings, waiting)
+
+
+def _retry_bookings(settings: Business, waiting: Claim) -> int:
+    handled = 0
+    cal = _calendar(settings) if waiting.items else None
+    for item_id, request in waiting.items if cal else []:
         service = settings.service(str(request.get("service")))
         appointment = Appointment(
             service=str(request["service"]),
@@ -80,17 +85,21 @@ def retry_bookings(settings: Business) -> int:
         else:
             duration = service.duration if service else 0
             confirm_by_email(settings, booked, duration, str(request.get("language") or "en"))
-        box.done(item_id)
+        waiting.done(item_id)
         handled += 1
     return handled
 
 
 def retry_moves(settings: Business) -> int:
     """Make the moves that waited; the number made (or handed to the team)."""
-    box, handled = outbox(), 0
-    waiting = box.pending("reschedule")
-    cal = _calendar(settings) if waiting else None
-    for item_id, request in waiting if cal else []:
+    with outbox().claimed("reschedule") as waiting:
+        return _retry_moves(settings, waiting)
+
+
+def _retry_moves(settings: Business, waiting: Claim) -> int:
+    handled = 0
+    cal = _calendar(settings) if waiting.items else None
+    for item_id, request in waiting.items if cal else []:
         email = str(request.get("email") or "")
         try:
             current = cal.upcoming(email, now())
@@ -121,7 +130,7 @@ def retry_moves(settings: Business) -> int:
             break
         else:
             confirm_by_email(settings, moved, duration)
-        box.done(item_id)
+        waiting.done(item_id)
         handled += 1
     return handled
 
@@ -131,9 +140,7 @@ def retry_all(settings: Business | None = None) -> dict[str, int]:
     done = {"bookings": retry_bookings(settings), "moves": retry_moves(settings)}
     done["e-mails"] = mailer(settings).flush()
     try:
-        done["leads"] = sync_pending(
-            LeadStore(project() / "leads.db"), crm_from_settings(settings.crm)
-        )
+        done["leads"] = sync_pending(lead_store(), crm_from_settings(settings.crm))
     except CRMError as error:
         logger.error("the CRM settings are not usable: %s", error)
         done["leads"] = 0

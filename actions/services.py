@@ -11,6 +11,8 @@ from typing import Any
 
 from actions.business import Business
 from actions.integrations.calendar import Calendar, calendar_from_settings
+from actions.integrations.crm import LeadStore
+from actions.integrations.database import database
 from actions.integrations.email import EmailTemplateError, Mailer, compose, render
 from actions.integrations.outbox import Outbox
 from parlez.project import project_folder
@@ -25,7 +27,8 @@ def now() -> dt.datetime:
 
 
 def project() -> Path:
-    """The project being served: where the outbox, the local calendar and mail live."""
+    """The project being served: its database holds the outbox, the leads and the local
+    calendar; its folders the mail written to files."""
     return project_folder()
 
 
@@ -34,7 +37,11 @@ def calendar(settings: Business) -> Calendar:
 
 
 def outbox() -> Outbox:
-    return Outbox(project() / "outbox.db")
+    return Outbox(database(project()))
+
+
+def lead_store() -> LeadStore:
+    return LeadStore(database(project()))
 
 
 def mailer(settings: Business) -> Mailer:

@@ -8,7 +8,7 @@
 e-mail and conversations), with the clock fixed at the scripts' `now`. Questions are scored
 on the knowledge-base source the answer cites (asked "Which of these did you mean?", the
 customer clicks the entry they asked about, if offered), bookings on what is in the calendar
-afterwards, leads on leads.db, cancellations on the calendar, handoffs on the conversation
+afterwards, leads in the project's database, cancellations on the calendar, handoffs on the conversation
 being paused, off-topic and rude messages on nothing being invented. Printed: per kind, how
 many were right, and the resolution rate of the conversations the assistant should resolve
 without a person (questions, bookings, leads, cancellations, moves).
@@ -30,7 +30,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -42,12 +41,15 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import yaml
+from sqlalchemy import delete
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from actions.integrations.calendar import Appointment, SQLiteCalendar  # noqa: E402
+from actions.integrations.calendar import Appointment, LocalCalendar  # noqa: E402
 from actions.integrations.crm import LeadStore  # noqa: E402
+from actions.integrations.database import database  # noqa: E402
+from actions.integrations.tables import appointments  # noqa: E402
 from actions.language import detect  # noqa: E402
 from actions.scheduling import MONTH_NAMES  # noqa: E402
 from tests.server.process import add_console_user, parlez_run  # noqa: E402
@@ -269,11 +271,11 @@ def local(moment: dt.datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
-def empty(calendar: SQLiteCalendar) -> None:
+def empty(calendar: LocalCalendar) -> None:
     """Each script was written on its own: the times other conversations booked must not
     make its time busy."""
-    with sqlite3.connect(calendar.path) as db:
-        db.execute("DELETE FROM appointments")
+    with calendar.engine.begin() as db:
+        db.execute(delete(appointments))
 
 
 def buttons_of(messages: list[dict[str, Any]]) -> list[str]:
@@ -301,7 +303,7 @@ def run_one(
     said = script["say"]
     outcome = Outcome(kind, said if isinstance(said, str) else said[0])
     customer = Customer(url, f"bench-{index}", outcome, now)
-    calendar = SQLiteCalendar(folder / "calendar.db")
+    calendar = LocalCalendar(database(folder))
     empty(calendar)
     if kind == "question":
         wanted = set(script.get("sources", [])) | set(script.get("all", []))
@@ -358,7 +360,7 @@ def run_one(
     elif kind == "lead":
         facts = Facts(script["facts"], script.get("language") or "en")
         follow(customer, said, facts)
-        emails = {lead.email for lead in LeadStore(folder / "leads.db").all()}
+        emails = {lead.email for lead in LeadStore(database(folder)).all()}
         outcome.correct = facts["email"] in emails
     elif kind in ("cancel", "reschedule"):
         facts, booked = Facts(script["facts"], script.get("language") or "en"), script["booked"]
@@ -492,7 +494,7 @@ def main() -> int:
                 for i, script in enumerate(scripts)
             ]
             report = console_report(server.url, zone)
-        leads = len(LeadStore(folder / "leads.db").all())
+        leads = len(LeadStore(database(folder)).all())
 
     from rich.console import Console
     from rich.table import Table

@@ -20,6 +20,7 @@ EXTRAS = {
     "anthropic": "llm",
     "openai": "llm",
     "asyncpg": "postgres",
+    "psycopg": "postgres",
     "redis": "redis",
     "aio_pika": "rabbitmq",
     "boto3": "s3",

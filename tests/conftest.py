@@ -36,6 +36,14 @@ responses:
 """
 
 
+@pytest.fixture(autouse=True)
+def served_project_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server run in the tests' own process says which project it serves in the
+    environment (for its in-process actions); the next test starts without it."""
+    for name in ("PARLEZ_PROJECT", "PARLEZ_ENDPOINTS"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")

@@ -128,6 +128,7 @@ PUBLIC_API = {
     "parlez.exceptions",
     "parlez.experiments",
     "parlez.extras",
+    "parlez.database",
 }
 
 

@@ -1,4 +1,5 @@
-"""Where appointments live: a local SQLite calendar by default, CalDAV for a real one.
+"""Where appointments live: the local calendar (in the project's database) by default,
+CalDAV for a real one.
 
 `book` checks for an overlap and writes in one transaction, so two customers can never get
 the same time, even from two server processes.
@@ -8,12 +9,26 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import sqlite3
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Engine, and_, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.integrations.database import (
+    database,
+    epoch,
+    import_old_file,
+    moment,
+    now,
+    write_lock,
+)
+from actions.integrations.tables import appointments
 
 
 class CalendarError(Exception):
@@ -70,138 +85,142 @@ class Calendar(ABC):
             raise
 
 
-class SQLiteCalendar(Calendar):
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        with self._connect() as db:
-            db.execute(
-                """CREATE TABLE IF NOT EXISTS appointments (
-                    id TEXT PRIMARY KEY, service TEXT NOT NULL,
-                    start TEXT NOT NULL, end TEXT NOT NULL,
-                    customer_name TEXT, email TEXT, phone TEXT,
-                    status TEXT NOT NULL DEFAULT 'booked', created TEXT NOT NULL)"""
-            )
-            db.execute("CREATE INDEX IF NOT EXISTS appointments_start ON appointments (start)")
+class LocalCalendar(Calendar):
+    """The calendar in the project's database. A booking's overlap check and its write are
+    one transaction under the calendar's lock: two customers never get the same time, even
+    from two server processes or two machines."""
 
-    def _connect(self) -> sqlite3.Connection:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def _writing(self, doing: str) -> Iterator[Connection]:
         try:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        except sqlite3.Error as error:
-            raise CalendarError(f"cannot open the calendar {self.path}: {error}") from error
-        db.row_factory = sqlite3.Row
-        return db
+            with self.engine.begin() as db:
+                write_lock(db, "assistant_appointments")
+                yield db
+        except SQLAlchemyError as error:
+            raise CalendarError(f"the calendar could not {doing}: {error}") from error
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as db:
+                yield db
+        except SQLAlchemyError as error:
+            raise CalendarError(f"the calendar cannot be read: {error}") from error
 
     @staticmethod
-    def _utc(moment: dt.datetime) -> str:
-        # Stored in UTC so that text order is time order.
-        return moment.astimezone(dt.UTC).isoformat()
+    def _overlapping(start: dt.datetime, end: dt.datetime) -> ColumnElement[bool]:
+        return and_(
+            appointments.c.status == "booked",
+            appointments.c.starts_at < epoch(end),
+            appointments.c.ends_at > epoch(start),
+        )
 
-    def _insert(self, db: sqlite3.Connection, appointment: Appointment) -> None:
+    @staticmethod
+    def _insert(db: Connection, appointment: Appointment) -> None:
         db.execute(
-            "INSERT INTO appointments VALUES (?, ?, ?, ?, ?, ?, ?, 'booked', ?)",
-            (
-                appointment.id,
-                appointment.service,
-                self._utc(appointment.start),
-                self._utc(appointment.end),
-                appointment.customer_name,
-                appointment.email,
-                appointment.phone,
-                dt.datetime.now(dt.UTC).isoformat(),
-            ),
+            insert(appointments).values(
+                id=appointment.id,
+                service=appointment.service,
+                starts_at=epoch(appointment.start),
+                ends_at=epoch(appointment.end),
+                customer_name=appointment.customer_name,
+                email=appointment.email,
+                phone=appointment.phone,
+                status="booked",
+                created_at=now(),
+            )
         )
 
     def busy(self, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT start, end FROM appointments WHERE status = 'booked' "
-                "AND start < ? AND end > ? ORDER BY start",
-                (self._utc(end), self._utc(start)),
-            ).fetchall()
-        return [
-            (dt.datetime.fromisoformat(r["start"]), dt.datetime.fromisoformat(r["end"]))
-            for r in rows
-        ]
+        query = (
+            select(appointments.c.starts_at, appointments.c.ends_at)
+            .where(self._overlapping(start, end))
+            .order_by(appointments.c.starts_at)
+        )
+        with self._reading() as db:
+            return [(moment(row.starts_at), moment(row.ends_at)) for row in db.execute(query)]
 
     def book(self, appointment: Appointment) -> Appointment:
         appointment.id = appointment.id or uuid.uuid4().hex[:12]
-        db = self._connect()
-        try:
-            db.execute("BEGIN IMMEDIATE")  # one writer: the overlap check and insert are atomic
+        with self._writing("store the booking") as db:
             taken = db.execute(
-                "SELECT 1 FROM appointments WHERE status = 'booked' AND start < ? AND end > ?",
-                (self._utc(appointment.end), self._utc(appointment.start)),
-            ).fetchone()
+                select(appointments.c.id).where(
+                    self._overlapping(appointment.start, appointment.end)
+                )
+            ).first()
             if taken:
-                db.execute("ROLLBACK")
                 raise SlotTakenError("that time was booked by someone else")
             self._insert(db, appointment)
-            db.execute("COMMIT")
-        except sqlite3.Error as error:
-            raise CalendarError(f"the calendar could not store the booking: {error}") from error
-        finally:
-            db.close()
         return appointment
 
     def move(self, old: Appointment, new: Appointment) -> Appointment:
         """One transaction: the new time checked against every booking but `old`, then `old`
         freed and `new` stored."""
         new.id = new.id or uuid.uuid4().hex[:12]
-        db = self._connect()
-        try:
-            db.execute("BEGIN IMMEDIATE")
+        with self._writing("move the booking") as db:
             taken = db.execute(
-                "SELECT 1 FROM appointments WHERE status = 'booked' AND id != ? "
-                "AND start < ? AND end > ?",
-                (old.id, self._utc(new.end), self._utc(new.start)),
-            ).fetchone()
+                select(appointments.c.id).where(
+                    self._overlapping(new.start, new.end), appointments.c.id != old.id
+                )
+            ).first()
             if taken:
-                db.execute("ROLLBACK")
                 raise SlotTakenError("that time was booked by someone else")
-            db.execute("UPDATE appointments SET status = 'cancelled' WHERE id = ?", (old.id,))
+            db.execute(
+                update(appointments).where(appointments.c.id == old.id).values(status="cancelled")
+            )
             self._insert(db, new)
-            db.execute("COMMIT")
-        except sqlite3.Error as error:
-            raise CalendarError(f"the calendar could not move the booking: {error}") from error
-        finally:
-            db.close()
         return new
 
     def cancel(self, appointment_id: str) -> None:
-        with self._connect() as db:
+        with self._writing("cancel the booking") as db:
             db.execute(
-                "UPDATE appointments SET status = 'cancelled' WHERE id = ?", (appointment_id,)
+                update(appointments)
+                .where(appointments.c.id == appointment_id)
+                .values(status="cancelled")
             )
 
     def upcoming(self, email: str, after: dt.datetime) -> list[Appointment]:
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT * FROM appointments WHERE status = 'booked' AND lower(email) = lower(?) "
-                "AND start >= ? ORDER BY start",
-                (email, self._utc(after)),
-            ).fetchall()
-        return [
-            Appointment(
-                r["service"],
-                dt.datetime.fromisoformat(r["start"]),
-                dt.datetime.fromisoformat(r["end"]),
-                r["customer_name"] or "",
-                r["email"] or "",
-                r["phone"] or "",
-                r["id"],
+        query = (
+            select(appointments)
+            .where(
+                appointments.c.status == "booked",
+                func.lower(appointments.c.email) == email.lower(),
+                appointments.c.starts_at >= epoch(after),
             )
-            for r in rows
-        ]
+            .order_by(appointments.c.starts_at)
+        )
+        with self._reading() as db:
+            return [
+                Appointment(
+                    row.service,
+                    moment(row.starts_at),
+                    moment(row.ends_at),
+                    row.customer_name,
+                    row.email,
+                    row.phone,
+                    row.id,
+                )
+                for row in db.execute(query)
+            ]
 
 
 _CALDAV: dict[tuple[Any, ...], Calendar] = {}
 
 
 def calendar_from_settings(settings: dict[str, Any], project: Path) -> Calendar:
-    kind = str(settings.get("type") or "sqlite").lower()
-    if kind == "sqlite":
-        path = Path(str(settings.get("path") or "calendar.db"))
-        return SQLiteCalendar(path if path.is_absolute() else project / path)
+    kind = str(settings.get("type") or "local").lower()
+    if kind in ("local", "sqlite"):  # "sqlite": business.yml files of earlier versions
+        try:
+            engine = database(project)
+        except SQLAlchemyError as error:
+            raise CalendarError(f"the project's database cannot be opened: {error}") from error
+        if settings.get("path"):  # an earlier version's calendar file, imported once
+            path = Path(str(settings["path"]))
+            import_old_file(engine, path if path.is_absolute() else project / path, "calendar")
+        return LocalCalendar(engine)
     if kind == "caldav":
         from actions.integrations.caldav_calendar import DEFAULT_CALENDAR, CalDAVCalendar
 
@@ -217,4 +236,4 @@ def calendar_from_settings(settings: dict[str, Any], project: Path) -> Calendar:
                 float(settings.get("timeout") or 10),
             )
         return _CALDAV[key]
-    raise CalendarError(f"unknown calendar type '{kind}' in business.yml (use sqlite or caldav)")
+    raise CalendarError(f"unknown calendar type '{kind}' in business.yml (use local or caldav)")

@@ -1,21 +1,22 @@
-"""Leads: kept in the assistant's own database first, then synced to the business's CRM.
+"""Leads: kept in the project's database first, then synced to the business's CRM.
 
-The local store (`leads.db`) is the source of truth: a lead is written there before anything
-else, so a CRM that is down loses nothing. `sync_pending` pushes every lead not yet synced,
+The local store (the table `assistant_leads`) is the source of truth: a lead is written
+there before anything else, so a CRM that is down loses nothing. `sync_pending` pushes every lead not yet synced,
 deduplicated by e-mail, to a HubSpot-compatible REST API (contacts batch upsert by e-mail).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import Engine, insert, select, update
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+from actions.integrations.database import now, write_lock
+from actions.integrations.tables import leads
 
 logger = logging.getLogger(__name__)
 
@@ -39,108 +40,90 @@ class Lead:
 
 
 class LeadStore:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        with self._connect() as db:
-            db.execute(
-                """CREATE TABLE IF NOT EXISTS leads (
-                    email TEXT PRIMARY KEY, name TEXT, phone TEXT, message TEXT,
-                    source TEXT, sender_id TEXT, crm_id TEXT, synced INTEGER NOT NULL DEFAULT 0,
-                    created TEXT NOT NULL, updated TEXT NOT NULL)"""
-            )
-            columns = {row[1] for row in db.execute("PRAGMA table_info(leads)")}
-            if "marketing" not in columns:  # leads.db files from before the opt-in
-                # The answer and when it was given: consent must be shown if asked.
-                db.execute("ALTER TABLE leads ADD COLUMN marketing INTEGER")
-                db.execute("ALTER TABLE leads ADD COLUMN marketing_at TEXT")
+    """The leads in the project's database, one per e-mail address (lower case)."""
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.row_factory = sqlite3.Row
-        return db
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
 
     def save(self, lead: Lead) -> bool:
         """Insert or update by e-mail (details given again replace the old ones, empty ones
         do not); True when the lead is new. The lead is marked for syncing either way."""
-        now = dt.datetime.now(dt.UTC).isoformat()
+        at = now()
         email = lead.email.lower()
-        with self._connect() as db:
-            old = db.execute("SELECT * FROM leads WHERE email = ?", (email,)).fetchone()
+        with self.engine.begin() as db:
+            write_lock(db, "assistant_leads")
+            old = db.execute(select(leads).where(leads.c.email == email)).first()
+            marketing = (
+                {} if lead.marketing is None else {"marketing": lead.marketing, "marketing_at": at}
+            )
             if old is None:
                 db.execute(
-                    "INSERT INTO leads (email, name, phone, message, source, sender_id, synced, "
-                    "created, updated) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
-                    (
-                        email,
-                        lead.name,
-                        lead.phone,
-                        lead.message,
-                        lead.source,
-                        lead.sender_id,
-                        now,
-                        now,
-                    ),
+                    insert(leads).values(
+                        email=email,
+                        name=lead.name,
+                        phone=lead.phone,
+                        message=lead.message,
+                        source=lead.source,
+                        sender_id=lead.sender_id,
+                        synced=False,
+                        created_at=at,
+                        updated_at=at,
+                        **marketing,
+                    )
                 )
-                self._set_marketing(db, email, lead.marketing, now)
                 return True
             db.execute(
-                "UPDATE leads SET name = ?, phone = ?, message = ?, sender_id = ?, synced = 0, "
-                "updated = ? WHERE email = ?",
-                (
-                    lead.name or old["name"],
-                    lead.phone or old["phone"],
-                    lead.message or old["message"],
-                    lead.sender_id or old["sender_id"],
-                    now,
-                    email,
-                ),
+                update(leads)
+                .where(leads.c.email == email)
+                .values(
+                    name=lead.name or old.name,
+                    phone=lead.phone or old.phone,
+                    message=lead.message or old.message,
+                    sender_id=lead.sender_id or old.sender_id,
+                    synced=False,
+                    updated_at=at,
+                    **marketing,
+                )
             )
-            self._set_marketing(db, email, lead.marketing, now)
             return False
-
-    @staticmethod
-    def _set_marketing(db: sqlite3.Connection, email: str, wanted: bool | None, now: str) -> None:
-        if wanted is not None:
-            db.execute(
-                "UPDATE leads SET marketing = ?, marketing_at = ? WHERE email = ?",
-                (int(wanted), now, email),
-            )
 
     def marketing_list(self) -> list[Lead]:
         """The leads who said yes to the marketing e-mails (and not no since)."""
-        with self._connect() as db:
-            rows = db.execute("SELECT * FROM leads WHERE marketing = 1 ORDER BY created").fetchall()
-        return [self._lead(r) for r in rows]
+        return self._select(leads.c.marketing.is_(True), order=leads.c.created_at)
 
     def unsynced(self) -> list[Lead]:
-        with self._connect() as db:
-            rows = db.execute("SELECT * FROM leads WHERE synced = 0 ORDER BY updated").fetchall()
-        return [self._lead(r) for r in rows]
+        return self._select(leads.c.synced.is_(False), order=leads.c.updated_at)
 
     def all(self) -> list[Lead]:
-        with self._connect() as db:
-            rows = db.execute("SELECT * FROM leads ORDER BY created").fetchall()
-        return [self._lead(r) for r in rows]
+        return self._select(None, order=leads.c.created_at)
 
     def mark_synced(self, email: str, crm_id: str) -> None:
-        with self._connect() as db:
+        with self.engine.begin() as db:
             db.execute(
-                "UPDATE leads SET synced = 1, crm_id = ? WHERE email = ?", (crm_id, email.lower())
+                update(leads)
+                .where(leads.c.email == email.lower())
+                .values(synced=True, crm_id=crm_id)
             )
 
-    @staticmethod
-    def _lead(row: sqlite3.Row) -> Lead:
-        return Lead(
-            row["email"],
-            row["name"] or "",
-            row["phone"] or "",
-            row["message"] or "",
-            row["source"] or "",
-            row["sender_id"] or "",
-            row["crm_id"],
-            bool(row["synced"]),
-            None if row["marketing"] is None else bool(row["marketing"]),
-        )
+    def _select(self, where: Any, order: Any) -> list[Lead]:
+        query = select(leads).order_by(order)
+        if where is not None:
+            query = query.where(where)
+        with self.engine.connect() as db:
+            return [
+                Lead(
+                    row.email,
+                    row.name,
+                    row.phone,
+                    row.message,
+                    row.source,
+                    row.sender_id,
+                    row.crm_id,
+                    row.synced,
+                    row.marketing,
+                )
+                for row in db.execute(query)
+            ]
 
 
 #: contacts per batch call (HubSpot's limit is 100)

@@ -109,14 +109,15 @@ class Mailer:
         from email import message_from_string
 
         sent = 0
-        for item_id, payload in self.outbox.pending("email"):
-            waiting = message_from_string(payload["message"], _class=EmailMessage, policy=SMTP)
-            try:
-                self._deliver(waiting)  # type: ignore[arg-type]
-            except EmailError:
-                break  # still down: keep the rest for later
-            self.outbox.done(item_id)
-            sent += 1
+        with self.outbox.claimed("email") as waiting:
+            for item_id, payload in waiting.items:
+                message = message_from_string(payload["message"], _class=EmailMessage, policy=SMTP)
+                try:
+                    self._deliver(message)  # type: ignore[arg-type]
+                except EmailError:
+                    break  # still down: the rest waits for the next send or retry
+                waiting.done(item_id)
+                sent += 1
         return sent
 
     def _deliver_with_retries(self, message: EmailMessage) -> None:

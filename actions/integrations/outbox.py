@@ -1,52 +1,113 @@
-"""Work that could not be done now (a calendar or CRM down), kept on disk to be retried.
+"""Work that could not be done now (a calendar or CRM down), kept in the project's database
+to be retried.
 
 Nothing a customer gave is lost: the request is written here before the customer is told
-it will be confirmed later, and `pending()` hands it to whoever retries it.
+it will be confirmed later. Whoever retries it `claim`s what waits: a claimed item is held
+for `LEASE` seconds, so two processes retrying at once (two replicas, two cron runs) never
+do the same work twice, and one that dies holding it gives it back when the lease ends.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import sqlite3
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy import Engine, insert, or_, select, update
+
+from actions.integrations.database import now, write_lock
+from actions.integrations.tables import outbox
+
+#: how long (seconds) a claimed item is held by the process retrying it
+LEASE = 300.0
 
 
 class Outbox:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        with self._connect() as db:
-            db.execute(
-                """CREATE TABLE IF NOT EXISTS outbox (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,
-                    payload TEXT NOT NULL, reason TEXT, created TEXT NOT NULL,
-                    done INTEGER NOT NULL DEFAULT 0)"""
-            )
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30)
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
 
     def put(self, kind: str, payload: dict[str, Any], reason: str = "") -> int:
-        with self._connect() as db:
-            cursor = db.execute(
-                "INSERT INTO outbox (kind, payload, reason, created) VALUES (?, ?, ?, ?)",
-                (
-                    kind,
-                    json.dumps(payload, default=str),
-                    reason,
-                    dt.datetime.now(dt.UTC).isoformat(),
-                ),
+        with self.engine.begin() as db:
+            item = db.scalar(
+                insert(outbox)
+                .values(
+                    kind=kind,
+                    payload=json.dumps(payload, default=str),
+                    reason=reason,
+                    created_at=now(),
+                )
+                .returning(outbox.c.id)
             )
-            return int(cursor.lastrowid or 0)
+            return int(item)
+
+    def claim(self, kind: str, lease: float = LEASE) -> list[tuple[int, dict[str, Any]]]:
+        """What waits of `kind`, oldest first, held for this process for `lease` seconds:
+        mark each `done`, or `release` it for a later try."""
+        at = now()
+        with self.engine.begin() as db:
+            write_lock(db, "assistant_outbox")
+            rows = db.execute(
+                select(outbox.c.id, outbox.c.payload)
+                .where(
+                    outbox.c.kind == kind,
+                    outbox.c.done.is_(False),
+                    or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < at),
+                )
+                .order_by(outbox.c.id)
+            ).all()
+            if rows:
+                db.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_([row.id for row in rows]))
+                    .values(claimed_until=at + lease, attempts=outbox.c.attempts + 1)
+                )
+        return [(int(row.id), json.loads(row.payload)) for row in rows]
 
     def pending(self, kind: str) -> list[tuple[int, dict[str, Any]]]:
-        with self._connect() as db:
+        """What waits of `kind`, claimed or not (for reading, not for doing)."""
+        with self.engine.connect() as db:
             rows = db.execute(
-                "SELECT id, payload FROM outbox WHERE kind = ? AND done = 0 ORDER BY id", (kind,)
-            ).fetchall()
-        return [(int(r[0]), json.loads(r[1])) for r in rows]
+                select(outbox.c.id, outbox.c.payload)
+                .where(outbox.c.kind == kind, outbox.c.done.is_(False))
+                .order_by(outbox.c.id)
+            ).all()
+        return [(int(row.id), json.loads(row.payload)) for row in rows]
 
     def done(self, item_id: int) -> None:
-        with self._connect() as db:
-            db.execute("UPDATE outbox SET done = 1 WHERE id = ?", (item_id,))
+        with self.engine.begin() as db:
+            db.execute(
+                update(outbox).where(outbox.c.id == item_id).values(done=True, claimed_until=None)
+            )
+
+    @contextmanager
+    def claimed(self, kind: str) -> Iterator[Claim]:
+        """`claim(kind)` for a `with` block: what it does not mark done is released at its
+        end, also when it fails."""
+        claim = Claim(self, self.claim(kind))
+        try:
+            yield claim
+        finally:
+            self.release([item for item, _ in claim.items if item not in claim.finished])
+
+    def release(self, item_ids: list[int]) -> None:
+        """Give claimed items back (their service is still down): the next retry takes them."""
+        if item_ids:
+            with self.engine.begin() as db:
+                db.execute(
+                    update(outbox).where(outbox.c.id.in_(item_ids)).values(claimed_until=None)
+                )
+
+
+@dataclass
+class Claim:
+    """Items claimed from the outbox: `done(id)` for each one handled."""
+
+    outbox: Outbox
+    items: list[tuple[int, dict[str, Any]]]
+    finished: set[int] = field(default_factory=set)
+
+    def done(self, item_id: int) -> None:
+        self.outbox.done(item_id)
+        self.finished.add(item_id)

@@ -111,7 +111,7 @@ SECTIONS: dict[str, list[Setting]] = {
         _s("crm.token", "Access token", kind="secret"),
     ],
     "Calendar": [
-        _s("booking.calendar.type", "Calendar", kind="choice", choices=("sqlite", "caldav")),
+        _s("booking.calendar.type", "Calendar", kind="choice", choices=("local", "caldav")),
         _s("booking.calendar.url", "CalDAV address", kind="url"),
         _s("booking.calendar.username", "User name"),
         _s("booking.calendar.password", "Password", kind="secret"),

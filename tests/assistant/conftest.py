@@ -9,6 +9,10 @@ from typing import Any
 
 import pytest
 
+from actions.integrations.calendar import LocalCalendar
+from actions.integrations.crm import LeadStore
+from actions.integrations.database import database
+from actions.integrations.outbox import Outbox
 from parlez.agent import Agent
 from parlez.channels.channel import UserMessage
 from parlez.core.actions.custom import InProcessExecutor
@@ -56,6 +60,40 @@ def bot(policies: Any, studio: Path) -> Agent:
     domain, trained = policies
     # Without NLU: buttons and tests send `/intent{...}`; plain text fills the requested slot.
     return Agent(domain, trained, None, custom=InProcessExecutor("actions"))
+
+
+CALENDAR = """  calendar:
+    type: local             # in the project's database; or: caldav (url, username,
+                            # password: ${CALDAV_PASSWORD}, calendar)
+"""
+#: a CalDAV calendar nothing answers at (a closed port): the calendar is down
+UNREACHABLE = "  calendar:\n    type: caldav\n    url: http://127.0.0.1:9/\n    timeout: 5\n"
+
+
+def calendar_down(studio: Path) -> None:
+    """The studio's calendar cannot be reached until `calendar_back`."""
+    settings = studio / "business.yml"
+    text = settings.read_text()
+    assert CALENDAR in text
+    settings.write_text(text.replace(CALENDAR, UNREACHABLE))
+
+
+def calendar_back(studio: Path) -> None:
+    settings = studio / "business.yml"
+    settings.write_text(settings.read_text().replace(UNREACHABLE, CALENDAR))
+
+
+def local_calendar(studio: Path) -> LocalCalendar:
+    """The studio's calendar, as its actions see it."""
+    return LocalCalendar(database(studio))
+
+
+def the_outbox(studio: Path) -> Outbox:
+    return Outbox(database(studio))
+
+
+def the_leads(studio: Path) -> LeadStore:
+    return LeadStore(database(studio))
 
 
 def say(bot: Agent, text: str, sender: str = "anna") -> list[dict[str, Any]]:

@@ -12,11 +12,19 @@ from typing import Any
 
 import pytest
 
-from actions.integrations.calendar import SQLiteCalendar
-from actions.integrations.outbox import Outbox
 from parlez.agent import Agent
 from parlez.channels.channel import UserMessage
-from tests.assistant.conftest import NOW, book, read_as, say, texts
+from tests.assistant.conftest import (
+    CALENDAR,
+    NOW,
+    book,
+    calendar_down,
+    local_calendar,
+    read_as,
+    say,
+    texts,
+    the_outbox,
+)
 
 
 def test_a_free_time_is_booked_into_the_calendar(bot: Agent, studio: Path) -> None:
@@ -29,7 +37,7 @@ def test_a_free_time_is_booked_into_the_calendar(bot: Agent, studio: Path) -> No
         "Shall I book a haircut tomorrow, Thursday 26 November, at 15:00 (45 minutes) for "
         "Anna Lind? The confirmation will go to anna@example.com."
     ]
-    assert not SQLiteCalendar(studio / "calendar.db").upcoming(
+    assert not local_calendar(studio).upcoming(
         "anna@example.com", dt.datetime.fromisoformat(NOW)
     )  # nothing is booked before the yes
     done = texts(say(bot, "/affirm"))
@@ -38,7 +46,7 @@ def test_a_free_time_is_booked_into_the_calendar(bot: Agent, studio: Path) -> No
         "(45 minutes). We'll send the confirmation to anna@example.com."
     )
     assert done[1] == "Is there anything else I can help with?"
-    calendar = SQLiteCalendar(studio / "calendar.db")
+    calendar = local_calendar(studio)
     (appointment,) = calendar.upcoming("anna@example.com", dt.datetime.fromisoformat(NOW))
     assert appointment.service == "haircut" and appointment.start.hour == 15
 
@@ -83,17 +91,13 @@ def test_an_unknown_service_lists_the_real_ones(bot: Agent) -> None:
 
 
 def test_a_calendar_that_is_down_keeps_the_request(bot: Agent, studio: Path) -> None:
-    (studio / "business.yml").write_text(
-        (studio / "business.yml")
-        .read_text()
-        .replace("path: calendar.db", "path: no/such/dir/calendar.db")
-    )
+    calendar_down(studio)
     book(bot, "down", "tomorrow at 11am")
     say(bot, "Dora", "down")
     say(bot, "dora@example.com", "down")
     answer = texts(say(bot, "/affirm", "down"))[0]
     assert "couldn't reach our calendar" in answer and "dora@example.com" in answer
-    ((_, request),) = Outbox(studio / "outbox.db").pending("booking")
+    ((_, request),) = the_outbox(studio).pending("booking")
     assert request["customer_name"] == "Dora" and request["service"] == "haircut"
     assert request["start"].startswith("2026-11-26 11:00")
 
@@ -119,9 +123,8 @@ def test_a_day_without_an_hour_given_first_gets_that_days_free_times(bot: Agent)
 def use_caldav(studio: Path, url: str, username: str, password: str, name: str) -> None:
     settings = (studio / "business.yml").read_text()
     settings = settings.replace(
-        "    type: sqlite            # or: caldav (url, username, password: ${CALDAV_PASSWORD})\n"
-        "    path: calendar.db\n",
-        f"    type: caldav\n    url: {url}\n    username: {username}\n"
+        CALENDAR,
+        f"  calendar:\n    type: caldav\n    url: {url}\n    username: {username}\n"
         f"    password: ${{CALDAV_PASSWORD}}\n    calendar: {name}\n",
     )
     assert "type: caldav" in settings
@@ -163,7 +166,7 @@ def test_a_caldav_server_that_is_down_keeps_the_request(
     say(bot, "gus@example.com", "gone")
     answer = texts(say(bot, "/affirm", "gone"))[0]
     assert "couldn't reach our calendar" in answer
-    ((_, request),) = Outbox(studio / "outbox.db").pending("booking")
+    ((_, request),) = the_outbox(studio).pending("booking")
     assert request["email"] == "gus@example.com"
 
 
@@ -191,7 +194,7 @@ def test_no_while_the_form_asks_stops_the_booking(bot: Agent, studio: Path) -> N
     ]
     tracker = asyncio.run(bot.tracker_store.retrieve("stop"))
     assert tracker is not None and tracker.active_loop_name is None
-    assert not (studio / "calendar.db").exists() or not SQLiteCalendar(studio / "calendar.db").busy(
+    assert not local_calendar(studio).busy(
         dt.datetime.fromisoformat(NOW), dt.datetime.fromisoformat(NOW) + dt.timedelta(days=9)
     )
 
@@ -224,7 +227,7 @@ def said_with(
 
 
 def booked_starts(studio: Path, email: str) -> list[dt.datetime]:
-    calendar = SQLiteCalendar(studio / "calendar.db")
+    calendar = local_calendar(studio)
     return [a.start for a in calendar.upcoming(email, dt.datetime.fromisoformat(NOW))]
 
 
@@ -255,7 +258,7 @@ def test_a_correction_at_the_name_question_changes_the_date_and_is_not_a_name(
     say(bot, "Maya Ito", "fix")
     assert "for Maya Ito?" in texts(say(bot, "maya.ito@example.com", "fix"))[0]
     say(bot, "/affirm", "fix")
-    calendar = SQLiteCalendar(studio / "calendar.db")
+    calendar = local_calendar(studio)
     (appointment,) = calendar.upcoming("maya.ito@example.com", dt.datetime.fromisoformat(NOW))
     assert appointment.customer_name == "Maya Ito"
     assert appointment.start == dt.datetime(2026, 12, 1, 16, tzinfo=dt.UTC)

@@ -1,23 +1,27 @@
-"""Both calendars keep the same promises: the local SQLite one and CalDAV against a real
-Radicale server."""
+"""Both calendars keep the same promises: the local one (in the project's database, SQLite
+or PostgreSQL) and CalDAV against a real Radicale server."""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import URL, make_url
 
 from actions.integrations.caldav_calendar import CalDAVCalendar
 from actions.integrations.calendar import (
     Appointment,
     Calendar,
     CalendarError,
+    LocalCalendar,
     SlotTakenError,
-    SQLiteCalendar,
 )
-from tests.services import Radicale
+from actions.integrations.database import database_at
+from tests.services import Postgres, Radicale
 
 UTC = dt.UTC
 
@@ -26,10 +30,20 @@ def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime(2026, 11, day, hour, minute, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "caldav"])
+def local(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> LocalCalendar:
+    if kind == "sqlite":
+        return LocalCalendar(database_at(URL.create("sqlite", database=str(tmp_path / "c.db"))))
+    server: Postgres = request.getfixturevalue("postgres")
+    db = f"c{uuid.uuid4().hex[:10]}"
+    server.psql(f"CREATE DATABASE {db}")
+    url = make_url(server.url(db)).set(drivername="postgresql+psycopg")
+    return LocalCalendar(database_at(url))
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "caldav"])
 def calendar(request: pytest.FixtureRequest, tmp_path: Path) -> Calendar:
-    if request.param == "sqlite":
-        return SQLiteCalendar(tmp_path / "calendar.db")
+    if request.param != "caldav":
+        return local(request.param, request, tmp_path)
     server: Radicale = request.getfixturevalue("radicale")
     return CalDAVCalendar(
         server.url, server.username, server.password, calendar=f"test-{uuid.uuid4().hex[:8]}"
@@ -114,3 +128,26 @@ def test_a_caldav_server_that_is_down_or_refuses_is_a_calendar_error(
     wrong = CalDAVCalendar(radicale.url, radicale.username, "not-the-password")
     with pytest.raises(CalendarError):
         wrong.busy(at(26, 0), at(27, 0))
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_of_customers_booking_one_time_at_once_exactly_one_gets_it(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Each on a connection of its own, as from two server processes: the overlap check and
+    the write cannot interleave."""
+    calendar = local(kind, request, tmp_path)
+    start = threading.Barrier(8)
+
+    def book(customer: int) -> bool:
+        start.wait()
+        try:
+            calendar.book(Appointment("haircut", at(26, 15, customer), at(26, 16), str(customer)))
+        except SlotTakenError:
+            return False
+        return True
+
+    with ThreadPoolExecutor(8) as pool:
+        booked = list(pool.map(book, range(8)))
+    assert booked.count(True) == 1
+    assert len(calendar.busy(at(26, 0), at(27, 0))) == 1

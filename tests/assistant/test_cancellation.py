@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from actions.integrations.calendar import SQLiteCalendar
 from parlez.agent import Agent
-from tests.assistant.conftest import book, say, texts
+from tests.assistant.conftest import book, local_calendar, say, texts
 
 
 def booked(bot: Agent, sender: str, email: str) -> None:
@@ -30,7 +29,7 @@ def test_an_appointment_is_found_confirmed_and_cancelled(bot: Agent, studio: Pat
         "It's cancelled. Thank you for letting us know.",
         "Is there anything else I can help with?",
     ]
-    calendar = SQLiteCalendar(studio / "calendar.db")
+    calendar = local_calendar(studio)
     assert calendar.upcoming("anna@example.com", dt.datetime(2026, 1, 1, tzinfo=dt.UTC)) == []
     mails = [p.read_bytes().decode() for p in (studio / "mail").glob("*.eml")]
     assert any("is cancelled" in m for m in mails)
@@ -55,7 +54,7 @@ def test_keeping_the_appointment(bot: Agent, studio: Path) -> None:
         "Is there anything else I can help with?",
     ]
     day = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
-    busy = SQLiteCalendar(studio / "calendar.db").busy(day, day + dt.timedelta(days=1))
+    busy = local_calendar(studio).busy(day, day + dt.timedelta(days=1))
     assert len(busy) == 1
 
 

@@ -16,11 +16,10 @@ from actions.handoff import handoff_values
 from actions.integrations.calendar import Appointment
 from actions.integrations.crm import Lead
 from actions.integrations.email import TEMPLATES, EmailTemplateError, Mailer, compose, render
-from actions.integrations.outbox import Outbox
 from actions.leads import lead_values
 from actions.transcript import transcript_values
 from parlez.agent import Agent
-from tests.assistant.conftest import book, say, texts
+from tests.assistant.conftest import book, say, texts, the_outbox
 from tests.services import SMTPServer, start_smtp
 
 
@@ -78,7 +77,7 @@ def test_a_server_that_is_down_keeps_the_mail_until_it_is_back(
     from actions.integrations import email
 
     monkeypatch.setattr(email, "RETRY_DELAYS", (0.01,))
-    outbox = Outbox(tmp_path / "outbox.db")
+    outbox = the_outbox(tmp_path)
     mailer = Mailer({"type": "smtp", "host": "127.0.0.1", "port": smtp.port}, outbox, tmp_path)
     text, page = render("new_lead", lead_values(Lead("cy@example.com", "Cy")))
     first = compose("s@x.org", "cy@example.com", "First", text, page)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from actions.integrations.crm import HubSpotClient, Lead, LeadStore, sync_pending
+from actions.integrations.crm import HubSpotClient, Lead, sync_pending
 from actions.validation import valid_phone
 from parlez.agent import Agent
-from tests.assistant.conftest import say, texts
+from tests.assistant.conftest import say, texts, the_leads
 from tests.fakes.hubspot import TOKEN, FakeHubSpot, fake_hubspot
 
 
@@ -45,7 +45,7 @@ def test_a_lead_is_stored_synced_and_announced(
         answer[0]
         == "Thanks, Ana Lind. Someone from the team will get back to you at ana@example.com."
     )
-    (lead,) = LeadStore(studio / "leads.db").all()
+    (lead,) = the_leads(studio).all()
     assert lead.email == "ana@example.com" and lead.synced and lead.crm_id == "1001"
     assert hubspot.contacts["1001"] == {
         "email": "ana@example.com",
@@ -66,7 +66,7 @@ def test_the_same_email_updates_the_contact_instead_of_a_duplicate(
     leave_details(bot, "second", "Ana Lind-Berg", "ANA@example.com")
     assert list(hubspot.contacts) == ["1001"]
     assert hubspot.contacts["1001"]["lastname"] == "Lind-Berg"
-    assert len(LeadStore(studio / "leads.db").all()) == 1
+    assert len(the_leads(studio).all()) == 1
     assert len(list((studio / "mail").glob("*.eml"))) == 1  # announced once
 
 
@@ -77,7 +77,7 @@ def test_a_crm_that_is_down_keeps_leads_until_it_is_back(
     answer = leave_details(bot, "down1", "Bo", "bo@example.com")
     assert answer[0].startswith("Thanks, Bo.")  # the customer is not bothered
     leave_details(bot, "down2", "Cy", "cy@example.com")
-    store = LeadStore(studio / "leads.db")
+    store = the_leads(studio)
     assert [lead.email for lead in store.unsynced()] == ["bo@example.com", "cy@example.com"]
     assert hubspot.contacts == {}
     hubspot.down = False
@@ -99,14 +99,16 @@ def test_a_yes_to_offers_puts_the_contact_on_the_marketing_list_and_a_no_takes_i
     )
     leave_details(bot, "yes", "Eva", "eva@example.com", marketing="/affirm")
     leave_details(bot, "no", "Finn", "finn@example.com", marketing="/deny")
-    store = LeadStore(studio / "leads.db")
+    store = the_leads(studio)
     assert [lead.email for lead in store.marketing_list()] == ["eva@example.com"]
     assert hubspot.lists == {"42": {"1001"}}
     leave_details(bot, "changed", "Eva", "eva@example.com", marketing="/deny")
     assert store.marketing_list() == [] and hubspot.lists == {"42": set()}
 
 
-def test_a_leads_file_from_before_the_opt_in_gets_the_new_columns(tmp_path: Path) -> None:
+def test_a_leads_file_of_an_earlier_version_is_imported_once(tmp_path: Path) -> None:
+    """Leads were kept in leads.db (without the opt-in at first): they move into the
+    project's database the first time it is opened, and the file is put aside."""
     with sqlite3.connect(tmp_path / "leads.db") as db:
         db.execute(
             "CREATE TABLE leads (email TEXT PRIMARY KEY, name TEXT, phone TEXT, message TEXT, "
@@ -114,18 +116,27 @@ def test_a_leads_file_from_before_the_opt_in_gets_the_new_columns(tmp_path: Path
             "created TEXT NOT NULL, updated TEXT NOT NULL)"
         )
         db.execute(
-            "INSERT INTO leads VALUES ('old@x.org', 'Old', '', '', 'chat', '', NULL, 0, 'a', 'a')"
+            "INSERT INTO leads VALUES ('Old@x.org', 'Old', '', '', 'chat', 's1', '77', 1, "
+            "'2026-01-02T10:00:00+00:00', '2026-01-02T10:00:00+00:00')"
         )
-    store = LeadStore(tmp_path / "leads.db")
+    db.close()
+    store = the_leads(tmp_path)
     (old,) = store.all()
-    assert old.email == "old@x.org" and old.marketing is None
+    assert (old.email, old.name, old.crm_id, old.synced, old.marketing) == (
+        "old@x.org",
+        "Old",
+        "77",
+        True,
+        None,
+    )
+    assert not (tmp_path / "leads.db").exists() and (tmp_path / "leads.db.imported").exists()
     store.save(Lead("old@x.org", marketing=True))
     assert [lead.email for lead in store.marketing_list()] == ["old@x.org"]
 
 
 def test_a_refused_token_is_an_error_and_nothing_is_marked_synced(tmp_path: Path) -> None:
     with fake_hubspot() as fake:
-        store = LeadStore(tmp_path / "leads.db")
+        store = the_leads(tmp_path)
         store.save(Lead("ed@example.com", "Ed"))
         assert sync_pending(store, HubSpotClient(fake.url, "wrong-token")) == 0
         assert [lead.email for lead in store.unsynced()] == ["ed@example.com"]
@@ -152,7 +163,7 @@ def test_waiting_leads_go_in_one_batch_upsert_and_a_customer_stays_a_customer(
     new contact is marked a new lead; a contact HubSpot already has keeps its stage."""
     with fake_hubspot() as fake:
         fake.contacts["1001"] = {"email": "old@example.com", "lifecyclestage": "customer"}
-        store = LeadStore(tmp_path / "leads.db")
+        store = the_leads(tmp_path)
         for email in ("old@example.com", "new1@example.com", "new2@example.com"):
             store.save(Lead(email, "Some One"))
         assert sync_pending(store, HubSpotClient(fake.url, TOKEN)) == 3
@@ -169,7 +180,7 @@ def test_too_many_requests_is_waited_out_or_left_for_the_next_sync(tmp_path: Pat
     """HubSpot's 429: a short `Retry-After` is waited and the call tried again; a long one
     leaves the leads for the next sync rather than holding the conversation."""
     with fake_hubspot() as fake:
-        store = LeadStore(tmp_path / "leads.db")
+        store = the_leads(tmp_path)
         store.save(Lead("ana@example.com", "Ana"))
         fake.too_many, fake.retry_after = 2, "0"
         assert sync_pending(store, HubSpotClient(fake.url, TOKEN)) == 1

@@ -6,16 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from actions.integrations.calendar import SQLiteCalendar
 from parlez.agent import Agent
-from tests.assistant.conftest import say, texts
+from tests.assistant.conftest import local_calendar, say, texts
 from tests.assistant.test_cancellation import booked
 
 LONG_AGO = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 def appointments(studio: Path, email: str) -> list[tuple[str, int, int, int]]:
-    found = SQLiteCalendar(studio / "calendar.db").upcoming(email, LONG_AGO)
+    found = local_calendar(studio).upcoming(email, LONG_AGO)
     return [(a.service, a.start.day, a.start.hour, a.start.minute) for a in found]
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from actions.business import REPO_SETTINGS, Business, BusinessSettingsError, business
-from actions.integrations.calendar import Appointment, SlotTakenError, SQLiteCalendar
+from actions.integrations.calendar import Appointment, LocalCalendar, SlotTakenError
 from actions.scheduling import free_starts, is_free, names_a_weekday, spoken, suggestions
 from actions.when import understand_time
 from parlez.io.yaml_edit import set_value
+from tests.assistant.conftest import local_calendar
 from tests.conftest import write
 
 LONDON = dt.UTC  # Europe/London is UTC in November
@@ -25,8 +26,8 @@ def settings() -> Business:
 
 
 @pytest.fixture
-def calendar(tmp_path: Path) -> SQLiteCalendar:
-    return SQLiteCalendar(tmp_path / "calendar.db")
+def calendar(tmp_path: Path) -> LocalCalendar:
+    return local_calendar(tmp_path)
 
 
 def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
@@ -64,7 +65,7 @@ def test_a_day_or_part_of_a_day_is_a_period(settings: Business) -> None:
 
 
 def test_free_times_keep_to_hours_notice_and_bookings(
-    settings: Business, calendar: SQLiteCalendar
+    settings: Business, calendar: LocalCalendar
 ) -> None:
     haircut = settings.service("haircut")
     assert haircut is not None
@@ -79,7 +80,7 @@ def test_free_times_keep_to_hours_notice_and_bookings(
     assert sunday == []  # closed on Sundays
 
 
-def test_closed_dates_have_no_times(settings: Business, calendar: SQLiteCalendar) -> None:
+def test_closed_dates_have_no_times(settings: Business, calendar: LocalCalendar) -> None:
     colouring = settings.service("highlights")
     assert colouring is not None and colouring.name == "colouring"
     christmas = dt.datetime(2026, 12, 25, tzinfo=LONDON)
@@ -90,7 +91,7 @@ def test_closed_dates_have_no_times(settings: Business, calendar: SQLiteCalendar
 
 
 def test_a_taken_time_gets_the_nearest_free_ones(
-    settings: Business, calendar: SQLiteCalendar
+    settings: Business, calendar: LocalCalendar
 ) -> None:
     haircut = settings.service("cut")
     assert haircut is not None
@@ -104,7 +105,7 @@ def test_a_taken_time_gets_the_nearest_free_ones(
     assert spoken(offers[1], settings, NOW) == "tomorrow at 14:15"
 
 
-def test_the_calendar_refuses_an_overlapping_booking(calendar: SQLiteCalendar) -> None:
+def test_the_calendar_refuses_an_overlapping_booking(calendar: LocalCalendar) -> None:
     calendar.book(Appointment("haircut", at(26, 15), at(26, 15, 45), email="a@x.org"))
     with pytest.raises(SlotTakenError):
         calendar.book(Appointment("beard trim", at(26, 15, 30), at(26, 15, 50)))
@@ -124,7 +125,7 @@ def test_broken_settings_name_the_file_and_the_field(tmp_path: Path) -> None:
 
 
 def test_a_closed_day_is_offered_the_next_open_day(
-    settings: Business, calendar: SQLiteCalendar
+    settings: Business, calendar: LocalCalendar
 ) -> None:
     beard = settings.service("beard")
     assert beard is not None
@@ -153,7 +154,7 @@ def test_a_weekday_is_told_by_its_whole_name_in_any_language() -> None:
 
 
 def test_hours_changed_in_the_file_decide_the_next_booking_without_a_restart(
-    tmp_path: Path, calendar: SQLiteCalendar
+    tmp_path: Path, calendar: LocalCalendar
 ) -> None:
     """The console writes business.yml in place while the assistant runs: the next look at
     the settings sees the new hours."""

@@ -23,9 +23,9 @@ def test_a_person_takes_over_and_hands_back(
     business = tmp_path / "business.yml"
     shutil.copy(REPO / "business.yml", business)
     business.write_text(
-        business.read_text()
-        .replace("  type: file\n", f"  type: file\n  folder: {tmp_path / 'mail'}\n")
-        .replace("path: calendar.db", f"path: {tmp_path / 'calendar.db'}")
+        business.read_text().replace(
+            "  type: file\n", f"  type: file\n  folder: {tmp_path / 'mail'}\n"
+        )
     )
     monkeypatch.setenv("PARLEZ_BUSINESS", str(business))
     endpoints = assistant_endpoints(tmp_path)
