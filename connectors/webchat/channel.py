@@ -21,9 +21,8 @@ import json
 import logging
 import re
 import uuid
-from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
@@ -33,13 +32,17 @@ from connectors.webchat.attachments import (
     AttachmentStore,
     AttachmentStoreError,
 )
-from connectors.webchat.limits import RateLimiter
+from connectors.webchat.limits import RateLimiter, SharedRateLimiter
 from connectors.webchat.messages import bot_message, history
+from connectors.webchat.seen import SeenMessages, SharedSeenMessages
 from connectors.webchat.settings import WebChatSettings
 from parlez.channels.channel import Conversations, OnNewMessage, OutputChannel, UserMessage
 from parlez.channels.socketio import SocketBlueprint, SocketIOInput
 from parlez.events import FeedbackGiven, SlotSet, UserUttered
 from parlez.project import project_folder
+
+if TYPE_CHECKING:
+    from parlez.stores.lock_store import SharedRedis
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +52,6 @@ EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[A-Za-z]{2,}$")
 #: message metadata a page may send; anything else is dropped, and the whole is size-capped
 METADATA_KEYS = ("visitor", "page", "referrer", "language", "timezone", "display", "hidden")
 MAX_METADATA_BYTES = 4096
-SEEN_IDS = 50_000
 
 
 def bearer_token(request: Request) -> str | None:
@@ -108,7 +110,7 @@ class WebChatInput(SocketIOInput):
         self.upload_limiter = RateLimiter(s.attachments.per_minute, s.attachments.burst)
         self.attachments = AttachmentStore(s.attachments)
         self.conversations: Conversations | None = None
-        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self.seen = SeenMessages()
         self._widget: tuple[bytes, bytes, str] | None = None
 
     @classmethod
@@ -178,12 +180,8 @@ class WebChatInput(SocketIOInput):
         await self.sio.emit(event, data, room=room, skip_sid=skip_sid)
 
     async def _already_received(self, session_id: str, message_id: str, resend: bool) -> bool:
-        key = (session_id, message_id)
-        if key in self._seen:
+        if not await self.seen.first_time(session_id, message_id):
             return True
-        self._seen[key] = None
-        while len(self._seen) > SEEN_IDS:
-            self._seen.popitem(last=False)
         if not resend:
             return False
         # A resend may have reached another process (or this one before a restart) the
@@ -241,9 +239,9 @@ class WebChatInput(SocketIOInput):
             return {"ok": False, "error": "bad_message", "message": "message_id is not valid"}
         if await self._already_received(session_id, message_id, bool(data.get("resend"))):
             return {"ok": True, "id": message_id, "duplicate": True}
-        wait = self.limiter.take(session_id)
+        wait = await self.limiter.spend(session_id)
         if wait:
-            self._seen.pop((session_id, message_id), None)  # it may come again later
+            await self.seen.forget(session_id, message_id)  # it may come again later
             return {
                 "ok": False,
                 "error": "rate_limited",
@@ -284,7 +282,7 @@ class WebChatInput(SocketIOInput):
             )
         except Exception:
             # The visitor is told and may send again; the failure is logged.
-            self._seen.pop((session_id, message_id), None)
+            await self.seen.forget(session_id, message_id)
             logger.exception("handling a web chat message of '%s' failed", session_id)
             return {
                 "ok": False,
@@ -380,9 +378,12 @@ class WebChatInput(SocketIOInput):
         self.cors_allowed_origins = self._socket_origin_allowed  # type: ignore[assignment]
         self.conversations = conversations
         self.attachments = AttachmentStore(self.settings.attachments, project_folder())
-        bp = super().blueprint(on_new_message)
+        bp = super().blueprint(on_new_message, conversations)
         assert isinstance(bp, SocketBlueprint) and self.sio is not None
         sio = self.sio
+        shared = conversations.shared_redis() if conversations is not None else None
+        if shared is not None:
+            self._share(bp, shared)
 
         async def user_message(sid: str, data: Any) -> dict[str, Any]:
             return await self.handle_user_message(sid, data, on_new_message)
@@ -394,6 +395,24 @@ class WebChatInput(SocketIOInput):
 
         self._routes(bp)
         return bp
+
+    def _share(self, bp: Blueprint, shared: SharedRedis) -> None:
+        """Budgets and message ids in Redis, one for every server process of the assistant."""
+        import redis.asyncio
+
+        client = redis.asyncio.from_url(shared.url, socket_timeout=5)
+        prefix = f"{shared.key_prefix}parlez:webchat:"
+        s = self.settings
+        self.limiter = SharedRateLimiter(client, prefix + "budget:", s.messages_per_minute, s.burst)
+        self.upload_limiter = SharedRateLimiter(
+            client, prefix + "uploads:", s.attachments.per_minute, s.attachments.burst
+        )
+        self.seen = SharedSeenMessages(client, prefix + "seen:")
+
+        async def close(*_: Any) -> None:
+            await client.aclose()
+
+        bp.after_server_stop(close)
 
     def _routes(self, bp: Blueprint) -> None:
         def error(request: Request, status: int, reason: str, message: str) -> HTTPResponse:
@@ -464,9 +483,9 @@ class WebChatInput(SocketIOInput):
                 return error(request, 400, "BadRequest", "send the file in the field 'file'")
             # By address too: a new session id per upload must not get past the limit.
             address = request.remote_addr or request.ip or "unknown"
-            if self.upload_limiter.take(f"session:{session_id}") or self.upload_limiter.take(
-                f"address:{address}"
-            ):
+            if await self.upload_limiter.spend(
+                f"session:{session_id}"
+            ) or await self.upload_limiter.spend(f"address:{address}"):
                 return error(request, 429, "TooManyRequests", "too many files; wait a moment")
             try:
                 stored = await asyncio.to_thread(

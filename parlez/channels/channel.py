@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from sanic import Blueprint, Request
 
     from parlez.events import Event
+    from parlez.stores.lock_store import SharedRedis
     from parlez.tracker import DialogueStateTracker
 
 DEFAULT_SENDER = "default"
@@ -199,6 +200,11 @@ class Conversations(Protocol):
         events: Sequence[Event] = (),
     ) -> DialogueStateTracker:
         """Run the action `name` now, after `events` if any are given."""
+
+    def shared_redis(self) -> SharedRedis | None:
+        """The Redis server this assistant's server processes share (the lock store's), for
+        what a channel must share between them: socket.io's rooms, rate limits, message ids
+        seen. None with one process."""
 
 
 class InputChannel(ABC):

@@ -167,8 +167,19 @@ class SocketIOInput(InputChannel):
     def blueprint(
         self, on_new_message: OnNewMessage, conversations: Conversations | None = None
     ) -> Blueprint:
+        shared = conversations.shared_redis() if conversations is not None else None
         sio = socketio.AsyncServer(
-            async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins
+            async_mode="sanic",
+            cors_allowed_origins=self.cors_allowed_origins,
+            # Several server processes: an emit to a room reaches its sockets on every one
+            # (a person's reply sent through one process, the customer connected to another).
+            client_manager=(
+                socketio.AsyncRedisManager(
+                    shared.url, channel=f"{shared.key_prefix}parlez-{self.name()}"
+                )
+                if shared is not None
+                else None
+            ),
         )
         self.sio = sio
         bp = SocketBlueprint(sio, self.socketio_path, f"{self.name()}_webhook")

@@ -2,17 +2,23 @@
 console page, as server-sent events, so a new message shows without a reload, and a
 customer handed over to a person (`handoff`) is announced to every agent online.
 
-Several server processes each tell their own inboxes; a message saved by another process
-shows at the next refresh (a shared feed comes with the scale-out work).
+With several server processes (a Redis lock store), each change is published in Redis and
+every process tells its own open pages: an inbox hears of a message whichever process saved
+it (`SharedLiveFeed`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from parlez.events import ConversationPaused, Event, UserUttered
+from parlez.stores.lock_store import SharedRedis
+
+logger = logging.getLogger(__name__)
 
 #: changes an inbox that reads slowly may fall behind by before it only gets the latest
 BACKLOG = 100
@@ -48,12 +54,21 @@ class LiveFeed:
         """Someone opened, left, or started or stopped typing in a conversation."""
         self._put(("presence", sender_id))
 
+    def start(self) -> None:
+        """Begin hearing of other processes' changes (from a running event loop)."""
+
     def close(self) -> None:
         """End every stream (the server is stopping); the browsers reconnect elsewhere."""
         self._closed = True
-        self._put(_CLOSED)
+        self._deliver(_CLOSED)
+
+    async def aclose(self) -> None:
+        """Let go of what the feed holds (after `close`)."""
 
     def _put(self, item: tuple[str, str]) -> None:
+        self._deliver(item)
+
+    def _deliver(self, item: tuple[str, str]) -> None:
         for queue in list(self._queues):
             if queue.full():
                 queue.get_nowait()  # a slow reader keeps the newest changes
@@ -81,3 +96,75 @@ class LiveFeed:
     @property
     def listening(self) -> int:
         return len(self._queues)
+
+
+#: seconds before listening again after Redis went away
+RECONNECT_AFTER = 1.0
+
+
+class SharedLiveFeed(LiveFeed):
+    """The feed of every server process of the assistant, through Redis's publish/subscribe.
+    While Redis is away each process tells its own pages (logged), as `LiveFeed` does."""
+
+    def __init__(self, shared: SharedRedis) -> None:
+        super().__init__()
+        import redis.asyncio
+
+        self.channel = f"{shared.key_prefix}parlez:console:live"
+        self.redis: Any = redis.asyncio.from_url(shared.url, socket_timeout=5)
+        #: a connection of its own that waits for messages (no read timeout)
+        self.listener: Any = redis.asyncio.from_url(shared.url)
+        self._listening: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+        self._publishing: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        if self._listening is None:
+            self._listening = asyncio.get_running_loop().create_task(self._listen())
+
+    async def subscribed(self) -> None:
+        """Until this process hears the others."""
+        await self._subscribed.wait()
+
+    def _put(self, item: tuple[str, str]) -> None:
+        task = asyncio.get_running_loop().create_task(self._publish(item))
+        self._publishing.add(task)
+        task.add_done_callback(self._publishing.discard)
+
+    async def _publish(self, item: tuple[str, str]) -> None:
+        from redis.exceptions import RedisError
+
+        try:
+            await self.redis.publish(self.channel, json.dumps(item))
+        except (RedisError, OSError) as error:
+            logger.warning("Redis did not answer (%s): only this process's inboxes hear", error)
+            self._deliver(item)
+
+    async def _listen(self) -> None:
+        from redis.exceptions import RedisError
+
+        while not self._closed:
+            try:
+                async with self.listener.pubsub() as pubsub:
+                    await pubsub.subscribe(self.channel)
+                    self._subscribed.set()
+                    async for message in pubsub.listen():
+                        if message.get("type") == "message":
+                            kind, sender_id = json.loads(message["data"])
+                            self._deliver((str(kind), str(sender_id)))
+            except (RedisError, OSError) as error:
+                self._subscribed.clear()
+                logger.warning("the inboxes' shared feed is interrupted (%s); retrying", error)
+                await asyncio.sleep(RECONNECT_AFTER)
+
+    def close(self) -> None:
+        super().close()
+        if self._listening is not None:
+            self._listening.cancel()
+
+    async def aclose(self) -> None:
+        """Close the connections (after `close`)."""
+        if self._listening is not None:
+            await asyncio.gather(self._listening, return_exceptions=True)
+        await self.redis.aclose()
+        await self.listener.aclose()

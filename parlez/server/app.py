@@ -106,12 +106,13 @@ def create_app(
         from parlez.console.analytics.weekly import WeeklyReporter
         from parlez.console.business import read_business
         from parlez.console.index import ConversationIndex
-        from parlez.console.live import LiveFeed
+        from parlez.console.live import LiveFeed, SharedLiveFeed
         from parlez.console.sso import OpenIdProvider, SingleSignOn
 
         sso = SingleSignOn.from_endpoints(state.endpoints.console)
         app.ctx.console_sso = OpenIdProvider(sso) if sso is not None else None
-        app.ctx.console_feed = LiveFeed()
+        shared = state.lock_store.shared_redis
+        app.ctx.console_feed = SharedLiveFeed(shared) if shared is not None else LiveFeed()
         state.tracker_store.listeners.append(app.ctx.console_feed.saved)
         analytics, app.ctx.analytics_problem = configured(state.project)
         app.ctx.console_index = ConversationIndex(state.tracker_store, state.console, analytics)
@@ -127,6 +128,7 @@ def create_app(
         @app.after_server_start
         async def index_conversations(app: Sanic[Any, Any]) -> None:
             # Older conversations are read into the inbox's index in the background.
+            app.ctx.console_feed.start()
             app.ctx.console_indexing = asyncio.create_task(app.ctx.console_index.keep_up())
             app.ctx.console_weekly_task = asyncio.create_task(app.ctx.console_weekly.keep_sending())
 
@@ -158,6 +160,8 @@ def create_app(
         await state.lock_store.close()
         if state.console is not None:
             await state.console.close()
+        if getattr(app.ctx, "console_feed", None) is not None:
+            await app.ctx.console_feed.aclose()
 
     return app
 

@@ -23,7 +23,7 @@ from parlez.events import Event
 from parlez.experiments import Experiments
 from parlez.server.auth import Auth
 from parlez.server.errors import ApiError
-from parlez.stores.lock_store import InMemoryLockStore, LockStore
+from parlez.stores.lock_store import InMemoryLockStore, LockStore, SharedRedis
 from parlez.stores.tracker_store import InMemoryTrackerStore, TrackerStore
 from parlez.tracker import DialogueStateTracker
 
@@ -186,3 +186,6 @@ class ServedConversations:
         return await self._state.guarded(
             agent.execute_action(sender_id, name, output, policy, confidence, events)
         )
+
+    def shared_redis(self) -> SharedRedis | None:
+        return self._state.lock_store.shared_redis

@@ -13,8 +13,10 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from parlez.deprecation import moved
 from parlez.endpoints import EndpointConfig
@@ -28,8 +30,24 @@ DEFAULT_LOCK_LIFETIME = 60.0
 DEFAULT_KEY_PREFIX = "lock:"
 
 
+@dataclass(frozen=True)
+class SharedRedis:
+    """Where server processes meet: a Redis URL (its password included: never log it) and
+    the prefix of this assistant's keys."""
+
+    url: str
+    key_prefix: str
+
+    def __repr__(self) -> str:
+        return f"SharedRedis(key_prefix={self.key_prefix!r})"
+
+
 class LockStore:
     """The in-process part every lock store has: a FIFO lock per conversation."""
+
+    #: the Redis server several server processes share through this store, if any: what
+    #: else they must share (socket.io's rooms, the web chat's limits) goes there too
+    shared_redis: SharedRedis | None = None
 
     def __init__(self) -> None:
         self._locks: dict[str, asyncio.Lock] = {}
@@ -94,14 +112,27 @@ class RedisLockStore(LockStore):
         self.lifetime = float(
             options.get("lock_lifetime") or os.environ.get("LOCK_LIFETIME") or DEFAULT_LOCK_LIFETIME
         )
+        host = config.url or str(options.get("host") or "localhost")
+        port, db = int(options.get("port") or 6379), int(options.get("db") or 0)
+        username, password = options.get("username"), options.get("password")
+        ssl = bool(options.get("use_ssl", False))
         self.redis = redis.Redis(
-            host=config.url or str(options.get("host") or "localhost"),
-            port=int(options.get("port") or 6379),
-            db=int(options.get("db") or 0),
-            username=options.get("username"),
-            password=options.get("password"),
-            ssl=bool(options.get("use_ssl", False)),
+            host=host,
+            port=port,
+            db=db,
+            username=username,
+            password=password,
+            ssl=ssl,
             socket_timeout=float(options.get("socket_timeout") or 10),
+        )
+        credentials = ""
+        if username or password:
+            credentials = (
+                f"{quote(str(username or ''), safe='')}:{quote(str(password or ''), safe='')}@"
+            )
+        self.shared_redis = SharedRedis(
+            f"{'rediss' if ssl else 'redis'}://{credentials}{host}:{port}/{db}",
+            str(options.get("key_prefix") or ""),
         )
 
     @asynccontextmanager

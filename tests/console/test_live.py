@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 
-from parlez.console.live import BACKLOG, LiveFeed
+from parlez.console.live import BACKLOG, LiveFeed, SharedLiveFeed
 from parlez.events import ConversationPaused, SlotSet, UserUttered
+from parlez.stores.lock_store import SharedRedis
 from parlez.stores.tracker_store import InMemoryTrackerStore
 from parlez.tracker import DialogueStateTracker
+from tests.services import Redis, free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -75,3 +78,39 @@ async def test_a_customer_handed_over_is_announced_and_a_take_over_is_not() -> N
     assert await anext(stream) == 'event: change\ndata: "other"\n\n'
     assert await anext(stream) == 'event: change\ndata: "other"\n\n'
     await stream.aclose()
+
+
+async def test_an_inbox_hears_of_a_save_made_by_another_server_process(
+    redis_server: Redis,
+) -> None:
+    """Two processes' feeds on one Redis: a page open on one hears what the other saved."""
+    shared = SharedRedis(f"redis://127.0.0.1:{redis_server.port}/0", f"{uuid.uuid4().hex}:")
+    here, there = SharedLiveFeed(shared), SharedLiveFeed(shared)
+    for feed in (here, there):
+        feed.start()
+        await asyncio.wait_for(feed.subscribed(), 30)
+    page = here.stream()
+    await anext(page)
+    store = InMemoryTrackerStore()
+    store.listeners.append(there.saved)
+    await store.save(DialogueStateTracker.from_events("visitor", [SlotSet("city", "Oslo")]))
+    assert await asyncio.wait_for(anext(page), 30) == 'event: change\ndata: "visitor"\n\n'
+    for feed in (here, there):
+        feed.close()
+        await feed.aclose()
+    with pytest.raises(StopAsyncIteration):
+        await asyncio.wait_for(anext(page), 10)
+
+
+async def test_without_redis_a_process_still_tells_its_own_inboxes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    feed = SharedLiveFeed(SharedRedis(f"redis://127.0.0.1:{free_port()}/0", ""))
+    page = feed.stream()
+    await anext(page)
+    with caplog.at_level("WARNING"):
+        await feed.saved("visitor", [])
+        assert await asyncio.wait_for(anext(page), 30) == 'event: change\ndata: "visitor"\n\n'
+    assert "only this process's inboxes hear" in caplog.text
+    feed.close()
+    await feed.aclose()
