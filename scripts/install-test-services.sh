@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The servers the test suite starts for real: PostgreSQL, Redis and RabbitMQ (Debian packages),
-# the Chromium that the web chat's browser tests drive, and npm for the console's libraries.
+# the Chromium that the web chat's browser tests drive, npm for the console's libraries, and
+# docker-compose and nginx, which check the deployment files.
 # Installs only what is missing; the tests start and stop their own instances in temporary
 # folders, so the system services are not used (and not left running by this script).
 set -euo pipefail
@@ -10,6 +11,9 @@ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/sbin/rabbitmq-server ] || need+=(rabbitmq-server)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# the deployment files' checks: `docker-compose config` and `nginx -t`
+command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 # npm installs the console's front-end libraries (htmx) at their pinned versions
 command -v npm >/dev/null 2>&1 || need+=(npm)
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -69,6 +69,22 @@ def run_add_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_migrate(args: argparse.Namespace) -> int:
+    """The console's tables brought to this version's schema, before the servers start (a
+    deployment's migration job); `parlez run` does it too when it starts."""
+
+    async def migrate() -> None:
+        database = _database(args)
+        try:
+            await database.upgrade()
+        finally:
+            await database.close()
+
+    asyncio.run(migrate())
+    Console(highlight=False).print("The console's tables are up to date.")
+    return 0
+
+
 def run_secret_key(args: argparse.Namespace) -> int:
     """A new key for the secrets the console seals in the project's files."""
     from parlez.io.secrets import KEY_ENV, new_key
@@ -144,6 +160,12 @@ def register(commands: Any) -> None:
     add.add_argument("--project", default=".", help="project folder (default: here)")
     add.add_argument("--endpoints", default=None, help="endpoints.yml (default: the project's)")
     add.set_defaults(handler=run_add_user)
+    migrate = sub.add_parser(
+        "migrate", help="bring the console's tables up to date (a deployment's migration job)"
+    )
+    migrate.add_argument("--project", default=".", help="project folder (default: here)")
+    migrate.add_argument("--endpoints", default=None, help="endpoints.yml (default: the project's)")
+    migrate.set_defaults(handler=run_migrate)
     key = sub.add_parser(
         "secret-key",
         help="print a new PARLEZ_SECRET_KEY, which seals the secrets saved in the console",
