@@ -31,5 +31,16 @@ echo "installing ${need[*]} for the tests"
 printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
 $SUDO chmod +x /usr/sbin/policy-rc.d
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+# docker-compose only reads its files here: not the Docker engine it recommends.
+plain=() compose=()
+for package in "${need[@]}"; do
+  if [ "$package" = docker-compose ]; then compose+=("$package"); else plain+=("$package"); fi
+done
+if [ ${#plain[@]} -gt 0 ]; then
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${plain[@]}" >/dev/null
+fi
+if [ ${#compose[@]} -gt 0 ]; then
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    "${compose[@]}" >/dev/null
+fi
 $SUDO rm -f /usr/sbin/policy-rc.d
