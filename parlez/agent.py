@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from parlez import metrics
+from parlez import metrics, tracing
 from parlez.channels.channel import OutputChannel, UserMessage
 from parlez.core.actions.custom import CustomActionExecutor, InProcessExecutor, RemoteExecutor
 from parlez.core.actions.lookup import action_for_name
@@ -150,7 +150,17 @@ class Agent:
         channel = message.input_channel or "unknown"
         metrics.MESSAGES.labels(channel=channel).inc()
         try:
-            with timed(metrics.MESSAGE_SECONDS.labels(channel=channel)):
+            with (
+                timed(metrics.MESSAGE_SECONDS.labels(channel=channel)),
+                tracing.span(
+                    "parlez.message",
+                    **{
+                        "parlez.conversation_id": message.sender_id,
+                        "parlez.channel": channel,
+                        "parlez.message_id": message.message_id,
+                    },
+                ),
+            ):
                 # One message at a time per conversation: two messages of one user never
                 # interleave.
                 async with self._conversation(message.sender_id):

@@ -18,6 +18,7 @@ ENDPOINT_KEYS = {
     "lock_store",
     "event_broker",
     "llm",
+    "tracing",
     "model_groups",
     "vector_store",
     "console",
@@ -76,6 +77,8 @@ class Endpoints:
     lock_store: EndpointConfig | None = None
     event_broker: EndpointConfig | None = None
     llm: EndpointConfig | None = None
+    #: where OpenTelemetry traces go (parlez/tracing.py)
+    tracing: EndpointConfig | None = None
     #: `action_endpoint: {actions_module: actions}` runs custom actions in-process
     actions_module: str | None = None
     #: the console's settings (`sso:`), as written: parlez/console/sso.py reads them

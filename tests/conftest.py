@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,6 +43,23 @@ def served_project_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
     environment (for its in-process actions); the next test starts without it."""
     for name in ("PARLEZ_PROJECT", "PARLEZ_ENDPOINTS"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def recorded() -> Iterator[Any]:
+    """The spans parlez records meanwhile (`tracing:` set up with an in-memory exporter)."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from parlez import tracing
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.use(provider)
+    yield exporter
+    tracing.shutdown()
 
 
 def write(path: Path, text: str) -> Path:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from parlez import metrics
+from parlez import metrics, tracing
 from parlez.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from parlez.core.actions.action import (
     Action,
@@ -167,7 +167,8 @@ class MessageProcessor:
 
     async def handle_message(self, message: UserMessage) -> list[dict[str, Any]]:
         output = message.output_channel or CollectingOutputChannel()
-        tracker = await self.tracker_store.get_or_create(message.sender_id)
+        with tracing.span("parlez.tracker_store.retrieve", **self._store_attributes()):
+            tracker = await self.tracker_store.get_or_create(message.sender_id)
         if already_handled(tracker, message.message_id):
             # A platform delivering again (Meta, Twilio and Slack retry a webhook they think
             # went unanswered): the message was answered once, under the platform's own id.
@@ -200,8 +201,12 @@ class MessageProcessor:
                 await self.ask_rating_if_due(tracker, context)
         finally:
             # The customer's message is kept even if answering it failed.
-            await self.tracker_store.save(tracker)
+            with tracing.span("parlez.tracker_store.save", **self._store_attributes()):
+                await self.tracker_store.save(tracker)
         return list(output.messages) if isinstance(output, CollectingOutputChannel) else []
+
+    def _store_attributes(self) -> dict[str, Any]:
+        return {"parlez.store": type(self.tracker_store).__name__}
 
     async def answer_survey(
         self, message: UserMessage, tracker: DialogueStateTracker, context: ActionContext
@@ -320,8 +325,12 @@ class MessageProcessor:
         if self.nlu is None:
             return {"text": text, "intent": {"name": None, "confidence": 0.0}, "entities": []}
         # Inference is CPU-bound: off the event loop, so other conversations keep moving.
-        with timed(metrics.NLU_SECONDS):
-            return await infer(self.nlu.parse, text, metadata)
+        with timed(metrics.NLU_SECONDS), tracing.span("parlez.nlu.parse") as span:
+            parsed = await infer(self.nlu.parse, text, metadata)
+            intent = parsed.get("intent") or {}
+            span.set_attribute("parlez.intent", str(intent.get("name")))
+            span.set_attribute("parlez.intent_confidence", float(intent.get("confidence") or 0))
+            return parsed
 
     def stamped(self, metadata: dict[str, Any] | None) -> dict[str, Any]:
         """The message's metadata with the model that read it (`model_id`, as Rasa 3 adds
@@ -408,7 +417,11 @@ class MessageProcessor:
         self, tracker: DialogueStateTracker, context: ActionContext
     ) -> None:
         for _ in range(self.max_predictions):
-            name, prediction = await infer(self._predict_next, tracker)
+            with tracing.span("parlez.predict") as span:
+                name, prediction = await infer(self._predict_next, tracker)
+                span.set_attribute("parlez.action", name)
+                span.set_attribute("parlez.policy", str(prediction.policy_name))
+                span.set_attribute("parlez.confidence", float(prediction.max_confidence))
             logger.debug(
                 "next action '%s' (%s, %.2f)",
                 name,
@@ -441,7 +454,10 @@ class MessageProcessor:
     ) -> bool:
         """Run `action`, log its events; whether the bot should act again before listening."""
         try:
-            with timed(metrics.ACTION_SECONDS.labels(action=action.name())):
+            with (
+                timed(metrics.ACTION_SECONDS.labels(action=action.name())),
+                tracing.span("parlez.action", **{"parlez.action": action.name()}),
+            ):
                 events = await action.run(context, tracker, self.domain)
         except asyncio.CancelledError:
             raise

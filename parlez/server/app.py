@@ -13,12 +13,14 @@ from typing import Any
 from sanic import Blueprint, Request, Sanic
 from sanic.response import BaseHTTPResponse, HTTPResponse
 
+from parlez import tracing
 from parlez.channels.channel import Conversations, InputChannel, OnNewMessage
 from parlez.server.errors import error_body, handle_exception
 from parlez.server.lifecycle import refuse_while_stopping
 from parlez.server.metrics import add_routes as add_metrics_routes
 from parlez.server.metrics import time_requests
 from parlez.server.state import ServedConversations, ServerState
+from parlez.server.traces import trace_requests
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +90,7 @@ def create_app(
 
     app.register_middleware(limit_body, "request")
     time_requests(app)
+    trace_requests(app)
     refuse_while_stopping(app, state)
 
     from parlez.server.api import api, hello, version
@@ -162,6 +165,7 @@ def create_app(
             await state.console.close()
         if getattr(app.ctx, "console_feed", None) is not None:
             await app.ctx.console_feed.aclose()
+        tracing.shutdown()  # what is still buffered is sent
 
     return app
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from parlez import tracing
 from parlez.agent import Agent
 from parlez.channels.channel import ChannelConfigError, InputChannel
 from parlez.channels.credentials import channel_class, channels_from_credentials
@@ -157,6 +158,7 @@ def build_state(options: ServeOptions, say: Any = print) -> ServerState:
     os.environ["PARLEZ_PROJECT"] = str(options.project.resolve())
     os.environ["PARLEZ_ENDPOINTS"] = str(endpoints_path)
     endpoints = Endpoints.load(endpoints_path)
+    tracing.configure(endpoints.tracing)
     # A mistake in the console's sign-on settings is told before minutes of training.
     SingleSignOn.from_endpoints(endpoints.console)
     # A mistake in the A/B tests is told before minutes of training too: it changes what

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from parlez import metrics
+from parlez import metrics, tracing
 from parlez.core.actions.action import MESSAGE_DATA_KEYS, Action, ActionContext, bot_event
 from parlez.domain import Domain
 from parlez.endpoints import EndpointConfig
@@ -128,7 +128,8 @@ class RemoteExecutor(CustomActionExecutor):
                 reply = await client.post(
                     str(self.endpoint.url),
                     json=action_call(name, tracker, domain),
-                    headers=dict(self.endpoint.headers),
+                    # The action server's spans join the message's trace.
+                    headers=tracing.passed_on(dict(self.endpoint.headers)),
                     params=self.endpoint.query_params(),
                 )
         except httpx.TimeoutException as error:
