@@ -148,14 +148,22 @@ def start_postgres(folder: Path) -> Iterator[Postgres]:
 class Redis:
     port: int
     process: subprocess.Popen[bytes]
+    binary: str = "redis-server"
+    folder: Path = Path(".")
+
+    def stop(self) -> None:
+        """Take the server away (its keys with it: nothing is saved to disk)."""
+        self.process.terminate()
+        self.process.wait(10)
+
+    def start(self) -> None:
+        """The server back on its port, empty."""
+        self.process = _redis_process(self.binary, self.port, self.folder)
+        wait_for_port(self.port)
 
 
-def start_redis(folder: Path) -> Iterator[Redis]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        missing("Redis")
-    port = free_port()
-    process = subprocess.Popen(
+def _redis_process(binary: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
         [
             binary,
             "--port",
@@ -172,17 +180,45 @@ def start_redis(folder: Path) -> Iterator[Redis]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def start_redis(folder: Path) -> Iterator[Redis]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        missing("Redis")
+    assert binary is not None
+    port = free_port()
+    server = Redis(port, _redis_process(binary, port, folder), binary, folder)
     try:
         wait_for_port(port)
-        yield Redis(port, process)
+        yield server
     finally:
-        process.terminate()
-        process.wait(10)
+        server.process.terminate()
+        server.process.wait(10)
 
 
 @dataclass
 class RabbitMQ:
     port: int
+    node: str = ""
+    env: dict[str, str] | None = None
+
+    def _ctl(self, *command: str) -> None:
+        subprocess.run(
+            ["rabbitmqctl", "-n", self.node, *command],
+            env=self.env,
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
+
+    def stop(self) -> None:
+        """Stop the broker (its node stays up): every connection to it is dropped."""
+        self._ctl("stop_app")
+
+    def start(self) -> None:
+        self._ctl("start_app")
+        wait_for_port(self.port)
 
 
 def start_rabbitmq(folder: Path) -> Iterator[RabbitMQ]:
@@ -223,7 +259,7 @@ def start_rabbitmq(folder: Path) -> Iterator[RabbitMQ]:
     )
     try:
         wait_for_port(port, timeout=120)
-        yield RabbitMQ(port)
+        yield RabbitMQ(port, name, env)
     finally:
         subprocess.run(
             ["rabbitmqctl", "-n", name, "stop"], env=env, capture_output=True, timeout=60

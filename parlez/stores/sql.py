@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -54,6 +54,19 @@ events_table = Table(
     # models follow the events by id (`changes`), and a reused id would never be read.
     sqlite_autoincrement=True,
 )
+
+
+#: events the event broker did not take (it was down), sent before the next ones
+unsent_table = Table(
+    "event_broker_unsent",
+    metadata,
+    SAColumn("id", Integer, primary_key=True, autoincrement=True),
+    SAColumn("data", Text, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+#: waiting events sent at a time
+UNSENT_BATCH = 500
 
 
 def event_row(sender_id: str, event: Event) -> dict[str, Any]:
@@ -143,6 +156,50 @@ class SQLTrackerStore(TrackerStore):
         # Only after the commit: a failed save leaves the count as it was, and is retried.
         tracker.persisted_events = len(tracker.events)
         await self.publish(tracker.sender_id, new)
+
+    async def keep_unsent(self, payloads: list[dict[str, Any]]) -> None:
+        """In the database, so that another process sends them if this one stops first."""
+
+        async def keep() -> None:
+            async with self.engine.begin() as connection:
+                rows = [{"data": json.dumps(p, ensure_ascii=False)} for p in payloads]
+                await connection.execute(unsent_table.insert(), rows)
+
+        try:
+            await with_retries("keep events for the event broker", keep)
+        except Exception:
+            logger.exception("events the broker did not take are kept in this process only")
+            await super().keep_unsent(payloads)
+            return
+        self._unsent_here = True
+
+    async def send_unsent(self, publish: Callable[[dict[str, Any]], Awaitable[None]]) -> bool:
+        if not await super().send_unsent(publish):
+            return False
+        await self._create_table()
+        while True:
+            async with self.engine.begin() as connection:
+                query = select(unsent_table.c.id, unsent_table.c.data).order_by(unsent_table.c.id)
+                if connection.dialect.name == "postgresql":
+                    # two processes sending at once take different rows
+                    query = query.with_for_update(skip_locked=True)
+                rows = (await connection.execute(query.limit(UNSENT_BATCH))).all()
+                if not rows:
+                    return True
+                sent: list[int] = []
+                try:
+                    for row in rows:
+                        await publish(json.loads(row.data))
+                        sent.append(row.id)
+                except Exception:
+                    return False
+                finally:
+                    if sent:
+                        await connection.execute(
+                            unsent_table.delete().where(unsent_table.c.id.in_(sent))
+                        )
+            if len(rows) < UNSENT_BATCH:
+                return True
 
     async def replace(self, tracker: DialogueStateTracker) -> None:
         """Set a conversation to exactly these events (`PUT .../tracker`), in one transaction."""

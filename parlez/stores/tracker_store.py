@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from abc import ABC, abstractmethod
 from collections import deque
@@ -36,6 +37,9 @@ SaveListener = Callable[[str, Sequence[Event]], Awaitable[None]]
 #: saved events a store without a table of its own remembers for `changes` (a read model
 #: that falls further behind is rebuilt)
 CHANGES_KEPT = 200_000
+#: how often (seconds) a store looks for events left waiting for the broker by another
+#: process (one that died while the broker was down)
+UNSENT_CHECK_EVERY = 30.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,11 @@ class TrackerStore(ABC):
         self.listeners: list[SaveListener] = []
         self._changes: deque[Change] = deque(maxlen=CHANGES_KEPT)
         self._position = 0
+        #: events the broker did not take, in this process's memory (a SQL store keeps
+        #: them in a table, for every process)
+        self._unsent: deque[dict[str, Any]] = deque()
+        self._unsent_here = False
+        self._unsent_checked = 0.0
         self._history = uuid.uuid4().hex
 
     @classmethod
@@ -154,12 +163,53 @@ class TrackerStore(ABC):
                 logger.exception("a listener failed on the saved events of '%s'", sender_id)
         if self.event_broker is None:
             return
-        for event in events:
+        await self._broadcast([{"sender_id": sender_id, **event.to_dict()} for event in events])
+
+    async def _broadcast(self, payloads: list[dict[str, Any]]) -> None:
+        """Publish, after what waits from earlier; what the broker does not take (it is
+        down) waits in its turn: the broker receives every event, at least once."""
+        assert self.event_broker is not None
+        if not await self._send_waiting():
+            await self.keep_unsent(payloads)
+            return
+        for sent, payload in enumerate(payloads):
             try:
-                await self.event_broker.publish({"sender_id": sender_id, **event.to_dict()})
+                await self.event_broker.publish(payload)
+            except Exception as error:
+                metrics.BROKER_ERRORS.inc(len(payloads) - sent)
+                logger.warning(
+                    "the event broker could not take events of '%s' (%s): they wait",
+                    payload.get("sender_id"),
+                    error,
+                )
+                await self.keep_unsent(payloads[sent:])
+                return
+
+    async def _send_waiting(self) -> bool:
+        """Publish what waits for the broker; False if some still waits (it is still down)."""
+        assert self.event_broker is not None
+        now = time.monotonic()
+        if not self._unsent_here and now - self._unsent_checked < UNSENT_CHECK_EVERY:
+            return True
+        self._unsent_checked = now
+        sent = await self.send_unsent(self.event_broker.publish)
+        self._unsent_here = not sent
+        return sent
+
+    async def keep_unsent(self, payloads: list[dict[str, Any]]) -> None:
+        """Keep events the broker did not take, to send before the next ones."""
+        self._unsent.extend(payloads)
+        self._unsent_here = True
+
+    async def send_unsent(self, publish: Callable[[dict[str, Any]], Awaitable[None]]) -> bool:
+        """Publish what waits, oldest first; True once nothing waits."""
+        while self._unsent:
+            try:
+                await publish(self._unsent[0])
             except Exception:
-                metrics.BROKER_ERRORS.inc()
-                logger.exception("the event broker could not take an event of '%s'", sender_id)
+                return False
+            self._unsent.popleft()
+        return True
 
     async def ping(self) -> None:
         """Raise when the store cannot be reached now (the server's readiness): one try,

@@ -203,3 +203,19 @@ def test_multilingual_benchmark_smoke_gives_no_name_a_language() -> None:
     assert "3-5 words" in out and "SMOKE" in out
     assert "names and addresses given a language: 0/" in out
     assert "negative found" in out
+
+
+def test_faults_benchmark_smoke_loses_and_repeats_nothing() -> None:
+    """Two replicas behind nginx through every fault: no acknowledged message lost, none
+    stored twice, no conversation answered by two replicas at once, every event broadcast."""
+    import shutil
+
+    if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
+        missing("nginx")
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "faults.py"), "--smoke"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "| rabbitmq |" in done.stdout and "| kill |" in done.stdout

@@ -12,10 +12,10 @@ import pytest
 
 from parlez.endpoints import EndpointConfig
 from parlez.events import ActionExecuted, UserUttered
-from parlez.stores.event_broker import PikaEventBroker, SQLEventBroker, broker_table
+from parlez.stores.event_broker import EventBroker, PikaEventBroker, SQLEventBroker, broker_table
 from parlez.stores.lock_store import InMemoryLockStore, LockStore, RedisLockStore
-from parlez.stores.sql import StoreUnavailableError
-from parlez.stores.tracker_store import InMemoryTrackerStore
+from parlez.stores.sql import SQLTrackerStore, StoreUnavailableError
+from parlez.stores.tracker_store import InMemoryTrackerStore, TrackerStore
 from parlez.tracker import DialogueStateTracker
 from tests.services import RabbitMQ, Redis
 
@@ -142,5 +142,100 @@ async def test_the_pika_broker_publishes_to_rabbitmq_queues(rabbitmq: RabbitMQ) 
         received.append(json.loads(message.body))
         await message.ack()
     assert [(e["sender_id"], e["event"]) for e in received] == [("ana", "action"), ("ana", "user")]
+    await connection.close()
+    await store.close()
+
+
+class FlakyBroker(EventBroker):
+    """A broker that is down until told otherwise: what it took, in order."""
+
+    def __init__(self) -> None:
+        self.down = True
+        self.taken: list[dict[str, object]] = []
+
+    async def publish(self, event: dict[str, object]) -> None:
+        if self.down:
+            raise ConnectionError("the broker is down")
+        self.taken.append(event)
+
+    async def close(self) -> None:
+        pass
+
+
+def said(sender: str, text: str) -> DialogueStateTracker:
+    tracker = DialogueStateTracker(sender)
+    tracker.update(UserUttered(text, {"name": "greet", "confidence": 1.0}))
+    return tracker
+
+
+@pytest.mark.parametrize("kind", ["memory", "sql"])
+async def test_events_the_broker_did_not_take_are_sent_first_when_it_is_back(
+    kind: str, tmp_path: Path
+) -> None:
+    store: TrackerStore = (
+        InMemoryTrackerStore()
+        if kind == "memory"
+        else SQLTrackerStore(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
+    )
+    broker = FlakyBroker()
+    store.event_broker = broker
+    await store.save(said("ana", "one"))
+    await store.save(said("bo", "two"))
+    assert broker.taken == []
+    broker.down = False
+    await store.save(said("cy", "three"))
+    assert [e["text"] for e in broker.taken] == ["one", "two", "three"]
+    await store.save(said("di", "four"))  # nothing sent twice
+    assert [e["text"] for e in broker.taken] == ["one", "two", "three", "four"]
+    await store.close()
+
+
+async def test_events_left_waiting_by_a_process_that_stopped_are_sent_by_another(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"
+    first, broker = SQLTrackerStore(url), FlakyBroker()
+    first.event_broker = broker
+    await first.save(said("ana", "while down"))
+    await first.close()  # it stops before the broker is back
+    second = SQLTrackerStore(url)
+    second.event_broker = broker
+    broker.down = False
+    await second.save(said("bo", "after"))
+    assert [e["text"] for e in broker.taken] == ["while down", "after"]
+    await second.close()
+
+
+async def test_rabbitmq_stopped_and_started_again_receives_every_event(
+    rabbitmq: RabbitMQ, tmp_path: Path
+) -> None:
+    import aio_pika
+
+    queue_name = f"events_{uuid.uuid4().hex[:8]}"
+    store = SQLTrackerStore(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
+    store.event_broker = PikaEventBroker(
+        EndpointConfig(
+            url="127.0.0.1", type="pika", kwargs={"port": rabbitmq.port, "queues": [queue_name]}
+        )
+    )
+    await store.save(said("ana", "before"))
+    rabbitmq.stop()
+    try:
+        await store.save(said("bo", "while stopped"))
+    finally:
+        rabbitmq.start()
+    for turn in range(300):  # the robust connection comes back by itself
+        await store.save(said(f"cy{turn}", "after"))
+        if not store._unsent_here:
+            break
+        await asyncio.sleep(0.1)
+    connection = await aio_pika.connect_robust(host="127.0.0.1", port=rabbitmq.port)
+    channel = await connection.channel()
+    queue = await channel.declare_queue(queue_name, durable=True)
+    texts = []
+    while (message := await queue.get(timeout=10, fail=False)) is not None:
+        texts.append(json.loads(message.body)["text"])
+        await message.ack()
+    assert texts[:2] == ["before", "while stopped"] and set(texts[2:]) == {"after"}
     await connection.close()
     await store.close()
