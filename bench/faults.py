@@ -54,7 +54,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.conftest import write  # noqa: E402
-from tests.server.process import ServerProcess  # noqa: E402
+from tests.server.process import ServerProcess, replica_endpoints  # noqa: E402
 from tests.server.test_run import e2e_project  # noqa: E402
 from tests.services import (  # noqa: E402
     Postgres,
@@ -175,28 +175,6 @@ def nginx(folder: Path, ports: list[int]) -> Iterator[int]:
         upstream = [line for line in log if "upstream" in line]
         if upstream:  # why nginx answered 502: what the replicas did to it
             print(f"nginx logged {len(upstream)} upstream error(s), e.g. {upstream[0][:300]}")
-
-
-def endpoints(postgres: Postgres, db: str, redis: Redis, rabbitmq: RabbitMQ) -> str:
-    return f"""
-    tracker_store:
-      type: SQL
-      dialect: postgresql
-      url: 127.0.0.1
-      port: {postgres.port}
-      username: {postgres.user}
-      db: {db}
-    lock_store:
-      type: redis
-      url: 127.0.0.1
-      port: {redis.port}
-    event_broker:
-      type: pika
-      url: 127.0.0.1
-      port: {rabbitmq.port}
-      queues:
-        - {QUEUE}
-    """
 
 
 async def talk(url: str, conversations: int, run: Run, stop: asyncio.Event) -> None:
@@ -356,7 +334,9 @@ def bench(
         rabbitmq = stack.enter_context(contextmanager(start_rabbitmq)(_mkdir(folder / "mq")))
         db = f"f{uuid.uuid4().hex[:10]}"
         postgres.psql(f"CREATE DATABASE {db}")
-        project = e2e_project(_mkdir(folder / "project"), endpoints(postgres, db, redis, rabbitmq))
+        project = e2e_project(
+            _mkdir(folder / "project"), replica_endpoints(postgres, db, redis, rabbitmq, QUEUE)
+        )
         servers = stack.enter_context(Replicas(project, replicas))
         port = stack.enter_context(nginx(_mkdir(folder / "nginx"), servers.ports))
         print(f"{replicas} replicas behind nginx, {conversations} conversations", flush=True)

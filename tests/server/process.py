@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.services import free_port
+from tests.services import Postgres, RabbitMQ, Redis, free_port
 
 READY = "parlez is serving"
 
@@ -94,3 +94,37 @@ def add_console_user(
         check=True,
         capture_output=True,
     )
+
+
+def replica_endpoints(
+    postgres: Postgres, db: str, redis: Redis, rabbitmq: RabbitMQ | None = None, queue: str = ""
+) -> str:
+    """endpoints.yml for server processes that share one assistant: its actions in-process,
+    conversations in PostgreSQL's `db`, locks (and what else they share) in Redis, and
+    events to RabbitMQ's `queue` when a broker is given."""
+    text = f"""
+    action_endpoint:
+      actions_module: actions
+    tracker_store:
+      type: SQL
+      dialect: postgresql
+      url: 127.0.0.1
+      port: {postgres.port}
+      username: {postgres.user}
+      db: {db}
+    lock_store:
+      type: redis
+      url: 127.0.0.1
+      port: {redis.port}
+      key_prefix: "{db}:"
+    """
+    if rabbitmq is not None:
+        text += f"""
+    event_broker:
+      type: pika
+      url: 127.0.0.1
+      port: {rabbitmq.port}
+      queues:
+        - {queue}
+    """
+    return text

@@ -18,7 +18,7 @@ import pytest
 import socketio
 
 from tests.conftest import write
-from tests.server.process import parlez_run
+from tests.server.process import parlez_run, replica_endpoints
 from tests.server.shutdown import send_through_sigterm
 from tests.services import Postgres, Redis
 from tests.small_assistant import CONFIG, DOMAIN, NLU, RULES
@@ -279,22 +279,7 @@ def test_killing_one_of_two_processes_loses_no_answered_message(
 ) -> None:
     db = f"t{uuid.uuid4().hex[:10]}"
     postgres.psql(f"CREATE DATABASE {db}")
-    endpoints = f"""
-    action_endpoint:
-      actions_module: actions
-    tracker_store:
-      type: SQL
-      dialect: postgresql
-      url: 127.0.0.1
-      port: {postgres.port}
-      username: {postgres.user}
-      db: {db}
-    lock_store:
-      type: redis
-      url: 127.0.0.1
-      port: {redis_server.port}
-      key_prefix: {db}
-    """
+    endpoints = replica_endpoints(postgres, db, redis_server)
     project = e2e_project(tmp_path, endpoints)
     answered: list[tuple[str, str]] = []
     with parlez_run(project) as first, parlez_run(project) as second:

@@ -34,17 +34,24 @@ tracker_store:
 """
 
 
+def webchat_project(root: Path, small_project: Path, credentials: str, endpoints: str) -> Path:
+    """The small assistant in `root`, with these credentials.yml and endpoints.yml."""
+    for name in ("domain.yml", "config.yml"):
+        shutil.copy(small_project / name, root / name)
+    shutil.copytree(small_project / "data", root / "data")
+    write(root / "credentials.yml", credentials)
+    write(root / "endpoints.yml", endpoints)
+    return root
+
+
 @pytest.fixture(scope="module")
 def small_webchat(
     small_project: Path, small_model: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Path, ServerProcess]]:
     """The small assistant with a tight budget, small limits and one allowed origin."""
-    root = tmp_path_factory.mktemp("webchat-small")
-    for name in ("domain.yml", "config.yml"):
-        shutil.copy(small_project / name, root / name)
-    shutil.copytree(small_project / "data", root / "data")
-    write(root / "credentials.yml", SMALL_CREDENTIALS)
-    write(root / "endpoints.yml", ENDPOINTS)
+    root = webchat_project(
+        tmp_path_factory.mktemp("webchat-small"), small_project, SMALL_CREDENTIALS, ENDPOINTS
+    )
     with parlez_run(root, "-m", str(small_model), "--enable-api") as server:
         yield root, server
 

@@ -6,7 +6,6 @@ is not taken again by the other."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +15,7 @@ import pytest
 
 from connectors.webchat.limits import SharedRateLimiter
 from connectors.webchat.seen import SharedSeenMessages
-from tests.conftest import write
-from tests.connectors.webchat.conftest import ALLOWED
+from tests.connectors.webchat.conftest import ALLOWED, webchat_project
 from tests.connectors.webchat.test_channel import Visitor
 from tests.server.process import ServerProcess, parlez_run
 from tests.services import Redis, free_port
@@ -37,24 +35,19 @@ def two_processes(
     redis_server: Redis,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    root = tmp_path_factory.mktemp("webchat-replicas")
-    for name in ("domain.yml", "config.yml"):
-        shutil.copy(small_project / name, root / name)
-    shutil.copytree(small_project / "data", root / "data")
-    write(root / "credentials.yml", CREDENTIALS)
-    write(
-        root / "endpoints.yml",
-        f"""
-        tracker_store:
-          type: SQL
-          dialect: sqlite
-          db: conversations.db
-        lock_store:
-          type: redis
-          url: 127.0.0.1
-          port: {redis_server.port}
-          key_prefix: "{uuid.uuid4().hex[:8]}:"
-        """,
+    endpoints = f"""
+    tracker_store:
+      type: SQL
+      dialect: sqlite
+      db: conversations.db
+    lock_store:
+      type: redis
+      url: 127.0.0.1
+      port: {redis_server.port}
+      key_prefix: "{uuid.uuid4().hex[:8]}:"
+    """
+    root = webchat_project(
+        tmp_path_factory.mktemp("webchat-replicas"), small_project, CREDENTIALS, endpoints
     )
     model = str(small_model)
     with (
