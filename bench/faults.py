@@ -93,6 +93,8 @@ class Phase:
 class Run:
     phases: list[Phase] = field(default_factory=list)
     acknowledged: list[tuple[str, str]] = field(default_factory=list)
+    #: the phase each acknowledged message was sent in
+    phase_of: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def phase(self) -> Phase:
@@ -196,6 +198,7 @@ async def talk(url: str, conversations: int, run: Run, stop: asyncio.Event) -> N
                     continue
                 if reply.status_code == 200:
                     run.acknowledged.append((f"c{n}", text))
+                    run.phase_of[(f"c{n}", text)] = phase.name
                 else:
                     phase.failed(str(reply.status_code))
                     await asyncio.sleep(0.2)
@@ -306,6 +309,9 @@ class Verdict:
     duplicated: int
     interleaved: int
     not_broadcast: int
+    #: the phases the messages not broadcast were sent in ("unacknowledged": stored, but
+    #: the sender got no answer)
+    not_broadcast_in: Counter[str] = field(default_factory=Counter)
 
     def failed(self) -> bool:
         return bool(self.lost or self.duplicated or self.interleaved or self.not_broadcast)
@@ -321,6 +327,9 @@ def judge(
         duplicated=sum(count - 1 for count in users.values() if count > 1),
         interleaved=interleaved(events),
         not_broadcast=sum(1 for message in users if message not in got),
+        not_broadcast_in=Counter(
+            run.phase_of.get(message, "unacknowledged") for message in users if message not in got
+        ),
     )
 
 
@@ -381,6 +390,8 @@ def main(argv: list[str] | None = None) -> int:
         f"| {verdict.acknowledged} | {verdict.lost} | {verdict.duplicated} | "
         f"{verdict.interleaved} | {verdict.not_broadcast} |"
     )
+    if verdict.not_broadcast_in:
+        print("not broadcast, by phase:", dict(verdict.not_broadcast_in))
     return 1 if verdict.failed() else 0
 
 

@@ -98,7 +98,7 @@ STORE_ERRORS = Counter(
 )
 BROKER_ERRORS = Counter(
     "parlez_event_broker_errors",
-    "Saved events the event broker could not take",
+    "Times the event broker did not take saved events (they wait and are sent later)",
     registry=REGISTRY,
 )
 MODEL = Gauge(

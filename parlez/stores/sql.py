@@ -69,6 +69,10 @@ unsent_table = Table(
 UNSENT_BATCH = 500
 
 
+def _broker_json(sender_id: str, event: Event) -> str:
+    return json.dumps({"sender_id": sender_id, **event.to_dict()}, ensure_ascii=False)
+
+
 def event_row(sender_id: str, event: Event) -> dict[str, Any]:
     data = event.to_dict()
     return {
@@ -150,12 +154,24 @@ class SQLTrackerStore(TrackerStore):
                     await connection.execute(
                         events_table.insert(), [event_row(tracker.sender_id, e) for e in new]
                     )
+                if new and self.event_broker is not None:
+                    # In the same transaction: events saved are broadcast even if this
+                    # process dies before it publishes them (another one sends them).
+                    await connection.execute(
+                        unsent_table.insert(),
+                        [{"data": _broker_json(tracker.sender_id, e)} for e in new],
+                    )
                 return new
 
         new = await with_retries("save a conversation", append)
         # Only after the commit: a failed save leaves the count as it was, and is retried.
         tracker.persisted_events = len(tracker.events)
         await self.publish(tracker.sender_id, new)
+
+    async def _broadcast(self, payloads: list[dict[str, Any]]) -> None:
+        # They were written to the waiting table with the events: send what waits.
+        self._unsent_here = True
+        await self._send_waiting()
 
     async def keep_unsent(self, payloads: list[dict[str, Any]]) -> None:
         """In the database, so that another process sends them if this one stops first."""

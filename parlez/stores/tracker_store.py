@@ -193,6 +193,9 @@ class TrackerStore(ABC):
             return True
         self._unsent_checked = now
         sent = await self.send_unsent(self.event_broker.publish)
+        if not sent:
+            metrics.BROKER_ERRORS.inc()
+            logger.warning("the event broker does not take events yet: they wait")
         self._unsent_here = not sent
         return sent
 
