@@ -20,7 +20,7 @@ The faults, one after the other, each followed by a phase of load (`--phase` sec
   redis     Redis stopped for 10 s (the locks with it), then started empty
   rabbitmq  RabbitMQ's broker stopped for 10 s, then started
 
-Printed per phase: requests, errors (no 200: refused, 5xx, timeout), the error rate and the
+Printed per phase (a request counts in the phase in which it ends): requests, errors (no 200: refused, 5xx, timeout), the error rate and the
 commonest errors.
 Then for the whole run, from PostgreSQL's events and RabbitMQ's queue:
   lost          acknowledged messages not stored
@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -122,11 +123,15 @@ class Replicas:
         for server in self.servers:
             if server.process.poll() is None:
                 server.terminate()
-            errors = [line for line in server.output if "ERROR" in line or "Error" in line]
+            errors = [line for line in server.output if line.startswith("ERROR")]
             if errors:
                 print(
                     f"replica :{server.port} logged {len(errors)} error(s), e.g. {errors[0][:300]}"
                 )
+            if os.environ.get("PARLEZ_FAULTS_LOGS"):  # each replica's whole log, to read
+                log = Path(os.environ["PARLEZ_FAULTS_LOGS"]) / f"replica-{server.port}.log"
+                log.parent.mkdir(parents=True, exist_ok=True)
+                log.write_text("".join(server.output))
 
 
 @contextmanager
@@ -186,22 +191,22 @@ async def talk(url: str, conversations: int, run: Run, stop: asyncio.Event) -> N
             while not stop.is_set():
                 turn += 1
                 text = f"I am in City{n}x{turn}"
-                phase = run.phase
-                phase.requests += 1
+                failure = ""
                 try:
                     reply = await client.post(
                         f"{url}/webhooks/rest/webhook", json={"sender": f"c{n}", "message": text}
                     )
                 except httpx.HTTPError as error:
-                    phase.failed(type(error).__name__)
-                    await asyncio.sleep(0.2)
-                    continue
-                if reply.status_code == 200:
+                    reply, failure = None, type(error).__name__
+                # Counted in the phase it ends in: a request cut off by a fault is the fault's.
+                phase = run.phase
+                phase.requests += 1
+                if reply is not None and reply.status_code == 200:
                     run.acknowledged.append((f"c{n}", text))
                     run.phase_of[(f"c{n}", text)] = phase.name
-                else:
-                    phase.failed(str(reply.status_code))
-                    await asyncio.sleep(0.2)
+                    continue
+                phase.failed(failure if reply is None else str(reply.status_code))
+                await asyncio.sleep(0.2)
 
     await asyncio.gather(*(conversation(n) for n in range(conversations)))
 

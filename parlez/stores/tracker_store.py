@@ -192,7 +192,13 @@ class TrackerStore(ABC):
         if not self._unsent_here and now - self._unsent_checked < UNSENT_CHECK_EVERY:
             return True
         self._unsent_checked = now
-        sent = await self.send_unsent(self.event_broker.publish)
+        try:
+            sent = await self.send_unsent(self.event_broker.publish)
+        except Exception as error:
+            # The conversation is saved and its events wait where they are (the database
+            # being away, say): the message must not fail for it.
+            logger.warning("the events waiting for the event broker wait on: %s", error)
+            sent = False
         if not sent:
             metrics.BROKER_ERRORS.inc()
             logger.warning("the event broker does not take events yet: they wait")

@@ -7,6 +7,7 @@ import asyncio
 import json
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -238,4 +239,24 @@ async def test_rabbitmq_stopped_and_started_again_receives_every_event(
         await message.ack()
     assert texts[:2] == ["before", "while stopped"] and set(texts[2:]) == {"after"}
     await connection.close()
+    await store.close()
+
+
+async def test_a_database_away_while_sending_what_waits_does_not_fail_the_saved_message(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The conversation is saved; sending what waits for the broker is tried again later.
+    (PostgreSQL restarting made such messages answer 500 in bench/faults.py.)"""
+
+    class DatabaseAway(SQLTrackerStore):
+        async def send_unsent(self, publish: Any) -> bool:
+            raise ConnectionResetError("the database went away")
+
+    store = DatabaseAway(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
+    store.event_broker = broker = FlakyBroker()
+    broker.down = False
+    with caplog.at_level("WARNING"):
+        await store.save(said("ana", "hello"))
+    assert "wait on" in caplog.text
+    assert (await store.retrieve("ana")) is not None
     await store.close()
