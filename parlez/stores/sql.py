@@ -168,8 +168,9 @@ class SQLTrackerStore(TrackerStore):
         tracker.persisted_events = len(tracker.events)
         await self.publish(tracker.sender_id, new)
 
-    async def _broadcast(self, payloads: list[dict[str, Any]]) -> None:
-        # They were written to the waiting table with the events: send what waits.
+    async def _broadcast(self, sender_id: str, events: Sequence[Event]) -> None:
+        # They were written to the waiting table with the events (in `save`'s transaction):
+        # send what waits, nothing built again.
         self._unsent_here = True
         await self._send_waiting()
 

@@ -163,12 +163,13 @@ class TrackerStore(ABC):
                 logger.exception("a listener failed on the saved events of '%s'", sender_id)
         if self.event_broker is None:
             return
-        await self._broadcast([{"sender_id": sender_id, **event.to_dict()} for event in events])
+        await self._broadcast(sender_id, events)
 
-    async def _broadcast(self, payloads: list[dict[str, Any]]) -> None:
+    async def _broadcast(self, sender_id: str, events: Sequence[Event]) -> None:
         """Publish, after what waits from earlier; what the broker does not take (it is
         down) waits in its turn: the broker receives every event, at least once."""
         assert self.event_broker is not None
+        payloads = [{"sender_id": sender_id, **event.to_dict()} for event in events]
         if not await self._send_waiting():
             await self.keep_unsent(payloads)
             return
