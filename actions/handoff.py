@@ -3,12 +3,14 @@
 The conversation is paused with Rasa's `pause` event: the customer's messages are still
 stored but the assistant stays quiet. A person answers through the HTTP API (a `bot` event
 with `execute_side_effects`, sent out on the customer's own channel) and hands back with a
-`resume` event.
+`resume` event. A caller on the phone is put through to the business's number
+(`contact.phone` of business.yml) by the voice channel.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -19,6 +21,9 @@ from actions.business import Business, business
 from actions.services import send_template
 
 TRANSCRIPT_MESSAGES = 12
+VOICE_CHANNEL = "twilio_voice"
+#: what a caller hears when nobody from the team picks up the transferred call
+UNANSWERED = "utter_transfer_failed"
 
 
 def transcript(tracker: Tracker, last: int | None = TRANSCRIPT_MESSAGES) -> str:
@@ -67,5 +72,16 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        await asyncio.to_thread(notify, business(), tracker)
+        settings = business()
+        await asyncio.to_thread(notify, settings, tracker)
+        number = dialled(settings.contact.phone)
+        if tracker.get_latest_input_channel() == VOICE_CHANNEL and number:
+            # The voice channel transfers the call there (and gives the caller back to the
+            # assistant if nobody answers).
+            dispatcher.utter_message(json_message={"dial": number, "unanswered": UNANSWERED})
         return [ConversationPaused()]
+
+
+def dialled(phone: str | None) -> str:
+    """A phone number as written in business.yml ("+44 20 7946 0321"), as dialled."""
+    return re.sub(r"[^\d+]", "", phone or "")

@@ -53,9 +53,42 @@ def as_name(value: Any) -> str | None:
     return text
 
 
+#: an e-mail address as people say it on the phone, in the assistant's four languages:
+#: "anna dot lima at example dot com", spelled "a n n a at ..."; the words for its signs
+SAID_SIGNS = {
+    "@": ("at sign", "at", "arobase", "arrobase", "ät", "arroba"),
+    ".": ("dot", "point", "punkt", "punto"),
+    "_": ("underscore", "tiret bas", "unterstrich", "guion bajo", "guión bajo"),
+    "-": ("dash", "hyphen", "minus", "tiret", "bindestrich", "guion", "guión"),
+}
+SAID_EMAIL_LEAD_IN = re.compile(
+    r"^(?:(?:my|the)\s+e-?mail(?:\s+address)?\s+is|it's|it is|mon (?:adresse )?e-?mail est"
+    r"|c'est|meine e-?mail(?:-adresse)? ist|mi correo(?: electrónico)? es|es)\s+",
+    re.IGNORECASE,
+)
+
+
+def said_email(value: Any) -> str | None:
+    """An e-mail address said aloud ("anna dot lima at example dot com", or spelled
+    "a n n a at example dot com"), as it is written; None if it is not one."""
+    text = " ".join(str(value or "").lower().split()).strip(" .,!")
+    text = SAID_EMAIL_LEAD_IN.sub("", text)
+    for sign, words in SAID_SIGNS.items():
+        for word in words:
+            text = re.sub(rf"(?<![\w@.]){re.escape(word)}(?![\w@])", f" {sign} ", text)
+    if text.count("@") != 1:
+        return None
+    email = "".join(text.split())
+    return email if EMAIL.match(email) else None
+
+
 def valid_email(value: Any) -> str | None:
+    """The e-mail address a customer wrote, or said on the phone, in lower case; None if
+    there is none."""
     email = str(value or "").strip().strip("<>.,")
-    return email.lower() if EMAIL.match(email) else None
+    if EMAIL.match(email):
+        return email.lower()
+    return said_email(value)
 
 
 def valid_phone(value: Any) -> str | None:

@@ -156,6 +156,12 @@ class ExperimentShape(EventShape):
     arm: StrictStr
 
 
+class CallShape(EventShape):
+    call_id: StrictStr
+    step: StrictStr
+    details: dict[str, Any] = {}
+
+
 class ExportShape(EventShape):
     path: StrictStr | None = None
 
@@ -181,6 +187,7 @@ SHAPES: dict[str, type[EventShape]] = {
     "delivery": DeliveryShape,
     "knowledge_miss": KnowledgeMissShape,
     "experiment": ExperimentShape,
+    "call": CallShape,
     "export": ExportShape,
 }
 

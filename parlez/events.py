@@ -658,3 +658,40 @@ class ExperimentAssigned(Event):
     @classmethod
     def _from(cls, data: dict[str, Any]) -> Event:
         return cls(experiment=str(data["experiment"]), arm=str(data["arm"]), **cls._base(data))
+
+
+@dataclass(frozen=True)
+class CallStep(Event):
+    """A step of a phone call that is not a message (parlez/channels/twilio_voice.py): the
+    call `started`, a `no_input` (the caller said nothing, and was asked again), a
+    `transfer` to a person and its `transfer_result`, and the call `ended` (`details`: its
+    Twilio status, its duration, and where in the conversation the caller hung up).
+
+    Rasa has no such event; the voice reports count calls by it. `call_id` is Twilio's
+    `CallSid`. Policies and stories ignore it.
+    """
+
+    type_name: ClassVar[str] = "call"
+
+    call_id: str = ""
+    step: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data.update({"call_id": self.call_id, "step": self.step, "details": self.details})
+        return data
+
+    @classmethod
+    def _from(cls, data: dict[str, Any]) -> Event:
+        details = data.get("details") or {}
+        return cls(
+            call_id=str(data["call_id"]),
+            step=str(data["step"]),
+            details=dict(details) if isinstance(details, dict) else {},
+            **cls._base(data),
+        )
+
+
+#: the steps of a call a `call` event records
+CALL_STEPS = frozenset({"started", "no_input", "transfer", "transfer_result", "ended"})

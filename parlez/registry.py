@@ -166,6 +166,7 @@ channels: Registry[InputChannel] = Registry(
         "parlez.channels.callback",
         "parlez.channels.facebook",
         "parlez.channels.twilio",
+        "parlez.channels.twilio_voice",
         "parlez.channels.telegram",
         "parlez.channels.slack",
     ),

@@ -342,7 +342,7 @@ class Validator:
         }
         # Responses that default actions and forms say on their own count as used.
         used |= form_asks | {"utter_default", "utter_ask_rephrase", "utter_ask_affirmation"}
-        used |= self.action_responses
+        used |= self.action_responses | self.channel_actions
         reported: set[str] = set()
         for full_name in self.domain.responses:
             # `utter_faq/ask_hours` is one answer of the retrieval action `utter_faq`.

@@ -22,7 +22,6 @@ RASA_CHANNELS_NOT_SERVED = frozenset(
         "webexteams",
         "hangouts",
         "cmdline",
-        "twilio_voice",
         "audiocodes",
         "vier_cvg",
         "genesys",

@@ -203,7 +203,7 @@ class TwilioInput(InputChannel):
         self.client = Client(account_sid, auth_token)
         if api_url:  # another Twilio region's (or a test's) REST API
             self.client.api.base_url = api_url.rstrip("/")
-        self.validator = RequestValidator(auth_token)
+        self.signatures = SignedForms(auth_token, webhook_url)
 
     @classmethod
     def name(cls) -> str:
@@ -235,27 +235,10 @@ class TwilioInput(InputChannel):
         )
 
     def signed_url(self, request: Request) -> str:
-        """The URL Twilio signed: `webhook_url` (or, for a status report, its `/status`
-        sibling), else this request's own URL as the proxy forwards it."""
-        if self.webhook_url:
-            if request.path.endswith("/status"):
-                return status_url(self.webhook_url) or self.webhook_url
-            return self.webhook_url
-        scheme = request.headers.get("X-Forwarded-Proto") or request.scheme
-        host = request.headers.get("X-Forwarded-Host") or request.host
-        query = f"?{request.query_string}" if request.query_string else ""
-        return f"{scheme}://{host}{request.path}{query}"
+        return self.signatures.url(request)
 
     def signed_form(self, request: Request) -> dict[str, str]:
-        """The request's form, once its `X-Twilio-Signature` is found right; a 403 otherwise."""
-        # Twilio signs every parameter, empty ones (a photo without a caption) included.
-        parsed: dict[str, list[str]] = request.get_form(keep_blank_values=True) or {}
-        form = {key: values[0] for key, values in parsed.items()}
-        signature = request.headers.get("X-Twilio-Signature") or ""
-        if not signature or not self.validator.validate(self.signed_url(request), form, signature):
-            logger.warning("a twilio %s POST without a valid signature: refused", request.path)
-            raise ApiError(403, "Forbidden", "the X-Twilio-Signature is missing or wrong")
-        return form
+        return self.signatures.form(request)
 
     def blueprint(
         self, on_new_message: OnNewMessage, conversations: Conversations | None = None
@@ -368,12 +351,51 @@ class TwilioInput(InputChannel):
 
 def status_url(webhook_url: str | None) -> str | None:
     """Where Twilio reports the fate of the answers: next to the message webhook."""
+    return sibling_url(webhook_url, "status")
+
+
+def sibling_url(webhook_url: str | None, route: str) -> str | None:
+    """The channel's `route` next to its `/webhook` URL (query kept); None if the URL does
+    not end in `/webhook`."""
     if not webhook_url:
         return None
     base, mark, query = webhook_url.partition("?")
     if not base.endswith("/webhook"):
         return None
-    return base.removesuffix("/webhook") + "/status" + mark + query
+    return base.removesuffix("/webhook") + f"/{route}" + mark + query
+
+
+class SignedForms:
+    """Twilio's webhooks to one channel, each a form signed with the account's auth token
+    (`X-Twilio-Signature`) over the URL Twilio called and every parameter."""
+
+    def __init__(self, auth_token: str, webhook_url: str | None = None) -> None:
+        self.validator = RequestValidator(auth_token)
+        #: the public URL Twilio calls, which its signature covers (behind a proxy, the
+        #: request's own URL may differ from it)
+        self.webhook_url = webhook_url
+
+    def url(self, request: Request) -> str:
+        """The URL Twilio signed: `webhook_url` (or, for another route of the channel, its
+        sibling), else this request's own URL as the proxy forwards it."""
+        if self.webhook_url:
+            route = request.path.rstrip("/").rsplit("/", 1)[-1]
+            return sibling_url(self.webhook_url, route) or self.webhook_url
+        scheme = request.headers.get("X-Forwarded-Proto") or request.scheme
+        host = request.headers.get("X-Forwarded-Host") or request.host
+        query = f"?{request.query_string}" if request.query_string else ""
+        return f"{scheme}://{host}{request.path}{query}"
+
+    def form(self, request: Request) -> dict[str, str]:
+        """The request's form, once its `X-Twilio-Signature` is found right; a 403 otherwise."""
+        # Twilio signs every parameter, empty ones (a photo without a caption) included.
+        parsed: dict[str, list[str]] = request.get_form(keep_blank_values=True) or {}
+        form = {key: values[0] for key, values in parsed.items()}
+        signature = request.headers.get("X-Twilio-Signature") or ""
+        if not signature or not self.validator.validate(self.url(request), form, signature):
+            logger.warning("a twilio %s POST without a valid signature: refused", request.path)
+            raise ApiError(403, "Forbidden", "the X-Twilio-Signature is missing or wrong")
+        return form
 
 
 def opted_out(events: list[Any]) -> bool:
