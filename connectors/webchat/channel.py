@@ -7,6 +7,7 @@ Rasa's socket.io widgets work against it unchanged (`session_request`, `user_utt
   id, so a message resent after a lost connection (marked `resend`) is answered once;
 - `feedback` (a 1-5 rating and a comment), kept as a `feedback` event;
 - uploads (`POST /webchat/upload`) that a message then links to;
+- speech (`POST /webchat/speech`, `/webchat/speech/say`): the microphone (speech.py);
 - the pages `/webchat/` (configuration and preview) and `/webchat/widget.js`.
 Pages on origins that are not allowed are refused, each conversation has a message budget,
 and messages have a size limit.
@@ -36,6 +37,7 @@ from connectors.webchat.limits import RateLimiter, SharedRateLimiter
 from connectors.webchat.messages import bot_message, history
 from connectors.webchat.seen import SeenMessages, SharedSeenMessages
 from connectors.webchat.settings import WebChatSettings
+from connectors.webchat.speech import WebChatSpeech
 from parlez.channels.channel import Conversations, OnNewMessage, OutputChannel, UserMessage
 from parlez.channels.socketio import SocketBlueprint, SocketIOInput
 from parlez.events import FeedbackGiven, SlotSet, UserUttered
@@ -50,7 +52,16 @@ STATIC = Path(__file__).parent / "static"
 SESSION_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[A-Za-z]{2,}$")
 #: message metadata a page may send; anything else is dropped, and the whole is size-capped
-METADATA_KEYS = ("visitor", "page", "referrer", "language", "timezone", "display", "hidden")
+METADATA_KEYS = (
+    "visitor",
+    "page",
+    "referrer",
+    "language",
+    "timezone",
+    "display",
+    "hidden",
+    "speech",
+)
 MAX_METADATA_BYTES = 4096
 
 
@@ -111,6 +122,7 @@ class WebChatInput(SocketIOInput):
         self.attachments = AttachmentStore(s.attachments)
         self.conversations: Conversations | None = None
         self.seen = SeenMessages()
+        self.speech = WebChatSpeech(self, s.speech)
         self._widget: tuple[bytes, bytes, str] | None = None
 
     @classmethod
@@ -356,6 +368,7 @@ class WebChatInput(SocketIOInput):
             defaults = self.settings.widget.model_dump()
             defaults["max_message_chars"] = self.settings.max_message_chars
             defaults["transcript"] = bool(self.settings.transcript_action)
+            defaults["speech"] = self.speech.describe()
             raw = (
                 (STATIC / "widget.js")
                 .read_text(encoding="utf-8")
@@ -408,6 +421,9 @@ class WebChatInput(SocketIOInput):
             client, prefix + "uploads:", s.attachments.per_minute, s.attachments.burst
         )
         self.seen = SharedSeenMessages(client, prefix + "seen:")
+        self.speech.limiter = SharedRateLimiter(
+            client, prefix + "speech:", s.speech.per_minute, s.speech.burst
+        )
 
         async def close(*_: Any) -> None:
             await client.aclose()
@@ -464,6 +480,7 @@ class WebChatInput(SocketIOInput):
                 "max_bytes": attachments.max_bytes,
                 "types": attachments.types,
             }
+            body["speech"] = self.speech.describe()
             return self._cors(
                 request,
                 HTTPResponse(json.dumps(body), content_type="application/json"),
@@ -516,6 +533,8 @@ class WebChatInput(SocketIOInput):
             response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
             response.headers["Access-Control-Allow-Headers"] = "Content-Type, Authorization"
             return self._cors(request, response)
+
+        self.speech.routes(bp, error)
 
         @bp.get("/webchat/files/<name:str>", name="webchat_file")
         async def stored_file(request: Request, name: str) -> HTTPResponse:

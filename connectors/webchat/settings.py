@@ -54,6 +54,26 @@ class AttachmentSettings(BaseModel):
         return self
 
 
+class SpeechSettings(BaseModel):
+    """The microphone of the widget: what a visitor says is heard by `speech_to_text`, and
+    the answers to it are said by `text_to_speech` (docs/webchat.md#speaking)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    #: `pocketsphinx`, or the dotted path of a parlez.voice.speech.SpeechToText class
+    speech_to_text: str = "pocketsphinx"
+    #: `espeak-ng`, or the dotted path of a parlez.voice.speech.TextToSpeech class
+    text_to_speech: str = "espeak-ng"
+    #: the longest recording the widget sends, in seconds
+    max_seconds: float = Field(20, gt=0, le=120)
+    #: the longest answer said, in characters
+    max_chars: int = Field(1200, gt=0)
+    #: recordings and spoken answers a minute, after a burst, per conversation and address
+    per_minute: float = Field(30, gt=0)
+    burst: int = Field(12, gt=0)
+
+
 class WidgetDefaults(BaseModel):
     """What the widget shows unless the page's script tag says otherwise."""
 
@@ -86,6 +106,7 @@ class WebChatSettings(BaseModel):
     #: `email` slot holds their address); none: the widget does not offer it
     transcript_action: str | None = None
     attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
+    speech: SpeechSettings = Field(default_factory=SpeechSettings)
     widget: WidgetDefaults = Field(default_factory=WidgetDefaults)
     # Rasa's socket.io keys, accepted so a Rasa `socketio:` block can be moved here as it is
     user_message_evt: str = "user_uttered"

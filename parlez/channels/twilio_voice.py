@@ -518,7 +518,7 @@ class TwilioVoiceInput(InputChannel):
     ) -> VoiceResponse:
         """The turn's TwiML: its messages said while listening, or a transfer, or the end."""
         custom = [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
-        dial = next((c for c in custom if c.get("dial")), {})
+        dial: dict[str, Any] = next((c for c in custom if c.get("dial")), {})
         if after is not None and after.is_paused():
             number = str(dial.get("dial") or self.transfer_number or "")
             if number and conversations is not None:

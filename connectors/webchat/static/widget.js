@@ -21,6 +21,7 @@
     en: {
       title: "Chat with us", open: "Open the chat", close: "Close the chat", send: "Send",
       placeholder: "Type your message…", attach: "Send a file", end: "End the chat",
+      speak: "Speak", stopSpeaking: "Stop and send", listening: "Listening… press the microphone again when you are done.", notHeard: "Sorry, I didn't catch that. Please try again or type your message.", noMicrophone: "The microphone cannot be used on this page.",
       typing: "The assistant is typing…", personTyping: "Someone from our team is typing…", sending: "Sending…", queued: "Waiting for the connection…",
       failed: "Not sent", retry: "Try again", offline: "You are offline. Your messages will be sent when you are back.", refused: "The chat could not sign in. Please reload the page.",
       connecting: "Connecting…", human: "A person from our team is answering you.",
@@ -37,6 +38,7 @@
     fr: {
       title: "Discutons", open: "Ouvrir la discussion", close: "Fermer la discussion", send: "Envoyer",
       placeholder: "Écrivez votre message…", attach: "Envoyer un fichier", end: "Terminer la discussion",
+      speak: "Parler", stopSpeaking: "Arrêter et envoyer", listening: "Je vous écoute… appuyez à nouveau sur le micro quand vous avez fini.", notHeard: "Désolé, je n'ai pas compris. Réessayez ou écrivez votre message.", noMicrophone: "Le micro ne peut pas être utilisé sur cette page.",
       typing: "L'assistant écrit…", personTyping: "Une personne de notre équipe écrit…", sending: "Envoi…", queued: "En attente de connexion…",
       failed: "Non envoyé", retry: "Réessayer", offline: "Vous êtes hors ligne. Vos messages partiront à votre retour.", refused: "Le chat n'a pas pu se connecter. Rechargez la page.",
       connecting: "Connexion…", human: "Une personne de notre équipe vous répond.",
@@ -53,6 +55,7 @@
     de: {
       title: "Schreiben Sie uns", open: "Chat öffnen", close: "Chat schließen", send: "Senden",
       placeholder: "Ihre Nachricht…", attach: "Datei senden", end: "Chat beenden",
+      speak: "Sprechen", stopSpeaking: "Beenden und senden", listening: "Ich höre zu… drücken Sie das Mikrofon erneut, wenn Sie fertig sind.", notHeard: "Das habe ich leider nicht verstanden. Versuchen Sie es noch einmal oder schreiben Sie Ihre Nachricht.", noMicrophone: "Das Mikrofon kann auf dieser Seite nicht verwendet werden.",
       typing: "Der Assistent schreibt…", personTyping: "Jemand aus unserem Team schreibt…", sending: "Wird gesendet…", queued: "Warte auf Verbindung…",
       failed: "Nicht gesendet", retry: "Erneut versuchen", offline: "Sie sind offline. Ihre Nachrichten werden gesendet, sobald Sie wieder online sind.", refused: "Der Chat konnte sich nicht anmelden. Bitte laden Sie die Seite neu.",
       connecting: "Verbinde…", human: "Eine Person aus unserem Team antwortet Ihnen.",
@@ -69,6 +72,7 @@
     es: {
       title: "Hable con nosotros", open: "Abrir el chat", close: "Cerrar el chat", send: "Enviar",
       placeholder: "Escriba su mensaje…", attach: "Enviar un archivo", end: "Terminar el chat",
+      speak: "Hablar", stopSpeaking: "Parar y enviar", listening: "Le escucho… pulse de nuevo el micrófono cuando termine.", notHeard: "Lo siento, no le he entendido. Inténtelo de nuevo o escriba su mensaje.", noMicrophone: "El micrófono no se puede usar en esta página.",
       typing: "El asistente está escribiendo…", personTyping: "Una persona de nuestro equipo está escribiendo…", sending: "Enviando…", queued: "Esperando la conexión…",
       failed: "No enviado", retry: "Reintentar", offline: "Está sin conexión. Sus mensajes se enviarán cuando vuelva.",
       refused: "El chat no pudo iniciar sesión. Vuelva a cargar la página.", connecting: "Conectando…", human: "Una persona de nuestro equipo le está respondiendo.",
@@ -85,6 +89,7 @@
     ar: {
       title: "تحدث معنا", open: "افتح المحادثة", close: "أغلق المحادثة", send: "إرسال",
       placeholder: "اكتب رسالتك…", attach: "أرسل ملفًا", end: "إنهاء المحادثة",
+      speak: "تحدث", stopSpeaking: "توقف وأرسل", listening: "أستمع إليك… اضغط على الميكروفون مرة أخرى عند الانتهاء.", notHeard: "عذرًا، لم أفهم ذلك. حاول مرة أخرى أو اكتب رسالتك.", noMicrophone: "لا يمكن استخدام الميكروفون في هذه الصفحة.",
       typing: "المساعد يكتب…", personTyping: "أحد أعضاء فريقنا يكتب…", sending: "جارٍ الإرسال…", queued: "بانتظار الاتصال…",
       failed: "لم تُرسل", retry: "أعد المحاولة", offline: "أنت غير متصل. سترسل رسائلك عند عودتك.",
       refused: "تعذر على المحادثة تسجيل الدخول. يرجى إعادة تحميل الصفحة.", connecting: "جارٍ الاتصال…", human: "شخص من فريقنا يرد عليك.",
@@ -99,6 +104,7 @@
     he: {
       title: "דברו איתנו", open: "פתיחת הצ'אט", close: "סגירת הצ'אט", send: "שליחה",
       placeholder: "כתבו הודעה…", attach: "שליחת קובץ", end: "סיום השיחה",
+      speak: "דברו", stopSpeaking: "עצירה ושליחה", listening: "מקשיב… לחצו שוב על המיקרופון כשתסיימו.", notHeard: "סליחה, לא הבנתי. נסו שוב או כתבו את ההודעה.", noMicrophone: "לא ניתן להשתמש במיקרופון בדף זה.",
       typing: "העוזר מקליד…", personTyping: "מישהו מהצוות שלנו מקליד…", sending: "שולח…", queued: "ממתין לחיבור…",
       failed: "לא נשלח", retry: "נסו שוב", offline: "אין חיבור. ההודעות יישלחו כשהחיבור יחזור.",
       refused: "הצ'אט לא הצליח להתחבר. נא לטעון מחדש את הדף.", connecting: "מתחבר…", human: "נציג מהצוות שלנו עונה לכם.",
@@ -368,6 +374,8 @@
     ".bar{display:flex;align-items:flex-end;gap:6px;padding:10px;border-top:1px solid #e5e7eb;background:#fff}",
     ".bar textarea{flex:1;resize:none;border:1px solid #d1d5db;border-radius:10px;padding:8px 10px;font:inherit;max-height:120px;min-height:38px}",
     ".bar .icon{color:#4b5563}.bar .icon:hover{background:#f3f4f6}",
+    ".bar .mic.on{color:#fff;background:#dc2626;animation:pz-rec 1.2s ease-in-out infinite}",
+    "@keyframes pz-rec{50%{opacity:.6}}",
     ".bar .go{color:var(--c)}",
     ".bar textarea:focus-visible{outline:2px solid var(--c);outline-offset:0}",
     "[dir=rtl] .go svg{transform:scaleX(-1)}",
@@ -389,6 +397,7 @@
     chat: "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8l-5 4V5a2 2 0 0 1 2-2z",
     close: "M18.3 5.7 12 12l6.3 6.3-1.4 1.4L10.6 13.4 4.3 19.7 2.9 18.3 9.2 12 2.9 5.7 4.3 4.3l6.3 6.3 6.3-6.3z",
     send: "M2 21 23 12 2 3v7l15 2-15 2z",
+    mic: "M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V21h2v-3.1a7 7 0 0 0 6-6.9z",
     clip: "M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6z",
     end: "M12 9c-1.6 0-3.2.3-4.6.7v3.1c0 .4-.2.7-.6.9-1 .5-1.9 1.1-2.7 1.9a1 1 0 0 1-1.4 0L.3 13.2a1 1 0 0 1 0-1.4C3.4 8.9 7.5 7.3 12 7.3s8.6 1.6 11.7 4.5a1 1 0 0 1 0 1.4l-2.4 2.4a1 1 0 0 1-1.4 0c-.8-.8-1.7-1.4-2.7-1.9a1 1 0 0 1-.6-.9V9.7C15.2 9.3 13.6 9 12 9z"
   };
@@ -477,8 +486,15 @@
       onchange: function () { if (self.file.files[0]) self.upload(self.file.files[0]); self.file.value = ""; } });
     this.attachButton = el("button", { class: "icon", type: "button", "aria-label": t.attach, title: t.attach,
       onclick: function () { self.file.click(); } }, [icon("clip")]);
+    // The microphone, when the server hears speech in the chat's language (docs/webchat.md).
+    var speech = o.speech || {};
+    var canRecord = !!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia && (window.AudioContext || window.webkitAudioContext));
+    this.micButton = speech.listen && canRecord && (speech.languages || []).indexOf(this.lang) >= 0
+      ? el("button", { class: "icon mic", type: "button", "aria-label": t.speak, title: t.speak, "aria-pressed": "false",
+          onclick: function () { self.toggleRecording(); } }, [icon("mic")])
+      : null;
     this.bar = el("form", { class: "bar", onsubmit: function (event) { event.preventDefault(); self.submit(); } }, [
-      this.attachButton, this.file, this.input,
+      this.attachButton, this.file, this.input, this.micButton,
       el("button", { class: "icon go", type: "submit", "aria-label": t.send, title: t.send }, [icon("send")])
     ]);
     this.aside = el("div", { class: "form", hidden: true });
@@ -696,6 +712,126 @@
     parts.push(el("div", { class: "meta", text: (human ? t.agent + " · " : "") + this.time(m.timestamp) }));
     this.append(el("div", { class: "msg bot" + (human ? " human" : "") }, parts));
     if (!old && this.panel.hidden) { this.unread++; this.showUnread(); }
+    if (!old && this.speakAnswers && m.text) this.say(m.text);
+  };
+
+  // ---- speech: the visitor speaks, and the answers to what they said are said ----------------
+
+  // Recorded speech as a 16 kHz mono 16-bit WAV file, what the server's engines take.
+  function wavFile(chunks, rate) {
+    var total = 0, i, j;
+    for (i = 0; i < chunks.length; i++) total += chunks[i].length;
+    var all = new Float32Array(total), at = 0;
+    for (i = 0; i < chunks.length; i++) { all.set(chunks[i], at); at += chunks[i].length; }
+    var ratio = rate / 16000, count = Math.floor(total / ratio);
+    var view = new DataView(new ArrayBuffer(44 + 2 * count));
+    function text(offset, value) { for (var k = 0; k < value.length; k++) view.setUint8(offset + k, value.charCodeAt(k)); }
+    text(0, "RIFF"); view.setUint32(4, 36 + 2 * count, true); text(8, "WAVE"); text(12, "fmt ");
+    view.setUint32(16, 16, true); view.setUint16(20, 1, true); view.setUint16(22, 1, true);
+    view.setUint32(24, 16000, true); view.setUint32(28, 32000, true); view.setUint16(32, 2, true);
+    view.setUint16(34, 16, true); text(36, "data"); view.setUint32(40, 2 * count, true);
+    for (i = 0; i < count; i++) {
+      // Each output sample is the mean of the input samples it covers (a simple low-pass).
+      var from = Math.floor(i * ratio), to = Math.max(from + 1, Math.floor((i + 1) * ratio)), sum = 0;
+      for (j = from; j < to && j < total; j++) sum += all[j];
+      var v = Math.max(-1, Math.min(1, sum / (to - from)));
+      view.setInt16(44 + 2 * i, v < 0 ? v * 0x8000 : v * 0x7fff, true);
+    }
+    return new Blob([view], { type: "audio/wav" });
+  }
+
+  Chat.prototype.toggleRecording = function () {
+    if (this.recording) { this.stopRecording(true); return; }
+    var self = this, t = this.t, limit = ((this.options.speech || {}).max_seconds || 20) * 1000;
+    if (this.playing) this.playing.pause();
+    this.recording = { starting: true };
+    navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
+      var Context = window.AudioContext || window.webkitAudioContext;
+      var context = new Context(), chunks = [];
+      var source = context.createMediaStreamSource(stream);
+      var node = context.createScriptProcessor(4096, 1, 1);
+      node.onaudioprocess = function (event) { chunks.push(new Float32Array(event.inputBuffer.getChannelData(0))); };
+      source.connect(node);
+      node.connect(context.destination);
+      self.recording = { stream: stream, context: context, source: source, node: node, chunks: chunks };
+      self.micButton.classList.add("on");
+      self.micButton.setAttribute("aria-pressed", "true");
+      self.micButton.setAttribute("aria-label", t.stopSpeaking);
+      self.micButton.title = t.stopSpeaking;
+      self.showNote(t.listening);
+      self.recordTimer = setTimeout(function () { self.stopRecording(true); }, limit - 250);
+    }, function () {
+      self.recording = null;
+      self.showNote(t.noMicrophone);
+    });
+  };
+
+  Chat.prototype.stopRecording = function (send) {
+    var r = this.recording, t = this.t;
+    if (!r || r.starting) return;
+    this.recording = null;
+    clearTimeout(this.recordTimer);
+    r.node.disconnect();
+    r.source.disconnect();
+    r.stream.getTracks().forEach(function (track) { track.stop(); });
+    var rate = r.context.sampleRate;
+    r.context.close();
+    this.micButton.classList.remove("on");
+    this.micButton.setAttribute("aria-pressed", "false");
+    this.micButton.setAttribute("aria-label", t.speak);
+    this.micButton.title = t.speak;
+    this.showNote("");
+    if (send && r.chunks.length) this.hear(wavFile(r.chunks, rate));
+  };
+
+  Chat.prototype.speechHeaders = function (extra) {
+    var headers = extra || {};
+    if (this.jwt) headers.Authorization = "Bearer " + this.jwt;
+    return headers;
+  };
+
+  // The recording to the server, and what it heard as the visitor's message.
+  Chat.prototype.hear = function (wav) {
+    var self = this, t = this.t;
+    if (!this.sessionId) return;
+    var url = this.server + "/webchat/speech?session_id=" + encodeURIComponent(this.sessionId) + "&language=" + encodeURIComponent(this.lang);
+    fetch(url, { method: "POST", body: wav, headers: this.speechHeaders({ "Content-Type": "audio/wav" }) }).then(function (response) {
+      return response.json().then(function (body) {
+        if (!response.ok) throw new Error(body.message || response.status);
+        if (!body.text) { self.showNote(t.notHeard); return; }
+        self.speakAnswers = true;
+        self.queue({ text: body.text, speech: { confidence: body.confidence, seconds: body.seconds } });
+      });
+    }).catch(function () { self.showNote(t.notHeard); });
+  };
+
+  // An answer said aloud, after the ones before it.
+  Chat.prototype.say = function (text) {
+    var self = this;
+    if (!(this.options.speech || {}).speak || !this.sessionId) return;
+    var request = fetch(this.server + "/webchat/speech/say", {
+      method: "POST",
+      headers: this.speechHeaders({ "Content-Type": "application/json" }),
+      body: JSON.stringify({ text: text, language: this.lang, session_id: this.sessionId })
+    }).then(function (response) {
+      if (!response.ok) throw new Error(response.status);
+      return response.blob();
+    });
+    this.saying = (this.saying || Promise.resolve()).then(function () {
+      return request.then(function (blob) {
+        return new Promise(function (done) {
+          var audio = self.playing = new Audio(URL.createObjectURL(blob));
+          self.said = (self.said || 0) + 1;
+          self.host.setAttribute("data-said", String(self.said));
+          var finish = function () { URL.revokeObjectURL(audio.src); if (self.playing === audio) self.playing = null; done(); };
+          audio.onended = finish;
+          audio.onerror = finish;
+          audio.onpause = finish;
+          var played = audio.play();
+          if (played && played.catch) played.catch(finish);
+        });
+      });
+    }).catch(function () { /* the answer is on the screen anyway */ });
   };
 
   Chat.prototype.attachmentNode = function (a) {
@@ -733,6 +869,7 @@
   Chat.prototype.submit = function () {
     var text = this.input.value.trim();
     if (!text) return;
+    this.speakAnswers = false; // a typed message is answered in writing only
     if (text.length > this.limits.chars) { this.showNote(fill(this.t.tooLong, { n: this.limits.chars })); return; }
     this.standingNote();
     this.input.value = "";
@@ -748,6 +885,7 @@
     };
     if (this.visitor) meta.visitor = this.visitor;
     if (item.display) meta.display = item.display;
+    if (item.speech) meta.speech = item.speech;
     if (item.hidden) meta.hidden = true;
     return meta;
   };

@@ -77,7 +77,8 @@ def site(chat_url: str) -> Iterator[str]:
 
 
 @contextmanager
-def chromium() -> Iterator[Any]:
+def chromium(*flags: str) -> Iterator[Any]:
+    """Debian's Chromium, with `flags` besides CHROMIUM_FLAGS."""
     if not Path(CHROMIUM).exists():
         missing("chromium")
     try:
@@ -85,7 +86,9 @@ def chromium() -> Iterator[Any]:
     except ImportError:
         missing("playwright")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_FLAGS, *flags]
+        )
         try:
             yield browser
         finally:
@@ -100,12 +103,15 @@ def served_assistant(
     tracker_store: str | None = None,
     endpoints: str = "",
     project: Path = REPO,
+    webchat: str = "",
+    browser_flags: tuple[str, ...] = (),
 ) -> Iterator[tuple[ServerProcess, str, Any]]:
     """The repository's assistant served by `parlez run` with its web chat (and console),
     its files and databases in `root` (or conversations in `tracker_store`, the settings of
     endpoints.yml's `tracker_store:`; more of endpoints.yml in `endpoints`), a site on another
     origin that embeds the chat, and a Chromium: (server, site url, browser). `project`: a
-    copy of the assistant to serve instead, for a test that changes its files."""
+    copy of the assistant to serve instead, for a test that changes its files. `webchat`:
+    more settings of the web chat (YAML lines at its level); `browser_flags`: Chromium's."""
     business = root / "business.yml"
     business.write_text(
         (REPO / "business.yml")
@@ -121,7 +127,7 @@ def served_assistant(
         + endpoints,
         encoding="utf-8",
     )
-    with chromium() as browser, pytest.MonkeyPatch.context() as env:
+    with chromium(*browser_flags) as browser, pytest.MonkeyPatch.context() as env:
         env.setenv("PARLEZ_BUSINESS", str(business))
         port = free_port()
         with site(f"http://127.0.0.1:{port}") as site_url:
@@ -130,7 +136,8 @@ def served_assistant(
                 (REPO / "credentials.yml")
                 .read_text()
                 .replace("- http://localhost:5005", f"- {site_url}")
-                .replace("folder: attachments", f"folder: {root / 'uploads'}"),
+                .replace("folder: attachments", f"folder: {root / 'uploads'}")
+                .replace("  max_message_chars: 2000\n", "  max_message_chars: 2000\n" + webchat),
             )
             with parlez_run(
                 project,
