@@ -501,12 +501,10 @@ class TwilioVoiceInput(InputChannel):
             "started",
             {"from": form.get("From"), "to": form.get("To"), "direction": form.get("Direction")},
         )
-        if tracker is None:  # a first call: the conversation starts with it
-            await conversations.append_events(sender, [started])
-        else:
-            await conversations.execute_action(
-                sender, ACTION_SESSION_START, TwilioVoiceOutput(), events=[started]
-            )
+        if tracker is not None:  # a first call starts the conversation (and its session)
+            await conversations.execute_action(sender, ACTION_SESSION_START, TwilioVoiceOutput())
+        # After the session's start: the reports count the call in the session it opens.
+        await conversations.append_events(sender, [started])
 
     async def _answer(
         self,

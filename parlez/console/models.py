@@ -245,6 +245,15 @@ analytics_conversations = Table(
     Column("rating", Integer),
     Column("resolved", Boolean, nullable=False),
     Column("converted", Boolean, nullable=False),
+    # phone calls (0009)
+    Column("calls", Integer, nullable=False, server_default="0"),
+    Column("contained_calls", Integer, nullable=False, server_default="0"),
+    Column("call_seconds", Float, nullable=False, server_default="0"),
+    Column("transfers", Integer, nullable=False, server_default="0"),
+    Column("no_inputs", Integer, nullable=False, server_default="0"),
+    Column("no_matches", Integer, nullable=False, server_default="0"),
+    Column("heard", Integer, nullable=False, server_default="0"),
+    Column("heard_confidence", Float, nullable=False, server_default="0"),
     sqlite_with_rowid=False,
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -135,6 +136,14 @@ def test_booking_benchmark_smoke_counts_wrong_bookings_apart(assistant_models: P
         "conversations.py", "--models", str(assistant_models), "--scripts", str(scripts)
     )
     assert "wrong" in out and "outside" in out and "resolved without a person" in out
+
+
+def test_voice_benchmark_smoke_prints_its_tables(assistant_models: Path) -> None:
+    if shutil.which("espeak-ng") is None:
+        missing("espeak-ng")
+    out = bench_output("voice.py", "--models", str(assistant_models))
+    assert "eSpeak NG says it, PocketSphinx hears it" in out and "RTF" in out
+    assert "scripted booking calls through twilio_voice" in out and "answer p99" in out
 
 
 def test_fuzz_benchmark_smoke_prints_its_table_and_finds_nothing() -> None:

@@ -18,6 +18,7 @@ from parlez.events import (
     ACTION_LISTEN,
     ActionExecuted,
     BotUttered,
+    CallStep,
     ConversationPaused,
     ConversationResumed,
     Event,
@@ -33,7 +34,9 @@ from parlez.tracker import ACTION_SESSION_START, DialogueStateTracker
 #: the slot a conversation's language is read from
 LANGUAGE_SLOT = "language"
 #: what the facts hold for the label rules, and the per-name counts kept in tables of their own
-NOT_STORED = frozenset({"outcomes", "intents", "entities", "sentiments", "texts", "arms"})
+NOT_STORED = frozenset(
+    {"outcomes", "intents", "entities", "sentiments", "texts", "arms", "hangups"}
+)
 
 
 @dataclass
@@ -71,6 +74,20 @@ class ConversationFacts:
     #: not handed over
     resolved: bool = False
     converted: bool = False
+    #: phone calls (`call` events): started, ended with no person taking part, their
+    #: seconds, transfers to a person, silences reprompted, messages a fallback answered
+    #: during a call, and the speech-recognition confidence of what callers said (summed
+    #: over `heard` messages: the reports average it)
+    calls: int = 0
+    contained_calls: int = 0
+    call_seconds: float = 0.0
+    transfers: int = 0
+    no_inputs: int = 0
+    no_matches: int = 0
+    heard: int = 0
+    heard_confidence: float = 0.0
+    #: where callers hung up: the slot asked for, else the assistant's last action
+    hangups: Counter[str] = field(default_factory=Counter)
     outcomes: Counter[str] = field(default_factory=Counter)
     intents: Counter[str] = field(default_factory=Counter)
     #: what label rules test: the customer's entities (name, value), the sentiments of
@@ -101,6 +118,8 @@ class _Session:
         #: the action whose slots are being collected, and the slots it set
         self.action: str | None = None
         self.slots: dict[str, Any] = {}
+        #: between a call's start and its end
+        self.in_call = False
 
 
 def conversation_facts(
@@ -150,6 +169,10 @@ def _read(session: _Session, event: Event, config: AnalyticsConfig) -> None:
             facts.texts.append(event.text.lower())
         for entity in event.entities:
             facts.entities.add((str(entity.get("entity")), str(entity.get("value"))))
+        confidence = _speech_confidence(event.metadata or {})
+        if confidence is not None:
+            facts.heard += 1
+            facts.heard_confidence += confidence
         sentiment = event.parse_data.get("sentiment")
         if isinstance(sentiment, dict) and isinstance(sentiment.get("label"), str):
             facts.sentiments.add(sentiment["label"])
@@ -170,6 +193,7 @@ def _read(session: _Session, event: Event, config: AnalyticsConfig) -> None:
             return
         if name in config.fallback_actions and facts.incoming and not session.unanswered:
             facts.fallbacks += 1
+            facts.no_matches += session.in_call
             session.unanswered = True
         if name in config.knowledge_actions:
             facts.knowledge_questions += 1
@@ -191,6 +215,38 @@ def _read(session: _Session, event: Event, config: AnalyticsConfig) -> None:
         facts.rating = int(event.rating)  # the latest rating stands
     elif isinstance(event, ExperimentAssigned):
         facts.arms[event.experiment] = event.arm
+    elif isinstance(event, CallStep):
+        _read_call(session, event)
+
+
+def _speech_confidence(metadata: dict[str, Any]) -> float | None:
+    """How sure speech recognition was of a message: Twilio's on a call, the web chat's
+    engine's for its microphone; None for a message that was typed."""
+    found = metadata.get("speech_confidence")
+    if found is None and isinstance(metadata.get("speech"), dict):
+        found = metadata["speech"].get("confidence")
+    if isinstance(found, int | float) and not isinstance(found, bool) and 0 <= found <= 1:
+        return float(found)
+    return None
+
+
+def _read_call(session: _Session, step: CallStep) -> None:
+    facts = session.facts
+    if step.step == "started":
+        facts.calls += 1
+        session.in_call = True
+    elif step.step == "transfer":
+        facts.transfers += 1
+    elif step.step == "no_input":
+        facts.no_inputs += 1
+    elif step.step == "ended":
+        session.in_call = False
+        duration = step.details.get("duration")
+        if isinstance(duration, int | float) and not isinstance(duration, bool):
+            facts.call_seconds += max(0.0, float(duration))
+        where = step.details.get("requested_slot") or step.details.get("last_action")
+        if where:
+            facts.hangups[str(where)] += 1
 
 
 def _close_action(session: _Session, config: AnalyticsConfig) -> None:
@@ -211,6 +267,9 @@ def _finish(session: _Session, config: AnalyticsConfig) -> ConversationFacts:
     facts.weekday = local.weekday()
     facts.resolved = not facts.handed_over and not facts.human and not session.unanswered
     facts.converted = any(facts.outcomes[name] for name in config.converting)
+    # A call is contained when nobody from the team took part in it.
+    if not facts.handed_over and not facts.human and not facts.transfers:
+        facts.contained_calls = facts.calls
     return facts
 
 
@@ -281,6 +340,7 @@ class AnalyticsRows:
                 ("outcome", facts.outcomes),
                 ("intent", facts.intents),
                 ("label", labelled),
+                ("hangup", facts.hangups),
             ):
                 for name, count in named.items():
                     self.counts.append(

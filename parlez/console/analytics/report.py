@@ -28,6 +28,17 @@ DEFAULT_DAYS = 30
 MAX_DAYS = 3 * 366
 #: rows of the top lists
 TOP = 10
+#: the calls' figures each conversation's row holds, summed over the range
+CALL_SUMS = (
+    "calls",
+    "contained_calls",
+    "call_seconds",
+    "transfers",
+    "no_inputs",
+    "no_matches",
+    "heard",
+    "heard_confidence",
+)
 
 conversations = analytics_conversations.c
 
@@ -147,6 +158,17 @@ class Report:
     heatmap: list[list[int]] = field(default_factory=lambda: [[0] * 24 for _ in range(7)])
     agents: list[AgentFigures] = field(default_factory=list)
     series: list[Period] = field(default_factory=list)
+    #: phone calls, when there are any: see ConversationFacts
+    calls: int = 0
+    contained_calls: int = 0
+    call_seconds: float = 0.0
+    transfers: int = 0
+    no_inputs: int = 0
+    no_matches: int = 0
+    heard: int = 0
+    heard_confidence: float = 0.0
+    #: where callers hung up most often: the slot asked for, else the last action
+    hangups: list[tuple[str, int]] = field(default_factory=list)
 
     # ---- the rates, None where there is nothing to divide -------------------------------
 
@@ -178,6 +200,19 @@ class Report:
     def conversion_rate(self) -> float | None:
         return self._rate(self.converted, self.conversations)
 
+    @property
+    def containment_rate(self) -> float | None:
+        return self._rate(self.contained_calls, self.calls)
+
+    @property
+    def call_average_seconds(self) -> float | None:
+        return self.call_seconds / self.calls if self.calls else None
+
+    @property
+    def speech_confidence(self) -> float | None:
+        """The average speech-recognition confidence of what customers said."""
+        return self.heard_confidence / self.heard if self.heard else None
+
     def as_json(self) -> dict[str, Any]:
         figures = {
             k: v
@@ -193,6 +228,10 @@ class Report:
                 "knowledge_miss_rate": self.knowledge_miss_rate,
                 "csat_response_rate": self.csat_response_rate,
                 "conversion_rate": self.conversion_rate,
+                "containment_rate": self.containment_rate,
+                "call_average_seconds": self.call_average_seconds,
+                "speech_confidence": self.speech_confidence,
+                "hangups": [{"where": w, "count": c} for w, c in self.hangups],
                 "ratings": {str(k): v for k, v in self.ratings.items()},
                 "top_intents": [{"intent": n, "count": c} for n, c in self.top_intents],
                 "unanswered": [{"question": q, "count": c} for q, c in self.unanswered],
@@ -255,11 +294,19 @@ async def build_report(
                 func.avg(conversations.first_response_seconds).label("first_response_seconds"),
                 func.avg(conversations.resolution_seconds).label("resolution_seconds"),
                 _count(conversations.converted).label("converted"),
+                *(
+                    func.coalesce(func.sum(getattr(conversations, name)), 0).label(name)
+                    for name in CALL_SUMS
+                ),
             ).where(where)
         )
     ).one()
     for name, value in totals._mapping.items():
-        setattr(report, name, float(value) if name.endswith("_seconds") and value else value)
+        if name in CALL_SUMS:
+            value = float(value) if name in ("call_seconds", "heard_confidence") else int(value)
+        elif name.endswith("_seconds") and value:
+            value = float(value)
+        setattr(report, name, value)
     report.conversations = int(report.conversations)
 
     ratings = await connection.execute(
@@ -275,20 +322,22 @@ async def build_report(
         report.csat = sum(r * n for r, n in report.ratings.items()) / report.rated
 
     counts = analytics_counts.c
-    for kind in ("outcome", "intent"):
+    for kind in ("outcome", "intent", "hangup"):
         query = (
             select(counts.name, func.sum(counts.count).label("total"))
             .where(counts.kind == kind, *where_filtered(filters, analytics_counts))
             .group_by(counts.name)
             .order_by(func.sum(counts.count).desc(), counts.name)
         )
-        if kind == "intent":
+        if kind != "outcome":
             query = query.limit(TOP)
         found = [(str(name), int(total)) for name, total in await connection.execute(query)]
         if kind == "outcome":
             report.outcomes = dict(found)
-        else:
+        elif kind == "intent":
             report.top_intents = found
+        else:
+            report.hangups = found
 
     heat = await connection.execute(
         select(conversations.weekday, conversations.hour, func.count())

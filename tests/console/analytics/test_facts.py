@@ -8,6 +8,7 @@ from parlez.console.analytics.facts import conversation_facts, labels_of
 from parlez.events import (
     ActionExecuted,
     BotUttered,
+    CallStep,
     ConversationPaused,
     ConversationResumed,
     Event,
@@ -269,3 +270,61 @@ def test_channel_and_language_rules() -> None:
         RULES,
     )
     assert labels_of(found, RULES) == {"french-sms", "unresolved"}
+
+
+def test_a_call_counts_its_length_silences_misunderstandings_confidence_and_hang_up() -> None:
+    heard = {"call_id": "CA1", "speech_confidence": 0.8}
+    [facts] = conversation_facts(
+        tracker(
+            CallStep("CA1", "started", timestamp=T),
+            said("hello", T + 1, **heard),
+            ActionExecuted("utter_greet", timestamp=T + 2),
+            BotUttered("Hi! How can I help?", timestamp=T + 2),
+            CallStep("CA1", "no_input", {"count": 1}, timestamp=T + 10),
+            said("blorp", T + 20, "nlu_fallback", call_id="CA1", speech_confidence=0.4),
+            ActionExecuted("action_default_fallback", timestamp=T + 21),
+            said("book a haircut", T + 30, "book", call_id="CA1", speech_confidence=0.9),
+            ActionExecuted("booking_form", timestamp=T + 31),
+            CallStep(
+                "CA1",
+                "ended",
+                {"status": "completed", "duration": 95, "requested_slot": "email"},
+                timestamp=T + 95,
+            ),
+        ),
+        CONFIG,
+    )
+    assert (facts.calls, facts.call_seconds, facts.no_inputs, facts.no_matches) == (1, 95, 1, 1)
+    assert facts.heard == 3 and facts.heard_confidence == 0.8 + 0.4 + 0.9
+    assert facts.hangups == {"email": 1}
+    assert facts.contained_calls == 1 and facts.transfers == 0
+
+
+def test_a_call_put_through_to_a_person_is_not_contained() -> None:
+    [facts] = conversation_facts(
+        tracker(
+            CallStep("CA2", "started", timestamp=T),
+            said("a person please", T + 1, "request_human", call_id="CA2"),
+            ActionExecuted("action_handoff", timestamp=T + 2),
+            ConversationPaused(timestamp=T + 2),
+            CallStep("CA2", "transfer", {"to": "+442079460321"}, timestamp=T + 2),
+            CallStep(
+                "CA2",
+                "ended",
+                {"duration": 300, "last_action": "action_handoff"},
+                timestamp=T + 300,
+            ),
+        ),
+        CONFIG,
+    )
+    assert (facts.calls, facts.transfers, facts.contained_calls) == (1, 1, 0)
+    assert facts.hangups == {"action_handoff": 1}
+    assert facts.heard == 0  # Twilio gave no confidence: nothing to average
+
+
+def test_the_web_chats_microphone_gives_its_confidence_too() -> None:
+    [facts] = conversation_facts(
+        tracker(said("opening hours", T, "ask_hours", speech={"confidence": 0.5, "seconds": 2})),
+        CONFIG,
+    )
+    assert (facts.heard, facts.heard_confidence, facts.calls) == (1, 0.5, 0)

@@ -18,6 +18,7 @@ from parlez.console.roles import Role
 from parlez.events import (
     ActionExecuted,
     BotUttered,
+    CallStep,
     ConversationPaused,
     ConversationResumed,
     Event,
@@ -236,6 +237,53 @@ async def test_the_page_shows_the_figures_and_escapes_what_customers_wrote(
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "<script>alert(1)" not in page.text
     assert "/console/static/uPlot.iife.min.js" in page.text
+
+
+async def test_phone_calls_have_their_own_figures_when_there_are_any(
+    reporting: Console,
+) -> None:
+    await six_conversations(reporting)
+    found = await report(reporting)
+    assert found["calls"] == 0 and found["containment_rate"] is None
+    browser = await reporting.sign_in(Role.VIEWER)
+    assert "Phone calls" not in (await browser.get(f"/console/reports?{RANGE}")).text
+
+    store = reporting.app.ctx.state.agent.tracker_store
+    t = MONDAY + 3 * DAY
+    # a call the assistant handled alone (hung up while asked for an e-mail), and one put
+    # through to a person
+    await save(
+        store,
+        "+447700900001",
+        CallStep("CA1", "started", timestamp=t),
+        said("book a haircut", t + 1, "book", channel="twilio_voice"),
+        CallStep("CA1", "no_input", timestamp=t + 20),
+        CallStep("CA1", "ended", {"duration": 60, "requested_slot": "email"}, timestamp=t + 60),
+    )
+    await save(
+        store,
+        "+447700900002",
+        CallStep("CA2", "started", timestamp=t + 100),
+        said("a person please", t + 101, "request_human", channel="twilio_voice"),
+        ConversationPaused(timestamp=t + 102),
+        CallStep("CA2", "transfer", {"to": "+44"}, timestamp=t + 102),
+        CallStep(
+            "CA2", "ended", {"duration": 240, "last_action": "action_handoff"}, timestamp=t + 340
+        ),
+    )
+    found = await report(reporting)
+    assert (found["calls"], found["contained_calls"], found["transfers"]) == (2, 1, 1)
+    assert found["containment_rate"] == pytest.approx(0.5)
+    assert found["call_average_seconds"] == pytest.approx(150.0)
+    assert found["no_inputs"] == 1
+    assert found["hangups"] == [
+        {"where": "action_handoff", "count": 1},
+        {"where": "email", "count": 1},
+    ]
+    page = (await browser.get(f"/console/reports?{RANGE}")).text
+    assert "Phone calls" in page and "Where callers hung up" in page
+    calls_only = await report(reporting, f"{RANGE}&channel=twilio_voice")
+    assert calls_only["conversations"] == 2 and calls_only["calls"] == 2
 
 
 async def test_a_bad_range_is_a_400_that_says_why(reporting: Console) -> None:
