@@ -354,7 +354,8 @@ class TwilioVoiceInput(InputChannel):
             said += spoken(str(element.get("title") or ""))
         buttons = message.get("buttons") or message.get("quick_replies") or []
         for number, button in enumerate(buttons, start=1):
-            title = " ".join(spoken(str(button.get("title") or "")))
+            # "Which products do you use?" read as a choice: without its own full stop.
+            title = " ".join(spoken(str(button.get("title") or ""))).rstrip(".?!")
             said.append(self.choice_phrase.format(number=number, title=title))
         return said
 

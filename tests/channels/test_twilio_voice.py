@@ -263,6 +263,15 @@ def test_rasas_settings_are_read_as_rasa_writes_them() -> None:
     assert channel.reprompt_fallback_phrase == "Sorry?"
 
 
+def test_a_choice_ending_in_a_question_mark_is_read_without_it() -> None:
+    channel = TwilioVoiceInput(TOKEN)
+    message = {"text": "Is it one of these?", "buttons": [{"title": "Do you sell products?"}]}
+    assert channel._sentences(message) == [
+        "Is it one of these?",
+        "Press 1 for Do you sell products.",
+    ]
+
+
 @pytest.mark.parametrize(
     ("said", "chosen"),
     [
