@@ -57,6 +57,12 @@ def save_lead(settings: Business, lead: Lead) -> bool:
     return new
 
 
+def their_number(tracker: Tracker) -> str:
+    """The number the customer calls or texts from (the voice and SMS channels give it)."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    return str(metadata.get("phone") or "")
+
+
 class ActionSaveLead(Action):
     def name(self) -> str:
         return "action_save_lead"
@@ -70,7 +76,8 @@ class ActionSaveLead(Action):
         lead = Lead(
             email=email,
             name=str(tracker.get_slot("customer_name") or ""),
-            phone=str(tracker.get_slot("phone") or ""),
+            # A caller's or texter's own number, when they gave none.
+            phone=str(tracker.get_slot("phone") or their_number(tracker)),
             sender_id=tracker.sender_id,
             marketing=tracker.get_slot("marketing_consent"),
         )

@@ -92,9 +92,48 @@ def valid_email(value: Any) -> str | None:
 
 
 def valid_phone(value: Any) -> str | None:
+    """The phone number a customer wrote, keyed in, or said digit by digit ("oh seven
+    seven double oh..."); None if there is none."""
     phone = " ".join(str(value or "").split())
-    digits = re.sub(r"\D", "", phone)
-    return phone if PHONE.match(phone) and 7 <= len(digits) <= 15 else None
+    if _phone_shaped(phone):
+        return phone
+    said = said_phone(phone)
+    return said if said is not None and _phone_shaped(said) else None
+
+
+def _phone_shaped(phone: str) -> bool:
+    return bool(PHONE.match(phone)) and 7 <= len(re.sub(r"\D", "", phone)) <= 15
+
+
+#: digits as they are said, in the assistant's four languages
+SAID_DIGITS = {
+    "zero": "0", "oh": "0", "o": "0", "nought": "0", "one": "1", "two": "2", "three": "3",
+    "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+    "zéro": "0", "un": "1", "deux": "2", "trois": "3", "quatre": "4", "cinq": "5", "sept": "7",
+    "huit": "8", "neuf": "9", "null": "0", "eins": "1", "zwei": "2", "drei": "3", "vier": "4",
+    "fünf": "5", "sechs": "6", "sieben": "7", "acht": "8", "neun": "9", "cero": "0",
+    "uno": "1", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5", "seis": "6",
+    "siete": "7", "ocho": "8", "nueve": "9",
+}  # fmt: skip
+SAID_REPEATS = {"double": 2, "triple": 3}
+
+
+def said_phone(value: Any) -> str | None:
+    """A phone number said digit by digit ("plus four four seven seven double oh"), as
+    digits; None when a word is not a digit."""
+    words = re.findall(r"[^\W_]+|\+", str(value or "").lower())
+    digits, repeat = "", 1
+    for word in words:
+        if word in ("plus", "+") and not digits:
+            digits = "+"
+        elif word in SAID_REPEATS:
+            repeat = SAID_REPEATS[word]
+        elif word in SAID_DIGITS or word.isdigit():
+            digits += (SAID_DIGITS.get(word) or word) * repeat
+            repeat = 1
+        elif word not in ("my", "number", "is", "it's", "its", "phone"):
+            return None
+    return digits if len(digits.lstrip("+")) >= 7 else None
 
 
 class CustomerDetails:

@@ -14,15 +14,15 @@ against its intent of what was written), date/time extraction accuracy (the time
 assistant reads in what was heard against the one it reads in what was written), and the
 real-time factor of the speech-to-text on this CPU.
 
-**Scripted calls.** Every booking of bench/conversations_booking_heldout.yml as a phone
-call through the `twilio_voice` channel of a `parlez run`, from a local stand-in for Twilio
+**Scripted calls.** Every booking of bench/conversations_booking_heldout.yml, and every
+English lead of bench/conversations_heldout.yml, as a phone call through the `twilio_voice` channel of a `parlez run`, from a local stand-in for Twilio
 that signs its requests and reads the TwiML answers: the customer answers what the assistant
 asks (bench/conversations.py's scripted customers), says their e-mail address as people do
 ("arthur dot penn at example dot org") and confirms by voice. What the caller says is given
 to the webhook as Twilio would transcribe a clear caller (the text itself), or, with
 `--local-speech`, as PocketSphinx hears eSpeak saying it. Printed: bookings right (in the
-calendar, as asked), and the time from the caller's words reaching the webhook to its TwiML
-answer, p50/p99.
+calendar, as asked), leads saved, and the time from the caller's words reaching the webhook
+to its TwiML answer, p50/p99.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ import asyncio
 import datetime as dt
 import os
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -51,6 +50,7 @@ sys.path.insert(0, str(REPO))
 
 from actions.business import business  # noqa: E402
 from actions.integrations.calendar import LocalCalendar  # noqa: E402
+from actions.integrations.crm import LeadStore  # noqa: E402
 from actions.integrations.database import database  # noqa: E402
 from actions.when import understand_time  # noqa: E402
 from bench.conversations import (  # noqa: E402
@@ -63,8 +63,8 @@ from bench.conversations import (  # noqa: E402
     local,
     prepare,
 )
+from connectors.webchat.speech import ProjectVocabulary  # noqa: E402
 from parlez.agent import Agent  # noqa: E402
-from parlez.project import Project  # noqa: E402
 from parlez.voice.audio import samples_from_wav  # noqa: E402
 from parlez.voice.pocketsphinx import PocketSphinx  # noqa: E402
 from tests.fakes.twilio import twilio_signature  # noqa: E402
@@ -132,6 +132,12 @@ def spoken_set(smoke: bool) -> tuple[list[str], list[tuple[str, dt.datetime]]]:
     return messages, times
 
 
+def vocabulary() -> list[str]:
+    """What the web chat's engine listens for in the assistant: the same language model."""
+    os.environ["PARLEZ_PROJECT"] = str(REPO)
+    return list(ProjectVocabulary())
+
+
 def espeak(text: str, voice: str) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "said.wav"
@@ -173,8 +179,7 @@ def hear_all(listener: PocketSphinx, texts: list[str], voice: str) -> list[Heard
 
 def spoken_part(model: Path, smoke: bool) -> list[VoiceFigures]:
     messages, times = spoken_set(smoke)
-    project = Project(REPO)
-    listener = PocketSphinx([e.text for e in project.training_data.examples])
+    listener = PocketSphinx(vocabulary())
     agent = Agent.load(model)
     settings = business(REPO / "business.yml")
 
@@ -298,8 +303,13 @@ def calls_part(
 ) -> tuple[list[Outcome], list[float]]:
     spec = yaml.safe_load(BOOKINGS.read_text(encoding="utf-8"))
     scripts = [s for s in spec["conversations"] if s["kind"] == "booking"]
+    leads = [
+        s
+        for s in yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))["conversations"]
+        if s["kind"] == "lead" and s.get("language", "en") == "en"
+    ]
     if smoke:
-        scripts = scripts[:2]
+        scripts, leads = scripts[:2], leads[:1]
     now = dt.datetime.fromisoformat(spec["now"])
     zone = ZoneInfo(yaml.safe_load((REPO / "business.yml").read_text())["timezone"])
     (folder / "credentials.yml").write_text(
@@ -308,30 +318,31 @@ def calls_part(
     )
     os.environ["PARLEZ_NOW"] = now.isoformat()
     os.environ["TWILIO_AUTH_TOKEN"] = TOKEN
-    listener = (
-        PocketSphinx([e.text for e in Project(REPO).training_data.examples])
-        if local_speech
-        else None
-    )
+    listener = PocketSphinx(vocabulary()) if local_speech else None
     outcomes: list[Outcome] = []
     latencies: list[float] = []
     calendar = LocalCalendar(database(folder))
     with parlez_run(folder, "-m", str(model)) as server:
         webhook = f"{server.url}/webhooks/twilio_voice/webhook"
-        for index, script in enumerate(scripts):
+        for index, script in enumerate([*scripts, *leads]):
             empty(calendar)
             said = script["say"]
-            outcome = Outcome("booking", said if isinstance(said, str) else said[0])
+            outcome = Outcome(script["kind"], said if isinstance(said, str) else said[0])
             caller = Caller(webhook, f"+44770090{index:04d}", outcome, listener, f"CA{index:032d}")
             caller.ring()
             facts = Facts(script["facts"], "en")
             follow(caller, said, facts)
-            booked = calendar.upcoming(facts["email"], now)
-            found = [(a.service, local(a.start, zone)) for a in booked]
-            want = (script["expect"]["service"], script["expect"]["start"])
-            outcome.correct = found == [want]
-            outcome.wrong = bool(booked) and not outcome.correct
-            outcome.note = f"calendar has {found or 'nothing'}, wanted {want}"
+            if script["kind"] == "lead":
+                emails = {lead.email for lead in LeadStore(database(folder)).all()}
+                outcome.correct = facts["email"] in emails
+                outcome.note = f"no lead for {facts['email']}" if not outcome.correct else ""
+            else:
+                booked = calendar.upcoming(facts["email"], now)
+                found = [(a.service, local(a.start, zone)) for a in booked]
+                want = (script["expect"]["service"], script["expect"]["start"])
+                outcome.correct = found == [want]
+                outcome.wrong = bool(booked) and not outcome.correct
+                outcome.note = f"calendar has {found or 'nothing'}, wanted {want}"
             outcomes.append(outcome)
             latencies += caller.latencies[1:]  # the first is the call's start, not an answer
     return outcomes, latencies
@@ -398,24 +409,29 @@ def main() -> int:
         "is its intent of what was written; RTF: seconds of speech-to-text a second of speech"
     )
 
-    right = sum(o.correct for o in outcomes)
     heard_as = "PocketSphinx hearing eSpeak" if args.local_speech else "Twilio's transcript"
-    calls = Table(title=f"scripted booking calls through twilio_voice ({heard_as})")
-    for column in ("calls", "booked right", "%", "wrong", "answer p50", "answer p99"):
-        calls.add_column(column, justify="right")
-    calls.add_row(
-        str(len(outcomes)),
-        str(right),
-        f"{100 * right / max(1, len(outcomes)):.1f}",
-        str(sum(o.wrong for o in outcomes)),
-        f"{1000 * percentile(latencies, 0.5):.0f} ms",
-        f"{1000 * percentile(latencies, 0.99):.0f} ms",
-    )
+    calls = Table(title=f"scripted calls through twilio_voice ({heard_as})")
+    for column in ("kind", "calls", "right", "%", "wrong"):
+        calls.add_column(column, justify="left" if column == "kind" else "right")
+    for kind in ("booking", "lead"):
+        mine = [o for o in outcomes if o.kind == kind]
+        right = sum(o.correct for o in mine)
+        calls.add_row(
+            kind,
+            str(len(mine)),
+            str(right),
+            f"{100 * right / max(1, len(mine)):.1f}",
+            str(sum(o.wrong for o in mine)),
+        )
     console.print(calls)
     console.print(
-        f"{len(latencies)} answers; the median caller turn: "
-        f"{statistics.median(latencies) * 1000 if latencies else 0:.0f} ms; "
-        f"peak memory of this process (tracemalloc): {peak / 2**20:.0f} MiB"
+        f"the webhook's answer to a caller's words: p50 {1000 * percentile(latencies, 0.5):.0f} ms, "
+        f"p99 {1000 * percentile(latencies, 0.99):.0f} ms"
+    )
+    console.print(
+        f"{len(latencies)} answers; {len(latencies) / max(1e-9, sum(latencies)):.1f} answers a "
+        f"second, one call at a time; peak memory of this process (tracemalloc): "
+        f"{peak / 2**20:.0f} MiB"
     )
     if args.show_failures:
         for outcome in outcomes:

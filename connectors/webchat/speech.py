@@ -15,8 +15,10 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
@@ -39,11 +41,13 @@ BYTES_A_SECOND = 48000 * 2 * 2
 
 class ProjectVocabulary:
     """What visitors are expected to say, read from the served project when the engine first
-    needs it: the NLU's examples, and the titles of the responses' buttons."""
+    needs it: the NLU's examples, the titles of the responses' buttons, and the names of
+    the services of the assistant's business.yml, if it has one."""
 
     def __iter__(self) -> Iterator[str]:
+        folder = project_folder()
         try:
-            project = Project(project_folder())
+            project = Project(folder)
             yield from (example.text for example in project.training_data.examples)
             for variations in project.domain.responses.values():
                 for variation in variations:
@@ -51,6 +55,20 @@ class ProjectVocabulary:
                         yield str(button.get("title") or "")
         except Exception as error:  # the engine still hears everyday words
             logger.warning("P430 speech-to-text without the project's examples: %s", error)
+        yield from service_names(folder / "business.yml")
+
+
+def service_names(path: Path) -> Iterator[str]:
+    """The services a business.yml lists, by name and alias ("a haircut", "a trim")."""
+    try:
+        settings = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (OSError, yaml.YAMLError):
+        return
+    for service in (settings or {}).get("services") or []:
+        if isinstance(service, dict):
+            for name in [service.get("name"), *(service.get("aliases") or [])]:
+                if isinstance(name, str):
+                    yield f"a {name}"
 
 
 def engines(settings: SpeechSettings) -> tuple[SpeechToText | None, TextToSpeech | None]:

@@ -143,7 +143,7 @@ def test_voice_benchmark_smoke_prints_its_tables(assistant_models: Path) -> None
         missing("espeak-ng")
     out = bench_output("voice.py", "--models", str(assistant_models))
     assert "eSpeak NG says it, PocketSphinx hears it" in out and "RTF" in out
-    assert "scripted booking calls through twilio_voice" in out and "answer p99" in out
+    assert "scripted calls through twilio_voice" in out and "p99" in out and "lead" in out
 
 
 def test_fuzz_benchmark_smoke_prints_its_table_and_finds_nothing() -> None:

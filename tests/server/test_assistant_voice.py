@@ -1,8 +1,9 @@
 """The repository's assistant answering the phone, as a business runs it: `twilio_voice:` in
 credentials.yml with the auth token in the environment, and calls from a local stand-in
 for Twilio that signs its requests and reads the TwiML answers as Twilio does. One caller
-books an appointment by voice, which lands in the studio's calendar; another asks for a
-person and is put through to the studio's number."""
+books an appointment by voice, which lands in the studio's calendar; another leaves their
+details to be called back; a third asks for a person and is put through to the studio's
+number."""
 
 from __future__ import annotations
 
@@ -63,7 +64,12 @@ def test_a_caller_books_by_voice_and_another_is_put_through_to_the_studio(
         booked = db.execute(
             text("SELECT service, starts_at, email FROM assistant_appointments")
         ).all()
+        leads = db.execute(text("SELECT name, email, phone FROM assistant_leads")).all()
     engine.dispose()
+    # ...with the number they called from
+    assert [tuple(lead) for lead in leads] == [
+        ("Paul Kerr", "paul.kerr@example.com", "+447700900203")
+    ]
     ((service, start, email),) = booked
     assert service == "haircut" and email == "anna.lima@example.com"
     # 16:30 in London, on GMT in December
@@ -97,6 +103,21 @@ async def calls(webhook: str) -> None:
         assert booked.said[0].startswith("You're booked, Anna Lima: a haircut on Tuesday")
         assert booked.listening
         assert await booking.hang_up(duration=75) == 204
+
+        # A lead: the caller leaves their details to be called back.
+        lead = PhoneCall(post_to(client), webhook, caller="+447700900203")
+        await lead.ring()
+        asked = await lead.say("I'd like a callback")
+        assert "name" in asked.text
+        asked = await lead.say("It's Paul Kerr")
+        assert "e-mail" in asked.text
+        asked = await lead.say("paul dot kerr at example dot com")
+        assert "offers" in asked.text
+        saved = await lead.say("no thanks")
+        assert saved.said[0] == (
+            "Thanks, Paul Kerr. Someone from the team will get back to you at "
+            "paul.kerr@example.com."
+        )
 
         transfer = PhoneCall(post_to(client), webhook, caller="+447700900202")
         await transfer.ring()
