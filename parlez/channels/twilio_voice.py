@@ -27,12 +27,18 @@ Twilio's transcript of what the caller says next (`SpeechResult`) or the keys th
   addresses, markdown or emoji read out); a `channel: twilio_voice` variation of a response
   is chosen for calls, as in Rasa. Images are not said.
 
+A person who takes the conversation over in the console (it is paused) talks to the caller
+on the line: with the account's `account_sid`, each of their replies is said into the live
+call through Twilio's REST API (the call's TwiML is updated), while the caller's words keep
+coming into the conversation; silences are not counted then.
+
 A phrase setting naming a response (`utter_...`) is said through that response, so that it
 follows the conversation's language and conditions.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Sequence
@@ -40,6 +46,8 @@ from typing import Any
 
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
+from twilio.base.exceptions import TwilioException
+from twilio.rest import Client
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from parlez.channels.channel import (
@@ -48,9 +56,11 @@ from parlez.channels.channel import (
     Conversations,
     InputChannel,
     OnNewMessage,
+    OutputChannel,
     UserMessage,
 )
-from parlez.channels.twilio import SignedForms, sibling_url
+from parlez.channels.retry import FIRST_WAIT, delivered
+from parlez.channels.twilio import SignedForms, _transient, sibling_url
 from parlez.channels.webhook import required, webhook_blueprint
 from parlez.events import (
     ACTION_LISTEN,
@@ -78,6 +88,11 @@ SPEECH_MODELS = ("default", "numbers_and_commands", "phone_call")
 
 #: Twilio's statuses of a call that is over
 ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+DEFAULT_TRANSFER_FAILED = "I'm sorry, nobody from the team can take your call right now."
+DEFAULT_GOODBYE = "I didn't hear anything, so I'll end the call. Goodbye!"
+DEFAULT_CHOICE = "Press {number} for {title}."
+#: how long a call listens while a person in the console has the conversation
+WAITING_SECONDS = 30
 #: how many buttons a single key can choose between
 KEYPAD_CHOICES = 9
 #: Twilio accepts at most this many hints (phrases the recogniser expects)
@@ -198,6 +213,41 @@ class TwilioVoiceOutput(CollectingOutputChannel):
         return "twilio_voice"
 
 
+class TwilioVoiceLiveCall(OutputChannel):
+    """Says a person's reply into a call that is going on, by replacing the call's TwiML
+    through Twilio's REST API (`calls(sid).update(twiml=...)`), then listens again."""
+
+    def __init__(self, channel: TwilioVoiceInput, client: Client, call_id: str) -> None:
+        self.channel = channel
+        self.client = client
+        self.call_id = call_id
+
+    @classmethod
+    def name(cls) -> str:
+        return "twilio_voice"
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        twiml = str(self.channel._gather([message], waiting=True))
+        failed = await delivered(
+            # The SDK is synchronous (`requests`): off the event loop.
+            lambda: asyncio.to_thread(self.client.calls(self.call_id).update, twiml=twiml),
+            _transient,
+            (TwilioException, OSError),
+            first_wait=self.channel.retry_wait,
+        )
+        if failed is not None:
+            reason = getattr(failed, "msg", None) or failed
+            logger.warning(
+                "P427 a reply to the call %s from %s could not be said (the call may be over): %s",
+                self.call_id,
+                recipient_id,
+                reason,
+            )
+
+    async def send_text_message(self, recipient_id: str, text: str) -> None:
+        await self.send_response(recipient_id, {"text": text})
+
+
 def _setting(value: Any, default: str) -> str:
     """A credentials value as Twilio's attribute text (YAML gives `5` and `false` typed)."""
     if value is None:
@@ -225,11 +275,13 @@ class TwilioVoiceInput(InputChannel):
         webhook_url: str | None = None,
         transfer_number: str | None = None,
         dial_timeout: int = 20,
-        transfer_failed_phrase: str = "I'm sorry, nobody from the team can take your call "
-        "right now.",
-        goodbye_phrase: str = "I didn't hear anything, so I'll end the call. Goodbye!",
-        choice_phrase: str = "Press {number} for {title}.",
+        transfer_failed_phrase: str = DEFAULT_TRANSFER_FAILED,
+        goodbye_phrase: str = DEFAULT_GOODBYE,
+        choice_phrase: str = DEFAULT_CHOICE,
         silences: int = 3,
+        account_sid: str | None = None,
+        api_url: str | None = None,
+        retry_wait: float = FIRST_WAIT,
     ) -> None:
         self.initial_prompt = initial_prompt
         self.reprompt_fallback_phrase = reprompt_fallback_phrase
@@ -247,6 +299,13 @@ class TwilioVoiceInput(InputChannel):
         self.choice_phrase = choice_phrase
         self.silences = silences
         self.signatures = SignedForms(auth_token, webhook_url)
+        self.retry_wait = retry_wait
+        #: Twilio's REST API, to say a person's replies into a live call (with account_sid)
+        self.client: Client | None = None
+        if account_sid:
+            self.client = Client(account_sid, auth_token)
+            if api_url:  # another Twilio region's (or a test's) REST API
+                self.client.api.base_url = api_url.rstrip("/")
         self._validate()
 
     @classmethod
@@ -277,12 +336,14 @@ class TwilioVoiceInput(InputChannel):
             webhook_url=settings.get("webhook_url"),
             transfer_number=_setting(settings.get("transfer_number"), "") or None,
             dial_timeout=int(settings.get("dial_timeout") or 20),
-            **{
-                key: _setting(settings[key], "")
-                for key in ("transfer_failed_phrase", "goodbye_phrase", "choice_phrase")
-                if settings.get(key)
-            },
+            transfer_failed_phrase=_setting(
+                settings.get("transfer_failed_phrase"), DEFAULT_TRANSFER_FAILED
+            ),
+            goodbye_phrase=_setting(settings.get("goodbye_phrase"), DEFAULT_GOODBYE),
+            choice_phrase=_setting(settings.get("choice_phrase"), DEFAULT_CHOICE),
             silences=int(settings.get("silences") or 3),
+            account_sid=_setting(settings.get("account_sid"), "") or None,
+            api_url=settings.get("api_url"),
         )
 
     def _validate(self) -> None:
@@ -326,6 +387,14 @@ class TwilioVoiceInput(InputChannel):
         if self.silences < 1:
             refuse("silences must be 1 or more", "silences: 3")
 
+    def output_channel_for(self, metadata: dict[str, Any]) -> OutputChannel | None:
+        """A person's reply from the console goes into the caller's call, if it is the
+        latest message's and the REST API can be used (`account_sid`)."""
+        call = metadata.get("call_id")
+        if self.client is None or not isinstance(call, str) or not call:
+            return None
+        return TwilioVoiceLiveCall(self, self.client, call)
+
     def actions_used(self) -> list[str]:
         """The responses its phrase settings name (`transfer_failed_phrase: utter_...`)."""
         phrases = (self.reprompt_fallback_phrase, self.transfer_failed_phrase, self.goodbye_phrase)
@@ -359,8 +428,9 @@ class TwilioVoiceInput(InputChannel):
             said.append(self.choice_phrase.format(number=number, title=title))
         return said
 
-    def _gather(self, messages: Sequence[dict[str, Any]]) -> VoiceResponse:
-        """Say `messages` and listen: the caller may speak (or press a key) over them."""
+    def _gather(self, messages: Sequence[dict[str, Any]], waiting: bool = False) -> VoiceResponse:
+        """Say `messages` and listen: the caller may speak (or press a key) over them.
+        `waiting`: a person has the conversation, and may take a while to answer."""
         answer = VoiceResponse()
         attributes: dict[str, Any] = {
             "input": "speech dtmf",
@@ -372,6 +442,8 @@ class TwilioVoiceInput(InputChannel):
         }
         if self.language:
             attributes["language"] = self.language
+        if waiting:
+            attributes["timeout"] = WAITING_SECONDS
         buttons = (
             (messages[-1].get("buttons") or messages[-1].get("quick_replies") or [])
             if (messages)
@@ -459,6 +531,8 @@ class TwilioVoiceInput(InputChannel):
         keys = (form.get("Digits") or "").strip()
         tracker = await conversations.retrieve(sender) if conversations else None
         events = tracker.events if tracker is not None else []
+        # A person has the conversation (the console): the caller's words are theirs.
+        with_person = tracker is not None and tracker.is_paused() and bool(call_steps(events, call))
         metadata: dict[str, Any] = {"call_id": call, "to": form.get("To")}
         if sender.startswith("+"):
             metadata["phone"] = sender
@@ -472,6 +546,8 @@ class TwilioVoiceInput(InputChannel):
             if button is not None:
                 metadata["display"] = text
                 text = str(button.get("payload") or button.get("title") or text)
+        elif with_person:
+            return self._gather([], waiting=True)  # silence while a person answers
         elif conversations is not None and call_steps(events, call):
             return await self._silence(sender, call, events, conversations)
         elif conversations is None and form.get("CallStatus") != "ringing":
@@ -484,6 +560,8 @@ class TwilioVoiceInput(InputChannel):
         message = UserMessage(text, output, sender, metadata, input_channel=self.name())
         await on_new_message(message)
         after = await conversations.retrieve(sender) if conversations else None
+        if with_person and after is not None and after.is_paused():
+            return self._gather(output.messages, waiting=True)
         return await self._answer(sender, call, output.messages, after, conversations)
 
     async def _start(

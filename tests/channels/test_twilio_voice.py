@@ -12,10 +12,17 @@ from parlez.agent import Agent
 from parlez.channels.channel import ChannelConfigError
 from parlez.channels.credentials import channels_from_credentials
 from parlez.channels.twilio_voice import TwilioVoiceInput, picked_button
-from parlez.events import CallStep, Event, SessionStarted, UserUttered
+from parlez.events import (
+    BotUttered,
+    CallStep,
+    ConversationPaused,
+    Event,
+    SessionStarted,
+    UserUttered,
+)
 from parlez.server.app import create_app
 from parlez.server.state import ServerState
-from tests.fakes.twilio import TOKEN
+from tests.fakes.twilio import ACCOUNT, TOKEN, fake_twilio
 from tests.fakes.twilio_voice import PhoneCall, asgi_post
 
 pytestmark = pytest.mark.anyio
@@ -197,6 +204,50 @@ async def test_a_request_twilio_did_not_sign_is_refused_and_nothing_stored(
         status, _ = await phone.post(WEBHOOK, form, other)
     assert status == 403
     assert await agent.tracker_store.retrieve(CALLER) is None
+
+
+async def test_a_person_in_the_console_talks_to_the_caller_on_the_live_call(
+    small_model: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with fake_twilio() as twilio:
+        channel = TwilioVoiceInput(
+            TOKEN, webhook_url=WEBHOOK, account_sid=ACCOUNT, api_url=twilio.url, retry_wait=0.01
+        )
+        agent = Agent.load(small_model)
+        state = ServerState(agent=agent, channels=[channel])
+        phone = PhoneCall(asgi_post(create_app(state), PUBLIC), WEBHOOK, caller=CALLER)
+        await phone.ring()
+        # A person takes the conversation over in the console.
+        await agent.append_events(CALLER, [ConversationPaused()])
+        heard = await phone.say("hello? is anyone there?")
+        assert heard.said == [] and heard.gather is not None
+        assert heard.gather["timeout"] == "30"  # a person may take a while to answer
+        waited = await phone.silence()
+        assert waited.said == [] and waited.listening
+        assert steps(await events(agent)) == ["started"]  # no silence counted
+        # Their reply goes into the live call, through Twilio's REST API.
+        tracker = await agent.tracker_store.retrieve(CALLER)
+        assert tracker is not None
+        assert tracker.latest_message is not None
+        output = state.output_channel("twilio_voice", tracker.latest_message.metadata)
+        reply = BotUttered("Hi, this is Sam from the studio.", metadata={"sent_by": "sam"})
+        await agent.append_events(CALLER, [reply], output)
+        ((sid, twiml),) = twilio.call_updates
+        assert sid == phone.sid and "Hi, this is Sam from the studio." in twiml
+        assert "<Gather" in twiml and WEBHOOK in twiml
+        # The caller hung up: the reply stays in the conversation, and a warning says so.
+        twilio.ended_calls.add(phone.sid)
+        await agent.append_events(CALLER, [BotUttered("Are you there?")], output)
+        assert len(twilio.call_updates) == 1 and "P427" in caplog.text
+
+
+async def test_without_the_account_sid_a_reply_from_the_console_stays_in_the_conversation(
+    app: tuple[Any, Agent],
+) -> None:
+    served_app, _ = app
+    await call(served_app).ring()
+    channel = served_app.ctx.state.channels[0]
+    assert channel.output_channel_for({"call_id": "CA1"}) is None
 
 
 async def test_a_request_without_a_call_id_is_a_400(app: tuple[Any, Agent]) -> None:

@@ -1,5 +1,6 @@
-"""A local stand-in for Twilio's REST API (`POST /2010-04-01/Accounts/<sid>/Messages.json`),
-and a signer for the webhooks Twilio sends.
+"""A local stand-in for Twilio's REST API (`POST /2010-04-01/Accounts/<sid>/Messages.json`,
+and `.../Calls/<CallSid>.json` to change a live call's TwiML), and a signer for the webhooks
+Twilio sends.
 
 It checks the account's Basic auth, reads the form the `twilio` SDK sends (`To`, `From`,
 `Body`, `MediaUrl`) and answers with a Message resource as Twilio does (`sid`, `status:
@@ -36,6 +37,9 @@ class FakeTwilio:
     sent: list[dict[str, Any]] = field(default_factory=list)
     #: until when (a Unix time) every request gets a 503, as in an outage
     down_until: float = 0.0
+    #: the TwiML each live call was given (CallSid, TwiML), and the calls that are over
+    call_updates: list[tuple[str, str]] = field(default_factory=list)
+    ended_calls: set[str] = field(default_factory=set)
     port: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -57,11 +61,15 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 "Basic "
                 + base64.b64encode(f"{fake.account_sid}:{fake.auth_token}".encode()).decode()
             )
-            if self.path != f"/2010-04-01/Accounts/{fake.account_sid}/Messages.json":
-                self._send(404, {"code": 20404, "message": "Not found", "status": 404})
-                return
             if self.headers.get("Authorization") != expected:
                 self._send(401, {"code": 20003, "message": "Authenticate", "status": 401})
+                return
+            calls = f"/2010-04-01/Accounts/{fake.account_sid}/Calls/"
+            if self.path.startswith(calls) and self.path.endswith(".json"):
+                self._update_call(self.path[len(calls) : -len(".json")], form)
+                return
+            if self.path != f"/2010-04-01/Accounts/{fake.account_sid}/Messages.json":
+                self._send(404, {"code": 20404, "message": "Not found", "status": 404})
                 return
             with fake._lock:
                 status = fake.fail.pop(0) if fake.fail else 201
@@ -87,6 +95,32 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                     "direction": "outbound-api",
                     "api_version": "2010-04-01",
                     "uri": f"/2010-04-01/Accounts/{fake.account_sid}/Messages/SM{number:032d}.json",
+                },
+            )
+
+        def _update_call(self, sid: str, form: dict[str, Any]) -> None:
+            """A live call's new TwiML, as Twilio takes it: refused once the call is over."""
+            with fake._lock:
+                if sid in fake.ended_calls:
+                    self._send(
+                        400,
+                        {
+                            "code": 21220,
+                            "message": "Call is not in-progress. Cannot redirect.",
+                            "status": 400,
+                        },
+                    )
+                    return
+                fake.call_updates.append((sid, str(form.get("Twiml") or "")))
+            self._send(
+                200,
+                {
+                    "sid": sid,
+                    "account_sid": fake.account_sid,
+                    "status": "in-progress",
+                    "direction": "inbound",
+                    "api_version": "2010-04-01",
+                    "uri": f"/2010-04-01/Accounts/{fake.account_sid}/Calls/{sid}.json",
                 },
             )
 
