@@ -42,6 +42,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sanic import Blueprint, Request, response
@@ -91,6 +92,24 @@ ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 DEFAULT_TRANSFER_FAILED = "I'm sorry, nobody from the team can take your call right now."
 DEFAULT_GOODBYE = "I didn't hear anything, so I'll end the call. Goodbye!"
 DEFAULT_CHOICE = "Press {number} for {title}."
+#: how a numbered choice is read in the assistant's other languages
+CHOICE_PHRASES = {
+    "fr": "Tapez {number} pour {title}.",
+    "de": "Drücken Sie die {number} für {title}.",
+    "es": "Pulse {number} para {title}.",
+}
+
+
+@dataclass(frozen=True)
+class Voice:
+    """How the assistant speaks in one language: Twilio's voice and language code (also the
+    language its speech recognition listens for), and how a numbered choice is read."""
+
+    assistant_voice: str
+    language: str | None
+    choice_phrase: str
+
+
 #: how long a call listens while a person in the console has the conversation
 WAITING_SECONDS = 30
 #: how many buttons a single key can choose between
@@ -116,7 +135,31 @@ _NUMBER_WORDS = {
     )
     for word in words
 }
-_CHOICE = re.compile(r"^(?:(?:number|option|press(?:ing)?)\s+)?(\w+)(?:\s+please)?$")
+#: the same in the assistant's other languages
+_NUMBER_WORDS.update(
+    {
+        word: n
+        for n, words in enumerate(
+            [
+                (),
+                ("un", "une", "eins", "ein", "uno", "una"),
+                ("deux", "zwei", "dos"),
+                ("trois", "drei", "tres"),
+                ("quatre", "vier", "cuatro"),
+                ("cinq", "fünf", "cinco"),
+                ("six", "sechs", "seis"),
+                ("sept", "sieben", "siete"),
+                ("huit", "acht", "ocho"),
+                ("neuf", "neun", "nueve"),
+            ]
+        )
+        for word in words
+    }
+)
+_CHOICE = re.compile(
+    r"^(?:(?:number|option|press(?:ing)?|le|la|numéro|nummer|die|el|número|opción)\s+)?"
+    r"(\w+)(?:\s+(?:please|s'il vous plaît|bitte|por favor))?$"
+)
 
 
 def _words(text: str) -> str:
@@ -248,6 +291,18 @@ class TwilioVoiceLiveCall(OutputChannel):
         await self.send_response(recipient_id, {"text": text})
 
 
+def _languages(value: Any) -> dict[str, dict[str, Any]]:
+    """`languages:` of the settings: a voice for each language code."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise ChannelConfigError(
+            "twilio_voice in credentials.yml: 'languages' maps language codes to voices",
+            hint="languages: {fr: {assistant_voice: Polly.Lea-Neural, language: fr-FR}}",
+        )
+    return {str(code): dict(voice) for code, voice in value.items()}
+
+
 def _setting(value: Any, default: str) -> str:
     """A credentials value as Twilio's attribute text (YAML gives `5` and `false` typed)."""
     if value is None:
@@ -282,6 +337,8 @@ class TwilioVoiceInput(InputChannel):
         account_sid: str | None = None,
         api_url: str | None = None,
         retry_wait: float = FIRST_WAIT,
+        languages: dict[str, dict[str, Any]] | None = None,
+        language_slot: str = "language",
     ) -> None:
         self.initial_prompt = initial_prompt
         self.reprompt_fallback_phrase = reprompt_fallback_phrase
@@ -300,6 +357,18 @@ class TwilioVoiceInput(InputChannel):
         self.silences = silences
         self.signatures = SignedForms(auth_token, webhook_url)
         self.retry_wait = retry_wait
+        self.voice = Voice(assistant_voice, language, choice_phrase)
+        #: the voice for each language a conversation's `language_slot` may hold
+        self.voices = {
+            code: Voice(
+                _setting(given.get("assistant_voice"), assistant_voice),
+                _setting(given.get("language"), "") or None,
+                _setting(given.get("choice_phrase"), CHOICE_PHRASES.get(code, choice_phrase)),
+            )
+            for code, given in (languages or {}).items()
+            if isinstance(given, dict)
+        }
+        self.language_slot = language_slot
         #: Twilio's REST API, to say a person's replies into a live call (with account_sid)
         self.client: Client | None = None
         if account_sid:
@@ -344,6 +413,8 @@ class TwilioVoiceInput(InputChannel):
             silences=int(settings.get("silences") or 3),
             account_sid=_setting(settings.get("account_sid"), "") or None,
             api_url=settings.get("api_url"),
+            languages=_languages(settings.get("languages")),
+            language_slot=_setting(settings.get("language_slot"), "language"),
         )
 
     def _validate(self) -> None:
@@ -354,13 +425,14 @@ class TwilioVoiceInput(InputChannel):
                 f"twilio_voice in credentials.yml: {problem}", hint=f"twilio_voice: {hint}"
             )
 
-        if self.assistant_voice not in BASIC_VOICES and not _OTHER_VOICE.match(
-            self.assistant_voice
-        ):
-            refuse(
-                f"'{self.assistant_voice}' is not a Twilio voice",
-                "assistant_voice: woman, man, alice, or Polly.<Name> / Google.<Voice>",
-            )
+        for voice in [self.voice, *self.voices.values()]:
+            if voice.assistant_voice not in BASIC_VOICES and not _OTHER_VOICE.match(
+                voice.assistant_voice
+            ):
+                refuse(
+                    f"'{voice.assistant_voice}' is not a Twilio voice",
+                    "assistant_voice: woman, man, alice, or Polly.<Name> / Google.<Voice>",
+                )
         timeout = self.speech_timeout.lower()
         if not timeout.isdigit() and timeout != "auto":
             refuse(
@@ -408,13 +480,20 @@ class TwilioVoiceInput(InputChannel):
 
     # ---- TwiML -------------------------------------------------------------------------------
 
-    def _say(self, verb: VoiceResponse | Gather, text: str) -> None:
-        attributes = {"voice": self.assistant_voice}
-        if self.language:
-            attributes["language"] = self.language
+    def _voice_of(self, tracker: DialogueStateTracker | None) -> Voice:
+        """The voice for the conversation's language (its `language_slot`), else the
+        channel's own."""
+        code = tracker.get_slot(self.language_slot) if tracker is not None else None
+        return self.voices.get(str(code), self.voice) if code else self.voice
+
+    @staticmethod
+    def _say(verb: VoiceResponse | Gather, text: str, voice: Voice) -> None:
+        attributes = {"voice": voice.assistant_voice}
+        if voice.language:
+            attributes["language"] = voice.language
         verb.say(text, **attributes)
 
-    def _sentences(self, message: dict[str, Any]) -> list[str]:
+    def _sentences(self, message: dict[str, Any], voice: Voice | None = None) -> list[str]:
         """What is said of one message: its text, and its buttons as numbered choices."""
         custom = message.get("custom") if isinstance(message.get("custom"), dict) else {}
         text = str(message.get("text") or (custom or {}).get("text") or "")
@@ -425,12 +504,18 @@ class TwilioVoiceInput(InputChannel):
         for number, button in enumerate(buttons, start=1):
             # "Which products do you use?" read as a choice: without its own full stop.
             title = " ".join(spoken(str(button.get("title") or ""))).rstrip(".?!")
-            said.append(self.choice_phrase.format(number=number, title=title))
+            said.append((voice or self.voice).choice_phrase.format(number=number, title=title))
         return said
 
-    def _gather(self, messages: Sequence[dict[str, Any]], waiting: bool = False) -> VoiceResponse:
+    def _gather(
+        self,
+        messages: Sequence[dict[str, Any]],
+        waiting: bool = False,
+        voice: Voice | None = None,
+    ) -> VoiceResponse:
         """Say `messages` and listen: the caller may speak (or press a key) over them.
         `waiting`: a person has the conversation, and may take a while to answer."""
+        voice = voice or self.voice
         answer = VoiceResponse()
         attributes: dict[str, Any] = {
             "input": "speech dtmf",
@@ -440,8 +525,8 @@ class TwilioVoiceInput(InputChannel):
             "speech_model": self.speech_model,
             "enhanced": self.enhanced,
         }
-        if self.language:
-            attributes["language"] = self.language
+        if voice.language:
+            attributes["language"] = voice.language
         if waiting:
             attributes["timeout"] = WAITING_SECONDS
         buttons = (
@@ -457,29 +542,39 @@ class TwilioVoiceInput(InputChannel):
             if len(buttons) <= KEYPAD_CHOICES:
                 attributes["num_digits"] = 1  # one key answers at once
         gather = Gather(**attributes)
-        self._say_all(gather, messages)
+        self._say_all(gather, messages, voice)
         answer.append(gather)
         return answer
 
-    def _say_all(self, verb: VoiceResponse | Gather, messages: Sequence[dict[str, Any]]) -> None:
-        sentences = [s for message in messages for s in self._sentences(message)]
+    def _say_all(
+        self,
+        verb: VoiceResponse | Gather,
+        messages: Sequence[dict[str, Any]],
+        voice: Voice | None = None,
+    ) -> None:
+        voice = voice or self.voice
+        sentences = [s for message in messages for s in self._sentences(message, voice)]
         for index, sentence in enumerate(sentences):
             if index:
                 verb.pause(length=1)
-            self._say(verb, sentence)
+            self._say(verb, sentence, voice)
 
-    def _ending(self, messages: Sequence[dict[str, Any]]) -> VoiceResponse:
+    def _ending(
+        self, messages: Sequence[dict[str, Any]], voice: Voice | None = None
+    ) -> VoiceResponse:
         """Say `messages`, then hang up."""
         answer = VoiceResponse()
-        self._say_all(answer, messages)
+        self._say_all(answer, messages, voice)
         answer.hangup()
         return answer
 
-    def _transfer(self, messages: Sequence[dict[str, Any]], number: str) -> VoiceResponse:
+    def _transfer(
+        self, messages: Sequence[dict[str, Any]], number: str, voice: Voice | None = None
+    ) -> VoiceResponse:
         """Say `messages`, then put the caller through to `number`; Twilio tells `/dial` how
         it went."""
         answer = VoiceResponse()
-        self._say_all(answer, messages)
+        self._say_all(answer, messages, voice)
         answer.dial(number, action=self._route("dial"), timeout=self.dial_timeout)
         return answer
 
@@ -547,9 +642,10 @@ class TwilioVoiceInput(InputChannel):
                 metadata["display"] = text
                 text = str(button.get("payload") or button.get("title") or text)
         elif with_person:
-            return self._gather([], waiting=True)  # silence while a person answers
+            # silence while a person answers
+            return self._gather([], waiting=True, voice=self._voice_of(tracker))
         elif conversations is not None and call_steps(events, call):
-            return await self._silence(sender, call, events, conversations)
+            return await self._silence(sender, call, tracker, conversations)
         elif conversations is None and form.get("CallStatus") != "ringing":
             # Without the conversations, Rasa's way: the fallback phrase.
             return self._gather([{"text": self.reprompt_fallback_phrase}])
@@ -561,7 +657,7 @@ class TwilioVoiceInput(InputChannel):
         await on_new_message(message)
         after = await conversations.retrieve(sender) if conversations else None
         if with_person and after is not None and after.is_paused():
-            return self._gather(output.messages, waiting=True)
+            return self._gather(output.messages, waiting=True, voice=self._voice_of(after))
         return await self._answer(sender, call, output.messages, after, conversations)
 
     async def _start(
@@ -596,6 +692,7 @@ class TwilioVoiceInput(InputChannel):
         """The turn's TwiML: its messages said while listening, or a transfer, or the end."""
         custom = [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
         dial: dict[str, Any] = next((c for c in custom if c.get("dial")), {})
+        voice = self._voice_of(after)
         if after is not None and after.is_paused():
             number = str(dial.get("dial") or self.transfer_number or "")
             if number and conversations is not None:
@@ -603,18 +700,17 @@ class TwilioVoiceInput(InputChannel):
                 if dial.get("unanswered"):
                     transfer["unanswered"] = str(dial["unanswered"])
                 await conversations.append_events(sender, [CallStep(call, "transfer", transfer)])
-                return self._transfer(messages, number)
+                return self._transfer(messages, number, voice)
             logger.warning(
                 "P426 the call from %s was handed to a person, and twilio_voice has no "
                 "transfer_number: the call ends after the assistant's messages",
                 sender,
             )
-            return self._ending(
-                [*messages, *await self._phrase(sender, self.goodbye_phrase, conversations)]
-            )
+            goodbye = await self._phrase(sender, self.goodbye_phrase, conversations)
+            return self._ending([*messages, *goodbye], voice)
         if any(c.get("hangup") for c in custom):
-            return self._ending(messages)
-        return self._gather(messages)
+            return self._ending(messages, voice)
+        return self._gather(messages, voice=voice)
 
     async def _phrase(
         self, sender: str, phrase: str, conversations: Conversations | None = None
@@ -634,22 +730,25 @@ class TwilioVoiceInput(InputChannel):
         self,
         sender: str,
         call: str,
-        events: Sequence[Event],
+        tracker: DialogueStateTracker | None,
         conversations: Conversations,
     ) -> VoiceResponse:
         """The caller said nothing: the last message again, then the fallback phrase with
         it, and after `silences` of them in a row, goodbye."""
+        events = tracker.events if tracker is not None else []
+        voice = self._voice_of(tracker)
         count = silences_since_caller_spoke(events, call) + 1
         step = CallStep(call, "no_input", {"count": count})
         await conversations.append_events(sender, [step])
         if count >= self.silences:
-            return self._ending(await self._phrase(sender, self.goodbye_phrase, conversations))
+            goodbye = await self._phrase(sender, self.goodbye_phrase, conversations)
+            return self._ending(goodbye, voice)
         last = latest_bot_message(events)
         again = [last] if last else []
         if count > 1 or not again:
             fallback = await self._phrase(sender, self.reprompt_fallback_phrase, conversations)
             again = [*fallback, *again]
-        return self._gather(again)
+        return self._gather(again, voice=voice)
 
     async def _dial_result(
         self, form: dict[str, str], conversations: Conversations | None
@@ -681,7 +780,8 @@ class TwilioVoiceInput(InputChannel):
             self.transfer_failed_phrase
         )
         await conversations.append_events(sender, [result, ConversationResumed()])
-        return self._gather(await self._phrase(sender, str(phrase), conversations))
+        said = await self._phrase(sender, str(phrase), conversations)
+        return self._gather(said, voice=self._voice_of(tracker))
 
     async def _ended(self, form: dict[str, str], conversations: Conversations) -> None:
         """Record how the call ended (once: Twilio may repeat a callback)."""

@@ -9,7 +9,7 @@ import pytest
 
 from parlez.agent import Agent
 from parlez.channels.twilio_voice import TwilioVoiceInput
-from parlez.events import CallStep
+from parlez.events import CallStep, SlotSet
 from parlez.server.app import create_app
 from parlez.server.state import ServerState
 from tests.fakes.twilio import TOKEN
@@ -112,3 +112,26 @@ async def test_with_no_number_at_all_the_call_ends_after_the_handoff_message(
     assert answer.hung_up and answer.dialled is None
     assert answer.said[0] == "I'm putting you through to a person from the team now, please hold."
     assert "P426" in caplog.text
+
+
+async def test_a_french_caller_is_answered_in_a_french_voice(bot: Agent) -> None:
+    channel = TwilioVoiceInput(
+        TOKEN,
+        initial_prompt="/greet",
+        webhook_url=WEBHOOK,
+        assistant_voice="Polly.Amy-Neural",
+        language="en-GB",
+        languages={"fr": {"assistant_voice": "Polly.Lea-Neural", "language": "fr-FR"}},
+    )
+    app = create_app(ServerState(agent=bot, channels=[channel]))
+    phone = PhoneCall(asgi_post(app, PUBLIC), WEBHOOK, caller=CALLER)
+    greeting = await phone.ring()
+    assert greeting.voices == {"Polly.Amy-Neural"}
+    # The conversation turns out to be in French (the assistant's language detection).
+    await bot.append_events(CALLER, [SlotSet("language", "fr")])
+    answer = await phone.say("/greet")
+    assert answer.voices == {"Polly.Lea-Neural"}
+    assert answer.gather is not None and answer.gather["language"] == "fr-FR"
+    assert any(s.startswith("Tapez 1 pour ") for s in answer.said), answer.said
+    handed = await phone.say("/request_human")
+    assert handed.said == ["Je vous passe une personne de l'équipe, un instant s'il vous plaît."]

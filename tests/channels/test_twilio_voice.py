@@ -284,6 +284,11 @@ async def test_voice_settings_reach_the_twiml(small_model: Path) -> None:
         ({"auth_token": "t", "enhanced": "maybe"}, "enhanced 'maybe'"),
         ({"auth_token": "t", "enhanced": True}, "needs speech_model: phone_call"),
         ({"auth_token": "t", "speech_timeout": "auto"}, "needs speech_model: numbers_and"),
+        ({"auth_token": "t", "languages": ["fr"]}, "maps language codes to voices"),
+        (
+            {"auth_token": "t", "languages": {"fr": {"assistant_voice": "robot"}}},
+            "'robot' is not a Twilio voice",
+        ),
     ],
 )
 def test_settings_twilio_would_refuse_are_errors_naming_the_key(
@@ -334,6 +339,9 @@ def test_a_choice_ending_in_a_question_mark_is_read_without_it() -> None:
         ("Yes!", "Yes"),
         ("yes but not now", None),
         ("3", None),
+        ("deux", "No"),
+        ("la une", "Yes"),
+        ("zwei bitte", "No"),
     ],
 )
 def test_what_a_caller_says_picks_a_button(said: str, chosen: str | None) -> None:
