@@ -34,6 +34,7 @@ import statistics
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -232,7 +233,15 @@ def answer_for(asked: str, facts: Facts) -> str | None:
     return None
 
 
-def follow(customer: Customer, opening: str | list[str], facts: Facts) -> None:
+def follow(
+    customer: Any,
+    opening: str | list[str],
+    facts: Facts,
+    unasked: Callable[[str], list[dict[str, Any]] | None] | None = None,
+) -> None:
+    """The scripted customer answers what the assistant asks until it asks nothing;
+    `unasked` may act on an answer that asks nothing (a caller pressing a key), or give
+    None to stop. `customer` has `say`, `turns` and `booked_at` (a Customer, a Caller)."""
     openings = [opening] if isinstance(opening, str) else opening
     for text in openings[:-1]:
         customer.say(text)
@@ -244,9 +253,13 @@ def follow(customer: Customer, opening: str | list[str], facts: Facts) -> None:
             customer.booked_at = customer.turns
         asked = " ".join(str(a.get("text") or "") for a in answers)
         reply = answer_for(asked, facts)
-        if reply is None:
+        if reply is not None:
+            answers = customer.say(reply)
+            continue
+        acted = unasked(asked) if unasked is not None else None
+        if acted is None:
             return
-        answers = customer.say(reply)
+        answers = acted
 
 
 def states(text: str, start: dt.datetime, now: dt.datetime, zone: ZoneInfo, language: str) -> bool:

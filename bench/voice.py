@@ -54,12 +54,10 @@ from actions.integrations.crm import LeadStore  # noqa: E402
 from actions.integrations.database import database  # noqa: E402
 from actions.when import understand_time  # noqa: E402
 from bench.conversations import (  # noqa: E402
-    BOOKED,
-    MAX_TURNS,
     Facts,
     Outcome,
-    answer_for,
     empty,
+    follow,
     local,
     prepare,
 )
@@ -249,6 +247,12 @@ class Caller:
     def ring(self) -> list[dict[str, Any]]:
         return self.post({"CallStatus": "ringing"})
 
+    def choose_booking(self, asked: str) -> list[dict[str, Any]] | None:
+        """Nothing asked, but the choices read out name a booking: a caller who wants one
+        presses its key, as callers do."""
+        choice = BOOKING_CHOICE.search(asked) if self.booked_at is None else None
+        return self.press(choice.group(1)) if choice else None
+
     def press(self, keys: str) -> list[dict[str, Any]]:
         self.turns += 1
         self.outcome.transcript.append(f"> (presses {keys})")
@@ -273,29 +277,6 @@ def html_text(said: str) -> str:
 
 
 TOKEN = "bench-twilio-token"
-
-
-def follow(caller: Caller, opening: str | list[str], facts: Facts) -> None:
-    openings = [opening] if isinstance(opening, str) else opening
-    for text in openings[:-1]:
-        caller.say(text)
-    answers = caller.say(openings[-1])
-    for _ in range(MAX_TURNS):
-        if caller.booked_at is None and any(
-            cue in str(a.get("text") or "").lower() for a in answers for cue in BOOKED
-        ):
-            caller.booked_at = caller.turns
-        asked = " ".join(str(a.get("text") or "") for a in answers)
-        reply = answer_for(asked, facts)
-        if reply is None:
-            # Nothing asked, but the choices read out name a booking: a caller who wants
-            # one presses its key, as callers do.
-            choice = BOOKING_CHOICE.search(asked) if caller.booked_at is None else None
-            if choice is None:
-                return
-            answers = caller.press(choice.group(1))
-            continue
-        answers = caller.say(reply)
 
 
 def calls_part(
@@ -331,7 +312,7 @@ def calls_part(
             caller = Caller(webhook, f"+44770090{index:04d}", outcome, listener, f"CA{index:032d}")
             caller.ring()
             facts = Facts(script["facts"], "en")
-            follow(caller, said, facts)
+            follow(caller, said, facts, caller.choose_booking)
             if script["kind"] == "lead":
                 emails = {lead.email for lead in LeadStore(database(folder)).all()}
                 outcome.correct = facts["email"] in emails

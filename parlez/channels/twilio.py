@@ -72,7 +72,8 @@ REPEATS_WITHIN = 50
 _DIGIT = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
 
-def _transient(error: BaseException) -> bool:
+def transient(error: BaseException) -> bool:
+    """Whether a failed call to Twilio's REST API may go through if tried again."""
     if isinstance(error, TwilioRestException):
         status = int(error.status)
         return status == 429 or status >= 500
@@ -144,7 +145,7 @@ class TwilioOutput(OutputChannel):
             lambda: asyncio.to_thread(
                 self.client.messages.create, to=recipient_id, from_=sender, **fields
             ),
-            _transient,
+            transient,
             (TwilioException, OSError),
             self.attempts,
             self.retry_wait,
@@ -200,9 +201,7 @@ class TwilioInput(InputChannel):
         #: request's own URL may differ from it)
         self.webhook_url = webhook_url
         self.retry_wait = retry_wait
-        self.client = Client(account_sid, auth_token)
-        if api_url:  # another Twilio region's (or a test's) REST API
-            self.client.api.base_url = api_url.rstrip("/")
+        self.client = rest_client(account_sid, auth_token, api_url)
         self.signatures = SignedForms(auth_token, webhook_url)
 
     @classmethod
@@ -347,6 +346,15 @@ class TwilioInput(InputChannel):
         message = UserMessage(text, output, sender, metadata, input_channel=self.name())
         message.message_id = form["MessageSid"]
         await on_new_message(message)
+
+
+def rest_client(account_sid: str, auth_token: str, api_url: str | None = None) -> Client:
+    """The `twilio` SDK's client of the account, on `api_url` when it is given (another
+    Twilio region's REST API, or a test's)."""
+    client = Client(account_sid, auth_token)
+    if api_url:
+        client.api.base_url = api_url.rstrip("/")
+    return client
 
 
 def status_url(webhook_url: str | None) -> str | None:

@@ -61,7 +61,7 @@ from parlez.channels.channel import (
     UserMessage,
 )
 from parlez.channels.retry import FIRST_WAIT, delivered
-from parlez.channels.twilio import SignedForms, _transient, sibling_url
+from parlez.channels.twilio import SignedForms, rest_client, sibling_url, transient
 from parlez.channels.webhook import required, webhook_blueprint
 from parlez.events import (
     ACTION_LISTEN,
@@ -274,7 +274,7 @@ class TwilioVoiceLiveCall(OutputChannel):
         failed = await delivered(
             # The SDK is synchronous (`requests`): off the event loop.
             lambda: asyncio.to_thread(self.client.calls(self.call_id).update, twiml=twiml),
-            _transient,
+            transient,
             (TwilioException, OSError),
             first_wait=self.channel.retry_wait,
         )
@@ -372,9 +372,7 @@ class TwilioVoiceInput(InputChannel):
         #: Twilio's REST API, to say a person's replies into a live call (with account_sid)
         self.client: Client | None = None
         if account_sid:
-            self.client = Client(account_sid, auth_token)
-            if api_url:  # another Twilio region's (or a test's) REST API
-                self.client.api.base_url = api_url.rstrip("/")
+            self.client = rest_client(account_sid, auth_token, api_url)
         self._validate()
 
     @classmethod
@@ -587,33 +585,31 @@ class TwilioVoiceInput(InputChannel):
 
         @bp.post("/webhook")
         async def receive(request: Request) -> HTTPResponse:
-            form = self.signatures.form(request)
-            if not form.get("CallSid") or not form.get("From"):
-                raise ApiError(400, "BadRequest", "a Twilio call request has 'CallSid' and 'From'")
-            answer = await self._turn(form, on_new_message, conversations)
-            return twiml(answer)
+            form = self._signed(request, "a Twilio call request", "CallSid", "From")
+            return twiml(await self._turn(form, on_new_message, conversations))
 
         @bp.post("/dial")
         async def dialled(request: Request) -> HTTPResponse:
-            form = self.signatures.form(request)
-            if not form.get("CallSid") or not form.get("DialCallStatus"):
-                raise ApiError(
-                    400, "BadRequest", "a Twilio dial result has 'CallSid' and 'DialCallStatus'"
-                )
+            form = self._signed(request, "a Twilio dial result", "CallSid", "DialCallStatus")
             return twiml(await self._dial_result(form, conversations))
 
         @bp.post("/status")
         async def status(request: Request) -> HTTPResponse:
-            form = self.signatures.form(request)
-            if not form.get("CallSid") or not form.get("CallStatus"):
-                raise ApiError(
-                    400, "BadRequest", "a Twilio call status has 'CallSid' and 'CallStatus'"
-                )
+            form = self._signed(request, "a Twilio call status", "CallSid", "CallStatus")
             if conversations is not None and form["CallStatus"] in ENDED:
                 await self._ended(form, conversations)
             return response.empty()
 
         return bp
+
+    def _signed(self, request: Request, what: str, *keys: str) -> dict[str, str]:
+        """The request's form, signed by Twilio (else a 403) and holding `keys` (else a
+        400)."""
+        form = self.signatures.form(request)
+        if not all(form.get(key) for key in keys):
+            named = " and ".join(f"'{key}'" for key in keys)
+            raise ApiError(400, "BadRequest", f"{what} has {named}")
+        return form
 
     async def _turn(
         self,
