@@ -509,6 +509,15 @@ class ReminderCancelled(Event):
     intent: str | None = None
     entities: list[dict[str, Any]] | None = None
 
+    def cancels(self, reminder: ReminderScheduled) -> bool:
+        """Whether this cancels `reminder` of the same conversation: every field it gives
+        (name, intent, entities) must match; one that gives none cancels them all."""
+        return (
+            (self.name is None or self.name == reminder.name)
+            and (self.intent is None or self.intent == reminder.intent)
+            and (self.entities is None or _same_entities(self.entities, reminder.entities))
+        )
+
     @classmethod
     def _from(cls, data: dict[str, Any]) -> Event:
         return cls(
@@ -517,6 +526,21 @@ class ReminderCancelled(Event):
             entities=data.get("entities"),
             **cls._base(data),
         )
+
+
+def _same_entities(left: object, right: object) -> bool:
+    """Entities given as a dict or as Rasa's list of {entity, value}, compared as pairs."""
+
+    def canonical(entities: object) -> object:
+        if isinstance(entities, dict):
+            return sorted((str(k), str(v)) for k, v in entities.items())
+        if isinstance(entities, list):
+            return sorted(
+                (str(e.get("entity")), str(e.get("value"))) for e in entities if isinstance(e, dict)
+            )
+        return entities
+
+    return canonical(left) == canonical(right)
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,19 @@
 When the time comes the reminder's intent enters the conversation as an external user message
 (`EXTERNAL: <intent>`) and the bot answers over the channel the reminder was set on. A
 reminder is dropped instead when the user spoke after it was set (`kill_on_user_msg`), when
-the conversation restarted since, or when a `ReminderCancelled` matched it. Reminders live in
-the server's memory, as in Rasa: a restart forgets the ones still pending.
+the conversation restarted since, or when a `ReminderCancelled` matched it.
+
+Where the conversations are in SQL, the reminders are too: the store writes each one with
+the events that set it (`reminders_pending`), and every server process watches that table,
+each due reminder taken by one process alone. A restart, or a process that dies, loses none;
+the next due one is fired within `POLL_SECONDS` by any process left. With the in-memory
+store, reminders live in the server's memory, as in Rasa: a restart forgets them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -18,12 +24,18 @@ from datetime import datetime
 
 from parlez.channels.channel import OutputChannel
 from parlez.events import ReminderCancelled, ReminderScheduled, UserUttered
+from parlez.stores.tracker_store import TrackerStore
 from parlez.tracker import DialogueStateTracker
 
 logger = logging.getLogger(__name__)
 
 #: what runs a due reminder: (the reminder, the conversation, the channel it was set on)
 ReminderHandler = Callable[[ReminderScheduled, str, OutputChannel], Awaitable[None]]
+#: where a conversation's reminder is answered when another process set it
+OutputFor = Callable[[str], Awaitable[OutputChannel]]
+#: how often the kept reminders are looked at, at the most: when another process set the
+#: next one, or died before firing it
+POLL_SECONDS = 30.0
 
 
 def seconds_until(moment: datetime, now: float | None = None) -> float:
@@ -45,28 +57,8 @@ class Reminder:
 
 
 def cancels(cancel: ReminderCancelled, reminder: Reminder, sender_id: str) -> bool:
-    """Whether `cancel`, logged in `sender_id`'s conversation, cancels `reminder`: every
-    field it gives (name, intent, entities) must match; one with none cancels them all."""
-    event = reminder.event
-    return (
-        reminder.sender_id == sender_id
-        and (cancel.name is None or cancel.name == event.name)
-        and (cancel.intent is None or cancel.intent == event.intent)
-        and (cancel.entities is None or _same_entities(cancel.entities, event.entities))
-    )
-
-
-def _same_entities(left: object, right: object) -> bool:
-    def canonical(entities: object) -> object:
-        if isinstance(entities, dict):
-            return sorted((str(k), str(v)) for k, v in entities.items())
-        if isinstance(entities, list):
-            return sorted(
-                (str(e.get("entity")), str(e.get("value"))) for e in entities if isinstance(e, dict)
-            )
-        return entities
-
-    return canonical(left) == canonical(right)
+    """Whether `cancel`, logged in `sender_id`'s conversation, cancels `reminder`."""
+    return reminder.sender_id == sender_id and cancel.cancels(reminder.event)
 
 
 class ReminderScheduler:
@@ -80,10 +72,57 @@ class ReminderScheduler:
     def __init__(self, handler: ReminderHandler | None = None) -> None:
         self.handler = handler
         self._pending: dict[tuple[str, str], Reminder] = {}
+        #: the store that keeps the reminders for every process (None: this one's memory)
+        self._store: TrackerStore | None = None
+        self._output_for: OutputFor | None = None
+        self._wake: asyncio.Event | None = None
+        self._watching: asyncio.Task[None] | None = None
+        self.poll_seconds = POLL_SECONDS
+
+    def share(
+        self, store: TrackerStore, output_for: OutputFor, poll_seconds: float = POLL_SECONDS
+    ) -> bool:
+        """Fire the reminders `store` keeps, as every process sharing it does, if it keeps
+        them (a SQL store); `output_for(sender_id)` is where a conversation's reminder is
+        answered. Call it in the running event loop; False if the store keeps none."""
+        if not store.keeps_reminders:
+            return False
+        self._store, self._output_for, self.poll_seconds = store, output_for, poll_seconds
+        self._wake = asyncio.Event()
+        store.on_reminder_kept = self._wake.set
+        self._watching = asyncio.get_running_loop().create_task(self._watch())
+        return True
+
+    async def _watch(self) -> None:
+        """Take and fire the due reminders, then sleep until the next is due (or a save in
+        this process kept one, or `poll_seconds` passed)."""
+        assert self._store is not None and self._wake is not None
+        while True:
+            self._wake.clear()
+            try:
+                await self._fire_kept(time.time())
+                next_at = await self._store.next_reminder_at()
+            except Exception:  # the database away for a moment: look again later
+                logger.exception("the kept reminders could not be read; trying again")
+                next_at = None
+            wait = self.poll_seconds
+            if next_at is not None:
+                wait = min(wait, max(0.0, next_at - time.time()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def _fire_kept(self, now: float) -> int:
+        assert self._store is not None and self._output_for is not None
+        due = await self._store.claim_due_reminders(now)
+        for sender_id, event in due:
+            await self._fire(Reminder(event, sender_id, await self._output_for(sender_id)))
+        return len(due)
 
     def schedule(
         self, event: ReminderScheduled, sender_id: str, output_channel: OutputChannel
     ) -> None:
+        if self._store is not None:
+            return  # the store keeps it as the turn is saved, and wakes the watch
         reminder = Reminder(event, sender_id, output_channel)
         self._drop(reminder.key)
         delay = max(0.0, seconds_until(event.trigger_date_time))
@@ -98,7 +137,8 @@ class ReminderScheduler:
         )
 
     def cancel(self, event: ReminderCancelled, sender_id: str) -> int:
-        """Drop the pending reminders `event` cancels; how many."""
+        """Drop the pending reminders `event` cancels; how many (a store that keeps the
+        reminders drops them itself as the turn is saved: 0 here)."""
         matched = [key for key, r in self._pending.items() if cancels(event, r, sender_id)]
         for key in matched:
             self._drop(key)
@@ -113,6 +153,8 @@ class ReminderScheduler:
         """Run at once every reminder due by `now` (default: any pending one's time as
         of now); how many ran. Lets tests and tools move the clock instead of waiting."""
         at = now.timestamp() if now is not None else time.time()
+        if self._store is not None:
+            return await self._fire_kept(at)
         due = [
             r for r in self._pending.values() if seconds_until(r.event.trigger_date_time, at) <= 0
         ]
@@ -122,8 +164,12 @@ class ReminderScheduler:
         return len(due)
 
     async def close(self) -> None:
-        """Stop every timer (server shutdown); pending reminders are forgotten."""
+        """Stop every timer (server shutdown); pending reminders are forgotten, unless a
+        store keeps them (they stay there for the next start, or another process)."""
         tasks = [r.task for r in self._pending.values() if r.task is not None]
+        if self._watching is not None:
+            tasks.append(self._watching)
+            self._watching = None
         self._pending.clear()
         for task in tasks:
             task.cancel()

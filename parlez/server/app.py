@@ -142,10 +142,16 @@ def create_app(
     if cors:
         _add_cors(app, cors)
 
+    @app.after_server_start
+    async def watch_reminders(app: Sanic[Any, Any]) -> None:
+        # Conversations in SQL keep their reminders there: this process fires its share.
+        state.reminders.share(state.tracker_store, state.output_for)
+
     @app.before_server_stop
     async def finish_messages(app: Sanic[Any, Any]) -> None:
         # SIGTERM: the server stopped accepting; let messages being handled save their events.
-        # Pending reminders are forgotten, as in Rasa (they live in memory).
+        # Pending reminders are forgotten with the in-memory store, as in Rasa; a SQL store
+        # keeps them for the next start (or another process).
         await state.reminders.close()
         if getattr(app.ctx, "console_feed", None) is not None:
             app.ctx.console_feed.close()

@@ -105,6 +105,15 @@ class ServerState:
                     return found
         return CollectingOutputChannel()
 
+    async def output_for(self, sender_id: str) -> OutputChannel:
+        """Where a message the assistant sends on its own (a reminder another process set)
+        reaches the customer: the channel of their latest message."""
+        tracker = await self.tracker_store.retrieve(sender_id)
+        latest = tracker.latest_message if tracker is not None else None
+        if latest is None:
+            return CollectingOutputChannel()
+        return self.output_channel(latest.input_channel, latest.metadata)
+
     def load_model(self, archive: Path) -> Agent:
         """A new agent on the same stores: conversations go on across the swap."""
         agent = Agent.load(

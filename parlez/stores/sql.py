@@ -20,7 +20,13 @@ from sqlalchemy import Float, Integer, MetaData, String, Table, Text, delete, fu
 from sqlalchemy.engine import URL
 
 from parlez.endpoints import EndpointConfig
-from parlez.events import Event, UserUttered, stored_events
+from parlez.events import (
+    Event,
+    ReminderCancelled,
+    ReminderScheduled,
+    UserUttered,
+    stored_events,
+)
 from parlez.registry import tracker_stores
 from parlez.slots import Slot
 from parlez.stores.engine import database_url, make_engine, with_retries
@@ -67,6 +73,69 @@ unsent_table = Table(
 
 #: waiting events sent at a time
 UNSENT_BATCH = 500
+
+#: reminders set by actions and not yet fired, written with the events that set them: any
+#: server process of the assistant fires each, one process alone (parlez/core/reminders.py)
+reminders_table = Table(
+    "reminders_pending",
+    metadata,
+    SAColumn("id", Integer, primary_key=True, autoincrement=True),
+    SAColumn("sender_id", String(255), nullable=False, index=True),
+    SAColumn("name", String(255), nullable=False),
+    SAColumn("fire_at", Float, nullable=False, index=True),
+    SAColumn("data", Text, nullable=False),
+    sqlite_autoincrement=True,
+)
+#: due reminders taken at a time
+REMINDER_BATCH = 100
+
+
+async def _keep_reminders(connection: Any, sender_id: str, new: Sequence[Event]) -> bool:
+    """Write what `new` does to the conversation's pending reminders (in the save's
+    transaction): one set is kept (replacing a pending one of its name), one cancelled is
+    dropped. Whether a reminder was kept."""
+    kept = False
+    mine = reminders_table.c.sender_id == sender_id
+    for event in new:
+        if isinstance(event, ReminderScheduled):
+            name = str(event.name)
+            await connection.execute(
+                delete(reminders_table).where(mine, reminders_table.c.name == name)
+            )
+            await connection.execute(
+                reminders_table.insert(),
+                {
+                    "sender_id": sender_id,
+                    "name": name,
+                    "fire_at": event.trigger_date_time.timestamp(),
+                    "data": json.dumps(event.to_dict(), ensure_ascii=False),
+                },
+            )
+            kept = True
+        elif isinstance(event, ReminderCancelled):
+            rows = await connection.execute(
+                select(reminders_table.c.id, reminders_table.c.data).where(mine)
+            )
+            cancelled = [
+                row.id
+                for row in rows
+                if isinstance(reminder := _reminder(row.data), ReminderScheduled)
+                and event.cancels(reminder)
+            ]
+            if cancelled:
+                await connection.execute(
+                    delete(reminders_table).where(reminders_table.c.id.in_(cancelled))
+                )
+    return kept
+
+
+def _reminder(data: str) -> ReminderScheduled | None:
+    try:
+        event = Event.from_dict(json.loads(data))
+    except (ValueError, TypeError) as error:
+        logger.error("a kept reminder cannot be read, and is dropped: %s", error)
+        return None
+    return event if isinstance(event, ReminderScheduled) else None
 
 
 def _broker_json(sender_id: str, event: Event) -> str:
@@ -140,7 +209,7 @@ class SQLTrackerStore(TrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self._create_table()
 
-        async def append() -> list[Event]:
+        async def append() -> tuple[list[Event], bool]:
             async with self.engine.begin() as connection:
                 stored = tracker.persisted_events
                 if stored is None:  # not read from this store: ask how much it holds
@@ -154,6 +223,7 @@ class SQLTrackerStore(TrackerStore):
                     await connection.execute(
                         events_table.insert(), [event_row(tracker.sender_id, e) for e in new]
                     )
+                kept = await _keep_reminders(connection, tracker.sender_id, new)
                 if new and self.event_broker is not None:
                     # In the same transaction: events saved are broadcast even if this
                     # process dies before it publishes them (another one sends them).
@@ -161,11 +231,13 @@ class SQLTrackerStore(TrackerStore):
                         unsent_table.insert(),
                         [{"data": _broker_json(tracker.sender_id, e)} for e in new],
                     )
-                return new
+                return new, kept
 
-        new = await with_retries("save a conversation", append)
+        new, kept = await with_retries("save a conversation", append)
         # Only after the commit: a failed save leaves the count as it was, and is retried.
         tracker.persisted_events = len(tracker.events)
+        if kept and self.on_reminder_kept is not None:
+            self.on_reminder_kept()
         await self.publish(tracker.sender_id, new)
 
     async def _broadcast(self, sender_id: str, events: Sequence[Event]) -> None:
@@ -217,6 +289,47 @@ class SQLTrackerStore(TrackerStore):
                         )
             if len(rows) < UNSENT_BATCH:
                 return True
+
+    keeps_reminders = True
+
+    async def claim_due_reminders(self, now: float) -> list[tuple[str, ReminderScheduled]]:
+        await self._create_table()
+
+        async def claim() -> list[tuple[str, ReminderScheduled]]:
+            async with self.engine.begin() as connection:
+                query = (
+                    select(reminders_table.c.id)
+                    .where(reminders_table.c.fire_at <= now)
+                    .order_by(reminders_table.c.fire_at)
+                    .limit(REMINDER_BATCH)
+                )
+                if connection.dialect.name == "postgresql":
+                    # two processes at once take different rows
+                    query = query.with_for_update(skip_locked=True)
+                ids = [row.id for row in await connection.execute(query)]
+                if not ids:
+                    return []
+                # What this process deleted is its own to fire: a row another process took
+                # first is not returned (SQLite serialises the two deletes).
+                taken = await connection.execute(
+                    delete(reminders_table)
+                    .where(reminders_table.c.id.in_(ids))
+                    .returning(reminders_table.c.sender_id, reminders_table.c.data)
+                )
+                found = [(row.sender_id, _reminder(row.data)) for row in taken]
+                return [(sender, event) for sender, event in found if event is not None]
+
+        return await with_retries("take the due reminders", claim)
+
+    async def next_reminder_at(self) -> float | None:
+        await self._create_table()
+
+        async def read() -> float | None:
+            async with self.engine.connect() as connection:
+                found = await connection.scalar(select(func.min(reminders_table.c.fire_at)))
+                return float(found) if found is not None else None
+
+        return await with_retries("read when the next reminder is due", read)
 
     async def replace(self, tracker: DialogueStateTracker) -> None:
         """Set a conversation to exactly these events (`PUT .../tracker`), in one transaction."""

@@ -16,11 +16,11 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from parlez import metrics
 from parlez.deprecation import moved
-from parlez.events import Event, stored_events
+from parlez.events import Event, ReminderScheduled, stored_events
 from parlez.registry import tracker_stores
 from parlez.slots import Slot
 from parlez.tracker import DialogueStateTracker
@@ -97,6 +97,21 @@ class TrackerStore(ABC):
     @abstractmethod
     async def replace(self, tracker: DialogueStateTracker) -> None:
         """Set a conversation to exactly the tracker's events (`PUT .../tracker`)."""
+
+    #: whether reminders set in its conversations are kept here for every server process
+    #: (the SQL store: a table written with the events), else in the setting process's memory
+    keeps_reminders: ClassVar[bool] = False
+    #: called after a save that kept a reminder (the scheduler of this process looks again)
+    on_reminder_kept: Callable[[], None] | None = None
+
+    async def claim_due_reminders(self, now: float) -> list[tuple[str, ReminderScheduled]]:
+        """Take the reminders due by `now` (a Unix time) out of the store, each for one
+        process alone: `(sender_id, reminder)`. None where the store keeps none."""
+        return []
+
+    async def next_reminder_at(self) -> float | None:
+        """When the next kept reminder is due (a Unix time); None if none is kept."""
+        return None
 
     async def recent(self, limit: int, before: float | None = None) -> list[tuple[str, float]]:
         """`(sender_id, time of its latest event)` of the conversations with the newest
