@@ -413,7 +413,9 @@ class WebChatInput(SocketIOInput):
         """Budgets and message ids in Redis, one for every server process of the assistant."""
         import redis.asyncio
 
-        client = redis.asyncio.from_url(shared.url, socket_timeout=5)
+        # The lock store's connections, which it closes; a client of our own otherwise.
+        own = shared.client is None
+        client = redis.asyncio.from_url(shared.url, socket_timeout=5) if own else shared.client
         prefix = f"{shared.key_prefix}parlez:webchat:"
         s = self.settings
         self.limiter = SharedRateLimiter(client, prefix + "budget:", s.messages_per_minute, s.burst)
@@ -428,7 +430,8 @@ class WebChatInput(SocketIOInput):
         async def close(*_: Any) -> None:
             await client.aclose()
 
-        bp.after_server_stop(close)
+        if own:
+            bp.after_server_stop(close)
 
     def _routes(self, bp: Blueprint) -> None:
         def error(request: Request, status: int, reason: str, message: str) -> HTTPResponse:

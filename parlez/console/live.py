@@ -111,8 +111,15 @@ class SharedLiveFeed(LiveFeed):
         import redis.asyncio
 
         self.channel = f"{shared.key_prefix}parlez:console:live"
-        self.redis: Any = redis.asyncio.from_url(shared.url, socket_timeout=5)
-        #: a connection of its own that waits for messages (no read timeout)
+        # Publishing goes through the lock store's connections (it closes them).
+        self._owns_client = shared.client is None
+        self.redis: Any = (
+            redis.asyncio.from_url(shared.url, socket_timeout=5)
+            if self._owns_client
+            else shared.client
+        )
+        #: a client of its own that waits for messages (no read timeout, unlike the lock
+        #: store's)
         self.listener: Any = redis.asyncio.from_url(shared.url)
         self._listening: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
@@ -166,5 +173,6 @@ class SharedLiveFeed(LiveFeed):
         """Close the connections (after `close`)."""
         if self._listening is not None:
             await asyncio.gather(self._listening, return_exceptions=True)
-        await self.redis.aclose()
+        if self._owns_client:
+            await self.redis.aclose()
         await self.listener.aclose()

@@ -13,7 +13,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -32,11 +32,13 @@ DEFAULT_KEY_PREFIX = "lock:"
 
 @dataclass(frozen=True)
 class SharedRedis:
-    """Where server processes meet: a Redis URL (its password included: never log it) and
-    the prefix of this assistant's keys."""
+    """Where server processes meet: a Redis URL (its password included: never log it), the
+    prefix of this assistant's keys, and the lock store's client, whose connections what
+    else is shared uses too (the lock store closes it)."""
 
     url: str
     key_prefix: str
+    client: Any = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         return f"SharedRedis(key_prefix={self.key_prefix!r})"
@@ -133,6 +135,7 @@ class RedisLockStore(LockStore):
         self.shared_redis = SharedRedis(
             f"{'rediss' if ssl else 'redis'}://{credentials}{host}:{port}/{db}",
             str(options.get("key_prefix") or ""),
+            self.redis,
         )
 
     @asynccontextmanager

@@ -102,6 +102,27 @@ async def test_an_inbox_hears_of_a_save_made_by_another_server_process(
         await asyncio.wait_for(anext(page), 10)
 
 
+async def test_the_feed_publishes_through_the_lock_stores_connections(
+    redis_server: Redis,
+) -> None:
+    """No pool of its own to publish: the lock store's, which the feed leaves open."""
+    from parlez.endpoints import EndpointConfig
+    from parlez.stores.lock_store import RedisLockStore
+
+    locks = RedisLockStore(
+        EndpointConfig(url="127.0.0.1", type="redis", kwargs={"port": redis_server.port})
+    )
+    assert locks.shared_redis is not None and locks.shared_redis.client is locks.redis
+    feed = SharedLiveFeed(locks.shared_redis)
+    assert feed.redis is locks.redis
+    feed.start()
+    await asyncio.wait_for(feed.subscribed(), 30)
+    feed.close()
+    await feed.aclose()
+    assert await locks.redis.ping()  # still open for the locks
+    await locks.close()
+
+
 async def test_without_redis_a_process_still_tells_its_own_inboxes(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
