@@ -9,9 +9,12 @@ their integrations from worker threads use a plain (blocking) SQLAlchemy engine 
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.engine import URL
 
 from parlez.endpoints import EndpointConfig, Endpoints
@@ -56,3 +59,13 @@ def project_database_url(
     if sync:
         url = url.set(drivername=SYNC_DRIVERS.get(url.drivername, url.drivername))
     return url
+
+
+def transaction_lock(connection: Any, name: str) -> None:
+    """Hold the lock called `name` until `connection`'s transaction ends, across every
+    process on the database: PostgreSQL's advisory lock keyed by the name's hash; SQLite's
+    write transactions already hold the whole file. `connection` is a blocking SQLAlchemy
+    connection (an async one's `run_sync` gives one)."""
+    if connection.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

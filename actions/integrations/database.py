@@ -10,7 +10,6 @@ Its tables are brought up to date by Alembic the first time a process opens it.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import sqlite3
 import threading
@@ -22,12 +21,12 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
 from actions.integrations.tables import appointments, leads, outbox
-from parlez.database import project_database_url
+from parlez.database import project_database_url, transaction_lock
 from parlez.extras import optional
 
 logger = logging.getLogger(__name__)
@@ -86,9 +85,7 @@ def _sqlite_connect(connection: sqlite3.Connection, record: Any) -> None:
 def write_lock(connection: Connection, name: str) -> None:
     """Hold `name`'s lock until the transaction ends, across every process on the database
     (SQLite's transactions already hold the file's write lock)."""
-    if connection.dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    transaction_lock(connection, name)
 
 
 def upgrade(engine: Engine) -> None:

@@ -15,12 +15,13 @@ from alembic import command
 from alembic.config import Config
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from parlez.console.models import assignments, audit_log, labels, sessions, users
 from parlez.console.roles import Role
+from parlez.database import transaction_lock
 from parlez.exceptions import ParlezError
 from parlez.stores.engine import make_engine, with_retries
 
@@ -70,16 +71,15 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-#: PostgreSQL's advisory lock that replicas starting together take to migrate one by one
-MIGRATION_LOCK = 0x7061726C657A  # "parlez"
+#: the lock replicas starting together take to migrate one by one
+MIGRATION_LOCK = "parlez console migration"
 
 
 def _upgrade(connection: Any) -> None:
     # Alembic narrates each step at INFO; a server starting says nothing about a routine upgrade.
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    if connection.dialect.name == "postgresql":
-        # Held until the migration's transaction ends: a second replica then finds it done.
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+    # Held until the migration's transaction ends: a second replica then finds it done.
+    transaction_lock(connection, MIGRATION_LOCK)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
