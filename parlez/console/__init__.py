@@ -31,6 +31,7 @@ def blueprint() -> Blueprint:
         signin,
         team_routes,
     )
+    from parlez.console.analytics import experiment_routes  # noqa: F401
     from parlez.console.analytics import routes as analytics_routes  # noqa: F401
     from parlez.console.pages import console
 

@@ -6,6 +6,12 @@ them (`TrackerStore.changes`, in the order they were saved, by every process) an
 rebuilt from them whenever it cannot follow. Each batch moves the index's position with a
 compare-and-set in the same transaction as its rows, so two processes catching up at once
 never index a batch twice.
+
+The reports' rows follow the same changes from a position of their own, and lag behind
+the inbox: an open inbox catches up after every message, and rewriting a conversation's
+report rows after every message cost 12-20 % of answering one (four statements for one
+message), where a batch of changes shares them. They catch up when a report (or anything
+that reads them) asks, and with the inbox once `REPORTS_LAG` changes are waiting.
 """
 
 from __future__ import annotations
@@ -14,9 +20,10 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import and_, case, delete, insert, or_, select, text, union, update
@@ -54,6 +61,11 @@ REQUEST_BATCHES = 4
 REBUILD_PAGE = 200
 #: the conversations one inbox page shows
 PAGE = 50
+#: the saved events (about 50 messages) the reports may lag behind the inbox before the
+#: inbox's catch-up brings them up too
+REPORTS_LAG = 200
+#: the rows of `index_position`: where the inbox is, and where the reports are
+INBOX, REPORTS = 1, 2
 #: words of a search that count
 SEARCH_WORDS = 8
 
@@ -235,9 +247,12 @@ class ConversationIndex:
         self.store = store
         self.database = database
         self.analytics = analytics or AnalyticsConfig()
-        #: the reports' tables this index writes (the analytics benchmark times it without)
-        self.analytics_tables: tuple[Any, ...] = ANALYTICS_TABLES
         self._lock = asyncio.Lock()
+        #: where the inbox and the reports were when this process last looked
+        self._positions: dict[int, int] = {}
+        #: the conversations this process read lately: sender -> (the changes' position
+        #: they hold everything up to, the tracker or None when it was gone)
+        self._seen: dict[str, tuple[int, Any]] = {}
 
     @property
     def history(self) -> str:
@@ -253,54 +268,85 @@ class ConversationIndex:
 
     async def catch_up(self, batches: int | None = REQUEST_BATCHES) -> bool:
         """Index the changes saved since the last catch-up, at most `batches` of them (all
-        when None). True when the index is up to date."""
-        await self.database.upgrade()
-        async with self._lock:
-            history, position = await self._position()
-            done = 0
-            while batches is None or done < batches:
-                if history != self.history:
-                    history, position = await self._rebuild()
-                    continue
-                changes = await self.store.changes(position, BATCH)
-                if changes is None:  # the store no longer remembers that far back
-                    history, position = await self._rebuild()
-                    continue
-                if not changes:
-                    return True
-                if not await self._index(history, position, changes):
-                    history, position = await self._position()  # another process moved it
-                    continue
-                position = changes[-1].position
-                done += 1
-            return False
+        when None); the reports too when they lag `REPORTS_LAG` changes behind. True when
+        the inbox is up to date."""
+        done = await self._follow(INBOX, batches)
+        if done and await self._reports_lag() >= REPORTS_LAG:
+            await self._follow(REPORTS, batches)
+        return done
+
+    async def catch_up_reports(self, batches: int | None = REQUEST_BATCHES) -> bool:
+        """Bring the inbox and the reports' rows up to date (at most `batches` each). True
+        when both are."""
+        return await self._follow(INBOX, batches) and await self._follow(REPORTS, batches)
 
     async def keep_up(self) -> None:
         """Catch up in chunks until up to date (at the server's start): a request waits
         for one chunk at most."""
         try:
-            while not await self.catch_up():
+            while not await self.catch_up_reports():
                 await asyncio.sleep(0)
         except Exception:
             logger.exception("the inbox index could not catch up; inbox requests will retry")
 
-    async def _position(self) -> tuple[str, int]:
-        async with self.engine.connect() as connection:
-            row = (await connection.execute(select(index_position))).first()
-        return (row.history, int(row.position)) if row is not None else ("", 0)
+    async def _follow(self, which: int, batches: int | None) -> bool:
+        await self.database.upgrade()
+        async with self._lock:
+            history, position = await self._position(which)
+            done = 0
+            while batches is None or done < batches:
+                if history != self.history:
+                    history, position = await self._rebuild(which)
+                    continue
+                changes = await self.store.changes(position, BATCH)
+                if changes is None:  # the store no longer remembers that far back
+                    history, position = await self._rebuild(which)
+                    continue
+                if not changes:
+                    return True
+                if not await self._index(which, history, position, changes):
+                    history, position = await self._position(which)  # another process moved it
+                    continue
+                position = changes[-1].position
+                self._positions[which] = position
+                done += 1
+            return False
 
-    async def _index(self, history: str, position: int, changes: Sequence[Change]) -> bool:
+    async def _reports_lag(self) -> int:
+        """How many changes the reports are behind the inbox, as this process last saw them
+        (another process may have caught them up since: the next catch-up finds less)."""
+        if REPORTS not in self._positions:
+            await self._position(REPORTS)
+        return self._positions.get(INBOX, 0) - self._positions[REPORTS]
+
+    async def _position(self, which: int = INBOX) -> tuple[str, int]:
+        async with self.engine.connect() as connection:
+            row = (
+                await connection.execute(select(index_position).where(index_position.c.id == which))
+            ).first()
+        found = (row.history, int(row.position)) if row is not None else ("", 0)
+        self._positions[which] = found[1]
+        return found
+
+    async def _index(
+        self, which: int, history: str, position: int, changes: Sequence[Change]
+    ) -> bool:
         senders = list(dict.fromkeys(c.sender_id for c in changes))
-        trackers = await self.store.retrieve_many(senders)
-        rows = [_index_row(s, facts(t)) for s, t in trackers.items()]
-        turns = [turn for s, t in trackers.items() for turn in review_rows(s, t)]
-        counted = self._counted(trackers.values())
+        trackers = await self._read(changes)
+        write: Callable[[AsyncConnection], Awaitable[None]]
+        if which == INBOX:
+            rows = [_index_row(s, facts(t)) for s, t in trackers.items()]
+            turns = [turn for s, t in trackers.items() for turn in review_rows(s, t)]
+            write = partial(self._write, senders=senders, rows=rows, changes=changes, turns=turns)
+        else:
+            counted = self._counted(trackers.values())
+            write = partial(self._write_counts, senders=senders, counted=counted)
         try:
             async with self.engine.begin() as connection:
                 moved = await connection.execute(
                     update(index_position)
                     .where(
-                        index_position.c.id == 1,
+                        index_position.c.id == which,
                         index_position.c.history == history,
                         index_position.c.position == position,
                     )
@@ -308,10 +354,37 @@ class ConversationIndex:
                 )
                 if moved.rowcount != 1:
                     raise _Moved
-                await self._write(connection, senders, rows, changes, turns, counted)
+                await write(connection)
         except _Moved:  # rolled back: another process indexed this batch
             return False
+        if which == REPORTS:  # read before these changes: of no use to the next batches
+            end = changes[-1].position
+            self._seen = {s: seen for s, seen in self._seen.items() if seen[0] > end}
         return True
+
+    async def _read(self, changes: Sequence[Change]) -> dict[str, Any]:
+        """The conversations `changes` touched, as they are now; those this process read
+        after their last change are not read again: the reports follow the changes that the
+        inbox has just read, one message at a time."""
+        last = {c.sender_id: c.position for c in changes}
+        known = {
+            sender: self._seen[sender][1]
+            for sender, at in last.items()
+            if sender in self._seen and self._seen[sender][0] >= at
+        }
+        wanted = [sender for sender in last if sender not in known]
+        found = await self.store.retrieve_many(wanted) if wanted else {}
+        for sender in wanted:
+            # read after `changes` were: it holds at least everything up to their end
+            self._seen.pop(sender, None)
+            self._seen[sender] = (changes[-1].position, found.get(sender))
+        while len(self._seen) > REPORTS_LAG:
+            del self._seen[next(iter(self._seen))]
+        return {
+            sender: tracker
+            for sender in last
+            if (tracker := found[sender] if sender in found else known.get(sender)) is not None
+        }
 
     async def _write(
         self,
@@ -320,16 +393,12 @@ class ConversationIndex:
         rows: list[dict[str, Any]],
         changes: Sequence[Change],
         turns: list[dict[str, Any]],
-        counted: AnalyticsRows,
     ) -> None:
         # Delete and insert: the same SQL on SQLite and PostgreSQL; a conversation gone from
         # the store (`senders` without a row) leaves the inbox.
         for start in range(0, len(senders), 500):
             chunk = list(senders[start : start + 500])
-            await connection.execute(
-                delete(conversation_index).where(conversation_index.c.sender_id.in_(chunk))
-            )
-            for table in (review_turns, *self.analytics_tables):
+            for table in (conversation_index, review_turns):
                 await connection.execute(delete(table).where(table.c.sender_id.in_(chunk)))
         if rows:
             await connection.execute(insert(conversation_index), rows)
@@ -344,6 +413,14 @@ class ConversationIndex:
             await connection.execute(insert(knowledge_misses), misses)
         if turns:
             await connection.execute(insert(review_turns), turns)
+
+    async def _write_counts(
+        self, connection: AsyncConnection, senders: Sequence[str], counted: AnalyticsRows
+    ) -> None:
+        for start in range(0, len(senders), 500):
+            chunk = list(senders[start : start + 500])
+            for table in ANALYTICS_TABLES:
+                await connection.execute(delete(table).where(table.c.sender_id.in_(chunk)))
         for table, found in (
             (analytics_conversations, counted.conversations),
             (analytics_counts, counted.counts),
@@ -357,10 +434,12 @@ class ConversationIndex:
             counted.add(tracker, self.analytics)
         return counted
 
-    async def _rebuild(self) -> tuple[str, int]:
-        """Index every conversation again, from the start of the store's history."""
+    async def _rebuild(self, which: int = INBOX) -> tuple[str, int]:
+        """Index every conversation again, from the start of the store's history: the inbox
+        and the reports together. `which`'s position after it."""
         history = self.history
         start = self.store.forgotten
+        self._seen.clear()
         logger.info("the inbox index is rebuilt from every conversation")
         try:
             async with self.engine.begin() as connection:
@@ -372,10 +451,14 @@ class ConversationIndex:
                 for table in ANALYTICS_TABLES:
                     await connection.execute(delete(table))
                 await connection.execute(
-                    insert(index_position).values(id=1, history=history, position=start)
+                    insert(index_position),
+                    [
+                        {"id": row, "history": history, "position": start}
+                        for row in (INBOX, REPORTS)
+                    ],
                 )
         except IntegrityError:  # another process started the same rebuild
-            return await self._position()
+            return await self._position(which)
         if start:
             # What the store has forgotten is read from the conversations themselves; the
             # changes it remembers follow (indexing one twice changes nothing shown).
@@ -387,7 +470,9 @@ class ConversationIndex:
                 changes = [Change(0, s, e.to_dict()) for s, t in trackers.items() for e in t.events]
                 counted = self._counted(trackers.values())
                 async with self.engine.begin() as connection:
-                    await self._write(connection, list(trackers), rows, changes, turns, counted)
+                    await self._write(connection, list(trackers), rows, changes, turns)
+                    await self._write_counts(connection, list(trackers), counted)
+        self._positions.update({INBOX: start, REPORTS: start})
         return history, start
 
     # ---- reading ---------------------------------------------------------------------------
@@ -395,7 +480,8 @@ class ConversationIndex:
     async def page(self, filters: Filters = Filters(), after: Cursor | None = None) -> Page:
         """One page of the inbox, newest activity first, after `after`: one query, whatever
         the filters."""
-        complete = await self.catch_up()
+        # A label a rule gives is read from the reports' rows.
+        complete = await (self.catch_up_reports() if filters.label else self.catch_up())
         status = status_column().label("status")
         query = select(
             conversation_index,
@@ -546,6 +632,7 @@ class ConversationIndex:
 
     async def rule_labels(self, sender_id: str) -> list[str]:
         """The labels analytics.yml's rules gave the conversation, as far as it is indexed."""
+        await self.catch_up_reports()
         counts = analytics_counts.c
         query = (
             select(counts.name)
@@ -558,6 +645,7 @@ class ConversationIndex:
     async def choices(self) -> dict[str, list[str]]:
         """What the filters offer: the languages and labels in use, and who holds
         conversations."""
+        await self.catch_up_reports()
         async with self.engine.connect() as connection:
             languages = await connection.execute(
                 select(conversation_index.c.language)

@@ -75,20 +75,20 @@ async def inbox(request: Request) -> HTTPResponse:
     others = urlencode({k: v for k, v in vars(filters).items() if v and k != "status"})
     if wants_json(request):
         return response.json({"conversations": [vars(r) for r in found.rows], "after": found.after})
-    template = "_inbox_rows.html" if request.headers.get("hx-request") else "inbox.html"
-    return await render(
-        template,
-        request,
-        page=found,
-        rows=found.rows,
-        filters=filters,
-        query=query,
-        others=others,
-        current=str(current) if current is not None else "",
-        channels=sorted({c.name() for c in state_of(request).channels}),
-        choices=await console_index(request).choices(),
-        Status=Status,
-    )
+    values: dict[str, Any] = {
+        "page": found,
+        "rows": found.rows,
+        "filters": filters,
+        "query": query,
+        "others": others,
+        "current": str(current) if current is not None else "",
+        "Status": Status,
+    }
+    if request.headers.get("hx-request"):  # the rows again, after every message
+        return await render("_inbox_rows.html", request, **values)
+    channels = sorted({c.name() for c in state_of(request).channels})
+    choices = await console_index(request).choices()
+    return await render("inbox.html", request, channels=channels, choices=choices, **values)
 
 
 @console.get("/inbox/live")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,6 @@ from sanic.response import HTTPResponse
 
 from parlez import metrics
 from parlez.console.analytics.config import FILE, AnalyticsConfig, business_zone
-from parlez.console.analytics.experiments import experiment_result
 from parlez.console.analytics.report import Report, ReportFilters, build_report, dimensions
 from parlez.console.auth import database_of, requires, wants_json
 from parlez.console.pages import console, console_index, render, state_of
@@ -22,8 +21,6 @@ from parlez.console.roles import Capability
 from parlez.exceptions import ParlezError
 from parlez.io.edit import digest_of, replace_if_unchanged
 
-#: the days an experiment is read over when none are asked for
-EXPERIMENT_DAYS = 365
 #: the columns of the CSV export of the time series
 SERIES_COLUMNS = (
     "period",
@@ -48,7 +45,7 @@ async def _report(request: Request) -> Report | HTTPResponse:
         filters = ReportFilters.parse(args, datetime.now(zone).date())
     except ValueError as error:
         return response.json({"error": str(error)}, status=400)
-    complete = await index.catch_up()
+    complete = await index.catch_up_reports()
     async with index.engine.connect() as connection:
         found = await build_report(connection, filters, zone)
     found.complete = complete
@@ -197,35 +194,4 @@ async def _rules(
         saved=saved,
         error=error,
         config=index.analytics,
-    )
-
-
-# ---- A/B tests ----------------------------------------------------------------------------
-
-
-@console.get("/reports/experiments")
-@requires(Capability.REPORTS)
-async def experiments_page(request: Request) -> HTTPResponse:
-    """Each experiment of experiments.yml: its arms compared on its metric, over the days
-    asked for (by default the last year: an experiment is read over its whole run)."""
-    index = console_index(request)
-    args = {key: request.args.get(key, "") for key in request.args}
-    today = datetime.now(index.analytics.zone).date()
-    args.setdefault("since", (today - timedelta(days=EXPERIMENT_DAYS - 1)).isoformat())
-    try:
-        filters = ReportFilters.parse(args, today)
-    except ValueError as error:
-        return response.json({"error": str(error)}, status=400)
-    await index.catch_up()
-    declared = state_of(request).experiments.experiments
-    async with index.engine.connect() as connection:
-        results = [await experiment_result(connection, e, filters) for e in declared]
-    if wants_json(request):
-        return response.json({"experiments": [r.as_json() for r in results]})
-    return await render(
-        "report_experiments.html",
-        request,
-        results=results,
-        running={e.name: e.running for e in declared},
-        filters=filters,
     )

@@ -196,7 +196,7 @@ class WeeklyReporter:
 
     async def message(self, week: Week) -> EmailMessage:
         """The report of `week`, addressed to analytics.yml's `to` or the owners."""
-        await self.index.catch_up(None)
+        await self.index.catch_up_reports(None)
         zone = self.config.zone
         async with self.index.engine.connect() as connection:
             this = await build_report(connection, ReportFilters(week.since, week.until), zone)

@@ -307,13 +307,13 @@ async def test_a_new_analytics_file_has_every_conversation_counted_again(
     await six_conversations(reporting)
     store = reporting.app.ctx.state.agent.tracker_store
     before = ConversationIndex(store, reporting.database, AnalyticsConfig())
-    await before.catch_up(None)
+    await before.catch_up_reports(None)
     async with before.engine.connect() as connection:
         counted = await build_report(connection, FILTERS, ZoneInfo("UTC"))
     assert counted.outcomes == {} and counted.conversations == 5
     leads = AnalyticsConfig(outcomes=(Outcome("lead", "action_save_lead"),))
     after = ConversationIndex(store, reporting.database, leads)
-    await after.catch_up(None)
+    await after.catch_up_reports(None)
     async with after.engine.connect() as connection:
         counted = await build_report(connection, FILTERS, ZoneInfo("UTC"))
     assert counted.outcomes == {"lead": 1} and counted.conversations == 5

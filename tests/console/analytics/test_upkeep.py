@@ -108,7 +108,7 @@ async def test_rows_kept_up_message_by_message_are_a_count_from_scratch(
     index = ConversationIndex(store, ConsoleDatabase(store.engine), CONFIG)
     await add(store, "c1", said("hello", T, "greet"), ActionExecuted("utter_greet", timestamp=T))
     await add(store, "c2", said("hi", T, "greet"))
-    assert await index.catch_up(None)
+    assert await index.catch_up_reports(None)
     steps: list[tuple[str, tuple[Event, ...]]] = [
         ("c1", (said("thanks", T + 60, "thank"), BotUttered("You're welcome!", timestamp=T + 60))),
         ("c1", booked(T + 120)),
@@ -126,7 +126,7 @@ async def test_rows_kept_up_message_by_message_are_a_count_from_scratch(
     ]
     for sender, events in steps:
         await add(store, sender, *events)
-        assert await index.catch_up(None)
+        assert await index.catch_up_reports(None)
         assert await stored(index) == await from_scratch(store)
 
 
@@ -136,11 +136,11 @@ async def test_two_processes_indexing_in_turns_keep_the_same_rows(
     first = ConversationIndex(store, ConsoleDatabase(store.engine), CONFIG)
     second = ConversationIndex(store, ConsoleDatabase(store.engine), CONFIG)
     await add(store, "c1", said("hello", T, "greet"))
-    assert await first.catch_up(None)
+    assert await first.catch_up_reports(None)
     await add(store, "c1", *booked(T + 60))
-    assert await second.catch_up(None)
+    assert await second.catch_up_reports(None)
     await add(store, "c1", *cancelled(T + 120))
-    assert await first.catch_up(None)
+    assert await first.catch_up_reports(None)
     assert await stored(first) == await from_scratch(store)
 
 
@@ -149,9 +149,59 @@ async def test_a_replaced_conversation_loses_the_rows_it_no_longer_has(
 ) -> None:
     index = ConversationIndex(store, ConsoleDatabase(store.engine), CONFIG)
     await add(store, "c1", *booked(T))
-    assert await index.catch_up(None)
+    assert await index.catch_up_reports(None)
     replaced = DialogueStateTracker("c1", [])
     replaced.update(said("just looking", T + 5, "browse"))
     await store.replace(replaced)
+    assert await index.catch_up_reports(None)
+    assert await stored(index) == await from_scratch(store)
+
+
+async def test_the_reports_lag_the_inbox_until_enough_changes_wait(
+    store: SQLTrackerStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An inbox open on a quiet day follows every message; the reports' rows are rewritten
+    once a batch of changes waits (or when something reads them), never per message."""
+    monkeypatch.setattr("parlez.console.index.REPORTS_LAG", 6)
+    index = ConversationIndex(store, ConsoleDatabase(store.engine), CONFIG)
+    await add(store, "c1", said("hello", T, "greet"))
+    assert await index.catch_up_reports(None)
+    await add(store, "c1", *booked(T + 60))  # three changes: less than the lag
+    assert await index.catch_up(None)
+    assert await stored(index) != await from_scratch(store)
+    await add(store, "c1", *cancelled(T + 120))  # six waiting: the reports follow
     assert await index.catch_up(None)
     assert await stored(index) == await from_scratch(store)
+
+
+async def test_a_second_process_notices_what_the_first_left_for_the_reports(
+    store: SQLTrackerStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("parlez.console.index.REPORTS_LAG", 4)
+    first = ConversationIndex(store, ConsoleDatabase(store.engine), CONFIG)
+    second = ConversationIndex(store, ConsoleDatabase(store.engine), CONFIG)
+    await add(store, "c1", said("hello", T, "greet"))
+    assert await first.catch_up_reports(None)
+    assert await second.catch_up_reports(None)
+    await add(store, "c1", *booked(T + 60))
+    assert await first.catch_up(None)  # three behind: the reports wait
+    await add(store, "c1", *cancelled(T + 120))
+    assert await second.catch_up(None)  # six behind, as this process reads the positions
+    assert await stored(second) == await from_scratch(store)
+
+
+async def test_a_conversation_read_before_its_latest_changes_is_read_again(
+    store: SQLTrackerStore,
+) -> None:
+    """The reports reuse what the inbox read, never a conversation older than the changes
+    they count: here another process followed the newest message."""
+    first = ConversationIndex(store, ConsoleDatabase(store.engine), CONFIG)
+    second = ConversationIndex(store, ConsoleDatabase(store.engine), CONFIG)
+    await add(store, "c1", said("hello", T, "greet"))
+    assert await first.catch_up_reports(None)
+    await add(store, "c1", *booked(T + 60))
+    assert await first.catch_up(None)  # read with its booking; the reports wait
+    await add(store, "c1", *cancelled(T + 120))
+    assert await second.catch_up(None)
+    assert await first.catch_up_reports(None)
+    assert await stored(first) == await from_scratch(store)
