@@ -21,6 +21,8 @@ ROUTES = [
     ("GET", "/console/reports.csv", Capability.REPORTS),
     ("GET", "/console/reports/rules", Capability.SETTINGS),
     ("GET", "/console/reports/experiments", Capability.REPORTS),
+    ("GET", "/console/reports/experiments/edit", Capability.SETTINGS),
+    ("POST", "/console/reports/experiments/edit", Capability.SETTINGS),
     ("POST", "/console/reports/rules", Capability.SETTINGS),
     ("POST", "/console/conversations/visitor/take-over", Capability.ANSWER),
     ("POST", "/console/conversations/visitor/reply", Capability.ANSWER),
@@ -190,6 +192,8 @@ async def test_every_route_checks_the_role(console: Console, role: Role) -> None
             form |= {"action": "utter_greet"}
             if path == "/console/reports/rules":  # a whole analytics.yml, checked as such
                 form["text"] = "timezone: UTC\n"
+            if path == "/console/reports/experiments/edit":  # a whole experiments.yml
+                form["text"] = "experiments: {}\n"
             reply = await browser.post(path, {**form, "assignee": email(Role.AGENT)})
         allowed = may(role, capability)
         assert (reply.status < 400) == allowed, (role, path, reply.status)

@@ -18,6 +18,7 @@ from parlez.console.database import ConsoleDatabase
 from parlez.console.roles import Role
 from parlez.events import ExperimentAssigned
 from parlez.experiments import Experiments
+from parlez.io.edit import digest_of
 from parlez.project import Project
 from parlez.server.app import create_app
 from parlez.server.state import ServerState
@@ -134,6 +135,57 @@ async def test_two_greetings_split_the_customers_and_the_report_shows_both_arms(
     arms = {a["arm"]: a["conversations"] for a in found["arms"]}
     assert sum(arms.values()) == 30 and all(arms.values())
     assert found["verdict"] in (Verdict.BETTER, Verdict.NO_DIFFERENCE, Verdict.COLLECTING)
+
+
+async def test_the_experiments_are_edited_in_the_console_and_used_for_new_conversations(
+    experimenting: Console,
+) -> None:
+    """Saved in the console, experiments.yml takes effect without a restart: a stopped
+    experiment puts no one in an arm any more, a new one does; a mistake is shown with its
+    line and nothing is written; a colleague's change is not overwritten."""
+    project = experimenting.app.ctx.state.project
+    text = (project / "experiments.yml").read_text()
+    owner = await experimenting.sign_in(Role.OWNER)
+    page = await owner.get("/console/reports/experiments/edit")
+    assert page.status == 200 and "greeting" in page.text
+    changed = (
+        text.replace("min_sample: 10", "min_sample: 10\n    status: stopped")
+        + "  farewell:\n    arms: {short: 50, long: 50}\n    metric: handed_over\n"
+    )
+    saved = await owner.post(
+        "/console/reports/experiments/edit", {"text": changed, "digest": digest_of(text)}
+    )
+    assert saved.status == 303 and saved.headers["location"].endswith("?saved=1")
+    shown = await owner.get(saved.headers["location"])
+    assert "New conversations are put in the arms" in shown.text and "(stopped)" in shown.text
+    assert (project / "experiments.yml").read_text() == changed
+    await experimenting.customer_says("newcomer", "hello")
+    tracker = await experimenting.app.ctx.state.agent.retrieve("newcomer")
+    assigned = [e.experiment for e in tracker.events if isinstance(e, ExperimentAssigned)]
+    assert assigned == ["farewell"]
+
+    broken = await owner.post(
+        "/console/reports/experiments/edit",
+        {"text": changed + "    metric: sold\n", "digest": digest_of(changed)},
+    )
+    assert broken.status == 400 and "experiments.yml:" in broken.text
+    assert "sold" not in (project / "experiments.yml").read_text()
+    stale = await owner.post(
+        "/console/reports/experiments/edit", {"text": text, "digest": digest_of(text)}
+    )
+    assert stale.status == 409 and (project / "experiments.yml").read_text() == changed
+
+
+async def test_only_those_who_change_settings_may_edit_the_experiments(
+    experimenting: Console,
+) -> None:
+    viewer = await experimenting.sign_in(Role.VIEWER)
+    assert "/experiments/edit" not in (await viewer.get("/console/reports/experiments")).text
+    assert (await viewer.get("/console/reports/experiments/edit")).status == 403
+    refused = await viewer.post(
+        "/console/reports/experiments/edit", {"text": "experiments: {}\n", "digest": ""}
+    )
+    assert refused.status == 403
 
 
 def simulate(rates: tuple[float, float], n: int, runs: int, seed: int) -> list[Any]:
