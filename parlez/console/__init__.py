@@ -20,6 +20,7 @@ def blueprint() -> Blueprint:
     from parlez.console import (  # noqa: F401  (each adds its routes)
         account,
         business_routes,
+        contact_routes,
         knowledge_pages_routes,
         knowledge_routes,
         model_routes,

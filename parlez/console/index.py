@@ -33,6 +33,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from parlez.console.analytics.config import AnalyticsConfig
 from parlez.console.analytics.facts import AnalyticsRows
+from parlez.console.contacts import Seen, link, seen_in
 from parlez.console.database import ConsoleDatabase
 from parlez.console.inbox import Facts, Status, Summary, facts
 from parlez.console.models import (
@@ -340,7 +341,8 @@ class ConversationIndex:
             write = partial(self._write, senders=senders, rows=rows, changes=changes, turns=turns)
         else:
             counted = self._counted(trackers.values())
-            write = partial(self._write_counts, senders=senders, counted=counted)
+            seen = [seen_in(t) for t in trackers.values()]
+            write = partial(self._write_counts, senders=senders, counted=counted, seen=seen)
         try:
             async with self.engine.begin() as connection:
                 moved = await connection.execute(
@@ -415,8 +417,13 @@ class ConversationIndex:
             await connection.execute(insert(review_turns), turns)
 
     async def _write_counts(
-        self, connection: AsyncConnection, senders: Sequence[str], counted: AnalyticsRows
+        self,
+        connection: AsyncConnection,
+        senders: Sequence[str],
+        counted: AnalyticsRows,
+        seen: Sequence[Seen],
     ) -> None:
+        """The reports' rows of the conversations, and their contacts."""
         for start in range(0, len(senders), 500):
             chunk = list(senders[start : start + 500])
             for table in ANALYTICS_TABLES:
@@ -427,6 +434,7 @@ class ConversationIndex:
         ):
             if found:
                 await connection.execute(insert(table), found)
+        await link(connection, seen)
 
     def _counted(self, trackers: Iterable[Any]) -> AnalyticsRows:
         counted = AnalyticsRows()
@@ -471,7 +479,8 @@ class ConversationIndex:
                 counted = self._counted(trackers.values())
                 async with self.engine.begin() as connection:
                     await self._write(connection, list(trackers), rows, changes, turns)
-                    await self._write_counts(connection, list(trackers), counted)
+                    seen = [seen_in(t) for t in trackers.values()]
+                    await self._write_counts(connection, list(trackers), counted, seen)
         self._positions.update({INBOX: start, REPORTS: start})
         return history, start
 

@@ -288,3 +288,54 @@ weekly_reports = Table(
     Column("week", String(10), primary_key=True),
     Column("sent_at", Float, nullable=False),
 )
+
+#: one customer across channels (parlez/console/contacts.py): kept from the conversations'
+#: identifiers by the index, merged when an identifier matches or by hand. A contact merged
+#: into another keeps its row, pointing at the one that stayed.
+contacts = Table(
+    "console_contacts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False, default=""),
+    Column("first_seen", Float, nullable=False),
+    Column("last_seen", Float, nullable=False, index=True),
+    Column("merged_into", Integer, index=True),
+    #: marketing consent: the customer's latest explicit answer, when, and what they were
+    #: asked (None: never asked)
+    Column("consent", Boolean),
+    Column("consent_at", Float),
+    Column("consent_wording", Text, nullable=False, default=""),
+)
+
+#: what identifies a contact: an e-mail address, a phone number, a WhatsApp number, a web
+#: chat visitor, a Messenger or Instagram id... Each belongs to one contact.
+contact_identifiers = Table(
+    "console_contact_identifiers",
+    metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("value", String(255), primary_key=True),
+    Column("contact_id", Integer, nullable=False, index=True),
+)
+
+#: the conversation (a tracker: one sender id on one channel) and its contact
+contact_conversations = Table(
+    "console_contact_conversations",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("contact_id", Integer, nullable=False, index=True),
+)
+
+#: merges, and what each moved (JSON lists), so that a merge by hand can be undone
+contact_merges = Table(
+    "console_contact_merges",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    #: who merged them; "" for a merge because an identifier matched
+    Column("by", String(255), nullable=False, default=""),
+    Column("kept", Integer, nullable=False, index=True),
+    Column("merged", Integer, nullable=False, index=True),
+    Column("identifiers", Text, nullable=False),
+    Column("conversations", Text, nullable=False),
+    Column("undone_at", Float),
+)

@@ -14,6 +14,7 @@ from sanic.response import HTTPResponse
 
 from parlez.channels.channel import CollectingOutputChannel
 from parlez.console.auth import database_of, form_field, requires, wants_json
+from parlez.console.contacts import ContactBook
 from parlez.console.customer import details, known
 from parlez.console.database import KEEP, ConsoleUserError, Session
 from parlez.console.delivery import Delivery
@@ -132,12 +133,14 @@ async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
         for label in await console_index(request).rule_labels(conversation_id)
         if label not in labelled
     ]
+    contact = await ContactBook(console_index(request).engine).of_conversation(conversation_id)
     if wants_json(request):
         return response.json(
             {
                 "conversation": vars(summary(tracker, held)),
                 "labels": labelled,
                 "rule_labels": by_rule,
+                "customer": contact.id if contact is not None else None,
                 "messages": messages,
             }
         )
@@ -153,6 +156,7 @@ async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
         others=others,
         labels=labelled,
         rule_labels=by_rule,
+        contact=contact,
         answerers=answerers,
         teams=await all_teams(database),
         canned=await canned(database),

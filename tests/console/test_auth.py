@@ -24,6 +24,10 @@ ROUTES = [
     ("GET", "/console/reports/experiments/edit", Capability.SETTINGS),
     ("POST", "/console/reports/experiments/edit", Capability.SETTINGS),
     ("POST", "/console/reports/rules", Capability.SETTINGS),
+    ("GET", "/console/customers", Capability.READ),
+    ("GET", "/console/customers/1", Capability.READ),
+    ("POST", "/console/customers/1/merge", Capability.ANSWER),
+    ("POST", "/console/customers/merges/1/undo", Capability.ANSWER),
     ("POST", "/console/conversations/visitor/take-over", Capability.ANSWER),
     ("POST", "/console/conversations/visitor/reply", Capability.ANSWER),
     ("POST", "/console/conversations/visitor/hand-back", Capability.ANSWER),
@@ -105,6 +109,8 @@ async def test_the_walk_covers_every_console_route(console: Console) -> None:
         .replace("/vip/", "/<label:str>/")
         .replace("tokens/1/", "tokens/<token_id:int>/")
         .replace("teams/hi/", "teams/<name:str>/")
+        .replace("customers/merges/1/", "customers/merges/<merge_id:int>/")
+        .replace("customers/1/", "customers/<contact_id:int>/")
         .replace("/1/", "/<canned_id:int>/")
         .replace("entries/hours", "entries/<entry_id:str>")
         .replace("responses/utter_greet", "responses/<name:str>")
@@ -113,6 +119,7 @@ async def test_the_walk_covers_every_console_route(console: Console) -> None:
         .replace("business/services/haircut", "business/<kind:str>/<name:str>")
         .replace("{at}", "<at:str>")
         .split("?")[0]
+        .replace("customers/1", "customers/<contact_id:int>")
         for _, path, _ in ROUTES
     }
     assert served == walked
@@ -167,6 +174,7 @@ async def test_pages_send_a_stranger_to_sign_in_and_refuse_changes(console: Cons
 @pytest.mark.parametrize("role", list(Role))
 async def test_every_route_checks_the_role(console: Console, role: Role) -> None:
     await console.customer_says("visitor", "hello")
+    await console.customer_says("visitor-2", "hello")  # a second customer to merge
     tracker = await console.app.ctx.state.agent.retrieve("visitor")
     said = next(e for e in tracker.events if isinstance(e, UserUttered))
     browser = await console.sign_in(role)
@@ -189,7 +197,7 @@ async def test_every_route_checks_the_role(console: Console, role: Role) -> None
             form = {"text": "hi", "label": "vip", "note": "hi", "shortcut": "hi", "name": "hi"}
             form |= {"question": "Open on Sundays?", "answer": "No.", "intent": "greet"}
             form |= {"model": console.app.ctx.state.agent.model.name, "title": "Our team"}
-            form |= {"action": "utter_greet"}
+            form |= {"action": "utter_greet", "other": "2"}
             if path == "/console/reports/rules":  # a whole analytics.yml, checked as such
                 form["text"] = "timezone: UTC\n"
             if path == "/console/reports/experiments/edit":  # a whole experiments.yml

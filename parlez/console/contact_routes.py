@@ -1,0 +1,131 @@
+"""The customers' pages: every contact, and one contact's journey across channels, with
+merges by hand and their undo (`/console/customers`)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from sanic import Request, response
+from sanic.response import HTTPResponse
+
+from parlez.console.auth import database_of, form_field, requires, wants_json
+from parlez.console.contacts import Contact, ContactBook
+from parlez.console.pages import console, console_index, render
+from parlez.console.roles import Capability
+
+
+def book_of(request: Request) -> ContactBook:
+    return ContactBook(console_index(request).engine)
+
+
+def _json(contact: Contact) -> dict[str, Any]:
+    return {
+        "id": contact.id,
+        "name": contact.title,
+        "first_seen": contact.first_seen,
+        "last_seen": contact.last_seen,
+        "identifiers": [{"kind": k, "value": v} for k, v in contact.identifiers],
+        "conversations": contact.conversations,
+        "consent": contact.consent,
+        "consent_at": contact.consent_at,
+        "consent_wording": contact.consent_wording,
+    }
+
+
+@console.get("/customers")
+@requires(Capability.READ)
+async def customers_page(request: Request) -> HTTPResponse:
+    """Every customer, seen most recently first; `q` finds a name, address or number."""
+    await console_index(request).catch_up_reports()
+    words = str(request.args.get("q") or "")[:200]
+    try:
+        before = float(request.args["before"][0]) if "before" in request.args else None
+    except ValueError:
+        return response.json({"error": "'before' is a time, as the next page's link gives"}, 400)
+    found = await book_of(request).search(words, before)
+    if wants_json(request):
+        return response.json({"customers": [_json(c) for c in found]})
+    return await render("customers.html", request, customers=found, q=words)
+
+
+@console.get("/customers/<contact_id:int>")
+@requires(Capability.READ)
+async def customer_page(request: Request, contact_id: int) -> HTTPResponse:
+    """The customer, what identifies them, and every conversation they had, on any
+    channel, in time order with what came of it."""
+    await console_index(request).catch_up_reports()
+    book = book_of(request)
+    contact, moved_to = await book.find(contact_id)
+    if contact is None:
+        if moved_to is not None:
+            return response.redirect(f"/console/customers/{moved_to}", status=302)
+        return response.json({"error": f"there is no customer {contact_id}"}, status=404)
+    journey = await book.journey(contact.id)
+    if wants_json(request):
+        return response.json({"customer": _json(contact), "journey": [vars(t) for t in journey]})
+    return await render(
+        "customer.html",
+        request,
+        contact=contact,
+        journey=journey,
+        conversations=await book.conversations(contact.id),
+        merges=await book.merges(contact.id),
+        error=request.args.get("error"),
+    )
+
+
+@console.post("/customers/<contact_id:int>/merge")
+@requires(Capability.ANSWER)
+async def merge_route(request: Request, contact_id: int) -> HTTPResponse:
+    """Merge another customer into this one: `other` is their number in the console, or
+    an e-mail address or phone number of theirs."""
+    book = book_of(request)
+    other_field = form_field(request, "other").strip()
+    other = None
+    if other_field.isdigit():
+        other, _ = await book.find(int(other_field))
+    if other is None:
+        other = await book.by_identifier(other_field)
+    problem = None
+    if other is None:
+        problem = f"no customer is known by '{other_field}'"
+    elif other.id == contact_id:
+        problem = "that is this customer already"
+    else:
+        user = request.ctx.session.user
+        merged = await book.merge(contact_id, other.id, by=user.email)
+        if merged is None:
+            problem = "one of the two customers was merged or removed meanwhile"
+        else:
+            await database_of(request).record(
+                user, "merge_customers", str(contact_id), str(other.id)
+            )
+            if wants_json(request):
+                return response.json({"merge": merged, "kept": contact_id, "merged": other.id})
+            return response.redirect(f"/console/customers/{contact_id}", status=303)
+    if wants_json(request):
+        return response.json({"error": problem}, status=400)
+    query = urlencode({"error": problem})
+    return response.redirect(f"/console/customers/{contact_id}?{query}", status=303)
+
+
+@console.post("/customers/merges/<merge_id:int>/undo")
+@requires(Capability.ANSWER)
+async def undo_route(request: Request, merge_id: int) -> HTTPResponse:
+    """Give a merged customer back what the merge by hand moved."""
+    undone = await book_of(request).undo(merge_id)
+    if undone is None:
+        return response.json(
+            {
+                "error": "no merge by hand to undo with that number (merges because an "
+                "identifier matched stay)"
+            },
+            status=404,
+        )
+    await database_of(request).record(
+        request.ctx.session.user, "unmerge_customers", str(undone.kept), str(undone.merged)
+    )
+    if wants_json(request):
+        return response.json({"undone": merge_id, "kept": undone.kept, "restored": undone.merged})
+    return response.redirect(f"/console/customers/{undone.kept}", status=303)
