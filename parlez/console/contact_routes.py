@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from sanic import Request, response
 from sanic.response import HTTPResponse
 
+from parlez.console.audience_sync import AudienceSync
 from parlez.console.auth import database_of, form_field, requires, wants_json
 from parlez.console.contacts import Contact, ContactBook
 from parlez.console.pages import console, console_index, render
@@ -46,7 +47,36 @@ async def customers_page(request: Request) -> HTTPResponse:
     found = await book_of(request).search(words, before)
     if wants_json(request):
         return response.json({"customers": [_json(c) for c in found]})
-    return await render("customers.html", request, customers=found, q=words)
+    sync: AudienceSync | None = getattr(request.app.ctx, "audience_sync", None)
+    return await render(
+        "customers.html",
+        request,
+        customers=found,
+        q=words,
+        sync=sync,
+        members=await sync.counts() if sync is not None else 0,
+        problem=getattr(request.app.ctx, "marketing_problem", None),
+        synced=request.args.get("synced"),
+    )
+
+
+@console.post("/customers/sync")
+@requires(Capability.SETTINGS)
+async def sync_route(request: Request) -> HTTPResponse:
+    """Send the e-mail platform what changed now, without waiting for the next sync."""
+    sync: AudienceSync | None = getattr(request.app.ctx, "audience_sync", None)
+    if sync is None:
+        return response.json(
+            {"error": "no e-mail marketing platform: marketing.yml names none"}, status=409
+        )
+    result = await sync.sync()
+    await database_of(request).record(
+        request.ctx.session.user, "sync_audience", sync.platform, f"{result.sent} sent"
+    )
+    if wants_json(request):
+        return response.json(vars(result))
+    query = urlencode({"synced": f"{result.sent} sent, {result.failed} failed"})
+    return response.redirect(f"/console/customers?{query}", status=303)
 
 
 @console.get("/customers/<contact_id:int>")

@@ -339,3 +339,15 @@ contact_merges = Table(
     Column("conversations", Text, nullable=False),
     Column("undone_at", Float),
 )
+
+#: what was last sent to the e-mail marketing platform for each address (a fingerprint and
+#: the tags), so that a sync sends only what changed
+audience_members = Table(
+    "console_audience_members",
+    metadata,
+    Column("email", String(255), primary_key=True),
+    Column("contact_id", Integer, nullable=False, index=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("tags", Text, nullable=False, default="[]"),
+    Column("synced_at", Float, nullable=False),
+)

@@ -107,6 +107,7 @@ def create_app(
         from parlez.console import blueprint
         from parlez.console.analytics.config import configured
         from parlez.console.analytics.weekly import WeeklyReporter
+        from parlez.console.audience_sync import marketing_sync
         from parlez.console.business import read_business
         from parlez.console.index import ConversationIndex
         from parlez.console.live import LiveFeed, SharedLiveFeed
@@ -127,6 +128,9 @@ def create_app(
             state.project,
             lambda: read_business(state.project),
         )
+        app.ctx.audience_sync, app.ctx.marketing_problem = marketing_sync(
+            app.ctx.console_index, state.project
+        )
 
         @app.after_server_start
         async def index_conversations(app: Sanic[Any, Any]) -> None:
@@ -134,6 +138,8 @@ def create_app(
             app.ctx.console_feed.start()
             app.ctx.console_indexing = asyncio.create_task(app.ctx.console_index.keep_up())
             app.ctx.console_weekly_task = asyncio.create_task(app.ctx.console_weekly.keep_sending())
+            if app.ctx.audience_sync is not None:
+                app.ctx.audience_task = asyncio.create_task(app.ctx.audience_sync.keep_syncing())
 
     # The health routes are always there; the rest of the API only when asked for.
     app.add_route(hello, "/", methods=["GET"], name="hello")
@@ -155,10 +161,11 @@ def create_app(
         await state.reminders.close()
         if getattr(app.ctx, "console_feed", None) is not None:
             app.ctx.console_feed.close()
-            weekly = getattr(app.ctx, "console_weekly_task", None)
-            if weekly is not None:
-                weekly.cancel()
-                await asyncio.gather(weekly, return_exceptions=True)
+            for name in ("console_weekly_task", "audience_task"):
+                task = getattr(app.ctx, name, None)
+                if task is not None:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
             await _stop_indexing(app)
             await _stop_retraining(app)
         await state.drain()
@@ -171,6 +178,8 @@ def create_app(
             await state.console.close()
         if getattr(app.ctx, "console_feed", None) is not None:
             await app.ctx.console_feed.aclose()
+        if getattr(app.ctx, "audience_sync", None) is not None:
+            await app.ctx.audience_sync.audience.aclose()
         tracing.shutdown()  # what is still buffered is sent
 
     return app
