@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -351,6 +352,22 @@ class SQLTrackerStore(TrackerStore):
                     await connection.execute(
                         delete(events_table).where(mine, events_table.c.id <= last)
                     )
+                # The pending reminders are the new events' (an empty conversation, a
+                # forgotten customer, has none); those due already have fired.
+                await connection.execute(
+                    delete(reminders_table).where(reminders_table.c.sender_id == tracker.sender_id)
+                )
+                now = time.time()
+                await _keep_reminders(
+                    connection,
+                    tracker.sender_id,
+                    [
+                        e
+                        for e in tracker.events
+                        if not isinstance(e, ReminderScheduled)
+                        or e.trigger_date_time.timestamp() > now
+                    ],
+                )
 
         await with_retries("replace a conversation", rewrite)
         tracker.persisted_events = len(tracker.events)

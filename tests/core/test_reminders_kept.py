@@ -161,3 +161,25 @@ async def test_a_kept_reminder_is_answered_by_the_assistant_on_the_customers_cha
     finally:
         await scheduler.close()
         await store.close()
+
+
+async def test_a_replaced_conversation_keeps_only_the_reminders_it_still_sets(url: str) -> None:
+    """`PUT .../tracker` (and forgetting a customer, which empties it) replaces the pending
+    reminders with the new events' own, those still to come."""
+    store = SQLTrackerStore(url, SLOTS)
+    try:
+        await remind(store, "ana", "tea", 3600)
+        await remind(store, "bob", "tea", 3600)
+        assert await store.next_reminder_at() is not None
+        await store.replace(DialogueStateTracker("bob", SLOTS))  # emptied: none left
+        kept = DialogueStateTracker("ana", SLOTS)
+        later = datetime.now() + timedelta(hours=2)
+        kept.update(ReminderScheduled("call_back", datetime.now() - timedelta(hours=1), name="old"))
+        kept.update(ReminderScheduled("call_back", later, name="new"))
+        await store.replace(kept)
+        assert await store.next_reminder_at() == pytest.approx(later.timestamp(), abs=1)
+        assert await store.claim_due_reminders(later.timestamp() + 1) == [
+            ("ana", ReminderScheduled("call_back", later, name="new"))
+        ]
+    finally:
+        await store.close()
