@@ -1,6 +1,7 @@
 """`parlez console add-user EMAIL --role ROLE`: accounts for the console at /console/; `parlez
 console secret-key`: the key that seals the secrets saved in the console; `parlez console
-weekly-report`: last week's figures, printed or e-mailed."""
+weekly-report`: last week's figures, printed or e-mailed; `parlez console forget-customer`:
+a customer's right to be forgotten."""
 
 from __future__ import annotations
 
@@ -148,6 +149,75 @@ def run_weekly_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_forget_customer(args: argparse.Namespace) -> int:
+    """Forget a customer for good (their right to be forgotten), found by their number in
+    the console, an e-mail address or a phone number."""
+    from parlez.console.analytics.config import configured
+    from parlez.console.audience import MarketingConfig
+    from parlez.console.contacts import ContactBook
+    from parlez.console.forget import forget_customer
+    from parlez.console.index import ConversationIndex
+    from parlez.server.run import console_database
+    from parlez.stores.factory import tracker_store_from_endpoint
+
+    console = Console(highlight=False)
+    project = Path(args.project)
+    endpoints = Endpoints.load(
+        Path(args.endpoints) if args.endpoints else project / "endpoints.yml"
+    )
+    config, _ = configured(project)
+    marketing = MarketingConfig.load(project)
+
+    async def forget() -> int:
+        store = tracker_store_from_endpoint(endpoints.tracker_store, (), project)
+        database = console_database(store, project)
+        try:
+            await database.upgrade()
+            index = ConversationIndex(store, database, config)
+            await index.catch_up_reports(None)
+            book = ContactBook(database.engine)
+            contact = None
+            if args.customer.isdigit():
+                contact, _ = await book.find(int(args.customer))
+            if contact is None:
+                contact = await book.by_identifier(args.customer)
+            if contact is None:
+                console.print(f"No customer is known by '{args.customer}'.")
+                return 1
+            if not args.yes:
+                answer = input(
+                    f"Forget customer {contact.id} ({contact.conversations} conversations) "
+                    "for good? Type yes: "
+                )
+                if answer.strip().lower() != "yes":
+                    console.print("Nothing was forgotten.")
+                    return 1
+            done = await forget_customer(index, contact.id, store.replace, marketing.audience)
+            assert done is not None
+            await database.record_as(
+                "parlez console forget-customer",
+                "forget_customer",
+                f"customer {done.contact_id}",
+                f"{done.conversations} conversations",
+            )
+            console.print(
+                f"Forgot customer {done.contact_id} and {done.conversations} conversations."
+            )
+            if done.platform_problem:
+                console.print(
+                    "The e-mail platform did not delete the member: do it by hand "
+                    f"({done.platform_problem})."
+                )
+            return 0
+        finally:
+            if marketing.audience is not None:
+                await marketing.audience.aclose()
+            await store.close()
+            await database.close()
+
+    return asyncio.run(forget())
+
+
 def register(commands: Any) -> None:
     parser = commands.add_parser("console", help=help_of("console"))
     sub = parser.add_subparsers(dest="console_what", metavar="WHAT")
@@ -180,3 +250,12 @@ def register(commands: Any) -> None:
     weekly.add_argument("--project", default=".", help="project folder (default: here)")
     weekly.add_argument("--endpoints", default=None, help="endpoints.yml (default: the project's)")
     weekly.set_defaults(handler=run_weekly_report)
+    forget = sub.add_parser(
+        "forget-customer",
+        help="forget a customer for good: their conversations and what the console keeps",
+    )
+    forget.add_argument("customer", help="their number in the console, e-mail address or phone")
+    forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    forget.add_argument("--project", default=".", help="project folder (default: here)")
+    forget.add_argument("--endpoints", default=None, help="endpoints.yml (default: the project's)")
+    forget.set_defaults(handler=run_forget_customer)

@@ -84,6 +84,10 @@ class Audience(Protocol):
         """Add or update `member` with its tags, and take `dropped_tags` off it; raise
         AudienceError when the platform does not take it."""
 
+    async def forget(self, email: str) -> None:
+        """Delete the member for good (the customer asked to be forgotten); raise
+        AudienceError when the platform does not take it."""
+
     async def aclose(self) -> None: ...
 
 
@@ -158,6 +162,12 @@ class MailchimpAudience:
         tags += [{"name": t, "status": "inactive"} for t in sorted(dropped_tags - member.tags)]
         if tags:
             _check(await self._call("POST", f"{path}/tags", {"tags": tags}), member.email)
+
+    async def forget(self, email: str) -> None:
+        path = f"/lists/{self.list_id}/members/{subscriber_hash(email)}/actions/delete-permanent"
+        reply = await self._call("POST", path, {})
+        if reply.status_code != 404:  # never sent: nothing to delete
+            _check(reply, email)
 
     async def _call(self, method: str, path: str, body: dict[str, Any]) -> httpx.Response:
         try:

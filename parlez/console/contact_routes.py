@@ -12,7 +12,8 @@ from sanic.response import HTTPResponse
 from parlez.console.audience_sync import AudienceSync
 from parlez.console.auth import database_of, form_field, requires, wants_json
 from parlez.console.contacts import Contact, ContactBook
-from parlez.console.pages import console, console_index, render
+from parlez.console.forget import forget_customer
+from parlez.console.pages import agent_of, console, console_index, render
 from parlez.console.roles import Capability
 
 
@@ -75,7 +76,7 @@ async def sync_route(request: Request) -> HTTPResponse:
     )
     if wants_json(request):
         return response.json(vars(result))
-    query = urlencode({"synced": f"{result.sent} sent, {result.failed} failed"})
+    query = urlencode({"synced": f"synced: {result.sent} sent, {result.failed} failed"})
     return response.redirect(f"/console/customers?{query}", status=303)
 
 
@@ -159,3 +160,36 @@ async def undo_route(request: Request, merge_id: int) -> HTTPResponse:
     if wants_json(request):
         return response.json({"undone": merge_id, "kept": undone.kept, "restored": undone.merged})
     return response.redirect(f"/console/customers/{undone.kept}", status=303)
+
+
+@console.post("/customers/<contact_id:int>/forget")
+@requires(Capability.SETTINGS)
+async def forget_route(request: Request, contact_id: int) -> HTTPResponse:
+    """Forget the customer for good (their right to be forgotten): `confirm=yes` needed."""
+    if form_field(request, "confirm") != "yes":
+        return response.json(
+            {"error": "forgetting a customer cannot be undone: send confirm=yes"}, status=400
+        )
+    sync: AudienceSync | None = getattr(request.app.ctx, "audience_sync", None)
+    forgotten = await forget_customer(
+        console_index(request),
+        contact_id,
+        agent_of(request).replace,
+        sync.audience if sync is not None else None,
+    )
+    if forgotten is None:
+        return response.json({"error": f"there is no customer {contact_id}"}, status=404)
+    await database_of(request).record(
+        request.ctx.session.user,
+        "forget_customer",
+        f"customer {contact_id}",
+        f"{forgotten.conversations} conversations",
+    )
+    if wants_json(request):
+        return response.json(vars(forgotten))
+    note = f"customer {contact_id} and {forgotten.conversations} conversations forgotten"
+    if forgotten.platform_problem:
+        note += (
+            f"; the e-mail platform's member must be deleted by hand ({forgotten.platform_problem})"
+        )
+    return response.redirect(f"/console/customers?{urlencode({'synced': note})}", status=303)

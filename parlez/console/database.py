@@ -236,11 +236,15 @@ class ConsoleDatabase:
     # ---- the audit log ----------------------------------------------------------------------
 
     async def record(self, user: User, action: str, target: str = "", detail: str = "") -> None:
+        await self.record_as(user.email, action, target, detail)
+
+    async def record_as(self, who: str, action: str, target: str = "", detail: str = "") -> None:
+        """An entry made by `who`: a user's address, or what did it (the command line)."""
         async with self.engine.begin() as connection:
             await connection.execute(
                 insert(audit_log).values(
                     at=time.time(),
-                    user_email=user.email,
+                    user_email=who,
                     action=action,
                     target=target,
                     detail=detail,

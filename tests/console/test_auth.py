@@ -29,6 +29,7 @@ ROUTES = [
     ("POST", "/console/customers/1/merge", Capability.ANSWER),
     ("POST", "/console/customers/merges/1/undo", Capability.ANSWER),
     ("POST", "/console/customers/sync", Capability.SETTINGS),
+    ("POST", "/console/customers/2/forget", Capability.SETTINGS),
     ("POST", "/console/conversations/visitor/take-over", Capability.ANSWER),
     ("POST", "/console/conversations/visitor/reply", Capability.ANSWER),
     ("POST", "/console/conversations/visitor/hand-back", Capability.ANSWER),
@@ -112,6 +113,7 @@ async def test_the_walk_covers_every_console_route(console: Console) -> None:
         .replace("teams/hi/", "teams/<name:str>/")
         .replace("customers/merges/1/", "customers/merges/<merge_id:int>/")
         .replace("customers/1/", "customers/<contact_id:int>/")
+        .replace("customers/2/", "customers/<contact_id:int>/")
         .replace("/1/", "/<canned_id:int>/")
         .replace("entries/hours", "entries/<entry_id:str>")
         .replace("responses/utter_greet", "responses/<name:str>")
@@ -198,7 +200,7 @@ async def test_every_route_checks_the_role(console: Console, role: Role) -> None
             form = {"text": "hi", "label": "vip", "note": "hi", "shortcut": "hi", "name": "hi"}
             form |= {"question": "Open on Sundays?", "answer": "No.", "intent": "greet"}
             form |= {"model": console.app.ctx.state.agent.model.name, "title": "Our team"}
-            form |= {"action": "utter_greet", "other": "2"}
+            form |= {"action": "utter_greet", "other": "2", "confirm": "yes"}
             if path == "/console/reports/rules":  # a whole analytics.yml, checked as such
                 form["text"] = "timezone: UTC\n"
             if path == "/console/reports/experiments/edit":  # a whole experiments.yml

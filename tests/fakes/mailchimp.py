@@ -1,6 +1,7 @@
 """A local stand-in for Mailchimp's Marketing API v3: an audience's members, added or
 updated by `PUT /3.0/lists/{list_id}/members/{subscriber_hash}` and tagged by
-`POST .../members/{subscriber_hash}/tags`, as Mailchimp documents them.
+`POST .../members/{subscriber_hash}/tags`, and deleted for good by
+`POST .../members/{subscriber_hash}/actions/delete-permanent`, as Mailchimp documents them.
 
 It checks HTTP Basic auth (any user name, the API key as the password), that the hash is
 the MD5 of the address in lower case, and the shapes of the bodies; it answers Mailchimp's
@@ -36,6 +37,8 @@ class FakeMailchimp:
     down: bool = False
     too_many: int = 0
     calls: list[tuple[str, str]] = field(default_factory=list)
+    #: the hashes of members deleted for good
+    forgotten: set[str] = field(default_factory=set)
     port: int = 0
 
     @property
@@ -81,8 +84,19 @@ def _handler(fake: FakeMailchimp) -> type[BaseHTTPRequestHandler]:
                 return
             member = re.fullmatch(rf"/3\.0/lists/{LIST_ID}/members/([0-9a-f]{{32}})", self.path)
             tags = re.fullmatch(rf"/3\.0/lists/{LIST_ID}/members/([0-9a-f]{{32}})/tags", self.path)
+            deleting = re.fullmatch(
+                rf"/3\.0/lists/{LIST_ID}/members/([0-9a-f]{{32}})/actions/delete-permanent",
+                self.path,
+            )
             if method == "PUT" and member:
                 self._upsert(member.group(1), body)
+            elif method == "POST" and deleting:
+                if fake.members.pop(deleting.group(1), None) is None:
+                    self._send(404, _problem(404, "Resource Not Found", "no such member"))
+                    return
+                fake.forgotten.add(deleting.group(1))
+                self.send_response(204)
+                self.end_headers()
             elif method == "POST" and tags:
                 self._tag(tags.group(1), body)
             else:
