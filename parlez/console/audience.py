@@ -32,7 +32,7 @@ from parlez.io.yaml import document_start, read_text_file, read_yaml, where
 logger = logging.getLogger(__name__)
 
 FILE = "marketing.yml"
-AUDIENCE_KEYS = ("type", "api_key", "list_id", "url", "tags")
+AUDIENCE_KEYS = ("type", "api_key", "list_id", "url", "tags", "webhook_secret")
 #: what may become a member's tags: the outcomes their conversations reached (booked, lead),
 #: and their conversations' labels (by hand and by rule)
 TAG_SOURCES = ("outcomes", "labels")
@@ -61,6 +61,8 @@ class Member:
     phone: str = ""
     language: str = ""
     tags: frozenset[str] = frozenset()
+    #: when the customer gave the answer `subscribed` holds
+    consent_at: float = 0.0
 
     @property
     def fingerprint(self) -> str:
@@ -73,6 +75,7 @@ class Member:
                 self.last_name,
                 self.phone,
                 self.language,
+                repr(self.consent_at),
                 *sorted(self.tags),
             ]
         )
@@ -80,8 +83,12 @@ class Member:
 
 
 class Audience(Protocol):
-    async def upsert(self, member: Member, dropped_tags: frozenset[str]) -> None:
-        """Add or update `member` with its tags, and take `dropped_tags` off it; raise
+    async def upsert(
+        self, member: Member, dropped_tags: frozenset[str], new_answer: bool = True
+    ) -> None:
+        """Add or update `member` with its tags, and take `dropped_tags` off it; its status
+        only when the customer gave a `new_answer` since the platform last took them (an
+        unsubscribe on the platform stands until the customer says yes again); raise
         AudienceError when the platform does not take it."""
 
     async def forget(self, email: str) -> None:
@@ -136,23 +143,31 @@ class MailchimpAudience:
             )
         return self._client
 
-    async def upsert(self, member: Member, dropped_tags: frozenset[str]) -> None:
+    async def upsert(
+        self, member: Member, dropped_tags: frozenset[str], new_answer: bool = True
+    ) -> None:
         path = f"/lists/{self.list_id}/members/{subscriber_hash(member.email)}"
         status = "subscribed" if member.subscribed else "unsubscribed"
         body: dict[str, Any] = {
             "email_address": member.email,
             "status_if_new": status,
-            "status": status,
             "merge_fields": {
                 "FNAME": member.first_name,
                 "LNAME": member.last_name,
                 "PHONE": member.phone,
             },
         }
+        if new_answer:
+            body["status"] = status
         if member.language:
             body["language"] = member.language
         reply = await self._call("PUT", path, body)
-        if reply.status_code == 400 and _title(reply) == "Member In Compliance State":
+        if (
+            new_answer
+            and member.subscribed
+            and reply.status_code == 400
+            and _title(reply) == "Member In Compliance State"
+        ):
             # Someone who unsubscribed from an e-mail can only come back by confirming it:
             # Mailchimp sends them the confirmation.
             body["status"] = "pending"
@@ -230,6 +245,8 @@ class MarketingConfig:
     tags: tuple[str, ...] = TAG_SOURCES
     #: the platform's name, for the pages
     platform: str = ""
+    #: the secret in the address the platform calls back (unsubscribes); none: no callback
+    webhook_secret: str = ""
 
     @classmethod
     def load(cls, project: Path) -> MarketingConfig:
@@ -282,8 +299,15 @@ class MarketingConfig:
                     else "the audience's id, in Mailchimp's Audience → Settings",
                 )
         url = spec.get("url")
+        secret = spec.get("webhook_secret") or ""
+        if not isinstance(secret, str) or (secret and len(secret) < 16):
+            raise MarketingFileError(
+                "'webhook_secret' is a secret of 16 characters or more",
+                where(spec, "webhook_secret", value=True) or here,
+                hint="webhook_secret: ${MAILCHIMP_WEBHOOK_SECRET}, from `openssl rand -hex 16`",
+            )
         audience = MailchimpAudience(spec["api_key"].strip(), spec["list_id"].strip(), url)
-        return cls(audience, tuple(tags), "Mailchimp")
+        return cls(audience, tuple(tags), "Mailchimp", secret)
 
 
 def split_name(name: str) -> tuple[str, str]:

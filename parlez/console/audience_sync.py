@@ -60,11 +60,13 @@ class AudienceSync:
         audience: Audience,
         tag_sources: tuple[str, ...],
         platform: str = "",
+        webhook_secret: str = "",
     ) -> None:
         self.index = index
         self.audience = audience
         self.tag_sources = tag_sources
         self.platform = platform
+        self.webhook_secret = webhook_secret
         self._lock = asyncio.Lock()
         #: the latest sync's result and when it ended (for the customers' page)
         self.last: tuple[float, SyncResult] | None = None
@@ -144,6 +146,7 @@ class AudienceSync:
                     Member(
                         email=email,
                         subscribed=bool(person.consent),
+                        consent_at=float(person.consent_at or 0.0),
                         first_name=first,
                         last_name=last,
                         phone=phones[0] if phones else "",
@@ -168,8 +171,9 @@ class AudienceSync:
                     result.unchanged += 1
                     continue
                 dropped = frozenset(json.loads(before.tags)) if before is not None else frozenset()
+                answered = before is None or before.consent_at != member.consent_at
                 try:
-                    await self.audience.upsert(member, dropped)
+                    await self.audience.upsert(member, dropped, new_answer=answered)
                 except AudienceError as error:
                     logger.error("%s %s; sent again at the next sync", error.code, error)
                     result.failed += 1
@@ -194,6 +198,7 @@ class AudienceSync:
             "contact_id": contact,
             "fingerprint": member.fingerprint,
             "tags": json.dumps(sorted(member.tags)),
+            "consent_at": member.consent_at,
             "synced_at": time.time(),
         }
         async with self.index.engine.begin() as connection:
@@ -224,4 +229,5 @@ def marketing_sync(
         return None, error
     if config.audience is None:
         return None, None
-    return AudienceSync(index, config.audience, config.tags, config.platform), None
+    sync = AudienceSync(index, config.audience, config.tags, config.platform, config.webhook_secret)
+    return sync, None

@@ -3,6 +3,9 @@ merges by hand and their undo (`/console/customers`)."""
 
 from __future__ import annotations
 
+import hmac
+import time
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -193,3 +196,46 @@ async def forget_route(request: Request, contact_id: int) -> HTTPResponse:
             f"; the e-mail platform's member must be deleted by hand ({forgotten.platform_problem})"
         )
     return response.redirect(f"/console/customers?{urlencode({'synced': note})}", status=303)
+
+
+def _webhook_sync(request: Request, secret: str) -> AudienceSync | HTTPResponse:
+    """The sync whose `webhook_secret` the address carries (Mailchimp signs nothing)."""
+    sync: AudienceSync | None = getattr(request.app.ctx, "audience_sync", None)
+    if sync is None or not sync.webhook_secret:
+        return response.json({"error": "not found"}, status=404)
+    if not hmac.compare_digest(secret.encode(), sync.webhook_secret.encode()):
+        return response.json({"error": "forbidden"}, status=403)
+    return sync
+
+
+@console.get("/marketing/mailchimp/<secret:str>")
+async def mailchimp_webhook_check(request: Request, secret: str) -> HTTPResponse:
+    """Mailchimp checks the address with a GET before it calls it."""
+    found = _webhook_sync(request, secret)
+    return found if isinstance(found, HTTPResponse) else response.text("")
+
+
+@console.post("/marketing/mailchimp/<secret:str>")
+async def mailchimp_webhook(request: Request, secret: str) -> HTTPResponse:
+    """Mailchimp's webhook: a member who unsubscribed (from a link in an e-mail) has their
+    answer recorded, so that no sync subscribes them again."""
+    sync = _webhook_sync(request, secret)
+    if isinstance(sync, HTTPResponse):
+        return sync
+    form: Any = request.get_form(keep_blank_values=True) or {}
+    kind = str(form.get("type") or "")
+    email = str(form.get("data[email]") or "")
+    if kind == "unsubscribe" and email:
+        at = _fired_at(str(form.get("fired_at") or ""))
+        reason = str(form.get("data[reason]") or "")
+        wording = f"unsubscribed in {sync.platform}" + (f" ({reason})" if reason else "")
+        await book_of(request).unsubscribed(email, at, wording)
+    return response.json({"received": kind})
+
+
+def _fired_at(text: str) -> float:
+    """Mailchimp's `fired_at` (`2026-12-05 10:31:02`, UTC); now when it cannot be read."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return time.time()

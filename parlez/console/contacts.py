@@ -534,6 +534,26 @@ class ContactBook:
             )
             return int(found.scalar_one())
 
+    async def unsubscribed(self, email: str, at: float, wording: str) -> bool:
+        """The customer with `email` unsubscribed outside the chat (a link in an e-mail):
+        their answer, unless they answered in a chat since. Whether a customer changed."""
+        address = email_identifier(email)
+        if address is None:
+            return False
+        async with self.engine.begin() as connection:
+            owners = select(contact_identifiers.c.contact_id).where(
+                contact_identifiers.c.kind == "email", contact_identifiers.c.value == address
+            )
+            changed = await connection.execute(
+                update(contacts)
+                .where(
+                    contacts.c.id.in_(owners),
+                    or_(contacts.c.consent_at.is_(None), contacts.c.consent_at < at),
+                )
+                .values(consent=False, consent_at=at, consent_wording=wording[:2000])
+            )
+            return bool(changed.rowcount)
+
     async def merges(self, contact_id: int) -> list[Merge]:
         """The merges into the contact, newest first."""
         async with self.engine.connect() as connection:

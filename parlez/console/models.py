@@ -349,5 +349,7 @@ audience_members = Table(
     Column("contact_id", Integer, nullable=False, index=True),
     Column("fingerprint", String(64), nullable=False),
     Column("tags", Text, nullable=False, default="[]"),
+    #: when the customer gave the answer last sent (a new one sends the status again)
+    Column("consent_at", Float, nullable=False, default=0.0),
     Column("synced_at", Float, nullable=False),
 )

@@ -244,3 +244,78 @@ async def test_a_broken_marketing_file_is_shown_and_the_assistant_goes_on(
         assert "marketing.yml:2" in page.text and "sendgrid" in page.text
     finally:
         await console.close()
+
+
+async def test_an_unsubscribe_in_mailchimp_stands_until_the_customer_says_yes_again(
+    small_model: Path, tmp_path: Path, mailchimp: FakeMailchimp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mailchimp calls back when a member unsubscribes from an e-mail's link: the customer's
+    answer becomes no, and later syncs (a new tag) never subscribe them again."""
+    secret = "s3cret-0123456789abcdef"
+    monkeypatch.setenv("MAILCHIMP_API_KEY", API_KEY)
+    project = tmp_path / "project"
+    write(
+        project / "marketing.yml",
+        "audience:\n  type: mailchimp\n  api_key: ${MAILCHIMP_API_KEY}\n"
+        f"  list_id: {LIST_ID}\n  url: {mailchimp.url}\n  webhook_secret: {secret}\n",
+    )
+    console = await make_console(
+        small_model, f"sqlite+aiosqlite:///{tmp_path / 'c.db'}", project=project
+    )
+    try:
+        store = console.app.ctx.state.agent.tracker_store
+        sync = console.app.ctx.audience_sync
+        await add(store, "v1", *lead(T, "ana@example.com", "Ana Lima", yes=True))
+        await sync.sync()
+        hook = f"/console/marketing/mailchimp/{secret}"
+        _, check = await console.app.asgi_client.get(hook)
+        assert check.status == 200
+        _, forged = await console.app.asgi_client.post(
+            "/console/marketing/mailchimp/wrong-secret-0123456789", data={"type": "unsubscribe"}
+        )
+        assert forged.status == 403
+        # The member unsubscribes in Mailchimp, which tells parlez.
+        mailchimp.member("ana@example.com")["status"] = "unsubscribed"  # type: ignore[index]
+        _, told = await console.app.asgi_client.post(
+            hook,
+            data={
+                "type": "unsubscribe",
+                "fired_at": "2026-12-05 10:31:02",
+                "data[email]": "Ana@example.com",
+                "data[reason]": "manual",
+                "data[list_id]": LIST_ID,
+            },
+        )
+        assert told.status == 200
+        owner = await console.sign_in(Role.OWNER)
+        found = await owner.get("/console/customers?q=ana")
+        ana = int(found.text.split('href="/console/customers/')[1].split('"')[0])
+        page = await owner.get(f"/console/customers/{ana}")
+        assert (
+            "no, since 2026-12-05 10:31" in page.text and "unsubscribed in Mailchimp" in page.text
+        )
+        # A new label: the member is updated, and stays unsubscribed.
+        await console.database.add_label("v1", "vip")
+        assert (await sync.sync()).sent == 1
+        member = mailchimp.member("ana@example.com")
+        assert member is not None and member["status"] == "unsubscribed"
+        assert "vip" in member["tags"]
+    finally:
+        await console.close()
+
+
+async def test_an_unsubscribe_parlez_was_not_told_of_is_never_overturned_by_a_sync(
+    store: SQLTrackerStore, mailchimp: FakeMailchimp
+) -> None:
+    """The status is sent only with a new answer from the customer: a name or a tag that
+    changes leaves an unsubscribe made in Mailchimp alone."""
+    sync = syncing(store, mailchimp)
+    await add(store, "v1", *lead(T, "ana@example.com", "Ana", yes=True))
+    await sync.sync()
+    mailchimp.member("ana@example.com")["status"] = "unsubscribed"  # type: ignore[index]
+    await add(store, "v1", SlotSet("customer_name", "Ana Lima", timestamp=T + 50))
+    assert (await sync.sync()).sent == 1
+    member = mailchimp.member("ana@example.com")
+    assert member is not None and member["status"] == "unsubscribed"
+    assert member["merge_fields"]["LNAME"] == "Lima"
+    await sync.audience.aclose()

@@ -22,6 +22,7 @@ def upgrade() -> None:
         sa.Column("contact_id", sa.Integer, nullable=False, index=True),
         sa.Column("fingerprint", sa.String(64), nullable=False),
         sa.Column("tags", sa.Text, nullable=False, server_default="[]"),
+        sa.Column("consent_at", sa.Float, nullable=False, server_default="0"),
         sa.Column("synced_at", sa.Float, nullable=False),
     )
 
