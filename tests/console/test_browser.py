@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import REPO
 from tests.connectors.webchat.browser import served_assistant
@@ -92,6 +93,10 @@ def test_an_agent_answers_a_web_chat_customer_who_asked_for_a_person(
         row.get_by_role("link").click()
         # The keyboard alone: `?` lists the shortcuts, `t` takes over, `r` goes to the reply.
         agent.get_by_role("button", name="Take over").wait_for()
+        # The shortcuts work once console.js has run, which the page's load event waits for:
+        # a key pressed before would be lost, and the reply typed after it read as shortcuts
+        # ("e" of "here" resolving the conversation), as happened on a loaded machine.
+        agent.wait_for_load_state()
         agent.keyboard.press("?")
         shortcuts = agent.get_by_role("dialog", name="Keyboard shortcuts")
         shortcuts.wait_for()
@@ -99,7 +104,9 @@ def test_an_agent_answers_a_web_chat_customer_who_asked_for_a_person(
         shortcuts.get_by_role("button", name="Close").click()
         agent.keyboard.press("t")
         agent.get_by_role("button", name="Hand back").wait_for()
+        agent.wait_for_load_state()
         agent.keyboard.press("r")
+        expect(agent.get_by_label("Reply")).to_be_focused(timeout=60_000)
         agent.keyboard.type("Hi, Ana here. How can I help?")
         assert agent.get_by_label("Reply").input_value() == "Hi, Ana here. How can I help?"
         # The customer sees that a person is writing to them, before the message comes.
