@@ -153,10 +153,10 @@ def run_forget_customer(args: argparse.Namespace) -> int:
     """Forget a customer for good (their right to be forgotten), found by their number in
     the console, an e-mail address or a phone number."""
     from parlez.console.analytics.config import configured
-    from parlez.console.audience import MarketingConfig
     from parlez.console.contacts import ContactBook
     from parlez.console.forget import forget_customer
     from parlez.console.index import ConversationIndex
+    from parlez.console.marketing import MarketingConfig
     from parlez.server.run import console_database
     from parlez.stores.factory import tracker_store_from_endpoint
 

@@ -23,12 +23,12 @@ from sqlalchemy import delete, func, insert, select
 from parlez.console.audience import (
     Audience,
     AudienceError,
-    MarketingConfig,
     Member,
     split_name,
     tags_of,
 )
 from parlez.console.index import ConversationIndex
+from parlez.console.marketing import MarketingConfig
 from parlez.console.models import (
     analytics_counts,
     audience_members,
@@ -38,6 +38,7 @@ from parlez.console.models import (
     conversation_index,
     labels,
 )
+from parlez.console.segments import Segment
 from parlez.exceptions import ParlezError
 
 logger = logging.getLogger(__name__)
@@ -61,12 +62,14 @@ class AudienceSync:
         tag_sources: tuple[str, ...],
         platform: str = "",
         webhook_secret: str = "",
+        segments: tuple[Segment, ...] = (),
     ) -> None:
         self.index = index
         self.audience = audience
         self.tag_sources = tag_sources
         self.platform = platform
         self.webhook_secret = webhook_secret
+        self.segments = segments
         self._lock = asyncio.Lock()
         #: the latest sync's result and when it ended (for the customers' page)
         self.last: tuple[float, SyncResult] | None = None
@@ -136,6 +139,11 @@ class AudienceSync:
                 select(labels).where(labels.c.sender_id.in_(conversations))
             ):
                 topics.setdefault(senders[r.sender_id], set()).add(r.label)
+            grouped: dict[int, set[str]] = {}
+            if "segments" in self.tag_sources:
+                for segment in self.segments:
+                    for r in await connection.execute(segment.query()):
+                        grouped.setdefault(r.id, set()).add(segment.name)
         wanted: dict[str, tuple[int, Member]] = {}
         for contact, person in people.items():
             first, last = split_name(person.name)
@@ -152,8 +160,11 @@ class AudienceSync:
                         phone=phones[0] if phones else "",
                         language=language.get(contact, (0.0, ""))[1],
                         tags=tags_of(
-                            outcomes.get(contact, ()), topics.get(contact, ()), self.tag_sources
-                        ),
+                            outcomes.get(contact, ()),
+                            topics.get(contact, ()),
+                            self.tag_sources,
+                        )
+                        | frozenset(grouped.get(contact, ())),
                     ),
                 )
         return wanted
@@ -219,15 +230,23 @@ class AudienceSync:
 
 def marketing_sync(
     index: ConversationIndex, project: Path
-) -> tuple[AudienceSync | None, ParlezError | None]:
-    """The sync marketing.yml asks for, if any. A broken file is logged and shown on the
-    customers' page; the assistant keeps answering meanwhile."""
+) -> tuple[MarketingConfig, AudienceSync | None, ParlezError | None]:
+    """What marketing.yml asks for: its segments, and the audience's sync if it names one.
+    A broken file is logged and shown on the customers' page; the assistant keeps answering
+    meanwhile."""
     try:
         config = MarketingConfig.load(project)
     except ParlezError as error:
         logger.error("%s %s; no customer is sent to the e-mail platform", error.code, error)
-        return None, error
+        return MarketingConfig(), None, error
     if config.audience is None:
-        return None, None
-    sync = AudienceSync(index, config.audience, config.tags, config.platform, config.webhook_secret)
-    return sync, None
+        return config, None, None
+    sync = AudienceSync(
+        index,
+        config.audience,
+        config.tags,
+        config.platform,
+        config.webhook_secret,
+        config.segments,
+    )
+    return config, sync, None

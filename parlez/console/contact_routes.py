@@ -3,7 +3,9 @@ merges by hand and their undo (`/console/customers`)."""
 
 from __future__ import annotations
 
+import csv
 import hmac
+import io
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -16,8 +18,10 @@ from parlez.console.audience_sync import AudienceSync
 from parlez.console.auth import database_of, form_field, requires, wants_json
 from parlez.console.contacts import Contact, ContactBook
 from parlez.console.forget import forget_customer
+from parlez.console.marketing import MarketingConfig
 from parlez.console.pages import agent_of, console, console_index, render
 from parlez.console.roles import Capability
+from parlez.console.segments import Segment
 
 
 def book_of(request: Request) -> ContactBook:
@@ -48,7 +52,12 @@ async def customers_page(request: Request) -> HTTPResponse:
         before = float(request.args["before"][0]) if "before" in request.args else None
     except ValueError:
         return response.json({"error": "'before' is a time, as the next page's link gives"}, 400)
-    found = await book_of(request).search(words, before)
+    segments = _segments(request)
+    segment = segments.get(str(request.args.get("segment") or ""))
+    if request.args.get("segment") and segment is None:
+        return response.json({"error": "no such segment in marketing.yml"}, status=400)
+    within = segment.query() if segment is not None else None
+    found = await book_of(request).search(words, before, within)
     if wants_json(request):
         return response.json({"customers": [_json(c) for c in found]})
     sync: AudienceSync | None = getattr(request.app.ctx, "audience_sync", None)
@@ -57,11 +66,80 @@ async def customers_page(request: Request) -> HTTPResponse:
         request,
         customers=found,
         q=words,
+        segments=list(segments.values()),
+        segment=segment,
         sync=sync,
         members=await sync.counts() if sync is not None else 0,
         problem=getattr(request.app.ctx, "marketing_problem", None),
         synced=request.args.get("synced"),
     )
+
+
+def _segments(request: Request) -> dict[str, Segment]:
+    config: MarketingConfig | None = getattr(request.app.ctx, "marketing", None)
+    return {s.name: s for s in config.segments} if config is not None else {}
+
+
+@console.get("/customers.csv")
+@requires(Capability.SETTINGS)
+async def customers_csv(request: Request) -> HTTPResponse:
+    """Every customer (or a segment's), for a spreadsheet or another marketing tool: their
+    addresses and numbers, their answer to the marketing question, when last seen."""
+    await console_index(request).catch_up_reports()
+    name = str(request.args.get("segment") or "")
+    segment = _segments(request).get(name)
+    if name and segment is None:
+        return response.json({"error": "no such segment in marketing.yml"}, status=400)
+    found = await book_of(request).search(
+        within=segment.query() if segment is not None else None, limit=None
+    )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for c in found:
+        writer.writerow(
+            [
+                c.id,
+                _cell(c.name),
+                " ".join(_cell(v) for k, v in c.identifiers if k == "email"),
+                # numbers are kept as + and digits: nothing a spreadsheet would run
+                " ".join(v for k, v in c.identifiers if k == "phone"),
+                "" if c.consent is None else ("yes" if c.consent else "no"),
+                _iso(c.consent_at),
+                _iso(c.last_seen),
+                c.conversations,
+            ]
+        )
+    await database_of(request).record(
+        request.ctx.session.user, "export_customers", name or "all", f"{len(found)} customers"
+    )
+    filename = f"parlez-customers-{name or 'all'}.csv"
+    return response.text(
+        out.getvalue(),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+CSV_COLUMNS = (
+    "customer",
+    "name",
+    "emails",
+    "phones",
+    "consent",
+    "consent_at",
+    "last_seen",
+    "conversations",
+)
+
+
+def _cell(value: str) -> str:
+    """A value a spreadsheet shows as text: a leading =, +, - or @ would be read as a formula."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
+
+
+def _iso(at: float | None) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if at else ""
 
 
 @console.post("/customers/sync")

@@ -421,10 +421,19 @@ class ContactBook:
             ).first()
             return (await self._contacts(connection, [row]))[0] if row is not None else None
 
-    async def search(self, words: str = "", before: float | None = None) -> list[Contact]:
-        """Contacts seen most recently first (a page of `PAGE`, seen before `before`), those
-        whose name or an identifier holds `words` when given."""
+    async def search(
+        self,
+        words: str = "",
+        before: float | None = None,
+        within: Any = None,
+        limit: int | None = PAGE,
+    ) -> list[Contact]:
+        """Contacts seen most recently first (a page of `limit`, seen before `before`), those
+        whose name or an identifier holds `words` when given, among the ids `within` selects
+        (a segment's query) when given."""
         query = select(contacts).where(contacts.c.merged_into.is_(None))
+        if within is not None:
+            query = query.where(contacts.c.id.in_(within))
         if words.strip():
             pattern = f"%{words.strip().lower()}%"
             matching = select(contact_identifiers.c.contact_id).where(
@@ -435,7 +444,9 @@ class ContactBook:
             )
         if before is not None:
             query = query.where(contacts.c.last_seen < before)
-        query = query.order_by(contacts.c.last_seen.desc(), contacts.c.id.desc()).limit(PAGE)
+        query = query.order_by(contacts.c.last_seen.desc(), contacts.c.id.desc())
+        if limit is not None:
+            query = query.limit(limit)
         async with self.engine.connect() as connection:
             rows = list(await connection.execute(query))
             return await self._contacts(connection, rows)

@@ -128,7 +128,7 @@ def create_app(
             state.project,
             lambda: read_business(state.project),
         )
-        app.ctx.audience_sync, app.ctx.marketing_problem = marketing_sync(
+        app.ctx.marketing, app.ctx.audience_sync, app.ctx.marketing_problem = marketing_sync(
             app.ctx.console_index, state.project
         )
 

@@ -13,7 +13,6 @@ from parlez.console.analytics.config import AnalyticsConfig, Outcome
 from parlez.console.audience import (
     AudienceError,
     MailchimpAudience,
-    MarketingConfig,
     MarketingFileError,
     Member,
     subscriber_hash,
@@ -21,6 +20,7 @@ from parlez.console.audience import (
 from parlez.console.audience_sync import AudienceSync
 from parlez.console.database import ConsoleDatabase
 from parlez.console.index import ConversationIndex
+from parlez.console.marketing import MarketingConfig
 from parlez.console.roles import Role
 from parlez.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 from parlez.exceptions import MissingEnvironmentVariableError
@@ -181,7 +181,8 @@ def test_marketing_yml_names_its_mistakes(monkeypatch: pytest.MonkeyPatch) -> No
     config = MarketingConfig.from_text(
         "audience:\n  type: mailchimp\n  api_key: ${MAILCHIMP_API_KEY}\n  list_id: a1b2c3d4e5\n"
     )
-    assert isinstance(config.audience, MailchimpAudience) and config.tags == ("outcomes", "labels")
+    assert isinstance(config.audience, MailchimpAudience)
+    assert config.tags == ("outcomes", "labels", "segments")
     assert config.audience.url == "https://us21.api.mailchimp.com/3.0"
     with pytest.raises(MarketingFileError, match=r"marketing.yml:2.*'sendgrid' is not known"):
         MarketingConfig.from_text("audience:\n  type: sendgrid\n")
@@ -319,3 +320,22 @@ async def test_an_unsubscribe_parlez_was_not_told_of_is_never_overturned_by_a_sy
     assert member is not None and member["status"] == "unsubscribed"
     assert member["merge_fields"]["LNAME"] == "Lima"
     await sync.audience.aclose()
+
+
+async def test_the_segments_a_customer_is_in_are_tags_of_their_member(
+    store: SQLTrackerStore, mailchimp: FakeMailchimp
+) -> None:
+    segments = MarketingConfig.from_text(
+        "segments:\n  leads: {outcome: lead}\n  french: {language: fr}\n"
+    ).segments
+    config = AnalyticsConfig(outcomes=(Outcome("lead", "action_save_lead"),))
+    index = ConversationIndex(store, ConsoleDatabase(store.engine), config)
+    audience = MailchimpAudience(API_KEY, LIST_ID, mailchimp.url)
+    sync = AudienceSync(index, audience, ("segments",), "Mailchimp", "", segments)
+    await add(store, "v1", *lead(T, "ana@example.com", "Ana", yes=True))
+    await sync.sync()
+    assert mailchimp.member("ana@example.com")["tags"] == {"leads"}  # type: ignore[index]
+    await add(store, "v1", SlotSet("language", "fr", timestamp=T + 30))
+    await sync.sync()
+    assert mailchimp.member("ana@example.com")["tags"] == {"leads", "french"}  # type: ignore[index]
+    await audience.aclose()

@@ -25,6 +25,7 @@ ROUTES = [
     ("POST", "/console/reports/experiments/edit", Capability.SETTINGS),
     ("POST", "/console/reports/rules", Capability.SETTINGS),
     ("GET", "/console/customers", Capability.READ),
+    ("GET", "/console/customers.csv", Capability.SETTINGS),
     ("GET", "/console/customers/1", Capability.READ),
     ("POST", "/console/customers/1/merge", Capability.ANSWER),
     ("POST", "/console/customers/merges/1/undo", Capability.ANSWER),

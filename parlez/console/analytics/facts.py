@@ -336,11 +336,14 @@ class AnalyticsRows:
                 "model_id": facts.model_id[:255],
             }
             labelled = Counter(session_labels(facts, config))
+            # what the customer named (`service=balayage`): segments of customers read it
+            named_entities = Counter(f"{n}={v}"[:255] for n, v in facts.entities)
             for kind, named in (
                 ("outcome", facts.outcomes),
                 ("intent", facts.intents),
                 ("label", labelled),
                 ("hangup", facts.hangups),
+                ("entity", named_entities),
             ):
                 for name, count in named.items():
                     self.counts.append(

@@ -1,0 +1,96 @@
+"""`marketing.yml`: the e-mail marketing platform's audience, and the segments of
+customers (docs/customers.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from parlez.console.audience import (
+    AUDIENCE_KEYS,
+    FILE,
+    TAG_SOURCES,
+    Audience,
+    MailchimpAudience,
+    MarketingFileError,
+)
+from parlez.console.segments import Segment, read_segments
+from parlez.exceptions import Location
+from parlez.io.env import expand_all
+from parlez.io.schema import known_keys
+from parlez.io.yaml import document_start, read_text_file, read_yaml, where
+
+
+@dataclass
+class MarketingConfig:
+    """What marketing.yml says: the audience, and what becomes a member's tags."""
+
+    audience: Audience | None = None
+    tags: tuple[str, ...] = TAG_SOURCES
+    #: the platform's name, for the pages
+    platform: str = ""
+    #: the secret in the address the platform calls back (unsubscribes); none: no callback
+    webhook_secret: str = ""
+    segments: tuple[Segment, ...] = ()
+
+    @classmethod
+    def load(cls, project: Path) -> MarketingConfig:
+        """The project's marketing.yml; no audience without one."""
+        path = project / FILE
+        if not path.is_file():
+            return cls()
+        return cls.from_text(read_text_file(path))
+
+    @classmethod
+    def from_text(cls, text: str) -> MarketingConfig:
+        raw = read_yaml(text, FILE)
+        at = Location(FILE)
+        if raw is None:
+            return cls()
+        if not isinstance(raw, dict):
+            raise MarketingFileError(
+                f"{FILE} holds 'audience:', the e-mail marketing platform",
+                document_start(raw, at),
+            )
+        known_keys(raw, ("audience", "segments"), FILE, at, MarketingFileError)
+        segments = read_segments(raw.get("segments"), where(raw, "segments") or at)
+        spec = raw.get("audience")
+        if spec is None:
+            return cls(segments=segments)
+        here = where(raw, "audience") or at
+        if not isinstance(spec, dict):
+            raise MarketingFileError("'audience' names a platform and its keys", here)
+        known_keys(spec, AUDIENCE_KEYS, "'audience'", here, MarketingFileError)
+        if spec.get("type") != "mailchimp":
+            raise MarketingFileError(
+                f"the audience's type '{spec.get('type')}' is not known",
+                where(spec, "type", value=True) or here,
+                hint="type: mailchimp",
+            )
+        tags = spec.get("tags", list(TAG_SOURCES))
+        if not isinstance(tags, list) or not all(t in TAG_SOURCES for t in tags):
+            raise MarketingFileError(
+                "'tags' lists what becomes a member's tags",
+                where(spec, "tags", value=True) or here,
+                hint=f"any of {', '.join(TAG_SOURCES)}",
+            )
+        expand_all(spec)  # ${MAILCHIMP_API_KEY}: a missing variable names its line
+        for key in ("api_key", "list_id"):
+            if not isinstance(spec.get(key), str) or not spec[key].strip():
+                raise MarketingFileError(
+                    f"the Mailchimp audience needs '{key}'",
+                    where(spec, key, value=True) or here,
+                    hint="api_key: ${MAILCHIMP_API_KEY}, list_id: the audience's id"
+                    if key == "api_key"
+                    else "the audience's id, in Mailchimp's Audience → Settings",
+                )
+        url = spec.get("url")
+        secret = spec.get("webhook_secret") or ""
+        if not isinstance(secret, str) or (secret and len(secret) < 16):
+            raise MarketingFileError(
+                "'webhook_secret' is a secret of 16 characters or more",
+                where(spec, "webhook_secret", value=True) or here,
+                hint="webhook_secret: ${MAILCHIMP_WEBHOOK_SECRET}, from `openssl rand -hex 16`",
+            )
+        audience = MailchimpAudience(spec["api_key"].strip(), spec["list_id"].strip(), url)
+        return cls(audience, tuple(tags), "Mailchimp", secret, segments)
