@@ -435,12 +435,16 @@ class ContactBook:
         if within is not None:
             query = query.where(contacts.c.id.in_(within))
         if words.strip():
-            pattern = f"%{words.strip().lower()}%"
+            # a person's words, not a pattern: % and _ are found as themselves
+            wanted = words.strip().lower()
             matching = select(contact_identifiers.c.contact_id).where(
-                func.lower(contact_identifiers.c.value).like(pattern)
+                func.lower(contact_identifiers.c.value).contains(wanted, autoescape=True)
             )
             query = query.where(
-                or_(func.lower(contacts.c.name).like(pattern), contacts.c.id.in_(matching))
+                or_(
+                    func.lower(contacts.c.name).contains(wanted, autoescape=True),
+                    contacts.c.id.in_(matching),
+                )
             )
         if before is not None:
             query = query.where(contacts.c.last_seen < before)
