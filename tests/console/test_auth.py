@@ -21,6 +21,8 @@ ROUTES = [
     ("GET", "/console/reports.csv", Capability.REPORTS),
     ("GET", "/console/reports/rules", Capability.SETTINGS),
     ("GET", "/console/reports/experiments", Capability.REPORTS),
+    ("GET", "/console/reports/questions.json", Capability.REPORTS),
+    ("GET", "/console/reports/questions.csv", Capability.REPORTS),
     ("GET", "/console/reports/experiments/edit", Capability.SETTINGS),
     ("POST", "/console/reports/experiments/edit", Capability.SETTINGS),
     ("POST", "/console/reports/rules", Capability.SETTINGS),

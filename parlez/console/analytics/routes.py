@@ -16,6 +16,7 @@ from parlez import metrics
 from parlez.console.analytics.config import FILE, AnalyticsConfig, business_zone
 from parlez.console.analytics.report import Report, ReportFilters, build_report, dimensions
 from parlez.console.auth import database_of, requires, wants_json
+from parlez.console.common_questions import CommonQuestion, common_questions
 from parlez.console.pages import console, console_index, render, state_of
 from parlez.console.roles import Capability
 from parlez.exceptions import ParlezError
@@ -195,3 +196,56 @@ async def _rules(
         error=error,
         config=index.analytics,
     )
+
+
+# ---- the questions customers ask most, for social posts ----------------------------------
+
+QUESTION_COLUMNS = ("topic", "intent", "entry", "asked", "examples", "answer", "url")
+
+
+async def _questions(request: Request) -> list[CommonQuestion] | HTTPResponse:
+    try:
+        days = int(request.args.get("days") or 30)
+        limit = int(request.args.get("limit") or 50)
+    except ValueError:
+        return response.json({"error": "'days' and 'limit' are whole numbers"}, status=400)
+    if not 1 <= days <= 366 or not 1 <= limit <= 500:
+        return response.json({"error": "'days' is 1 to 366, 'limit' 1 to 500"}, status=400)
+    return await common_questions(console_index(request), days, limit)
+
+
+@console.get("/reports/questions.json")
+@requires(Capability.REPORTS)
+async def questions_json(request: Request) -> HTTPResponse:
+    """The questions asked most, with the assistant's answers (`days`, `limit`)."""
+    found = await _questions(request)
+    if isinstance(found, HTTPResponse):
+        return found
+    return response.json({"questions": [q.as_json() for q in found]})
+
+
+@console.get("/reports/questions.csv")
+@requires(Capability.REPORTS)
+async def questions_csv(request: Request) -> HTTPResponse:
+    found = await _questions(request)
+    if isinstance(found, HTTPResponse):
+        return found
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(QUESTION_COLUMNS)
+    for question in found:
+        row = question.as_json()
+        # what customers wrote: never read as a formula by a spreadsheet
+        cells = [*[row[c] for c in QUESTION_COLUMNS[:4]], " | ".join(row["examples"])]
+        writer.writerow([_text(c) for c in cells] + [_text(row["answer"]), _text(row["url"])])
+    return response.text(
+        out.getvalue(),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="parlez-common-questions.csv"'},
+    )
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return f"'{value}"
+    return value
