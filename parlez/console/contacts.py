@@ -184,6 +184,8 @@ async def link(connection: AsyncConnection, seen: Sequence[Seen]) -> None:
             )
         )
         linked.update({r.sender_id: r.contact_id for r in found})
+    stored = dict(linked)  # as the table has them
+    pending: dict[Identifier, int] = {}  # new identifiers, written together at the end
     for conversation in seen:
         known = {owners[i] for i in conversation.identifiers if i in owners}
         if conversation.sender_id in linked:
@@ -191,33 +193,38 @@ async def link(connection: AsyncConnection, seen: Sequence[Seen]) -> None:
         if known:
             contact = min(known)  # the oldest stays
             for other in sorted(known - {contact}):
-                moved = await merge_contacts(connection, contact, other, by="")
-                owners.update({i: contact for i in moved})
-                linked = {s: contact if c == other else c for s, c in linked.items()}
+                await merge_contacts(connection, contact, other, by="")
+                _moved(owners, other, contact)
+                _moved(pending, other, contact)
+                _moved(linked, other, contact)
+                _moved(stored, other, contact)
         else:
             contact = await _new_contact(connection, conversation)
-        new = [i for i in conversation.identifiers if i not in owners]
-        if new:
+        for identifier in conversation.identifiers:
+            if identifier not in owners:
+                owners[identifier] = pending[identifier] = contact
+        linked[conversation.sender_id] = contact
+    if pending:
+        await connection.execute(
+            insert(contact_identifiers),
+            [{"kind": k, "value": v, "contact_id": c} for (k, v), c in pending.items()],
+        )
+    new = [{"sender_id": s, "contact_id": c} for s, c in linked.items() if s not in stored]
+    if new:
+        await connection.execute(insert(contact_conversations), new)
+    for sender, contact in linked.items():
+        if sender in stored and stored[sender] != contact:
             await connection.execute(
-                insert(contact_identifiers),
-                [{"kind": k, "value": v, "contact_id": contact} for k, v in new],
+                update(contact_conversations)
+                .where(contact_conversations.c.sender_id == sender)
+                .values(contact_id=contact)
             )
-            owners.update({i: contact for i in new})
-        if linked.get(conversation.sender_id) != contact:
-            if conversation.sender_id in linked:
-                await connection.execute(
-                    update(contact_conversations)
-                    .where(contact_conversations.c.sender_id == conversation.sender_id)
-                    .values(contact_id=contact)
-                )
-            else:
-                await connection.execute(
-                    insert(contact_conversations).values(
-                        sender_id=conversation.sender_id, contact_id=contact
-                    )
-                )
-            linked[conversation.sender_id] = contact
     await _seen_again(connection, [(linked[s.sender_id], s) for s in seen])
+
+
+def _moved(held: dict[Any, int], other: int, contact: int) -> None:
+    """What pointed at `other` points at `contact`: `other` was merged into it."""
+    held.update({key: contact for key, owner in held.items() if owner == other})
 
 
 async def _new_contact(connection: AsyncConnection, conversation: Seen) -> int:

@@ -252,3 +252,28 @@ async def test_the_latest_answer_to_the_marketing_question_is_kept_with_its_word
     no = await contact_of(index, "+447700900123")
     assert no.id == yes.id
     assert (no.consent, no.consent_at, no.consent_wording) == (False, T + 103, "Offers by text?")
+
+
+async def test_customers_met_and_merged_within_one_batch_end_as_one(
+    store: SQLTrackerStore,
+) -> None:
+    """Two new customers, and a third conversation naming both, read in one batch of
+    changes: one customer, with the three conversations and every identifier."""
+    await add(store, "web-1", said("hi", T, "webchat", visitor={"email": "ana@example.com"}))
+    await add(store, "+447700900123", said("hi", T + 1, "twilio", phone="+447700900123"))
+    await add(
+        store,
+        "web-2",
+        said("hi", T + 2, "webchat", visitor={"email": "ana@example.com"}),
+        SlotSet("phone", "+44 7700 900123", timestamp=T + 3),
+    )
+    index = ConversationIndex(store, ConsoleDatabase(store.engine))
+    one = await contact_of(index, "web-2")
+    assert one.conversations == 3
+    assert set(one.identifiers) == {
+        ("webchat", "web-1"),
+        ("email", "ana@example.com"),
+        ("phone", "+447700900123"),
+        ("webchat", "web-2"),
+    }
+    assert {(await contact_of(index, s)).id for s in ("web-1", "+447700900123")} == {one.id}
