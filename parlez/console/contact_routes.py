@@ -3,9 +3,7 @@ merges by hand and their undo (`/console/customers`)."""
 
 from __future__ import annotations
 
-import csv
 import hmac
-import io
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +20,7 @@ from parlez.console.marketing import MarketingConfig
 from parlez.console.pages import agent_of, console, console_index, render
 from parlez.console.roles import Capability
 from parlez.console.segments import Segment
+from parlez.console.spreadsheet import csv_download
 
 
 def book_of(request: Request) -> ContactBook:
@@ -93,32 +92,23 @@ async def customers_csv(request: Request) -> HTTPResponse:
     found = await book_of(request).search(
         within=segment.query() if segment is not None else None, limit=None
     )
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for c in found:
-        writer.writerow(
-            [
-                c.id,
-                _cell(c.name),
-                " ".join(_cell(v) for k, v in c.identifiers if k == "email"),
-                # numbers are kept as + and digits: nothing a spreadsheet would run
-                " ".join(v for k, v in c.identifiers if k == "phone"),
-                "" if c.consent is None else ("yes" if c.consent else "no"),
-                _iso(c.consent_at),
-                _iso(c.last_seen),
-                c.conversations,
-            ]
-        )
+    rows = [
+        [
+            c.id,
+            c.name,
+            " ".join(v for k, v in c.identifiers if k == "email"),
+            " ".join(v for k, v in c.identifiers if k == "phone"),
+            "" if c.consent is None else ("yes" if c.consent else "no"),
+            _iso(c.consent_at),
+            _iso(c.last_seen),
+            c.conversations,
+        ]
+        for c in found
+    ]
     await database_of(request).record(
         request.ctx.session.user, "export_customers", name or "all", f"{len(found)} customers"
     )
-    filename = f"parlez-customers-{name or 'all'}.csv"
-    return response.text(
-        out.getvalue(),
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_download(CSV_COLUMNS, rows, f"parlez-customers-{name or 'all'}.csv")
 
 
 CSV_COLUMNS = (
@@ -131,11 +121,6 @@ CSV_COLUMNS = (
     "last_seen",
     "conversations",
 )
-
-
-def _cell(value: str) -> str:
-    """A value a spreadsheet shows as text: a leading =, +, - or @ would be read as a formula."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
 
 
 def _iso(at: float | None) -> str:

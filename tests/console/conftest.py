@@ -23,9 +23,12 @@ from parlez.console.auth import COOKIE
 from parlez.console.database import ConsoleDatabase
 from parlez.console.roles import Role
 from parlez.endpoints import Endpoints
+from parlez.events import Event
 from parlez.server.app import create_app
 from parlez.server.state import ServerState
 from parlez.stores.sql import SQLTrackerStore
+from parlez.stores.tracker_store import TrackerStore
+from parlez.tracker import DialogueStateTracker
 from tests import small_assistant
 from tests.conftest import REPO, write
 from tests.services import Postgres
@@ -181,3 +184,19 @@ def digest_in(page: str) -> str:
     found = re.search(r'name="digest" value="([0-9a-f]*)"', page)
     assert found is not None
     return found.group(1)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SQLTrackerStore]:
+    """Conversations in SQL, on SQLite and on PostgreSQL, for the console's read models."""
+    made = SQLTrackerStore(database_url(request.param, request, tmp_path))
+    yield made
+    await made.close()
+
+
+async def add(store: TrackerStore, sender: str, *events: Event) -> None:
+    """`events` saved at the end of the conversation `sender` (a new one if need be)."""
+    tracker = await store.retrieve(sender) or DialogueStateTracker(sender, [])
+    for event in events:
+        tracker.update(event)
+    await store.save(tracker)

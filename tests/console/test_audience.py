@@ -4,7 +4,7 @@ and what happens when the platform refuses or is down. Against a local Mailchimp
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,9 +25,8 @@ from parlez.console.roles import Role
 from parlez.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 from parlez.exceptions import MissingEnvironmentVariableError
 from parlez.stores.sql import SQLTrackerStore
-from parlez.tracker import DialogueStateTracker
 from tests.conftest import write
-from tests.console.conftest import database_url, make_console
+from tests.console.conftest import add, make_console
 from tests.fakes.mailchimp import API_KEY, LIST_ID, FakeMailchimp, fake_mailchimp
 
 pytestmark = pytest.mark.anyio
@@ -40,20 +39,6 @@ QUESTION = "Would you like to hear about our offers and news by e-mail now and t
 def mailchimp() -> Iterator[FakeMailchimp]:
     with fake_mailchimp() as fake:
         yield fake
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SQLTrackerStore]:
-    made = SQLTrackerStore(database_url(request.param, request, tmp_path))
-    yield made
-    await made.close()
-
-
-async def add(store: SQLTrackerStore, sender: str, *events: Event) -> None:
-    tracker = await store.retrieve(sender) or DialogueStateTracker(sender, [])
-    for event in events:
-        tracker.update(event)
-    await store.save(tracker)
 
 
 def lead(at: float, email: str, name: str, yes: bool) -> tuple[Event, ...]:

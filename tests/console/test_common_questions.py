@@ -11,10 +11,8 @@ import time
 import pytest
 
 from parlez.console.roles import Role
-from parlez.events import BotUttered, Event, UserUttered
-from parlez.stores.sql import SQLTrackerStore
-from parlez.tracker import DialogueStateTracker
-from tests.console.conftest import Console
+from parlez.events import BotUttered, UserUttered
+from tests.console.conftest import Console, add
 
 pytestmark = pytest.mark.anyio
 
@@ -26,13 +24,6 @@ PARKING = {
 
 def asked(text: str, intent: str, at: float) -> UserUttered:
     return UserUttered(text, {"name": intent, "confidence": 0.9}, timestamp=at)
-
-
-async def add(store: SQLTrackerStore, sender: str, *events: Event) -> None:
-    tracker = DialogueStateTracker(sender, [])
-    for event in events:
-        tracker.update(event)
-    await store.save(tracker)
 
 
 async def test_the_questions_asked_most_come_with_their_answers(console: Console) -> None:

@@ -4,8 +4,6 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +16,7 @@ from parlez.console.roles import Role
 from parlez.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 from parlez.stores.sql import SQLTrackerStore
 from parlez.tracker import DialogueStateTracker
-from tests.console.conftest import Browser, Console, database_url
+from tests.console.conftest import Browser, Console, add
 
 pytestmark = pytest.mark.anyio
 
@@ -79,20 +77,6 @@ def test_addresses_and_numbers_are_compared_as_written_in_full() -> None:
     assert phone_identifier("whatsapp:+447700900123") == "+447700900123"
     assert phone_identifier("07700 900123") == "07700900123"  # no country: meets only itself
     assert phone_identifier("12") is None
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SQLTrackerStore]:
-    made = SQLTrackerStore(database_url(request.param, request, tmp_path))
-    yield made
-    await made.close()
-
-
-async def add(store: SQLTrackerStore, sender: str, *events: Event) -> None:
-    tracker = await store.retrieve(sender) or DialogueStateTracker(sender, [])
-    for event in events:
-        tracker.update(event)
-    await store.save(tracker)
 
 
 async def contact_of(index: ConversationIndex, sender: str) -> Any:

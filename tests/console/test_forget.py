@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -22,15 +22,13 @@ from parlez.console.models import SEARCH_TABLE, contacts, metadata
 from parlez.console.roles import Role
 from parlez.events import (
     BotUttered,
-    Event,
     ReminderScheduled,
     SlotSet,
     UserUttered,
 )
 from parlez.stores.sql import SQLTrackerStore
-from parlez.tracker import DialogueStateTracker
 from tests.conftest import write
-from tests.console.conftest import Console, database_url, make_console
+from tests.console.conftest import Console, add, make_console
 from tests.fakes.mailchimp import API_KEY, LIST_ID, FakeMailchimp, fake_mailchimp
 
 pytestmark = pytest.mark.anyio
@@ -44,13 +42,6 @@ def mailchimp() -> Iterator[FakeMailchimp]:
         yield fake
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SQLTrackerStore]:
-    made = SQLTrackerStore(database_url(request.param, request, tmp_path))
-    yield made
-    await made.close()
-
-
 def said(text_: str, at: float, channel: str, **metadata_: object) -> UserUttered:
     return UserUttered(
         text_,
@@ -59,13 +50,6 @@ def said(text_: str, at: float, channel: str, **metadata_: object) -> UserUttere
         input_channel=channel,
         metadata=metadata_,
     )
-
-
-async def add(store: SQLTrackerStore, sender: str, *events: Event) -> None:
-    tracker = await store.retrieve(sender) or DialogueStateTracker(sender, [])
-    for event in events:
-        tracker.update(event)
-    await store.save(tracker)
 
 
 async def ana_and_bo(store: SQLTrackerStore) -> None:

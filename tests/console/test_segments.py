@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -20,11 +19,10 @@ from parlez.console.index import ConversationIndex
 from parlez.console.marketing import MarketingConfig
 from parlez.console.models import contacts
 from parlez.console.roles import Role
-from parlez.events import ActionExecuted, Event, FeedbackGiven, SlotSet, UserUttered
+from parlez.events import ActionExecuted, FeedbackGiven, SlotSet, UserUttered
 from parlez.stores.sql import SQLTrackerStore
-from parlez.tracker import DialogueStateTracker
 from tests.conftest import write
-from tests.console.conftest import database_url, make_console
+from tests.console.conftest import add, make_console
 
 pytestmark = pytest.mark.anyio
 
@@ -54,20 +52,6 @@ def said(text: str, at: float, intent: str, **entities: str) -> UserUttered:
         timestamp=at,
         input_channel="webchat",
     )
-
-
-async def add(store: SQLTrackerStore, sender: str, *events: Event) -> None:
-    tracker = await store.retrieve(sender) or DialogueStateTracker(sender, [])
-    for event in events:
-        tracker.update(event)
-    await store.save(tracker)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SQLTrackerStore]:
-    made = SQLTrackerStore(database_url(request.param, request, tmp_path))
-    yield made
-    await made.close()
 
 
 async def three_customers(store: SQLTrackerStore) -> None:

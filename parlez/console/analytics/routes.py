@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from parlez.console.auth import database_of, requires, wants_json
 from parlez.console.common_questions import CommonQuestion, common_questions
 from parlez.console.pages import console, console_index, render, state_of
 from parlez.console.roles import Capability
+from parlez.console.spreadsheet import csv_download
 from parlez.exceptions import ParlezError
 from parlez.io.edit import digest_of, replace_if_unchanged
 
@@ -93,30 +92,22 @@ async def reports_csv(request: Request) -> HTTPResponse:
     found = await _report(request)
     if isinstance(found, HTTPResponse):
         return found
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(SERIES_COLUMNS)
-    for period in found.series:
-        rate = period.resolved / period.conversations if period.conversations else None
-        writer.writerow(
-            [
-                period.start,
-                period.conversations,
-                period.resolved,
-                _number(rate),
-                period.handed_over,
-                period.incoming,
-                period.outgoing,
-                period.rated,
-                _number(period.csat),
-            ]
-        )
+    rows = [
+        [
+            period.start,
+            period.conversations,
+            period.resolved,
+            _number(period.resolved / period.conversations if period.conversations else None),
+            period.handed_over,
+            period.incoming,
+            period.outgoing,
+            period.rated,
+            _number(period.csat),
+        ]
+        for period in found.series
+    ]
     name = f"parlez-report-{found.filters.since}-{found.filters.until}.csv"
-    return response.text(
-        out.getvalue(),
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_download(SERIES_COLUMNS, rows, name)
 
 
 def _number(value: Any) -> str:
@@ -230,22 +221,9 @@ async def questions_csv(request: Request) -> HTTPResponse:
     found = await _questions(request)
     if isinstance(found, HTTPResponse):
         return found
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(QUESTION_COLUMNS)
+    rows = []
     for question in found:
         row = question.as_json()
-        # what customers wrote: never read as a formula by a spreadsheet
-        cells = [*[row[c] for c in QUESTION_COLUMNS[:4]], " | ".join(row["examples"])]
-        writer.writerow([_text(c) for c in cells] + [_text(row["answer"]), _text(row["url"])])
-    return response.text(
-        out.getvalue(),
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="parlez-common-questions.csv"'},
-    )
-
-
-def _text(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return f"'{value}"
-    return value
+        row["examples"] = " | ".join(row["examples"])
+        rows.append([row[column] for column in QUESTION_COLUMNS])
+    return csv_download(QUESTION_COLUMNS, rows, "parlez-common-questions.csv")

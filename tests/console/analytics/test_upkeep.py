@@ -4,8 +4,6 @@ cancellation), when two processes index in turns, and when a conversation is rep
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +24,7 @@ from parlez.events import (
 )
 from parlez.stores.sql import SQLTrackerStore
 from parlez.tracker import DialogueStateTracker
-from tests.console.conftest import database_url
+from tests.console.conftest import add
 
 pytestmark = pytest.mark.anyio
 
@@ -39,13 +37,6 @@ CONFIG = AnalyticsConfig(
 )
 #: 2026-03-02 09:30 UTC
 T = 1772443800.0
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SQLTrackerStore]:
-    made = SQLTrackerStore(database_url(request.param, request, tmp_path))
-    yield made
-    await made.close()
 
 
 def said(text: str, at: float, intent: str) -> UserUttered:
@@ -67,13 +58,6 @@ def cancelled(at: float) -> tuple[Event, ...]:
         ActionExecuted("action_cancel", timestamp=at + 1),
         SlotSet("booking_id", None, timestamp=at + 1),
     )
-
-
-async def add(store: SQLTrackerStore, sender: str, *events: Event) -> None:
-    tracker = await store.retrieve(sender) or DialogueStateTracker(sender, [])
-    for added in events:
-        tracker.update(added)
-    await store.save(tracker)
 
 
 async def stored(index: ConversationIndex) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
