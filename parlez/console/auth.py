@@ -102,6 +102,16 @@ def form_field(request: Request, name: str) -> str:
     return str(value) if value is not None else ""
 
 
+def posted_file(request: Request) -> tuple[str, str]:
+    """A whole file posted from an editor page (`text`, lines ended by a newline as saved
+    files are), and the digest of the file the page showed (`digest`)."""
+    form: Any = request.get_form(keep_blank_values=True) or {}
+    text = str(form.get("text") or "").replace("\r\n", "\n")
+    if text and not text.endswith("\n"):
+        text += "\n"
+    return text, str(form.get("digest") or "")
+
+
 def csrf_matches(request: Request, session: Session) -> bool:
     given = request.headers.get(CSRF_HEADER) or form_field(request, CSRF_FIELD)
     return secrets.compare_digest(given.encode("utf-8"), session.csrf.encode("utf-8"))

@@ -23,7 +23,7 @@ from parlez.console.auth import COOKIE
 from parlez.console.database import ConsoleDatabase
 from parlez.console.roles import Role
 from parlez.endpoints import Endpoints
-from parlez.events import Event
+from parlez.events import Event, UserUttered
 from parlez.server.app import create_app
 from parlez.server.state import ServerState
 from parlez.stores.sql import SQLTrackerStore
@@ -200,3 +200,14 @@ async def add(store: TrackerStore, sender: str, *events: Event) -> None:
     for event in events:
         tracker.update(event)
     await store.save(tracker)
+
+
+def said(text: str, at: float, channel: str, **metadata: Any) -> UserUttered:
+    """A customer's message on `channel`, with the metadata the channel gives it."""
+    return UserUttered(
+        text,
+        {"name": "greet", "confidence": 0.9},
+        timestamp=at,
+        input_channel=channel,
+        metadata=metadata,
+    )

@@ -13,25 +13,15 @@ from parlez.console.contacts import ContactBook, email_identifier, phone_identif
 from parlez.console.database import ConsoleDatabase
 from parlez.console.index import ConversationIndex
 from parlez.console.roles import Role
-from parlez.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
+from parlez.events import ActionExecuted, BotUttered, Event, SlotSet
 from parlez.stores.sql import SQLTrackerStore
 from parlez.tracker import DialogueStateTracker
-from tests.console.conftest import Browser, Console, add
+from tests.console.conftest import Browser, Console, add, said
 
 pytestmark = pytest.mark.anyio
 
 #: 2026-03-02 09:30 UTC
 T = 1772443800.0
-
-
-def said(text: str, at: float, channel: str, **metadata: Any) -> UserUttered:
-    return UserUttered(
-        text,
-        {"name": "greet", "confidence": 0.9},
-        timestamp=at,
-        input_channel=channel,
-        metadata=metadata,
-    )
 
 
 def conversation(sender: str, *events: Event) -> DialogueStateTracker:

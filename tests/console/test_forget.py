@@ -24,11 +24,10 @@ from parlez.events import (
     BotUttered,
     ReminderScheduled,
     SlotSet,
-    UserUttered,
 )
 from parlez.stores.sql import SQLTrackerStore
 from tests.conftest import write
-from tests.console.conftest import Console, add, make_console
+from tests.console.conftest import Console, add, make_console, said
 from tests.fakes.mailchimp import API_KEY, LIST_ID, FakeMailchimp, fake_mailchimp
 
 pytestmark = pytest.mark.anyio
@@ -40,16 +39,6 @@ T = 1772443800.0
 def mailchimp() -> Iterator[FakeMailchimp]:
     with fake_mailchimp() as fake:
         yield fake
-
-
-def said(text_: str, at: float, channel: str, **metadata_: object) -> UserUttered:
-    return UserUttered(
-        text_,
-        {"name": "greet", "confidence": 0.9},
-        timestamp=at,
-        input_channel=channel,
-        metadata=metadata_,
-    )
 
 
 async def ana_and_bo(store: SQLTrackerStore) -> None:

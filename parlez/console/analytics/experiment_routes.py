@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sanic import Request, response
 from sanic.response import HTTPResponse
 
 from parlez.console.analytics.experiments import experiment_result
 from parlez.console.analytics.report import ReportFilters
-from parlez.console.auth import database_of, requires, wants_json
+from parlez.console.auth import database_of, posted_file, requires, wants_json
 from parlez.console.pages import console, console_index, render, state_of
 from parlez.console.roles import Capability
 from parlez.exceptions import ParlezError
@@ -71,11 +70,7 @@ async def save(request: Request) -> HTTPResponse:
     """Check the new experiments.yml as `parlez run` reads it (its metrics against the
     outcomes the reports count), write it if it is still the file the page showed, and put
     the next sessions in the arms it declares."""
-    form: Any = request.get_form(keep_blank_values=True) or {}
-    text = str(form.get("text") or "").replace("\r\n", "\n")
-    if text and not text.endswith("\n"):
-        text += "\n"
-    expected = str(form.get("digest") or "")
+    text, expected = posted_file(request)
     outcomes = tuple(o.name for o in console_index(request).analytics.outcomes)
     try:
         experiments = Experiments.from_text(text, outcomes)

@@ -13,7 +13,7 @@ from sanic.response import HTTPResponse
 from parlez import metrics
 from parlez.console.analytics.config import FILE, AnalyticsConfig, business_zone
 from parlez.console.analytics.report import Report, ReportFilters, build_report, dimensions
-from parlez.console.auth import database_of, requires, wants_json
+from parlez.console.auth import database_of, posted_file, requires, wants_json
 from parlez.console.common_questions import CommonQuestion, common_questions
 from parlez.console.pages import console, console_index, render, state_of
 from parlez.console.roles import Capability
@@ -135,11 +135,7 @@ async def save_rules(request: Request) -> HTTPResponse:
     """Check the new analytics.yml as the server will read it, write it if it is still the
     file the page showed, and count every conversation again with it."""
     path = _rules_file(request)
-    form: Any = request.get_form(keep_blank_values=True) or {}
-    text = str(form.get("text") or "").replace("\r\n", "\n")
-    if text and not text.endswith("\n"):
-        text += "\n"
-    expected = str(form.get("digest") or "")
+    text, expected = posted_file(request)
     project = state_of(request).project
     try:
         config = AnalyticsConfig.from_text(text, business_zone(project))
