@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -352,4 +353,26 @@ audience_members = Table(
     #: when the customer gave the answer last sent (a new one sends the status again)
     Column("consent_at", Float, nullable=False, default=0.0),
     Column("synced_at", Float, nullable=False),
+)
+
+#: the follow-up e-mails (marketing.yml `follow_ups:`): one per rule and conversation, kept
+#: once queued so that it is never sent twice; `token` is its unsubscribe link's
+follow_ups = Table(
+    "console_follow_ups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule", String(64), nullable=False),
+    Column("sender_id", String(255), nullable=False),
+    Column("session", Integer, nullable=False),
+    Column("contact_id", Integer, nullable=False, index=True),
+    Column("email", String(255), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("due_at", Float, nullable=False),
+    #: queued, sent, skipped (no consent any more, came back...), failed
+    Column("state", String(16), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("sent_at", Float),
+    Column("token", String(64), nullable=False, unique=True),
+    UniqueConstraint("rule", "sender_id", "session", name="uq_follow_up_once"),
+    sqlite_autoincrement=True,  # a token's row is never another customer's later
 )
