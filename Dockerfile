@@ -12,8 +12,9 @@ WORKDIR /app
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 COPY pyproject.toml README.md LICENSE ./
 COPY parlez ./parlez
-COPY domain.yml config.yml credentials.yml endpoints.yml business.yml analytics.yml ./
+COPY domain.yml config.yml credentials.yml endpoints.yml business.yml analytics.yml marketing.yml ./
 COPY data ./data
+COPY follow_ups ./follow_ups
 COPY actions ./actions
 COPY connectors ./connectors
 COPY tests/test_stories.yml ./tests/test_stories.yml

@@ -166,7 +166,7 @@ def run_forget_customer(args: argparse.Namespace) -> int:
         Path(args.endpoints) if args.endpoints else project / "endpoints.yml"
     )
     config, _ = configured(project)
-    marketing = MarketingConfig.load(project)
+    marketing = MarketingConfig.load(project, config.outcome_names)
 
     async def forget() -> int:
         store = tracker_store_from_endpoint(endpoints.tracker_store, (), project)

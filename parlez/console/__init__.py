@@ -21,6 +21,7 @@ def blueprint() -> Blueprint:
         account,
         business_routes,
         contact_routes,
+        follow_up_routes,
         knowledge_pages_routes,
         knowledge_routes,
         model_routes,

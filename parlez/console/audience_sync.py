@@ -235,7 +235,7 @@ def marketing_sync(
     A broken file is logged and shown on the customers' page; the assistant keeps answering
     meanwhile."""
     try:
-        config = MarketingConfig.load(project)
+        config = MarketingConfig.load(project, index.analytics.outcome_names)
     except ParlezError as error:
         logger.error("%s %s; no customer is sent to the e-mail platform", error.code, error)
         return MarketingConfig(), None, error

@@ -160,7 +160,14 @@ async def customer_page(request: Request, contact_id: int) -> HTTPResponse:
         return response.json({"error": f"there is no customer {contact_id}"}, status=404)
     journey = await book.journey(contact.id)
     if wants_json(request):
-        return response.json({"customer": _json(contact), "journey": [vars(t) for t in journey]})
+        sent = await request.app.ctx.follow_ups.of_contact(contact.id)
+        return response.json(
+            {
+                "customer": _json(contact),
+                "journey": [vars(t) for t in journey],
+                "follow_ups": [vars(f) for f in sent],
+            }
+        )
     return await render(
         "customer.html",
         request,
@@ -168,6 +175,7 @@ async def customer_page(request: Request, contact_id: int) -> HTTPResponse:
         journey=journey,
         conversations=await book.conversations(contact.id),
         merges=await book.merges(contact.id),
+        follow_ups=await request.app.ctx.follow_ups.of_contact(contact.id),
         error=request.args.get("error"),
     )
 

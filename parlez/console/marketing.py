@@ -1,5 +1,5 @@
-"""`marketing.yml`: the e-mail marketing platform's audience, and the segments of
-customers (docs/customers.md)."""
+"""`marketing.yml`: the e-mail marketing platform's audience, the segments of customers
+(docs/customers.md), and the follow-up e-mails after chats (docs/follow-ups.md)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from parlez.console.audience import (
     MailchimpAudience,
     MarketingFileError,
 )
+from parlez.console.follow_up_rules import FollowUpRule, FollowUpTemplates, read_follow_ups
 from parlez.console.segments import Segment, read_segments
 from parlez.exceptions import Location
-from parlez.io.env import expand_all
+from parlez.io.env import expand, expand_all
 from parlez.io.schema import known_keys
 from parlez.io.yaml import document_start, read_text_file, read_yaml, where
 
@@ -32,17 +33,25 @@ class MarketingConfig:
     #: the secret in the address the platform calls back (unsubscribes); none: no callback
     webhook_secret: str = ""
     segments: tuple[Segment, ...] = ()
+    follow_ups: tuple[FollowUpRule, ...] = ()
+    #: this server as customers reach it: the follow-ups' unsubscribe links point there
+    public_url: str = ""
 
     @classmethod
-    def load(cls, project: Path) -> MarketingConfig:
-        """The project's marketing.yml; no audience without one."""
+    def load(cls, project: Path, outcomes: tuple[str, ...] = ()) -> MarketingConfig:
+        """The project's marketing.yml; no audience without one. `outcomes` are those the
+        follow-ups may come after (analytics.yml's)."""
         path = project / FILE
         if not path.is_file():
             return cls()
-        return cls.from_text(read_text_file(path))
+        config = cls.from_text(read_text_file(path), outcomes)
+        templates = FollowUpTemplates(project)
+        for rule in config.follow_ups:
+            templates.check(rule.template, rule.at or Location(FILE))
+        return config
 
     @classmethod
-    def from_text(cls, text: str) -> MarketingConfig:
+    def from_text(cls, text: str, outcomes: tuple[str, ...] = ()) -> MarketingConfig:
         raw = read_yaml(text, FILE)
         at = Location(FILE)
         if raw is None:
@@ -52,11 +61,17 @@ class MarketingConfig:
                 f"{FILE} holds 'audience:', the e-mail marketing platform",
                 document_start(raw, at),
             )
-        known_keys(raw, ("audience", "segments"), FILE, at, MarketingFileError)
+        known_keys(
+            raw, ("audience", "segments", "follow_ups", "public_url"), FILE, at, MarketingFileError
+        )
         segments = read_segments(raw.get("segments"), where(raw, "segments") or at)
+        follow_ups = read_follow_ups(
+            raw.get("follow_ups"), where(raw, "follow_ups") or at, outcomes
+        )
+        public_url = _public_url(raw, at, needed=bool(follow_ups))
         spec = raw.get("audience")
         if spec is None:
-            return cls(segments=segments)
+            return cls(segments=segments, follow_ups=follow_ups, public_url=public_url)
         here = where(raw, "audience") or at
         if not isinstance(spec, dict):
             raise MarketingFileError("'audience' names a platform and its keys", here)
@@ -93,4 +108,20 @@ class MarketingConfig:
                 hint="webhook_secret: ${MAILCHIMP_WEBHOOK_SECRET}, from `openssl rand -hex 16`",
             )
         audience = MailchimpAudience(spec["api_key"].strip(), spec["list_id"].strip(), url)
-        return cls(audience, tuple(tags), "Mailchimp", secret, segments)
+        return cls(audience, tuple(tags), "Mailchimp", secret, segments, follow_ups, public_url)
+
+
+def _public_url(raw: dict[str, object], at: Location, needed: bool) -> str:
+    url = raw.get("public_url")
+    if url is None and not needed:
+        return ""
+    if isinstance(url, str):
+        url = expand(url, where(raw, "public_url", value=True) or at)
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        raise MarketingFileError(
+            "'public_url' is this server's address as customers reach it, for the "
+            "follow-ups' unsubscribe links",
+            where(raw, "public_url", value=True) or at,
+            hint="public_url: https://chat.example.com",
+        )
+    return url.rstrip("/")

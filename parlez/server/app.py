@@ -109,9 +109,11 @@ def create_app(
         from parlez.console.analytics.weekly import WeeklyReporter
         from parlez.console.audience_sync import marketing_sync
         from parlez.console.business import read_business
+        from parlez.console.follow_ups import FollowUps
         from parlez.console.index import ConversationIndex
         from parlez.console.live import LiveFeed, SharedLiveFeed
         from parlez.console.sso import OpenIdProvider, SingleSignOn
+        from parlez.jobs import SqlJobs
 
         sso = SingleSignOn.from_endpoints(state.endpoints.console)
         app.ctx.console_sso = OpenIdProvider(sso) if sso is not None else None
@@ -131,6 +133,14 @@ def create_app(
         app.ctx.marketing, app.ctx.audience_sync, app.ctx.marketing_problem = marketing_sync(
             app.ctx.console_index, state.project
         )
+        app.ctx.jobs = SqlJobs(state.console.engine, prepare=state.console.upgrade)
+        app.ctx.follow_ups = FollowUps(
+            app.ctx.console_index,
+            app.ctx.marketing,
+            state.project,
+            lambda: read_business(state.project),
+        )
+        app.ctx.follow_ups.schedule_on(app.ctx.jobs)
 
         @app.after_server_start
         async def index_conversations(app: Sanic[Any, Any]) -> None:
@@ -140,6 +150,7 @@ def create_app(
             app.ctx.console_weekly_task = asyncio.create_task(app.ctx.console_weekly.keep_sending())
             if app.ctx.audience_sync is not None:
                 app.ctx.audience_task = asyncio.create_task(app.ctx.audience_sync.keep_syncing())
+            await app.ctx.jobs.start()
 
     # The health routes are always there; the rest of the API only when asked for.
     app.add_route(hello, "/", methods=["GET"], name="hello")
@@ -166,6 +177,7 @@ def create_app(
                 if task is not None:
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)
+            await app.ctx.jobs.close()
             await _stop_indexing(app)
             await _stop_retraining(app)
         await state.drain()

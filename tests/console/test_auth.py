@@ -103,6 +103,8 @@ async def test_the_walk_covers_every_console_route(console: Console) -> None:
         "console/sso/callback",
         # Mailchimp's webhook: the secret in its address is the check (test_audience.py)
         "console/marketing/mailchimp/<secret:str>",
+        # a follow-up's unsubscribe link: its token is the check (test_follow_ups.py)
+        "console/unsubscribe/<token:str>",
     }
     # a stream that every role may read: a stranger's refusal is pinned below
     streams = {"console/inbox/live"}

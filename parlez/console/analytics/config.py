@@ -120,6 +120,11 @@ class AnalyticsConfig:
         return ZoneInfo(self.timezone)
 
     @property
+    def outcome_names(self) -> tuple[str, ...]:
+        """The outcomes analytics.yml names (those every conversation has left out)."""
+        return tuple(o.name for o in self.outcomes)
+
+    @property
     def converting(self) -> tuple[str, ...]:
         return self.conversions or tuple(o.name for o in self.outcomes)
 
