@@ -50,6 +50,8 @@ SCAN = "follow_ups.scan"
 SEND = "follow_ups.send"
 #: seconds between two scans for due follow-ups
 SCAN_SECONDS = 60.0
+#: a customer gets at most one follow-up in this many seconds (others due meanwhile are skipped)
+GAP_SECONDS = 86400.0
 #: the unsubscribe page's path (the token follows)
 UNSUBSCRIBE = "/console/unsubscribe/"
 
@@ -242,6 +244,17 @@ class FollowUps:
             )
             if not owns:
                 return "the address is no longer the customer's"
+            recent = await connection.scalar(
+                select(func.count())
+                .select_from(follow_ups)
+                .where(
+                    follow_ups.c.email == follow_up.email,
+                    follow_ups.c.state == "sent",
+                    follow_ups.c.sent_at > self.clock() - GAP_SECONDS,
+                )
+            )
+            if recent:
+                return "another follow-up went to the customer less than a day ago"
             chat = (
                 await connection.execute(
                     select(ac.c.started_at, ac.c.last_at).where(

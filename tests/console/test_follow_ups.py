@@ -373,3 +373,18 @@ async def test_a_running_server_sends_the_follow_up_and_its_unsubscribe_page_wor
         assert unknown.status == 404 and "not one of ours" in unknown.text
     finally:
         await console.close()
+
+
+async def test_a_customer_gets_one_follow_up_a_day_at_most(
+    store: SQLTrackerStore, project: Path, smtp: SMTPServer
+) -> None:
+    await add(store, "lead", *lead(T - 6 * DAY, "ana@example.com", "Ana"))
+    await add(store, "asked", *asked(T, "ana@example.com", "Ana", yes=True))
+    follow_ups, jobs = following(store, project, smtp, Clock(T + 6 + DAY))
+    await run(follow_ups, jobs)  # the nudge and the unanswered question are due together
+    assert len(smtp.received) == 1
+    states = sorted((f.state, f.reason) for f in await follow_ups.of_contact(1))
+    assert states == [
+        ("sent", ""),
+        ("skipped", "another follow-up went to the customer less than a day ago"),
+    ]
