@@ -38,6 +38,7 @@ from connectors.webchat.messages import bot_message, history
 from connectors.webchat.seen import SeenMessages, SharedSeenMessages
 from connectors.webchat.settings import WebChatSettings
 from connectors.webchat.speech import WebChatSpeech
+from connectors.webchat.tracking import BURST, PER_MINUTE, WebChatTracking
 from parlez.channels.channel import Conversations, OnNewMessage, OutputChannel, UserMessage
 from parlez.channels.socketio import SocketBlueprint, SocketIOInput
 from parlez.events import FeedbackGiven, SlotSet, UserUttered
@@ -123,6 +124,7 @@ class WebChatInput(SocketIOInput):
         self.conversations: Conversations | None = None
         self.seen = SeenMessages()
         self.speech = WebChatSpeech(self, s.speech)
+        self.tracking = WebChatTracking(self)
         self._widget: tuple[bytes, bytes, str] | None = None
 
     @classmethod
@@ -426,6 +428,7 @@ class WebChatInput(SocketIOInput):
         self.speech.limiter = SharedRateLimiter(
             client, prefix + "speech:", s.speech.per_minute, s.speech.burst
         )
+        self.tracking.limiter = SharedRateLimiter(client, prefix + "track:", PER_MINUTE, BURST)
 
         async def close(*_: Any) -> None:
             await client.aclose()
@@ -538,6 +541,7 @@ class WebChatInput(SocketIOInput):
             return self._cors(request, response)
 
         self.speech.routes(bp, error)
+        self.tracking.routes(bp, error)
 
         @bp.get("/webchat/files/<name:str>", name="webchat_file")
         async def stored_file(request: Request, name: str) -> HTTPResponse:

@@ -201,6 +201,18 @@ class Conversations(Protocol):
     ) -> DialogueStateTracker:
         """Run the action `name` now, after `events` if any are given."""
 
+    async def track(
+        self,
+        sender_id: str,
+        name: str,
+        value: float | None = None,
+        currency: str = "",
+        order_id: str = "",
+    ) -> bool:
+        """Keep what the business's page reported of the visitor of conversation `sender_id`
+        (a visit, a purchase); False when it was kept already (the same order, today's
+        visit) or when there is nowhere to keep it (no console database)."""
+
     def shared_redis(self) -> SharedRedis | None:
         """The Redis server this assistant's server processes share (the lock store's), for
         what a channel must share between them: socket.io's rooms, rate limits, message ids

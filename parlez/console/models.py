@@ -376,3 +376,20 @@ follow_ups = Table(
     UniqueConstraint("rule", "sender_id", "session", name="uq_follow_up_once"),
     sqlite_autoincrement=True,  # a token's row is never another customer's later
 )
+
+#: what the business's own pages report through the web chat (`ParlezChat.track`): a visit
+#: (one a day per visitor) and conversions such as a purchase, by the web chat's session id
+#: (its conversation's sender id: forgetting the customer deletes them too)
+tracked = Table(
+    "console_tracked",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("name", String(64), nullable=False),
+    Column("value", Float),
+    Column("currency", String(3), nullable=False, default=""),
+    Column("order_id", String(128), nullable=False, default=""),
+    Column("at", Float, nullable=False, index=True),
+    #: a visit's day or an order's id: the same one reported again is kept once
+    Column("once", String(255), unique=True),
+)

@@ -196,5 +196,22 @@ class ServedConversations:
             agent.execute_action(sender_id, name, output, policy, confidence, events)
         )
 
+    async def track(
+        self,
+        sender_id: str,
+        name: str,
+        value: float | None = None,
+        currency: str = "",
+        order_id: str = "",
+    ) -> bool:
+        console = self._state.console
+        if console is None:
+            logger.info("no console database: '%s' of %s is not kept", name, sender_id)
+            return False
+        from parlez.console.tracking import record
+
+        await console.upgrade()
+        return await record(console.engine, sender_id, name, value, currency, order_id)
+
     def shared_redis(self) -> SharedRedis | None:
         return self._state.lock_store.shared_redis

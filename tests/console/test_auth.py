@@ -58,6 +58,8 @@ ROUTES = [
     ("GET", "/console/knowledge/new", Capability.TEACH),
     ("GET", "/console/knowledge/try", Capability.TEACH),
     ("GET", "/console/knowledge/unanswered", Capability.TEACH),
+    ("GET", "/console/reports/roi", Capability.REPORTS),
+    ("GET", "/console/reports/roi.json", Capability.REPORTS),
     ("GET", "/console/review", Capability.TEACH),
     ("GET", "/console/review/visitor/{at}", Capability.TEACH),
     ("GET", "/console/review/visitor/{at}/example?intent=greet", Capability.TEACH),

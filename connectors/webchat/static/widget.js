@@ -599,6 +599,8 @@
   Chat.prototype.on = function (event, data) {
     if (event === "session_confirm") {
       if (this.sessionId !== data) { this.sessionId = data; this.store.set("session", data); }
+      this.visited();
+      this.sendReports();
     } else if (event === "history") {
       this.restore(data || {});
     } else if (event === "bot_uttered" || event === (this.options.botEvent || "bot_uttered")) {
@@ -942,6 +944,48 @@
     else this.markSent(item.id, "sending");
   };
 
+  // ---- what the page reports (ParlezChat.track) -------------------------------------------
+  // Kept in localStorage until the server took it: a purchase reported while the chat was
+  // still connecting, or offline, is sent when the chat has its session.
+  Chat.prototype.track = function (name, props) {
+    props = props || {};
+    var pending = this.store.get("reports", []);
+    pending.push({ id: newId(), event: name, value: props.value, currency: props.currency, order_id: props.order_id });
+    this.store.set("reports", pending.slice(-50));
+    this.sendReports();
+  };
+
+  Chat.prototype.visited = function () {
+    var today = new Date().toISOString().slice(0, 10);
+    if (this.store.get("visited", "") === today) return;
+    this.store.set("visited", today);
+    this.track("visit");
+  };
+
+  Chat.prototype.sendReports = function () {
+    var self = this, pending = this.store.get("reports", []);
+    if (!this.sessionId || !pending.length || this.reporting) return;
+    var report = pending[0];
+    var headers = { "Content-Type": "application/json" };
+    if (this.jwt) headers.Authorization = "Bearer " + this.jwt;
+    var body = { session_id: this.sessionId, event: report.event, value: report.value, currency: report.currency, order_id: report.order_id };
+    var done = function () {
+      self.reporting = false;
+      self.store.set("reports", self.store.get("reports", []).filter(function (r) { return r.id !== report.id; }));
+      self.sendReports();
+    };
+    this.reporting = true;
+    fetch(this.server + "/webchat/track", { method: "POST", headers: headers, body: JSON.stringify(body), keepalive: true }).then(function (response) {
+      if (response.ok) return done();
+      return response.json().then(function (reply) {
+        // Refused for good (a wrong value): said in the page's console and dropped; a budget
+        // spent or a server away: kept for the next session.
+        if (response.status === 400) { if (window.console) console.warn("ParlezChat.track: " + reply.message); done(); }
+        else self.reporting = false;
+      });
+    }).catch(function () { self.reporting = false; });
+  };
+
   Chat.prototype.upload = function (file) {
     var self = this, t = this.t;
     if (!this.sessionId) return;
@@ -1094,6 +1138,7 @@
 
   var instance = null;
   var pendingUser = null;
+  var pendingReports = [];
   // ParlezChat.on("message" | "open" | "close", handler): a page's own code follows the chat.
   // A handler that throws is reported in the console and never stops the chat.
   var listeners = { message: [], open: [], close: [] };
@@ -1111,7 +1156,15 @@
       if (!o.server) o.server = currentScript ? new URL(currentScript.src, location.href).origin : location.origin;
       instance = new Chat(o);
       if (pendingUser) { instance.setVisitor(pendingUser); pendingUser = null; }
+      pendingReports.splice(0).forEach(function (r) { instance.track(r[0], r[1]); });
       return instance;
+    },
+    // ParlezChat.track("purchase", { value: 120, currency: "EUR", order_id: "A-1042" }): the
+    // business's page reports a conversion, tied to this visitor's chats for the ROI report.
+    track: function (name, props) {
+      if (typeof name !== "string" || !/^[a-z][a-z0-9_]{0,63}$/.test(name)) throw new Error("ParlezChat.track: an event is a name such as purchase (a-z, 0-9, _)");
+      if (props !== undefined && (props === null || typeof props !== "object")) throw new Error("ParlezChat.track: the properties are an object: { value, currency, order_id }");
+      if (instance) instance.track(name, props); else pendingReports.push([name, props]);
     },
     setUser: function (user) {
       if (!user || typeof user !== "object") return;

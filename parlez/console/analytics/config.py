@@ -12,11 +12,12 @@ import hashlib
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from parlez.console.analytics.roi import ROI_KEYS, RoiConfig
 from parlez.exceptions import Location, ParlezError
 from parlez.io.schema import known_keys
 from parlez.io.yaml import document_start, read_text_file, read_yaml, read_yaml_file, where
@@ -37,6 +38,7 @@ TOP_KEYS = (
     "weekly_report",
     "ask_rating",
     "ask_rating_after",
+    "roi",
 )
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKLY_KEYS = ("to", "day", "hour")
@@ -112,6 +114,8 @@ class AnalyticsConfig:
     ask_rating: bool = True
     #: and after the assistant runs one of these actions (its goodbye)
     ask_rating_after: tuple[str, ...] = ()
+    #: the costs the ROI report weighs
+    roi: RoiConfig = field(default_factory=RoiConfig)
     #: where it was read from, for the reports' footnote ("" when there is no file)
     source: str = ""
 
@@ -196,8 +200,44 @@ class AnalyticsConfig:
             weekly_report=_weekly(raw, at),
             ask_rating=_flag(raw, "ask_rating", True, at),
             ask_rating_after=_names(raw, "ask_rating_after", at),
+            roi=_roi(raw.get("roi"), where(raw, "roi") or at),
             source=FILE,
         )
+
+
+def _roi(raw: Any, at: Location) -> RoiConfig:
+    """analytics.yml's `roi:`."""
+    if raw is None:
+        return RoiConfig()
+    if not isinstance(raw, dict):
+        raise AnalyticsFileError("'roi' holds the costs the ROI report weighs", at)
+    known_keys(raw, ROI_KEYS, "'roi'", at, AnalyticsFileError)
+    values: dict[str, Any] = {}
+    for key in ROI_KEYS[1:5]:
+        if key in raw:
+            value = raw[key]
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise AnalyticsFileError(
+                    f"'{key}' is a number, 0 or more", where(raw, key, value=True) or at
+                )
+            values[key] = float(value)
+    if "conversions" in raw:
+        names = raw["conversions"]
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise AnalyticsFileError(
+                "'conversions' lists the events the pages report (purchase...)",
+                where(raw, "conversions", value=True) or at,
+            )
+        values["conversions"] = tuple(names)
+    if "currency" in raw:
+        currency = raw["currency"]
+        if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
+            raise AnalyticsFileError(
+                "'currency' is a three-letter code such as EUR",
+                where(raw, "currency", value=True) or at,
+            )
+        values["currency"] = currency.upper()
+    return RoiConfig(**values)
 
 
 def _known_zone(name: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from sanic.response import HTTPResponse
 from parlez import metrics
 from parlez.console.analytics.config import FILE, AnalyticsConfig, business_zone
 from parlez.console.analytics.report import Report, ReportFilters, build_report, dimensions
+from parlez.console.analytics.roi import RoiReport, build_roi
 from parlez.console.auth import database_of, posted_file, requires, wants_json
 from parlez.console.common_questions import CommonQuestion, common_questions
 from parlez.console.pages import console, console_index, render, state_of
@@ -223,3 +225,43 @@ async def questions_csv(request: Request) -> HTTPResponse:
         row["examples"] = " | ".join(row["examples"])
         rows.append([row[column] for column in QUESTION_COLUMNS])
     return csv_download(QUESTION_COLUMNS, rows, "parlez-common-questions.csv")
+
+
+async def _roi(request: Request) -> tuple[RoiReport, int] | HTTPResponse:
+    """The ROI report over the last `days` (30 by default); a 400 for a bad query."""
+    try:
+        days = int(request.args.get("days") or 30)
+    except ValueError:
+        return response.json({"error": "'days' is a whole number"}, status=400)
+    if not 1 <= days <= 366:
+        return response.json({"error": "'days' is 1 to 366"}, status=400)
+    index = console_index(request)
+    await index.catch_up_reports()
+    until = time.time()
+    async with index.engine.connect() as connection:
+        found = await build_roi(connection, index.analytics.roi, until - days * 86400, until)
+    return found, days
+
+
+@console.get("/reports/roi")
+@requires(Capability.REPORTS)
+async def roi_page(request: Request) -> HTTPResponse:
+    """Conversions after a chat and what the assistant is worth."""
+    found = await _roi(request)
+    if isinstance(found, HTTPResponse):
+        return found
+    report, days = found
+    if wants_json(request):
+        return response.json({"days": days, **report.as_json()})
+    config = console_index(request).analytics.roi
+    return await render("report_roi.html", request, report=report, days=days, config=config)
+
+
+@console.get("/reports/roi.json")
+@requires(Capability.REPORTS)
+async def roi_json(request: Request) -> HTTPResponse:
+    found = await _roi(request)
+    if isinstance(found, HTTPResponse):
+        return found
+    report, days = found
+    return response.json({"days": days, **report.as_json()})

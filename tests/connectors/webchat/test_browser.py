@@ -12,9 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import REPO
 from tests.connectors.webchat.browser import served_assistant
-from tests.server.process import ServerProcess
+from tests.server.process import ServerProcess, add_console_user
 
+OWNER, PASSWORD = "olga@example.com", "a long enough password"
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
     b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99"
@@ -412,3 +414,35 @@ def test_messages_that_arrive_while_closed_are_counted_on_the_launcher(
     assert card.locator("img").count() == 0  # a javascript: image is not shown
     card.get_by_role("button", name="Book it").click()
     page.locator(".msg.bot", has_text="Which service").wait_for()
+
+
+def test_a_purchase_the_page_reports_counts_after_the_visitors_chat(
+    setup: Setup, page: Any
+) -> None:
+    """The business's thank-you page calls `ParlezChat.track`: the purchase is tied to the
+    visitor's chat and shows in the console's ROI report, once however often the page loads."""
+    page.goto(setup.site)
+    page.locator(".launcher").click()
+    page.get_by_role("button", name="Opening hours").click()
+    page.locator(".msg.bot").nth(1).wait_for()
+    track = "ParlezChat.track('purchase', {value: 89.5, currency: 'EUR', order_id: 'B-77'})"
+    page.evaluate(track)
+    page.reload()  # the thank-you page loaded again
+    page.locator(".msg.bot").nth(1).wait_for()
+    page.evaluate(track)
+    with pytest.raises(Exception, match="an event is a name"):
+        page.evaluate("ParlezChat.track('Bought!')")
+    add_console_user(REPO, setup.root / "endpoints.yml", OWNER, "viewer", PASSWORD)
+    with httpx.Client(base_url=setup.server.url, timeout=60) as console:
+        assert console.post(
+            "/console/login", data={"email": OWNER, "password": PASSWORD}
+        ).is_redirect
+        deadline = time.monotonic() + 60
+        while True:
+            report = console.get("/console/reports/roi.json").json()
+            if report["conversions_after_chat"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    assert report["conversions_after_chat"] == 1
+    assert report["value_after_chat"] == {"EUR": 89.5}
+    assert report["visitors"] >= 1 and report["chatters"] >= 1

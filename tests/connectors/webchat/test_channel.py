@@ -302,3 +302,42 @@ def test_uploads_go_to_an_s3_bucket_when_configured(
         served = httpx.get(server.url + sent.json()["url"])
     assert served.content == PNG and served.headers["content-type"] == "image/png"
     assert not (tmp_path / "attachments").exists()
+
+
+def test_what_a_page_reports_is_checked_and_kept_once(
+    small_webchat: tuple[Path, ServerProcess],
+) -> None:
+    """`ParlezChat.track`'s route: a purchase kept by the visitor's session, the same order
+    once, bad values refused with what is wrong, other origins refused."""
+    project, server = small_webchat
+
+    def track(body: Any, origin: str = ALLOWED) -> httpx.Response:
+        return httpx.post(f"{server.url}/webchat/track", json=body, headers={"Origin": origin})
+
+    order = {"session_id": "buyer", "event": "purchase", "value": 120, "currency": "eur"}
+    first = track({**order, "order_id": "A-1042"})
+    assert first.status_code == 202 and first.json() == {"kept": True}
+    assert first.headers["access-control-allow-origin"] == ALLOWED
+    assert track({**order, "order_id": "A-1042"}).json() == {"kept": False}  # a page reloaded
+    for wrong, message in (
+        ({**order, "value": "120"}, "'value' is a number"),
+        ({**order, "value": -5}, "from 0 to 1e9"),
+        ({**order, "currency": "euros"}, "three-letter code"),
+        ({**order, "currency": None}, "a 'value' needs its 'currency'"),
+        ({**order, "event": "Buy now!"}, "'event' is a name"),
+        ({**order, "session_id": "../x"}, "a session_id is needed"),
+        ([1, 2], "send a JSON object"),
+    ):
+        refused = track(wrong)
+        assert refused.status_code == 400 and message in refused.json()["message"], wrong
+    assert track(order, origin="http://evil.test").status_code == 403
+    preflight = httpx.options(
+        f"{server.url}/webchat/track",
+        headers={"Origin": ALLOWED, "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 204
+    with sqlite3.connect(project / "conversations.db") as db:
+        rows = db.execute(
+            "SELECT sender_id, name, value, currency, order_id FROM console_tracked"
+        ).fetchall()
+    assert rows == [("buyer", "purchase", 120.0, "EUR", "A-1042")]
