@@ -94,8 +94,11 @@ class SqlJobs:
         lease: float = LEASE_SECONDS,
         poll: float = POLL_SECONDS,
         prepare: Callable[[], Awaitable[None]] | None = None,
+        grace: float = 10.0,
     ) -> None:
         self.engine = engine
+        #: how long closing waits for the job running now before it gives the job back
+        self.grace = grace
         #: run before the first job (the migrations that make the jobs' table)
         self.prepare = prepare
         self.clock = clock
@@ -106,6 +109,7 @@ class SqlJobs:
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._holding: set[int] = set()
+        self._stopping = False
 
     def add(self, task: Task, every: float | None = None) -> None:
         self.tasks[task.name] = task
@@ -137,6 +141,7 @@ class SqlJobs:
 
     async def start(self) -> None:
         """Run due jobs in the background from now on (a database still away is waited for)."""
+        self._stopping = False
         if self._worker is None:
             self._worker = asyncio.get_running_loop().create_task(self._work())
 
@@ -150,9 +155,16 @@ class SqlJobs:
 
     async def close(self) -> None:
         if self._worker is not None:
-            self._worker.cancel()
+            # Stopped between two statements, not in one: the job running now may end.
+            self._stopping = True
+            self._wake.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._worker), self.grace)
+            except TimeoutError:
+                self._worker.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)
             self._worker = None
+            self._stopping = False
         if self._holding:  # the jobs this process had taken run again at once elsewhere
             async with self.engine.begin() as connection:
                 await connection.execute(
@@ -166,6 +178,8 @@ class SqlJobs:
         """Take the jobs due now and run them, one after another. How many ran."""
         taken = await self._take()
         for job in taken:
+            if self._stopping:  # closing: the rest go back at once
+                break
             await self._run(job)
         return len(taken)
 
@@ -195,7 +209,7 @@ class SqlJobs:
 
     async def _work(self) -> None:
         begun = False
-        while True:
+        while not self._stopping:
             self._wake.clear()  # a job deferred from here on wakes the wait below
             try:
                 if not begun:

@@ -113,7 +113,7 @@ def create_app(
         from parlez.console.index import ConversationIndex
         from parlez.console.live import LiveFeed, SharedLiveFeed
         from parlez.console.sso import OpenIdProvider, SingleSignOn
-        from parlez.jobs import SqlJobs
+        from parlez.jobs import job_runner
 
         sso = SingleSignOn.from_endpoints(state.endpoints.console)
         app.ctx.console_sso = OpenIdProvider(sso) if sso is not None else None
@@ -133,7 +133,7 @@ def create_app(
         app.ctx.marketing, app.ctx.audience_sync, app.ctx.marketing_problem = marketing_sync(
             app.ctx.console_index, state.project
         )
-        app.ctx.jobs = SqlJobs(state.console.engine, prepare=state.console.upgrade)
+        app.ctx.jobs = job_runner(state.console)
         app.ctx.follow_ups = FollowUps(
             app.ctx.console_index,
             app.ctx.marketing,

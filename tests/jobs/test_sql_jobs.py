@@ -157,6 +157,27 @@ async def test_the_worker_runs_a_job_deferred_while_it_waits(engine: AsyncEngine
         await jobs.close()
 
 
+async def test_closing_waits_for_the_running_job(engine: AsyncEngine) -> None:
+    started, finish, finished = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def slow(arguments: dict[str, Any]) -> None:
+        started.set()
+        await finish.wait()
+        finished.set()
+
+    jobs = SqlJobs(engine)
+    jobs.add(Task("slow", slow))
+    await jobs.defer("slow")
+    await jobs.start()
+    await asyncio.wait_for(started.wait(), 60)
+    closing = asyncio.create_task(jobs.close())
+    await asyncio.sleep(0.1)
+    assert not closing.done()  # waits for the job, within its grace
+    finish.set()
+    await asyncio.wait_for(closing, 60)
+    assert finished.is_set() and await jobs.waiting() == 0
+
+
 async def test_closing_gives_a_running_job_back(engine: AsyncEngine) -> None:
     started = asyncio.Event()
 
@@ -165,7 +186,7 @@ async def test_closing_gives_a_running_job_back(engine: AsyncEngine) -> None:
         await asyncio.Event().wait()
 
     clock = Clock()
-    jobs = SqlJobs(engine, clock=clock)
+    jobs = SqlJobs(engine, clock=clock, grace=0.1)
     jobs.add(Task("stuck", stuck))
     await jobs.defer("stuck", {"n": 1})
     await jobs.start()
