@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,10 +209,24 @@ class ServedConversations:
         if console is None:
             logger.info("no console database: '%s' of %s is not kept", name, sender_id)
             return False
-        from parlez.console.tracking import record
+        from parlez.console.tracking import VISIT, record
 
         await console.upgrade()
-        return await record(console.engine, sender_id, name, value, currency, order_id)
+        at = time.time()
+        kept = await record(console.engine, sender_id, name, value, currency, order_id, at)
+        if kept and name != VISIT:  # for the business's own analytics (docs/analytics.md)
+            await self._state.tracker_store.announce(
+                {
+                    "event": "conversion",
+                    "sender_id": sender_id,
+                    "name": name,
+                    "value": value,
+                    "currency": currency,
+                    "order_id": order_id,
+                    "timestamp": at,
+                }
+            )
+        return kept
 
     def shared_redis(self) -> SharedRedis | None:
         return self._state.lock_store.shared_redis

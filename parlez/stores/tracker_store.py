@@ -180,11 +180,22 @@ class TrackerStore(ABC):
             return
         await self._broadcast(sender_id, events)
 
+    async def announce(self, payload: dict[str, Any]) -> None:
+        """Publish what is not a conversation's event but concerns one (a conversion the
+        business's page reported, with its `sender_id`), with the events' guarantee: it
+        waits while the broker is down. Nothing without a broker."""
+        if self.event_broker is not None:
+            await self._broadcast_payloads([payload])
+
     async def _broadcast(self, sender_id: str, events: Sequence[Event]) -> None:
+        await self._broadcast_payloads(
+            [{"sender_id": sender_id, **event.to_dict()} for event in events]
+        )
+
+    async def _broadcast_payloads(self, payloads: list[dict[str, Any]]) -> None:
         """Publish, after what waits from earlier; what the broker does not take (it is
         down) waits in its turn: the broker receives every event, at least once."""
         assert self.event_broker is not None
-        payloads = [{"sender_id": sender_id, **event.to_dict()} for event in events]
         if not await self._send_waiting():
             await self.keep_unsent(payloads)
             return
