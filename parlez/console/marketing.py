@@ -14,6 +14,7 @@ from parlez.console.audience import (
     MailchimpAudience,
     MarketingFileError,
 )
+from parlez.console.facebook_page import FacebookPage
 from parlez.console.follow_up_rules import FollowUpRule, FollowUpTemplates, read_follow_ups
 from parlez.console.segments import Segment, read_segments
 from parlez.exceptions import Location
@@ -36,6 +37,8 @@ class MarketingConfig:
     follow_ups: tuple[FollowUpRule, ...] = ()
     #: this server as customers reach it: the follow-ups' unsubscribe links point there
     public_url: str = ""
+    #: where common questions are posted as FAQ; None without `facebook_page:`
+    facebook_page: FacebookPage | None = None
 
     @classmethod
     def load(cls, project: Path, outcomes: tuple[str, ...] = ()) -> MarketingConfig:
@@ -62,8 +65,13 @@ class MarketingConfig:
                 document_start(raw, at),
             )
         known_keys(
-            raw, ("audience", "segments", "follow_ups", "public_url"), FILE, at, MarketingFileError
+            raw,
+            ("audience", "segments", "follow_ups", "public_url", "facebook_page"),
+            FILE,
+            at,
+            MarketingFileError,
         )
+        page = _facebook_page(raw.get("facebook_page"), where(raw, "facebook_page") or at)
         segments = read_segments(raw.get("segments"), where(raw, "segments") or at)
         follow_ups = read_follow_ups(
             raw.get("follow_ups"), where(raw, "follow_ups") or at, outcomes
@@ -71,7 +79,12 @@ class MarketingConfig:
         public_url = _public_url(raw, at, needed=bool(follow_ups))
         spec = raw.get("audience")
         if spec is None:
-            return cls(segments=segments, follow_ups=follow_ups, public_url=public_url)
+            return cls(
+                segments=segments,
+                follow_ups=follow_ups,
+                public_url=public_url,
+                facebook_page=page,
+            )
         here = where(raw, "audience") or at
         if not isinstance(spec, dict):
             raise MarketingFileError("'audience' names a platform and its keys", here)
@@ -108,7 +121,38 @@ class MarketingConfig:
                 hint="webhook_secret: ${MAILCHIMP_WEBHOOK_SECRET}, from `openssl rand -hex 16`",
             )
         audience = MailchimpAudience(spec["api_key"].strip(), spec["list_id"].strip(), url)
-        return cls(audience, tuple(tags), "Mailchimp", secret, segments, follow_ups, public_url)
+        return cls(
+            audience, tuple(tags), "Mailchimp", secret, segments, follow_ups, public_url, page
+        )
+
+
+def _facebook_page(spec: object, at: Location) -> FacebookPage | None:
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        raise MarketingFileError(
+            "'facebook_page' names the Page and its token",
+            at,
+            hint='page_id: "104123456789012", access_token: ${FACEBOOK_PAGE_TOKEN}',
+        )
+    known_keys(spec, ("page_id", "access_token", "url"), "'facebook_page'", at, MarketingFileError)
+    expand_all(spec)
+    for key in ("page_id", "access_token"):
+        value = spec.get(key)
+        if not isinstance(value, str | int) or not str(value).strip():
+            raise MarketingFileError(
+                f"the Facebook Page needs '{key}'",
+                where(spec, key, value=True) or at,
+                hint="the Page's id, in its About section"
+                if key == "page_id"
+                else "access_token: ${FACEBOOK_PAGE_TOKEN}, a Page token with pages_manage_posts",
+            )
+    url = spec.get("url")
+    return FacebookPage(
+        str(spec["page_id"]).strip(),
+        str(spec["access_token"]).strip(),
+        url if isinstance(url, str) else None,
+    )
 
 
 def _public_url(raw: dict[str, object], at: Location, needed: bool) -> str:

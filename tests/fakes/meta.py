@@ -1,5 +1,6 @@
-"""A local stand-in for Meta's Graph API Send API (`POST /<version>/me/messages`), and a
-signer for the webhooks Meta sends.
+"""A local stand-in for Meta's Graph API Send API (`POST /<version>/me/messages`) and a Page's
+feed (`POST /<version>/<page-id>/feed`, answered `{"id": "<page>_<post>"}`), and a signer for
+the webhooks Meta sends.
 
 It answers as the Send API does: `{"recipient_id", "message_id"}` for a message, `{"recipient_id"}`
 for a sender action, and Graph's error object for a refusal. A test can make the next requests
@@ -52,6 +53,10 @@ class FakeGraph:
     def texts(self, recipient: str | None = None) -> list[str]:
         return [m["text"] for m in self.messages(recipient) if "text" in m]
 
+    def posts(self, page: str) -> list[dict[str, Any]]:
+        """What was posted on the Page's feed (`POST /{page-id}/feed`)."""
+        return [r["body"] for r in self.requests if r["path"] == f"/{VERSION}/{page}/feed"]
+
 
 def _handler(fake: FakeGraph) -> type[BaseHTTPRequestHandler]:
     class Handler(JsonHandler):
@@ -67,7 +72,8 @@ def _handler(fake: FakeGraph) -> type[BaseHTTPRequestHandler]:
                 if status == 200:
                     fake.requests.append({"path": parts.path, "body": body})
                 number = len(fake.requests)
-            if parts.path != f"/{VERSION}/me/messages":
+            feed = parts.path.endswith("/feed") and parts.path.count("/") == 3
+            if parts.path != f"/{VERSION}/me/messages" and not feed:
                 self._send(404, {"error": {"message": "Unknown path", "code": 803}})
             elif token != fake.token:
                 error = {"message": "Invalid OAuth access token.", "type": "OAuthException"}
@@ -75,6 +81,13 @@ def _handler(fake: FakeGraph) -> type[BaseHTTPRequestHandler]:
             elif status != 200:
                 error = {"message": "An unexpected error has occurred.", "code": 2}
                 self._send(status, {"error": {**error, "is_transient": True}})
+            elif feed:  # the Pages API: a post on the Page's feed
+                if not body.get("message") and not body.get("link"):
+                    error = {"message": "(#100) Missing message or attachment", "code": 100}
+                    self._send(400, {"error": {**error, "type": "OAuthException"}})
+                else:
+                    page = parts.path.split("/")[2]
+                    self._send(200, {"id": f"{page}_{number}"})
             elif "sender_action" in body:
                 self._send(200, {"recipient_id": body["recipient"]["id"]})
             else:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from sanic import Request, response
 from sanic.response import HTTPResponse
@@ -15,13 +17,17 @@ from parlez import metrics
 from parlez.console.analytics.config import FILE, AnalyticsConfig, business_zone
 from parlez.console.analytics.report import Report, ReportFilters, build_report, dimensions
 from parlez.console.analytics.roi import RoiReport, build_roi
-from parlez.console.auth import database_of, posted_file, requires, wants_json
+from parlez.console.auth import database_of, form_field, posted_file, requires, wants_json
 from parlez.console.common_questions import CommonQuestion, common_questions
+from parlez.console.facebook_page import PagePostError
+from parlez.console.marketing import MarketingConfig
 from parlez.console.pages import console, console_index, render, state_of
 from parlez.console.roles import Capability
 from parlez.console.spreadsheet import csv_download
 from parlez.exceptions import ParlezError
 from parlez.io.edit import digest_of, replace_if_unchanged
+
+logger = logging.getLogger(__name__)
 
 #: the columns of the CSV export of the time series
 SERIES_COLUMNS = (
@@ -265,3 +271,52 @@ async def roi_json(request: Request) -> HTTPResponse:
         return found
     report, days = found
     return response.json({"days": days, **report.as_json()})
+
+
+@console.get("/reports/questions")
+@requires(Capability.REPORTS)
+async def questions_page(request: Request) -> HTTPResponse:
+    """The questions asked most with their answers; each can be posted to the business's
+    Facebook Page as an FAQ (owners and admins, when marketing.yml names the Page)."""
+    found = await _questions(request)
+    if isinstance(found, HTTPResponse):
+        return found
+    marketing: MarketingConfig = request.app.ctx.marketing
+    return await render(
+        "report_questions.html",
+        request,
+        questions=[q.as_json() for q in found],
+        page=marketing.facebook_page,
+        posted=request.args.get("posted"),
+        error=request.args.get("error"),
+    )
+
+
+@console.post("/reports/questions/post")
+@requires(Capability.SETTINGS)
+async def post_question(request: Request) -> HTTPResponse:
+    """Post an FAQ (`message`, and `link` to the answer's page) on the Facebook Page."""
+    marketing: MarketingConfig = request.app.ctx.marketing
+    if marketing.facebook_page is None:
+        return response.json(
+            {"error": "no Facebook Page: marketing.yml names none (facebook_page:)"}, status=409
+        )
+    message = form_field(request, "message").replace("\r\n", "\n").strip()
+    link = form_field(request, "link").strip()
+    if not message:
+        return response.json({"error": "the post needs its text"}, status=400)
+    if link and not link.startswith(("https://", "http://")):
+        return response.json({"error": "the link is an http(s) address"}, status=400)
+    try:
+        post_id = await marketing.facebook_page.post(message, link)
+    except PagePostError as error:
+        logger.error("%s %s", error.code, error)
+        query = urlencode({"error": str(error)})
+        if wants_json(request):
+            return response.json({"error": str(error)}, status=502)
+        return response.redirect(f"/console/reports/questions?{query}", status=303)
+    await database_of(request).record(request.ctx.session.user, "post_faq", post_id, message[:200])
+    if wants_json(request):
+        return response.json({"id": post_id})
+    query = urlencode({"posted": post_id})
+    return response.redirect(f"/console/reports/questions?{query}", status=303)
