@@ -324,3 +324,42 @@ async def test_the_segments_a_customer_is_in_are_tags_of_their_member(
     await sync.sync()
     assert mailchimp.member("ana@example.com")["tags"] == {"leads", "french"}  # type: ignore[index]
     await audience.aclose()
+
+
+async def test_an_audience_larger_than_a_statements_values_is_read(
+    store: SQLTrackerStore, mailchimp: FakeMailchimp
+) -> None:
+    """33,000 customers who answered: more than SQLite's (and asyncpg's) 32,766 values a
+    statement may carry, once read as a list of ids."""
+    from sqlalchemy import insert
+
+    from parlez.console.models import contact_identifiers, contacts
+
+    database = ConsoleDatabase(store.engine)
+    await database.upgrade()
+    count = 33_000
+    async with store.engine.begin() as connection:
+        await connection.execute(
+            insert(contacts),
+            [
+                {
+                    "id": n,
+                    "name": "",
+                    "first_seen": T,
+                    "last_seen": T,
+                    "consent": True,
+                    "consent_at": T,
+                    "consent_wording": "",
+                }
+                for n in range(1, count + 1)
+            ],
+        )
+        await connection.execute(
+            insert(contact_identifiers),
+            [
+                {"kind": "email", "value": f"c{n}@example.com", "contact_id": n}
+                for n in range(1, count + 1)
+            ],
+        )
+    members = await syncing(store, mailchimp).members()
+    assert len(members) == count and members["c77@example.com"][0] == 77
