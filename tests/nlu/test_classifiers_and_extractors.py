@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from parlez.config import ComponentConfig
 from parlez.diagnostics import collect
 from parlez.nlu.pipeline import Pipeline
@@ -110,7 +114,51 @@ def test_a_negative_message_of_a_kept_intent_keeps_it() -> None:
     assert angry.intent is not None and angry.intent["name"] != "complain"
 
 
-def test_sentiment_in_another_language_is_neutral_with_a_warning() -> None:
+def test_sentiment_in_another_language_is_read_by_the_multilingual_model() -> None:
+    items = [ComponentConfig("WhitespaceTokenizer"), ComponentConfig("SentimentAnalyzer")]
+    with collect() as warnings:
+        pipeline = Pipeline.from_config(items, "de").train(data(DATA))
+    assert warnings == []
+    angry = pipeline.parse("das ist eine Unverschämtheit, ich will mein Geld zurück")
+    assert angry["sentiment"]["label"] == "negative"
+    assert pipeline.parse("kann ich am Freitag einen Termin haben")["sentiment"]["label"] == (
+        "neutral"
+    )
+
+
+def test_an_english_pipeline_reads_its_customers_other_languages_and_keeps_vader() -> None:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    config = {"negative_intent": "complain", "languages": ["en", "fr", "es"]}
+    items = [ComponentConfig("WhitespaceTokenizer"), ComponentConfig("SentimentAnalyzer", config)]
+    pipeline = Pipeline.from_config(items, "en").train(data(DATA))
+    french = pipeline.parse("c'est inadmissible, personne ne m'a rappelée depuis une semaine")
+    assert french["sentiment"]["label"] == "negative" and french["intent"]["name"] == "complain"
+    spanish = pipeline.parse("¿podéis cambiar mi cita al jueves por la tarde?")
+    assert spanish["sentiment"]["label"] == "neutral"
+    english = "the service was terrible"
+    vader = SentimentIntensityAnalyzer().polarity_scores(english)["compound"]
+    assert pipeline.parse(english)["sentiment"]["score"] == round(vader, 4)
+
+
+def test_the_multilingual_sentiment_is_kept_with_the_model(tmp_path: Path) -> None:
+    from parlez.nlu.classifiers.sentiment import SentimentAnalyzer
+
+    trained_analyzer = SentimentAnalyzer.create({"languages": ["en", "fr"]})
+    trained_analyzer.train(data(DATA), [])
+    trained_analyzer.persist(tmp_path)
+    loaded = SentimentAnalyzer.load(tmp_path, trained_analyzer.config)
+    text = "vous êtes des incompétents, je suis furieux"
+    assert (
+        loaded.score(text) == pytest.approx(trained_analyzer.score(text))
+        and loaded.score(text) < -0.5
+    )
+
+
+def test_sentiment_in_another_language_without_the_extra_is_neutral_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("parlez.knowledge.multilingual.multilingual_embedder", lambda: None)
     items = [ComponentConfig("WhitespaceTokenizer"), ComponentConfig("SentimentAnalyzer")]
     with collect() as warnings:
         pipeline = Pipeline.from_config(items, "de").train(data(DATA))

@@ -1,8 +1,11 @@
 """SentimentAnalyzer: how positive or negative a message is, and an intent for the angry ones.
 
-The score is VADER's compound score (-1 to 1) from the `vaderSentiment` package, whose
-lexicon ships with it: rules over a human-rated English lexicon, with negation ("not good"),
-intensifiers ("very"), capitals and punctuation ("TERRIBLE!!!"). It adds
+In English the score is VADER's compound score (-1 to 1) from the `vaderSentiment` package,
+whose lexicon ships with it: rules over a human-rated English lexicon, with negation ("not
+good"), intensifiers ("very"), capitals and punctuation ("TERRIBLE!!!"). A message in another
+of `languages` (told by lingua) is read by a logistic regression over the multilingual
+encoder's vectors (the `languages` extra), learnt at training from the labelled customer
+messages beside this file; its score is P(positive) - P(negative), on VADER's scale. It adds
 `sentiment: {label, score}` to the parse. With `negative_intent`, a message at or below
 `negative_threshold` gets that intent, the way FallbackClassifier gives `nlu_fallback`: the
 classifier's guess stays in `intent_ranking`, and a rule can hand the conversation to a
@@ -12,14 +15,50 @@ is still a booking.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from parlez.diagnostics import warn
 from parlez.nlu.component import Component
 from parlez.nlu.message import Message
 from parlez.registry import register_component
 from parlez.training_data.training_data import TrainingData
+
+#: the labelled messages the other languages are learnt from
+EXAMPLES = Path(__file__).with_name("sentiment_examples.yml")
+LABELS = ("negative", "neutral", "positive")
+LINGUA_NAMES = {"en": "ENGLISH", "fr": "FRENCH", "de": "GERMAN", "es": "SPANISH"}
+WORD = re.compile(r"[^\W\d_]+")
+#: lingua must be this sure of a message of three words or more (shorter: never sure)
+DETECTION_FLOOR = 0.5
+
+
+@functools.cache
+def _detector(among: tuple[str, ...]) -> Any:
+    """lingua's detector for `among`, or None without the `languages` extra."""
+    try:
+        import lingua
+    except ImportError:
+        return None
+    languages = [getattr(lingua.Language, LINGUA_NAMES[code]) for code in among]
+    return lingua.LanguageDetectorBuilder.from_languages(*languages).build()
+
+
+def written_in(text: str, among: tuple[str, ...]) -> str | None:
+    """The language of `text` among `among`, when lingua is sure; None otherwise."""
+    words = WORD.findall(text)
+    detector = _detector(among) if len(among) > 1 and len(words) >= 3 else None
+    if detector is None:
+        return None
+    best = detector.compute_language_confidence_values(" ".join(words))[0]
+    if best.value < DETECTION_FLOOR:
+        return None
+    return str(best.language.iso_code_639_1.name).lower()
 
 
 @register_component("SentimentAnalyzer")
@@ -30,10 +69,16 @@ class SentimentAnalyzer(Component):
         "negative_intent": None,
         # intents a negative message keeps ("my hair desperately needs a cut" is a booking)
         "keep_intents": [],
+        # other languages customers write in (besides the pipeline's): those but English are
+        # read by the multilingual model, English by VADER
+        "languages": [],
     }
     gives = ("sentiment",)
 
     _analyzer: Any = None
+    #: the multilingual model: (classes, 3) x 512 weights and the intercepts; None untrained
+    weights_: np.ndarray | None = None
+    intercepts_: np.ndarray | None = None
 
     @classmethod
     def intents_given(cls, params: dict[str, Any]) -> frozenset[str]:
@@ -47,19 +92,74 @@ class SentimentAnalyzer(Component):
             type(self)._analyzer = SentimentIntensityAnalyzer()
         return self._analyzer
 
+    @property
+    def _languages(self) -> tuple[str, ...]:
+        wanted = {str(code) for code in self.config["languages"] or ()} | {self.language}
+        return tuple(sorted(code for code in wanted if code in LINGUA_NAMES))
+
     def train(self, data: TrainingData, messages: Sequence[Message]) -> SentimentAnalyzer:
-        if self.language != "en":
-            warn(
-                "P178",
-                f"SentimentAnalyzer reads English only; for '{self.language}' it marks every "
-                "message neutral",
-            )
+        others = [code for code in self._languages if code != "en"]
+        if others:
+            self._learn_other_languages(others)
         return self
 
+    def _learn_other_languages(self, others: list[str]) -> None:
+        from sklearn.linear_model import LogisticRegression
+
+        from parlez.io.yaml import read_yaml_file
+        from parlez.knowledge.multilingual import multilingual_embedder
+
+        embed = multilingual_embedder()
+        if embed is None or _detector(self._languages) is None:
+            warn(
+                "P178",
+                "SentimentAnalyzer reads English only without the `languages` extra (pip "
+                f"install 'parlez[languages]'): messages in {', '.join(others)} are neutral",
+            )
+            return
+        examples = read_yaml_file(EXAMPLES)
+        texts, labels = [], []
+        for by_label in examples.values():  # every language: one space for all of them
+            for label, written in by_label.items():
+                texts += written
+                labels += [LABELS.index(label)] * len(written)
+        model = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")
+        model.fit(embed(texts), np.asarray(labels))
+        self.weights_ = model.coef_.astype(np.float32)
+        self.intercepts_ = model.intercept_.astype(np.float32)
+
+    def state(self) -> dict[str, Any]:
+        if self.weights_ is None or self.intercepts_ is None:
+            return {}
+        return {"weights": self.weights_.tolist(), "intercepts": self.intercepts_.tolist()}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        if "weights" in state:
+            self.weights_ = np.asarray(state["weights"], np.float32)
+            self.intercepts_ = np.asarray(state["intercepts"], np.float32)
+
     def score(self, text: str) -> float:
-        if self.language != "en" or not text.strip():
+        if not text.strip():
+            return 0.0
+        if self.weights_ is not None:
+            among = self._languages
+            language = among[0] if len(among) == 1 else written_in(text, among)
+            if (language or self.language) != "en":  # not sure: the pipeline's language
+                return self._other_language_score(text)
+        if self.language != "en":
             return 0.0
         return float(self._vader().polarity_scores(text)["compound"])
+
+    def _other_language_score(self, text: str) -> float:
+        from parlez.knowledge.multilingual import multilingual_embedder
+
+        embed = multilingual_embedder()
+        if embed is None or self.weights_ is None or self.intercepts_ is None:
+            return 0.0
+        logits = embed([text])[0] @ self.weights_.T + self.intercepts_
+        odds = np.exp(logits - logits.max())
+        negative, _, positive = odds / odds.sum()
+        return float(positive - negative)
 
     def label(self, score: float) -> str:
         if score <= float(self.config["negative_threshold"]):
