@@ -30,6 +30,33 @@ pages = Environment(
 )
 pages.filters["when"] = lambda at: datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M")
 
+#: what a business calls each channel, for the pages that speak to it (the inbox keeps the
+#: channel's own name, which its filters use)
+CHANNEL_NAMES = {
+    "webchat": "web chat",
+    "socketio": "web chat",
+    "twilio": "SMS or WhatsApp",
+    "twilio_voice": "phone call",
+    "facebook": "Messenger",
+    "instagram": "Instagram",
+    "telegram": "Telegram",
+    "slack": "Slack",
+    "rest": "REST API",
+    "rasa": "REST API",
+}
+
+
+def channel_name(name: str | None, sender_id: str = "") -> str:
+    """`twilio` is WhatsApp when the customer's id says so (`whatsapp:+44...`)."""
+    if name == "twilio" and sender_id.startswith("whatsapp:"):
+        return "WhatsApp"
+    if name == "twilio" and sender_id.startswith("+"):
+        return "SMS"
+    return CHANNEL_NAMES.get(name or "", name or "no channel")
+
+
+pages.filters["channel"] = channel_name
+
 console = Blueprint("console", url_prefix="/console")
 
 

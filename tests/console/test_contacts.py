@@ -172,7 +172,7 @@ async def test_the_customer_pages_show_one_journey_and_merge_by_hand(console: Co
     page = await owner.get(f"/console/customers/{ana['id']}")
     assert page.status == 200
     journey = page.text[page.text.index('class="journey"') :]
-    assert journey.index("webchat") < journey.index("facebook")  # oldest first
+    assert journey.index("web chat") < journey.index("Messenger")  # oldest, named for people
     conversation = await owner.get("/console/conversations/2411")
     assert f'href="/console/customers/{ana["id"]}"' in conversation.text
 
