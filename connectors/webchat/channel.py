@@ -22,6 +22,7 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -380,6 +381,15 @@ class WebChatInput(SocketIOInput):
             self._widget = (raw, gzip.compress(raw, 9), hashlib.sha256(raw).hexdigest()[:16])
         return self._widget
 
+    def preflight(self, request: Request, error: Callable[..., HTTPResponse]) -> HTTPResponse:
+        """The answer to a browser's CORS preflight of one of the chat's POST routes."""
+        if not self._request_origin_allowed(request):
+            return error(request, 403, "OriginNotAllowed", "this page may not use the chat")
+        response = HTTPResponse(status=204)
+        response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type, Authorization"
+        return self._cors(request, response)
+
     def _cors(self, request: Request, response: HTTPResponse) -> HTTPResponse:
         origin = request.headers.get("origin")
         if origin and self._request_origin_allowed(request):
@@ -533,12 +543,7 @@ class WebChatInput(SocketIOInput):
 
         @bp.options("/webchat/upload", name="webchat_upload_preflight")
         async def upload_preflight(request: Request) -> HTTPResponse:
-            if not self._request_origin_allowed(request):
-                return error(request, 403, "OriginNotAllowed", "this page may not use the chat")
-            response = HTTPResponse(status=204)
-            response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = "Content-Type, Authorization"
-            return self._cors(request, response)
+            return self.preflight(request, error)
 
         self.speech.routes(bp, error)
         self.tracking.routes(bp, error)

@@ -110,9 +110,4 @@ class WebChatTracking:
 
         @bp.options("/webchat/track", name="webchat_track_preflight")
         async def track_preflight(request: Request) -> HTTPResponse:
-            if not channel._request_origin_allowed(request):
-                return error(request, 403, "OriginNotAllowed", "this page may not use the chat")
-            response = HTTPResponse(status=204)
-            response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = "Content-Type, Authorization"
-            return channel._cors(request, response)
+            return channel.preflight(request, error)

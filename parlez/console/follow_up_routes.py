@@ -32,17 +32,17 @@ def _follow_ups(request: Request) -> FollowUps:
 
 
 @console.get("/unsubscribe/<token:str>")
-async def unsubscribe_page(request: Request, token: str) -> HTTPResponse:
-    """Asks before it unsubscribes: a mail scanner following links must not unsubscribe."""
-    follow_ups = _follow_ups(request)
-    found = await follow_ups.by_token(token) if len(token) <= MAX_TOKEN else None
-    business = read_business(follow_ups.project)
-    return _page(business, found, "ask" if found is not None else "unknown")
-
-
-@console.post("/unsubscribe/<token:str>")
+@console.post("/unsubscribe/<token:str>", name="unsubscribe_post")
 async def unsubscribe(request: Request, token: str) -> HTTPResponse:
+    """GET asks (a mail scanner following links must not unsubscribe); POST, the page's
+    button or a mail program's one-click, stops the e-mails."""
     follow_ups = _follow_ups(request)
-    found = await follow_ups.unsubscribe(token) if len(token) <= MAX_TOKEN else None
+    known = len(token) <= MAX_TOKEN
+    if request.method == "POST":
+        found = await follow_ups.unsubscribe(token) if known else None
+        state = "done"
+    else:
+        found = await follow_ups.by_token(token) if known else None
+        state = "ask"
     business = read_business(follow_ups.project)
-    return _page(business, found, "done" if found is not None else "unknown")
+    return _page(business, found, state if found is not None else "unknown")

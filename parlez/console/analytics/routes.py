@@ -250,27 +250,18 @@ async def _roi(request: Request) -> tuple[RoiReport, int] | HTTPResponse:
 
 
 @console.get("/reports/roi")
+@console.get("/reports/roi.json", name="roi_json")
 @requires(Capability.REPORTS)
 async def roi_page(request: Request) -> HTTPResponse:
-    """Conversions after a chat and what the assistant is worth."""
+    """Conversions after a chat and what the assistant is worth (as JSON at `roi.json`)."""
     found = await _roi(request)
     if isinstance(found, HTTPResponse):
         return found
     report, days = found
-    if wants_json(request):
+    if wants_json(request) or request.path.endswith(".json"):
         return response.json({"days": days, **report.as_json()})
     config = console_index(request).analytics.roi
     return await render("report_roi.html", request, report=report, days=days, config=config)
-
-
-@console.get("/reports/roi.json")
-@requires(Capability.REPORTS)
-async def roi_json(request: Request) -> HTTPResponse:
-    found = await _roi(request)
-    if isinstance(found, HTTPResponse):
-        return found
-    report, days = found
-    return response.json({"days": days, **report.as_json()})
 
 
 @console.get("/reports/questions")
