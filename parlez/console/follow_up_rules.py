@@ -6,6 +6,7 @@
       still-need-help: {after: unresolved, wait_days: 1, template: still-need-help}
       how-was-it: {after: booked, wait_days: 2, template: review-request}
       book-now: {after: lead, unless: [booked], wait_days: 7, template: book-now}
+      reminder: {after: booked, from_slot: appointment_time, wait_days: -1, template: reminder}
 
 A template's first line is its subject (`Subject: ...`), then a blank line, then the text.
 """
@@ -28,7 +29,7 @@ from parlez.io.yaml import where
 FOLDER = "follow_ups"
 #: what `after:` may name beside the outcomes of analytics.yml
 UNRESOLVED = "unresolved"
-KEYS = ("after", "unless", "wait_days", "late_days", "template")
+KEYS = ("after", "unless", "wait_days", "late_days", "template", "from_slot")
 #: a follow-up is not sent more than this late (a server down for a while, a new rule)
 LATE_DAYS = 2.0
 NAME_LENGTH = 64
@@ -49,6 +50,9 @@ class FollowUpRule:
     #: outcomes that, reached by the customer since, make the e-mail pointless
     unless: tuple[str, ...] = ()
     late_days: float = LATE_DAYS
+    #: count `wait_days` from the time this slot holds (an appointment's), not from the
+    #: customer's last message; `wait_days` may then be negative (a reminder before it)
+    from_slot: str = ""
     #: where marketing.yml names the template (a missing or broken one is reported there)
     at: Location | None = field(default=None, compare=False)
 
@@ -170,10 +174,23 @@ def read_follow_ups(raw: Any, at: Location, outcomes: tuple[str, ...]) -> tuple[
                 where(spec, "unless", value=True) or here,
                 hint=f"any of {', '.join(outcomes)}",
             )
+        from_slot = spec.get("from_slot", "")
+        if not isinstance(from_slot, str) or (from_slot and after == UNRESOLVED):
+            raise MarketingFileError(
+                f"'from_slot' of the follow-up '{name}' names the slot that holds a time "
+                "(an outcome's, such as booked)",
+                where(spec, "from_slot", value=True) or here,
+                hint="from_slot: appointment_time",
+            )
         numbers = {}
         for key, default in (("wait_days", None), ("late_days", LATE_DAYS)):
             value = spec.get(key, default)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            negative_allowed = key == "wait_days" and bool(from_slot)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or (value < 0 and not negative_allowed)
+            ):
                 raise MarketingFileError(
                     f"'{key}' of the follow-up '{name}' is a number of days",
                     where(spec, key, value=True) or here,
@@ -195,6 +212,7 @@ def read_follow_ups(raw: Any, at: Location, outcomes: tuple[str, ...]) -> tuple[
                 template.strip(),
                 tuple(unless),
                 numbers["late_days"],
+                from_slot,
                 where(spec, "template", value=True) or here,
             )
         )

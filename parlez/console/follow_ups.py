@@ -20,7 +20,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -52,6 +52,10 @@ SEND = "follow_ups.send"
 SCAN_SECONDS = 60.0
 #: a customer gets at most one follow-up in this many seconds (others due meanwhile are skipped)
 GAP_SECONDS = 86400.0
+#: how far back a rule counted from a slot's time (an appointment's) looks for conversations
+SLOT_HORIZON = 120 * 86400.0
+#: trackers a scan reads at most for those rules
+SLOT_BATCH = 200
 #: the unsubscribe page's path (the token follows)
 UNSUBSCRIBE = "/console/unsubscribe/"
 
@@ -125,46 +129,92 @@ class FollowUps:
     # ---- finding what is due --------------------------------------------------------------
 
     async def scan(self) -> int:
-        """Write down the follow-ups due now and defer their jobs. How many were new."""
+        """Write down the follow-ups due now (and those counted from a slot's time, due
+        later) and defer their jobs. How many were new."""
         if not self.config.follow_ups:
             return 0
         await self.index.catch_up_reports(None)
         now = self.clock()
-        new: list[int] = []
+        new: list[tuple[int, float]] = []
         engine = self.index.database.engine
         for rule in self.config.follow_ups:
+            query = _due(rule, now)
+            if rule.from_slot:  # each is a tracker to read: the rest wait for the next scan
+                query = query.limit(SLOT_BATCH)
             async with engine.connect() as connection:
-                due = (await connection.execute(_due(rule, now))).all()
+                due = (await connection.execute(query)).all()
             for row in due:
-                try:
-                    async with engine.begin() as connection:
-                        created = await connection.execute(
-                            insert(follow_ups).values(
-                                rule=rule.name,
-                                sender_id=row.sender_id,
-                                session=row.session,
-                                contact_id=row.contact_id,
-                                email=row.email,
-                                language=row.language,
-                                due_at=row.last_at + rule.wait,
-                                state="queued",
-                                reason="",
-                                token=secrets.token_urlsafe(24),
-                            )
-                        )
-                except IntegrityError:
-                    continue  # written by a scan in another process meanwhile
-                key = created.inserted_primary_key
-                assert key is not None
-                new.append(int(key[0]))
-        for follow_up in new:
-            await self._defer(follow_up)
+                at, state, reason = row.last_at + rule.wait, "queued", ""
+                if rule.from_slot:
+                    at, state, reason = await self._from_slot(rule, row.sender_id, now)
+                written = await self._write(rule, row, at, state, reason)
+                if written is not None and state == "queued":
+                    new.append((written, at))
+        for follow_up, at in new:
+            await self._defer(follow_up, max(at, now))
         return len(new)
 
-    async def _defer(self, follow_up: int) -> None:
+    async def _from_slot(
+        self, rule: FollowUpRule, sender_id: str, now: float
+    ) -> tuple[float, str, str]:
+        """(when it is due, its state, why not) for a rule counted from a slot's time."""
+        at = await self._slot_time(sender_id, rule.from_slot)
+        if at is None:
+            return now, "skipped", f"no time in the slot '{rule.from_slot}'"
+        if at + rule.wait < now - rule.late:
+            return at + rule.wait, "skipped", "its time had passed when it was found"
+        return at + rule.wait, "queued", ""
+
+    async def _slot_time(self, sender_id: str, slot: str) -> float | None:
+        """The time the conversation's `slot` holds (ISO 8601, in the reports' zone when it
+        names none), as seconds since the epoch."""
+        tracker = await self.index.store.retrieve(sender_id)
+        value = tracker.get_slot(slot) if tracker is not None else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if not isinstance(value, str):
+            return None
+        try:
+            when = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=self.index.analytics.zone)
+        return when.timestamp()
+
+    async def _write(
+        self, rule: FollowUpRule, row: Any, due_at: float, state: str, reason: str
+    ) -> int | None:
+        """The follow-up's row; None when a scan in another process wrote it meanwhile."""
+        try:
+            async with self.index.database.engine.begin() as connection:
+                created = await connection.execute(
+                    insert(follow_ups).values(
+                        rule=rule.name,
+                        sender_id=row.sender_id,
+                        session=row.session,
+                        contact_id=row.contact_id,
+                        email=row.email,
+                        language=row.language,
+                        due_at=due_at,
+                        state=state,
+                        reason=reason,
+                        token=secrets.token_urlsafe(24),
+                    )
+                )
+        except IntegrityError:
+            return None
+        key = created.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    async def _defer(self, follow_up: int, at: float | None = None, again: bool = False) -> None:
         if self.jobs is None:
             raise RuntimeError("the follow-ups have no job runner")
-        await self.jobs.defer(SEND, {"id": follow_up}, key=f"follow-up:{follow_up}")
+        # A follow-up moved with its appointment gets a job of its own (the first one is
+        # still running as it moves it).
+        key = f"follow-up:{follow_up}" + (f":{int(at or 0)}" if again else "")
+        await self.jobs.defer(SEND, {"id": follow_up}, at=at, key=key)
 
     # ---- sending one ----------------------------------------------------------------------
 
@@ -183,6 +233,9 @@ class FollowUps:
                 await connection.execute(select(follow_ups).where(follow_ups.c.id == follow_up_id))
             ).one()
         follow_up = _follow_up(row)
+        moved = await self._moved(follow_up)
+        if moved is not None:
+            return moved
         why_not = await self._why_not(follow_up)
         if why_not is not None:
             await self._end(follow_up_id, "skipped", why_not)
@@ -203,6 +256,33 @@ class FollowUps:
             return "failed"
         await self._end(follow_up_id, "sent", "", sent_at=self.clock())
         return "sent"
+
+    async def _moved(self, follow_up: FollowUp) -> str | None:
+        """For a rule counted from a slot's time: the time may have moved since the scan (a
+        booking moved to another day). Later: the follow-up waits for its new time; its
+        state then. None when it goes now."""
+        rule = self.rules.get(follow_up.rule)
+        if rule is None or not rule.from_slot:
+            return None
+        now = self.clock()
+        at = await self._slot_time(follow_up.sender_id, rule.from_slot)
+        if at is None:
+            await self._end(follow_up.id, "skipped", f"the slot '{rule.from_slot}' was emptied")
+            return "skipped"
+        due = at + rule.wait
+        if due > now + 60:
+            async with self.index.database.engine.begin() as connection:
+                await connection.execute(
+                    update(follow_ups)
+                    .where(follow_ups.c.id == follow_up.id)
+                    .values(state="queued", due_at=due, reason="")
+                )
+            await self._defer(follow_up.id, due, again=True)
+            return "queued"
+        if due < now - rule.late:
+            await self._end(follow_up.id, "skipped", "its time had passed")
+            return "skipped"
+        return None
 
     async def _state(self, follow_up_id: int) -> str:
         async with self.index.database.engine.connect() as connection:
@@ -311,6 +391,10 @@ class FollowUps:
                     )
                 )
             ).one()
+        zone = self.index.analytics.zone
+        slot_time = (
+            await self._slot_time(follow_up.sender_id, rule.from_slot) if rule.from_slot else None
+        )
         unsubscribe = f"{self.config.public_url}{UNSUBSCRIBE}{token}"
         values = {
             "customer": {
@@ -319,10 +403,12 @@ class FollowUps:
             },
             "business": _business(settings),
             "conversation": {
-                "started": datetime.fromtimestamp(chat.started_at, UTC),
+                "started": datetime.fromtimestamp(chat.started_at, zone),
                 "channel": chat.channel,
             },
             "unsubscribe_url": unsubscribe,
+            # the time the rule counts from (`from_slot`: the appointment), else None
+            "when": datetime.fromtimestamp(slot_time, zone) if slot_time is not None else None,
         }
         written = FollowUpTemplates(self.project, default).render(
             rule.template, follow_up.language, values
@@ -411,8 +497,7 @@ def _due(rule: FollowUpRule, now: float) -> Any:
         .join(contact_conversations, contact_conversations.c.sender_id == ac.c.sender_id)
         .join(contacts, contacts.c.id == contact_conversations.c.contact_id)
         .where(
-            ac.c.last_at <= now - rule.wait,
-            ac.c.last_at > now - rule.wait - rule.late,
+            *_window(rule, now),
             contacts.c.consent.is_(True),
             contacts.c.merged_into.is_(None),
             email.is_not(None),
@@ -428,6 +513,14 @@ def _due(rule: FollowUpRule, now: float) -> Any:
         analytics_counts.c.session == ac.c.session,
     )
     return query.where(reached)
+
+
+def _window(rule: FollowUpRule, now: float) -> tuple[Any, ...]:
+    """The conversations whose last message makes them candidates now: due now and not too
+    late, or, for a rule counted from a slot's time, any recent one not yet looked at."""
+    if rule.from_slot:
+        return (ac.c.last_at <= now, ac.c.last_at > now - SLOT_HORIZON)
+    return (ac.c.last_at <= now - rule.wait, ac.c.last_at > now - rule.wait - rule.late)
 
 
 async def _surviving(connection: Any, contact_id: int) -> Any:

@@ -31,7 +31,11 @@ pytestmark = pytest.mark.anyio
 T = 1772443800.0
 DAY = 86400.0
 QUESTION = "Would you like to hear about our offers and news by e-mail now and then?"
-OUTCOMES = (Outcome("lead", "action_save_lead"), Outcome("booked", "action_book_appointment"))
+OUTCOMES = (
+    Outcome("lead", "action_save_lead"),
+    Outcome("booked", "action_book_appointment"),
+    Outcome("cancelled", "action_cancel_appointment"),
+)
 
 RULES = """\
 public_url: https://chat.maplestreet.example/
@@ -388,3 +392,101 @@ async def test_a_customer_gets_one_follow_up_a_day_at_most(
         ("sent", ""),
         ("skipped", "another follow-up went to the customer less than a day ago"),
     ]
+
+
+REMINDER = """\
+public_url: https://chat.maplestreet.example
+follow_ups:
+  reminder:
+    after: booked
+    from_slot: appointment_time
+    wait_days: -1
+    unless: [cancelled]
+    template: reminder
+"""
+
+
+def booked(at: float, email: str, appointment: str) -> list[Event]:
+    return [
+        UserUttered("book me in", {"name": "book", "confidence": 0.9}, timestamp=at),
+        SlotSet("email", email, timestamp=at + 1),
+        BotUttered(QUESTION, timestamp=at + 2),
+        SlotSet("marketing_consent", True, timestamp=at + 3),
+        SlotSet("appointment_time", appointment, timestamp=at + 4),
+        ActionExecuted("action_book_appointment", timestamp=at + 5),
+    ]
+
+
+@pytest.fixture
+def reminders(project: Path) -> Path:
+    write(project / "marketing.yml", REMINDER)
+    write(
+        project / "follow_ups" / "reminder.en.txt",
+        "Subject: See you tomorrow\n\nYour appointment: {{ when.strftime('%A %d %B at %H:%M') }}.\n",
+    )
+    return project
+
+
+async def test_a_reminder_goes_the_day_before_the_appointment_and_follows_it_when_moved(
+    store: SQLTrackerStore, reminders: Path, smtp: SMTPServer
+) -> None:
+    # Booked on Monday 2 March 2026 for Saturday 7 March at 10:00 (UTC).
+    await add(store, "v1", *booked(T, "ana@example.com", "2026-03-07T10:00:00+00:00"))
+    clock = Clock(T + 60)
+    follow_ups, jobs = following(store, reminders, smtp, clock)
+    assert await run(follow_ups, jobs) == 1  # written at once, due on Friday at 10:00
+    [waiting] = await follow_ups.of_contact(1)
+    assert waiting.state == "queued" and waiting.due_at == 1772791200.0
+    assert smtp.received == []
+    # She moves it to Monday 9 March at 15:00 before the reminder goes.
+    await add(
+        store, "v1", SlotSet("appointment_time", "2026-03-09T15:00:00+00:00", timestamp=T + 3600)
+    )
+    clock.now = 1772791200.0
+    await run(follow_ups, jobs)
+    assert smtp.received == []
+    [moved] = await follow_ups.of_contact(1)
+    assert (moved.state, moved.due_at) == ("queued", 1772982000.0)  # Sunday 15:00
+    clock.now = 1772982000.0
+    await run(follow_ups, jobs)
+    [mail] = smtp.received
+    assert mail["Subject"] == "See you tomorrow"
+    assert "Your appointment: Monday 09 March at 15:00." in mail.get_content()
+    clock.now += DAY
+    await run(follow_ups, jobs)
+    assert len(smtp.received) == 1
+
+
+async def test_no_reminder_for_a_cancelled_appointment_or_one_without_a_time(
+    store: SQLTrackerStore, reminders: Path, smtp: SMTPServer
+) -> None:
+    await add(store, "v1", *booked(T, "ana@example.com", "2026-03-07T10:00:00+00:00"))
+    await add(
+        store,
+        "v1",
+        ActionExecuted("action_cancel_appointment", timestamp=T + 600),
+    )
+    await add(store, "v2", *booked(T, "bo@example.com", "sometime soon"))
+    clock = Clock(T + 700)
+    follow_ups, jobs = following(store, reminders, smtp, clock)
+    await run(follow_ups, jobs)
+    clock.now = 1772791200.0
+    await run(follow_ups, jobs)
+    assert smtp.received == []
+    states = {f.email: (f.state, f.reason) for f in await follow_ups.of_contact(1)}
+    assert states["ana@example.com"] == ("skipped", "the customer reached 'cancelled' since")
+    [bo] = await follow_ups.of_contact(2)
+    assert (bo.state, bo.reason) == ("skipped", "no time in the slot 'appointment_time'")
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("{after: lead, wait_days: -1, template: x}", "'wait_days' of the follow-up 'x'"),
+        ("{after: unresolved, from_slot: t, wait_days: 1, template: x}", "'from_slot'"),
+    ],
+)
+def test_only_a_time_in_a_slot_may_be_counted_back_from(rule: str, message: str) -> None:
+    text = f"public_url: https://a.example\nfollow_ups:\n  x: {rule}\n"
+    with pytest.raises(MarketingFileError, match=message):
+        MarketingConfig.from_text(text, ("lead", "booked"))
