@@ -324,7 +324,8 @@ class FollowUps:
             )
             if not owns:
                 return "the address is no longer the customer's"
-            recent = await connection.scalar(
+            # A reminder of an appointment (from_slot) goes whatever went the day before.
+            recent = not rule.from_slot and await connection.scalar(
                 select(func.count())
                 .select_from(follow_ups)
                 .where(

@@ -490,3 +490,35 @@ def test_only_a_time_in_a_slot_may_be_counted_back_from(rule: str, message: str)
     text = f"public_url: https://a.example\nfollow_ups:\n  x: {rule}\n"
     with pytest.raises(MarketingFileError, match=message):
         MarketingConfig.from_text(text, ("lead", "booked"))
+
+
+async def test_a_reminder_goes_even_after_another_follow_up_that_day(
+    store: SQLTrackerStore, reminders: Path, smtp: SMTPServer
+) -> None:
+    from sqlalchemy import insert
+
+    from parlez.console.models import follow_ups as table
+
+    await add(store, "v1", *booked(T, "ana@example.com", "2026-03-07T10:00:00+00:00"))
+    clock = Clock(T + 60)
+    follow_ups, jobs = following(store, reminders, smtp, clock)
+    await run(follow_ups, jobs)
+    async with store.engine.begin() as connection:  # a nudge went an hour before
+        await connection.execute(
+            insert(table).values(
+                rule="book-now",
+                sender_id="other",
+                session=0,
+                contact_id=1,
+                email="ana@example.com",
+                language="en",
+                due_at=1772787600.0,
+                state="sent",
+                reason="",
+                sent_at=1772787600.0,
+                token="t" * 32,
+            )
+        )
+    clock.now = 1772791200.0
+    await run(follow_ups, jobs)
+    assert [m["Subject"] for m in smtp.received] == ["See you tomorrow"]
