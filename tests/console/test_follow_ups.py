@@ -522,3 +522,28 @@ async def test_a_reminder_goes_even_after_another_follow_up_that_day(
     clock.now = 1772791200.0
     await run(follow_ups, jobs)
     assert [m["Subject"] for m in smtp.received] == ["See you tomorrow"]
+
+
+async def test_a_forgotten_customers_follow_ups_and_purchases_go_with_them(
+    store: SQLTrackerStore, project: Path, smtp: SMTPServer
+) -> None:
+    from sqlalchemy import func, select
+
+    from parlez.console.forget import forget_customer
+    from parlez.console.models import follow_ups as table
+    from parlez.console.models import tracked
+    from parlez.console.tracking import record
+
+    await add(store, "v1", *asked(T, "ana@example.com", "Ana", yes=True))
+    follow_ups, jobs = following(store, project, smtp, Clock(T + 6 + DAY))
+    await ConsoleDatabase(store.engine).upgrade()
+    await follow_ups.scan()
+    await record(store.engine, "v1", "purchase", 40.0, "EUR", "A-9", at=T + 10)
+    forgotten = await forget_customer(follow_ups.index, 1, store.replace)
+    assert forgotten is not None
+    while await jobs.run_due():  # the job of the follow-up written before finds nothing
+        pass
+    assert smtp.received == []
+    async with store.engine.connect() as connection:
+        for kept in (table, tracked):
+            assert await connection.scalar(select(func.count()).select_from(kept)) == 0
