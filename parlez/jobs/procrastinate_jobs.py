@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 #: the repeated task that gives the jobs of dead workers to live ones
 RETRY_STALLED = "parlez.jobs.retry_stalled"
+#: the longest a stopping server waits for the worker, then for its connections
+STOP_SECONDS = 15.0
 #: the advisory lock replicas take to make procrastinate's tables one at a time
 SCHEMA_LOCK = 0x7061726C657A
 
@@ -76,12 +78,15 @@ class ProcrastinateJobs:
         stalled_after: float = 30.0,
         concurrency: int = 4,
         stalled_check: float = 60.0,
+        settle: float = 2.0,
     ) -> None:
         self.conninfo = conninfo(url)
         self.app = App(connector=PsycopgConnector(conninfo=self.conninfo, min_size=1, max_size=4))
         self.heartbeat = heartbeat
         self.stalled_after = stalled_after
         self.concurrency = concurrency
+        #: seconds after start before the worker opens its connections
+        self.settle = settle
         self._worker: asyncio.Task[None] | None = None
         self._open = False
         self._begun = False
@@ -158,7 +163,15 @@ class ProcrastinateJobs:
         from procrastinate.schema import SchemaManager
 
         async with await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True) as db:
-            await db.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+            for _ in range(300):  # another replica making them: a minute at most
+                taken = await (
+                    await db.execute("SELECT pg_try_advisory_lock(%s)", (SCHEMA_LOCK,))
+                ).fetchone()
+                if taken and taken[0]:
+                    break
+                await asyncio.sleep(0.2)
+            else:
+                raise TimeoutError("another replica holds the lock on procrastinate's tables")
             try:
                 found = await db.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
                 made = await found.fetchone()
@@ -174,6 +187,9 @@ class ProcrastinateJobs:
             self._worker = asyncio.get_running_loop().create_task(self._work())
 
     async def _work(self) -> None:
+        # A server that stops at once (a health probe's start, a test's request) never
+        # opens a worker it would have to wind down.
+        await asyncio.sleep(self.settle)
         while True:
             try:
                 await self.begin()
@@ -199,18 +215,22 @@ class ProcrastinateJobs:
         )
 
     async def close(self) -> None:
-        """Stop the worker (a job running gets a few seconds to end) and the connections."""
+        """Stop the worker (a job running gets a few seconds to end) and the connections;
+        never waits longer than `STOP_SECONDS` for either."""
         if self._worker is not None:
             self._worker.cancel()
             try:
-                await self._worker
-            except asyncio.CancelledError:
+                await asyncio.wait_for(self._worker, STOP_SECONDS)
+            except (asyncio.CancelledError, TimeoutError):
                 pass
             except Exception as error:  # stopping: what the worker hit no longer matters
                 logger.warning("The jobs' worker stopped on an error: %s", error)
             self._worker = None
         if self._open:
-            await self.app.close_async()
+            try:
+                await asyncio.wait_for(self.app.close_async(), STOP_SECONDS)
+            except TimeoutError:
+                logger.warning("The jobs' connections did not close in time")
             self._open = False
         self._begun = False
 
