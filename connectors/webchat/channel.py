@@ -39,7 +39,13 @@ from connectors.webchat.messages import bot_message, history
 from connectors.webchat.seen import SeenMessages, SharedSeenMessages
 from connectors.webchat.settings import WebChatSettings
 from connectors.webchat.speech import WebChatSpeech
-from connectors.webchat.tracking import BURST, PER_MINUTE, WebChatTracking
+from connectors.webchat.tracking import (
+    ADDRESS_BURST,
+    ADDRESS_PER_MINUTE,
+    BURST,
+    PER_MINUTE,
+    WebChatTracking,
+)
 from parlez.channels.channel import Conversations, OnNewMessage, OutputChannel, UserMessage
 from parlez.channels.socketio import SocketBlueprint, SocketIOInput
 from parlez.events import FeedbackGiven, SlotSet, UserUttered
@@ -439,6 +445,9 @@ class WebChatInput(SocketIOInput):
             client, prefix + "speech:", s.speech.per_minute, s.speech.burst
         )
         self.tracking.limiter = SharedRateLimiter(client, prefix + "track:", PER_MINUTE, BURST)
+        self.tracking.address_limiter = SharedRateLimiter(
+            client, prefix + "track-address:", ADDRESS_PER_MINUTE, ADDRESS_BURST
+        )
 
         async def close(*_: Any) -> None:
             await client.aclose()

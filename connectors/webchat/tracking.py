@@ -32,6 +32,8 @@ MAX_ORDER_ID = 128
 MAX_VALUE = 1e9
 #: reports a visitor's pages may send a minute, and at once
 PER_MINUTE, BURST = 30.0, 10
+#: and all visitors behind one address (an office, a shop's Wi-Fi, a carrier's NAT)
+ADDRESS_PER_MINUTE, ADDRESS_BURST = 600.0, 200
 
 
 class TrackingRefused(ValueError):
@@ -77,6 +79,7 @@ class WebChatTracking:
     def __init__(self, channel: WebChatInput) -> None:
         self.channel = channel
         self.limiter: Any = RateLimiter(PER_MINUTE, BURST)
+        self.address_limiter: Any = RateLimiter(ADDRESS_PER_MINUTE, ADDRESS_BURST)
 
     def routes(self, bp: Blueprint, error: Callable[..., HTTPResponse]) -> None:
         from connectors.webchat.channel import bearer_token
@@ -96,9 +99,9 @@ class WebChatTracking:
                 message = str(bad) if isinstance(bad, TrackingRefused) else "send JSON"
                 return error(request, 400, "BadRequest", message)
             address = request.remote_addr or request.ip or "unknown"
-            if await self.limiter.spend(f"session:{session_id}") or await self.limiter.spend(
-                f"address:{address}"
-            ):
+            if await self.limiter.spend(
+                f"session:{session_id}"
+            ) or await self.address_limiter.spend(f"address:{address}"):
                 return error(request, 429, "TooManyRequests", "too many reports; wait a moment")
             kept = await channel._conversations().track(session_id, name, value, currency, order_id)
             return channel._cors(

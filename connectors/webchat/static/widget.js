@@ -971,6 +971,7 @@
     var body = { session_id: this.sessionId, event: report.event, value: report.value, currency: report.currency, order_id: report.order_id };
     var done = function () {
       self.reporting = false;
+      self.reportDelay = 0;
       self.store.set("reports", self.store.get("reports", []).filter(function (r) { return r.id !== report.id; }));
       self.sendReports();
     };
@@ -979,11 +980,19 @@
       if (response.ok) return done();
       return response.json().then(function (reply) {
         // Refused for good (a wrong value): said in the page's console and dropped; a budget
-        // spent or a server away: kept for the next session.
+        // spent or a server away: tried again a little later, and kept for the next visit.
         if (response.status === 400) { if (window.console) console.warn("ParlezChat.track: " + reply.message); done(); }
-        else self.reporting = false;
+        else self.reportLater();
       });
-    }).catch(function () { self.reporting = false; });
+    }).catch(function () { self.reportLater(); });
+  };
+
+  Chat.prototype.reportLater = function () {
+    var self = this;
+    this.reporting = false;
+    this.reportDelay = Math.min((this.reportDelay || 2500) * 2, 60000);
+    clearTimeout(this.reportTimer);
+    this.reportTimer = setTimeout(function () { self.sendReports(); }, this.reportDelay);
   };
 
   Chat.prototype.upload = function (file) {
@@ -1118,6 +1127,7 @@
 
   Chat.prototype.destroy = function () {
     this.connection.stop();
+    clearTimeout(this.reportTimer);
     window.removeEventListener("online", this.onOnline);
     window.removeEventListener("offline", this.onOffline);
     if (this.host.parentNode) this.host.parentNode.removeChild(this.host);
