@@ -395,6 +395,22 @@ class Merge:
     undone_at: float | None
 
 
+async def with_merged(connection: AsyncConnection, contact_id: int) -> set[int]:
+    """`contact_id` and the customers merged into it, at any depth."""
+    people = {contact_id}
+    while True:
+        found = set(
+            (
+                await connection.scalars(
+                    select(contacts.c.id).where(contacts.c.merged_into.in_(people))
+                )
+            ).all()
+        )
+        if found <= people:
+            return people
+        people |= found
+
+
 class ContactBook:
     """The contacts as the console reads and changes them."""
 

@@ -29,10 +29,10 @@ from typing import Any
 from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from parlez.console.contacts import ContactBook
+from parlez.console.contacts import ContactBook, with_merged
 from parlez.console.follow_up_rules import UNRESOLVED, FollowUpRule, FollowUpTemplates
 from parlez.console.index import ConversationIndex
-from parlez.console.mail import MailError, send_mail, sender_of
+from parlez.console.mail import MailError, email_settings, send_mail, sender_of
 from parlez.console.marketing import MarketingConfig
 from parlez.console.models import (
     analytics_conversations,
@@ -244,7 +244,7 @@ class FollowUps:
         try:
             message = await self._message(follow_up, row.token)
             await asyncio.to_thread(
-                send_mail, _email_settings(self.business()), self.project / "mail", message
+                send_mail, email_settings(self.business()), self.project / "mail", message
             )
         except MailError as error:
             # given back: the job tries again later
@@ -415,7 +415,7 @@ class FollowUps:
             rule.template, follow_up.language, values
         )
         message = EmailMessage()
-        message["From"] = sender_of(_email_settings(settings))
+        message["From"] = sender_of(email_settings(settings))
         message["To"] = follow_up.email
         message["Date"] = formatdate(self.clock(), localtime=True)
         message["Message-ID"] = make_msgid(domain="parlez.local")
@@ -451,18 +451,7 @@ class FollowUps:
     async def of_contact(self, contact_id: int) -> list[FollowUp]:
         """The customer's follow-ups, newest first, those of customers merged into them too."""
         async with self.index.database.engine.connect() as connection:
-            people = {contact_id}
-            while True:
-                found = set(
-                    (
-                        await connection.scalars(
-                            select(contacts.c.id).where(contacts.c.merged_into.in_(people))
-                        )
-                    ).all()
-                )
-                if found <= people:
-                    break
-                people |= found
+            people = await with_merged(connection, contact_id)
             rows = await connection.execute(
                 select(follow_ups)
                 .where(follow_ups.c.contact_id.in_(people))
@@ -534,11 +523,6 @@ async def _surviving(connection: Any, contact_id: int) -> Any:
             return row
         contact_id = row.merged_into
     return None
-
-
-def _email_settings(business: dict[str, Any]) -> dict[str, Any]:
-    email = business.get("email")
-    return email if isinstance(email, dict) else {}
 
 
 def _business(settings: dict[str, Any]) -> dict[str, str]:

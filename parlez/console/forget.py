@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, or_, select, text
 
 from parlez.console.audience import Audience, AudienceError
+from parlez.console.contacts import with_merged
 from parlez.console.index import ConversationIndex
 from parlez.console.models import (
     SEARCH_TABLE,
@@ -57,17 +58,7 @@ async def forget_customer(
         ).first()
         if row is None or row.merged_into is not None:
             return None
-        people = {contact_id}
-        while True:  # and those merged into it, at any depth
-            found = {
-                r.id
-                for r in await connection.execute(
-                    select(contacts.c.id).where(contacts.c.merged_into.in_(people))
-                )
-            }
-            if found <= people:
-                break
-            people |= found
+        people = await with_merged(connection, contact_id)
         senders = [
             r.sender_id
             for r in await connection.execute(

@@ -33,6 +33,12 @@ class MailError(ParlezError):
     code = "P550"
 
 
+def email_settings(business: dict[str, Any]) -> dict[str, Any]:
+    """business.yml's `email:` block ({} when there is none)."""
+    email = business.get("email")
+    return email if isinstance(email, dict) else {}
+
+
 def sender_of(settings: dict[str, Any]) -> str:
     return str(settings.get("from") or "parlez@localhost")
 

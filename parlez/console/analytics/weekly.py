@@ -25,7 +25,7 @@ from parlez.console.analytics.config import AnalyticsConfig, WeeklyReport
 from parlez.console.analytics.report import Report, ReportFilters, build_report
 from parlez.console.database import ConsoleDatabase
 from parlez.console.index import ConversationIndex
-from parlez.console.mail import MailError, send_mail, sender_of
+from parlez.console.mail import MailError, email_settings, send_mail, sender_of
 from parlez.console.models import weekly_reports
 from parlez.console.pages import pages
 from parlez.console.roles import Role
@@ -209,8 +209,7 @@ class WeeklyReporter:
             u.email for u in await self.database.users() if u.role == Role.OWNER
         ]
         name = str(settings.get("name") or "parlez")
-        email = settings.get("email") if isinstance(settings.get("email"), dict) else {}
-        return compose(name, week, this, before, sender_of(email), to)
+        return compose(name, week, this, before, sender_of(email_settings(settings)), to)
 
     async def send(self, week: Week) -> None:
         message = await self.message(week)
@@ -219,8 +218,7 @@ class WeeklyReporter:
                 "nobody to send the weekly report to",
                 hint="add 'to:' to weekly_report in analytics.yml, or a console owner",
             )
-        settings = self.business()
-        email = settings.get("email") if isinstance(settings.get("email"), dict) else {}
+        email = email_settings(self.business())
         await asyncio.to_thread(send_mail, email, self.project / "mail", message)
         logger.info("the weekly report of %s went to %s", week.since, message["To"])
 
