@@ -205,6 +205,9 @@ async def test_intents(request: Request) -> HTTPResponse:
         raise ApiError(400, "BadRequest", "the body holds no NLU examples")
     loop = asyncio.get_running_loop()
     evaluation = await loop.run_in_executor(None, evaluate, agent.nlu, files.nlu)
+    if not evaluation.intents:
+        # examples without an intent or text are not evaluated: nothing is left to report
+        raise ApiError(400, "BadRequest", "the body holds no NLU example with an intent")
     report = intent_report(evaluation.intents)
     result: dict[str, Any] = {
         "intent_evaluation": {

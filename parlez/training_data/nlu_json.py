@@ -38,8 +38,10 @@ def read_nlu_json(text: str, path: str | None = None) -> TrainingData:
 def _read_body(body: dict[str, Any], path: str | None) -> TrainingData:
     data = TrainingData()
     for example in body.get("common_examples", []) + body.get("intent_examples", []):
-        if "text" not in example:
-            raise SchemaError("every common example needs a 'text'", Location(path))
+        if not isinstance(example.get("text"), str):
+            raise SchemaError("every common example needs a 'text' string", Location(path))
+        if example.get("intent") is not None and not isinstance(example["intent"], str):
+            raise SchemaError("an example's 'intent' must be a string", Location(path))
         intent, response_key = (
             split_intent(example["intent"]) if example.get("intent") else (None, None)
         )

@@ -115,6 +115,17 @@ async def test_intents_are_tested_from_rasas_json_training_data(make_app: AppFac
         json={"rasa_nlu_data": {"common_examples": [{"text": "hi", "entities": [{}]}]}},
     )
     assert broken.status == 400 and "Rasa's shape" in broken.json["message"]
+    # found by the fuzzer against parlez's own description: a 500 from scikit-learn before
+    _, unlabelled = await make_app().asgi_client.post(
+        "/model/test/intents",
+        json={"rasa_nlu_data": {"common_examples": [{"text": "", "intent": ""}]}},
+    )
+    assert unlabelled.status == 400 and "no NLU example" in unlabelled.json["message"]
+    _, listed = await make_app().asgi_client.post(
+        "/model/test/intents",
+        json={"rasa_nlu_data": {"common_examples": [{"text": "hi", "intent": [None]}]}},
+    )
+    assert listed.status == 400 and "'intent' must be a string" in listed.json["message"]
 
 
 async def test_parse_answers_in_the_shape_of_the_service_emulated(make_app: AppFactory) -> None:
