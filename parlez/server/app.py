@@ -19,6 +19,7 @@ from parlez.server.errors import error_body, handle_exception
 from parlez.server.lifecycle import refuse_while_stopping
 from parlez.server.metrics import add_routes as add_metrics_routes
 from parlez.server.metrics import time_requests
+from parlez.server.openapi import openapi_route
 from parlez.server.state import ServedConversations, ServerState
 from parlez.server.traces import trace_requests
 
@@ -88,7 +89,21 @@ def create_app(
             )
         return None
 
+    async def refuse_multipart_without_boundary(request: Request) -> HTTPResponse | None:
+        # Sanic would log a traceback reading such a form and hand the route an empty one.
+        content_type = request.headers.get("content-type", "")
+        if content_type.lower().startswith("multipart/") and "boundary=" not in content_type:
+            return HTTPResponse(
+                json.dumps(
+                    error_body(400, "BadRequest", "a multipart body needs its boundary parameter")
+                ),
+                status=400,
+                content_type="application/json",
+            )
+        return None
+
     app.register_middleware(limit_body, "request")
+    app.register_middleware(refuse_multipart_without_boundary, "request")
     time_requests(app)
     trace_requests(app)
     refuse_while_stopping(app, state)
@@ -155,6 +170,7 @@ def create_app(
     # The health routes are always there; the rest of the API only when asked for.
     app.add_route(hello, "/", methods=["GET"], name="hello")
     app.add_route(version, "/version", methods=["GET"], name="version")
+    app.add_route(openapi_route, "/openapi.json", methods=["GET"], name="openapi")
     add_metrics_routes(app)
     if cors:
         _add_cors(app, cors)

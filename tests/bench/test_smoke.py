@@ -228,3 +228,16 @@ def test_faults_benchmark_smoke_loses_and_repeats_nothing() -> None:
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "| rabbitmq |" in done.stdout and "| kill |" in done.stdout
+
+
+def test_openapi_benchmark_smoke_finds_no_5xx_and_no_response_off_the_description(
+    assistant_models: Path,
+) -> None:
+    shared_path("compat", "rasa-3.0.4")
+    out = bench_output("openapi.py", "--models", str(assistant_models))
+    rows = [line for line in out.splitlines() if line.startswith("| parlez's") or "Rasa 3" in line]
+    assert len(rows) == 2, out
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert int(cells[2]) > 100 and cells[4:6] == ["0", "0"], row  # cases; 5xx, checks failed
+    assert "tracebacks in the server's log: 0" in out
