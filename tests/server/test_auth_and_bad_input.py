@@ -100,6 +100,13 @@ async def test_a_body_over_the_limit_is_refused(make_app: AppFactory) -> None:
     assert reply.json["status"] == "failure"
 
 
+async def test_a_multipart_body_without_its_boundary_is_a_400(make_app: AppFactory) -> None:
+    _, reply = await make_app().asgi_client.post(
+        "/webhooks/rest/webhook", content=b"x", headers={"Content-Type": "multipart/form-data"}
+    )
+    assert reply.status == 400 and "boundary" in reply.json["message"]
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "status"),
     [
