@@ -4,10 +4,16 @@
     python bench/server.py --config sqlite --users 50 --turns 6
     python bench/server.py --smoke                  # a few users, SQLite: for CI
 
+    python bench/server.py --replicas 1 2 4 --think 0 --turns 20   # the scaling curve
+
 Configurations:
 - `sqlite`: one process, conversations in SQLite, in-memory locks.
-- `postgres-redis`: two processes on PostgreSQL + Redis behind a small round-robin TCP proxy
-  (one request per connection, so consecutive messages of one user alternate processes).
+- `postgres-redis`: two processes on PostgreSQL + Redis behind nginx round-robin (a small
+  Python TCP proxy where nginx is not installed), one request per connection, so consecutive
+  messages of one user alternate processes.
+- `--replicas N ...`: `postgres-redis` with each number of processes in turn, and a second
+  table: messages per second per core of this machine, p50/p99, per replica count.
+Replicas get the machine's cores divided among them as torch threads (`PARLEZ_TORCH_THREADS`).
 
 Each user sends a conversation of `--turns` messages, all users at once, pausing `--think`
 seconds (on average; uniformly 0.5x-1.5x) between messages as a person reading and typing
@@ -26,6 +32,7 @@ import itertools
 import json
 import os
 import random
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -41,10 +48,12 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.faults import nginx  # noqa: E402
 from tests.server.process import ServerProcess  # noqa: E402
 from tests.services import start_postgres, start_redis  # noqa: E402
 
 PROJECT = REPO
+NGINX = Path("/usr/sbin/nginx").exists() or shutil.which("nginx") is not None
 
 SCRIPT = [
     "hello",
@@ -194,7 +203,9 @@ def run_sqlite(users: int, turns: int, models: Path, think: float) -> dict[str, 
     return {**result, "ready_s": [ready], "rss_mb": rss, "lost": lost, "duplicated": duplicated}
 
 
-def run_postgres_redis(users: int, turns: int, models: Path, think: float) -> dict[str, Any]:
+def run_postgres_redis(
+    users: int, turns: int, models: Path, think: float, replicas: int = 2
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="parlez-bench-") as work:
         folder = Path(work)
         (folder / "pg").mkdir()
@@ -211,7 +222,13 @@ def run_postgres_redis(users: int, turns: int, models: Path, think: float) -> di
                 f"  port: {postgres.port}\n  username: {postgres.user}\n  db: bench\n",
                 f"lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: {redis.port}\n",
             )
-            servers = start_servers(2, endpoints, models)
+            # the machine's cores shared among the replicas, as docs/server.md says to
+            cores = len(os.sched_getaffinity(0))
+            os.environ["PARLEZ_TORCH_THREADS"] = str(max(1, cores // replicas))
+            try:
+                servers = start_servers(replicas, endpoints, models)
+            finally:
+                del os.environ["PARLEZ_TORCH_THREADS"]
             try:
 
                 async def with_proxy() -> dict[str, Any]:
@@ -226,7 +243,22 @@ def run_postgres_redis(users: int, turns: int, models: Path, think: float) -> di
                             think,
                         )
 
-                result = asyncio.run(with_proxy())
+                if NGINX:
+                    # nginx balances, as deployed; the small Python proxy would take CPU
+                    # from the replicas at saturation
+                    with nginx(folder, [s.port for s, _ in servers]) as port:
+                        result = asyncio.run(
+                            drive(
+                                f"http://127.0.0.1:{port}",
+                                users,
+                                turns,
+                                uuid.uuid4().hex[:6],
+                                True,
+                                think,
+                            )
+                        )
+                else:
+                    result = asyncio.run(with_proxy())
                 rss = [rss_mb(s.process.pid) for s, _ in servers]
             finally:
                 for s, _ in servers:
@@ -275,6 +307,23 @@ def table(rows: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def scaling(rows: dict[str, dict[str, Any]]) -> str:
+    """Throughput per replica count, and per core of this machine (the load generator and
+    the databases share those cores)."""
+    cores = len(os.sched_getaffinity(0))
+    lines = [
+        "| replicas | cores | msg/s | msg/s per core | p50 ms | p99 ms | RSS MB (all) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in rows.items():
+        lines.append(
+            f"| {name.rsplit('x', 1)[1]} | {cores} | {r['msg_per_s']:.0f} | "
+            f"{r['msg_per_s'] / cores:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+            f"{sum(r['rss_mb']):.0f} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", choices=["sqlite", "postgres-redis", "all"], default="all")
@@ -286,6 +335,9 @@ def main() -> int:
     )
     parser.add_argument("--think", type=float, default=2.0, help="seconds between messages")
     parser.add_argument("--smoke", action="store_true", help="5 users x 3 turns on SQLite")
+    parser.add_argument(
+        "--replicas", type=int, nargs="+", help="postgres-redis with each number of processes"
+    )
     args = parser.parse_args()
     if args.smoke:
         args.config, args.users, args.turns, args.think = "sqlite", 5, 3, 0.1
@@ -296,14 +348,22 @@ def main() -> int:
     models.mkdir(parents=True, exist_ok=True)
     ensure_model(models)
     configs = ["sqlite", "postgres-redis"] if args.config == "all" else [args.config]
+    if args.replicas:
+        configs = [f"postgres-redis x{n}" for n in args.replicas]
     rows: dict[str, dict[str, Any]] = {}
     for name in configs:
-        run = run_sqlite if name == "sqlite" else run_postgres_redis
-        result = run(args.users, args.turns, models, args.think)
+        if name == "sqlite":
+            result = run_sqlite(args.users, args.turns, models, args.think)
+        else:
+            replicas = int(name.rsplit("x", 1)[1]) if " x" in name else 2
+            result = run_postgres_redis(args.users, args.turns, models, args.think, replicas)
         rows[name] = {**result, "users": args.users, "turns": args.turns, "think": args.think}
         for example in rows[name]["error_examples"]:
             print(f"  {name} error: {example}", file=sys.stderr)
     print(table(rows))
+    if args.replicas:
+        print()
+        print(scaling(rows))
     failed = any(r["errors"] or r["lost"] or r["duplicated"] for r in rows.values())
     return 1 if failed else 0
 

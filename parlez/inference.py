@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import ParamSpec, TypeVar
+
+from parlez.exceptions import ParlezError
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -42,3 +46,56 @@ async def infer(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> 
         return function(*args, **kwargs)
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_EXECUTOR, functools.partial(function, *args, **kwargs))
+
+
+#: where cgroup v2 puts a container's CPU limit ("<quota> <period>", or "max <period>")
+CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+
+
+class ThreadsError(ParlezError):
+    code = "P333"
+
+
+def usable_cpus(cpu_max: Path = CPU_MAX) -> int:
+    """The CPUs this process may use: its affinity, capped by a container's CPU limit
+    (cgroup v2's `cpu.max`), which torch does not read: in a pod limited to 1 CPU on a
+    16-core node it would start 16 threads a message."""
+    count = len(os.sched_getaffinity(0))
+    try:
+        quota, period = cpu_max.read_text().split()[:2]
+        if quota != "max":
+            count = min(count, max(1, int(quota) // int(period)))
+    except (OSError, ValueError):
+        pass
+    return count
+
+
+def torch_threads() -> int | None:
+    """How many threads torch may use for one message: `PARLEZ_TORCH_THREADS` when set;
+    None when `OMP_NUM_THREADS` is (torch follows it itself); else `usable_cpus()`.
+
+    Replicas sharing one machine must share its cores: two replicas on 2 cores, each with
+    2 threads, served 7.6 messages/s together, and 62.8 with 1 thread each (bench/README.md
+    "Server"); one replica alone serves the same either way."""
+    given = os.environ.get("PARLEZ_TORCH_THREADS", "").strip()
+    if given:
+        if not given.isdigit() or int(given) < 1:
+            raise ThreadsError(
+                f"PARLEZ_TORCH_THREADS is '{given}'; it must be a whole number of at least 1",
+                hint="with several replicas on one machine: its cores divided by the replicas",
+            )
+        return int(given)
+    if os.environ.get("OMP_NUM_THREADS"):
+        return None
+    return usable_cpus()
+
+
+def limit_torch_threads() -> int | None:
+    """Apply `torch_threads()` on the inference thread (OpenMP's count is per thread that
+    starts parallel work); the number set, or None when left to OMP_NUM_THREADS."""
+    count = torch_threads()
+    if count is not None:
+        import torch
+
+        run_on_inference_thread(torch.set_num_threads, count)
+    return count

@@ -23,7 +23,7 @@ from parlez.diagnostics import warn
 from parlez.endpoints import Endpoints, read_credentials
 from parlez.exceptions import ParlezError
 from parlez.experiments import Experiments
-from parlez.inference import run_on_inference_thread
+from parlez.inference import limit_torch_threads, run_on_inference_thread
 from parlez.model import latest_model
 from parlez.project import Project
 from parlez.server.auth import Auth
@@ -207,6 +207,7 @@ def serve(options: ServeOptions, say: Any = print) -> None:
 
     started = time.perf_counter()
     check_exposure(options)
+    limit_torch_threads()
     tls = options.tls.context() if options.tls is not None else None
     scheme = "https" if tls is not None else "http"
     state = build_state(options, say)

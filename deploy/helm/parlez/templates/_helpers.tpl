@@ -28,6 +28,10 @@ envFrom:
 env:
   - name: PARLEZ_ENDPOINTS_FILE
     value: /etc/parlez/endpoints.yml
+  {{- if .Values.torchThreads }}
+  - name: PARLEZ_TORCH_THREADS
+    value: {{ .Values.torchThreads | quote }}
+  {{- end }}
 volumeMounts:
   - name: endpoints
     mountPath: /etc/parlez

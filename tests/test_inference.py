@@ -1,0 +1,43 @@
+"""How many threads torch gets for a message: the CPUs a process may really use (a
+container's limit included), or what the operator says."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from parlez.inference import ThreadsError, torch_threads, usable_cpus
+
+
+def test_a_containers_cpu_limit_caps_the_cpus_a_process_uses(tmp_path: Path) -> None:
+    cpu_max = tmp_path / "cpu.max"
+    cpu_max.write_text("100000 100000\n")
+    assert usable_cpus(cpu_max) == 1
+    cpu_max.write_text("50000 100000\n")  # half a CPU still runs one thread
+    assert usable_cpus(cpu_max) == 1
+
+
+def test_no_limit_means_the_cpus_the_process_may_run_on(tmp_path: Path) -> None:
+    cpu_max = tmp_path / "cpu.max"
+    cpu_max.write_text("max 100000\n")
+    assert usable_cpus(cpu_max) == len(os.sched_getaffinity(0))
+    assert usable_cpus(tmp_path / "missing") == len(os.sched_getaffinity(0))
+
+
+def test_the_operator_sets_the_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARLEZ_TORCH_THREADS", "3")
+    assert torch_threads() == 3
+    monkeypatch.setenv("PARLEZ_TORCH_THREADS", "0")
+    with pytest.raises(ThreadsError) as refused:
+        torch_threads()
+    assert refused.value.code == "P333"
+
+
+def test_omp_num_threads_is_left_to_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PARLEZ_TORCH_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert torch_threads() is None
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert torch_threads() == usable_cpus()
