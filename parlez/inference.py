@@ -60,7 +60,8 @@ def usable_cpus(cpu_max: Path = CPU_MAX) -> int:
     """The CPUs this process may use: its affinity, capped by a container's CPU limit
     (cgroup v2's `cpu.max`), which torch does not read: in a pod limited to 1 CPU on a
     16-core node it would start 16 threads a message."""
-    count = len(os.sched_getaffinity(0))
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux; elsewhere, every CPU
+    count = len(affinity(0)) if affinity is not None else os.cpu_count() or 1
     try:
         quota, period = cpu_max.read_text().split()[:2]
         if quota != "max":
