@@ -241,3 +241,15 @@ def test_openapi_benchmark_smoke_finds_no_5xx_and_no_response_off_the_descriptio
         cells = [c.strip() for c in row.strip("|").split("|")]
         assert int(cells[2]) > 100 and cells[4:6] == ["0", "0"], row  # cases; 5xx, checks failed
     assert "tracebacks in the server's log: 0" in out
+
+
+def test_soak_benchmark_smoke_swaps_models_under_load_and_loses_nothing(
+    assistant_models: Path,
+) -> None:
+    out = bench_output("soak.py", "--models", str(assistant_models))
+    header = next(line for line in out.splitlines() if line.startswith("| messages"))
+    row = out.splitlines()[out.splitlines().index(header) + 2]
+    cells = dict(zip(header.strip("|").split("|"), row.strip("|").split("|"), strict=True))
+    values = {key.strip(): value.strip() for key, value in cells.items()}
+    assert int(values["messages"]) > 20 and int(values["swaps"]) >= 2, out
+    assert values["errors"] == values["lost"] == values["duplicated"] == "0", out
