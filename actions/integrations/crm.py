@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, insert, or_, select, update
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from actions.integrations.database import now, write_lock
@@ -87,6 +87,25 @@ class LeadStore:
             )
             return False
 
+    def crm_ids(self, emails: list[str], sender_id: str) -> list[str]:
+        """The CRM ids of the customer's synced leads (by any of their addresses, or their
+        conversation)."""
+        with self.engine.connect() as db:
+            return [
+                str(row.crm_id)
+                for row in db.execute(
+                    select(leads.c.crm_id).where(
+                        _of(emails, sender_id), leads.c.crm_id.is_not(None)
+                    )
+                )
+            ]
+
+    def forget(self, emails: list[str], sender_id: str) -> int:
+        """Delete the customer's leads; how many."""
+        with self.engine.begin() as db:
+            write_lock(db, "assistant_leads")
+            return int(db.execute(delete(leads).where(_of(emails, sender_id))).rowcount or 0)
+
     def marketing_list(self) -> list[Lead]:
         """The leads who said yes to the marketing e-mails (and not no since)."""
         return self._select(leads.c.marketing.is_(True), order=leads.c.created_at)
@@ -124,6 +143,13 @@ class LeadStore:
                 )
                 for row in db.execute(query)
             ]
+
+
+def _of(emails: list[str], sender_id: str) -> Any:
+    return or_(
+        leads.c.email.in_([email.lower() for email in emails if email]),
+        leads.c.sender_id == sender_id,
+    )
 
 
 #: contacts per batch call (HubSpot's limit is 100)
@@ -201,6 +227,11 @@ class HubSpotClient:
                     path = f"/crm/v3/lists/{self.marketing_list}/memberships/{change}"
                     self._call("PUT", path, members)
         return ids
+
+    def gdpr_delete(self, contact_id: str) -> None:
+        """HubSpot's permanent, GDPR-compliant deletion of a contact and its content (by
+        id: by e-mail, an unknown address would be blocklisted)."""
+        self._call("POST", "/crm/v3/objects/contacts/gdpr-delete", {"objectId": contact_id})
 
     def upsert(self, leads: list[Lead]) -> dict[str, str]:
         """One batch upsert by e-mail; the new contacts then get their lead status (an

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, insert, or_, select, update
+from sqlalchemy import Engine, delete, insert, or_, select, update
 
 from actions.integrations.database import now, write_lock
 from actions.integrations.tables import outbox
@@ -41,6 +41,21 @@ class Outbox:
                 .returning(outbox.c.id)
             )
             return int(item)
+
+    def forget(self, emails: list[str], sender_id: str) -> int:
+        """Drop the work waiting for or done for a customer (a booking, an e-mail to them):
+        payloads naming one of their addresses or their conversation; how many."""
+        wanted = {email.lower() for email in emails if email}
+        with self.engine.begin() as db:
+            write_lock(db, "assistant_outbox")
+            gone = [
+                row.id
+                for row in db.execute(select(outbox.c.id, outbox.c.payload))
+                if _names(json.loads(row.payload), wanted, sender_id)
+            ]
+            if gone:
+                db.execute(delete(outbox).where(outbox.c.id.in_(gone)))
+            return len(gone)
 
     def claim(self, kind: str, lease: float = LEASE) -> list[tuple[int, dict[str, Any]]]:
         """What waits of `kind`, oldest first, held for this process for `lease` seconds:
@@ -111,3 +126,11 @@ class Claim:
     def done(self, item_id: int) -> None:
         self.outbox.done(item_id)
         self.finished.add(item_id)
+
+
+def _names(payload: Any, emails: set[str], sender_id: str) -> bool:
+    """Whether an outbox payload is about this customer."""
+    if not isinstance(payload, dict):
+        return False
+    values = {str(value).lower() for value in payload.values() if isinstance(value, str)}
+    return bool(values & emails) or payload.get("sender") == sender_id

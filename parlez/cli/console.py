@@ -152,11 +152,13 @@ def run_weekly_report(args: argparse.Namespace) -> int:
 def run_forget_customer(args: argparse.Namespace) -> int:
     """Forget a customer for good (their right to be forgotten), found by their number in
     the console, an e-mail address or a phone number."""
+    from parlez.agent import custom_executor
     from parlez.console.analytics.config import configured
     from parlez.console.contacts import ContactBook
-    from parlez.console.forget import forget_customer
+    from parlez.console.forget import ForgetError, assistant_forgetting, forget_customer
     from parlez.console.index import ConversationIndex
     from parlez.console.marketing import MarketingConfig
+    from parlez.project import Project
     from parlez.server.run import console_database
     from parlez.stores.factory import tracker_store_from_endpoint
 
@@ -192,7 +194,22 @@ def run_forget_customer(args: argparse.Namespace) -> int:
                 if answer.strip().lower() != "yes":
                     console.print("Nothing was forgotten.")
                     return 1
-            done = await forget_customer(index, contact.id, store.replace, marketing.audience)
+            # the assistant's own data first: its actions, as the server would run them
+            files = Project(project)
+            sys.path.insert(0, str(project.resolve()))  # the project's `actions` package
+            executor = custom_executor(endpoints)
+            before = (
+                assistant_forgetting(store, executor, files.domain)
+                if files.has_domain and executor is not None
+                else None
+            )
+            try:
+                done = await forget_customer(
+                    index, contact.id, store.replace, marketing.audience, before
+                )
+            except ForgetError as error:
+                console.print(f"{error.code} {error.message}\n  hint: {error.hint}")
+                return 1
             assert done is not None
             await database.record_as(
                 "parlez console forget-customer",

@@ -4,6 +4,7 @@ merges by hand and their undo (`/console/customers`)."""
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -15,12 +16,14 @@ from sanic.response import HTTPResponse
 from parlez.console.audience_sync import AudienceSync
 from parlez.console.auth import database_of, form_field, requires, wants_json
 from parlez.console.contacts import Contact, ContactBook
-from parlez.console.forget import forget_customer
+from parlez.console.forget import ForgetError, assistant_forgetting, forget_customer
 from parlez.console.marketing import MarketingConfig
 from parlez.console.pages import agent_of, console, console_index, render
 from parlez.console.roles import Capability
 from parlez.console.segments import Segment
 from parlez.console.spreadsheet import csv_download
+
+logger = logging.getLogger(__name__)
 
 
 def book_of(request: Request) -> ContactBook:
@@ -245,12 +248,23 @@ async def forget_route(request: Request, contact_id: int) -> HTTPResponse:
             {"error": "forgetting a customer cannot be undone: send confirm=yes"}, status=400
         )
     sync: AudienceSync | None = getattr(request.app.ctx, "audience_sync", None)
-    forgotten = await forget_customer(
-        console_index(request),
-        contact_id,
-        agent_of(request).replace,
-        sync.audience if sync is not None else None,
-    )
+    agent = agent_of(request)
+    try:
+        forgotten = await forget_customer(
+            console_index(request),
+            contact_id,
+            agent.replace,
+            sync.audience if sync is not None else None,
+            assistant_forgetting(agent.tracker_store, agent.processor.custom, agent.domain),
+        )
+    except ForgetError as error:
+        logger.error("%s %s", error.code, error)
+        problem = f"{error.code} {error.message}; {error.hint}"
+        if wants_json(request):
+            return response.json({"error": problem}, status=502)
+        return response.redirect(
+            f"/console/customers/{contact_id}?{urlencode({'error': problem})}", status=303
+        )
     if forgotten is None:
         return response.json({"error": f"there is no customer {contact_id}"}, status=404)
     await database_of(request).record(

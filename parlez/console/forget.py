@@ -7,6 +7,11 @@ console table keyed by conversation loses its rows (the inbox, search, the repor
 notes, mentions, the review queue), and so do the customer's identifiers, merges and the
 e-mail platform's member, deleted there for good. What stays is one line of the audit log
 saying that a customer and how many conversations were forgotten, and by whom: never who.
+
+What the assistant's own code keeps (its leads, bookings, a CRM's contact) is its own to
+forget: when its actions have an `action_forget_customer`, it runs once on each of the
+customer's conversations first, with the whole conversation (so with every e-mail address
+and number the customer gave). If it fails, nothing is forgotten, and the error says why.
 """
 
 from __future__ import annotations
@@ -29,9 +34,48 @@ from parlez.console.models import (
     contacts,
     metadata,
 )
+from parlez.core.actions.custom import CustomActionExecutor
+from parlez.domain import Domain
+from parlez.exceptions import ParlezError
+from parlez.stores.tracker_store import TrackerStore
 from parlez.tracker import DialogueStateTracker
 
 logger = logging.getLogger(__name__)
+
+#: the assistant's action that forgets what its own code keeps about a conversation's customer
+FORGET_ACTION = "action_forget_customer"
+
+#: before a conversation is emptied: the assistant's own forgetting (raises ForgetError)
+BeforeForgetting = Callable[[str], Awaitable[None]]
+
+
+class ForgetError(ParlezError):
+    code = "P558"
+
+
+def assistant_forgetting(
+    store: TrackerStore, executor: CustomActionExecutor | None, domain: Domain
+) -> BeforeForgetting | None:
+    """`action_forget_customer` run on a conversation, when the assistant has one (in its
+    domain, or among its in-process actions); None when it has not."""
+    known = set(domain.action_names_or_texts) | set((executor and executor.names()) or [])
+    if executor is None or FORGET_ACTION not in known:
+        return None
+
+    async def forget(sender_id: str) -> None:
+        tracker = await store.retrieve(sender_id)
+        if tracker is None:
+            return
+        try:
+            await executor.run(FORGET_ACTION, tracker, domain)
+        except Exception as error:  # the business's own code, whatever it raises
+            raise ForgetError(
+                f"{FORGET_ACTION} failed on conversation '{sender_id}': {error}",
+                hint="nothing was forgotten; fix what the action needs (its CRM, its "
+                "database) and forget the customer again",
+            ) from error
+
+    return forget
 
 
 @dataclass(frozen=True)
@@ -47,10 +91,12 @@ async def forget_customer(
     contact_id: int,
     replace: Callable[[DialogueStateTracker], Awaitable[object]],
     audience: Audience | None = None,
+    before: BeforeForgetting | None = None,
 ) -> Forgotten | None:
     """Forget the customer `contact_id` (and the customers merged into it); None when there
     is no such customer. `replace` empties a conversation: the agent's, so that it waits
-    for a message being answered, or the store's from the command line."""
+    for a message being answered, or the store's from the command line. `before` runs on
+    each conversation first (`assistant_forgetting`); its ForgetError stops everything."""
     await index.catch_up_reports(None)
     async with index.engine.connect() as connection:
         row = (
@@ -76,6 +122,9 @@ async def forget_customer(
                 )
             )
         ]
+    if before is not None:
+        for sender in senders:
+            await before(sender)
     for sender in senders:
         await replace(DialogueStateTracker(sender, []))
     problem = ""

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -16,10 +17,12 @@ from sqlalchemy import func, select, text
 from parlez.console.analytics.config import AnalyticsConfig
 from parlez.console.audience import MailchimpAudience, Member, subscriber_hash
 from parlez.console.database import ConsoleDatabase
-from parlez.console.forget import forget_customer
+from parlez.console.forget import ForgetError, assistant_forgetting, forget_customer
 from parlez.console.index import ConversationIndex
 from parlez.console.models import SEARCH_TABLE, contacts, metadata
 from parlez.console.roles import Role
+from parlez.core.actions.custom import CustomActionExecutor, InProcessExecutor
+from parlez.domain import Domain
 from parlez.events import (
     BotUttered,
     ReminderScheduled,
@@ -110,6 +113,93 @@ async def test_a_forgotten_customer_leaves_nothing_behind_and_no_one_else_is_tou
     assert await rows_about(index, ["+15550001111"]) > 0  # Bo stays
     assert await forget_customer(index, ana, store.replace, audience) is None
     await audience.aclose()
+
+
+ACTIONS = """
+from pathlib import Path
+
+from rasa_sdk import Action
+
+
+class ActionForgetCustomer(Action):
+    def name(self):
+        return "action_forget_customer"
+
+    def run(self, dispatcher, tracker, domain):
+        if tracker.sender_id == "{fail}":
+            raise ConnectionError("the shop's CRM did not answer")
+        emails = [e["value"] for e in tracker.events if e.get("name") == "email"]
+        with open({log!r}, "a") as log:
+            log.write(f"{{tracker.sender_id}} {{emails}}\\n")
+        return []
+"""
+
+
+def tmp_name(root: Path) -> str:
+    return "".join(c for c in root.name if c.isalnum())
+
+
+def actions_package(root: Path, name: str, fail: str = "") -> InProcessExecutor:
+    """A business's own actions package with an `action_forget_customer` that notes what it
+    was given (and fails on the conversation `fail`). Named after the test's folder: a
+    module imported once stays imported."""
+    name = f"{name}_{tmp_name(root)}"
+    write(root / name / "__init__.py", ACTIONS.format(fail=fail, log=str(root / f"{name}.log")))
+    sys.path.insert(0, str(root))
+    return InProcessExecutor(name)
+
+
+async def test_the_assistants_own_forgetting_runs_first_on_each_conversation(
+    store: SQLTrackerStore, tmp_path: Path
+) -> None:
+    database = ConsoleDatabase(store.engine)
+    index = ConversationIndex(store, database, AnalyticsConfig())
+    await ana_and_bo(store)
+    await database.upgrade()
+    await index.catch_up_reports(None)
+    async with index.engine.connect() as connection:
+        ana = await connection.scalar(select(contacts.c.id).where(contacts.c.consent.is_(True)))
+    executor = actions_package(tmp_path, "shop_forgets")
+    before = assistant_forgetting(store, executor, Domain.from_yaml("version: '3.1'"))
+    done = await forget_customer(index, ana, store.replace, None, before)
+    assert done is not None and done.conversations == 2
+    log = sorted((tmp_path / f"shop_forgets_{tmp_name(tmp_path)}.log").read_text().splitlines())
+    assert log == ["2411 ['ana@example.com']", "web-ana []"]  # each, with its whole conversation
+
+
+async def test_when_the_assistants_forgetting_fails_nothing_is_forgotten(
+    store: SQLTrackerStore, tmp_path: Path
+) -> None:
+    database = ConsoleDatabase(store.engine)
+    index = ConversationIndex(store, database, AnalyticsConfig())
+    await ana_and_bo(store)
+    await database.upgrade()
+    await index.catch_up_reports(None)
+    async with index.engine.connect() as connection:
+        ana = await connection.scalar(select(contacts.c.id).where(contacts.c.consent.is_(True)))
+    executor = actions_package(tmp_path, "shop_fails", fail="2411")
+    before = assistant_forgetting(store, executor, Domain.from_yaml("version: '3.1'"))
+    with pytest.raises(ForgetError) as stopped:
+        await forget_customer(index, ana, store.replace, None, before)
+    assert stopped.value.code == "P558" and "CRM did not answer" in stopped.value.message
+    assert sorted(await store.keys()) == ["+15550001111", "2411", "web-ana"]
+    assert await rows_about(index, ["web-ana", "2411"]) > 0
+
+
+class NoForgetting(CustomActionExecutor):
+    async def run(self, name: str, tracker: Any, domain: Domain) -> dict[str, Any]:
+        raise AssertionError("not to be run")
+
+    def names(self) -> list[str] | None:
+        return ["action_greet_back"]
+
+
+def test_without_the_action_nothing_extra_runs() -> None:
+    # (rasa_sdk registers every Action class imported in the process, so this executor
+    # stands for an assistant without the action rather than a package on disk)
+    domain = Domain.from_yaml("version: '3.1'")
+    assert assistant_forgetting(None, NoForgetting(), domain) is None  # type: ignore[arg-type]
+    assert assistant_forgetting(None, None, domain) is None  # type: ignore[arg-type]
 
 
 async def test_owners_forget_from_the_console_with_a_confirmation(

@@ -1,6 +1,6 @@
 """A local stand-in for HubSpot's CRM API v3: search, create and update contacts (one by
-one, or in batches: upsert by e-mail, update by id), and add them to or remove them from
-lists.
+one, or in batches: upsert by e-mail, update by id), add them to or remove them from
+lists, and delete them for good (the GDPR deletion).
 
 It checks the bearer token, keeps contacts in memory and can be made to fail (`down`) or to
 ask for patience (`too_many`: that many 429 answers with `Retry-After`, first).
@@ -29,6 +29,8 @@ class FakeHubSpot:
     too_many: int = 0
     retry_after: str = "0"
     calls: list[tuple[str, str]] = field(default_factory=list)
+    #: contacts deleted through the GDPR deletion, by id
+    gdpr_deleted: list[str] = field(default_factory=list)
     port: int = 0
 
     @property
@@ -88,6 +90,16 @@ def _handler(fake: FakeHubSpot) -> type[BaseHTTPRequestHandler]:
                     properties = dict(fake.contacts[found])
                     results.append({"id": found, "new": created, "properties": properties})
                 self._send(200, {"status": "COMPLETE", "results": results})
+            elif method == "POST" and self.path == "/crm/v3/objects/contacts/gdpr-delete":
+                # by id only here: HubSpot blocklists an e-mail address it does not know
+                if body.get("idProperty") not in (None, "hs_object_id"):
+                    self._send(400, {"status": "error", "message": "idProperty not tested"})
+                elif fake.contacts.pop(str(body["objectId"]), None) is None:
+                    self._send(404, {"status": "error", "category": "OBJECT_NOT_FOUND"})
+                else:
+                    fake.gdpr_deleted.append(str(body["objectId"]))
+                    self.send_response(204)
+                    self.end_headers()
             elif method == "POST" and self.path == "/crm/v3/objects/contacts/batch/update":
                 for item in body["inputs"]:
                     fake.contacts[item["id"]].update(item["properties"])
