@@ -75,6 +75,8 @@ class Booking(BaseModel):
     min_notice_minutes: int = Field(60, ge=0)
     max_days_ahead: int = Field(60, gt=0)
     calendar: dict[str, Any] = Field(default_factory=lambda: {"type": "local"})
+    #: after a booking, ask a customer who has not said yes or no yet about offers by e-mail
+    ask_about_offers: bool = True
 
 
 class Business(BaseModel):

@@ -45,7 +45,7 @@ def test_a_free_time_is_booked_into_the_calendar(bot: Agent, studio: Path) -> No
         "You're booked, Anna Lind: a haircut tomorrow, Thursday 26 November, at 15:00 "
         "(45 minutes). We'll send the confirmation to anna@example.com."
     )
-    assert done[1] == "Is there anything else I can help with?"
+    assert done[1].startswith("Would you like to hear about our offers")  # asked once, after
     calendar = local_calendar(studio)
     (appointment,) = calendar.upcoming("anna@example.com", dt.datetime.fromisoformat(NOW))
     assert appointment.service == "haircut" and appointment.start.hour == 15
@@ -481,3 +481,53 @@ def test_a_day_of_the_month_that_has_passed_is_said_so_and_next_months_only_offe
         "Monday 21 December at 15:00",
     ]
     assert not booked_starts(studio, "anyone@example.com")
+
+
+def consent_of(bot: Agent, sender: str) -> object:
+    tracker = asyncio.run(bot.tracker_store.retrieve(sender))
+    assert tracker is not None
+    return tracker.get_slot("marketing_consent")
+
+
+def booked(bot: Agent, sender: str, time: str = "tomorrow at 3pm") -> list[str]:
+    book(bot, sender, time)
+    say(bot, "Anna Lind", sender)
+    say(bot, f"{sender}@example.com", sender)
+    return texts(say(bot, "/affirm", sender))
+
+
+def test_after_a_booking_the_offers_question_is_asked_once_and_the_answer_kept(
+    bot: Agent,
+) -> None:
+    done = booked(bot, "offers-yes")
+    assert done[0].startswith("You're booked") and "offers" in done[1]
+    assert texts(say(bot, "/affirm", "offers-yes")) == [
+        "Noted, thank you.",
+        "Is there anything else I can help with?",
+    ]
+    assert consent_of(bot, "offers-yes") is True
+    again = booked(bot, "offers-yes", "tomorrow at 5pm")  # a second booking: not asked again
+    assert again[1] == "Is there anything else I can help with?"
+    assert booked(bot, "offers-no", "tomorrow at 11am")[1].startswith(
+        "Would you like to hear about our offers"
+    )
+    assert texts(say(bot, "/deny", "offers-no"))[0] == "Noted, thank you."
+    assert consent_of(bot, "offers-no") is False
+
+
+def test_something_else_than_yes_or_no_is_answered_and_the_offers_stay_unasked(
+    bot: Agent,
+) -> None:
+    booked(bot, "offers-thanks")
+    assert texts(say(bot, "/thank", "offers-thanks")) != []
+    assert consent_of(bot, "offers-thanks") is None
+
+
+def test_a_business_that_does_not_ask_about_offers_goes_on_as_before(
+    bot: Agent, studio: Path
+) -> None:
+    settings = studio / "business.yml"
+    settings.write_text(
+        settings.read_text().replace("ask_about_offers: true", "ask_about_offers: false")
+    )
+    assert booked(bot, "no-offers")[1] == "Is there anything else I can help with?"
