@@ -239,10 +239,17 @@ def run_postgres_redis(
             finally:
                 del os.environ["PARLEZ_TORCH_THREADS"]
             try:
+                ports = [s.port for s, _ in servers]
 
-                async def with_proxy() -> dict[str, Any]:
-                    server, port = await proxy([s.port for s, _ in servers])
-                    async with server:
+                async def balanced() -> dict[str, Any]:
+                    # nginx balances, as deployed; the small Python proxy (where nginx is not
+                    # installed) would take CPU from the replicas at saturation
+                    async with contextlib.AsyncExitStack() as stack:
+                        if NGINX:
+                            port = stack.enter_context(nginx(folder, ports))
+                        else:
+                            server, port = await proxy(ports)
+                            await stack.enter_async_context(server)
                         return await drive(
                             f"http://127.0.0.1:{port}",
                             users,
@@ -252,22 +259,7 @@ def run_postgres_redis(
                             think,
                         )
 
-                if NGINX:
-                    # nginx balances, as deployed; the small Python proxy would take CPU
-                    # from the replicas at saturation
-                    with nginx(folder, [s.port for s, _ in servers]) as port:
-                        result = asyncio.run(
-                            drive(
-                                f"http://127.0.0.1:{port}",
-                                users,
-                                turns,
-                                uuid.uuid4().hex[:6],
-                                True,
-                                think,
-                            )
-                        )
-                else:
-                    result = asyncio.run(with_proxy())
+                result = asyncio.run(balanced())
                 rss = [rss_mb(s.process.pid) for s, _ in servers]
             finally:
                 for s, _ in servers:

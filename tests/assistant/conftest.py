@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from parlez.core.training_trackers import rule_trackers, story_trackers
 from parlez.project import Project
 from tests.conftest import REPO
 from tests.core.helpers import ensemble
+from tests.fakes.hubspot import TOKEN, FakeHubSpot, fake_hubspot
 
 NOW = "2026-11-25T10:00:00+00:00"  # a Wednesday morning
 
@@ -53,6 +55,19 @@ def knowledge_base(studio: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(REPO / "data" / "kb", studio / "data" / "kb")
     monkeypatch.setattr(actions.knowledge, "_answerer", None)
     return studio / "data" / "kb"
+
+
+@pytest.fixture
+def hubspot(studio: Path) -> Iterator[FakeHubSpot]:
+    """The studio's CRM: a local HubSpot."""
+    with fake_hubspot() as fake:
+        settings = (studio / "business.yml").read_text()
+        (studio / "business.yml").write_text(
+            settings.replace(
+                "crm: {}", f"crm:\n  type: hubspot\n  url: {fake.url}\n  token: {TOKEN}"
+            )
+        )
+        yield fake
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,19 +14,7 @@ from parlez.agent import Agent
 from parlez.console.forget import ForgetError, assistant_forgetting
 from tests.assistant.conftest import NOW, book, local_calendar, say, the_leads, the_outbox
 from tests.assistant.test_leads import leave_details
-from tests.fakes.hubspot import TOKEN, FakeHubSpot, fake_hubspot
-
-
-@pytest.fixture
-def hubspot(studio: Path) -> Iterator[FakeHubSpot]:
-    with fake_hubspot() as fake:
-        settings = (studio / "business.yml").read_text()
-        (studio / "business.yml").write_text(
-            settings.replace(
-                "crm: {}", f"crm:\n  type: hubspot\n  url: {fake.url}\n  token: {TOKEN}"
-            )
-        )
-        yield fake
+from tests.fakes.hubspot import FakeHubSpot
 
 
 def ana_books_and_leaves_details(bot: Agent) -> None:

@@ -4,7 +4,6 @@ business; a CRM that is down loses none of them."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,18 +13,6 @@ from actions.validation import valid_phone
 from parlez.agent import Agent
 from tests.assistant.conftest import say, texts, the_leads
 from tests.fakes.hubspot import TOKEN, FakeHubSpot, fake_hubspot
-
-
-@pytest.fixture
-def hubspot(studio: Path) -> Iterator[FakeHubSpot]:
-    with fake_hubspot() as fake:
-        settings = (studio / "business.yml").read_text()
-        (studio / "business.yml").write_text(
-            settings.replace(
-                "crm: {}", f"crm:\n  type: hubspot\n  url: {fake.url}\n  token: {TOKEN}"
-            )
-        )
-        yield fake
 
 
 def leave_details(

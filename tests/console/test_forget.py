@@ -149,9 +149,8 @@ def actions_package(root: Path, name: str, fail: str = "") -> InProcessExecutor:
     return InProcessExecutor(name)
 
 
-async def test_the_assistants_own_forgetting_runs_first_on_each_conversation(
-    store: SQLTrackerStore, tmp_path: Path
-) -> None:
+async def indexed_ana_and_bo(store: SQLTrackerStore) -> tuple[ConversationIndex, int]:
+    """Ana and Bo's conversations in the index; Ana's customer number."""
     database = ConsoleDatabase(store.engine)
     index = ConversationIndex(store, database, AnalyticsConfig())
     await ana_and_bo(store)
@@ -159,6 +158,13 @@ async def test_the_assistants_own_forgetting_runs_first_on_each_conversation(
     await index.catch_up_reports(None)
     async with index.engine.connect() as connection:
         ana = await connection.scalar(select(contacts.c.id).where(contacts.c.consent.is_(True)))
+    return index, int(ana)
+
+
+async def test_the_assistants_own_forgetting_runs_first_on_each_conversation(
+    store: SQLTrackerStore, tmp_path: Path
+) -> None:
+    index, ana = await indexed_ana_and_bo(store)
     executor = actions_package(tmp_path, "shop_forgets")
     before = assistant_forgetting(store, executor, Domain.from_yaml("version: '3.1'"))
     done = await forget_customer(index, ana, store.replace, None, before)
@@ -170,13 +176,7 @@ async def test_the_assistants_own_forgetting_runs_first_on_each_conversation(
 async def test_when_the_assistants_forgetting_fails_nothing_is_forgotten(
     store: SQLTrackerStore, tmp_path: Path
 ) -> None:
-    database = ConsoleDatabase(store.engine)
-    index = ConversationIndex(store, database, AnalyticsConfig())
-    await ana_and_bo(store)
-    await database.upgrade()
-    await index.catch_up_reports(None)
-    async with index.engine.connect() as connection:
-        ana = await connection.scalar(select(contacts.c.id).where(contacts.c.consent.is_(True)))
+    index, ana = await indexed_ana_and_bo(store)
     executor = actions_package(tmp_path, "shop_fails", fail="2411")
     before = assistant_forgetting(store, executor, Domain.from_yaml("version: '3.1'"))
     with pytest.raises(ForgetError) as stopped:
