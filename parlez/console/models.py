@@ -378,6 +378,16 @@ follow_ups = Table(
 )
 
 #: what the business's own pages report through the web chat (`ParlezChat.track`): a visit
+#: the conversations' summaries published to the event broker: each session once it has
+#: been quiet a while, and again when it went on (a later `last_at`)
+published_summaries = Table(
+    "console_published_summaries",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("session", Integer, primary_key=True),
+    Column("last_at", Float, nullable=False),
+)
+
 #: (one a day per visitor) and conversions such as a purchase, by the web chat's session id
 #: (its conversation's sender id: forgetting the customer deletes them too)
 tracked = Table(

@@ -121,6 +121,7 @@ def create_app(
     if state.console is not None:
         from parlez.console import blueprint
         from parlez.console.analytics.config import configured
+        from parlez.console.analytics.summaries import ConversationSummaries
         from parlez.console.analytics.weekly import WeeklyReporter
         from parlez.console.audience_sync import marketing_sync
         from parlez.console.business import read_business
@@ -156,6 +157,11 @@ def create_app(
             lambda: read_business(state.project),
         )
         app.ctx.follow_ups.schedule_on(app.ctx.jobs)
+        if state.tracker_store.event_broker is not None:
+            # the reports' view of each conversation, for the business's own analytics
+            ConversationSummaries(app.ctx.console_index, state.tracker_store.announce).schedule_on(
+                app.ctx.jobs
+            )
 
         @app.after_server_start
         async def index_conversations(app: Sanic[Any, Any]) -> None:
