@@ -185,6 +185,13 @@ def main() -> int:
         f"{rss_first:.0f} / {rss_end:.0f} | {growth:+.1f} % | {lost} | {duplicated} | "
         f"{tracebacks} |"
     )
+    windows = [
+        percentile(
+            [latency for at, latency in soak.latencies if start <= at < start + window], 0.99
+        )
+        for start in range(0, int(seconds), int(window))
+    ]
+    print("p99 by window (ms):", " / ".join(f"{p99:.0f}" for p99 in windows))
     if len(soak.rss) > 2:
         rss = [mb for _, mb in soak.rss]
         print(
