@@ -5,7 +5,9 @@ many messages, whether a person took over, the outcome, the rating) is published
 `conversation_summary` per session once it has been quiet for `QUIET_SECONDS`, and again if
 it went on afterwards. A repeated job (one process runs it, on every replica's job runner)
 marks each summary as published in the same database before handing it to the broker, which
-keeps what it cannot take until it is back: each summary reaches it, once per `last_at`.
+keeps what it cannot take until it is back: at most once per `last_at`, so that none is
+counted twice downstream (a process killed between the two loses that run's summaries; the
+conversations' own events, sent at least once, hold the same facts).
 """
 
 from __future__ import annotations
