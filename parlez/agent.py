@@ -138,6 +138,11 @@ class Agent:
             reminders,
         )
 
+    @property
+    def custom_actions(self) -> CustomActionExecutor | None:
+        """What runs the assistant's own actions (in process, or its action server)."""
+        return self.processor.custom
+
     @contextlib.asynccontextmanager
     async def _conversation(self, sender_id: str) -> AsyncIterator[None]:
         """The one door into a conversation: its lock held, and its id on every log line

@@ -255,7 +255,7 @@ async def forget_route(request: Request, contact_id: int) -> HTTPResponse:
             contact_id,
             agent.replace,
             sync.audience if sync is not None else None,
-            assistant_forgetting(agent.tracker_store, agent.processor.custom, agent.domain),
+            assistant_forgetting(agent.tracker_store, agent.custom_actions, agent.domain),
         )
     except ForgetError as error:
         logger.error("%s %s", error.code, error)

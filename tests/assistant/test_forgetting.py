@@ -28,7 +28,7 @@ def ana_books_and_leaves_details(bot: Agent) -> None:
 
 
 def forget(bot: Agent, sender: str) -> None:
-    before = assistant_forgetting(bot.tracker_store, bot.processor.custom, bot.domain)
+    before = assistant_forgetting(bot.tracker_store, bot.custom_actions, bot.domain)
     assert before is not None  # the assistant has the action, though not in its domain
     asyncio.run(before(sender))
 
