@@ -27,8 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from safetensors import SafetensorError
 
 from parlez.exceptions import ParlezError
+from parlez.io.arrays import load_arrays, save_arrays
 from parlez.knowledge.calibration import Calibration, calibrate
 from parlez.knowledge.documents import Passage, kb_files, read_kb
 from parlez.knowledge.multilingual import MULTILINGUAL_INDEX_FOLDER, multilingual_embedder
@@ -365,7 +367,7 @@ class KnowledgeIndex:
     def save(self, folder: Path) -> None:
         content = self._content
         folder.mkdir(parents=True, exist_ok=True)
-        np.save(folder / "vectors.npy", content.vectors)
+        save_arrays(folder / "vectors.safetensors", {"vectors": content.vectors})
         (folder / "passages.json").write_text(
             json.dumps(
                 {
@@ -383,8 +385,8 @@ class KnowledgeIndex:
     def load(cls, folder: Path, embed: Embed | None = None) -> KnowledgeIndex:
         try:
             raw = json.loads((folder / "passages.json").read_text(encoding="utf-8"))
-            vectors = np.load(folder / "vectors.npy")
-        except (OSError, ValueError) as error:
+            vectors = load_arrays(folder / "vectors.safetensors")["vectors"]
+        except (OSError, ValueError, SafetensorError) as error:
             raise KnowledgeIndexError(
                 f"the knowledge-base index in '{folder}' cannot be read: {error}",
                 hint="rebuild it with `parlez train` (or `parlez kb index`)",

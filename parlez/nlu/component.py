@@ -2,7 +2,7 @@
 
 `__init__` stores parameters only; `train(messages)` learns and returns self, keeping what it
 learned in attributes ending in `_`; `process(messages)` works on a batch; `persist(path)` and
-`load(path, config)` write and read plain files (JSON, `.npz`) in the component's own folder.
+`load(path, config)` write and read plain files (JSON, safetensors) in the component's own folder.
 """
 
 from __future__ import annotations

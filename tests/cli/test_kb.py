@@ -30,7 +30,7 @@ def test_index_then_search(
     monkeypatch.setenv("COLUMNS", "200")  # one table row per line
     assert main(["kb", "index", "--project", str(project)]) == 0
     assert "1 passages indexed" in capsys.readouterr().out
-    assert (project / "models" / "kb-index" / "vectors.npy").is_file()
+    assert (project / "models" / "kb-index" / "vectors.safetensors").is_file()
     assert main(["kb", "search", "where can I leave my car", "--project", str(project)]) == 0
     out = capsys.readouterr().out
     assert "Is there parking nearby?" in out and "faq.yml#parking" in out

@@ -71,6 +71,6 @@ async def test_an_english_question_is_searched_in_the_english_index(
 def test_training_builds_the_multilingual_index_beside_the_english_one(tmp_path: Path) -> None:
     write(tmp_path / "data" / "kb" / "faq.yml", FAQ)
     assert index_knowledge(tmp_path, tmp_path / "models") is not None
-    assert (tmp_path / "models" / MULTILINGUAL_INDEX_FOLDER / "vectors.npy").is_file()
+    assert (tmp_path / "models" / MULTILINGUAL_INDEX_FOLDER / "vectors.safetensors").is_file()
     opened = project_multilingual_index(tmp_path)
     assert opened is not None and opened.vectors.shape[1] == 512

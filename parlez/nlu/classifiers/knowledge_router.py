@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from parlez.io.arrays import load_arrays, save_arrays
 from parlez.knowledge.calibration import FLOOR
 from parlez.knowledge.documents import read_kb
 from parlez.knowledge.index import Embedder, KnowledgeIndex, shared_index
@@ -156,11 +157,10 @@ class KnowledgeBaseRouter(Component):
         message.intent_ranking = [routed, *message.intent_ranking]
 
     def persist(self, path: Path) -> None:
-        np.savez(path / "examples.npz", **getattr(self, "examples_", {}))
+        save_arrays(path / "examples.safetensors", getattr(self, "examples_", {}))
 
     @classmethod
     def load(cls, path: Path, config: Mapping[str, Any]) -> KnowledgeBaseRouter:
         component = cls(config)
-        with np.load(path / "examples.npz") as stored:
-            component.examples_ = {intent: stored[intent] for intent in stored.files}
+        component.examples_ = load_arrays(path / "examples.safetensors")
         return component

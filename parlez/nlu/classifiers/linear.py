@@ -1,4 +1,4 @@
-"""Linear models' learned weights: confidences from them, and their files (`.npz` + labels)."""
+"""Linear models' learned weights: confidences from them, and their files (safetensors + labels)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 from scipy.special import expit
 
 from parlez.exceptions import ParlezError
+from parlez.io.arrays import load_arrays, save_arrays
 
 
 @dataclass
@@ -46,13 +47,13 @@ class LinearModel:
         return np.asarray(exp / exp.sum(axis=1, keepdims=True))
 
     def save(self, path: Path) -> None:
-        np.savez(path / "weights.npz", coef=self.coef, intercept=self.intercept)
+        save_arrays(path / "weights.safetensors", {"coef": self.coef, "intercept": self.intercept})
         (path / "labels.json").write_text(
             json.dumps(self.labels, ensure_ascii=False), encoding="utf-8"
         )
 
     @classmethod
     def load(cls, path: Path) -> LinearModel:
-        with np.load(path / "weights.npz") as weights:
-            coef, intercept = weights["coef"], weights["intercept"]
+        weights = load_arrays(path / "weights.safetensors")
+        coef, intercept = weights["coef"], weights["intercept"]
         return cls(json.loads((path / "labels.json").read_text(encoding="utf-8")), coef, intercept)

@@ -19,6 +19,8 @@ from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
 from sklearn.linear_model import LogisticRegression
 
+from parlez.io.arrays import load_arrays, save_arrays
+
 #: below this many examples a held-out split is too small to calibrate on
 CALIBRATION_MINIMUM = 1000
 
@@ -153,21 +155,21 @@ class SentenceLinearModel:
         }
 
     def save(self, path: Path) -> None:
-        np.savez(path / "linear.npz", **self.arrays())
+        save_arrays(path / "linear.safetensors", self.arrays())
 
     @classmethod
     def load(cls, path: Path, labels: list[str]) -> SentenceLinearModel:
         model = cls()
-        with np.load(path / "linear.npz") as arrays:
-            model.idf_ = arrays["idf"]
-            model.coef_ = arrays["coef"]
-            model.intercept_ = arrays["intercept"]
-            model.temperature_ = float(arrays["temperature"][0])
-            # Models saved before the pooled token block had one dense block, if any.
-            model.dense_blocks_ = (
-                int(arrays["dense_blocks"][0])
-                if "dense_blocks" in arrays
-                else int(model.coef_.shape[1] > len(model.idf_))
-            )
+        arrays = load_arrays(path / "linear.safetensors")
+        model.idf_ = arrays["idf"]
+        model.coef_ = arrays["coef"]
+        model.intercept_ = arrays["intercept"]
+        model.temperature_ = float(arrays["temperature"][0])
+        # Models saved before the pooled token block had one dense block, if any.
+        model.dense_blocks_ = (
+            int(arrays["dense_blocks"][0])
+            if "dense_blocks" in arrays
+            else int(model.coef_.shape[1] > len(model.idf_))
+        )
         model.labels_ = labels
         return model
