@@ -194,10 +194,11 @@ def screenshots(browser: Any, chat_url: str, site_url: str, folder: Path) -> lis
     shot(page, "arabic")
     rtl.close()
 
-    # The booking read back before it is made, at desktop and phone sizes.
-    for name, size in (
-        ("booking", {"width": 1100, "height": 760}),
-        ("booking-phone", {"width": 390, "height": 760}),
+    # The booking read back before it is made, then made (and the offers asked about once),
+    # at desktop and phone sizes.
+    for name, size, time in (
+        ("booking", {"width": 1100, "height": 760}, "friday at 11am"),
+        ("booking-phone", {"width": 390, "height": 760}, "friday at 2pm"),  # 11 am is taken
     ):
         booking = browser.new_context(viewport=size, is_mobile=name.endswith("phone"))
         page = booking.new_page()
@@ -205,13 +206,16 @@ def screenshots(browser: Any, chat_url: str, site_url: str, folder: Path) -> lis
         page.locator(".launcher").click()
         page.locator(".msg.bot").first.wait_for(timeout=60_000)
         box = page.get_by_role("textbox", name="Type your message")
-        for text in ("I'd like a haircut", "friday at 11am", "Ana Lima", "ana@example.com"):
+        for text in ("I'd like a haircut", time, "Ana Lima", "ana@example.com"):
             before = page.locator(".msg.bot").count()
             box.fill(text)
             box.press("Enter")
             page.locator(".msg.bot").nth(before).wait_for(timeout=60_000)
         page.get_by_text("Shall I book").wait_for(timeout=60_000)
         shot(page, name)
+        page.get_by_role("button", name="Yes, book it").click()
+        page.get_by_text("offers and news by e-mail").wait_for(timeout=60_000)
+        shot(page, name.replace("booking", "booked"))
         booking.close()
 
     config = browser.new_context(viewport={"width": 1100, "height": 760})
