@@ -13,12 +13,11 @@ conversations' own events, sent at least once, hold the same facts).
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import and_, delete, insert, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parlez.console.index import ConversationIndex
@@ -35,6 +34,8 @@ SCAN_SECONDS = 300.0
 #: summaries published a run at most (the next run takes the rest)
 BATCH = 500
 PUBLISH = "analytics.publish_summaries"
+#: what of the reports' counts a summary lists
+KINDS = ("outcome", "label", "intent")
 
 #: the figures of `console_analytics_conversations` a summary carries, under their names
 FIGURES = (
@@ -103,28 +104,33 @@ class ConversationSummaries:
             )
             if not due:
                 return 0
-            summaries = [await _summary(connection, found) for found in due]
-            for summary in summaries:
-                await _mark(connection, summary)
+            named = await _named(connection, due)
+            summaries = [_summary(found, named[(found.sender_id, found.session)]) for found in due]
+            await _mark(connection, summaries)
         # Marked first: a summary handed over twice would be counted twice downstream.
         for summary in summaries:
             await self.announce(summary)
         return len(summaries)
 
 
-async def _summary(connection: AsyncConnection, found: Any) -> dict[str, Any]:
+async def _named(
+    connection: AsyncConnection, due: list[Any]
+) -> defaultdict[tuple[str, int], dict[str, list[str]]]:
+    """The outcomes, labels and intents of the due sessions, in one query."""
     counts = analytics_counts.c
-    named: dict[str, list[str]] = {"outcome": [], "label": [], "intent": []}
-    for kind, name in await connection.execute(
-        select(counts.kind, counts.name)
-        .where(
-            counts.sender_id == found.sender_id,
-            counts.session == found.session,
-            counts.kind.in_(tuple(named)),
-        )
+    named: defaultdict[tuple[str, int], dict[str, list[str]]] = defaultdict(
+        lambda: {kind: [] for kind in KINDS}
+    )
+    for sender_id, session, kind, name in await connection.execute(
+        select(counts.sender_id, counts.session, counts.kind, counts.name)
+        .where(counts.sender_id.in_({found.sender_id for found in due}), counts.kind.in_(KINDS))
         .distinct()
     ):
-        named[kind].append(name)
+        named[(sender_id, session)][kind].append(name)
+    return named
+
+
+def _summary(found: Any, named: dict[str, list[str]]) -> dict[str, Any]:
     return {
         "event": "conversation_summary",
         "sender_id": found.sender_id,
@@ -136,16 +142,17 @@ async def _summary(connection: AsyncConnection, found: Any) -> dict[str, Any]:
     }
 
 
-async def _mark(connection: AsyncConnection, summary: dict[str, Any]) -> None:
-    values = {
-        "sender_id": summary["sender_id"],
-        "session": summary["session"],
-        "last_at": summary["last_at"],
-    }
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(published_summaries).values(values)
+async def _mark(connection: AsyncConnection, summaries: list[dict[str, Any]]) -> None:
+    """The summaries as published (one job runs at a time: no other writer to race)."""
+    done = published_summaries.c
+    latest = {(s["sender_id"], s["session"]): s["last_at"] for s in summaries}
     await connection.execute(
-        statement.on_conflict_do_update(
-            index_elements=["sender_id", "session"], set_={"last_at": summary["last_at"]}
-        )
+        delete(published_summaries).where(tuple_(done.sender_id, done.session).in_(list(latest)))
+    )
+    await connection.execute(
+        insert(published_summaries),
+        [
+            {"sender_id": sender_id, "session": session, "last_at": last_at}
+            for (sender_id, session), last_at in latest.items()
+        ],
     )
