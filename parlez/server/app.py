@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import logging
 import uuid
 from typing import Any
@@ -15,7 +14,7 @@ from sanic.response import BaseHTTPResponse, HTTPResponse
 
 from parlez import tracing
 from parlez.channels.channel import Conversations, InputChannel, OnNewMessage
-from parlez.server.errors import error_body, handle_exception
+from parlez.server.errors import ApiError, error_response, handle_exception
 from parlez.server.lifecycle import refuse_while_stopping
 from parlez.server.metrics import add_routes as add_metrics_routes
 from parlez.server.metrics import time_requests
@@ -80,12 +79,8 @@ def create_app(
         if (length and length.isdigit() and int(length) > max_body) or len(
             request.body or b""
         ) > max_body:
-            return HTTPResponse(
-                json.dumps(
-                    error_body(413, "PayloadTooLarge", f"the request body is over {max_body} bytes")
-                ),
-                status=413,
-                content_type="application/json",
+            return error_response(
+                ApiError(413, "PayloadTooLarge", f"the request body is over {max_body} bytes")
             )
         return None
 
@@ -93,12 +88,8 @@ def create_app(
         # Sanic would log a traceback reading such a form and hand the route an empty one.
         content_type = request.headers.get("content-type", "")
         if content_type.lower().startswith("multipart/") and "boundary=" not in content_type:
-            return HTTPResponse(
-                json.dumps(
-                    error_body(400, "BadRequest", "a multipart body needs its boundary parameter")
-                ),
-                status=400,
-                content_type="application/json",
+            return error_response(
+                ApiError(400, "BadRequest", "a multipart body needs its boundary parameter")
             )
         return None
 
@@ -246,11 +237,7 @@ def _add_cors(app: Sanic[Any, Any], origins: list[str]) -> None:
             return None
         origin = allow(request)
         if origin is None:
-            return HTTPResponse(
-                status=403,
-                body=json.dumps(error_body(403, "NotAuthorized", "this origin is not allowed")),
-                content_type="application/json",
-            )
+            return error_response(ApiError(403, "NotAuthorized", "this origin is not allowed"))
         return HTTPResponse(
             status=204,
             headers={
