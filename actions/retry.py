@@ -1,6 +1,7 @@
 """Retrying what waited in the outbox while a calendar, CRM or mail server was down.
 
-Run it every few minutes next to `parlez run` (cron, a systemd timer), in the project folder:
+`parlez run` runs `retry_all` every 5 minutes on one replica (`jobs:` in endpoints.yml); by
+hand, in the project folder:
 
     python -m actions.retry
 

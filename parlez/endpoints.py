@@ -22,6 +22,7 @@ ENDPOINT_KEYS = {
     "model_groups",
     "vector_store",
     "console",
+    "jobs",
 }
 
 
@@ -83,6 +84,8 @@ class Endpoints:
     actions_module: str | None = None
     #: the console's settings (`sso:`), as written: parlez/console/sso.py reads them
     console: dict[str, Any] | None = None
+    #: the project's repeated work (`jobs:`), as written: parlez/jobs/project_jobs.py reads it
+    jobs: dict[str, Any] | None = None
 
     @classmethod
     def load(cls, path: Path | str) -> Endpoints:
@@ -112,8 +115,8 @@ class Endpoints:
             if key == "action_endpoint" and "actions_module" in value:
                 endpoints.actions_module = str(value["actions_module"])
                 continue
-            if key == "console":
-                endpoints.console = value
+            if key in ("console", "jobs"):
+                setattr(endpoints, key, value)
                 continue
             name = "action" if key == "action_endpoint" else key
             if hasattr(endpoints, name):

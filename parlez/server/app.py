@@ -153,6 +153,8 @@ def create_app(
             ConversationSummaries(app.ctx.console_index, state.tracker_store.announce).schedule_on(
                 app.ctx.jobs
             )
+        for job in state.project_jobs:
+            app.ctx.jobs.add(job.task(), every=job.every)
 
         @app.after_server_start
         async def index_conversations(app: Sanic[Any, Any]) -> None:
@@ -163,6 +165,11 @@ def create_app(
             if app.ctx.audience_sync is not None:
                 app.ctx.audience_task = asyncio.create_task(app.ctx.audience_sync.keep_syncing())
             await app.ctx.jobs.start()
+    elif state.project_jobs:
+        logger.warning(
+            "the jobs of endpoints.yml are not run: they run on the console's database, and "
+            "this server has no console"
+        )
 
     # The health routes are always there; the rest of the API only when asked for.
     app.add_route(hello, "/", methods=["GET"], name="hello")

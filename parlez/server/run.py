@@ -24,6 +24,7 @@ from parlez.endpoints import Endpoints, read_credentials
 from parlez.exceptions import ParlezError
 from parlez.experiments import Experiments
 from parlez.inference import limit_torch_threads, run_on_inference_thread
+from parlez.jobs.project_jobs import project_jobs
 from parlez.model import latest_model
 from parlez.project import Project
 from parlez.server.auth import Auth
@@ -165,6 +166,8 @@ def build_state(options: ServeOptions, say: Any = print) -> ServerState:
     # customers are answered.
     analytics, _ = configured(options.project)
     experiments = Experiments.load(options.project, tuple(o.name for o in analytics.outcomes))
+    # The project's jobs import its own code: a wrong name is told before training too.
+    jobs = project_jobs(endpoints.jobs, options.project)
     archive = find_or_train_model(options, say)
     tracker_store, lock_store = stores_from_endpoints(endpoints, (), options.project)
     agent = None
@@ -190,6 +193,7 @@ def build_state(options: ServeOptions, say: Any = print) -> ServerState:
         console=console_database(tracker_store, options.project),
         experiments=experiments,
         ask_rating_after=analytics.ask_rating_after,
+        project_jobs=jobs,
     )
 
 

@@ -22,6 +22,7 @@ from parlez.core.reminders import ReminderScheduler
 from parlez.endpoints import Endpoints
 from parlez.events import Event
 from parlez.experiments import Experiments
+from parlez.jobs.project_jobs import ProjectJob
 from parlez.server.auth import Auth
 from parlez.server.errors import ApiError
 from parlez.stores.lock_store import InMemoryLockStore, LockStore, SharedRedis
@@ -71,6 +72,8 @@ class ServerState:
     experiments: Experiments = field(default_factory=Experiments)
     #: the assistant asks for a rating after these actions (analytics.yml)
     ask_rating_after: tuple[str, ...] = ()
+    #: endpoints.yml's `jobs:`, run on the console's job runner
+    project_jobs: list[ProjectJob] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.agent is not None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -75,9 +77,27 @@ tracker_store:
 """
 
 
+#: a job of the project's own (endpoints.yml `jobs:`) that notes each run
+UPKEEP_JOB = """
+jobs:
+  upkeep:
+    run: actions.upkeep.note_a_run
+    every: 1
+"""
+UPKEEP = """
+import time
+from pathlib import Path
+
+def note_a_run():
+    with Path("upkeep-runs.txt").open("a") as runs:
+        runs.write(f"{time.time()}\\n")
+"""
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    project = e2e_project(tmp_path_factory.mktemp("e2e"), SQLITE_ENDPOINTS)
+    project = e2e_project(tmp_path_factory.mktemp("e2e"), SQLITE_ENDPOINTS + UPKEEP_JOB)
+    write(project / "actions" / "upkeep.py", UPKEEP)
     with parlez_run(project, "--enable-api") as server:
         yield project, server
 
@@ -202,6 +222,29 @@ def say_goodbye_slowly(
     sending.start()
     wait_for(lambda: (project / "slow-action-started").exists())
     return sending, replies
+
+
+def test_the_projects_own_job_runs_every_period_in_the_server(served: Any) -> None:
+    project, _ = served
+    runs = project / "upkeep-runs.txt"
+    wait_for(lambda: runs.exists() and len(runs.read_text().split()) >= 3)
+
+
+def test_a_job_naming_a_missing_function_stops_the_start_before_training(
+    tmp_path: Path,
+) -> None:
+    project = e2e_project(tmp_path, SQLITE_ENDPOINTS + UPKEEP_JOB)
+    write(project / "actions" / "upkeep.py", "def something_else(): pass\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "parlez", "run", "-p", "0"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode != 0, out
+    assert "error P334 endpoints.yml:10:10" in out and "no function 'note_a_run'" in out, out
+    assert "training" not in out
 
 
 def test_sigterm_finishes_the_message_in_flight(tmp_path: Path) -> None:
