@@ -54,6 +54,10 @@ class _Backoff(BaseRetryStrategy):
         return RetryDecision(retry_in={"seconds": int(self.task.delay(tries))})
 
 
+#: seconds before a worker that stopped (its database away) is started again
+RESTART = 5.0
+
+
 def conninfo(url: URL) -> str:
     """libpq's address of the database a SQLAlchemy URL names (`postgresql+asyncpg://`)."""
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -193,19 +197,24 @@ class ProcrastinateJobs:
         while True:
             try:
                 await self.begin()
-                break
+                await self.app.run_worker_async(
+                    install_signal_handlers=False,
+                    concurrency=self.concurrency,
+                    update_heartbeat_interval=self.heartbeat,
+                    stalled_worker_timeout=self.stalled_after,
+                    shutdown_graceful_timeout=10,
+                )
+                # procrastinate stops its worker when one of its side tasks fails (the
+                # listener's connection lost when PostgreSQL restarts): without a new
+                # worker, this replica would run no job again until it is restarted.
+                logger.warning("The jobs' worker stopped; it starts again in %g s", RESTART)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # the database away: try again
-                logger.warning("The jobs' database could not be reached: %s", error)
-                await asyncio.sleep(5)
-        await self.app.run_worker_async(
-            install_signal_handlers=False,
-            concurrency=self.concurrency,
-            update_heartbeat_interval=self.heartbeat,
-            stalled_worker_timeout=self.stalled_after,
-            shutdown_graceful_timeout=10,
-        )
+                logger.warning(
+                    "The jobs' worker stopped (%s); it starts again in %g s", error, RESTART
+                )
+            await asyncio.sleep(RESTART)
 
     async def run_until_idle(self) -> None:
         """Run the jobs due now, then return (a one-off command, a test)."""

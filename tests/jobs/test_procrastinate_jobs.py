@@ -12,6 +12,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from sqlalchemy.engine import make_url
 from parlez.jobs import Task
 from parlez.jobs.procrastinate_jobs import ProcrastinateJobs, conninfo, cron
 from tests.conftest import REPO
-from tests.services import Postgres
+from tests.services import Postgres, start_postgres
 
 pytestmark = pytest.mark.anyio
 
@@ -111,6 +112,33 @@ async def test_a_repeated_task_runs_once_a_period_across_workers(url: str) -> No
     finally:
         for replica in replicas:
             await replica.close()
+
+
+async def test_the_repeated_tasks_go_on_after_postgresql_restarts(tmp_path: Path) -> None:
+    """procrastinate stops its worker when PostgreSQL goes away (its listener fails); the
+    replica starts another, so that its jobs do not stop until the replica restarts."""
+    ran: list[float] = []
+
+    async def scan(arguments: dict[str, Any]) -> None:
+        ran.append(time.time())
+
+    with contextmanager(start_postgres)(tmp_path / "pg") as postgres:
+        postgres.psql("CREATE DATABASE restarted")
+        jobs = ProcrastinateJobs(make_url(postgres.url("restarted")), settle=0)
+        jobs.add(Task("scan", scan), every=1)
+        try:
+            await jobs.start()
+            await until(lambda: len(ran) >= 2, "the repeated task did not run")
+            await asyncio.to_thread(postgres.stop)
+            await asyncio.sleep(2)  # the worker's listener loses its connection
+            await asyncio.to_thread(postgres.start)
+            back = time.time()
+            await until(
+                lambda: sum(1 for at in ran if at > back) >= 2,
+                "the repeated task stopped after PostgreSQL restarted",
+            )
+        finally:
+            await jobs.close()
 
 
 WORKER = """
