@@ -123,6 +123,11 @@ def external_message(
 REDELIVERY_WINDOW = 50
 
 
+def failed(event: Event, action: str) -> bool:
+    """Whether `event` is the fallback answer of `action` having failed."""
+    return isinstance(event, BotUttered) and (event.metadata or {}).get("action_failed") == action
+
+
 def already_handled(tracker: DialogueStateTracker, message_id: str) -> bool:
     """Whether one of the conversation's latest user messages has the id `message_id`."""
     looked = 0
@@ -487,6 +492,11 @@ class MessageProcessor:
                 self._remind(event, tracker.sender_id, context.output_channel)
         if events and isinstance(events[-1], UserUtteranceReverted):
             # The user's message was taken back (fallback, back): wait for a new one.
+            tracker.update(ActionExecuted(ACTION_LISTEN))
+            return False
+        if any(failed(event, action.name()) for event in events):
+            # The steps after it counted on it ("Thanks, we'll call you" after saving the
+            # lead): after "something went wrong, please try again" the bot listens.
             tracker.update(ActionExecuted(ACTION_LISTEN))
             return False
         return action.name() not in (ACTION_LISTEN, ACTION_SESSION_START) or rejected

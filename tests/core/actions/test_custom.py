@@ -34,6 +34,7 @@ actions: [action_{tag}_order, action_{tag}_crash, action_{tag}_garbage, action_{
 responses:
   utter_greet: [{text: "Hello {name}!"}]
   utter_confirm: [{text: "Order {number} is on its way."}]
+  utter_saved: [{text: "Saved, thanks."}]
 """
 
 RULES = """
@@ -46,6 +47,7 @@ rules:
   steps:
   - intent: crash
   - action: action_{tag}_crash
+  - action: utter_saved
 - rule: garbage
   steps:
   - intent: garbage
@@ -127,6 +129,8 @@ def test_in_process_sdk_actions_answer_and_set_slots(package: tuple[str, str]) -
 def test_an_action_that_raises_gets_the_fallback_answer_and_keeps_the_events(
     package: tuple[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
+    """The rule's next step ("Saved, thanks.") counted on the action: after the fallback
+    answer the bot listens instead of saying it."""
     name, tag = package
     bot = _bot(tag, InProcessExecutor(name))
     say(bot, "/order")  # type: ignore[arg-type]
