@@ -303,7 +303,10 @@ class ActionBookAppointment(Action):
                 email=appointment.email,
             )
             return [SlotSet("booking_id", None), *forget_booking()]
-        await asyncio.to_thread(confirm_by_email, settings, booked, service.duration, lang)
+        try:
+            await asyncio.to_thread(confirm_by_email, settings, booked, service.duration, lang)
+        except Exception:  # the appointment is made: the customer is told so all the same
+            logger.exception("%s is booked, but the confirmation e-mail was not sent", booked.id)
         dispatcher.utter_message(
             response="utter_booked",
             customer_name=booked.customer_name,

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions.integrations.outbox import Outbox
 
@@ -101,7 +102,10 @@ class Mailer:
             logger.error("e-mail to %s kept in the outbox: %s", message["To"], error)
             self.outbox.put("email", {"message": message.as_string()}, str(error))
             return False
-        self.flush()
+        try:
+            self.flush()
+        except SQLAlchemyError as error:  # the database away: what waits goes out later
+            logger.warning("e-mails waiting in the outbox are sent later: %s", error)
         return True
 
     def flush(self) -> int:

@@ -90,6 +90,23 @@ def test_a_server_that_is_down_keeps_the_mail_until_it_is_back(
     assert outbox.pending("email") == []
 
 
+def test_a_mail_sent_while_the_database_is_away_still_goes_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Sending first delivers what waits in the outbox; with the database away (PostgreSQL
+    restarting), that part waits, and the booking's confirmation is not refused for it."""
+    from sqlalchemy import create_engine
+
+    from actions.integrations.outbox import Outbox
+
+    away = create_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'assistant.db'}")
+    mailer = Mailer({"type": "file"}, Outbox(away), tmp_path / "mail")
+    text, page = render("new_lead", lead_values(Lead("cy@example.com", "Cy")))
+    assert mailer.send(compose("s@x.org", "cy@example.com", "Booked", text, page)) is True
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
+    assert "e-mails waiting in the outbox are sent later" in caplog.text
+
+
 LANGUAGES = ("en", "fr", "de", "es")
 
 
