@@ -275,10 +275,37 @@ class Radicale:
     port: int
     username: str = "studio"
     password: str = "radicale-test-password"
+    folder: Path = Path(".")
+    process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
+
+    def start(self) -> None:
+        """Serve the calendars kept in `folder` (again, after `stop`) on `port`."""
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "radicale",
+                f"--storage-filesystem-folder={self.folder / 'collections'}",
+                f"--server-hosts=127.0.0.1:{self.port}",
+                "--auth-type=htpasswd",
+                f"--auth-htpasswd-filename={self.folder / 'users'}",
+                "--auth-htpasswd-encryption=plain",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        """Take the server away; what it keeps stays on disk."""
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
 
 
 def start_radicale(folder: Path) -> Iterator[Radicale]:
@@ -287,29 +314,13 @@ def start_radicale(folder: Path) -> Iterator[Radicale]:
         import radicale  # noqa: F401
     except ImportError:
         missing("Radicale")
-    server = Radicale(free_port())
-    users = folder / "users"
-    users.write_text(f"{server.username}:{server.password}\n")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "radicale",
-            f"--storage-filesystem-folder={folder / 'collections'}",
-            f"--server-hosts=127.0.0.1:{server.port}",
-            "--auth-type=htpasswd",
-            f"--auth-htpasswd-filename={users}",
-            "--auth-htpasswd-encryption=plain",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = Radicale(free_port(), folder=folder)
+    (folder / "users").write_text(f"{server.username}:{server.password}\n")
+    server.start()
     try:
-        wait_for_port(server.port)
         yield server
     finally:
-        process.terminate()
-        process.wait(10)
+        server.stop()
 
 
 class SMTPServer:

@@ -214,20 +214,34 @@ def test_multilingual_benchmark_smoke_gives_no_name_a_language() -> None:
     assert "negative found" in out
 
 
-def test_faults_benchmark_smoke_loses_and_repeats_nothing() -> None:
-    """Two replicas behind nginx through every fault: no acknowledged message lost, none
-    stored twice, no conversation answered by two replicas at once, every event broadcast."""
+def test_faults_benchmark_smoke_loses_and_repeats_nothing(assistant_models: Path) -> None:
+    """Two replicas of the assistant behind nginx through every fault, its action server,
+    LLM, calendar and CRM included: no acknowledged message lost, none stored twice, no
+    conversation answered by two replicas at once, every event broadcast, every booking the
+    customer was told of in the calendar and every lead in the CRM."""
     import shutil
 
     if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
         missing("nginx")
     done = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "faults.py"), "--smoke"],
+        [
+            sys.executable,
+            str(REPO / "bench" / "faults.py"),
+            "--smoke",
+            "--models",
+            str(assistant_models),
+        ],
         capture_output=True,
         text=True,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "| rabbitmq |" in done.stdout and "| kill |" in done.stdout
+    for fault in ("kill", "postgres", "redis", "rabbitmq", "actions", "llm", "calendar", "crm"):
+        assert f"| {fault} |" in done.stdout, done.stdout
+    header = next(line for line in done.stdout.splitlines() if line.startswith("| booked"))
+    lines = done.stdout.splitlines()
+    cells = lines[lines.index(header) + 2].strip("|").split("|")
+    kept = dict(zip([c.strip() for c in header.strip("|").split("|")], cells, strict=True))
+    assert int(kept["booked"]) > 0 and int(kept["leads"]) > 0, done.stdout
 
 
 def test_openapi_benchmark_smoke_finds_no_5xx_and_no_response_off_the_description(

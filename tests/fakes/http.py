@@ -33,15 +33,34 @@ class Served(Protocol):
     port: int
 
 
+class Server:
+    """`handler` served on 127.0.0.1, on a free port the first time (written to `fake.port`)
+    and on the same port after a `stop`: a service that goes away and comes back."""
+
+    def __init__(self, fake: Served, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.fake = fake
+        self.handler = handler
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.fake.port or 0), self.handler)
+        self.fake.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        """Closed: a connection to its port is refused until `start`."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
 @contextmanager
-def serving(fake: Served, handler: type[BaseHTTPRequestHandler]) -> Iterator[None]:
+def serving(fake: Served, handler: type[BaseHTTPRequestHandler]) -> Iterator[Server]:
     """Serve `handler` on a free port of 127.0.0.1 (written to `fake.port`) until the end."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    fake.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = Server(fake, handler)
+    server.start()
     try:
-        yield
+        yield server
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
