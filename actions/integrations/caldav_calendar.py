@@ -67,9 +67,13 @@ class CalDAVCalendar(Calendar):
                     self._calendar = found
                     break
             else:
-                self._calendar = principal.make_calendar(
-                    name=self.calendar_name, cal_id=self.calendar_name
-                )
+                try:
+                    self._calendar = principal.make_calendar(
+                        name=self.calendar_name, cal_id=self.calendar_name
+                    )
+                except caldav.lib.error.MkcalendarError:
+                    # Another process (a replica, the action server) made it a moment ago.
+                    self._calendar = principal.calendar(cal_id=self.calendar_name)
         except self._errors() as error:
             raise CalendarError(
                 f"the CalDAV calendar at {self.url} cannot be reached: {error}"

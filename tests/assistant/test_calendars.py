@@ -130,6 +130,21 @@ def test_a_caldav_server_that_is_down_or_refuses_is_a_calendar_error(
         wrong.busy(at(26, 0), at(27, 0))
 
 
+def test_processes_opening_a_new_caldav_calendar_at_once_all_get_it(radicale: Radicale) -> None:
+    """The first use makes the calendar; the action server and every replica's retry job
+    starting together race to make it, and the losers use the winner's."""
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    start = threading.Barrier(6)
+
+    def first_look(_: int) -> int:
+        calendar = CalDAVCalendar(radicale.url, radicale.username, radicale.password, name)
+        start.wait()
+        return len(calendar.busy(at(26, 0), at(27, 0)))
+
+    with ThreadPoolExecutor(6) as pool:
+        assert list(pool.map(first_look, range(6))) == [0] * 6
+
+
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_of_customers_booking_one_time_at_once_exactly_one_gets_it(
     kind: str, request: pytest.FixtureRequest, tmp_path: Path
