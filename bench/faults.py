@@ -32,10 +32,11 @@ The faults, one after the other, each followed by a phase of load (`--phase` sec
   postgres  PostgreSQL stopped (immediate mode, as a crash) and started again after 3 s
   redis     Redis stopped for 10 s (the locks with it), then started empty
   rabbitmq  RabbitMQ's broker stopped for 10 s, then started
-  actions   the action server stopped for 10 s, then started again
   llm       the LLM's port closed for 10 s
   calendar  the CalDAV server stopped for 10 s
   crm       the CRM's port closed for 10 s
+  actions   the action server stopped for 10 s, then started again (last: a new action
+            server loads its knowledge base at its first question)
 
 Printed per phase (a request counts in the phase in which it ends): requests, errors (no 200:
 refused, 5xx, timeout), the error rate, answers that were the action-failed fallback, and the
@@ -106,7 +107,7 @@ QUEUE = "parlez_faults"
 #: faults of the servers every deployment has
 INFRASTRUCTURE = ("kill", "postgres", "redis", "rabbitmq")
 #: faults of the services the repository's assistant calls
-SERVICES = ("actions", "llm", "calendar", "crm")
+SERVICES = ("llm", "calendar", "crm", "actions")
 FAULTS = INFRASTRUCTURE + SERVICES
 
 #: the assistant's clock: a Wednesday morning, so that March's weekdays are ahead
@@ -332,7 +333,7 @@ def assistant(folder: Path, models: Path) -> Iterator[Assistant]:
         crm = Server(crm_fake, hubspot._handler(crm_fake))
         crm.start()
         stack.callback(crm.stop)
-        llm_fake = llm.FakeLLM(reply="There is a car park two minutes away, on Elm Road.")
+        llm_fake = llm.FakeLLM(reply="Yes: the car park opposite the studio, first hour free [1].")
         llm_server = Server(llm_fake, llm._handler(llm_fake))
         llm_server.start()
         stack.callback(llm_server.stop)

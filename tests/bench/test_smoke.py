@@ -235,7 +235,7 @@ def test_faults_benchmark_smoke_loses_and_repeats_nothing(assistant_models: Path
         text=True,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    for fault in ("kill", "postgres", "redis", "rabbitmq", "actions", "llm", "calendar", "crm"):
+    for fault in ("kill", "postgres", "redis", "rabbitmq", "llm", "calendar", "crm", "actions"):
         assert f"| {fault} |" in done.stdout, done.stdout
     header = next(line for line in done.stdout.splitlines() if line.startswith("| booked"))
     lines = done.stdout.splitlines()
