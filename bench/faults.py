@@ -5,7 +5,7 @@ RabbitMQ, while conversations keep talking; then what each fault cost.
     python bench/faults.py --replicas 4 --phase 20
     python bench/faults.py --faults kill calendar   # some of them
     python bench/faults.py --small                  # the small assistant: faster, more messages
-    python bench/faults.py --smoke --models DIR     # 10 conversations, short phases: for CI
+    python bench/faults.py --smoke --models DIR     # 10 users, 4 s phases and outages: for CI
 
 Every server is real and local: PostgreSQL, Redis and RabbitMQ started for the run (as the
 tests start them), nginx (Debian's) spreading requests over the replicas and trying the next
@@ -469,8 +469,10 @@ def inject(
     redis: Redis,
     rabbitmq: RabbitMQ,
     services: Assistant | None,
+    outage: float = 10.0,
 ) -> Callable[[], None]:
-    """Cause `fault`; what to call to recover from it."""
+    """Cause `fault`; what to call to recover from it (`outage` seconds later, 3 for a
+    replica or PostgreSQL)."""
     if fault == "kill":
         replicas.servers[0].process.kill()
         replicas.servers[0].process.wait(30)
@@ -482,16 +484,16 @@ def inject(
         return back
     away: dict[str, tuple[Callable[[], None], Callable[[], None], float]] = {
         "postgres": (postgres.stop, postgres.start, 3),
-        "redis": (redis.stop, redis.start, 10),
-        "rabbitmq": (rabbitmq.stop, rabbitmq.start, 10),
+        "redis": (redis.stop, redis.start, outage),
+        "rabbitmq": (rabbitmq.stop, rabbitmq.start, outage),
     }
     if services is not None:
         away.update(
             {
-                "actions": (services.actions.stop, services.actions.start, 10),
-                "llm": (services.llm.stop, services.llm.start, 10),
-                "calendar": (services.calendar.stop, services.calendar.start, 10),
-                "crm": (services.crm.stop, services.crm.start, 10),
+                "actions": (services.actions.stop, services.actions.start, outage),
+                "llm": (services.llm.stop, services.llm.start, outage),
+                "calendar": (services.calendar.stop, services.calendar.start, outage),
+                "crm": (services.crm.stop, services.crm.start, outage),
             }
         )
     stop, start, seconds = away[fault]
@@ -513,6 +515,7 @@ async def load_with_faults(
     replicas: Replicas,
     servers: tuple[Postgres, Redis, RabbitMQ],
     services: Assistant | None,
+    outage: float,
 ) -> Run:
     run = Run([Phase("no fault")])
     stop = asyncio.Event()
@@ -520,7 +523,7 @@ async def load_with_faults(
     await asyncio.sleep(seconds)
     for fault in faults:
         run.phases.append(Phase(fault))
-        recover = inject(fault, replicas, *servers, services)
+        recover = inject(fault, replicas, *servers, services, outage)
         await asyncio.to_thread(recover)
         await asyncio.sleep(seconds)
     run.phases.append(Phase("after the faults"))
@@ -698,6 +701,7 @@ def bench(
     faults: list[str],
     seconds: float,
     models: Path | None,
+    outage: float = 10.0,
 ) -> tuple[Run, Verdict, Kept | None]:
     with tempfile.TemporaryDirectory(prefix="parlez-faults-") as name, ExitStack() as stack:
         folder = Path(name)
@@ -744,6 +748,7 @@ def bench(
                 servers,
                 (postgres, redis, rabbitmq),
                 services,
+                outage,
             )
         )
         time.sleep(2)  # the last events reach the broker
@@ -783,13 +788,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--smoke", action="store_true", help="a short run")
     args = parser.parse_args(argv)
+    outage = 10.0
     if args.smoke:
-        args.conversations, args.phase = 10, 4.0
+        args.conversations, args.phase, outage = 10, 4.0, 4.0
     faults = args.faults or list(INFRASTRUCTURE if args.small else FAULTS)
     if args.small and set(faults) & set(SERVICES):
         parser.error(f"the small assistant calls none of: {', '.join(SERVICES)}")
     models = None if args.small else latest_models(args.models.resolve())
-    run, verdict, kept = bench(args.replicas, args.conversations, faults, args.phase, models)
+    run, verdict, kept = bench(
+        args.replicas, args.conversations, faults, args.phase, models, outage
+    )
     print("| phase | requests | errors | error rate | fallback answers | errors seen |")
     print("|---|---:|---:|---:|---:|---|")
     for phase in run.phases:
