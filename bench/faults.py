@@ -78,6 +78,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
@@ -163,17 +164,15 @@ class Run:
         return self.phases[-1]
 
 
-class Script:
+class Script(Protocol):
     """What user n says: conversations one after another, each a list of messages."""
 
-    def sender(self, n: int, number: int) -> str:
-        raise NotImplementedError
+    def sender(self, n: int, number: int) -> str: ...
 
-    def messages(self, n: int, number: int) -> list[str]:
-        raise NotImplementedError
+    def messages(self, n: int, number: int) -> list[str]: ...
 
 
-class CityScript(Script):
+class CityScript:
     """The small assistant's: one endless conversation of "I am in City<n>x<turn>"."""
 
     def sender(self, n: int, number: int) -> str:
@@ -183,7 +182,7 @@ class CityScript(Script):
         return [f"I am in City{n}x{number * 1000 + turn}" for turn in range(1, 1001)]
 
 
-class AssistantScript(Script):
+class AssistantScript:
     """The repository's assistant's: a question, a booking, a lead (no offers), goodbye."""
 
     def __init__(self, users: int) -> None:
