@@ -278,10 +278,11 @@ class Validator:
                         )
                     for entity in event.entities:
                         if entity.get("entity") not in self.domain.entities:
-                            self._error(
+                            self._warning(
                                 "P211",
-                                f"the {block.kind} '{block.name}' uses the entity '{entity.get('entity')}', which the domain does not list",
+                                f"the {block.kind} '{block.name}' uses the entity '{entity.get('entity')}', which the domain does not list: the policies do not see it",
                                 at,
+                                hint=f"add '- {entity.get('entity')}' under 'entities:' in the domain",
                             )
                 elif isinstance(event, ActionExecuted) and event.action_name is not None:
                     if not self.domain.is_known_action(event.action_name):
@@ -307,18 +308,18 @@ class Validator:
                 elif isinstance(event, SlotSet):
                     slot = slots.get(event.key)
                     if slot is None:
-                        self._error(
+                        self._warning(
                             "P214",
-                            f"the {block.kind} '{block.name}' sets the slot '{event.key}', which the domain does not declare",
+                            f"the {block.kind} '{block.name}' sets the slot '{event.key}', which the domain does not declare: the step is ignored",
                             at,
                             hint=f"declare '{event.key}' under 'slots:' in the domain",
                         )
                     elif isinstance(slot, CategoricalSlot) and event.value not in (None, FILLED):
                         values = [v.lower() for v in slot.values]
                         if str(event.value).lower() not in values:
-                            self._error(
+                            self._warning(
                                 "P215",
-                                f"the {block.kind} '{block.name}' sets the categorical slot '{event.key}' to '{event.value}', which is not one of its values",
+                                f"the {block.kind} '{block.name}' sets the categorical slot '{event.key}' to '{event.value}', which is not one of its values: the policies see it as unset",
                                 at,
                                 hint=f"its values are {', '.join(v for v in slot.values if v != '__other__')}",
                             )
@@ -400,9 +401,9 @@ class Validator:
                     )
             for intent in form.ignored_intents:
                 if intent not in self.domain.intent_names:
-                    self._error(
+                    self._warning(
                         "P232",
-                        f"the form '{form.name}' ignores the intent '{intent}', which the domain does not list",
+                        f"the form '{form.name}' ignores the intent '{intent}', which the domain does not list: nothing is ignored for it",
                         form.location,
                     )
 
@@ -412,7 +413,7 @@ class Validator:
             for mapping in slot.mappings:
                 at = mapping.location or slot.location
                 if mapping.type == "from_entity" and mapping.entity not in self.domain.entities:
-                    self._error(
+                    self._warning(
                         "P233",
                         f"slot '{slot.name}' is filled from the entity '{mapping.entity}', which the domain does not list",
                         at,
@@ -477,9 +478,9 @@ class Validator:
                         condition.get("name") not in slots
                         and condition.get("name") != REQUESTED_SLOT
                     ):
-                        self._error(
+                        self._warning(
                             "P240",
-                            f"a variation of the response '{name}' is conditioned on the slot '{condition.get('name')}', which the domain does not declare",
+                            f"a variation of the response '{name}' is conditioned on the slot '{condition.get('name')}', which the domain does not declare: it is never said",
                             self.domain.locations.get(f"response:{name}"),
                         )
 
@@ -513,7 +514,7 @@ class Validator:
                 for action, stories in sorted(by_action.items())
             ]
             first_story = sorted(next(iter(by_action.values())))[0]
-            self._error(
+            self._warning(
                 "P250",
                 f"story structure conflict after {last_user}: " + "; ".join(parts),
                 blocks_by_name[first_story].location if first_story in blocks_by_name else None,

@@ -126,7 +126,7 @@ def test_a_story_using_an_undeclared_intent_is_an_error_with_its_line(
     )
 
 
-def test_undeclared_actions_forms_and_slots_in_stories_are_errors(
+def test_undeclared_actions_and_forms_in_stories_are_errors_and_slots_warnings(
     tmp_project: ProjectFactory,
 ) -> None:
     found = findings(
@@ -144,7 +144,10 @@ stories:
     - colour: red
 """,
     )
-    assert sorted(codes(found, "error")) == ["P212", "P212", "P213", "P214"]
+    # Rasa's `data validate` fails on the first three; it trains with the slot (its tracker
+    # logs that the slot does not exist and goes on)
+    assert sorted(codes(found, "error")) == ["P212", "P212", "P213"]
+    assert codes(found, "warning").count("P214") == 1
 
 
 def test_nlu_intents_missing_from_the_domain_are_errors(tmp_project: ProjectFactory) -> None:
@@ -175,10 +178,14 @@ def test_form_slots_and_mappings_are_checked(tmp_project: ProjectFactory) -> Non
         "entity: city\n", "entity: town\n      conditions:\n      - active_loop: other_form\n"
     )
     found = findings(tmp_project, GOOD_STORIES, domain=domain)
-    assert {"P230", "P233", "P235"} <= set(codes(found, "error"))
+    assert {"P230", "P235"} <= set(codes(found, "error"))
+    assert "P233" in codes(found, "warning")
 
 
-def test_stories_that_diverge_from_the_same_state_conflict(tmp_project: ProjectFactory) -> None:
+def test_stories_that_diverge_from_the_same_state_conflict_with_a_warning(
+    tmp_project: ProjectFactory,
+) -> None:
+    """Rasa logs a conflict and fails `data validate` only with --fail-on-warnings."""
     found = findings(
         tmp_project,
         """
@@ -195,6 +202,7 @@ stories:
 """,
     )
     [conflict] = [f for f in found if f.code == "P250"]
+    assert conflict.level == "warning"
     assert "after intent 'greet'" in conflict.message
     assert (
         "'utter_bye' in 'rude'" in conflict.message
