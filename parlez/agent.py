@@ -314,9 +314,12 @@ class Agent:
 
     def warm_up(self) -> None:
         """Parse one message now, so what loads lazily (the sentence encoder, tokenizers)
-        is loaded before the first user waits for it, and not by many threads at once."""
+        is loaded before the first user waits for it, and not by many threads at once; and
+        let the in-process actions package warm up (its `warm_up()`)."""
         if self.nlu is not None:
             run_on_inference_thread(self.nlu.parse, "hello")
+        if self.custom_actions is not None:
+            self.custom_actions.warm_up()
 
     @property
     def nlg(self) -> NaturalLanguageGenerator:

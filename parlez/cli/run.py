@@ -27,6 +27,8 @@ def run_actions(args: argparse.Namespace) -> int:
     from rasa_sdk.endpoint import create_app_for_serve
     from rasa_sdk.executor import ActionExecutor
 
+    from parlez.core.actions.custom import warm_up_package
+
     sys.path.insert(0, os.getcwd())  # `actions` is a package of the project, as in Rasa
     executor = ActionExecutor()
     try:
@@ -36,6 +38,7 @@ def run_actions(args: argparse.Namespace) -> int:
             f"the actions package '{args.actions}' cannot be imported: {error}",
             hint="run this in the project folder, or name the package with --actions",
         ) from error
+    warm_up_package(args.actions)
     # --host, when given, wins over SANIC_HOST (which rasa_sdk's own runner reads).
     host = args.host or os.environ.get("SANIC_HOST") or "127.0.0.1"
     app = create_app_for_serve(executor, cors_origins=args.cors)

@@ -182,6 +182,13 @@ class KnowledgeAnswerer:
             varied._margin = margin
         return varied
 
+    def warm_up(self) -> None:
+        """Search each index once, so that its encoder is loaded now rather than at a
+        customer's first question."""
+        self.index.search("hello", k=1)
+        if self.multilingual is not None:
+            self.multilingual.search("bonjour", k=1)
+
     def search(
         self, question: str, minimum: float | None = None, k: int | None = None
     ) -> tuple[list[Hit], Hit | None]:

@@ -193,3 +193,20 @@ async def test_an_ab_tests_arm_answers_without_the_llm_or_with_another_bar(
         _, events = await answered(("kb_llm", "written"), ("kb_bar", "strict"))
         assert events[0]["event"] == "knowledge_miss"
     assert answerer.llm is llm and answerer.min_confidence == 0.6  # the project's own
+
+
+def test_the_assistant_loads_its_knowledge_base_when_it_starts(
+    studio: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An action server started after an outage answered its first knowledge-base questions
+    after more than 30 s, loading the index and encoders while customers waited: the
+    package's `warm_up()`, which `parlez run` and `parlez run actions` call, loads them."""
+    import actions
+
+    monkeypatch.setattr(actions.knowledge, "_answerer", None)
+    actions.warm_up()  # no data/kb/: nothing to load, and nothing fails
+    assert actions.knowledge._answerer is None
+    write(studio / "data" / "kb" / "faq.yml", DELIVERY_FAQ)
+    actions.warm_up()
+    assert actions.knowledge._answerer is not None
+    assert "delivery-express" in {p.id for p in actions.knowledge._answerer.index.passages}

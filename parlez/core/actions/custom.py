@@ -52,6 +52,32 @@ class CustomActionExecutor(ABC):
         """The actions this executor knows, when it can tell."""
         return None
 
+    def warm_up(self) -> None:
+        """Load now what the actions load on first use (an action server warms itself)."""
+        return None
+
+
+#: the function of an actions package that `warm_up_package` runs
+WARM_UP = "warm_up"
+
+
+def warm_up_package(package: str) -> None:
+    """Run the actions package's own `warm_up()`, when it has one, before the first customer
+    waits for what its actions load on first use (an index, a model, a connection pool). It
+    runs once at start in `parlez run` (in-process actions) and in `parlez run actions`. A
+    failure is logged, and the actions load what they need when they first run."""
+    warm = getattr(importlib.import_module(package), WARM_UP, None)
+    if not callable(warm):
+        return
+    try:
+        warm()
+    except Exception:
+        logger.exception(
+            "%s.%s() failed: the actions will load what they need when they first run",
+            package,
+            WARM_UP,
+        )
+
 
 def action_call(name: str, tracker: DialogueStateTracker, domain: Domain) -> dict[str, Any]:
     return {
@@ -87,6 +113,9 @@ class InProcessExecutor(CustomActionExecutor):
 
     def names(self) -> list[str] | None:
         return sorted(self.executor.actions)
+
+    def warm_up(self) -> None:
+        warm_up_package(self.package)
 
     async def run(self, name: str, tracker: DialogueStateTracker, domain: Domain) -> dict[str, Any]:
         from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException

@@ -60,8 +60,18 @@ rules:
 
 ACTIONS = """
 import asyncio
+import os
+from pathlib import Path
 from rasa_sdk import Action
 from rasa_sdk.events import SlotSet
+
+HERE = Path(__file__).parent
+
+def warm_up():
+    if (HERE / "broken").exists():
+        raise RuntimeError("the index is missing")
+    with open(HERE / "warmed", "a") as marker:
+        marker.write(f"{os.getpid()}\\n")
 
 class Order(Action):
     def name(self):
@@ -124,6 +134,27 @@ def test_in_process_sdk_actions_answer_and_set_slots(package: tuple[str, str]) -
     assert say(bot, "/order") == ["Order 2 is on its way.", "Anything else?"]  # type: ignore[arg-type]
     slots = [e["value"] for e in events(bot) if e["event"] == "slot" and e["name"] == "orders"]  # type: ignore[arg-type]
     assert slots == [1.0, 2.0]
+
+
+def test_the_in_process_package_warms_up_once_when_the_agent_does(
+    package: tuple[str, str], tmp_path: Path
+) -> None:
+    name, tag = package
+    bot = _bot(tag, InProcessExecutor(name))
+    assert not (tmp_path / name / "warmed").exists()  # loading the package does not warm it
+    bot.warm_up()  # type: ignore[attr-defined]
+    assert (tmp_path / name / "warmed").read_text().split() == [str(os.getpid())]
+
+
+def test_a_package_whose_warm_up_fails_still_runs_its_actions(
+    package: tuple[str, str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    name, tag = package
+    (tmp_path / name / "broken").touch()
+    bot = _bot(tag, InProcessExecutor(name))
+    bot.warm_up()  # type: ignore[attr-defined]
+    assert f"{name}.warm_up() failed" in caplog.text and "the index is missing" in caplog.text
+    assert say(bot, "/order") == ["Order 1 is on its way.", "Anything else?"]  # type: ignore[arg-type]
 
 
 def test_an_action_that_raises_gets_the_fallback_answer_and_keeps_the_events(
@@ -260,6 +291,13 @@ def test_the_action_server_starts_on_a_machine_whose_every_core_is_busy(
         process.wait(timeout=60)
     assert process.stderr is not None
     assert b"acknowledged" not in process.stderr.read()
+
+
+def test_the_action_server_warms_its_package_up_before_it_answers(
+    action_server: tuple[str, str], tmp_path: Path
+) -> None:
+    [warmed] = list(tmp_path.glob("custom_actions_*/warmed"))
+    assert len(warmed.read_text().split()) == 1  # once, in the server's process
 
 
 def test_a_remote_action_server_speaks_rasas_protocol(action_server: tuple[str, str]) -> None:
