@@ -20,7 +20,9 @@ detector must leave them undecided, or a French customer called "Lukas Fischer" 
 answered in German.
 
 Printed, by message length in words: messages, decided (%), right when decided (%), and
-accuracy (right over all); then how many names and addresses were wrongly given a language,
+accuracy (right over all), and over all messages of 3+ words; the language the assistant
+answers each message in, through each conversation in order (an undecided message keeps the
+conversation's language); then how many names and addresses were wrongly given a language,
 and the detector's time per message (p50/p99) and peak memory.
 """
 
@@ -80,6 +82,39 @@ def messages(paths: list[Path]) -> tuple[list[tuple[str, str]], list[str]]:
                     elif not text.startswith("/"):
                         labelled[(text, language)] = None
     return list(labelled), list(languageless)
+
+
+def conversations(paths: list[Path]) -> Iterator[tuple[str, list[tuple[str, bool]]]]:
+    """Each scripted conversation's language and its customer messages in order, each with
+    whether it belongs to a language (names and addresses do not)."""
+    for path in paths:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for script in spec["conversations"]:
+            language = script.get("language") or spec.get("language") or "en"
+            turns = [(text, True) for text in said(script.get("say"))]
+            for key, value in (script.get("facts") or {}).items():
+                texts = list(said(value))
+                for index, text in enumerate(texts):
+                    if not text.startswith("/"):
+                        last = index == len(texts) - 1
+                        turns.append((text, not (key in LANGUAGELESS and last)))
+            yield language, turns
+
+
+def answered_in(paths: list[Path]) -> list[tuple[str, str, str]]:
+    """(text, its language, the language the assistant answers it in) for every message of
+    a language, through each conversation in order: an undecided message keeps the
+    conversation's language, which starts as the business's first (no browser language)."""
+    from actions.language import choose_language
+
+    rows: list[tuple[str, str, str]] = []
+    for language, turns in conversations(paths):
+        current: str | None = None
+        for text, has_language in turns:
+            current = choose_language(text, None, current, list(SUPPORTED))
+            if has_language:
+                rows.append((text, language, current))
+    return rows
 
 
 def words(text: str) -> int:
@@ -306,6 +341,21 @@ def main() -> None:
         right = sum(row[2] == row[1] for row in rows)
         if rows:
             print(f"  {language} (3+ words): {right}/{len(rows)} right")
+    three = [row for row in found if words(row[0]) >= 3]
+    if three:
+        right3 = sum(row[2] == row[1] for row in three)
+        print(f"3+ words: {right3}/{len(three)} = {100 * right3 / len(three):.1f} % right")
+    if not args.smoke:
+        answered = answered_in(SCRIPTS)
+        for title, rows in (
+            ("3+ words", [row for row in answered if words(row[0]) >= 3]),
+            ("all", answered),
+        ):
+            right = sum(row[2] == row[1] for row in rows)
+            print(
+                f"answered in the customer's language, in conversation ({title}): "
+                f"{right}/{len(rows)} = {100 * right / len(rows):.1f} %"
+            )
     print(f"names and addresses given a language: {len(wrongly_named)}/{len(languageless)}")
     for text in wrongly_named[:10]:
         print(f"  {text!r} -> {detect(text, SUPPORTED)}")

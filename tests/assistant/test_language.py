@@ -43,6 +43,10 @@ def said(bot: Agent, text: str, sender: str, language: str | None = None) -> lis
         ("demain à 14h", "fr"),
         ("Samstag um 11 Uhr", "de"),
         ("el viernes por la tarde", "es"),
+        ("a beard trim", "en"),  # English leads Spanish by 2 to 1
+        ("um 15 Uhr", "de"),  # two words, German far ahead
+        ("a las 4 de la tarde", "es"),
+        ("yes, cancel it", None),  # English and Spanish about as likely
         ("ok", None),  # too short to tell
         ("brushing", None),  # an English word that French uses too
         ("Anna Lind", None),  # a name is no language's
