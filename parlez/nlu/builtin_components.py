@@ -5,6 +5,7 @@ from parlez.nlu.classifiers.fallback import FallbackClassifier
 from parlez.nlu.classifiers.keyword import KeywordIntentClassifier
 from parlez.nlu.classifiers.knowledge_router import KnowledgeBaseRouter
 from parlez.nlu.classifiers.logistic_regression import LogisticRegressionClassifier
+from parlez.nlu.classifiers.multilingual_intent import MultilingualIntentClassifier
 from parlez.nlu.classifiers.sentiment import SentimentAnalyzer
 from parlez.nlu.classifiers.sklearn_intent import SklearnIntentClassifier
 from parlez.nlu.extractors.crf import CRFEntityExtractor
@@ -39,6 +40,7 @@ __all__ = [
     "LanguageModelFeaturizer",
     "LexicalSyntacticFeaturizer",
     "LogisticRegressionClassifier",
+    "MultilingualIntentClassifier",
     "MultilingualSentenceFeaturizer",
     "RegexEntityExtractor",
     "RegexFeaturizer",

@@ -15,8 +15,6 @@ is still a booking.
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ import numpy as np
 
 from parlez.diagnostics import warn
 from parlez.nlu.component import Component
+from parlez.nlu.language_id import detector, readable, written_in
 from parlez.nlu.message import Message
 from parlez.registry import register_component
 from parlez.training_data.training_data import TrainingData
@@ -32,33 +31,6 @@ from parlez.training_data.training_data import TrainingData
 #: the labelled messages the other languages are learnt from
 EXAMPLES = Path(__file__).with_name("sentiment_examples.yml")
 LABELS = ("negative", "neutral", "positive")
-LINGUA_NAMES = {"en": "ENGLISH", "fr": "FRENCH", "de": "GERMAN", "es": "SPANISH"}
-WORD = re.compile(r"[^\W\d_]+")
-#: lingua must be this sure of a message of three words or more (shorter: never sure)
-DETECTION_FLOOR = 0.5
-
-
-@functools.cache
-def _detector(among: tuple[str, ...]) -> Any:
-    """lingua's detector for `among`, or None without the `languages` extra."""
-    try:
-        import lingua
-    except ImportError:
-        return None
-    languages = [getattr(lingua.Language, LINGUA_NAMES[code]) for code in among]
-    return lingua.LanguageDetectorBuilder.from_languages(*languages).build()
-
-
-def written_in(text: str, among: tuple[str, ...]) -> str | None:
-    """The language of `text` among `among`, when lingua is sure; None otherwise."""
-    words = WORD.findall(text)
-    detector = _detector(among) if len(among) > 1 and len(words) >= 3 else None
-    if detector is None:
-        return None
-    best = detector.compute_language_confidence_values(" ".join(words))[0]
-    if best.value < DETECTION_FLOOR:
-        return None
-    return str(best.language.iso_code_639_1.name).lower()
 
 
 @register_component("SentimentAnalyzer")
@@ -94,8 +66,7 @@ class SentimentAnalyzer(Component):
 
     @property
     def _languages(self) -> tuple[str, ...]:
-        wanted = {str(code) for code in self.config["languages"] or ()} | {self.language}
-        return tuple(sorted(code for code in wanted if code in LINGUA_NAMES))
+        return readable(self.config["languages"], self.language)
 
     def train(self, data: TrainingData, messages: Sequence[Message]) -> SentimentAnalyzer:
         others = [code for code in self._languages if code != "en"]
@@ -110,7 +81,7 @@ class SentimentAnalyzer(Component):
         from parlez.knowledge.multilingual import multilingual_embedder
 
         embed = multilingual_embedder()
-        if embed is None or _detector(self._languages) is None:
+        if embed is None or detector(self._languages) is None:
             warn(
                 "P178",
                 "SentimentAnalyzer reads English only without the `languages` extra (pip "
