@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.business import Business, BusinessSettingsError, business
 from parlez.extras import MissingExtraError, optional
+from parlez.nlu.language_id import LINGUA_NAMES, WORD, detector, told
 
 logger = logging.getLogger(__name__)
 
@@ -27,25 +28,6 @@ SUPPORTED = ("en", "fr", "de", "es")
 LOCALES = {"en": "en_GB", "fr": "fr_FR", "de": "de_DE", "es": "es_ES"}
 
 
-#: lingua's names of the languages the assistant speaks
-LINGUA_NAMES = {"en": "ENGLISH", "fr": "FRENCH", "de": "GERMAN", "es": "SPANISH"}
-#: how sure lingua must be, among the business's languages, before a message of three words
-#: or more decides the conversation's language; of one or two words ("merci", "brushing"),
-#: which several languages share, much surer. Measured on the customer messages of
-#: bench/conversations*.yml by bench/multilingual.py: no message taken for another language.
-CONFIDENCE_FLOOR = 0.5
-SHORT_CONFIDENCE_FLOOR = 0.9
-#: Below its floor a language still decides when it leads the next one by this factor, from
-#: a lower floor: "a beard trim" (English 0.46, Spanish 0.23), "um 15 Uhr" (two words:
-#: German 0.81, English 0.11). Not for one word, which says too little. This took 3+ word
-#: messages from 93.5 to 96.7 % with none wrong, and on the benchmark's other labelled
-#: messages (intents, sentiment, knowledge-base questions), which it was not chosen on,
-#: decided 3 more, all right.
-LEAD_FACTOR = 1.5
-LEAD_FLOOR = 0.3
-SHORT_LEAD_FACTOR = 5.0
-SHORT_LEAD_FLOOR = 0.75
-WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 EMAIL = re.compile(r"\S+@\S+")
 
 
@@ -54,14 +36,11 @@ def _detector(among: tuple[str, ...]) -> Any:
     """lingua's detector for `among`; None, said once in the log, where lingua is not
     installed: each conversation then keeps the browser's or the business's language."""
     try:
-        lingua = optional("lingua", "telling which language a customer writes in")
+        optional("lingua", "telling which language a customer writes in")
     except MissingExtraError as error:
         logger.error("%s (%s): answering in the browser's language", error, error.hint)
         return None
-    languages = [getattr(lingua.Language, LINGUA_NAMES[code]) for code in among]
-    # Its models load on first use (under a second, about 150 MB for four languages), and
-    # only the n-gram sizes that messages need.
-    return lingua.LanguageDetectorBuilder.from_languages(*languages).build()
+    return detector(among)
 
 
 def _looks_like_a_name(words: list[str]) -> bool:
@@ -78,25 +57,8 @@ def detect(text: str, among: tuple[str, ...] | list[str] = SUPPORTED) -> str | N
         return None
     if len(known) == 1:
         return known[0]
-    detector = _detector(known)
-    if detector is None:
-        return None
-    best, second = detector.compute_language_confidence_values(" ".join(words))[:2]
-    if not _sure(len(words), best.value, second.value):
-        return None
-    return str(best.language.iso_code_639_1.name).lower()
-
-
-def _sure(words: int, best: float, second: float) -> bool:
-    """Whether lingua's `best` confidence, against the runner-up's, decides a message of
-    `words` words."""
-    if words == 1:
-        return best >= SHORT_CONFIDENCE_FLOOR
-    if words == 2:
-        return best >= SHORT_CONFIDENCE_FLOOR or (
-            best >= SHORT_LEAD_FLOOR and best >= SHORT_LEAD_FACTOR * second
-        )
-    return best >= CONFIDENCE_FLOOR or (best >= LEAD_FLOOR and best >= LEAD_FACTOR * second)
+    found = _detector(known)
+    return None if found is None else told(found, words)
 
 
 def browser_language(metadata: dict[str, Any] | None) -> str | None:

@@ -57,9 +57,14 @@ def pipeline(**params: object) -> Pipeline:
     )
 
 
-def parsed(pipe: Pipeline, text: str, entities: list[dict[str, object]] | None = None) -> Message:
+def parsed(
+    pipe: Pipeline,
+    text: str,
+    entities: list[dict[str, object]] | None = None,
+    data: dict[str, object] | None = None,
+) -> Message:
     """`text` through the pipeline, classified as `book` whatever the tiny classifier says."""
-    message = Message(text)
+    message = Message(text, data=dict(data or {}))
     for step in pipe.steps:
         step.process([message])
         if step.name == "LogisticRegressionClassifier":
@@ -150,3 +155,15 @@ def test_a_message_unlike_every_example_of_its_intent_goes_to_the_knowledge_base
     assert unlike.intent_ranking[1]["name"] == "book"
     booking = parsed(pipeline(min_example_similarity=0.35), "can I book an appointment on Friday")
     assert booking.intent is not None and booking.intent["name"] == "book"
+
+
+def test_a_message_the_multilingual_classifier_read_keeps_its_intent(project: Path) -> None:
+    """The router's encoder is English: "passez-moi un humain svp" is unlike every English
+    example by it, and went to the knowledge base although MultilingualIntentClassifier had
+    read it right. A message that classifier marks as in another language is left alone."""
+    pipe = pipeline(min_example_similarity=0.35)
+    text = "mon fils s'est cassé une dent en jouant au foot, que faire"
+    routed = parsed(pipe, text)
+    assert routed.intent is not None and routed.intent["name"] == "ask_question"
+    kept = parsed(pipe, text, data={"language": "fr"})
+    assert kept.intent == {"name": "book", "confidence": 0.9}

@@ -50,6 +50,7 @@ def test_a_french_or_german_message_gets_the_intent_its_english_examples_teach()
     french = run(both, "je voudrais annuler mon rendez-vous de demain")
     assert french.intent is not None and french.intent["name"] == "cancel"
     assert french.intent_ranking[0]["name"] == "cancel"
+    assert french.data["language"] == "fr"  # for the components after it
     assert sum(r["confidence"] for r in french.intent_ranking) == pytest.approx(1.0, abs=1e-3)
     german = run(both, "wann habt ihr am Sonntag offen")
     assert german.intent is not None and german.intent["name"] == "hours"
@@ -59,8 +60,10 @@ def test_english_and_messages_too_short_to_tell_keep_the_classifier_before_it() 
     with collect():
         alone = Pipeline.from_config(BEFORE, "en").train(data(DATA))
     both = pipeline(["fr"])
-    for text in ("can I book for saturday", "bonjour", "14h"):
-        assert run(both, text).intent_ranking == run(alone, text).intent_ranking, text
+    for text in ("can I book for saturday", "ok", "14h"):
+        kept = run(both, text)
+        assert kept.intent_ranking == run(alone, text).intent_ranking, text
+        assert "language" not in kept.data
 
 
 def test_the_model_is_kept_with_the_pipeline(tmp_path: Path) -> None:

@@ -23,6 +23,9 @@ With `min_example_similarity` set, a message unlike every training example of it
 knowledge base's score: "reset link not arriving" is no booking, and the answer action
 declines what it cannot answer, which beats asking which service to book.
 
+A message MultilingualIntentClassifier read (one in another language than the pipeline's)
+keeps its intent: the encoder here is English.
+
 The knowledge base is the project's `data/kb/`, indexed in `models/kb-index/` (the same
 index the answer action searches); with none, the component changes nothing.
 """
@@ -40,6 +43,7 @@ from parlez.io.arrays import load_arrays, save_arrays
 from parlez.knowledge.calibration import FLOOR
 from parlez.knowledge.documents import read_kb
 from parlez.knowledge.index import Embedder, KnowledgeIndex, shared_index
+from parlez.nlu.classifiers.multilingual_intent import LANGUAGE_KEY
 from parlez.nlu.component import Component
 from parlez.nlu.message import Message
 from parlez.project import project_folder
@@ -118,6 +122,10 @@ class KnowledgeBaseRouter(Component):
             if name not in wanted or not message.text.strip():
                 continue
             if any(entity.get("entity") in keep for entity in message.entities):
+                continue
+            if message.data.get(LANGUAGE_KEY) not in (None, self.language):
+                # MultilingualIntentClassifier read it (the knowledge base's own intent is
+                # one it can give): the English encoder's similarities say little about it
                 continue
             index = self.index()
             if index is None:

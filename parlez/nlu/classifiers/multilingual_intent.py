@@ -8,10 +8,11 @@ Sentence Encoder (the `languages` extra) puts "je voudrais réserver une coupe" 
 like to book a haircut", so a logistic regression over its vectors, learnt from every
 example in every language, carries what the English examples teach to the other languages.
 
-At training it learns from every intent example. A message lingua tells is in one of
-`languages` other than the pipeline's own (three words or more, as SentimentAnalyzer tells
-it) gets this model's intent and ranking instead of the classifier's before it; any other
-message keeps what it had. Put it after the intent classifier and before FallbackClassifier,
+At training it learns from every intent example. A message lingua is sure is in one of
+`languages` other than the pipeline's own (parlez/nlu/language_id.py: a word or two must be
+clearer than a sentence) gets this model's intent and ranking instead of the classifier's
+before it, and its language in `message.data["language"]`; any other message keeps what it
+had. KnowledgeBaseRouter leaves such a message alone: it compares with the English encoder. Put it after the intent classifier and before FallbackClassifier,
 so that the fallback judges its confidence too.
 """
 
@@ -31,6 +32,8 @@ from parlez.training_data.training_data import TrainingData
 
 #: how many intents the ranking keeps, as DIETClassifier's
 RANKING_LENGTH = 10
+#: where a message's language, when it is another than the pipeline's, is left in `data`
+LANGUAGE_KEY = "language"
 
 
 @register_component("MultilingualIntentClassifier")
@@ -126,11 +129,13 @@ class MultilingualIntentClassifier(Component):
         if self.weights_ is None:
             return
         among = self._languages
-        foreign = [
-            m
-            for m in messages
-            if m.text.strip() and (written_in(m.text, among) or self.language) != self.language
-        ]
+        foreign = []
+        for message in messages:
+            language = written_in(message.text, among) if message.text.strip() else None
+            if language not in (None, self.language):
+                foreign.append(message)
+                # for the components after it that read only the pipeline's language
+                message.data[LANGUAGE_KEY] = language
         embed = multilingual_embedder()
         if not foreign or embed is None:
             return
