@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.business import Business, BusinessSettingsError, business
 from parlez.extras import MissingExtraError, optional
-from parlez.nlu.language_id import LINGUA_NAMES, WORD, detector, told
+from parlez.language_id import LINGUA_NAMES, WORD, detector, told
 
 logger = logging.getLogger(__name__)
 

@@ -129,6 +129,7 @@ PUBLIC_API = {
     "parlez.experiments",
     "parlez.extras",
     "parlez.database",
+    "parlez.language_id",
 }
 
 

@@ -9,7 +9,7 @@ like to book a haircut", so a logistic regression over its vectors, learnt from 
 example in every language, carries what the English examples teach to the other languages.
 
 At training it learns from every intent example. A message lingua is sure is in one of
-`languages` other than the pipeline's own (parlez/nlu/language_id.py: a word or two must be
+`languages` other than the pipeline's own (parlez/language_id.py: a word or two must be
 clearer than a sentence) gets this model's intent and ranking instead of the classifier's
 before it, and its language in `message.data["language"]`; any other message keeps what it
 had. KnowledgeBaseRouter leaves such a message alone: it compares with the English encoder. Put it after the intent classifier and before FallbackClassifier,
@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from parlez.diagnostics import warn
+from parlez.language_id import detector, readable, written_in
 from parlez.nlu.component import Component
-from parlez.nlu.language_id import detector, readable, written_in
 from parlez.nlu.message import Message
 from parlez.registry import register_component
 from parlez.training_data.training_data import TrainingData

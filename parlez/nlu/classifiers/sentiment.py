@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from parlez.diagnostics import warn
+from parlez.language_id import detector, readable, written_in
 from parlez.nlu.component import Component
-from parlez.nlu.language_id import detector, readable, written_in
 from parlez.nlu.message import Message
 from parlez.registry import register_component
 from parlez.training_data.training_data import TrainingData
