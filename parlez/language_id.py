@@ -31,6 +31,9 @@ LEAD_FACTOR = 1.5
 LEAD_FLOOR = 0.3
 SHORT_LEAD_FACTOR = 5.0
 SHORT_LEAD_FLOOR = 0.75
+#: where an NLU component leaves a message's language in `Message.data`, when it told one
+#: other than the pipeline's, for the components after it that read only the pipeline's
+LANGUAGE_KEY = "language"
 
 
 @functools.cache

@@ -43,7 +43,7 @@ from parlez.io.arrays import load_arrays, save_arrays
 from parlez.knowledge.calibration import FLOOR
 from parlez.knowledge.documents import read_kb
 from parlez.knowledge.index import Embedder, KnowledgeIndex, shared_index
-from parlez.nlu.classifiers.multilingual_intent import LANGUAGE_KEY
+from parlez.language_id import LANGUAGE_KEY
 from parlez.nlu.component import Component
 from parlez.nlu.message import Message
 from parlez.project import project_folder

@@ -12,8 +12,9 @@ At training it learns from every intent example. A message lingua is sure is in 
 `languages` other than the pipeline's own (parlez/language_id.py: a word or two must be
 clearer than a sentence) gets this model's intent and ranking instead of the classifier's
 before it, and its language in `message.data["language"]`; any other message keeps what it
-had. KnowledgeBaseRouter leaves such a message alone: it compares with the English encoder. Put it after the intent classifier and before FallbackClassifier,
-so that the fallback judges its confidence too.
+had. KnowledgeBaseRouter, which compares with the English encoder, leaves such a message
+alone. Put it after the intent classifier and before FallbackClassifier, so that the
+fallback judges its confidence too.
 """
 
 from __future__ import annotations
@@ -22,18 +23,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy.special import softmax
 
 from parlez.diagnostics import warn
-from parlez.language_id import detector, readable, written_in
+from parlez.language_id import LANGUAGE_KEY, detector, readable, written_in
+from parlez.nlu.classifiers.ranking import set_intent
 from parlez.nlu.component import Component
 from parlez.nlu.message import Message
 from parlez.registry import register_component
 from parlez.training_data.training_data import TrainingData
-
-#: how many intents the ranking keeps, as DIETClassifier's
-RANKING_LENGTH = 10
-#: where a message's language, when it is another than the pipeline's, is left in `data`
-LANGUAGE_KEY = "language"
 
 
 @register_component("MultilingualIntentClassifier")
@@ -107,31 +105,23 @@ class MultilingualIntentClassifier(Component):
             self.weights_ = np.asarray(state["weights"], np.float32)
             self.intercepts_ = np.asarray(state["intercepts"], np.float32)
 
-    def ranking(self, vector: np.ndarray) -> list[dict[str, Any]]:
-        """The intents by probability for one sentence vector, best first."""
-        assert self.weights_ is not None and self.intercepts_ is not None and self.intents_
-        if len(self.intents_) == 2:  # scikit-learn keeps one row for two classes
-            logit = float(vector @ self.weights_[0] + self.intercepts_[0])
-            logits = np.asarray([0.0, logit])
-        else:
-            logits = vector @ self.weights_.T + self.intercepts_
-        odds = np.exp(logits - logits.max())
-        chances = odds / odds.sum()
-        order = np.argsort(-chances)[:RANKING_LENGTH]
-        return [
-            {"name": self.intents_[index], "confidence": round(float(chances[index]), 4)}
-            for index in order
-        ]
+    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+        """Each intent's probability (a row per sentence vector), in `intents_`' order."""
+        assert self.weights_ is not None and self.intercepts_ is not None
+        logits = vectors @ self.weights_.T + self.intercepts_
+        if logits.shape[1] == 1:  # scikit-learn keeps one row of weights for two intents
+            logits = np.hstack([np.zeros_like(logits), logits])
+        return np.asarray(softmax(logits, axis=1))
 
     def process(self, messages: Sequence[Message]) -> None:
         from parlez.knowledge.multilingual import multilingual_embedder
 
-        if self.weights_ is None:
+        if self.weights_ is None or self.intents_ is None:
             return
         among = self._languages
         foreign = []
         for message in messages:
-            language = written_in(message.text, among) if message.text.strip() else None
+            language = written_in(message.text, among)
             if language not in (None, self.language):
                 foreign.append(message)
                 # for the components after it that read only the pipeline's language
@@ -139,7 +129,7 @@ class MultilingualIntentClassifier(Component):
         embed = multilingual_embedder()
         if not foreign or embed is None:
             return
-        for message, vector in zip(foreign, embed([m.text for m in foreign]), strict=True):
-            ranking = self.ranking(vector)
-            message.intent = dict(ranking[0])
-            message.intent_ranking = ranking
+        # four decimals: the encoder's last float bits differ from one call to another
+        chances = np.round(self.probabilities(embed([m.text for m in foreign])), 4)
+        for message, row in zip(foreign, chances, strict=True):
+            set_intent(message, self.intents_, row)
