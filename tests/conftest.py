@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,6 +38,14 @@ responses:
   utter_greet:
     - text: hi
 """
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite keeps what parlez caches (the compiled encoder) in a folder of its own,
+    shared by its tests and the servers they start, and not in the home folder."""
+    if "PARLEZ_CACHE_DIR" not in os.environ:
+        os.environ["PARLEZ_CACHE_DIR"] = _SUITE_CACHE = tempfile.mkdtemp(prefix="parlez-cache-")
+        config.add_cleanup(lambda: shutil.rmtree(_SUITE_CACHE, ignore_errors=True))
 
 
 @pytest.fixture(autouse=True)

@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import collections
 import functools
+import io
+import json
 import logging
 import os
 import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from parlez.diagnostics import warn
 from parlez.exceptions import ParlezError
+from parlez.nlu.encoder_cache import compiled_path, load_compiled, save_compiled
 from parlez.nlu.message import Token
 
 logger = logging.getLogger(__name__)
@@ -71,56 +74,142 @@ def resolve_weights(weights: str | None) -> Path:
 
 #: how many parsed messages' sentence vectors are kept for the knowledge base's search
 RECENT = 64
+#: the word pieces a text is cut to
+MAX_PIECES = 256
+#: how the encoder's outputs are pooled (part of a compiled encoder's key)
+POOLING = f"last layer, and the mean of the last {TOKEN_LAYERS} for tokens"
+
+
+class Pieces(NamedTuple):
+    """A batch of texts as word pieces, padded to the longest."""
+
+    ids: Any
+    mask: Any
+    #: each piece's (start, end) in its text, (0, 0) for special pieces and padding; only
+    #: when asked for
+    offsets: np.ndarray | None = None
+
+
+class WordPieces:
+    """The encoder's tokenizer. Its `tokenizer.json` is read by the `tokenizers` library
+    alone (what transformers' fast tokenizers run), which loads in milliseconds; a folder
+    with no `tokenizer.json` (a slow tokenizer's vocabulary only) goes through transformers.
+    Both pad to the longest text and cut at MAX_PIECES, as transformers' `padding=True,
+    truncation=True` does."""
+
+    def __init__(self, path: Path) -> None:
+        self._fast: Any = None
+        self._auto: Any = None
+        file = path / "tokenizer.json"
+        if file.is_file():
+            from tokenizers import Tokenizer
+
+            fast = Tokenizer.from_file(str(file))
+            pad = _pad_token(path)
+            # The file's own padding and truncation (often a fixed 128) are transformers'
+            # defaults, which every call of transformers overrides: so do these.
+            fast.enable_padding(pad_id=fast.token_to_id(pad) or 0, pad_token=pad)
+            fast.enable_truncation(MAX_PIECES)
+            self._fast = fast
+        else:
+            from transformers import AutoTokenizer
+
+            self._auto = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+
+    def __call__(self, texts: Sequence[str], offsets: bool = False) -> Pieces:
+        import torch
+
+        if self._fast is None:
+            encoded = self._auto(
+                list(texts),
+                padding=True,
+                truncation=True,
+                max_length=MAX_PIECES,
+                return_offsets_mapping=offsets,
+                return_tensors="pt",
+            )
+            spans = encoded["offset_mapping"].numpy() if offsets else None
+            return Pieces(encoded["input_ids"], encoded["attention_mask"], spans)
+        encodings = self._fast.encode_batch(list(texts))
+        return Pieces(
+            torch.tensor([e.ids for e in encodings], dtype=torch.long),
+            torch.tensor([e.attention_mask for e in encodings], dtype=torch.long),
+            np.asarray([e.offsets for e in encodings], dtype=np.int64).reshape(
+                len(encodings), -1, 2
+            )
+            if offsets
+            else None,
+        )
+
+
+def _pad_token(path: Path) -> str:
+    try:
+        config = json.loads((path / "tokenizer_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "[PAD]"
+    pad = config.get("pad_token") or "[PAD]"
+    return str(pad.get("content", "[PAD]") if isinstance(pad, dict) else pad)
+
+
+def _eager_model(path: Path) -> Any:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    return AutoModel.from_pretrained(str(path), local_files_only=True).eval()
 
 
 class SentenceEncoder:
-    """A transformer encoder giving a vector per token (pooled over word pieces) and per text."""
+    """A transformer encoder giving a vector per token (pooled over word pieces) and per text.
+
+    It runs as a TorchScript trace (see `_trace`), kept on disk by the first process that
+    makes it (parlez.nlu.encoder_cache): the next processes load that file and never import
+    transformers, which took most of a server's start."""
 
     def __init__(self, path: Path) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
         import torch
-        from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as hf_logging
 
-        hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
-        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         self.path = path
-        self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-        self.model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
-        self.dimension = int(self.model.config.hidden_size)
+        self.tokenizer = WordPieces(path)
         self._torch = torch
         self._lock = threading.Lock()
-        self._traced: Any = None
+        self._model: Any = None
+        self._compiled_at = compiled_path(path, POOLING)
+        #: the trace; None until first needed, False where the encoder cannot be traced
+        self._traced: Any = load_compiled(self._compiled_at)
         # The sentence vectors of the last messages parsed: the knowledge base searches with
         # the same encoder and pooling, so a question is not encoded twice.
         self._recent: collections.OrderedDict[str, np.ndarray] = collections.OrderedDict()
 
-    def embed(
-        self, texts: Sequence[str], batch_size: int = 32, max_length: int = 256
-    ) -> np.ndarray:
+    @property
+    def model(self) -> Any:
+        """The eager transformers model: loaded only to trace it, or where it cannot be."""
+        if self._model is None:
+            self._model = _eager_model(self.path)
+        return self._model
+
+    def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """One unit-length vector per text (mean of its word pieces, as sentence-transformers
         pools all-MiniLM-L6-v2), so a dot product is the cosine similarity."""
         if len(texts) <= RECENT and all(t in self._recent for t in texts):
             return np.stack([self._recent[t] for t in texts])
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        vectors: np.ndarray | None = None
         # Batches of similar length pad less.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
-            encoded = self.tokenizer(
-                [texts[i] for i in batch],
-                padding=True,
-                truncation=True,
-                max_length=max_length,
-                return_tensors="pt",
-            )
-            hidden, _ = self._forward(encoded["input_ids"], encoded["attention_mask"])
-            mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pieces = self.tokenizer([texts[i] for i in batch])
+            hidden, _ = self._forward(pieces.ids, pieces.mask)
+            mask = pieces.mask.unsqueeze(-1).to(hidden.dtype)
             pooled = ((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).numpy()
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            if vectors is None:
+                vectors = np.zeros((len(texts), pooled.shape[1]), dtype=np.float32)
             vectors[batch] = pooled / np.where(norms == 0, 1, norms)
-        return vectors
+        return vectors if vectors is not None else np.zeros((0, 0), dtype=np.float32)
 
     def _forward(self, ids: Any, mask: Any) -> tuple[Any, Any]:
         """The last layer and the token vectors (mean of the last TOKEN_LAYERS layers).
@@ -146,18 +235,14 @@ class SentenceEncoder:
         weights out for oneDNN's kernels: one short CLINC150 message encodes in 2.4 ms instead
         of 3.2 ms frozen and 5.2 ms eager on 2 cores. The numbers differ from the eager
         model's only in rounding (at most 6e-6 on CLINC150 batches); training and parsing
-        both go through this one path.
+        both go through this one path. The frozen trace is kept on disk once it passes its
+        check (before `optimize_for_inference`, whose layout is the machine's).
         """
         torch = self._torch
         model = self.model
         # Traced on a padded batch: an unpadded one would let the attention drop its mask,
         # and the trace would then ignore padding for good.
-        example = self.tokenizer(
-            ["a short text", "a longer text that pads the short one"],
-            padding=True,
-            return_tensors="pt",
-        )
-        ids, mask = example["input_ids"], example["attention_mask"]
+        example = self.tokenizer(["a short text", "a longer text that pads the short one"])
 
         class LastAndTokenLayers(torch.nn.Module):  # type: ignore[misc,name-defined]
             def __init__(self) -> None:
@@ -171,41 +256,37 @@ class SentenceEncoder:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                traced = torch.jit.optimize_for_inference(
-                    torch.jit.trace(eager, (ids, mask), strict=False)
+                frozen = torch.jit.freeze(
+                    torch.jit.trace(eager, (example.ids, example.mask), strict=False).eval()
                 )
+                kept = io.BytesIO()
+                torch.jit.save(frozen, kept)
+                traced = torch.jit.optimize_for_inference(frozen)
                 # Another encoder (a project's own) may branch on shapes in Python, which a
                 # trace bakes in: check it on a batch of another size and length.
                 check = self.tokenizer(
-                    ["one", "two words", "and a third text, the longest of the three"],
-                    padding=True,
-                    return_tensors="pt",
+                    ["one", "two words", "and a third text, the longest of the three"]
                 )
-                inputs = (check["input_ids"], check["attention_mask"])
-                kept = check["attention_mask"].bool()
+                inputs = (check.ids, check.mask)
+                real = check.mask.bool()
                 for got, want in zip(traced(*inputs), eager(*inputs), strict=True):
-                    if not torch.allclose(got[kept], want[kept], rtol=1e-4, atol=1e-4):
+                    if not torch.allclose(got[real], want[real], rtol=1e-4, atol=1e-4):
                         raise ValueError("the traced encoder disagrees with the eager one")
-                return traced
         except Exception as error:  # an encoder TorchScript cannot trace still works eagerly
             logger.info("the language model runs untraced (slower): %s", error)
             return False
+        save_compiled(kept.getvalue(), self._compiled_at)
+        return traced
 
     def encode(
-        self, texts: Sequence[str], tokens: Sequence[Sequence[Token]], max_length: int = 256
+        self, texts: Sequence[str], tokens: Sequence[Sequence[Token]]
     ) -> list[tuple[np.ndarray, np.ndarray]]:
-        encoded = self.tokenizer(
-            list(texts),
-            return_offsets_mapping=True,
-            padding=True,
-            truncation=True,
-            max_length=max_length,
-            return_tensors="pt",
-        )
-        offsets = encoded.pop("offset_mapping").numpy()
-        last, layers = self._forward(encoded["input_ids"], encoded["attention_mask"])
+        batch = self.tokenizer(texts, offsets=True)
+        assert batch.offsets is not None
+        offsets = batch.offsets
+        last, layers = self._forward(batch.ids, batch.mask)
         hidden, words = last.numpy(), layers.numpy()
-        mask = encoded["attention_mask"].numpy().astype(bool)
+        mask = batch.mask.numpy().astype(bool)
         results = []
         for row, message_tokens in enumerate(tokens):
             sentence = hidden[row][mask[row]].mean(axis=0)

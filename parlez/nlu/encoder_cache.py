@@ -1,0 +1,98 @@
+"""The sentence encoder compiled once per machine, so a process starts without transformers.
+
+Loading the packaged encoder through transformers takes seconds before the first message is
+parsed: importing transformers alone took 2.2-2.9 s here, and tracing the model for
+TorchScript another second. A traced and frozen encoder is a file torch loads on its own in
+under a tenth of a second; with the tokenizer read by the `tokenizers` library (which
+transformers uses underneath) nothing of transformers is imported at all. So the first
+process to trace an encoder saves the frozen trace here, and the next ones load it.
+
+A file is used only for the encoder, torch and parlez it was made with: its name is a hash
+of the torch version, the encoder folder and its files' sizes and times, and how parlez pools
+the layers. A file that cannot be read is traced again and replaced; a cache folder that
+cannot be written leaves every start as slow as before, and nothing else changes.
+
+Where: `PARLEZ_CACHE_DIR`, else `$XDG_CACHE_HOME/parlez`, else `~/.cache/parlez`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+#: bump when what is traced changes, so old files are not loaded for a new graph
+FORMAT = 1
+#: the files whose change makes a traced encoder stale
+_WEIGHTS = ("config.json", "model.safetensors", "pytorch_model.bin")
+
+
+def cache_dir() -> Path:
+    """The folder parlez keeps what it can rebuild in."""
+    explicit = os.environ.get("PARLEZ_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "parlez"
+
+
+def compiled_path(folder: Path, pooling: str) -> Path:
+    """Where the traced encoder of `folder` is kept (whether or not it is there yet)."""
+    import torch
+
+    files = []
+    for name in _WEIGHTS:
+        path = folder / name
+        if path.is_file():
+            status = path.stat()
+            files.append((name, status.st_size, status.st_mtime_ns))
+    key = json.dumps(
+        [FORMAT, torch.__version__, str(folder.resolve()), files, pooling], sort_keys=True
+    )
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+    return cache_dir() / "encoders" / f"encoder-{digest}.pt"
+
+
+def load_compiled(path: Path) -> Any | None:
+    """The traced encoder saved at `path`, ready for inference; None when there is none or it
+    cannot be read (it is traced again then)."""
+    if not path.is_file():
+        return None
+    import torch
+
+    try:
+        with warnings.catch_warnings():
+            # TorchScript is deprecated in torch 2.13, which parlez pins; see `_trace`
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return torch.jit.optimize_for_inference(torch.jit.load(str(path)))  # type: ignore[no-untyped-call]
+    except Exception as error:  # truncated by a full disk, or made by another build
+        logger.info("the compiled encoder %s cannot be read (%s): tracing it again", path, error)
+        return None
+
+
+def save_compiled(frozen: bytes, path: Path) -> None:
+    """Keep `frozen` (a frozen TorchScript module, as `torch.jit.save` wrote it) at `path`;
+    written whole or not at all, so a process starting beside this one never reads half a
+    file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(frozen)
+            os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide it from other users
+            os.replace(temporary, path)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+    except OSError as error:  # a read-only home: every start traces, as before
+        logger.info("the compiled encoder could not be kept in %s: %s", path.parent, error)
+        return
+    logger.info("compiled encoder kept in %s: the next start loads it", path)

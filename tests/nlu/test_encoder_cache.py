@@ -1,0 +1,138 @@
+"""The compiled sentence encoder kept on disk (parlez.nlu.encoder_cache): a second process
+loads it instead of importing transformers and tracing, and gets the same numbers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from parlez.nlu.encoder import MAX_PIECES, SentenceEncoder, packaged_model_path
+from parlez.nlu.encoder_cache import cache_dir, compiled_path
+
+TEXTS = ["hi", "book a beard trim for friday afternoon at two", "¿cuánto cuesta un corte?"]
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("PARLEZ_CACHE_DIR", str(folder))
+    return folder
+
+
+def kept_files(cache: Path) -> list[Path]:
+    return sorted((cache / "encoders").glob("*.pt")) if (cache / "encoders").is_dir() else []
+
+
+def test_the_first_encoder_keeps_its_trace_and_the_next_loads_it_with_the_same_numbers(
+    cache: Path,
+) -> None:
+    first = SentenceEncoder(packaged_model_path())
+    traced = first.embed(TEXTS)
+    assert len(kept_files(cache)) == 1
+
+    second = SentenceEncoder(packaged_model_path())
+    loaded = second.embed(TEXTS)
+    assert second._model is None, "the eager transformers model should not be loaded"
+    assert np.array_equal(traced, loaded)
+
+
+def test_a_process_with_the_compiled_encoder_never_imports_transformers(cache: Path) -> None:
+    SentenceEncoder(packaged_model_path()).embed(["warm"])
+    script = (
+        "import sys\n"
+        "from parlez.nlu.encoder import encoder_at, packaged_model_path\n"
+        "encoder_at(packaged_model_path()).embed(['hello there'])\n"
+        "print('transformers' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "PARLEZ_CACHE_DIR": str(cache)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "False"
+
+
+def test_an_unreadable_compiled_encoder_is_traced_again_and_replaced(cache: Path) -> None:
+    expected = SentenceEncoder(packaged_model_path()).embed(TEXTS)
+    (kept,) = kept_files(cache)
+    kept.write_bytes(b"half a file")
+
+    again = SentenceEncoder(packaged_model_path())
+    assert np.array_equal(again.embed(TEXTS), expected)
+    assert kept.stat().st_size > 1_000_000
+
+
+def test_a_cache_folder_that_cannot_be_written_changes_nothing_but_the_speed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("PARLEZ_CACHE_DIR", str(blocked))
+    vectors = SentenceEncoder(packaged_model_path()).embed(TEXTS)
+    assert vectors.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_changed_encoder_or_torch_gets_another_file(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    folder = tmp_path / "encoder"
+    folder.mkdir()
+    weights = folder / "model.safetensors"
+    weights.write_bytes(b"1")
+    before = compiled_path(folder, "mean")
+    assert before.parent == cache / "encoders"
+    assert compiled_path(folder, "cls") != before  # pooled another way
+    os.utime(weights, ns=(1, 1))
+    assert compiled_path(folder, "mean") != before  # new weights
+    changed = compiled_path(folder, "mean")
+    monkeypatch.setattr(torch, "__version__", "0.0.1")
+    assert compiled_path(folder, "mean") != changed
+
+
+def test_the_cache_folder_follows_xdg_without_its_own_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PARLEZ_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_dir() == tmp_path / "parlez"
+
+
+def test_the_word_pieces_are_transformers_own_without_importing_it() -> None:
+    """The `tokenizers` library reads tokenizer.json as transformers' fast tokenizer does,
+    padding and truncation included."""
+    from transformers import AutoTokenizer
+
+    path = packaged_model_path()
+    reference = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    texts = [
+        "Crème brûlée à l'été",
+        "Größe über 😀 emoji",
+        "word " * 400,  # cut at MAX_PIECES
+        "",
+        "  spaced   out ",
+        "what's the price of a cut & colour?",
+    ]
+    want = reference(
+        texts,
+        padding=True,
+        truncation=True,
+        max_length=MAX_PIECES,
+        return_offsets_mapping=True,
+        return_tensors="pt",
+    )
+    got = SentenceEncoder(packaged_model_path()).tokenizer(texts, offsets=True)
+    assert got.ids.shape == (len(texts), MAX_PIECES)
+    assert got.offsets is not None
+    assert (got.ids == want["input_ids"]).all()
+    assert (got.mask == want["attention_mask"]).all()
+    assert np.array_equal(got.offsets, want["offset_mapping"].numpy())
