@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import classification_report
-from sklearn.model_selection import StratifiedKFold
 
 from parlez.nlu.message import Message
 from parlez.nlu.pipeline import Pipeline
@@ -100,6 +98,8 @@ def cross_validate(
     make: Any, data: TrainingData, folds: int, seed: int = 42
 ) -> tuple[NLUEvaluation, list[dict[str, float]]]:
     """Train `make()` on k-1 folds and evaluate on the held-out one, for each fold."""
+    from sklearn.model_selection import StratifiedKFold  # see intent_report
+
     labelled = [e for e in data.examples if e.intent is not None]
     labels = [e.intent for e in labelled]
     counts = Counter(labels)
@@ -123,6 +123,10 @@ def cross_validate(
 
 def intent_report(results: list[IntentResult]) -> dict[str, Any]:
     """scikit-learn's classification report, plus what each intent was confused with."""
+    # Imported when a report is asked for: the server imports this module for its test
+    # routes, and importing scikit-learn took a second of every start.
+    from sklearn.metrics import classification_report
+
     targets = [r.target for r in results]
     predictions = [r.prediction or "None" for r in results]
     report: dict[str, Any] = classification_report(

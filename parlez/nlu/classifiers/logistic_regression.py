@@ -7,8 +7,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sklearn.linear_model import LogisticRegression
-
 from parlez.exceptions import ParlezError
 from parlez.nlu.classifiers.linear import LinearModel
 from parlez.nlu.classifiers.ranking import RANKING_LENGTH, set_intents
@@ -79,6 +77,9 @@ class LogisticRegressionClassifier(LinearIntentClassifier):
     }
 
     def fit(self, features: Any, labels: list[str]) -> Any:
+        # Imported to train only: importing scikit-learn took a second of every server start.
+        from sklearn.linear_model import LogisticRegression
+
         model = LogisticRegression(
             C=self.config["C"],
             max_iter=self.config["max_iter"],

@@ -15,9 +15,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse
-from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
-from sklearn.linear_model import LogisticRegression
 
 from parlez.io.arrays import load_arrays, save_arrays
 
@@ -93,7 +91,10 @@ class SentenceLinearModel:
         self.intercept_ = np.asarray(model.intercept_, dtype=np.float64)
         return self
 
-    def _estimator(self) -> LogisticRegression:
+    def _estimator(self) -> Any:
+        # Imported to train only: importing scikit-learn took a second of every server start.
+        from sklearn.linear_model import LogisticRegression
+
         return LogisticRegression(C=self.C, max_iter=self.max_iter, class_weight="balanced")
 
     def _calibrate(self, inputs: scipy.sparse.csr_matrix, target: np.ndarray) -> float:
@@ -117,6 +118,8 @@ class SentenceLinearModel:
             return float(
                 -log_softmax(scores / temperature, axis=1)[np.arange(len(gold)), gold].mean()
             )
+
+        from scipy.optimize import minimize_scalar  # training only, as scikit-learn
 
         return float(minimize_scalar(loss, bounds=(0.05, 5.0), method="bounded").x)
 

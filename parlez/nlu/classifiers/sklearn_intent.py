@@ -10,9 +10,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sklearn.model_selection import GridSearchCV
-from sklearn.svm import LinearSVC
-
 from parlez.diagnostics import warn
 from parlez.nlu.classifiers.logistic_regression import LinearIntentClassifier
 from parlez.nlu.classifiers.ranking import RANKING_LENGTH
@@ -31,6 +28,10 @@ class SklearnIntentClassifier(LinearIntentClassifier):
     accepted = {"gamma", "num_threads"}
 
     def fit(self, features: Any, labels: list[str]) -> Any:
+        # Imported to train only: importing scikit-learn took a second of every server start.
+        from sklearn.model_selection import GridSearchCV
+        from sklearn.svm import LinearSVC
+
         if any(k != "linear" for k in self.config["kernels"]):
             warn("P198", "SklearnIntentClassifier trains a linear SVM; other kernels are not used")
         folds = min(int(self.config["max_cross_validation_folds"]), min(Counter(labels).values()))

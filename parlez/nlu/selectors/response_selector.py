@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from parlez.nlu.classifiers.linear import LinearModel
 from parlez.nlu.component import Component
@@ -67,6 +66,9 @@ class ResponseSelector(Component):
             # One answer (or none) needs no model: it is always the one.
             self.model_ = LinearModel(keys_found, np.zeros((0, 0)), np.zeros(0))
             return self
+        # Imported to train only: importing scikit-learn took a second of every server start.
+        from sklearn.linear_model import LogisticRegression
+
         model = LogisticRegression(
             C=self.config["C"],
             max_iter=self.config["max_iter"],
