@@ -72,6 +72,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/nlu.py
 	$(BIN)/python bench/dialogue.py
 	$(BIN)/python bench/webchat.py
+	$(BIN)/python bench/start.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

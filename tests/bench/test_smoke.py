@@ -146,6 +146,11 @@ def test_voice_benchmark_smoke_prints_its_tables(assistant_models: Path) -> None
     assert "scripted calls through twilio_voice" in out and "p99" in out and "lead" in out
 
 
+def test_start_benchmark_smoke_prints_its_table(assistant_models: Path) -> None:
+    out = bench_output("start.py", "--models", str(assistant_models))
+    assert "| cold | 1 |" in out and "| warm | 1 |" in out
+
+
 def test_fuzz_benchmark_smoke_prints_its_table_and_finds_nothing() -> None:
     done = subprocess.run(
         [sys.executable, str(REPO / "bench" / "fuzz.py"), "--smoke"],
