@@ -103,6 +103,8 @@ def main() -> None:
     print("| start | runs | ready p50 s | ready max s | first answers p50 s | peak RSS MB |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, starts in rows.items():
+        if not starts:
+            continue
         ready = [s[0] for s in starts]
         answered = [s[1] for s in starts]
         print(
