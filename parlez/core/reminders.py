@@ -36,6 +36,8 @@ OutputFor = Callable[[str], Awaitable[OutputChannel]]
 #: how often the kept reminders are looked at, at the most: when another process set the
 #: next one, or died before firing it
 POLL_SECONDS = 30.0
+#: how long a shutdown waits for the watch's read of the kept reminders to finish
+STOP_SECONDS = 5.0
 
 
 def seconds_until(moment: datetime, now: float | None = None) -> float:
@@ -77,6 +79,7 @@ class ReminderScheduler:
         self._output_for: OutputFor | None = None
         self._wake: asyncio.Event | None = None
         self._watching: asyncio.Task[None] | None = None
+        self._stopping = False
         self.poll_seconds = POLL_SECONDS
 
     def share(
@@ -89,6 +92,7 @@ class ReminderScheduler:
             return False
         self._store, self._output_for, self.poll_seconds = store, output_for, poll_seconds
         self._wake = asyncio.Event()
+        self._stopping = False
         store.on_reminder_kept = self._wake.set
         self._watching = asyncio.get_running_loop().create_task(self._watch())
         return True
@@ -97,7 +101,7 @@ class ReminderScheduler:
         """Take and fire the due reminders, then sleep until the next is due (or a save in
         this process kept one, or `poll_seconds` passed)."""
         assert self._store is not None and self._wake is not None
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 await self._fire_kept(time.time())
@@ -166,14 +170,26 @@ class ReminderScheduler:
     async def close(self) -> None:
         """Stop every timer (server shutdown); pending reminders are forgotten, unless a
         store keeps them (they stay there for the next start, or another process)."""
+        await self._stop_watching()
         tasks = [r.task for r in self._pending.values() if r.task is not None]
-        if self._watching is not None:
-            tasks.append(self._watching)
-            self._watching = None
         self._pending.clear()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _stop_watching(self) -> None:
+        """Let the store's watch finish the read it is in, then stop: cancelled in the
+        middle of opening a SQLite connection, it left aiosqlite's thread to answer a closed
+        event loop, and the connection open. A read that hangs (the database away) is
+        cancelled after STOP_SECONDS."""
+        watching, self._watching = self._watching, None
+        if watching is None:
+            return
+        self._stopping = True
+        if self._wake is not None:
+            self._wake.set()
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(watching, STOP_SECONDS)
 
     def _drop(self, key: tuple[str, str]) -> None:
         old = self._pending.pop(key, None)

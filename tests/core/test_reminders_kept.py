@@ -183,3 +183,49 @@ async def test_a_replaced_conversation_keeps_only_the_reminders_it_still_sets(ur
         ]
     finally:
         await store.close()
+
+
+async def collecting(sender_id: str) -> OutputChannel:
+    return CollectingOutputChannel()
+
+
+class SlowStore(SQLTrackerStore):
+    """A store whose read of the due reminders takes `seconds` (None: never ends)."""
+
+    def __init__(self, url: str, seconds: float | None) -> None:
+        super().__init__(url, SLOTS)
+        self.seconds = seconds
+        self.reads_begun = asyncio.Event()
+        self.reads_finished = 0
+
+    async def claim_due_reminders(self, now: float) -> list[tuple[str, ReminderScheduled]]:
+        self.reads_begun.set()
+        await (asyncio.sleep(self.seconds) if self.seconds is not None else asyncio.Event().wait())
+        found = await super().claim_due_reminders(now)
+        self.reads_finished += 1
+        return found
+
+
+async def test_a_shutdown_lets_the_watch_finish_the_read_it_is_in(tmp_path: Path) -> None:
+    """Cancelled in the middle of a read, the watch left aiosqlite's thread to answer an event
+    loop that had closed, and its connection open."""
+    store = SlowStore(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}", seconds=0.3)
+    scheduler = ReminderScheduler()
+    assert scheduler.share(store, collecting, poll_seconds=30)
+    await store.reads_begun.wait()
+    await scheduler.close()
+    assert store.reads_finished == 1
+    await store.close()
+
+
+async def test_a_shutdown_does_not_wait_for_a_read_that_hangs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("parlez.core.reminders.STOP_SECONDS", 0.2)
+    store = SlowStore(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}", seconds=None)
+    scheduler = ReminderScheduler()
+    assert scheduler.share(store, collecting, poll_seconds=30)
+    await store.reads_begun.wait()
+    await scheduler.close()  # returns: the read is cancelled
+    assert store.reads_finished == 0
+    await store.close()
