@@ -26,7 +26,7 @@ import numpy as np
 
 from parlez.diagnostics import warn
 from parlez.exceptions import ParlezError
-from parlez.nlu.encoder_cache import compiled_path, load_compiled, save_compiled
+from parlez.nlu.encoder_cache import compiled_path, keep, load_compiled
 from parlez.nlu.message import Token
 
 logger = logging.getLogger(__name__)
@@ -275,7 +275,7 @@ class SentenceEncoder:
         except Exception as error:  # an encoder TorchScript cannot trace still works eagerly
             logger.info("the language model runs untraced (slower): %s", error)
             return False
-        save_compiled(kept.getvalue(), self._compiled_at)
+        keep(kept.getvalue(), self._compiled_at)
         return traced
 
     def encode(

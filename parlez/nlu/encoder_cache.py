@@ -1,16 +1,18 @@
-"""The sentence encoder compiled once per machine, so a process starts without transformers.
+"""The sentence encoders made ready once per machine, so a process starts in less time.
 
 Loading the packaged encoder through transformers takes seconds before the first message is
 parsed: importing transformers alone took 2.2-2.9 s here, and tracing the model for
 TorchScript another second. A traced and frozen encoder is a file torch loads on its own in
 under a tenth of a second; with the tokenizer read by the `tokenizers` library (which
 transformers uses underneath) nothing of transformers is imported at all. So the first
-process to trace an encoder saves the frozen trace here, and the next ones load it.
+process to trace an encoder keeps the frozen trace here, and the next ones load it. The
+multilingual encoder is kept the same way, as it is once loaded (parlez.knowledge.multilingual).
 
-A file is used only for the encoder, torch and parlez it was made with: its name is a hash
-of the torch version, the encoder folder and its files' sizes and times, and how parlez pools
-the layers. A file that cannot be read is traced again and replaced; a cache folder that
-cannot be written leaves every start as slow as before, and nothing else changes.
+A file is used only for what it was made from: its name is a hash of the library versions,
+the encoder's files (their sizes and times) and how parlez uses it. A file that cannot be
+read is made again and replaced; a cache folder that cannot be written leaves every start as
+slow as before, and nothing else changes. What is here is loaded as code would be (a
+TorchScript module, a pickle): the folder is the user's own, as Python's packages are.
 
 Where: `PARLEZ_CACHE_DIR`, else `$XDG_CACHE_HOME/parlez`, else `~/.cache/parlez`.
 """
@@ -23,14 +25,15 @@ import logging
 import os
 import tempfile
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
-#: bump when what is traced changes, so old files are not loaded for a new graph
+#: bump when what is kept changes, so old files are not loaded for new code
 FORMAT = 1
-#: the files whose change makes a traced encoder stale
+#: the files of an encoder folder whose change makes its trace stale
 _WEIGHTS = ("config.json", "model.safetensors", "pytorch_model.bin")
 
 
@@ -43,21 +46,25 @@ def cache_dir() -> Path:
     return Path(base).expanduser() / "parlez"
 
 
+def cached_path(name: str, key: list[Any], files: Iterable[Path], suffix: str) -> Path:
+    """Where what is made from `files` (and what `key` says of how) is kept."""
+    stamps = []
+    for path in sorted(files):
+        if path.is_file():
+            status = path.stat()
+            stamps.append((str(path.resolve()), status.st_size, status.st_mtime_ns))
+    text = json.dumps([FORMAT, key, stamps], sort_keys=True)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+    return cache_dir() / "encoders" / f"{name}-{digest}{suffix}"
+
+
 def compiled_path(folder: Path, pooling: str) -> Path:
     """Where the traced encoder of `folder` is kept (whether or not it is there yet)."""
     import torch
 
-    files = []
-    for name in _WEIGHTS:
-        path = folder / name
-        if path.is_file():
-            status = path.stat()
-            files.append((name, status.st_size, status.st_mtime_ns))
-    key = json.dumps(
-        [FORMAT, torch.__version__, str(folder.resolve()), files, pooling], sort_keys=True
+    return cached_path(
+        "encoder", [torch.__version__, pooling], (folder / name for name in _WEIGHTS), ".pt"
     )
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
-    return cache_dir() / "encoders" / f"encoder-{digest}.pt"
 
 
 def load_compiled(path: Path) -> Any | None:
@@ -77,22 +84,21 @@ def load_compiled(path: Path) -> Any | None:
         return None
 
 
-def save_compiled(frozen: bytes, path: Path) -> None:
-    """Keep `frozen` (a frozen TorchScript module, as `torch.jit.save` wrote it) at `path`;
-    written whole or not at all, so a process starting beside this one never reads half a
-    file."""
+def keep(data: bytes, path: Path) -> None:
+    """Keep `data` at `path`, written whole or not at all, so a process starting beside this
+    one never reads half a file."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
         try:
             with os.fdopen(handle, "wb") as out:
-                out.write(frozen)
+                out.write(data)
             os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide it from other users
             os.replace(temporary, path)
         finally:
             if os.path.exists(temporary):
                 os.unlink(temporary)
-    except OSError as error:  # a read-only home: every start traces, as before
-        logger.info("the compiled encoder could not be kept in %s: %s", path.parent, error)
+    except OSError as error:  # a read-only home: every start loads as before
+        logger.info("%s could not be kept in %s: %s", path.name, path.parent, error)
         return
-    logger.info("compiled encoder kept in %s: the next start loads it", path)
+    logger.info("kept %s: the next start loads it", path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from parlez.knowledge import project_multilingual_index
@@ -74,3 +75,18 @@ def test_training_builds_the_multilingual_index_beside_the_english_one(tmp_path:
     assert (tmp_path / "models" / MULTILINGUAL_INDEX_FOLDER / "vectors.safetensors").is_file()
     opened = project_multilingual_index(tmp_path)
     assert opened is not None and opened.vectors.shape[1] == 512
+
+
+def test_the_loaded_encoder_is_kept_and_the_next_process_reads_it_with_the_same_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARLEZ_CACHE_DIR", str(tmp_path))
+    texts = ["où se trouve le salon ?", "wo kann ich parken"]
+    first = MultilingualEmbedder()(texts)
+    (kept,) = (tmp_path / "encoders").glob("use-multilingual-*.pickle")
+    second = MultilingualEmbedder()(texts)
+    assert np.array_equal(first, second)
+
+    kept.write_bytes(b"not a pickle")  # cut short, or made by another version
+    assert np.array_equal(MultilingualEmbedder()(texts), first)
+    assert kept.stat().st_size > 1_000_000  # made again
