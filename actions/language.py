@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.business import Business, BusinessSettingsError, business
 from parlez.extras import MissingExtraError, optional
-from parlez.language_id import LINGUA_NAMES, WORD, detector, told
+from parlez.language_id import LINGUA_NAMES, WORD, counted, detector, told
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +52,14 @@ def detect(text: str, among: tuple[str, ...] | list[str] = SUPPORTED) -> str | N
     """The language `text` is written in, among `among`, if it says so clearly enough;
     None for a name, an address, a number or a word that several languages share."""
     known = tuple(sorted({code for code in among if code in LINGUA_NAMES}))
-    words = WORD.findall(EMAIL.sub(" ", text))
+    text = EMAIL.sub(" ", text)
+    words = WORD.findall(text)
     if not known or not words or _looks_like_a_name(words):
         return None
     if len(known) == 1:
         return known[0]
     found = _detector(known)
-    return None if found is None else told(found, words)
+    return None if found is None else told(found, words, counted(text, words))
 
 
 def browser_language(metadata: dict[str, Any] | None) -> str | None:

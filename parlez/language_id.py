@@ -31,6 +31,12 @@ LEAD_FACTOR = 1.5
 LEAD_FLOOR = 0.3
 SHORT_LEAD_FACTOR = 5.0
 SHORT_LEAD_FLOOR = 0.75
+#: A number ("10", "3:15") is no language's, but it makes two words a time, a date or a price
+#: ("quarter past 10", "a las 12"), not a name or a word that several languages share: the
+#: message is judged as one word longer. On bench/multilingual.py's messages, 3+ word
+#: messages told right 96.7 -> 97.7 %, none wrong, names still none; the benchmark's other
+#: labelled messages (few with a number) are told as before. Chosen on the first set.
+NUMBER = re.compile(r"\d")
 #: where an NLU component leaves a message's language in `Message.data`, when it told one
 #: other than the pipeline's, for the components after it that read only the pipeline's
 LANGUAGE_KEY = "language"
@@ -61,12 +67,18 @@ def sure(words: int, best: float, second: float) -> bool:
     return best >= CONFIDENCE_FLOOR or (best >= LEAD_FLOOR and best >= LEAD_FACTOR * second)
 
 
-def told(found: Any, words: list[str]) -> str | None:
-    """The language lingua's detector `found` is sure `words` are in, or None."""
+def counted(text: str, words: list[str]) -> int:
+    """How many words `text`, whose words are `words`, counts as (see NUMBER)."""
+    return len(words) + (1 if NUMBER.search(text) else 0)
+
+
+def told(found: Any, words: list[str], count: int | None = None) -> str | None:
+    """The language lingua's detector `found` is sure `words` are in, or None; `count` is
+    how many words the message counts as (`counted`), `len(words)` by default."""
     if not words:
         return None
     best, second = found.compute_language_confidence_values(" ".join(words))[:2]
-    if not sure(len(words), best.value, second.value):
+    if not sure(len(words) if count is None else count, best.value, second.value):
         return None
     return str(best.language.iso_code_639_1.name).lower()
 
@@ -74,7 +86,8 @@ def told(found: Any, words: list[str]) -> str | None:
 def written_in(text: str, among: tuple[str, ...]) -> str | None:
     """The language of `text` among `among`, when lingua is sure; None otherwise."""
     found = detector(among) if len(among) > 1 else None
-    return None if found is None else told(found, WORD.findall(text))
+    words = WORD.findall(text)
+    return None if found is None else told(found, words, counted(text, words))
 
 
 def readable(languages: Any, pipeline_language: str) -> tuple[str, ...]:

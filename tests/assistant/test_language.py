@@ -45,6 +45,10 @@ def said(bot: Agent, text: str, sender: str, language: str | None = None) -> lis
         ("el viernes por la tarde", "es"),
         ("a beard trim", "en"),  # English leads Spanish by 2 to 1
         ("um 15 Uhr", "de"),  # two words, German far ahead
+        # two words and a number: a time, judged as three words
+        ("quarter past 10", "en"),
+        ("a las 12", "es"),
+        ("at 9 then", None),  # German and English about as likely
         ("a las 4 de la tarde", "es"),
         ("yes, cancel it", None),  # English and Spanish about as likely
         ("ok", None),  # too short to tell
