@@ -188,8 +188,10 @@ class ReminderScheduler:
         self._stopping = True
         if self._wake is not None:
             self._wake.set()
-        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-            await asyncio.wait_for(watching, STOP_SECONDS)
+        done, _ = await asyncio.wait({watching}, timeout=STOP_SECONDS)
+        if not done:
+            watching.cancel()
+        await asyncio.gather(watching, return_exceptions=True)
 
     def _drop(self, key: tuple[str, str]) -> None:
         old = self._pending.pop(key, None)
