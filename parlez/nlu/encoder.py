@@ -184,6 +184,12 @@ class SentenceEncoder:
         # the same encoder and pooling, so a question is not encoded twice.
         self._recent: collections.OrderedDict[str, np.ndarray] = collections.OrderedDict()
 
+    @functools.cached_property
+    def dimension(self) -> int:
+        """The size of the encoder's vectors, as its config.json says."""
+        config = json.loads((self.path / "config.json").read_text(encoding="utf-8"))
+        return int(config.get("hidden_size") or config.get("dim") or config["d_model"])
+
     @property
     def model(self) -> Any:
         """The eager transformers model: loaded only to trace it, or where it cannot be."""
@@ -196,7 +202,7 @@ class SentenceEncoder:
         pools all-MiniLM-L6-v2), so a dot product is the cosine similarity."""
         if len(texts) <= RECENT and all(t in self._recent for t in texts):
             return np.stack([self._recent[t] for t in texts])
-        vectors: np.ndarray | None = None
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         # Batches of similar length pad less.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for start in range(0, len(order), batch_size):
@@ -206,10 +212,8 @@ class SentenceEncoder:
             mask = pieces.mask.unsqueeze(-1).to(hidden.dtype)
             pooled = ((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).numpy()
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-            if vectors is None:
-                vectors = np.zeros((len(texts), pooled.shape[1]), dtype=np.float32)
             vectors[batch] = pooled / np.where(norms == 0, 1, norms)
-        return vectors if vectors is not None else np.zeros((0, 0), dtype=np.float32)
+        return vectors
 
     def _forward(self, ids: Any, mask: Any) -> tuple[Any, Any]:
         """The last layer and the token vectors (mean of the last TOKEN_LAYERS layers).

@@ -75,8 +75,10 @@ def test_a_cache_folder_that_cannot_be_written_changes_nothing_but_the_speed(
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder")
     monkeypatch.setenv("PARLEZ_CACHE_DIR", str(blocked))
-    vectors = SentenceEncoder(packaged_model_path()).embed(TEXTS)
+    encoder = SentenceEncoder(packaged_model_path())
+    vectors = encoder.embed(TEXTS)
     assert vectors.shape == (3, 384)
+    assert encoder.embed([]).shape == (0, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
