@@ -200,7 +200,7 @@ class SentenceEncoder:
     def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """One unit-length vector per text (mean of its word pieces, as sentence-transformers
         pools all-MiniLM-L6-v2), so a dot product is the cosine similarity."""
-        if len(texts) <= RECENT and all(t in self._recent for t in texts):
+        if 0 < len(texts) <= RECENT and all(t in self._recent for t in texts):
             return np.stack([self._recent[t] for t in texts])
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         # Batches of similar length pad less.
