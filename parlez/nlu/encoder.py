@@ -91,17 +91,19 @@ class Pieces(NamedTuple):
 
 
 class WordPieces:
-    """The encoder's tokenizer. Its `tokenizer.json` is read by the `tokenizers` library
-    alone (what transformers' fast tokenizers run), which loads in milliseconds; a folder
-    with no `tokenizer.json` (a slow tokenizer's vocabulary only) goes through transformers.
-    Both pad to the longest text and cut at MAX_PIECES, as transformers' `padding=True,
+    """The encoder's tokenizer. The packaged encoder's `tokenizer.json` is read by the
+    `tokenizers` library alone (what transformers' fast tokenizers run), which loads in
+    milliseconds, with the same word pieces (tests/nlu/test_encoder_cache.py). Any other
+    encoder goes through transformers, whose tokenizer classes may change what their
+    `tokenizer.json` says from their `tokenizer_config.json` (lower case, accents). Both pad
+    to the longest text and cut at MAX_PIECES, as transformers' `padding=True,
     truncation=True` does."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, read_alone: bool) -> None:
         self._fast: Any = None
         self._auto: Any = None
         file = path / "tokenizer.json"
-        if file.is_file():
+        if read_alone and file.is_file():
             from tokenizers import Tokenizer
 
             fast = Tokenizer.from_file(str(file))
@@ -142,6 +144,13 @@ class WordPieces:
         )
 
 
+def _is_packaged(path: Path) -> bool:
+    try:
+        return path.resolve() == packaged_model_path().resolve()
+    except EncoderUnavailableError:
+        return False
+
+
 def _pad_token(path: Path) -> str:
     try:
         config = json.loads((path / "tokenizer_config.json").read_text(encoding="utf-8"))
@@ -173,7 +182,7 @@ class SentenceEncoder:
         import torch
 
         self.path = path
-        self.tokenizer = WordPieces(path)
+        self.tokenizer = WordPieces(path, read_alone=_is_packaged(path))
         self._torch = torch
         self._lock = threading.Lock()
         self._model: Any = None

@@ -138,3 +138,17 @@ def test_the_word_pieces_are_transformers_own_without_importing_it() -> None:
     assert (got.ids == want["input_ids"]).all()
     assert (got.mask == want["attention_mask"]).all()
     assert np.array_equal(got.offsets, want["offset_mapping"].numpy())
+
+
+def test_an_encoder_of_the_projects_own_is_tokenized_by_transformers(tmp_path: Path) -> None:
+    """Its tokenizer class may change what its tokenizer.json says (lower case, accents)."""
+    folder = tmp_path / "my-encoder"
+    folder.mkdir()
+    for file in packaged_model_path().iterdir():
+        if file.is_file():
+            (folder / file.name).symlink_to(file)
+    own = SentenceEncoder(folder).tokenizer
+    assert own._auto is not None and own._fast is None
+    assert SentenceEncoder(packaged_model_path()).tokenizer._fast is not None
+    same = own(TEXTS, offsets=True)
+    assert (same.ids == SentenceEncoder(packaged_model_path()).tokenizer(TEXTS).ids).all()
