@@ -107,10 +107,12 @@ class WordPieces:
             from tokenizers import Tokenizer
 
             fast = Tokenizer.from_file(str(file))
-            pad = _pad_token(path)
-            # The file's own padding and truncation (often a fixed 128) are transformers'
-            # defaults, which every call of transformers overrides: so do these.
-            fast.enable_padding(pad_id=fast.token_to_id(pad) or 0, pad_token=pad)
+            # The file pads to a fixed 128 and cuts there, which every call of transformers
+            # overrides: pad to the longest text (with the file's pad token), cut at MAX_PIECES.
+            padding = fast.padding or {}
+            fast.enable_padding(
+                pad_id=padding.get("pad_id", 0), pad_token=padding.get("pad_token", "[PAD]")
+            )
             fast.enable_truncation(MAX_PIECES)
             self._fast = fast
         else:
@@ -149,15 +151,6 @@ def _is_packaged(path: Path) -> bool:
         return path.resolve() == packaged_model_path().resolve()
     except EncoderUnavailableError:
         return False
-
-
-def _pad_token(path: Path) -> str:
-    try:
-        config = json.loads((path / "tokenizer_config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return "[PAD]"
-    pad = config.get("pad_token") or "[PAD]"
-    return str(pad.get("content", "[PAD]") if isinstance(pad, dict) else pad)
 
 
 def _eager_model(path: Path) -> Any:
