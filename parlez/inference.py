@@ -91,6 +91,16 @@ def torch_threads() -> int | None:
     return usable_cpus()
 
 
+def model_threads() -> int:
+    """How many threads a model may use for one message in runtimes other than torch (ONNX
+    Runtime): what torch is given, `OMP_NUM_THREADS` included."""
+    count = torch_threads()
+    if count is None:
+        given = os.environ.get("OMP_NUM_THREADS", "").strip()
+        count = int(given) if given.isdigit() and int(given) > 0 else usable_cpus()
+    return count
+
+
 def limit_torch_threads() -> int | None:
     """Apply `torch_threads()` on the inference thread (OpenMP's count is per thread that
     starts parallel work); the number set, or None when left to OMP_NUM_THREADS."""

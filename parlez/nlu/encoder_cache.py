@@ -1,18 +1,18 @@
 """The sentence encoders made ready once per machine, so a process starts in less time.
 
 Loading the packaged encoder through transformers takes seconds before the first message is
-parsed: importing transformers alone took 2.2-2.9 s here, and tracing the model for
-TorchScript another second. A traced and frozen encoder is a file torch loads on its own in
-under a tenth of a second; with the tokenizer read by the `tokenizers` library (which
-transformers uses underneath) nothing of transformers is imported at all. So the first
-process to trace an encoder keeps the frozen trace here, and the next ones load it. The
-multilingual encoder is kept the same way, as it is once loaded (parlez.knowledge.multilingual).
+parsed: importing transformers alone took 2.2-2.9 s here, and exporting the model to ONNX
+another two. An exported encoder is a file ONNX Runtime opens on its own in about 0.2 s; with
+the tokenizer read by the `tokenizers` library (which transformers uses underneath) nothing
+of transformers is imported at all. So the first process to export an encoder keeps the file
+here, and the next ones load it. The multilingual encoder is kept the same way, as it is once
+loaded (parlez.knowledge.multilingual).
 
 A file is used only for what it was made from: its name is a hash of the library versions,
 the encoder's files (their sizes and times) and how parlez uses it. A file that cannot be
 read is made again and replaced; a cache folder that cannot be written leaves every start as
-slow as before, and nothing else changes. What is here is loaded as code would be (a
-TorchScript module, a pickle): the folder is the user's own, as Python's packages are.
+slow as before, and nothing else changes. What is here is loaded as code would be (an ONNX
+graph, a pickle): the folder is the user's own, as Python's packages are.
 
 Where: `PARLEZ_CACHE_DIR`, else `$XDG_CACHE_HOME/parlez`, else `~/.cache/parlez`.
 """
@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import tempfile
-import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -32,8 +31,10 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 #: bump when what is kept changes, so old files are not loaded for new code
-FORMAT = 1
-#: the files of an encoder folder whose change makes its trace stale
+FORMAT = 2
+#: the ONNX operator set the encoder is exported with (ONNX Runtime reads it and every later one)
+ONNX_OPSET = 17
+#: the files of an encoder folder whose change makes its export stale
 _WEIGHTS = ("config.json", "model.safetensors", "pytorch_model.bin")
 
 
@@ -59,28 +60,43 @@ def cached_path(name: str, key: list[Any], files: Iterable[Path], suffix: str) -
 
 
 def compiled_path(folder: Path, pooling: str) -> Path:
-    """Where the traced encoder of `folder` is kept (whether or not it is there yet)."""
-    import torch
+    """Where the exported encoder of `folder` is kept (whether or not it is there yet)."""
+    from importlib.metadata import version
 
     return cached_path(
-        "encoder", [torch.__version__, pooling], (folder / name for name in _WEIGHTS), ".pt"
+        "encoder",
+        [version("torch"), ONNX_OPSET, pooling],
+        (folder / name for name in _WEIGHTS),
+        ".onnx",
     )
 
 
+def open_session(model: bytes | Path) -> Any:
+    """An ONNX Runtime session for an exported encoder, as parlez runs its models: on as many
+    threads as torch is given (parlez.inference), and with threads that sleep between
+    messages instead of spinning, which took the cores from DIET's step right after."""
+    import onnxruntime
+
+    from parlez.inference import model_threads
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = model_threads()
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3  # its notes on unused initializers are not the user's
+    source = str(model) if isinstance(model, Path) else model
+    return onnxruntime.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+
+
 def load_compiled(path: Path) -> Any | None:
-    """The traced encoder saved at `path`, ready for inference; None when there is none or it
-    cannot be read (it is traced again then)."""
+    """The exported encoder saved at `path`, ready for inference; None when there is none or
+    it cannot be read (it is exported again then)."""
     if not path.is_file():
         return None
-    import torch
-
     try:
-        with warnings.catch_warnings():
-            # TorchScript is deprecated in torch 2.13, which parlez pins; see `_trace`
-            warnings.simplefilter("ignore", DeprecationWarning)
-            return torch.jit.optimize_for_inference(torch.jit.load(str(path)))  # type: ignore[no-untyped-call]
+        return open_session(path)
     except Exception as error:  # truncated by a full disk, or made by another build
-        logger.info("the compiled encoder %s cannot be read (%s): tracing it again", path, error)
+        logger.info("the compiled encoder %s cannot be read (%s): exporting it again", path, error)
         return None
 
 
