@@ -4,8 +4,8 @@
 FROM python:3.11-slim
 
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-# The sentence encoder compiled by the training below is kept in the image, so a replica
-# loads it instead of tracing it at every start (docs/nlu.md).
+# The sentence encoder exported by the training below is kept in the image, so a replica
+# loads it instead of exporting it at every start (docs/nlu.md).
 ENV PARLEZ_CACHE_DIR=/app/.cache
 RUN useradd --create-home --uid 1000 parlez
 WORKDIR /app

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from parlez.inference import ThreadsError, torch_threads, usable_cpus
+from parlez.inference import ThreadsError, model_threads, torch_threads, usable_cpus
 
 
 def test_a_containers_cpu_limit_caps_the_cpus_a_process_uses(tmp_path: Path) -> None:
@@ -41,3 +41,16 @@ def test_omp_num_threads_is_left_to_torch(monkeypatch: pytest.MonkeyPatch) -> No
     assert torch_threads() is None
     monkeypatch.delenv("OMP_NUM_THREADS")
     assert torch_threads() == usable_cpus()
+
+
+def test_the_encoders_runtime_takes_the_threads_torch_is_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ONNX Runtime does not read OMP_NUM_THREADS; replicas sharing cores need it to."""
+    monkeypatch.setenv("PARLEZ_TORCH_THREADS", "3")
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert model_threads() == 3
+    monkeypatch.delenv("PARLEZ_TORCH_THREADS")
+    assert model_threads() == 2
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert model_threads() == usable_cpus()

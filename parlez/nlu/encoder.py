@@ -304,6 +304,7 @@ class SentenceEncoder:
             logger.info("the language model runs in torch, unexported (slower): %s", error)
             return False
         keep(exported, self._compiled_at)
+        self._model = None  # 90 MB the session does not need (loaded again only if asked for)
         return session
 
     def encode(

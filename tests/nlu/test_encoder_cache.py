@@ -152,3 +152,22 @@ def test_an_encoder_of_the_projects_own_is_tokenized_by_transformers(tmp_path: P
     assert SentenceEncoder(packaged_model_path()).tokenizer._fast is not None
     same = own(TEXTS, offsets=True)
     assert np.array_equal(same.ids, SentenceEncoder(packaged_model_path()).tokenizer(TEXTS).ids)
+
+
+def test_an_encoder_that_cannot_be_exported_runs_in_torch_with_the_same_numbers(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project's own encoder may hold operators ONNX has none for."""
+    import torch
+
+    exported = SentenceEncoder(packaged_model_path()).embed(TEXTS)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("Unsupported: ONNX export of operator my_op")
+
+    monkeypatch.setattr(torch.onnx, "export", refuse)
+    monkeypatch.setenv("PARLEZ_CACHE_DIR", str(cache / "another"))
+    eager = SentenceEncoder(packaged_model_path())
+    assert np.allclose(eager.embed(TEXTS), exported, atol=1e-5)
+    assert eager._session is False
+    assert kept_files(cache / "another") == []
