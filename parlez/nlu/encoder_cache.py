@@ -73,10 +73,11 @@ def compiled_path(folder: Path, pooling: str) -> Path:
 
 def open_session(model: bytes | Path) -> Any:
     """An ONNX Runtime session for an exported encoder, on as many threads as torch is given
-    (parlez.inference). Its threads spin a moment between operators, as ONNX Runtime's do by
-    default: with them made to sleep instead, a SNIPS message took 11.1 ms through the
-    default pipeline rather than 8.8 (the encoder 5.8 ms rather than 4.2, and DIET's torch
-    step right after it no faster)."""
+    (parlez.inference), whose threads sleep between runs instead of spinning as ONNX
+    Runtime's do by default. Spinning, they took the cores from DIET's torch step right after the encoder:
+    a SNIPS parse's p99 went from 15 ms to 61-65 ms, its p50 no better (9.5-11.2 ms either
+    way; the same trained pipeline, the two sessions alternated three times).
+    """
     import onnxruntime
 
     from parlez.inference import model_threads
@@ -84,6 +85,7 @@ def open_session(model: bytes | Path) -> Any:
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = model_threads()
     options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # its notes on unused initializers are not the user's
     source = str(model) if isinstance(model, Path) else model
     return onnxruntime.InferenceSession(source, options, providers=["CPUExecutionProvider"])
