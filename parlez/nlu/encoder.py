@@ -15,9 +15,7 @@ import functools
 import json
 import logging
 import os
-import tempfile
 import threading
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -26,7 +24,8 @@ import numpy as np
 
 from parlez.diagnostics import warn
 from parlez.exceptions import ParlezError
-from parlez.nlu.encoder_cache import ONNX_OPSET, compiled_path, keep, load_compiled, open_session
+from parlez.inference import open_session
+from parlez.nlu.encoder_cache import compiled_path, keep, load_compiled
 from parlez.nlu.message import Token
 
 logger = logging.getLogger(__name__)
@@ -252,6 +251,8 @@ class SentenceEncoder:
         """
         import torch
 
+        from parlez.nlu.models.onnx_graph import to_onnx
+
         model = self.model
         # Exported on a padded batch: an unpadded one could let the attention drop its mask.
         example = self.tokenizer(["a short text", "a longer text that pads the short one"])
@@ -266,27 +267,13 @@ class SentenceEncoder:
 
         eager = LastAndTokenLayers().eval()
         try:
-            with (
-                tempfile.TemporaryDirectory() as folder,
-                warnings.catch_warnings(),
-                torch.inference_mode(),
-            ):
-                warnings.simplefilter("ignore")
-                written = Path(folder) / "encoder.onnx"
-                torch.onnx.export(
-                    eager,
-                    (torch.from_numpy(example.ids), torch.from_numpy(example.mask)),
-                    written,
-                    input_names=["ids", "mask"],
-                    output_names=["last", "layers"],
-                    dynamic_axes={
-                        name: {0: "texts", 1: "pieces"}
-                        for name in ("ids", "mask", "last", "layers")
-                    },
-                    opset_version=ONNX_OPSET,
-                    dynamo=False,
-                )
-                exported = written.read_bytes()
+            exported = to_onnx(
+                eager,
+                (torch.from_numpy(example.ids), torch.from_numpy(example.mask)),
+                ["ids", "mask"],
+                ["last", "layers"],
+                {name: {0: "texts", 1: "pieces"} for name in ("ids", "mask", "last", "layers")},
+            )
             session = open_session(exported)
             # Another encoder (a project's own) may branch on shapes in Python, which an
             # export bakes in: check it on a batch of another size and length.

@@ -28,12 +28,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from parlez.inference import ONNX_OPSET, open_session
+
 logger = logging.getLogger(__name__)
 
 #: bump when what is kept changes, so old files are not loaded for new code
 FORMAT = 2
-#: the ONNX operator set the encoder is exported with (ONNX Runtime reads it and every later one)
-ONNX_OPSET = 17
 #: the files of an encoder folder whose change makes its export stale
 _WEIGHTS = ("config.json", "model.safetensors", "pytorch_model.bin")
 
@@ -69,31 +69,6 @@ def compiled_path(folder: Path, pooling: str) -> Path:
         (folder / name for name in _WEIGHTS),
         ".onnx",
     )
-
-
-def open_session(model: bytes | Path) -> Any:
-    """An ONNX Runtime session for an exported encoder, on as many threads as torch is given
-    (parlez.inference).
-
-    Its threads sleep between runs instead of spinning as ONNX Runtime's do by default:
-    spinning, they took the cores from DIET's torch step right after the encoder (a SNIPS
-    parse's p99 15 ms -> 61-65 ms, its p50 no better). The graph is optimised up to ONNX
-    Runtime's "extended" level (the attention, layer norm and GELU fusions): the last level,
-    memory layouts for convolutions, changes no number here and made the session open in
-    0.26 s instead of 0.12, and run no faster (4.9 against 4.5-4.8 ms a SNIPS message).
-    """
-    import onnxruntime
-
-    from parlez.inference import model_threads
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = model_threads()
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.log_severity_level = 3  # its notes on unused initializers are not the user's
-    source = str(model) if isinstance(model, Path) else model
-    return onnxruntime.InferenceSession(source, options, providers=["CPUExecutionProvider"])
 
 
 def load_compiled(path: Path) -> Any | None:

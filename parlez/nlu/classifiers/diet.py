@@ -9,17 +9,18 @@ entities, roles and groups with CRF taggers (BILOU tags) over the tokens.
 from __future__ import annotations
 
 import json
+import logging
 import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse
-import torch
-from safetensors.torch import load_file, save_file
+from safetensors.numpy import load_file, save_file
 
 from parlez.diagnostics import warn
+from parlez.inference import open_session
 from parlez.memory import release_freed_memory
 from parlez.nlu.classifiers.logistic_regression import NotEnoughIntentsError
 from parlez.nlu.classifiers.ranking import RANKING_LENGTH, set_intents
@@ -27,17 +28,28 @@ from parlez.nlu.classifiers.sentence_linear import SentenceLinearModel
 from parlez.nlu.component import Component
 from parlez.nlu.features import MessageFeatures, split_features
 from parlez.nlu.message import Message
-from parlez.nlu.models.diet_network import Batch, DIETModel, Dimensions
+from parlez.nlu.models.diet_runtime import DIETRuntime, Tagged
 from parlez.nlu.progress import EARLY_STOPPING_DEFAULTS, Convergence, report_epoch
 from parlez.nlu.tagging import OUTSIDE, entity_dicts, misaligned, tags_for, truncated
 from parlez.registry import register_component
 from parlez.training_data.training_data import TrainingData
 
+if TYPE_CHECKING:
+    import torch
+
+    from parlez.nlu.models.diet_network import Batch, DIETModel, Dimensions
+
 TAGGERS = ("entity", "role", "group")
+#: the network's inference exported for ONNX Runtime, beside its weights
+EXPORTED = "model.onnx"
+
+logger = logging.getLogger(__name__)
 
 
 def _bags(rows: Sequence[Any]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """EmbeddingBag inputs for sparse rows: column indices, values, and where each row starts."""
+    import torch
+
     indices: list[np.ndarray] = []
     values: list[np.ndarray] = []
     offsets = [0]
@@ -159,6 +171,10 @@ class DIETClassifier(Component):
         return [index.get(tag, 0) for tag in truncated(tags, self.config["max_tokens"])]
 
     def train(self, data: TrainingData, messages: Sequence[Message]) -> DIETClassifier:
+        import torch
+
+        from parlez.nlu.models.diet_network import Dimensions
+
         self._labels(data, messages)
         self._warn_misaligned(messages)
         features = [split_features(m) for m in messages]
@@ -190,6 +206,8 @@ class DIETClassifier(Component):
         if self._linear_weight >= 1.0:
             dims.intents = 0  # the linear model decides alone: no intent head to train
         self.model_ = None
+        self.runtime_: DIETRuntime | None = None
+        self.exported_: bytes | None = None
         if dims.intents or dims.tags:
             torch.manual_seed(seed)
             self.model_ = self._network(dims)
@@ -202,6 +220,7 @@ class DIETClassifier(Component):
                 gold_tags,
                 seed,
             )
+            self._export()
         return self
 
     @property
@@ -212,6 +231,8 @@ class DIETClassifier(Component):
         return min(max(float(weight), 0.0), 1.0)
 
     def _network(self, dims: Dimensions) -> DIETModel:
+        from parlez.nlu.models.diet_network import DIETModel
+
         return DIETModel(
             dims,
             hidden=self.config["transformer_size"],
@@ -221,6 +242,29 @@ class DIETClassifier(Component):
             drop_rate=self.config["drop_rate"],
             attention_dropout=self.config["drop_rate_attention"],
             tag_names=self.tags_ if self.config["BILOU_flag"] else None,
+        )
+
+    def _export(self) -> None:
+        """Serve the trained network from ONNX Runtime: SNIPS's DIET step ran in X ms there
+        instead of Y in torch. A network the export gets wrong stays in torch."""
+        from parlez.nlu.models.diet_export import export
+
+        assert self.model_ is not None
+        try:
+            exported = export(self.model_)
+        except Exception as error:  # the network still predicts, in torch
+            logger.warning("DIETClassifier runs in torch, unexported (slower): %s", error)
+            return
+        weights = {k: v.detach().numpy() for k, v in self.model_.state_dict().items()}
+        self.runtime_ = self._serve(exported, weights)
+        self.exported_ = exported
+
+    def _serve(self, exported: bytes, weights: Mapping[str, np.ndarray]) -> DIETRuntime:
+        return DIETRuntime(
+            open_session(exported),
+            weights,
+            self.config["max_tokens"],
+            self.tags_ if self.config["BILOU_flag"] else None,
         )
 
     def _warn_misaligned(self, messages: Sequence[Message]) -> None:
@@ -268,6 +312,8 @@ class DIETClassifier(Component):
         tags: dict[str, list[list[int]]],
         seed: int,
     ) -> None:
+        import torch
+
         model = self.model_
         assert model is not None
         sparse = model.sparse_parameters()
@@ -316,6 +362,10 @@ class DIETClassifier(Component):
         intents: Sequence[int] | None = None,
         tags: Mapping[str, Sequence[Sequence[int]]] | None = None,
     ) -> Batch:
+        import torch
+
+        from parlez.nlu.models.diet_network import Batch
+
         assert self.model_ is not None
         dims = self.model_.dims
         token_rows = [_fit_width(f.tokens, dims.sparse_tokens) for f in features]
@@ -371,10 +421,7 @@ class DIETClassifier(Component):
         for start in range(0, len(messages), 256):
             chunk = messages[start : start + 256]
             features = [split_features(m) for m in chunk]
-            intents: torch.Tensor | None = None
-            tagged: dict[str, tuple[list[list[int]], torch.Tensor]] = {}
-            if self.model_ is not None:
-                intents, tagged = self.model_.predict(self._batch(features))
+            intents, tagged = self._predict(features)
             if self.intents_:
                 probabilities = self._intent_probabilities(features, intents)
                 set_intents(chunk, self.intents_, probabilities, self.config["ranking_length"])
@@ -382,8 +429,21 @@ class DIETClassifier(Component):
                 if "entity" in tagged and message.tokens:
                     message.entities = message.entities + self._entities(message, row, tagged)
 
+    def _predict(self, features: list[MessageFeatures]) -> tuple[np.ndarray | None, Tagged]:
+        """The network's intent probabilities and tags: from ONNX Runtime where it was
+        exported, else from torch; (None, {}) without a network."""
+        if self.runtime_ is not None:
+            return self.runtime_.predict(features)
+        if self.model_ is None:
+            return None, {}
+        intents, tagged = self.model_.predict(self._batch(features))
+        return (
+            intents.numpy() if intents is not None else None,
+            {name: (best, scores.numpy()) for name, (best, scores) in tagged.items()},
+        )
+
     def _intent_probabilities(
-        self, features: list[MessageFeatures], head: torch.Tensor | None
+        self, features: list[MessageFeatures], head: np.ndarray | None
     ) -> np.ndarray:
         """The linear model's and the transformer head's log-probabilities, mixed."""
         weight = self._linear_weight if self.linear_ is not None else 0.0
@@ -396,16 +456,13 @@ class DIETClassifier(Component):
                 )[:, self.linear_order_]
             )
         if head is not None and weight < 1:
-            mixed += (1 - weight) * np.log(head.numpy().astype(np.float64) + 1e-12)
+            mixed += (1 - weight) * np.log(head.astype(np.float64) + 1e-12)
         mixed -= mixed.max(axis=1, keepdims=True)
         probabilities = np.exp(mixed)
         return np.asarray(probabilities / probabilities.sum(axis=1, keepdims=True))
 
-    def _entities(
-        self, message: Message, row: int, tagged: dict[str, tuple[list[list[int]], torch.Tensor]]
-    ) -> list[dict[str, Any]]:
-        assert self.model_ is not None
-        count = min(len(message.tokens), self.model_.max_tokens)
+    def _entities(self, message: Message, row: int, tagged: Tagged) -> list[dict[str, Any]]:
+        count = min(len(message.tokens), self.config["max_tokens"])
         names: dict[str, list[str]] = {}
         for field, (best, _) in tagged.items():
             names[field] = [self.tags_[field][t] for t in best[row][:count]]
@@ -432,9 +489,11 @@ class DIETClassifier(Component):
             meta["linear_labels"] = self.linear_.labels_
         if self.model_ is not None:
             save_file(
-                {k: v.contiguous() for k, v in self.model_.state_dict().items()},
+                {k: v.detach().contiguous().numpy() for k, v in self.model_.state_dict().items()},
                 str(path / "model.safetensors"),
             )
+            if self.exported_ is not None:
+                (path / EXPORTED).write_bytes(self.exported_)
             dims = self.model_.dims
             meta["dims"] = {
                 "sparse_tokens": dims.sparse_tokens,
@@ -456,10 +515,25 @@ class DIETClassifier(Component):
             component.linear_ = SentenceLinearModel.load(path, meta["linear_labels"])
             component.linear_order_ = _label_order(component.linear_, component.intents_)
         component.model_ = None
-        if meta["dims"] is not None:
-            component.model_ = component._network(Dimensions(**meta["dims"]))
-            component.model_.load_state_dict(load_file(str(path / "model.safetensors")))
-            component.model_.eval()
+        component.runtime_ = component.exported_ = None
+        if meta["dims"] is None:
+            return component
+        weights = load_file(str(path / "model.safetensors"))
+        if (path / EXPORTED).is_file():
+            try:
+                component.runtime_ = component._serve((path / EXPORTED).read_bytes(), weights)
+                return component
+            except Exception as error:  # a damaged file: the weights beside it still serve
+                logger.warning(
+                    "DIETClassifier's %s does not load, it runs in torch: %s", EXPORTED, error
+                )
+        import torch
+
+        from parlez.nlu.models.diet_network import Dimensions
+
+        component.model_ = component._network(Dimensions(**meta["dims"]))
+        component.model_.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
+        component.model_.eval()
         return component
 
 

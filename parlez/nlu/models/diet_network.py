@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from parlez.nlu.models.crf import CRF
+from parlez.nlu.models.onnx_graph import key_mask, pre_norm_layer
 
 
 @dataclass
@@ -56,8 +57,12 @@ class DIETModel(nn.Module):
         self.max_tokens = max_tokens
         # Sparse gradients: a batch touches a few hundred of the tens of thousands of n-gram
         # rows, and updating only those is what keeps an epoch fast on a CPU.
-        self.token_sparse = nn.EmbeddingBag(max(dims.sparse_tokens, 1), hidden, mode="sum", sparse=True)
-        self.sentence_sparse = nn.EmbeddingBag(max(dims.sparse_sentence, 1), hidden, mode="sum", sparse=True)
+        self.token_sparse = nn.EmbeddingBag(
+            max(dims.sparse_tokens, 1), hidden, mode="sum", sparse=True
+        )
+        self.sentence_sparse = nn.EmbeddingBag(
+            max(dims.sparse_sentence, 1), hidden, mode="sum", sparse=True
+        )
         self.dense = nn.Linear(dims.dense, hidden) if dims.dense else None
         self.position = nn.Embedding(max_tokens + 1, hidden)
         self.input_norm = nn.LayerNorm(hidden)
@@ -65,13 +70,22 @@ class DIETModel(nn.Module):
         # Dropout inside the layers is off by default: on a CPU its random masks cost more than
         # the layers themselves, and input dropout plus the CRF regularise well enough.
         layer = nn.TransformerEncoderLayer(
-            hidden, heads, dim_feedforward=hidden * 2, dropout=attention_dropout,
-            batch_first=True, norm_first=True, activation="gelu",
+            hidden,
+            heads,
+            dim_feedforward=hidden * 2,
+            dropout=attention_dropout,
+            batch_first=True,
+            norm_first=True,
+            activation="gelu",
         )
-        self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False) if layers else None
+        self.encoder = (
+            nn.TransformerEncoder(layer, layers, enable_nested_tensor=False) if layers else None
+        )
         self.output_norm = nn.LayerNorm(hidden)
         self.intent_head = nn.Linear(hidden, dims.intents) if dims.intents else None
-        self.tag_heads = nn.ModuleDict({name: nn.Linear(hidden, n) for name, n in dims.tags.items()})
+        self.tag_heads = nn.ModuleDict(
+            {name: nn.Linear(hidden, n) for name, n in dims.tags.items()}
+        )
         # With tag names (BILOU), the CRFs only ever decode well-formed spans.
         names = tag_names or {}
         self.crfs = nn.ModuleDict({name: CRF(n, names.get(name)) for name, n in dims.tags.items()})
@@ -83,7 +97,9 @@ class DIETModel(nn.Module):
         """Hidden states (B, 1 + T, H) with the sentence at position 0, and the token mask (B, T)."""
         counts = batch.token_counts.clamp(max=self.max_tokens)
         size = int(counts.max().item()) if len(counts) else 0
-        tokens = self.token_sparse(batch.token_indices, batch.token_offsets, per_sample_weights=batch.token_values)
+        tokens = self.token_sparse(
+            batch.token_indices, batch.token_offsets, per_sample_weights=batch.token_values
+        )
         if self.dense is not None and batch.dense_tokens is not None:
             tokens = tokens + self.dense(batch.dense_tokens)
         sentence = self.sentence_sparse(
@@ -97,12 +113,18 @@ class DIETModel(nn.Module):
         starts = torch.cumsum(batch.token_counts, 0) - batch.token_counts
         for row, (start, count) in enumerate(zip(starts.tolist(), counts.tolist(), strict=True)):
             hidden[row, 1 : count + 1] = tokens[start : start + count]
-        hidden = hidden + self.position(torch.arange(size + 1)).unsqueeze(0)
+        padding = torch.cat([torch.zeros((len(counts), 1), dtype=torch.bool), ~mask], dim=1)
+        return self.contextualise(hidden, padding), mask
+
+    def contextualise(self, hidden: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
+        """The transformer over embedded inputs (B, 1 + T, H), sentence first; `padding`
+        (B, 1 + T) is True where a row has no token."""
+        hidden = hidden + self.position(torch.arange(hidden.shape[1])).unsqueeze(0)
         hidden = self.dropout(self.input_norm(hidden))
         if self.encoder is not None:
-            padding = torch.cat([torch.zeros((len(counts), 1), dtype=torch.bool), ~mask], dim=1)
             hidden = self.encoder(hidden, src_key_padding_mask=padding)
-        return self.output_norm(hidden), mask
+        normed: torch.Tensor = self.output_norm(hidden)
+        return normed
 
     def loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
         hidden, mask = self.encode(batch)
@@ -136,13 +158,48 @@ class DIETModel(nn.Module):
         return emissions, crf_mask, tags[:, : crf_mask.shape[1]]
 
     @torch.no_grad()
-    def predict(self, batch: Batch) -> tuple[torch.Tensor | None, dict[str, tuple[list[list[int]], torch.Tensor]]]:
+    def predict(
+        self, batch: Batch
+    ) -> tuple[torch.Tensor | None, dict[str, tuple[list[list[int]], torch.Tensor]]]:
         """Intent probabilities (B, intents) and, per tagger, the best tags and tag probabilities."""
         hidden, mask = self.encode(batch)
-        intents = torch.softmax(self.intent_head(hidden[:, 0]), -1) if self.intent_head is not None else None
+        intents = (
+            torch.softmax(self.intent_head(hidden[:, 0]), -1)
+            if self.intent_head is not None
+            else None
+        )
         tagged: dict[str, tuple[list[list[int]], torch.Tensor]] = {}
         for name, crf in self.crfs.items():
             emissions, crf_mask, _ = self._crf_inputs(name, hidden, mask)
             best = cast(CRF, crf).decode(emissions, crf_mask)
             tagged[name] = (best, torch.softmax(emissions, -1))
         return intents, tagged
+
+
+class DIETInference(nn.Module):
+    """What a trained DIETModel computes after its embeddings, as one graph to export: the
+    intent probabilities and each tagger's emission scores from the embedded inputs.
+
+    The sparse embedding bags stay out: summing a few of tens of thousands of rows is a
+    sparse matrix product the caller does in NumPy, and the graph stays small.
+    """
+
+    def __init__(self, model: DIETModel) -> None:
+        super().__init__()
+        self.model = model
+        self.tag_names = list(model.tag_heads)
+
+    def forward(self, hidden: torch.Tensor, padding: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        model = self.model
+        hidden = hidden + model.position(torch.arange(hidden.shape[1])).unsqueeze(0)
+        hidden = model.input_norm(hidden)
+        if model.encoder is not None:
+            masked = key_mask(padding)
+            for layer in model.encoder.layers:
+                hidden = pre_norm_layer(cast(nn.TransformerEncoderLayer, layer), hidden, masked)
+        hidden = model.output_norm(hidden)
+        outputs = []
+        if model.intent_head is not None:
+            outputs.append(torch.softmax(model.intent_head(hidden[:, 0]), -1))
+        outputs += [model.tag_heads[name](hidden[:, 1:]) for name in self.tag_names]
+        return tuple(outputs)

@@ -1,0 +1,76 @@
+"""Exporting parlez's own torch networks (DIET's, TED's) to ONNX graphs that ONNX Runtime
+serves without torch."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from parlez.inference import ONNX_OPSET
+
+
+class ExportMismatchError(ValueError):
+    """An exported graph computes something else than the network it came from."""
+
+
+def to_onnx(
+    module: nn.Module,
+    example: tuple[torch.Tensor, ...],
+    inputs: Sequence[str],
+    outputs: Sequence[str],
+    dynamic: Mapping[str, Mapping[int, str]],
+) -> bytes:
+    """`module` in evaluation, traced on `example`, as an ONNX graph whose `dynamic` axes
+    (per input or output name: axis -> name) take any size."""
+    with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the tracer's notes on Python values it records
+        written = Path(folder) / "graph.onnx"
+        torch.onnx.export(
+            module.eval(),
+            example,
+            written,
+            input_names=list(inputs),
+            output_names=list(outputs),
+            dynamic_axes={name: dict(axes) for name, axes in dynamic.items()},
+            opset_version=ONNX_OPSET,
+            dynamo=False,
+        )
+        return written.read_bytes()
+
+
+def pre_norm_layer(
+    layer: nn.TransformerEncoderLayer, x: torch.Tensor, masked: torch.Tensor
+) -> torch.Tensor:
+    """One of torch's pre-norm (`norm_first`) encoder layers in evaluation (no dropout),
+    written out with its own weights; `masked` (B, L) is -inf at the keys attention must not
+    see, 0 elsewhere.
+
+    Traced through torch's MultiheadAttention, the export keeps the example's length in a
+    reshape and fails on any other; this form exports with every axis free.
+    """
+    attention = layer.self_attn
+    heads = attention.num_heads
+    q, k, v = nn.functional.linear(
+        layer.norm1(x), attention.in_proj_weight, attention.in_proj_bias
+    ).chunk(3, dim=-1)
+
+    def split(t: torch.Tensor) -> torch.Tensor:  # (B, L, H) -> (B, heads, L, H / heads)
+        return t.reshape(t.shape[0], t.shape[1], heads, -1).transpose(1, 2)
+
+    scores = split(q) @ split(k).transpose(-2, -1) / math.sqrt(attention.head_dim)
+    weights = torch.softmax(scores + masked[:, None, None, :], -1)
+    context = (weights @ split(v)).transpose(1, 2).reshape(x.shape)
+    x = x + attention.out_proj(context)
+    feed: torch.Tensor = layer.linear2(layer.activation(layer.linear1(layer.norm2(x))))
+    return x + feed
+
+
+def key_mask(padding: torch.Tensor) -> torch.Tensor:
+    """A boolean padding mask (True: no token) as the additive mask `pre_norm_layer` takes."""
+    return torch.zeros(padding.shape).masked_fill(padding, float("-inf"))
