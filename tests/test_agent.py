@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -112,3 +113,57 @@ async def test_reading_after_the_turn_waits_for_the_answer_being_saved(small_mod
         )
     tracker = await reading
     assert tracker is not None and len(tracker.events) == 1  # what was saved meanwhile
+
+
+NETWORKS_CONFIG = """
+language: en
+pipeline:
+  - name: WhitespaceTokenizer
+  - name: CountVectorsFeaturizer
+  - name: DIETClassifier
+    epochs: 5
+policies:
+  - name: TEDPolicy
+    epochs: 5
+"""
+NETWORKS_STORIES = """
+version: "3.1"
+stories:
+  - story: greet, then a city
+    steps:
+      - intent: greet
+      - action: utter_greet
+      - intent: inform
+        entities: [{city: Paris}]
+      - action: utter_city
+"""
+
+
+def test_a_model_of_diet_and_ted_is_served_without_importing_torch(
+    small_project: Path, tmp_path: Path
+) -> None:
+    """Their networks are exported at training and served by ONNX Runtime: a server loads
+    neither torch (1 s of its start, 200 MB) nor the networks' torch modules."""
+    import subprocess
+    import sys
+
+    from parlez.project import Project
+    from parlez.training import train
+
+    project = tmp_path / "project"
+    shutil.copytree(small_project, project)
+    (project / "config.yml").write_text(NETWORKS_CONFIG, encoding="utf-8")
+    (project / "data" / "stories.yml").write_text(NETWORKS_STORIES, encoding="utf-8")
+    archive = train(Project(project), project / "models").archive
+    script = (
+        "import asyncio, sys\n"
+        "from pathlib import Path\n"
+        "from parlez.agent import Agent\n"
+        f"agent = Agent.load(Path({str(archive)!r}))\n"
+        "asyncio.run(agent.handle_text('hello', 'visitor'))\n"
+        "print(sorted(m for m in sys.modules if m == 'torch' or m.endswith('_network')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=600
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]"

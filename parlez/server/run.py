@@ -211,10 +211,10 @@ def serve(options: ServeOptions, say: Any = print) -> None:
 
     started = time.perf_counter()
     check_exposure(options)
-    limit_torch_threads()
     tls = options.tls.context() if options.tls is not None else None
     scheme = "https" if tls is not None else "http"
     state = build_state(options, say)
+    limit_torch_threads()  # where a model still runs in torch
     check_lock_store(state)
     app = create_app(state, enable_api=options.enable_api, cors=options.cors)
     model = state.agent.model.name if state.agent and state.agent.model else "no model"

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
 from parlez.core.policies.memoization import AugmentedMemoizationPolicy, MemoizationPolicy
-from parlez.core.policies.ted import TEDPolicy
+from parlez.core.policies.ted import EXPORTED, TEDPolicy
 from parlez.events import ActionExecuted, UserUttered
 from parlez.nlu.progress import Convergence, listen
 from parlez.tracker import DialogueStateTracker
@@ -134,11 +140,52 @@ def test_convergence_needs_patience_with_every_example_right() -> None:
     assert not Convergence({"early_stopping": False}).converged("x", 50, 100, 0.0, 1.0)
 
 
-def test_ted_predicts_the_same_after_persist_and_load(tmp_path: object) -> None:
+def test_ted_predicts_the_same_after_persist_and_load(tmp_path: Path) -> None:
     dom = domain(DOMAIN)
     ted = TEDPolicy({"epochs": 20, "random_seed": 1}).train(trackers(STORIES), dom)
-    ted.persist(tmp_path)  # type: ignore[arg-type]
-    loaded = TEDPolicy.load(tmp_path, ted.config)  # type: ignore[arg-type]
+    ted.persist(tmp_path)
+    loaded = TEDPolicy.load(tmp_path, ted.config)
+    # served from the exported graph: the torch network is not even built
+    assert loaded.runtime_ is not None and loaded.model_ is None
+    tracker = _tracker(dom, [("ask_price", [])])
+    assert ted.predict(tracker, dom).probabilities == loaded.predict(tracker, dom).probabilities
+
+
+def test_ted_with_a_damaged_export_warns_and_serves_its_weights_in_torch(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    dom = domain(DOMAIN)
+    ted = TEDPolicy({"epochs": 20, "random_seed": 1}).train(trackers(STORIES), dom)
+    ted.persist(tmp_path)
+    (tmp_path / EXPORTED).write_bytes(b"\x00 not a graph")
+    with caplog.at_level(logging.WARNING):
+        loaded = TEDPolicy.load(tmp_path, ted.config)
+    assert loaded.runtime_ is None and loaded.model_ is not None
+    assert EXPORTED in caplog.text
+    tracker = _tracker(dom, [("ask_price", [])])
+    ours, theirs = ted.predict(tracker, dom), loaded.predict(tracker, dom)
+    assert np.allclose(ours.probabilities, theirs.probabilities, atol=1e-5)
+
+
+def test_ted_that_cannot_be_exported_trains_and_serves_in_torch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import torch
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("Unsupported: ONNX export of operator my_op")
+
+    monkeypatch.setattr(torch.onnx, "export", refuse)
+    dom = domain(DOMAIN)
+    with caplog.at_level(logging.WARNING):
+        ted = TEDPolicy({"epochs": 80, "max_history": 3, "random_seed": 1}).train(
+            trackers(STORIES), dom
+        )
+    assert ted.runtime_ is None and "runs in torch" in caplog.text
+    assert _best(ted, _tracker(dom, [("ask_price", [])]), dom)[0] == "utter_price"
+    ted.persist(tmp_path)
+    assert not (tmp_path / EXPORTED).exists()
+    loaded = TEDPolicy.load(tmp_path, ted.config)
     tracker = _tracker(dom, [("ask_price", [])])
     assert ted.predict(tracker, dom).probabilities == loaded.predict(tracker, dom).probabilities
 

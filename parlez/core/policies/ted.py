@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import json
+import logging
 import math
 import random
 import re
@@ -19,22 +20,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from safetensors.torch import load_file, save_file
-from torch import nn
+from safetensors.numpy import load_file, save_file
 
 from parlez.core.policies.memoization import action_names
 from parlez.core.policies.policy import ML_PRIORITY, Policy, PolicyPrediction, TextFeaturizer
+from parlez.core.policies.ted_runtime import Dialogues, TEDRuntime
 from parlez.core.states import State, end_to_end_states, tracker_states
 from parlez.core.training_trackers import augmented
 from parlez.domain import Domain
 from parlez.events import ACTION_LISTEN
+from parlez.inference import open_session
 from parlez.memory import release_freed_memory
 from parlez.nlu.progress import EARLY_STOPPING_DEFAULTS, Convergence, report_epoch
 from parlez.registry import register_policy
 from parlez.tracker import DialogueStateTracker
 
 if TYPE_CHECKING:
+    from parlez.core.policies.ted_network import TEDNetwork
     from parlez.core.training_trackers import TrainingTracker
 
 
@@ -45,6 +47,10 @@ TEXT_CACHE_SIZE = 20_000
 
 #: the words of a user message an end-to-end story gives as text
 WORD = re.compile(r"\w+")
+#: the network's inference exported for ONNX Runtime, beside its weights
+EXPORTED = "model.onnx"
+
+logger = logging.getLogger(__name__)
 
 
 def text_features(text: str) -> list[tuple[str, float]]:
@@ -86,63 +92,11 @@ def state_features(state: State) -> list[tuple[str, float]]:
     return found
 
 
-class _Network(nn.Module):
-    def __init__(
-        self,
-        features: int,
-        actions: int,
-        hidden: int,
-        layers: int,
-        history: int,
-        drop: float,
-        dense: int = 0,
-    ) -> None:
-        super().__init__()
-        self.embed = nn.EmbeddingBag(max(features, 1), hidden, mode="sum")
-        # the NLU pipeline's dense sentence vector of an end-to-end message, when it has one
-        self.text_in = nn.Linear(dense, hidden, bias=False) if dense else None
-        self.position = nn.Embedding(history, hidden)
-        self.norm = nn.LayerNorm(hidden)
-        self.dropout = nn.Dropout(drop)
-        layer = nn.TransformerEncoderLayer(
-            hidden, 4, dim_feedforward=hidden * 2, dropout=drop, batch_first=True, norm_first=True
-        )
-        self.encoder = (
-            nn.TransformerEncoder(layer, layers, enable_nested_tensor=False) if layers else None
-        )
-        self.out = nn.Linear(hidden, actions)
-        self.history = history
-
-    def forward(
-        self,
-        indices: torch.Tensor,
-        weights: torch.Tensor,
-        offsets: torch.Tensor,
-        lengths: torch.Tensor,
-        dense: torch.Tensor,
-    ) -> torch.Tensor:
-        """Scores (B, actions) for B dialogues of `lengths` states, right-aligned; `dense`
-        holds each state's dense text vector (zeros without one)."""
-        states = self.embed(indices, offsets, per_sample_weights=weights)  # (sum lengths, H)
-        if self.text_in is not None:
-            states = states + self.text_in(dense)
-        batch = len(lengths)
-        hidden = states.new_zeros((batch, self.history, states.shape[-1]))
-        mask = torch.ones((batch, self.history), dtype=torch.bool)
-        start = 0
-        for row, length in enumerate(lengths.tolist()):
-            hidden[row, self.history - length :] = states[start : start + length]
-            mask[row, self.history - length :] = False
-            start += length
-        hidden = self.dropout(self.norm(hidden + self.position.weight.unsqueeze(0)))
-        if self.encoder is not None:
-            hidden = self.encoder(hidden, src_key_padding_mask=mask)
-        scores: torch.Tensor = self.out(hidden[:, -1])
-        return scores
-
-
 @register_policy("TEDPolicy")
 class TEDPolicy(Policy):
+    """Trained in torch, served from ONNX Runtime (torch is imported only to train, or to
+    serve a model whose network was not exported)."""
+
     #: the NLU pipeline that featurizes end-to-end user text (`use_nlu`); not saved
     nlu: TextFeaturizer | None = None
     #: how it read user text: "none" (no end-to-end stories), "words" or "nlu"
@@ -235,15 +189,20 @@ class TEDPolicy(Policy):
             {name for states, _ in examples for st in states for name, _ in self._features(st)}
         )
         self.vocabulary_ = {name: i for i, name in enumerate(vocabulary)}
+        import torch
+
         torch.manual_seed(seed)
-        self.model_ = self._network()
+        self.model_: TEDNetwork | None = self._network()
         if examples:
             self._fit(examples, seed)
         self.model_.eval()
+        self._export()
         return self
 
-    def _network(self) -> _Network:
-        return _Network(
+    def _network(self) -> TEDNetwork:
+        from parlez.core.policies.ted_network import TEDNetwork
+
+        return TEDNetwork(
             len(self.vocabulary_),
             len(self.actions_),
             int(self.config["transformer_size"]),
@@ -303,7 +262,30 @@ class TEDPolicy(Policy):
             return False  # loaded without the pipeline that featurized its stories
         return self.text_mode_ != "none"
 
-    def _batch(self, dialogues: Sequence[list[State]]) -> tuple[torch.Tensor, ...]:
+    def _export(self) -> None:
+        """Serve the trained network from ONNX Runtime, which needs no torch; a network
+        the export gets wrong stays in torch."""
+        from parlez.core.policies.ted_network import export
+
+        assert self.model_ is not None
+        self.runtime_: TEDRuntime | None = None
+        self.exported_: bytes | None = None
+        try:
+            exported = export(self.model_)
+        except Exception as error:  # the network still predicts, in torch
+            logger.warning("TEDPolicy runs in torch, unexported (slower): %s", error)
+            return
+        self.runtime_ = self._serve(exported, self._weights())
+        self.exported_ = exported
+
+    def _serve(self, exported: bytes, weights: Mapping[str, np.ndarray]) -> TEDRuntime:
+        return TEDRuntime(open_session(exported), weights, int(self.config["max_history"]))
+
+    def _weights(self) -> dict[str, np.ndarray]:
+        assert self.model_ is not None
+        return {k: v.detach().contiguous().numpy() for k, v in self.model_.state_dict().items()}
+
+    def _batch(self, dialogues: Sequence[list[State]]) -> Dialogues:
         indices: list[int] = []
         weights: list[float] = []
         offsets: list[int] = []
@@ -324,13 +306,23 @@ class TEDPolicy(Policy):
                     if vector is not None and len(vector) == self.dense_size_:
                         dense[row] = vector
                 row += 1
-        return (
-            torch.as_tensor(indices, dtype=torch.long),
-            torch.as_tensor(weights, dtype=torch.float32),
-            torch.as_tensor(offsets, dtype=torch.long),
-            torch.as_tensor(lengths, dtype=torch.long),
-            torch.from_numpy(dense),
+        return Dialogues(
+            np.asarray(indices, dtype=np.int64),
+            np.asarray(weights, dtype=np.float32),
+            np.asarray(offsets, dtype=np.int64),
+            np.asarray(lengths, dtype=np.int64),
+            dense,
         )
+
+    def _scores(self, dialogues: Dialogues) -> np.ndarray:
+        """Action scores (B, actions): from ONNX Runtime where the network was exported."""
+        if self.runtime_ is not None:
+            return self.runtime_.scores(dialogues)
+        assert self.model_ is not None
+        import torch
+
+        with torch.no_grad():
+            return np.asarray(self.model_(*_tensors(dialogues)).numpy())
 
     def _fit(self, examples: list[tuple[list[State], str]], seed: int) -> None:
         action_index = {name: i for i, name in enumerate(self.actions_)}
@@ -342,6 +334,10 @@ class TEDPolicy(Policy):
         minimum = int(self.config["minimum_training_steps"])
         if minimum and epochs * batches_per_epoch < minimum:
             epochs = -(-minimum // batches_per_epoch)
+        import torch
+        from torch import nn
+
+        assert self.model_ is not None
         optimizer = torch.optim.AdamW(
             self.model_.parameters(), lr=float(self.config["learning_rate"])
         )
@@ -355,7 +351,7 @@ class TEDPolicy(Policy):
             total, correct, batches = 0.0, 0.0, 0
             for start in range(0, len(order), size):
                 chosen = [usable[i] for i in order[start : start + size]]
-                scores = self.model_(*self._batch([s for s, _ in chosen]))
+                scores = self.model_(*_tensors(self._batch([s for s, _ in chosen])))
                 gold = torch.as_tensor([a for _, a in chosen], dtype=torch.long)
                 loss = nn.functional.cross_entropy(scores, gold)
                 optimizer.zero_grad()
@@ -381,9 +377,9 @@ class TEDPolicy(Policy):
         by_text = end_to_end_states(tracker, domain) if self.reads_text else None
         if by_text is not None:
             dialogues.append(by_text[-history:])
-        with torch.no_grad():
-            scores = self.model_(*self._batch(dialogues))
-            probabilities = torch.softmax(scores, -1)
+        scores = self._scores(self._batch(dialogues)).astype(np.float64)
+        shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+        probabilities = shifted / shifted.sum(axis=1, keepdims=True)
         end_to_end = (
             len(dialogues) == 2
             and float(probabilities[1].max()) > float(self.config["e2e_confidence_threshold"])
@@ -402,10 +398,9 @@ class TEDPolicy(Policy):
     # ---- files ----------------------------------------------------------------------------------
 
     def persist(self, path: Path) -> None:
-        save_file(
-            {k: v.contiguous() for k, v in self.model_.state_dict().items()},
-            str(path / "model.safetensors"),
-        )
+        save_file(self._weights(), str(path / "model.safetensors"))
+        if self.exported_ is not None:
+            (path / EXPORTED).write_bytes(self.exported_)
         (path / "labels.json").write_text(
             json.dumps(
                 {
@@ -427,7 +422,32 @@ class TEDPolicy(Policy):
         policy.vocabulary_ = labels["vocabulary"]
         policy.text_mode_ = labels.get("text_mode", "none")
         policy.dense_size_ = int(labels.get("dense_size", 0))
+        policy.model_ = policy.runtime_ = policy.exported_ = None
+        weights = load_file(str(path / "model.safetensors"))
+        if (path / EXPORTED).is_file():
+            try:
+                policy.runtime_ = policy._serve((path / EXPORTED).read_bytes(), weights)
+                return policy
+            except Exception as error:  # a damaged file: the weights beside it still serve
+                logger.warning(
+                    "TEDPolicy's %s does not load, it runs in torch: %s", EXPORTED, error
+                )
+        import torch
+
         policy.model_ = policy._network()
-        policy.model_.load_state_dict(load_file(str(path / "model.safetensors")))
+        policy.model_.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
         policy.model_.eval()
         return policy
+
+
+def _tensors(dialogues: Dialogues) -> tuple[Any, ...]:
+    """The network's torch inputs for a batch of dialogues."""
+    import torch
+
+    return (
+        torch.from_numpy(dialogues.indices),
+        torch.from_numpy(dialogues.weights),
+        torch.from_numpy(dialogues.offsets),
+        torch.from_numpy(dialogues.lengths),
+        torch.from_numpy(dialogues.dense),
+    )
