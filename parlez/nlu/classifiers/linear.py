@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,12 @@ class LinearModel:
     labels: list[str]
     coef: np.ndarray
     intercept: np.ndarray
+    #: coef.T, contiguous: a sparse row times the transposed view made SciPy copy all of
+    #: `coef` at every parse (120 µs for 7 labels x 20,000 features, the product 3 µs)
+    by_feature: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.by_feature = np.ascontiguousarray(self.coef.T)
 
     @classmethod
     def from_estimator(cls, estimator: Any) -> LinearModel:
@@ -38,7 +44,7 @@ class LinearModel:
                 f"the model expects {width} features, the pipeline gives {features.shape[1]}",
                 hint="retrain the whole NLU pipeline",
             )
-        scores = np.asarray(features @ self.coef.T) + self.intercept
+        scores = np.asarray(features @ self.by_feature) + self.intercept
         if self.coef.shape[0] == 1:
             positive = expit(scores[:, 0])
             return np.stack([1.0 - positive, positive], axis=1)

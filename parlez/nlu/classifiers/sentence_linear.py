@@ -139,12 +139,23 @@ class SentenceLinearModel:
         weighted, unit = self._parts(sparse, dense)
         count = max(sparse.shape[0], len(unit) if unit is not None else 0)
         scores = np.tile(self.intercept_, (count, 1))
+        by_feature = self._by_feature()
         if weighted is not None:
-            scores += np.asarray(weighted @ self.coef_[:, : weighted.shape[1]].T)
+            scores += np.asarray(weighted @ by_feature[: weighted.shape[1]])
         if unit is not None:
             start = weighted.shape[1] if weighted is not None else 0
-            scores += unit @ self.coef_[:, start : start + unit.shape[1]].T
+            scores += unit @ by_feature[start : start + unit.shape[1]]
         return scores
+
+    def _by_feature(self) -> np.ndarray:
+        """coef_.T, contiguous, made once: a sparse row times the transposed view made SciPy
+        copy all of coef_ at every parse (120 µs for 7 labels x 20,000 features, the product
+        3 µs)."""
+        kept = self.__dict__.get("_by_feature_of")
+        if kept is None or kept[0] is not self.coef_:
+            kept = (self.coef_, np.ascontiguousarray(self.coef_.T))
+            self.__dict__["_by_feature_of"] = kept
+        return kept[1]
 
     # ---- files ----------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ holding any Hugging Face encoder."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from parlez.nlu.component import Component
@@ -35,9 +36,14 @@ class LanguageModelFeaturizer(Component):
     needs = ("tokens",)
     gives = ("features",)
     process_training_data = True
+    _weights: Path | None = None
 
     def _encoder(self) -> SentenceEncoder:
-        return encoder_at(resolve_weights(self.config["model_weights"]))
+        # The folder is found once: every parse imported the packaged encoder's module and
+        # read its files' metadata again to find the same one.
+        if self._weights is None:
+            self._weights = resolve_weights(self.config["model_weights"])
+        return encoder_at(self._weights)
 
     def train(self, data: Any, messages: Sequence[Message]) -> LanguageModelFeaturizer:
         self._encoder()  # fail early, before other components spend time training
