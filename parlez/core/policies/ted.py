@@ -173,6 +173,8 @@ class TEDPolicy(Policy):
         return examples
 
     def train(self, trackers: Sequence[TrainingTracker], domain: Domain) -> TEDPolicy:
+        import torch
+
         stories = [t for t in trackers if not t.is_rule and not t.is_augmented]
         seed = self.config["random_seed"]
         seed = 0 if seed is None else int(seed)
@@ -189,8 +191,6 @@ class TEDPolicy(Policy):
             {name for states, _ in examples for st in states for name, _ in self._features(st)}
         )
         self.vocabulary_ = {name: i for i, name in enumerate(vocabulary)}
-        import torch
-
         torch.manual_seed(seed)
         self.model_: TEDNetwork | None = self._network()
         if examples:
