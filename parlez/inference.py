@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import os
 import sys
 import threading
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from parlez.exceptions import ParlezError
+
+logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -127,6 +130,23 @@ def open_session(model: bytes | Path) -> Any:
     options.log_severity_level = 3  # its notes on unused initializers are not the user's
     source = str(model) if isinstance(model, Path) else model
     return onnxruntime.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+
+
+#: the file a network trained in torch is exported to, beside its weights (DIET's, TED's)
+EXPORTED = "model.onnx"
+
+
+def open_exported(folder: Path, owner: str) -> Any | None:
+    """The session of the graph a network exported beside its weights in `folder`, or None
+    where there is none (a model trained before networks were exported) or it does not open
+    (a damaged archive: logged, and its weights serve in torch)."""
+    if not (folder / EXPORTED).is_file():
+        return None
+    try:
+        return open_session((folder / EXPORTED).read_bytes())
+    except Exception as error:  # ONNX Runtime raises its own types for a bad graph
+        logger.warning("%s's %s does not load, it runs in torch: %s", owner, EXPORTED, error)
+        return None
 
 
 def limit_torch_threads() -> int | None:

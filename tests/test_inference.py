@@ -4,6 +4,8 @@ container's limit included), or what the operator says."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,3 +56,20 @@ def test_the_encoders_runtime_takes_the_threads_torch_is_given(
     assert model_threads() == 2
     monkeypatch.delenv("OMP_NUM_THREADS")
     assert model_threads() == usable_cpus()
+
+
+def test_torchs_threads_are_limited_only_where_torch_was_loaded() -> None:
+    """A server whose models run in ONNX Runtime must not import torch to limit it."""
+    script = (
+        "import sys\n"
+        "from parlez.inference import limit_torch_threads, run_on_inference_thread\n"
+        "print(limit_torch_threads(), 'torch' in sys.modules)\n"
+        "import torch\n"
+        "print(limit_torch_threads(), run_on_inference_thread(torch.get_num_threads))\n"
+    )
+    env = {**os.environ, "PARLEZ_TORCH_THREADS": "1"}
+    env.pop("OMP_NUM_THREADS", None)
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split("\n")[:2] == ["None False", "1 1"]

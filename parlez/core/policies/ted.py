@@ -29,7 +29,7 @@ from parlez.core.states import State, end_to_end_states, tracker_states
 from parlez.core.training_trackers import augmented
 from parlez.domain import Domain
 from parlez.events import ACTION_LISTEN
-from parlez.inference import open_session
+from parlez.inference import EXPORTED, open_exported, open_session
 from parlez.memory import release_freed_memory
 from parlez.nlu.progress import EARLY_STOPPING_DEFAULTS, Convergence, report_epoch
 from parlez.registry import register_policy
@@ -47,8 +47,6 @@ TEXT_CACHE_SIZE = 20_000
 
 #: the words of a user message an end-to-end story gives as text
 WORD = re.compile(r"\w+")
-#: the network's inference exported for ONNX Runtime, beside its weights
-EXPORTED = "model.onnx"
 
 logger = logging.getLogger(__name__)
 
@@ -275,11 +273,11 @@ class TEDPolicy(Policy):
         except Exception as error:  # the network still predicts, in torch
             logger.warning("TEDPolicy runs in torch, unexported (slower): %s", error)
             return
-        self.runtime_ = self._serve(exported, self._weights())
+        self.runtime_ = self._serve(open_session(exported), self._weights())
         self.exported_ = exported
 
-    def _serve(self, exported: bytes, weights: Mapping[str, np.ndarray]) -> TEDRuntime:
-        return TEDRuntime(open_session(exported), weights, int(self.config["max_history"]))
+    def _serve(self, session: Any, weights: Mapping[str, np.ndarray]) -> TEDRuntime:
+        return TEDRuntime(session, weights, int(self.config["max_history"]))
 
     def _weights(self) -> dict[str, np.ndarray]:
         assert self.model_ is not None
@@ -424,14 +422,10 @@ class TEDPolicy(Policy):
         policy.dense_size_ = int(labels.get("dense_size", 0))
         policy.model_ = policy.runtime_ = policy.exported_ = None
         weights = load_file(str(path / "model.safetensors"))
-        if (path / EXPORTED).is_file():
-            try:
-                policy.runtime_ = policy._serve((path / EXPORTED).read_bytes(), weights)
-                return policy
-            except Exception as error:  # a damaged file: the weights beside it still serve
-                logger.warning(
-                    "TEDPolicy's %s does not load, it runs in torch: %s", EXPORTED, error
-                )
+        session = open_exported(path, cls.__name__)
+        if session is not None:
+            policy.runtime_ = policy._serve(session, weights)
+            return policy
         import torch
 
         policy.model_ = policy._network()

@@ -20,7 +20,7 @@ import scipy.sparse
 from safetensors.numpy import load_file, save_file
 
 from parlez.diagnostics import warn
-from parlez.inference import open_session
+from parlez.inference import EXPORTED, open_exported, open_session
 from parlez.memory import release_freed_memory
 from parlez.nlu.classifiers.logistic_regression import NotEnoughIntentsError
 from parlez.nlu.classifiers.ranking import RANKING_LENGTH, set_intents
@@ -40,8 +40,6 @@ if TYPE_CHECKING:
     from parlez.nlu.models.diet_network import Batch, DIETModel, Dimensions
 
 TAGGERS = ("entity", "role", "group")
-#: the network's inference exported for ONNX Runtime, beside its weights
-EXPORTED = "model.onnx"
 
 logger = logging.getLogger(__name__)
 
@@ -257,12 +255,12 @@ class DIETClassifier(Component):
             logger.warning("DIETClassifier runs in torch, unexported (slower): %s", error)
             return
         weights = {k: v.detach().numpy() for k, v in self.model_.state_dict().items()}
-        self.runtime_ = self._serve(exported, weights)
+        self.runtime_ = self._serve(open_session(exported), weights)
         self.exported_ = exported
 
-    def _serve(self, exported: bytes, weights: Mapping[str, np.ndarray]) -> DIETRuntime:
+    def _serve(self, session: Any, weights: Mapping[str, np.ndarray]) -> DIETRuntime:
         return DIETRuntime(
-            open_session(exported),
+            session,
             weights,
             self.config["max_tokens"],
             self.tags_ if self.config["BILOU_flag"] else None,
@@ -520,14 +518,10 @@ class DIETClassifier(Component):
         if meta["dims"] is None:
             return component
         weights = load_file(str(path / "model.safetensors"))
-        if (path / EXPORTED).is_file():
-            try:
-                component.runtime_ = component._serve((path / EXPORTED).read_bytes(), weights)
-                return component
-            except Exception as error:  # a damaged file: the weights beside it still serve
-                logger.warning(
-                    "DIETClassifier's %s does not load, it runs in torch: %s", EXPORTED, error
-                )
+        session = open_exported(path, cls.__name__)
+        if session is not None:
+            component.runtime_ = component._serve(session, weights)
+            return component
         import torch
 
         from parlez.nlu.models.diet_network import Dimensions

@@ -88,7 +88,10 @@ class DIETRuntime:
         padding = np.arange(size + 1)[None, :] > np.asarray(counts, dtype=np.int64)[:, None]
         for row, (message, count) in enumerate(zip(features, counts, strict=True)):
             hidden[row, 0] = self._sum(message.sentence, self.sentence_table)[0]
-            hidden[row, 1 : count + 1] = self._sum(message.tokens[:count], self.token_table)
+            tokens_rows = message.tokens
+            if count < tokens_rows.shape[0]:  # slicing a sparse matrix is not free: only when cut
+                tokens_rows = tokens_rows[:count]
+            hidden[row, 1 : count + 1] = self._sum(tokens_rows, self.token_table)
             if self.dense is not None:
                 # torch's path adds the layer's bias to a message without dense features too
                 weight, bias = self.dense
