@@ -28,6 +28,10 @@ NLU_PART = "nlu"
 CORE_PART = "core"
 #: the domain the policies were trained with, inside the core part
 DOMAIN_FILE = "domain.json"
+#: what a trained part's folder holds; raised when a release changes it (2: DIET and TED
+#: save their exported graph), so that `parlez train` retrains a part saved the old way
+#: instead of reusing it
+PART_FORMAT = 2
 
 
 class ModelError(ParlezError):

@@ -27,6 +27,7 @@ from parlez.model import (
     CORE_PART,
     DOMAIN_FILE,
     NLU_PART,
+    PART_FORMAT,
     Metadata,
     ModelError,
     archive_name,
@@ -57,9 +58,14 @@ class TrainingResult:
 
 def nlu_fingerprint(config: Config, data: TrainingData) -> str:
     """What the NLU part depends on: the language, the pipeline, the NLU data, and the
-    version of parlez (a newer one may train a better model from the same inputs)."""
+    version of parlez and of the part's layout (a newer one may train a better model from
+    the same inputs, or save it differently)."""
     return fingerprint(
-        __version__, config.language, [c.to_dict() for c in config.pipeline], write_nlu_yaml(data)
+        __version__,
+        PART_FORMAT,
+        config.language,
+        [c.to_dict() for c in config.pipeline],
+        write_nlu_yaml(data),
     )
 
 
@@ -162,11 +168,13 @@ def core_fingerprint(
     """What the dialogue part depends on: the policies, the domain, the stories and rules,
     and the version of parlez. What the responses say is left out (their names are actions,
     and stay in): a reworded response reuses the trained policies, as in Rasa, and only the
-    model's copy of the domain changes (`train`)."""
+    model's copy of the domain changes (`train`). Like the NLU's, it holds the part's
+    layout (`PART_FORMAT`)."""
     shape = domain.to_dict()
     shape["responses"] = sorted(shape.get("responses") or {})
     return fingerprint(
         __version__,
+        PART_FORMAT,
         [c.to_dict() for c in config.policies],
         shape,
         _blocks_data(stories),

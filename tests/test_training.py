@@ -83,6 +83,22 @@ def test_a_reworded_response_reuses_the_trained_parts_and_the_new_model_says_it(
     assert "core" in train(Project(root), root / "models").trained
 
 
+def test_parts_saved_in_an_older_layout_are_trained_again_not_reused(
+    small_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A release that saves a part differently (DIET's exported graph) must not serve the
+    parts an older one left in `models/` from unchanged data."""
+    import parlez.training
+
+    root = tmp_path / "project"
+    shutil.copytree(small_project, root)
+    monkeypatch.setattr(parlez.training, "PART_FORMAT", parlez.training.PART_FORMAT - 1)
+    train(Project(root), root / "models")
+    monkeypatch.undo()
+    again = train(Project(root), root / "models")
+    assert set(again.trained) == {"nlu", "core"} and not again.reused
+
+
 def test_two_trainings_in_the_same_second_keep_both_models(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
