@@ -10,7 +10,7 @@ import torch
 from parlez.core.policies.ted import _tensors
 from parlez.core.policies.ted_network import TEDNetwork, export
 from parlez.core.policies.ted_runtime import Dialogues, TEDRuntime
-from parlez.inference import open_session
+from parlez.nlu.models.onnx_graph import ExportMismatchError
 
 
 def _dialogues(lengths: list[int], dense: int, seed: int = 0) -> Dialogues:
@@ -31,9 +31,20 @@ def test_onnx_runtime_gives_torchs_action_scores(dense: int) -> None:
     torch.manual_seed(5)
     network = TEDNetwork(20, 7, 16, 1, 4, 0.1, dense).eval()
     weights = {k: v.detach().numpy() for k, v in network.state_dict().items()}
-    runtime = TEDRuntime(open_session(export(network)), weights, history=4)
+    runtime = TEDRuntime(export(network)[1], weights, history=4)
     for lengths in ([4, 1, 3], [2], [1, 1]):
         dialogues = _dialogues(lengths, dense, seed=len(lengths))
         with torch.no_grad():
             want = network(*_tensors(dialogues)).numpy()
         assert np.allclose(runtime.scores(dialogues), want, atol=1e-5)
+
+
+def test_a_graph_that_disagrees_with_torch_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    torch.manual_seed(5)
+    network = TEDNetwork(20, 7, 16, 1, 4, 0.1).eval()
+    exported, _ = export(network)
+    with torch.no_grad():
+        network.norm.bias.add_(1.0)  # the graph was exported before this
+    monkeypatch.setattr("parlez.core.policies.ted_network.to_onnx", lambda *a, **k: exported)
+    with pytest.raises(ExportMismatchError, match="TEDInference graph disagrees"):
+        export(network)

@@ -8,7 +8,6 @@ import pytest
 import scipy.sparse
 import torch
 
-from parlez.inference import open_session
 from parlez.nlu.classifiers.diet import DIETClassifier
 from parlez.nlu.features import MessageFeatures
 from parlez.nlu.models.diet_export import export
@@ -44,7 +43,7 @@ def test_onnx_runtime_gives_torchs_intents_and_tags(dense: int) -> None:
     classifier = _classifier(dense)
     assert classifier.model_ is not None
     weights = {k: v.detach().numpy() for k, v in classifier.model_.state_dict().items()}
-    runtime = DIETRuntime(open_session(export(classifier.model_)), weights, 6, TAGS)
+    runtime = DIETRuntime(export(classifier.model_)[1], weights, 6, TAGS)
     # lengths 3, 1, 0 (no tokens) and 9 (beyond max_tokens), in one batch and one by one
     features = [_features(n, dense, seed) for seed, n in enumerate([3, 1, 0, 9])]
     for batch in [features, *([f] for f in features)]:
@@ -61,7 +60,7 @@ def test_onnx_runtime_gives_torchs_intents_and_tags(dense: int) -> None:
 def test_a_graph_that_disagrees_with_torch_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     classifier = _classifier(0)
     assert classifier.model_ is not None
-    exported = export(classifier.model_)
+    exported, _ = export(classifier.model_)
     with torch.no_grad():
         classifier.model_.output_norm.bias.add_(1.0)  # the graph was exported before this
     monkeypatch.setattr("parlez.nlu.models.diet_export.to_onnx", lambda *a, **k: exported)

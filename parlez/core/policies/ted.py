@@ -29,7 +29,7 @@ from parlez.core.states import State, end_to_end_states, tracker_states
 from parlez.core.training_trackers import augmented
 from parlez.domain import Domain
 from parlez.events import ACTION_LISTEN
-from parlez.inference import EXPORTED, open_exported, open_session
+from parlez.inference import EXPORTED, open_exported
 from parlez.memory import release_freed_memory
 from parlez.nlu.progress import EARLY_STOPPING_DEFAULTS, Convergence, report_epoch
 from parlez.registry import register_policy
@@ -269,11 +269,11 @@ class TEDPolicy(Policy):
         self.runtime_: TEDRuntime | None = None
         self.exported_: bytes | None = None
         try:
-            exported = export(self.model_)
+            exported, session = export(self.model_)
         except Exception as error:  # the network still predicts, in torch
             logger.warning("TEDPolicy runs in torch, unexported (slower): %s", error)
             return
-        self.runtime_ = self._serve(open_session(exported), self._weights())
+        self.runtime_ = self._serve(session, self._weights())
         self.exported_ = exported
 
     def _serve(self, session: Any, weights: Mapping[str, np.ndarray]) -> TEDRuntime:

@@ -20,7 +20,7 @@ import scipy.sparse
 from safetensors.numpy import load_file, save_file
 
 from parlez.diagnostics import warn
-from parlez.inference import EXPORTED, open_exported, open_session
+from parlez.inference import EXPORTED, open_exported
 from parlez.memory import release_freed_memory
 from parlez.nlu.classifiers.logistic_regression import NotEnoughIntentsError
 from parlez.nlu.classifiers.ranking import RANKING_LENGTH, set_intents
@@ -250,12 +250,12 @@ class DIETClassifier(Component):
 
         assert self.model_ is not None
         try:
-            exported = export(self.model_)
+            exported, session = export(self.model_)
         except Exception as error:  # the network still predicts, in torch
             logger.warning("DIETClassifier runs in torch, unexported (slower): %s", error)
             return
         weights = {k: v.detach().numpy() for k, v in self.model_.state_dict().items()}
-        self.runtime_ = self._serve(open_session(exported), weights)
+        self.runtime_ = self._serve(session, weights)
         self.exported_ = exported
 
     def _serve(self, session: Any, weights: Mapping[str, np.ndarray]) -> DIETRuntime:

@@ -114,17 +114,11 @@ class DIETModel(nn.Module):
         for row, (start, count) in enumerate(zip(starts.tolist(), counts.tolist(), strict=True)):
             hidden[row, 1 : count + 1] = tokens[start : start + count]
         padding = torch.cat([torch.zeros((len(counts), 1), dtype=torch.bool), ~mask], dim=1)
-        return self.contextualise(hidden, padding), mask
-
-    def contextualise(self, hidden: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
-        """The transformer over embedded inputs (B, 1 + T, H), sentence first; `padding`
-        (B, 1 + T) is True where a row has no token."""
         hidden = hidden + self.position(torch.arange(hidden.shape[1])).unsqueeze(0)
         hidden = self.dropout(self.input_norm(hidden))
         if self.encoder is not None:
             hidden = self.encoder(hidden, src_key_padding_mask=padding)
-        normed: torch.Tensor = self.output_norm(hidden)
-        return normed
+        return self.output_norm(hidden), mask
 
     def loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
         hidden, mask = self.encode(batch)

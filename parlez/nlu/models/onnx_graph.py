@@ -8,15 +8,45 @@ import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
-from parlez.inference import ONNX_OPSET
+from parlez.inference import ONNX_OPSET, open_session
 
 
 class ExportMismatchError(ValueError):
     """An exported graph computes something else than the network it came from."""
+
+
+def checked_session(
+    exported: bytes,
+    module: nn.Module,
+    example: tuple[torch.Tensor, torch.Tensor],
+    real: np.ndarray | None = None,
+) -> Any:
+    """ONNX Runtime's session of `exported`, once its outputs on `example` (`hidden`,
+    `padding`) agree with `module`'s: per position outputs only where `real` (B, T) is True,
+    when given. Raises ExportMismatchError.
+
+    Checked on another batch size and length than the export's: a shape the export baked in
+    shows here."""
+    hidden, padding = example
+    session = open_session(exported)
+    got = session.run(None, {"hidden": hidden.numpy(), "padding": padding.numpy()})
+    with torch.no_grad():
+        want = module(hidden, padding)
+    for ours, theirs in zip(got, want if isinstance(want, tuple) else (want,), strict=True):
+        theirs = theirs.numpy()
+        if real is not None and ours.ndim == 3:
+            ours, theirs = ours[real], theirs[real]
+        if ours.shape != theirs.shape or not np.allclose(ours, theirs, rtol=1e-4, atol=1e-4):
+            raise ExportMismatchError(
+                f"the exported {type(module).__name__} graph disagrees with torch's"
+            )
+    return session
 
 
 def to_onnx(
