@@ -29,18 +29,20 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from authlib.common.security import generate_token, is_secure_transport
-from authlib.integrations.httpx_client import AsyncOAuth2Client
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
 from parlez.console.roles import Role
 from parlez.exceptions import Location, ParlezError, SchemaError
 from parlez.io.yaml import where
+
+# authlib's client and joserfc (0.15 s together, through `cryptography`) are imported at a
+# sign-on, not with the module: every server imports it, SSO or not.
+if TYPE_CHECKING:
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
+    from joserfc.jwk import KeySet
 
 logger = logging.getLogger(__name__)
 
@@ -195,6 +197,8 @@ class OpenIdProvider:
         self._lock = asyncio.Lock()
 
     def _client(self, redirect_uri: str) -> AsyncOAuth2Client:
+        from authlib.integrations.httpx_client import AsyncOAuth2Client
+
         return AsyncOAuth2Client(
             client_id=self.settings.client_id,
             client_secret=self.settings.client_secret,
@@ -226,6 +230,8 @@ class OpenIdProvider:
                         f"The identity provider calls itself '{found.get('issuer')}', not "
                         f"'{self.settings.issuer}': check 'issuer' in endpoints.yml."
                     )
+                from joserfc.jwk import KeySet
+
                 self._metadata, self._keys = found, KeySet.import_key_set(keys)
                 self._read_at = time.monotonic()
             return self._metadata
@@ -264,6 +270,9 @@ class OpenIdProvider:
         return Person(email, name or email.split("@", 1)[0], self.settings.role_for(claims))
 
     async def _checked(self, id_token: str, nonce: str) -> dict[str, Any]:
+        from joserfc import jwt
+        from joserfc.errors import JoseError
+
         registry = jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": self.settings.issuer},
             aud={"essential": True, "value": self.settings.client_id},
