@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import socketio
-from sanic import Blueprint, Request, Sanic, response
+from sanic import Request, Sanic, response
 from sanic.response import HTTPResponse
 
 from parlez.channels.channel import (
@@ -26,6 +26,7 @@ from parlez.channels.channel import (
     UserMessage,
     sender_id_problem,
 )
+from parlez.http.blueprint import Blueprint
 from parlez.http.bodies import MAX_JSON_DEPTH, nesting_depth
 from parlez.registry import register_channel
 

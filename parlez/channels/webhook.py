@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sanic import Blueprint, Request, response
+from sanic import Request, response
 from sanic.response import HTTPResponse
 
 from parlez.channels.channel import ChannelConfigError, InputChannel
+from parlez.http.blueprint import Blueprint
 
 
 def webhook_blueprint(channel: InputChannel) -> Blueprint:

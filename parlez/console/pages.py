@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from sanic import Blueprint, Request, response
+from sanic import Request, response
 from sanic.response import HTTPResponse
 
 from parlez.agent import Agent
@@ -20,6 +20,7 @@ from parlez.console.database import Session
 from parlez.console.index import ConversationIndex
 from parlez.console.roles import Capability, may
 from parlez.console.teamwork import count_waiting_mentions
+from parlez.http.blueprint import Blueprint
 from parlez.http.errors import ApiError
 from parlez.server.state import ServerState
 

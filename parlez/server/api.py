@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sanic import Blueprint, Request, response
+from sanic import Request, response
 from sanic.response import HTTPResponse
 
 from parlez import __version__
 from parlez.evaluation.nlu import entity_report, evaluate, intent_errors, intent_report
 from parlez.evaluation.stories import evaluate_stories, story_report
 from parlez.exceptions import ParlezError
+from parlez.http.blueprint import Blueprint
 from parlez.http.bodies import json_body, json_object, yaml_body
 from parlez.io.yaml import plain, read_yaml
 from parlez.project import DataFiles, read_data_file

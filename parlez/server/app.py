@@ -14,6 +14,7 @@ from sanic.response import BaseHTTPResponse, HTTPResponse
 
 from parlez import tracing
 from parlez.channels.channel import Conversations, InputChannel, OnNewMessage
+from parlez.http.blueprint import ERROR_FORMAT
 from parlez.server.errors import ApiError, error_response, handle_exception
 from parlez.server.lifecycle import refuse_while_stopping
 from parlez.server.metrics import add_routes as add_metrics_routes
@@ -172,9 +173,12 @@ def create_app(
         )
 
     # The health routes are always there; the rest of the API only when asked for.
-    app.add_route(hello, "/", methods=["GET"], name="hello")
-    app.add_route(version, "/version", methods=["GET"], name="version")
-    app.add_route(openapi_route, "/openapi.json", methods=["GET"], name="openapi")
+    get = {"GET"}  # every error is answered in JSON (parlez.server.errors)
+    app.add_route(hello, "/", methods=get, name="hello", error_format=ERROR_FORMAT)
+    app.add_route(version, "/version", methods=get, name="version", error_format=ERROR_FORMAT)
+    app.add_route(
+        openapi_route, "/openapi.json", methods=get, name="openapi", error_format=ERROR_FORMAT
+    )
     add_metrics_routes(app)
     if cors:
         _add_cors(app, cors)

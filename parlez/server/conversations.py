@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sanic import Blueprint, Request, response
+from sanic import Request, response
 from sanic.response import HTTPResponse
 
 from parlez.channels.channel import (
@@ -21,6 +21,7 @@ from parlez.core.actions.action import UnknownActionError
 from parlez.core.export import conversation_story
 from parlez.event_schema import parse_data_problem
 from parlez.events import Event, EventError, events_from_dicts
+from parlez.http.blueprint import Blueprint
 from parlez.http.bodies import json_body, json_object
 from parlez.server.api import state_of
 from parlez.server.auth import requires_auth

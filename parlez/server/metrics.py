@@ -19,6 +19,7 @@ from sanic import Request, Sanic, response
 from sanic.response import BaseHTTPResponse, HTTPResponse
 
 from parlez import metrics
+from parlez.http.blueprint import ERROR_FORMAT
 from parlez.server.errors import ApiError
 
 logger = logging.getLogger(__name__)
@@ -103,6 +104,15 @@ async def ready(request: Request) -> HTTPResponse:
 
 
 def add_routes(app: Sanic[Any, Any]) -> None:
-    app.add_route(metrics_route, "/metrics", methods=["GET"], name=metrics.METRICS_ROUTE)
-    app.add_route(live, "/health/live", methods=["GET"], name="health_live")
-    app.add_route(ready, "/health/ready", methods=["GET"], name="health_ready")
+    get = {"GET"}  # every error is answered in JSON (parlez.server.errors)
+    app.add_route(
+        metrics_route,
+        "/metrics",
+        methods=get,
+        name=metrics.METRICS_ROUTE,
+        error_format=ERROR_FORMAT,
+    )
+    app.add_route(live, "/health/live", methods=get, name="health_live", error_format=ERROR_FORMAT)
+    app.add_route(
+        ready, "/health/ready", methods=get, name="health_ready", error_format=ERROR_FORMAT
+    )
