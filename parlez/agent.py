@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from parlez.endpoints import Endpoints
 from parlez.events import Event, ReminderScheduled
 from parlez.exceptions import ParlezError
 from parlez.experiments import Experiments
-from parlez.inference import run_on_inference_thread
+from parlez.inference import run_on_inference_thread, start_on_inference_thread
 from parlez.log_context import about
 from parlez.metrics import timed
 from parlez.model import CORE_PART, DOMAIN_FILE, NLU_PART, opened, read_metadata
@@ -79,6 +80,7 @@ class Agent:
         )
         self.processor.model_id = self.model_id
         self.use_reminders(reminders or ReminderScheduler())
+        self._warming: Future[None] | None = None
 
     @classmethod
     def load(
@@ -316,8 +318,23 @@ class Agent:
         """Parse one message now, so what loads lazily (the sentence encoder, tokenizers)
         is loaded before the first user waits for it, and not by many threads at once; and
         let the in-process actions package warm up (its `warm_up()`)."""
+        self.start_warm_up()
+        self.warmed()
+
+    def start_warm_up(self) -> None:
+        """`warm_up` on the models' thread, without waiting: a starting server builds its
+        channels and routes meanwhile. Most of a warm-up (lingua's models, the encoders'
+        sessions) runs outside the GIL, so on two cores the two take the time of the longer."""
+        self._warming = start_on_inference_thread(self._warm_up)
+
+    def warmed(self) -> None:
+        """Wait for the warm-up `start_warm_up` began; raises what it raised."""
+        if self._warming is not None:
+            self._warming.result()
+
+    def _warm_up(self) -> None:
         if self.nlu is not None:
-            run_on_inference_thread(self.nlu.parse, "hello")
+            self.nlu.parse("hello")
         if self.custom_actions is not None:
             self.custom_actions.warm_up()
 

@@ -18,7 +18,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -42,6 +42,21 @@ def run_on_inference_thread(function: Callable[P, T], *args: P.args, **kwargs: P
     if on_inference_thread():
         return function(*args, **kwargs)
     return _EXECUTOR.submit(function, *args, **kwargs).result()
+
+
+def start_on_inference_thread(
+    function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+) -> Future[T]:
+    """`function(*args, **kwargs)` started on the inference thread, not waited for (on it
+    already: run now, its future done)."""
+    if not on_inference_thread():
+        return _EXECUTOR.submit(function, *args, **kwargs)
+    done: Future[T] = Future()
+    try:
+        done.set_result(function(*args, **kwargs))
+    except BaseException as error:
+        done.set_exception(error)
+    return done
 
 
 async def infer(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

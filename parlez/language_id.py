@@ -44,15 +44,21 @@ LANGUAGE_KEY = "language"
 
 @functools.cache
 def detector(among: tuple[str, ...]) -> Any:
-    """lingua's detector for `among`, or None without the `languages` extra. Its models load
-    on first use (under a second, about 150 MB for four languages), and only the n-gram
-    sizes that messages need."""
+    """lingua's detector for `among`, or None without the `languages` extra. Its models
+    (about 150 MB for four languages) load now, on every core: 0.42 s on two, where loading
+    them at the first message of five letters or more took 0.64 s on one. Either way lingua
+    holds the GIL meanwhile. Its low-accuracy mode (trigrams only, 0.07 s) took 13 English
+    messages of bench/multilingual.py for French or German."""
     try:
         import lingua
     except ImportError:
         return None
     languages = [getattr(lingua.Language, LINGUA_NAMES[code]) for code in among]
-    return lingua.LanguageDetectorBuilder.from_languages(*languages).build()
+    return (
+        lingua.LanguageDetectorBuilder.from_languages(*languages)
+        .with_preloaded_language_models()
+        .build()
+    )
 
 
 def sure(words: int, best: float, second: float) -> bool:

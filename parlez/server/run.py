@@ -152,7 +152,11 @@ def input_channels(options: ServeOptions) -> list[InputChannel]:
     return channels
 
 
-def build_state(options: ServeOptions, say: Any = print) -> ServerState:
+def build_state(
+    options: ServeOptions, say: Any = print, *, wait_for_warm_up: bool = True
+) -> ServerState:
+    """What a server serves. `wait_for_warm_up=False` returns while the model warms up
+    (`Agent.warmed` waits for it): `serve` builds its routes meanwhile."""
     sys.path.insert(0, str(options.project.resolve()))  # custom channels, stores and actions
     endpoints_path = (options.endpoints or options.project / "endpoints.yml").resolve()
     # In-process actions read the same settings (their `llm:`, say) from here.
@@ -175,10 +179,10 @@ def build_state(options: ServeOptions, say: Any = print) -> ServerState:
         agent = Agent.load(
             archive, endpoints, options.actions, tracker_store=tracker_store, lock_store=lock_store
         )
-        agent.warm_up()
+        agent.start_warm_up()
     else:
         say("No model to load: the server starts without one (PUT /model loads one).")
-    return ServerState(
+    state = ServerState(
         agent=agent,
         tracker_store=tracker_store,
         lock_store=lock_store,
@@ -195,6 +199,9 @@ def build_state(options: ServeOptions, say: Any = print) -> ServerState:
         ask_rating_after=analytics.ask_rating_after,
         project_jobs=jobs,
     )
+    if agent is not None and wait_for_warm_up:
+        agent.warmed()
+    return state
 
 
 def console_database(tracker_store: TrackerStore, project: Path) -> ConsoleDatabase:
@@ -213,10 +220,12 @@ def serve(options: ServeOptions, say: Any = print) -> None:
     check_exposure(options)
     tls = options.tls.context() if options.tls is not None else None
     scheme = "https" if tls is not None else "http"
-    state = build_state(options, say)
-    limit_torch_threads()  # where a model still runs in torch
+    state = build_state(options, say, wait_for_warm_up=False)
     check_lock_store(state)
     app = create_app(state, enable_api=options.enable_api, cors=options.cors)
+    if state.agent is not None:
+        state.agent.warmed()
+    limit_torch_threads()  # where a model still runs in torch
     model = state.agent.model.name if state.agent and state.agent.model else "no model"
 
     @app.before_server_start
