@@ -323,8 +323,8 @@ class Agent:
 
     def start_warm_up(self) -> None:
         """`warm_up` on the models' thread, without waiting: a starting server builds its
-        channels and routes meanwhile. Most of a warm-up (lingua's models, the encoders'
-        sessions) runs outside the GIL, so on two cores the two take the time of the longer."""
+        channels and routes meanwhile. They overlap only in part: the encoders' sessions open
+        outside the GIL, but lingua holds it while it loads its models."""
         self._warming = start_on_inference_thread(self._warm_up)
 
     def warmed(self) -> None:

@@ -6,11 +6,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
-from parlez.inference import ThreadsError, model_threads, torch_threads, usable_cpus
+from parlez.inference import (
+    ThreadsError,
+    model_threads,
+    on_inference_thread,
+    run_on_inference_thread,
+    start_on_inference_thread,
+    torch_threads,
+    usable_cpus,
+)
 
 
 def test_a_containers_cpu_limit_caps_the_cpus_a_process_uses(tmp_path: Path) -> None:
@@ -73,3 +82,25 @@ def test_torchs_threads_are_limited_only_where_torch_was_loaded() -> None:
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.split("\n")[:2] == ["None False", "1 1"]
+
+
+def test_work_started_on_the_inference_thread_runs_there_while_the_caller_goes_on() -> None:
+    release = threading.Event()
+    started = start_on_inference_thread(lambda: release.wait(60) and on_inference_thread())
+    assert not started.done()  # the caller was not made to wait
+    release.set()
+    assert started.result(timeout=60) is True
+
+
+def test_work_started_from_the_inference_thread_itself_runs_at_once() -> None:
+    """A model loaded on the inference thread warms up there: waiting on a second task of
+    the one thread would never end."""
+
+    def nested() -> bool:
+        inner = start_on_inference_thread(on_inference_thread)
+        return inner.done() and inner.result()
+
+    assert run_on_inference_thread(nested) is True
+    failing = run_on_inference_thread(lambda: start_on_inference_thread(lambda: 1 / 0))
+    with pytest.raises(ZeroDivisionError):
+        failing.result()
