@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from alembic import context
 
+from parlez.console.database import VERSION_TABLE
 from parlez.console.models import metadata
-
-VERSION_TABLE = "console_alembic_version"
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata, version_table=VERSION_TABLE)
