@@ -32,6 +32,7 @@ from parlez.events import ACTION_LISTEN
 from parlez.inference import EXPORTED, open_exported
 from parlez.memory import release_freed_memory
 from parlez.nlu.progress import EARLY_STOPPING_DEFAULTS, Convergence, report_epoch
+from parlez.probabilities import softmax
 from parlez.registry import register_policy
 from parlez.tracker import DialogueStateTracker
 
@@ -376,8 +377,7 @@ class TEDPolicy(Policy):
         if by_text is not None:
             dialogues.append(by_text[-history:])
         scores = self._scores(self._batch(dialogues)).astype(np.float64)
-        shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
-        probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+        probabilities = softmax(scores, axis=1)
         end_to_end = (
             len(dialogues) == 2
             and float(probabilities[1].max()) > float(self.config["e2e_confidence_threshold"])

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
 
 from parlez.exceptions import ParlezError
 from parlez.io.arrays import load_arrays, save_arrays
+from parlez.probabilities import logistic, softmax
 
 
 @dataclass
@@ -46,11 +46,9 @@ class LinearModel:
             )
         scores = np.asarray(features @ self.by_feature) + self.intercept
         if self.coef.shape[0] == 1:
-            positive = expit(scores[:, 0])
+            positive = logistic(scores[:, 0])
             return np.stack([1.0 - positive, positive], axis=1)
-        scores -= scores.max(axis=1, keepdims=True)
-        exp = np.exp(scores)
-        return np.asarray(exp / exp.sum(axis=1, keepdims=True))
+        return softmax(scores, axis=1)
 
     def save(self, path: Path) -> None:
         save_arrays(path / "weights.safetensors", {"coef": self.coef, "intercept": self.intercept})

@@ -23,13 +23,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy.special import softmax
 
 from parlez.diagnostics import warn
 from parlez.language_id import LANGUAGE_KEY, detector, readable, written_in
 from parlez.nlu.classifiers.ranking import set_intent
 from parlez.nlu.component import Component
 from parlez.nlu.message import Message
+from parlez.probabilities import softmax
 from parlez.registry import register_component
 from parlez.training_data.training_data import TrainingData
 
@@ -111,7 +111,7 @@ class MultilingualIntentClassifier(Component):
         logits = vectors @ self.weights_.T + self.intercepts_
         if logits.shape[1] == 1:  # scikit-learn keeps one row of weights for two intents
             logits = np.hstack([np.zeros_like(logits), logits])
-        return np.asarray(softmax(logits, axis=1))
+        return softmax(logits, axis=1)
 
     def process(self, messages: Sequence[Message]) -> None:
         from parlez.knowledge.multilingual import multilingual_embedder

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse
-from scipy.special import log_softmax
 
 from parlez.io.arrays import load_arrays, save_arrays
+from parlez.probabilities import log_softmax
 
 #: below this many examples a held-out split is too small to calibrate on
 CALIBRATION_MINIMUM = 1000

@@ -25,6 +25,7 @@ from parlez.diagnostics import warn
 from parlez.language_id import detector, readable, written_in
 from parlez.nlu.component import Component
 from parlez.nlu.message import Message
+from parlez.probabilities import softmax
 from parlez.registry import register_component
 from parlez.training_data.training_data import TrainingData
 
@@ -128,8 +129,7 @@ class SentimentAnalyzer(Component):
         if embed is None or self.weights_ is None or self.intercepts_ is None:
             return 0.0
         logits = embed([text])[0] @ self.weights_.T + self.intercepts_
-        odds = np.exp(logits - logits.max())
-        negative, _, positive = odds / odds.sum()
+        negative, _, positive = softmax(logits)
         return float(positive - negative)
 
     def label(self, score: float) -> str:

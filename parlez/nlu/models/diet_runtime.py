@@ -15,6 +15,7 @@ import numpy as np
 
 from parlez.nlu.features import MessageFeatures
 from parlez.nlu.models.viterbi import decoding_scores, viterbi
+from parlez.probabilities import softmax
 
 #: the graph's output for the intent head; the taggers' are their names
 INTENTS = "intents"
@@ -74,7 +75,7 @@ class DIETRuntime:
                 else np.zeros((len(counts), 1, result.shape[2]), np.float32)
             )
             lengths = [max(count, 1) for count in counts]
-            tagged[name] = (viterbi(emissions, lengths, *self.decoding[name]), _softmax(emissions))
+            tagged[name] = (viterbi(emissions, lengths, *self.decoding[name]), softmax(emissions))
         return intents, tagged
 
     def _embedded(
@@ -117,8 +118,3 @@ class DIETRuntime:
         elif rows.shape[1] < table.shape[0]:
             table = table[: rows.shape[1]]
         return np.asarray(rows.astype(table.dtype, copy=False) @ table)
-
-
-def _softmax(scores: np.ndarray) -> np.ndarray:
-    shifted = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    return np.asarray(shifted / shifted.sum(axis=-1, keepdims=True))
