@@ -29,8 +29,7 @@ def export(model: DIETModel) -> tuple[bytes, Any]:
             **({INTENTS: {0: "messages"}} if model.intent_head is not None else {}),
         },
     )
-    lengths = [1, 5, 3]
-    example = _example(model, rows=3, lengths=lengths)
+    example = _example(model, rows=3, lengths=[1, 5, 3])
     real = ~example[1][:, 1:].numpy()  # the tokens' positions, padding and sentence left out
     return exported, checked_session(exported, graph, example, real)
 
