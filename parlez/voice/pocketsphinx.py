@@ -84,7 +84,9 @@ class PocketSphinx(SpeechToText):
 
     def __init__(self, vocabulary: Iterable[str] = ()) -> None:
         self._pocketsphinx = optional("pocketsphinx", "speech-to-text with PocketSphinx")
-        self.vocabulary = list(vocabulary)
+        # read with the decoder, at the first recording: the web chat's vocabulary is the
+        # project's training data, which a starting server would otherwise parse (0.1 s)
+        self.vocabulary = vocabulary
         self._decoder: Any = None
         self._lock = threading.Lock()
 
@@ -94,7 +96,7 @@ class PocketSphinx(SpeechToText):
         model = Path(ps.get_model_path()) / "en-us"
         dictionary = model / "cmudict-en-us.dict"
         known = {line.split(" ", 1)[0] for line in dictionary.read_text().splitlines() if line}
-        lines = self.vocabulary + EVERYDAY_ENGLISH.splitlines()
+        lines = [*self.vocabulary, *EVERYDAY_ENGLISH.splitlines()]
         sentences = _sentences(lines, known)
         # Each everyday word on its own as well: the day names, the numbers.
         sentences += [w for w in _WORD.findall(EVERYDAY_ENGLISH) if w in known]

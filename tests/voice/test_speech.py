@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import shutil
 import wave
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -74,13 +75,25 @@ def test_a_language_espeak_has_no_voice_for_is_an_error(speaker: TextToSpeech) -
         speaker.synthesize("hello", "xx")
 
 
+class Vocabulary:
+    """What customers say, read from the project only when it is iterated."""
+
+    def __init__(self, sentences: list[str]) -> None:
+        self.sentences = sentences
+        self.reads = 0
+
+    def __iter__(self) -> Iterator[str]:
+        self.reads += 1
+        return iter(self.sentences)
+
+
 def test_pocketsphinx_hears_a_question_of_the_assistants_vocabulary(
     speaker: TextToSpeech,
 ) -> None:
     pytest.importorskip("pocketsphinx")
-    listener = speech_to_text(
-        "pocketsphinx", ["what are your opening hours", "are you open on sunday"]
-    )
+    vocabulary = Vocabulary(["what are your opening hours", "are you open on sunday"])
+    listener = speech_to_text("pocketsphinx", vocabulary)
+    assert vocabulary.reads == 0, "a starting server should not read the project for speech"
     import subprocess
 
     said = subprocess.run(
@@ -93,6 +106,7 @@ def test_pocketsphinx_hears_a_question_of_the_assistants_vocabulary(
         frames = file.readframes(10**8)
     pcm, _ = samples_from_wav(wav_from_samples(frames, rate), max_seconds=10)
     heard = listener.transcribe(pcm, "en")
+    assert vocabulary.reads == 1
     assert heard.text == "what are your opening hours"
     assert heard.confidence is not None and 0 < heard.confidence <= 1
     silence = listener.transcribe(bytes(32000), "en")
