@@ -6,7 +6,9 @@ another two. An exported encoder is a file ONNX Runtime opens on its own in abou
 the tokenizer read by the `tokenizers` library (which transformers uses underneath) nothing
 of transformers is imported at all. So the first process to export an encoder keeps the file
 here, and the next ones load it. The multilingual encoder is kept the same way, as it is once
-loaded (parlez.knowledge.multilingual).
+loaded (parlez.knowledge.multilingual), its arrays laid out after it so that a process maps
+them from the file (`keep_mapped`) instead of reading and copying 65 MB: processes on one
+machine then share one copy in the page cache.
 
 A file is used only for what it was made from: its name is a hash of the library versions,
 the encoder's files (their sizes and times) and how parlez uses it. A file that cannot be
@@ -22,7 +24,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import mmap
 import os
+import pickle
+import struct
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -34,6 +39,13 @@ logger = logging.getLogger(__name__)
 
 #: bump when what is kept changes, so old files are not loaded for new code
 FORMAT = 2
+#: a mapped file's start: its mark, the pickle's length and how many arrays follow it
+_MAPPED_HEADER = struct.Struct("<8sQQ")
+_MAPPED_MARK = b"parlezm1"
+#: where each array starts and how long it is
+_MAPPED_ENTRY = struct.Struct("<QQ")
+#: arrays start on cache-line boundaries
+_ALIGNMENT = 64
 #: the files of an encoder folder whose change makes its export stale
 _WEIGHTS = ("config.json", "model.safetensors", "pytorch_model.bin")
 
@@ -101,3 +113,49 @@ def keep(data: bytes, path: Path) -> None:
         logger.info("%s could not be kept in %s: %s", path.name, path.parent, error)
         return
     logger.info("kept %s: the next start loads it", path)
+
+
+def keep_mapped(value: Any, path: Path) -> None:
+    """Keep `value` at `path` as `load_mapped` reads it: a pickle whose arrays (anything
+    that pickles its buffers out of band, as NumPy's arrays do) are written after it."""
+    buffers: list[pickle.PickleBuffer] = []
+    body = pickle.dumps(value, protocol=5, buffer_callback=buffers.append)
+    raws = [buffer.raw() for buffer in buffers]
+    start = _MAPPED_HEADER.size + _MAPPED_ENTRY.size * len(raws)
+    entries, offset = [], _aligned(start + len(body))
+    for raw in raws:
+        entries.append((offset, raw.nbytes))
+        offset = _aligned(offset + raw.nbytes)
+    out = bytearray(offset)
+    _MAPPED_HEADER.pack_into(out, 0, _MAPPED_MARK, len(body), len(raws))
+    for number, entry in enumerate(entries):
+        _MAPPED_ENTRY.pack_into(out, _MAPPED_HEADER.size + _MAPPED_ENTRY.size * number, *entry)
+    out[start : start + len(body)] = body
+    for (at, size), raw in zip(entries, raws, strict=True):
+        out[at : at + size] = raw
+    keep(bytes(out), path)
+
+
+def load_mapped(path: Path) -> Any:
+    """What `keep_mapped` kept at `path`, its arrays read-only views of the mapped file.
+    Raises what a file that is not one (cut short, or made by other code) gives: the caller
+    makes it again."""
+    with path.open("rb") as file:
+        mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+    view = memoryview(mapped)
+    mark, body_size, count = _MAPPED_HEADER.unpack_from(view)
+    if mark != _MAPPED_MARK:
+        raise ValueError(f"{path.name} is not a mapped file")
+    entries = [
+        _MAPPED_ENTRY.unpack_from(view, _MAPPED_HEADER.size + _MAPPED_ENTRY.size * number)
+        for number in range(count)
+    ]
+    start = _MAPPED_HEADER.size + _MAPPED_ENTRY.size * count
+    if any(at + size > len(view) for at, size in entries):
+        raise ValueError(f"{path.name} is cut short")
+    buffers = [view[at : at + size] for at, size in entries]
+    return pickle.loads(view[start : start + body_size], buffers=buffers)
+
+
+def _aligned(offset: int) -> int:
+    return -(-offset // _ALIGNMENT) * _ALIGNMENT

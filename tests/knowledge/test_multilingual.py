@@ -83,7 +83,7 @@ def test_the_loaded_encoder_is_kept_and_the_next_process_reads_it_with_the_same_
     monkeypatch.setenv("PARLEZ_CACHE_DIR", str(tmp_path))
     texts = ["où se trouve le salon ?", "wo kann ich parken"]
     first = MultilingualEmbedder()(texts)
-    (kept,) = (tmp_path / "encoders").glob("use-multilingual-*.pickle")
+    (kept,) = (tmp_path / "encoders").glob("use-multilingual-*.mapped")
     second = MultilingualEmbedder()(texts)
     assert np.array_equal(first, second)
 

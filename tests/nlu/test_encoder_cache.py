@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from parlez.nlu.encoder import MAX_PIECES, SentenceEncoder, packaged_model_path
-from parlez.nlu.encoder_cache import cache_dir, compiled_path
+from parlez.nlu.encoder_cache import cache_dir, compiled_path, keep_mapped, load_mapped
 
 TEXTS = ["hi", "book a beard trim for friday afternoon at two", "¿cuánto cuesta un corte?"]
 
@@ -171,3 +171,27 @@ def test_an_encoder_that_cannot_be_exported_runs_in_torch_with_the_same_numbers(
     assert np.allclose(eager.embed(TEXTS), exported, atol=1e-5)
     assert eager._session is False
     assert kept_files(cache / "another") == []
+
+
+def test_a_mapped_file_gives_back_its_arrays_as_views_of_the_file_not_copies(
+    tmp_path: Path,
+) -> None:
+    table = np.arange(64 * 512, dtype=np.uint8).reshape(64, 512)
+    value = {"table": table, "scale": np.linspace(0, 1, 17, dtype=np.float32), "name": "use"}
+    path = tmp_path / "kept.mapped"
+    keep_mapped(value, path)
+
+    loaded = load_mapped(path)
+    assert loaded["name"] == "use"
+    assert np.array_equal(loaded["table"], table)
+    assert np.array_equal(loaded["scale"], value["scale"])
+    assert not loaded["table"].flags.owndata and not loaded["table"].flags.writeable
+    assert loaded["table"].ctypes.data % 64 == 0
+
+
+def test_a_mapped_file_cut_short_is_refused_so_that_it_is_made_again(tmp_path: Path) -> None:
+    path = tmp_path / "kept.mapped"
+    keep_mapped({"table": np.ones((1000, 512), np.uint8)}, path)
+    path.write_bytes(path.read_bytes()[:100_000])
+    with pytest.raises(ValueError, match="cut short"):
+        load_mapped(path)
