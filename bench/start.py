@@ -11,9 +11,11 @@ in-process, as `make run` serves it. Measured from the process's launch:
   multilingual encoders, the knowledge base's indexes, the language detector);
 - first answers: the REST channel has answered "hello" and then a question in French.
 
-"warm" starts find the sentence encoder compiled in the cache folder (every start after a
-machine's first, or an image trained when it was built); "cold" ones get an empty cache
-folder, as the very first start on a machine does. Both read parlez's modules compiled to
+"restart" starts are those of a server that has run before: the sentence encoder is compiled
+in the cache folder and the conversations' database exists. "warm" starts find the cache
+too, but a new database, whose tables (the console's through its 15 migrations) are made
+first, as on a project's first start; "cold" ones get an empty cache folder and a new
+database, as the very first start on a machine does. All read parlez's modules compiled to
 bytecode, as an installed parlez does (pip compiles them; an editable install's first run
 does), even where PYTHONDONTWRITEBYTECODE is set: compiling its modules at each start took
 0.2-0.4 s of it. Printed: p50 and max seconds of each, and the servers' largest peak RSS.
@@ -47,10 +49,13 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def one_start(models: Path, cache: Path) -> tuple[float, float, float]:
-    """(ready s, first answers s, peak RSS MB) of one new server process."""
+def one_start(
+    models: Path, cache: Path, database: Path | None = None
+) -> tuple[float, float, float]:
+    """(ready s, first answers s, peak RSS MB) of one new server process; its conversations
+    in `database` (a folder kept between starts), or in a new one."""
     with tempfile.TemporaryDirectory(prefix="parlez-start-") as work:
-        endpoints = assistant_endpoints(Path(work))
+        endpoints = assistant_endpoints(database or Path(work))
         os.environ["PARLEZ_CACHE_DIR"] = str(cache)  # the server inherits it
         began = time.perf_counter()
         server = ServerProcess(REPO, "--endpoints", str(endpoints), "-m", str(models))
@@ -107,13 +112,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="parlez-start-bench-") as work:
         folder = Path(work)
         models = trained(args.models, folder / "models")
-        rows: dict[str, list[tuple[float, float, float]]] = {"cold": [], "warm": []}
+        rows: dict[str, list[tuple[float, float, float]]] = {"cold": [], "warm": [], "restart": []}
         for run in range(cold_runs):
             rows["cold"].append(one_start(models, folder / f"empty-cache-{run}"))
-        warm_cache = folder / "cache"
-        one_start(models, warm_cache)  # compiles the encoder into it
-        for _ in range(warm_runs):
+        warm_cache, database = folder / "cache", folder / "database"
+        database.mkdir()
+        one_start(models, warm_cache, database)  # compiles the encoder, makes the tables
+        for _ in range(warm_runs):  # one after the other: the same load on the machine
             rows["warm"].append(one_start(models, warm_cache))
+            rows["restart"].append(one_start(models, warm_cache, database))
     print()
     print("| start | runs | ready p50 s | ready max s | first answers p50 s | peak RSS MB |")
     print("|---|---:|---:|---:|---:|---:|")

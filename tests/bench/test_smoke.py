@@ -148,7 +148,7 @@ def test_voice_benchmark_smoke_prints_its_tables(assistant_models: Path) -> None
 
 def test_start_benchmark_smoke_prints_its_table(assistant_models: Path) -> None:
     out = bench_output("start.py", "--models", str(assistant_models))
-    assert "| cold | 1 |" in out and "| warm | 1 |" in out
+    assert "| cold | 1 |" in out and "| warm | 1 |" in out and "| restart | 1 |" in out
 
 
 def test_fuzz_benchmark_smoke_prints_its_table_and_finds_nothing() -> None:
