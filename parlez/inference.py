@@ -39,9 +39,7 @@ def on_inference_thread() -> bool:
 
 def run_on_inference_thread(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """`function(*args, **kwargs)` on the inference thread, waited for (from sync code)."""
-    if on_inference_thread():
-        return function(*args, **kwargs)
-    return _EXECUTOR.submit(function, *args, **kwargs).result()
+    return start_on_inference_thread(function, *args, **kwargs).result()
 
 
 def start_on_inference_thread(
