@@ -95,7 +95,7 @@ def load_compiled(path: Path) -> Any | None:
         return None
 
 
-def keep(data: bytes, path: Path) -> None:
+def keep(data: bytes | bytearray, path: Path) -> None:
     """Keep `data` at `path`, written whole or not at all, so a process starting beside this
     one never reads half a file."""
     try:
@@ -133,7 +133,7 @@ def keep_mapped(value: Any, path: Path) -> None:
     out[start : start + len(body)] = body
     for (at, size), raw in zip(entries, raws, strict=True):
         out[at : at + size] = raw
-    keep(bytes(out), path)
+    keep(out, path)  # not copied to bytes: 85 MB for the multilingual encoder
 
 
 def load_mapped(path: Path) -> Any:
