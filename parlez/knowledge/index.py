@@ -11,12 +11,19 @@ cosine similarity to the BM25 score scaled by the query's best BM25 score, weigh
 `dense_weight`. `confidence` is the dense cosine of the chosen passage: an absolute measure,
 which the answer action compares with its threshold before it answers at all.
 
+BM25 leaves out the stop words of every language the index's encoder reads. In the
+multilingual index, with English stop words only, "was muss ich für einen Herrenschnitt
+zahlen" found the payment entry ("Wie kann ich bezahlen?") on "ich" (bench/multilingual.py
+--kb: German hit@1 78.6 -> 85.7, as good as the dense search alone); the English index keeps English's alone, or "hat" and "war"
+(German stop words) would no longer find a hat shop's entries.
+
 Embeddings are the slow part (about 3 ms a row): an index keeps them by row text, so a
 rebuild after one document changed embeds only that document's rows.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -40,6 +47,15 @@ logger = logging.getLogger(__name__)
 INDEX_VERSION = 2
 DEFAULT_DENSE_WEIGHT = 0.95
 METHODS = ("bm25", "dense", "hybrid")
+#: the languages of an encoder that does not say which it reads (`Embed.languages`)
+ENGLISH = ("en",)
+#: bm25s's stop-word lists, by language code
+_STOPWORD_LISTS = {
+    "en": "STOPWORDS_EN",
+    "fr": "STOPWORDS_FRENCH",
+    "de": "STOPWORDS_GERMAN",
+    "es": "STOPWORDS_SPANISH",
+}
 
 
 class KnowledgeIndexError(ParlezError):
@@ -81,12 +97,33 @@ def _key(text: str) -> str:
 
 
 #: what turns texts into unit vectors: the packaged encoder (`Embedder`), or another
-#: (parlez/knowledge/multilingual.py)
+#: (parlez/knowledge/multilingual.py); an encoder of several languages says which in its
+#: `languages` attribute, whose stop words BM25 then leaves out (English otherwise)
 Embed = Callable[[Sequence[str]], np.ndarray]
+
+
+def languages_of(embed: Embed) -> tuple[str, ...]:
+    """The languages `embed` reads, by code."""
+    return tuple(getattr(embed, "languages", ENGLISH))
+
+
+@functools.cache
+def stopwords(languages: tuple[str, ...]) -> frozenset[str]:
+    """The stop words of `languages` together (those bm25s has a list for)."""
+    import bm25s.stopwords
+
+    return frozenset(
+        word
+        for language in languages
+        if language in _STOPWORD_LISTS
+        for word in getattr(bm25s.stopwords, _STOPWORD_LISTS[language])
+    )
 
 
 class Embedder:
     """The packaged sentence encoder, loaded on first use (it takes a second)."""
+
+    languages = ENGLISH
 
     def __init__(self) -> None:
         self._encoder: Any = None
@@ -112,11 +149,17 @@ class _Content:
     asking: np.ndarray
     vectors: np.ndarray
     bm25: Any
+    #: the words BM25 leaves out of the rows and of a query
+    stopwords: frozenset[str]
     calibration: Calibration | None = None
 
     @classmethod
     def of(
-        cls, passages: list[Passage], vectors: np.ndarray, calibration: Calibration | None
+        cls,
+        passages: list[Passage],
+        vectors: np.ndarray,
+        calibration: Calibration | None,
+        stopwords: frozenset[str],
     ) -> _Content:
         rows: list[str] = []
         row_passage: list[int] = []
@@ -135,7 +178,8 @@ class _Content:
             np.asarray(row_passage, dtype=np.int64),
             np.asarray(asking, dtype=bool),
             vectors.astype(np.float32),
-            _bm25_of(rows),
+            _bm25_of(rows, stopwords),
+            stopwords,
             calibration,
         )
 
@@ -145,7 +189,7 @@ class _Content:
         return self.calibration
 
 
-def _bm25_of(rows: Sequence[str]) -> Any:
+def _bm25_of(rows: Sequence[str], stopwords: frozenset[str]) -> Any:
     import bm25s
 
     # bm25s sets its logger to DEBUG when imported: every index build would be logged.
@@ -153,7 +197,7 @@ def _bm25_of(rows: Sequence[str]) -> Any:
     if not rows:
         return None
     retriever = bm25s.BM25()
-    retriever.index(_tokens(rows), show_progress=False)
+    retriever.index(_tokens(rows, stopwords), show_progress=False)
     return retriever
 
 
@@ -163,10 +207,12 @@ def _stemmer() -> Any:
     return Stemmer.Stemmer("english")
 
 
-def _tokens(texts: Sequence[str]) -> Any:
+def _tokens(texts: Sequence[str], stopwords: frozenset[str]) -> Any:
     import bm25s
 
-    return bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), show_progress=False)
+    return bm25s.tokenize(
+        list(texts), stopwords=list(stopwords), stemmer=_stemmer(), show_progress=False
+    )
 
 
 def _bm25_scores(content: _Content, query: str) -> np.ndarray:
@@ -175,7 +221,11 @@ def _bm25_scores(content: _Content, query: str) -> np.ndarray:
     if content.bm25 is None:
         return np.zeros(0)
     tokens = bm25s.tokenize(
-        [query], stopwords="en", stemmer=_stemmer(), show_progress=False, return_ids=False
+        [query],
+        stopwords=list(content.stopwords),
+        stemmer=_stemmer(),
+        show_progress=False,
+        return_ids=False,
     )[0]
     if not tokens:
         return np.zeros(len(content.rows), dtype=np.float32)
@@ -204,8 +254,10 @@ class KnowledgeIndex:
         dense_weight: float = DEFAULT_DENSE_WEIGHT,
         calibration: Calibration | None = None,
     ) -> None:
-        self._content = _Content.of(passages, vectors, calibration)
         self.embed = embed or Embedder()
+        self._content = _Content.of(
+            passages, vectors, calibration, stopwords(languages_of(self.embed))
+        )
         self.dense_weight = dense_weight
         #: the documents this index follows (see `follow`); None: it never changes
         self._source: Path | None = None

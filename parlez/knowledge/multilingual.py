@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from parlez.language_id import LINGUA_NAMES
 from parlez.nlu.encoder_cache import cached_path, keep_mapped, load_mapped
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,9 @@ MULTILINGUAL_INDEX_FOLDER = "kb-index-multilingual"
 
 class MultilingualEmbedder:
     """Unit vectors (512) of texts in any of the encoder's languages; loaded on first use."""
+
+    #: the languages its questions come in (the assistant's): BM25 leaves out their stop words
+    languages = tuple(LINGUA_NAMES)
 
     def __init__(self) -> None:
         self._model: Any = None

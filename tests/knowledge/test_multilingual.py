@@ -69,6 +69,35 @@ async def test_an_english_question_is_searched_in_the_english_index(
     assert answerer._searched(False).index is english
 
 
+def test_the_multilingual_index_matches_no_entry_on_words_every_sentence_has(
+    tmp_path: Path,
+) -> None:
+    # In the English index "ist" and "der" are words like any other: a German question that
+    # has them matched every German alternative that has them ("Wo ist der Salon?").
+    write(
+        tmp_path / "faq.yml",
+        "faq:\n"
+        "  - question: Where are you?\n    alternatives: ['Wo ist der Salon?']\n"
+        "    answer: 14 Maple Street.\n"
+        "  - question: Is the studio step-free?\n    alternatives: ['Ist die Tür breit?']\n"
+        "    answer: Yes.\n",
+    )
+    passages = read_kb(tmp_path)
+    english = KnowledgeIndex.build(passages)
+    multilingual = KnowledgeIndex.build(passages, embed=MultilingualEmbedder())
+    assert english.bm25_scores("ist der Eingang barrierefrei").max() > 0
+    assert multilingual.bm25_scores("ist der Eingang barrierefrei").max() == 0
+    assert multilingual.bm25_scores("gibt es einen Salon").max() > 0  # "Salon" still counts
+
+
+def test_the_english_index_keeps_words_that_are_stop_words_in_other_languages(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path / "faq.yml", "faq:\n  - question: Do you sell hats?\n    answer: Yes.\n")
+    index = KnowledgeIndex.build(read_kb(tmp_path))  # German has "hat" among its stop words
+    assert index.bm25_scores("hat").max() > 0
+
+
 def test_training_builds_the_multilingual_index_beside_the_english_one(tmp_path: Path) -> None:
     write(tmp_path / "data" / "kb" / "faq.yml", FAQ)
     assert index_knowledge(tmp_path, tmp_path / "models") is not None
