@@ -14,8 +14,9 @@ which the answer action compares with its threshold before it answers at all.
 BM25 leaves out the stop words of every language the index's encoder reads. In the
 multilingual index, with English stop words only, "was muss ich für einen Herrenschnitt
 zahlen" found the payment entry ("Wie kann ich bezahlen?") on "ich" (bench/multilingual.py
---kb: German hit@1 78.6 -> 85.7, as good as the dense search alone); the English index keeps English's alone, or "hat" and "war"
-(German stop words) would no longer find a hat shop's entries.
+--kb: German hit@1 78.6 -> 85.7, as good as the dense search alone); the English index
+keeps English's alone, or "hat" and "war" (German stop words) would no longer find a hat
+shop's entries.
 
 Embeddings are the slow part (about 3 ms a row): an index keeps them by row text, so a
 rebuild after one document changed embeds only that document's rows.
