@@ -16,6 +16,13 @@ read is made again and replaced; a cache folder that cannot be written leaves ev
 slow as before, and nothing else changes. What is here is loaded as code would be (an ONNX
 graph, a pickle): the folder is the user's own, as Python's packages are.
 
+Each file is 60-90 MB, and an upgrade of parlez, torch or NumPy makes a new one of the same
+encoder beside the old. Each load marks its file as used, and a file last used
+`UNUSED_DAYS` before another of the same encoder was is removed: what an upgrade left
+behind goes a month later, two installs that share the folder keep theirs while both are
+used, and the files of an image built long ago are not taken for unused on its first start.
+A `.part` file a process died while writing goes after a day.
+
 Where: `PARLEZ_CACHE_DIR`, else `$XDG_CACHE_HOME/parlez`, else `~/.cache/parlez`.
 """
 
@@ -29,6 +36,7 @@ import os
 import pickle
 import struct
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -46,6 +54,10 @@ _MAPPED_MARK = b"parlezm1"
 _MAPPED_ENTRY = struct.Struct("<QQ")
 #: arrays start on cache-line boundaries
 _ALIGNMENT = 64
+#: a kept file last loaded this long before another of the same encoder was is removed
+UNUSED_DAYS = 30
+#: a file half written by a process that died while keeping it (`keep`) is removed after this
+PART_DAYS = 1
 #: the files of an encoder folder whose change makes its export stale
 _WEIGHTS = ("config.json", "model.safetensors", "pytorch_model.bin")
 
@@ -68,7 +80,12 @@ def cached_path(name: str, key: list[Any], files: Iterable[Path], suffix: str) -
             stamps.append((str(path.resolve()), status.st_size, status.st_mtime_ns))
     text = json.dumps([FORMAT, key, stamps], sort_keys=True)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
-    return cache_dir() / "encoders" / f"{name}-{digest}{suffix}"
+    return encoders_dir() / f"{name}-{digest}{suffix}"
+
+
+def encoders_dir() -> Path:
+    """Where the encoders are kept (`cached_path`), and pruned (`prune`)."""
+    return cache_dir() / "encoders"
 
 
 def compiled_path(folder: Path, pooling: str) -> Path:
@@ -89,10 +106,12 @@ def load_compiled(path: Path) -> Any | None:
     if not path.is_file():
         return None
     try:
-        return open_session(path)
+        session = open_session(path)
     except Exception as error:  # truncated by a full disk, or made by another build
         logger.info("the compiled encoder %s cannot be read (%s): exporting it again", path, error)
         return None
+    used(path)
+    return session
 
 
 def keep(data: bytes | bytearray, path: Path) -> None:
@@ -113,6 +132,50 @@ def keep(data: bytes | bytearray, path: Path) -> None:
         logger.info("%s could not be kept in %s: %s", path.name, path.parent, error)
         return
     logger.info("kept %s: the next start loads it", path)
+    if path.parent == encoders_dir():
+        prune()
+
+
+def used(path: Path) -> None:
+    """Mark `path`, when it is a kept encoder, as loaded now, and prune the cache."""
+    if path.parent != encoders_dir():  # a file of the caller's own: not ours to touch
+        return
+    try:
+        os.utime(path)
+    except OSError:  # a read-only cache folder: nothing is removed from it either
+        return
+    prune()
+
+
+def prune() -> None:
+    """Remove the kept files last used `UNUSED_DAYS` before another of the same encoder (the
+    name before its hash) was, and the `.part` files older than `PART_DAYS`."""
+    now = time.time()
+    try:
+        entries = [e for e in os.scandir(encoders_dir()) if e.is_file(follow_symlinks=False)]
+    except OSError:
+        return
+    stale: list[str] = []
+    kinds: dict[str, list[tuple[float, str]]] = {}
+    for entry in entries:
+        try:
+            used_at = entry.stat(follow_symlinks=False).st_mtime
+        except OSError:  # removed by another process meanwhile
+            continue
+        if entry.name.endswith(".part"):
+            if now - used_at > PART_DAYS * 86400:
+                stale.append(entry.path)
+        elif "-" in entry.name:
+            kinds.setdefault(entry.name.rsplit("-", 1)[0], []).append((used_at, entry.path))
+    for files in kinds.values():
+        last = max(used_at for used_at, _ in files)
+        stale.extend(path for used_at, path in files if last - used_at > UNUSED_DAYS * 86400)
+    for path in stale:
+        try:
+            os.unlink(path)
+        except OSError:
+            continue
+        logger.info("removed %s from the cache: no longer used", Path(path).name)
 
 
 def keep_mapped(value: Any, path: Path) -> None:
@@ -154,7 +217,9 @@ def load_mapped(path: Path) -> Any:
     if any(at + size > len(view) for at, size in entries):
         raise ValueError(f"{path.name} is cut short")
     buffers = [view[at : at + size] for at, size in entries]
-    return pickle.loads(view[start : start + body_size], buffers=buffers)
+    value = pickle.loads(view[start : start + body_size], buffers=buffers)
+    used(path)
+    return value
 
 
 def _aligned(offset: int) -> int:

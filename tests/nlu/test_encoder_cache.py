@@ -6,13 +6,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from parlez.nlu.encoder import MAX_PIECES, SentenceEncoder, packaged_model_path
-from parlez.nlu.encoder_cache import cache_dir, compiled_path, keep_mapped, load_mapped
+from parlez.nlu.encoder_cache import (
+    cache_dir,
+    compiled_path,
+    encoders_dir,
+    keep_mapped,
+    load_mapped,
+)
 
 TEXTS = ["hi", "book a beard trim for friday afternoon at two", "¿cuánto cuesta un corte?"]
 
@@ -195,3 +202,46 @@ def test_a_mapped_file_cut_short_is_refused_so_that_it_is_made_again(tmp_path: P
     path.write_bytes(path.read_bytes()[:100_000])
     with pytest.raises(ValueError, match="cut short"):
         load_mapped(path)
+
+
+def aged(path: Path, days: float) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_bytes(b"kept")
+    then = time.time() - days * 86400
+    os.utime(path, (then, then))
+    return path
+
+
+def test_a_kept_file_unused_for_a_month_while_another_of_its_encoder_was_is_removed(
+    cache: Path,
+) -> None:
+    folder = encoders_dir()
+    loaded = folder / "use-multilingual-0123456789abcdef0123.mapped"
+    keep_mapped({"table": np.ones((4, 8), np.uint8)}, loaded)
+    aged(loaded, 40)  # made long ago, but loaded now: it stays, marked as used
+    upgraded_away = aged(folder / "use-multilingual-fedcba9876543210fedc.pickle", 31)
+    other_install = aged(folder / "use-multilingual-00112233445566778899.mapped", 20)
+    alone = aged(folder / "encoder-00112233445566778899.onnx", 400)  # an old image's: its only one
+    died_writing = aged(folder / "tmp1x2y3z.part", 2)
+    being_written = aged(folder / "tmp4a5b6c.part", 0.01)
+
+    load_mapped(loaded)
+
+    assert sorted(folder.iterdir()) == sorted([loaded, other_install, alone, being_written])
+    assert time.time() - loaded.stat().st_mtime < 3600
+    assert not upgraded_away.exists() and not died_writing.exists()
+
+
+def test_a_mapped_file_outside_the_cache_and_its_folder_are_left_as_they_are(
+    tmp_path: Path, cache: Path
+) -> None:
+    path = tmp_path / "kept.mapped"
+    keep_mapped({"table": np.ones((4, 8), np.uint8)}, path)
+    aged(path, 40)
+    neighbour = aged(tmp_path / "notes.txt", 400)
+
+    load_mapped(path)
+
+    assert neighbour.exists()
+    assert time.time() - path.stat().st_mtime > 39 * 86400
