@@ -37,6 +37,7 @@ from parlez.model import (
     read_metadata,
     write_archive,
 )
+from parlez.nlu.encoder_cache import ENCODER_WEIGHTS
 from parlez.nlu.pipeline import Pipeline
 from parlez.nlu.progress import listen
 from parlez.progress import DONE, REUSED, ProgressFile, StepProgress, TrainingProgress
@@ -58,11 +59,13 @@ class TrainingResult:
 
 def nlu_fingerprint(config: Config, data: TrainingData) -> str:
     """What the NLU part depends on: the language, the pipeline, the NLU data, and the
-    version of parlez and of the part's layout (a newer one may train a better model from
-    the same inputs, or save it differently)."""
+    version of parlez, of the part's layout and of the sentence encoder's weights (a newer
+    one may train a better model from the same inputs, save it differently, or give other
+    features)."""
     return fingerprint(
         __version__,
         PART_FORMAT,
+        ENCODER_WEIGHTS,
         config.language,
         [c.to_dict() for c in config.pipeline],
         write_nlu_yaml(data),

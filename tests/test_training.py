@@ -99,6 +99,22 @@ def test_parts_saved_in_an_older_layout_are_trained_again_not_reused(
     assert set(again.trained) == {"nlu", "core"} and not again.reused
 
 
+def test_an_nlu_trained_on_another_encoders_weights_is_trained_again(
+    small_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its features came from float weights (before the encoder's were kept in 8 bits): the
+    dialogue part, which does not read them, is reused."""
+    import parlez.training
+
+    root = tmp_path / "project"
+    shutil.copytree(small_project, root)
+    monkeypatch.setattr(parlez.training, "ENCODER_WEIGHTS", "float")
+    train(Project(root), root / "models")
+    monkeypatch.undo()
+    again = train(Project(root), root / "models")
+    assert again.trained == ["nlu"] and again.reused == ["core"]
+
+
 def test_a_model_is_archived_uncompressed_and_one_compressed_before_still_loads(
     small_project: Path, tmp_path: Path
 ) -> None:

@@ -58,6 +58,10 @@ _ALIGNMENT = 64
 UNUSED_DAYS = 30
 #: a file half written by a process that died while keeping it (`keep`) is removed after this
 PART_DAYS = 1
+#: how the exported encoder keeps its weights: in 8 bits where they pass their check
+#: (parlez/nlu/encoder.py); the features change with it, so an NLU trained on others is
+#: trained again (parlez/training.py)
+ENCODER_WEIGHTS = "8-bit blocks"
 #: the files of an encoder folder whose change makes its export stale
 _WEIGHTS = ("config.json", "model.safetensors", "pytorch_model.bin")
 
@@ -94,7 +98,7 @@ def compiled_path(folder: Path, pooling: str) -> Path:
 
     return cached_path(
         "encoder",
-        [version("torch"), ONNX_OPSET, pooling],
+        [version("torch"), ONNX_OPSET, pooling, ENCODER_WEIGHTS],
         (folder / name for name in _WEIGHTS),
         ".onnx",
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from parlez.nlu.encoder import MAX_PIECES, SentenceEncoder, packaged_model_path
+from parlez.nlu.encoder import MAX_PIECES, WEIGHT_COSINE, SentenceEncoder, packaged_model_path
 from parlez.nlu.encoder_cache import (
     cache_dir,
     compiled_path,
@@ -161,7 +161,7 @@ def test_an_encoder_of_the_projects_own_is_tokenized_by_transformers(tmp_path: P
     assert np.array_equal(same.ids, SentenceEncoder(packaged_model_path()).tokenizer(TEXTS).ids)
 
 
-def test_an_encoder_that_cannot_be_exported_runs_in_torch_with_the_same_numbers(
+def test_an_encoder_that_cannot_be_exported_runs_in_torch_with_the_same_meaning(
     cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A project's own encoder may hold operators ONNX has none for."""
@@ -175,9 +175,46 @@ def test_an_encoder_that_cannot_be_exported_runs_in_torch_with_the_same_numbers(
     monkeypatch.setattr(torch.onnx, "export", refuse)
     monkeypatch.setenv("PARLEZ_CACHE_DIR", str(cache / "another"))
     eager = SentenceEncoder(packaged_model_path())
-    assert np.allclose(eager.embed(TEXTS), exported, atol=1e-5)
+    assert ((eager.embed(TEXTS) * exported).sum(1) >= WEIGHT_COSINE).all()  # unit vectors
     assert eager._session is False
     assert kept_files(cache / "another") == []
+
+
+def eager_vectors(texts: list[str]) -> np.ndarray:
+    """The packaged encoder's vectors computed by transformers in torch, with float weights."""
+    eager = SentenceEncoder(packaged_model_path())
+    eager._session = False
+    return eager.embed(texts)
+
+
+def test_the_kept_encoder_has_its_weights_in_8_bits_and_their_vectors_mean_the_same(
+    cache: Path,
+) -> None:
+    import onnx
+
+    vectors = SentenceEncoder(packaged_model_path()).embed(TEXTS)
+    (kept,) = kept_files(cache)
+    assert "MatMulNBits" in {node.op_type for node in onnx.load(kept).graph.node}
+    floats = eager_vectors(TEXTS)
+    assert ((floats * vectors).sum(1) >= WEIGHT_COSINE).all()  # unit vectors: cosines
+    assert not np.allclose(floats, vectors, atol=1e-5)
+
+
+def test_without_the_quantizer_the_float_export_is_kept_with_the_eager_numbers(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import onnx
+
+    import parlez.nlu.models.onnx_graph
+
+    def missing(exported: bytes) -> bytes:
+        raise ImportError("No module named 'onnx_ir'")
+
+    monkeypatch.setattr(parlez.nlu.models.onnx_graph, "in_8_bit_blocks", missing)
+    vectors = SentenceEncoder(packaged_model_path()).embed(TEXTS)
+    (kept,) = kept_files(cache)
+    assert "MatMulNBits" not in {node.op_type for node in onnx.load(kept).graph.node}
+    assert np.allclose(eager_vectors(TEXTS), vectors, atol=1e-5)
 
 
 def test_a_mapped_file_gives_back_its_arrays_as_views_of_the_file_not_copies(
