@@ -34,8 +34,8 @@ DOMAIN_FILE = "domain.json"
 PART_FORMAT = 2
 #: gzip stores the archive's files without compressing them: they are mostly float weights,
 #: which zlib's level 9 shrank by 15 % (the assistant's 11.9 MB to 10.2) in 1.4 s of every
-#: training, and which then took 0.06-0.09 s more to unpack at every start (0.02-0.05 s
-#: stored). Still a gzip file that any tar reads, and archives of either kind load.
+#: training, and which then took 0.08-0.09 s to unpack at every start (0.04 s stored).
+#: Still a gzip file that any tar reads, and archives of either kind load.
 ARCHIVE_COMPRESSION = 0
 
 

@@ -119,7 +119,7 @@ def test_a_model_is_archived_uncompressed_and_one_compressed_before_still_loads(
     small_project: Path, tmp_path: Path
 ) -> None:
     """Its files are stored in the gzip stream (compressing float weights cost every training
-    1.4 s and every start 0.06 s, for 15 % of the size); archives that older versions
+    1.4 s and every start 0.05 s, for 15 % of the size); archives that older versions
     compressed load as before."""
     import asyncio
     import tarfile
