@@ -211,9 +211,7 @@ def _stemmer() -> Any:
 def _tokens(texts: Sequence[str], stopwords: frozenset[str]) -> Any:
     import bm25s
 
-    return bm25s.tokenize(
-        list(texts), stopwords=list(stopwords), stemmer=_stemmer(), show_progress=False
-    )
+    return bm25s.tokenize(list(texts), stopwords=stopwords, stemmer=_stemmer(), show_progress=False)
 
 
 def _bm25_scores(content: _Content, query: str) -> np.ndarray:
@@ -223,7 +221,7 @@ def _bm25_scores(content: _Content, query: str) -> np.ndarray:
         return np.zeros(0)
     tokens = bm25s.tokenize(
         [query],
-        stopwords=list(content.stopwords),
+        stopwords=content.stopwords,
         stemmer=_stemmer(),
         show_progress=False,
         return_ids=False,
@@ -321,27 +319,25 @@ class KnowledgeIndex:
 
     def row_scores(self, query: str, method: str = "hybrid") -> tuple[np.ndarray, np.ndarray]:
         """(fused score, dense cosine) per row."""
-        return self._row_scores(self._current(), query, method)
+        fused, dense, _ = self._row_scores(self._current(), query, method)
+        return fused, dense
 
     def _row_scores(
         self, content: _Content, query: str, method: str
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(fused score, dense cosine, BM25 score: zeros for the dense method) per row."""
         if method not in METHODS:
             raise KnowledgeIndexError(f"unknown search method '{method}'", hint=", ".join(METHODS))
-        dense = (
-            content.vectors @ self.embed([query])[0]
-            if method != "bm25"
-            else np.zeros(len(content.rows))
-        )
+        dense = content.vectors @ self.embed([query])[0]
         if method == "dense":
-            return dense, dense
+            return dense, dense, np.zeros(len(content.rows))
         bm25 = _bm25_scores(content, query)
         if method == "bm25":
-            return bm25, content.vectors @ self.embed([query])[0]
+            return bm25, dense, bm25
         best = float(bm25.max()) if len(bm25) else 0.0
         scaled = bm25 / best if best > 0 else bm25
         fused = self.dense_weight * dense + (1 - self.dense_weight) * scaled
-        return fused, dense
+        return fused, dense, bm25
 
     def bm25_scores(self, query: str) -> np.ndarray:
         """BM25's score of each row for `query`."""
@@ -351,8 +347,7 @@ class KnowledgeIndex:
         content = self._current()
         if not content.rows or not query.strip():
             return []
-        fused, dense = self._row_scores(content, query, method)
-        bm25 = _bm25_scores(content, query) if method != "dense" else np.zeros(len(content.rows))
+        fused, dense, bm25 = self._row_scores(content, query, method)
         best: dict[int, int] = {}
         for row in np.argsort(-fused):
             passage = int(content.row_passage[int(row)])
