@@ -13,11 +13,18 @@ from parlez.diagnostics import warn
 from parlez.domain import Domain, is_domain_document
 from parlez.endpoints import Endpoints, read_credentials
 from parlez.events import UserUttered
-from parlez.exceptions import Location, ProjectError, SchemaError, did_you_mean, relative
+from parlez.exceptions import (
+    Location,
+    ParlezError,
+    ProjectError,
+    SchemaError,
+    did_you_mean,
+    relative,
+)
 from parlez.importers import MULTI_PROJECT, ImportedFiles, importer_names, multi_project_files
 from parlez.io.yaml import YamlMap, is_yaml_file, read_text_file, read_yaml_file
 from parlez.responses import read_responses
-from parlez.training_data.nlu_json import read_nlu_json
+from parlez.training_data.json_data import read_json_data
 from parlez.training_data.nlu_yaml import read_nlu_section
 from parlez.training_data.stories import FULL_RETRIEVAL_INTENT, StoryBlock, read_story_section
 from parlez.training_data.training_data import TrainingData
@@ -44,10 +51,11 @@ class DataFiles:
     rules: list[StoryBlock] = field(default_factory=list)
 
 
-def read_data_file(path: Path, into: DataFiles) -> None:
-    """Add one training data file (YAML or Rasa JSON) to `into`."""
+def read_data_file(path: Path, into: DataFiles, language: str = "en") -> None:
+    """Add one training data file to `into`: YAML, or JSON (Rasa's, or an export of LUIS,
+    Wit.ai or Dialogflow, whose examples in `language` are read)."""
     if path.suffix == ".json":
-        into.nlu = into.nlu.merge(read_nlu_json(read_text_file(path), relative(path)))
+        into.nlu = into.nlu.merge(read_json_data(path, language))
         return
     raw = read_yaml_file(path)
     shown = relative(path)
@@ -159,8 +167,9 @@ def data_files(paths: list[Path]) -> list[Path]:
     return found
 
 
-def read_data(paths: list[Path]) -> DataFiles:
-    """Every training data file under `paths`, merged; no file at all is an error."""
+def read_data(paths: list[Path], language: str = "en") -> DataFiles:
+    """Every training data file under `paths`, merged; no file at all is an error.
+    `language` picks the examples of a Dialogflow export."""
     found = data_files(paths)
     if not found:
         raise ProjectError(
@@ -169,7 +178,7 @@ def read_data(paths: list[Path]) -> DataFiles:
         )
     files = DataFiles()
     for path in found:
-        read_data_file(path, files)
+        read_data_file(path, files, language)
     return files
 
 
@@ -234,13 +243,24 @@ class Project:
             if self.domain_path.exists()
             else set()
         ) | {f.resolve() for f in self.imported_domain}
+        language = self._data_language()
         for path in data_files(self.data_paths):
             if path.resolve() in domain_files:
                 continue
             if is_yaml_file(path) and _looks_like_domain(path):
                 continue  # a domain file kept under data/: Rasa reads it as the domain only
-            read_data_file(path, files)
+            read_data_file(path, files, language)
         return files
+
+    def _data_language(self) -> str:
+        """The config's language, which picks a Dialogflow export's examples; English where
+        the config cannot be read (its own error is reported where it is read)."""
+        if not self.config_path.is_file():
+            return "en"
+        try:
+            return self.config.language
+        except ParlezError:
+            return "en"
 
     @property
     def has_domain(self) -> bool:

@@ -98,7 +98,7 @@ def split_nlu(args: argparse.Namespace) -> int:
 
 def convert_nlu(args: argparse.Namespace) -> int:
     source = Path(args.data)
-    files = read_data([source])
+    files = read_data([source], args.language)
     fmt = args.format
     text = write_nlu_json(files.nlu) if fmt == "json" else write_nlu_yaml(files.nlu)
     out = Path(args.out)
@@ -155,13 +155,17 @@ def register(commands: Any) -> None:
     split_nlu_parser.set_defaults(handler=split_nlu)
 
     convert = sub.add_parser(
-        "convert", help="convert NLU data between Rasa's JSON and YAML formats"
+        "convert",
+        help="convert NLU data to Rasa's YAML or JSON (from either, or LUIS, Wit.ai, Dialogflow)",
     )
     convert_sub = convert.add_subparsers(dest="convert_what", metavar="WHAT")
     convert_nlu_parser = convert_sub.add_parser("nlu", help="convert NLU data")
     convert_nlu_parser.add_argument("-f", "--format", choices=("yaml", "json"), required=True)
     convert_nlu_parser.add_argument("--data", required=True, help="file or folder to convert")
     convert_nlu_parser.add_argument("--out", required=True, help="output file or folder")
+    convert_nlu_parser.add_argument(
+        "--language", default="en", help="the language of a Dialogflow export to read (en)"
+    )
     convert_nlu_parser.set_defaults(handler=convert_nlu)
 
     move = sub.add_parser("migrate", help="convert a Rasa 2.x domain to the 3.x format")

@@ -23,6 +23,11 @@ def read_nlu_json(text: str, path: str | None = None) -> TrainingData:
             Location(path, 1, 1),
             hint='{"rasa_nlu_data": {"common_examples": [...]}}',
         )
+    return read_nlu_document(document, path)
+
+
+def read_nlu_document(document: dict[str, Any], path: str | None = None) -> TrainingData:
+    """Rasa's JSON NLU data, parsed: `{"rasa_nlu_data": {...}}`."""
     try:
         return _read_body(document["rasa_nlu_data"] or {}, path)
     except (KeyError, TypeError, AttributeError, ValueError) as error:
