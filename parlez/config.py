@@ -205,3 +205,15 @@ def _components(items: Any, part: str, at: Location | None) -> list[ComponentCon
         locations = {k: at for k in params if (at := where(item, k, value=True)) is not None}
         found.append(ComponentConfig(str(item["name"]), params, here, locations))
     return found
+
+
+def configured_language(path: Path) -> str:
+    """The `language:` a config file names, read without checking the rest of it (no
+    warnings and no errors: `Config.load` reports those where the config is read); English
+    where it names none or cannot be read."""
+    try:
+        raw = read_yaml_file(path) if path.is_file() else None
+    except ParlezError:
+        return "en"
+    language = raw.get("language") if isinstance(raw, dict) else None
+    return language if isinstance(language, str) and language else "en"

@@ -114,6 +114,13 @@ class SchemaError(ParlezError):
     code = "P110"
 
 
+class NotTrainingDataError(SchemaError):
+    """A file in none of the training data formats read: refused where it was named, passed
+    over with a warning where a data folder holds it (Rasa passes over it silently)."""
+
+    code = "P124"
+
+
 class EntityAnnotationError(ParlezError):
     code = "P120"
 

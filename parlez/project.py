@@ -8,16 +8,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from parlez.config import Config
+from parlez.config import Config, configured_language
 from parlez.diagnostics import warn
 from parlez.domain import Domain, is_domain_document
 from parlez.endpoints import Endpoints, read_credentials
 from parlez.events import UserUttered
 from parlez.exceptions import (
     Location,
-    ParlezError,
+    NotTrainingDataError,
     ProjectError,
-    SchemaError,
     did_you_mean,
     relative,
 )
@@ -68,7 +67,7 @@ def read_data_file(path: Path, into: DataFiles, language: str = "en") -> None:
         )
         return
     if not isinstance(raw, YamlMap):
-        raise SchemaError(
+        raise NotTrainingDataError(
             "a training data file must be a mapping with 'nlu', 'stories' or 'rules'",
             Location(shown, 1, 1),
         )
@@ -90,6 +89,23 @@ def read_data_file(path: Path, into: DataFiles, language: str = "en") -> None:
         _warn_full_retrieval_intents(stories)
     into.stories += stories
     into.rules += read_story_section(raw.get("rules"), "rule", path)
+
+
+def read_found_file(path: Path, into: DataFiles, language: str, named: list[Path]) -> None:
+    """`read_data_file`, for a file given in `named` or found in a folder of it: one found
+    that holds no training data (a JSON file of another tool, a YAML list) is passed over
+    with a warning, as Rasa passes over it, instead of stopping the whole project."""
+    try:
+        read_data_file(path, into, language)
+    except NotTrainingDataError as error:
+        if path in named:
+            raise
+        warn(
+            error.code,
+            f"{error.message}: the file is passed over",
+            error.where,
+            hint="move it out of the data folder if it is not training data",
+        )
 
 
 def _is_test_file(path: Path) -> bool:
@@ -178,7 +194,7 @@ def read_data(paths: list[Path], language: str = "en") -> DataFiles:
         )
     files = DataFiles()
     for path in found:
-        read_data_file(path, files, language)
+        read_found_file(path, files, language, paths)
     return files
 
 
@@ -243,24 +259,14 @@ class Project:
             if self.domain_path.exists()
             else set()
         ) | {f.resolve() for f in self.imported_domain}
-        language = self._data_language()
+        language = configured_language(self.config_path)  # picks a Dialogflow export's examples
         for path in data_files(self.data_paths):
             if path.resolve() in domain_files:
                 continue
             if is_yaml_file(path) and _looks_like_domain(path):
                 continue  # a domain file kept under data/: Rasa reads it as the domain only
-            read_data_file(path, files, language)
+            read_found_file(path, files, language, self.data_paths)
         return files
-
-    def _data_language(self) -> str:
-        """The config's language, which picks a Dialogflow export's examples; English where
-        the config cannot be read (its own error is reported where it is read)."""
-        if not self.config_path.is_file():
-            return "en"
-        try:
-            return self.config.language
-        except ParlezError:
-            return "en"
 
     @property
     def has_domain(self) -> bool:

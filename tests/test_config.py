@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from parlez.config import DEFAULT_PIPELINE, DEFAULT_POLICIES, Config
+from parlez.config import DEFAULT_PIPELINE, DEFAULT_POLICIES, Config, configured_language
 from parlez.diagnostics import collect
 from parlez.endpoints import Endpoints, read_credentials
 from parlez.exceptions import MissingEnvironmentVariableError, SchemaError
@@ -126,3 +126,15 @@ def test_the_pipeline_says_which_intents_its_components_give() -> None:
         "  - name: NoSuchComponent\n"
     )
     assert config.pipeline_intents() == frozenset({"nlu_fallback", "complain"})
+
+
+def test_the_configured_language_is_read_alone_without_a_word(tmp_path: Path) -> None:
+    """What picks a Dialogflow export's examples while the data is read: the rest of the
+    config is checked where the config is read, once."""
+    config = write(tmp_path / "config.yml", "language: fr\npipeline: [{name: Nope}]\nodd: 1\n")
+    broken = write(tmp_path / "broken.yml", "language: [fr\n")
+    with collect() as warnings:
+        assert configured_language(config) == "fr"
+        assert configured_language(broken) == "en"
+        assert configured_language(tmp_path / "missing.yml") == "en"
+    assert list(warnings) == []

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from parlez.exceptions import Location, SchemaError, relative
+from parlez.exceptions import Location, NotTrainingDataError, SchemaError, relative
 from parlez.io.yaml import read_text_file
 from parlez.training_data import dialogflow
 from parlez.training_data.luis import is_luis, read_luis
@@ -56,7 +56,7 @@ def _read_export(path: Path, document: Any, language: str) -> TrainingData:
         return dialogflow.read_dialogflow(path, document, language)
     if dialogflow.is_examples_file(path, document) or dialogflow.is_agent_file(path, document):
         return TrainingData()
-    raise SchemaError(
+    raise NotTrainingDataError(
         "a JSON NLU file must have a top-level 'rasa_nlu_data' object, or be an export of "
         "LUIS, Wit.ai or Dialogflow",
         Location(shown, 1, 1),

@@ -13,6 +13,7 @@ import pytest
 
 from parlez.cli.main import main
 from parlez.diagnostics import collect
+from parlez.exceptions import NotTrainingDataError
 from parlez.project import DataFiles, Project, read_data, read_data_file
 from parlez.training_data.training_data import TrainingData
 from tests.conftest import shared_path, write
@@ -155,3 +156,30 @@ def test_an_export_converts_to_yaml_that_reads_back_the_same(
     assert back.nlu.entity_synonyms == original.entity_synonyms
     assert back.nlu.regex_features == original.regex_features
     assert back.nlu.lookup_tables == original.lookup_tables
+
+
+def test_a_json_file_of_another_tool_in_the_data_folder_is_passed_over_and_said(
+    tmp_path: Path,
+) -> None:
+    """test_is_not_nlu_file_with_json: Rasa does not read `{"test": "a"}` as NLU data, and
+    trains on the rest of the folder; parlez says it passed over the file."""
+    write(
+        tmp_path / "data" / "nlu.yml",
+        'version: "3.1"\nnlu:\n- intent: hi\n  examples: |\n    - hello\n',
+    )
+    write(tmp_path / "data" / "settings.json", '{"test": "a"}')
+    write(tmp_path / "data" / "list.yml", "- a\n- b\n")
+    with collect() as warnings:
+        data = read_data([tmp_path / "data"]).nlu
+    assert [e.text for e in data.examples] == ["hello"]
+    assert sorted(
+        (w.code, Path(w.where.path or "").name) for w in warnings if w.where is not None
+    ) == [("P124", "list.yml"), ("P124", "settings.json")]
+
+
+def test_a_named_file_of_no_training_data_format_is_refused(tmp_path: Path) -> None:
+    """As `rasa data convert nlu --data settings.json` refuses it (unknown data format)."""
+    named = write(tmp_path / "settings.json", '{"test": "a"}')
+    with pytest.raises(NotTrainingDataError) as refused:
+        read_data([named])
+    assert refused.value.code == "P124" and "settings.json" in str(refused.value.where)
