@@ -73,7 +73,8 @@ class Intent:
     use_entities: list[str] | None = None  # None: all entities
     ignore_entities: list[str] = field(default_factory=list)
     is_retrieval_intent: bool = False
-    #: Rasa 1.x MappingPolicy `triggers: action`; kept only to report it
+    #: Rasa 1.x MappingPolicy `triggers: action`: acts on nothing; reported, and given back
+    #: in the domain's JSON as Rasa gives it back
     triggers: str | None = None
     location: Location | None = field(default=None, compare=False, repr=False)
 
@@ -538,6 +539,8 @@ class Domain:
                 props["ignore_entities"] = intent.ignore_entities
             if intent.is_retrieval_intent:
                 props["is_retrieval_intent"] = True
+            if intent.triggers:
+                props["triggers"] = intent.triggers
             intents.append({intent.name: props})
         entities: list[Any] = []
         for name in self.entities:
