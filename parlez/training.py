@@ -157,6 +157,9 @@ def _blocks_data(blocks: list[StoryBlock]) -> list[object]:
                     "events": [plain(e) for e in step.events],
                     "or": [plain(e) for e in step.alternatives],
                     "checkpoint": step.checkpoint,
+                    # Only where there is a checkpoint, so that only the stories whose
+                    # expansion changed (loops bounded, conditions kept) are trained again.
+                    **({"conditions": step.conditions} if step.checkpoint is not None else {}),
                 }
                 for step in block.steps
             ],

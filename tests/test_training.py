@@ -210,3 +210,24 @@ def _running(pid: int) -> bool:
             return stat.read().split(") ", 1)[1][0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_checkpoints_slot_condition_is_part_of_what_the_policies_are_trained_on() -> None:
+    """Changing which slots a story's checkpoint asks for trains the dialogue part again."""
+    from parlez.config import Config
+    from parlez.domain import Domain
+    from parlez.io.yaml import read_yaml
+    from parlez.training import core_fingerprint
+    from parlez.training_data.stories import read_story_section
+
+    def fingerprint_with(value: str) -> str:
+        text = (
+            "stories:\n- story: a\n  steps:\n  - intent: hi\n  - checkpoint: c\n"
+            "- story: b\n  steps:\n  - checkpoint: c\n    slot_was_set:\n"
+            f"    - tier: {value}\n  - action: utter_hi\n"
+        )
+        blocks = read_story_section(read_yaml(text, "data/stories.yml")["stories"], "story")
+        config = Config.from_raw({"assistant_id": "t", "policies": []})
+        return core_fingerprint(config, Domain(), blocks, [])
+
+    assert fingerprint_with("gold") != fingerprint_with("silver")

@@ -43,6 +43,9 @@ class Step:
     events: list[Event] = field(default_factory=list)
     alternatives: list[Event] = field(default_factory=list)
     checkpoint: str | None = None
+    #: a checkpoint's `slot_was_set`: a story starting there continues only the
+    #: conversations whose slots have these values (Rasa's checkpoint conditions)
+    conditions: dict[str, Any] = field(default_factory=dict)
     location: Location | None = field(default=None, compare=False, repr=False)
 
 
@@ -139,6 +142,28 @@ def _slot_events(raw: Any, at: Location | None) -> list[Event]:
     return events
 
 
+def _checkpoint_conditions(raw: Any, at: Location | None) -> dict[str, Any]:
+    """The slot values a checkpoint's `slot_was_set` asks for; a slot named without a value
+    is no condition, and is said (Rasa skips it with a warning too)."""
+    if raw is None:
+        return {}
+    items = [raw] if isinstance(raw, dict) else raw
+    if not isinstance(items, list):
+        raise SchemaError("a checkpoint's 'slot_was_set' must be a list of '- slot: value'", at)
+    conditions: dict[str, Any] = {}
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            conditions.update({str(k): v for k, v in item.items()})
+            continue
+        warn(
+            "P156",
+            f"the checkpoint's condition {item!r} has no value: it is left out",
+            where(items, index) or at,
+            hint=f"write '- {item}: <value>' (null for a slot that is not set)",
+        )
+    return conditions
+
+
 def _step(raw: Any, owner: str, at: Location | None) -> Step:
     if not isinstance(raw, YamlMap):
         raise SchemaError(f"each step of '{owner}' must be a mapping such as '- intent: greet'", at)
@@ -171,14 +196,19 @@ def _step(raw: Any, owner: str, at: Location | None) -> Step:
         return Step(events=[ActionExecuted(action_text=str(raw["bot"]).strip())], location=at)
     if "active_loop" in raw:
         return Step(events=[ActiveLoop(raw["active_loop"])], location=at)
+    # A checkpoint may hold a `slot_was_set` of its own: its conditions, not events.
+    if "checkpoint" in raw:
+        return Step(
+            checkpoint=str(raw["checkpoint"]),
+            conditions=_checkpoint_conditions(raw.get("slot_was_set"), raw.where("slot_was_set")),
+            location=at,
+        )
     if "slot_was_set" in raw:
         return Step(
             events=_slot_events(raw["slot_was_set"], raw.where("slot_was_set")), location=at
         )
     if "slot_was_not_set" in raw:
         return Step(location=at)  # a rule-only guard; it changes no state when replayed
-    if "checkpoint" in raw:
-        return Step(checkpoint=str(raw["checkpoint"]), location=at)
     if "or" in raw:
         options = raw["or"]
         if not isinstance(options, list) or not options:

@@ -1,23 +1,41 @@
 """Stories expanded into complete conversations: checkpoints joined, `or` alternatives split.
 
 This is the data the dialogue policies learn from and what `data validate` checks for
-conflicts. Expansion is bounded: a checkpoint cycle or an explosion of alternatives stops at
-`max_conversations` instead of running forever. As in Rasa, a story that ends at a checkpoint
-no story starts from is a conversation that ends there (it is not dropped), and a story that
-starts at a checkpoint no story ends at is never reached; both are warned about (P151).
+conflicts. As in Rasa:
+- a story that ends at a checkpoint no story starts from is a conversation that ends there
+  (it is not dropped), and a story that starts at a checkpoint no story ends at is never
+  reached; both are warned about (P151);
+- a story starting at a checkpoint with `slot_was_set` continues only the conversations
+  whose slots have those values there; one that no conversation reaches is warned about;
+- a loop of checkpoints ("ask again") is not unrolled forever: a conversation goes through
+  a story at most `MAX_REPEATS` times (round the loop once more, so that the policies learn
+  it repeats), and ends where nothing else may follow. An explosion of `or` alternatives
+  stops at `max_conversations`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from parlez.diagnostics import warn
-from parlez.events import ACTION_LISTEN, ActionExecuted, Event, UserUttered
+from parlez.events import (
+    ACTION_LISTEN,
+    ActionExecuted,
+    AllSlotsReset,
+    Event,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from parlez.exceptions import Location
 from parlez.training_data.stories import StoryBlock
 
 STORY_START = "STORY_START"
+#: how often one story may recur in one conversation (a checkpoint loop, gone round twice)
+MAX_REPEATS = 2
 
 
 @dataclass
@@ -37,6 +55,16 @@ class _Segment:
     end: list[str]
     paths: list[list[Event]]
     location: Location | None = None
+    #: slot values each start checkpoint asks for
+    conditions: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def continues(self, checkpoint: str, events: list[Event]) -> bool:
+        """Whether a conversation that reached `checkpoint` with `events` goes on here."""
+        wanted = self.conditions.get(checkpoint)
+        if not wanted:
+            return True
+        values = _slot_values(events)
+        return all(values.get(name) == value for name, value in wanted.items())
 
 
 def _with_listens(events: list[Event], final_listen: bool) -> list[Event]:
@@ -55,22 +83,43 @@ def _is_listen(event: Event | None) -> bool:
     return isinstance(event, ActionExecuted) and event.action_name == ACTION_LISTEN
 
 
+def _slot_values(events: list[Event]) -> dict[str, Any]:
+    """The slots the story events set, as they stand after them."""
+    values: dict[str, Any] = {}
+    for event in events:
+        if isinstance(event, SlotSet):
+            values[event.key] = event.value
+        elif isinstance(event, (Restarted, AllSlotsReset, SessionStarted)):
+            values.clear()
+    return values
+
+
 def _segments(block: StoryBlock) -> list[_Segment]:
     segments: list[_Segment] = []
     start: list[str] = []
+    conditions: dict[str, dict[str, Any]] = {}
     paths: list[list[Event]] = [[]]
     pending_start = True
     for step in block.steps:
         if step.checkpoint is not None:
             if pending_start:
                 start.append(step.checkpoint)
+                if step.conditions:
+                    conditions[step.checkpoint] = step.conditions
                 continue
+            # An end checkpoint's conditions say nothing: the story that starts there decides.
             segments.append(
                 _Segment(
-                    block.name, start or [STORY_START], [step.checkpoint], paths, step.location
+                    block.name,
+                    start or [STORY_START],
+                    [step.checkpoint],
+                    paths,
+                    step.location,
+                    conditions,
                 )
             )
             start, paths, pending_start = [step.checkpoint], [[]], True
+            conditions = dict(step.conditions) if step.conditions else {}
             continue
         pending_start = False
         if step.alternatives:
@@ -79,7 +128,9 @@ def _segments(block: StoryBlock) -> list[_Segment]:
             paths = [p + step.events for p in paths]
     # A story that ends on a checkpoint has already closed its last segment there.
     if not pending_start or not segments:
-        segments.append(_Segment(block.name, start or [STORY_START], [], paths, block.location))
+        segments.append(
+            _Segment(block.name, start or [STORY_START], [], paths, block.location, conditions)
+        )
     return segments
 
 
@@ -115,22 +166,34 @@ def conversations(
 ) -> Iterator[Conversation]:
     """Every complete conversation the stories describe (rules are not stories)."""
     segments = [s for block in blocks if not block.is_rule for s in _segments(block)]
-    dead_ends = _unmatched_checkpoints(segments)
-    by_start: dict[str, list[_Segment]] = {}
-    for segment in segments:
+    _unmatched_checkpoints(segments)
+    by_start: dict[str, list[int]] = {}
+    for index, segment in enumerate(segments):
         for name in segment.start:
-            by_start.setdefault(name, []).append(segment)
-    queue: list[tuple[str, Conversation]] = [(STORY_START, Conversation())]
+            by_start.setdefault(name, []).append(index)
+    # (the checkpoint reached, the conversation so far, how often it went through each segment)
+    queue: list[tuple[str, Conversation, dict[int, int]]] = [(STORY_START, Conversation(), {})]
+    reached: set[int] = set()
     produced = 0
     seen: set[tuple[str, int]] = set()
     while queue and produced < max_conversations:
-        checkpoint, prefix = queue.pop(0)
-        if checkpoint in dead_ends:
-            # Nothing continues from here: the conversation ends, waiting for the user.
+        checkpoint, prefix, uses = queue.pop(0)
+        following = [
+            index
+            for index in by_start.get(checkpoint, [])
+            if uses.get(index, 0) < MAX_REPEATS
+            and segments[index].continues(checkpoint, prefix.events)
+        ]
+        if not following and checkpoint != STORY_START:
+            # Nothing goes on from here (no story starts at this checkpoint, none with these
+            # slots, or a loop gone round): the conversation ends, waiting for the user.
             produced += 1
             yield Conversation(_with_listens(prefix.events, final_listen=True), prefix.story_names)
             continue
-        for segment in by_start.get(checkpoint, []):
+        for index in following:
+            reached.add(index)
+            segment = segments[index]
+            went = {**uses, index: uses.get(index, 0) + 1}
             for path in segment.paths:
                 events = prefix.events + _with_listens(path, final_listen=not segment.end)
                 names = prefix.story_names + (
@@ -141,9 +204,32 @@ def conversations(
                         key = (end, hash(tuple(repr(e) for e in events)))
                         if key not in seen and len(seen) < max_conversations:
                             seen.add(key)
-                            queue.append((end, Conversation(events, names)))
+                            queue.append((end, Conversation(events, names), went))
                     continue
                 produced += 1
                 yield Conversation(events, names)
                 if produced >= max_conversations:
                     return
+    if not queue:
+        _warn_unreached(segments, reached)
+
+
+def _warn_unreached(segments: list[_Segment], reached: set[int]) -> None:
+    """A story whose checkpoint conversations reach, but never with the slots it asks for."""
+    ends = {name for segment in segments for name in segment.end}
+    for index, segment in enumerate(segments):
+        if index in reached or not segment.conditions:
+            continue
+        if not any(name in ends for name in segment.start):
+            continue  # never reached by name: said already
+        asked = "; ".join(
+            f"'{name}' with {', '.join(f'{k}={v!r}' for k, v in wanted.items())}"
+            for name, wanted in segment.conditions.items()
+        )
+        warn(
+            "P151",
+            f"the story '{segment.name}' starts at the checkpoint {asked}, which no "
+            "conversation reaches with those slot values: it is never reached, and not trained",
+            segment.location,
+            hint="set the slots with 'slot_was_set' before the checkpoint, or change the condition",
+        )

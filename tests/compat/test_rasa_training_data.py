@@ -4,6 +4,7 @@ no story is lost without a word."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,55 @@ def test_a_rule_under_stories_is_skipped_with_a_warning_and_the_file_kept(
     assert "'rule' under 'stories:'" in warnings[0].message
     assert warnings[0].hint == "move it under 'rules:'"
     assert warnings[0].where is not None and warnings[0].where.line == 6
+
+
+def test_a_story_file_with_a_checkpoint_loop_expands_to_a_few_conversations() -> None:
+    """test_read_story_file_with_cycles / test_generate_training_data_with_cycles: the loop
+    get_name -> process_name -> get_name is gone round a bounded number of times (it was
+    unrolled into 10,000 conversations), and the checkpoint's `slot_was_set` is a condition:
+    'goodbye' asks for name=Josh, which no story sets, and is said to be never reached."""
+    data, _ = read(rasa_data("test_yaml_stories", "stories_with_cycle.yml"))
+    with collect() as warnings:
+        trackers = story_trackers(data.stories)
+    assert 1 <= len(trackers) <= 8
+    assert all(len(t.events) < 20 for t in trackers)
+    assert [(w.code, "'goodbye'" in w.message) for w in warnings] == [("P151", True)]
+    names = {name for t in trackers for name in t.name.split(" > ")}
+    assert names == {"utter greet", "user no name", "user sends name", "utter default"}
+
+
+@pytest.mark.parametrize(
+    ("path", "count"),
+    [
+        (("test_yaml_stories", "stories.yml"), 7),
+        (("test_yaml_stories", "stories_checkpoint_after_or.yml"), 2),
+    ],
+)
+def test_stories_with_checkpoints_give_rasas_number_of_conversations(
+    path: tuple[str, str], count: int
+) -> None:
+    """test_can_read_test_story, test_can_read_test_story_with_checkpoint_after_or."""
+    data, _ = read(rasa_data(*path))
+    with collect():
+        assert len(story_trackers(data.stories)) == count
+
+
+def test_stories_split_over_files_train_as_the_same_stories_in_one() -> None:
+    """test_load_multi_file_training_data."""
+    whole, _ = read(rasa_data("test_yaml_stories", "stories.yml"))
+    split = DataFiles()
+    with collect():
+        for part in sorted(rasa_data("test_multifile_yaml_stories").glob("*.yml")):
+            read_data_file(part, split)
+        assert conversations_of(split) == conversations_of(whole)
+
+
+def conversations_of(data: DataFiles) -> list[str]:
+    """The conversations the stories expand into, as their events' JSON without time."""
+    return sorted(
+        json.dumps([{**e.to_dict(), "timestamp": None} for e in t.events], sort_keys=True)
+        for t in story_trackers(data.stories)
+    )
 
 
 def test_messages_about_stories_say_stories(tmp_path: Path) -> None:

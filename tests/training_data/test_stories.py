@@ -4,11 +4,12 @@ import logging
 
 import pytest
 
+from parlez.diagnostics import collect
 from parlez.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
 from parlez.exceptions import SchemaError
 from parlez.io.yaml import read_yaml
 from parlez.training_data.stories import StoryBlock, read_story_section
-from parlez.training_data.story_graph import conversations
+from parlez.training_data.story_graph import Conversation, conversations
 from tests.conftest import shared_path
 
 
@@ -127,7 +128,55 @@ stories:
     assert paths[0].story_names == ["start", "continue"]
 
 
-def test_a_checkpoint_cycle_stops_instead_of_running_forever() -> None:
+def actions(conversation: Conversation) -> list[str]:
+    """The intents and actions of a conversation, its listens left out."""
+    return [
+        e.intent_name if isinstance(e, UserUttered) else str(e.action_name)
+        for e in conversation.events
+        if isinstance(e, UserUttered)
+        or (isinstance(e, ActionExecuted) and e.action_name != "action_listen")
+    ]
+
+
+def test_a_checkpoint_loop_goes_round_twice_and_then_leaves() -> None:
+    """ "Ask again" written as a loop of checkpoints: trained going round once more (the
+    policies learn that it repeats) and leaving after each round, not unrolled 10,000 times."""
+    blocks = stories("""
+stories:
+- story: start
+  steps:
+  - intent: greet
+  - action: utter_greet
+  - checkpoint: ask
+- story: again
+  steps:
+  - checkpoint: ask
+  - intent: deny
+  - action: utter_again
+  - checkpoint: ask
+- story: out
+  steps:
+  - checkpoint: ask
+  - intent: affirm
+  - action: utter_bye
+""")
+    assert sorted(actions(c) for c in conversations(blocks)) == [
+        ["greet", "utter_greet", "affirm", "utter_bye"],
+        ["greet", "utter_greet", "deny", "utter_again", "affirm", "utter_bye"],
+        [
+            "greet",
+            "utter_greet",
+            "deny",
+            "utter_again",
+            "deny",
+            "utter_again",
+            "affirm",
+            "utter_bye",
+        ],
+    ]
+
+
+def test_a_loop_with_no_way_out_ends_after_its_second_round() -> None:
     blocks = stories("""
 stories:
 - story: loop
@@ -142,7 +191,84 @@ stories:
   - action: utter_hi
   - checkpoint: again
 """)
-    assert len(list(conversations(blocks, max_conversations=50))) <= 50
+    [conversation] = conversations(blocks)
+    assert actions(conversation) == [
+        "hi",
+        "utter_hi",
+        "greet",
+        "utter_greet",
+        "greet",
+        "utter_greet",
+    ]
+    assert conversation.events[-1] == ActionExecuted("action_listen")
+
+
+def test_a_checkpoint_with_slots_continues_only_the_conversations_with_those_values() -> None:
+    """Rasa's checkpoint conditions: `slot_was_set` on a checkpoint is a condition of the
+    story starting there, not an event."""
+    blocks = stories("""
+stories:
+- story: by phone
+  steps:
+  - intent: contact
+  - slot_was_set:
+    - channel: phone
+  - checkpoint: contact_given
+- story: by mail
+  steps:
+  - intent: contact
+  - slot_was_set:
+    - channel: mail
+  - checkpoint: contact_given
+- story: call back
+  steps:
+  - checkpoint: contact_given
+    slot_was_set:
+    - channel: phone
+  - action: utter_we_will_call
+- story: write back
+  steps:
+  - checkpoint: contact_given
+    slot_was_set:
+    - channel: mail
+  - action: utter_we_will_write
+""")
+    assert blocks[2].steps[0].checkpoint == "contact_given"
+    assert blocks[2].steps[0].conditions == {"channel": "phone"}
+    found = {tuple(c.story_names) for c in conversations(blocks)}
+    assert found == {("by phone", "call back"), ("by mail", "write back")}
+
+
+def test_a_story_no_conversation_reaches_with_its_slots_is_said() -> None:
+    text = """
+stories:
+- story: ask
+  steps:
+  - intent: greet
+  - checkpoint: next
+- story: vip
+  steps:
+  - checkpoint: next
+    slot_was_set:
+    - tier: gold
+  - action: utter_vip
+- story: anyone
+  steps:
+  - checkpoint: next
+    slot_was_set:
+    - tier
+  - action: utter_hello
+"""
+    with collect() as warnings:
+        found = [c.story_names for c in conversations(stories(text))]
+    assert found == [["ask", "anyone"]]
+    said = {(w.code, w.message.split(":")[0]) for w in warnings}
+    assert (
+        "P151",
+        "the story 'vip' starts at the checkpoint 'next' with tier='gold', which no "
+        "conversation reaches with those slot values",
+    ) in said
+    assert ("P156", "the checkpoint's condition 'tier' has no value") in said
 
 
 def test_an_unknown_step_key_is_an_error_with_a_suggestion() -> None:
