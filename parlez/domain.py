@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -415,6 +416,21 @@ class Domain:
         return merged
 
     # ---- what the assistant can do -------------------------------------------------------------
+
+    def add_retrieval_intents(self, names: Iterable[str]) -> None:
+        """As Rasa's importer does with the NLU data's retrieval intents (`chitchat` of
+        `chitchat/ask_name`): each is a retrieval intent of the domain, listed where the
+        domain forgot it, and its action `utter_<intent>` is known."""
+        for name in names:
+            known = self.intents.get(name)
+            self.intents[name] = (
+                replace(known, is_retrieval_intent=True)
+                if known
+                else Intent(name, is_retrieval_intent=True)
+            )
+            action = f"utter_{name}"
+            if action not in self.user_actions and action not in self.response_actions:
+                self.user_actions.append(action)
 
     @property
     def intent_names(self) -> list[str]:

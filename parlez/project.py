@@ -281,6 +281,7 @@ class Project:
         )
         for name, variations in self.data.nlu.responses.items():
             domain.responses.setdefault(name, variations)
+        domain.add_retrieval_intents(sorted(self.data.nlu.retrieval_intents))
         return domain
 
     @property

@@ -129,14 +129,17 @@ class Validator:
             )
         for intent in d.intents.values():
             if intent.triggers is not None:
-                self._error(
+                # A warning, as Rasa 3 trains such a domain (and does nothing on the triggers).
+                self._warning(
                     "P207",
-                    f"the intent '{intent.name}' uses 'triggers', the MappingPolicy format Rasa 3 removed",
+                    f"the intent '{intent.name}' uses 'triggers', the MappingPolicy format Rasa 3 "
+                    "removed: nothing happens on it",
                     intent.location,
                     hint=f"write a rule: '- intent: {intent.name}' then '- action: {intent.triggers}'",
                 )
         for action in d.user_actions:
-            if action.startswith("utter_") and action not in d.responses:
+            # `utter_chitchat` says the responses `utter_chitchat/...`
+            if action.startswith("utter_") and action not in d.response_actions:
                 self._warning(
                     "P208",
                     f"the action '{action}' looks like a response but no response has that name",
