@@ -190,7 +190,7 @@ def core_fingerprint(
 
 def train_core_into(project: Project, folder: Path, progress: StepProgress | None = None) -> None:
     domain = project.domain
-    trackers = story_trackers(project.stories) + rule_trackers(project.rules)
+    trackers = story_trackers(project.stories, domain) + rule_trackers(project.rules)
     ensemble = PolicyEnsemble.from_config(project.config.policies)
     if _has_user_text(trackers) and (folder / NLU_PART).is_dir():
         # End-to-end stories' user text is featurized by the pipeline trained with them.
@@ -284,7 +284,7 @@ def _fingerprints(project: Project, parts: tuple[str, ...]) -> dict[str, str]:
     if "core" in parts:
         wanted["core"] = core_fingerprint(config, project.domain, project.stories, project.rules)
         if "nlu" in wanted and _has_user_text(
-            story_trackers(project.stories) + rule_trackers(project.rules)
+            story_trackers(project.stories, project.domain) + rule_trackers(project.rules)
         ):
             # End-to-end stories are featurized by the NLU pipeline: it changing retrains them.
             wanted["core"] = fingerprint([wanted["core"], wanted["nlu"]])

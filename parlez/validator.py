@@ -10,9 +10,11 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from parlez.core.training_trackers import with_entity_slots
 from parlez.diagnostics import Diagnostic
 from parlez.domain import DEFAULT_ACTIONS, DEFAULT_INTENTS, DEFAULT_LOOPS, REQUESTED_SLOT, Domain
 from parlez.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
@@ -495,9 +497,12 @@ class Validator:
             lambda: defaultdict(set)
         )
         blocks_by_name = {b.name: b for b in self.stories}
-        for conversation in conversations(self.stories):
+        explicit = partial(with_entity_slots, domain=self.domain)
+        for conversation in conversations(self.stories, explicit=explicit):
             tracker = DialogueStateTracker.from_events(
-                "validate", conversation.events, self.domain.all_slots.values()
+                "validate",
+                with_entity_slots(conversation.events, self.domain),
+                self.domain.all_slots.values(),
             )
             states = tracker.past_states(self.domain)
             actions = [e for e in tracker.applied_events() if isinstance(e, ActionExecuted)]

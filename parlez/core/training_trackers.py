@@ -5,11 +5,13 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from parlez.core.states import RULE_SNIPPET_ACTION, SHOULD_NOT_BE_SET
 from parlez.domain import Domain
-from parlez.events import ACTION_LISTEN, ActionExecuted, ActiveLoop, Event, SlotSet
+from parlez.events import ACTION_LISTEN, ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
 from parlez.exceptions import Location
+from parlez.slots import ListSlot
 from parlez.tracker import DialogueStateTracker
 from parlez.training_data.stories import StoryBlock
 from parlez.training_data.story_graph import _with_listens, conversations
@@ -29,15 +31,57 @@ class TrainingTracker:
     action_locations: list[Location | None] = field(default_factory=list)
 
     def tracker(self, domain: Domain) -> DialogueStateTracker:
-        return DialogueStateTracker.from_events(self.name, self.events, domain.all_slots.values())
+        return DialogueStateTracker.from_events(
+            self.name, with_entity_slots(self.events, domain), domain.all_slots.values()
+        )
 
 
-def story_trackers(stories: Sequence[StoryBlock]) -> list[TrainingTracker]:
+def with_entity_slots(events: Sequence[Event], domain: Domain) -> list[Event]:
+    """The events with, after each user message, the slots its entities fill: what
+    `action_extract_slots` sets when the assistant runs, so that the policies learn from the
+    states they meet then. Rasa's training data has them too (its stories' "explicit
+    events"): a `from_entity` mapping without conditions whose entity, role and group the
+    message has, and whose intents allow the message's."""
+    found: list[Event] = []
+    for event in events:
+        found.append(event)
+        if isinstance(event, UserUttered) and event.entities:
+            found += _entity_slots(event, domain)
+    return found
+
+
+def _entity_slots(message: UserUttered, domain: Domain) -> list[Event]:
+    filled: list[Event] = []
+    for slot in domain.slots.values():
+        values = [
+            entity.get("value")
+            for mapping in slot.mappings
+            if mapping.type == "from_entity"
+            and not mapping.conditions
+            and (message.intent_name in mapping.intent if mapping.intent else True)
+            and message.intent_name not in mapping.not_intent
+            for entity in message.entities
+            if entity.get("entity") == mapping.entity
+            and (mapping.role is None or entity.get("role") == mapping.role)
+            and (mapping.group is None or entity.get("group") == mapping.group)
+        ]
+        if values:
+            # the first value, as `action_extract_slots` takes it (Rasa's takes the last)
+            filled.append(SlotSet(slot.name, values if isinstance(slot, ListSlot) else values[0]))
+    return filled
+
+
+def story_trackers(
+    stories: Sequence[StoryBlock], domain: Domain | None = None
+) -> list[TrainingTracker]:
+    """Every conversation the stories describe; with the `domain`, a checkpoint's slot
+    conditions see the slots the entities before it fill, as the policies will."""
+    filled = partial(with_entity_slots, domain=domain) if domain else None
     return [
         TrainingTracker(
             " > ".join(c.story_names), c.events, location=_location(stories, c.story_names)
         )
-        for c in conversations(list(stories))
+        for c in conversations(list(stories), explicit=filled)
     ]
 
 

@@ -15,7 +15,7 @@ conflicts. As in Rasa:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,9 +162,13 @@ def _unmatched_checkpoints(segments: list[_Segment]) -> set[str]:
 
 
 def conversations(
-    blocks: list[StoryBlock], max_conversations: int = 10_000
+    blocks: list[StoryBlock],
+    max_conversations: int = 10_000,
+    explicit: Callable[[list[Event]], list[Event]] | None = None,
 ) -> Iterator[Conversation]:
-    """Every complete conversation the stories describe (rules are not stories)."""
+    """Every complete conversation the stories describe (rules are not stories).
+    `explicit` adds what the stories leave implicit (the slots their entities fill) before
+    a checkpoint's slot conditions are checked."""
     segments = [s for block in blocks if not block.is_rule for s in _segments(block)]
     _unmatched_checkpoints(segments)
     by_start: dict[str, list[int]] = {}
@@ -182,7 +186,9 @@ def conversations(
             index
             for index in by_start.get(checkpoint, [])
             if uses.get(index, 0) < MAX_REPEATS
-            and segments[index].continues(checkpoint, prefix.events)
+            and segments[index].continues(
+                checkpoint, explicit(prefix.events) if explicit else prefix.events
+            )
         ]
         if not following and checkpoint != STORY_START:
             # Nothing goes on from here (no story starts at this checkpoint, none with these
