@@ -44,6 +44,7 @@ class Registry(Generic[T]):
         source: str = "",
         case_sensitive: bool = True,
         names_classes: bool = True,
+        absent: dict[str, tuple[str, str]] | None = None,
     ) -> None:
         #: what a name names, as errors say it ("component", "tracker_store type"...)
         self.kind = kind
@@ -60,6 +61,8 @@ class Registry(Generic[T]):
         self.case_sensitive = case_sensitive
         #: set `cls.name` to the registered name (channels have Rasa's `name()` instead)
         self.names_classes = names_classes
+        #: Rasa's names parlez has no class for, with why and what to use instead
+        self.absent = absent or {}
         self._classes: dict[str, type[T]] = {}
 
     def register(self, name: str, *aliases: str) -> Callable[[type[T]], type[T]]:
@@ -83,6 +86,11 @@ class Registry(Generic[T]):
             return found
         if "." in name.strip("."):
             return self._import(name, where)
+        if name in self.absent:
+            why, instead = self.absent[name]
+            raise self._error()(
+                f"unknown {self.kind} '{name}'{self._in_source()}: {why}", where, hint=instead
+            )
         raise self._error()(
             f"unknown {self.kind} '{name}'{self._in_source()}",
             where,
@@ -150,12 +158,58 @@ def load_class(
         ) from problem
 
 
+_ENCODER = "WhitespaceTokenizer and LanguageModelFeaturizer, which reads the packaged encoder"
+_MITIE = (
+    "Rasa's MITIE components need MITIE's own model files, which parlez does not read",
+    f"use {_ENCODER}; DIETClassifier finds intents and entities",
+)
 components: Registry[Component] = Registry(
-    "component", "parlez.nlu.builtin_components", "parlez.nlu.component.Component"
+    "component",
+    "parlez.nlu.builtin_components",
+    "parlez.nlu.component.Component",
+    absent={
+        **dict.fromkeys(
+            (
+                "MitieNLP",
+                "MitieTokenizer",
+                "MitieFeaturizer",
+                "MitieEntityExtractor",
+                "MitieIntentClassifier",
+            ),
+            _MITIE,
+        ),
+        **dict.fromkeys(
+            ("ConveRTTokenizer", "ConveRTFeaturizer"),
+            ("ConveRT's model is no longer published", f"use {_ENCODER}"),
+        ),
+        **dict.fromkeys(
+            ("LanguageModelTokenizer", "HFTransformersNLP"),
+            ("Rasa 3 removed it", f"use {_ENCODER}"),
+        ),
+        "EmbeddingIntentClassifier": ("Rasa 2 replaced it", "use DIETClassifier"),
+    },
 )
 register_component = components.register
 policies: Registry[Policy] = Registry(
-    "policy", "parlez.core.policies", "parlez.core.policies.policy.Policy"
+    "policy",
+    "parlez.core.policies",
+    "parlez.core.policies.policy.Policy",
+    absent={
+        "MappingPolicy": (
+            "Rasa 3 removed it",
+            "write a rule ('- intent: greet' then '- action: utter_greet') for RulePolicy",
+        ),
+        **dict.fromkeys(
+            ("FallbackPolicy", "TwoStageFallbackPolicy"),
+            (
+                "Rasa 3 removed it",
+                "add FallbackClassifier to the pipeline and set RulePolicy's "
+                "core_fallback_threshold",
+            ),
+        ),
+        "FormPolicy": ("Rasa 3 removed it", "RulePolicy runs forms: list it instead"),
+        "SklearnPolicy": ("Rasa 3 removed it", "use TEDPolicy"),
+    },
 )
 register_policy = policies.register
 channels: Registry[InputChannel] = Registry(

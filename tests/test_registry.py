@@ -95,3 +95,23 @@ def test_an_old_import_path_still_works_with_a_warning() -> None:
         issubclass(w.category, DeprecationWarning) and "parlez.stores.factory" in str(w.message)
         for w in caught
     )
+
+
+@pytest.mark.parametrize(
+    ("kinds", "name", "why", "instead"),
+    [
+        (registry.components, "MitieNLP", "MITIE's own model files", "LanguageModelFeaturizer"),
+        (registry.components, "ConveRTFeaturizer", "no longer published", "WhitespaceTokenizer"),
+        (registry.components, "HFTransformersNLP", "Rasa 3 removed it", "LanguageModelFeaturizer"),
+        (registry.policies, "MappingPolicy", "Rasa 3 removed it", "write a rule"),
+        (registry.policies, "FallbackPolicy", "Rasa 3 removed it", "FallbackClassifier"),
+    ],
+)
+def test_a_rasa_name_parlez_has_no_class_for_says_why_and_what_to_use(
+    kinds: registry.Registry[object], name: str, why: str, instead: str
+) -> None:
+    """Not the closest-name guess ("did you mean 'JiebaTokenizer'?" for ConveRTTokenizer)."""
+    with pytest.raises(registry.UnknownComponentError) as refused:
+        kinds.get(name)
+    assert why in refused.value.message
+    assert refused.value.hint is not None and instead in refused.value.hint
