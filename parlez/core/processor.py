@@ -8,9 +8,7 @@ the conversation; the prediction loop stops after `max_predictions` actions in a
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -52,39 +50,24 @@ from parlez.nlg.generator import NaturalLanguageGenerator
 from parlez.nlu.pipeline import Pipeline
 from parlez.stores.tracker_store import TrackerStore
 from parlez.tracker import ACTION_SESSION_START, DialogueStateTracker
+from parlez.training_data.shortcut import read_shortcut
 
 logger = logging.getLogger(__name__)
 
 MAX_PREDICTIONS = 10
-#: `/intent{"entity": "value"}`: a message that names its intent (buttons send these)
-_COMMAND = re.compile(
-    r"^/(?P<intent>[^{@]+?)(?:@(?P<confidence>[0-9.]+))?(?P<entities>\{.*\})?\s*$", re.S
-)
 
 
 def parse_command(text: str, domain: Domain) -> dict[str, Any] | None:
     """The parse of a `/intent{...}` message, or None if the text is not one."""
-    match = _COMMAND.match(text.strip())
-    if match is None:
+    shortcut = read_shortcut(text)
+    if shortcut is None:
         return None
-    intent = match.group("intent").strip()
-    confidence = float(match.group("confidence") or 1.0)
-    entities: list[dict[str, Any]] = []
-    if match.group("entities"):
-        try:
-            given = json.loads(match.group("entities"))
-        except json.JSONDecodeError:
-            logger.warning("the entities in %r are not JSON; they are ignored", text)
-            given = {}
-        if isinstance(given, dict):
-            for name, value in given.items():
-                for item in value if isinstance(value, list) else [value]:
-                    entities.append({"entity": name, "value": item, "start": None, "end": None})
+    intent = {"name": shortcut.intent, "confidence": shortcut.confidence}
     return {
         "text": text,
-        "intent": {"name": intent, "confidence": confidence},
-        "intent_ranking": [{"name": intent, "confidence": confidence}],
-        "entities": entities,
+        "intent": intent,
+        "intent_ranking": [dict(intent)],
+        "entities": shortcut.entities,
     }
 
 

@@ -12,6 +12,7 @@ from parlez.exceptions import Location, SchemaError, StoryError, did_you_mean
 from parlez.io.yaml import YamlMap, where
 from parlez.training_data import markup
 from parlez.training_data.example import split_intent
+from parlez.training_data.shortcut import read_shortcut
 
 STEP_KEYS = {
     "intent",
@@ -32,6 +33,8 @@ RULE_KEYS = {"rule", "steps", "condition", "conversation_start", "wait_for_user_
 FULL_RETRIEVAL_INTENT = "full_retrieval_intent_name"
 #: the top-level key that holds each kind of block
 SECTIONS = {"story": "stories", "rule": "rules"}
+#: what a story step's entity may say beside its name and value
+LABELS = ("role", "group")
 #: Rasa's stand-in value for `slot_was_set: [- name]` ("set to something").
 FILLED = "filled"
 
@@ -86,11 +89,17 @@ def _entities(raw: Any, at: Location | None) -> list[dict[str, Any]]:
             found.append({"entity": item, "value": ""})
         elif isinstance(item, dict) and "entity" in item:
             found.append(dict(item))
-        elif isinstance(item, dict) and len(item) == 1:
-            ((name, value),) = item.items()
-            found.append({"entity": str(name), "value": value})
+        elif isinstance(item, dict) and len(named := [k for k in item if k not in LABELS]) == 1:
+            # `- city: Berlin` with, beside it, its `role:` and `group:` (as Rasa reads it)
+            entity = {"entity": str(named[0]), "value": item[named[0]]}
+            entity |= {key: item[key] for key in LABELS if item.get(key) is not None}
+            found.append(entity)
         else:
-            raise SchemaError("each entity of a story step must be 'name' or 'name: value'", here)
+            raise SchemaError(
+                "each entity of a story step must be 'name' or 'name: value' "
+                "(with 'role:' and 'group:' beside it)",
+                here,
+            )
     return found
 
 
@@ -111,6 +120,9 @@ def _user_event(step: YamlMap, at: Location | None) -> UserUttered:
         plain, parsed = markup.parse(str(text).strip(), step.where("user", value=True))
         text = plain
         entities += [e.to_dict() for e in parsed]
+        shortcut = read_shortcut(text) if text.startswith("/") else None
+        if shortcut is not None:  # `user: /greet{"name": "Ana"}`: its entities, as Rasa's
+            entities = shortcut.entities
     if intent is not None and not isinstance(intent, str):
         raise SchemaError(f"the intent of a story step must be a name, not {intent!r}", at)
     named: dict[str, Any] = {}

@@ -12,7 +12,7 @@ import pytest
 from parlez.core.training_trackers import story_trackers
 from parlez.diagnostics import Diagnostic, collect
 from parlez.domain import Domain
-from parlez.events import SlotSet, UserUttered
+from parlez.events import ActionExecuted, SlotSet, UserUttered
 from parlez.exceptions import DuplicateNameError, ParlezError, SchemaError, YamlSyntaxError
 from parlez.project import DataFiles, read_data_file
 from tests.conftest import shared_path
@@ -180,6 +180,54 @@ def conversations_of(data: DataFiles) -> list[str]:
         json.dumps([{**e.to_dict(), "timestamp": None} for e in t.events], sort_keys=True)
         for t in story_trackers(data.stories)
     )
+
+
+def test_a_story_mixing_intents_and_words_keeps_each_as_written() -> None:
+    """test_parsing_of_e2e_stories."""
+    data, _ = read(rasa_data("test_yaml_stories", "stories_hybrid_e2e.yml"))
+    [tracker] = story_trackers(data.stories)
+    said = [
+        (e.text, e.intent_name, [(x["start"], x["end"], x["value"]) for x in e.entities])
+        if isinstance(e, UserUttered)
+        else (e.action_name or e.action_text)
+        for e in tracker.events
+        if isinstance(e, (UserUttered, ActionExecuted))
+    ]
+    assert said == [
+        "action_listen",
+        (None, "simple", []),
+        "utter_greet",
+        "action_listen",
+        ("I am looking for a Kenyan restaurant", None, [(19, 25, "Kenyan")]),
+        "good for you",
+        "action_listen",
+        (None, "goodbye", []),
+        "utter_goodbye",
+        "action_listen",
+        ("One more thing", None, []),
+        "What?",
+        "action_listen",
+    ]
+
+
+def test_a_story_entity_may_have_a_role_and_a_shortcut_its_entities(tmp_path: Path) -> None:
+    """test_end_to_end_story_with_entities, test_end_to_end_story_with_shortcut_intent: a
+    role beside the entity was refused ("must be 'name' or 'name: value'"), and the
+    entities of `user: /greet{...}` were lost."""
+    path = tmp_path / "stories.yml"
+    path.write_text(
+        "stories:\n- story: my story\n  steps:\n"
+        "  - intent: greet\n    entities:\n    - city: Berlin\n      role: from\n"
+        '  - user: |\n      /greet{"name": "test"}\n    intent: greet\n',
+        encoding="utf-8",
+    )
+    data, warnings = read(path)
+    first, second = data.stories[0].steps[0].events[0], data.stories[0].steps[1].events[0]
+    assert isinstance(first, UserUttered) and isinstance(second, UserUttered)
+    assert first.entities == [{"entity": "city", "value": "Berlin", "role": "from"}]
+    assert second.text == '/greet{"name": "test"}'
+    assert second.entities == [{"entity": "name", "start": 6, "end": 22, "value": "test"}]
+    assert warnings == []
 
 
 def test_messages_about_stories_say_stories(tmp_path: Path) -> None:
