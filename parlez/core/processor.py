@@ -58,16 +58,29 @@ MAX_PREDICTIONS = 10
 
 
 def parse_command(text: str, domain: Domain) -> dict[str, Any] | None:
-    """The parse of a `/intent{...}` message, or None if the text is not one."""
+    """The parse of a `/intent{...}` message, or None if the text is not one. As Rasa does,
+    an intent the domain does not know is no shortcut (the NLU reads the words), and
+    entities it does not know are left out; both are logged."""
     shortcut = read_shortcut(text)
     if shortcut is None:
         return None
+    if shortcut.intent.split("/")[0] not in domain.intent_names:
+        logger.warning(
+            "%r names the intent %r, which the domain does not list: it is parsed as words",
+            text,
+            shortcut.intent,
+        )
+        return None
+    entities = [e for e in shortcut.entities if e["entity"] in domain.entities]
+    if len(entities) < len(shortcut.entities):
+        unknown = sorted({e["entity"] for e in shortcut.entities} - set(domain.entities))
+        logger.warning("%r gives entities the domain does not list, left out: %s", text, unknown)
     intent = {"name": shortcut.intent, "confidence": shortcut.confidence}
     return {
         "text": text,
         "intent": intent,
         "intent_ranking": [dict(intent)],
-        "entities": shortcut.entities,
+        "entities": entities,
     }
 
 

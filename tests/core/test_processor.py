@@ -103,6 +103,21 @@ def test_an_unknown_intent_command_still_gets_an_answer() -> None:
     assert say(bot, "/no_such_intent") == ["Sorry, I did not get that."]
 
 
+def test_a_shortcut_is_read_as_rasa_reads_it() -> None:
+    """An intent the domain does not list is read as words (no NLU here: no intent), an
+    entity it does not list is left out, a confidence that is not one is 1.0; a message that
+    raised ValueError ("/greet@1.0.") is answered."""
+    bot = agent(domain(DOMAIN), rules=RULES)
+    say(bot, "/no_such_intent")
+    say(bot, '/greet@1.0.{"city": "Oslo", "planet": "Mars"}')
+    said = [e["parse_data"] for e in events(bot) if e["event"] == "user"]
+    assert said[0]["intent"].get("name") is None
+    assert said[1]["intent"] == {"name": "greet", "confidence": 1.0}
+    assert [(e["entity"], e["value"], e["start"], e["end"]) for e in said[1]["entities"]] == [
+        ("city", "Oslo", 11, 45)
+    ]
+
+
 def test_a_conversation_of_ten_thousand_events_is_answered() -> None:
     bot = agent(domain(DOMAIN), rules=RULES)
     say(bot, '/greet{"city": "Lyon"}')

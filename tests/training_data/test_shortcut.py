@@ -28,9 +28,23 @@ def test_what_is_not_a_shortcut_is_none(text: str) -> None:
     assert read_shortcut(text) is None
 
 
-def test_entities_that_are_not_json_are_left_out_and_logged(
-    caplog: pytest.LogCaptureFixture,
+@pytest.mark.parametrize(
+    ("text", "read", "said"),
+    [
+        ("/inform{city: Paris}", Shortcut("inform"), "not a JSON object"),
+        ('/inform["city"]', Shortcut("inform"), "not a JSON object"),
+        ("/greet@1.0.", Shortcut("greet"), "not 0 to 1"),  # raised ValueError
+        ("/greet@123", Shortcut("greet"), "not 0 to 1"),
+        ("/greet@-2", Shortcut("greet"), "not 0 to 1"),
+        ("/greet@abc0.2", Shortcut("greet"), "not 0 to 1"),
+        (" \t /greet@0.25 \t ", Shortcut("greet", 0.25), ""),
+    ],
+)
+def test_what_a_customer_types_after_the_slash_is_read_or_left_out_never_an_error(
+    text: str, read: Shortcut, said: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """test_process_unpacks_attributes_from_single_message_and_fallsback_if_needed."""
     with caplog.at_level(logging.WARNING):
-        assert read_shortcut("/inform{city: Paris}") == Shortcut("inform")
-    assert "not JSON" in caplog.text
+        assert read_shortcut(text) == read
+    assert said in caplog.text
+    assert bool(said) == bool(caplog.records)
