@@ -39,21 +39,23 @@ def policies() -> Any:
 
 @pytest.fixture
 def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The assistant's business.yml in a folder of the test's own, with a fixed clock."""
+    """The assistant's business.yml in a folder of the test's own, with a fixed clock, and
+    an answer action that reads this folder's knowledge base (or finds none): the one an
+    earlier test made in this process, for another project, answered with its entries."""
+    import actions.knowledge
+
     shutil.copy(REPO / "business.yml", tmp_path / "business.yml")
     monkeypatch.setenv("PARLEZ_PROJECT", str(tmp_path))
     monkeypatch.setenv("PARLEZ_NOW", NOW)
+    monkeypatch.setattr(actions.knowledge, "_answerer", None)
     return tmp_path
 
 
 @pytest.fixture
-def knowledge_base(studio: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def knowledge_base(studio: Path) -> Path:
     """The assistant's data/kb/ in the test's folder, searched by the answer action (its
     entries about hours, prices and services name the actions that answer them)."""
-    import actions.knowledge
-
     shutil.copytree(REPO / "data" / "kb", studio / "data" / "kb")
-    monkeypatch.setattr(actions.knowledge, "_answerer", None)
     return studio / "data" / "kb"
 
 
