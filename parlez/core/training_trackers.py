@@ -58,7 +58,7 @@ def _entity_slots(message: UserUttered, domain: Domain) -> list[Event]:
             for mapping in slot.mappings
             if mapping.type == "from_entity"
             and not mapping.conditions
-            and (message.intent_name in mapping.intent if mapping.intent else True)
+            and (not mapping.intent or message.intent_name in mapping.intent)
             and message.intent_name not in mapping.not_intent
             for entity in message.entities
             if entity.get("entity") == mapping.entity

@@ -134,9 +134,8 @@ def _segments(block: StoryBlock) -> list[_Segment]:
     return segments
 
 
-def _unmatched_checkpoints(segments: list[_Segment]) -> set[str]:
-    """Warn, as Rasa does, of checkpoints that only one side uses; the end checkpoints that
-    no story starts from (their conversations end there)."""
+def _warn_unmatched_checkpoints(segments: list[_Segment]) -> None:
+    """Warn, as Rasa does, of checkpoints that only one side uses."""
     starts = {name for s in segments for name in s.start if name != STORY_START}
     ends = {name for s in segments for name in s.end}
     for segment in segments:
@@ -158,7 +157,6 @@ def _unmatched_checkpoints(segments: list[_Segment]) -> set[str]:
                     segment.location,
                     hint=f"end a story with '- checkpoint: {name}', or remove the checkpoint",
                 )
-    return {name for name in ends if name not in starts}
 
 
 def conversations(
@@ -170,7 +168,7 @@ def conversations(
     `explicit` adds what the stories leave implicit (the slots their entities fill) before
     a checkpoint's slot conditions are checked."""
     segments = [s for block in blocks if not block.is_rule for s in _segments(block)]
-    _unmatched_checkpoints(segments)
+    _warn_unmatched_checkpoints(segments)
     by_start: dict[str, list[int]] = {}
     for index, segment in enumerate(segments):
         for name in segment.start:
@@ -182,14 +180,10 @@ def conversations(
     seen: set[tuple[str, int]] = set()
     while queue and produced < max_conversations:
         checkpoint, prefix, uses = queue.pop(0)
-        following = [
-            index
-            for index in by_start.get(checkpoint, [])
-            if uses.get(index, 0) < MAX_REPEATS
-            and segments[index].continues(
-                checkpoint, explicit(prefix.events) if explicit else prefix.events
-            )
-        ]
+        following = [i for i in by_start.get(checkpoint, []) if uses.get(i, 0) < MAX_REPEATS]
+        if any(segments[i].conditions.get(checkpoint) for i in following):
+            so_far = explicit(prefix.events) if explicit else prefix.events
+            following = [i for i in following if segments[i].continues(checkpoint, so_far)]
         if not following and checkpoint != STORY_START:
             # Nothing goes on from here (no story starts at this checkpoint, none with these
             # slots, or a loop gone round): the conversation ends, waiting for the user.
