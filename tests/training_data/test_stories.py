@@ -139,8 +139,8 @@ def actions(conversation: Conversation) -> list[str]:
 
 
 def test_a_checkpoint_loop_goes_round_twice_and_then_leaves() -> None:
-    """ "Ask again" written as a loop of checkpoints: trained going round once more (the
-    policies learn that it repeats) and leaving after each round, not unrolled 10,000 times."""
+    """A loop of checkpoints ("ask again") is trained going round once more (the policies
+    learn that it repeats) and leaving after each round, not unrolled 10,000 times."""
     blocks = stories("""
 stories:
 - story: start
