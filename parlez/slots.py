@@ -55,6 +55,15 @@ class SlotMapping:
     conditions: tuple[MappingCondition, ...] = ()
     location: Location | None = field(default=None, compare=False, repr=False)
 
+    def takes(self, entity: dict[str, Any]) -> bool:
+        """Whether a `from_entity` mapping fills its slot from `entity`: its type, and its
+        role and group where the mapping names them."""
+        return (
+            entity.get("entity") == self.entity
+            and (self.role is None or entity.get("role") == self.role)
+            and (self.group is None or entity.get("group") == self.group)
+        )
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"type": self.type}
         for key in ("entity", "role", "group", "action"):

@@ -61,9 +61,7 @@ def _entity_slots(message: UserUttered, domain: Domain) -> list[Event]:
             and (not mapping.intent or message.intent_name in mapping.intent)
             and message.intent_name not in mapping.not_intent
             for entity in message.entities
-            if entity.get("entity") == mapping.entity
-            and (mapping.role is None or entity.get("role") == mapping.role)
-            and (mapping.group is None or entity.get("group") == mapping.group)
+            if mapping.takes(entity)
         ]
         if values:
             # the first value, as `action_extract_slots` takes it (Rasa's takes the last)

@@ -58,13 +58,10 @@ class _Segment:
     #: slot values each start checkpoint asks for
     conditions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def continues(self, checkpoint: str, events: list[Event]) -> bool:
-        """Whether a conversation that reached `checkpoint` with `events` goes on here."""
-        wanted = self.conditions.get(checkpoint)
-        if not wanted:
-            return True
-        values = _slot_values(events)
-        return all(values.get(name) == value for name, value in wanted.items())
+    def continues(self, checkpoint: str, slots: dict[str, Any]) -> bool:
+        """Whether a conversation that reached `checkpoint` with `slots` goes on here."""
+        wanted = self.conditions.get(checkpoint) or {}
+        return all(slots.get(name) == value for name, value in wanted.items())
 
 
 def _with_listens(events: list[Event], final_listen: bool) -> list[Event]:
@@ -182,8 +179,8 @@ def conversations(
         checkpoint, prefix, uses = queue.pop(0)
         following = [i for i in by_start.get(checkpoint, []) if uses.get(i, 0) < MAX_REPEATS]
         if any(segments[i].conditions.get(checkpoint) for i in following):
-            so_far = explicit(prefix.events) if explicit else prefix.events
-            following = [i for i in following if segments[i].continues(checkpoint, so_far)]
+            slots = _slot_values(explicit(prefix.events) if explicit else prefix.events)
+            following = [i for i in following if segments[i].continues(checkpoint, slots)]
         if not following and checkpoint != STORY_START:
             # Nothing goes on from here (no story starts at this checkpoint, none with these
             # slots, or a loop gone round): the conversation ends, waiting for the user.

@@ -55,13 +55,7 @@ def entity_values(mapping: SlotMapping, tracker: DialogueStateTracker) -> list[A
     message = tracker.latest_message
     if message is None:
         return []
-    return [
-        e.get("value")
-        for e in message.entities
-        if e.get("entity") == mapping.entity
-        and (mapping.role is None or e.get("role") == mapping.role)
-        and (mapping.group is None or e.get("group") == mapping.group)
-    ]
+    return [e.get("value") for e in message.entities if mapping.takes(e)]
 
 
 def mapped_value(
