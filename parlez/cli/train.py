@@ -20,6 +20,7 @@ def run_nlu(args: argparse.Namespace) -> int:
 
     console = Console(highlight=False)
     project = Project(args.project, config=args.config, data=args.nlu)
+    tell_defaults(console, project, ("pipeline",))
     with training_progress(console) as shown:
         result = train_nlu(
             project,
@@ -34,6 +35,29 @@ def run_nlu(args: argparse.Namespace) -> int:
         )
     console.print(f"Trained NLU model: '{relative(result.archive)}' ({result.seconds:.1f} s).")
     return 0
+
+
+def tell_defaults(console: Console, project: Project, parts: tuple[str, ...]) -> None:
+    """Write the defaults chosen for a config.yml that leaves `parts` out into it, as
+    comments, and say so (Rasa's training does both)."""
+    from parlez.autoconfig import write_suggestions
+
+    path = project.config_path
+    try:
+        written = write_suggestions(path, project.config, parts)
+    except OSError as error:
+        console.print(
+            f"The defaults used for {' and '.join(project.config.defaulted)} could not be "
+            f"written into '{relative(path)}' ({error.strerror or error}).",
+            soft_wrap=True,
+        )
+        return
+    if written:
+        console.print(
+            f"The configuration for {' and '.join(written)} was chosen automatically. It was "
+            f"written into the config file at '{relative(path)}', as comments to start from.",
+            soft_wrap=True,
+        )
 
 
 #: `parlez train --dry-run`'s exit codes, Rasa's bits: a part would be trained; forced
@@ -94,6 +118,9 @@ def run_all(args: argparse.Namespace) -> int:
             console.print("The training is forced (--force): every part would be trained.")
             return FORCED
         return dry_run(console, project, Path(args.out), parts)
+    tell_defaults(
+        console, project, ("policies",) if parts == ("core",) else ("pipeline", "policies")
+    )
     from parlez.training import train
 
     with training_progress(console) as shown:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from parlez.autoconfig import HEADERS
 from parlez.cli.main import main
 from parlez.model import latest_model, opened, read_metadata
 from tests.conftest import nlu_file, write
@@ -77,6 +78,21 @@ def test_train_nlu_writes_an_archive_with_metadata_and_the_pipeline(project: Pat
         manifest = json.loads((folder / "nlu" / "pipeline.json").read_text())
         assert [c["name"] for c in manifest["components"]][-1] == "FallbackClassifier"
         assert (folder / "nlu" / "03_DIETClassifier" / "model.safetensors").is_file()
+
+
+def test_the_default_pipeline_a_training_chose_is_written_into_the_config(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(project / "config.yml", "assistant_id: shop\nlanguage: en\npolicies:\n")
+    assert main(["train", "nlu"]) == 0
+    assert "The configuration for pipeline was chosen automatically" in capsys.readouterr().out
+    written = (project / "config.yml").read_text()
+    assert written.startswith(
+        f"assistant_id: shop\nlanguage: en\npolicies:\npipeline:\n{HEADERS['pipeline'][0]}"
+    )
+    assert HEADERS["policies"][0] not in written  # `train nlu` trained no policies
+    assert main(["train", "nlu"]) == 0
+    assert (project / "config.yml").read_text() == written
 
 
 def test_training_again_without_changes_reuses_the_nlu_part(
