@@ -19,7 +19,7 @@ from parlez.diagnostics import Diagnostic
 from parlez.domain import DEFAULT_ACTIONS, DEFAULT_INTENTS, DEFAULT_LOOPS, REQUESTED_SLOT, Domain
 from parlez.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
 from parlez.exceptions import Location, ParlezError, did_you_mean
-from parlez.slots import CategoricalSlot
+from parlez.slots import CategoricalSlot, Slot
 from parlez.tracker import DialogueStateTracker
 from parlez.training_data.stories import FILLED, StoryBlock
 from parlez.training_data.story_graph import conversations
@@ -412,9 +412,30 @@ class Validator:
                         form.location,
                     )
 
+    def _warn_unmapped(self, slot: Slot) -> None:
+        """Rasa 3 refuses a slot without `mappings`, so that a Rasa 2 slot that filled itself
+        from the entity of its name does not silently stop being filled; parlez reads it as
+        a slot only actions set, and says so."""
+        if slot.name in self.domain.entities:
+            hint = (
+                f"Rasa 2 filled it from the entity '{slot.name}'; say so with "
+                f"'mappings: [{{type: from_entity, entity: {slot.name}}}]'"
+            )
+        else:
+            hint = "write 'mappings: [{type: custom}]' for a slot your actions set"
+        self._warning(
+            "P239",
+            f"slot '{slot.name}' has no mappings: no message fills it, only actions",
+            slot.location,
+            hint=hint,
+        )
+
     def verify_slot_mappings(self) -> None:
         intents = set(self.domain.intent_names)
         for slot in self.domain.slots.values():
+            required = any(slot.name in f.required_slots for f in self.domain.forms.values())
+            if not slot.mappings and not required:  # a form's slot is P231's
+                self._warn_unmapped(slot)
             for mapping in slot.mappings:
                 at = mapping.location or slot.location
                 if mapping.type == "from_entity" and mapping.entity not in self.domain.entities:
