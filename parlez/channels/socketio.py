@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import socketio
 from sanic import Request, Sanic, response
 from sanic.response import HTTPResponse
 
@@ -28,7 +27,14 @@ from parlez.channels.channel import (
 )
 from parlez.http.blueprint import Blueprint
 from parlez.http.bodies import MAX_JSON_DEPTH, nesting_depth
+from parlez.io.lazy_package import lazy_package
 from parlez.registry import register_channel
+
+# The server alone, not the clients and message queues the packages' __init__ import
+# (aiohttp, requests, redis...): a third of a second of every start.
+lazy_package("engineio")
+lazy_package("socketio")
+import socketio  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
