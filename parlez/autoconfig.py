@@ -43,7 +43,7 @@ def write_suggestions(path: Path, config: Config, parts: Iterable[str]) -> list[
     wanted = [part for part in HEADERS if part in set(parts) and part in config.defaulted]
     if not wanted or not path.is_file():
         return []
-    text = path.read_text(encoding="utf-8")
+    text = path.read_bytes().decode("utf-8")  # its line ends as they are
     lines = text.splitlines()
     for part in wanted:
         lines = _without_suggestion(lines, part)
@@ -53,9 +53,10 @@ def write_suggestions(path: Path, config: Config, parts: Iterable[str]) -> list[
             lines += [f"{part}:", *block]
         else:
             lines[key + 1 : key + 1] = block
-    written = "\n".join(lines) + "\n"
+    newline = "\r\n" if "\r\n" in text else "\n"  # a file written on Windows stays so
+    written = newline.join(lines) + newline
     if written != text:
-        path.write_text(written, encoding="utf-8")
+        path.write_bytes(written.encode("utf-8"))
     return wanted
 
 

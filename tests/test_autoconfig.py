@@ -82,3 +82,11 @@ def test_a_configured_part_and_a_missing_file_are_left_alone(tmp_path: Path) -> 
     absent = tmp_path / "none.yml"
     assert _written(absent) == []
     assert not absent.exists()
+
+
+def test_a_file_with_windows_line_ends_keeps_them(tmp_path: Path) -> None:
+    path = tmp_path / "config.yml"
+    path.write_bytes(b"language: en\r\npipeline:\r\npolicies:\r\n")
+    _written(path)
+    written = path.read_bytes()
+    assert written.count(b"\r\n") == written.count(b"\n") > 10
