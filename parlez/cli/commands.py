@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "parlez.cli.interactive",
         "talk to the assistant, correct it, and save the conversation as training data",
     ),
+    "visualize": ("parlez.cli.visualize", "draw the stories as a graph in a web page"),
     "run": ("parlez.cli.run", "serve the assistant over HTTP (Rasa's API and channels)"),
     "kb": ("parlez.cli.kb", "search, import and export the knowledge base"),
     "console": ("parlez.cli.console", "accounts and reports of the console at /console/"),
