@@ -14,8 +14,10 @@ from parlez.console.auth import database_of, form_field, requires, wants_json
 from parlez.console.pages import console, owned, render, state_of
 from parlez.console.retraining import Retraining, archive_named, history, retrain
 from parlez.console.roles import Capability
+from parlez.diagnostics import collect
 from parlez.exceptions import ParlezError
 from parlez.http.errors import ApiError
+from parlez.project import Project
 
 
 def _job(request: Request) -> Retraining | None:
@@ -43,6 +45,27 @@ async def models_page(request: Request) -> HTTPResponse:
             {"models": [asdict(m) for m in models], "retraining": _status(_job(request))}
         )
     return await render("models.html", request, models=models, job=_job(request))
+
+
+@console.get("/models/stories")
+@requires(Capability.TEACH)
+async def stories_page(request: Request) -> HTTPResponse:
+    """The project's stories as they are now, drawn as a graph (`parlez visualize`'s)."""
+    from markupsafe import Markup
+
+    from parlez.training_data.visualization import LEGEND, story_graph, svg
+
+    project = Project(state_of(request).project)
+    try:
+        with collect():  # what `data validate` says of the stories is said there
+            graph = story_graph(project.stories)
+    except ParlezError as error:
+        return await render("stories.html", request, drawing=None, problem=str(error))
+    # every label in the drawing is escaped where it is drawn
+    drawing = Markup(svg(graph, "The stories"))
+    return await render(
+        "stories.html", request, drawing=drawing, legend=LEGEND, turns=len(graph.labels) - 2
+    )
 
 
 @console.get("/models/retraining")

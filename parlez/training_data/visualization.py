@@ -214,8 +214,14 @@ def _topological(count: int, children: dict[int, list[int]]) -> list[int]:
 
 
 def html_page(graph: Graph, title: str = "Stories") -> str:
-    """The graph as an HTML page with an SVG drawing: rows top to bottom, the customer's
-    turns in blue, the assistant's actions in grey, loops drawn as dashed edges."""
+    """The graph as an HTML page of its own, around its `svg` drawing."""
+    return PAGE.format(title=html.escape(title), svg=svg(graph, title))
+
+
+def svg(graph: Graph, title: str = "Stories") -> str:
+    """The graph drawn in SVG, its style inside it (a page or the console shows it as it
+    is): rows top to bottom, the customer's turns in blue, the assistant's actions in grey,
+    loops drawn as dashed edges. Every label is escaped."""
     placed = layout(graph)
     count = len(graph.labels)
 
@@ -237,6 +243,7 @@ def html_page(graph: Graph, title: str = "Stories") -> str:
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
         'fill="#666"/></marker></defs>',
+        f"<style>{STYLE}</style>",
     ]
     for _edge, path in sorted(placed.paths.items()):
         # down from the bottom of each node or waypoint to the top of the next
@@ -269,31 +276,39 @@ def html_page(graph: Graph, title: str = "Stories") -> str:
             f'<text x="{x:.1f}" y="{y + 4.5:.1f}">{html.escape(label)}</text></g>'
         )
     parts.append("</svg>")
-    return PAGE.format(title=html.escape(title), svg="\n".join(parts))
+    return "\n".join(parts)
 
 
-PAGE = """<!doctype html>
+STYLE = """
+.edge { fill: none; stroke: #666; stroke-width: 1.2; }
+.edge.loop { stroke-dasharray: 5 4; }
+.node rect { stroke: #555; stroke-width: 1; }
+.node.user rect { fill: #dbeafe; stroke: #1d4ed8; }
+.node.action rect { fill: #f3f4f6; }
+.node.end rect { fill: #222; }
+.node.end text { fill: #fff; font-weight: 600; }
+.node text { font-size: 12px; text-anchor: middle; font-family: ui-monospace, monospace; fill: #222; }
+"""
+#: what the graph shows, said above it on the page and in the console
+LEGEND = (
+    "Each conversation of the stories runs from START to END. Blue: what the customer says; "
+    "grey: what the assistant does; dashed: going round a loop."
+)
+PAGE = (
+    """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <title>{title}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 1rem; color: #222; }}
-.edge {{ fill: none; stroke: #666; stroke-width: 1.2; }}
-.edge.loop {{ stroke-dasharray: 5 4; }}
-.node rect {{ stroke: #555; stroke-width: 1; }}
-.node.user rect {{ fill: #dbeafe; stroke: #1d4ed8; }}
-.node.action rect {{ fill: #f3f4f6; }}
-.node.end rect {{ fill: #222; }}
-.node.end text {{ fill: #fff; font-weight: 600; }}
-.node text {{ font-size: 12px; text-anchor: middle; font-family: ui-monospace, monospace; }}
-</style>
+<style>body {{ font-family: system-ui, sans-serif; margin: 1rem; color: #222; }}</style>
 </head>
 <body>
 <h1>{title}</h1>
-<p>Each conversation of the stories runs from START to END. Blue: what the customer says;
-grey: what the assistant does; dashed: going round a loop.</p>
+<p>"""
+    + LEGEND
+    + """</p>
 {svg}
 </body>
 </html>
 """
+)

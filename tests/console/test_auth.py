@@ -73,6 +73,7 @@ ROUTES = [
     ("POST", "/console/conversations/visitor/test-story", Capability.TEACH),
     ("GET", "/console/models", Capability.TEACH),
     ("GET", "/console/models/retraining", Capability.TEACH),
+    ("GET", "/console/models/stories", Capability.TEACH),
     ("POST", "/console/models/use", Capability.TEACH),
     ("POST", "/console/models/retrain", Capability.TEACH),
     ("GET", "/console/responses", Capability.TEACH),

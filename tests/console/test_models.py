@@ -162,3 +162,34 @@ async def test_a_stopping_server_ends_its_retraining_and_puts_no_model_in(
     await _stop_retraining(app)
     assert task.cancelled() and job.stage == Stage.FAILED and not job.running
     assert "stopped" in (job.problem or "") and state.agent is agent
+
+
+async def test_a_designer_sees_the_projects_stories_as_a_graph(console: Console) -> None:
+    browser = await console.sign_in(Role.DESIGNER)
+    page = (await browser.get("/console/models/stories")).text
+    assert "<svg" in page and ">START</text>" in page and ">END</text>" in page
+    assert 'href="/console/models/stories"' in (await browser.get("/console/models")).text
+
+
+async def test_the_graph_escapes_what_the_stories_say(console: Console, tmp_path: Path) -> None:
+    write(
+        tmp_path / "project" / "data" / "stories_e2e.yml",
+        """
+        version: "3.1"
+        stories:
+        - story: says something odd
+          steps:
+          - user: <img src=x onerror=alert(1)>
+          - bot: <b>bold</b>
+        """,
+    )
+    browser = await console.sign_in(Role.DESIGNER)
+    page = (await browser.get("/console/models/stories")).text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "<img src=x" not in page
+    assert "&lt;b&gt;bold&lt;/b&gt;" in page
+
+
+async def test_the_stories_page_needs_the_right_to_teach(console: Console) -> None:
+    browser = await console.sign_in(Role.AGENT)
+    reply = await browser.get("/console/models/stories")
+    assert reply.status == 403
