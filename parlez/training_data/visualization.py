@@ -260,11 +260,15 @@ def svg(graph: Graph, title: str = "Stories") -> str:
         joined = " ".join(d)
         parts.append(f'<path class="edge" d="{joined}" marker-end="url(#arrow)"/>')
     for a, b in sorted(placed.back):
-        # round a loop: out of the node's right side, up, into the other's right side
+        # round a loop: up out of the node's top into the other's bottom, bent to the right
+        # of the edges that come down between them
         (x1, y1), (x2, y2) = centre[a], centre[b]
-        x1, x2 = x1 + width(a) / 2, x2 + width(b) / 2
-        out = max(x1, x2) + 40
-        loop = f"M{x1:.1f},{y1:.1f} C{out:.1f},{y1:.1f} {out:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
+        y1, y2 = y1 - HEIGHT / 2, y2 + HEIGHT / 2
+        side, bend = 36, max(12.0, (y1 - y2) / 2)
+        loop = (
+            f"M{x1:.1f},{y1:.1f} C{x1 + side:.1f},{y1 - bend:.1f} "
+            f"{x2 + side:.1f},{y2 + bend:.1f} {x2:.1f},{y2:.1f}"
+        )
         parts.append(f'<path class="edge loop" d="{loop}" marker-end="url(#arrow)"/>')
     for node, label in enumerate(graph.labels):
         x, y = centre[node]
