@@ -32,6 +32,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _turn_count(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError("the max history is 0 or more")
+    return number
+
+
 def register(commands: Any) -> None:
     parser = commands.add_parser("visualize", help=help_of("visualize"))
     parser.add_argument("--project", default=".", help="project folder (default: here)")
@@ -47,7 +54,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--max-history",
-        type=int,
+        type=_turn_count,
         default=2,
         help="turns before a turn that tell it apart: turns with the same ones are one node",
     )

@@ -56,15 +56,20 @@ async def stories_page(request: Request) -> HTTPResponse:
     from parlez.training_data.visualization import LEGEND, story_graph, svg
 
     project = Project(state_of(request).project)
-    try:
+
+    def drawn() -> tuple[str, int]:
         with collect():  # what `data validate` says of the stories is said there
             graph = story_graph(project.stories)
+        return svg(graph, "The stories"), len(graph.labels) - 2
+
+    try:
+        # a large project's stories take a while to expand: not on the loop customers use
+        drawing, turns = await asyncio.get_running_loop().run_in_executor(None, drawn)
     except ParlezError as error:
         return await render("stories.html", request, drawing=None, problem=str(error))
     # every label in the drawing is escaped where it is drawn
-    drawing = Markup(svg(graph, "The stories"))
     return await render(
-        "stories.html", request, drawing=drawing, legend=LEGEND, turns=len(graph.labels) - 2
+        "stories.html", request, drawing=Markup(drawing), legend=LEGEND, turns=turns
     )
 
 

@@ -20,14 +20,12 @@ from parlez.training_data.story_graph import conversations
 from parlez.training_data.training_data import TrainingData
 
 START, END = "START", "END"
-#: what a node is: the ends, a customer's turn, an assistant's action
-KINDS = ("end", "user", "action")
 
 
 @dataclass
 class Graph:
-    """Nodes (a label and a kind each) and the edges between them; node 0 is START and node
-    1 is END."""
+    """Nodes (a label and a kind each: "end", "user" for a customer's turn, "action" for
+    the assistant's) and the edges between them; node 0 is START and node 1 is END."""
 
     labels: list[str] = field(default_factory=lambda: [START, END])
     kinds: list[str] = field(default_factory=lambda: ["end", "end"])

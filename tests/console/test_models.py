@@ -193,3 +193,11 @@ async def test_the_stories_page_needs_the_right_to_teach(console: Console) -> No
     browser = await console.sign_in(Role.AGENT)
     reply = await browser.get("/console/models/stories")
     assert reply.status == 403
+
+
+async def test_a_story_file_that_cannot_be_read_is_named_on_the_page(
+    console: Console, tmp_path: Path
+) -> None:
+    write(tmp_path / "project" / "data" / "broken.yml", "stories:\n- story: x\n  steps: 3\n")
+    page = (await (await console.sign_in(Role.DESIGNER)).get("/console/models/stories")).text
+    assert "The stories cannot be read" in page and "broken.yml" in page
