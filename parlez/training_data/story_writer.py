@@ -4,6 +4,7 @@ conversation (`GET /conversations/<id>/story`) and `parlez interactive`."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 
 from parlez.events import (
@@ -47,23 +48,43 @@ def stories_yaml(
     return "\n".join(lines) + "\n"
 
 
+#: what YAML does not allow written as it is (control characters, surrogates, U+FFFE/F), and
+#: what it reads as a line break besides "\n" and "\r" (U+0085, U+2028, U+2029)
+_UNWRITABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"
+)
+
+
 def _quote(text: str) -> str:
     """`text` as a YAML scalar that reads back as this string: plain where it can be, else
-    quoted (a name with `: `, an entity value `2`, `true` or `null`)."""
-    if text and not any(c in text for c in ":#{}[]&*!|>'\"%@`,\n") and text == text.strip():
+    quoted (a name with `: `, an entity value `2`, `true` or `null`, a control character)."""
+    if (
+        text
+        and not any(c in text for c in ":#{}[]&*!|>'\"%@`,\n\r\t")
+        and text == text.strip()
+        and not _UNWRITABLE.search(text)
+    ):
         try:
             if read_yaml(text) == text:
                 return text
         except ParlezError:
             pass
-    return json.dumps(text, ensure_ascii=False)
+    return _double_quoted(text)
+
+
+def _double_quoted(text: str) -> str:
+    """JSON's string, which YAML reads as a double-quoted scalar, with what YAML does not
+    allow as it is escaped too (JSON leaves U+007F-U+009F and U+2028 as they are)."""
+    return _UNWRITABLE.sub(
+        lambda found: f"\\u{ord(found.group()):04x}", json.dumps(text, ensure_ascii=False)
+    )
 
 
 def _message(text: str) -> str:
     """A customer's words as a block (`|-`), each of its lines indented under it; quoted
-    where a block would change them (spaces at either end)."""
-    if text != text.strip() or "\r" in text:
-        return json.dumps(text, ensure_ascii=False)
+    where a block would change them (spaces at either end, a control character)."""
+    if text != text.strip() or "\r" in text or _UNWRITABLE.search(text):
+        return _double_quoted(text)
     return "|-\n" + "\n".join(f"      {line}" if line else "" for line in text.split("\n"))
 
 

@@ -4,6 +4,9 @@ values such as `2`, `true` or `null`."""
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from parlez.diagnostics import collect
 from parlez.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
 from parlez.io.yaml import read_yaml
@@ -44,3 +47,26 @@ def test_names_and_values_yaml_would_misread_are_quoted() -> None:
     assert isinstance(action, ActionExecuted) and action.action_name == "form: some_form"
     assert isinstance(loop, ActiveLoop) and loop.name == "null"
     assert isinstance(slot, SlotSet) and (slot.key, slot.value) == ("#tag", "null")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(min_size=1, max_size=40).filter(lambda t: "[" not in t and t.strip()),
+    intent=st.text(min_size=1, max_size=15).filter(lambda t: "/" not in t and t.strip()),
+    value=st.text(min_size=1, max_size=12),
+)
+def test_any_message_intent_and_value_read_back_as_written(
+    text: str, intent: str, value: str
+) -> None:
+    # control characters, U+2028, quotes and colons included; a "[" would be read as an
+    # entity annotation and a "/" as a retrieval intent, as Rasa reads them
+    events: list[Event] = [
+        UserUttered(text, {"name": "inform"}),
+        ActionExecuted("utter_ok"),
+        UserUttered(None, {"name": intent.strip()}, [{"entity": "e", "value": value}]),
+        ActionExecuted("utter_ok"),
+    ]
+    said, _, named, _ = _round_trip(events)
+    assert isinstance(said, UserUttered) and said.text == text.strip()
+    assert isinstance(named, UserUttered) and named.intent_name == intent.strip()
+    assert [e["value"] for e in named.entities] == [value]
