@@ -178,6 +178,7 @@ def test_every_command_is_listed_with_the_help_its_module_gives() -> None:
             "test",
             "shell",
             "interactive",
+            "visualize",
             "run",
             "kb",
             "console",
