@@ -33,9 +33,13 @@ def lazy_package(name: str) -> ModuleType:
         spec = importlib.util.find_spec(name)
         if spec is None or spec.loader is None or spec.origin is None:
             raise ImportError(f"no package named {name!r}", name=name)
+        try:
+            with open(spec.origin, encoding="utf-8") as source:
+                names = _names_from_submodules(ast.parse(source.read()))
+        except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+            # no source to read (an installation of compiled files only): imported whole
+            return importlib.import_module(name)
         package = importlib.util.module_from_spec(spec)
-        with open(spec.origin, encoding="utf-8") as source:
-            names = _names_from_submodules(ast.parse(source.read()))
         submodules = {found.name for found in pkgutil.iter_modules(package.__path__)}
         loader = spec.loader
 

@@ -108,3 +108,13 @@ def test_the_socketio_server_loads_without_the_clients_libraries() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert found.strip() == "[]"
+
+
+def test_a_package_installed_without_its_source_is_imported_whole(package: Path) -> None:
+    import py_compile
+
+    init = package / "__init__.py"
+    py_compile.compile(str(init), cfile=str(package / "__init__.pyc"), doraise=True)
+    init.unlink()  # only the compiled file: nothing to read the names from
+    lazy = lazy_package(NAME)
+    assert lazy.VERSION == "1.0" and "__init__" in _loaded()
