@@ -302,7 +302,9 @@ PAGE = (
 <head>
 <meta charset="utf-8">
 <title>{title}</title>
-<style>body {{ font-family: system-ui, sans-serif; margin: 1rem; color: #222; }}</style>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body {{ font-family: system-ui, sans-serif; margin: 1rem; color: #222; }}
+@media (max-width: 700px) {{ svg {{ width: 100%; height: auto; }} }}</style>
 </head>
 <body>
 <h1>{title}</h1>
