@@ -10,6 +10,7 @@ can point at them. Scalars are resolved with YAML 1.2's core schema, as Rasa's r
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import re
 from pathlib import Path
@@ -425,3 +426,18 @@ def read_yaml_file(path: Path | str, *, allow_empty: bool = True) -> Any:
 
 def is_yaml_file(path: Path) -> bool:
     return path.suffix in (".yml", ".yaml")
+
+
+#: what YAML does not allow written as it is (control characters, surrogates, U+FFFE/F), and
+#: what it reads as a line break besides "\n" and "\r" (U+0085, U+2028, U+2029)
+UNWRITABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"
+)
+
+
+def double_quoted(text: str) -> str:
+    """`text` as a YAML double-quoted scalar that reads back as it is: JSON's string, with
+    what YAML does not allow as it is escaped too (JSON leaves U+007F-U+009F and U+2028)."""
+    return UNWRITABLE.sub(
+        lambda found: f"\\u{ord(found.group()):04x}", json.dumps(text, ensure_ascii=False)
+    )

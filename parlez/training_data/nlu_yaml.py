@@ -9,7 +9,7 @@ from typing import Any
 
 from parlez.diagnostics import warn
 from parlez.exceptions import Location, SchemaError, did_you_mean
-from parlez.io.yaml import YamlMap, where
+from parlez.io.yaml import UNWRITABLE, YamlMap, double_quoted, where
 from parlez.training_data import markup
 from parlez.training_data.example import Entity, Example, split_intent
 from parlez.training_data.training_data import LookupTable, RegexFeature, TrainingData
@@ -214,7 +214,7 @@ _RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "~"}
 def _scalar(text: str) -> str:
     if _PLAIN.match(text) and text.lower() not in _RESERVED:
         return text
-    return json.dumps(text, ensure_ascii=False)
+    return double_quoted(text)
 
 
 def _block(lines: list[str], indent: str = "    ") -> str:
@@ -236,12 +236,14 @@ def write_nlu_yaml(data: TrainingData) -> str:
         if shared is not None:
             out.append(f"  metadata: {json.dumps(shared, ensure_ascii=False)}\n")
         if any((m.metadata or {}).get("example") is not None for m in messages) or any(
-            "\n" in m.text for m in messages
+            # what a block's lines cannot hold: a line break, a character YAML refuses
+            "\n" in m.text or UNWRITABLE.search(m.text)
+            for m in messages
         ):
             out.append("  examples:\n")
             for m in messages:
                 text = markup.annotate(m.text, m.entities)
-                out.append(f"  - text: {json.dumps(text, ensure_ascii=False)}\n")
+                out.append(f"  - text: {double_quoted(text)}\n")
                 example = (m.metadata or {}).get("example")
                 if example is not None:
                     out.append(f"    metadata: {json.dumps(example, ensure_ascii=False)}\n")

@@ -4,7 +4,6 @@ conversation (`GET /conversations/<id>/story`) and `parlez interactive`."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Sequence
 
 from parlez.events import (
@@ -17,7 +16,7 @@ from parlez.events import (
     UserUttered,
 )
 from parlez.exceptions import ParlezError
-from parlez.io.yaml import read_yaml
+from parlez.io.yaml import UNWRITABLE, double_quoted, read_yaml
 from parlez.tracker import ACTION_SESSION_START
 from parlez.training_data.stories import FULL_RETRIEVAL_INTENT
 
@@ -48,13 +47,6 @@ def stories_yaml(
     return "\n".join(lines) + "\n"
 
 
-#: what YAML does not allow written as it is (control characters, surrogates, U+FFFE/F), and
-#: what it reads as a line break besides "\n" and "\r" (U+0085, U+2028, U+2029)
-_UNWRITABLE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"
-)
-
-
 def _quote(text: str) -> str:
     """`text` as a YAML scalar that reads back as this string: plain where it can be, else
     quoted (a name with `: `, an entity value `2`, `true` or `null`, a control character)."""
@@ -62,29 +54,21 @@ def _quote(text: str) -> str:
         text
         and not any(c in text for c in ":#{}[]&*!|>'\"%@`,\n\r\t")
         and text == text.strip()
-        and not _UNWRITABLE.search(text)
+        and not UNWRITABLE.search(text)
     ):
         try:
             if read_yaml(text) == text:
                 return text
         except ParlezError:
             pass
-    return _double_quoted(text)
-
-
-def _double_quoted(text: str) -> str:
-    """JSON's string, which YAML reads as a double-quoted scalar, with what YAML does not
-    allow as it is escaped too (JSON leaves U+007F-U+009F and U+2028 as they are)."""
-    return _UNWRITABLE.sub(
-        lambda found: f"\\u{ord(found.group()):04x}", json.dumps(text, ensure_ascii=False)
-    )
+    return double_quoted(text)
 
 
 def _message(text: str) -> str:
     """A customer's words as a block (`|-`), each of its lines indented under it; quoted
     where a block would change them (spaces at either end, a control character)."""
-    if text != text.strip() or "\r" in text or _UNWRITABLE.search(text):
-        return _double_quoted(text)
+    if text != text.strip() or "\r" in text or UNWRITABLE.search(text):
+        return double_quoted(text)
     return "|-\n" + "\n".join(f"      {line}" if line else "" for line in text.split("\n"))
 
 

@@ -13,10 +13,10 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from parlez.events import ACTION_LISTEN, ActionExecuted, Event, UserUttered
-from parlez.tracker import ACTION_SESSION_START
+from parlez.events import ActionExecuted, Event, UserUttered
 from parlez.training_data.stories import StoryBlock
 from parlez.training_data.story_graph import conversations
+from parlez.training_data.story_writer import UNWRITTEN
 from parlez.training_data.training_data import TrainingData
 
 START, END = "START", "END"
@@ -79,7 +79,7 @@ def _turns(events: Iterable[Event], examples: dict[str, str]) -> Iterable[tuple[
             elif event.text:
                 yield event.text, "user"
         elif isinstance(event, ActionExecuted):
-            if event.action_name in (ACTION_LISTEN, ACTION_SESSION_START):
+            if event.action_name in UNWRITTEN:  # what a story never names
                 continue
             label = event.action_name or event.action_text
             if label:

@@ -8,9 +8,10 @@ from parlez.diagnostics import collect
 from parlez.exceptions import EntityAnnotationError, SchemaError
 from parlez.io.yaml import read_yaml
 from parlez.project import DataFiles, read_data_file
-from parlez.training_data.example import Entity
+from parlez.training_data.example import Entity, Example
 from parlez.training_data.nlu_json import read_nlu_json, write_nlu_json
 from parlez.training_data.nlu_yaml import read_nlu_section, write_nlu_yaml
+from parlez.training_data.training_data import TrainingData
 from tests.conftest import nlu_file, write
 
 
@@ -215,6 +216,21 @@ def test_yaml_written_out_reads_back_the_same() -> None:
     assert again.entity_synonyms == data.entity_synonyms
     assert again.regex_features == data.regex_features
     assert again.lookup_tables == data.lookup_tables
+
+
+def test_an_example_with_a_control_character_is_written_so_it_reads_back() -> None:
+    # a customer's message added from the console's review may hold a pasted form feed or
+    # U+2028, which YAML does not allow as they are
+    data = TrainingData(
+        [
+            Example(text="form\x0cfeed", intent="inform"),
+            Example(text="line\u2028break \x85 here", intent="inform", metadata={"k": "v"}),
+        ]
+    )
+    assert [e.text for e in read(write_nlu_yaml(data)).nlu.examples] == [
+        "form\x0cfeed",
+        "line\u2028break \x85 here",
+    ]
 
 
 def test_rasa_json_converts_to_yaml_and_back_without_loss() -> None:
