@@ -139,7 +139,11 @@ class SentenceLinearModel:
         weighted, unit = self._parts(sparse, dense)
         count = max(sparse.shape[0], len(unit) if unit is not None else 0)
         scores = np.tile(self.intercept_, (count, 1))
-        if weighted is not None:
+        if weighted is not None and weighted.shape[0] == 1:
+            # a parse's one row: its weights times their features' rows, without SciPy's
+            # product and its checks (about 20 µs of the 25)
+            scores += weighted.data @ self.by_feature_[weighted.indices]
+        elif weighted is not None:
             scores += np.asarray(weighted @ self.by_feature_[: weighted.shape[1]])
         if unit is not None:
             start = weighted.shape[1] if weighted is not None else 0

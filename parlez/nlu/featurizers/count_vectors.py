@@ -13,6 +13,7 @@ import scipy.sparse
 
 from parlez.nlu.component import Component
 from parlez.nlu.message import Features, Message, Token
+from parlez.nlu.sparse import INDEX, csr
 from parlez.registry import register_component
 from parlez.training_data.training_data import TrainingData
 
@@ -153,13 +154,11 @@ class CountVectorsFeaturizer(Component):
             values += counts
             indptr.append(len(indices))
         shape = (len(rows), len(self.vocabulary_))
-        return scipy.sparse.csr_matrix(
-            (
-                np.array(values, dtype=np.float32),
-                np.array(indices, dtype=np.int64),
-                np.array(indptr),
-            ),
-            shape=shape,
+        return csr(
+            np.array(values, dtype=np.float32),
+            np.array(indices, dtype=INDEX),
+            np.array(indptr, dtype=INDEX),
+            shape,
         )
 
     def process(self, messages: Sequence[Message]) -> None:
@@ -189,6 +188,4 @@ def _column_sums(matrix: scipy.sparse.csr_matrix) -> scipy.sparse.csr_matrix:
     """One sparse row: the matrix's columns summed."""
     columns, where = np.unique(matrix.indices, return_inverse=True)
     sums = np.bincount(where, weights=matrix.data, minlength=len(columns)).astype(np.float32)
-    return scipy.sparse.csr_matrix(
-        (sums, columns.astype(np.int64), np.array([0, len(columns)])), shape=(1, matrix.shape[1])
-    )
+    return csr(sums, columns, np.array([0, len(columns)]), (1, matrix.shape[1]))

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import scipy.sparse
 
 from parlez.nlu.component import Component
 from parlez.nlu.message import Features, Message, Token
+from parlez.nlu.sparse import from_coordinates
 from parlez.nlu.token_features import SHAPE, check_windows, window_values
 from parlez.registry import register_component
 from parlez.training_data.training_data import TrainingData
@@ -53,9 +53,7 @@ class LexicalSyntacticFeaturizer(Component):
                         rows.append(row)
                         cols.append(self.vocabulary_[value])
             data = np.ones(len(rows), dtype=np.float32)
-            sequence = scipy.sparse.csr_matrix(
-                (data, (rows, cols)), shape=(len(message.tokens), width)
-            )
+            sequence = from_coordinates(rows, cols, data, (len(message.tokens), width))
             message.features[self.key] = Features(sequence, None)
 
     def state(self) -> dict[str, Any]:

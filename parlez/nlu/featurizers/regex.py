@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import scipy.sparse
 
 from parlez.nlu.component import Component
 from parlez.nlu.message import Features, Message
 from parlez.nlu.patterns import Pattern, compile_pattern, training_patterns
+from parlez.nlu.sparse import from_dense
 from parlez.registry import register_component
 from parlez.training_data.training_data import TrainingData
 
@@ -56,9 +56,7 @@ class RegexFeaturizer(Component):
                 if len(message.tokens)
                 else np.zeros((1, width), dtype=np.float32)
             )
-            message.features[self.key] = Features(
-                scipy.sparse.csr_matrix(sequence), scipy.sparse.csr_matrix(sentence)
-            )
+            message.features[self.key] = Features(from_dense(sequence), from_dense(sentence))
 
     def state(self) -> dict[str, Any]:
         return {"patterns": [[p.name, p.pattern] for p in self.patterns_]}

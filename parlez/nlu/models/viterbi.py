@@ -39,14 +39,17 @@ def viterbi(
     """
     # [to, from]: the maximum over where a tag comes from runs along contiguous memory
     incoming = np.ascontiguousarray(moves.T)
+    rows, tags = scores.shape[0], scores.shape[2]
     score = start + scores[:, 0]
     steps = np.arange(scores.shape[1])
     open_rows = steps[None, :] < np.asarray(lengths)[:, None]
+    # each best move's score taken by index: take_along_axis built its index arrays at each step
+    row_index, tag_index = np.arange(rows)[:, None], np.arange(tags)[None, :]
     history = []
-    for t in range(1, scores.shape[1]):
+    for t in range(1, max(lengths, default=0)):
         candidates = score[:, None, :] + incoming[None]
         previous = candidates.argmax(axis=2)
-        best = np.take_along_axis(candidates, previous[:, :, None], axis=2)[:, :, 0]
+        best = candidates[row_index, tag_index, previous]
         score = np.where(open_rows[:, t, None], best + scores[:, t], score)
         history.append(previous)
     score = score + end
