@@ -61,7 +61,7 @@ PART_DAYS = 1
 #: how the exported encoder keeps its weights: in 8 bits where they pass their check
 #: (parlez/nlu/encoder.py); the features change with it, so an NLU trained on others is
 #: trained again (parlez/training.py)
-ENCODER_WEIGHTS = "8-bit blocks"
+ENCODER_WEIGHTS = "8-bit blocks of 128"
 #: the files of an encoder folder whose change makes its export stale
 _WEIGHTS = ("config.json", "model.safetensors", "pytorch_model.bin")
 

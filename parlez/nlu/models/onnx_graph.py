@@ -75,9 +75,15 @@ def to_onnx(
         return written.read_bytes()
 
 
+#: weights sharing one scale in `in_8_bit_blocks`: blocks of 128 ran the packaged encoder
+#: 15 % faster than blocks of 32 (a SNIPS message 2.2-2.3 ms against 2.6-3.1, a whole parse
+#: 4.8-5.0 against 5.3), its vectors still within a cosine of 0.998 of the float ones
+BLOCK = 128
+
+
 def in_8_bit_blocks(exported: bytes) -> bytes:
     """`exported` with the weights of its matrix products in 8 bits, one scale per block of
-    32 (ONNX Runtime's MatMulNBits), multiplied in 8-bit integers. Raises ImportError
+    BLOCK (ONNX Runtime's MatMulNBits), multiplied in 8-bit integers. Raises ImportError
     without the `onnx-ir` package ONNX Runtime's quantizer needs."""
     import onnx
 
@@ -93,7 +99,7 @@ def in_8_bit_blocks(exported: bytes) -> bytes:
     quantizer = MatMulNBitsQuantizer(
         onnx.load_from_string(exported),
         bits=8,
-        block_size=32,
+        block_size=BLOCK,
         is_symmetric=True,
         accuracy_level=4,  # int8 products: fp32 ones on 8-bit weights were 3x slower here
     )
