@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from parlez.nlu.featurizers import count_vectors
 from tests.nlu.helpers import run, trained
 
 DATA = """
@@ -42,6 +44,31 @@ def test_unseen_words_count_as_the_oov_token_when_one_is_set() -> None:
     featurizer = pipeline.steps[1]
     sentence = run(pipeline, "hello zebra giraffe").features[featurizer.key].sentence.toarray()[0]
     assert sentence[featurizer.vocabulary_["oov"]] == 2  # type: ignore[attr-defined]
+
+
+def test_a_word_seen_before_gives_the_same_row_and_a_new_vocabulary_forgets_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = ("CountVectorsFeaturizer", {"analyzer": "char_wb", "max_ngram": 3})
+    pipeline = trained(["WhitespaceTokenizer", config], DATA)
+    featurizer = pipeline.steps[1]
+    first = run(pipeline, "hello paris").features[featurizer.key]
+    again = run(pipeline, "hello paris").features[featurizer.key]
+    assert (first.sequence != again.sequence).nnz == 0
+    assert (first.sentence != again.sentence).nnz == 0
+    # trained again on other words: "hello" is counted with the new vocabulary's columns
+    other = trained(
+        ["WhitespaceTokenizer", config], "- intent: greet\n  examples: |\n    - yellow\n"
+    )
+    featurizer.set_state(other.steps[1].state())
+    row = run(pipeline, "hello").features[featurizer.key].sequence
+    fresh = run(other, "hello").features[other.steps[1].key].sequence
+    assert row.shape == fresh.shape and (row != fresh).nnz == 0
+    # a full store of words is emptied, not grown
+    monkeypatch.setattr(count_vectors, "KEPT_WORDS", 2)
+    for text in ("a", "b", "c", "d"):
+        run(pipeline, text)
+    assert len(featurizer._word_rows) <= 2  # type: ignore[attr-defined]
 
 
 def test_char_wb_ngrams_are_padded_with_spaces() -> None:
