@@ -37,7 +37,10 @@ def from_dense(array: np.ndarray) -> scipy.sparse.csr_matrix:
 
 
 def from_coordinates(
-    rows: Sequence[int], columns: Sequence[int], values: np.ndarray, shape: tuple[int, int]
+    rows: Sequence[int] | np.ndarray,
+    columns: Sequence[int] | np.ndarray,
+    values: np.ndarray,
+    shape: tuple[int, int],
 ) -> scipy.sparse.csr_matrix:
     """`scipy.sparse.csr_matrix((values, (rows, columns)), shape)`: entries at the same place
     are summed."""

@@ -13,7 +13,7 @@ import scipy.sparse
 
 from parlez.nlu.component import Component
 from parlez.nlu.message import Features, Message, Token
-from parlez.nlu.sparse import INDEX, csr
+from parlez.nlu.sparse import INDEX, csr, from_coordinates
 from parlez.registry import register_component
 from parlez.training_data.training_data import TrainingData
 
@@ -202,7 +202,6 @@ class CountVectorsFeaturizer(Component):
 
 
 def _column_sums(matrix: scipy.sparse.csr_matrix) -> scipy.sparse.csr_matrix:
-    """One sparse row: the matrix's columns summed."""
-    columns, where = np.unique(matrix.indices, return_inverse=True)
-    sums = np.bincount(where, weights=matrix.data, minlength=len(columns)).astype(np.float32)
-    return csr(sums, columns, np.array([0, len(columns)]), (1, matrix.shape[1]))
+    """One sparse row: the matrix's columns summed (its entries all put in row 0)."""
+    rows = np.zeros(matrix.nnz, dtype=np.int64)
+    return from_coordinates(rows, matrix.indices, matrix.data, (1, matrix.shape[1]))
