@@ -185,6 +185,8 @@ NOT_AVAILABLE = (
 )
 OFFERS = ("hear about our offers", "nos offres", "unsere angebote", "nuestras ofertas")
 YES = {"en": "yes", "fr": "oui", "de": "ja", "es": "sí"}
+#: what a customer whose script says nothing of offers answers when asked about them
+NO_THANKS = {"en": "no thanks", "fr": "non merci", "de": "nein danke", "es": "no gracias"}
 BOOKED = ("you're booked", "c'est réservé", "ihr termin ist gebucht", "reserva hecha")
 
 
@@ -226,7 +228,7 @@ def answer_for(asked: str, facts: Facts) -> str | None:
     if any(cue in text for cue in NOT_AVAILABLE):
         return facts.get("time", repeat=False)  # another time, or a miss for the script
     if any(cue in text for cue in OFFERS):
-        return facts.get("marketing") or "no thanks"
+        return facts.get("marketing") or NO_THANKS.get(facts.language, "no thanks")
     for cue, key in CUES:
         if cue in text and key in facts.facts:
             return facts.get(key)

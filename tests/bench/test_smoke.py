@@ -120,10 +120,13 @@ def test_conversation_benchmark_smoke_prints_its_table(assistant_models: Path) -
         assert shown == counted, row
 
 
+@pytest.mark.parametrize(
+    "file", ["conversations_languages.yml", "conversations_languages_heldout.yml"]
+)
 def test_conversation_benchmark_in_other_languages_smoke_prints_its_table(
-    assistant_models: Path,
+    assistant_models: Path, file: str
 ) -> None:
-    scripts = REPO / "bench" / "conversations_languages.yml"
+    scripts = REPO / "bench" / file
     out = bench_output(
         "conversations.py", "--models", str(assistant_models), "--scripts", str(scripts)
     )
