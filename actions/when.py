@@ -289,6 +289,12 @@ class Reader:
         grain = info.get("grain")
         if grain in CLOCK_GRAINS and said.lower() in NOT_A_CLOCK:
             return When()
+        article = _ending_article(said) if grain in CLOCK_GRAINS else None
+        if article:
+            # "mañana para un tinte": Duckling joins the day and the article into "tomorrow
+            # at one"; the day alone is what was said
+            found = self._parse(said[: -len(article)].rstrip(), self.now)
+            return self._reading(found[0], months) if found else When()
         if grain in CLOCK_GRAINS:
             clocks: list[dt.time] = []
             for reading in info.get("values") or [{"value": value}]:
@@ -362,6 +368,12 @@ class Reader:
 
     def _weekday(self, said: str) -> bool:
         return names_a_weekday(said)
+
+
+def _ending_article(said: str) -> str | None:
+    """The article that ends a time expression ("el viernes para una"), if one does."""
+    lowered = said.lower()
+    return next((f for f in NOT_A_CLOCK if " " in f and lowered.endswith(" " + f)), None)
 
 
 def _fill(when: When, reading: When) -> When:

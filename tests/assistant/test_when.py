@@ -173,3 +173,14 @@ def test_an_article_is_not_one_o_clock(settings: Business) -> None:
 def test_short_forms_of_tomorrow_are_read(settings: Business) -> None:
     assert start_after(settings, "tmrw at 4pm") == march(4, 16)
     assert start_after(settings, "2moro at 11") == march(4, 11)
+
+
+def test_an_article_after_a_day_is_not_one_o_clock_either(settings: Business) -> None:
+    """Duckling reads "mañana para un" as one expression, tomorrow at one: the day is kept,
+    and the time is still to be asked."""
+    reader = Reader(settings, NOW, "es_ES")
+    when = reader.read("buenas, tienen hueco mañana para un tinte?")
+    assert when.day == dt.date(2027, 3, 4) and when.day_said and not when.clocks
+    assert reader.read("el viernes para una coloración").day == dt.date(2027, 3, 5)
+    assert not reader.read("el viernes para una coloración").clocks
+    assert start_after(settings, "mañana a la una", locale="es_ES") == march(4, 13)
