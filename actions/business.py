@@ -7,7 +7,7 @@ import difflib
 import functools
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -179,8 +179,28 @@ def _meant(offers: Sequence[OfferT], said: str | None, close: bool) -> OfferT | 
             return names[name]
     if not close:
         return None
+    # A compound holds a name as its first or last part ("Bartschneiden", "Kinderhaarschnitt"):
+    # read before close spellings, which find "Haare schneiden" in "Bartschneiden"
+    part = _compound_part(text, names)
+    if part:
+        return names[part]
     spelled = difflib.get_close_matches(text, list(names), n=1, cutoff=0.75)
     return names[spelled[0]] if spelled else None
+
+
+def _compound_part(text: str, names: Iterable[str]) -> str | None:
+    """The longest one-word name of at least four letters that begins or ends a longer
+    word of `text` (by three letters or more: "colours" is a spelling, not a compound)."""
+    found = [
+        name
+        for word in text.split()
+        for name in names
+        if " " not in name
+        and len(name) >= 4
+        and len(word) >= len(name) + 3
+        and (word.startswith(name) or word.endswith(name))
+    ]
+    return max(found, key=len, default=None)
 
 
 def currency_code(value: str) -> str | None:

@@ -146,6 +146,22 @@ def test_a_service_is_found_with_spaces_for_hyphens_and_inside_a_sentence(
     assert settings.service("blow") is None
 
 
+def test_a_service_named_as_part_of_a_compound_word_is_that_service(settings: Business) -> None:
+    """German joins words: "Bartschneiden" is a beard trim (its close spelling, "Haare
+    schneiden", is a haircut), "Kinderhaarschnitt" a haircut; a close spelling still counts."""
+    beard, haircut = settings.service("beard"), settings.service("haircut")
+    assert settings.service("Kann ich morgen früh zum Bartschneiden kommen?") is beard
+    assert settings.service("Kinderhaarschnitt") is haircut
+    assert settings.service("colours") is settings.service("colouring")
+    assert settings.service("Bartschneiden", close=False) is None  # a name, when not close
+
+
+def test_highlights_are_colouring_in_every_language(settings: Business) -> None:
+    colouring = settings.service("colouring")
+    for said in ("mèches", "Strähnchen", "mechas", "balayage"):
+        assert settings.service(said) is colouring, said
+
+
 def test_a_weekday_is_told_by_its_whole_name_in_any_language() -> None:
     assert names_a_weekday("wednesday at 2:30pm") and names_a_weekday("Mittwoch um 14 Uhr")
     assert not names_a_weekday("tomorrow at 3pm")
