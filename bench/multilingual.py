@@ -48,6 +48,15 @@ SCRIPTS = sorted(REPO.glob("bench/conversations*.yml"))
 KB_QUERIES = REPO / "bench" / "kb" / "multilingual" / "queries.yml"
 SENTIMENT = REPO / "bench" / "sentiment" / "messages.yml"
 INTENT_MESSAGES = REPO / "bench" / "nlu_languages" / "messages.yml"
+#: requests that read as negative and must keep their intent, not reach a person: the ones
+#: the repository's data and conversations hold ("desperately", "leider", "désolé")
+KEEPERS = (
+    "My hair desperately needs a cut",
+    "my hair is a disaster and needs a cut, any slots today?",
+    "ich kann nicht kommen, bitte absagen",
+    "ich muss meinen Termin leider absagen",
+    "j'annule mon rdv, désolé",
+)
 #: facts that are no language's words
 LANGUAGELESS = ("name", "email")
 BUCKETS = (("1-2 words", 1, 2), ("3-5 words", 3, 5), ("6+ words", 6, 10_000))
@@ -256,6 +265,42 @@ def sentiment() -> None:
         )
 
 
+def handed_over(models: Path) -> None:
+    """The trained assistant in `models` on the same messages: how many end with the intent
+    its rules hand to a person (`complain`), after its classifiers, fallback and
+    SentimentAnalyzer, and how many of the impatient or sorry requests of `KEEPERS` keep
+    their intent."""
+    import asyncio
+
+    from parlez.agent import Agent
+
+    archives = sorted(models.glob("*.tar.gz"))
+    if not archives:
+        raise SystemExit(f"no trained model (*.tar.gz) in {models}")
+    agent = Agent.load(archives[-1])
+    spec = yaml.safe_load(SENTIMENT.read_text(encoding="utf-8"))
+
+    def intent(text: str) -> str:
+        return str(asyncio.run(agent.parse_message(text))["intent"]["name"])
+
+    print()
+    print(f"{'end to end':10} {'angry to a person':>18} {'others to a person':>19}")
+    for language, by_label in spec.items():
+        angry = [intent(t) == "complain" for t in by_label.get("negative", [])]
+        others = [
+            intent(t) == "complain"
+            for label, texts in by_label.items()
+            if label != "negative"
+            for t in texts
+        ]
+        print(
+            f"{language:10} {sum(angry):>10d} / {len(angry):<6d} "
+            f"{sum(others):>11d} / {len(others):<6d}"
+        )
+    kept = [t for t in KEEPERS if intent(t) != "complain"]
+    print(f"impatient or sorry requests that keep their intent: {len(kept)}/{len(KEEPERS)}")
+
+
 def intents(configs: list[Path], smoke: bool) -> None:
     """The assistant's NLU, trained with each config on data/, on customers' messages in
     each language (bench/nlu_languages/messages.yml): the intent it ends with (after the
@@ -310,6 +355,11 @@ def main() -> None:
     parser.add_argument("--sentiment", action="store_true", help="sentiment per language")
     parser.add_argument(
         "--intents", nargs="+", type=Path, help="intent accuracy per language with these configs"
+    )
+    parser.add_argument(
+        "--models",
+        type=Path,
+        help="with --sentiment: what the assistant trained in this folder hands to a person",
     )
     args = parser.parse_args()
     labelled, languageless = messages(SCRIPTS)
@@ -373,6 +423,8 @@ def main() -> None:
         answers(args.smoke)
     if args.sentiment:
         sentiment()
+        if args.models:
+            handed_over(args.models)
     if args.intents:
         intents(args.intents, args.smoke)
 

@@ -114,6 +114,29 @@ def test_a_negative_message_of_a_kept_intent_keeps_it() -> None:
     assert angry.intent is not None and angry.intent["name"] != "complain"
 
 
+@pytest.mark.parametrize(("confidence", "kept"), [(0.97, True), (0.7, False)])
+def test_an_angry_message_keeps_an_intent_only_when_the_classifier_is_sure_of_it(
+    confidence: float, kept: bool
+) -> None:
+    """ "Third time you've messed up my booking, I'm furious" half reads as a booking (0.7):
+    it is a complaint, and reaches a person; a sure booking stays one."""
+    from parlez.nlu.message import Message
+
+    items = [
+        ComponentConfig("WhitespaceTokenizer"),
+        ComponentConfig(
+            "SentimentAnalyzer", {"negative_intent": "complain", "keep_intents": ["book"]}
+        ),
+    ]
+    pipeline = Pipeline.from_config(items)
+    message = Message("this is the third time you've messed up my booking, I'm furious")
+    message.intent = {"name": "book", "confidence": confidence}
+    message.intent_ranking = [dict(message.intent)]
+    pipeline.steps[-1].process([message])
+    assert message.intent["name"] == ("book" if kept else "complain")
+    assert message.intent_ranking[-1] == {"name": "book", "confidence": confidence}
+
+
 def test_sentiment_in_another_language_is_read_by_the_multilingual_model() -> None:
     items = [ComponentConfig("WhitespaceTokenizer"), ComponentConfig("SentimentAnalyzer")]
     with collect() as warnings:

@@ -9,8 +9,9 @@ messages beside this file; its score is P(positive) - P(negative), on VADER's sc
 `sentiment: {label, score}` to the parse. With `negative_intent`, a message at or below
 `negative_threshold` gets that intent, the way FallbackClassifier gives `nlu_fallback`: the
 classifier's guess stays in `intent_ranking`, and a rule can hand the conversation to a
-person. A message the classifier gave one of `keep_intents` keeps it: an impatient booking
-is still a booking.
+person. A message the classifier gave one of `keep_intents`, at `keep_confidence` or more,
+keeps it: an impatient booking is still a booking, but an angry message that the classifier
+only half reads as one ("third time you've messed up my booking, I'm furious") is not.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class SentimentAnalyzer(Component):
         "negative_intent": None,
         # intents a negative message keeps ("my hair desperately needs a cut" is a booking)
         "keep_intents": [],
+        # how sure the classifier must be of one of them for the message to keep it
+        "keep_confidence": 0.9,
         # other languages customers write in (besides the pipeline's): those but English are
         # read by the multilingual model, English by VADER
         "languages": [],
@@ -142,11 +145,13 @@ class SentimentAnalyzer(Component):
     def process(self, messages: Sequence[Message]) -> None:
         intent = self.config["negative_intent"]
         keep = set(self.config["keep_intents"] or ())
+        sure = float(self.config["keep_confidence"])
         for message in messages:
             score = self.score(message.text)
             label = self.label(score)
             message.sentiment = {"label": label, "score": round(score, 4)}
-            if (message.intent or {}).get("name") in keep:
+            guess = message.intent or {}
+            if guess.get("name") in keep and float(guess.get("confidence") or 0.0) >= sure:
                 continue
             if intent and label == "negative":
                 angry = {"name": str(intent), "confidence": round(min(1.0, -score), 4)}
