@@ -215,11 +215,13 @@ def test_channels_benchmark_smoke_prints_its_table() -> None:
         assert cells[5] == "100.0" and cells[6] == "0 / 3", row
 
 
-def test_multilingual_benchmark_smoke_gives_no_name_a_language() -> None:
-    out = bench_output("multilingual.py", "--sentiment")
+def test_multilingual_benchmark_smoke_gives_no_name_a_language(assistant_models: Path) -> None:
+    out = bench_output("multilingual.py", "--sentiment", "--models", str(assistant_models))
     assert "3-5 words" in out and "SMOKE" in out
     assert "names and addresses given a language: 0/" in out
     assert "negative found" in out
+    # the trained assistant: which angry customers it hands over, which requests it keeps
+    assert "angry to a person" in out and "keep their intent:" in out
 
 
 def test_faults_benchmark_smoke_loses_and_repeats_nothing(assistant_models: Path) -> None:

@@ -167,3 +167,19 @@ def test_a_message_the_multilingual_classifier_read_keeps_its_intent(project: Pa
     assert routed.intent is not None and routed.intent["name"] == "ask_question"
     kept = parsed(pipe, text, data={"language": "fr"})
     assert kept.intent == {"name": "book", "confidence": 0.9}
+
+
+@pytest.mark.parametrize(("anger", "routed"), [(0.55, True), (0.99, False)])
+def test_an_intent_without_examples_keeps_a_message_it_is_surer_of_than_the_knowledge_base(
+    project: Path, anger: float, routed: bool
+) -> None:
+    """A mildly negative question goes to the knowledge base; a message the sentiment is
+    surer of than the knowledge base of its best row stays a complaint, and reaches a person."""
+    pipe = pipeline(from_intents=["complain"])
+    message = Message("my son knocked his front tooth out playing football, what now")
+    for step in pipe.steps:
+        step.process([message])
+        if step.name == "LogisticRegressionClassifier":
+            message.intent = {"name": "complain", "confidence": anger}
+    assert message.intent is not None
+    assert (message.intent["name"] == "ask_question") is routed

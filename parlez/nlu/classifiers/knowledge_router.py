@@ -11,7 +11,8 @@ When the knowledge base is closer by `lead` or more (and at least at the lowest 
 knowledge base has, parlez/knowledge/calibration.py), the message gets `intent` instead; the
 classifier's guess stays in `intent_ranking`. An intent with no training examples (one that
 SentimentAnalyzer gives) gives up only a message that passes the knowledge base's own bar
-("does bleaching hurt your teeth" reads as angry). With `clear_margin` set, an entry that
+and whose best row is closer than that intent's confidence ("does bleaching hurt your teeth"
+reads as mildly angry; "you lost my booking again, I'm furious" is a complaint). With `clear_margin` set, an entry that
 stands out from the rest (it leads the next one by that much) needs no lead: "how much notice to cancel" is as
 close to a dental FAQ's cancellation policy as to "I want to cancel my appointment", and the
 policy is the only entry it fits. Whether a routed message is then
@@ -151,8 +152,13 @@ class KnowledgeBaseRouter(Component):
             )
             if nearest is None:
                 # An intent with no examples (SentimentAnalyzer's `complain`): only a
-                # question the knowledge base would answer is taken from it.
-                needed = index.calibration.min_confidence
+                # question the knowledge base would answer, and is surer of than the
+                # component that gave the intent, is taken from it ("you lost my booking
+                # again, I'm furious": angry at 0.72, the cancellation policy at 0.51).
+                needed = max(
+                    index.calibration.min_confidence,
+                    float((message.intent or {}).get("confidence") or 0.0),
+                )
             else:
                 needed = nearest + (0.0 if clear else float(self.config["lead"]))
             if hits[0].confidence >= needed:
