@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -29,6 +30,8 @@ LOCALES = {"en": "en_GB", "fr": "fr_FR", "de": "de_DE", "es": "es_ES"}
 
 
 EMAIL = re.compile(r"\S+@\S+")
+#: how many of a customer's earlier messages may show the language they write in
+MAX_EARLIER = 10
 
 
 @functools.lru_cache(maxsize=8)
@@ -92,17 +95,34 @@ def language_of(tracker: Tracker) -> str:
 
 
 def choose_language(
-    text: str, metadata: dict[str, Any] | None, current: str | None, spoken: list[str]
+    text: str,
+    metadata: dict[str, Any] | None,
+    current: str | None,
+    spoken: list[str],
+    earlier: Sequence[str] = (),
 ) -> str:
     """What the customer writes in wins; then the language already in use; then the
-    browser's; then the business's first."""
+    browser's; then the business's first. A message of one or two words does not move a
+    conversation out of a language the customer has written in (`earlier`: their messages
+    before this one): "un brushing" answers "Quel service ?" in French, though lingua reads
+    it as English."""
     found = detect(text, spoken)
-    if found:
+    if found and not _short_answer(text, found, current, spoken, earlier):
         return found
     if current in spoken:
         return str(current)
     browser = browser_language(metadata)
     return browser if browser in spoken else spoken[0]
+
+
+def _short_answer(
+    text: str, found: str, current: str | None, spoken: list[str], earlier: Sequence[str]
+) -> bool:
+    """Whether `text`, told as `found`, is one or two words in a conversation whose
+    customer has written in another language of the business's, `current`."""
+    if found == current or current not in spoken or len(WORD.findall(text)) >= 3:
+        return False
+    return any(detect(before, spoken) == current for before in earlier)
 
 
 class ActionDetectLanguage(Action):
@@ -119,5 +139,13 @@ class ActionDetectLanguage(Action):
         if text.startswith("/"):
             text = ""  # a button's payload says nothing about the language
         current = tracker.get_slot("language")
-        chosen = choose_language(text, message.get("metadata"), current, spoken_now())
+        written = [
+            str(event.get("text") or "")
+            for event in tracker.events
+            if event.get("event") == "user" and not str(event.get("text") or "").startswith("/")
+        ]
+        earlier = written[:-1] if text else written  # the latest message is `text`
+        chosen = choose_language(
+            text, message.get("metadata"), current, spoken_now(), earlier[-MAX_EARLIER:]
+        )
         return [] if chosen == current else [SlotSet("language", chosen)]

@@ -119,8 +119,10 @@ def answered_in(paths: list[Path]) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
     for language, turns in conversations(paths):
         current: str | None = None
+        earlier: list[str] = []
         for text, has_language in turns:
-            current = choose_language(text, None, current, list(SUPPORTED))
+            current = choose_language(text, None, current, list(SUPPORTED), earlier)
+            earlier.append(text)
             if has_language:
                 rows.append((text, language, current))
     return rows

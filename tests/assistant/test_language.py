@@ -99,6 +99,39 @@ def test_what_the_customer_writes_wins_then_the_language_in_use_then_the_browser
     )
 
 
+def test_two_words_do_not_move_a_conversation_out_of_the_language_its_customer_writes() -> None:
+    """ "un brushing", in answer to "Quel service ?", reads as English to lingua: the
+    conversation stays French once the customer has written French; a new conversation, or
+    three words, still switch."""
+    spoken_here = ["en", "fr", "de", "es"]
+    french = ["je voudrais un rendez-vous demain"]
+    assert choose_language("un brushing", None, "fr", spoken_here, french) == "fr"
+    assert choose_language("un brushing", None, "fr", spoken_here) == "en"
+    assert choose_language("un brushing", None, "fr", spoken_here, ["Claire Martin"]) == "en"
+    assert choose_language("sorry, I prefer English", None, "fr", spoken_here, french) == "en"
+
+
+def test_the_language_action_reads_the_customers_earlier_messages(studio: object) -> None:
+    """The `language` slot's action: "un brushing" after French keeps the conversation
+    French; the same two words as a first message make it English."""
+    from rasa_sdk import Tracker
+    from rasa_sdk.events import SlotSet
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.language import ActionDetectLanguage
+
+    def run(*messages: str, language: str | None) -> list[dict[str, Any]]:
+        events = [{"event": "user", "text": text} for text in messages]
+        tracker = Tracker(
+            "lea", {"language": language}, {"text": messages[-1]}, events, False, None, None, None
+        )
+        return ActionDetectLanguage().run(CollectingDispatcher(), tracker, {})
+
+    french = "je voudrais prendre rendez-vous demain"
+    assert run(french, "/book_appointment", "un brushing", language="fr") == []
+    assert run("un brushing", language="fr") == [SlotSet("language", "en")]
+
+
 def test_times_are_said_in_the_conversations_language(studio: object) -> None:
     settings = business()
     now = dt.datetime.fromisoformat(NOW)
