@@ -12,12 +12,13 @@ knowledge base has, parlez/knowledge/calibration.py), the message gets `intent` 
 classifier's guess stays in `intent_ranking`. An intent with no training examples (one that
 SentimentAnalyzer gives) gives up only a message that passes the knowledge base's own bar
 and whose best row is closer than that intent's confidence ("does bleaching hurt your teeth"
-reads as mildly angry; "you lost my booking again, I'm furious" is a complaint). With `clear_margin` set, an entry that
-stands out from the rest (it leads the next one by that much) needs no lead: "how much notice to cancel" is as
-close to a dental FAQ's cancellation policy as to "I want to cancel my appointment", and the
-policy is the only entry it fits. Whether a routed message is then
-answered, asked about or declined is the answer's decision: a message like neither the
-intent's examples nor an entry is better declined than booked. A message with one of
+reads as mildly angry; "you lost my booking again, I'm furious" is a complaint). With
+`clear_margin` set, an entry that stands out from the rest (it leads the next one by that
+much) needs no lead: "how much notice to cancel" is as close to a dental FAQ's cancellation
+policy as to "I want to cancel my appointment", and the policy is the only entry it fits.
+Whether a routed message is then answered, asked about or declined is the answer's
+decision: a message like neither the intent's examples nor an entry is better declined than
+booked. A message with one of
 `unless_entities` keeps its intent ("can I book a haircut?" names a service: a booking).
 With `min_example_similarity` set, a message unlike every training example of its intent
 (its nearest one is less similar than that) goes to the knowledge base whatever the
