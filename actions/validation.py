@@ -11,6 +11,8 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.business import BusinessSettingsError, business
+
 logger = logging.getLogger(__name__)
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
@@ -173,8 +175,11 @@ class CustomerDetails:
         name = whole or as_name(value)
         if tracker.get_slot("requested_slot") != "customer_name":
             # Given unasked ("I'm looking for a barber" tags "barber"): a name people give
-            # of their own accord starts with a capital; otherwise it is asked for later.
-            return {"customer_name": name if name and name[:1].isupper() else None}
+            # of their own accord starts with a capital, and is not what the business sells
+            # (German capitalises nouns: "einen Termin zum Haare schneiden"); otherwise it
+            # is asked for later.
+            unasked = name and name[:1].isupper() and not names_an_offer(name)
+            return {"customer_name": name if unasked else None}
         if name is None:
             dispatcher.utter_message(response="utter_name_again")
         return {"customer_name": name}
@@ -194,6 +199,15 @@ class CustomerDetails:
         if phone is None:
             dispatcher.utter_message(response="utter_invalid_phone")
         return {"phone": phone}
+
+
+def names_an_offer(text: str) -> bool:
+    """Whether `text` names one of the business's services or products ("Haare schneiden");
+    False while business.yml cannot be read."""
+    try:
+        return business().offer(text, close=False) is not None
+    except BusinessSettingsError:
+        return False
 
 
 def answers_to(tracker: Tracker, slot: str) -> int:

@@ -446,6 +446,21 @@ def test_a_word_tagged_as_a_name_in_a_message_that_did_not_give_one_is_not_the_n
     assert texts(say(bot, "monday at 11", "barber")) == ["May I have your name?"]
 
 
+def test_a_service_tagged_as_a_name_is_not_the_name_though_it_has_a_capital(
+    bot: Agent,
+) -> None:
+    """German capitalises nouns: "Haare schneiden", tagged as a name in "Ich brauche einen
+    Termin zum Haare schneiden", is the haircut; the name is still asked for."""
+    said_with(
+        bot,
+        "Ich brauche einen Termin zum Haare schneiden",
+        "book_appointment",
+        {"name": "Haare schneiden", "service": "Haare schneiden"},
+        "haare",
+    )
+    assert texts(say(bot, "am Montag um 10 Uhr", "haare")) == ["Wie ist Ihr Name?"]
+
+
 def test_a_day_and_time_said_at_the_service_question_is_kept(bot: Agent) -> None:
     say(bot, "/book_appointment", "early-time")
     answer = texts(
