@@ -240,7 +240,10 @@ class Reader:
         reference = int(at.timestamp() * 1000)
         found = parse_times(text, self.business.timezone, reference, self.locale)
         if not found and self.locale != "en_GB":  # "tomorrow at 3pm" in a French conversation
-            found = parse_times(text, self.business.timezone, reference)
+            # ...but not an English abbreviation that is a word of the customer's language:
+            # "de mon brushing" is no Monday
+            english = parse_times(text, self.business.timezone, reference)
+            found = [e for e in english if not _abbreviated(str(e.get("text") or ""))]
         return found
 
     def read(self, text: str, months: bool = True) -> When:
@@ -368,6 +371,13 @@ class Reader:
 
     def _weekday(self, said: str) -> bool:
         return names_a_weekday(said)
+
+
+def _abbreviated(said: str) -> bool:
+    """Whether `said` is one short word ("mon", "sat", "mar"), as English abbreviates days
+    and months."""
+    word = said.strip().rstrip(".").lower()
+    return len(word) <= 3 and word.isalpha()
 
 
 def _ending_article(said: str) -> str | None:

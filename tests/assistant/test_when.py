@@ -184,3 +184,11 @@ def test_an_article_after_a_day_is_not_one_o_clock_either(settings: Business) ->
     assert reader.read("el viernes para una coloración").day == dt.date(2027, 3, 5)
     assert not reader.read("el viernes para una coloración").clocks
     assert start_after(settings, "mañana a la una", locale="es_ES") == march(4, 13)
+
+
+def test_an_english_abbreviation_in_another_language_is_no_day(settings: Business) -> None:
+    """A French message is read in English too when French finds no time ("tomorrow at
+    3pm" in a French conversation), but "mon" of "de mon brushing" is "my", not Monday."""
+    reader = Reader(settings, NOW, "fr_FR")
+    assert not reader.read("est-ce qu'on peut changer l'heure de mon brushing ?")
+    assert start_after(settings, "tomorrow at 3pm", locale="fr_FR") == march(4, 15)
