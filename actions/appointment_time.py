@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -153,6 +154,9 @@ async def choose_time(
     read = reader(tracker)
     said = said_now(value, tracker, read)
     when = kept(tracker, read).then(said)
+    if moving is not None and (when.clocks or when.part) and not when.day_said and not when.period:
+        # "plutôt à 16h30" for Friday's blow-dry: a time alone moves it within its own day
+        when = replace(when, day=moving[0].astimezone(settings.zone).date(), day_said=True)
     slots: dict[str, Any] = {**when.slots(), "appointment_time": None}
     wanted = when.wanted(settings, at)
     if wanted is None:

@@ -66,3 +66,13 @@ def test_no_appointment_to_move(bot: Agent) -> None:
         "I can't find an upcoming appointment booked with cy@example.com.",
         "Is there anything else I can help with?",
     ]
+
+
+def test_a_time_alone_moves_the_appointment_within_its_own_day(bot: Agent, studio: Path) -> None:
+    """ "Can I change the time?" ... "at 4:30pm": the appointment tomorrow moves to 16:30
+    tomorrow, not today, though 16:30 today is free too."""
+    booked(bot, "time-only", "dora@example.com")  # tomorrow 15:00
+    say(bot, "/reschedule_appointment", "time-only")
+    done = texts(say(bot, "at 4:30pm", "time-only"))
+    assert done[0].startswith("Done: your haircut is now tomorrow at 16:30")
+    assert appointments(studio, "dora@example.com") == [("haircut", 26, 16, 30)]
