@@ -121,7 +121,12 @@ def test_conversation_benchmark_smoke_prints_its_table(assistant_models: Path) -
 
 
 @pytest.mark.parametrize(
-    "file", ["conversations_languages.yml", "conversations_languages_heldout.yml"]
+    "file",
+    [
+        "conversations_languages.yml",
+        "conversations_languages_heldout.yml",
+        "conversations_languages_heldout2.yml",
+    ],
 )
 def test_conversation_benchmark_in_other_languages_smoke_prints_its_table(
     assistant_models: Path, file: str
