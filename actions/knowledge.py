@@ -110,7 +110,7 @@ PAYLOAD_QUESTIONS = {
 }
 
 
-#: the last button under suggested entries: none of them, a person instead
+#: the last button under suggested or close entries: none of them, a person instead
 PERSON_BUTTON = {
     "en": "None of these: talk to a person",
     "fr": "Aucune : parler à quelqu'un",
@@ -216,9 +216,10 @@ class ActionAnswerFromKnowledgeBase(Action):
                 }
                 for passage in answer.choices
             ]
+            # The customer may have meant none of the entries: a person is the way out.
+            person = PERSON_BUTTON.get(language, PERSON_BUTTON["en"])
+            buttons.append({"title": person, "payload": "/request_human"})
             if answer.by == "suggestions":
-                person = PERSON_BUTTON.get(language, PERSON_BUTTON["en"])
-                buttons.append({"title": person, "payload": "/request_human"})
                 dispatcher.utter_message(response="utter_suggest_questions", buttons=buttons)
                 return [missed(question, answer)]
             dispatcher.utter_message(response="utter_which_question", buttons=buttons)

@@ -127,6 +127,28 @@ async def test_entries_close_to_the_bar_are_suggested_with_a_person_as_the_way_o
     assert message["buttons"][-1]["title"] == PERSON_BUTTON[language]
 
 
+async def test_two_close_entries_are_asked_about_with_a_person_as_the_way_out(
+    studio: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both delivery entries pass the bar for "how fast do you ship" and neither leads:
+    the customer picks one, or neither and gets a person."""
+    write(tmp_path / "kb" / "faq.yml", DELIVERY_FAQ)
+    index = KnowledgeIndex.build(read_kb(tmp_path / "kb"))
+    monkeypatch.setattr(
+        actions.knowledge, "_answerer", KnowledgeAnswerer(index, None, min_confidence=0.3)
+    )
+    dispatcher = CollectingDispatcher()
+    asked = tracker("how fast do you ship", "ask_question", 0.6, {"language": "en"})
+    assert await ActionAnswerFromKnowledgeBase().run(dispatcher, asked, {}) == []
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_which_question"
+    assert [b["payload"] for b in message["buttons"]] == [
+        '/ask_question{"kb_entry": "delivery-standard"}',
+        '/ask_question{"kb_entry": "delivery-express"}',
+        "/request_human",
+    ]
+
+
 async def test_an_answer_changed_in_the_faq_file_is_the_next_answer_without_a_restart(
     studio: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -95,11 +95,14 @@ def test_a_close_call_asks_which_entry_was_meant_and_answers_the_one_clicked(
         assert str(asked["text"]).startswith("I want to be sure I answer the right question")
         buttons = asked["buttons"]
         assert isinstance(buttons, list)
+        *entries, person = buttons
         payloads = {
             json.loads(str(b["payload"]).removeprefix("/ask_question"))["kb_entry"]: b["payload"]
-            for b in buttons
+            for b in entries
         }
         assert set(payloads) == {"duration", "prices"}
+        # neither may be what the customer meant: the last button asks for a person
+        assert person == {"title": "None of these: talk to a person", "payload": "/request_human"}
         (answer,) = say(server.url, "unsure", str(payloads["duration"]))
         assert answer["custom"]["sources"][0]["id"] == "duration"  # type: ignore[index]
 
