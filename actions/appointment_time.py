@@ -219,6 +219,18 @@ def _offer(
     zone = settings.zone
     day = one_day(wanted, zone)
     today = at.astimezone(zone).date()
+    ahead = settings.booking.max_days_ahead
+    begins = wanted.start if wanted.start is not None else wanted.period[0] if wanted.period else at
+    if passed is None and begins >= at + dt.timedelta(days=ahead):
+        # "the 20th of September" in May: not "no free time then", which it may well have.
+        # The last whole open day that can be booked is named.
+        last = (at + dt.timedelta(days=ahead)).astimezone(zone).date() - dt.timedelta(days=1)
+        while not settings.opening(last) and last > today:
+            last -= dt.timedelta(days=1)
+        dispatcher.utter_message(
+            response="utter_too_far_ahead", days=ahead, last=said_day(last, at, lang)
+        )
+        return
     if day is not None and day < today:
         rest_of_today = Wanted(period=(at, dt.datetime.combine(today, dt.time(23, 59), zone)))
         offers = suggestions(settings, cal, service, rest_of_today, at, 3, moving)

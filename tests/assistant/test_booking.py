@@ -294,6 +294,21 @@ def test_a_closed_day_is_said_to_be_closed_and_never_moved_to_another_month(
     assert not booked_starts(studio, "anyone@example.com")
 
 
+def test_a_day_past_the_booking_horizon_is_said_to_be_too_far_not_full(
+    bot: Agent, studio: Path
+) -> None:
+    """`max_days_ahead` is 60: a wedding date in March, asked in November, is not "no free
+    time then" (there may be plenty); the customer is told how far ahead the studio books,
+    up to its last whole open day (Saturday 23 January 2027), and asked again."""
+    offer = texts(book(bot, "march", "the 20th of March at 11am"))
+    assert offer == [
+        "We take bookings up to 60 days ahead, so until Saturday 23 January 2027: that is "
+        "too far off for now. Would an earlier day suit you?",
+        "When would you like to come in? For example “Friday at 3pm”.",
+    ]
+    assert not booked_starts(studio, "anyone@example.com")
+
+
 def test_a_date_only_answer_keeps_the_service_already_chosen(bot: Agent) -> None:
     say(bot, "/book_appointment", "keep")
     say(bot, '/inform{"service": "beard trim"}', "keep")
