@@ -220,7 +220,7 @@ def _offer(
     day = one_day(wanted, zone)
     today = at.astimezone(zone).date()
     ahead = settings.booking.max_days_ahead
-    begins = wanted.start if wanted.start is not None else wanted.period[0] if wanted.period else at
+    begins = wanted.start or (wanted.period[0] if wanted.period else at)
     if passed is None and begins >= at + dt.timedelta(days=ahead):
         # "the 20th of September" in May: not "no free time then", which it may well have.
         # The last whole open day that can be booked is named.

@@ -290,13 +290,12 @@ class Reader:
             return When()
         moment = _moment(str(value), self.zone)
         grain = info.get("grain")
-        if grain in CLOCK_GRAINS and said.lower() in NOT_A_CLOCK:
-            return When()
-        article = _ending_article(said) if grain in CLOCK_GRAINS else None
+        article = _article(said) if grain in CLOCK_GRAINS else None
         if article:
-            # "mañana para un tinte": Duckling joins the day and the article into "tomorrow
-            # at one"; the day alone is what was said
-            found = self._parse(said[: -len(article)].rstrip(), self.now)
+            # "para un corte", "mañana para un tinte": Duckling reads the article as one
+            # o'clock; what was said before it (a day, or nothing) is the reading
+            rest = said[: -len(article)].rstrip()
+            found = self._parse(rest, self.now) if rest else []
             return self._reading(found[0], months) if found else When()
         if grain in CLOCK_GRAINS:
             clocks: list[dt.time] = []
@@ -380,10 +379,14 @@ def _abbreviated(said: str) -> bool:
     return len(word) <= 3 and word.isalpha()
 
 
-def _ending_article(said: str) -> str | None:
-    """The article that ends a time expression ("el viernes para una"), if one does."""
+def _article(said: str) -> str | None:
+    """The article that a time expression is ("una") or ends with ("el viernes para una"),
+    if any: one word only when it is the whole expression ("a la una" is one o'clock)."""
     lowered = said.lower()
-    return next((f for f in NOT_A_CLOCK if " " in f and lowered.endswith(" " + f)), None)
+    return next(
+        (f for f in NOT_A_CLOCK if lowered == f or (" " in f and lowered.endswith(" " + f))),
+        None,
+    )
 
 
 def _fill(when: When, reading: When) -> When:
