@@ -89,6 +89,8 @@ def test_instead_and_change_replace_only_what_they_name(
         ("friday at quarter to 3", march(5, 14, 45)),
         ("friday at noon", march(5, 12)),
         ("friday at half 11", march(5, 11, 30)),  # British: 11:30
+        ("tuesday week at 10", march(16, 10)),  # British: not the coming Tuesday, the 9th
+        ("a week on friday, half 2", march(12, 14, 30)),
         ("Next Thursday in the morning 10:30", march(11, 10, 30)),
         ("2:30 in the afternoon on the 10th of March", march(10, 14, 30)),
     ],

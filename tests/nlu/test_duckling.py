@@ -94,6 +94,29 @@ def test_british_half_four_is_half_past_four() -> None:
     assert rewrite("half 11 tomorrow")[0] == "11:30 tomorrow"
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Wednesday 25 November: the coming Tuesday is 1 December, "Tuesday week" the 8th
+        ("tuesday week", "2026-12-08T00:00:00.000+01:00"),
+        ("Tues week at 10am", "2026-12-08T10:00:00.000+01:00"),
+        ("a week on Friday", "2026-12-04T00:00:00.000+01:00"),
+        ("a week from friday", "2026-12-04T00:00:00.000+01:00"),
+        ("a week today", "2026-12-02T00:00:00.000+01:00"),
+        ("a week tomorrow", "2026-12-03T00:00:00.000+01:00"),
+    ],
+)
+def test_a_week_on_a_day_is_the_week_after_not_the_coming_day(text: str, expected: str) -> None:
+    [entity] = extract(text, dimensions=["time"])
+    assert entity["value"] == expected
+    assert entity["text"] == text
+
+
+def test_week_words_that_are_not_a_week_on_a_day_are_left_alone() -> None:
+    for text in ("every tuesday weekly", "monday weekend", "this week", "a week ago"):
+        assert rewrite(text)[0] == text
+
+
 def test_numbers_that_are_not_times_are_left_alone() -> None:
     assert rewrite("I have 2 kids in the afternoon?")[0] == "I have 2 kids in the afternoon?"
     for text in ("half past four", "half an hour", "half 2.5", "half 50%"):

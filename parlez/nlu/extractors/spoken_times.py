@@ -1,8 +1,10 @@
-"""Spoken clock times that Duckling misreads, rewritten to `4:00pm` before Duckling sees them.
+"""Spoken times that Duckling misreads, rewritten before Duckling sees them.
 
 Duckling reads "four in the evening" as 04:00 plus an evening interval, "afternoon 2" as
-the number 2, and British "half four" not at all. Booking conversations are full of these, so parlez rewrites them (English)
-and maps Duckling's offsets back onto the user's own words.
+the number 2, and British "half four" not at all; "Tuesday week" and "a week on Tuesday"
+it reads as the coming Tuesday, a week early. Booking conversations are full of these, so
+parlez rewrites them (English: "4:00pm", "4:30", "tuesday after next") and maps Duckling's
+offsets back onto the user's own words.
 """
 
 from __future__ import annotations
@@ -41,6 +43,23 @@ _PART_THEN_HOUR = re.compile(
 
 #: British "half four" (4:30); "half past", "half an hour" and "half price" are not times
 _HALF_HOUR = re.compile(rf"\bhalf\s+{_HOUR}\b(?!\s*(?:%|[:.]\d))", re.IGNORECASE)
+
+_WEEKDAY = (
+    r"(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+    r"|mon|tues?|wed|thu(?:rs?)?|fri|sat)"
+)
+#: British "Tuesday week", "a week on Tuesday" (American "a week from Tuesday"): the Tuesday
+#: after the coming one, which Duckling reads as the coming one, and knows as "tuesday after
+#: next"; "a week today" it reads as today ("a week from today" it reads right)
+_WEEK_AFTER = (
+    re.compile(rf"\ba\s+week\s+(?:on\s+|from\s+)?{_WEEKDAY}\b", re.IGNORECASE),
+    re.compile(rf"\b{_WEEKDAY}\s+week\b", re.IGNORECASE),
+)
+_DAYS = {
+    day[:3]: day
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+}
+_A_WEEK_FROM = re.compile(r"\ba\s+week\s+(?P<day>today|tomorrow)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -102,6 +121,15 @@ def rewrite(text: str) -> tuple[str, list[Rewrite]]:
         hour = _NUMBERS.get(match.group("hour").lower()) or int(match.group("hour"))
         rewrites.append(Rewrite(match.start(), match.end(), f"{hour}:30"))
         taken.append((match.start(), match.end()))
+    for pattern in _WEEK_AFTER:
+        for match in pattern.finditer(text):
+            if any(match.start() < end and start < match.end() for start, end in taken):
+                continue
+            day = _DAYS[match.group("day").lower()[:3]]
+            rewrites.append(Rewrite(match.start(), match.end(), f"{day} after next"))
+            taken.append((match.start(), match.end()))
+    for match in _A_WEEK_FROM.finditer(text):
+        rewrites.append(Rewrite(match.start(), match.end(), f"a week from {match.group('day')}"))
     rewrites.sort(key=lambda r: r.start)
     out, cursor = [], 0
     for r in rewrites:
