@@ -126,9 +126,10 @@ def test_conversation_benchmark_smoke_prints_its_table(assistant_models: Path) -
         "conversations_languages.yml",
         "conversations_languages_heldout.yml",
         "conversations_languages_heldout2.yml",
+        "conversations_heldout3.yml",
     ],
 )
-def test_conversation_benchmark_in_other_languages_smoke_prints_its_table(
+def test_conversation_benchmark_on_other_scripts_smoke_prints_its_table(
     assistant_models: Path, file: str
 ) -> None:
     scripts = REPO / "bench" / file
