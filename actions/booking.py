@@ -134,12 +134,15 @@ class ValidateBookingForm(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         settings = business()
-        service = settings.service(str(value) if value else None)
+        chosen_before = slot_before_this_turn(tracker, "service")
+        # Answering another question, a service chosen before changes only for one named
+        # outright: "Hart" of "Cosmo Hart", tagged as a service, is no misspelt "Bart"
+        close = not chosen_before or tracker.get_slot("requested_slot") == "service"
+        service = settings.service(str(value) if value else None, close)
         if service is None:
             # The model may tag only part of a name ("blow" of "blow dry"): the message
             # itself may still name a service.
-            service = settings.service(tracker.latest_message.get("text"))
-        chosen_before = slot_before_this_turn(tracker, "service")
+            service = settings.service(tracker.latest_message.get("text"), close)
         if service is None and chosen_before and tracker.get_slot("requested_slot") != "service":
             # A word of another answer ("March 8th is better") taken for a service: the
             # service the customer chose stays.

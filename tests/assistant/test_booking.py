@@ -453,6 +453,20 @@ def test_a_name_that_sounds_like_a_service_is_still_the_name(bot: Agent) -> None
     assert "e-mail" in texts(say(bot, "Anna Schneider", "anna-s"))[0]
 
 
+def test_a_name_tagged_as_a_service_does_not_change_the_service_by_a_close_spelling(
+    bot: Agent,
+) -> None:
+    """A model tagged "Hart" of "Cosmo Hart" as a service, and "Hart" is a close spelling of
+    "Bart" (the beard trim, in German): the blow-dry chosen before stays. Answering another
+    question, a service changes only for one named outright."""
+    say(bot, "/book_appointment", "cosmo")
+    say(bot, '/inform{"service": "blow-dry"}', "cosmo")
+    say(bot, "saturday at 1pm", "cosmo")
+    said_with(bot, "Cosmo Hart", "inform", {"service": "Hart"}, "cosmo")
+    confirm = texts(say(bot, "cosmo.hart@example.org", "cosmo"))[0]
+    assert confirm.startswith("Shall I book a blow-dry on Saturday")
+
+
 def test_a_word_tagged_as_a_name_in_a_message_that_did_not_give_one_is_not_the_name(
     bot: Agent,
 ) -> None:
