@@ -105,15 +105,18 @@ class ValidateRescheduleForm(OffersAPersonWhenStuck, CustomerDetails, FormValida
     async def validate_appointment_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        moving = None
+        old = None
         email = valid_email(tracker.get_slot("email"))
         if email:
             try:
                 old = await appointment_of(email, tracker.get_slot("appointment_id"))
             except CalendarError:
                 old = None
-            moving = (old.start, old.end) if old else None
-        return await choose_time(value, dispatcher, tracker, moving)
+        moving = (old.start, old.end) if old else None
+        # The appointment's own service, not the slot's: "11h" of "vendredi à 11h", tagged
+        # as a service, left no service to check the time for, and the time was asked again
+        service = business().service(old.service) if old else None
+        return await choose_time(value, dispatcher, tracker, moving, service)
 
 
 class ActionRescheduleAppointment(Action):

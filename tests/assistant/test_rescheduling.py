@@ -8,6 +8,7 @@ from pathlib import Path
 
 from parlez.agent import Agent
 from tests.assistant.conftest import local_calendar, say, texts
+from tests.assistant.test_booking import said_with
 from tests.assistant.test_cancellation import booked
 
 LONG_AGO = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -76,3 +77,16 @@ def test_a_time_alone_moves_the_appointment_within_its_own_day(bot: Agent, studi
     done = texts(say(bot, "at 4:30pm", "time-only"))
     assert done[0].startswith("Done: your haircut is now tomorrow at 16:30")
     assert appointments(studio, "dora@example.com") == [("haircut", 26, 16, 30)]
+
+
+def test_a_word_of_the_new_time_tagged_as_a_service_does_not_stall_the_move(
+    bot: Agent, studio: Path
+) -> None:
+    """A model tagged "11h" of "vendredi à 11h" as a service: the appointment's haircut is
+    still what the new time is checked for, and the move is made, not asked again."""
+    booked(bot, "tagged", "emil@example.com")  # a haircut tomorrow at 15:00
+    say(bot, "/reschedule_appointment", "tagged")
+    say(bot, "emil@example.com", "tagged")
+    done = said_with(bot, "friday at 11am", "inform", {"service": "11am"}, "tagged")
+    assert texts(done)[0].startswith("Done: your haircut is now Friday 27 November at 11:00")
+    assert appointments(studio, "emil@example.com") == [("haircut", 27, 11, 0)]
