@@ -67,7 +67,7 @@ def slot_before_this_turn(tracker: Tracker, name: str) -> Any:
     return value
 
 
-def _opening(tracker: Tracker) -> str:
+def form_opening(tracker: Tracker) -> str:
     """The message that started the active form, when a later one is being read: "I'd like
     to book for tomorrow at 3" fills no slot of its own and must not be forgotten."""
     events = tracker.events
@@ -106,7 +106,7 @@ def kept(tracker: Tracker, read: Reader) -> When:
     before = When.from_slots(tracker.slots)
     if before or slot_before_this_turn(tracker, "appointment_time"):
         return before
-    opening = _opening(tracker)
+    opening = form_opening(tracker)
     return read.read(opening) if opening and not opening.startswith("/") else before
 
 

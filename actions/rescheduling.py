@@ -14,7 +14,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.appointment_time import choose_time
+from actions.appointment_time import choose_time, form_opening, reader
 from actions.booking import confirm_by_email
 from actions.business import business
 from actions.integrations.calendar import Appointment, CalendarError, SlotTakenError
@@ -22,7 +22,7 @@ from actions.language import LOCALES, language_of
 from actions.scheduling import is_free, spoken
 from actions.services import calendar, now, outbox
 from actions.validation import CustomerDetails, OffersAPersonWhenStuck, valid_email
-from actions.when import CLOCK_SLOT, DAY_SLOT, PART_SLOT, understand_time
+from actions.when import CLOCK_SLOT, DAY_SLOT, PART_SLOT, shift, understand_time
 
 logger = logging.getLogger(__name__)
 
@@ -100,22 +100,59 @@ class ValidateRescheduleForm(OffersAPersonWhenStuck, CustomerDetails, FormValida
         checked = super().validate_email(value, dispatcher, tracker, domain)
         if checked["email"] is None:
             return checked
-        return await look_up(checked["email"], dispatcher, language_of(tracker))
+        if checked["email"] == tracker.get_slot("email") and tracker.get_slot("appointment_id"):
+            return checked  # found as the move began (the e-mail was known): said once
+        found = await look_up(checked["email"], dispatcher, language_of(tracker))
+        opening = form_opening(tracker)
+        if found.get("appointment_id") and shift(opening, language_of(tracker)):
+            # "can I push my appointment back an hour": the new time is said already
+            found.update(
+                await self._new_time(
+                    None, opening, dispatcher, tracker, checked["email"], found["appointment_id"]
+                )
+            )
+        return found
 
     async def validate_appointment_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
+        said = str(tracker.latest_message.get("text") or "")
+        appointment_id = tracker.get_slot("appointment_id")
+        if value is None and not (appointment_id and shift(said, language_of(tracker))):
+            return {"appointment_time": None}  # forgotten as the move began: asked next
+        return await self._new_time(
+            value,
+            said,
+            dispatcher,
+            tracker,
+            valid_email(tracker.get_slot("email")),
+            appointment_id,
+        )
+
+    async def _new_time(
+        self,
+        value: Any,
+        said: str,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        email: str | None,
+        appointment_id: str | None,
+    ) -> dict[str, Any]:
+        """The slots for the time the appointment moves to: `value` as the booking form
+        reads a time, or `said` as a shift from the appointment's own ("an hour later")."""
         old = None
-        email = valid_email(tracker.get_slot("email"))
         if email:
             try:
-                old = await appointment_of(email, tracker.get_slot("appointment_id"))
+                old = await appointment_of(email, appointment_id)
             except CalendarError:
                 old = None
         moving = (old.start, old.end) if old else None
         # The appointment's own service, not the slot's: "11h" of "vendredi à 11h", tagged
         # as a service, left no service to check the time for, and the time was asked again
         service = business().service(old.service) if old else None
+        delta = shift(said, language_of(tracker)) if old else None
+        if old and delta and not reader(tracker).read(said):
+            value = (old.start + delta).astimezone(business().zone).isoformat()
         return await choose_time(value, dispatcher, tracker, moving, service)
 
 

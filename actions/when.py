@@ -407,6 +407,67 @@ def _fill(when: When, reading: When) -> When:
     )
 
 
+#: "an hour later", "une demi-heure plus tôt", "zwei Stunden später", "media hora antes":
+#: how much, and which way; per language
+_AMOUNTS = {
+    "en": {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3},
+    "fr": {"une": 1, "un": 1, "deux": 2, "trois": 3},
+    "de": {"eine": 1, "einer": 1, "ein": 1, "zwei": 2, "drei": 3},
+    "es": {"una": 1, "un": 1, "dos": 2, "tres": 3},
+}
+_HALF = {
+    "en": r"half an hour",
+    "fr": r"une demi-heure",
+    "de": r"eine halbe stunde",
+    "es": r"media hora",
+}
+_UNITS = {
+    "en": (r"hours?|hrs?", r"minutes?|mins?"),
+    "fr": (r"heures?", r"minutes?"),  # not "h": "à 15h après le travail" is no shift
+    "de": (r"stunden?|std", r"minuten?|min"),
+    "es": (r"horas?", r"minutos?|min"),
+}
+_LATER = {
+    "en": r"later|back",
+    "fr": r"plus tard|après",
+    "de": r"später|nach hinten",
+    "es": r"más tarde|después",
+}
+_EARLIER = {
+    "en": r"earlier|forward|sooner",
+    "fr": r"plus tôt|avant",
+    "de": r"früher|nach vorne|vorher",
+    "es": r"antes|más temprano",
+}
+
+
+def shift(text: str, language: str = "en") -> dt.timedelta | None:
+    """How far a customer wants an appointment moved, if they say it that way: "an hour
+    later", "push it back 30 minutes", "half an hour earlier" (positive: later). None when
+    `text` names no amount and no direction."""
+    if language not in _AMOUNTS:
+        return None
+    lowered = text.lower()
+    hours, minutes = _UNITS[language]
+    amount = rf"(?P<n>\d{{1,3}}|{'|'.join(_AMOUNTS[language])})\s*(?P<unit>{hours}|{minutes})\b"
+    found = re.search(rf"(?P<half>{_HALF[language]})|{amount}", lowered)
+    if found is None:
+        return None
+    if found.group("half"):
+        delta = dt.timedelta(minutes=30)
+    else:
+        count = found.group("n")
+        number = int(count) if count.isdigit() else _AMOUNTS[language][count]
+        in_hours = re.fullmatch(hours, found.group("unit")) is not None
+        delta = dt.timedelta(hours=number) if in_hours else dt.timedelta(minutes=number)
+    rest = lowered[: found.start()] + " " + lowered[found.end() :]
+    if re.search(rf"\b(?:{_EARLIER[language]})\b", rest):
+        return -delta
+    if re.search(rf"\b(?:{_LATER[language]})\b", rest):
+        return delta
+    return None
+
+
 def understand_time(
     said: str, business: Business, now: dt.datetime, locale: str = "en_GB"
 ) -> Wanted | None:

@@ -90,3 +90,37 @@ def test_a_word_of_the_new_time_tagged_as_a_service_does_not_stall_the_move(
     done = said_with(bot, "friday at 11am", "inform", {"service": "11am"}, "tagged")
     assert texts(done)[0].startswith("Done: your haircut is now Friday 27 November at 11:00")
     assert appointments(studio, "emil@example.com") == [("haircut", 27, 11, 0)]
+
+
+def test_an_hour_later_moves_the_appointment_from_its_own_time(bot: Agent, studio: Path) -> None:
+    booked(bot, "later", "fay@example.com")  # a haircut tomorrow at 15:00
+    say(bot, "/reschedule_appointment", "later")
+    say(bot, "fay@example.com", "later")
+    done = texts(say(bot, "an hour later please", "later"))
+    assert done[0].startswith("Done: your haircut is now tomorrow at 16:00")
+    assert appointments(studio, "fay@example.com") == [("haircut", 26, 16, 0)]
+
+
+def test_a_shift_said_in_the_opening_needs_no_second_asking(bot: Agent, studio: Path) -> None:
+    """ "Can I push my appointment back half an hour?": once the appointment is found by
+    e-mail, it moves; the customer is not asked when again."""
+    booked(bot, "push-1", "gil@example.com")  # a haircut tomorrow at 15:00
+    said_with(
+        bot, "can I push my appointment back half an hour?", "reschedule_appointment", {}, "push-2"
+    )
+    done = texts(say(bot, "gil@example.com", "push-2"))
+    assert done[0] == "I found your haircut tomorrow at 15:00."
+    assert done[1].startswith("Done: your haircut is now tomorrow at 15:30")
+    assert appointments(studio, "gil@example.com") == [("haircut", 26, 15, 30)]
+
+
+def test_a_move_right_after_a_booking_says_what_it_found_once(bot: Agent, studio: Path) -> None:
+    """The e-mail is known from the booking: the appointment is found at once, said once,
+    and the new time asked without a "didn't catch a day" for a time nobody gave."""
+    booked(bot, "same", "hal@example.com")  # a haircut tomorrow at 15:00
+    assert texts(say(bot, "/reschedule_appointment", "same")) == [
+        "I found your haircut tomorrow at 15:00.",
+        "When would you like to come instead? For example “Friday at 3pm”.",
+    ]
+    done = texts(said_with(bot, "an hour later", "inform", {}, "same"))
+    assert done[0].startswith("Done: your haircut is now tomorrow at 16:00")

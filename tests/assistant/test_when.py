@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from actions.business import REPO_SETTINGS, Business, business
-from actions.when import Reader, When
+from actions.when import Reader, When, shift
 
 LONDON = dt.UTC  # Europe/London is UTC in March before the clocks change
 NOW = dt.datetime(2027, 3, 3, 9, 30, tzinfo=LONDON)  # a Wednesday
@@ -194,3 +194,31 @@ def test_an_english_abbreviation_in_another_language_is_no_day(settings: Busines
     reader = Reader(settings, NOW, "fr_FR")
     assert not reader.read("est-ce qu'on peut changer l'heure de mon brushing ?")
     assert start_after(settings, "tomorrow at 3pm", locale="fr_FR") == march(4, 15)
+
+
+@pytest.mark.parametrize(
+    ("said", "language", "minutes"),
+    [
+        ("an hour later please", "en", 60),
+        ("can I push my appointment back an hour", "en", 60),
+        ("bring it forward 2 hours", "en", -120),
+        ("half an hour earlier?", "en", -30),
+        ("30 mins later", "en", 30),
+        ("une demi-heure plus tôt", "fr", -30),
+        ("zwei Stunden später bitte", "de", 120),
+        ("una hora más tarde", "es", 60),
+    ],
+)
+def test_a_shift_is_read_with_its_direction(said: str, language: str, minutes: int) -> None:
+    assert shift(said, language) == dt.timedelta(minutes=minutes)
+
+
+def test_a_time_or_an_amount_without_a_direction_is_no_shift() -> None:
+    for said, language in (
+        ("friday at 11am", "en"),
+        ("in an hour", "en"),
+        ("it takes an hour", "en"),
+        ("je peux venir à 15h après le travail", "fr"),
+        ("move it back to 3pm", "en"),
+    ):
+        assert shift(said, language) is None, said
