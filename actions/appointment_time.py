@@ -32,7 +32,7 @@ from actions.scheduling import (
 )
 from actions.services import calendar, now
 from actions.validation import valid_email
-from actions.when import Reader, When
+from actions.when import Reader, When, shift
 
 logger = logging.getLogger(__name__)
 
@@ -122,20 +122,36 @@ class TimeInEveryAnswer:
         message = str(tracker.latest_message.get("text") or "")
         if not message or message.startswith("/") or valid_email(message):  # "tom.march3@..."
             return {}
+        moved = shifted(tracker, message)
+        if moved:
+            return {"appointment_time": moved}
         asked = tracker.get_slot("requested_slot")
         if not reader(tracker).read(message, months=asked not in NAME_AND_EMAIL):
             return {}
         return {"appointment_time": message}
 
 
+def shifted(tracker: Tracker, message: str) -> str | None:
+    """The time already chosen, moved as `message` says ("can we make it an hour later?"),
+    as an ISO time; None when it names no shift, or a time of its own, or none was chosen."""
+    delta = shift(message, language_of(tracker))
+    chosen = slot_before_this_turn(tracker, "appointment_time")
+    if delta is None or not chosen or reader(tracker).read(message):
+        return None
+    return (dt.datetime.fromisoformat(str(chosen)) + delta).isoformat()
+
+
 def is_about_time(tracker: Tracker) -> bool:
     """Whether the latest answer changes the time (see `TimeInEveryAnswer`): the answer
-    then is not a name, an e-mail address or a yes."""
+    then is not a name, an e-mail address or a yes ("can we make it an hour later?" is no
+    yes, whatever intent the NLU gave it)."""
     message = str(tracker.latest_message.get("text") or "")
     if not message or message.startswith("/") or valid_email(message):
         return False
     asked = tracker.get_slot("requested_slot")
-    return bool(reader(tracker).read(message, months=asked not in NAME_AND_EMAIL))
+    return bool(reader(tracker).read(message, months=asked not in NAME_AND_EMAIL)) or bool(
+        shifted(tracker, message)
+    )
 
 
 async def choose_time(

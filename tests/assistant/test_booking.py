@@ -264,6 +264,21 @@ def test_a_correction_at_the_name_question_changes_the_date_and_is_not_a_name(
     assert appointment.start == dt.datetime(2026, 12, 1, 16, tzinfo=dt.UTC)
 
 
+def test_an_hour_later_at_the_read_back_moves_the_time_and_is_no_yes(
+    bot: Agent, studio: Path
+) -> None:
+    """ "can we make it an hour later?" at "Shall I book...?" was read as a yes (the NLU's
+    affirm) and booked 15:00: it moves the time, and the booking is read back again."""
+    book(bot, "shift", "friday at 3pm")
+    say(bot, "Orla Byrne", "shift")
+    assert "at 15:00" in texts(say(bot, "orla@example.com", "shift"))[0]
+    again = texts(said_with(bot, "can we make it an hour later?", "affirm", {}, "shift"))
+    assert again[-1].startswith("Shall I book a haircut on Friday 27 November at 16:00")
+    assert not booked_starts(studio, "orla@example.com")
+    say(bot, "/affirm", "shift")
+    assert [t.hour for t in booked_starts(studio, "orla@example.com")] == [16]
+
+
 def test_a_correction_at_the_email_question_is_not_refused_as_an_address(
     bot: Agent, studio: Path
 ) -> None:
