@@ -30,7 +30,7 @@ from actions.appointment_time import (
     reader,
     slot_before_this_turn,
 )
-from actions.business import Business, business
+from actions.business import Business, BusinessSettingsError, business
 from actions.integrations.calendar import Appointment, CalendarError, SlotTakenError
 from actions.language import language_of
 from actions.scheduling import full_date, in_full, is_free
@@ -248,6 +248,29 @@ class ActionAskBookingConfirmed(Action):
             email=tracker.get_slot("email"),
         )
         return []
+
+
+class ActionReadStrayAnswer(Action):
+    """An answer nobody asked for, in which the NLU tagged nothing ("haarschnitt bitte", read
+    as `inform` with no entity): a service the catalogue names in it, in any of its
+    languages, starts a booking of that service; anything else is greeted with what the
+    assistant can do."""
+
+    def name(self) -> str:
+        return "action_read_stray_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        text = str(tracker.latest_message.get("text") or "")
+        try:
+            service = business().service(text, close=False)
+        except BusinessSettingsError as error:
+            logger.error("a stray answer is not read for a service: %s", error)
+            service = None
+        if service is None:
+            return [FollowupAction("utter_greet")]
+        return [SlotSet("service", service.name), FollowupAction("booking_form")]
 
 
 class ActionBookAppointment(Action):

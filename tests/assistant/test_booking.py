@@ -279,6 +279,28 @@ def test_an_hour_later_at_the_read_back_moves_the_time_and_is_no_yes(
     assert [t.hour for t in booked_starts(studio, "orla@example.com")] == [16]
 
 
+def test_a_service_named_out_of_the_blue_with_nothing_tagged_starts_its_booking(
+    bot: Agent,
+) -> None:
+    """ "haarschnitt bitte": the NLU read `inform` and tagged nothing; the catalogue's own
+    words name the service, so the booking starts with it and asks the time."""
+    asked = texts(said_with(bot, "blowdry pls", "inform", {}, "stray"))
+    assert asked == ["When would you like to come in? For example “Friday at 3pm”."]
+    assert "Shall I book a blow-dry" in texts(book_rest(bot, "stray"))[0]
+
+
+def test_a_stray_answer_that_names_nothing_is_greeted(bot: Agent) -> None:
+    greeted = texts(said_with(bot, "ok so", "inform", {}, "nothing"))
+    assert greeted[0].startswith("Hello! I'm the assistant of")
+
+
+def book_rest(bot: Agent, sender: str) -> list[dict[str, Any]]:
+    """The time, the name and the e-mail of a booking whose service is known: the read-back."""
+    say(bot, "tomorrow at 11am", sender)
+    say(bot, "Ada Byron", sender)
+    return say(bot, "ada@example.com", sender)
+
+
 def test_a_correction_at_the_email_question_is_not_refused_as_an_address(
     bot: Agent, studio: Path
 ) -> None:
