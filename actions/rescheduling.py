@@ -14,7 +14,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.appointment_time import choose_time, form_opening, reader
+from actions.appointment_time import choose_time, form_opening, reader, slot_before_this_turn
 from actions.booking import confirm_by_email
 from actions.business import business
 from actions.integrations.calendar import Appointment, CalendarError, SlotTakenError
@@ -100,7 +100,8 @@ class ValidateRescheduleForm(OffersAPersonWhenStuck, CustomerDetails, FormValida
         checked = super().validate_email(value, dispatcher, tracker, domain)
         if checked["email"] is None:
             return checked
-        if checked["email"] == tracker.get_slot("email") and tracker.get_slot("appointment_id"):
+        known = slot_before_this_turn(tracker, "email")
+        if checked["email"] == known and tracker.get_slot("appointment_id"):
             return checked  # found as the move began (the e-mail was known): said once
         found = await look_up(checked["email"], dispatcher, language_of(tracker))
         opening = form_opening(tracker)

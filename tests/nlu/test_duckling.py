@@ -113,7 +113,13 @@ def test_a_week_on_a_day_is_the_week_after_not_the_coming_day(text: str, expecte
 
 
 def test_week_words_that_are_not_a_week_on_a_day_are_left_alone() -> None:
-    for text in ("every tuesday weekly", "monday weekend", "this week", "a week ago"):
+    for text in (
+        "every tuesday weekly",
+        "monday weekend",
+        "this week",
+        "a week ago",
+        "pendant mon week-end",  # French: my weekend
+    ):
         assert rewrite(text)[0] == text
 
 

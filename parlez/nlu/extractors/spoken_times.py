@@ -53,7 +53,8 @@ _WEEKDAY = (
 #: next"; "a week today" it reads as today ("a week from today" it reads right)
 _WEEK_AFTER = (
     re.compile(rf"\ba\s+week\s+(?:on\s+|from\s+)?{_WEEKDAY}\b", re.IGNORECASE),
-    re.compile(rf"\b{_WEEKDAY}\s+week\b", re.IGNORECASE),
+    # not French "mon week-end" (my weekend)
+    re.compile(rf"\b{_WEEKDAY}\s+week\b(?!-)", re.IGNORECASE),
 )
 _DAYS = {
     day[:3]: day
@@ -129,7 +130,10 @@ def rewrite(text: str) -> tuple[str, list[Rewrite]]:
             rewrites.append(Rewrite(match.start(), match.end(), f"{day} after next"))
             taken.append((match.start(), match.end()))
     for match in _A_WEEK_FROM.finditer(text):
-        rewrites.append(Rewrite(match.start(), match.end(), f"a week from {match.group('day')}"))
+        if not any(match.start() < end and start < match.end() for start, end in taken):
+            rewrites.append(
+                Rewrite(match.start(), match.end(), f"a week from {match.group('day')}")
+            )
     rewrites.sort(key=lambda r: r.start)
     out, cursor = [], 0
     for r in rewrites:
