@@ -209,7 +209,8 @@ class ActionTellDuration(Action):
 
 class ActionListServices(Action):
     """ "What do you offer?": the services (and products) of the catalogue, with their
-    prices and descriptions, and a button to book."""
+    prices and descriptions, and a button to book; "do you do highlights?": that service,
+    and a button to book it."""
 
     def name(self) -> str:
         return "action_list_services"
@@ -224,6 +225,18 @@ class ActionListServices(Action):
         if not settings.services and not settings.products:
             return _nothing_to_tell(tracker)
         cited = SERVICES.cited()
+        said = next(tracker.get_latest_entity_values("service"), None)
+        named = settings.service(str(said), close=False) if said else None
+        named = named or settings.service(asked(tracker), close=False)
+        if named is not None:
+            # "do you do highlights?": that service, and a button to book it
+            dispatcher.utter_message(
+                response="utter_service_offered",
+                service=line_of(named, settings.currency, language),
+                name=named.name,
+                json_message=cited,
+            )
+            return []
         dispatcher.utter_message(
             response="utter_services",
             services=listed(list(settings.services), settings.currency, language),

@@ -112,6 +112,23 @@ def test_the_services_are_listed_with_their_descriptions_a_button_to_book_and_a_
     assert products["text"] == "We also sell:\n- Argan oil shampoo: €18"
 
 
+def test_a_service_asked_about_by_name_is_answered_with_a_button_to_book_it(
+    bot: Agent,
+) -> None:
+    """ "do you do highlights?" is answered with that service (highlights are colouring),
+    not the whole list; its button starts the booking of it."""
+    (offered,) = read_as(bot, "do you do highlights?", "ask_services", "hl")
+    assert offered["text"] == (
+        "Yes, we do: Colouring: from €60, 120 min. Full colour or highlights; the price "
+        "depends on the length of your hair.\nWould you like to book it?"
+    )
+    book_it, person = (b["payload"] for b in offered["buttons"])
+    assert (book_it, person) == ('/inform{"service": "colouring"}', "/request_human")
+    assert texts(say(bot, book_it, "hl")) == [
+        "When would you like to come in? For example “Friday at 3pm”."
+    ]
+
+
 @pytest.mark.usefixtures("knowledge_base")
 def test_a_price_changed_in_business_yml_is_the_next_price_quoted(bot: Agent, studio: Path) -> None:
     """The console writes business.yml while the assistant runs: no restart, no FAQ text to
