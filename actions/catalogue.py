@@ -16,7 +16,7 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.business import Business, BusinessSettingsError, Offer, Service, business
@@ -229,14 +229,15 @@ class ActionListServices(Action):
         named = settings.service(str(said), close=False) if said else None
         named = named or settings.service(asked(tracker), close=False)
         if named is not None:
-            # "do you do highlights?": that service, and a button to book it
+            # "do you do highlights?": that service, and a button to book it; a "yes" books
+            # it too (data/rules.yml), so the booking knows the service
             dispatcher.utter_message(
                 response="utter_service_offered",
                 service=line_of(named, settings.currency, language),
                 name=named.name,
                 json_message=cited,
             )
-            return []
+            return [SlotSet("service", named.name)]
         dispatcher.utter_message(
             response="utter_services",
             services=listed(list(settings.services), settings.currency, language),

@@ -184,6 +184,13 @@ NOT_AVAILABLE = (
     "no he entendido el día",
 )
 OFFERS = ("hear about our offers", "nos offres", "unsere angebote", "nuestras ofertas")
+#: a service (or the list of them) offered for booking: a customer who came to book says yes
+BOOK_IT = (
+    "would you like to book",
+    "souhaitez-vous réserver",
+    "möchten sie einen termin buchen",
+    "quiere reservar",
+)
 YES = {"en": "yes", "fr": "oui", "de": "ja", "es": "sí"}
 #: what a customer whose script says nothing of offers answers when asked about them
 NO_THANKS = {"en": "no thanks", "fr": "non merci", "de": "nein danke", "es": "no gracias"}
@@ -232,6 +239,8 @@ def answer_for(asked: str, facts: Facts) -> str | None:
     for cue, key in CUES:
         if cue in text and key in facts.facts:
             return facts.get(key)
+    if "service" in facts.facts and any(cue in text for cue in BOOK_IT):
+        return YES.get(facts.language, "yes")
     return None
 
 

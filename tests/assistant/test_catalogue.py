@@ -129,6 +129,15 @@ def test_a_service_asked_about_by_name_is_answered_with_a_button_to_book_it(
     ]
 
 
+def test_a_yes_to_the_service_offered_books_it_and_to_the_list_asks_which(bot: Agent) -> None:
+    read_as(bot, "do you do beard trims?", "ask_services", "yes-one")
+    assert texts(say(bot, "/affirm", "yes-one")) == [
+        "When would you like to come in? For example “Friday at 3pm”."
+    ]
+    say(bot, "/ask_services", "yes-list")
+    assert texts(say(bot, "/affirm", "yes-list")) == ["Which service would you like to book?"]
+
+
 @pytest.mark.usefixtures("knowledge_base")
 def test_a_price_changed_in_business_yml_is_the_next_price_quoted(bot: Agent, studio: Path) -> None:
     """The console writes business.yml while the assistant runs: no restart, no FAQ text to
