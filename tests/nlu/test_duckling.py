@@ -104,6 +104,9 @@ def test_british_half_four_is_half_past_four() -> None:
         ("a week from friday", "2026-12-04T00:00:00.000+01:00"),
         ("a week today", "2026-12-02T00:00:00.000+01:00"),
         ("a week tomorrow", "2026-12-03T00:00:00.000+01:00"),
+        ("tuesday fortnight", "2026-12-15T00:00:00.000+01:00"),
+        ("a fortnight on Friday", "2026-12-11T00:00:00.000+01:00"),
+        ("a fortnight today", "2026-12-09T00:00:00.000+01:00"),
     ],
 )
 def test_a_week_on_a_day_is_the_week_after_not_the_coming_day(text: str, expected: str) -> None:

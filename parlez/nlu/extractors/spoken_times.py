@@ -2,7 +2,7 @@
 
 Duckling reads "four in the evening" as 04:00 plus an evening interval, "afternoon 2" as
 the number 2, and British "half four" not at all; "Tuesday week" and "a week on Tuesday"
-it reads as the coming Tuesday, a week early. Booking conversations are full of these, so
+it reads as the coming Tuesday, a week early ("Tuesday fortnight" two weeks early). Booking conversations are full of these, so
 parlez rewrites them (English: "4:00pm", "4:30", "tuesday after next") and maps Duckling's
 offsets back onto the user's own words.
 """
@@ -56,11 +56,19 @@ _WEEK_AFTER = (
     # not French "mon week-end" (my weekend)
     re.compile(rf"\b{_WEEKDAY}\s+week\b(?!-)", re.IGNORECASE),
 )
+#: "Tuesday fortnight", "a fortnight on Tuesday": a week later still, which Duckling reads
+#: as "tuesday in two weeks" (and "a fortnight today" as today)
+_FORTNIGHT_AFTER = (
+    re.compile(rf"\ba\s+fortnight\s+(?:on\s+|from\s+)?{_WEEKDAY}\b", re.IGNORECASE),
+    re.compile(rf"\b{_WEEKDAY}\s+fortnight\b", re.IGNORECASE),
+)
 _DAYS = {
     day[:3]: day
     for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 }
-_A_WEEK_FROM = re.compile(r"\ba\s+week\s+(?P<day>today|tomorrow)\b", re.IGNORECASE)
+_A_WEEK_FROM = re.compile(
+    r"\ba\s+(?P<span>week|fortnight)\s+(?P<day>today|tomorrow)\b", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -122,17 +130,19 @@ def rewrite(text: str) -> tuple[str, list[Rewrite]]:
         hour = _NUMBERS.get(match.group("hour").lower()) or int(match.group("hour"))
         rewrites.append(Rewrite(match.start(), match.end(), f"{hour}:30"))
         taken.append((match.start(), match.end()))
-    for pattern in _WEEK_AFTER:
-        for match in pattern.finditer(text):
-            if any(match.start() < end and start < match.end() for start, end in taken):
-                continue
-            day = _DAYS[match.group("day").lower()[:3]]
-            rewrites.append(Rewrite(match.start(), match.end(), f"{day} after next"))
-            taken.append((match.start(), match.end()))
+    for patterns, later in ((_WEEK_AFTER, "after next"), (_FORTNIGHT_AFTER, "in two weeks")):
+        for pattern in patterns:
+            for match in pattern.finditer(text):
+                if any(match.start() < end and start < match.end() for start, end in taken):
+                    continue
+                day = _DAYS[match.group("day").lower()[:3]]
+                rewrites.append(Rewrite(match.start(), match.end(), f"{day} {later}"))
+                taken.append((match.start(), match.end()))
     for match in _A_WEEK_FROM.finditer(text):
         if not any(match.start() < end and start < match.end() for start, end in taken):
+            span = "a week" if match.group("span").lower() == "week" else "two weeks"
             rewrites.append(
-                Rewrite(match.start(), match.end(), f"a week from {match.group('day')}")
+                Rewrite(match.start(), match.end(), f"{span} from {match.group('day')}")
             )
     rewrites.sort(key=lambda r: r.start)
     out, cursor = [], 0
