@@ -131,14 +131,19 @@ class TimeInEveryAnswer:
         return {"appointment_time": message}
 
 
-def shifted(tracker: Tracker, message: str) -> str | None:
-    """The time already chosen, moved as `message` says ("can we make it an hour later?"),
-    as an ISO time; None when it names no shift, or a time of its own, or none was chosen."""
+def shifted(tracker: Tracker, message: str, base: dt.datetime | None = None) -> str | None:
+    """`base` (default: the time already chosen) moved as `message` says ("can we make it an
+    hour later?"), as an ISO time; None when it names no shift, or a time of its own, or
+    there is no time to move."""
     delta = shift(message, language_of(tracker))
-    chosen = slot_before_this_turn(tracker, "appointment_time")
-    if delta is None or not chosen or reader(tracker).read(message):
+    if delta is None:
         return None
-    return (dt.datetime.fromisoformat(str(chosen)) + delta).isoformat()
+    if base is None:
+        chosen = slot_before_this_turn(tracker, "appointment_time")
+        base = dt.datetime.fromisoformat(str(chosen)) if chosen else None
+    if base is None or reader(tracker).read(message):
+        return None
+    return (base + delta).astimezone(business().zone).isoformat()
 
 
 def is_about_time(tracker: Tracker) -> bool:

@@ -114,6 +114,14 @@ def asked(tracker: Tracker) -> str:
     return ""
 
 
+def named_service(settings: Business, tracker: Tracker, close: bool = True) -> Service | None:
+    """The service the customer's message names: the one the NLU tagged (a close spelling
+    counts with `close`), else one the catalogue's own words find in it."""
+    said = next(tracker.get_latest_entity_values("service"), None)
+    service = settings.service(str(said), close) if said else None
+    return service or settings.service(asked(tracker), close=False)
+
+
 def _nothing_to_tell(tracker: Tracker) -> list[dict[str, Any]]:
     """The catalogue has nothing on this: the knowledge base answers, unless the question
     came from it (its entry names this action); then a person is offered."""
@@ -187,9 +195,7 @@ class ActionTellDuration(Action):
         if settings is None or not settings.services:
             return [FollowupAction("utter_offer_handoff")]
         language = language_of(tracker)
-        said = next(tracker.get_latest_entity_values("service"), None)
-        service = settings.service(str(said)) if said else None
-        service = service or settings.service(asked(tracker), close=False)
+        service = named_service(settings, tracker)
         if service is not None:
             dispatcher.utter_message(
                 response="utter_service_duration",
@@ -225,9 +231,7 @@ class ActionListServices(Action):
         if not settings.services and not settings.products:
             return _nothing_to_tell(tracker)
         cited = SERVICES.cited()
-        said = next(tracker.get_latest_entity_values("service"), None)
-        named = settings.service(str(said), close=False) if said else None
-        named = named or settings.service(asked(tracker), close=False)
+        named = named_service(settings, tracker, close=False)
         if named is not None:
             # "do you do highlights?": that service, and a button to book it; a "yes" books
             # it too (data/rules.yml), so the booking knows the service

@@ -14,7 +14,12 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.appointment_time import choose_time, form_opening, reader, slot_before_this_turn
+from actions.appointment_time import (
+    choose_time,
+    form_opening,
+    shifted,
+    slot_before_this_turn,
+)
 from actions.booking import confirm_by_email
 from actions.business import business
 from actions.integrations.calendar import Appointment, CalendarError, SlotTakenError
@@ -151,10 +156,8 @@ class ValidateRescheduleForm(OffersAPersonWhenStuck, CustomerDetails, FormValida
         # The appointment's own service, not the slot's: "11h" of "vendredi à 11h", tagged
         # as a service, left no service to check the time for, and the time was asked again
         service = business().service(old.service) if old else None
-        delta = shift(said, language_of(tracker)) if old else None
-        if old and delta and not reader(tracker).read(said):
-            value = (old.start + delta).astimezone(business().zone).isoformat()
-        return await choose_time(value, dispatcher, tracker, moving, service)
+        moved = shifted(tracker, said, old.start) if old else None
+        return await choose_time(moved or value, dispatcher, tracker, moving, service)
 
 
 class ActionRescheduleAppointment(Action):
