@@ -442,8 +442,9 @@ def prepare(folder: Path, models: Path, project: Path = REPO) -> Path:
             shutil.copytree(source, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(source, folder / name)
-    if (models / "kb-index").is_dir():
-        shutil.copytree(models / "kb-index", folder / "models" / "kb-index")
+    for index in ("kb-index", "kb-index-multilingual"):
+        if (models / index).is_dir():
+            shutil.copytree(models / index, folder / "models" / index)
     (folder / "credentials.yml").write_text("rest:\n", encoding="utf-8")
     (folder / "endpoints.yml").write_text(
         "action_endpoint:\n  actions_module: actions\n"

@@ -45,7 +45,11 @@ sys.path.insert(0, str(REPO))
 from actions.language import SUPPORTED, detect  # noqa: E402
 
 SCRIPTS = sorted(REPO.glob("bench/conversations*.yml"))
-KB_QUERIES = REPO / "bench" / "kb" / "multilingual" / "queries.yml"
+#: the first set (a question an entry and language), then the held-out one (three each)
+KB_QUERIES = (
+    REPO / "bench" / "kb" / "multilingual" / "queries.yml",
+    REPO / "bench" / "kb" / "multilingual" / "queries_heldout.yml",
+)
 SENTIMENT = REPO / "bench" / "sentiment" / "messages.yml"
 INTENT_MESSAGES = REPO / "bench" / "nlu_languages" / "messages.yml"
 #: requests that read as negative and must keep their intent, not reach a person: the ones
@@ -158,16 +162,24 @@ def english_only(passages: list[Any]) -> list[Any]:
     ]
 
 
-def knowledge_base(smoke: bool) -> None:
+def kb_queries(path: Path, smoke: bool) -> list[tuple[str, str, str]]:
+    """(question, the FAQ entry that answers it, its language) from a query file, where each
+    language holds one question or a list of them."""
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))["queries"]
+    queries = [
+        (text, faq, lang)
+        for faq, by in spec.items()
+        for lang, texts in by.items()
+        for text in ([texts] if isinstance(texts, str) else texts)
+    ]
+    return queries[:8] if smoke else queries
+
+
+def knowledge_base(queries: list[tuple[str, str, str]]) -> None:
     from parlez.knowledge.documents import read_faq_file
     from parlez.knowledge.index import KnowledgeIndex
 
-    spec = yaml.safe_load(KB_QUERIES.read_text(encoding="utf-8"))["queries"]
-    queries = [(text, faq, lang) for faq, by in spec.items() for lang, text in by.items()]
-    if smoke:
-        queries = queries[:8]
     faq = read_faq_file(REPO / "data" / "kb" / "faq.yml")
-    print()
     print(
         f"{'knowledge base':18} {'encoder':20} {'method':7} "
         + " ".join(f"{lang:>6}" for lang in SUPPORTED)
@@ -187,7 +199,7 @@ def knowledge_base(smoke: bool) -> None:
                 print(f"{kb_name:18} {name:20} {method:7} {cells}")
 
 
-def answers(smoke: bool) -> None:
+def answers(queries: list[tuple[str, str, str]], show_failures: bool) -> None:
     """What the assistant answers (no LLM): the right entry, a choice of two, nothing, or a
     wrong entry, per language, with the English index alone and with the multilingual one
     for questions in other languages."""
@@ -198,10 +210,6 @@ def answers(smoke: bool) -> None:
     from parlez.knowledge.index import KnowledgeIndex
     from parlez.knowledge.multilingual import multilingual_embedder
 
-    spec = yaml.safe_load(KB_QUERIES.read_text(encoding="utf-8"))["queries"]
-    queries = [(text, faq, lang) for faq, by in spec.items() for lang, text in by.items()]
-    if smoke:
-        queries = queries[:8]
     passages = read_kb(REPO / "data" / "kb")
     english = KnowledgeIndex.build(passages)
     embed = multilingual_embedder()
@@ -213,6 +221,7 @@ def answers(smoke: bool) -> None:
         f"{'answers (data/kb, no LLM)':26} {'lang':5} {'right':>6} {'asked':>6} {'none':>6} "
         f"{'wrong':>6}"
     )
+    missed: list[str] = []
     for name, multilingual in setups.items():
         answerer = KnowledgeAnswerer(english, multilingual=multilingual)
         for lang in SUPPORTED:
@@ -228,8 +237,65 @@ def answers(smoke: bool) -> None:
                     else ("asked" if answer.choices else "none")
                 )
                 counts[kind] += 1
+                offered = [choice.id for choice in answer.choices]
+                if multilingual is not None and (
+                    kind in ("wrong", "none") or (kind == "asked" and expected not in offered)
+                ):
+                    got = cited or offered
+                    missed.append(f"  {kind}: {text!r} ({lang}) is {expected}, got {got}")
             cells = " ".join(f"{n:6d}" for n in counts.values())
             print(f"{name:26} {lang:5} {cells}")
+    if show_failures:
+        print("\n".join(missed))
+
+
+def asked_end_to_end(models: Path, show_failures: bool, smoke: bool) -> None:
+    """Every knowledge-base question of KB_QUERIES asked of the assistant trained in `models`,
+    over REST, each in a conversation of its own (bench/conversations.py's customer, who
+    clicks the entry asked about when offered a choice): right when the reply cites the
+    entry (or, for the services entry, lists the services) in the customer's language and
+    no person was called; by language."""
+    import datetime as dt
+    import os
+    import tempfile
+    from zoneinfo import ZoneInfo
+
+    from bench.conversations import prepare, run_one
+    from tests.server.process import parlez_run
+
+    listing = ["We offer", "Nos prestations", "Unsere Leistungen", "Nuestros servicios"]
+    scripts = [
+        {"kind": "question", "language": lang, "say": [text], "sources": [faq]}
+        | ({"texts": listing} if faq == "services" else {})
+        for path in KB_QUERIES
+        for text, faq, lang in kb_queries(path, smoke)
+    ]
+    now = dt.datetime(2027, 5, 13, 10, 20, tzinfo=dt.UTC)
+    business = yaml.safe_load((REPO / "business.yml").read_text(encoding="utf-8"))
+    zone = ZoneInfo(business["timezone"])
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        model = prepare(folder, models)
+        os.environ["PARLEZ_NOW"] = now.isoformat()
+        with parlez_run(folder, "-m", str(model), "--enable-api") as server:
+            outcomes = [
+                (script, run_one(n, script, server.url, folder, now, zone))
+                for n, script in enumerate(scripts)
+            ]
+    print(f"\n{'asked of the assistant (no LLM)':32} {'lang':5} {'right':>6} {'of':>4} {'%':>6}")
+    for lang in SUPPORTED:
+        mine = [outcome for script, outcome in outcomes if script["language"] == lang]
+        right = sum(outcome.correct for outcome in mine)
+        share = 100 * right / len(mine) if mine else 0.0
+        print(f"{'':32} {lang:5} {right:6d} {len(mine):4d} {share:6.1f}")
+    if show_failures:
+        for script, outcome in outcomes:
+            if not outcome.correct:
+                replies = [line for line in outcome.transcript if line.startswith("<")]
+                shown = replies[0][:70] if replies else ""
+                print(
+                    f"  {script['language']} {outcome.opening!r} ({script['sources'][0]}): {shown}"
+                )
 
 
 def sentiment() -> None:
@@ -356,6 +422,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="the first 40 messages, for CI")
     parser.add_argument("--kb", action="store_true", help="knowledge-base hit@1 per language")
+    parser.add_argument(
+        "--show-failures",
+        action="store_true",
+        help="with --kb: the questions the assistant answers wrongly, or not at all",
+    )
     parser.add_argument("--sentiment", action="store_true", help="sentiment per language")
     parser.add_argument(
         "--intents", nargs="+", type=Path, help="intent accuracy per language with these configs"
@@ -363,7 +434,8 @@ def main() -> None:
     parser.add_argument(
         "--models",
         type=Path,
-        help="with --sentiment: what the assistant trained in this folder hands to a person",
+        help="the assistant trained in this folder: with --kb, every question asked of it "
+        "over REST; with --sentiment, what it hands to a person",
     )
     args = parser.parse_args()
     labelled, languageless = messages(SCRIPTS)
@@ -423,8 +495,13 @@ def main() -> None:
         f"peak memory {peak:.0f} MB{'  (SMOKE)' if args.smoke else ''}"
     )
     if args.kb:
-        knowledge_base(args.smoke)
-        answers(args.smoke)
+        for path in KB_QUERIES:
+            queries = kb_queries(path, args.smoke)
+            print(f"\n{path.relative_to(REPO)}: {len(queries)} questions")
+            knowledge_base(queries)
+            answers(queries, args.show_failures)
+        if args.models:
+            asked_end_to_end(args.models, args.show_failures, args.smoke)
     if args.sentiment:
         sentiment()
         if args.models:
