@@ -82,10 +82,16 @@ class Hit:
         }
 
 
-def row_texts(passage: Passage) -> list[str]:
-    if passage.kind == "faq":
-        return [*passage.questions, passage.text] if passage.text else passage.questions
-    return [f"{passage.title}\n{passage.text}"]
+def row_texts(passage: Passage, languages: tuple[str, ...] = ENGLISH) -> list[str]:
+    """The rows `passage` is searched through by an encoder that reads `languages`: its
+    questions, its answer, and its answers written in other languages that the encoder
+    reads (the multilingual index's: "gibt es Stufen am Eingang" finds the German answer's
+    "der Eingang ist stufenlos" when no German question of the entry is near)."""
+    if passage.kind != "faq":
+        return [f"{passage.title}\n{passage.text}"]
+    rows = [*passage.questions, passage.text] if passage.text else list(passage.questions)
+    translated = [text for language, text in passage.answers.items() if language in languages]
+    return rows + [text for text in translated if text not in rows]
 
 
 def question_rows(passage: Passage) -> int:
@@ -160,14 +166,14 @@ class _Content:
         passages: list[Passage],
         vectors: np.ndarray,
         calibration: Calibration | None,
-        stopwords: frozenset[str],
+        languages: tuple[str, ...],
     ) -> _Content:
         rows: list[str] = []
         row_passage: list[int] = []
         asking: list[bool] = []
         for number, passage in enumerate(passages):
             questions = question_rows(passage)
-            for position, text in enumerate(row_texts(passage)):
+            for position, text in enumerate(row_texts(passage, languages)):
                 rows.append(text)
                 row_passage.append(number)
                 asking.append(position < questions)
@@ -179,8 +185,8 @@ class _Content:
             np.asarray(row_passage, dtype=np.int64),
             np.asarray(asking, dtype=bool),
             vectors.astype(np.float32),
-            _bm25_of(rows, stopwords),
-            stopwords,
+            _bm25_of(rows, stopwords(languages)),
+            stopwords(languages),
             calibration,
         )
 
@@ -254,9 +260,7 @@ class KnowledgeIndex:
         calibration: Calibration | None = None,
     ) -> None:
         self.embed = embed or Embedder()
-        self._content = _Content.of(
-            passages, vectors, calibration, stopwords(languages_of(self.embed))
-        )
+        self._content = _Content.of(passages, vectors, calibration, languages_of(self.embed))
         self.dense_weight = dense_weight
         #: the documents this index follows (see `follow`); None: it never changes
         self._source: Path | None = None
@@ -301,7 +305,7 @@ class KnowledgeIndex:
         known: dict[str, np.ndarray] = {}
         if previous is not None:
             known = {_key(t): v for t, v in zip(previous.rows, previous.vectors, strict=True)}
-        texts = [t for p in passages for t in row_texts(p)]
+        texts = [t for p in passages for t in row_texts(p, languages_of(embed))]
         missing = sorted({t for t in texts if _key(t) not in known})
         if missing:
             for text, vector in zip(missing, embed(missing), strict=True):

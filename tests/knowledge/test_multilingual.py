@@ -90,6 +90,33 @@ def test_the_multilingual_index_matches_no_entry_on_words_every_sentence_has(
     assert multilingual.bm25_scores("gibt es einen Salon").max() > 0  # "Salon" still counts
 
 
+def test_the_multilingual_index_searches_the_answers_written_in_other_languages(
+    tmp_path: Path,
+) -> None:
+    # A customer asks in the words of the answer the business wrote in their language
+    # ("Stufen", "Eingang"), not of its English question: that answer is a row of the
+    # multilingual index. The English encoder reads no German: its index keeps English rows.
+    write(
+        tmp_path / "faq.yml",
+        "faq:\n"
+        "  - id: access\n    question: Is the studio wheelchair accessible?\n"
+        "    answer: Yes, the entrance is step-free.\n"
+        "    answers: {de: 'Ja, der Eingang ist stufenlos, ohne Stufen.'}\n"
+        "  - id: hours\n    question: When are you open?\n    answer: From 9 to 6.\n",
+    )
+    passages = read_kb(tmp_path)
+    german = "Ja, der Eingang ist stufenlos, ohne Stufen."
+    assert german not in KnowledgeIndex.build(passages).rows
+    multilingual = KnowledgeIndex.build(passages, embed=MultilingualEmbedder())
+    assert german in multilingual.rows
+    best = multilingual.search("gibt es Stufen am Eingang?", k=1)[0]
+    assert best.passage.id == "access"
+    assert (
+        multilingual.rows[int(np.argmax(multilingual.row_scores("gibt es Stufen am Eingang?")[1]))]
+        == german
+    )
+
+
 def test_the_english_index_keeps_words_that_are_stop_words_in_other_languages(
     tmp_path: Path,
 ) -> None:
