@@ -157,16 +157,38 @@ def test_a_message_unlike_every_example_of_its_intent_goes_to_the_knowledge_base
     assert booking.intent is not None and booking.intent["name"] == "book"
 
 
-def test_a_message_the_multilingual_classifier_read_keeps_its_intent(project: Path) -> None:
-    """The router's encoder is English: "passez-moi un humain svp" is unlike every English
-    example by it, and went to the knowledge base although MultilingualIntentClassifier had
-    read it right. A message that classifier marks as in another language is left alone."""
+def test_a_message_in_another_language_is_compared_in_the_multilingual_encoders_space(
+    project: Path,
+) -> None:
+    """By the English encoder "passez-moi un humain svp" was unlike every example and went to
+    the knowledge base although MultilingualIntentClassifier had read it right. A message that
+    classifier marks as in another language is compared with its intent's examples and the
+    knowledge base through the multilingual encoder: a French question the knowledge base
+    answers goes there, a French booking stays one."""
     pipe = pipeline(min_example_similarity=0.35)
+    question = parsed(
+        pipe, "mon fils s'est cassé une dent en jouant au foot, que faire", data={"language": "fr"}
+    )
+    assert question.intent is not None and question.intent["name"] == "ask_question"
+    booking = parsed(pipe, "je voudrais prendre rendez-vous vendredi", data={"language": "fr"})
+    assert booking.intent == {"name": "book", "confidence": 0.9}
+
+
+def test_a_model_trained_without_the_multilingual_examples_leaves_other_languages_alone(
+    project: Path, tmp_path: Path
+) -> None:
+    pipe = pipeline(min_example_similarity=0.35)
+    pipe.persist(tmp_path / "nlu")
+    for kept in (tmp_path / "nlu").rglob("multilingual-examples.safetensors"):
+        kept.unlink()  # as a model trained before they were kept
+    again = Pipeline.load(tmp_path / "nlu")
     text = "mon fils s'est cassé une dent en jouant au foot, que faire"
-    routed = parsed(pipe, text)
-    assert routed.intent is not None and routed.intent["name"] == "ask_question"
-    kept = parsed(pipe, text, data={"language": "fr"})
-    assert kept.intent == {"name": "book", "confidence": 0.9}
+    assert parsed(again, text, data={"language": "fr"}).intent == {
+        "name": "book",
+        "confidence": 0.9,
+    }
+    english = parsed(again, "my son knocked his front tooth out playing football, what now")
+    assert english.intent is not None and english.intent["name"] == "ask_question"
 
 
 @pytest.mark.parametrize(("anger", "routed"), [(0.55, True), (0.99, False)])

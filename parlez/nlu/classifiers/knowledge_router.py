@@ -26,10 +26,15 @@ knowledge base's score: "reset link not arriving" is no booking, and the answer 
 declines what it cannot answer, which beats asking which service to book.
 
 A message MultilingualIntentClassifier read (one in another language than the pipeline's)
-keeps its intent: the encoder here is English.
+is compared the same way in the multilingual encoder's space: with its intent's examples
+(every language's) and the multilingual index, where that encoder is installed. "le salon
+est-il accessible aux fauteuils roulants" is no request for a person, and "vous utilisez
+quelle marque de shampoing" no booking (bench/README.md, "Questions in four languages, end
+to end"). Without that encoder such a message keeps its intent.
 
-The knowledge base is the project's `data/kb/`, indexed in `models/kb-index/` (the same
-index the answer action searches); with none, the component changes nothing.
+The knowledge base is the project's `data/kb/`, indexed in `models/kb-index/` and
+`models/kb-index-multilingual/` (the indexes the answer action searches); with none, the
+component changes nothing.
 """
 
 from __future__ import annotations
@@ -44,7 +49,8 @@ import numpy as np
 from parlez.io.arrays import load_arrays, save_arrays
 from parlez.knowledge.calibration import FLOOR
 from parlez.knowledge.documents import read_kb
-from parlez.knowledge.index import Embedder, KnowledgeIndex, shared_index
+from parlez.knowledge.index import Embed, Embedder, KnowledgeIndex, shared_index
+from parlez.knowledge.multilingual import MULTILINGUAL_INDEX_FOLDER, multilingual_embedder
 from parlez.language_id import LANGUAGE_KEY
 from parlez.nlu.component import Component
 from parlez.nlu.message import Message
@@ -76,14 +82,16 @@ class KnowledgeBaseRouter(Component):
         # the knowledge base and its index, relative to the project
         "kb": "data/kb",
         "index": "models/kb-index",
+        "multilingual_index": f"models/{MULTILINGUAL_INDEX_FOLDER}",
     }
     needs = ("intent",)
     gives = ("intent",)
 
     #: per intent of `from_intents`, its training examples' sentence vectors
     examples_: dict[str, np.ndarray]
-    _index: KnowledgeIndex | None = None
-    _looked = False
+    #: the same under the multilingual encoder (empty where it is not installed)
+    multilingual_examples_: dict[str, np.ndarray]
+    _indexes: dict[str, KnowledgeIndex | None]
     _embedder: Embedder | None = None
 
     def _embed(self, texts: list[str]) -> np.ndarray:
@@ -102,19 +110,31 @@ class KnowledgeBaseRouter(Component):
             if example.intent in wanted and example.text:
                 texts.setdefault(str(example.intent), []).append(example.text)
         self.examples_ = {intent: self._embed(found) for intent, found in texts.items()}
+        multilingual = multilingual_embedder()
+        self.multilingual_examples_ = (
+            {intent: multilingual(found) for intent, found in texts.items()}
+            if multilingual is not None
+            else {}
+        )
         return self
 
-    def index(self) -> KnowledgeIndex | None:
-        """The project's knowledge-base index (None without a knowledge base)."""
-        if not self._looked:
-            self._looked = True
+    def index(self, multilingual: bool = False) -> KnowledgeIndex | None:
+        """The project's knowledge-base index, or its multilingual one (None without a
+        knowledge base, or without the multilingual encoder)."""
+        key = "multilingual_index" if multilingual else "index"
+        if not hasattr(self, "_indexes"):
+            self._indexes = {}
+        if key not in self._indexes:
             root = project_folder()
             kb = root / self.config["kb"]
-            if read_kb(kb):
-                self._index = shared_index(kb, root / self.config["index"])
-            else:
+            embed: Embed | None = multilingual_embedder() if multilingual else None
+            found = None
+            if not read_kb(kb):
                 logger.info("KnowledgeBaseRouter: no knowledge base in '%s'", kb)
-        return self._index
+            elif embed is not None or not multilingual:
+                found = shared_index(kb, root / self.config[key], embed)
+            self._indexes[key] = found
+        return self._indexes[key]
 
     def process(self, messages: Sequence[Message]) -> None:
         wanted = set(self.config["from_intents"] or ())
@@ -125,18 +145,21 @@ class KnowledgeBaseRouter(Component):
                 continue
             if any(entity.get("entity") in keep for entity in message.entities):
                 continue
-            if message.data.get(LANGUAGE_KEY) not in (None, self.language):
-                # MultilingualIntentClassifier read it (the knowledge base's own intent is
-                # one it can give): the English encoder's similarities say little about it
-                continue
-            index = self.index()
+            # MultilingualIntentClassifier read a message in another language: the English
+            # encoder's similarities say little about it, the multilingual one's do
+            foreign = message.data.get(LANGUAGE_KEY) not in (None, self.language)
+            index = self.index(multilingual=foreign)
             if index is None:
-                return
-            examples = getattr(self, "examples_", {}).get(str(name))
+                if not foreign:
+                    return  # no knowledge base
+                continue
+            known = getattr(self, "multilingual_examples_" if foreign else "examples_", {})
+            if foreign and not known:
+                continue  # trained without the multilingual encoder: as it was then
+            examples = known.get(str(name))
+            embed = index.embed if foreign else self._embed
             nearest = (
-                float((examples @ self._embed([message.text])[0]).max())
-                if examples is not None
-                else None
+                float((examples @ embed([message.text])[0]).max()) if examples is not None else None
             )
             hits = index.search(message.text, k=2)
             unlike = self.config["min_example_similarity"]
@@ -173,9 +196,18 @@ class KnowledgeBaseRouter(Component):
 
     def persist(self, path: Path) -> None:
         save_arrays(path / "examples.safetensors", getattr(self, "examples_", {}))
+        save_arrays(
+            path / "multilingual-examples.safetensors",
+            getattr(self, "multilingual_examples_", {}),
+        )
 
     @classmethod
     def load(cls, path: Path, config: Mapping[str, Any]) -> KnowledgeBaseRouter:
         component = cls(config)
         component.examples_ = load_arrays(path / "examples.safetensors")
+        multilingual = path / "multilingual-examples.safetensors"
+        # a model trained before the multilingual examples were kept routes as it did then
+        component.multilingual_examples_ = (
+            load_arrays(multilingual) if multilingual.is_file() else {}
+        )
         return component
