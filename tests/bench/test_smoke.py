@@ -222,8 +222,10 @@ def test_channels_benchmark_smoke_prints_its_table() -> None:
 
 
 def test_multilingual_benchmark_smoke_gives_no_name_a_language(assistant_models: Path) -> None:
-    out = bench_output("multilingual.py", "--sentiment", "--models", str(assistant_models))
+    out = bench_output("multilingual.py", "--sentiment", "--kb", "--models", str(assistant_models))
     assert "3-5 words" in out and "SMOKE" in out
+    # both sets of knowledge-base questions, searched and then asked of the assistant
+    assert "queries_heldout.yml" in out and "asked of the assistant" in out
     assert "names and addresses given a language: 0/" in out
     assert "negative found" in out
     # the trained assistant: which angry customers it hands over, which requests it keeps
