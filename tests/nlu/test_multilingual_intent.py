@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from parlez.config import ComponentConfig
 from parlez.diagnostics import collect
-from parlez.nlu.classifiers.multilingual_intent import mixed
 from parlez.nlu.pipeline import Pipeline
 from tests.nlu.helpers import data, run
 
@@ -88,34 +86,3 @@ def test_without_the_languages_extra_it_warns_and_changes_nothing(
     assert [w.code for w in warnings] == ["P177"]
     text = "je voudrais annuler mon rendez-vous"
     assert run(trained, text).intent_ranking == run(alone, text).intent_ranking
-
-
-def test_both_rankings_decide_the_intent_of_a_message_in_another_language() -> None:
-    """The intent of a French message mixes the classifier before (which reads the words of
-    the examples in that language) with this one's: what both are sure of stays sure, what
-    they disagree about comes out less sure than either, for FallbackClassifier to judge."""
-    intents = ["book", "cancel", "hours"]
-    own = np.asarray([0.9, 0.05, 0.05])
-    agreeing = mixed(own, intents, [{"name": "book", "confidence": 0.95}], 0.4)
-    assert agreeing.argmax() == 0 and agreeing[0] > 0.9
-    before = [{"name": "hours", "confidence": 0.9}, {"name": "book", "confidence": 0.1}]
-    disagreeing = mixed(own, intents, before, 0.4)
-    assert disagreeing.sum() == pytest.approx(1.0)
-    assert disagreeing.max() < 0.9
-    assert mixed(own, intents, before, 0.0) == pytest.approx(own, abs=1e-3)
-    assert mixed(own, intents, before, 1.0).argmax() == 2
-
-
-def test_with_no_weight_for_the_classifier_before_its_own_ranking_stands() -> None:
-    steps = [
-        *BEFORE,
-        ComponentConfig(
-            "MultilingualIntentClassifier", {"languages": ["fr"], "previous_weight": 0}
-        ),
-    ]
-    with collect():
-        alone = Pipeline.from_config(steps, "en").train(data(DATA))
-    mixing = pipeline(["fr"])
-    text = "je voudrais annuler mon rendez-vous de demain"
-    assert run(alone, text).intent_ranking != run(mixing, text).intent_ranking
-    assert run(alone, text).intent_ranking[0]["name"] == "cancel"

@@ -45,14 +45,6 @@ class MultilingualIntentClassifier(Component):
         # as accurate, right answers came out under 0.55 and fell back; at 100, "je dois
         # décaler mon rendez-vous de jeudi" did, at 0.51 against 0.23)
         "C": 1000.0,
-        # the weight of the classifier before this one in the intent of a message this one
-        # reads: a geometric mix of the two rankings (0: this model's alone). The classifier
-        # before (DIET) reads the words of the few French, German and Spanish examples, this
-        # model carries what the English ones teach across languages; each is right where
-        # the other is wrong ("vous utilisez quelle marque de shampoing": a booking at 0.80
-        # here, a question at 0.91 there). bench/README.md, "Questions in four languages,
-        # end to end"
-        "previous_weight": 0.4,
     }
     needs = ("intent",)
     gives = ("intent",)
@@ -138,26 +130,7 @@ class MultilingualIntentClassifier(Component):
         embed = multilingual_embedder()
         if not foreign or embed is None:
             return
-        chances = self.probabilities(embed([m.text for m in foreign]))
-        weight = float(self.config["previous_weight"])
+        # four decimals: the encoder's last float bits differ from one call to another
+        chances = np.round(self.probabilities(embed([m.text for m in foreign])), 4)
         for message, row in zip(foreign, chances, strict=True):
-            if weight > 0 and message.intent_ranking:
-                row = mixed(row, self.intents_, message.intent_ranking, weight)
-            # four decimals: the encoder's last float bits differ from one call to another
-            set_intent(message, self.intents_, np.round(row, 4))
-
-
-#: the probability an intent missing from a ranking counts as (rankings are cut short)
-_UNRANKED = 1e-3
-
-
-def mixed(
-    own: np.ndarray, intents: Sequence[str], previous: Sequence[dict[str, Any]], weight: float
-) -> np.ndarray:
-    """`own` probabilities (in `intents`' order) mixed with a `previous` ranking, geometrically:
-    an intent both are sure of stays sure, one they disagree about comes out less sure (and
-    FallbackClassifier judges that)."""
-    theirs = {str(entry.get("name")): float(entry.get("confidence") or 0.0) for entry in previous}
-    before = np.asarray([max(theirs.get(intent, 0.0), _UNRANKED) for intent in intents])
-    logits = weight * np.log(before) + (1 - weight) * np.log(np.maximum(own, _UNRANKED))
-    return np.asarray(softmax(logits[None, :], axis=1)[0], dtype=np.float64)
+            set_intent(message, self.intents_, row)
