@@ -87,9 +87,11 @@ def test_sentiment_is_scored_and_an_angry_message_gets_its_intent() -> None:
     assert angry.sentiment is not None and angry.sentiment["label"] == "negative"
     assert angry.intent is not None and angry.intent["name"] == "complain"
     assert angry.intent_ranking[1]["name"] != "complain"  # the classifier's guess is kept
+    assert angry.data["intent_from_sentiment"]  # for KnowledgeBaseRouter: no classifier's
     happy = run(pipeline, "hello, thanks so much, that's great")
     assert happy.sentiment is not None and happy.sentiment["label"] == "positive"
     assert happy.intent is not None and happy.intent["name"] != "complain"
+    assert "intent_from_sentiment" not in happy.data
     # "not bad" is not negative: VADER reads negation.
     plain = run(pipeline, "not bad")
     assert plain.sentiment is not None and plain.sentiment["score"] > 0

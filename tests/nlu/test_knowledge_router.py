@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from parlez.knowledge import index as knowledge_index
+from parlez.nlu.classifiers.sentiment import INTENT_FROM_SENTIMENT
 from parlez.nlu.message import Message
 from parlez.nlu.pipeline import Pipeline
 from tests.conftest import write
@@ -205,3 +206,17 @@ def test_an_intent_without_examples_keeps_a_message_it_is_surer_of_than_the_know
             message.intent = {"name": "complain", "confidence": anger}
     assert message.intent is not None
     assert (message.intent["name"] == "ask_question") is routed
+
+
+def test_an_intent_sentiment_gave_is_judged_by_its_confidence_not_its_examples(
+    project: Path,
+) -> None:
+    """`complain` has examples of its own, but an angry message gets it from
+    SentimentAnalyzer: "this is the worst service I have ever had" is unlike every example,
+    and is still no question for the knowledge base."""
+    pipe = pipeline(min_example_similarity=0.35)
+    text = "this is the worst service I have ever had"
+    unlike = parsed(pipe, text)
+    assert unlike.intent is not None and unlike.intent["name"] == "ask_question"
+    angry = parsed(pipe, text, data={INTENT_FROM_SENTIMENT: True})
+    assert angry.intent == {"name": "book", "confidence": 0.9}

@@ -10,8 +10,9 @@ knowledge base's best row (both as cosine similarities of the packaged sentence 
 When the knowledge base is closer by `lead` or more (and at least at the lowest bar any
 knowledge base has, parlez/knowledge/calibration.py), the message gets `intent` instead; the
 classifier's guess stays in `intent_ranking`. An intent with no training examples (one that
-SentimentAnalyzer gives) gives up only a message that passes the knowledge base's own bar
-and whose best row is closer than that intent's confidence ("does bleaching hurt your teeth"
+SentimentAnalyzer gives), or an intent SentimentAnalyzer gave this message, gives up only a
+message that passes the knowledge base's own bar and whose best row is closer than that
+intent's confidence ("does bleaching hurt your teeth"
 reads as mildly angry; "you lost my booking again, I'm furious" is a complaint). With
 `clear_margin` set, an entry that stands out from the rest (it leads the next one by that
 much) needs no lead: "how much notice to cancel" is as close to a dental FAQ's cancellation
@@ -52,6 +53,7 @@ from parlez.knowledge.documents import read_kb
 from parlez.knowledge.index import Embed, Embedder, KnowledgeIndex, shared_index
 from parlez.knowledge.multilingual import MULTILINGUAL_INDEX_FOLDER, multilingual_embedder
 from parlez.language_id import LANGUAGE_KEY
+from parlez.nlu.classifiers.sentiment import INTENT_FROM_SENTIMENT
 from parlez.nlu.component import Component
 from parlez.nlu.message import Message
 from parlez.project import project_folder
@@ -156,7 +158,10 @@ class KnowledgeBaseRouter(Component):
             known = getattr(self, "multilingual_examples_" if foreign else "examples_", {})
             if foreign and not known:
                 continue  # trained without the multilingual encoder: as it was then
-            examples = known.get(str(name))
+            # An angry message's intent is SentimentAnalyzer's, whatever examples that intent
+            # also has: "complètement nul, personne ne répond jamais au téléphone" is unlike
+            # every complaint example, and is still no question for the knowledge base.
+            examples = None if message.data.get(INTENT_FROM_SENTIMENT) else known.get(str(name))
             embed = index.embed if foreign else self._embed
             nearest = (
                 float((examples @ embed([message.text])[0]).max()) if examples is not None else None

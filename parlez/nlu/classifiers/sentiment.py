@@ -33,6 +33,10 @@ from parlez.training_data.training_data import TrainingData
 #: the labelled messages the other languages are learnt from
 EXAMPLES = Path(__file__).with_name("sentiment_examples.yml")
 LABELS = ("negative", "neutral", "positive")
+#: set in `Message.data` when the intent is this component's (the message read as angry),
+#: not a classifier's: KnowledgeBaseRouter judges such an intent by its confidence, not by
+#: how like the intent's examples the message is
+INTENT_FROM_SENTIMENT = "intent_from_sentiment"
 
 
 @register_component("SentimentAnalyzer")
@@ -157,3 +161,4 @@ class SentimentAnalyzer(Component):
                 angry = {"name": str(intent), "confidence": round(min(1.0, -score), 4)}
                 message.intent = dict(angry)
                 message.intent_ranking = [angry, *message.intent_ranking]
+                message.data[INTENT_FROM_SENTIMENT] = True
