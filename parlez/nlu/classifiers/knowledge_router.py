@@ -9,14 +9,14 @@ the message is to that intent's nearest training example with how close it is to
 knowledge base's best row (both as cosine similarities of the packaged sentence encoder).
 When the knowledge base is closer by `lead` or more (and at least at the lowest bar any
 knowledge base has, parlez/knowledge/calibration.py), the message gets `intent` instead; the
-classifier's guess stays in `intent_ranking`. An intent with no training examples (one that
-SentimentAnalyzer gives), or an intent SentimentAnalyzer gave this message, gives up only a
-message that passes the knowledge base's own bar and whose best row is closer than that
-intent's confidence ("does bleaching hurt your teeth"
-reads as mildly angry; "you lost my booking again, I'm furious" is a complaint). With
-`clear_margin` set, an entry that stands out from the rest (it leads the next one by that
-much) needs no lead: "how much notice to cancel" is as close to a dental FAQ's cancellation
-policy as to "I want to cancel my appointment", and the policy is the only entry it fits.
+classifier's guess stays in `intent_ranking`. An intent with no training examples, or the
+one SentimentAnalyzer gave this message, gives up only a message that passes the knowledge
+base's own bar and whose best row is closer than that intent's confidence ("does bleaching
+hurt your teeth" reads as mildly angry; "you lost my booking again, I'm furious" is a
+complaint). With `clear_margin` set, an entry that stands out from the rest (it leads the
+next one by that much) needs no lead: "how much notice to cancel" is as close to a dental
+FAQ's cancellation policy as to "I want to cancel my appointment", and the policy is the
+only entry it fits.
 Whether a routed message is then answered, asked about or declined is the answer's
 decision: a message like neither the intent's examples nor an entry is better declined than
 booked. A message with one of
@@ -93,7 +93,8 @@ class KnowledgeBaseRouter(Component):
     examples_: dict[str, np.ndarray]
     #: the same under the multilingual encoder (empty where it is not installed)
     multilingual_examples_: dict[str, np.ndarray]
-    _indexes: dict[str, KnowledgeIndex | None]
+    #: the indexes looked for, by config key (None: no knowledge base, or no encoder)
+    _indexes: dict[str, KnowledgeIndex | None] | None = None
     _embedder: Embedder | None = None
 
     def _embed(self, texts: list[str]) -> np.ndarray:
@@ -124,7 +125,7 @@ class KnowledgeBaseRouter(Component):
         """The project's knowledge-base index, or its multilingual one (None without a
         knowledge base, or without the multilingual encoder)."""
         key = "multilingual_index" if multilingual else "index"
-        if not hasattr(self, "_indexes"):
+        if self._indexes is None:
             self._indexes = {}
         if key not in self._indexes:
             root = project_folder()
