@@ -179,14 +179,15 @@ class _Content:
                 asking.append(position < questions)
         if len(vectors) != len(rows):
             raise KnowledgeIndexError("the index's vectors do not match its passages")
+        left_out = stopwords(languages)
         return cls(
             passages,
             rows,
             np.asarray(row_passage, dtype=np.int64),
             np.asarray(asking, dtype=bool),
             vectors.astype(np.float32),
-            _bm25_of(rows, stopwords(languages)),
-            stopwords(languages),
+            _bm25_of(rows, left_out),
+            left_out,
             calibration,
         )
 
@@ -327,12 +328,13 @@ class KnowledgeIndex:
         return fused, dense
 
     def _row_scores(
-        self, content: _Content, query: str, method: str
+        self, content: _Content, query: str, method: str, vector: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(fused score, dense cosine, BM25 score: zeros for the dense method) per row."""
+        """(fused score, dense cosine, BM25 score: zeros for the dense method) per row;
+        `vector`: the query's, when the caller has embedded it with this index's encoder."""
         if method not in METHODS:
             raise KnowledgeIndexError(f"unknown search method '{method}'", hint=", ".join(METHODS))
-        dense = content.vectors @ self.embed([query])[0]
+        dense = content.vectors @ (self.embed([query])[0] if vector is None else vector)
         if method == "dense":
             return dense, dense, np.zeros(len(content.rows))
         bm25 = _bm25_scores(content, query)
@@ -347,11 +349,15 @@ class KnowledgeIndex:
         """BM25's score of each row for `query`."""
         return _bm25_scores(self._current(), query)
 
-    def search(self, query: str, k: int = 3, method: str = "hybrid") -> list[Hit]:
+    def search(
+        self, query: str, k: int = 3, method: str = "hybrid", vector: np.ndarray | None = None
+    ) -> list[Hit]:
+        """The `k` best passages for `query`; `vector` is its embedding by this index's
+        encoder when the caller already has it (KnowledgeBaseRouter: one pass, not two)."""
         content = self._current()
         if not content.rows or not query.strip():
             return []
-        fused, dense, bm25 = self._row_scores(content, query, method)
+        fused, dense, bm25 = self._row_scores(content, query, method, vector)
         best: dict[int, int] = {}
         for row in np.argsort(-fused):
             passage = int(content.row_passage[int(row)])

@@ -50,7 +50,7 @@ import numpy as np
 from parlez.io.arrays import load_arrays, save_arrays
 from parlez.knowledge.calibration import FLOOR
 from parlez.knowledge.documents import read_kb
-from parlez.knowledge.index import Embed, Embedder, KnowledgeIndex, shared_index
+from parlez.knowledge.index import Embedder, KnowledgeIndex, shared_index
 from parlez.knowledge.multilingual import MULTILINGUAL_INDEX_FOLDER, multilingual_embedder
 from parlez.language_id import LANGUAGE_KEY
 from parlez.nlu.classifiers.sentiment import INTENT_FROM_SENTIMENT
@@ -130,11 +130,11 @@ class KnowledgeBaseRouter(Component):
         if key not in self._indexes:
             root = project_folder()
             kb = root / self.config["kb"]
-            embed: Embed | None = multilingual_embedder() if multilingual else None
+            embed = multilingual_embedder() if multilingual else Embedder()
             found = None
             if not read_kb(kb):
                 logger.info("KnowledgeBaseRouter: no knowledge base in '%s'", kb)
-            elif embed is not None or not multilingual:
+            elif embed is not None:  # the multilingual encoder may not be installed
                 found = shared_index(kb, root / self.config[key], embed)
             self._indexes[key] = found
         return self._indexes[key]
@@ -163,11 +163,10 @@ class KnowledgeBaseRouter(Component):
             # also has: "complètement nul, personne ne répond jamais au téléphone" is unlike
             # every complaint example, and is still no question for the knowledge base.
             examples = None if message.data.get(INTENT_FROM_SENTIMENT) else known.get(str(name))
-            embed = index.embed if foreign else self._embed
-            nearest = (
-                float((examples @ embed([message.text])[0]).max()) if examples is not None else None
-            )
-            hits = index.search(message.text, k=2)
+            # the index's encoder is the one its examples were embedded with, in either space
+            vector = index.embed([message.text])[0]
+            nearest = float((examples @ vector).max()) if examples is not None else None
+            hits = index.search(message.text, k=2, vector=vector)
             unlike = self.config["min_example_similarity"]
             if nearest is not None and unlike is not None and nearest < float(unlike):
                 # "reset link not arriving" is no booking, whatever the classifier says: an
